@@ -1,0 +1,3 @@
+"""Story Atlas: a self-hosted archive of spoken stories."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from storyatlas.cli import main
+
+main()

@@ -1,0 +1,83 @@
+"""Opening the archive database: WAL, foreign keys, and schema migrations.
+
+Migrations are the numbered ``migrations/NNNN_name.sql`` files, applied in order,
+each in its own transaction, and recorded in ``PRAGMA user_version``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+from storyatlas.errors import StoryAtlasError
+
+log = logging.getLogger(__name__)
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    found = []
+    for entry in resources.files("storyatlas.archive").joinpath("migrations").iterdir():
+        m = re.match(r"(\d{4})_(.+)\.sql$", entry.name)
+        if m:
+            found.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+SCHEMA_VERSION = max(v for v, _, _ in _migrations())
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) the archive database and bring its schema up to date."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        _migrate(conn)
+    except sqlite3.DatabaseError as e:
+        raise StoryAtlasError(
+            f"cannot open the archive database {path}: {e}; check the path and that it is a Story Atlas archive"
+        ) from e
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise StoryAtlasError(
+            f"this archive has schema version {current}, newer than this Story Atlas "
+            f"understands ({SCHEMA_VERSION}): upgrade storyatlas"
+        )
+    for version, name, sql in _migrations():
+        if version <= current:
+            continue
+        log.info("migrating archive schema to %04d_%s", version, name)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # executescript would commit on its own; run statement by statement instead
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _statements(sql: str) -> list[str]:
+    statements, buffer = [], ""
+    for line in sql.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

@@ -1,0 +1,109 @@
+"""The typed, frozen records the archive hands out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Place:
+    community: str | None = None
+    region: str | None = None
+    country: str | None = None
+    """ISO 3166-1 alpha-2 code, upper case."""
+
+    @classmethod
+    def parse(cls, text: str | None) -> Place:
+        """``"Zgorzelec, Lower Silesia, PL"`` -> community, region, country code.
+
+        The last part is taken as the country when it is a two-letter code.
+        """
+        if not text:
+            return cls()
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        country = None
+        if parts and len(parts[-1]) == 2 and parts[-1].isalpha():
+            country = parts.pop().upper()
+        community = parts[0] if parts else None
+        region = ", ".join(parts[1:]) or None
+        return cls(community, region, country)
+
+    def __str__(self) -> str:
+        return ", ".join(p for p in (self.community, self.region, self.country) if p)
+
+
+@dataclass(frozen=True)
+class StoryMetadata:
+    """What a person says about a story when it is taken in."""
+
+    title: str | None = None
+    collection: str | None = None
+    place: Place = field(default_factory=Place)
+    recorded_on: str | None = None
+    language_hint: str | None = None
+    storyteller: str | None = None
+    """None means the storyteller stays anonymous."""
+    description: str | None = None
+    visibility: str = "public"
+
+
+@dataclass(frozen=True)
+class Story:
+    id: int
+    title: str
+    collection: str | None
+    place: Place
+    recorded_on: str | None
+    language_hint: str | None
+    language: str | None
+    language_probability: float | None
+    storyteller: str | None
+    description: str | None
+    visibility: str
+    duration_s: float | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: int
+    idx: int
+    start: float
+    end: float
+    text: str
+    text_en: str | None
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    story_id: int
+    state: str
+    stage: str | None
+    progress: float
+    message: str | None
+    attempts: int
+    worker: str | None
+    heartbeat_at: float | None
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    role: str
+    sha256: str
+    path: str
+    container: str | None
+    codec: str | None
+    has_video: bool
+    size_bytes: int
+    duration_s: float | None
+    original_filename: str | None

@@ -1,0 +1,312 @@
+"""The `storyatlas` command: a thin shell over the library."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from storyatlas.archive import Archive, Job, Place, StoryMetadata
+from storyatlas.errors import StoryAtlasError
+from storyatlas.exports import FORMATS, TRACKS, clock, export, story_document
+from storyatlas.ingest import IngestResult, ingest_paths
+from storyatlas.ingest.store import sha256_file
+from storyatlas.jobs import Queue
+from storyatlas.search import SearchQuery
+from storyatlas.search.fts import FTSBackend
+from storyatlas.settings import load_settings
+from storyatlas.transcribe import Progress
+
+
+class _Group(click.Group):
+    """Expected failures become one line on stderr and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StoryAtlasError as e:
+            click.secho(f"Error: {e}", fg="red", err=True)
+            ctx.exit(e.exit_code)
+
+
+def _archive_option(f):
+    return click.option("--archive", type=click.Path(file_okay=False, path_type=Path),
+                        help="Archive folder (database, media, queue). Default: $STORYATLAS_ARCHIVE "
+                             "or ~/.local/share/storyatlas.")(f)
+
+
+def _model_options(f):
+    f = click.option("--model", help="base (default), tiny.en, or a CTranslate2 Whisper model directory.")(f)
+    f = click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), help="Where the model runs.")(f)
+    f = click.option("--threads", "cpu_threads", type=int, help="CPU threads for the model (0: one per core).")(f)
+    return f
+
+
+def _settings(**overrides: Any):
+    return load_settings({k: v for k, v in overrides.items() if v is not None})
+
+
+@click.group(cls=_Group)
+@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
+@click.version_option(package_name="storyatlas")
+def cli(verbose: int) -> None:
+    """Story Atlas: an archive of spoken stories, transcribed and searchable on this machine."""
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        logging.getLogger("huey").setLevel(logging.ERROR)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--title", help="Title (default: from the file name).")
+@click.option("--collection", help="Collection, e.g. \"Flood memories\".")
+@click.option("--place", help="\"Community, Region, CC\" with a two-letter country code last.")
+@click.option("--recorded", "recorded_on", help="When it was recorded: 2026, 2026-03 or 2026-03-14.")
+@click.option("--language", "language_hint", help="Language spoken (ISO 639-1, e.g. de); detected if omitted.")
+@click.option("--storyteller", help="Storyteller's name as they want it shown (default: anonymous).")
+@click.option("--description", help="Free description.")
+@click.option("--visibility", type=click.Choice(["public", "community", "researchers", "private"]),
+              default="public", show_default=True, help="Who may see the stories.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Process the stories now, or only queue them for `storyatlas worker`.")
+@click.option("--max-duration", "max_duration_s", type=float, help="Longest recording accepted, in seconds.")
+@_model_options
+@_archive_option
+def ingest(paths, title, collection, place, recorded_on, language_hint, storyteller, description,
+           visibility, wait, max_duration_s, model, device, cpu_threads, archive) -> None:
+    """Take recordings (files or folders) into the archive, transcribe and index them."""
+    settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads,
+                         max_duration_s=max_duration_s)
+    meta = StoryMetadata(title=title, collection=collection, place=Place.parse(place),
+                         recorded_on=recorded_on, language_hint=language_hint, storyteller=storyteller,
+                         description=description, visibility=visibility)
+    refused = _ingest_and_process(settings, list(paths), meta, wait)
+    if refused:
+        sys.exit(1)
+
+
+def _ingest_and_process(settings, paths: list[Path], meta: StoryMetadata, wait: bool) -> int:
+    from tqdm import tqdm
+
+    def report(r: IngestResult) -> None:
+        if r.error:
+            click.secho(f"refused  {r.error}", fg="yellow", err=True)
+        elif r.duplicate:
+            click.echo(f"known    {r.path}: already in the archive as story {r.story_id}")
+        else:
+            click.echo(f"added    {r.path} -> story {r.story_id}")
+
+    queue = Queue(settings)
+    with Archive(settings.database) as archive:
+        results = ingest_paths(archive, paths, meta, settings, on_result=report)
+        if not results:
+            raise StoryAtlasError("no media files found in " + ", ".join(map(str, paths)))
+        new = [r for r in results if r.job_id is not None]
+        queue.enqueue(r.job_id for r in new)
+        refused = sum(1 for r in results if r.error)
+        failed = 0
+        if wait and new:
+            names = {r.job_id: r.path.name for r in new}
+            overall = tqdm(total=len(new), desc="all stories", unit="story", position=0,
+                           bar_format="{l_bar}{bar}| {n:.1f}/{total} [{elapsed}<{remaining}]")
+            bars: dict[int, Any] = {}
+            done: dict[int, float] = {}
+
+            def listener(job: Job, p: Progress) -> None:
+                if job.id not in names:
+                    return
+                if job.id not in bars:
+                    bars[job.id] = tqdm(total=100, desc=names[job.id][:30], position=len(bars) + 1,
+                                        leave=False, bar_format="{desc:30} {bar} {percentage:3.0f}% {postfix}")
+                fraction = 1.0 if p.stage in ("done", "failed") else p.fraction
+                bar = bars[job.id]
+                bar.n = round(fraction * 100)
+                bar.set_postfix_str(p.stage)
+                done[job.id] = fraction
+                overall.n = sum(done.values())
+                overall.refresh()
+
+            jobs = queue.drain(archive, names, listener)
+            for bar in bars.values():
+                bar.close()
+            overall.close()
+            for job in jobs:
+                if job.state == "failed":
+                    failed += 1
+                    click.secho(f"failed   {names[job.id]} (story {job.story_id}): {job.message}", fg="red", err=True)
+                elif job.message:
+                    click.secho(f"note     {names[job.id]} (story {job.story_id}): {job.message}", fg="yellow")
+        summary = f"{len(new)} added, {sum(r.duplicate for r in results)} already known, {refused} refused"
+        if wait and new:
+            summary += f", {len(new) - failed} processed, {failed} failed"
+        elif new:
+            summary += "; queued: run `storyatlas worker` to process them"
+        click.echo(summary)
+        return refused + failed
+
+
+@cli.command()
+@click.option("--workers", default=1, show_default=True, help="Jobs processed at once.")
+@_model_options
+@_archive_option
+def worker(workers, model, device, cpu_threads, archive) -> None:
+    """Process queued stories until interrupted (Ctrl-C)."""
+    settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads)
+    click.echo(f"worker on {settings.archive} (Ctrl-C to stop)")
+    Queue(settings).work(workers)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--language", help="Only stories in this language (ISO 639-1).")
+@click.option("--country", help="Only stories from this country (two-letter code).")
+@click.option("--collection", help="Only stories in this collection.")
+@click.option("--limit", default=20, show_default=True, help="Stories to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable results.")
+@_archive_option
+def search(query, language, country, collection, limit, as_json, archive) -> None:
+    """Find the moments where words are spoken (in the original or in English)."""
+    settings = _settings(archive=archive)
+    with Archive(settings.database) as a:
+        results = FTSBackend(a.conn).search(
+            SearchQuery(query, language=language, country=country, collection=collection, limit=limit))
+    if as_json:
+        click.echo(json.dumps({
+            "query": query, "total_stories": results.total_stories, "relaxed": results.relaxed,
+            "stories": [{
+                "story_id": h.story_id, "title": h.title, "language": h.language,
+                "country": h.country, "collection": h.collection, "score": h.score,
+                "moments": [{"at": m.at, "start": m.start, "end": m.end, "text": m.text, "text_en": m.text_en,
+                             "snippet": m.snippet_html()} for m in h.moments],
+            } for h in results.stories],
+        }, ensure_ascii=False, indent=2))
+        return
+    if not results.stories:
+        click.echo(f"No moments match {query!r}. Try fewer or other words, or drop the filters.")
+        return
+    if results.relaxed:
+        click.echo("No moment holds all the words; showing moments with any of them.")
+    for hit in results.stories:
+        click.secho(f"#{hit.story_id} {hit.title}", bold=True, nl=False)
+        click.echo(f"  ({', '.join(x for x in (hit.language, hit.country, hit.collection) if x)})")
+        for m in hit.moments:
+            snippet = m.snippet_marked(click.style("", bold=True, reset=False), click.style("", reset=True)) \
+                if sys.stdout.isatty() else m.snippet_marked("[", "]")
+            click.echo(f"  {clock(m.at)}  {snippet}")
+    shown = len(results.stories)
+    if results.total_stories > shown:
+        click.echo(f"... {results.total_stories - shown} more stories (use --limit)")
+
+
+@cli.command()
+@click.argument("story_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable details.")
+@_archive_option
+def show(story_id, as_json, archive) -> None:
+    """Print a story's details and its transcript, original and English side by side."""
+    settings = _settings(archive=archive)
+    with Archive(settings.database) as a:
+        doc = story_document(a, story_id)
+    if as_json:
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    _print_story(doc)
+
+
+def _print_story(doc: dict) -> None:
+    click.secho(f"#{doc['id']} {doc['title']}", bold=True)
+    place = ", ".join(v for v in doc["place"].values() if v)
+    for label, value in (("place", place), ("collection", doc["collection"]),
+                         ("recorded", doc["recorded_on"]), ("storyteller", doc["storyteller"] or "anonymous"),
+                         ("language", doc["language"]), ("duration", doc["duration_s"] and clock(doc["duration_s"])),
+                         ("description", doc["description"])):
+        if value:
+            click.echo(f"  {label:12} {value}")
+    job = doc["job"]
+    if job and job["state"] != "done":
+        click.echo(f"  {'processing':12} {job['state']} {job['stage'] or ''} {job['progress'] * 100:.0f}% {job['message'] or ''}")
+    elif job and job["message"]:
+        click.echo(f"  {'note':12} {job['message']}")
+    click.echo()
+    english = any(s["text_en"] for s in doc["segments"])
+    width = 56
+    for s in doc["segments"]:
+        if english:
+            click.echo(f"{clock(s['start'])}  {s['text']:<{width}}  | {s['text_en'] or ''}")
+        else:
+            click.echo(f"{clock(s['start'])}  {s['text']}")
+    if english:
+        click.echo("\n(English: machine translation)")
+
+
+@cli.command(name="export")
+@click.argument("story_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="vtt", show_default=True)
+@click.option("--track", type=click.Choice(TRACKS), default="original", show_default=True,
+              help="The spoken words, or their English translation.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: standard output).")
+@_archive_option
+def export_command(story_id, fmt, track, output, archive) -> None:
+    """Write a story's transcript as subtitles (vtt, srt), text or JSON."""
+    settings = _settings(archive=archive)
+    with Archive(settings.database) as a:
+        text = export(a, story_id, fmt, track)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.option("--limit", default=50, show_default=True)
+@click.option("--offset", default=0)
+@_archive_option
+def stories(limit, offset, archive) -> None:
+    """List the stories in the archive with their processing state."""
+    settings = _settings(archive=archive)
+    with Archive(settings.database) as a:
+        for s in a.stories(limit, offset):
+            job = a.job_for_story(s.id)
+            state = job.state if job else "-"
+            click.echo(f"#{s.id:<5} {state:8} {s.language or '??':3} {str(s.place):30.30} {s.title}")
+
+
+@cli.command()
+@_archive_option
+def reindex(archive) -> None:
+    """Rebuild the search index from the archive."""
+    settings = _settings(archive=archive)
+    with Archive(settings.database) as a:
+        n = FTSBackend(a.conn).rebuild()
+    click.echo(f"indexed {n} segments")
+
+
+@cli.command()
+@_model_options
+@_archive_option
+def demo(model, device, cpu_threads, archive) -> None:
+    """Put the bundled sample story into the archive and show what the archive makes of it."""
+    from importlib import resources
+
+    settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads)
+    sample = Path(str(resources.files("storyatlas").joinpath("sample/river.ogg")))
+    meta = StoryMetadata(title="The night the river came", collection="Flood memories",
+                         place=Place.parse("Zgorzelec, Lower Silesia, PL"), recorded_on="2026-03",
+                         storyteller="Anna", description="Sample story (synthetic voice).")
+    _ingest_and_process(settings, [sample], meta, wait=True)
+    with Archive(settings.database) as a:
+        story_id = a.story_for_original(sha256_file(sample))
+        _print_story(story_document(a, story_id))
+    click.echo(f"\nArchive: {settings.archive}\nTry: storyatlas search \"pumped the cellar\"")
+
+
+def main() -> None:
+    cli(prog_name="storyatlas")

@@ -1,0 +1,52 @@
+"""One small hierarchy of errors. Every message says what happened and what to do.
+
+Third-party exceptions are translated into these at one place per dependency
+(``ingest.probe`` for PyAV/ffmpeg, ``transcribe.whisper`` for faster-whisper,
+``archive.db`` for SQLite), so the shells only ever see ``StoryAtlasError``.
+"""
+
+from __future__ import annotations
+
+
+class StoryAtlasError(Exception):
+    """Base class: an expected failure with a one-line, actionable message."""
+
+    exit_code = 1
+
+
+class ConfigurationError(StoryAtlasError):
+    """A setting is missing or wrong."""
+
+    exit_code = 2
+
+
+class MediaError(StoryAtlasError):
+    """A file cannot be taken into the archive (not media, no audio, empty, too long...)."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+class ModelError(StoryAtlasError):
+    """A speech model is missing, broken or not usable for the request."""
+
+
+class TranscriptionError(StoryAtlasError):
+    """The speech model failed on a recording."""
+
+
+class SearchError(StoryAtlasError):
+    """A query cannot be run, or the index cannot be reached."""
+
+
+class NotFound(StoryAtlasError):
+    """The story (or other record) asked for does not exist."""
+
+    exit_code = 3
+
+
+class AccessDenied(StoryAtlasError):
+    """The caller may not see or change this."""
+
+    exit_code = 4

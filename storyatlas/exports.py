@@ -1,0 +1,89 @@
+"""A story's transcript as subtitles (WebVTT, SRT), plain text or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from storyatlas.archive import Archive, Segment, Story
+from storyatlas.errors import StoryAtlasError
+
+FORMATS = ("vtt", "srt", "txt", "json")
+TRACKS = ("original", "en")
+
+
+def _timestamp(seconds: float, decimal: str) -> str:
+    ms = max(0, round(seconds * 1000))
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{decimal}{ms:03d}"
+
+
+def clock(seconds: float) -> str:
+    """mm:ss (or h:mm:ss) for people to read."""
+    s = int(seconds)
+    h, rest = divmod(s, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def _lines(story: Story, segments: Sequence[Segment], track: str) -> list[tuple[Segment, str]]:
+    if track not in TRACKS:
+        raise StoryAtlasError(f"unknown track {track!r}: choose one of {', '.join(TRACKS)}")
+    if track == "original" or story.language == "en":
+        return [(s, s.text) for s in segments]
+    if not any(s.text_en for s in segments):
+        raise StoryAtlasError(
+            f"story {story.id} has no English translation yet; process it with a multilingual model (--model base)"
+        )
+    return [(s, s.text_en or "") for s in segments if s.text_en]
+
+
+def _cue_text(text: str) -> str:
+    # a blank line or "-->" inside a cue would end it early
+    return " ".join(text.replace("-->", "→").split())
+
+
+def to_vtt(story: Story, segments: Sequence[Segment], track: str = "original") -> str:
+    out = ["WEBVTT", ""]
+    for seg, text in _lines(story, segments, track):
+        out += [f"{_timestamp(seg.start, '.')} --> {_timestamp(seg.end, '.')}", _cue_text(text), ""]
+    return "\n".join(out)
+
+
+def to_srt(story: Story, segments: Sequence[Segment], track: str = "original") -> str:
+    out = []
+    for n, (seg, text) in enumerate(_lines(story, segments, track), 1):
+        out += [str(n), f"{_timestamp(seg.start, ',')} --> {_timestamp(seg.end, ',')}", _cue_text(text), ""]
+    return "\n".join(out)
+
+
+def to_txt(story: Story, segments: Sequence[Segment], track: str = "original") -> str:
+    return "\n".join(f"[{clock(seg.start)}] {text}" for seg, text in _lines(story, segments, track)) + "\n"
+
+
+def story_document(archive: Archive, story_id: int) -> dict:
+    """Everything about a story as plain data: the JSON export and `show --json`."""
+    story = archive.story(story_id)
+    job = archive.job_for_story(story_id)
+    doc = asdict(story)
+    doc["place"] = asdict(story.place)
+    doc["job"] = asdict(job) if job else None
+    doc["transcripts"] = archive.transcripts(story_id)
+    doc["segments"] = [
+        {"start": s.start, "end": s.end, "text": s.text, "text_en": s.text_en,
+         "words": [asdict(w) for w in s.words]}
+        for s in archive.segments(story_id, with_words=True)
+    ]
+    return doc
+
+
+def export(archive: Archive, story_id: int, fmt: str, track: str = "original") -> str:
+    if fmt not in FORMATS:
+        raise StoryAtlasError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if fmt == "json":
+        return json.dumps(story_document(archive, story_id), ensure_ascii=False, indent=2) + "\n"
+    story = archive.story(story_id)
+    segments = archive.segments(story_id)
+    return {"vtt": to_vtt, "srt": to_srt, "txt": to_txt}[fmt](story, segments, track)

@@ -1,0 +1,134 @@
+"""Taking recordings in: probe, refuse bad input early, keep the original, make the speech WAV,
+and create the story with its processing job."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from storyatlas.archive import Archive, MediaFile, StoryMetadata
+from storyatlas.errors import MediaError
+from storyatlas.ingest.audio import check_duration, make_speech_wav
+from storyatlas.ingest.probe import probe
+from storyatlas.ingest.store import MediaStore, sha256_file
+from storyatlas.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# what the folder walk picks up; anything else in a folder is skipped quietly
+MEDIA_SUFFIXES = {
+    ".m4a", ".aac", ".mp3", ".ogg", ".oga", ".opus", ".webm", ".amr", ".3gp", ".3g2",
+    ".wav", ".flac", ".mp4", ".m4v", ".mov", ".mkv", ".wma", ".aif", ".aiff", ".caf",
+}
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What became of one file."""
+
+    path: Path
+    story_id: int | None = None
+    job_id: int | None = None
+    duplicate: bool = False
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def find_media(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files named directly, and media files found (recursively, in name order) in folders."""
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    p = Path(root) / name
+                    if p.suffix.lower() in MEDIA_SUFFIXES and not name.startswith("."):
+                        yield p
+        else:
+            yield path
+
+
+def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Settings) -> IngestResult:
+    """Take one recording in. Raises MediaError, leaving the archive unchanged, when it is refused."""
+    path = Path(path)
+    if not path.exists():
+        raise MediaError("no such file", str(path))
+    if not path.is_file():
+        raise MediaError("not a regular file", str(path))
+    size = path.stat().st_size
+    if size == 0:
+        raise MediaError("the file is empty (0 bytes); copy it again from the device", str(path))
+    if size > settings.max_file_bytes:
+        raise MediaError(
+            f"the file is {size / 1024**3:.1f} GiB, over the {settings.max_file_bytes / 1024**3:g} GiB "
+            "limit; split it or raise STORYATLAS_MAX_FILE_BYTES", str(path),
+        )
+    sha = sha256_file(path)
+    existing = archive.story_for_original(sha)
+    if existing is not None:
+        return IngestResult(path, story_id=existing, job_id=None, duplicate=True)
+
+    info = probe(path)
+    check_duration(path, info.duration_s, settings.max_duration_s)
+    store = MediaStore(settings.media_dir)
+    original = store.original_path(sha, info.extension)
+    speech = store.speech_path(sha)
+    with store.scratch() as tmp:
+        audio = make_speech_wav(path, Path(tmp) / "speech.wav", settings.max_duration_s)
+        store.keep_original(path, original)
+        store.keep_derivative(audio.path, speech)
+    if meta.title is None:
+        meta = replace(meta, title=_title_from(path))
+    media = [
+        MediaFile("original", sha, original, info.container, info.audio_codec, info.has_video,
+                  size, info.duration_s, path.name),
+        MediaFile("speech", sha, speech, "wav", "pcm_s16le", False,
+                  store.absolute(speech).stat().st_size, audio.duration_s, None),
+    ]
+    try:
+        story_id, job_id = archive.create_story(meta, media, audio.duration_s)
+    except sqlite3.IntegrityError:
+        # another process took in the same file a moment ago; its files are ours too
+        existing = archive.story_for_original(sha)
+        if existing is None:
+            raise
+        return IngestResult(path, story_id=existing, duplicate=True)
+    except BaseException:
+        # nothing refers to the files yet: take them back out
+        store.remove(original)
+        store.remove(speech)
+        raise
+    log.info("ingested %s as story %d", path, story_id)
+    return IngestResult(path, story_id=story_id, job_id=job_id)
+
+
+def ingest_paths(
+    archive: Archive,
+    paths: Iterable[Path],
+    meta: StoryMetadata,
+    settings: Settings,
+    on_result: Callable[[IngestResult], None] | None = None,
+) -> list[IngestResult]:
+    """Ingest every file (folders recursively); a refused file is reported and the rest go on."""
+    results = []
+    for path in find_media(paths):
+        try:
+            result = ingest_file(archive, path, meta, settings)
+        except MediaError as e:
+            result = IngestResult(path, error=str(e))
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results
+
+
+def _title_from(path: Path) -> str:
+    stem = path.stem.replace("_", " ").replace("-", " ").strip()
+    return " ".join(stem.split()) or "Untitled story"

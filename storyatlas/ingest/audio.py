@@ -1,0 +1,118 @@
+"""Derivatives made with the ffmpeg program: the 16 kHz mono WAV that speech models read.
+
+ffmpeg is the one on PATH, else the binary shipped by imageio-ffmpeg, so a fresh
+machine with pip alone can run it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import shutil
+import subprocess
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from storyatlas.errors import MediaError
+
+log = logging.getLogger(__name__)
+
+SPEECH_RATE = 16_000
+# below this peak level (about -60 dBFS) a recording holds nothing a person could hear
+SILENCE_PEAK = 32
+MIN_DECODED_S = 0.2
+
+
+@functools.cache
+def ffmpeg_exe() -> str:
+    """The ffmpeg program to run."""
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError) as e:
+        raise MediaError(
+            "no ffmpeg found: install it (apt-get install ffmpeg) or `pip install imageio-ffmpeg`"
+        ) from e
+
+
+@dataclass(frozen=True)
+class SpeechAudio:
+    """The 16 kHz mono WAV made for the speech model, and what it holds."""
+
+    path: Path
+    duration_s: float
+    peak: int
+
+
+def make_speech_wav(source: Path, target: Path, max_duration_s: float) -> SpeechAudio:
+    """Decode ``source`` into a 16 kHz mono 16-bit WAV at ``target``.
+
+    Decodes at most a little more than ``max_duration_s``, so that a file whose
+    container does not state its length cannot fill the disk. Raises MediaError
+    when nothing decodes, when it is longer than allowed, or when it is silent.
+    """
+    cmd = [
+        ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        "-i", str(source), "-map", "0:a:0", "-vn", "-sn", "-dn",
+        "-t", f"{max_duration_s + 1:.3f}",
+        "-ac", "1", "-ar", str(SPEECH_RATE), "-c:a", "pcm_s16le", "-f", "wav", str(target),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    decoded = _wav_duration(target) if target.exists() else 0.0
+    if decoded < MIN_DECODED_S:
+        detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "no audio decoded"
+        raise MediaError(
+            f"no audio could be decoded ({detail}); the file is truncated or damaged: "
+            "copy it again from the recorder or phone", str(source),
+        )
+    if proc.returncode != 0:
+        # part of the audio decoded: keep it, but say so in the log
+        log.warning("%s: decoding stopped early at %.1f s: %s", source, decoded, proc.stderr.strip()[-200:])
+    if decoded > max_duration_s:
+        raise MediaError(_too_long(max_duration_s), str(source))
+    peak = _peak(target)
+    if peak < SILENCE_PEAK:
+        raise MediaError(
+            f"the recording is silent ({decoded / 60:.0f} min with no sound above -60 dBFS); "
+            "check the microphone or that the right file was chosen", str(source),
+        )
+    return SpeechAudio(target, decoded, peak)
+
+
+def _too_long(limit_s: float) -> str:
+    return (
+        f"longer than the {limit_s / 3600:g} h limit; split it into parts or raise "
+        "the limit (--max-duration or STORYATLAS_MAX_DURATION_S)"
+    )
+
+
+def check_duration(source: Path, duration_s: float | None, max_duration_s: float) -> None:
+    """Refuse early, before decoding, when the container says it is too long."""
+    if duration_s is not None and duration_s > max_duration_s:
+        raise MediaError(_too_long(max_duration_s), str(source))
+
+
+def _wav_duration(path: Path) -> float:
+    try:
+        with wave.open(str(path)) as w:
+            return w.getnframes() / w.getframerate()
+    except (wave.Error, EOFError):
+        return 0.0
+
+
+def _peak(path: Path, block_frames: int = SPEECH_RATE * 60) -> int:
+    peak = 0
+    with wave.open(str(path)) as w:
+        while True:
+            frames = w.readframes(block_frames)
+            if not frames:
+                return peak
+            block = np.frombuffer(frames, dtype="<i2")
+            peak = max(peak, int(np.abs(block.astype(np.int32)).max()))

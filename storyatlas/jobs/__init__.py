@@ -1,0 +1,79 @@
+"""The job queue: huey (SqliteHuey beside the archive) carries job ids; the archive's
+jobs table is the truth about what is done, so a lost message or a killed worker
+costs a retry, never a story."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+from huey import SqliteHuey
+
+from storyatlas.archive import Archive, Job
+from storyatlas.jobs.pipeline import JobListener, process_job
+from storyatlas.settings import Settings
+from storyatlas.transcribe.types import Progress
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Queue", "process_job"]
+
+
+class Queue:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.archive.mkdir(parents=True, exist_ok=True)
+        self.huey = SqliteHuey(name="storyatlas", filename=str(settings.queue_file))
+
+        @self.huey.task(name="process_story")
+        def process_story(job_id: int) -> str:
+            return process_job(self.settings, job_id).state
+
+        self._task = process_story
+
+    def enqueue(self, job_ids: Iterable[int]) -> None:
+        for job_id in job_ids:
+            self._task(job_id)
+
+    def recover(self, archive: Archive) -> list[int]:
+        """Queue again every job left unfinished: never queued, or whose worker died."""
+        jobs = [j.id for j in archive.unfinished_jobs()]
+        if jobs:
+            log.info("re-queueing unfinished jobs %s", jobs)
+            self.enqueue(jobs)
+        return jobs
+
+    def work(self, workers: int = 1) -> None:
+        """Run a huey consumer until interrupted (the `storyatlas worker` command)."""
+        with Archive(self.settings.database) as archive:
+            self.recover(archive)
+        consumer = self.huey.create_consumer(workers=workers, periodic=False, initial_delay=0.1,
+                                             max_delay=2.0)
+        consumer.run()
+
+    def drain(self, archive: Archive, wait_for: Iterable[int], listener: JobListener | None = None,
+              poll_s: float = 0.5) -> list[Job]:
+        """Work in this process until the given jobs have finished, then return them.
+
+        Takes messages from the queue in order (so it helps with other work queued
+        before its own); a job another worker holds is waited for.
+        """
+        wait_for = list(wait_for)
+        pending = set(wait_for)
+        while pending:
+            task = self.huey.dequeue()
+            if task is not None:
+                if task.name == "process_story":
+                    process_job(self.settings, task.args[0], listener, archive)
+                else:
+                    self.huey.execute(task)
+            else:
+                for job_id in sorted(pending):
+                    job = process_job(self.settings, job_id, listener, archive)
+                    if job.state == "running" and listener:
+                        listener(job, Progress(job.stage or job.state, job.progress, job.message))
+                if any(archive.job(j).state == "running" for j in pending):
+                    time.sleep(poll_s)
+            pending = {j for j in pending if archive.job(j).state in ("queued", "running")}
+        return [archive.job(j) for j in wait_for]

@@ -1,0 +1,74 @@
+"""Search: segment-level documents derived from the archive, behind one small interface.
+
+The embedded backend is SQLite FTS5 inside the archive file (``search.fts``).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# snippets carry these private-use characters around matched words; each shell
+# turns them into its own highlighting after escaping the rest
+MARK_OPEN = "\ue000"
+MARK_CLOSE = "\ue001"
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str
+    language: str | None = None
+    country: str | None = None
+    collection: str | None = None
+    limit: int = 20
+    """Stories per page."""
+    offset: int = 0
+    moments_per_story: int = 5
+
+
+@dataclass(frozen=True)
+class Moment:
+    segment_id: int
+    start: float
+    end: float
+    text: str
+    text_en: str | None
+    snippet: str
+    """Text around the match, matched words between MARK_OPEN and MARK_CLOSE."""
+    at: float
+    """Where the first matched word is spoken (the segment's start if words are unknown)."""
+
+    def snippet_html(self) -> str:
+        return html.escape(self.snippet).replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
+
+    def snippet_marked(self, open_: str, close: str) -> str:
+        return self.snippet.replace(MARK_OPEN, open_).replace(MARK_CLOSE, close)
+
+
+@dataclass(frozen=True)
+class StoryHit:
+    story_id: int
+    title: str
+    language: str | None
+    country: str | None
+    collection: str | None
+    score: float
+    moments: tuple[Moment, ...]
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: SearchQuery
+    total_stories: int
+    stories: tuple[StoryHit, ...] = field(default_factory=tuple)
+    relaxed: bool = False
+    """True when no moment held every word, so moments holding any of them are shown."""
+
+
+class SearchBackend(Protocol):
+    def search(self, query: SearchQuery) -> SearchResults: ...
+
+    def rebuild(self) -> int:
+        """Rebuild the index from the archive; return the number of segments indexed."""
+        ...

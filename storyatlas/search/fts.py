@@ -1,0 +1,105 @@
+"""The embedded search backend: SQLite FTS5 inside the archive file.
+
+The index (``segments_fts``) is kept in step with the segments by triggers in the
+same transactions; ``rebuild`` makes it again from the segments. Diacritics are
+folded by the unicode61 tokenizer, so "Überschwemmung" and "uberschwemmung" meet.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from storyatlas.errors import SearchError
+from storyatlas.search import MARK_CLOSE, MARK_OPEN, Moment, SearchQuery, SearchResults, StoryHit
+from storyatlas.search.query import fold, fts_query, query_words
+
+# the original words weigh a little more than their machine translation
+_WEIGHTS = "1.0, 0.8"
+
+
+class FTSBackend:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        match = fts_query(query.text)
+        if match is None:
+            return SearchResults(query, 0)
+        results = self._search(query, match)
+        if not results.stories:
+            relaxed = fts_query(query.text, any_term=True)
+            if relaxed != match:
+                results = self._search(query, relaxed, relaxed=True)
+        return results
+
+    def _search(self, query: SearchQuery, match: str, relaxed: bool = False) -> SearchResults:
+        where, params = ["segments_fts MATCH ?"], [match]
+        for column, value in (("language", query.language), ("country", query.country),
+                              ("collection", query.collection)):
+            if value:
+                where.append(f"st.{column} = ? COLLATE NOCASE")
+                params.append(value)
+        filters = " AND ".join(where)
+        # bm25() and snippet() only work in the query that scans the FTS table, so the
+        # scores are materialised first and grouped afterwards
+        hits = f"""WITH hits AS MATERIALIZED (
+                     SELECT s.story_id, s.id, s.start, bm25(segments_fts, {_WEIGHTS}) AS score
+                     FROM segments_fts JOIN segments s ON s.id = segments_fts.rowid
+                     JOIN stories st ON st.id = s.story_id WHERE {filters})"""
+        try:
+            total = self.conn.execute(f"{hits} SELECT count(DISTINCT story_id) FROM hits", params).fetchone()[0]
+            ranked = self.conn.execute(
+                f"""{hits} SELECT story_id, min(score) AS best FROM hits
+                    GROUP BY story_id ORDER BY best, story_id LIMIT ? OFFSET ?""",
+                [*params, query.limit, query.offset],
+            ).fetchall()
+            if not ranked:
+                return SearchResults(query, total, relaxed=relaxed)
+            ids = [r[0] for r in ranked]
+            marks = ",".join("?" * len(ids))
+            chosen = [r[0] for r in self.conn.execute(
+                f"""{hits} SELECT id FROM (
+                      SELECT id, row_number() OVER (PARTITION BY story_id ORDER BY score, start) AS n
+                      FROM hits WHERE story_id IN ({marks}))
+                    WHERE n <= ?""",
+                [*params, *ids, query.moments_per_story],
+            )]
+            seg_marks = ",".join("?" * len(chosen))
+            rows = self.conn.execute(
+                f"""SELECT s.story_id, s.id, s.start, s.end, s.text, s.text_en,
+                           snippet(segments_fts, -1, ?, ?, '…', 16)
+                    FROM segments_fts JOIN segments s ON s.id = segments_fts.rowid
+                    WHERE segments_fts MATCH ? AND segments_fts.rowid IN ({seg_marks})
+                    ORDER BY bm25(segments_fts, {_WEIGHTS}), s.start""",
+                [MARK_OPEN, MARK_CLOSE, match, *chosen],
+            ).fetchall()
+            stories = {r["id"]: r for r in self.conn.execute(
+                f"SELECT id, title, language, country, collection FROM stories WHERE id IN ({marks})", ids)}
+        except sqlite3.OperationalError as e:
+            raise SearchError(f"the search index cannot answer ({e}); run `storyatlas reindex`") from e
+        first_word = self._first_matched_words(chosen, query_words(query.text))
+        moments: dict[int, list[Moment]] = {i: [] for i in ids}
+        for r in rows:
+            moments[r[0]].append(Moment(r[1], r[2], r[3], r[4], r[5], r[6], first_word.get(r[1], r[2])))
+        hits = tuple(
+            StoryHit(sid, stories[sid]["title"], stories[sid]["language"], stories[sid]["country"],
+                     stories[sid]["collection"], -best, tuple(moments[sid]))
+            for sid, best in ranked
+        )
+        return SearchResults(query, total, hits, relaxed)
+
+    def _first_matched_words(self, segment_ids: list[int], wanted: set[str]) -> dict[int, float]:
+        """Start time of the first word of each segment that is one of the query's words."""
+        found: dict[int, float] = {}
+        marks = ",".join("?" * len(segment_ids))
+        for seg_id, start, word in self.conn.execute(
+            f"SELECT segment_id, start, word FROM words WHERE segment_id IN ({marks}) ORDER BY segment_id, idx",
+            segment_ids,
+        ):
+            if seg_id not in found and fold(word) in wanted:
+                found[seg_id] = start
+        return found
+
+    def rebuild(self) -> int:
+        self.conn.execute("INSERT INTO segments_fts(segments_fts) VALUES ('rebuild')")
+        return self.conn.execute("SELECT count(*) FROM segments").fetchone()[0]

@@ -1,0 +1,116 @@
+"""Settings are built once (CLI flags > STORYATLAS_* environment > defaults),
+validated, and passed in. Nothing reads the environment at import time."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storyatlas.errors import ConfigurationError
+
+ENV_PREFIX = "STORYATLAS_"
+
+
+def _default_archive(env: Mapping[str, str]) -> Path:
+    data_home = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "storyatlas"
+
+
+def _default_cache(env: Mapping[str, str]) -> Path:
+    cache_home = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache_home) / "storyatlas"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that can be configured, with its default."""
+
+    archive: Path = field(default_factory=lambda: _default_archive(os.environ))
+    """Folder holding the database, the media store and the queue."""
+    cache: Path = field(default_factory=lambda: _default_cache(os.environ))
+    """Where the joined model weights are kept (shared by all archives of a user)."""
+    model: str = "base"
+    """`base`, `tiny.en`, or a path to a CTranslate2 Whisper model directory."""
+    device: str = "cpu"
+    compute_type: str = "auto"
+    """`auto` means int8 on CPU, float16 on GPU."""
+    cpu_threads: int = 0
+    """0 lets CTranslate2 choose (one per core)."""
+    beam_size: int = 5
+    vad: bool = True
+    translate: bool = True
+    """Translate non-English stories into English (the pivot)."""
+    max_duration_s: float = 4 * 3600.0
+    """Longest recording accepted."""
+    max_file_bytes: int = 4 * 1024**3
+    """Largest file accepted."""
+
+    @property
+    def resolved_compute_type(self) -> str:
+        if self.compute_type != "auto":
+            return self.compute_type
+        return "float16" if self.device == "cuda" else "int8"
+
+    @property
+    def database(self) -> Path:
+        return self.archive / "archive.db"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.archive / "media"
+
+    @property
+    def queue_file(self) -> Path:
+        return self.archive / "queue.db"
+
+    def validate(self) -> Settings:
+        if self.device not in ("cpu", "cuda", "auto"):
+            raise ConfigurationError(f"device must be cpu, cuda or auto, not {self.device!r}")
+        if self.beam_size < 1:
+            raise ConfigurationError("beam_size must be at least 1")
+        if self.max_duration_s <= 0 or self.max_file_bytes <= 0:
+            raise ConfigurationError("max_duration_s and max_file_bytes must be positive")
+        if self.cpu_threads < 0:
+            raise ConfigurationError("cpu_threads must be 0 (automatic) or more")
+        return self
+
+
+def _coerce(name: str, raw: str, kind: Any) -> Any:
+    try:
+        if kind is bool:
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind is Path:
+            return Path(raw).expanduser()
+        return kind(raw)
+    except ValueError:
+        raise ConfigurationError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind.__name__}")
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Defaults, then ``STORYATLAS_*`` variables, then explicit overrides (CLI flags)."""
+    env = os.environ if env is None else env
+    types = {"archive": Path, "cache": Path, "model": str, "device": str, "compute_type": str,
+             "cpu_threads": int, "beam_size": int, "vad": bool, "translate": bool,
+             "max_duration_s": float, "max_file_bytes": int}
+    values: dict[str, Any] = {
+        "archive": _default_archive(env),
+        "cache": _default_cache(env),
+    }
+    for f in dataclasses.fields(Settings):
+        raw = env.get(ENV_PREFIX + f.name.upper())
+        if raw:
+            values[f.name] = _coerce(f.name, raw, types[f.name])
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = Path(value).expanduser() if types[key] is Path else value
+    return Settings(**values).validate()

@@ -1,0 +1,88 @@
+"""Shared fixtures: real SQLite archives in temp folders, real ffmpeg, real Whisper models,
+and speech made by espeak-ng (committed under tests/data, see make_speech.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from storyatlas.archive import Archive
+from storyatlas.ingest.audio import ffmpeg_exe
+from storyatlas.settings import Settings, _default_cache
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def model_cache() -> Path:
+    # the joined base model is 145 MB: share the user's cache rather than join it per test
+    import os
+
+    return Path(os.environ.get("STORYATLAS_CACHE") or _default_cache(os.environ))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, model_cache: Path) -> Settings:
+    return Settings(archive=tmp_path / "archive", cache=model_cache, model="tiny.en")
+
+
+@pytest.fixture
+def base_settings(settings: Settings) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, model="base")
+
+
+@pytest.fixture
+def archive(settings: Settings):
+    with Archive(settings.database) as a:
+        yield a
+
+
+@pytest.fixture(scope="session")
+def timings() -> dict[str, list[dict]]:
+    return json.loads((DATA / "speech.json").read_text(encoding="utf-8"))
+
+
+def story_file(lang: str) -> Path:
+    return DATA / f"story_{lang}.ogg"
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+# how phones, recorders and cameras save a recording: suffix -> ffmpeg output options
+FORMATS = {
+    "m4a": ["-c:a", "aac", "-b:a", "64k"],
+    "mp3": ["-c:a", "libmp3lame", "-b:a", "64k"],
+    "ogg": ["-c:a", "libopus", "-b:a", "32k"],
+    "opus": ["-c:a", "libopus", "-b:a", "32k"],
+    "webm": ["-c:a", "libopus", "-b:a", "32k"],
+    "amr": ["-ar", "8000", "-ac", "1", "-c:a", "libopencore_amrnb", "-b:a", "12.2k"],
+    "3gp": ["-ar", "8000", "-ac", "1", "-c:a", "libopencore_amrnb", "-b:a", "12.2k"],
+    "wav": ["-c:a", "pcm_s16le"],
+    "flac": ["-c:a", "flac"],
+}
+VIDEO_FORMATS = {
+    "mp4": ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+    "mov": ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+    "mkv": ["-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libopus"],
+}
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory) -> Path:
+    """The English story in every format, made once per test session."""
+    out = tmp_path_factory.mktemp("media")
+    source = str(story_file("en"))
+    for suffix, options in FORMATS.items():
+        ffmpeg("-i", source, *options, str(out / f"story.{suffix}"))
+    for suffix, options in VIDEO_FORMATS.items():
+        # a video file made from generated speech: a small test pattern with the story as sound
+        ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-i", source, "-shortest",
+               *options, str(out / f"story.{suffix}"))
+    return out

@@ -1,0 +1,106 @@
+"""Each bad input gets a one-line reason naming the file, and the archive stays as it was."""
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from storyatlas.archive import StoryMetadata
+from storyatlas.errors import MediaError
+from storyatlas.ingest import ingest_file, ingest_paths
+from tests.conftest import ffmpeg, story_file
+
+
+def _snapshot(archive, settings):
+    tables = {t: archive.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("stories", "media", "jobs", "segments")}
+    files = sorted(str(p.relative_to(settings.media_dir)) for p in settings.media_dir.rglob("*")
+                   if p.is_file()) if settings.media_dir.exists() else []
+    return tables, files
+
+
+@pytest.fixture
+def filled(archive, settings):
+    """An archive that already holds one story, which a refusal must not touch."""
+    ingest_file(archive, story_file("fr"), StoryMetadata(), settings)
+    return _snapshot(archive, settings)
+
+
+def _bad_inputs(tmp: Path, media_dir: Path) -> dict[str, tuple[Path, str]]:
+    text = tmp / "notes.mp3"
+    text.write_text("This is not a recording, just notes with a misleading name.\n" * 20)
+    empty = tmp / "empty.m4a"
+    empty.touch()
+    image = tmp / "photo.png"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x64", "-frames:v", "1", str(image))
+    mute_video = tmp / "mute.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x64:rate=5", "-t", "2", "-c:v", "libx264", str(mute_video))
+    truncated = tmp / "truncated.m4a"
+    # an m4a keeps its index at the end: cut there, nothing can be decoded
+    truncated.write_bytes((media_dir / "story.m4a").read_bytes()[:3000])
+    truncated_ogg = tmp / "truncated.ogg"
+    truncated_ogg.write_bytes(story_file("en").read_bytes()[:200])
+    return {
+        "not media": (text, "not a recording that can be read"),
+        "empty": (empty, "empty"),
+        "image": (image, "an image, not a recording"),
+        "video without sound": (mute_video, "video without sound"),
+        "truncated m4a": (truncated, "not a recording that can be read|truncated or damaged"),
+        "truncated ogg": (truncated_ogg, "not a recording that can be read|truncated or damaged"),
+        "missing": (tmp / "nowhere.wav", "no such file"),
+    }
+
+
+def test_each_bad_input_is_refused_and_changes_nothing(archive, settings, media_dir, tmp_path, filled):
+    for name, (path, reason) in _bad_inputs(tmp_path, media_dir).items():
+        with pytest.raises(MediaError, match=reason) as refused:
+            ingest_file(archive, path, StoryMetadata(), settings)
+        message = str(refused.value)
+        assert message.startswith(str(path)) and "\n" not in message, name
+        assert _snapshot(archive, settings) == filled, name
+
+
+def test_a_batch_carries_on_past_refused_files(archive, settings, media_dir, tmp_path):
+    bad = _bad_inputs(tmp_path, media_dir)
+    paths = [bad["not media"][0], story_file("es"), bad["empty"][0], story_file("pl")]
+    results = ingest_paths(archive, paths, StoryMetadata(), settings)
+
+    assert [r.ok for r in results] == [False, True, False, True]
+    assert archive.count_stories() == 2
+
+
+def test_a_file_over_the_size_limit_is_refused_without_reading_it(archive, settings, tmp_path, filled):
+    huge = tmp_path / "huge.mp4"
+    with huge.open("wb") as f:  # sparse: 4.1 GB on paper, nothing on disk
+        f.truncate(int(4.1 * 1024**3))
+    with pytest.raises(MediaError, match="over the 4 GiB limit"):
+        ingest_file(archive, huge, StoryMetadata(), settings)
+    assert _snapshot(archive, settings) == filled
+
+
+def test_an_hour_of_silence_is_refused(archive, settings, tmp_path, filled):
+    silence = tmp_path / "hour.ogg"
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "3600", "-c:a", "libopus", str(silence))
+    with pytest.raises(MediaError, match="silent .60 min"):
+        ingest_file(archive, silence, StoryMetadata(), settings)
+    assert _snapshot(archive, settings) == filled
+
+
+def test_a_stream_longer_than_the_limit_is_stopped_while_decoding(archive, settings, tmp_path):
+    # a raw ADTS AAC stream does not state its length, so only decoding can tell
+    aac = tmp_path / "long.aac"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=30", "-c:a", "aac", str(aac))
+    with pytest.raises(MediaError, match="longer than the"):
+        ingest_file(archive, aac, StoryMetadata(), replace(settings, max_duration_s=10))
+    assert archive.count_stories() == 0
+    assert not any(p.is_file() for p in settings.media_dir.rglob("*"))
+
+
+def test_the_original_is_not_left_writable_or_changed_by_a_refusal(archive, settings, media_dir, tmp_path):
+    source = tmp_path / "story.wav"
+    source.write_bytes((media_dir / "story.wav").read_bytes())
+    before = source.read_bytes()
+    with pytest.raises(MediaError):
+        ingest_file(archive, source, StoryMetadata(), replace(settings, max_duration_s=1))
+    assert source.read_bytes() == before and os.access(source, os.W_OK)
