@@ -32,17 +32,17 @@ def _lines(story: Story, segments: Sequence[Segment], track: str) -> list[tuple[
     if track not in TRACKS:
         raise StoryAtlasError(f"unknown track {track!r}: choose one of {', '.join(TRACKS)}")
     if track == "original" or story.language == "en":
-        return [(s, s.text) for s in segments]
+        return [(s, " ".join(s.text.split())) for s in segments]
     if not any(s.text_en for s in segments):
         raise StoryAtlasError(
             f"story {story.id} has no English translation yet; process it with a multilingual model (--model base)"
         )
-    return [(s, s.text_en or "") for s in segments if s.text_en]
+    return [(s, " ".join(s.text_en.split())) for s in segments if s.text_en]
 
 
 def _cue_text(text: str) -> str:
-    # a blank line or "-->" inside a cue would end it early
-    return " ".join(text.replace("-->", "→").split())
+    # "-->" inside a cue would be read as a new timing line
+    return text.replace("-->", "→")
 
 
 def to_vtt(story: Story, segments: Sequence[Segment], track: str = "original") -> str:

@@ -86,3 +86,26 @@ def media_dir(tmp_path_factory) -> Path:
         ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-i", source, "-shortest",
                *options, str(out / f"story.{suffix}"))
     return out
+
+
+def add_story(archive: Archive, title: str, language: str, lines: list[tuple], **meta) -> int:
+    """A story with a hand-written transcript (lines of start, end, text[, English]),
+    for tests of what comes after transcription."""
+    import hashlib
+
+    from storyatlas.archive import MediaFile, Place, StoryMetadata
+    from storyatlas.transcribe import Transcript, TranscriptSegment
+
+    sha = hashlib.sha256(title.encode()).hexdigest()
+    place = Place(meta.pop("community", None), meta.pop("region", None), meta.pop("country", None))
+    story_id, job_id = archive.create_story(
+        StoryMetadata(title=title, place=place, **meta),
+        [MediaFile("original", sha, f"originals/{sha}.ogg", "ogg", "opus", False, 1, 10.0, "x.ogg")],
+        lines[-1][1] if lines else 0.0,
+    )
+    segments = tuple(TranscriptSegment(start, end, text) for start, end, text, *_ in lines)
+    transcript = Transcript("transcribe", language, 0.99, lines[-1][1] if lines else 0.0, segments, "hand")
+    english = [line[3] if len(line) > 3 else None for line in lines]
+    archive.save_transcription(story_id, transcript, None, english)
+    archive.finish_job(job_id, "done")
+    return story_id

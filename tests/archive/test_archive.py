@@ -1,0 +1,78 @@
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from storyatlas.archive import Archive, MediaFile, StoryMetadata, worker_id
+from storyatlas.archive.db import SCHEMA_VERSION
+from storyatlas.errors import NotFound, StoryAtlasError
+from tests.conftest import add_story
+
+
+def test_a_new_archive_is_at_the_latest_schema_in_wal_mode(archive):
+    assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert archive.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_an_archive_from_a_newer_version_is_not_touched(settings):
+    with Archive(settings.database) as a:
+        a.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(StoryAtlasError, match="upgrade storyatlas"):
+        Archive(settings.database)
+
+
+def test_a_file_that_is_not_an_archive_gets_a_clear_error(tmp_path):
+    bogus = tmp_path / "archive.db"
+    bogus.write_text("hello" * 1000)
+    with pytest.raises(StoryAtlasError, match="cannot open the archive database"):
+        Archive(bogus)
+
+
+def test_story_and_job_are_created_together_or_not_at_all(archive):
+    good = MediaFile("original", "a" * 64, "originals/a.ogg", "ogg", "opus", False, 10, 1.0, "a.ogg")
+    story_id, job_id = archive.create_story(StoryMetadata(title="one"), [good], 1.0)
+    assert archive.job(job_id).story_id == story_id and archive.job(job_id).state == "queued"
+
+    clash = MediaFile("original", "a" * 64, "originals/b.ogg", "ogg", "opus", False, 10, 1.0, "b.ogg")
+    with pytest.raises(sqlite3.IntegrityError):
+        archive.create_story(StoryMetadata(title="two"), [clash], 1.0)
+    assert archive.count_stories() == 1
+    assert archive.conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 1
+
+
+def test_missing_story_is_not_found(archive):
+    with pytest.raises(NotFound, match="no story 7"):
+        archive.story(7)
+
+
+def test_a_job_is_claimed_once(archive, settings):
+    story_id = add_story(archive, "s", "en", [(0, 1, "hi")])
+    _, job_id = archive.create_story(StoryMetadata(title="t"), [], 1.0)
+    other = Archive(settings.database)
+    assert archive.claim_job(job_id)
+    assert not other.claim_job(job_id)
+    assert archive.job(job_id).worker == worker_id() and archive.job(job_id).attempts == 1
+    assert not archive.claim_job(archive.job_for_story(story_id).id)  # done: nothing to do
+    other.close()
+
+
+def test_a_job_whose_worker_died_is_unfinished_and_can_be_taken_over(archive):
+    _, job_id = archive.create_story(StoryMetadata(title="t"), [], 1.0)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = worker_id().rpartition(":")[0]
+    archive.claim_job(job_id, worker=f"{host}:{dead.pid}")
+
+    assert [j.id for j in archive.unfinished_jobs()] == [job_id]
+    assert archive.claim_job(job_id)
+    assert archive.job(job_id).attempts == 2
+
+
+def test_a_job_held_by_a_live_worker_is_left_alone(archive):
+    _, job_id = archive.create_story(StoryMetadata(title="t"), [], 1.0)
+    host = worker_id().rpartition(":")[0]
+    archive.claim_job(job_id, worker=f"{host}:{os.getppid()}")
+    assert archive.unfinished_jobs() == []
+    assert not archive.claim_job(job_id)

@@ -1,0 +1,101 @@
+import pytest
+
+from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery
+from storyatlas.search.fts import FTSBackend
+from storyatlas.search.query import fts_query
+from tests.conftest import add_story
+
+
+@pytest.fixture
+def backend(archive):
+    add_story(archive, "Hochwasser in Görlitz", "de", [
+        (0.0, 4.0, "Im Frühling kam das Wasser.", "In spring the water came."),
+        (4.5, 9.0, "Die Überschwemmung hat unseren Keller zerstört.", "The flood destroyed our cellar."),
+    ], country="DE", collection="Flood memories")
+    add_story(archive, "The night the river came", "en", [
+        (0.0, 3.0, "My name is Anna."),
+        (3.5, 7.0, "We pumped the cellar for three days."),
+        (60.0, 64.0, "Later we pumped the cellar again."),
+    ], country="PL", collection="Flood memories")
+    add_story(archive, "Powódź", "pl", [
+        (0.0, 5.0, "Woda zalała całą naszą ulicę i piwnicę.", "The water flooded our whole street and the cellar."),
+    ], country="PL", collection="Other")
+    return FTSBackend(archive.conn)
+
+
+def _ids(results):
+    return [h.story_id for h in results.stories]
+
+
+def test_a_phrase_finds_its_moment_with_its_time_and_a_highlighted_snippet(backend):
+    results = backend.search(SearchQuery("pumped the cellar"))
+    assert _ids(results) == [2]
+    moments = results.stories[0].moments
+    assert sorted(m.start for m in moments) == [3.5, 60.0]
+    assert f"{MARK_OPEN}pumped{MARK_CLOSE}" in moments[0].snippet
+    assert "<mark>cellar</mark>" in moments[0].snippet_html()
+
+
+def test_accents_do_not_matter(backend):
+    with_accent = backend.search(SearchQuery("Überschwemmung"))
+    without = backend.search(SearchQuery("uberschwemmung"))
+    assert _ids(with_accent) == _ids(without) == [1]
+    assert with_accent.stories[0].moments[0].start == 4.5
+
+
+def test_the_english_translation_is_searched_too(backend):
+    results = backend.search(SearchQuery("cellar"))
+    assert set(_ids(results)) == {1, 2, 3}
+    german = next(h for h in results.stories if h.story_id == 1)
+    assert german.moments[0].text_en == "The flood destroyed our cellar."
+
+
+@pytest.mark.parametrize("filters, expected", [
+    ({"language": "de"}, {1}),
+    ({"country": "pl"}, {2, 3}),
+    ({"collection": "Flood memories"}, {1, 2}),
+    ({"country": "PL", "collection": "Other"}, {3}),
+])
+def test_filters(backend, filters, expected):
+    assert set(_ids(backend.search(SearchQuery("cellar", **filters)))) == expected
+
+
+def test_results_are_grouped_by_story_and_paginated(backend):
+    first = backend.search(SearchQuery("cellar", limit=2))
+    second = backend.search(SearchQuery("cellar", limit=2, offset=2))
+    assert first.total_stories == 3 and len(first.stories) == 2 and len(second.stories) == 1
+    assert set(_ids(first)) | set(_ids(second)) == {1, 2, 3}
+
+
+def test_when_no_moment_has_every_word_any_word_is_enough(backend):
+    results = backend.search(SearchQuery("Keller Anna"))
+    assert results.relaxed and set(_ids(results)) == {1, 2}
+
+
+@pytest.mark.parametrize("text", ['"', "AND", "NEAR(", "*", "a:b", "(((", "-x", "'; DROP TABLE stories; --"])
+def test_no_input_is_a_syntax_error(backend, text):
+    backend.search(SearchQuery(text))  # must not raise
+
+
+def test_an_empty_query_finds_nothing(backend):
+    assert backend.search(SearchQuery("  ?! ")).stories == ()
+    assert fts_query("?!") is None
+
+
+def test_reindex_rebuilds_the_index_from_the_archive(archive, backend):
+    archive.conn.execute("INSERT INTO segments_fts(segments_fts) VALUES ('delete-all')")
+    assert backend.search(SearchQuery("cellar")).stories == ()
+    assert backend.rebuild() == 6
+    assert set(_ids(backend.search(SearchQuery("cellar")))) == {1, 2, 3}
+
+
+def test_a_story_transcribed_again_replaces_its_moments_in_the_index(archive, backend):
+    from storyatlas.transcribe import Transcript, TranscriptSegment
+
+    again = Transcript("transcribe", "en", 0.9, 5.0, (TranscriptSegment(0.0, 5.0, "We bailed the basement."),), "hand")
+    archive.save_transcription(2, again, None, [None])
+    archive.save_transcription(2, again, None, [None])
+
+    assert 2 not in _ids(backend.search(SearchQuery("pumped")))
+    assert _ids(backend.search(SearchQuery("basement"))) == [2]
+    assert len(backend.search(SearchQuery("basement")).stories[0].moments) == 1
