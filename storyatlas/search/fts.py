@@ -2,7 +2,8 @@
 
 The index (``segments_fts``) is kept in step with the segments by triggers in the
 same transactions; ``rebuild`` makes it again from the segments. Diacritics are
-folded by the unicode61 tokenizer, so "Überschwemmung" and "uberschwemmung" meet.
+folded by the unicode61 tokenizer, so "Überschwemmung" and "uberschwemmung" meet,
+and the porter stemmer lets "pumped" find "pump".
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ from storyatlas.search.query import fold, fts_query, query_words
 
 # the original words weigh a little more than their machine translation
 _WEIGHTS = "1.0, 0.8"
+
+
+def _same_word(word: str, wanted: set[str]) -> bool:
+    # the index stems words, so "pump" answers "pumped": compare by shared beginnings
+    return any(word == w or (min(len(word), len(w)) >= 3 and (word.startswith(w) or w.startswith(word)))
+               for w in wanted)
 
 
 class FTSBackend:
@@ -96,7 +103,7 @@ class FTSBackend:
             f"SELECT segment_id, start, word FROM words WHERE segment_id IN ({marks}) ORDER BY segment_id, idx",
             segment_ids,
         ):
-            if seg_id not in found and fold(word) in wanted:
+            if seg_id not in found and _same_word(fold(word), wanted):
                 found[seg_id] = start
         return found
 

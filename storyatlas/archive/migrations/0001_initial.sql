@@ -97,7 +97,8 @@ CREATE INDEX jobs_state ON jobs(state);
 CREATE VIRTUAL TABLE segments_fts USING fts5(
     text, text_en,
     content='segments', content_rowid='id',
-    tokenize="unicode61 remove_diacritics 2"
+    -- porter: "pumped" finds "pump" (in the English pivot above all)
+    tokenize="porter unicode61 remove_diacritics 2"
 );
 
 -- Keep the index in step with segments inside the same transactions (FTS5's

@@ -1,0 +1,104 @@
+"""The `storyatlas` command, the way a volunteer uses it."""
+
+import io
+import json
+
+import pytest
+import srt
+import webvtt
+from click.testing import CliRunner
+
+from storyatlas.cli import cli
+from tests.conftest import DATA, story_file
+
+
+@pytest.fixture
+def run(settings, monkeypatch):
+    monkeypatch.setenv("STORYATLAS_ARCHIVE", str(settings.archive))
+    monkeypatch.setenv("STORYATLAS_CACHE", str(settings.cache))
+    monkeypatch.setenv("STORYATLAS_MODEL", settings.model)
+
+    def invoke(*args, code=0):
+        result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def workshop(tmp_path, media_dir):
+    folder = tmp_path / "workshop-2026-03"
+    (folder / "evening").mkdir(parents=True)
+    (folder / "river.m4a").write_bytes((media_dir / "story.m4a").read_bytes())
+    (folder / "evening" / "video.mp4").write_bytes((media_dir / "story.mp4").read_bytes())
+    (folder / "evening" / "broken.mp3").write_bytes(b"ID3" + b"\0" * 50)
+    return folder
+
+
+def test_ingest_a_workshop_then_search_show_and_export(run, workshop, timings, tmp_path):
+    out = run("ingest", str(workshop), "--place", "Zgorzelec, Lower Silesia, PL",
+              "--collection", "Flood memories", code=1).output  # one file is refused
+    assert "broken.mp3" in out and "refused" in out
+    assert "2 added, 0 already known, 1 refused, 2 processed, 0 failed" in out
+
+    out = run("search", "pumped the cellar").output
+    assert "#1 river" in out and "(en, PL, Flood memories)" in out and "[cellar]" in out
+
+    found = json.loads(run("search", "pumped the cellar", "--json").output)
+    assert found["total_stories"] == 2
+    moment = found["stories"][0]["moments"][0]
+    assert abs(moment["at"] - timings["en"][2]["start"]) < 1.5
+    assert {"start", "end", "text", "text_en", "snippet"} <= moment.keys()
+
+    assert "no moments match" in run("search", "cellar", "--country", "DE").output.lower()
+
+    shown = run("show", "1").output
+    assert "Zgorzelec, Lower Silesia, PL" in shown and "Flood memories" in shown
+    cellar_line = next(line for line in shown.splitlines() if "cellar" in line)
+    minutes, seconds = cellar_line[:5].split(":")
+    assert abs(int(minutes) * 60 + int(seconds) - timings["en"][2]["start"]) <= 1.5
+    doc = json.loads(run("show", "2", "--json").output)
+    assert doc["title"] == "video" and doc["job"]["state"] == "done" and doc["segments"]
+
+    captions = webvtt.from_buffer(io.StringIO(run("export", "1", "--format", "vtt").output))
+    assert any("cellar" in c.text.lower() for c in captions)
+    target = tmp_path / "story.srt"
+    run("export", "1", "--format", "srt", "-o", str(target))
+    assert list(srt.parse(target.read_text()))
+
+    assert "indexed" in run("reindex").output
+    assert "already in the archive as story 1" in run("ingest", str(workshop / "river.m4a")).output
+
+
+def test_queue_only_then_list(run):
+    out = run("ingest", str(story_file("en")), "--no-wait").output
+    assert "queued: run `storyatlas worker`" in out
+    assert "queued" in run("stories").output
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (("show", "99"), 3, "Error: there is no story 99"),
+    (("export", "99"), 3, "Error: there is no story 99"),
+    (("ingest", "/nowhere/at/all.wav"), 1, "no such file"),
+    (("ingest", str(DATA / "make_speech.py")), 1, "not a recording that can be read"),
+])
+def test_expected_failures_are_one_line_without_traceback(run, args, code, message):
+    result = run(*args, code=code)
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_a_bad_setting_is_reported(run, monkeypatch):
+    monkeypatch.setenv("STORYATLAS_BEAM_SIZE", "lots")
+    assert "STORYATLAS_BEAM_SIZE='lots' is not a valid int" in run("stories", code=2).output
+
+
+@pytest.mark.slow
+def test_a_german_story_is_found_in_german_and_in_english(run):
+    run("ingest", str(story_file("de")), "--model", "base", "--place", "Görlitz, Sachsen, DE")
+    assert "#1 story de" in run("search", "Keller", "--language", "de").output
+    assert "#1" in run("search", "zerstort").output  # without the umlaut
+    english = json.loads(run("search", "city", "--json").output)  # only in the translation
+    assert english["stories"][0]["moments"][0]["text_en"]
+    assert "machine translation" in run("show", "1").output
+    assert run("export", "1", "--track", "en").output.startswith("WEBVTT")
