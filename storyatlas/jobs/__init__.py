@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Iterable
 
-from huey import SqliteHuey
+from huey import SqliteHuey, crontab
 
 from storyatlas.archive import Archive, Job
 from storyatlas.jobs.pipeline import JobListener, process_job
@@ -30,15 +30,22 @@ class Queue:
         def process_story(job_id: int) -> str:
             return process_job(self.settings, job_id).state
 
+        # a worker that dies while others run is noticed within a minute, not at the next start
+        @self.huey.periodic_task(crontab(minute="*"), name="recover_abandoned")
+        def recover_abandoned() -> None:
+            with Archive(self.settings.database) as archive:
+                self.recover(archive, include_queued=False)
+
         self._task = process_story
 
     def enqueue(self, job_ids: Iterable[int]) -> None:
         for job_id in job_ids:
             self._task(job_id)
 
-    def recover(self, archive: Archive) -> list[int]:
-        """Queue again every job left unfinished: never queued, or whose worker died."""
-        jobs = [j.id for j in archive.unfinished_jobs()]
+    def recover(self, archive: Archive, include_queued: bool = True) -> list[int]:
+        """Queue again the jobs whose worker died, and (at a worker's start) the queued
+        ones, whose message may have been lost before it reached the queue."""
+        jobs = [j.id for j in archive.unfinished_jobs() if include_queued or j.state == "running"]
         if jobs:
             log.info("re-queueing unfinished jobs %s", jobs)
             self.enqueue(jobs)
@@ -48,7 +55,7 @@ class Queue:
         """Run a huey consumer until interrupted (the `storyatlas worker` command)."""
         with Archive(self.settings.database) as archive:
             self.recover(archive)
-        consumer = self.huey.create_consumer(workers=workers, periodic=False, initial_delay=0.1,
+        consumer = self.huey.create_consumer(workers=workers, periodic=True, initial_delay=0.1,
                                              max_delay=2.0)
         consumer.run()
 

@@ -1,0 +1,1 @@
+"""Themes, places and people found in transcripts (spaCy). Arrives with the themes issue."""

@@ -55,3 +55,21 @@ def test_drain_processes_queued_jobs_through_huey(archive, settings):
     finished = queue.drain(archive, jobs)
     assert [j.state for j in finished] == ["done", "done"]
     assert queue.huey.pending_count() == 0
+
+
+def test_recovery_requeues_abandoned_jobs_and_at_start_the_queued_ones(archive, settings):
+    import subprocess
+    import sys
+
+    from storyatlas.archive import worker_id
+
+    queue = Queue(settings)
+    abandoned = ingest_file(archive, story_file("en"), StoryMetadata(), settings).job_id
+    waiting = ingest_file(archive, story_file("fr"), StoryMetadata(), settings).job_id
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    archive.claim_job(abandoned, worker=f"{worker_id().rpartition(':')[0]}:{dead.pid}")
+
+    assert queue.recover(archive, include_queued=False) == [abandoned]
+    assert queue.recover(archive) == [abandoned, waiting]
+    assert queue.huey.pending_count() == 3
