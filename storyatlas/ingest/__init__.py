@@ -12,7 +12,7 @@ from pathlib import Path
 
 from storyatlas.archive import Archive, MediaFile, StoryMetadata
 from storyatlas.errors import MediaError
-from storyatlas.ingest.audio import check_duration, make_speech_wav
+from storyatlas.ingest.audio import check_duration, make_listening_copy, make_speech_wav
 from storyatlas.ingest.probe import probe
 from storyatlas.ingest.store import MediaStore, sha256_file
 from storyatlas.settings import Settings
@@ -80,10 +80,13 @@ def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Set
     store = MediaStore(settings.media_dir)
     original = store.original_path(sha, info.extension)
     speech = store.speech_path(sha)
+    listen = store.listen_path(sha)
     with store.scratch() as tmp:
         audio = make_speech_wav(path, Path(tmp) / "speech.wav", settings.max_duration_s)
+        listening = make_listening_copy(path, Path(tmp) / "listen.webm", audio.duration_s)
         store.keep_original(path, original)
         store.keep_derivative(audio.path, speech)
+        store.keep_derivative(listening, listen)
     if meta.title is None:
         meta = replace(meta, title=_title_from(path))
     media = [
@@ -91,6 +94,8 @@ def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Set
                   size, info.duration_s, path.name),
         MediaFile("speech", sha, speech, "wav", "pcm_s16le", False,
                   store.absolute(speech).stat().st_size, audio.duration_s, None),
+        MediaFile("listen", sha, listen, "webm", "opus", False,
+                  store.absolute(listen).stat().st_size, audio.duration_s, None),
     ]
     try:
         story_id, job_id = archive.create_story(meta, media, audio.duration_s)
@@ -102,8 +107,8 @@ def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Set
         return IngestResult(path, story_id=existing, duplicate=True)
     except BaseException:
         # nothing refers to the files yet: take them back out
-        store.remove(original)
-        store.remove(speech)
+        for relative in (original, speech, listen):
+            store.remove(relative)
         raise
     log.info("ingested %s as story %d", path, story_id)
     return IngestResult(path, story_id=story_id, job_id=job_id)

@@ -86,6 +86,19 @@ def make_speech_wav(source: Path, target: Path, max_duration_s: float) -> Speech
     return SpeechAudio(target, decoded, peak)
 
 
+def make_listening_copy(source: Path, target: Path, duration_s: float) -> Path:
+    """The browser rendition of the sound: Opus in WebM, which browsers play and seek."""
+    cmd = [
+        ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        "-i", str(source), "-map", "0:a:0", "-vn", "-sn", "-dn", "-t", f"{duration_s:.3f}",
+        "-c:a", "libopus", "-b:a", "48k", "-f", "webm", str(target),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    if proc.returncode != 0 or not target.exists():
+        raise MediaError(f"could not make the listening copy: {proc.stderr.strip()[-200:]}", str(source))
+    return target
+
+
 def _too_long(limit_s: float) -> str:
     return (
         f"longer than the {limit_s / 3600:g} h limit; split it into parts or raise "

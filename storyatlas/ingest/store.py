@@ -31,6 +31,9 @@ class MediaStore:
     def speech_path(self, sha256: str) -> str:
         return f"derived/{sha256[:2]}/{sha256}/speech.wav"
 
+    def listen_path(self, sha256: str) -> str:
+        return f"derived/{sha256[:2]}/{sha256}/listen.webm"
+
     def absolute(self, relative: str) -> Path:
         return self.root / relative
 

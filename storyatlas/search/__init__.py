@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+
+FACETS = ("language", "country", "region", "collection", "year")
 from typing import Protocol
 
 # snippets carry these private-use characters around matched words; each shell
@@ -21,6 +23,10 @@ class SearchQuery:
     language: str | None = None
     country: str | None = None
     collection: str | None = None
+    region: str | None = None
+    year: str | None = None
+    visibility: tuple[str, ...] | None = None
+    """Only stories with one of these visibilities; None for all (the archive's own tools)."""
     limit: int = 20
     """Stories per page."""
     offset: int = 0
@@ -64,6 +70,10 @@ class SearchResults:
     stories: tuple[StoryHit, ...] = field(default_factory=tuple)
     relaxed: bool = False
     """True when no moment held every word, so moments holding any of them are shown."""
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    """Per facet (language, country, region, collection, year): values with story counts."""
+    suggestions: tuple[str, ...] = ()
+    """Words from the archive close to the query's, offered when nothing matched."""
 
 
 class SearchBackend(Protocol):

@@ -8,10 +8,12 @@ and the porter stemmer lets "pumped" find "pump".
 
 from __future__ import annotations
 
+import difflib
 import sqlite3
+from dataclasses import replace
 
 from storyatlas.errors import SearchError
-from storyatlas.search import MARK_CLOSE, MARK_OPEN, Moment, SearchQuery, SearchResults, StoryHit
+from storyatlas.search import FACETS, MARK_CLOSE, MARK_OPEN, Moment, SearchQuery, SearchResults, StoryHit
 from storyatlas.search.query import fold, fts_query, query_words
 
 # the original words weigh a little more than their machine translation
@@ -37,15 +39,23 @@ class FTSBackend:
             relaxed = fts_query(query.text, any_term=True)
             if relaxed != match:
                 results = self._search(query, relaxed, relaxed=True)
+        if not results.stories:
+            results = replace(results, suggestions=self._suggest(query.text))
         return results
 
     def _search(self, query: SearchQuery, match: str, relaxed: bool = False) -> SearchResults:
         where, params = ["segments_fts MATCH ?"], [match]
         for column, value in (("language", query.language), ("country", query.country),
-                              ("collection", query.collection)):
+                              ("collection", query.collection), ("region", query.region)):
             if value:
                 where.append(f"st.{column} = ? COLLATE NOCASE")
                 params.append(value)
+        if query.year:
+            where.append("substr(st.recorded_on, 1, 4) = ?")
+            params.append(query.year)
+        if query.visibility is not None:
+            where.append(f"st.visibility IN ({','.join('?' * len(query.visibility))})")
+            params.extend(query.visibility)
         filters = " AND ".join(where)
         # bm25() and snippet() only work in the query that scans the FTS table, so the
         # scores are materialised first and grouped afterwards
@@ -60,8 +70,9 @@ class FTSBackend:
                     GROUP BY story_id ORDER BY best, story_id LIMIT ? OFFSET ?""",
                 [*params, query.limit, query.offset],
             ).fetchall()
+            facets = self._facets(hits, params)
             if not ranked:
-                return SearchResults(query, total, relaxed=relaxed)
+                return SearchResults(query, total, relaxed=relaxed, facets=facets)
             ids = [r[0] for r in ranked]
             marks = ",".join("?" * len(ids))
             chosen = [r[0] for r in self.conn.execute(
@@ -93,7 +104,34 @@ class FTSBackend:
                      stories[sid]["collection"], -best, tuple(moments[sid]))
             for sid, best in ranked
         )
-        return SearchResults(query, total, hits, relaxed)
+        return SearchResults(query, total, hits, relaxed, facets)
+
+    def _facets(self, hits: str, params: list) -> dict[str, list[tuple[str, int]]]:
+        facets = {}
+        for name in FACETS:
+            column = "substr(st.recorded_on, 1, 4)" if name == "year" else f"st.{name}"
+            facets[name] = [(r[0], r[1]) for r in self.conn.execute(
+                f"""{hits} SELECT {column} AS value, count(*) AS n
+                    FROM (SELECT DISTINCT story_id FROM hits) h JOIN stories st ON st.id = h.story_id
+                    WHERE value IS NOT NULL AND value != ''
+                    GROUP BY value ORDER BY n DESC, value LIMIT 20""", params)]
+        return facets
+
+    def _suggest(self, text: str) -> tuple[str, ...]:
+        """Indexed words spelled like the query's words (for "did you mean")."""
+        words = [w for w in query_words(text) if len(w) >= 3]
+        if not words:
+            return ()
+        self.conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.segments_vocab USING fts5vocab(main, segments_fts, row)")
+        suggestions = []
+        for word in words:
+            # only words that share a first letter, so this stays quick on a large vocabulary
+            candidates = [r[0] for r in self.conn.execute(
+                "SELECT term FROM temp.segments_vocab WHERE term >= ? AND term < ? ORDER BY doc DESC LIMIT 5000",
+                (word[0], word[0] + "\uffff"))]
+            suggestions += difflib.get_close_matches(word, candidates, n=3, cutoff=0.75)
+        return tuple(dict.fromkeys(s for s in suggestions if s not in words))
 
     def _first_matched_words(self, segment_ids: list[int], wanted: set[str]) -> dict[int, float]:
         """Start time of the first word of each segment that is one of the query's words."""

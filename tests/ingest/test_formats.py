@@ -29,6 +29,8 @@ def test_each_format_is_kept_and_made_into_speech_audio(archive, settings, media
     with wave.open(str(speech)) as w:
         assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2)
         assert w.getnframes() / 16000 == pytest.approx(STORY_S, abs=0.5)
+    listen = MediaStore(settings.media_dir).absolute(archive.media(result.story_id, "listen").path)
+    assert listen.stat().st_size > 1000 and listen.suffix == ".webm"
     assert archive.job_for_story(result.story_id).state == "queued"
 
 

@@ -55,7 +55,7 @@ def test_a_killed_workers_story_is_finished_by_the_next_worker(settings, tmp_pat
     assert finished.attempts == 2
     counts = {t: archive.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
               for t in ("stories", "media", "transcripts", "jobs")}
-    assert counts == {"stories": 1, "media": 2, "transcripts": 1, "jobs": 1}
+    assert counts == {"stories": 1, "media": 3, "transcripts": 1, "jobs": 1}
     segments = archive.segments(1)
     assert [s.idx for s in segments] == list(range(len(segments))) and segments[-1].end > 150
     archive.close()

@@ -99,3 +99,23 @@ def test_a_story_transcribed_again_replaces_its_moments_in_the_index(archive, ba
     assert 2 not in _ids(backend.search(SearchQuery("pumped")))
     assert _ids(backend.search(SearchQuery("basement"))) == [2]
     assert len(backend.search(SearchQuery("basement")).stories[0].moments) == 1
+
+
+def test_facets_count_matching_stories(backend):
+    facets = backend.search(SearchQuery("cellar")).facets
+    assert facets["country"] == [("PL", 2), ("DE", 1)]
+    assert dict(facets["collection"]) == {"Flood memories": 2, "Other": 1}
+    assert dict(facets["language"]) == {"de": 1, "en": 1, "pl": 1}
+
+
+def test_only_visible_stories_are_found_or_counted(archive, backend):
+    archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = 3")
+    results = backend.search(SearchQuery("cellar", visibility=("public",)))
+    assert set(_ids(results)) == {1, 2} and results.total_stories == 2
+    assert dict(results.facets["country"]) == {"PL": 1, "DE": 1}
+    assert 3 in _ids(backend.search(SearchQuery("cellar")))
+
+
+def test_a_misspelled_word_gets_suggestions(backend):
+    results = backend.search(SearchQuery("celar"))
+    assert results.stories == () and "cellar" in results.suggestions

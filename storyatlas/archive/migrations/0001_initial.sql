@@ -24,7 +24,7 @@ CREATE INDEX stories_country ON stories(country);
 CREATE TABLE media (
     id INTEGER PRIMARY KEY,
     story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
-    role TEXT NOT NULL CHECK (role IN ('original', 'speech')),
+    role TEXT NOT NULL CHECK (role IN ('original', 'speech', 'listen')),  -- listen: the browser rendition
     sha256 TEXT NOT NULL,
     path TEXT NOT NULL,          -- relative to the media store
     container TEXT,
