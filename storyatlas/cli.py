@@ -51,15 +51,21 @@ def _settings(**overrides: Any):
     return load_settings({k: v for k, v in overrides.items() if v is not None})
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, invoke_without_command=True)
 @click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
 @click.version_option(package_name="storyatlas")
-def cli(verbose: int) -> None:
-    """Story Atlas: an archive of spoken stories, transcribed and searchable on this machine."""
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
+    """Story Atlas: an archive of spoken stories, transcribed and searchable on this machine.
+
+    Without a command, serves the web archive (`storyatlas serve`).
+    """
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if not verbose:
         logging.getLogger("huey").setLevel(logging.ERROR)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(serve)
 
 
 @cli.command()
@@ -294,18 +300,49 @@ def reindex(archive) -> None:
 @_archive_option
 def demo(model, device, cpu_threads, archive) -> None:
     """Put the bundled sample story into the archive and show what the archive makes of it."""
-    from importlib import resources
-
     settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads)
-    sample = Path(str(resources.files("storyatlas").joinpath("sample/river.ogg")))
-    meta = StoryMetadata(title="The night the river came", collection="Flood memories",
-                         place=Place.parse("Zgorzelec, Lower Silesia, PL"), recorded_on="2026-03",
-                         storyteller="Anna", description="Sample story (synthetic voice).")
-    _ingest_and_process(settings, [sample], meta, wait=True)
+    sample = _sample_path()
+    _ingest_and_process(settings, [sample], SAMPLE, wait=True)
     with Archive(settings.database) as a:
         story_id = a.story_for_original(sha256_file(sample))
         _print_story(story_document(a, story_id))
     click.echo(f"\nArchive: {settings.archive}\nTry: storyatlas search \"pumped the cellar\"")
+
+
+SAMPLE = StoryMetadata(title="The night the river came", collection="Flood memories",
+                       place=Place.parse("Zgorzelec, Lower Silesia, PL"), recorded_on="2026-03",
+                       storyteller="Anna", description="Sample story (synthetic voice).")
+
+
+def _sample_path() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("storyatlas").joinpath("sample/river.ogg")))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--with-sample", is_flag=True, help="Add the bundled sample story if the archive is empty.")
+@click.option("--no-worker", is_flag=True, help="Only serve; leave processing to `storyatlas worker`.")
+@_model_options
+@_archive_option
+def serve(host="127.0.0.1", port=8000, with_sample=False, no_worker=False, model=None, device=None,
+          cpu_threads=None, archive=None) -> None:
+    """Serve the web archive, processing uploads in this process."""
+    import uvicorn
+
+    from storyatlas.ingest import ingest_file
+    from storyatlas.web.app import create_app
+
+    settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads)
+    if with_sample:
+        with Archive(settings.database) as a:
+            if a.count_stories() == 0:
+                result = ingest_file(a, _sample_path(), SAMPLE, settings)
+                Queue(settings).enqueue([result.job_id])
+    click.echo(f"Story Atlas on http://{host}:{port}/ (archive: {settings.archive}; Ctrl-C to stop)")
+    uvicorn.run(create_app(settings, worker=not no_worker), host=host, port=port, log_level="warning")
 
 
 def main() -> None:

@@ -28,6 +28,14 @@ class MediaError(StoryAtlasError):
         super().__init__(f"{path}: {message}" if path else message)
 
 
+class UploadError(MediaError):
+    """An upload broke a limit or the protocol (too big, too many files, bad offset)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        self.status = status
+        super().__init__(message)
+
+
 class ModelError(StoryAtlasError):
     """A speech model is missing, broken or not usable for the request."""
 

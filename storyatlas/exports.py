@@ -63,27 +63,30 @@ def to_txt(story: Story, segments: Sequence[Segment], track: str = "original") -
     return "\n".join(f"[{clock(seg.start)}] {text}" for seg, text in _lines(story, segments, track)) + "\n"
 
 
-def story_document(archive: Archive, story_id: int) -> dict:
-    """Everything about a story as plain data: the JSON export and `show --json`."""
-    story = archive.story(story_id)
+def story_document(archive: Archive, story_id: int, words: bool = True,
+                   visibility: Sequence[str] | None = None) -> dict:
+    """Everything about a story as plain data: the JSON export, `show --json` and the API."""
+    story = archive.story(story_id, visibility)
     job = archive.job_for_story(story_id)
     doc = asdict(story)
     doc["place"] = asdict(story.place)
     doc["job"] = asdict(job) if job else None
     doc["transcripts"] = archive.transcripts(story_id)
     doc["segments"] = [
-        {"start": s.start, "end": s.end, "text": s.text, "text_en": s.text_en,
-         "words": [asdict(w) for w in s.words]}
-        for s in archive.segments(story_id, with_words=True)
+        {"start": s.start, "end": s.end, "text": s.text, "text_en": s.text_en}
+        | ({"words": [asdict(w) for w in s.words]} if words else {})
+        for s in archive.segments(story_id, with_words=words)
     ]
     return doc
 
 
-def export(archive: Archive, story_id: int, fmt: str, track: str = "original") -> str:
+def export(archive: Archive, story_id: int, fmt: str, track: str = "original",
+           visibility: Sequence[str] | None = None) -> str:
     if fmt not in FORMATS:
         raise StoryAtlasError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if fmt == "json":
-        return json.dumps(story_document(archive, story_id), ensure_ascii=False, indent=2) + "\n"
-    story = archive.story(story_id)
+        doc = story_document(archive, story_id, visibility=visibility)
+        return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    story = archive.story(story_id, visibility)
     segments = archive.segments(story_id)
     return {"vtt": to_vtt, "srt": to_srt, "txt": to_txt}[fmt](story, segments, track)

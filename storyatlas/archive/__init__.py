@@ -96,15 +96,23 @@ class Archive:
             job_id = c.execute("INSERT INTO jobs (story_id) VALUES (?)", (story_id,)).lastrowid
         return story_id, job_id
 
-    def story(self, story_id: int) -> Story:
+    def story(self, story_id: int, visibility: Sequence[str] | None = None) -> Story:
+        """The story, if it exists and (when ``visibility`` is given) may be shown.
+
+        A story that may not be shown is reported exactly like a missing one, so its
+        existence does not leak.
+        """
         row = self.conn.execute("SELECT * FROM stories WHERE id = ?", (story_id,)).fetchone()
-        if row is None:
+        if row is None or (visibility is not None and row["visibility"] not in visibility):
             raise NotFound(f"there is no story {story_id}: `storyatlas stories` lists them")
         return _story(row)
 
-    def stories(self, limit: int = 100, offset: int = 0) -> list[Story]:
+    def stories(self, limit: int = 100, offset: int = 0, visibility: Sequence[str] | None = None,
+                newest_first: bool = False) -> list[Story]:
+        where, params = _visible(visibility)
+        order = "DESC" if newest_first else ""
         rows = self.conn.execute(
-            "SELECT * FROM stories ORDER BY id LIMIT ? OFFSET ?", (limit, offset)
+            f"SELECT * FROM stories {where} ORDER BY id {order} LIMIT ? OFFSET ?", (*params, limit, offset)
         ).fetchall()
         return [_story(r) for r in rows]
 
@@ -124,8 +132,9 @@ class Archive:
                          bool(row["has_video"]), row["size_bytes"], row["duration_s"],
                          row["original_filename"])
 
-    def count_stories(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM stories").fetchone()[0]
+    def count_stories(self, visibility: Sequence[str] | None = None) -> int:
+        where, params = _visible(visibility)
+        return self.conn.execute(f"SELECT count(*) FROM stories {where}", params).fetchone()[0]
 
     # transcripts -----------------------------------------------------------
 
@@ -254,6 +263,12 @@ class Archive:
         host, _, pid = (job.worker or "").rpartition(":")
         # on this machine we can tell for sure whether the holder still lives
         return host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
+
+
+def _visible(visibility: Sequence[str] | None) -> tuple[str, tuple]:
+    if visibility is None:
+        return "", ()
+    return f"WHERE visibility IN ({','.join('?' * len(visibility))})", tuple(visibility)
 
 
 def _story(row: sqlite3.Row) -> Story:

@@ -55,9 +55,15 @@ def find_media(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Settings) -> IngestResult:
-    """Take one recording in. Raises MediaError, leaving the archive unchanged, when it is refused."""
+def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Settings,
+                original_name: str | None = None) -> IngestResult:
+    """Take one recording in. Raises MediaError, leaving the archive unchanged, when it is refused.
+
+    ``original_name`` is the name the uploader gave the file, kept as data (an upload
+    arrives under a generated name); it is never used as a path.
+    """
     path = Path(path)
+    original_name = original_name or path.name
     if not path.exists():
         raise MediaError("no such file", str(path))
     if not path.is_file():
@@ -88,10 +94,10 @@ def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Set
         store.keep_derivative(audio.path, speech)
         store.keep_derivative(listening, listen)
     if meta.title is None:
-        meta = replace(meta, title=_title_from(path))
+        meta = replace(meta, title=_title_from(original_name))
     media = [
         MediaFile("original", sha, original, info.container, info.audio_codec, info.has_video,
-                  size, info.duration_s, path.name),
+                  size, info.duration_s, original_name),
         MediaFile("speech", sha, speech, "wav", "pcm_s16le", False,
                   store.absolute(speech).stat().st_size, audio.duration_s, None),
         MediaFile("listen", sha, listen, "webm", "opus", False,
@@ -134,6 +140,6 @@ def ingest_paths(
     return results
 
 
-def _title_from(path: Path) -> str:
-    stem = path.stem.replace("_", " ").replace("-", " ").strip()
+def _title_from(name: str) -> str:
+    stem = Path(name.replace("\\", "/")).stem.replace("_", " ").replace("-", " ").strip()
     return " ".join(stem.split()) or "Untitled story"

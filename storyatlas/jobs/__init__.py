@@ -5,6 +5,7 @@ costs a retry, never a story."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterable
 
@@ -71,10 +72,7 @@ class Queue:
         while pending:
             task = self.huey.dequeue()
             if task is not None:
-                if task.name == "process_story":
-                    process_job(self.settings, task.args[0], listener, archive)
-                else:
-                    self.huey.execute(task)
+                self._run(task, archive, listener)
             else:
                 for job_id in sorted(pending):
                     job = process_job(self.settings, job_id, listener, archive)
@@ -84,3 +82,27 @@ class Queue:
                     time.sleep(poll_s)
             pending = {j for j in pending if archive.job(j).state in ("queued", "running")}
         return [archive.job(j) for j in wait_for]
+
+    def run_until(self, stop: threading.Event, poll_s: float = 0.5, recover_every_s: float = 60) -> None:
+        """A worker loop for a thread inside another program (the web server)."""
+        with Archive(self.settings.database) as archive:
+            self.recover(archive)
+            last_recovery = time.monotonic()
+            while not stop.is_set():
+                task = self.huey.dequeue()
+                if task is not None:
+                    try:
+                        self._run(task, archive, None)
+                    except Exception:  # logged by process_job; the loop must go on
+                        log.exception("task %s failed", task)
+                    continue
+                stop.wait(poll_s)
+                if time.monotonic() - last_recovery > recover_every_s:
+                    self.recover(archive, include_queued=False)
+                    last_recovery = time.monotonic()
+
+    def _run(self, task, archive: Archive, listener: JobListener | None) -> None:
+        if task.name == "process_story":
+            process_job(self.settings, task.args[0], listener, archive)
+        else:
+            self.huey.execute(task)

@@ -1,0 +1,196 @@
+"""The JSON API under /api, described by /openapi.json."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from storyatlas.archive import Story
+from storyatlas.errors import NotFound, UploadError
+from storyatlas.exports import FORMATS, TRACKS, export, story_document
+from storyatlas.search import FACETS, SearchQuery, SearchResults
+from storyatlas.search.fts import FTSBackend
+from storyatlas.web.intake import accept, metadata_from
+from storyatlas.web.openapi import spec
+from storyatlas.web.security import receipt, same_origin
+from storyatlas.web.uploads import read_multipart
+
+MEDIA_TYPES = {"vtt": "text/vtt", "srt": "application/x-subrip", "txt": "text/plain", "json": "application/json"}
+
+
+def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise UploadError(f"{name} must be a whole number", status=400) from None
+    return max(low, min(high, value))
+
+
+def _check_origin(request: Request) -> None:
+    if not same_origin(request.headers, request.headers.get("host", "")):
+        raise UploadError("this request came from another site and was refused", status=403)
+
+
+def job_json(job) -> dict | None:
+    if job is None:
+        return None
+    return {"state": job.state, "stage": job.stage, "progress": round(job.progress, 3), "message": job.message}
+
+
+def story_summary(request: Request, story: Story) -> dict:
+    archive = request.app.state.archives.get()
+    return {
+        "id": story.id, "title": story.title, "language": story.language,
+        "place": asdict(story.place), "collection": story.collection, "recorded_on": story.recorded_on,
+        "storyteller": story.storyteller, "duration_s": story.duration_s, "created_at": story.created_at,
+        "job": job_json(archive.job_for_story(story.id)),
+        "links": {"page": f"/stories/{story.id}", "api": f"/api/stories/{story.id}",
+                  "audio": f"/media/{story.id}/listen.webm"},
+    }
+
+
+def search_json(results: SearchResults) -> dict:
+    return {
+        "query": results.query.text, "total_stories": results.total_stories, "relaxed": results.relaxed,
+        "suggestions": list(results.suggestions),
+        "facets": {name: [{"value": v, "count": n} for v, n in results.facets.get(name, [])] for name in FACETS},
+        "stories": [{
+            "story_id": h.story_id, "title": h.title, "language": h.language, "country": h.country,
+            "collection": h.collection, "score": round(h.score, 4),
+            "moments": [{"at": m.at, "start": m.start, "end": m.end, "text": m.text, "text_en": m.text_en,
+                         "snippet": m.snippet_html(), "link": f"/stories/{h.story_id}?t={int(m.at)}"}
+                        for m in h.moments],
+        } for h in results.stories],
+    }
+
+
+def search_query(request: Request, limit: int = 20) -> SearchQuery:
+    p = request.query_params
+    return SearchQuery(
+        p.get("q", ""), language=p.get("language") or None, country=p.get("country") or None,
+        collection=p.get("collection") or None, region=p.get("region") or None, year=p.get("year") or None,
+        visibility=request.app.state.visibility, limit=_int(request, "limit", limit, 1, 100),
+        offset=_int(request, "offset", 0, 0, 100_000),
+    )
+
+
+def run_search(request: Request, query: SearchQuery) -> SearchResults:
+    return FTSBackend(request.app.state.archives.get().conn).search(query)
+
+
+def search(request: Request) -> Response:
+    return JSONResponse(search_json(run_search(request, search_query(request))))
+
+
+def list_stories(request: Request) -> Response:
+    archive = request.app.state.archives.get()
+    visibility = request.app.state.visibility
+    limit, offset = _int(request, "limit", 20, 1, 100), _int(request, "offset", 0, 0, 10**9)
+    stories = archive.stories(limit, offset, visibility, newest_first=True)
+    return JSONResponse({"total": archive.count_stories(visibility), "limit": limit, "offset": offset,
+                         "stories": [story_summary(request, s) for s in stories]})
+
+
+def get_story(request: Request) -> Response:
+    archive = request.app.state.archives.get()
+    story_id = request.path_params["id"]
+    doc = story_document(archive, story_id, words=request.query_params.get("words") == "1",
+                         visibility=request.app.state.visibility)
+    doc["job"] = job_json(archive.job_for_story(story_id))
+    doc.pop("visibility", None)
+    return JSONResponse(doc)
+
+
+def progress(request: Request) -> Response:
+    """Processing state only: for the sender of a story that is not public."""
+    archive = request.app.state.archives.get()
+    story_id = request.path_params["id"]
+    sent = request.query_params.get("receipt", "")
+    if sent != receipt(request.app.state.secret, story_id):
+        archive.story(story_id, request.app.state.visibility)  # public stories need no receipt
+    job = archive.job_for_story(story_id)
+    if job is None:
+        raise NotFound(f"there is no story {story_id}")
+    return JSONResponse({"story_id": story_id, "job": job_json(job)})
+
+
+def export_story(request: Request) -> Response:
+    fmt, track = request.path_params["fmt"], request.query_params.get("track", "original")
+    if fmt not in FORMATS or track not in TRACKS:
+        raise NotFound(f"no such export: formats {', '.join(FORMATS)}; tracks {', '.join(TRACKS)}")
+    story_id = request.path_params["id"]
+    text = export(request.app.state.archives.get(), story_id, fmt, track, request.app.state.visibility)
+    suffix = "" if track == "original" else f".{track}"
+    return PlainTextResponse(text, media_type=f"{MEDIA_TYPES[fmt]}; charset=utf-8", headers={
+        "content-disposition": f'attachment; filename="story-{story_id}{suffix}.{fmt}"'})
+
+
+async def create_stories(request: Request) -> Response:
+    _check_origin(request)
+    settings = request.app.state.settings
+    form = await read_multipart(request, settings.media_dir / "tmp" / "uploads", settings.max_file_bytes)
+    try:
+        meta = metadata_from(form.fields)
+        if not form.files:
+            raise UploadError("no file in the upload: send one or more recordings in a 'files' field", status=422)
+        accepted = [await accept(request, f.path, f.filename, meta) for f in form.files]
+    finally:
+        form.discard()
+    status = 201 if any(a.story_id for a in accepted) else 422
+    return JSONResponse({"stories": [a.as_json() for a in accepted]}, status_code=status)
+
+
+async def create_upload(request: Request) -> Response:
+    _check_origin(request)
+    uploads = request.app.state.uploads
+    upload_id = uploads.create()
+    return JSONResponse({"id": upload_id, "offset": 0, "max_bytes": uploads.max_bytes}, status_code=201)
+
+
+async def upload_status(request: Request) -> Response:
+    return JSONResponse({"offset": request.app.state.uploads.offset(request.path_params["upload"])})
+
+
+async def append_upload(request: Request) -> Response:
+    _check_origin(request)
+    try:
+        offset = int(request.headers.get("upload-offset", ""))
+    except ValueError:
+        raise UploadError("send the Upload-Offset header: the byte this piece starts at", status=400) from None
+    size = await request.app.state.uploads.append(request.path_params["upload"], offset, request)
+    return JSONResponse({"offset": size})
+
+
+async def finish_upload(request: Request) -> Response:
+    _check_origin(request)
+    uploads = request.app.state.uploads
+    path = uploads.take(request.path_params["upload"])
+    fields = dict(await request.form(max_files=0, max_fields=20))
+    meta = metadata_from({k: v for k, v in fields.items() if isinstance(v, str)})
+    accepted = await accept(request, path, fields.get("filename") or "recording.webm", meta)
+    return JSONResponse(accepted.as_json(), status_code=201 if accepted.story_id else 422)
+
+
+def openapi(request: Request) -> Response:
+    return JSONResponse(spec())
+
+
+routes = [
+    Route("/openapi.json", openapi),
+    Route("/api/search", search),
+    Route("/api/stories", list_stories, methods=["GET"]),
+    Route("/api/stories", create_stories, methods=["POST"]),
+    Route("/api/stories/{id:int}", get_story),
+    Route("/api/stories/{id:int}/progress", progress),
+    Route("/api/stories/{id:int}/export.{fmt}", export_story),
+    Route("/api/uploads", create_upload, methods=["POST"]),
+    Route("/api/uploads/{upload}", upload_status, methods=["GET"]),
+    Route("/api/uploads/{upload}", append_upload, methods=["PUT"]),
+    Route("/api/uploads/{upload}/finish", finish_upload, methods=["POST"]),
+]

@@ -1,0 +1,109 @@
+"""The web archive: a Starlette app over the same core the CLI uses.
+
+``create_app(settings)`` builds it; ``storyatlas serve`` runs it with uvicorn and a
+worker thread that processes uploads in the same process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from storyatlas.archive import Archive
+from storyatlas.errors import AccessDenied, MediaError, NotFound, SearchError, StoryAtlasError, UploadError
+from storyatlas.jobs import Queue
+from storyatlas.settings import Settings
+from storyatlas.web import api, pages
+from storyatlas.web.security import SecurityHeaders, archive_secret
+from storyatlas.web.uploads import ResumableUploads
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+
+# what a visitor of the public site may see
+PUBLIC = ("public",)
+
+
+class Archives:
+    """One archive connection per server thread (SQLite connections are not shared)."""
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self._local = threading.local()
+
+    def get(self) -> Archive:
+        archive = getattr(self._local, "archive", None)
+        if archive is None:
+            archive = self._local.archive = Archive(self.database)
+        return archive
+
+
+def _status(exc: StoryAtlasError) -> int:
+    if isinstance(exc, UploadError):
+        return exc.status
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, AccessDenied):
+        return 403
+    if isinstance(exc, (MediaError, SearchError)):
+        return 422
+    return 500 if exc.exit_code == 2 else 400
+
+
+async def handle_error(request: Request, exc: Exception) -> Response:
+    """The one place errors become responses: JSON under /api, a page elsewhere."""
+    if isinstance(exc, StoryAtlasError):
+        status, message = _status(exc), str(exc)
+    elif isinstance(exc, HTTPException):
+        status, message = exc.status_code, exc.detail
+    else:
+        log.exception("unexpected error on %s", request.url.path)
+        status, message = 500, "an unexpected error happened; it has been logged"
+    if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
+        return JSONResponse({"error": message, "status": status}, status_code=status)
+    return pages.error_page(request, status, message)
+
+
+def create_app(settings: Settings, worker: bool = False) -> Starlette:
+    """The web app; with ``worker`` a thread processes queued stories while it runs."""
+    settings.archive.mkdir(parents=True, exist_ok=True)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        stop = threading.Event()
+        thread = None
+        if worker:
+            thread = threading.Thread(target=app.state.queue.run_until, args=(stop,),
+                                      name="storyatlas-worker", daemon=True)
+            thread.start()
+        yield
+        stop.set()
+        if thread:
+            # a story being transcribed is not waited for: the next start takes it up again
+            thread.join(timeout=2)
+
+    app = Starlette(
+        routes=[*api.routes, *pages.routes,
+                Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={Exception: handle_error, HTTPException: handle_error,
+                            StoryAtlasError: handle_error},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.archives = Archives(settings.database)
+    app.state.queue = Queue(settings)
+    app.state.uploads = ResumableUploads(settings.media_dir / "tmp" / "uploads", settings.max_file_bytes)
+    app.state.secret = archive_secret(settings.archive)
+    app.state.visibility = PUBLIC
+    return app

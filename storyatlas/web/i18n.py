@@ -1,0 +1,102 @@
+"""The interface's languages: catalogs in locales/*.json, chosen from ?lang=, a cookie,
+or the browser's Accept-Language; dates and numbers formatted by Babel."""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+
+DEFAULT = "en"
+COOKIE = "lang"
+
+
+@functools.cache
+def catalogs() -> dict[str, dict[str, str]]:
+    found = {}
+    for entry in resources.files("storyatlas.web").joinpath("locales").iterdir():
+        if entry.name.endswith(".json"):
+            found[entry.name[:-5]] = json.loads(entry.read_text(encoding="utf-8"))
+    return found
+
+
+def languages() -> list[tuple[str, str]]:
+    """(code, own name) of each interface language."""
+    return sorted((code, c["_name"]) for code, c in catalogs().items())
+
+
+def negotiate(query: str | None, cookie: str | None, accept_language: str | None) -> str:
+    available = catalogs()
+    for choice in (query, cookie):
+        if choice in available:
+            return choice
+    weighted = []
+    for part in (accept_language or "").split(","):
+        tag, _, q = part.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            continue
+        weighted.append((weight, tag.strip().lower()))
+    for _, tag in sorted(weighted, key=lambda w: -w[0]):
+        code = tag.split("-")[0]
+        if code in available:
+            return code
+    return DEFAULT
+
+
+class Translator:
+    """Message lookup and formatting for one interface language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.messages = catalogs()[lang]
+        self.fallback = catalogs()[DEFAULT]
+        try:
+            self.locale = Locale.parse(lang)
+        except (UnknownLocaleError, ValueError):
+            self.locale = Locale.parse(DEFAULT)
+
+    def __call__(self, key: str, **values: Any) -> str:
+        text = self.messages.get(key) or self.fallback.get(key) or key
+        return text.format(**values) if values else text
+
+    def number(self, value: float) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def percent(self, fraction: float) -> str:
+        return format_percent(fraction, locale=self.locale)
+
+    def date(self, iso: str | None) -> str:
+        """A full or partial ISO date (2026, 2026-03, 2026-03-14) in the reader's language."""
+        if not iso:
+            return ""
+        parts = iso.split("-")
+        try:
+            from datetime import date
+
+            if len(parts) == 1:
+                return parts[0]
+            if len(parts) == 2:
+                return format_date(date(int(parts[0]), int(parts[1]), 1), "LLLL y", locale=self.locale)
+            return format_date(date.fromisoformat(iso[:10]), "long", locale=self.locale)
+        except ValueError:
+            return iso
+
+    def language_name(self, code: str | None) -> str:
+        if not code:
+            return ""
+        try:
+            return Locale.parse(code).get_display_name(self.locale) or code
+        except (UnknownLocaleError, ValueError):
+            return code
+
+    def country_name(self, code: str | None) -> str:
+        if not code:
+            return ""
+        return self.locale.territories.get(code.upper(), code)

@@ -1,0 +1,122 @@
+"""The OpenAPI document for /api, written by hand so it says what the code does."""
+
+from __future__ import annotations
+
+import functools
+
+from storyatlas import __version__
+
+
+def _param(name: str, description: str, kind: str = "string", where: str = "query", required: bool = False) -> dict:
+    return {"name": name, "in": where, "required": required, "description": description, "schema": {"type": kind}}
+
+
+_ERROR = {"description": "What went wrong and what to do",
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_STORY_ID = _param("id", "Story id", "integer", "path", True)
+_METADATA = {
+    "title": {"type": "string", "description": "Default: from the file name"},
+    "collection": {"type": "string"},
+    "place": {"type": "string", "description": "Community, Region, CC (two-letter country code last)"},
+    "recorded_on": {"type": "string", "description": "2026, 2026-03 or 2026-03-14"},
+    "language": {"type": "string", "description": "ISO 639-1 code of the language spoken; detected if empty"},
+    "storyteller": {"type": "string", "description": "How the storyteller wants to be named; empty: anonymous"},
+    "description": {"type": "string"},
+    "visibility": {"type": "string", "enum": ["public", "community", "researchers", "private"]},
+}
+
+
+def _json(schema_ref: str, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
+
+
+@functools.cache
+def spec() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Story Atlas", "version": __version__,
+                 "description": "Spoken stories, transcribed and searchable. Only public stories are served."},
+        "paths": {
+            "/api/stories": {
+                "get": {"summary": "List stories, newest first",
+                        "parameters": [_param("limit", "1-100, default 20", "integer"),
+                                       _param("offset", "Stories to skip", "integer")],
+                        "responses": {"200": _json("StoryList"), "400": _ERROR}},
+                "post": {"summary": "Upload one or more recordings with shared metadata",
+                         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                             "type": "object", "required": ["files"],
+                             "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                                            **_METADATA}}}}},
+                         "responses": {"201": _json("Accepted", "At least one story was added"),
+                                       "413": _ERROR, "415": _ERROR, "422": _json("Accepted", "Every file was refused")}},
+            },
+            "/api/stories/{id}": {"get": {
+                "summary": "A story: metadata, processing state and progress, segments with English",
+                "parameters": [_STORY_ID, _param("words", "1 to include word timings")],
+                "responses": {"200": _json("Story"), "404": _ERROR}}},
+            "/api/stories/{id}/progress": {"get": {
+                "summary": "Processing state of a story (with its receipt, also for stories not public)",
+                "parameters": [_STORY_ID, _param("receipt", "The receipt given when it was uploaded")],
+                "responses": {"200": {"description": "Job state"}, "404": _ERROR}}},
+            "/api/stories/{id}/export.{fmt}": {"get": {
+                "summary": "The transcript as WebVTT, SRT, text or JSON",
+                "parameters": [_STORY_ID,
+                               {"name": "fmt", "in": "path", "required": True,
+                                "schema": {"type": "string", "enum": ["vtt", "srt", "txt", "json"]}},
+                               {"name": "track", "in": "query", "schema": {"type": "string", "enum": ["original", "en"]}}],
+                "responses": {"200": {"description": "The file"}, "404": _ERROR, "400": _ERROR}}},
+            "/api/search": {"get": {
+                "summary": "Moments where words are spoken, grouped by story, with facet counts",
+                "parameters": [_param("q", "Words or \"a phrase\"", required=True), _param("language", "ISO 639-1"),
+                               _param("country", "Two-letter code"), _param("region", "Region"),
+                               _param("collection", "Collection"), _param("year", "Year recorded"),
+                               _param("limit", "Stories per page, 1-100", "integer"),
+                               _param("offset", "Stories to skip", "integer")],
+                "responses": {"200": _json("SearchResults"), "400": _ERROR}}},
+            "/api/uploads": {"post": {"summary": "Start a resumable upload",
+                                      "responses": {"201": {"description": "Upload id and offset 0"}}}},
+            "/api/uploads/{upload}": {
+                "get": {"summary": "How many bytes of the upload have arrived",
+                        "parameters": [_param("upload", "Upload id", where="path", required=True)],
+                        "responses": {"200": {"description": "offset"}, "404": _ERROR}},
+                "put": {"summary": "Append a piece, starting at the byte named in the Upload-Offset header",
+                        "parameters": [_param("upload", "Upload id", where="path", required=True),
+                                       _param("Upload-Offset", "Byte offset of this piece", "integer", "header", True)],
+                        "requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                        "responses": {"200": {"description": "New offset"}, "409": _ERROR, "413": _ERROR}}},
+            "/api/uploads/{upload}/finish": {"post": {
+                "summary": "Turn a finished upload into a story",
+                "parameters": [_param("upload", "Upload id", where="path", required=True)],
+                "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
+                    "type": "object", "properties": {"filename": {"type": "string"}, **_METADATA}}}}},
+                "responses": {"201": _json("Accepted"), "404": _ERROR, "422": _json("Accepted")}}},
+        },
+        "components": {"schemas": {
+            "Error": {"type": "object", "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},
+            "Job": {"type": ["object", "null"], "properties": {
+                "state": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+                "stage": {"type": ["string", "null"]}, "progress": {"type": "number"},
+                "message": {"type": ["string", "null"]}}},
+            "StorySummary": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "title": {"type": "string"}, "language": {"type": ["string", "null"]},
+                "place": {"type": "object"}, "collection": {"type": ["string", "null"]},
+                "job": {"$ref": "#/components/schemas/Job"}}},
+            "StoryList": {"type": "object", "properties": {
+                "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
+                "stories": {"type": "array", "items": {"$ref": "#/components/schemas/StorySummary"}}}},
+            "Segment": {"type": "object", "properties": {
+                "start": {"type": "number"}, "end": {"type": "number"}, "text": {"type": "string"},
+                "text_en": {"type": ["string", "null"], "description": "Machine translation into English"}}},
+            "Story": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "title": {"type": "string"}, "language": {"type": ["string", "null"]},
+                "job": {"$ref": "#/components/schemas/Job"},
+                "segments": {"type": "array", "items": {"$ref": "#/components/schemas/Segment"}}}},
+            "Accepted": {"type": "object", "properties": {
+                "filename": {"type": "string"}, "story_id": {"type": "integer"}, "job_state": {"type": "string"},
+                "duplicate": {"type": "boolean"}, "error": {"type": "string"}, "receipt": {"type": "string"}}},
+            "SearchResults": {"type": "object", "properties": {
+                "query": {"type": "string"}, "total_stories": {"type": "integer"}, "relaxed": {"type": "boolean"},
+                "suggestions": {"type": "array", "items": {"type": "string"}},
+                "facets": {"type": "object"}, "stories": {"type": "array"}}},
+        }},
+    }

@@ -1,0 +1,149 @@
+"""The HTML pages. Each works without JavaScript, except recording and the highlight
+that follows playback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from storyatlas.errors import NotFound, UploadError
+from storyatlas.exports import clock
+from storyatlas.ingest.store import MediaStore
+from storyatlas.search import FACETS
+from storyatlas.web import i18n
+from storyatlas.web.api import job_json, run_search, search_query
+from storyatlas.web.intake import VISIBILITIES, accept, metadata_from
+from storyatlas.web.security import CSRF_COOKIE, CSRF_FIELD, new_token, same_origin, tokens_match
+from storyatlas.web.uploads import read_multipart
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes
+templates.env.filters["clock"] = clock
+PAGE_SIZE = 20
+
+
+def _snippet(moment) -> str:
+    from markupsafe import Markup
+
+    return Markup(moment.snippet_html())
+
+
+templates.env.filters["snippet"] = _snippet
+
+
+def render(request: Request, name: str, status: int = 200, **context) -> Response:
+    lang = i18n.negotiate(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE),
+                          request.headers.get("accept-language"))
+    token = request.cookies.get(CSRF_COOKIE) or new_token()
+    other = {k: v for k, v in request.query_params.items() if k != "lang"}
+    response = templates.TemplateResponse(request, name, {
+        "t": i18n.Translator(lang), "lang": lang, "languages": i18n.languages(), "csrf_token": token,
+        "csrf_field": CSRF_FIELD, "here": request.url.path, "here_query": other, **context,
+    }, status_code=status)
+    if request.cookies.get(CSRF_COOKIE) != token:
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
+    if request.query_params.get("lang") == lang:
+        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    return render(request, "error.html", status=status, status_code=status, message=message)
+
+
+def home(request: Request) -> Response:
+    archive = request.app.state.archives.get()
+    visibility = request.app.state.visibility
+    stories = archive.stories(PAGE_SIZE, 0, visibility, newest_first=True)
+    return render(request, "home.html", stories=stories, total=archive.count_stories(visibility))
+
+
+def search(request: Request) -> Response:
+    query = search_query(request, limit=PAGE_SIZE)
+    results = run_search(request, query) if query.text.strip() else None
+    filters = {name: request.query_params.get(name) for name in FACETS if request.query_params.get(name)}
+
+    def link(changes: dict | None = None, **more) -> str:
+        params = {"q": query.text, **filters, **(changes or {}), **more}
+        return "/search?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+    return render(request, "search.html", query=query, results=results, filters=filters, link=link,
+                  clear_link=link(dict.fromkeys(filters)), facet_names=FACETS)
+
+
+def story(request: Request) -> Response:
+    archive = request.app.state.archives.get()
+    story = archive.story(request.path_params["id"], request.app.state.visibility)
+    segments = archive.segments(story.id)
+    original = archive.media(story.id, "original")
+    view = request.query_params.get("view", "both")
+    try:
+        start = max(0.0, float(request.query_params.get("t", "0")))
+    except ValueError:
+        start = 0.0
+    return render(request, "story.html", story=story, segments=segments, original=original,
+                  job=job_json(archive.job_for_story(story.id)), start=start,
+                  has_english=any(s.text_en for s in segments),
+                  view=view if view in ("original", "en", "both") else "both")
+
+
+def media(request: Request) -> Response:
+    """The listening copy, or the original video for the player; ranges for seeking."""
+    archive = request.app.state.archives.get()
+    story_id, kind = request.path_params["id"], request.path_params["kind"]
+    archive.story(story_id, request.app.state.visibility)
+    if kind not in ("listen.webm", "video"):
+        raise NotFound("no such media")
+    role = "listen" if kind == "listen.webm" else "original"
+    item = archive.media(story_id, role)
+    if role == "original" and not item.has_video:
+        raise NotFound("this story has no video")
+    path = MediaStore(request.app.state.settings.media_dir).absolute(item.path)
+    media_type = "audio/webm" if role == "listen" else f"video/{'mp4' if item.path.endswith(('.mp4', '.m4a', '.mov')) else 'webm'}"
+    return FileResponse(path, media_type=media_type, headers={"cache-control": "private, max-age=3600"})
+
+
+def record(request: Request) -> Response:
+    return render(request, "record.html", visibilities=VISIBILITIES)
+
+
+async def upload(request: Request) -> Response:
+    if request.method == "GET":
+        return render(request, "upload.html", visibilities=VISIBILITIES, fields={}, results=None, error=None)
+    settings = request.app.state.settings
+    fields: dict[str, str] = {}
+    try:
+        if not same_origin(request.headers, request.headers.get("host", "")):
+            raise UploadError("this form was sent from another site and was refused", status=403)
+        form = await read_multipart(request, settings.media_dir / "tmp" / "uploads", settings.max_file_bytes)
+        fields = form.fields
+        try:
+            if not tokens_match(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
+                raise UploadError("the form had expired; please send it again", status=403)
+            meta = metadata_from(fields)
+            files = [f for f in form.files if f.filename]
+            if not files:
+                raise UploadError("choose at least one recording to upload", status=422)
+            results = [await accept(request, f.path, f.filename, meta) for f in files]
+        finally:
+            form.discard()
+    except UploadError as e:
+        return render(request, "upload.html", status=e.status, visibilities=VISIBILITIES, fields=fields,
+                      results=None, error=str(e))
+    status = 201 if any(r.story_id for r in results) else 422
+    return render(request, "upload.html", status=status, visibilities=VISIBILITIES, fields=fields,
+                  results=results, error=None)
+
+
+routes = [
+    Route("/", home),
+    Route("/search", search),
+    Route("/stories/{id:int}", story),
+    Route("/media/{id:int}/{kind}", media),
+    Route("/record", record),
+    Route("/upload", upload, methods=["GET", "POST"]),
+]
