@@ -1,0 +1,139 @@
+"""What the web archive guards: limits while streaming, file types by content, generated
+names, cross-site requests, and failed uploads that keep the form."""
+
+import asyncio
+import re
+from dataclasses import replace
+
+import pytest
+from starlette.testclient import TestClient
+
+from storyatlas.errors import UploadError
+from storyatlas.web.app import create_app
+from storyatlas.web.uploads import read_multipart
+from tests.conftest import DATA, story_file
+
+
+def _files(*items):
+    return [("files", item) for item in items]
+
+
+def _state(app):
+    archive = app.state.archives.get()
+    leftovers = [p for p in (app.state.settings.media_dir / "tmp").rglob("*") if p.is_file()]
+    return archive.count_stories(), leftovers
+
+
+class _Stream:
+    """A request whose body arrives in chunks, counting how much the server read."""
+
+    def __init__(self, body: bytes, boundary: str, chunk: int = 64 * 1024) -> None:
+        self.headers = {"content-type": f"multipart/form-data; boundary={boundary}"}
+        self.body, self.chunk, self.read = body, chunk, 0
+
+    async def stream(self):
+        for i in range(0, len(self.body), self.chunk):
+            self.read += self.chunk
+            yield self.body[i:i + self.chunk]
+
+
+def test_the_size_limit_stops_reading_as_soon_as_it_is_passed(tmp_path):
+    boundary = "b0undary"
+    big = b"\0" * (10 * 1024 * 1024)
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.wav\"\r\n\r\n"
+            .encode() + big + f"\r\n--{boundary}--\r\n".encode())
+    request = _Stream(body, boundary)
+    with pytest.raises(UploadError, match="bigger than the") as refused:
+        asyncio.run(read_multipart(request, tmp_path, max_file_bytes=1024 * 1024))
+    assert refused.value.status == 413
+    assert request.read <= 1024 * 1024 + 2 * request.chunk  # stopped at the limit, not at the end
+    assert list(tmp_path.iterdir()) == []  # the partial file is gone
+
+
+def test_an_upload_over_the_limit_is_refused_and_leaves_nothing(settings):
+    app = create_app(replace(settings, max_file_bytes=20_000))
+    with TestClient(app) as client:
+        response = client.post("/api/stories", files=_files(("story.ogg", story_file("en").read_bytes())))
+        assert response.status_code == 413 and "bigger than the" in response.json()["error"]
+        assert _state(app) == (0, [])
+
+
+def test_a_recording_longer_than_the_duration_limit_is_refused(settings):
+    app = create_app(replace(settings, max_duration_s=5))
+    with TestClient(app) as client:
+        response = client.post("/api/stories", files=_files(("long.ogg", story_file("en").read_bytes())))
+        assert response.status_code == 422
+        assert "longer than the" in response.json()["stories"][0]["error"]
+        assert _state(app) == (0, [])
+
+
+def test_the_file_type_is_decided_by_the_content_not_the_name_or_type(client, app):
+    fake = ("story.mp3", b"<html>not sound</html>" * 100, "audio/mpeg")
+    real = ("holiday.jpg", story_file("es").read_bytes(), "image/jpeg")
+    results = client.post("/api/stories", files=_files(fake, real)).json()["stories"]
+    assert "not a recording that can be read" in results[0]["error"] and results[0]["error"].startswith("story.mp3")
+    assert results[1]["story_id"] == 1
+    media = app.state.archives.get().media(1, "original")
+    assert media.path.endswith(".ogg") and media.original_filename == "holiday.jpg"
+
+
+def test_uploads_are_stored_under_generated_names(client, app):
+    name = "../../../../tmp/evil.ogg"
+    story_id = client.post("/api/stories", files=_files((name, story_file("pl").read_bytes()))).json()["stories"][0]["story_id"]
+    media = app.state.archives.get().media(story_id, "original")
+    assert re.fullmatch(r"originals/[0-9a-f]{2}/[0-9a-f]{64}\.ogg", media.path)
+    assert media.original_filename == name
+    assert app.state.archives.get().story(story_id).title == "evil"
+
+
+def test_requests_from_another_site_are_refused(client):
+    for method, path in (("post", "/api/stories"), ("post", "/api/uploads"), ("post", "/upload")):
+        response = getattr(client, method)(path, headers={"origin": "http://evil.example"},
+                                           files=_files(("a.ogg", b"x")))
+        assert response.status_code == 403, path
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_keeps_its_contents(client):
+    client.get("/upload")  # sets the csrf cookie
+    response = client.post("/upload", data={"place": "Görlitz, Sachsen, DE", "collection": "Flut"},
+                           files=_files(("a.ogg", story_file("de").read_bytes())))
+    assert response.status_code == 403 and "the form had expired" in response.text
+    assert 'value="Görlitz, Sachsen, DE"' in response.text and 'value="Flut"' in response.text
+
+
+def _token(client) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/upload").text).group(1)
+
+
+def test_a_refused_upload_shows_why_in_the_page_and_keeps_the_form(client, app):
+    response = client.post("/upload", data={"csrf_token": _token(client), "place": "Lyon, FR",
+                                            "description": "Notre école"},
+                           files=_files(("notes.m4a", (DATA / "make_speech.py").read_bytes())))
+    assert response.status_code == 422
+    assert "notes.m4a: not a recording that can be read" in response.text
+    assert 'value="Lyon, FR"' in response.text and ">Notre école</textarea>" in response.text
+    assert _state(app) == (0, [])
+
+
+def test_the_upload_form_works_without_javascript(client, app):
+    response = client.post("/upload", data={"csrf_token": _token(client), "collection": "Workshop"},
+                           files=_files(("one.ogg", story_file("fr").read_bytes()),
+                                        ("two.ogg", story_file("es").read_bytes())))
+    assert response.status_code == 201
+    assert 'href="/stories/1"' in response.text and 'href="/stories/2"' in response.text
+    assert [s.collection for s in app.state.archives.get().stories()] == ["Workshop", "Workshop"]
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("recorded_on", "last spring", "must look like 2026"),
+    ("language", "German", "must be a code"),
+    ("visibility", "everyone", "must be one of public"),
+])
+def test_bad_metadata_is_explained(client, field, value, message):
+    response = client.post("/api/stories", data={field: value}, files=_files(("a.ogg", story_file("fr").read_bytes())))
+    assert response.status_code == 422 and message in response.json()["error"]
+
+
+def test_a_body_that_is_not_multipart_is_refused(client):
+    response = client.post("/api/stories", content=b"hello", headers={"content-type": "text/plain"})
+    assert response.status_code == 415 and "multipart/form-data" in response.json()["error"]

@@ -1,0 +1,114 @@
+"""Every page, rendered in process."""
+
+import re
+
+import pytest
+
+from tests.conftest import add_story
+
+LINES = [(0.0, 4.0, "Im Frühling kam das Wasser.", "In spring the water came."),
+         (4.5, 9.0, "Die Überschwemmung hat unseren Keller zerstört.", "The flood destroyed our cellar.")]
+
+
+@pytest.fixture
+def stories(web_archive):
+    public = add_story(web_archive, "Hochwasser in Görlitz", "de", LINES, country="DE", region="Sachsen",
+                       community="Görlitz", collection="Flood memories", recorded_on="2026-03")
+    private = add_story(web_archive, "Secret flood", "en", [(0.0, 3.0, "Our cellar was full of water.")],
+                        visibility="private", country="FR")
+    return public, private
+
+
+def test_home_lists_public_stories_only(client, stories):
+    page = client.get("/").text
+    assert "Hochwasser in Görlitz" in page and "Secret flood" not in page
+    assert "Stories in the archive: 1" in page
+
+
+def test_story_page_has_player_captions_transcript_and_metadata(client, stories):
+    page = client.get(f"/stories/{stories[0]}?t=4.5").text
+    assert 'src="/media/1/listen.webm#t=4.5"' in page
+    assert '<track kind="captions"' in page and 'src="/api/stories/1/export.vtt?track=en"' in page
+    assert re.search(r'data-start="4.5".*Überschwemmung.*The flood destroyed our cellar', page, re.S)
+    assert "Görlitz, Sachsen, Germany" in page and "March 2026" in page and "Flood memories" in page
+    assert 'href="/api/stories/1/export.srt?track=en"' in page
+    assert "machine translation" in page
+
+
+def test_search_page_groups_moments_with_facets_and_links_to_the_moment(client, stories):
+    page = client.get("/search", params={"q": "Keller"}).text
+    assert 'href="/stories/1?t=4.5"' in page and "<mark>Keller</mark>" in page
+    assert "Secret flood" not in page
+    assert re.search(r"Germany</a>\s*<span class=\"count\">1</span>", page)
+    filtered = client.get("/search", params={"q": "Keller", "country": "FR"}).text
+    assert "No moment matches" in filtered and "Clear filters" in filtered
+
+
+def test_empty_and_misspelled_queries_get_help(client, stories):
+    assert "Type a word or a phrase" in client.get("/search").text
+    page = client.get("/search", params={"q": "Keler"}).text
+    assert "Did you mean" in page and 'href="/search?q=keller"' in page
+
+
+def test_private_story_is_never_shown(client, stories):
+    private = stories[1]
+    for path in (f"/stories/{private}", f"/media/{private}/listen.webm", f"/api/stories/{private}",
+                 f"/api/stories/{private}/export.vtt", f"/api/stories/{private}/progress"):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/api/search", params={"q": "cellar"}).json()["total_stories"] == 1
+    assert "FR" not in str(client.get("/api/search", params={"q": "cellar"}).json()["facets"])
+
+
+def test_errors_are_html_pages_outside_the_api(client):
+    response = client.get("/stories/999")
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    assert "does not exist" in response.text
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("de-DE,de;q=0.9,en;q=0.5", ("Geschichten im Archiv", 'lang="de"')),
+    ("pl", ("Opowieści w archiwum", 'lang="pl"')),
+    ("ja, fr;q=0.4", ("dans les archives", 'lang="fr"')),
+    ("ja", ("Stories in the archive", 'lang="en"')),
+])
+def test_interface_language_follows_the_browser(client, stories, header, expected):
+    page = client.get("/", headers={"accept-language": header}).text
+    assert all(e in page for e in expected)
+
+
+def test_language_switch_is_remembered_and_formats_dates(client, stories):
+    page = client.get(f"/stories/{stories[0]}", params={"lang": "de"})
+    assert "März 2026" in page.text and "Deutschland" in page.text
+    assert page.cookies.get("lang") == "de"
+    assert 'lang="de"' in client.get("/").text  # the cookie now decides
+
+
+@pytest.mark.parametrize("code", ["de", "fr", "es", "it", "pl"])
+def test_every_page_is_translated(client, stories, code):
+    from storyatlas.web.i18n import catalogs
+
+    for path in ("/", "/search?q=Keller", f"/stories/{stories[0]}", "/record", "/upload"):
+        page = client.get(path, params={"lang": code}).text
+        assert catalogs()[code]["nav.search"] in page, (code, path)
+
+
+def test_user_text_is_escaped(client, web_archive):
+    add_story(web_archive, "<script>alert(1)</script>", "en", [(0.0, 1.0, "<img src=x onerror=alert(2)>")])
+    page = client.get("/stories/1").text
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img src=x" not in page
+
+
+def test_pages_satisfy_their_content_security_policy(client, stories):
+    for path in ("/", "/search?q=Keller", f"/stories/{stories[0]}", "/record", "/upload", "/nowhere"):
+        response = client.get(path)
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        html = response.text
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path  # no inline scripts
+        assert not re.search(r"\son[a-z]+=", html), path  # no inline handlers
+        assert not re.search(r"\sstyle=", html), path  # no inline styles
+
+
+def test_static_files_are_served(client):
+    for name in ("app.css", "story.js", "record.js", "upload.js", "common.js"):
+        assert client.get(f"/static/{name}").status_code == 200
