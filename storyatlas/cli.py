@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -325,9 +326,10 @@ def _sample_path() -> Path:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--with-sample", is_flag=True, help="Add the bundled sample story if the archive is empty.")
 @click.option("--no-worker", is_flag=True, help="Only serve; leave processing to `storyatlas worker`.")
+@click.option("--workers", default=1, show_default=True, help="Server processes (one per core answers most).")
 @_model_options
 @_archive_option
-def serve(host="127.0.0.1", port=8000, with_sample=False, no_worker=False, model=None, device=None,
+def serve(host="127.0.0.1", port=8000, with_sample=False, no_worker=False, workers=1, model=None, device=None,
           cpu_threads=None, archive=None) -> None:
     """Serve the web archive, processing uploads in this process."""
     import uvicorn
@@ -342,7 +344,15 @@ def serve(host="127.0.0.1", port=8000, with_sample=False, no_worker=False, model
                 result = ingest_file(a, _sample_path(), SAMPLE, settings)
                 Queue(settings).enqueue([result.job_id])
     click.echo(f"Story Atlas on http://{host}:{port}/ (archive: {settings.archive}; Ctrl-C to stop)")
-    uvicorn.run(create_app(settings, worker=not no_worker), host=host, port=port, log_level="warning")
+    if workers > 1:
+        # each process builds its own app from the environment
+        os.environ.update({"STORYATLAS_ARCHIVE": str(settings.archive), "STORYATLAS_MODEL": settings.model,
+                           "STORYATLAS_DEVICE": settings.device, "STORYATLAS_CPU_THREADS": str(settings.cpu_threads),
+                           "STORYATLAS_SERVE_WORKER": "0" if no_worker else "1"})
+        uvicorn.run("storyatlas.web.app:from_environment", factory=True, host=host, port=port,
+                    workers=workers, log_level="warning")
+    else:
+        uvicorn.run(create_app(settings, worker=not no_worker), host=host, port=port, log_level="warning")
 
 
 def main() -> None:

@@ -48,6 +48,8 @@ class Settings:
     """Longest recording accepted."""
     max_file_bytes: int = 4 * 1024**3
     """Largest file accepted."""
+    search_cache_size: int = 1024
+    """Search answers the web server remembers until the archive changes (0: none)."""
 
     @property
     def resolved_compute_type(self) -> str:
@@ -74,6 +76,8 @@ class Settings:
             raise ConfigurationError("beam_size must be at least 1")
         if self.max_duration_s <= 0 or self.max_file_bytes <= 0:
             raise ConfigurationError("max_duration_s and max_file_bytes must be positive")
+        if self.search_cache_size < 0:
+            raise ConfigurationError("search_cache_size must be 0 or more")
         if self.cpu_threads < 0:
             raise ConfigurationError("cpu_threads must be 0 (automatic) or more")
         return self
@@ -101,7 +105,7 @@ def load_settings(
     env = os.environ if env is None else env
     types = {"archive": Path, "cache": Path, "model": str, "device": str, "compute_type": str,
              "cpu_threads": int, "beam_size": int, "vad": bool, "translate": bool,
-             "max_duration_s": float, "max_file_bytes": int}
+             "max_duration_s": float, "max_file_bytes": int, "search_cache_size": int}
     values: dict[str, Any] = {
         "archive": _default_archive(env),
         "cache": _default_cache(env),

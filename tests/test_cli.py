@@ -102,3 +102,22 @@ def test_a_german_story_is_found_in_german_and_in_english(run):
     assert english["stories"][0]["moments"][0]["text_en"]
     assert "machine translation" in run("show", "1").output
     assert run("export", "1", "--track", "en").output.startswith("WEBVTT")
+
+
+def test_bare_storyatlas_serves_the_web_archive_with_a_sample(run, monkeypatch, settings):
+    import uvicorn
+
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    run()
+    assert served["port"] == 8000 and served["host"] == "127.0.0.1"
+    assert served["app"].state.settings.archive == settings.archive
+    run("serve", "--with-sample", "--port", "8123")
+    from storyatlas.archive import Archive
+
+    with Archive(settings.database) as a:
+        assert [s.title for s in a.stories()] == ["The night the river came"]
+        assert a.job_for_story(1).state == "queued"
+    run("serve", "--with-sample")  # not added twice
+    with Archive(settings.database) as a:
+        assert a.count_stories() == 1

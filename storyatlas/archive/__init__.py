@@ -68,6 +68,10 @@ class Archive:
             raise
         self.conn.execute("COMMIT")
 
+    def generation(self) -> int:
+        """Changes whenever stories or transcripts change (see migration 0002)."""
+        return self.conn.execute("SELECT n FROM generation").fetchone()[0]
+
     # stories -------------------------------------------------------------
 
     def create_story(

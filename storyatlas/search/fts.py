@@ -9,7 +9,9 @@ and the porter stemmer lets "pumped" find "pump".
 from __future__ import annotations
 
 import difflib
+import json
 import sqlite3
+from collections import Counter
 from dataclasses import replace
 
 from storyatlas.errors import SearchError
@@ -57,65 +59,53 @@ class FTSBackend:
             where.append(f"st.visibility IN ({','.join('?' * len(query.visibility))})")
             params.extend(query.visibility)
         filters = " AND ".join(where)
-        # bm25() and snippet() only work in the query that scans the FTS table, so the
-        # scores are materialised first and grouped afterwards
-        hits = f"""WITH hits AS MATERIALIZED (
-                     SELECT s.story_id, s.id, s.start, bm25(segments_fts, {_WEIGHTS}) AS score
-                     FROM segments_fts JOIN segments s ON s.id = segments_fts.rowid
-                     JOIN stories st ON st.id = s.story_id WHERE {filters})"""
         try:
-            total = self.conn.execute(f"{hits} SELECT count(DISTINCT story_id) FROM hits", params).fetchone()[0]
-            ranked = self.conn.execute(
-                f"""{hits} SELECT story_id, min(score) AS best FROM hits
-                    GROUP BY story_id ORDER BY best, story_id LIMIT ? OFFSET ?""",
-                [*params, query.limit, query.offset],
-            ).fetchall()
-            facets = self._facets(hits, params)
-            if not ranked:
-                return SearchResults(query, total, relaxed=relaxed, facets=facets)
-            ids = [r[0] for r in ranked]
-            marks = ",".join("?" * len(ids))
-            chosen = [r[0] for r in self.conn.execute(
-                f"""{hits} SELECT id FROM (
-                      SELECT id, row_number() OVER (PARTITION BY story_id ORDER BY score, start) AS n
-                      FROM hits WHERE story_id IN ({marks}))
-                    WHERE n <= ?""",
-                [*params, *ids, query.moments_per_story],
-            )]
-            seg_marks = ",".join("?" * len(chosen))
-            rows = self.conn.execute(
+            # one pass over the index: every matching segment with its story and score
+            # (bm25 and snippet only work in the query that scans the FTS table)
+            scored = self.conn.execute(
+                f"""SELECT s.story_id, s.id, s.start, bm25(segments_fts, {_WEIGHTS})
+                    FROM segments_fts JOIN segments s ON s.id = segments_fts.rowid
+                    JOIN stories st ON st.id = s.story_id WHERE {filters}""", params).fetchall()
+            by_story: dict[int, list[tuple[float, float, int]]] = {}
+            for story_id, segment_id, start, score in scored:
+                by_story.setdefault(story_id, []).append((score, start, segment_id))
+            ranked = sorted(((min(hits)[0], sid) for sid, hits in by_story.items()))
+            facets = self._facets(list(by_story))
+            page = ranked[query.offset: query.offset + query.limit]
+            if not page:
+                return SearchResults(query, len(ranked), relaxed=relaxed, facets=facets)
+            chosen = [seg for _, sid in page for _, _, seg in sorted(by_story[sid])[: query.moments_per_story]]
+            rows = {r[1]: r for r in self.conn.execute(
                 f"""SELECT s.story_id, s.id, s.start, s.end, s.text, s.text_en,
                            snippet(segments_fts, -1, ?, ?, '…', 16)
                     FROM segments_fts JOIN segments s ON s.id = segments_fts.rowid
-                    WHERE segments_fts MATCH ? AND segments_fts.rowid IN ({seg_marks})
-                    ORDER BY bm25(segments_fts, {_WEIGHTS}), s.start""",
-                [MARK_OPEN, MARK_CLOSE, match, *chosen],
-            ).fetchall()
+                    WHERE segments_fts MATCH ? AND segments_fts.rowid IN ({",".join("?" * len(chosen))})""",
+                [MARK_OPEN, MARK_CLOSE, match, *chosen])}
+            ids = [sid for _, sid in page]
             stories = {r["id"]: r for r in self.conn.execute(
-                f"SELECT id, title, language, country, collection FROM stories WHERE id IN ({marks})", ids)}
+                f"SELECT id, title, language, country, collection FROM stories WHERE id IN ({','.join('?' * len(ids))})",
+                ids)}
         except sqlite3.OperationalError as e:
             raise SearchError(f"the search index cannot answer ({e}); run `storyatlas reindex`") from e
         first_word = self._first_matched_words(chosen, query_words(query.text))
-        moments: dict[int, list[Moment]] = {i: [] for i in ids}
-        for r in rows:
-            moments[r[0]].append(Moment(r[1], r[2], r[3], r[4], r[5], r[6], first_word.get(r[1], r[2])))
         hits = tuple(
             StoryHit(sid, stories[sid]["title"], stories[sid]["language"], stories[sid]["country"],
-                     stories[sid]["collection"], -best, tuple(moments[sid]))
-            for sid, best in ranked
+                     stories[sid]["collection"], -best,
+                     tuple(Moment(*rows[seg][1:7], first_word.get(seg, rows[seg][2]))
+                           for _, _, seg in sorted(by_story[sid])[: query.moments_per_story]))
+            for best, sid in page
         )
-        return SearchResults(query, total, hits, relaxed, facets)
+        return SearchResults(query, len(ranked), hits, relaxed, facets)
 
-    def _facets(self, hits: str, params: list) -> dict[str, list[tuple[str, int]]]:
-        facets = {}
-        for name in FACETS:
-            column = "substr(st.recorded_on, 1, 4)" if name == "year" else f"st.{name}"
-            facets[name] = [(r[0], r[1]) for r in self.conn.execute(
-                f"""{hits} SELECT {column} AS value, count(*) AS n
-                    FROM (SELECT DISTINCT story_id FROM hits) h JOIN stories st ON st.id = h.story_id
-                    WHERE value IS NOT NULL AND value != ''
-                    GROUP BY value ORDER BY n DESC, value LIMIT 20""", params)]
-        return facets
+    def _facets(self, story_ids: list[int]) -> dict[str, list[tuple[str, int]]]:
+        counts: dict[str, Counter] = {name: Counter() for name in FACETS}
+        for row in self.conn.execute(
+            """SELECT language, country, region, collection, substr(recorded_on, 1, 4)
+               FROM stories WHERE id IN (SELECT value FROM json_each(?))""", (json.dumps(story_ids),)):
+            for name, value in zip(FACETS, row):
+                if value:
+                    counts[name][value] += 1
+        return {name: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:20] for name, c in counts.items()}
 
     def _suggest(self, text: str) -> tuple[str, ...]:
         """Indexed words spelled like the query's words (for "did you mean")."""

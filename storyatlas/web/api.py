@@ -81,7 +81,9 @@ def search_query(request: Request, limit: int = 20) -> SearchQuery:
 
 
 def run_search(request: Request, query: SearchQuery) -> SearchResults:
-    return FTSBackend(request.app.state.archives.get().conn).search(query)
+    archive = request.app.state.archives.get()
+    return request.app.state.search_cache.get(
+        query, archive.generation(), lambda: FTSBackend(archive.conn).search(query))
 
 
 def search(request: Request) -> Response:

@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from storyatlas.archive import Archive
 from storyatlas.errors import AccessDenied, MediaError, NotFound, SearchError, StoryAtlasError, UploadError
 from storyatlas.jobs import Queue
+from storyatlas.search.cache import GenerationCache
 from storyatlas.settings import Settings
 from storyatlas.web import api, pages
 from storyatlas.web.security import SecurityHeaders, archive_secret
@@ -106,4 +107,14 @@ def create_app(settings: Settings, worker: bool = False) -> Starlette:
     app.state.uploads = ResumableUploads(settings.media_dir / "tmp" / "uploads", settings.max_file_bytes)
     app.state.secret = archive_secret(settings.archive)
     app.state.visibility = PUBLIC
+    app.state.search_cache = GenerationCache(settings.search_cache_size)
     return app
+
+
+def from_environment() -> Starlette:
+    """The app for each process of `storyatlas serve --workers N` (settings come by environment)."""
+    import os
+
+    from storyatlas.settings import load_settings
+
+    return create_app(load_settings(), worker=os.environ.get("STORYATLAS_SERVE_WORKER") == "1")

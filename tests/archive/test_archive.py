@@ -76,3 +76,11 @@ def test_a_job_held_by_a_live_worker_is_left_alone(archive):
     archive.claim_job(job_id, worker=f"{host}:{os.getppid()}")
     assert archive.unfinished_jobs() == []
     assert not archive.claim_job(job_id)
+
+
+def test_the_generation_moves_with_every_change_that_search_can_see(archive):
+    start = archive.generation()
+    story_id = add_story(archive, "s", "en", [(0, 1, "hi")])
+    after_add = archive.generation()
+    archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (story_id,))
+    assert start < after_add < archive.generation()

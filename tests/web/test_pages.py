@@ -112,3 +112,12 @@ def test_pages_satisfy_their_content_security_policy(client, stories):
 def test_static_files_are_served(client):
     for name in ("app.css", "story.js", "record.js", "upload.js", "common.js"):
         assert client.get(f"/static/{name}").status_code == 200
+
+
+def test_search_answers_change_as_soon_as_the_archive_does(client, web_archive, stories):
+    assert client.get("/api/search", params={"q": "Keller"}).json()["total_stories"] == 1
+    assert client.get("/api/search", params={"q": "Keller"}).json()["total_stories"] == 1  # from the cache
+    add_story(web_archive, "Another cellar", "de", [(0.0, 2.0, "Der Keller war voll.")])
+    assert client.get("/api/search", params={"q": "Keller"}).json()["total_stories"] == 2
+    web_archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (stories[0],))
+    assert client.get("/api/search", params={"q": "Keller"}).json()["total_stories"] == 1

@@ -61,9 +61,9 @@
       stream.getTracks().forEach((t) => t.stop());
       clearInterval(timer);
     };
+    recorder.start(1000);  // before the meter, whose loop ends once the recorder is inactive
     audioCtx = new (window.AudioContext || window.webkitAudioContext)();
     meter(audioCtx.createMediaStreamSource(stream));
-    recorder.start(1000);
     timer = setInterval(tick, 250);
     $("rec-start").disabled = true;
     $("rec-pause").disabled = false;

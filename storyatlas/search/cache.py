@@ -1,0 +1,39 @@
+"""Remembering recent answers until the archive changes.
+
+Searches for common words touch thousands of segments; the same searches come back
+often (a theme in the news, a link shared in a community). An answer is kept with the
+archive's generation number and is never served once anything has changed since.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class GenerationCache:
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, tuple[int, object]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable, generation: int, compute: Callable[[], T]) -> T:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None and found[0] == generation:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return found[1]  # type: ignore[return-value]
+            self.misses += 1
+        value = compute()
+        with self._lock:
+            self._items[key] = (generation, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value

@@ -1,0 +1,21 @@
+from storyatlas.search.cache import GenerationCache
+
+
+def test_answers_are_kept_until_the_generation_changes():
+    cache, calls = GenerationCache(size=2), []
+
+    def compute(value):
+        return lambda: calls.append(value) or value
+
+    assert cache.get("q", 1, compute("a")) == "a"
+    assert cache.get("q", 1, compute("b")) == "a"  # remembered
+    assert cache.get("q", 2, compute("c")) == "c"  # the archive changed
+    cache.get("r", 2, compute("r"))
+    cache.get("s", 2, compute("s"))  # only two fit: "q" is forgotten
+    assert cache.get("q", 2, compute("d")) == "d"
+    assert calls == ["a", "c", "r", "s", "d"]
+
+
+def test_size_zero_remembers_nothing():
+    cache = GenerationCache(size=0)
+    assert cache.get("q", 1, lambda: 1) == 1 and cache.get("q", 1, lambda: 2) == 2
