@@ -1,4 +1,4 @@
-"""Processing one story: transcribe, translate, store. Idempotent: running a job again
+"""Processing one story: transcribe, translate, store, tag. Idempotent: running a job again
 (after a crash, or twice by mistake) replaces what an earlier run stored."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from storyatlas.archive import Archive, Job
 from storyatlas.errors import StoryAtlasError
 from storyatlas.ingest.store import MediaStore
 from storyatlas.settings import Settings
+from storyatlas.themes.run import tag_story
 from storyatlas.transcribe import Progress, transcribe_story
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ def _run(archive: Archive, settings: Settings, job: Job, listener: JobListener |
 
     result = transcribe_story(Path(speech), settings, story.language_hint, progress)
     archive.save_transcription(story.id, result.transcript, result.translation, result.english)
+    progress(Progress("tagging", 1.0))
+    tag_story(archive, story.id, settings.cache)
     message = None if result.transcript.segments else (
         "no speech was found in this recording; check that it is the right file"
     )

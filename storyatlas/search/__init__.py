@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-FACETS = ("language", "country", "region", "collection", "year")
+FACETS = ("theme", "language", "country", "region", "community", "collection", "year")
 from typing import Protocol
 
 # snippets carry these private-use characters around matched words; each shell
@@ -24,7 +24,9 @@ class SearchQuery:
     country: str | None = None
     collection: str | None = None
     region: str | None = None
+    community: str | None = None
     year: str | None = None
+    theme: str | None = None
     visibility: tuple[str, ...] | None = None
     """Only stories with one of these visibilities; None for all (the archive's own tools)."""
     limit: int = 20
@@ -44,6 +46,8 @@ class Moment:
     """Text around the match, matched words between MARK_OPEN and MARK_CLOSE."""
     at: float
     """Where the first matched word is spoken (the segment's start if words are unknown)."""
+    why: tuple[str, ...] = ()
+    """Why it matched: "words" (the words spoken), "translation" (the English), "theme:ID"."""
 
     def snippet_html(self) -> str:
         return html.escape(self.snippet).replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
@@ -61,6 +65,8 @@ class StoryHit:
     collection: str | None
     score: float
     moments: tuple[Moment, ...]
+    themes: tuple[str, ...] = ()
+    """Themes the query called up that this story has."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ class SearchResults:
     """Per facet (language, country, region, collection, year): values with story counts."""
     suggestions: tuple[str, ...] = ()
     """Words from the archive close to the query's, offered when nothing matched."""
+    themes: tuple[str, ...] = ()
+    """Themes whose trigger words are in the query (in any of the vocabulary's languages)."""
 
 
 class SearchBackend(Protocol):

@@ -17,6 +17,7 @@ from dataclasses import replace
 from storyatlas.errors import SearchError
 from storyatlas.search import FACETS, MARK_CLOSE, MARK_OPEN, Moment, SearchQuery, SearchResults, StoryHit
 from storyatlas.search.query import fold, fts_query, query_words
+from storyatlas.search.themed import query_themes, theme_evidence
 
 # the original words weigh a little more than their machine translation
 _WEIGHTS = "1.0, 0.8"
@@ -36,75 +37,152 @@ class FTSBackend:
         match = fts_query(query.text)
         if match is None:
             return SearchResults(query, 0)
-        results = self._search(query, match)
+        themes = self._query_themes(query.text)
+        results = self._search(query, match, themes)
         if not results.stories:
             relaxed = fts_query(query.text, any_term=True)
             if relaxed != match:
-                results = self._search(query, relaxed, relaxed=True)
+                results = self._search(query, relaxed, themes, relaxed=True)
         if not results.stories:
             results = replace(results, suggestions=self._suggest(query.text))
         return results
 
-    def _search(self, query: SearchQuery, match: str, relaxed: bool = False) -> SearchResults:
-        where, params = ["segments_fts MATCH ?"], [match]
+    def _query_themes(self, text: str) -> tuple[str, ...]:
+        try:
+            return query_themes(self.conn, text)
+        except sqlite3.OperationalError:  # an archive from before themes: nothing to call up
+            return ()
+
+    def _filters(self, query: SearchQuery) -> tuple[list[str], list]:
+        where: list[str] = []
+        params: list = []
         for column, value in (("language", query.language), ("country", query.country),
-                              ("collection", query.collection), ("region", query.region)):
+                              ("collection", query.collection), ("region", query.region),
+                              ("community", query.community)):
             if value:
                 where.append(f"st.{column} = ? COLLATE NOCASE")
                 params.append(value)
         if query.year:
             where.append("substr(st.recorded_on, 1, 4) = ?")
             params.append(query.year)
+        if query.theme:
+            where.append("st.id IN (SELECT story_id FROM story_themes WHERE theme_id = ?)")
+            params.append(query.theme)
         if query.visibility is not None:
             where.append(f"st.visibility IN ({','.join('?' * len(query.visibility))})")
             params.extend(query.visibility)
-        filters = " AND ".join(where)
+        return where, params
+
+    def _search(self, query: SearchQuery, match: str, themes: tuple[str, ...],
+                relaxed: bool = False) -> SearchResults:
+        where, params = self._filters(query)
         try:
             # one pass over the index: every matching segment with its story and score
             # (bm25 and snippet only work in the query that scans the FTS table)
             scored = self.conn.execute(
                 f"""SELECT s.story_id, s.id, s.start, bm25(segments_fts, {_WEIGHTS})
                     FROM segments_fts JOIN segments s ON s.id = segments_fts.rowid
-                    JOIN stories st ON st.id = s.story_id WHERE {filters}""", params).fetchall()
+                    JOIN stories st ON st.id = s.story_id
+                    WHERE {" AND ".join(["segments_fts MATCH ?", *where])}""", [match, *params]).fetchall()
             by_story: dict[int, list[tuple[float, float, int]]] = {}
             for story_id, segment_id, start, score in scored:
                 by_story.setdefault(story_id, []).append((score, start, segment_id))
-            ranked = sorted(((min(hits)[0], sid) for sid, hits in by_story.items()))
-            facets = self._facets(list(by_story))
+            # sort keys: stories with the words by their best bm25 (lower is better), then
+            # stories found only through a theme, by the theme's score
+            ranked = sorted(((0, min(hits)[0]), sid) for sid, hits in by_story.items())
+            themed = self._theme_stories(themes, where, params, set(by_story))
+            ranked += themed  # stories found only through a theme come after those with the words
+            story_themes = self._story_themes(themes, [sid for _, sid in ranked])
+            facets = self._facets([sid for _, sid in ranked])
             page = ranked[query.offset: query.offset + query.limit]
             if not page:
-                return SearchResults(query, len(ranked), relaxed=relaxed, facets=facets)
-            chosen = [seg for _, sid in page for _, _, seg in sorted(by_story[sid])[: query.moments_per_story]]
-            rows = {r[1]: r for r in self.conn.execute(
-                f"""SELECT s.story_id, s.id, s.start, s.end, s.text, s.text_en,
-                           snippet(segments_fts, -1, ?, ?, '…', 16)
-                    FROM segments_fts JOIN segments s ON s.id = segments_fts.rowid
-                    WHERE segments_fts MATCH ? AND segments_fts.rowid IN ({",".join("?" * len(chosen))})""",
-                [MARK_OPEN, MARK_CLOSE, match, *chosen])}
-            ids = [sid for _, sid in page]
+                return SearchResults(query, len(ranked), relaxed=relaxed, facets=facets, themes=themes)
+            page_ids = [sid for _, sid in page]
+            word_moments = {sid: [seg for _, _, seg in sorted(by_story[sid])[: query.moments_per_story]]
+                            for sid in page_ids if sid in by_story}
+            evidence = theme_evidence(self.conn, themes, page_ids)
+            moments = self._moments(match, word_moments, evidence, query)
             stories = {r["id"]: r for r in self.conn.execute(
-                f"SELECT id, title, language, country, collection FROM stories WHERE id IN ({','.join('?' * len(ids))})",
-                ids)}
+                "SELECT id, title, language, country, collection FROM stories WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(page_ids),))}
         except sqlite3.OperationalError as e:
             raise SearchError(f"the search index cannot answer ({e}); run `storyatlas reindex`") from e
-        first_word = self._first_matched_words(chosen, query_words(query.text))
         hits = tuple(
             StoryHit(sid, stories[sid]["title"], stories[sid]["language"], stories[sid]["country"],
-                     stories[sid]["collection"], -best,
-                     tuple(Moment(*rows[seg][1:7], first_word.get(seg, rows[seg][2]))
-                           for _, _, seg in sorted(by_story[sid])[: query.moments_per_story]))
-            for best, sid in page
+                     stories[sid]["collection"], -key[1], tuple(moments.get(sid, ())), story_themes.get(sid, ()))
+            for key, sid in page
         )
-        return SearchResults(query, len(ranked), hits, relaxed, facets)
+        return SearchResults(query, len(ranked), hits, relaxed, facets, themes=themes)
+
+    def _theme_stories(self, themes: tuple[str, ...], where: list[str], params: list,
+                       found: set[int]) -> list[tuple[tuple[int, float], int]]:
+        """(rank key, story id) of stories tagged with the query's themes but without its words."""
+        if not themes:
+            return []
+        rows = self.conn.execute(
+            f"""SELECT t.story_id, max(t.score) FROM story_themes t JOIN stories st ON st.id = t.story_id
+                WHERE {" AND ".join([f"t.theme_id IN ({','.join('?' * len(themes))})", *where])}
+                GROUP BY t.story_id ORDER BY max(t.score) DESC, t.story_id""", [*themes, *params]).fetchall()
+        return [((1, -score), sid) for sid, score in rows if sid not in found]
+
+    def _story_themes(self, themes: tuple[str, ...], story_ids: list[int]) -> dict[int, tuple[str, ...]]:
+        if not themes or not story_ids:
+            return {}
+        found: dict[int, list[str]] = {}
+        for sid, theme_id in self.conn.execute(
+            f"""SELECT story_id, theme_id FROM story_themes WHERE theme_id IN ({','.join('?' * len(themes))})
+                AND story_id IN (SELECT value FROM json_each(?)) ORDER BY score DESC""",
+                (*themes, json.dumps(story_ids))):
+            found.setdefault(sid, []).append(theme_id)
+        return {sid: tuple(t) for sid, t in found.items()}
+
+    def _moments(self, match: str, word_moments: dict[int, list[int]], evidence: dict[int, list[int]],
+                 query: SearchQuery) -> dict[int, list[Moment]]:
+        """The moments shown per story: where its words are, else where its themes are told."""
+        wanted = [seg for segs in word_moments.values() for seg in segs]
+        rows = {r[0]: r for r in self.conn.execute(
+            f"""SELECT segments_fts.rowid, snippet(segments_fts, -1, ?, ?, '…', 16),
+                       highlight(segments_fts, 0, ?, ?), highlight(segments_fts, 1, ?, ?)
+                FROM segments_fts WHERE segments_fts MATCH ?
+                AND segments_fts.rowid IN (SELECT value FROM json_each(?))""",
+            (MARK_OPEN, MARK_CLOSE, MARK_OPEN, MARK_CLOSE, MARK_OPEN, MARK_CLOSE, match, json.dumps(wanted)))}
+        theme_segments = {sid: segs[: query.moments_per_story] for sid, segs in evidence.items()
+                          if sid not in word_moments}
+        all_ids = wanted + [seg for segs in theme_segments.values() for seg in segs]
+        segments = {r[0]: r for r in self.conn.execute(
+            "SELECT id, story_id, start, end, text, text_en FROM segments WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(all_ids),))}
+        first_word = self._first_matched_words(wanted, query_words(query.text))
+        moments: dict[int, list[Moment]] = {}
+        for sid, segs in word_moments.items():
+            for seg in segs:
+                _, snippet, original, english = rows[seg]
+                why = (("words",) if MARK_OPEN in (original or "") else ()) + \
+                      (("translation",) if MARK_OPEN in (english or "") else ())
+                s = segments[seg]
+                moments.setdefault(sid, []).append(
+                    Moment(seg, s[2], s[3], s[4], s[5], snippet, first_word.get(seg, s[2]), why))
+        for sid, segs in theme_segments.items():
+            for seg in segs:
+                s = segments[seg]
+                moments.setdefault(sid, []).append(Moment(seg, s[2], s[3], s[4], s[5], s[4], s[2], ("theme",)))
+        return moments
 
     def _facets(self, story_ids: list[int]) -> dict[str, list[tuple[str, int]]]:
         counts: dict[str, Counter] = {name: Counter() for name in FACETS}
+        ids = json.dumps(story_ids)
         for row in self.conn.execute(
-            """SELECT language, country, region, collection, substr(recorded_on, 1, 4)
-               FROM stories WHERE id IN (SELECT value FROM json_each(?))""", (json.dumps(story_ids),)):
-            for name, value in zip(FACETS, row):
+            """SELECT language, country, region, community, collection, substr(recorded_on, 1, 4)
+               FROM stories WHERE id IN (SELECT value FROM json_each(?))""", (ids,)):
+            for name, value in zip(FACETS[1:], row):
                 if value:
                     counts[name][value] += 1
+        try:
+            for (theme_id,) in self.conn.execute(
+                    "SELECT theme_id FROM story_themes WHERE story_id IN (SELECT value FROM json_each(?))", (ids,)):
+                counts["theme"][theme_id] += 1
+        except sqlite3.OperationalError:
+            pass
         return {name: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:20] for name, c in counts.items()}
 
     def _suggest(self, text: str) -> tuple[str, ...]:

@@ -1,0 +1,118 @@
+"""The archive's side of themes: its vocabulary, and each story's themes, evidence,
+entities and phrases. Functions over an open Archive, so that module stays small."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from storyatlas.archive import Archive
+from storyatlas.themes.tagger import Tagging
+from storyatlas.themes.vocabulary import Theme, Vocabulary, default_vocabulary, theme_from
+
+
+@dataclass(frozen=True)
+class StoryTheme:
+    theme_id: str
+    score: float
+    segments: tuple[int, ...]
+    """Segment ids that justify it."""
+
+
+def vocabulary(archive: Archive) -> Vocabulary:
+    """The archive's vocabulary; on first use, the repository's."""
+    rows = archive.conn.execute("SELECT * FROM themes ORDER BY id").fetchall()
+    if not rows:
+        with archive.transaction() as c:
+            for theme in default_vocabulary().themes:
+                _upsert(c, theme, "vocabulary")
+        rows = archive.conn.execute("SELECT * FROM themes ORDER BY id").fetchall()
+    return Vocabulary(tuple(
+        theme_from(r["id"], {"label": r["label"], "description": r["description"],
+                             "labels": json.loads(r["labels"]), "triggers": json.loads(r["triggers"])})
+        for r in rows))
+
+
+def _upsert(c, theme: Theme, source: str) -> None:
+    doc = theme.as_json()
+    c.execute(
+        """INSERT INTO themes (id, label, description, labels, triggers, source) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET label = excluded.label, description = excluded.description,
+             labels = excluded.labels, triggers = excluded.triggers, source = excluded.source,
+             updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')""",
+        (theme.id, theme.label, theme.description, json.dumps(doc["labels"], ensure_ascii=False),
+         json.dumps(doc["triggers"], ensure_ascii=False), source))
+
+
+def save_theme(archive: Archive, theme: Theme) -> None:
+    """A moderator's new or edited theme."""
+    vocabulary(archive)  # seed first, so the edit is not overwritten by the seed
+    with archive.transaction() as c:
+        _upsert(c, theme, "moderator")
+
+
+def save_tagging(archive: Archive, story_id: int, tagging: Tagging) -> None:
+    """Replace the story's themes, evidence, entities and phrases in one transaction."""
+    segment_ids = [s.id for s in archive.segments(story_id)]
+    with archive.transaction() as c:
+        for table in ("story_themes", "theme_evidence", "entities", "phrases", "taggings"):
+            c.execute(f"DELETE FROM {table} WHERE story_id = ?", (story_id,))
+        for tag in tagging.themes:
+            c.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, ?, ?)",
+                      (story_id, tag.theme_id, tag.score))
+            c.executemany(
+                "INSERT INTO theme_evidence (story_id, theme_id, segment_id, trigger, side) VALUES (?, ?, ?, ?, ?)",
+                [(story_id, tag.theme_id, segment_ids[e.segment], e.trigger, e.side) for e in tag.evidence])
+        c.executemany(
+            "INSERT INTO entities (story_id, segment_id, kind, text, country, normalized) VALUES (?, ?, ?, ?, ?, ?)",
+            [(story_id, segment_ids[e.segment], e.kind, e.text, e.country, e.normalized or e.text)
+             for e in tagging.entities])
+        c.executemany("INSERT INTO phrases (story_id, segment_id, phrase) VALUES (?, ?, ?)",
+                      [(story_id, segment_ids[i], p) for i, p in tagging.chunks])
+        c.execute("INSERT INTO taggings (story_id, vocabulary_version, models) VALUES (?, ?, ?)",
+                  (story_id, tagging.vocabulary_version, json.dumps(tagging.models, sort_keys=True)))
+
+
+def story_themes(archive: Archive, story_id: int) -> list[StoryTheme]:
+    rows = archive.conn.execute(
+        """SELECT t.theme_id, t.score, group_concat(DISTINCT e.segment_id) FROM story_themes t
+           LEFT JOIN theme_evidence e ON e.story_id = t.story_id AND e.theme_id = t.theme_id
+           WHERE t.story_id = ? GROUP BY t.theme_id ORDER BY t.score DESC, t.theme_id""", (story_id,)).fetchall()
+    return [StoryTheme(r[0], r[1], tuple(sorted(int(x) for x in (r[2] or "").split(",") if x))) for r in rows]
+
+
+def story_entities(archive: Archive, story_id: int) -> list[dict]:
+    rows = archive.conn.execute(
+        """SELECT e.kind, e.text, e.country, e.normalized, s.start FROM entities e
+           JOIN segments s ON s.id = e.segment_id WHERE e.story_id = ? ORDER BY s.idx""", (story_id,))
+    return [dict(r) for r in rows]
+
+
+def stories_due(archive: Archive, version: str) -> list[int]:
+    """Stories with a transcript whose tags come from another vocabulary version (or none)."""
+    rows = archive.conn.execute(
+        """SELECT DISTINCT s.story_id FROM segments s LEFT JOIN taggings t ON t.story_id = s.story_id
+           WHERE t.vocabulary_version IS NULL OR t.vocabulary_version != ? ORDER BY s.story_id""", (version,))
+    return [r[0] for r in rows]
+
+
+def known_places(archive: Archive) -> dict[str, tuple[str, str | None]]:
+    from storyatlas.themes.lemmas import fold
+
+    known: dict[str, tuple[str, str | None]] = {}
+    for community, region, country in archive.conn.execute(
+            "SELECT DISTINCT community, region, country FROM stories"):
+        for name in (community, region):
+            if name:
+                known.setdefault(fold(name), (name, country))
+    return known
+
+
+def theme_counts(archive: Archive, visibility: Sequence[str] | None) -> dict[str, int]:
+    where, params = "", ()
+    if visibility is not None:
+        where = f"JOIN stories st ON st.id = t.story_id WHERE st.visibility IN ({','.join('?' * len(visibility))})"
+        params = tuple(visibility)
+    return dict(archive.conn.execute(
+        f"SELECT t.theme_id, count(*) FROM story_themes t {where} GROUP BY t.theme_id", params).fetchall())
