@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from storyatlas.archive import Archive, Job, Place, StoryMetadata
+from storyatlas.cli_themes import compare, themes
 from storyatlas.errors import StoryAtlasError
 from storyatlas.exports import FORMATS, TRACKS, clock, export, story_document
 from storyatlas.ingest import IngestResult, ingest_paths
@@ -240,6 +241,11 @@ def _print_story(doc: dict) -> None:
         click.echo(f"  {'processing':12} {job['state']} {job['stage'] or ''} {job['progress'] * 100:.0f}% {job['message'] or ''}")
     elif job and job["message"]:
         click.echo(f"  {'note':12} {job['message']}")
+    if doc.get("themes"):
+        click.echo(f"  {'themes':12} " + ", ".join(f"{t['label']} ({t['score']:g})" for t in doc["themes"]))
+    places = sorted({e["normalized"] for e in doc.get("entities", []) if e["kind"] == "place"})
+    if places:
+        click.echo(f"  {'places named':12} " + ", ".join(places))
     click.echo()
     english = any(s["text_en"] for s in doc["segments"])
     width = 56
@@ -353,6 +359,10 @@ def serve(host="127.0.0.1", port=8000, with_sample=False, no_worker=False, worke
                     workers=workers, log_level="warning")
     else:
         uvicorn.run(create_app(settings, worker=not no_worker), host=host, port=port, log_level="warning")
+
+
+cli.add_command(themes)
+cli.add_command(compare)
 
 
 def main() -> None:

@@ -72,12 +72,29 @@ def story_document(archive: Archive, story_id: int, words: bool = True,
     doc["place"] = asdict(story.place)
     doc["job"] = asdict(job) if job else None
     doc["transcripts"] = archive.transcripts(story_id)
+    doc["themes"], doc["entities"] = _themes_and_entities(archive, story_id)
     doc["segments"] = [
         {"start": s.start, "end": s.end, "text": s.text, "text_en": s.text_en}
         | ({"words": [asdict(w) for w in s.words]} if words else {})
         for s in archive.segments(story_id, with_words=words)
     ]
     return doc
+
+
+def _themes_and_entities(archive: Archive, story_id: int) -> tuple[list[dict], list[dict]]:
+    from storyatlas.archive import tags
+
+    vocabulary = tags.vocabulary(archive)
+    starts = {s.id: s.start for s in archive.segments(story_id)}
+    themes = []
+    for t in tags.story_themes(archive, story_id):
+        try:
+            label = vocabulary.get(t.theme_id).label
+        except StoryAtlasError:  # a theme since removed from the vocabulary
+            label = t.theme_id
+        themes.append({"id": t.theme_id, "label": label, "score": t.score,
+                       "evidence": [starts[s] for s in t.segments if s in starts]})
+    return themes, tags.story_entities(archive, story_id)
 
 
 def export(archive: Archive, story_id: int, fmt: str, track: str = "original",

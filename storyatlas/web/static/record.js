@@ -43,7 +43,8 @@
   $("rec-start").addEventListener("click", async () => {
     $("rec-error").hidden = true;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      // archival recording: keep the voice as it is, without call-style processing
+      stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
     } catch (err) {
       showError(words.denied.replace("{reason}", err.message || err.name));
       return;

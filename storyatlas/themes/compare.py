@@ -1,0 +1,144 @@
+"""Where a theme occurs, how two places compare, and similar stories elsewhere."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from storyatlas.archive import Archive
+
+
+@dataclass(frozen=True)
+class Moment:
+    story_id: int
+    title: str
+    start: float
+    text: str
+    text_en: str | None
+    place: str
+
+
+@dataclass(frozen=True)
+class ThemeOverview:
+    theme_id: str
+    stories: int
+    by_country: list[tuple[str, int]]
+    by_region: list[tuple[str, int]]
+    moments: dict[str, list[Moment]]
+    """The most representative moments of each region."""
+
+
+def _visible(visibility: Sequence[str] | None, alias: str = "st") -> tuple[str, tuple]:
+    if visibility is None:
+        return "1", ()
+    return f"{alias}.visibility IN ({','.join('?' * len(visibility))})", tuple(visibility)
+
+
+def theme_overview(archive: Archive, theme_id: str, visibility: Sequence[str] | None,
+                   per_region: int = 2) -> ThemeOverview:
+    vis, params = _visible(visibility)
+    rows = archive.conn.execute(
+        f"""SELECT st.id, st.title, st.country, coalesce(st.region, st.community, st.country, '?'), t.score
+            FROM story_themes t JOIN stories st ON st.id = t.story_id
+            WHERE t.theme_id = ? AND {vis} ORDER BY t.score DESC, st.id""", (theme_id, *params)).fetchall()
+    by_country = Counter(r[2] or "?" for r in rows)
+    by_region = Counter(r[3] for r in rows)
+    moments: dict[str, list[Moment]] = {}
+    for story_id, title, country, region, _ in rows:
+        if len(moments.setdefault(region, [])) >= per_region:
+            continue
+        evidence = archive.conn.execute(
+            """SELECT s.start, s.text, s.text_en, count(*) AS n FROM theme_evidence e
+               JOIN segments s ON s.id = e.segment_id WHERE e.story_id = ? AND e.theme_id = ?
+               GROUP BY s.id ORDER BY n DESC, s.idx LIMIT 1""", (story_id, theme_id)).fetchone()
+        if evidence:
+            moments[region].append(Moment(story_id, title, evidence[0], evidence[1], evidence[2], region))
+    return ThemeOverview(theme_id, len(rows), by_country.most_common(), by_region.most_common(), moments)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a: str
+    b: str
+    stories_a: int
+    stories_b: int
+    counts_a: dict[str, int]
+    counts_b: dict[str, int]
+
+    @property
+    def shared(self) -> list[str]:
+        return sorted(set(self.counts_a) & set(self.counts_b), key=lambda t: -(self.counts_a[t] + self.counts_b[t]))
+
+    @property
+    def only_a(self) -> list[str]:
+        return sorted(set(self.counts_a) - set(self.counts_b), key=lambda t: -self.counts_a[t])
+
+    @property
+    def only_b(self) -> list[str]:
+        return sorted(set(self.counts_b) - set(self.counts_a), key=lambda t: -self.counts_b[t])
+
+
+def _place_clause(name: str) -> tuple[str, tuple]:
+    """A region, community, country code or collection, matched without regard to case."""
+    return ("(st.region = ? COLLATE NOCASE OR st.community = ? COLLATE NOCASE "
+            "OR st.country = ? COLLATE NOCASE OR st.collection = ? COLLATE NOCASE)", (name,) * 4)
+
+
+def compare(archive: Archive, a: str, b: str, visibility: Sequence[str] | None) -> Comparison:
+    vis, vparams = _visible(visibility)
+    counts, totals = [], []
+    for name in (a, b):
+        clause, params = _place_clause(name)
+        totals.append(archive.conn.execute(
+            f"SELECT count(*) FROM stories st WHERE {clause} AND {vis}", (*params, *vparams)).fetchone()[0])
+        counts.append(dict(archive.conn.execute(
+            f"""SELECT t.theme_id, count(*) FROM story_themes t JOIN stories st ON st.id = t.story_id
+                WHERE {clause} AND {vis} GROUP BY t.theme_id""", (*params, *vparams)).fetchall()))
+    return Comparison(a, b, totals[0], totals[1], counts[0], counts[1])
+
+
+@dataclass(frozen=True)
+class Similar:
+    story_id: int
+    title: str
+    place: str
+    language: str | None
+    themes: tuple[str, ...]
+    entities: tuple[str, ...]
+    score: float
+
+
+def similar_stories(archive: Archive, story_id: int, visibility: Sequence[str] | None,
+                    limit: int = 5) -> list[Similar]:
+    """Stories from other communities sharing this one's themes and named things."""
+    story = archive.story(story_id)
+    themes = [r[0] for r in archive.conn.execute("SELECT theme_id FROM story_themes WHERE story_id = ?", (story_id,))]
+    names = [r[0] for r in archive.conn.execute(
+        "SELECT DISTINCT lower(normalized) FROM entities WHERE story_id = ? AND kind IN ('place', 'organisation', 'event')",
+        (story_id,))]
+    if not themes and not names:
+        return []
+    vis, vparams = _visible(visibility)
+    rows = archive.conn.execute(
+        f"""WITH shared AS (
+              SELECT story_id, 2.0 AS w, 'theme:' || theme_id AS what FROM story_themes
+              WHERE theme_id IN (SELECT value FROM json_each(?))
+              UNION ALL
+              SELECT DISTINCT story_id, 1.0, 'entity:' || normalized FROM entities
+              WHERE lower(normalized) IN (SELECT value FROM json_each(?)))
+            SELECT st.id, st.title, coalesce(st.community, st.region, st.country, ''), st.language,
+                   sum(w), group_concat(what, '|')
+            FROM shared JOIN stories st ON st.id = shared.story_id
+            WHERE st.id != ? AND {vis}
+              AND coalesce(st.community, '') != coalesce(?, '')
+            GROUP BY st.id ORDER BY sum(w) DESC, st.id LIMIT ?""",
+        (json.dumps(themes), json.dumps(names), story_id, *vparams, story.place.community, limit)).fetchall()
+    out = []
+    for sid, title, place, language, score, what in rows:
+        parts = (what or "").split("|")
+        out.append(Similar(sid, title, place, language,
+                           tuple(sorted({p[6:] for p in parts if p.startswith("theme:")})),
+                           tuple(sorted({p[7:] for p in parts if p.startswith("entity:")})), score))
+    return out

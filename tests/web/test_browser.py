@@ -1,0 +1,334 @@
+"""The web archive in a real browser: Debian's Chromium driven by Playwright, against the
+app served by uvicorn with its worker thread, a temp archive and the tiny.en model.
+
+Recording uses Chromium's fake microphone fed from the committed English story, so the
+whole path (MediaRecorder, resumable upload, processing, story page) runs for real.
+Screenshots of the main pages go to $STORYATLAS_TEST_OUTPUT (else a temp folder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+import uvicorn
+from playwright.sync_api import Page, expect, sync_playwright
+
+from storyatlas.settings import Settings
+from storyatlas.web.app import create_app
+from tests.conftest import DATA, ffmpeg, story_file
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
+]
+PHRASE = "pumped the cellar"
+SPOKEN = re.compile(r"pumped|cellar", re.IGNORECASE)  # the third sentence's transcript
+GERMAN = json.loads((Path(__file__).parents[2] / "storyatlas/web/locales/de.json").read_text(encoding="utf-8"))
+
+# Content-Security-Policy violations, seen from inside the page (the event) and in the console
+WATCH_CSP = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} on ${e.documentURI}`);
+}, true);
+document.addEventListener("playing", (e) => {
+  if (window.__firstPlay === undefined) window.__firstPlay = e.target.currentTime;
+}, true);
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> str:
+    if not CHROMIUM.exists():
+        reason = "Debian's chromium is not installed: apt-get install chromium"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (CI must run the browser tests)", pytrace=False)
+        pytest.skip(reason)
+    return str(CHROMIUM)
+
+
+@pytest.fixture(scope="module")
+def web_settings(tmp_path_factory, model_cache: Path) -> Settings:
+    return Settings(archive=tmp_path_factory.mktemp("web") / "archive", cache=model_cache, model="tiny.en")
+
+
+@pytest.fixture(scope="module")
+def server(web_settings: Settings, chromium_path: str):
+    """The app served for real by uvicorn, with its worker thread, on a free port."""
+    port = _free_port()
+    config = uvicorn.Config(create_app(web_settings, worker=True), host="127.0.0.1", port=port,
+                            log_level="warning", lifespan="on")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, name="uvicorn", daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if srv.started and httpx.get(base + "/", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or not thread.is_alive():
+            srv.should_exit = True
+            pytest.fail("the web server did not start within 30 s")
+        time.sleep(0.1)
+    yield base
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory, request) -> Path:
+    """Where the screenshots go; the path is printed even when output is captured."""
+    given = os.environ.get("STORYATLAS_TEST_OUTPUT")
+    folder = Path(given) / "browser-screenshots" if given else tmp_path_factory.mktemp("browser-screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else _nothing():
+        print(f"\nbrowser screenshots: {folder}")
+    return folder
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.fixture(scope="module")
+def playwright_():
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_, chromium_path: str):
+    b = playwright_.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+
+class Problems(list):
+    """CSP violations and uncaught errors of the pages a test visited."""
+
+    def watch(self, page: Page) -> Page:
+        page.on("pageerror", lambda err: self.append(f"page error on {page.url}: {err}"))
+        page.on("console", self._console(page))
+        return page
+
+    def _console(self, page: Page):
+        def seen(msg) -> None:
+            if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text:
+                self.append(f"console on {page.url}: {msg.text}")
+        return seen
+
+    def check(self) -> None:
+        assert not self, "problems in the browser:\n" + "\n".join(self)
+
+
+def _context(browser, base: str, problems: Problems, **options):
+    context = browser.new_context(base_url=base, locale="en-GB", **options)
+    context.expose_binding("__cspViolation", lambda source, text: problems.append(f"CSP violation: {text}"))
+    context.add_init_script(WATCH_CSP)
+    context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.fixture
+def problems() -> Problems:
+    return Problems()
+
+
+@pytest.fixture
+def page(browser, server: str, problems: Problems):
+    context = _context(browser, server, problems)
+    yield problems.watch(context.new_page())
+    context.close()
+
+
+# the story the recording test made, for the search test (which makes its own when run alone)
+made: dict[str, int] = {}
+
+
+def _story_id(url: str) -> int:
+    return int(re.search(r"/stories/(\d+)", url).group(1))
+
+
+def _wait_processed(base: str, story_id: int, timeout_s: float = 120) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = httpx.get(f"{base}/api/stories/{story_id}", timeout=10).json()["job"]
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(1)
+    pytest.fail(f"story {story_id} was not processed within {timeout_s} s")
+
+
+def test_record_with_the_microphone_then_jump_in_the_transcript(
+        browser_type_launch, server, problems, shots, tmp_path, timings):
+    wav = tmp_path / "microphone.wav"
+    ffmpeg("-i", str(story_file("en")), "-ar", "48000", "-ac", "1", "-c:a", "pcm_s16le", str(wav))
+    browser = browser_type_launch(args=[
+        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+    ])
+    context = _context(browser, server, problems, permissions=["microphone"])
+    page = problems.watch(context.new_page())
+
+    page.goto("/record")
+    expect(page.locator("#recorder")).to_be_visible()
+    expect(page.locator("#nojs")).to_be_hidden()
+    page.screenshot(path=shots / "record.png", full_page=True)
+    page.click("#rec-start")
+    expect(page.locator("#rec-stop")).to_be_enabled()
+    # the level meter moves: the fake microphone carries the story
+    page.wait_for_function("() => document.getElementById('rec-level').value > 0.05", timeout=10_000)
+    # the story is 17.4 s; the fake device loops it
+    page.wait_for_function("() => document.getElementById('rec-time').textContent >= '00:18'", timeout=40_000)
+    page.click("#rec-stop")
+    playback = page.locator("audio#rec-playback")
+    expect(playback).to_be_visible()
+    expect(playback).to_have_attribute("src", re.compile(r"^blob:"))
+
+    expect(page.locator("#record-form")).to_be_visible()
+    page.fill("#f-title", "Recorded in Chromium")
+    page.fill("#f-place", "Zgorzelec, Lower Silesia, PL")
+    page.click("#rec-send")
+    opened = page.locator("#rec-open")
+    expect(opened).to_be_visible(timeout=120_000)
+    story_id = _story_id(opened.get_attribute("href"))
+    job = httpx.get(f"{server}/api/stories/{story_id}", timeout=10).json()["job"]
+    assert job["state"] == "done", job
+    made["en"] = story_id
+
+    opened.click()
+    page.wait_for_url(f"**/stories/{story_id}")
+    expect(page.locator("h1")).to_have_text("Recorded in Chromium")
+    # "We pumped the cellar ...": the microphone's copy may come back as "the settler"
+    line = page.locator("ol#transcript li.line").filter(has_text=SPOKEN).first
+    expect(line).to_be_visible()
+    page.screenshot(path=shots / "story.png", full_page=True)
+    start = float(line.get_attribute("data-start"))
+    # the recording started with the story, so the line is near where it is spoken
+    assert abs(start - timings["en"][2]["start"]) < 2.0, start
+    line.locator(".orig").click()
+    page.wait_for_function(
+        "([start]) => { const p = document.getElementById('player');"
+        " return !p.seeking && p.currentTime > 0 && Math.abs(p.currentTime - start) <= 0.5; }",
+        arg=[start], timeout=10_000)
+    expect(line).to_have_class(re.compile(r"\bcurrent\b"))
+    assert page.url.endswith(f"?t={int(start)}")
+    problems.check()
+    context.close()
+
+
+@pytest.fixture
+def browser_type_launch(playwright_, chromium_path: str):
+    """Launches a browser of its own (for the fake microphone) and closes it afterwards."""
+    launched = []
+
+    def launch(args: list[str]):
+        b = playwright_.chromium.launch(executable_path=chromium_path, headless=True, args=args)
+        launched.append(b)
+        return b
+
+    yield launch
+    for b in launched:
+        b.close()
+
+
+def test_search_then_play_the_moment(page: Page, server, problems, shots, timings):
+    if "en" not in made:  # run on its own: put the English story in through the API
+        with open(story_file("en"), "rb") as f:
+            sent = httpx.post(f"{server}/api/stories", files={"files": ("story_en.ogg", f, "audio/ogg")},
+                              data={"title": "River story"}, timeout=60).json()
+        made["en"] = sent["stories"][0]["story_id"]
+        assert _wait_processed(server, made["en"])["state"] == "done"
+    expected = timings["en"][2]["start"]  # "We pumped the cellar ..."
+
+    page.goto("/")
+    page.screenshot(path=shots / "home.png", full_page=True)
+    page.fill("#q", PHRASE)
+    page.press("#q", "Enter")
+    page.wait_for_url(re.compile(r"/search\?q="))
+    moment = page.locator("a.moment").first
+    expect(moment).to_be_visible()
+    expect(moment.locator("mark").first).to_be_visible()
+    page.screenshot(path=shots / "search.png", full_page=True)
+    t = float(parse_qs(urlsplit(moment.get_attribute("href")).query)["t"][0])
+    assert abs(t - expected) <= 1.5, t
+
+    moment.click()
+    page.wait_for_url(re.compile(r"/stories/\d+\?t="))
+    page.wait_for_function(
+        "() => { const p = document.getElementById('player');"
+        " return window.__firstPlay !== undefined && !p.paused && p.currentTime > 0; }", timeout=15_000)
+    first_play = page.evaluate("() => window.__firstPlay")
+    assert abs(first_play - expected) <= 1.5, f"playback started at {first_play:.2f} s, not near {expected} s"
+    # and it goes on playing from there
+    page.wait_for_function(f"() => document.getElementById('player').currentTime > {first_play + 0.5}", timeout=10_000)
+    expect(page.locator("ol#transcript li.line.current")).to_contain_text(SPOKEN)
+    problems.check()
+
+
+def test_upload_three_files_at_once(page: Page, server, problems, shots, media_dir):
+    files = [media_dir / "story.m4a", media_dir / "story.mp3", DATA / "story_fr.ogg"]
+    page.goto("/upload")
+    page.screenshot(path=shots / "upload.png", full_page=True)
+    page.set_input_files("#f-files", [str(f) for f in files])
+    page.fill("#f-collection", "Flood memories")
+    page.click("#upload-form button[type=submit]")
+    items = page.locator("ul#upload-progress li")
+    expect(items).to_have_count(3)
+    for f in files:
+        expect(items.filter(has_text=f.name)).to_have_count(1)
+    # every file reaches an end: done (or refused / failed, which fails the test below)
+    page.wait_for_function(
+        "() => { const li = document.querySelectorAll('#upload-progress li');"
+        " return li.length === 3 && Array.from(li).every((x) => x.dataset.state); }", timeout=180_000)
+    states = {items.nth(i).locator(".name").inner_text(): (items.nth(i).get_attribute("data-state"),
+                                                          items.nth(i).locator(".state").inner_text())
+              for i in range(3)}
+    assert all(state == "done" for state, _ in states.values()), states
+    expect(page.locator("ul#upload-progress li[data-state=done]")).to_have_count(3)
+    expect(page.locator("ul#upload-progress li a.open:not([hidden])")).to_have_count(3)
+    page.screenshot(path=shots / "upload-done.png", full_page=True)
+    problems.check()
+
+
+def test_switch_the_interface_to_german(page: Page, problems, shots):
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.select_option("select#lang-select", "de")  # submits on change
+    page.wait_for_url(re.compile(r"[?&]lang=de"))
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    nav = page.locator("header nav a[href='/search']")
+    expect(nav).to_have_text(GERMAN["nav.search"])
+    page.screenshot(path=shots / "home-de.png", full_page=True)
+    # a story's line says place · language · date, with no dangling separator when one is missing
+    for details in page.locator("ul.stories .muted").all_inner_texts():
+        assert details.strip() and not details.strip().startswith("·"), details
+    # the choice is remembered on the next page
+    page.click("header nav a[href='/upload']")
+    page.wait_for_url("**/upload")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.locator("h1")).to_have_text(GERMAN["nav.upload"])
+    problems.check()
