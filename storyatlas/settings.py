@@ -48,6 +48,8 @@ class Settings:
     """Longest recording accepted."""
     max_file_bytes: int = 4 * 1024**3
     """Largest file accepted."""
+    moderator_password: str = ""
+    """Unlocks the moderation pages of the web archive; empty: moderation only from the CLI."""
     search_cache_size: int = 1024
     """Search answers the web server remembers until the archive changes (0: none)."""
 
@@ -105,7 +107,7 @@ def load_settings(
     env = os.environ if env is None else env
     types = {"archive": Path, "cache": Path, "model": str, "device": str, "compute_type": str,
              "cpu_threads": int, "beam_size": int, "vad": bool, "translate": bool,
-             "max_duration_s": float, "max_file_bytes": int, "search_cache_size": int}
+             "max_duration_s": float, "max_file_bytes": int, "search_cache_size": int, "moderator_password": str}
     values: dict[str, Any] = {
         "archive": _default_archive(env),
         "cache": _default_cache(env),

@@ -37,7 +37,15 @@ class Queue:
             with Archive(self.settings.database) as archive:
                 self.recover(archive, include_queued=False)
 
+        @self.huey.task(name="retag")
+        def retag_stories() -> int:
+            from storyatlas.themes.run import retag
+
+            with Archive(self.settings.database) as archive:
+                return retag(archive, self.settings.cache)
+
         self._task = process_story
+        self.retag = retag_stories
 
     def enqueue(self, job_ids: Iterable[int]) -> None:
         for job_id in job_ids:

@@ -22,6 +22,9 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# languages that write compounds as one word: "Sandsäcke" is "Sand" + a form of "Sack"
+COMPOUNDING = {"de", "nl"}
+_MIN_PART = 3
 _lock = threading.Lock()
 
 
@@ -60,8 +63,15 @@ def _pairs(path: Path) -> Iterable[tuple[str, str]]:
                 yield key, lemma
 
 
+def _heads(words: set[str]) -> set[str]:
+    """The possible last parts of compound words ("sandsack" -> "sack", "ndsack", ...)."""
+    return {w[i:] for w in words for i in range(1, len(w) - _MIN_PART + 1)}
+
+
 def build_index(lang: str, wanted: set[str]) -> dict[str, list[str]]:
-    """Word form -> the wanted lemmas it may stand for."""
+    """Word form -> the wanted lemmas (or, for compounding languages, lemma endings) it may stand for."""
+    if lang in COMPOUNDING:
+        wanted = wanted | _heads(wanted)
     index: dict[str, set[str]] = {}
     for path in _table_files(lang):
         for form, lemma in _pairs(path):
@@ -81,7 +91,19 @@ class Lemmatizer:
         self.index = index
 
     def candidates(self, text: str) -> list[tuple[str, ...]]:
-        return [(w, *self.index.get(w, ())) for w in words(text)]
+        return [self._word(w) for w in words(text)]
+
+    def _word(self, word: str) -> tuple[str, ...]:
+        found = self.index.get(word)
+        if found:
+            return (word, *found)
+        if self.lang in COMPOUNDING:
+            # an inflected compound: keep its first part, take the lemma of its last
+            for i in range(_MIN_PART, len(word) - _MIN_PART + 1):
+                heads = self.index.get(word[i:])
+                if heads:
+                    return (word, *(word[:i] + head for head in heads))
+        return (word,)
 
 
 def lemmatizer(lang: str, wanted: set[str], version: str, cache: Path) -> Lemmatizer:

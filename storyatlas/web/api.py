@@ -58,14 +58,16 @@ def story_summary(request: Request, story: Story) -> dict:
 def search_json(results: SearchResults) -> dict:
     return {
         "query": results.query.text, "total_stories": results.total_stories, "relaxed": results.relaxed,
-        "suggestions": list(results.suggestions),
+        "suggestions": list(results.suggestions), "themes": list(results.themes),
         "facets": {name: [{"value": v, "count": n} for v, n in results.facets.get(name, [])] for name in FACETS},
         "stories": [{
             "story_id": h.story_id, "title": h.title, "language": h.language, "country": h.country,
             "collection": h.collection, "score": round(h.score, 4),
             "moments": [{"at": m.at, "start": m.start, "end": m.end, "text": m.text, "text_en": m.text_en,
-                         "snippet": m.snippet_html(), "link": f"/stories/{h.story_id}?t={int(m.at)}"}
+                         "snippet": m.snippet_html(), "why": list(m.why),
+                         "link": f"/stories/{h.story_id}?t={int(m.at)}"}
                         for m in h.moments],
+            "themes": list(h.themes),
         } for h in results.stories],
     }
 
@@ -75,6 +77,7 @@ def search_query(request: Request, limit: int = 20) -> SearchQuery:
     return SearchQuery(
         p.get("q", ""), language=p.get("language") or None, country=p.get("country") or None,
         collection=p.get("collection") or None, region=p.get("region") or None, year=p.get("year") or None,
+        community=p.get("community") or None, theme=p.get("theme") or None,
         visibility=request.app.state.visibility, limit=_int(request, "limit", limit, 1, 100),
         offset=_int(request, "offset", 0, 0, 100_000),
     )

@@ -24,7 +24,7 @@ from storyatlas.errors import AccessDenied, MediaError, NotFound, SearchError, S
 from storyatlas.jobs import Queue
 from storyatlas.search.cache import GenerationCache
 from storyatlas.settings import Settings
-from storyatlas.web import api, pages
+from storyatlas.web import api, discover, moderate, pages
 from storyatlas.web.security import SecurityHeaders, archive_secret
 from storyatlas.web.uploads import ResumableUploads
 
@@ -94,7 +94,7 @@ def create_app(settings: Settings, worker: bool = False) -> Starlette:
             thread.join(timeout=2)
 
     app = Starlette(
-        routes=[*api.routes, *pages.routes,
+        routes=[*api.routes, *pages.routes, *discover.routes, *moderate.routes,
                 Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={Exception: handle_error, HTTPException: handle_error,

@@ -11,10 +11,12 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from storyatlas.archive import tags
 from storyatlas.errors import NotFound, UploadError
 from storyatlas.exports import clock
 from storyatlas.ingest.store import MediaStore
 from storyatlas.search import FACETS
+from storyatlas.themes.compare import similar_stories
 from storyatlas.web import i18n
 from storyatlas.web.api import job_json, run_search, search_query
 from storyatlas.web.intake import VISIBILITIES, accept, metadata_from
@@ -40,9 +42,18 @@ def render(request: Request, name: str, status: int = 200, **context) -> Respons
                           request.headers.get("accept-language"))
     token = request.cookies.get(CSRF_COOKIE) or new_token()
     other = {k: v for k, v in request.query_params.items() if k != "lang"}
+    labels: dict[str, str] = {}
+
+    def theme_label(theme_id: str) -> str:
+        if not labels:
+            for theme in tags.vocabulary(request.app.state.archives.get()).themes:
+                labels[theme.id] = theme.label_in(lang)
+        return labels.get(theme_id, theme_id)
+
     response = templates.TemplateResponse(request, name, {
         "t": i18n.Translator(lang), "lang": lang, "languages": i18n.languages(), "csrf_token": token,
-        "csrf_field": CSRF_FIELD, "here": request.url.path, "here_query": other, **context,
+        "csrf_field": CSRF_FIELD, "here": request.url.path, "here_query": other, "theme_label": theme_label,
+        **context,
     }, status_code=status)
     if request.cookies.get(CSRF_COOKIE) != token:
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
@@ -85,8 +96,12 @@ def story(request: Request) -> Response:
         start = max(0.0, float(request.query_params.get("t", "0")))
     except ValueError:
         start = 0.0
+    visibility = request.app.state.visibility
     return render(request, "story.html", story=story, segments=segments, original=original,
                   job=job_json(archive.job_for_story(story.id)), start=start,
+                  themes=tags.story_themes(archive, story.id), starts={s.id: s.start for s in segments},
+                  entities=tags.story_entities(archive, story.id),
+                  similar=similar_stories(archive, story.id, visibility),
                   has_english=any(s.text_en for s in segments),
                   view=view if view in ("original", "en", "both") else "both")
 

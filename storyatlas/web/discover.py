@@ -1,0 +1,71 @@
+"""Discovery pages: themes across the archive, one theme across regions, two places compared."""
+
+from __future__ import annotations
+
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from storyatlas.archive import tags
+from storyatlas.errors import NotFound, StoryAtlasError
+from storyatlas.themes.charts import bar_chart, paired_chart
+from storyatlas.themes.compare import compare, theme_overview
+from storyatlas.web import i18n
+from storyatlas.web.pages import render
+
+
+def _translator(request: Request) -> i18n.Translator:
+    return i18n.Translator(i18n.negotiate(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE),
+                                          request.headers.get("accept-language")))
+
+
+def themes_index(request: Request) -> Response:
+    archive = request.app.state.archives.get()
+    vocabulary = tags.vocabulary(archive)
+    counts = tags.theme_counts(archive, request.app.state.visibility)
+    t = _translator(request)
+    rows = sorted(((th.label_in(t.lang), counts.get(th.id, 0), th) for th in vocabulary.themes),
+                  key=lambda r: (-r[1], r[0]))
+    chart = Markup(bar_chart(t("themes.title"), [(label, n) for label, n, _ in rows if n][:15]))
+    return render(request, "themes.html", rows=rows, chart=chart)
+
+
+def theme_page(request: Request) -> Response:
+    archive = request.app.state.archives.get()
+    try:
+        theme = tags.vocabulary(archive).get(request.path_params["theme"])
+    except StoryAtlasError:
+        raise NotFound(f"there is no theme {request.path_params['theme']!r}") from None
+    overview = theme_overview(archive, theme.id, request.app.state.visibility)
+    t = _translator(request)
+    country_chart = Markup(bar_chart(t("compare.by_country"),
+                                     [(t.country_name(c), n) for c, n in overview.by_country][:15]))
+    region_chart = Markup(bar_chart(t("compare.by_region"), overview.by_region[:15], colour="#38761d"))
+    return render(request, "theme.html", theme=theme, overview=overview, country_chart=country_chart,
+                  region_chart=region_chart)
+
+
+def compare_page(request: Request) -> Response:
+    a, b = request.query_params.get("a", "").strip(), request.query_params.get("b", "").strip()
+    archive = request.app.state.archives.get()
+    places = [r[0] for r in archive.conn.execute(
+        """SELECT DISTINCT value FROM (SELECT region AS value FROM stories UNION SELECT collection FROM stories)
+           WHERE value IS NOT NULL ORDER BY value""")]
+    result = chart = None
+    if a and b:
+        result = compare(archive, a, b, request.app.state.visibility)
+        vocabulary = tags.vocabulary(archive)
+        t = _translator(request)
+        labels = {th.id: th.label_in(t.lang) for th in vocabulary.themes}
+        rows = [(labels.get(tid, tid), result.counts_a.get(tid, 0), result.counts_b.get(tid, 0))
+                for tid in (result.shared + result.only_a + result.only_b)][:20]
+        chart = Markup(paired_chart(t("compare.title"), rows, (a, b))) if rows else None
+    return render(request, "compare.html", a=a, b=b, places=places, result=result, chart=chart)
+
+
+routes = [
+    Route("/themes", themes_index),
+    Route("/themes/{theme}", theme_page),
+    Route("/compare", compare_page),
+]

@@ -1,0 +1,161 @@
+"""Moderators' pages: the theme vocabulary (add, edit) and suggested new themes.
+
+Moderation is on when STORYATLAS_MODERATOR_PASSWORD is set; a moderator signs in with
+it and gets a signed cookie for a day. Every change re-tags the archive in the worker.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import time
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from storyatlas.archive import tags
+from storyatlas.errors import AccessDenied, StoryAtlasError, UploadError
+from storyatlas.themes import emerging
+from storyatlas.themes.vocabulary import LANGUAGES, Theme
+from storyatlas.web.pages import render
+from storyatlas.web.security import CSRF_COOKIE, CSRF_FIELD, same_origin, tokens_match
+
+COOKIE = "moderator"
+SESSION_S = 86400
+_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+
+
+def _sign(secret: bytes, expiry: int) -> str:
+    return f"{expiry}.{hmac.new(secret, f'moderator:{expiry}'.encode(), 'sha256').hexdigest()}"
+
+
+def is_moderator(request: Request) -> bool:
+    value = request.cookies.get(COOKIE, "")
+    expiry, _, _ = value.partition(".")
+    if not expiry.isdigit() or int(expiry) < time.time():
+        return False
+    return hmac.compare_digest(value, _sign(request.app.state.secret, int(expiry)))
+
+
+def _require(request: Request) -> None:
+    if not request.app.state.settings.moderator_password:
+        raise AccessDenied("moderation is off: the archive's keepers set STORYATLAS_MODERATOR_PASSWORD to turn it on")
+    if not is_moderator(request):
+        raise AccessDenied("sign in as a moderator first, at /moderate")
+
+
+async def _form(request: Request) -> dict[str, str]:
+    if not same_origin(request.headers, request.headers.get("host", "")):
+        raise UploadError("this form was sent from another site and was refused", status=403)
+    form = await request.form(max_files=0, max_fields=40)
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if not tokens_match(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
+        raise UploadError("the form had expired; please send it again", status=403)
+    return fields
+
+
+async def sign_in(request: Request) -> Response:
+    settings = request.app.state.settings
+    if request.method == "GET":
+        if is_moderator(request):
+            return RedirectResponse("/moderate/themes", status_code=303)
+        return render(request, "moderate_login.html", enabled=bool(settings.moderator_password), error=None)
+    fields = await _form(request)
+    if not settings.moderator_password or not hmac.compare_digest(
+            fields.get("password", "").encode(), settings.moderator_password.encode()):
+        return render(request, "moderate_login.html", status=403, enabled=bool(settings.moderator_password),
+                      error="wrong password")
+    response = RedirectResponse("/moderate/themes", status_code=303)
+    expiry = int(time.time()) + SESSION_S
+    response.set_cookie(COOKIE, _sign(request.app.state.secret, expiry), max_age=SESSION_S, httponly=True,
+                        samesite="strict")
+    return response
+
+
+def _theme_from_form(theme_id: str, fields: dict[str, str]) -> Theme:
+    label = " ".join(fields.get("label", "").split())
+    if not label:
+        raise UploadError("a theme needs a label", status=422)
+    triggers = {lang: tuple(w.strip().lower() for w in fields.get(f"triggers_{lang}", "").split(",") if w.strip())
+                for lang in LANGUAGES}
+    if not any(triggers.values()):
+        raise UploadError("a theme needs trigger words in at least one language", status=422)
+    labels = {lang: fields[f"label_{lang}"].strip() for lang in LANGUAGES[1:] if fields.get(f"label_{lang}", "").strip()}
+    return Theme(theme_id, label, fields.get("description", "").strip(), labels,
+                 {lang: words for lang, words in triggers.items() if words})
+
+
+def _changed(request: Request) -> None:
+    request.app.state.queue.retag()  # the worker re-tags every story in the background
+
+
+async def themes(request: Request) -> Response:
+    _require(request)
+    archive = request.app.state.archives.get()
+    error = None
+    if request.method == "POST":
+        fields = await _form(request)
+        theme_id = fields.get("id", "").strip()
+        try:
+            if not _ID.match(theme_id):
+                raise UploadError("the id must be lower-case letters, digits and _ (e.g. school_closures)", status=422)
+            if theme_id in tags.vocabulary(archive).ids():
+                raise UploadError(f"theme {theme_id!r} exists already: edit it instead", status=422)
+            tags.save_theme(archive, _theme_from_form(theme_id, fields))
+            _changed(request)
+            return RedirectResponse(f"/moderate/themes/{theme_id}?saved=1", status_code=303)
+        except UploadError as e:
+            error = str(e)
+    vocabulary = tags.vocabulary(archive)
+    return render(request, "moderate_themes.html", status=422 if error else 200, vocabulary=vocabulary,
+                  counts=tags.theme_counts(archive, None), error=error, languages_=LANGUAGES)
+
+
+async def edit_theme(request: Request) -> Response:
+    _require(request)
+    archive = request.app.state.archives.get()
+    try:
+        theme = tags.vocabulary(archive).get(request.path_params["theme"])
+    except StoryAtlasError:
+        raise AccessDenied("there is no such theme") from None
+    error = None
+    if request.method == "POST":
+        fields = await _form(request)
+        try:
+            tags.save_theme(archive, _theme_from_form(theme.id, fields))
+            _changed(request)
+            return RedirectResponse(f"/moderate/themes/{theme.id}?saved=1", status_code=303)
+        except UploadError as e:
+            error = str(e)
+    return render(request, "moderate_theme.html", status=422 if error else 200, theme=theme, error=error,
+                  saved=request.query_params.get("saved") == "1", languages_=LANGUAGES)
+
+
+async def suggestions(request: Request) -> Response:
+    _require(request)
+    archive = request.app.state.archives.get()
+    error = None
+    if request.method == "POST":
+        fields = await _form(request)
+        phrase = fields.get("phrase", "")
+        if fields.get("action") == "dismiss":
+            emerging.dismiss(archive, phrase)
+        else:
+            theme_id = fields.get("id", "").strip()
+            if not _ID.match(theme_id) or theme_id in tags.vocabulary(archive).ids():
+                error = f"choose a new theme id for {phrase!r}: lower-case letters, digits and _"
+            else:
+                emerging.accept(archive, phrase, theme_id, fields.get("label") or phrase.capitalize())
+                _changed(request)
+                return RedirectResponse(f"/moderate/themes/{theme_id}?saved=1", status_code=303)
+    return render(request, "moderate_suggestions.html", status=422 if error else 200,
+                  suggestions=emerging.suggest(archive), error=error)
+
+
+routes = [
+    Route("/moderate", sign_in, methods=["GET", "POST"]),
+    Route("/moderate/themes", themes, methods=["GET", "POST"]),
+    Route("/moderate/themes/{theme}", edit_theme, methods=["GET", "POST"]),
+    Route("/moderate/suggestions", suggestions, methods=["GET", "POST"]),
+]
