@@ -38,7 +38,7 @@ def pipeline():
 
 def model_version() -> str:
     nlp = pipeline()
-    return f"{nlp.meta.get('name', MODEL)}-{nlp.meta.get('version', '?')}"
+    return f"{nlp.meta.get('lang', 'en')}_{nlp.meta.get('name', MODEL)}-{nlp.meta.get('version', '?')}"
 
 
 _SKIP_CHUNK = {"PRON", "DET", "NUM", "PUNCT", "PART", "ADP", "CCONJ", "AUX", "SPACE"}

@@ -1,0 +1,97 @@
+"""Themes in the archive: tagging, re-tagging, search through themes, comparison."""
+
+from click.testing import CliRunner
+
+from storyatlas.archive import tags
+from storyatlas.cli import cli
+from storyatlas.search import SearchQuery
+from storyatlas.search.fts import FTSBackend
+from storyatlas.themes import emerging
+from storyatlas.themes.compare import compare, similar_stories, theme_overview
+
+
+def _themes(archive, story_id):
+    return {t.theme_id for t in tags.story_themes(archive, story_id)}
+
+
+def test_each_story_has_its_themes_with_evidence_segments(archive, tagged):
+    assert "t_eviction" in _themes(archive, tagged["pl_eviction"])
+    assert "t_floods" in _themes(archive, tagged["de_flood"]) and "t_floods" in _themes(archive, tagged["pl_flood"])
+    assert not {"t_floods", "t_eviction"} & _themes(archive, tagged["en_quiet"])
+    evidence = next(t for t in tags.story_themes(archive, tagged["de_flood"]) if t.theme_id == "t_floods")
+    assert [s.start for s in archive.segments(tagged["de_flood"]) if s.id in evidence.segments] == [0.0, 4.5]
+    recorded = archive.conn.execute("SELECT vocabulary_version, models FROM taggings WHERE story_id = ?",
+                                    (tagged["de_flood"],)).fetchone()
+    assert recorded[0] == tags.vocabulary(archive).version and "en_core_web_sm" in recorded[1]
+
+
+def test_a_portuguese_query_finds_the_polish_story_through_a_theme(archive, tagged):
+    results = FTSBackend(archive.conn).search(SearchQuery("despejo"))
+    assert results.themes == ("t_eviction",)
+    hit = results.stories[0]
+    assert hit.story_id == tagged["pl_eviction"] and hit.themes == ("t_eviction",)
+    assert hit.moments[0].why == ("theme",) and hit.moments[0].start in (0.0, 4.5)
+    facets = dict(results.facets["theme"])
+    assert facets["t_eviction"] == 1
+
+
+def test_words_in_the_translation_say_so(archive, tagged):
+    hit = FTSBackend(archive.conn).search(SearchQuery("bailiff")).stories[0]
+    assert hit.story_id == tagged["pl_eviction"] and hit.moments[0].why == ("translation",)
+
+
+def test_adding_a_theme_retags_existing_stories(archive, tagged, settings):
+    result = CliRunner().invoke(cli, ["themes", "add", "t_bees", "--label", "Bees", "--trigger", "en:bee, beekeeper",
+                                      "--trigger", "en:honey", "--archive", str(settings.archive)])
+    assert result.exit_code == 0, result.output
+    assert "re-tagged 4 stories" in result.output
+    # one trigger alone is not enough: add another in the story's words
+    CliRunner().invoke(cli, ["themes", "edit", "t_bees", "--trigger", "en:tomato", "--archive", str(settings.archive)])
+    assert "t_bees" in _themes(archive, tagged["en_quiet"])
+    listed = CliRunner().invoke(cli, ["themes", "list", "--archive", str(settings.archive)]).output
+    assert "t_bees" in listed and "Bees" in listed
+
+
+def test_theme_overview_counts_by_country_and_region(archive, tagged):
+    overview = theme_overview(archive, "t_floods", None)
+    assert overview.stories == 2
+    assert dict(overview.by_country) == {"DE": 1, "PL": 1}
+    assert dict(overview.by_region) == {"Saxony": 1, "Lower Silesia": 1}
+    assert overview.moments["Saxony"][0].story_id == tagged["de_flood"]
+
+
+def test_comparing_two_regions(archive, tagged, settings):
+    result = compare(archive, "Saxony", "Masovia", None)
+    assert (result.stories_a, result.stories_b) == (1, 1)
+    assert "t_floods" in result.only_a and "t_eviction" in result.only_b and "t_floods" not in result.shared
+    both = compare(archive, "PL", "Floods", None)
+    assert both.counts_a["t_floods"] == 1 and both.counts_b["t_floods"] == 2 and "t_floods" in both.shared
+    out = CliRunner().invoke(cli, ["compare", "Saxony", "Lower Silesia", "--archive", str(settings.archive)]).output
+    assert "shared" in out and "Floods (test)" in out
+    missing = CliRunner().invoke(cli, ["compare", "Atlantis", "Saxony", "--archive", str(settings.archive)])
+    assert missing.exit_code == 1 and "no stories from 'Atlantis'" in missing.output
+
+
+def test_similar_stories_come_from_other_communities(archive, tagged):
+    similar = similar_stories(archive, tagged["de_flood"], None)
+    assert [s.story_id for s in similar][:1] == [tagged["pl_flood"]]
+    assert "t_floods" in similar[0].themes
+    archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (tagged["pl_flood"],))
+    assert tagged["pl_flood"] not in [s.story_id for s in similar_stories(archive, tagged["de_flood"], ("public",))]
+
+
+def test_recurring_phrases_are_suggested_until_decided(archive, tagged, settings):
+    from tests.conftest import add_story
+    from storyatlas.themes.run import tag_story
+
+    for n, town in enumerate(["Leeds", "York", "Hull"]):
+        story = add_story(archive, f"Allotment {n}", "en", [(0.0, 3.0, "The allotment garden was our whole world.")],
+                          community=town)
+        tag_story(archive, story, settings.cache)
+    found = {s.phrase: s for s in emerging.suggest(archive, min_stories=3)}
+    assert "allotment garden" in found and found["allotment garden"].stories == 3
+    assert found["allotment garden"].examples[0].text.startswith("The allotment garden")
+    emerging.dismiss(archive, "allotment garden")
+    assert "allotment garden" not in {s.phrase for s in emerging.suggest(archive, min_stories=3)}
+    emerging.accept(archive, "whole world", "t_world", "Whole world")
+    assert "t_world" in tags.vocabulary(archive).ids()
