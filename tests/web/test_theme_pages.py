@@ -1,0 +1,98 @@
+"""Theme, comparison and moderation pages."""
+
+import re
+from dataclasses import replace
+
+import pytest
+from starlette.testclient import TestClient
+
+from storyatlas.archive import tags
+from storyatlas.web.app import create_app
+from tests.themes.conftest import tagged  # noqa: F401  (fixture)
+
+
+def test_themes_page_lists_themes_with_counts_and_a_chart(client, tagged):
+    page = client.get("/themes").text
+    assert re.search(r'href="/themes/t_floods">Floods \(test\)</a> <span class="count">stories: 2', page)
+    assert "<svg" in page and "Floods (test) 2" in page  # the chart's text alternative
+
+
+def test_theme_page_shows_where_it_occurs_with_moments_per_region(client, tagged):
+    page = client.get("/themes/t_floods").text
+    assert "Germany 1" in page and "Poland 1" in page  # chart text by country
+    assert "<h3>Saxony</h3>" in page and "<h3>Lower Silesia</h3>" in page
+    assert f'href="/stories/{tagged["de_flood"]}?t=' in page
+    assert client.get("/themes/nothing").status_code == 404
+
+
+def test_theme_labels_follow_the_interface_language(client, tagged):
+    assert "Hochwasser (Test)" in client.get("/themes", params={"lang": "de"}).text
+
+
+def test_compare_page_shows_shared_and_own_themes(client, tagged):
+    page = client.get("/compare", params={"a": "Saxony", "b": "Lower Silesia"}).text
+    shared = page.split("Themes both share")[1].split("</section>")[0]
+    assert "Floods (test)" in shared and "<svg" in page
+    page = client.get("/compare", params={"a": "Saxony", "b": "Masovia"}).text
+    only_masovia = page.split("Only in Masovia")[1].split("</section>")[0]
+    assert "Eviction (test)" in only_masovia
+
+
+def test_story_page_shows_themes_places_and_similar_stories_elsewhere(client, tagged):
+    page = client.get(f"/stories/{tagged['de_flood']}").text
+    assert 'href="/themes/t_floods">Floods (test)</a>' in page
+    similar = page.split("Similar stories elsewhere")[1]
+    assert f'href="/stories/{tagged["pl_flood"]}"' in similar
+
+
+def test_search_says_why_each_moment_matched(client, tagged):
+    page = client.get("/search", params={"q": "despejo"}).text
+    assert "Also found through the themes:" in page and "Eviction (test)" in page
+    assert '<span class="badge">theme</span>' in page
+    data = client.get("/api/search", params={"q": "bailiff"}).json()
+    assert data["stories"][0]["moments"][0]["why"] == ["translation"]
+    themed = client.get("/api/search", params={"q": "flood", "theme": "t_eviction"}).json()
+    assert themed["total_stories"] == 0
+
+
+@pytest.fixture
+def moderated(settings, tagged):
+    app = create_app(replace(settings, moderator_password="s3cret"))
+    with TestClient(app) as c:
+        yield c, app
+
+
+def _token(client, path):
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def test_moderation_is_off_without_a_password(client, tagged):
+    assert "Moderation is off" in client.get("/moderate").text
+    assert client.get("/moderate/themes").status_code == 403
+
+
+def test_a_moderator_adds_and_edits_a_theme_and_the_archive_is_retagged(moderated):
+    client, app = moderated
+    assert client.get("/moderate/themes").status_code == 403
+    wrong = client.post("/moderate", data={"csrf_token": _token(client, "/moderate"), "password": "guess"})
+    assert wrong.status_code == 403 and "Wrong password" in wrong.text
+    client.post("/moderate", data={"csrf_token": _token(client, "/moderate"), "password": "s3cret"})
+    form = {"csrf_token": _token(client, "/moderate/themes"), "id": "t_bees", "label": "Bees",
+            "triggers_en": "bee, beekeeper, tomato", "label_de": "Bienen"}
+    added = client.post("/moderate/themes", data=form, follow_redirects=False)
+    assert added.status_code == 303 and added.headers["location"] == "/moderate/themes/t_bees?saved=1"
+    archive = app.state.archives.get()
+    assert tags.vocabulary(archive).get("t_bees").labels == {"de": "Bienen"}
+    task = app.state.queue.huey.dequeue()
+    assert task.name == "retag"
+    app.state.queue.huey.execute(task)
+    assert "t_bees" in {t.theme_id for t in tags.story_themes(archive, 4)}
+
+    edit = {"csrf_token": _token(client, "/moderate/themes/t_bees"), "label": "Bees and honey",
+            "triggers_en": "bee, honey"}
+    assert client.post("/moderate/themes/t_bees", data=edit).status_code == 200
+    assert tags.vocabulary(archive).get("t_bees").triggers == {"en": ("bee", "honey")}
+    bad = client.post("/moderate/themes/t_bees", data={"csrf_token": _token(client, "/moderate/themes/t_bees"),
+                                                      "label": "x"})
+    assert bad.status_code == 422 and "trigger words" in bad.text
+    assert client.post("/moderate/themes/t_bees", data=edit | {"csrf_token": "forged"}).status_code == 403
