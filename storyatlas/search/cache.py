@@ -22,6 +22,16 @@ class GenerationCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
+    def peek(self, key: Hashable, generation: int) -> object | None:
+        """The remembered answer, if it is still current; None otherwise."""
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None and found[0] == generation:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return found[1]
+            return None
+
     def get(self, key: Hashable, generation: int, compute: Callable[[], T]) -> T:
         with self._lock:
             found = self._items.get(key)

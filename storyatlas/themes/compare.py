@@ -116,7 +116,7 @@ def similar_stories(archive: Archive, story_id: int, visibility: Sequence[str] |
     story = archive.story(story_id)
     themes = [r[0] for r in archive.conn.execute("SELECT theme_id FROM story_themes WHERE story_id = ?", (story_id,))]
     names = [r[0] for r in archive.conn.execute(
-        "SELECT DISTINCT lower(normalized) FROM entities WHERE story_id = ? AND kind IN ('place', 'organisation', 'event')",
+        "SELECT DISTINCT normalized FROM entities WHERE story_id = ? AND kind IN ('place', 'organisation', 'event')",
         (story_id,))]
     if not themes and not names:
         return []
@@ -127,7 +127,7 @@ def similar_stories(archive: Archive, story_id: int, visibility: Sequence[str] |
               WHERE theme_id IN (SELECT value FROM json_each(?))
               UNION ALL
               SELECT DISTINCT story_id, 1.0, 'entity:' || normalized FROM entities
-              WHERE lower(normalized) IN (SELECT value FROM json_each(?)))
+              WHERE kind IN ('place', 'organisation', 'event') AND normalized IN (SELECT value FROM json_each(?)))
             SELECT st.id, st.title, coalesce(st.community, st.region, st.country, ''), st.language,
                    sum(w), group_concat(what, '|')
             FROM shared JOIN stories st ON st.id = shared.story_id

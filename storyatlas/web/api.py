@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -89,8 +90,22 @@ def run_search(request: Request, query: SearchQuery) -> SearchResults:
         query, archive.generation(), lambda: FTSBackend(archive.conn).search(query))
 
 
-def search(request: Request) -> Response:
-    return JSONResponse(search_json(run_search(request, search_query(request))))
+async def cached_search(request: Request, query: SearchQuery) -> SearchResults:
+    """A remembered answer straight away; a new search in a worker thread.
+
+    A search can take a few hundred milliseconds on a large archive: on the event loop
+    it would hold up every other request, while many threads answering remembered
+    searches would only fight over the interpreter lock.
+    """
+    archive = request.app.state.archives.get()
+    found = request.app.state.search_cache.peek(query, archive.generation())
+    if found is not None:
+        return found  # type: ignore[return-value]
+    return await run_in_threadpool(run_search, request, query)
+
+
+async def search(request: Request) -> Response:
+    return JSONResponse(search_json(await cached_search(request, search_query(request))))
 
 
 def list_stories(request: Request) -> Response:

@@ -89,14 +89,23 @@ class Translator:
             return iso
 
     def language_name(self, code: str | None) -> str:
-        if not code:
-            return ""
-        try:
-            return Locale.parse(code).get_display_name(self.locale) or code
-        except (UnknownLocaleError, ValueError):
-            return code
+        return _language_name(code, self.lang) if code else ""
 
     def country_name(self, code: str | None) -> str:
-        if not code:
-            return ""
-        return self.locale.territories.get(code.upper(), code)
+        return _country_name(code.upper(), self.lang) if code else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _language_name(code: str, lang: str) -> str:
+    try:
+        return Locale.parse(code).get_display_name(Locale.parse(lang)) or code
+    except (UnknownLocaleError, ValueError):
+        return code
+
+
+@functools.lru_cache(maxsize=4096)
+def _country_name(code: str, lang: str) -> str:
+    try:
+        return Locale.parse(lang).territories.get(code, code)
+    except (UnknownLocaleError, ValueError):
+        return code

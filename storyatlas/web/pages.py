@@ -18,7 +18,7 @@ from storyatlas.ingest.store import MediaStore
 from storyatlas.search import FACETS
 from storyatlas.themes.compare import similar_stories
 from storyatlas.web import i18n
-from storyatlas.web.api import job_json, run_search, search_query
+from storyatlas.web.api import cached_search, job_json, search_query
 from storyatlas.web.intake import VISIBILITIES, accept, metadata_from
 from storyatlas.web.security import CSRF_COOKIE, CSRF_FIELD, new_token, same_origin, tokens_match
 from storyatlas.web.uploads import read_multipart
@@ -46,7 +46,10 @@ def render(request: Request, name: str, status: int = 200, **context) -> Respons
 
     def theme_label(theme_id: str) -> str:
         if not labels:
-            for theme in tags.vocabulary(request.app.state.archives.get()).themes:
+            archive = request.app.state.archives.get()
+            vocabulary = request.app.state.search_cache.get(
+                "vocabulary", archive.generation(), lambda: tags.vocabulary(archive))
+            for theme in vocabulary.themes:
                 labels[theme.id] = theme.label_in(lang)
         return labels.get(theme_id, theme_id)
 
@@ -73,9 +76,9 @@ def home(request: Request) -> Response:
     return render(request, "home.html", stories=stories, total=archive.count_stories(visibility))
 
 
-def search(request: Request) -> Response:
+async def search(request: Request) -> Response:
     query = search_query(request, limit=PAGE_SIZE)
-    results = run_search(request, query) if query.text.strip() else None
+    results = await cached_search(request, query) if query.text.strip() else None
     filters = {name: request.query_params.get(name) for name in FACETS if request.query_params.get(name)}
 
     def link(changes: dict | None = None, **more) -> str:
@@ -86,7 +89,8 @@ def search(request: Request) -> Response:
                   clear_link=link(dict.fromkeys(filters)), facet_names=FACETS)
 
 
-def story(request: Request) -> Response:
+async def story(request: Request) -> Response:
+    # about a millisecond of work: cheaper on the event loop than handed to a thread
     archive = request.app.state.archives.get()
     story = archive.story(request.path_params["id"], request.app.state.visibility)
     segments = archive.segments(story.id)
@@ -101,7 +105,9 @@ def story(request: Request) -> Response:
                   job=job_json(archive.job_for_story(story.id)), start=start,
                   themes=tags.story_themes(archive, story.id), starts={s.id: s.start for s in segments},
                   entities=tags.story_entities(archive, story.id),
-                  similar=similar_stories(archive, story.id, visibility),
+                  similar=request.app.state.search_cache.get(
+                      ("similar", story.id, visibility), archive.generation(),
+                      lambda: similar_stories(archive, story.id, visibility)),
                   has_english=any(s.text_en for s in segments),
                   view=view if view in ("original", "en", "both") else "both")
 
