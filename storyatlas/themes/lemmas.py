@@ -69,17 +69,26 @@ def _heads(words: set[str]) -> set[str]:
 
 
 def build_index(lang: str, wanted: set[str]) -> dict[str, list[str]]:
-    """Word form -> the wanted lemmas (or, for compounding languages, lemma endings) it may stand for."""
+    """Word form -> the wanted words (or, for compounding languages, word endings) it may stand for.
+
+    A form counts when the table gives it a wanted word as lemma, or the same lemma as
+    the table gives a wanted word: the tables turn some nouns into verbs (Spanish
+    "huelgas" and "huelga" both become "holgar"), and then both forms still meet.
+    """
     if lang in COMPOUNDING:
         wanted = wanted | _heads(wanted)
+    pairs = [(fold(form), fold(lemma)) for path in _table_files(lang) for form, lemma in _pairs(path)]
+    # what the table makes of each wanted word itself
+    via: dict[str, set[str]] = {}
+    for form, lemma in pairs:
+        if form in wanted and lemma != form:
+            via.setdefault(lemma, set()).add(form)
     index: dict[str, set[str]] = {}
-    for path in _table_files(lang):
-        for form, lemma in _pairs(path):
-            folded = fold(lemma)
-            if folded in wanted:
-                key = fold(form)
-                if key != folded:
-                    index.setdefault(key, set()).add(folded)
+    for form, lemma in pairs:
+        targets = ({lemma} if lemma in wanted else set()) | via.get(lemma, set())
+        targets.discard(form)
+        if targets:
+            index.setdefault(form, set()).update(targets)
     return {form: sorted(lemmas) for form, lemmas in index.items()}
 
 

@@ -9,18 +9,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storyatlas.themes import english
+import numpy as np
+
+from storyatlas.themes import english, meaning
 from storyatlas.themes.lemmas import fold, lemmatizer
 from storyatlas.themes.places import PlaceNames
 from storyatlas.themes.vocabulary import LANGUAGES, Vocabulary
 
-# a theme is given when its score reaches this: two different triggers, or one phrase
-THRESHOLD = 2.0
+# How a theme's score is made, and when it is given. The numbers were chosen on the
+# labelled stories of tests/data/themes (see benchmarks/themes.py and the README).
 PHRASE_WEIGHT = 2.0
 # each further use of a trigger already counted adds a little
 REPEAT_WEIGHT = 0.25
 # the weaker of the two sides (own words, translation) adds half its score
 SECOND_SIDE = 0.5
+# closeness in meaning to the theme's label and description (cosine) above the floor
+MEANING_WEIGHT = 15.0
+MEANING_FLOOR = 0.05
+# a passage is given the themes that reach THRESHOLD and at least RELATIVE of its best
+# theme's score, at most MAX_PER_PASSAGE of them; long stories are read in passages
+THRESHOLD = 2.0
+RELATIVE = 0.4
+MAX_PER_PASSAGE = 2
+PASSAGE = 12
 
 _ENTITY_KINDS = {"GPE": "place", "LOC": "place", "FAC": "place", "ORG": "organisation",
                  "NORP": "group", "PERSON": "person", "DATE": "date", "EVENT": "event"}
@@ -32,7 +43,7 @@ class Evidence:
     """Index of the segment in the story."""
     trigger: str
     side: str
-    """"original" (the words spoken) or "english" (the translation)."""
+    """"original" (the words spoken), "english" (the translation) or "meaning" (the encoder)."""
 
 
 @dataclass(frozen=True)
@@ -116,21 +127,55 @@ class Tagger:
             for i, (text, _) in enumerate(segments):
                 for theme_id, trigger, n in _find(lemmas.candidates(text), self._indexes[language]):
                     hits[theme_id]["original"].append((i, trigger, n))
-        themes = []
-        for theme_id, sides in hits.items():
-            scores = sorted((_side_score(found) for found in sides.values()), reverse=True)
-            score = scores[0] + SECOND_SIDE * scores[1]
-            if score >= THRESHOLD:
-                evidence = tuple(Evidence(i, trigger, side) for side, found in sides.items() for i, trigger, _ in found)
-                themes.append(ThemeTag(theme_id, round(score, 3), evidence))
-        themes.sort(key=lambda t: (-t.score, t.theme_id))
+        themes = self._choose(hits, english_texts)
         entities = tuple(
             self._entity(i, text, label) for i, analysed in enumerate(pivot)
             for text, label in analysed.entities if label in _ENTITY_KINDS
         )
         chunks = tuple((i, c) for i, analysed in enumerate(pivot) for c in analysed.chunks)
         return Tagging(tuple(themes), entities, self.vocabulary.version,
-                       {"english": english.model_version(), "lemmas": "spacy-lookups-data"}, chunks)
+                       {"english": english.model_version(), "lemmas": "spacy-lookups-data",
+                        "meaning": meaning.model_version()}, chunks)
+
+    def _choose(self, hits: dict[str, dict[str, list]], english_texts: list[str]) -> list[ThemeTag]:
+        """Score every theme passage by passage and keep what each passage is about."""
+        if not english_texts:
+            return []
+        ids = self.vocabulary.ids()
+        vectors = meaning.encode(english_texts)
+        themes = meaning.theme_vectors(self.vocabulary)
+        chosen: dict[str, ThemeTag] = {}
+        for start in range(0, len(english_texts), PASSAGE):
+            end = start + PASSAGE
+            passage = vectors[start:end] @ themes.T
+            # the passage as a whole: the direction of its segments together
+            centre = vectors[start:end].mean(axis=0)
+            centre_sims = (centre / max(float(np.linalg.norm(centre)), 1e-9)) @ themes.T
+            scores = {}
+            for k, theme_id in enumerate(ids):
+                sides = hits.get(theme_id, {})
+                side_scores = sorted((_side_score([f for f in found if start <= f[0] < end])
+                                      for found in sides.values()), reverse=True) + [0.0, 0.0]
+                words = side_scores[0] + SECOND_SIDE * side_scores[1]
+                scores[theme_id] = words + MEANING_WEIGHT * max(0.0, float(centre_sims[k]) - MEANING_FLOOR)
+            best = max(scores.values())
+            kept = sorted((t for t, v in scores.items() if v >= THRESHOLD and v >= RELATIVE * best),
+                          key=lambda t: -scores[t])[:MAX_PER_PASSAGE]
+            for theme_id in kept:
+                found = [(side, f) for side, items in hits.get(theme_id, {}).items() for f in items
+                         if start <= f[0] < end]
+                evidence = tuple(Evidence(i, trigger, side) for side, (i, trigger, _) in found)
+                if not evidence:  # found through meaning alone: the passage's closest segment
+                    closest = start + int(np.argmax(passage[:, ids.index(theme_id)]))
+                    evidence = (Evidence(closest, "", "meaning"),)
+                previous = chosen.get(theme_id)
+                score = round(scores[theme_id], 3)
+                if previous is None or previous.score < score:
+                    evidence = evidence + (previous.evidence if previous else ())
+                    chosen[theme_id] = ThemeTag(theme_id, score, evidence)
+                else:
+                    chosen[theme_id] = ThemeTag(theme_id, previous.score, previous.evidence + evidence)
+        return sorted(chosen.values(), key=lambda t: (-t.score, t.theme_id))
 
     def _entity(self, segment: int, text: str, label: str) -> EntityTag:
         kind = _ENTITY_KINDS[label]

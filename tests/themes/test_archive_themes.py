@@ -27,12 +27,14 @@ def test_each_story_has_its_themes_with_evidence_segments(archive, tagged):
 
 def test_a_portuguese_query_finds_the_polish_story_through_a_theme(archive, tagged):
     results = FTSBackend(archive.conn).search(SearchQuery("despejo"))
-    assert results.themes == ("t_eviction",)
+    # the repository's vocabulary and this test's own both know the word
+    assert set(results.themes) == {"eviction", "t_eviction"}
     hit = results.stories[0]
-    assert hit.story_id == tagged["pl_eviction"] and hit.themes == ("t_eviction",)
+    assert hit.story_id == tagged["pl_eviction"] and set(hit.themes) == {"eviction", "t_eviction"}
     assert hit.moments[0].why == ("theme",) and hit.moments[0].start in (0.0, 4.5)
     facets = dict(results.facets["theme"])
-    assert facets["t_eviction"] == 1
+    assert facets["t_eviction"] == 1 and facets["eviction"] == 1
+    assert [h.story_id for h in results.stories] == [tagged["pl_eviction"]]
 
 
 def test_words_in_the_translation_say_so(archive, tagged):
@@ -85,13 +87,13 @@ def test_recurring_phrases_are_suggested_until_decided(archive, tagged, settings
     from storyatlas.themes.run import tag_story
 
     for n, town in enumerate(["Leeds", "York", "Hull"]):
-        story = add_story(archive, f"Allotment {n}", "en", [(0.0, 3.0, "The allotment garden was our whole world.")],
+        story = add_story(archive, f"Allotment {n}", "en", [(0.0, 3.0, "The pigeon loft was where we met.")],
                           community=town)
         tag_story(archive, story, settings.cache)
     found = {s.phrase: s for s in emerging.suggest(archive, min_stories=3)}
-    assert "allotment garden" in found and found["allotment garden"].stories == 3
-    assert found["allotment garden"].examples[0].text.startswith("The allotment garden")
-    emerging.dismiss(archive, "allotment garden")
-    assert "allotment garden" not in {s.phrase for s in emerging.suggest(archive, min_stories=3)}
-    emerging.accept(archive, "whole world", "t_world", "Whole world")
-    assert "t_world" in tags.vocabulary(archive).ids()
+    assert "pigeon loft" in found and found["pigeon loft"].stories == 3
+    assert found["pigeon loft"].examples[0].text.startswith("The pigeon loft")
+    emerging.dismiss(archive, "pigeon loft")
+    assert "pigeon loft" not in {s.phrase for s in emerging.suggest(archive, min_stories=3)}
+    emerging.accept(archive, "pigeon loft", "t_pigeons", "Pigeon lofts")
+    assert tags.vocabulary(archive).get("t_pigeons").triggers == {"en": ("pigeon loft",)}

@@ -41,9 +41,19 @@ def test_inflected_words_of_the_original_language_match_through_lemmas(tagger):
     assert {(e.segment, e.side) for e in floods.evidence} >= {(0, "original"), (1, "original"), (1, "english")}
 
 
-def test_one_passing_mention_is_not_a_theme(tagger):
-    result = tagger.tag("en", [("We talked about the flood once, then about the harvest and the weather.", None)])
-    assert result.themes == ()
+def test_a_passing_mention_counts_for_less_than_what_the_story_is_about(tmp_path_factory):
+    from storyatlas.themes import default_vocabulary
+
+    tagger = Tagger(default_vocabulary(), tmp_path_factory.mktemp("cache"))
+    bees = [("I kept bees for forty years.", None), ("Every summer we sold honey at the market.", None),
+            ("My grandson keeps them now.", None)]
+    assert "floods" not in {t.theme_id for t in tagger.tag("en", bees).themes}
+    mention = tagger.tag("en", bees[:2] + [("Once, the year of the flood, we lost two hives.", None)] + bees[2:])
+    assert mention.themes[0].theme_id != "floods"
+    flood = tagger.tag("en", [("The river burst its banks in the night.", None),
+                              ("We filled sandbags until the water reached the cellar.", None)])
+    assert flood.themes[0].theme_id == "floods"
+    assert flood.themes[0].score > max((t.score for t in mention.themes if t.theme_id == "floods"), default=0)
 
 
 def test_polish_forms_come_from_the_part_of_speech_tables(tagger):

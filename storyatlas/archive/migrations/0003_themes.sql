@@ -24,7 +24,7 @@ CREATE TABLE theme_evidence (
     theme_id TEXT NOT NULL,
     segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
     trigger TEXT NOT NULL,
-    side TEXT NOT NULL CHECK (side IN ('original', 'english'))
+    side TEXT NOT NULL CHECK (side IN ('original', 'english', 'meaning'))
 );
 CREATE INDEX theme_evidence_story ON theme_evidence(story_id, theme_id);
 
