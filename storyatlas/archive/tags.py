@@ -20,14 +20,25 @@ class StoryTheme:
     """Segment ids that justify it."""
 
 
+_parsed: dict[tuple, Vocabulary] = {}
+
+
 def vocabulary(archive: Archive) -> Vocabulary:
     """The archive's vocabulary; on first use, the repository's."""
-    rows = archive.conn.execute("SELECT * FROM themes ORDER BY id").fetchall()
-    if not rows:
+    if archive.conn.execute("SELECT NOT EXISTS (SELECT 1 FROM themes)").fetchone()[0]:
         with archive.transaction() as c:
             for theme in default_vocabulary().themes:
                 _upsert(c, theme, "vocabulary")
-        rows = archive.conn.execute("SELECT * FROM themes ORDER BY id").fetchall()
+    # parsing ten thousand trigger words for every story would cost more than tagging it
+    key = (str(archive.path), archive.conn.execute("SELECT n FROM vocabulary_generation").fetchone()[0])
+    if key not in _parsed:
+        _parsed.clear()
+        _parsed[key] = _read(archive)
+    return _parsed[key]
+
+
+def _read(archive: Archive) -> Vocabulary:
+    rows = archive.conn.execute("SELECT * FROM themes ORDER BY id").fetchall()
     return Vocabulary(tuple(
         theme_from(r["id"], {"label": r["label"], "description": r["description"],
                              "labels": json.loads(r["labels"]), "triggers": json.loads(r["triggers"])})

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from storyatlas.archive import Archive, MediaFile, StoryMetadata
 from storyatlas.errors import MediaError
-from storyatlas.ingest.audio import check_duration, make_listening_copy, make_speech_wav
+from storyatlas.ingest.audio import check_duration, make_speech_wav
 from storyatlas.ingest.probe import probe
 from storyatlas.ingest.store import MediaStore, sha256_file
 from storyatlas.settings import Settings
@@ -88,8 +88,8 @@ def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Set
     speech = store.speech_path(sha)
     listen = store.listen_path(sha)
     with store.scratch() as tmp:
-        audio = make_speech_wav(path, Path(tmp) / "speech.wav", settings.max_duration_s)
-        listening = make_listening_copy(path, Path(tmp) / "listen.webm", audio.duration_s)
+        listening = Path(tmp) / "listen.webm"
+        audio = make_speech_wav(path, Path(tmp) / "speech.wav", settings.max_duration_s, listening)
         store.keep_original(path, original)
         store.keep_derivative(audio.path, speech)
         store.keep_derivative(listening, listen)

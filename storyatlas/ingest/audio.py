@@ -51,19 +51,22 @@ class SpeechAudio:
     peak: int
 
 
-def make_speech_wav(source: Path, target: Path, max_duration_s: float) -> SpeechAudio:
-    """Decode ``source`` into a 16 kHz mono 16-bit WAV at ``target``.
+def make_speech_wav(source: Path, target: Path, max_duration_s: float,
+                    listening_copy: Path | None = None) -> SpeechAudio:
+    """Decode ``source`` into a 16 kHz mono 16-bit WAV at ``target`` (and, when asked,
+    the browser's listening copy, Opus in WebM, in the same pass).
 
     Decodes at most a little more than ``max_duration_s``, so that a file whose
     container does not state its length cannot fill the disk. Raises MediaError
     when nothing decodes, when it is longer than allowed, or when it is silent.
     """
+    limit = ["-map", "0:a:0", "-vn", "-sn", "-dn", "-t", f"{max_duration_s + 1:.3f}"]
     cmd = [
-        ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-        "-i", str(source), "-map", "0:a:0", "-vn", "-sn", "-dn",
-        "-t", f"{max_duration_s + 1:.3f}",
-        "-ac", "1", "-ar", str(SPEECH_RATE), "-c:a", "pcm_s16le", "-f", "wav", str(target),
+        ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(source),
+        *limit, "-ac", "1", "-ar", str(SPEECH_RATE), "-c:a", "pcm_s16le", "-f", "wav", str(target),
     ]
+    if listening_copy is not None:
+        cmd += [*limit, "-c:a", "libopus", "-b:a", "48k", "-f", "webm", str(listening_copy)]
     proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
     decoded = _wav_duration(target) if target.exists() else 0.0
     if decoded < MIN_DECODED_S:
@@ -77,6 +80,8 @@ def make_speech_wav(source: Path, target: Path, max_duration_s: float) -> Speech
         log.warning("%s: decoding stopped early at %.1f s: %s", source, decoded, proc.stderr.strip()[-200:])
     if decoded > max_duration_s:
         raise MediaError(_too_long(max_duration_s), str(source))
+    if listening_copy is not None and not listening_copy.exists():
+        raise MediaError(f"the listening copy could not be made: {proc.stderr.strip()[-200:]}", str(source))
     peak = _peak(target)
     if peak < SILENCE_PEAK:
         raise MediaError(
@@ -84,19 +89,6 @@ def make_speech_wav(source: Path, target: Path, max_duration_s: float) -> Speech
             "check the microphone or that the right file was chosen", str(source),
         )
     return SpeechAudio(target, decoded, peak)
-
-
-def make_listening_copy(source: Path, target: Path, duration_s: float) -> Path:
-    """The browser rendition of the sound: Opus in WebM, which browsers play and seek."""
-    cmd = [
-        ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-        "-i", str(source), "-map", "0:a:0", "-vn", "-sn", "-dn", "-t", f"{duration_s:.3f}",
-        "-c:a", "libopus", "-b:a", "48k", "-f", "webm", str(target),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
-    if proc.returncode != 0 or not target.exists():
-        raise MediaError(f"could not make the listening copy: {proc.stderr.strip()[-200:]}", str(source))
-    return target
 
 
 def _too_long(limit_s: float) -> str:

@@ -12,8 +12,18 @@ from storyatlas.themes.tagger import Tagger, Tagging
 from storyatlas.themes.vocabulary import Vocabulary
 
 
+_taggers: dict[tuple, Tagger] = {}
+
+
 def tagger_for(archive: Archive, cache: Path, vocabulary: Vocabulary | None = None) -> Tagger:
-    return Tagger(vocabulary or tags.vocabulary(archive), cache, PlaceNames(tags.known_places(archive)))
+    """A tagger for the archive's vocabulary and places, kept while they stay the same."""
+    vocabulary = vocabulary or tags.vocabulary(archive)
+    places = tags.known_places(archive)
+    key = (vocabulary.version, str(cache), tuple(sorted(places.items())))
+    if key not in _taggers:
+        _taggers.clear()  # the vocabulary or the places changed: the old one is no use
+        _taggers[key] = Tagger(vocabulary, cache, PlaceNames(places))
+    return _taggers[key]
 
 
 def tag_story(archive: Archive, story_id: int, cache: Path, tagger: Tagger | None = None) -> Tagging:

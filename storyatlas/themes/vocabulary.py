@@ -6,6 +6,7 @@ and edits live in the archive (table ``themes``) and win over the file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import tomllib
@@ -40,7 +41,7 @@ class Theme:
 class Vocabulary:
     themes: tuple[Theme, ...]
 
-    @property
+    @functools.cached_property
     def version(self) -> str:
         """A short fingerprint: stories tagged with another version are due for re-tagging."""
         canonical = json.dumps([t.as_json() for t in sorted(self.themes, key=lambda t: t.id)],

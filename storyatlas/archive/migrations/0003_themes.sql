@@ -63,3 +63,10 @@ CREATE TRIGGER generation_story_themes_insert AFTER INSERT ON story_themes BEGIN
 CREATE TRIGGER generation_story_themes_delete AFTER DELETE ON story_themes BEGIN UPDATE generation SET n = n + 1; END;
 CREATE TRIGGER generation_themes_change AFTER UPDATE ON themes BEGIN UPDATE generation SET n = n + 1; END;
 CREATE TRIGGER generation_themes_insert AFTER INSERT ON themes BEGIN UPDATE generation SET n = n + 1; END;
+
+-- Moves with every change to the vocabulary alone, so its parsed form can be kept.
+CREATE TABLE vocabulary_generation (n INTEGER NOT NULL);
+INSERT INTO vocabulary_generation (n) VALUES (0);
+CREATE TRIGGER vocabulary_insert AFTER INSERT ON themes BEGIN UPDATE vocabulary_generation SET n = n + 1; END;
+CREATE TRIGGER vocabulary_update AFTER UPDATE ON themes BEGIN UPDATE vocabulary_generation SET n = n + 1; END;
+CREATE TRIGGER vocabulary_delete AFTER DELETE ON themes BEGIN UPDATE vocabulary_generation SET n = n + 1; END;
