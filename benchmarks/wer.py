@@ -17,16 +17,18 @@ import re
 import unicodedata
 
 import jiwer
-from num2words import num2words
+from num2words import CONVERTER_CLASSES, num2words
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
 
 def _spell(match: re.Match, language: str) -> str:
     text = match.group(0).replace(",", ".")
+    if language not in CONVERTER_CLASSES:
+        return " " + text + " "
     try:
         return " " + num2words(float(text) if "." in text else int(text), lang=language) + " "
-    except (NotImplementedError, OverflowError, ValueError):
+    except (OverflowError, ValueError):
         return " " + text + " "
 
 

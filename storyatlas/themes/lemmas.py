@@ -3,13 +3,14 @@
 spaCy's lookup tables (spacy-lookups-data) map millions of word forms to lemmas, far
 more than tagging needs and slow to load (Polish: 3.8 million forms, 1.4 GB in spaCy's
 tables). So for each language the forms whose lemma is a word of some trigger are
-picked out once per vocabulary version and kept in a small file in the cache.
+picked out once per set of trigger words and kept in a small file in the cache.
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import importlib.util
 import json
 import logging
@@ -115,14 +116,16 @@ class Lemmatizer:
         return (word,)
 
 
-def lemmatizer(lang: str, wanted: set[str], version: str, cache: Path) -> Lemmatizer:
-    """The lemmatizer for ``lang`` and this vocabulary version, built once and cached."""
-    return _lemmatizer(lang, frozenset(wanted), version, cache)
+def lemmatizer(lang: str, wanted: set[str], cache: Path) -> Lemmatizer:
+    """The lemmatizer for ``lang`` and these trigger words, built once and cached on disk
+    (an edit to another language's triggers does not make it again)."""
+    digest = hashlib.sha256("\n".join(sorted(wanted)).encode()).hexdigest()[:16]
+    return _lemmatizer(lang, frozenset(wanted), digest, cache)
 
 
 @functools.lru_cache(maxsize=32)
-def _lemmatizer(lang: str, wanted: frozenset[str], version: str, cache: Path) -> Lemmatizer:
-    path = cache / "lemmas" / f"{lang}-{version}.json"
+def _lemmatizer(lang: str, wanted: frozenset[str], digest: str, cache: Path) -> Lemmatizer:
+    path = cache / "lemmas" / f"{lang}-{digest}.json"
     with _lock:
         if path.exists():
             return Lemmatizer(lang, json.loads(path.read_text(encoding="utf-8")))

@@ -110,7 +110,7 @@ class Tagger:
 
     def _lemmatizer(self, lang: str):
         wanted = {part for entries in self._indexes[lang].values() for parts, _, _ in entries for part in parts}
-        return lemmatizer(lang, wanted, self.vocabulary.version, self.cache)
+        return lemmatizer(lang, wanted, self.cache)
 
     def tag(self, language: str | None, segments: Sequence[tuple[str, str | None]]) -> Tagging:
         """``segments``: (text, English text or None) of each segment, in order."""
