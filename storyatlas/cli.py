@@ -6,13 +6,13 @@ import json
 import logging
 import os
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 
 from storyatlas.archive import Archive, Job, Place, StoryMetadata
+from storyatlas.cli_options import archive_option
 from storyatlas.cli_themes import compare, themes
 from storyatlas.errors import StoryAtlasError
 from storyatlas.exports import FORMATS, TRACKS, clock, export, story_document
@@ -36,11 +36,6 @@ class _Group(click.Group):
             ctx.exit(e.exit_code)
 
 
-def _archive_option(f):
-    return click.option("--archive", type=click.Path(file_okay=False, path_type=Path),
-                        help="Archive folder (database, media, queue). Default: $STORYATLAS_ARCHIVE "
-                             "or ~/.local/share/storyatlas.")(f)
-
 
 def _model_options(f):
     f = click.option("--model", help="base (default), tiny.en, or a CTranslate2 Whisper model directory.")(f)
@@ -50,7 +45,7 @@ def _model_options(f):
 
 
 def _settings(**overrides: Any):
-    return load_settings({k: v for k, v in overrides.items() if v is not None})
+    return load_settings(overrides)  # flags left out (None) fall back to the environment
 
 
 @click.group(cls=_Group, invoke_without_command=True)
@@ -85,7 +80,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
               help="Process the stories now, or only queue them for `storyatlas worker`.")
 @click.option("--max-duration", "max_duration_s", type=float, help="Longest recording accepted, in seconds.")
 @_model_options
-@_archive_option
+@archive_option
 def ingest(paths, title, collection, place, recorded_on, language_hint, storyteller, description,
            visibility, wait, max_duration_s, model, device, cpu_threads, archive) -> None:
     """Take recordings (files or folders) into the archive, transcribe and index them."""
@@ -162,7 +157,7 @@ def _ingest_and_process(settings, paths: list[Path], meta: StoryMetadata, wait: 
 @cli.command()
 @click.option("--workers", default=1, show_default=True, help="Jobs processed at once.")
 @_model_options
-@_archive_option
+@archive_option
 def worker(workers, model, device, cpu_threads, archive) -> None:
     """Process queued stories until interrupted (Ctrl-C)."""
     settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads)
@@ -177,7 +172,7 @@ def worker(workers, model, device, cpu_threads, archive) -> None:
 @click.option("--collection", help="Only stories in this collection.")
 @click.option("--limit", default=20, show_default=True, help="Stories to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable results.")
-@_archive_option
+@archive_option
 def search(query, language, country, collection, limit, as_json, archive) -> None:
     """Find the moments where words are spoken (in the original or in English)."""
     settings = _settings(archive=archive)
@@ -215,7 +210,7 @@ def search(query, language, country, collection, limit, as_json, archive) -> Non
 @cli.command()
 @click.argument("story_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable details.")
-@_archive_option
+@archive_option
 def show(story_id, as_json, archive) -> None:
     """Print a story's details and its transcript, original and English side by side."""
     settings = _settings(archive=archive)
@@ -265,7 +260,7 @@ def _print_story(doc: dict) -> None:
               help="The spoken words, or their English translation.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="File to write (default: standard output).")
-@_archive_option
+@archive_option
 def export_command(story_id, fmt, track, output, archive) -> None:
     """Write a story's transcript as subtitles (vtt, srt), text or JSON."""
     settings = _settings(archive=archive)
@@ -281,7 +276,7 @@ def export_command(story_id, fmt, track, output, archive) -> None:
 @cli.command()
 @click.option("--limit", default=50, show_default=True)
 @click.option("--offset", default=0)
-@_archive_option
+@archive_option
 def stories(limit, offset, archive) -> None:
     """List the stories in the archive with their processing state."""
     settings = _settings(archive=archive)
@@ -293,7 +288,7 @@ def stories(limit, offset, archive) -> None:
 
 
 @cli.command()
-@_archive_option
+@archive_option
 def reindex(archive) -> None:
     """Rebuild the search index from the archive."""
     settings = _settings(archive=archive)
@@ -304,7 +299,7 @@ def reindex(archive) -> None:
 
 @cli.command()
 @_model_options
-@_archive_option
+@archive_option
 def demo(model, device, cpu_threads, archive) -> None:
     """Put the bundled sample story into the archive and show what the archive makes of it."""
     settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads)
@@ -334,7 +329,7 @@ def _sample_path() -> Path:
 @click.option("--no-worker", is_flag=True, help="Only serve; leave processing to `storyatlas worker`.")
 @click.option("--workers", default=1, show_default=True, help="Server processes (one per core answers most).")
 @_model_options
-@_archive_option
+@archive_option
 def serve(host="127.0.0.1", port=8000, with_sample=False, no_worker=False, workers=1, model=None, device=None,
           cpu_threads=None, archive=None) -> None:
     """Serve the web archive, processing uploads in this process."""

@@ -4,11 +4,11 @@ from the command line."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import click
 
 from storyatlas.archive import Archive, tags
+from storyatlas.cli_options import archive_option
 from storyatlas.errors import StoryAtlasError
 from storyatlas.settings import load_settings
 from storyatlas.themes import emerging
@@ -18,10 +18,6 @@ from storyatlas.themes.vocabulary import LANGUAGES, Theme
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
-
-def _archive_option(f):
-    return click.option("--archive", type=click.Path(file_okay=False, path_type=Path),
-                        help="Archive folder. Default: $STORYATLAS_ARCHIVE or ~/.local/share/storyatlas.")(f)
 
 
 def _retag(a: Archive, settings, every: bool = False) -> None:
@@ -57,7 +53,7 @@ def themes() -> None:
 
 @themes.command(name="list")
 @click.option("--language", "lang", default="en", show_default=True, help="Language of the labels.")
-@_archive_option
+@archive_option
 def list_themes(lang, archive) -> None:
     """Themes with how many stories have each."""
     settings = load_settings({"archive": archive})
@@ -76,7 +72,7 @@ def list_themes(lang, archive) -> None:
 @click.option("--trigger", "triggers", multiple=True, required=True,
               help='Words that signal it, per language: --trigger "pl:eksmisja, komornik" (repeatable).')
 @click.option("--no-retag", is_flag=True, help="Do not re-tag the archive now.")
-@_archive_option
+@archive_option
 def add(theme_id, label, description, triggers, no_retag, archive) -> None:
     """Add a theme; every story is then tagged again."""
     if not _ID.match(theme_id):
@@ -98,7 +94,7 @@ def add(theme_id, label, description, triggers, no_retag, archive) -> None:
 @click.option("--trigger", "triggers", multiple=True, help="Words to add, as LANG:word, phrase (repeatable).")
 @click.option("--remove-trigger", "removed", multiple=True, help="Words to remove, as LANG:word (repeatable).")
 @click.option("--no-retag", is_flag=True, help="Do not re-tag the archive now.")
-@_archive_option
+@archive_option
 def edit(theme_id, label, description, triggers, removed, no_retag, archive) -> None:
     """Change a theme's label, description or trigger words; every story is then tagged again."""
     settings = load_settings({"archive": archive})
@@ -119,7 +115,7 @@ def edit(theme_id, label, description, triggers, removed, no_retag, archive) -> 
 
 @themes.command(name="retag")
 @click.option("--all", "every", is_flag=True, help="Every story, not only those tagged with an older vocabulary.")
-@_archive_option
+@archive_option
 def retag_command(every, archive) -> None:
     """Tag stories again with the current vocabulary."""
     settings = load_settings({"archive": archive})
@@ -131,7 +127,7 @@ def retag_command(every, archive) -> None:
 @click.option("--min-stories", default=3, show_default=True, help="In at least this many stories.")
 @click.option("--accept", nargs=2, metavar="PHRASE THEME_ID", help="Make PHRASE a new theme THEME_ID.")
 @click.option("--dismiss", metavar="PHRASE", help="Stop suggesting PHRASE.")
-@_archive_option
+@archive_option
 def suggest(min_stories, accept, dismiss, archive) -> None:
     """Recurring phrases that no theme covers yet, with example moments."""
     from storyatlas.exports import clock
@@ -163,7 +159,7 @@ def suggest(min_stories, accept, dismiss, archive) -> None:
 @click.argument("a")
 @click.argument("b")
 @click.option("--language", "lang", default="en", show_default=True, help="Language of the theme labels.")
-@_archive_option
+@archive_option
 def compare(a, b, lang, archive) -> None:
     """Themes two regions (or communities, countries, collections) share, and those only one has."""
     settings = load_settings({"archive": archive})

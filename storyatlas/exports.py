@@ -72,20 +72,22 @@ def story_document(archive: Archive, story_id: int, words: bool = True,
     doc["place"] = asdict(story.place)
     doc["job"] = asdict(job) if job else None
     doc["transcripts"] = archive.transcripts(story_id)
-    doc["themes"], doc["entities"] = _themes_and_entities(archive, story_id)
+    segments = archive.segments(story_id, with_words=words)
+    doc["themes"], doc["entities"] = _themes_and_entities(archive, story_id, segments)
     doc["segments"] = [
         {"start": s.start, "end": s.end, "text": s.text, "text_en": s.text_en}
         | ({"words": [asdict(w) for w in s.words]} if words else {})
-        for s in archive.segments(story_id, with_words=words)
+        for s in segments
     ]
     return doc
 
 
-def _themes_and_entities(archive: Archive, story_id: int) -> tuple[list[dict], list[dict]]:
+def _themes_and_entities(archive: Archive, story_id: int,
+                         segments: Sequence[Segment]) -> tuple[list[dict], list[dict]]:
     from storyatlas.archive import tags
 
     vocabulary = tags.vocabulary(archive)
-    starts = {s.id: s.start for s in archive.segments(story_id)}
+    starts = {s.id: s.start for s in segments}
     themes = []
     for t in tags.story_themes(archive, story_id):
         try:

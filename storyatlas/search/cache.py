@@ -20,7 +20,6 @@ class GenerationCache:
         self.size = size
         self._items: OrderedDict[Hashable, tuple[int, object]] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
 
     def peek(self, key: Hashable, generation: int) -> object | None:
         """The remembered answer, if it is still current; None otherwise."""
@@ -28,7 +27,6 @@ class GenerationCache:
             found = self._items.get(key)
             if found is not None and found[0] == generation:
                 self._items.move_to_end(key)
-                self.hits += 1
                 return found[1]
             return None
 
@@ -37,9 +35,7 @@ class GenerationCache:
             found = self._items.get(key)
             if found is not None and found[0] == generation:
                 self._items.move_to_end(key)
-                self.hits += 1
                 return found[1]  # type: ignore[return-value]
-            self.misses += 1
         value = compute()
         with self._lock:
             self._items[key] = (generation, value)

@@ -141,7 +141,7 @@ class FTSBackend:
         """The moments shown per story: where its words are, else where its themes are told."""
         wanted = [seg for segs in word_moments.values() for seg in segs]
         rows = {r[0]: r for r in self.conn.execute(
-            f"""SELECT segments_fts.rowid, snippet(segments_fts, -1, ?, ?, '…', 16),
+            """SELECT segments_fts.rowid, snippet(segments_fts, -1, ?, ?, '…', 16),
                        highlight(segments_fts, 0, ?, ?), highlight(segments_fts, 1, ?, ?)
                 FROM segments_fts WHERE segments_fts MATCH ?
                 AND segments_fts.rowid IN (SELECT value FROM json_each(?))""",

@@ -32,7 +32,8 @@ def fts_query(text: str, any_term: bool = False) -> str | None:
 
 
 def fold(word: str) -> str:
-    """A word as the index sees it: lower case, without diacritics or punctuation."""
+    """A word as the index sees it, and as theme triggers are compared: lower case,
+    without diacritics or punctuation."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(c for c in decomposed if c.isalnum())
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from storyatlas.search.query import query_words
-from storyatlas.themes.lemmas import fold
+from storyatlas.search.query import fold, query_words
 
 
 def query_themes(conn: sqlite3.Connection, text: str) -> tuple[str, ...]:
     """Themes with a trigger made of the query's words (all of a phrase's words present)."""
-    words = {fold(w) for w in query_words(text)}
+    words = query_words(text)
     if not words:
         return ()
     found = []

@@ -16,9 +16,10 @@ import json
 import logging
 import re
 import threading
-import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
+
+from storyatlas.search.query import fold
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +28,6 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 COMPOUNDING = {"de", "nl"}
 _MIN_PART = 3
 _lock = threading.Lock()
-
-
-def fold(word: str) -> str:
-    """Lower case, without accents: how triggers and words are compared."""
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def words(text: str) -> list[str]:
