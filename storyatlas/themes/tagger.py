@@ -1,6 +1,6 @@
 """Tagging a story: themes from trigger words in its own language and in its English
-translation, each theme pointing at the segments that justify it; and the places,
-organisations, people and dates named in it."""
+translation and from the meaning of each passage, each theme pointing at the segments
+that justify it; and the places, organisations, people and dates named in it."""
 
 from __future__ import annotations
 
@@ -16,22 +16,49 @@ from storyatlas.themes.lemmas import fold, lemmatizer
 from storyatlas.themes.places import PlaceNames
 from storyatlas.themes.vocabulary import LANGUAGES, Vocabulary
 
-# How a theme's score is made, and when it is given. The numbers were chosen on the
-# labelled stories of tests/data/themes (see benchmarks/themes.py and the README).
-PHRASE_WEIGHT = 2.0
-# each further use of a trigger already counted adds a little
-REPEAT_WEIGHT = 0.25
-# the weaker of the two sides (own words, translation) adds half its score
-SECOND_SIDE = 0.5
-# closeness in meaning to the theme's label and description (cosine) above the floor
-MEANING_WEIGHT = 15.0
-MEANING_FLOOR = 0.05
-# a passage is given the themes that reach THRESHOLD and at least RELATIVE of its best
-# theme's score, at most MAX_PER_PASSAGE of them; long stories are read in passages
-THRESHOLD = 2.0
-RELATIVE = 0.4
-MAX_PER_PASSAGE = 2
+# A passage (up to PASSAGE segments) is given its likeliest theme if its probability
+# reaches FIRST_THRESHOLD, and each further theme whose probability reaches THRESHOLD, at
+# most MAX_PER_PASSAGE in all; a long story is the union of its passages. The thresholds
+# were chosen by cross-fitting on the labelled stories (benchmarks/themes.py).
 PASSAGE = 12
+FIRST_THRESHOLD = 0.2
+THRESHOLD = 0.35
+MAX_PER_PASSAGE = 3
+# a phrase of several words is stronger evidence than one word; each further use of a
+# trigger already counted adds a little
+PHRASE_WEIGHT = 2.0
+REPEAT_WEIGHT = 0.25
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the evidence for a theme in a passage becomes its probability (logistic).
+
+    Fitted on the labelled stories of tests/data/themes by ``benchmarks/themes.py --fit``,
+    which also measures them on each file while fitting on the others.
+    """
+    meaning: float
+    """per unit of closeness to the theme's label and description (a z-score against the
+    background, see meaning.py)"""
+    words: float
+    """per unit of trigger-word score on the side (own words, translation) where it is highest"""
+    agreement: float
+    """per unit of the score on the other side: both sides saying it"""
+    lead: float
+    """per unit of closeness behind the passage's closest theme (zero or negative)"""
+    keywords: float
+    """per unit of closeness to the theme's English trigger words read as one text"""
+    keywords_lead: float
+    """the same, behind the passage's closest theme by its words"""
+    bias: float
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        w = np.array([self.meaning, self.words, self.agreement, self.lead, self.keywords, self.keywords_lead])
+        return 1.0 / (1.0 + np.exp(-(features @ w + self.bias)))
+
+
+WEIGHTS = Weights(meaning=0.459, words=1.099, agreement=0.006, lead=1.582, keywords=0.449, keywords_lead=0.754,
+                  bias=-1.448)
 
 _ENTITY_KINDS = {"GPE": "place", "LOC": "place", "FAC": "place", "ORG": "organisation",
                  "NORP": "group", "PERSON": "person", "DATE": "date", "EVENT": "event"}
@@ -77,6 +104,17 @@ class Tagging:
     """(segment, lemmatised noun chunk) of the English pivot, for emerging themes."""
 
 
+@dataclass
+class Reading:
+    english_texts: list[str]
+    pivot: list
+    """spaCy's analysis of each segment's English text"""
+    hits: dict[str, dict[str, list[tuple[int, str, int]]]]
+    """theme -> side ("original", "english") -> (segment, trigger, words in it)"""
+    features: list[np.ndarray]
+    """per passage, one row per theme (see Tagger._features)"""
+
+
 def _index(phrases: dict[str, list[str]]) -> dict[str, list[tuple[tuple[str, ...], str, str]]]:
     """First word -> (all words, theme id, trigger) for quick phrase lookup."""
     index: dict[str, list] = defaultdict(list)
@@ -100,8 +138,10 @@ def _find(candidates: Sequence[tuple[str, ...]], index) -> list[tuple[str, str, 
 
 
 class Tagger:
-    def __init__(self, vocabulary: Vocabulary, cache: Path, places: PlaceNames | None = None) -> None:
+    def __init__(self, vocabulary: Vocabulary, cache: Path, places: PlaceNames | None = None,
+                 weights: Weights = WEIGHTS) -> None:
         self.vocabulary = vocabulary
+        self.weights = weights
         self.cache = cache
         self.places = places or PlaceNames()
         self._indexes = {
@@ -112,8 +152,11 @@ class Tagger:
         wanted = {part for entries in self._indexes[lang].values() for parts, _, _ in entries for part in parts}
         return lemmatizer(lang, wanted, self.cache)
 
-    def tag(self, language: str | None, segments: Sequence[tuple[str, str | None]]) -> Tagging:
-        """``segments``: (text, English text or None) of each segment, in order."""
+    def read(self, language: str | None, segments: Sequence[tuple[str, str | None]]) -> Reading:
+        """Everything the tagger sees in a story, before it decides on themes.
+
+        ``segments``: (text, English text or None) of each segment, in order.
+        """
         language = (language or "en").lower()
         english_texts = [(en if en else text) if language != "en" else text for text, en in segments]
         pivot = english.analyse(english_texts)
@@ -127,54 +170,69 @@ class Tagger:
             for i, (text, _) in enumerate(segments):
                 for theme_id, trigger, n in _find(lemmas.candidates(text), self._indexes[language]):
                     hits[theme_id]["original"].append((i, trigger, n))
-        themes = self._choose(hits, english_texts)
+        starts = range(0, len(english_texts), PASSAGE)
+        passages = [" ".join(english_texts[start:start + PASSAGE]) for start in starts]
+        described, worded = meaning.closeness(meaning.encode(passages), self.vocabulary) if passages else ((), ())
+        features = [self._features(hits, start, described[n], worded[n], language == "en")
+                    for n, start in enumerate(starts)]
+        return Reading(english_texts, pivot, dict(hits), features)
+
+    def _features(self, hits: dict, start: int, described: np.ndarray, worded: np.ndarray,
+                  one_side: bool) -> np.ndarray:
+        """One row per theme, in the order of Weights: closeness to the description, words
+        on the stronger side, on the weaker side (an English story has one side, counted as
+        both), closeness behind the closest theme; closeness to the theme's words, and
+        behind the closest by words."""
+        rows = []
+        for theme_id in self.vocabulary.ids():
+            sides = hits.get(theme_id, {})
+            own, translated = (_side_score([f for f in sides.get(side, ()) if start <= f[0] < start + PASSAGE])
+                               for side in ("original", "english"))
+            if one_side:
+                translated = own
+            rows.append((max(own, translated), min(own, translated)))
+        words = np.array(rows, dtype=np.float32).reshape(-1, 2)
+        return np.column_stack([described, words, described - described.max(), worded, worded - worded.max()])
+
+    def tag(self, language: str | None, segments: Sequence[tuple[str, str | None]]) -> Tagging:
+        """``segments``: (text, English text or None) of each segment, in order."""
+        reading = self.read(language, segments)
         entities = tuple(
-            self._entity(i, text, label) for i, analysed in enumerate(pivot)
+            self._entity(i, text, label) for i, analysed in enumerate(reading.pivot)
             for text, label in analysed.entities if label in _ENTITY_KINDS
         )
-        chunks = tuple((i, c) for i, analysed in enumerate(pivot) for c in analysed.chunks)
-        return Tagging(tuple(themes), entities, self.vocabulary.version,
+        chunks = tuple((i, c) for i, analysed in enumerate(reading.pivot) for c in analysed.chunks)
+        return Tagging(tuple(self.choose(reading)), entities, self.vocabulary.version,
                        {"english": english.model_version(), "lemmas": "spacy-lookups-data",
                         "meaning": meaning.model_version()}, chunks)
 
-    def _choose(self, hits: dict[str, dict[str, list]], english_texts: list[str]) -> list[ThemeTag]:
-        """Score every theme passage by passage and keep what each passage is about."""
-        if not english_texts:
-            return []
+    def choose(self, reading: Reading) -> list[ThemeTag]:
+        """The themes each passage is about, with the segments that justify them."""
         ids = self.vocabulary.ids()
-        vectors = meaning.encode(english_texts)
-        themes = meaning.theme_vectors(self.vocabulary)
         chosen: dict[str, ThemeTag] = {}
-        for start in range(0, len(english_texts), PASSAGE):
-            end = start + PASSAGE
-            passage = vectors[start:end] @ themes.T
-            # the passage as a whole: the direction of its segments together
-            centre = vectors[start:end].mean(axis=0)
-            centre_sims = (centre / max(float(np.linalg.norm(centre)), 1e-9)) @ themes.T
-            scores = {}
-            for k, theme_id in enumerate(ids):
-                sides = hits.get(theme_id, {})
-                side_scores = sorted((_side_score([f for f in found if start <= f[0] < end])
-                                      for found in sides.values()), reverse=True) + [0.0, 0.0]
-                words = side_scores[0] + SECOND_SIDE * side_scores[1]
-                scores[theme_id] = words + MEANING_WEIGHT * max(0.0, float(centre_sims[k]) - MEANING_FLOOR)
-            best = max(scores.values())
-            kept = sorted((t for t, v in scores.items() if v >= THRESHOLD and v >= RELATIVE * best),
-                          key=lambda t: -scores[t])[:MAX_PER_PASSAGE]
-            for theme_id in kept:
-                found = [(side, f) for side, items in hits.get(theme_id, {}).items() for f in items
-                         if start <= f[0] < end]
+        for n, features in enumerate(reading.features):
+            start = n * PASSAGE
+            probability = self.weights.probability(features)
+            likeliest = np.argsort(-probability)[:MAX_PER_PASSAGE]
+            kept = [k for rank, k in enumerate(likeliest)
+                    if probability[k] >= (THRESHOLD if rank else FIRST_THRESHOLD)]
+            segments = None  # each segment's closeness to the themes, when a theme has no words
+            for k in kept:
+                theme_id = ids[k]
+                found = [(side, f) for side, items in reading.hits.get(theme_id, {}).items() for f in items
+                         if start <= f[0] < start + PASSAGE]
                 evidence = tuple(Evidence(i, trigger, side) for side, (i, trigger, _) in found)
                 if not evidence:  # found through meaning alone: the passage's closest segment
-                    closest = start + int(np.argmax(passage[:, ids.index(theme_id)]))
-                    evidence = (Evidence(closest, "", "meaning"),)
+                    texts = reading.english_texts[start:start + PASSAGE]
+                    if segments is None and len(texts) > 1:
+                        segments = sum(meaning.closeness(meaning.encode(texts), self.vocabulary))
+                    closest = int(np.argmax(segments[:, k])) if segments is not None else 0
+                    evidence = (Evidence(start + closest, "", "meaning"),)
+                score = round(float(probability[k]), 3)
                 previous = chosen.get(theme_id)
-                score = round(scores[theme_id], 3)
-                if previous is None or previous.score < score:
-                    evidence = evidence + (previous.evidence if previous else ())
-                    chosen[theme_id] = ThemeTag(theme_id, score, evidence)
-                else:
-                    chosen[theme_id] = ThemeTag(theme_id, previous.score, previous.evidence + evidence)
+                if previous is not None:
+                    evidence, score = previous.evidence + evidence, max(score, previous.score)
+                chosen[theme_id] = ThemeTag(theme_id, score, evidence)
         return sorted(chosen.values(), key=lambda t: (-t.score, t.theme_id))
 
     def _entity(self, segment: int, text: str, label: str) -> EntityTag:

@@ -27,13 +27,11 @@ def test_each_story_has_its_themes_with_evidence_segments(archive, tagged):
 
 def test_a_portuguese_query_finds_the_polish_story_through_a_theme(archive, tagged):
     results = FTSBackend(archive.conn).search(SearchQuery("despejo"))
-    # the repository's vocabulary and this test's own both know the word
-    assert set(results.themes) == {"eviction", "t_eviction"}
+    assert set(results.themes) == {"t_eviction"}
     hit = results.stories[0]
-    assert hit.story_id == tagged["pl_eviction"] and set(hit.themes) == {"eviction", "t_eviction"}
+    assert hit.story_id == tagged["pl_eviction"] and set(hit.themes) == {"t_eviction"}
     assert hit.moments[0].why == ("theme",) and hit.moments[0].start in (0.0, 4.5)
-    facets = dict(results.facets["theme"])
-    assert facets["t_eviction"] == 1 and facets["eviction"] == 1
+    assert dict(results.facets["theme"]) == {"t_eviction": 1}
     assert [h.story_id for h in results.stories] == [tagged["pl_eviction"]]
 
 
@@ -43,13 +41,14 @@ def test_words_in_the_translation_say_so(archive, tagged):
 
 
 def test_adding_a_theme_retags_existing_stories(archive, tagged, settings):
+    assert "t_bees" not in _themes(archive, tagged["en_quiet"])
     result = CliRunner().invoke(cli, ["themes", "add", "t_bees", "--label", "Bees", "--trigger", "en:bee, beekeeper",
                                       "--trigger", "en:honey", "--archive", str(settings.archive)])
     assert result.exit_code == 0, result.output
     assert "re-tagged 4 stories" in result.output
-    # one trigger alone is not enough: add another in the story's words
-    CliRunner().invoke(cli, ["themes", "edit", "t_bees", "--trigger", "en:tomato", "--archive", str(settings.archive)])
-    assert "t_bees" in _themes(archive, tagged["en_quiet"])
+    bees = next(t for t in tags.story_themes(archive, tagged["en_quiet"]) if t.theme_id == "t_bees")
+    assert list(bees.segments) == [s.id for s in archive.segments(tagged["en_quiet"])]
+    assert "t_bees" not in _themes(archive, tagged["de_flood"])
     listed = CliRunner().invoke(cli, ["themes", "list", "--archive", str(settings.archive)]).output
     assert "t_bees" in listed and "Bees" in listed
 

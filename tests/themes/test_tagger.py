@@ -84,3 +84,32 @@ def test_lemma_index_keeps_only_forms_of_wanted_words_and_splits_compounds():
     assert lemmas.candidates("Überschwemmungen!") == [("uberschwemmungen", "uberschwemmung")]
     assert "sandsack" in lemmas.candidates("Sandsäcke")[0]
     assert fold("Überschwemmung") == "uberschwemmung"
+
+
+def test_a_story_told_without_the_theme_words_is_found_by_its_meaning(tmp_path_factory):
+    from storyatlas.themes import default_vocabulary
+
+    tagger = Tagger(default_vocabulary(), tmp_path_factory.mktemp("cache"))
+    story = [("Since my husband died I can go a whole week without saying a word to anybody.", None),
+             ("I leave the radio on just so there is a voice in the house.", None),
+             ("Sundays are the worst, the hours do not move.", None)]
+    reading = tagger.read("en", story)
+    assert not reading.hits.get("loneliness")  # none of its trigger words
+    loneliness = next(t for t in tagger.choose(reading) if t.theme_id == "loneliness")
+    assert [(e.side, e.trigger) for e in loneliness.evidence] == [("meaning", "")]
+    assert 0.4 <= loneliness.score <= 1.0
+
+
+def test_the_shipped_background_vectors_match_the_background_text():
+    # a stale background.npz is not wrong, but costs every process ten seconds at start:
+    # `python scripts/encode_background.py` writes it again
+    from importlib import resources
+
+    import numpy as np
+
+    from storyatlas.themes import meaning
+
+    with resources.files("storyatlas.themes").joinpath("background.npz").open("rb") as f:
+        saved = np.load(f)
+        assert str(saved["stamp"]) == meaning.background_stamp()
+        assert saved["vectors"].shape == (len(meaning.background_texts()), 384)
