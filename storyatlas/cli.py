@@ -288,6 +288,27 @@ def stories(limit, offset, archive) -> None:
 
 
 @cli.command()
+@click.option("--publish", type=int, metavar="ID", help="Publish this story with the visibility its teller asked for.")
+@click.option("--decline", type=int, metavar="ID", help="Decline this story: it stays private.")
+@archive_option
+def review(publish, decline, archive) -> None:
+    """List the stories from the public that wait for a moderator, or publish or decline one."""
+    settings = _settings(archive=archive)
+    with Archive(settings.database) as a:
+        if publish is not None or decline is not None:
+            story = a.review(publish if publish is not None else decline, publish=publish is not None)
+            click.echo(f"#{story.id} {story.title}: {'published' if publish is not None else 'declined'}, "
+                       f"visible to {story.visibility}")
+            return
+        waiting = a.awaiting_review()
+        for s in waiting:
+            job = a.job_for_story(s.id)
+            click.echo(f"#{s.id:<5} {job.state if job else '-':8} asks for {s.requested_visibility:12} {s.title}")
+        if not waiting:
+            click.echo("no story is waiting for review")
+
+
+@cli.command()
 @archive_option
 def reindex(archive) -> None:
     """Rebuild the search index from the archive."""

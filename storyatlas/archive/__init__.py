@@ -84,11 +84,11 @@ class Archive:
         with self.transaction() as c:
             story_id = c.execute(
                 """INSERT INTO stories (title, collection, community, region, country, recorded_on,
-                   language_hint, storyteller, description, visibility, duration_s)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   language_hint, storyteller, description, visibility, requested_visibility, duration_s)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (meta.title, meta.collection, meta.place.community, meta.place.region,
                  meta.place.country, meta.recorded_on, meta.language_hint, meta.storyteller,
-                 meta.description, meta.visibility, duration_s),
+                 meta.description, meta.visibility, meta.requested_visibility, duration_s),
             ).lastrowid
             for m in media:
                 c.execute(
@@ -135,6 +135,23 @@ class Archive:
         return MediaFile(row["role"], row["sha256"], row["path"], row["container"], row["codec"],
                          bool(row["has_video"]), row["size_bytes"], row["duration_s"],
                          row["original_filename"])
+
+    def awaiting_review(self) -> list[Story]:
+        """Stories from the public that a moderator has not yet published or declined."""
+        rows = self.conn.execute("SELECT * FROM stories WHERE requested_visibility IS NOT NULL ORDER BY id")
+        return [_story(r) for r in rows]
+
+    def review(self, story_id: int, publish: bool) -> Story:
+        """Publish a story waiting for review with the visibility its teller asked for,
+        or decline it (it stays private, and nobody outside the archive sees it)."""
+        with self.transaction() as c:
+            row = c.execute("SELECT * FROM stories WHERE id = ? AND requested_visibility IS NOT NULL",
+                            (story_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"story {story_id} is not waiting for review: `storyatlas review` lists those that are")
+            c.execute("""UPDATE stories SET visibility = CASE WHEN ? THEN requested_visibility ELSE visibility END,
+                         requested_visibility = NULL WHERE id = ?""", (int(publish), story_id))
+        return self.story(story_id)
 
     def count_stories(self, visibility: Sequence[str] | None = None) -> int:
         where, params = _visible(visibility)
@@ -283,6 +300,7 @@ def _story(row: sqlite3.Row) -> Story:
         language=row["language"], language_probability=row["language_probability"],
         storyteller=row["storyteller"], description=row["description"],
         visibility=row["visibility"], duration_s=row["duration_s"], created_at=row["created_at"],
+        requested_visibility=row["requested_visibility"],
     )
 
 

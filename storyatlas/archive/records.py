@@ -45,6 +45,8 @@ class StoryMetadata:
     """None means the storyteller stays anonymous."""
     description: str | None = None
     visibility: str = "public"
+    requested_visibility: str | None = None
+    """What the teller asked for while the story waits for a moderator (it stays private)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Story:
     visibility: str
     duration_s: float | None
     created_at: str
+    requested_visibility: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from storyatlas.errors import NotFound, UploadError
 from storyatlas.exports import FORMATS, TRACKS, export, story_document
 from storyatlas.search import FACETS, SearchQuery, SearchResults
 from storyatlas.search.fts import FTSBackend
-from storyatlas.web.intake import accept, metadata_from
+from storyatlas.web.intake import accept, request_metadata
 from storyatlas.web.openapi import spec
 from storyatlas.web.security import receipt, same_origin
 from storyatlas.web.uploads import read_multipart
@@ -124,6 +124,7 @@ def get_story(request: Request) -> Response:
                          visibility=request.app.state.visibility)
     doc["job"] = job_json(archive.job_for_story(story_id))
     doc.pop("visibility", None)
+    doc.pop("requested_visibility", None)
     return JSONResponse(doc)
 
 
@@ -156,7 +157,7 @@ async def create_stories(request: Request) -> Response:
     settings = request.app.state.settings
     form = await read_multipart(request, settings.media_dir / "tmp" / "uploads", settings.max_file_bytes)
     try:
-        meta = metadata_from(form.fields)
+        meta = request_metadata(request, form.fields)
         if not form.files:
             raise UploadError("no file in the upload: send one or more recordings in a 'files' field", status=422)
         accepted = [await accept(request, f.path, f.filename, meta) for f in form.files]
@@ -192,7 +193,7 @@ async def finish_upload(request: Request) -> Response:
     uploads = request.app.state.uploads
     path = uploads.take(request.path_params["upload"])
     fields = dict(await request.form(max_files=0, max_fields=20))
-    meta = metadata_from({k: v for k, v in fields.items() if isinstance(v, str)})
+    meta = request_metadata(request, {k: v for k, v in fields.items() if isinstance(v, str)})
     accepted = await accept(request, path, fields.get("filename") or "recording.webm", meta)
     return JSONResponse(accepted.as_json(), status_code=201 if accepted.story_id else 422)
 

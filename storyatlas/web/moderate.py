@@ -1,4 +1,5 @@
-"""Moderators' pages: the theme vocabulary (add, edit) and suggested new themes.
+"""Moderators' pages: stories from the public waiting to be published, the theme
+vocabulary (add, edit) and suggested new themes.
 
 Moderation is on when STORYATLAS_MODERATOR_PASSWORD is set; a moderator signs in with
 it and gets a signed cookie for a day. Every change re-tags the archive in the worker.
@@ -15,33 +16,28 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from storyatlas.archive import tags
-from storyatlas.errors import AccessDenied, StoryAtlasError, UploadError
+from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, UploadError
 from storyatlas.themes import emerging
 from storyatlas.themes.vocabulary import LANGUAGES, Theme
 from storyatlas.web.pages import render
-from storyatlas.web.security import CSRF_COOKIE, CSRF_FIELD, same_origin, tokens_match
+from storyatlas.web.security import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    MODERATOR_COOKIE,
+    is_moderator,
+    moderator_cookie,
+    same_origin,
+    tokens_match,
+)
 
-COOKIE = "moderator"
 SESSION_S = 86400
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
-
-
-def _sign(secret: bytes, expiry: int) -> str:
-    return f"{expiry}.{hmac.new(secret, f'moderator:{expiry}'.encode(), 'sha256').hexdigest()}"
-
-
-def is_moderator(request: Request) -> bool:
-    value = request.cookies.get(COOKIE, "")
-    expiry, _, _ = value.partition(".")
-    if not expiry.isdigit() or int(expiry) < time.time():
-        return False
-    return hmac.compare_digest(value, _sign(request.app.state.secret, int(expiry)))
 
 
 def _require(request: Request) -> None:
     if not request.app.state.settings.moderator_password:
         raise AccessDenied("moderation is off: the archive's keepers set STORYATLAS_MODERATOR_PASSWORD to turn it on")
-    if not is_moderator(request):
+    if not is_moderator(request.cookies, request.app.state.secret):
         raise AccessDenied("sign in as a moderator first, at /moderate")
 
 
@@ -58,18 +54,18 @@ async def _form(request: Request) -> dict[str, str]:
 async def sign_in(request: Request) -> Response:
     settings = request.app.state.settings
     if request.method == "GET":
-        if is_moderator(request):
-            return RedirectResponse("/moderate/themes", status_code=303)
+        if is_moderator(request.cookies, request.app.state.secret):
+            return RedirectResponse("/moderate/review", status_code=303)
         return render(request, "moderate_login.html", enabled=bool(settings.moderator_password), error=None)
     fields = await _form(request)
     if not settings.moderator_password or not hmac.compare_digest(
             fields.get("password", "").encode(), settings.moderator_password.encode()):
         return render(request, "moderate_login.html", status=403, enabled=bool(settings.moderator_password),
                       error="wrong password")
-    response = RedirectResponse("/moderate/themes", status_code=303)
+    response = RedirectResponse("/moderate/review", status_code=303)
     expiry = int(time.time()) + SESSION_S
-    response.set_cookie(COOKIE, _sign(request.app.state.secret, expiry), max_age=SESSION_S, httponly=True,
-                        samesite="strict")
+    response.set_cookie(MODERATOR_COOKIE, moderator_cookie(request.app.state.secret, expiry), max_age=SESSION_S,
+                        httponly=True, samesite="strict")
     return response
 
 
@@ -153,8 +149,28 @@ async def suggestions(request: Request) -> Response:
                   suggestions=emerging.suggest(archive), error=error)
 
 
+async def review(request: Request) -> Response:
+    """Stories sent by the public: a moderator reads (and hears) each, then publishes it
+    with the visibility its teller asked for, or declines it (it stays private)."""
+    _require(request)
+    archive = request.app.state.archives.get()
+    done = error = None
+    if request.method == "POST":
+        fields = await _form(request)
+        story_id = int(fields["story"]) if fields.get("story", "").isdigit() else 0
+        try:  # a second moderator, or the same form sent twice, may have been first
+            done = (archive.review(story_id, publish=fields.get("action") == "publish"),
+                    fields.get("action") == "publish")
+        except NotFound as e:
+            error = str(e)
+    waiting = [(s, archive.job_for_story(s.id), archive.segments(s.id)) for s in archive.awaiting_review()]
+    return render(request, "moderate_review.html", status=404 if error else 200, waiting=waiting, done=done,
+                  error=error)
+
+
 routes = [
     Route("/moderate", sign_in, methods=["GET", "POST"]),
+    Route("/moderate/review", review, methods=["GET", "POST"]),
     Route("/moderate/themes", themes, methods=["GET", "POST"]),
     Route("/moderate/themes/{theme}", edit_theme, methods=["GET", "POST"]),
     Route("/moderate/suggestions", suggestions, methods=["GET", "POST"]),

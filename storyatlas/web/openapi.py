@@ -113,7 +113,9 @@ def spec() -> dict:
                 "segments": {"type": "array", "items": {"$ref": "#/components/schemas/Segment"}}}},
             "Accepted": {"type": "object", "properties": {
                 "filename": {"type": "string"}, "story_id": {"type": "integer"}, "job_state": {"type": "string"},
-                "duplicate": {"type": "boolean"}, "error": {"type": "string"}, "receipt": {"type": "string"}}},
+                "duplicate": {"type": "boolean"}, "error": {"type": "string"}, "receipt": {"type": "string"},
+                "awaiting_review": {"type": "boolean",
+                                    "description": "Private until a moderator publishes it (uploads from the public)"}}},
             "SearchResults": {"type": "object", "properties": {
                 "query": {"type": "string"}, "total_stories": {"type": "integer"}, "relaxed": {"type": "boolean"},
                 "suggestions": {"type": "array", "items": {"type": "string"}},

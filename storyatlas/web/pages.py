@@ -19,8 +19,8 @@ from storyatlas.search import FACETS
 from storyatlas.themes.compare import similar_stories
 from storyatlas.web import i18n
 from storyatlas.web.api import cached_search, job_json, search_query
-from storyatlas.web.intake import VISIBILITIES, accept, metadata_from
-from storyatlas.web.security import CSRF_COOKIE, CSRF_FIELD, new_token, same_origin, tokens_match
+from storyatlas.web.intake import VISIBILITIES, accept, request_metadata
+from storyatlas.web.security import CSRF_COOKIE, CSRF_FIELD, is_moderator, new_token, same_origin, tokens_match
 from storyatlas.web.uploads import read_multipart
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes
@@ -116,7 +116,13 @@ def media(request: Request) -> Response:
     """The listening copy, or the original video for the player; ranges for seeking."""
     archive = request.app.state.archives.get()
     story_id, kind = request.path_params["id"], request.path_params["kind"]
-    archive.story(story_id, request.app.state.visibility)
+    try:
+        archive.story(story_id, request.app.state.visibility)
+    except NotFound:
+        # a moderator listens to a story from the public before publishing it
+        if not (is_moderator(request.cookies, request.app.state.secret)
+                and archive.story(story_id).requested_visibility):
+            raise
     if kind not in ("listen.webm", "video"):
         raise NotFound("no such media")
     role = "listen" if kind == "listen.webm" else "original"
@@ -145,7 +151,7 @@ async def upload(request: Request) -> Response:
         try:
             if not tokens_match(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
                 raise UploadError("the form had expired; please send it again", status=403)
-            meta = metadata_from(fields)
+            meta = request_metadata(request, fields)
             files = [f for f in form.files if f.filename]
             if not files:
                 raise UploadError("choose at least one recording to upload", status=422)

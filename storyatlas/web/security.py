@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -81,3 +82,19 @@ def archive_secret(folder: Path) -> bytes:
 def receipt(secret: bytes, story_id: int) -> str:
     """Proof that the holder sent this story, so it may follow its processing."""
     return hmac.new(secret, f"story:{story_id}".encode(), "sha256").hexdigest()[:32]
+
+
+MODERATOR_COOKIE = "moderator"
+
+
+def moderator_cookie(secret: bytes, expiry: int) -> str:
+    return f"{expiry}.{hmac.new(secret, f'moderator:{expiry}'.encode(), 'sha256').hexdigest()}"
+
+
+def is_moderator(cookies, secret: bytes) -> bool:
+    """Whether the request carries a moderator's signed, unexpired cookie."""
+    value = cookies.get(MODERATOR_COOKIE, "")
+    expiry, _, _ = value.partition(".")
+    if not expiry.isdigit() or int(expiry) < time.time():
+        return False
+    return hmac.compare_digest(value, moderator_cookie(secret, int(expiry)))

@@ -24,12 +24,19 @@ def test_upload_several_files_then_follow_processing_and_read_the_story(client, 
     assert response.status_code == 201
     stories = response.json()["stories"]
     assert [s["job_state"] for s in stories] == ["queued", "queued"] and all(s["receipt"] for s in stories)
+    assert all(s["awaiting_review"] for s in stories)
 
     archive = app.state.archives.get()
     app.state.queue.drain(archive, [archive.job_for_story(s["story_id"]).id for s in stories])
     first = stories[0]["story_id"]
-    progress = client.get(f"/api/stories/{first}/progress").json()
+    progress = client.get(f"/api/stories/{first}/progress", params={"receipt": stories[0]["receipt"]}).json()
     assert progress["job"]["state"] == "done" and progress["job"]["progress"] == 1.0
+    # sent by the public: nobody sees them until a moderator publishes them
+    assert client.get(f"/api/stories/{first}").status_code == 404
+    assert client.get("/api/search", params={"q": "cellar"}).json()["total_stories"] == 0
+    assert client.get(f"/media/{first}/listen.webm").status_code == 404
+    for s in stories:
+        archive.review(s["story_id"], publish=True)
 
     story = client.get(f"/api/stories/{first}").json()
     assert story["title"] == "story en" and story["place"]["country"] == "PL" and story["language"] == "en"
@@ -97,7 +104,8 @@ def test_a_recording_sent_in_pieces_resumes_after_a_dropped_piece(client, app):
     assert done.status_code == 201
     story_id = done.json()["story_id"]
     archive = app.state.archives.get()
-    assert archive.story(story_id).visibility == "community"
+    story = archive.story(story_id)
+    assert (story.visibility, story.requested_visibility) == ("private", "community")  # until a moderator says
     assert archive.media(story_id, "original").sha256 == __import__("hashlib").sha256(data).hexdigest()
     # not public: only the sender, with the receipt, can follow it
     assert client.get(f"/api/stories/{story_id}/progress").status_code == 404

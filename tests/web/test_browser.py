@@ -2,7 +2,8 @@
 app served by uvicorn with its worker thread, a temp archive and the tiny.en model.
 
 Recording uses Chromium's fake microphone fed from the committed English story, so the
-whole path (MediaRecorder, resumable upload, processing, story page) runs for real.
+whole path (MediaRecorder, resumable upload, processing, a moderator's review, story
+page) runs for real.
 Screenshots of the main pages go to $STORYATLAS_TEST_OUTPUT (else a temp folder).
 """
 
@@ -22,6 +23,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Page, expect, sync_playwright
 
+from storyatlas.archive import Archive
 from storyatlas.settings import Settings
 from storyatlas.web.app import create_app
 from tests.conftest import DATA, ffmpeg, story_file
@@ -32,6 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
 ]
 PHRASE = "pumped the cellar"
+MODERATOR_PASSWORD = "browser-moderator"
 SPOKEN = re.compile(r"pumped|cellar", re.IGNORECASE)  # the third sentence's transcript
 GERMAN = json.loads((Path(__file__).parents[2] / "storyatlas/web/locales/de.json").read_text(encoding="utf-8"))
 
@@ -64,7 +67,8 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def web_settings(tmp_path_factory, model_cache: Path) -> Settings:
-    return Settings(archive=tmp_path_factory.mktemp("web") / "archive", cache=model_cache, model="tiny.en")
+    return Settings(archive=tmp_path_factory.mktemp("web") / "archive", cache=model_cache, model="tiny.en",
+                    moderator_password=MODERATOR_PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -212,15 +216,28 @@ def test_record_with_the_microphone_then_jump_in_the_transcript(
     page.fill("#f-title", "Recorded in Chromium")
     page.fill("#f-place", "Zgorzelec, Lower Silesia, PL")
     page.click("#rec-send")
-    opened = page.locator("#rec-open")
-    expect(opened).to_be_visible(timeout=120_000)
-    story_id = _story_id(opened.get_attribute("href"))
+    # sent by the public: processed, then it waits for a moderator
+    waiting = page.locator("#rec-waiting")
+    expect(waiting).to_be_visible(timeout=120_000)
+    story_id = int(waiting.get_attribute("data-story"))
+    assert httpx.get(f"{server}/api/stories/{story_id}", timeout=10).status_code == 404
+
+    moderator = problems.watch(_context(browser, server, problems).new_page())
+    moderator.goto("/moderate")
+    moderator.fill("input[name=password]", MODERATOR_PASSWORD)
+    moderator.click("main form button[type=submit]")
+    moderator.wait_for_url("**/moderate/review")
+    section = moderator.locator(f"#review-{story_id}")
+    expect(section.locator("h2")).to_have_text("Recorded in Chromium")
+    expect(section.locator("audio")).to_have_attribute("src", f"/media/{story_id}/listen.webm")
+    moderator.screenshot(path=shots / "moderate-review.png", full_page=True)
+    section.locator("button[value=publish]").click()
+    expect(moderator.locator("p.saved")).to_have_text("Published: Recorded in Chromium.")
     job = httpx.get(f"{server}/api/stories/{story_id}", timeout=10).json()["job"]
     assert job["state"] == "done", job
     made["en"] = story_id
 
-    opened.click()
-    page.wait_for_url(f"**/stories/{story_id}")
+    page.goto(f"/stories/{story_id}")
     expect(page.locator("h1")).to_have_text("Recorded in Chromium")
     # "We pumped the cellar ...": the microphone's copy may come back as "the settler"
     line = page.locator("ol#transcript li.line").filter(has_text=SPOKEN).first
@@ -255,12 +272,14 @@ def browser_type_launch(playwright_, chromium_path: str):
         b.close()
 
 
-def test_search_then_play_the_moment(page: Page, server, problems, shots, timings):
+def test_search_then_play_the_moment(page: Page, server, web_settings, problems, shots, timings):
     if "en" not in made:  # run on its own: put the English story in through the API
         with open(story_file("en"), "rb") as f:
             sent = httpx.post(f"{server}/api/stories", files={"files": ("story_en.ogg", f, "audio/ogg")},
                               data={"title": "River story"}, timeout=60).json()
         made["en"] = sent["stories"][0]["story_id"]
+        with Archive(web_settings.database) as archive:  # the moderator's part, done by hand
+            archive.review(made["en"], publish=True)
         assert _wait_processed(server, made["en"])["state"] == "done"
     expected = timings["en"][2]["start"]  # "We pumped the cellar ..."
 
@@ -309,7 +328,9 @@ def test_upload_three_files_at_once(page: Page, server, problems, shots, media_d
               for i in range(3)}
     assert all(state == "done" for state, _ in states.values()), states
     expect(page.locator("ul#upload-progress li[data-state=done]")).to_have_count(3)
-    expect(page.locator("ul#upload-progress li a.open:not([hidden])")).to_have_count(3)
+    # from the public: each waits for a moderator, so there is no page to open yet
+    expect(page.locator("ul#upload-progress li[data-review=waiting]")).to_have_count(3)
+    expect(page.locator("ul#upload-progress li a.open:not([hidden])")).to_have_count(0)
     page.screenshot(path=shots / "upload-done.png", full_page=True)
     problems.check()
 

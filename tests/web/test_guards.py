@@ -120,7 +120,10 @@ def test_the_upload_form_works_without_javascript(client, app):
                            files=_files(("one.ogg", story_file("fr").read_bytes()),
                                         ("two.ogg", story_file("es").read_bytes())))
     assert response.status_code == 201
-    assert 'href="/stories/1"' in response.text and 'href="/stories/2"' in response.text
+    # received, and waiting for a moderator: no link to a page nobody may see yet
+    results = response.text.split('<ul class="upload-results"')[1].split("</ul>")[0]
+    assert results.count("It will be published once a moderator has heard it.") == 2
+    assert "/stories/" not in results
     assert [s.collection for s in app.state.archives.get().stories()] == ["Workshop", "Workshop"]
 
 

@@ -123,6 +123,14 @@
       if (job.state === "done" || job.state === "failed") break;
       await new Promise((ok) => setTimeout(ok, 1500));
     }
+    if (story.awaiting_review) {  // a moderator publishes it; until then it is private
+      const note = document.createElement("span");
+      note.id = "rec-waiting";
+      note.dataset.story = story.story_id;
+      note.textContent = words.review;
+      status.append(" ", note);
+      return;
+    }
     const link = document.createElement("a");
     link.href = `/stories/${story.story_id}`;
     link.textContent = words.open;

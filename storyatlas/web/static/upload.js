@@ -76,9 +76,15 @@
         return;
       }
       item.bar.value = 0;
-      item.open.href = `/stories/${story.story_id}`;
-      item.open.hidden = false;
+      if (!story.awaiting_review) {
+        item.open.href = `/stories/${story.story_id}`;
+        item.open.hidden = false;
+      }
       await follow(story, item);
+      if (story.awaiting_review) {  // a moderator publishes it; until then it is private
+        item.li.dataset.review = "waiting";
+        item.state.textContent += ". " + words.review;
+      }
     }));
   });
 })();

@@ -1,0 +1,98 @@
+"""Stories from the public wait for a moderator before anyone else may see them."""
+
+import re
+from dataclasses import replace
+
+import pytest
+from click.testing import CliRunner
+from markupsafe import escape
+from starlette.testclient import TestClient
+
+from storyatlas.cli import cli
+from storyatlas.web.app import create_app
+from tests.conftest import story_file
+
+
+@pytest.fixture
+def moderated(settings):
+    app = create_app(replace(settings, moderator_password="s3cret"))
+    with TestClient(app) as public, TestClient(app) as moderator:
+        moderator.post("/moderate", data={"csrf_token": _token(moderator, "/moderate"), "password": "s3cret"})
+        yield app, public, moderator
+
+
+def _token(client, path):
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def _send(client, **fields):
+    files = [("files", ("story_fr.ogg", story_file("fr").read_bytes(), "audio/ogg"))]
+    return client.post("/api/stories", files=files, data={"title": "La crue", **fields}).json()["stories"][0]
+
+
+def _process(app, story_id):
+    archive = app.state.archives.get()
+    app.state.queue.drain(archive, [archive.job_for_story(story_id).id])
+
+
+def test_a_moderator_hears_a_story_from_the_public_then_publishes_it(moderated):
+    app, public, moderator = moderated
+    sent = _send(public, visibility="public")
+    assert sent["awaiting_review"] is True
+    _process(app, sent["story_id"])
+    story_id = sent["story_id"]
+    assert public.get(f"/api/stories/{story_id}").status_code == 404
+    assert public.get(f"/stories/{story_id}").status_code == 404
+    assert public.get(f"/media/{story_id}/listen.webm").status_code == 404
+    assert public.get("/moderate/review").status_code == 403
+
+    page = moderator.get("/moderate/review")
+    assert page.status_code == 200 and "La crue" in page.text and f'src="/media/{story_id}/listen.webm"' in page.text
+    assert moderator.get(f"/media/{story_id}/listen.webm").status_code == 200  # the moderator may listen
+    segment = app.state.archives.get().segments(story_id)[0]
+    assert str(escape(segment.text)) in page.text  # and read the transcript
+
+    done = moderator.post("/moderate/review", data={"csrf_token": _token(moderator, "/moderate/review"),
+                                                     "story": str(story_id), "action": "publish"})
+    assert done.status_code == 200 and "Published: La crue." in done.text and "No story is waiting" in done.text
+    assert public.get(f"/api/stories/{story_id}").json()["title"] == "La crue"
+    assert public.get("/api/search", params={"q": segment.text.split()[0]}).json()["total_stories"] == 1
+
+
+def test_a_declined_story_stays_private(moderated):
+    app, public, moderator = moderated
+    sent = _send(public, visibility="community")
+    token = _token(moderator, "/moderate/review")
+    done = moderator.post("/moderate/review", data={"csrf_token": token, "story": str(sent["story_id"]),
+                                                     "action": "decline"})
+    assert "Declined, it stays private: La crue." in done.text
+    story = app.state.archives.get().story(sent["story_id"])
+    assert (story.visibility, story.requested_visibility) == ("private", None)
+    again = moderator.post("/moderate/review", data={"csrf_token": token, "story": str(sent["story_id"]),
+                                                      "action": "publish"})
+    assert again.status_code == 404 and "not waiting for review" in again.text
+    assert public.get(f"/api/stories/{sent['story_id']}").status_code == 404
+
+
+def test_a_moderators_own_upload_and_a_private_one_need_no_review(moderated):
+    app, public, moderator = moderated
+    own = _send(moderator, visibility="public")
+    private = _send(public, visibility="private")
+    assert "awaiting_review" not in own and "awaiting_review" not in private
+    archive = app.state.archives.get()
+    assert archive.story(own["story_id"]).visibility == "public"
+    assert archive.awaiting_review() == []
+
+
+def test_review_from_the_command_line(moderated, settings):
+    app, public, _ = moderated
+    sent = _send(public, visibility="researchers")
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["review", "--archive", str(settings.archive)])
+    assert listed.exit_code == 0 and f"#{sent['story_id']}" in listed.output and "researchers" in listed.output
+    published = runner.invoke(cli, ["review", "--publish", str(sent["story_id"]), "--archive", str(settings.archive)])
+    assert published.exit_code == 0 and "published, visible to researchers" in published.output
+    assert app.state.archives.get().story(sent["story_id"]).visibility == "researchers"
+    missing = runner.invoke(cli, ["review", "--decline", "99", "--archive", str(settings.archive)])
+    assert missing.exit_code == 3 and "story 99 is not waiting for review" in missing.output
+    assert "no story is waiting" in runner.invoke(cli, ["review", "--archive", str(settings.archive)]).output
