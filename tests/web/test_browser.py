@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import uvicorn
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect, sync_playwright
 
 from storyatlas.archive import Archive
@@ -352,4 +353,37 @@ def test_switch_the_interface_to_german(page: Page, problems, shots):
     page.wait_for_url("**/upload")
     expect(page.locator("html")).to_have_attribute("lang", "de")
     expect(page.locator("h1")).to_have_text(GERMAN["nav.upload"])
+    problems.check()
+
+
+def test_the_pages_pass_an_accessibility_audit(page: Page, server, web_settings, problems):
+    """axe-core (WCAG 2 A/AA and best practices) finds nothing on the main pages, the
+    moderator's included."""
+    if "en" not in made:
+        with open(story_file("en"), "rb") as f:
+            sent = httpx.post(f"{server}/api/stories", files={"files": ("story_en.ogg", f, "audio/ogg")},
+                              data={"title": "River story"}, timeout=60).json()
+        made["en"] = sent["stories"][0]["story_id"]
+        with Archive(web_settings.database) as archive:
+            archive.review(made["en"], publish=True)
+        _wait_processed(server, made["en"])
+    with open(story_file("fr"), "rb") as f:  # something for the moderator to review
+        httpx.post(f"{server}/api/stories", files={"files": ("story_fr.ogg", f, "audio/ogg")},
+                   data={"title": "La crue"}, timeout=60)
+    axe = Axe()
+    found = {}
+    paths = ["/", f"/search?q={PHRASE}", "/search?q=zzzz", f"/stories/{made['en']}", "/upload", "/record",
+             "/themes", "/themes/floods", "/compare?a=PL&b=DE", "/moderate"]
+    for path in paths:
+        page.goto(path)
+        found[path] = axe.run(page).response["violations"]
+    page.fill("input[name=password]", MODERATOR_PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/moderate/review")
+    for path in ["/moderate/review", "/moderate/themes", "/moderate/themes/floods", "/moderate/suggestions"]:
+        page.goto(path)
+        found[path] = axe.run(page).response["violations"]
+    report = {path: [(v["impact"], v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+              for path, violations in found.items() if violations}
+    assert not report, report
     problems.check()
