@@ -100,11 +100,13 @@ def story_entities(archive: Archive, story_id: int) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def stories_due(archive: Archive, version: str) -> list[int]:
-    """Stories with a transcript whose tags come from another vocabulary version (or none)."""
+def stories_due(archive: Archive, version: str, tagger: str = "") -> list[int]:
+    """Stories with a transcript whose tags come from another vocabulary version or
+    another tagger (or none)."""
     rows = archive.conn.execute(
         """SELECT DISTINCT s.story_id FROM segments s LEFT JOIN taggings t ON t.story_id = s.story_id
-           WHERE t.vocabulary_version IS NULL OR t.vocabulary_version != ? ORDER BY s.story_id""", (version,))
+           WHERE t.vocabulary_version IS NULL OR t.vocabulary_version != ?
+              OR coalesce(json_extract(t.models, '$.tagger'), '') != ? ORDER BY s.story_id""", (version, tagger))
     return [r[0] for r in rows]
 
 

@@ -38,12 +38,13 @@ def tag_story(archive: Archive, story_id: int, cache: Path, tagger: Tagger | Non
 
 def retag(archive: Archive, cache: Path, every: bool = False,
           progress: Callable[[int, int], None] | None = None) -> int:
-    """Tag again the stories tagged with another vocabulary version (or all, with ``every``).
+    """Tag again the stories tagged with another vocabulary version or by another tagger
+    (or all, with ``every``).
 
     Returns how many stories were tagged.
     """
     tagger = tagger_for(archive, cache)
-    due = tags.stories_due(archive, "" if every else tagger.vocabulary.version)
+    due = tags.stories_due(archive, "" if every else tagger.vocabulary.version, tagger.version)
     for n, story_id in enumerate(due, 1):
         tag_story(archive, story_id, cache, tagger)
         if progress:

@@ -4,9 +4,11 @@ that justify it; and the places, organisations, people and dates named in it."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +150,14 @@ class Tagger:
             lang: _index({t.id: list(t.triggers.get(lang, ())) for t in vocabulary.themes}) for lang in LANGUAGES
         }
 
+    @property
+    def version(self) -> str:
+        """A fingerprint of how this tagger decides (weights, thresholds, encoder): a story
+        tagged by another one is due for re-tagging, like one tagged with another vocabulary."""
+        how = json.dumps([asdict(self.weights), FIRST_THRESHOLD, THRESHOLD, MAX_PER_PASSAGE, PASSAGE,
+                          PHRASE_WEIGHT, REPEAT_WEIGHT, meaning.model_version()])
+        return hashlib.sha256(how.encode()).hexdigest()[:12]
+
     def _lemmatizer(self, lang: str):
         wanted = {part for entries in self._indexes[lang].values() for parts, _, _ in entries for part in parts}
         return lemmatizer(lang, wanted, self.cache)
@@ -204,7 +214,7 @@ class Tagger:
         chunks = tuple((i, c) for i, analysed in enumerate(reading.pivot) for c in analysed.chunks)
         return Tagging(tuple(self.choose(reading)), entities, self.vocabulary.version,
                        {"english": english.model_version(), "lemmas": "spacy-lookups-data",
-                        "meaning": meaning.model_version()}, chunks)
+                        "meaning": meaning.model_version(), "tagger": self.version}, chunks)
 
     def choose(self, reading: Reading) -> list[ThemeTag]:
         """The themes each passage is about, with the segments that justify them."""

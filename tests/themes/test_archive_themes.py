@@ -96,3 +96,16 @@ def test_recurring_phrases_are_suggested_until_decided(archive, tagged, settings
     assert "pigeon loft" not in {s.phrase for s in emerging.suggest(archive, min_stories=3)}
     emerging.accept(archive, "pigeon loft", "t_pigeons", "Pigeon lofts")
     assert tags.vocabulary(archive).get("t_pigeons").triggers == {"en": ("pigeon loft",)}
+
+
+def test_a_story_tagged_by_another_tagger_is_due_for_retagging(archive, tagged, settings):
+    from storyatlas.themes.run import retag, tagger_for
+
+    tagger = tagger_for(archive, settings.cache)
+    assert tags.stories_due(archive, tagger.vocabulary.version, tagger.version) == []
+    with archive.transaction() as c:  # as if tagged before the tagger's weights changed
+        c.execute("UPDATE taggings SET models = json_set(models, '$.tagger', 'older') WHERE story_id = ?",
+                  (tagged["de_flood"],))
+    assert tags.stories_due(archive, tagger.vocabulary.version, tagger.version) == [tagged["de_flood"]]
+    assert retag(archive, settings.cache) == 1
+    assert tags.stories_due(archive, tagger.vocabulary.version, tagger.version) == []
