@@ -3,8 +3,6 @@ from the command line."""
 
 from __future__ import annotations
 
-import re
-
 import click
 
 from storyatlas.archive import Archive, tags
@@ -15,10 +13,6 @@ from storyatlas.themes import emerging
 from storyatlas.themes.compare import compare as compare_places
 from storyatlas.themes.run import retag
 from storyatlas.themes.vocabulary import LANGUAGES, Theme
-
-_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
-
-
 
 def _retag(a: Archive, settings, every: bool = False) -> None:
     from tqdm import tqdm
@@ -75,13 +69,9 @@ def list_themes(lang, archive) -> None:
 @archive_option
 def add(theme_id, label, description, triggers, no_retag, archive) -> None:
     """Add a theme; every story is then tagged again."""
-    if not _ID.match(theme_id):
-        raise StoryAtlasError(f"theme id {theme_id!r}: use lower-case letters, digits and _ (e.g. school_closures)")
     settings = load_settings({"archive": archive})
     with Archive(settings.database) as a:
-        if theme_id in tags.vocabulary(a).ids():
-            raise StoryAtlasError(f"theme {theme_id!r} exists: use `storyatlas themes edit {theme_id}`")
-        tags.save_theme(a, Theme(theme_id, label, description, {}, _triggers(triggers)))
+        tags.add_theme(a, Theme(theme_id, label, description, {}, _triggers(triggers)))
         click.echo(f"added theme {theme_id}")
         if not no_retag:
             _retag(a, settings)
@@ -140,8 +130,6 @@ def suggest(min_stories, accept, dismiss, archive) -> None:
             return
         if accept:
             phrase, theme_id = accept
-            if not _ID.match(theme_id):
-                raise StoryAtlasError(f"theme id {theme_id!r}: use lower-case letters, digits and _")
             emerging.accept(a, phrase, theme_id, phrase.capitalize())
             click.echo(f"added theme {theme_id} for {phrase!r}")
             _retag(a, settings)

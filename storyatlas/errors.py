@@ -48,6 +48,10 @@ class SearchError(StoryAtlasError):
     """A query cannot be run, or the index cannot be reached."""
 
 
+class VocabularyError(StoryAtlasError):
+    """A theme cannot be added as asked (a malformed id, or one already taken)."""
+
+
 class NotFound(StoryAtlasError):
     """The story (or other record) asked for does not exist."""
 

@@ -24,7 +24,7 @@ from storyatlas.errors import NotFound
 if TYPE_CHECKING:
     from storyatlas.transcribe.types import Transcript
 
-__all__ = ["Archive", "Job", "MediaFile", "Place", "Segment", "Story", "StoryMetadata", "Word"]
+__all__ = ["Archive", "Job", "MediaFile", "Place", "Segment", "Story", "StoryMetadata", "Word", "visible"]
 
 # a running job whose holder has not been heard of for this long is taken over
 LEASE_S = 300.0
@@ -113,10 +113,10 @@ class Archive:
 
     def stories(self, limit: int = 100, offset: int = 0, visibility: Sequence[str] | None = None,
                 newest_first: bool = False) -> list[Story]:
-        where, params = _visible(visibility)
+        where, params = visible(visibility)
         order = "DESC" if newest_first else ""
         rows = self.conn.execute(
-            f"SELECT * FROM stories {where} ORDER BY id {order} LIMIT ? OFFSET ?", (*params, limit, offset)
+            f"SELECT * FROM stories WHERE {where} ORDER BY id {order} LIMIT ? OFFSET ?", (*params, limit, offset)
         ).fetchall()
         return [_story(r) for r in rows]
 
@@ -154,8 +154,8 @@ class Archive:
         return self.story(story_id)
 
     def count_stories(self, visibility: Sequence[str] | None = None) -> int:
-        where, params = _visible(visibility)
-        return self.conn.execute(f"SELECT count(*) FROM stories {where}", params).fetchone()[0]
+        where, params = visible(visibility)
+        return self.conn.execute(f"SELECT count(*) FROM stories WHERE {where}", params).fetchone()[0]
 
     # transcripts -----------------------------------------------------------
 
@@ -286,10 +286,13 @@ class Archive:
         return host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
 
 
-def _visible(visibility: Sequence[str] | None) -> tuple[str, tuple]:
+def visible(visibility: Sequence[str] | None, table: str = "") -> tuple[str, tuple]:
+    """The SQL condition (and its parameters) that keeps the stories a viewer may see;
+    ``table`` is the alias of ``stories`` in the query. None: every story."""
     if visibility is None:
-        return "", ()
-    return f"WHERE visibility IN ({','.join('?' * len(visibility))})", tuple(visibility)
+        return "1", ()
+    column = f"{table}.visibility" if table else "visibility"
+    return f"{column} IN ({','.join('?' * len(visibility))})", tuple(visibility)
 
 
 def _story(row: sqlite3.Row) -> Story:

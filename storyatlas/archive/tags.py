@@ -7,9 +7,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storyatlas.archive import Archive
+from storyatlas.archive import Archive, visible
+from storyatlas.errors import VocabularyError
 from storyatlas.themes.tagger import Tagging
-from storyatlas.themes.vocabulary import Theme, Vocabulary, default_vocabulary, theme_from
+from storyatlas.themes.vocabulary import THEME_ID, Theme, Vocabulary, default_vocabulary, theme_from
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,16 @@ def _upsert(c, theme: Theme, source: str) -> None:
              updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')""",
         (theme.id, theme.label, theme.description, json.dumps(doc["labels"], ensure_ascii=False),
          json.dumps(doc["triggers"], ensure_ascii=False), source))
+
+
+def add_theme(archive: Archive, theme: Theme) -> None:
+    """A moderator's new theme: its id must be well formed and not taken, so that adding
+    never overwrites a theme already there."""
+    if not THEME_ID.match(theme.id):
+        raise VocabularyError(f"theme id {theme.id!r}: use lower-case letters, digits and _ (e.g. school_closures)")
+    if theme.id in vocabulary(archive).ids():
+        raise VocabularyError(f"theme {theme.id!r} exists already: edit it, or choose another id")
+    save_theme(archive, theme)
 
 
 def save_theme(archive: Archive, theme: Theme) -> None:
@@ -123,9 +134,7 @@ def known_places(archive: Archive) -> dict[str, tuple[str, str | None]]:
 
 
 def theme_counts(archive: Archive, visibility: Sequence[str] | None) -> dict[str, int]:
-    where, params = "", ()
-    if visibility is not None:
-        where = f"JOIN stories st ON st.id = t.story_id WHERE st.visibility IN ({','.join('?' * len(visibility))})"
-        params = tuple(visibility)
+    where, params = visible(visibility, "st")
     return dict(archive.conn.execute(
-        f"SELECT t.theme_id, count(*) FROM story_themes t {where} GROUP BY t.theme_id", params).fetchall())
+        f"""SELECT t.theme_id, count(*) FROM story_themes t JOIN stories st ON st.id = t.story_id
+            WHERE {where} GROUP BY t.theme_id""", params).fetchall())

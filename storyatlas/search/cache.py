@@ -31,11 +31,9 @@ class GenerationCache:
             return None
 
     def get(self, key: Hashable, generation: int, compute: Callable[[], T]) -> T:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None and found[0] == generation:
-                self._items.move_to_end(key)
-                return found[1]  # type: ignore[return-value]
+        found = self.peek(key, generation)
+        if found is not None:
+            return found  # type: ignore[return-value]
         value = compute()
         with self._lock:
             self._items[key] = (generation, value)

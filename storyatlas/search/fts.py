@@ -14,6 +14,7 @@ import sqlite3
 from collections import Counter
 from dataclasses import replace
 
+from storyatlas.archive import visible
 from storyatlas.errors import SearchError
 from storyatlas.search import FACETS, MARK_CLOSE, MARK_OPEN, Moment, SearchQuery, SearchResults, StoryHit
 from storyatlas.search.query import fold, fts_query, query_words
@@ -37,7 +38,7 @@ class FTSBackend:
         match = fts_query(query.text)
         if match is None:
             return SearchResults(query, 0)
-        themes = self._query_themes(query.text)
+        themes = query_themes(self.conn, query.text)
         results = self._search(query, match, themes)
         if not results.stories:
             relaxed = fts_query(query.text, any_term=True)
@@ -46,12 +47,6 @@ class FTSBackend:
         if not results.stories:
             results = replace(results, suggestions=self._suggest(query.text))
         return results
-
-    def _query_themes(self, text: str) -> tuple[str, ...]:
-        try:
-            return query_themes(self.conn, text)
-        except sqlite3.OperationalError:  # an archive from before themes: nothing to call up
-            return ()
 
     def _filters(self, query: SearchQuery) -> tuple[list[str], list]:
         where: list[str] = []
@@ -69,8 +64,9 @@ class FTSBackend:
             where.append("st.id IN (SELECT story_id FROM story_themes WHERE theme_id = ?)")
             params.append(query.theme)
         if query.visibility is not None:
-            where.append(f"st.visibility IN ({','.join('?' * len(query.visibility))})")
-            params.extend(query.visibility)
+            condition, allowed = visible(query.visibility, "st")
+            where.append(condition)
+            params.extend(allowed)
         return where, params
 
     def _search(self, query: SearchQuery, match: str, themes: tuple[str, ...],
@@ -177,12 +173,9 @@ class FTSBackend:
             for name, value in zip(FACETS[1:], row):
                 if value:
                     counts[name][value] += 1
-        try:
-            for (theme_id,) in self.conn.execute(
-                    "SELECT theme_id FROM story_themes WHERE story_id IN (SELECT value FROM json_each(?))", (ids,)):
-                counts["theme"][theme_id] += 1
-        except sqlite3.OperationalError:
-            pass
+        for (theme_id,) in self.conn.execute(
+                "SELECT theme_id FROM story_themes WHERE story_id IN (SELECT value FROM json_each(?))", (ids,)):
+            counts["theme"][theme_id] += 1
         return {name: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:20] for name, c in counts.items()}
 
     def _suggest(self, text: str) -> tuple[str, ...]:

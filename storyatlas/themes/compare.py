@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storyatlas.archive import Archive
+from storyatlas.archive import Archive, visible
 
 
 @dataclass(frozen=True)
@@ -30,15 +30,9 @@ class ThemeOverview:
     """The most representative moments of each region."""
 
 
-def _visible(visibility: Sequence[str] | None, alias: str = "st") -> tuple[str, tuple]:
-    if visibility is None:
-        return "1", ()
-    return f"{alias}.visibility IN ({','.join('?' * len(visibility))})", tuple(visibility)
-
-
 def theme_overview(archive: Archive, theme_id: str, visibility: Sequence[str] | None,
                    per_region: int = 2) -> ThemeOverview:
-    vis, params = _visible(visibility)
+    vis, params = visible(visibility, "st")
     rows = archive.conn.execute(
         f"""SELECT st.id, st.title, st.country, coalesce(st.region, st.community, st.country, '?'), t.score
             FROM story_themes t JOIN stories st ON st.id = t.story_id
@@ -87,7 +81,7 @@ def _place_clause(name: str) -> tuple[str, tuple]:
 
 
 def compare(archive: Archive, a: str, b: str, visibility: Sequence[str] | None) -> Comparison:
-    vis, vparams = _visible(visibility)
+    vis, vparams = visible(visibility, "st")
     counts, totals = [], []
     for name in (a, b):
         clause, params = _place_clause(name)
@@ -120,7 +114,7 @@ def similar_stories(archive: Archive, story_id: int, visibility: Sequence[str] |
         (story_id,))]
     if not themes and not names:
         return []
-    vis, vparams = _visible(visibility)
+    vis, vparams = visible(visibility, "st")
     rows = archive.conn.execute(
         f"""WITH shared AS (
               SELECT story_id, 2.0 AS w, 'theme:' || theme_id AS what FROM story_themes

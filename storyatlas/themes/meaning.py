@@ -117,6 +117,7 @@ def background_stamp() -> str:
     return f"{model_version()}:{digest}"
 
 
+@functools.cache
 def model_version() -> str:
     from importlib import metadata
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -16,6 +17,8 @@ from importlib import resources
 from storyatlas.errors import StoryAtlasError
 
 LANGUAGES = ("en", "de", "fr", "es", "it", "pl", "nl", "pt", "ro", "el")
+# a theme's id never changes: lower-case letters, digits and _, e.g. school_closures
+THEME_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
 @dataclass(frozen=True)

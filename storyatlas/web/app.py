@@ -20,7 +20,15 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from storyatlas.archive import Archive
-from storyatlas.errors import AccessDenied, MediaError, NotFound, SearchError, StoryAtlasError, UploadError
+from storyatlas.errors import (
+    AccessDenied,
+    MediaError,
+    NotFound,
+    SearchError,
+    StoryAtlasError,
+    UploadError,
+    VocabularyError,
+)
 from storyatlas.jobs import Queue
 from storyatlas.search.cache import GenerationCache
 from storyatlas.settings import Settings
@@ -56,7 +64,7 @@ def _status(exc: StoryAtlasError) -> int:
         return 404
     if isinstance(exc, AccessDenied):
         return 403
-    if isinstance(exc, (MediaError, SearchError)):
+    if isinstance(exc, (MediaError, SearchError, VocabularyError)):
         return 422
     return 500 if exc.exit_code == 2 else 400
 

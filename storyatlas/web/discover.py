@@ -16,8 +16,7 @@ from storyatlas.web.pages import render
 
 
 def _translator(request: Request) -> i18n.Translator:
-    return i18n.Translator(i18n.negotiate(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE),
-                                          request.headers.get("accept-language")))
+    return i18n.Translator(i18n.request_language(request))
 
 
 def themes_index(request: Request) -> Response:

@@ -50,6 +50,12 @@ def negotiate(query: str | None, cookie: str | None, accept_language: str | None
     return DEFAULT
 
 
+def request_language(request) -> str:
+    """The interface language a request asks for: ?lang=, then the cookie, then the browser."""
+    return negotiate(request.query_params.get("lang"), request.cookies.get(COOKIE),
+                     request.headers.get("accept-language"))
+
+
 class Translator:
     """Message lookup and formatting for one interface language."""
 

@@ -8,7 +8,6 @@ it and gets a signed cookie for a day. Every change re-tags the archive in the w
 from __future__ import annotations
 
 import hmac
-import re
 import time
 
 from starlette.requests import Request
@@ -16,22 +15,19 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from storyatlas.archive import tags
-from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, UploadError
+from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, UploadError, VocabularyError
 from storyatlas.themes import emerging
 from storyatlas.themes.vocabulary import LANGUAGES, Theme
 from storyatlas.web.pages import render
 from storyatlas.web.security import (
-    CSRF_COOKIE,
-    CSRF_FIELD,
     MODERATOR_COOKIE,
     is_moderator,
     moderator_cookie,
-    same_origin,
-    tokens_match,
+    refuse_expired_form,
+    refuse_other_sites,
 )
 
 SESSION_S = 86400
-_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
 def _require(request: Request) -> None:
@@ -42,12 +38,10 @@ def _require(request: Request) -> None:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    if not same_origin(request.headers, request.headers.get("host", "")):
-        raise UploadError("this form was sent from another site and was refused", status=403)
+    refuse_other_sites(request)
     form = await request.form(max_files=0, max_fields=40)
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    if not tokens_match(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
-        raise UploadError("the form had expired; please send it again", status=403)
+    refuse_expired_form(request, fields)
     return fields
 
 
@@ -86,25 +80,29 @@ def _changed(request: Request) -> None:
     request.app.state.queue.retag()  # the worker re-tags every story in the background
 
 
+async def _save(request: Request, theme: Theme | None) -> Response | str:
+    """Save the posted theme (a new one when ``theme`` is None) and re-tag the archive:
+    the saved theme's page, or what to tell the moderator."""
+    fields = await _form(request)
+    try:
+        posted = _theme_from_form(theme.id if theme else fields.get("id", "").strip(), fields)
+        (tags.save_theme if theme else tags.add_theme)(request.app.state.archives.get(), posted)
+    except (UploadError, VocabularyError) as e:
+        return str(e)
+    _changed(request)
+    return RedirectResponse(f"/moderate/themes/{posted.id}?saved=1", status_code=303)
+
+
 async def themes(request: Request) -> Response:
     _require(request)
     archive = request.app.state.archives.get()
     error = None
     if request.method == "POST":
-        fields = await _form(request)
-        theme_id = fields.get("id", "").strip()
-        try:
-            if not _ID.match(theme_id):
-                raise UploadError("the id must be lower-case letters, digits and _ (e.g. school_closures)", status=422)
-            if theme_id in tags.vocabulary(archive).ids():
-                raise UploadError(f"theme {theme_id!r} exists already: edit it instead", status=422)
-            tags.save_theme(archive, _theme_from_form(theme_id, fields))
-            _changed(request)
-            return RedirectResponse(f"/moderate/themes/{theme_id}?saved=1", status_code=303)
-        except UploadError as e:
-            error = str(e)
-    vocabulary = tags.vocabulary(archive)
-    return render(request, "moderate_themes.html", status=422 if error else 200, vocabulary=vocabulary,
+        saved = await _save(request, None)
+        if isinstance(saved, Response):
+            return saved
+        error = saved
+    return render(request, "moderate_themes.html", status=422 if error else 200, vocabulary=tags.vocabulary(archive),
                   counts=tags.theme_counts(archive, None), error=error, languages_=LANGUAGES)
 
 
@@ -117,13 +115,10 @@ async def edit_theme(request: Request) -> Response:
         raise AccessDenied("there is no such theme") from None
     error = None
     if request.method == "POST":
-        fields = await _form(request)
-        try:
-            tags.save_theme(archive, _theme_from_form(theme.id, fields))
-            _changed(request)
-            return RedirectResponse(f"/moderate/themes/{theme.id}?saved=1", status_code=303)
-        except UploadError as e:
-            error = str(e)
+        saved = await _save(request, theme)
+        if isinstance(saved, Response):
+            return saved
+        error = saved
     return render(request, "moderate_theme.html", status=422 if error else 200, theme=theme, error=error,
                   saved=request.query_params.get("saved") == "1", languages_=LANGUAGES)
 
@@ -139,10 +134,11 @@ async def suggestions(request: Request) -> Response:
             emerging.dismiss(archive, phrase)
         else:
             theme_id = fields.get("id", "").strip()
-            if not _ID.match(theme_id) or theme_id in tags.vocabulary(archive).ids():
-                error = f"choose a new theme id for {phrase!r}: lower-case letters, digits and _"
-            else:
+            try:
                 emerging.accept(archive, phrase, theme_id, fields.get("label") or phrase.capitalize())
+            except VocabularyError as e:
+                error = f"{phrase!r}: {e}"
+            else:
                 _changed(request)
                 return RedirectResponse(f"/moderate/themes/{theme_id}?saved=1", status_code=303)
     return render(request, "moderate_suggestions.html", status=422 if error else 200,

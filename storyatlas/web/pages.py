@@ -20,7 +20,14 @@ from storyatlas.themes.compare import similar_stories
 from storyatlas.web import i18n
 from storyatlas.web.api import cached_search, job_json, search_query
 from storyatlas.web.intake import VISIBILITIES, accept, request_metadata
-from storyatlas.web.security import CSRF_COOKIE, CSRF_FIELD, is_moderator, new_token, same_origin, tokens_match
+from storyatlas.web.security import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    is_moderator,
+    new_token,
+    refuse_expired_form,
+    refuse_other_sites,
+)
 from storyatlas.web.uploads import read_multipart
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes
@@ -38,8 +45,7 @@ templates.env.filters["snippet"] = _snippet
 
 
 def render(request: Request, name: str, status: int = 200, **context) -> Response:
-    lang = i18n.negotiate(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE),
-                          request.headers.get("accept-language"))
+    lang = i18n.request_language(request)
     token = request.cookies.get(CSRF_COOKIE) or new_token()
     other = {k: v for k, v in request.query_params.items() if k != "lang"}
     labels: dict[str, str] = {}
@@ -144,13 +150,11 @@ async def upload(request: Request) -> Response:
     settings = request.app.state.settings
     fields: dict[str, str] = {}
     try:
-        if not same_origin(request.headers, request.headers.get("host", "")):
-            raise UploadError("this form was sent from another site and was refused", status=403)
+        refuse_other_sites(request)
         form = await read_multipart(request, settings.media_dir / "tmp" / "uploads", settings.max_file_bytes)
         fields = form.fields
         try:
-            if not tokens_match(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
-                raise UploadError("the form had expired; please send it again", status=403)
+            refuse_expired_form(request, fields)
             meta = request_metadata(request, fields)
             files = [f for f in form.files if f.filename]
             if not files:

@@ -8,7 +8,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from storyatlas.errors import UploadError
 
 CSRF_COOKIE = "csrf"
 CSRF_FIELD = "csrf_token"
@@ -55,6 +58,17 @@ def same_origin(headers, host: str) -> bool:
     if not origin or origin == "null":
         return origin is None
     return urlsplit(origin).netloc == host
+
+
+def refuse_other_sites(request: Request, what: str = "form") -> None:
+    if not same_origin(request.headers, request.headers.get("host", "")):
+        raise UploadError(f"this {what} came from another site and was refused", status=403)
+
+
+def refuse_expired_form(request: Request, fields: dict[str, str]) -> None:
+    """A form must carry the CSRF token of its page (the cookie's)."""
+    if not tokens_match(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
+        raise UploadError("the form had expired; please send it again", status=403)
 
 
 def new_token() -> str:

@@ -109,3 +109,18 @@ def test_a_story_tagged_by_another_tagger_is_due_for_retagging(archive, tagged, 
     assert tags.stories_due(archive, tagger.vocabulary.version, tagger.version) == [tagged["de_flood"]]
     assert retag(archive, settings.cache) == 1
     assert tags.stories_due(archive, tagger.vocabulary.version, tagger.version) == []
+
+
+def test_adding_a_theme_never_overwrites_one_already_there(archive, tagged, settings):
+    before = tags.vocabulary(archive).get("t_floods")
+    runner = CliRunner()
+    taken = runner.invoke(cli, ["themes", "suggest", "--accept", "food bank", "t_floods",
+                                "--archive", str(settings.archive)])
+    assert taken.exit_code == 1 and "theme 't_floods' exists already" in taken.output
+    again = runner.invoke(cli, ["themes", "add", "t_floods", "--label", "Floods", "--trigger", "en:dam",
+                                "--archive", str(settings.archive)])
+    assert again.exit_code == 1 and "exists already" in again.output
+    assert tags.vocabulary(archive).get("t_floods") == before
+    malformed = runner.invoke(cli, ["themes", "add", "Food Banks", "--label", "Food banks", "--trigger", "en:food bank",
+                                    "--archive", str(settings.archive)])
+    assert malformed.exit_code == 1 and "use lower-case letters, digits and _" in malformed.output

@@ -96,3 +96,18 @@ def test_a_moderator_adds_and_edits_a_theme_and_the_archive_is_retagged(moderate
                                                       "label": "x"})
     assert bad.status_code == 422 and "trigger words" in bad.text
     assert client.post("/moderate/themes/t_bees", data=edit | {"csrf_token": "forged"}).status_code == 403
+
+
+def test_a_moderator_cannot_add_a_theme_over_one_already_there(moderated):
+    client, app = moderated
+    client.post("/moderate", data={"csrf_token": _token(client, "/moderate"), "password": "s3cret"})
+    archive = app.state.archives.get()
+    before = tags.vocabulary(archive).get("t_floods")
+    token = _token(client, "/moderate/themes")
+    taken = client.post("/moderate/themes", data={"csrf_token": token, "id": "t_floods", "label": "Dams",
+                                                  "triggers_en": "dam"})
+    assert taken.status_code == 422 and "exists already" in taken.text
+    accepted = client.post("/moderate/suggestions", data={"csrf_token": token, "phrase": "food bank",
+                                                          "id": "t_floods"})
+    assert accepted.status_code == 422 and "exists already" in accepted.text
+    assert tags.vocabulary(archive).get("t_floods") == before
