@@ -32,8 +32,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storyatlas.archive import Archive, MediaFile, Place, StoryMetadata, tags  # noqa: E402
-from storyatlas.themes import EntityTag, Evidence, Tagging, ThemeTag  # noqa: E402
+from storyatlas.archive import Archive, MediaFile, Place, StoryMetadata, Viewer  # noqa: E402
+from storyatlas.themes import EntityTag, Evidence, Tagging, ThemeTag, store  # noqa: E402
 from storyatlas.transcribe import Transcript, TranscriptSegment  # noqa: E402
 
 # words in several languages, some common and some rare, so queries match many or few moments
@@ -62,8 +62,8 @@ def build(database: Path, stories: int, segments: int) -> None:
     200,000 segments would take minutes) themes and named places."""
     rng = random.Random(7)
     with Archive(database) as archive:
-        theme_ids = tags.vocabulary(archive).ids()
-        have = archive.count_stories()
+        theme_ids = store.vocabulary(archive).ids()
+        have = archive.count_stories(Viewer.keeper())
         for n in range(have, stories):
             sha = hashlib.sha256(f"bench-{n}".encode()).hexdigest()
             lang = rng.choice(LANGS)
@@ -77,7 +77,7 @@ def build(database: Path, stories: int, segments: int) -> None:
             archive.save_transcription(story_id, Transcript("transcribe", lang, 0.9, segments * 5.0, segs, "bench"),
                                        None, english)
             chosen = rng.sample(theme_ids, rng.randint(1, 3))
-            tags.save_tagging(archive, story_id, Tagging(
+            store.save_tagging(archive, story_id, Tagging(
                 tuple(ThemeTag(t, 2.0 + rng.random() * 3, tuple(Evidence(rng.randrange(segments), "bench", "english")
                                                                 for _ in range(3))) for t in chosen),
                 (EntityTag(0, "place", place := rng.choice(PLACES).split(",")[0], None, place),),

@@ -12,8 +12,11 @@ from typing import Any
 import click
 
 from storyatlas.archive import Archive, Job, Place, StoryMetadata
-from storyatlas.cli_options import archive_option
+from storyatlas.archive.accounts import count_users
+from storyatlas.cli_options import archive_option, keeper
 from storyatlas.cli_themes import compare, themes
+from storyatlas.cli_keepers import register as register_keepers
+from storyatlas.cli_users import audit, users
 from storyatlas.errors import StoryAtlasError
 from storyatlas.exports import FORMATS, TRACKS, clock, export, story_document
 from storyatlas.ingest import IngestResult, ingest_paths
@@ -75,20 +78,34 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--storyteller", help="Storyteller's name as they want it shown (default: anonymous).")
 @click.option("--description", help="Free description.")
 @click.option("--visibility", type=click.Choice(["public", "community", "researchers", "private"]),
-              default="public", show_default=True, help="Who may see the stories.")
+              default="public", show_default=True, help="Who may hear the stories (the storyteller's consent).")
+@click.option("--embargo-until", metavar="YYYY-MM-DD",
+              help="Before this date only the community's moderators see the stories.")
+@click.option("--naming", "storyteller_naming", type=click.Choice(["full", "first", "anonymous"]), default="full",
+              show_default=True, help="How the storyteller is named on every page and export.")
+@click.option("--export/--no-export", "exportable", default=True, show_default=True,
+              help="Whether the stories may appear in exports and collection downloads.")
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="Process the stories now, or only queue them for `storyatlas worker`.")
 @click.option("--max-duration", "max_duration_s", type=float, help="Longest recording accepted, in seconds.")
 @_model_options
 @archive_option
 def ingest(paths, title, collection, place, recorded_on, language_hint, storyteller, description,
-           visibility, wait, max_duration_s, model, device, cpu_threads, archive) -> None:
-    """Take recordings (files or folders) into the archive, transcribe and index them."""
+           visibility, embargo_until, storyteller_naming, exportable, wait, max_duration_s, model, device,
+           cpu_threads, archive) -> None:
+    """Take recordings (files or folders) into the archive, transcribe and index them.
+
+    Each new story gets its storyteller's private link, printed once: give it to them.
+    """
+    from storyatlas.archive.consent import Consent
+
+    Consent(visibility, embargo_until, storyteller_naming, exportable).validated()
     settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads,
                          max_duration_s=max_duration_s)
     meta = StoryMetadata(title=title, collection=collection, place=Place.parse(place),
                          recorded_on=recorded_on, language_hint=language_hint, storyteller=storyteller,
-                         description=description, visibility=visibility)
+                         description=description, visibility=visibility, embargo_until=embargo_until,
+                         storyteller_naming=storyteller_naming, exportable=exportable)
     refused = _ingest_and_process(settings, list(paths), meta, wait)
     if refused:
         sys.exit(1)
@@ -103,11 +120,12 @@ def _ingest_and_process(settings, paths: list[Path], meta: StoryMetadata, wait: 
         elif r.duplicate:
             click.echo(f"known    {r.path}: already in the archive as story {r.story_id}")
         else:
-            click.echo(f"added    {r.path} -> story {r.story_id}")
+            click.echo(f"added    {r.path} -> story {r.story_id}; the storyteller's private link "
+                       f"(shown once): /mine/{r.teller_token}")
 
     queue = Queue(settings)
     with Archive(settings.database) as archive:
-        results = ingest_paths(archive, paths, meta, settings, on_result=report)
+        results = ingest_paths(archive, paths, meta, settings, keeper(), on_result=report)
         if not results:
             raise StoryAtlasError("no media files found in " + ", ".join(map(str, paths)))
         new = [r for r in results if r.job_id is not None]
@@ -177,8 +195,8 @@ def search(query, language, country, collection, limit, as_json, archive) -> Non
     """Find the moments where words are spoken (in the original or in English)."""
     settings = _settings(archive=archive)
     with Archive(settings.database) as a:
-        results = FTSBackend(a.conn).search(
-            SearchQuery(query, language=language, country=country, collection=collection, limit=limit))
+        results = FTSBackend(a).search(
+            SearchQuery(query, keeper(), language=language, country=country, collection=collection, limit=limit))
     if as_json:
         click.echo(json.dumps({
             "query": query, "total_stories": results.total_stories, "relaxed": results.relaxed,
@@ -215,7 +233,7 @@ def show(story_id, as_json, archive) -> None:
     """Print a story's details and its transcript, original and English side by side."""
     settings = _settings(archive=archive)
     with Archive(settings.database) as a:
-        doc = story_document(a, story_id)
+        doc = story_document(a, story_id, keeper())
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
@@ -265,7 +283,7 @@ def export_command(story_id, fmt, track, output, archive) -> None:
     """Write a story's transcript as subtitles (vtt, srt), text or JSON."""
     settings = _settings(archive=archive)
     with Archive(settings.database) as a:
-        text = export(a, story_id, fmt, track)
+        text = export(a, story_id, fmt, keeper(), track)
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
@@ -281,10 +299,12 @@ def stories(limit, offset, archive) -> None:
     """List the stories in the archive with their processing state."""
     settings = _settings(archive=archive)
     with Archive(settings.database) as a:
-        for s in a.stories(limit, offset):
-            job = a.job_for_story(s.id)
+        who = keeper()
+        for s in a.stories(who, limit, offset):
+            job = a.job_for_story(s.id, who)
             state = job.state if job else "-"
-            click.echo(f"#{s.id:<5} {state:8} {s.language or '??':3} {str(s.place):30.30} {s.title}")
+            click.echo(f"#{s.id:<5} {state:8} {s.state:9} {s.visibility:11} {s.language or '??':3} "
+                       f"{str(s.place):30.30} {s.title}")
 
 
 @cli.command()
@@ -295,14 +315,15 @@ def review(publish, decline, archive) -> None:
     """List the stories from the public that wait for a moderator, or publish or decline one."""
     settings = _settings(archive=archive)
     with Archive(settings.database) as a:
+        who = keeper()
         if publish is not None or decline is not None:
-            story = a.review(publish if publish is not None else decline, publish=publish is not None)
+            story = a.review(publish if publish is not None else decline, publish is not None, who)
             click.echo(f"#{story.id} {story.title}: {'published' if publish is not None else 'declined'}, "
                        f"visible to {story.visibility}")
             return
-        waiting = a.awaiting_review()
+        waiting = a.awaiting_review(who)
         for s in waiting:
-            job = a.job_for_story(s.id)
+            job = a.job_for_story(s.id, who)
             click.echo(f"#{s.id:<5} {job.state if job else '-':8} asks for {s.requested_visibility:12} {s.title}")
         if not waiting:
             click.echo("no story is waiting for review")
@@ -314,7 +335,7 @@ def reindex(archive) -> None:
     """Rebuild the search index from the archive."""
     settings = _settings(archive=archive)
     with Archive(settings.database) as a:
-        n = FTSBackend(a.conn).rebuild()
+        n = FTSBackend(a).rebuild()
     click.echo(f"indexed {n} segments")
 
 
@@ -327,8 +348,8 @@ def demo(model, device, cpu_threads, archive) -> None:
     sample = _sample_path()
     _ingest_and_process(settings, [sample], SAMPLE, wait=True)
     with Archive(settings.database) as a:
-        story_id = a.story_for_original(sha256_file(sample))
-        _print_story(story_document(a, story_id))
+        story_id = a.story_for_original(sha256_file(sample), keeper())
+        _print_story(story_document(a, story_id, keeper()))
     click.echo(f"\nArchive: {settings.archive}\nTry: storyatlas search \"pumped the cellar\"")
 
 
@@ -359,17 +380,22 @@ def serve(host="127.0.0.1", port=8000, with_sample=False, no_worker=False, worke
     from storyatlas.ingest import ingest_file
     from storyatlas.web.app import create_app
 
-    settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads)
+    settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads).allowing_host(host)
     if with_sample:
         with Archive(settings.database) as a:
-            if a.count_stories() == 0:
-                result = ingest_file(a, _sample_path(), SAMPLE, settings)
+            if a.is_empty():
+                result = ingest_file(a, _sample_path(), SAMPLE, settings, keeper())
                 Queue(settings).enqueue([result.job_id])
     click.echo(f"Story Atlas on http://{host}:{port}/ (archive: {settings.archive}; Ctrl-C to stop)")
+    with Archive(settings.database) as a:
+        if not count_users(a) and not settings.admin_password:
+            click.echo("Nobody can sign in yet: create the first admin with "
+                       "`storyatlas users add NAME --role admin` (in .venv/bin after scripts/run)")
     if workers > 1:
         # each process builds its own app from the environment
         os.environ.update({"STORYATLAS_ARCHIVE": str(settings.archive), "STORYATLAS_MODEL": settings.model,
                            "STORYATLAS_DEVICE": settings.device, "STORYATLAS_CPU_THREADS": str(settings.cpu_threads),
+                           "STORYATLAS_ALLOWED_HOSTS": ",".join(settings.allowed_hosts),
                            "STORYATLAS_SERVE_WORKER": "0" if no_worker else "1"})
         uvicorn.run("storyatlas.web.app:from_environment", factory=True, host=host, port=port,
                     workers=workers, log_level="warning")
@@ -379,6 +405,9 @@ def serve(host="127.0.0.1", port=8000, with_sample=False, no_worker=False, worke
 
 cli.add_command(themes)
 cli.add_command(compare)
+cli.add_command(users)
+cli.add_command(audit)
+register_keepers(cli)
 
 
 def main() -> None:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import click
+
+from storyatlas.archive import Viewer
 
 
 def archive_option(f):
     return click.option("--archive", type=click.Path(file_okay=False, path_type=Path),
                         help="Archive folder (database, media, queue). Default: $STORYATLAS_ARCHIVE "
                              "or ~/.local/share/storyatlas.")(f)
+
+
+def keeper() -> Viewer:
+    """Whoever runs the command line holds the archive's files: an admin, named in the audit log."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name (some containers)
+        user = "unknown"
+    return Viewer.keeper(f"cli:{user}")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import click
 
 from storyatlas.archive import Archive, tags
-from storyatlas.cli_options import archive_option
+from storyatlas.archive.discover import compare as compare_places
+from storyatlas.cli_options import archive_option, keeper
 from storyatlas.errors import StoryAtlasError
 from storyatlas.settings import load_settings
-from storyatlas.themes import emerging
-from storyatlas.themes.compare import compare as compare_places
+from storyatlas.themes import emerging, store
 from storyatlas.themes.run import retag
 from storyatlas.themes.vocabulary import LANGUAGES, Theme
 
@@ -52,8 +52,8 @@ def list_themes(lang, archive) -> None:
     """Themes with how many stories have each."""
     settings = load_settings({"archive": archive})
     with Archive(settings.database) as a:
-        vocabulary = tags.vocabulary(a)
-        counts = tags.theme_counts(a, None)
+        vocabulary = store.vocabulary(a)
+        counts = tags.theme_counts(a, keeper())
         for theme in vocabulary.themes:
             click.echo(f"{theme.id:16} {counts.get(theme.id, 0):5}  {theme.label_in(lang)}")
         click.echo(f"vocabulary version {vocabulary.version}, {len(vocabulary.themes)} themes")
@@ -71,7 +71,7 @@ def add(theme_id, label, description, triggers, no_retag, archive) -> None:
     """Add a theme; every story is then tagged again."""
     settings = load_settings({"archive": archive})
     with Archive(settings.database) as a:
-        tags.add_theme(a, Theme(theme_id, label, description, {}, _triggers(triggers)))
+        store.add_theme(a, Theme(theme_id, label, description, {}, _triggers(triggers)))
         click.echo(f"added theme {theme_id}")
         if not no_retag:
             _retag(a, settings)
@@ -89,13 +89,13 @@ def edit(theme_id, label, description, triggers, removed, no_retag, archive) -> 
     """Change a theme's label, description or trigger words; every story is then tagged again."""
     settings = load_settings({"archive": archive})
     with Archive(settings.database) as a:
-        theme = tags.vocabulary(a).get(theme_id)
+        theme = store.vocabulary(a).get(theme_id)
         merged = {lang: list(words) for lang, words in theme.triggers.items()}
         for lang, words in _triggers(triggers).items():
             merged.setdefault(lang, []).extend(w for w in words if w not in merged.get(lang, []))
         for lang, words in _triggers(removed).items():
             merged[lang] = [w for w in merged.get(lang, []) if w not in words]
-        tags.save_theme(a, Theme(theme.id, label or theme.label, description if description is not None
+        store.save_theme(a, Theme(theme.id, label or theme.label, description if description is not None
                                  else theme.description, theme.labels,
                                  {lang: tuple(w) for lang, w in merged.items()}))
         click.echo(f"changed theme {theme_id}")
@@ -134,7 +134,7 @@ def suggest(min_stories, accept, dismiss, archive) -> None:
             click.echo(f"added theme {theme_id} for {phrase!r}")
             _retag(a, settings)
             return
-        found = emerging.suggest(a, min_stories)
+        found = emerging.suggest(a, keeper(), min_stories)
         if not found:
             click.echo(f"no phrase outside the themes recurs in {min_stories} or more stories")
         for s in found:
@@ -152,8 +152,8 @@ def compare(a, b, lang, archive) -> None:
     """Themes two regions (or communities, countries, collections) share, and those only one has."""
     settings = load_settings({"archive": archive})
     with Archive(settings.database) as arch:
-        vocabulary = tags.vocabulary(arch)
-        result = compare_places(arch, a, b, None)
+        vocabulary = store.vocabulary(arch)
+        result = compare_places(arch, a, b, keeper())
     if not result.stories_a or not result.stories_b:
         missing = a if not result.stories_a else b
         raise StoryAtlasError(f"no stories from {missing!r}: name a region, community, country code or collection")

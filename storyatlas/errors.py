@@ -62,3 +62,23 @@ class AccessDenied(StoryAtlasError):
     """The caller may not see or change this."""
 
     exit_code = 4
+
+
+class AccountError(StoryAtlasError):
+    """A person cannot be added or changed as asked (a taken name, a short password...)."""
+
+
+class SignInRefused(AccessDenied):
+    """A sign-in was refused: wrong name or password (403), or too many failures (429).
+
+    ``retry_after`` is the number of seconds to wait when the attempts were rate-limited.
+    """
+
+    def __init__(self, message: str, status: int = 403, retry_after: int | None = None) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class ConsentError(StoryAtlasError):
+    """A consent choice is not one the archive knows (a visibility, a naming, a date)."""

@@ -6,8 +6,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from storyatlas.archive import Archive, Segment, Story
-from storyatlas.errors import StoryAtlasError
+from storyatlas.archive import Archive, Segment, Story, tags
+from storyatlas.archive.policy import Viewer, may_moderate
+from storyatlas.errors import AccessDenied, StoryAtlasError
 
 FORMATS = ("vtt", "srt", "txt", "json")
 TRACKS = ("original", "en")
@@ -63,17 +64,18 @@ def to_txt(story: Story, segments: Sequence[Segment], track: str = "original") -
     return "\n".join(f"[{clock(seg.start)}] {text}" for seg, text in _lines(story, segments, track)) + "\n"
 
 
-def story_document(archive: Archive, story_id: int, words: bool = True,
-                   visibility: Sequence[str] | None = None) -> dict:
-    """Everything about a story as plain data: the JSON export, `show --json` and the API."""
-    story = archive.story(story_id, visibility)
-    job = archive.job_for_story(story_id)
+def story_document(archive: Archive, story_id: int, viewer: Viewer, words: bool = True) -> dict:
+    """Everything about a story ``viewer`` may see, as plain data: the JSON export,
+    `show --json` and the API."""
+    story = archive.story(story_id, viewer)
+    job = archive.job_for_story(story_id, viewer)
     doc = asdict(story)
     doc["place"] = asdict(story.place)
+    doc["state"] = story.state
     doc["job"] = asdict(job) if job else None
-    doc["transcripts"] = archive.transcripts(story_id)
-    segments = archive.segments(story_id, with_words=words)
-    doc["themes"], doc["entities"] = _themes_and_entities(archive, story_id, segments)
+    doc["transcripts"] = archive.transcripts(story_id, viewer)
+    segments = archive.segments(story_id, viewer, with_words=words)
+    doc["themes"], doc["entities"] = _themes_and_entities(archive, story_id, segments, viewer)
     doc["segments"] = [
         {"start": s.start, "end": s.end, "text": s.text, "text_en": s.text_en}
         | ({"words": [asdict(w) for w in s.words]} if words else {})
@@ -82,30 +84,28 @@ def story_document(archive: Archive, story_id: int, words: bool = True,
     return doc
 
 
-def _themes_and_entities(archive: Archive, story_id: int,
-                         segments: Sequence[Segment]) -> tuple[list[dict], list[dict]]:
-    from storyatlas.archive import tags
-
-    vocabulary = tags.vocabulary(archive)
+def _themes_and_entities(archive: Archive, story_id: int, segments: Sequence[Segment],
+                         viewer: Viewer) -> tuple[list[dict], list[dict]]:
+    labels = {r["id"]: r["label"] for r in tags.theme_rows(archive)}
     starts = {s.id: s.start for s in segments}
     themes = []
-    for t in tags.story_themes(archive, story_id):
-        try:
-            label = vocabulary.get(t.theme_id).label
-        except StoryAtlasError:  # a theme since removed from the vocabulary
-            label = t.theme_id
-        themes.append({"id": t.theme_id, "label": label, "score": t.score,
+    for t in tags.story_themes(archive, story_id, viewer):
+        themes.append({"id": t.theme_id, "label": labels.get(t.theme_id, t.theme_id), "score": t.score,
                        "evidence": [starts[s] for s in t.segments if s in starts]})
-    return themes, tags.story_entities(archive, story_id)
+    return themes, tags.story_entities(archive, story_id, viewer)
 
 
-def export(archive: Archive, story_id: int, fmt: str, track: str = "original",
-           visibility: Sequence[str] | None = None) -> str:
+def export(archive: Archive, story_id: int, fmt: str, viewer: Viewer, track: str = "original") -> str:
+    """The story's transcript as ``fmt``, when ``viewer`` may see it and its teller
+    allowed exports (its moderators may always export it)."""
     if fmt not in FORMATS:
         raise StoryAtlasError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    story = archive.story(story_id, viewer)
+    if not story.exportable and not may_moderate(viewer, story.place.community, story.collection):
+        raise AccessDenied(f"story {story_id} may be heard and read here, but its storyteller asked "
+                           "that it not be exported or downloaded")
     if fmt == "json":
-        doc = story_document(archive, story_id, visibility=visibility)
+        doc = story_document(archive, story_id, viewer)
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-    story = archive.story(story_id, visibility)
-    segments = archive.segments(story_id)
+    segments = archive.segments(story_id, viewer)
     return {"vtt": to_vtt, "srt": to_srt, "txt": to_txt}[fmt](story, segments, track)

@@ -4,6 +4,7 @@ validated, and passed in. Nothing reads the environment at import time."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,11 @@ from typing import Any
 from storyatlas.errors import ConfigurationError
 
 ENV_PREFIX = "STORYATLAS_"
+# old variable names still read (with a warning): old name -> setting
+_DEPRECATED = {"MODERATOR_PASSWORD": "admin_password"}
+log = logging.getLogger(__name__)
+# the names a browser on this machine uses; `storyatlas serve --host` adds the one it binds to
+DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def _default_archive(env: Mapping[str, str]) -> Path:
@@ -48,10 +54,18 @@ class Settings:
     """Longest recording accepted."""
     max_file_bytes: int = 4 * 1024**3
     """Largest file accepted."""
-    moderator_password: str = ""
-    """Unlocks the moderation pages of the web archive; empty: moderation only from the CLI."""
+    admin_password: str = ""
+    """When set and the archive has nobody yet, the web app creates the admin `admin` with
+    this password at start (`storyatlas users add NAME --role admin` is the other way)."""
     search_cache_size: int = 1024
     """Search answers the web server remembers until the archive changes (0: none)."""
+    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+    """Host names the web archive answers to (`*.example.org` for subdomains, `*` for any);
+    a request naming another host is refused, so a foreign site cannot reach it through DNS."""
+    min_free_bytes: int = 1024**3
+    """Uploads are refused (507) while the archive's disk has less than this free."""
+    max_open_uploads: int = 10
+    """Unfinished resumable uploads one client address may hold at once."""
 
     @property
     def resolved_compute_type(self) -> str:
@@ -82,7 +96,31 @@ class Settings:
             raise ConfigurationError("search_cache_size must be 0 or more")
         if self.cpu_threads < 0:
             raise ConfigurationError("cpu_threads must be 0 (automatic) or more")
+        if not self.allowed_hosts:
+            raise ConfigurationError("allowed_hosts must name at least one host, or * for any")
+        for host in self.allowed_hosts:
+            if not host or any(c.isspace() or c in "/@" for c in host) or "*" in host[1:] \
+                    or (host.startswith("*") and host != "*" and not host.startswith("*.")):
+                raise ConfigurationError(
+                    f"allowed_hosts: {host!r} is not a host name; give names such as archive.example.org, "
+                    "*.example.org or 192.168.1.20, separated by commas, or * for any")
+        if self.min_free_bytes < 0:
+            raise ConfigurationError("min_free_bytes must be 0 or more")
+        if self.max_open_uploads < 1:
+            raise ConfigurationError("max_open_uploads must be at least 1")
         return self
+
+    def allowing_host(self, host: str) -> Settings:
+        """These settings, also answering to ``host`` (what `storyatlas serve --host` binds to)."""
+        host = host.strip().strip("[]").lower()
+        if host in ("", "0.0.0.0", "::") or "*" in self.allowed_hosts or host in self.allowed_hosts:
+            return self  # all interfaces is no name a browser asks for
+        return dataclasses.replace(self, allowed_hosts=(*self.allowed_hosts, host))
+
+
+def host_list(raw: str) -> tuple[str, ...]:
+    """``STORYATLAS_ALLOWED_HOSTS``: host names separated by commas."""
+    return tuple(h.strip().lower() for h in raw.split(",") if h.strip())
 
 
 def _coerce(name: str, raw: str, kind: Any) -> Any:
@@ -107,7 +145,8 @@ def load_settings(
     env = os.environ if env is None else env
     types = {"archive": Path, "cache": Path, "model": str, "device": str, "compute_type": str,
              "cpu_threads": int, "beam_size": int, "vad": bool, "translate": bool,
-             "max_duration_s": float, "max_file_bytes": int, "search_cache_size": int, "moderator_password": str}
+             "max_duration_s": float, "max_file_bytes": int, "search_cache_size": int, "admin_password": str,
+             "allowed_hosts": host_list, "min_free_bytes": int, "max_open_uploads": int}
     values: dict[str, Any] = {
         "archive": _default_archive(env),
         "cache": _default_cache(env),
@@ -116,6 +155,10 @@ def load_settings(
         raw = env.get(ENV_PREFIX + f.name.upper())
         if raw:
             values[f.name] = _coerce(f.name, raw, types[f.name])
+    for old, new in _DEPRECATED.items():
+        if env.get(ENV_PREFIX + old) and new not in values:
+            log.warning("%s%s is deprecated: set %s%s instead", ENV_PREFIX, old, ENV_PREFIX, new.upper())
+            values[new] = env[ENV_PREFIX + old]
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = Path(value).expanduser() if types[key] is Path else value

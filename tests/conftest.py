@@ -11,7 +11,7 @@ import pytest
 
 from storyatlas.archive import Archive
 from storyatlas.ingest.audio import ffmpeg_exe
-from storyatlas.settings import Settings, _default_cache
+from storyatlas.settings import DEFAULT_ALLOWED_HOSTS, Settings, _default_cache
 
 DATA = Path(__file__).parent / "data"
 
@@ -26,7 +26,9 @@ def model_cache() -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, model_cache: Path) -> Settings:
-    return Settings(archive=tmp_path / "archive", cache=model_cache, model="tiny.en")
+    # Starlette's test client asks for the host "testserver"
+    return Settings(archive=tmp_path / "archive", cache=model_cache, model="tiny.en",
+                    allowed_hosts=(*DEFAULT_ALLOWED_HOSTS, "testserver"))
 
 
 @pytest.fixture

@@ -43,27 +43,29 @@ def test_ingest_a_workshop_then_search_show_and_export(run, workshop, timings, t
     assert "broken.mp3" in out and "refused" in out
     assert "2 added, 0 already known, 1 refused, 2 processed, 0 failed" in out
 
-    out = run("search", "pumped the cellar").output
-    assert "#1 river" in out and "(en, PL, Flood memories)" in out and "[cellar]" in out
+    # "We pumped the cellar ...": tiny.en may hear "the settler" (or "pump"), so search the
+    # word it always gets (the index stems it: "pumped" finds "pump")
+    out = run("search", "pumped").output
+    assert "#1 river" in out and "(en, PL, Flood memories)" in out and re.search(r"\[pump(ed)?\]", out)
 
-    found = json.loads(run("search", "pumped the cellar", "--json").output)
+    found = json.loads(run("search", "pumped", "--json").output)
     assert found["total_stories"] == 2
     moment = found["stories"][0]["moments"][0]
     assert abs(moment["at"] - timings["en"][2]["start"]) < 1.5
     assert {"start", "end", "text", "text_en", "snippet"} <= moment.keys()
 
-    assert "no moments match" in run("search", "cellar", "--country", "DE").output.lower()
+    assert "no moments match" in run("search", "pumped", "--country", "DE").output.lower()
 
     shown = run("show", "1").output
     assert "Zgorzelec, Lower Silesia, PL" in shown and "Flood memories" in shown
-    cellar_line = next(line for line in shown.splitlines() if "cellar" in line)
-    minutes, seconds = cellar_line[:5].split(":")
+    pumped_line = next(line for line in shown.splitlines() if "pump" in line.lower())
+    minutes, seconds = pumped_line[:5].split(":")
     assert abs(int(minutes) * 60 + int(seconds) - timings["en"][2]["start"]) <= 1.5
     doc = json.loads(run("show", "2", "--json").output)
     assert doc["title"] == "video" and doc["job"]["state"] == "done" and doc["segments"]
 
     captions = webvtt.from_buffer(io.StringIO(run("export", "1", "--format", "vtt").output))
-    assert any("cellar" in c.text.lower() for c in captions)
+    assert any("pump" in c.text.lower() for c in captions)
     target = tmp_path / "story.srt"
     run("export", "1", "--format", "srt", "-o", str(target))
     assert list(srt.parse(target.read_text()))
@@ -119,11 +121,11 @@ def test_bare_storyatlas_serves_the_web_archive_with_a_sample(run, monkeypatch, 
     assert served["port"] == 8000 and served["host"] == "127.0.0.1"
     assert served["app"].state.settings.archive == settings.archive
     run("serve", "--with-sample", "--port", "8123")
-    from storyatlas.archive import Archive
+    from storyatlas.archive import Archive, Viewer
 
     with Archive(settings.database) as a:
-        assert [s.title for s in a.stories()] == ["The night the river came"]
-        assert a.job_for_story(1).state == "queued"
+        assert [s.title for s in a.stories(Viewer.keeper())] == ["The night the river came"]
+        assert a.job_for_story(1, Viewer.keeper()).state == "queued"
     run("serve", "--with-sample")  # not added twice
     with Archive(settings.database) as a:
-        assert a.count_stories() == 1
+        assert a.count_stories(Viewer.keeper()) == 1

@@ -5,17 +5,18 @@ One ``Archive`` is one connection; use one per thread.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import socket
 import sqlite3
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from storyatlas.archive import audit
 from storyatlas.archive.db import connect
+from storyatlas.archive.jobs import LEASE_S, JobsMixin, worker_id
+from storyatlas.archive.policy import Viewer, moderated_condition, shown_storyteller, story_condition
 from storyatlas.archive.records import (
     Job, MediaFile, Place, Segment, Story, StoryMetadata, Word,
 )
@@ -24,27 +25,16 @@ from storyatlas.errors import NotFound
 if TYPE_CHECKING:
     from storyatlas.transcribe.types import Transcript
 
-__all__ = ["Archive", "Job", "MediaFile", "Place", "Segment", "Story", "StoryMetadata", "Word", "visible"]
-
-# a running job whose holder has not been heard of for this long is taken over
-LEASE_S = 300.0
+__all__ = ["Archive", "Job", "LEASE_S", "MediaFile", "Place", "Segment", "Story", "StoryMetadata", "Viewer",
+           "Word", "worker_id"]
 
 
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+def _missing(story_id: int) -> NotFound:
+    # a story the viewer may not see is reported exactly like one that does not exist
+    return NotFound(f"there is no story {story_id}: `storyatlas stories` lists them")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class Archive:
+class Archive(JobsMixin):
     def __init__(self, database: Path) -> None:
         self.path = database
         self.conn = connect(database)
@@ -75,20 +65,29 @@ class Archive:
     # stories -------------------------------------------------------------
 
     def create_story(
-        self, meta: StoryMetadata, media: Sequence[MediaFile], duration_s: float | None
+        self, meta: StoryMetadata, media: Sequence[MediaFile], duration_s: float | None,
+        teller_token: str | None = None,
     ) -> tuple[int, int]:
         """Insert a story, its media and its processing job in one transaction.
 
+        ``teller_token`` is the storyteller's private link token; only its hash is kept.
         Returns (story id, job id).
         """
         with self.transaction() as c:
+            # an erased story's number is never given again: links, receipts and audit
+            # entries made for it must not come to mean another story
             story_id = c.execute(
-                """INSERT INTO stories (title, collection, community, region, country, recorded_on,
-                   language_hint, storyteller, description, visibility, requested_visibility, duration_s)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                """INSERT INTO stories (id, title, collection, community, region, country, recorded_on,
+                   language_hint, storyteller, description, visibility, requested_visibility, duration_s,
+                   embargo_until, storyteller_naming, exportable, teller_token)
+                   VALUES ((SELECT max(coalesce((SELECT max(id) FROM stories), 0),
+                                       coalesce((SELECT max(story_id) FROM tombstones), 0)) + 1),
+                           ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (meta.title, meta.collection, meta.place.community, meta.place.region,
                  meta.place.country, meta.recorded_on, meta.language_hint, meta.storyteller,
-                 meta.description, meta.visibility, meta.requested_visibility, duration_s),
+                 meta.description, meta.visibility, meta.requested_visibility, duration_s,
+                 meta.embargo_until, meta.storyteller_naming, int(meta.exportable),
+                 token_hash(teller_token) if teller_token else None),
             ).lastrowid
             for m in media:
                 c.execute(
@@ -100,33 +99,43 @@ class Archive:
             job_id = c.execute("INSERT INTO jobs (story_id) VALUES (?)", (story_id,)).lastrowid
         return story_id, job_id
 
-    def story(self, story_id: int, visibility: Sequence[str] | None = None) -> Story:
-        """The story, if it exists and (when ``visibility`` is given) may be shown.
-
-        A story that may not be shown is reported exactly like a missing one, so its
-        existence does not leak.
-        """
-        row = self.conn.execute("SELECT * FROM stories WHERE id = ?", (story_id,)).fetchone()
-        if row is None or (visibility is not None and row["visibility"] not in visibility):
-            raise NotFound(f"there is no story {story_id}: `storyatlas stories` lists them")
+    def story(self, story_id: int, viewer: Viewer) -> Story:
+        """The story, if it exists and ``viewer`` may see it; NotFound otherwise, exactly
+        as for a story that does not exist, so its existence does not leak."""
+        where, params = story_condition(viewer)
+        row = self.conn.execute(f"SELECT * FROM stories st WHERE st.id = ? AND {where}",
+                                (story_id, *params)).fetchone()
+        if row is None:
+            raise _missing(story_id)
         return _story(row)
 
-    def stories(self, limit: int = 100, offset: int = 0, visibility: Sequence[str] | None = None,
-                newest_first: bool = False) -> list[Story]:
-        where, params = visible(visibility)
+    def stories(self, viewer: Viewer, limit: int = 100, offset: int = 0, newest_first: bool = False) -> list[Story]:
+        where, params = story_condition(viewer)
         order = "DESC" if newest_first else ""
         rows = self.conn.execute(
-            f"SELECT * FROM stories WHERE {where} ORDER BY id {order} LIMIT ? OFFSET ?", (*params, limit, offset)
-        ).fetchall()
+            f"SELECT * FROM stories st WHERE {where} ORDER BY st.id {order} LIMIT ? OFFSET ?",
+            (*params, limit, offset)).fetchall()
         return [_story(r) for r in rows]
 
-    def story_for_original(self, sha256: str) -> int | None:
+    def count_stories(self, viewer: Viewer) -> int:
+        where, params = story_condition(viewer)
+        return self.conn.execute(f"SELECT count(*) FROM stories st WHERE {where}", params).fetchone()[0]
+
+    def is_empty(self) -> bool:
+        """Whether the archive holds no story at all (reveals nothing about any story)."""
+        return self.conn.execute("SELECT NOT EXISTS (SELECT 1 FROM stories)").fetchone()[0] == 1
+
+    def story_for_original(self, sha256: str, viewer: Viewer) -> int | None:
+        """A story ``viewer`` may see that was made from this recording."""
+        where, params = story_condition(viewer)
         row = self.conn.execute(
-            "SELECT story_id FROM media WHERE role = 'original' AND sha256 = ?", (sha256,)
-        ).fetchone()
+            f"""SELECT st.id FROM media m JOIN stories st ON st.id = m.story_id
+                WHERE m.role = 'original' AND m.sha256 = ? AND {where} ORDER BY st.id LIMIT 1""",
+            (sha256, *params)).fetchone()
         return row[0] if row else None
 
-    def media(self, story_id: int, role: str) -> MediaFile:
+    def media(self, story_id: int, role: str, viewer: Viewer) -> MediaFile:
+        self.story(story_id, viewer)
         row = self.conn.execute(
             "SELECT * FROM media WHERE story_id = ? AND role = ?", (story_id, role)
         ).fetchone()
@@ -136,26 +145,40 @@ class Archive:
                          bool(row["has_video"]), row["size_bytes"], row["duration_s"],
                          row["original_filename"])
 
-    def awaiting_review(self) -> list[Story]:
-        """Stories from the public that a moderator has not yet published or declined."""
-        rows = self.conn.execute("SELECT * FROM stories WHERE requested_visibility IS NOT NULL ORDER BY id")
+    def redactions(self, story_id: int, viewer: Viewer) -> list[tuple[float, float]]:
+        """The time ranges taken out of the story, in order."""
+        self.story(story_id, viewer)
+        return [tuple(r) for r in self.conn.execute(
+            "SELECT start, end FROM redactions WHERE story_id = ? ORDER BY start", (story_id,))]
+
+    def media_in_use(self, relative: str) -> bool:
+        """Whether any story's media row names this file of the media store."""
+        return self.conn.execute("SELECT EXISTS (SELECT 1 FROM media WHERE path = ?)", (relative,)).fetchone()[0] == 1
+
+    def awaiting_review(self, viewer: Viewer) -> list[Story]:
+        """Stories from the public, of the communities ``viewer`` moderates, that no
+        moderator has yet published or declined."""
+        where, params = moderated_condition(viewer)
+        rows = self.conn.execute(
+            f"SELECT * FROM stories st WHERE st.requested_visibility IS NOT NULL AND {where} ORDER BY st.id",
+            params)
         return [_story(r) for r in rows]
 
-    def review(self, story_id: int, publish: bool) -> Story:
+    def review(self, story_id: int, publish: bool, viewer: Viewer) -> Story:
         """Publish a story waiting for review with the visibility its teller asked for,
-        or decline it (it stays private, and nobody outside the archive sees it)."""
+        or decline it (then only its moderators see it). Only its moderators may."""
+        where, params = moderated_condition(viewer)
         with self.transaction() as c:
-            row = c.execute("SELECT * FROM stories WHERE id = ? AND requested_visibility IS NOT NULL",
-                            (story_id,)).fetchone()
+            row = c.execute(f"SELECT * FROM stories st WHERE st.id = ? AND st.requested_visibility IS NOT NULL "
+                            f"AND {where}", (story_id, *params)).fetchone()
             if row is None:
-                raise NotFound(f"story {story_id} is not waiting for review: `storyatlas review` lists those that are")
+                raise NotFound(f"story {story_id} is not waiting for your review: `storyatlas review` lists those that are")
             c.execute("""UPDATE stories SET visibility = CASE WHEN ? THEN requested_visibility ELSE visibility END,
-                         requested_visibility = NULL WHERE id = ?""", (int(publish), story_id))
-        return self.story(story_id)
-
-    def count_stories(self, visibility: Sequence[str] | None = None) -> int:
-        where, params = visible(visibility)
-        return self.conn.execute(f"SELECT count(*) FROM stories WHERE {where}", params).fetchone()[0]
+                         declined = CASE WHEN ? THEN 0 ELSE 1 END, requested_visibility = NULL WHERE id = ?""",
+                      (int(publish), int(publish), story_id))
+            audit.record(c, viewer, "publish" if publish else "decline", story_id,
+                         f"visibility {row['requested_visibility']}" if publish else None)
+        return self.story(story_id, viewer)
 
     # transcripts -----------------------------------------------------------
 
@@ -204,7 +227,8 @@ class Archive:
              int(t.task == "translate")),
         ).lastrowid
 
-    def segments(self, story_id: int, with_words: bool = False) -> list[Segment]:
+    def segments(self, story_id: int, viewer: Viewer, with_words: bool = False) -> list[Segment]:
+        self.story(story_id, viewer)
         rows = self.conn.execute(
             "SELECT id, idx, start, end, text, text_en FROM segments WHERE story_id = ? ORDER BY idx",
             (story_id,),
@@ -220,79 +244,17 @@ class Archive:
         return [Segment(r["id"], r["idx"], r["start"], r["end"], r["text"], r["text_en"],
                         tuple(words.get(r["id"], ()))) for r in rows]
 
-    def transcripts(self, story_id: int) -> list[dict]:
+    def transcripts(self, story_id: int, viewer: Viewer) -> list[dict]:
+        self.story(story_id, viewer)
         rows = self.conn.execute(
             "SELECT * FROM transcripts WHERE story_id = ? ORDER BY task", (story_id,)
         ).fetchall()
         return [dict(r) | {"options": json.loads(r["options"]), "versions": json.loads(r["versions"])}
                 for r in rows]
 
-    # jobs --------------------------------------------------------------------
-
-    def job(self, job_id: int) -> Job:
-        row = self.conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"there is no job {job_id}")
-        return _job(row)
-
-    def job_for_story(self, story_id: int) -> Job | None:
-        row = self.conn.execute(
-            "SELECT * FROM jobs WHERE story_id = ? ORDER BY id DESC LIMIT 1", (story_id,)
-        ).fetchone()
-        return _job(row) if row else None
-
-    def claim_job(self, job_id: int, worker: str | None = None) -> bool:
-        """Take a queued job, or one whose holder is gone. False if someone else has it."""
-        job = self.job(job_id)
-        if job.state in ("done", "failed"):
-            return False
-        if job.state == "running" and not self._holder_gone(job):
-            return False
-        cur = self.conn.execute(
-            """UPDATE jobs SET state = 'running', worker = ?, heartbeat_at = ?,
-               attempts = attempts + 1, stage = 'starting', message = NULL
-               WHERE id = ? AND state = ? AND coalesce(worker, '') = ?""",
-            (worker or worker_id(), time.time(), job_id, job.state, job.worker or ""),
-        )
-        return cur.rowcount == 1
-
-    def report_progress(self, job_id: int, stage: str, progress: float, message: str | None = None) -> None:
-        self.conn.execute(
-            "UPDATE jobs SET stage = ?, progress = ?, message = ?, heartbeat_at = ? WHERE id = ?",
-            (stage, progress, message, time.time(), job_id),
-        )
-
-    def finish_job(self, job_id: int, state: str, message: str | None = None) -> None:
-        self.conn.execute(
-            """UPDATE jobs SET state = ?, stage = ?, progress = CASE WHEN ? = 'done' THEN 1 ELSE progress END,
-               message = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?""",
-            (state, state, state, message, job_id),
-        )
-
-    def unfinished_jobs(self) -> list[Job]:
-        """Jobs to (re)start: queued ones, and running ones whose worker is gone."""
-        rows = self.conn.execute(
-            "SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY id"
-        ).fetchall()
-        jobs = [_job(r) for r in rows]
-        return [j for j in jobs if j.state == "queued" or self._holder_gone(j)]
-
-    @staticmethod
-    def _holder_gone(job: Job) -> bool:
-        if job.heartbeat_at is not None and time.time() - job.heartbeat_at > LEASE_S:
-            return True
-        host, _, pid = (job.worker or "").rpartition(":")
-        # on this machine we can tell for sure whether the holder still lives
-        return host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
-
-
-def visible(visibility: Sequence[str] | None, table: str = "") -> tuple[str, tuple]:
-    """The SQL condition (and its parameters) that keeps the stories a viewer may see;
-    ``table`` is the alias of ``stories`` in the query. None: every story."""
-    if visibility is None:
-        return "1", ()
-    column = f"{table}.visibility" if table else "visibility"
-    return f"{column} IN ({','.join('?' * len(visibility))})", tuple(visibility)
+def token_hash(token: str) -> str:
+    """What the archive keeps of a secret token: a stolen database gives no working link."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _story(row: sqlite3.Row) -> Story:
@@ -301,12 +263,11 @@ def _story(row: sqlite3.Row) -> Story:
         place=Place(row["community"], row["region"], row["country"]),
         recorded_on=row["recorded_on"], language_hint=row["language_hint"],
         language=row["language"], language_probability=row["language_probability"],
-        storyteller=row["storyteller"], description=row["description"],
+        storyteller=shown_storyteller(row["storyteller"], row["storyteller_naming"]),
+        description=row["description"],
         visibility=row["visibility"], duration_s=row["duration_s"], created_at=row["created_at"],
-        requested_visibility=row["requested_visibility"],
+        requested_visibility=row["requested_visibility"], embargo_until=row["embargo_until"],
+        storyteller_naming=row["storyteller_naming"], exportable=bool(row["exportable"]),
+        declined=bool(row["declined"]),
     )
 
-
-def _job(row: sqlite3.Row) -> Job:
-    return Job(row["id"], row["story_id"], row["state"], row["stage"], row["progress"],
-               row["message"], row["attempts"], row["worker"], row["heartbeat_at"])

@@ -38,6 +38,7 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA secure_delete=ON")  # erased or redacted words must not linger in free space
         _migrate(conn)
     except sqlite3.DatabaseError as e:
         raise StoryAtlasError(

@@ -47,6 +47,12 @@ class StoryMetadata:
     visibility: str = "public"
     requested_visibility: str | None = None
     """What the teller asked for while the story waits for a moderator (it stays private)."""
+    embargo_until: str | None = None
+    """ISO date before which only the story's moderators see it."""
+    storyteller_naming: str = "full"
+    """How the storyteller is shown: "full", "first" (first name) or "anonymous"."""
+    exportable: bool = True
+    """Whether the story may appear in exports and collection downloads."""
 
 
 @dataclass(frozen=True)
@@ -60,11 +66,23 @@ class Story:
     language: str | None
     language_probability: float | None
     storyteller: str | None
+    """As the storyteller asked to be named (None: anonymous); never more than that."""
     description: str | None
     visibility: str
     duration_s: float | None
     created_at: str
     requested_visibility: str | None = None
+    embargo_until: str | None = None
+    storyteller_naming: str = "full"
+    exportable: bool = True
+    declined: bool = False
+
+    @property
+    def state(self) -> str:
+        """Where the story stands: "waiting" for a moderator, "declined", or "published"."""
+        if self.requested_visibility is not None:
+            return "waiting"
+        return "declined" if self.declined else "published"
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,17 @@
-"""The archive's side of themes: its vocabulary, and each story's themes, evidence,
-entities and phrases. Functions over an open Archive, so that module stays small."""
+"""Reading what stories were tagged with: themes, their evidence, entities, phrases, and
+counts of them. Every read that reaches a story takes a ``Viewer`` and applies the
+access policy; the themes package writes these tables (``themes.store``)."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storyatlas.archive import Archive, visible
-from storyatlas.errors import VocabularyError
-from storyatlas.themes.tagger import Tagging
-from storyatlas.themes.vocabulary import THEME_ID, Theme, Vocabulary, default_vocabulary, theme_from
+from storyatlas.archive import Archive
+from storyatlas.archive.policy import Viewer, moderated_condition, story_condition
+from storyatlas.text import fold
 
 
 @dataclass(frozen=True)
@@ -21,82 +22,22 @@ class StoryTheme:
     """Segment ids that justify it."""
 
 
-_parsed: dict[tuple, Vocabulary] = {}
+def theme_rows(archive: Archive) -> list[sqlite3.Row]:
+    """The vocabulary as stored (no story data)."""
+    return archive.conn.execute("SELECT * FROM themes ORDER BY id").fetchall()
 
 
-def vocabulary(archive: Archive) -> Vocabulary:
-    """The archive's vocabulary; on first use, the repository's."""
-    if archive.conn.execute("SELECT NOT EXISTS (SELECT 1 FROM themes)").fetchone()[0]:
-        with archive.transaction() as c:
-            for theme in default_vocabulary().themes:
-                _upsert(c, theme, "vocabulary")
-    # parsing ten thousand trigger words for every story would cost more than tagging it
-    key = (str(archive.path), archive.conn.execute("SELECT n FROM vocabulary_generation").fetchone()[0])
-    if key not in _parsed:
-        _parsed.clear()
-        _parsed[key] = _read(archive)
-    return _parsed[key]
+def vocabulary_generation(archive: Archive) -> int:
+    return archive.conn.execute("SELECT n FROM vocabulary_generation").fetchone()[0]
 
 
-def _read(archive: Archive) -> Vocabulary:
-    rows = archive.conn.execute("SELECT * FROM themes ORDER BY id").fetchall()
-    return Vocabulary(tuple(
-        theme_from(r["id"], {"label": r["label"], "description": r["description"],
-                             "labels": json.loads(r["labels"]), "triggers": json.loads(r["triggers"])})
-        for r in rows))
+def theme_triggers(archive: Archive) -> list[tuple[str, dict[str, list[str]]]]:
+    """(theme id, trigger words per language) of every theme."""
+    return [(r["id"], json.loads(r["triggers"])) for r in theme_rows(archive)]
 
 
-def _upsert(c, theme: Theme, source: str) -> None:
-    doc = theme.as_json()
-    c.execute(
-        """INSERT INTO themes (id, label, description, labels, triggers, source) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT(id) DO UPDATE SET label = excluded.label, description = excluded.description,
-             labels = excluded.labels, triggers = excluded.triggers, source = excluded.source,
-             updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')""",
-        (theme.id, theme.label, theme.description, json.dumps(doc["labels"], ensure_ascii=False),
-         json.dumps(doc["triggers"], ensure_ascii=False), source))
-
-
-def add_theme(archive: Archive, theme: Theme) -> None:
-    """A moderator's new theme: its id must be well formed and not taken, so that adding
-    never overwrites a theme already there."""
-    if not THEME_ID.match(theme.id):
-        raise VocabularyError(f"theme id {theme.id!r}: use lower-case letters, digits and _ (e.g. school_closures)")
-    if theme.id in vocabulary(archive).ids():
-        raise VocabularyError(f"theme {theme.id!r} exists already: edit it, or choose another id")
-    save_theme(archive, theme)
-
-
-def save_theme(archive: Archive, theme: Theme) -> None:
-    """A moderator's new or edited theme."""
-    vocabulary(archive)  # seed first, so the edit is not overwritten by the seed
-    with archive.transaction() as c:
-        _upsert(c, theme, "moderator")
-
-
-def save_tagging(archive: Archive, story_id: int, tagging: Tagging) -> None:
-    """Replace the story's themes, evidence, entities and phrases in one transaction."""
-    segment_ids = [s.id for s in archive.segments(story_id)]
-    with archive.transaction() as c:
-        for table in ("story_themes", "theme_evidence", "entities", "phrases", "taggings"):
-            c.execute(f"DELETE FROM {table} WHERE story_id = ?", (story_id,))
-        for tag in tagging.themes:
-            c.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, ?, ?)",
-                      (story_id, tag.theme_id, tag.score))
-            c.executemany(
-                "INSERT INTO theme_evidence (story_id, theme_id, segment_id, trigger, side) VALUES (?, ?, ?, ?, ?)",
-                [(story_id, tag.theme_id, segment_ids[e.segment], e.trigger, e.side) for e in tag.evidence])
-        c.executemany(
-            "INSERT INTO entities (story_id, segment_id, kind, text, country, normalized) VALUES (?, ?, ?, ?, ?, ?)",
-            [(story_id, segment_ids[e.segment], e.kind, e.text, e.country, e.normalized or e.text)
-             for e in tagging.entities])
-        c.executemany("INSERT INTO phrases (story_id, segment_id, phrase) VALUES (?, ?, ?)",
-                      [(story_id, segment_ids[i], p) for i, p in tagging.chunks])
-        c.execute("INSERT INTO taggings (story_id, vocabulary_version, models) VALUES (?, ?, ?)",
-                  (story_id, tagging.vocabulary_version, json.dumps(tagging.models, sort_keys=True)))
-
-
-def story_themes(archive: Archive, story_id: int) -> list[StoryTheme]:
+def story_themes(archive: Archive, story_id: int, viewer: Viewer) -> list[StoryTheme]:
+    archive.story(story_id, viewer)
     rows = archive.conn.execute(
         """SELECT t.theme_id, t.score, group_concat(DISTINCT e.segment_id) FROM story_themes t
            LEFT JOIN theme_evidence e ON e.story_id = t.story_id AND e.theme_id = t.theme_id
@@ -104,37 +45,106 @@ def story_themes(archive: Archive, story_id: int) -> list[StoryTheme]:
     return [StoryTheme(r[0], r[1], tuple(sorted(int(x) for x in (r[2] or "").split(",") if x))) for r in rows]
 
 
-def story_entities(archive: Archive, story_id: int) -> list[dict]:
+def story_entities(archive: Archive, story_id: int, viewer: Viewer) -> list[dict]:
+    archive.story(story_id, viewer)
     rows = archive.conn.execute(
         """SELECT e.kind, e.text, e.country, e.normalized, s.start FROM entities e
            JOIN segments s ON s.id = e.segment_id WHERE e.story_id = ? ORDER BY s.idx""", (story_id,))
     return [dict(r) for r in rows]
 
 
-def stories_due(archive: Archive, version: str, tagger: str = "") -> list[int]:
-    """Stories with a transcript whose tags come from another vocabulary version or
-    another tagger (or none)."""
-    rows = archive.conn.execute(
-        """SELECT DISTINCT s.story_id FROM segments s LEFT JOIN taggings t ON t.story_id = s.story_id
-           WHERE t.vocabulary_version IS NULL OR t.vocabulary_version != ?
-              OR coalesce(json_extract(t.models, '$.tagger'), '') != ? ORDER BY s.story_id""", (version, tagger))
-    return [r[0] for r in rows]
-
-
-def known_places(archive: Archive) -> dict[str, tuple[str, str | None]]:
-    from storyatlas.themes.lemmas import fold
-
+def known_places(archive: Archive, viewer: Viewer) -> dict[str, tuple[str, str | None]]:
+    """Folded community or region name -> (its name, its country), from the stories
+    ``viewer`` may see (the tagger matches places named in a story against them)."""
+    where, params = story_condition(viewer)
     known: dict[str, tuple[str, str | None]] = {}
     for community, region, country in archive.conn.execute(
-            "SELECT DISTINCT community, region, country FROM stories"):
+            f"SELECT DISTINCT st.community, st.region, st.country FROM stories st WHERE {where}", params):
         for name in (community, region):
             if name:
                 known.setdefault(fold(name), (name, country))
     return known
 
 
-def theme_counts(archive: Archive, visibility: Sequence[str] | None) -> dict[str, int]:
-    where, params = visible(visibility, "st")
+def theme_counts(archive: Archive, viewer: Viewer) -> dict[str, int]:
+    where, params = story_condition(viewer)
     return dict(archive.conn.execute(
         f"""SELECT t.theme_id, count(*) FROM story_themes t JOIN stories st ON st.id = t.story_id
             WHERE {where} GROUP BY t.theme_id""", params).fetchall())
+
+
+def theme_evidence(archive: Archive, theme_ids: Sequence[str], story_ids: Sequence[int],
+                   viewer: Viewer) -> dict[int, list[int]]:
+    """Per story ``viewer`` may see, the segments that justify the given themes, in story order."""
+    if not theme_ids or not story_ids:
+        return {}
+    where, params = story_condition(viewer)
+    rows = archive.conn.execute(
+        f"""SELECT e.story_id, e.segment_id FROM theme_evidence e JOIN segments s ON s.id = e.segment_id
+            JOIN stories st ON st.id = e.story_id
+            WHERE e.theme_id IN ({','.join('?' * len(theme_ids))})
+              AND e.story_id IN (SELECT value FROM json_each(?)) AND {where}
+            GROUP BY e.segment_id ORDER BY e.story_id, s.idx""",
+        (*theme_ids, json.dumps(list(story_ids)), *params))
+    evidence: dict[int, list[int]] = {}
+    for story_id, segment_id in rows:
+        evidence.setdefault(story_id, []).append(segment_id)
+    return evidence
+
+
+def themes_of(archive: Archive, theme_ids: Sequence[str], story_ids: Sequence[int],
+              viewer: Viewer) -> dict[int, tuple[str, ...]]:
+    """Which of ``theme_ids`` each story ``viewer`` may see has, best first."""
+    if not theme_ids or not story_ids:
+        return {}
+    where, params = story_condition(viewer)
+    found: dict[int, list[str]] = {}
+    for sid, theme_id in archive.conn.execute(
+        f"""SELECT t.story_id, t.theme_id FROM story_themes t JOIN stories st ON st.id = t.story_id
+            WHERE t.theme_id IN ({','.join('?' * len(theme_ids))})
+            AND t.story_id IN (SELECT value FROM json_each(?)) AND {where} ORDER BY t.score DESC""",
+            (*theme_ids, json.dumps(list(story_ids)), *params)):
+        found.setdefault(sid, []).append(theme_id)
+    return {sid: tuple(t) for sid, t in found.items()}
+
+
+def stories_with_themes(archive: Archive, theme_ids: Sequence[str], stories_sql: str,
+                        stories_params: Sequence) -> list[tuple[int, float]]:
+    """(story id, best score) of the stories in ``stories_sql`` (a query of story ids
+    that already applies the policy) tagged with any of ``theme_ids``, best first."""
+    if not theme_ids:
+        return []
+    return archive.conn.execute(
+        f"""SELECT t.story_id, max(t.score) FROM story_themes t
+            WHERE t.theme_id IN ({','.join('?' * len(theme_ids))}) AND t.story_id IN ({stories_sql})
+            GROUP BY t.story_id ORDER BY max(t.score) DESC, t.story_id""",
+        (*theme_ids, *stories_params)).fetchall()
+
+
+# suggested themes: phrases from the stories a moderator moderates ---------------------------
+
+def phrase_counts(archive: Archive, viewer: Viewer, min_stories: int) -> tuple[int, list[tuple[str, int]]]:
+    """(stories with phrases, [(phrase, stories)]) among the stories ``viewer`` moderates."""
+    where, params = moderated_condition(viewer)
+    total = archive.conn.execute(
+        f"SELECT count(DISTINCT p.story_id) FROM phrases p JOIN stories st ON st.id = p.story_id WHERE {where}",
+        params).fetchone()[0]
+    rows = archive.conn.execute(
+        f"""SELECT p.phrase, count(DISTINCT p.story_id) AS n FROM phrases p JOIN stories st ON st.id = p.story_id
+            WHERE {where} GROUP BY p.phrase HAVING n >= ? ORDER BY n DESC, p.phrase LIMIT 2000""",
+        (*params, min_stories)).fetchall()
+    return total, [(r[0], r[1]) for r in rows]
+
+
+def phrase_examples(archive: Archive, viewer: Viewer, phrase: str, count: int = 3) -> list[tuple]:
+    """(story id, title, start, text) of moments with ``phrase`` in stories ``viewer`` moderates."""
+    where, params = moderated_condition(viewer)
+    return archive.conn.execute(
+        f"""SELECT p.story_id, st.title, s.start, coalesce(s.text_en, s.text) FROM phrases p
+            JOIN segments s ON s.id = p.segment_id JOIN stories st ON st.id = p.story_id
+            WHERE p.phrase = ? AND {where} GROUP BY p.story_id ORDER BY p.story_id LIMIT ?""",
+        (phrase, *params, count)).fetchall()
+
+
+def decided_phrases(archive: Archive) -> set[str]:
+    return {r[0] for r in archive.conn.execute("SELECT phrase FROM theme_suggestions")}

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
+import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from storyatlas.archive import Archive, MediaFile, StoryMetadata
+from storyatlas.archive import Archive, MediaFile, StoryMetadata, Viewer
 from storyatlas.errors import MediaError
 from storyatlas.ingest.audio import check_duration, make_speech_wav
 from storyatlas.ingest.probe import probe
@@ -35,6 +35,8 @@ class IngestResult:
     job_id: int | None = None
     duplicate: bool = False
     error: str | None = None
+    teller_token: str | None = None
+    """The storyteller's private link token: shown once, never stored (only its hash)."""
 
     @property
     def ok(self) -> bool:
@@ -55,12 +57,15 @@ def find_media(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Settings,
+def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Settings, viewer: Viewer,
                 original_name: str | None = None) -> IngestResult:
     """Take one recording in. Raises MediaError, leaving the archive unchanged, when it is refused.
 
-    ``original_name`` is the name the uploader gave the file, kept as data (an upload
-    arrives under a generated name); it is never used as a path.
+    ``viewer`` is who sends it: a file already in the archive is recognised only when
+    they may see the story made of it; otherwise it becomes a story of its own, so the
+    answer reveals nothing of a story they may not see. ``original_name`` is the name
+    the uploader gave the file, kept as data (an upload arrives under a generated
+    name); it is never used as a path.
     """
     path = Path(path)
     original_name = original_name or path.name
@@ -77,7 +82,7 @@ def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Set
             "limit; split it or raise STORYATLAS_MAX_FILE_BYTES", str(path),
         )
     sha = sha256_file(path)
-    existing = archive.story_for_original(sha)
+    existing = archive.story_for_original(sha, viewer)
     if existing is not None:
         return IngestResult(path, story_id=existing, job_id=None, duplicate=True)
 
@@ -89,7 +94,8 @@ def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Set
     listen = store.listen_path(sha)
     with store.scratch() as tmp:
         listening = Path(tmp) / "listen.webm"
-        audio = make_speech_wav(path, Path(tmp) / "speech.wav", settings.max_duration_s, listening)
+        audio = make_speech_wav(path, Path(tmp) / "speech.wav", settings.max_duration_s, listening,
+                                demuxer=info.demuxer)
         store.keep_original(path, original)
         store.keep_derivative(audio.path, speech)
         store.keep_derivative(listening, listen)
@@ -103,21 +109,17 @@ def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Set
         MediaFile("listen", sha, listen, "webm", "opus", False,
                   store.absolute(listen).stat().st_size, audio.duration_s, None),
     ]
+    token = secrets.token_urlsafe(24)
     try:
-        story_id, job_id = archive.create_story(meta, media, audio.duration_s)
-    except sqlite3.IntegrityError:
-        # another process took in the same file a moment ago; its files are ours too
-        existing = archive.story_for_original(sha)
-        if existing is None:
-            raise
-        return IngestResult(path, story_id=existing, duplicate=True)
+        story_id, job_id = archive.create_story(meta, media, audio.duration_s, teller_token=token)
     except BaseException:
-        # nothing refers to the files yet: take them back out
+        # nothing refers to the files yet, unless another story shares the recording
         for relative in (original, speech, listen):
-            store.remove(relative)
+            if not archive.media_in_use(relative):
+                store.remove(relative)
         raise
     log.info("ingested %s as story %d", path, story_id)
-    return IngestResult(path, story_id=story_id, job_id=job_id)
+    return IngestResult(path, story_id=story_id, job_id=job_id, teller_token=token)
 
 
 def ingest_paths(
@@ -125,13 +127,14 @@ def ingest_paths(
     paths: Iterable[Path],
     meta: StoryMetadata,
     settings: Settings,
+    viewer: Viewer,
     on_result: Callable[[IngestResult], None] | None = None,
 ) -> list[IngestResult]:
     """Ingest every file (folders recursively); a refused file is reported and the rest go on."""
     results = []
     for path in find_media(paths):
         try:
-            result = ingest_file(archive, path, meta, settings)
+            result = ingest_file(archive, path, meta, settings, viewer)
         except MediaError as e:
             result = IngestResult(path, error=str(e))
         results.append(result)

@@ -1,7 +1,8 @@
 """Derivatives made with the ffmpeg program: the 16 kHz mono WAV that speech models read.
 
 ffmpeg is the one on PATH, else the binary shipped by imageio-ffmpeg, so a fresh
-machine with pip alone can run it.
+machine with pip alone can run it. It is run only on local files, with the demuxer
+the probe allowed, and with a time limit (see ingest.probe for why).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from storyatlas.errors import MediaError
+from storyatlas.ingest.probe import MEDIA_DEMUXERS, OPEN_OPTIONS, file_url, probe
 
 log = logging.getLogger(__name__)
 
@@ -51,23 +53,68 @@ class SpeechAudio:
     peak: int
 
 
+def ffmpeg_input(source: Path, demuxer: str) -> list[str]:
+    """ffmpeg's options to read ``source`` and nothing else: the file protocol only, and the
+    demuxer the probe found (``MediaInfo.demuxer``), so ffmpeg cannot pick a playlist's,
+    a concat list's or a manifest's. Every ffmpeg run on a recording reads it this way."""
+    if demuxer not in MEDIA_DEMUXERS:
+        raise MediaError(f"{demuxer!r} is not an audio or video container the archive reads", str(source))
+    return ["-protocol_whitelist", "file", "-format_whitelist", OPEN_OPTIONS["format_whitelist"],
+            "-f", demuxer, "-i", file_url(source)]
+
+
+def decode_time_limit(max_duration_s: float) -> float:
+    """Seconds ffmpeg may take to decode a recording of at most ``max_duration_s``.
+
+    Decoding and encoding the listening copy run at 50-100 times real time on one core,
+    so ten times that is room for a slow machine, yet stops a file built to keep ffmpeg busy.
+    """
+    return 60.0 + max_duration_s / 10
+
+
 def make_speech_wav(source: Path, target: Path, max_duration_s: float,
-                    listening_copy: Path | None = None) -> SpeechAudio:
+                    listening_copy: Path | None = None, demuxer: str | None = None,
+                    timeout_s: float | None = None) -> SpeechAudio:
     """Decode ``source`` into a 16 kHz mono 16-bit WAV at ``target`` (and, when asked,
     the browser's listening copy, Opus in WebM, in the same pass).
 
-    Decodes at most a little more than ``max_duration_s``, so that a file whose
-    container does not state its length cannot fill the disk. Raises MediaError
-    when nothing decodes, when it is longer than allowed, or when it is silent.
+    ffmpeg reads only the file itself, through the demuxer the probe found (``demuxer``;
+    probed here when not given), so a playlist or concat list cannot make it read
+    anything else. Decodes at most a little more than ``max_duration_s``, so that a file
+    whose container does not state its length cannot fill the disk, within
+    ``timeout_s`` (default: decode_time_limit). Raises MediaError, leaving no output,
+    when nothing decodes, when it is longer than allowed, when it is silent, or when
+    decoding takes too long.
     """
+    if demuxer is None:
+        demuxer = probe(source).demuxer
+    timeout_s = decode_time_limit(max_duration_s) if timeout_s is None else timeout_s
     limit = ["-map", "0:a:0", "-vn", "-sn", "-dn", "-t", f"{max_duration_s + 1:.3f}"]
     cmd = [
-        ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(source),
-        *limit, "-ac", "1", "-ar", str(SPEECH_RATE), "-c:a", "pcm_s16le", "-f", "wav", str(target),
+        ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *ffmpeg_input(source, demuxer),
+        *limit, "-ac", "1", "-ar", str(SPEECH_RATE), "-c:a", "pcm_s16le", "-f", "wav", file_url(target),
     ]
     if listening_copy is not None:
-        cmd += [*limit, "-c:a", "libopus", "-b:a", "48k", "-f", "webm", str(listening_copy)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+        cmd += [*limit, "-c:a", "libopus", "-b:a", "48k", "-f", "webm", file_url(listening_copy)]
+    try:
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise MediaError(
+                f"decoding took longer than {timeout_s:.0f} s, far more than a recording of at most "
+                f"{max_duration_s / 3600:g} h needs; the file is damaged or made to keep the machine "
+                "busy: export it again from the recorder or phone", str(source),
+            ) from None
+        return _check_decoded(source, target, max_duration_s, listening_copy, proc)
+    except BaseException:
+        for made in (target, listening_copy):
+            if made is not None:
+                made.unlink(missing_ok=True)
+        raise
+
+
+def _check_decoded(source: Path, target: Path, max_duration_s: float, listening_copy: Path | None,
+                   proc: subprocess.CompletedProcess) -> SpeechAudio:
     decoded = _wav_duration(target) if target.exists() else 0.0
     if decoded < MIN_DECODED_S:
         detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "no audio decoded"

@@ -1,16 +1,27 @@
 """The media store: originals kept byte for byte under their SHA-256, read-only,
-and derivatives beside them. File names are always generated, never the uploader's."""
+and derivatives beside them. File names are always generated, never the uploader's.
+
+Work in progress (uploads arriving, scratch folders, originals being copied in) lives
+under ``media/tmp``, so that what a crashed process left behind is in one place and can
+be removed at the next start (``claim_scratch``).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import logging
 import os
+import secrets
 import shutil
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+log = logging.getLogger(__name__)
 
 
 def sha256_file(path: Path) -> str:
@@ -37,11 +48,18 @@ class MediaStore:
     def absolute(self, relative: str) -> Path:
         return self.root / relative
 
-    def scratch(self) -> tempfile.TemporaryDirectory:
-        """A temporary folder on the same file system, so finished files can be renamed in."""
-        tmp = self.root / "tmp"
-        tmp.mkdir(parents=True, exist_ok=True)
-        return tempfile.TemporaryDirectory(dir=tmp)
+    @contextlib.contextmanager
+    def scratch(self) -> Iterator[str]:
+        """A temporary folder on the same file system, so finished files can be renamed in.
+
+        While it exists no other process's start removes it (it holds the scratch lease).
+        """
+        lease = ScratchLease(self.root)
+        try:
+            with tempfile.TemporaryDirectory(dir=self.root / "tmp") as tmp:
+                yield tmp
+        finally:
+            lease.release()
 
     def keep_original(self, source: Path, relative: str) -> None:
         """Copy ``source`` into the store (atomically) and make it read-only."""
@@ -49,10 +67,17 @@ class MediaStore:
         if target.exists():
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + f".{os.getpid()}.partial")
-        shutil.copyfile(source, partial)
-        os.chmod(partial, READ_ONLY)
-        os.replace(partial, target)
+        lease = ScratchLease(self.root)
+        try:
+            partial = self.root / "tmp" / f"{secrets.token_hex(8)}.partial"
+            try:
+                shutil.copyfile(source, partial)
+                os.chmod(partial, READ_ONLY)
+                os.replace(partial, target)
+            finally:
+                partial.unlink(missing_ok=True)
+        finally:
+            lease.release()
 
     def keep_derivative(self, made: Path, relative: str) -> None:
         target = self.absolute(relative)
@@ -64,3 +89,60 @@ class MediaStore:
         if target.exists():
             os.chmod(target, READ_ONLY | stat.S_IWUSR)
             target.unlink()
+
+
+class ScratchLease:
+    """A shared lock on ``media/tmp`` held while a process may have work in progress there.
+
+    The first process to start when nobody holds it removes everything under ``media/tmp``
+    (what a crash left: unfinished uploads, scratch folders, half-copied originals); a
+    process starting while another one works leaves the folder alone.
+    """
+
+    def __init__(self, media_dir: Path, clean: bool = False) -> None:
+        tmp = media_dir / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        # the lock is on the folder itself, so that it leaves no file behind
+        self._fd: int | None = os.open(tmp, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            if clean:
+                try:
+                    fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    log.info("%s is in use by another process: leaving it as it is", tmp)
+                else:
+                    _remove_leftovers(media_dir)
+            # from exclusive to shared, or wait while another process cleans up
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def claim_scratch(media_dir: Path) -> ScratchLease:
+    """At a process's start: remove what crashed processes left under ``media/tmp`` (when no
+    other process is at work there), and hold the lease until ``release()``."""
+    return ScratchLease(media_dir, clean=True)
+
+
+def clean_scratch(media_dir: Path) -> None:
+    """``claim_scratch`` for a process that writes nothing there itself (the worker)."""
+    claim_scratch(media_dir).release()
+
+
+def _remove_leftovers(media_dir: Path) -> None:
+    tmp = media_dir / "tmp"
+    # files copied into the store by earlier versions were made beside their target
+    leftovers = [*tmp.iterdir(), *media_dir.glob("originals/*/*.partial")]
+    for path in leftovers:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    if leftovers:
+        log.info("removed %d unfinished uploads and scratch files left in %s", len(leftovers), tmp)

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from huey import SqliteHuey, crontab
 
 from storyatlas.archive import Archive, Job
+from storyatlas.archive.erasure import sweep_tombstones
+from storyatlas.ingest.store import clean_scratch
 from storyatlas.jobs.pipeline import JobListener, process_job
 from storyatlas.settings import Settings
 from storyatlas.transcribe.types import Progress
@@ -62,7 +64,9 @@ class Queue:
 
     def work(self, workers: int = 1) -> None:
         """Run a huey consumer until interrupted (the `storyatlas worker` command)."""
+        clean_scratch(self.settings.media_dir)  # what a crash left half-done, unless a server is at work
         with Archive(self.settings.database) as archive:
+            sweep_tombstones(archive, self.settings.media_dir)  # an erasure cut short by a crash
             self.recover(archive)
         consumer = self.huey.create_consumer(workers=workers, periodic=True, initial_delay=0.1,
                                              max_delay=2.0)
@@ -94,6 +98,7 @@ class Queue:
     def run_until(self, stop: threading.Event, poll_s: float = 0.5, recover_every_s: float = 60) -> None:
         """A worker loop for a thread inside another program (the web server)."""
         with Archive(self.settings.database) as archive:
+            sweep_tombstones(archive, self.settings.media_dir)  # an erasure cut short by a crash
             self.recover(archive)
             last_recovery = time.monotonic()
             while not stop.is_set():

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from storyatlas.archive import Archive, Job
-from storyatlas.errors import StoryAtlasError
+from storyatlas.archive import Archive, Job, Viewer
+from storyatlas.archive.erasure import scrub
+from storyatlas.archive.redaction import current_speech
+from storyatlas.errors import NotFound, StoryAtlasError
 from storyatlas.ingest.store import MediaStore
 from storyatlas.settings import Settings
 from storyatlas.themes.run import tag_story
@@ -18,6 +21,8 @@ from storyatlas.transcribe import Progress, transcribe_story
 log = logging.getLogger(__name__)
 
 JobListener = Callable[[Job, Progress], None]
+# the worker processes every story, whoever may later see it
+WORKER = Viewer.keeper("worker")
 # writing progress to the archive more often than this only slows the work down
 _PROGRESS_INTERVAL_S = 0.5
 
@@ -28,8 +33,12 @@ def process_job(settings: Settings, job_id: int, listener: JobListener | None = 
     own = archive is None
     archive = archive or Archive(settings.database)
     try:
-        if not archive.claim_job(job_id):
-            return archive.job(job_id)
+        try:
+            if not archive.claim_job(job_id):
+                return archive.job(job_id)
+        except NotFound:  # a message left in the queue for an erased story
+            log.info("job %d is gone: its story was erased", job_id)
+            return _erased(job_id, 0)
         job = archive.job(job_id)
         try:
             _run(archive, settings, job, listener)
@@ -42,17 +51,17 @@ def process_job(settings: Settings, job_id: int, listener: JobListener | None = 
             raise
         finally:
             if listener:
-                final = archive.job(job.id)
+                final = _current(archive, job)
                 listener(final, Progress(final.state, final.progress, final.message))
-        return archive.job(job_id)
+        return _current(archive, job)
     finally:
         if own:
             archive.close()
 
 
 def _run(archive: Archive, settings: Settings, job: Job, listener: JobListener | None) -> None:
-    story = archive.story(job.story_id)
-    speech = MediaStore(settings.media_dir).absolute(archive.media(story.id, "speech").path)
+    story = archive.story(job.story_id, WORKER)
+    speech = MediaStore(settings.media_dir).absolute(archive.media(story.id, "speech", WORKER).path)
     last = 0.0
 
     def progress(p: Progress) -> None:
@@ -64,11 +73,51 @@ def _run(archive: Archive, settings: Settings, job: Job, listener: JobListener |
         if listener:
             listener(job, p)
 
-    result = transcribe_story(Path(speech), settings, story.language_hint, progress)
-    archive.save_transcription(story.id, result.transcript, result.translation, result.english)
-    progress(Progress("tagging", 1.0))
-    tag_story(archive, story.id, settings.cache)
+    transcribed, stored_unredacted = speech, False
+    while True:
+        result = transcribe_story(Path(transcribed), settings, story.language_hint, progress)
+        now = _speech_now(archive, settings, story.id)
+        if now == transcribed:
+            try:
+                archive.save_transcription(story.id, result.transcript, result.translation, result.english)
+                progress(Progress("tagging", 1.0))
+                tag_story(archive, story.id, settings.cache)
+            except (sqlite3.IntegrityError, NotFound):
+                # erased at that very moment: the foreign keys refused its rows
+                if _speech_now(archive, settings, story.id) is not None:
+                    raise
+            # the check and the save are two transactions: look again
+            now = _speech_now(archive, settings, story.id)
+            if now == transcribed:
+                break
+            stored_unredacted = True
+        if now is None:
+            log.info("story %d was erased while it was processed: nothing of it is kept", story.id)
+            return
+        # redacted meanwhile: what was heard may hold the words it took out
+        log.info("story %d was redacted while it was processed: transcribing the redacted audio", story.id)
+        transcribed = now
+    if stored_unredacted:  # its words went again, but the index and the log still hold them
+        scrub(archive)
     message = None if result.transcript.segments else (
         "no speech was found in this recording; check that it is the right file"
     )
     archive.finish_job(job.id, "done", message)
+
+
+def _speech_now(archive: Archive, settings: Settings, story_id: int) -> Path | None:
+    """The story's speech audio as it is now: None once the story is erased; another
+    file once it was redacted (the earlier one would bring the cut words back)."""
+    relative = current_speech(archive, story_id)
+    return None if relative is None else MediaStore(settings.media_dir).absolute(relative)
+
+
+def _current(archive: Archive, job: Job) -> Job:
+    try:
+        return archive.job(job.id)
+    except NotFound:
+        return _erased(job.id, job.story_id)
+
+
+def _erased(job_id: int, story_id: int) -> Job:
+    return Job(job_id, story_id, "failed", "failed", 0.0, "the story was erased", 0, None, None)

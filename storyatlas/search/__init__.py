@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from storyatlas.archive.policy import Viewer
 
 FACETS = ("theme", "language", "country", "region", "community", "collection", "year")
-from typing import Protocol
 
 # snippets carry these private-use characters around matched words; each shell
 # turns them into its own highlighting after escaping the rest
@@ -20,6 +22,8 @@ MARK_CLOSE = "\ue001"
 @dataclass(frozen=True)
 class SearchQuery:
     text: str
+    viewer: Viewer
+    """Who is searching: only stories they may see are searched, counted and suggested from."""
     language: str | None = None
     country: str | None = None
     collection: str | None = None
@@ -27,8 +31,6 @@ class SearchQuery:
     community: str | None = None
     year: str | None = None
     theme: str | None = None
-    visibility: tuple[str, ...] | None = None
-    """Only stories with one of these visibilities; None for all (the archive's own tools)."""
     limit: int = 20
     """Stories per page."""
     offset: int = 0
@@ -79,7 +81,7 @@ class SearchResults:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     """Per facet (language, country, region, collection, year): values with story counts."""
     suggestions: tuple[str, ...] = ()
-    """Words from the archive close to the query's, offered when nothing matched."""
+    """Words from stories the viewer may see, close to the query's, offered when nothing matched."""
     themes: tuple[str, ...] = ()
     """Themes whose trigger words are in the query (in any of the vocabulary's languages)."""
 

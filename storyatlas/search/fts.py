@@ -11,14 +11,13 @@ from __future__ import annotations
 import difflib
 import json
 import sqlite3
-from collections import Counter
 from dataclasses import replace
 
-from storyatlas.archive import visible
+from storyatlas.archive import Archive, discover, tags
 from storyatlas.errors import SearchError
 from storyatlas.search import FACETS, MARK_CLOSE, MARK_OPEN, Moment, SearchQuery, SearchResults, StoryHit
 from storyatlas.search.query import fold, fts_query, query_words
-from storyatlas.search.themed import query_themes, theme_evidence
+from storyatlas.search.themed import query_themes
 
 # the original words weigh a little more than their machine translation
 _WEIGHTS = "1.0, 0.8"
@@ -31,76 +30,62 @@ def _same_word(word: str, wanted: set[str]) -> bool:
 
 
 class FTSBackend:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    """Which stories a query may reach comes from the archive's access policy
+    (``discover.stories_sql``); this module reads only the index and the segments."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self.conn = archive.conn
 
     def search(self, query: SearchQuery) -> SearchResults:
         match = fts_query(query.text)
         if match is None:
             return SearchResults(query, 0)
-        themes = query_themes(self.conn, query.text)
+        themes = query_themes(self.archive, query.text)
         results = self._search(query, match, themes)
         if not results.stories:
             relaxed = fts_query(query.text, any_term=True)
             if relaxed != match:
                 results = self._search(query, relaxed, themes, relaxed=True)
         if not results.stories:
-            results = replace(results, suggestions=self._suggest(query.text))
+            results = replace(results, suggestions=self._suggest(query))
         return results
 
-    def _filters(self, query: SearchQuery) -> tuple[list[str], list]:
-        where: list[str] = []
-        params: list = []
-        for column, value in (("language", query.language), ("country", query.country),
-                              ("collection", query.collection), ("region", query.region),
-                              ("community", query.community)):
-            if value:
-                where.append(f"st.{column} = ? COLLATE NOCASE")
-                params.append(value)
-        if query.year:
-            where.append("substr(st.recorded_on, 1, 4) = ?")
-            params.append(query.year)
-        if query.theme:
-            where.append("st.id IN (SELECT story_id FROM story_themes WHERE theme_id = ?)")
-            params.append(query.theme)
-        if query.visibility is not None:
-            condition, allowed = visible(query.visibility, "st")
-            where.append(condition)
-            params.extend(allowed)
-        return where, params
+    def _stories(self, query: SearchQuery) -> tuple[str, list]:
+        filters = {name: getattr(query, name) for name in (*discover.FILTERS, "year", "theme")}
+        return discover.stories_sql(query.viewer, filters)
 
     def _search(self, query: SearchQuery, match: str, themes: tuple[str, ...],
                 relaxed: bool = False) -> SearchResults:
-        where, params = self._filters(query)
+        stories_sql, params = self._stories(query)
         try:
             # one pass over the index: every matching segment with its story and score
             # (bm25 and snippet only work in the query that scans the FTS table)
             scored = self.conn.execute(
                 f"""SELECT s.story_id, s.id, s.start, bm25(segments_fts, {_WEIGHTS})
                     FROM segments_fts JOIN segments s ON s.id = segments_fts.rowid
-                    JOIN stories st ON st.id = s.story_id
-                    WHERE {" AND ".join(["segments_fts MATCH ?", *where])}""", [match, *params]).fetchall()
+                    WHERE segments_fts MATCH ? AND s.story_id IN ({stories_sql})""",
+                [match, *params]).fetchall()
             by_story: dict[int, list[tuple[float, float, int]]] = {}
             for story_id, segment_id, start, score in scored:
                 by_story.setdefault(story_id, []).append((score, start, segment_id))
             # sort keys: stories with the words by their best bm25 (lower is better), then
             # stories found only through a theme, by the theme's score
             ranked = sorted(((0, min(hits)[0]), sid) for sid, hits in by_story.items())
-            themed = self._theme_stories(themes, where, params, set(by_story))
+            themed = [((1, -score), sid) for sid, score in tags.stories_with_themes(
+                self.archive, themes, stories_sql, params) if sid not in by_story]
             ranked += themed  # stories found only through a theme come after those with the words
-            story_themes = self._story_themes(themes, [sid for _, sid in ranked])
-            facets = self._facets([sid for _, sid in ranked])
+            story_themes = tags.themes_of(self.archive, themes, [sid for _, sid in ranked], query.viewer)
+            facets = self._facets([sid for _, sid in ranked], query)
             page = ranked[query.offset: query.offset + query.limit]
             if not page:
                 return SearchResults(query, len(ranked), relaxed=relaxed, facets=facets, themes=themes)
             page_ids = [sid for _, sid in page]
             word_moments = {sid: [seg for _, _, seg in sorted(by_story[sid])[: query.moments_per_story]]
                             for sid in page_ids if sid in by_story}
-            evidence = theme_evidence(self.conn, themes, page_ids)
+            evidence = tags.theme_evidence(self.archive, themes, page_ids, query.viewer)
             moments = self._moments(match, word_moments, evidence, query)
-            stories = {r["id"]: r for r in self.conn.execute(
-                "SELECT id, title, language, country, collection FROM stories WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps(page_ids),))}
+            stories = discover.summaries(self.archive, page_ids, query.viewer)
         except sqlite3.OperationalError as e:
             raise SearchError(f"the search index cannot answer ({e}); run `storyatlas reindex`") from e
         hits = tuple(
@@ -109,28 +94,6 @@ class FTSBackend:
             for key, sid in page
         )
         return SearchResults(query, len(ranked), hits, relaxed, facets, themes=themes)
-
-    def _theme_stories(self, themes: tuple[str, ...], where: list[str], params: list,
-                       found: set[int]) -> list[tuple[tuple[int, float], int]]:
-        """(rank key, story id) of stories tagged with the query's themes but without its words."""
-        if not themes:
-            return []
-        rows = self.conn.execute(
-            f"""SELECT t.story_id, max(t.score) FROM story_themes t JOIN stories st ON st.id = t.story_id
-                WHERE {" AND ".join([f"t.theme_id IN ({','.join('?' * len(themes))})", *where])}
-                GROUP BY t.story_id ORDER BY max(t.score) DESC, t.story_id""", [*themes, *params]).fetchall()
-        return [((1, -score), sid) for sid, score in rows if sid not in found]
-
-    def _story_themes(self, themes: tuple[str, ...], story_ids: list[int]) -> dict[int, tuple[str, ...]]:
-        if not themes or not story_ids:
-            return {}
-        found: dict[int, list[str]] = {}
-        for sid, theme_id in self.conn.execute(
-            f"""SELECT story_id, theme_id FROM story_themes WHERE theme_id IN ({','.join('?' * len(themes))})
-                AND story_id IN (SELECT value FROM json_each(?)) ORDER BY score DESC""",
-                (*themes, json.dumps(story_ids))):
-            found.setdefault(sid, []).append(theme_id)
-        return {sid: tuple(t) for sid, t in found.items()}
 
     def _moments(self, match: str, word_moments: dict[int, list[int]], evidence: dict[int, list[int]],
                  query: SearchQuery) -> dict[int, list[Moment]]:
@@ -164,35 +127,35 @@ class FTSBackend:
                 moments.setdefault(sid, []).append(Moment(seg, s[2], s[3], s[4], s[5], s[4], s[2], ("theme",)))
         return moments
 
-    def _facets(self, story_ids: list[int]) -> dict[str, list[tuple[str, int]]]:
-        counts: dict[str, Counter] = {name: Counter() for name in FACETS}
-        ids = json.dumps(story_ids)
-        for row in self.conn.execute(
-            """SELECT language, country, region, community, collection, substr(recorded_on, 1, 4)
-               FROM stories WHERE id IN (SELECT value FROM json_each(?))""", (ids,)):
-            for name, value in zip(FACETS[1:], row):
-                if value:
-                    counts[name][value] += 1
-        for (theme_id,) in self.conn.execute(
-                "SELECT theme_id FROM story_themes WHERE story_id IN (SELECT value FROM json_each(?))", (ids,)):
-            counts["theme"][theme_id] += 1
+    def _facets(self, story_ids: list[int], query: SearchQuery) -> dict[str, list[tuple[str, int]]]:
+        counts = discover.facet_counts(self.archive, story_ids, query.viewer, FACETS)
         return {name: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:20] for name, c in counts.items()}
 
-    def _suggest(self, text: str) -> tuple[str, ...]:
-        """Indexed words spelled like the query's words (for "did you mean")."""
-        words = [w for w in query_words(text) if len(w) >= 3]
+    def _suggest(self, query: SearchQuery) -> tuple[str, ...]:
+        """Indexed words spelled like the query's words (for "did you mean"), each one
+        said in a story the searcher may see: the index's vocabulary is the whole
+        archive's, so a word from a private story must never be offered."""
+        words = [w for w in query_words(query.text) if len(w) >= 3]
         if not words:
             return ()
         self.conn.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.segments_vocab USING fts5vocab(main, segments_fts, row)")
-        suggestions = []
+        stories_sql, params = self._stories(query)
+        suggestions: list[str] = []
         for word in words:
             # only words that share a first letter, so this stays quick on a large vocabulary
             candidates = [r[0] for r in self.conn.execute(
                 "SELECT term FROM temp.segments_vocab WHERE term >= ? AND term < ? ORDER BY doc DESC LIMIT 5000",
                 (word[0], word[0] + "\uffff"))]
-            suggestions += difflib.get_close_matches(word, candidates, n=3, cutoff=0.75)
-        return tuple(dict.fromkeys(s for s in suggestions if s not in words))
+            close = [c for c in difflib.get_close_matches(word, candidates, n=10, cutoff=0.75) if c not in words]
+            suggestions += [c for c in close if self._said_in(c, stories_sql, params)][:3]
+        return tuple(dict.fromkeys(suggestions))
+
+    def _said_in(self, term: str, stories_sql: str, params: list) -> bool:
+        return self.conn.execute(
+            f"""SELECT EXISTS (SELECT 1 FROM segments_fts JOIN segments s ON s.id = segments_fts.rowid
+                WHERE segments_fts MATCH ? AND s.story_id IN ({stories_sql}))""",
+            ['"' + term.replace('"', "") + '"', *params]).fetchone()[0] == 1
 
     def _first_matched_words(self, segment_ids: list[int], wanted: set[str]) -> dict[int, float]:
         """Start time of the first word of each segment that is one of the query's words."""

@@ -7,7 +7,8 @@ syntax is dropped, so no input can produce a syntax error.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from storyatlas.text import fold
 
 _TOKEN = re.compile(r'"([^"]*)"|([\w][\w\'’-]*)', re.UNICODE)
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -29,13 +30,6 @@ def fts_query(text: str, any_term: bool = False) -> str | None:
     if not found:
         return None
     return (" OR " if any_term else " AND ").join(found)
-
-
-def fold(word: str) -> str:
-    """A word as the index sees it, and as theme triggers are compared: lower case,
-    without diacritics or punctuation."""
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(c for c in decomposed if c.isalnum())
 
 
 def query_words(text: str) -> set[str]:

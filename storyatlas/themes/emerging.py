@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from storyatlas.archive import Archive, tags
-from storyatlas.themes.lemmas import fold
+from storyatlas.archive import Archive, Viewer, tags
+from storyatlas.text import fold
+from storyatlas.themes import store
 from storyatlas.themes.vocabulary import Theme
 
 
@@ -31,15 +32,14 @@ def _covered(phrase: str, english_words: set[str]) -> bool:
     return any(word in english_words for word in phrase.split())
 
 
-def suggest(archive: Archive, min_stories: int = 3, limit: int = 20) -> list[Suggestion]:
-    """Phrases in at least ``min_stories`` stories, most distinctive first."""
-    vocabulary = tags.vocabulary(archive)
+def suggest(archive: Archive, viewer: Viewer, min_stories: int = 3, limit: int = 20) -> list[Suggestion]:
+    """Phrases in at least ``min_stories`` of the stories ``viewer`` moderates, most
+    distinctive first."""
+    vocabulary = store.vocabulary(archive)
     english_words = {fold(w) for t in vocabulary.themes for p in t.triggers.get("en", ()) for w in p.split()}
-    decided = {r[0] for r in archive.conn.execute("SELECT phrase FROM theme_suggestions")}
-    total = max(1, archive.conn.execute("SELECT count(DISTINCT story_id) FROM phrases").fetchone()[0])
-    rows = archive.conn.execute(
-        """SELECT phrase, count(DISTINCT story_id) AS n FROM phrases GROUP BY phrase
-           HAVING n >= ? ORDER BY n DESC, phrase LIMIT 2000""", (min_stories,)).fetchall()
+    decided = tags.decided_phrases(archive)
+    total, rows = tags.phrase_counts(archive, viewer, min_stories)
+    total = max(1, total)
     found = []
     for phrase, n in rows:
         if phrase in decided or _covered(phrase, english_words) or len(phrase) < 3:
@@ -50,29 +50,18 @@ def suggest(archive: Archive, min_stories: int = 3, limit: int = 20) -> list[Sug
         score = n * math.log(1 + total / n) * (1 + 0.5 * (phrase.count(" ")))
         found.append((score, phrase, n))
     found.sort(key=lambda f: (-f[0], f[1]))
-    return [Suggestion(phrase, n, round(score, 2), tuple(_examples(archive, phrase)))
+    return [Suggestion(phrase, n, round(score, 2),
+                       tuple(Example(*r) for r in tags.phrase_examples(archive, viewer, phrase)))
             for score, phrase, n in found[:limit]]
 
 
-def _examples(archive: Archive, phrase: str, count: int = 3) -> list[Example]:
-    rows = archive.conn.execute(
-        """SELECT p.story_id, st.title, s.start, coalesce(s.text_en, s.text) FROM phrases p
-           JOIN segments s ON s.id = p.segment_id JOIN stories st ON st.id = p.story_id
-           WHERE p.phrase = ? GROUP BY p.story_id ORDER BY p.story_id LIMIT ?""", (phrase, count))
-    return [Example(*r) for r in rows]
-
-
 def dismiss(archive: Archive, phrase: str) -> None:
-    archive.conn.execute(
-        "INSERT INTO theme_suggestions (phrase, status) VALUES (?, 'dismissed') "
-        "ON CONFLICT(phrase) DO UPDATE SET status = 'dismissed'", (phrase,))
+    store.decide_phrase(archive, phrase, "dismissed")
 
 
 def accept(archive: Archive, phrase: str, theme_id: str, label: str, description: str = "") -> Theme:
     """Make a suggested phrase a theme of its own (its first trigger)."""
     theme = Theme(theme_id, label, description, {}, {"en": (phrase,)})
-    tags.add_theme(archive, theme)
-    archive.conn.execute(
-        "INSERT INTO theme_suggestions (phrase, status) VALUES (?, 'accepted') "
-        "ON CONFLICT(phrase) DO UPDATE SET status = 'accepted'", (phrase,))
+    store.add_theme(archive, theme)
+    store.decide_phrase(archive, phrase, "accepted")
     return theme

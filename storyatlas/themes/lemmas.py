@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from storyatlas.search.query import fold
+from storyatlas.text import fold
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from storyatlas.archive import Archive, tags
+from storyatlas.themes import store
+from storyatlas.themes.store import TAGGER
 from storyatlas.themes.places import PlaceNames
 from storyatlas.themes.tagger import Tagger, Tagging
 from storyatlas.themes.vocabulary import Vocabulary
@@ -17,8 +19,8 @@ _taggers: dict[tuple, Tagger] = {}
 
 def tagger_for(archive: Archive, cache: Path, vocabulary: Vocabulary | None = None) -> Tagger:
     """A tagger for the archive's vocabulary and places, kept while they stay the same."""
-    vocabulary = vocabulary or tags.vocabulary(archive)
-    places = tags.known_places(archive)
+    vocabulary = vocabulary or store.vocabulary(archive)
+    places = tags.known_places(archive, TAGGER)
     key = (vocabulary.version, str(cache), tuple(sorted(places.items())))
     if key not in _taggers:
         _taggers.clear()  # the vocabulary or the places changed: the old one is no use
@@ -29,10 +31,10 @@ def tagger_for(archive: Archive, cache: Path, vocabulary: Vocabulary | None = No
 def tag_story(archive: Archive, story_id: int, cache: Path, tagger: Tagger | None = None) -> Tagging:
     """Tag one story and store what was found (replacing earlier tags)."""
     tagger = tagger or tagger_for(archive, cache)
-    story = archive.story(story_id)
-    segments = archive.segments(story_id)
+    story = archive.story(story_id, TAGGER)
+    segments = archive.segments(story_id, TAGGER)
     tagging = tagger.tag(story.language, [(s.text, s.text_en) for s in segments])
-    tags.save_tagging(archive, story_id, tagging)
+    store.save_tagging(archive, story_id, tagging)
     return tagging
 
 
@@ -44,7 +46,7 @@ def retag(archive: Archive, cache: Path, every: bool = False,
     Returns how many stories were tagged.
     """
     tagger = tagger_for(archive, cache)
-    due = tags.stories_due(archive, "" if every else tagger.vocabulary.version, tagger.version)
+    due = store.stories_due(archive, "" if every else tagger.vocabulary.version, tagger.version)
     for n, story_id in enumerate(due, 1):
         tag_story(archive, story_id, cache, tagger)
         if progress:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from storyatlas.archive.records import Word
 from storyatlas.errors import ModelError, TranscriptionError
+from storyatlas.offline import stay_offline
 from storyatlas.settings import Settings
 from storyatlas.transcribe.models import ModelSource, resolve_model
 from storyatlas.transcribe.types import (
@@ -47,6 +48,7 @@ class WhisperTranscriber:
     def model(self):  # faster_whisper.WhisperModel, imported lazily: it is slow to import
         with self._lock:
             if self._model is None:
+                stay_offline()
                 from faster_whisper import WhisperModel
 
                 log.info("loading Whisper model %s (%s, %s)", self.source.name, self.device, self.compute_type)

@@ -9,15 +9,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from storyatlas.archive import Story
-from storyatlas.errors import NotFound, UploadError
+from storyatlas.archive import Story, Viewer
+from storyatlas.archive.consent import teller_viewer
+from storyatlas.errors import AccessDenied, NotFound, UploadError
 from storyatlas.exports import FORMATS, TRACKS, export, story_document
 from storyatlas.search import FACETS, SearchQuery, SearchResults
 from storyatlas.search.fts import FTSBackend
+from storyatlas.web.accounts import viewer
 from storyatlas.web.intake import accept, request_metadata
 from storyatlas.web.openapi import spec
-from storyatlas.web.security import receipt, refuse_other_sites, tokens_match
-from storyatlas.web.uploads import read_multipart
+from storyatlas.web.security import refuse_other_sites
+from storyatlas.web.uploads import client_address, read_multipart
 
 MEDIA_TYPES = {"vtt": "text/vtt", "srt": "application/x-subrip", "txt": "text/plain", "json": "application/json"}
 
@@ -39,13 +41,13 @@ def job_json(job) -> dict | None:
     return {"state": job.state, "stage": job.stage, "progress": round(job.progress, 3), "message": job.message}
 
 
-def story_summary(request: Request, story: Story) -> dict:
+def story_summary(request: Request, story: Story, who: Viewer) -> dict:
     archive = request.app.state.archives.get()
     return {
         "id": story.id, "title": story.title, "language": story.language,
         "place": asdict(story.place), "collection": story.collection, "recorded_on": story.recorded_on,
         "storyteller": story.storyteller, "duration_s": story.duration_s, "created_at": story.created_at,
-        "job": job_json(archive.job_for_story(story.id)),
+        "job": job_json(archive.job_for_story(story.id, who)),
         "links": {"page": f"/stories/{story.id}", "api": f"/api/stories/{story.id}",
                   "audio": f"/media/{story.id}/listen.webm"},
     }
@@ -71,10 +73,10 @@ def search_json(results: SearchResults) -> dict:
 def search_query(request: Request, limit: int = 20) -> SearchQuery:
     p = request.query_params
     return SearchQuery(
-        p.get("q", ""), language=p.get("language") or None, country=p.get("country") or None,
+        p.get("q", ""), viewer(request), language=p.get("language") or None, country=p.get("country") or None,
         collection=p.get("collection") or None, region=p.get("region") or None, year=p.get("year") or None,
         community=p.get("community") or None, theme=p.get("theme") or None,
-        visibility=request.app.state.visibility, limit=_int(request, "limit", limit, 1, 100),
+        limit=_int(request, "limit", limit, 1, 100),
         offset=_int(request, "offset", 0, 0, 100_000),
     )
 
@@ -82,7 +84,7 @@ def search_query(request: Request, limit: int = 20) -> SearchQuery:
 def run_search(request: Request, query: SearchQuery) -> SearchResults:
     archive = request.app.state.archives.get()
     return request.app.state.search_cache.get(
-        query, archive.generation(), lambda: FTSBackend(archive.conn).search(query))
+        query, archive.generation(), lambda: FTSBackend(archive).search(query))
 
 
 async def cached_search(request: Request, query: SearchQuery) -> SearchResults:
@@ -105,31 +107,42 @@ async def search(request: Request) -> Response:
 
 def list_stories(request: Request) -> Response:
     archive = request.app.state.archives.get()
-    visibility = request.app.state.visibility
+    who = viewer(request)
     limit, offset = _int(request, "limit", 20, 1, 100), _int(request, "offset", 0, 0, 10**9)
-    stories = archive.stories(limit, offset, visibility, newest_first=True)
-    return JSONResponse({"total": archive.count_stories(visibility), "limit": limit, "offset": offset,
-                         "stories": [story_summary(request, s) for s in stories]})
+    stories = archive.stories(who, limit, offset, newest_first=True)
+    return JSONResponse({"total": archive.count_stories(who), "limit": limit, "offset": offset,
+                         "stories": [story_summary(request, s, who) for s in stories]})
 
 
 def get_story(request: Request) -> Response:
     archive = request.app.state.archives.get()
     story_id = request.path_params["id"]
-    doc = story_document(archive, story_id, words=request.query_params.get("words") == "1",
-                         visibility=request.app.state.visibility)
-    doc["job"] = job_json(archive.job_for_story(story_id))
-    doc.pop("visibility", None)
-    doc.pop("requested_visibility", None)
+    who = viewer(request)
+    doc = story_document(archive, story_id, who, words=request.query_params.get("words") == "1")
+    doc["job"] = job_json(archive.job_for_story(story_id, who))
+    if not who.is_moderator:
+        for private in ("visibility", "requested_visibility", "embargo_until", "declined"):
+            doc.pop(private, None)
     return JSONResponse(doc)
 
 
+def _viewer_or_teller(request: Request) -> Viewer:
+    """The teller of a story, by the receipt (their private link token) their upload
+    answered with, else whoever is signed in."""
+    token = request.query_params.get("receipt")
+    if token:
+        try:
+            return teller_viewer(request.app.state.archives.get(), token)
+        except AccessDenied:
+            pass
+    return viewer(request)
+
+
 def progress(request: Request) -> Response:
-    """Processing state only: for the sender of a story that is not public."""
+    """Processing state only: for the sender of a story that is not yet published."""
     archive = request.app.state.archives.get()
     story_id = request.path_params["id"]
-    if not tokens_match(request.query_params.get("receipt"), receipt(request.app.state.secret, story_id)):
-        archive.story(story_id, request.app.state.visibility)  # public stories need no receipt
-    job = archive.job_for_story(story_id)
+    job = archive.job_for_story(story_id, _viewer_or_teller(request))
     if job is None:
         raise NotFound(f"there is no story {story_id}")
     return JSONResponse({"story_id": story_id, "job": job_json(job)})
@@ -140,7 +153,7 @@ def export_story(request: Request) -> Response:
     if fmt not in FORMATS or track not in TRACKS:
         raise NotFound(f"no such export: formats {', '.join(FORMATS)}; tracks {', '.join(TRACKS)}")
     story_id = request.path_params["id"]
-    text = export(request.app.state.archives.get(), story_id, fmt, track, request.app.state.visibility)
+    text = export(request.app.state.archives.get(), story_id, fmt, viewer(request), track)
     suffix = "" if track == "original" else f".{track}"
     return PlainTextResponse(text, media_type=f"{MEDIA_TYPES[fmt]}; charset=utf-8", headers={
         "content-disposition": f'attachment; filename="story-{story_id}{suffix}.{fmt}"'})
@@ -149,7 +162,8 @@ def export_story(request: Request) -> Response:
 async def create_stories(request: Request) -> Response:
     refuse_other_sites(request, "request")
     settings = request.app.state.settings
-    form = await read_multipart(request, settings.media_dir / "tmp" / "uploads", settings.max_file_bytes)
+    form = await read_multipart(request, settings.media_dir / "tmp" / "uploads", settings.max_file_bytes,
+                                min_free_bytes=settings.min_free_bytes)
     try:
         meta = request_metadata(request, form.fields)
         if not form.files:
@@ -163,8 +177,9 @@ async def create_stories(request: Request) -> Response:
 
 async def create_upload(request: Request) -> Response:
     refuse_other_sites(request, "request")
-    uploads = request.app.state.uploads
-    upload_id = uploads.create()
+    uploads, settings = request.app.state.uploads, request.app.state.settings
+    upload_id = uploads.create(client_address(request), max_open=settings.max_open_uploads,
+                               min_free_bytes=settings.min_free_bytes)
     return JSONResponse({"id": upload_id, "offset": 0, "max_bytes": uploads.max_bytes}, status_code=201)
 
 
@@ -178,17 +193,19 @@ async def append_upload(request: Request) -> Response:
         offset = int(request.headers.get("upload-offset", ""))
     except ValueError:
         raise UploadError("send the Upload-Offset header: the byte this piece starts at", status=400) from None
-    size = await request.app.state.uploads.append(request.path_params["upload"], offset, request)
+    size = await request.app.state.uploads.append(request.path_params["upload"], offset, request,
+                                                  min_free_bytes=request.app.state.settings.min_free_bytes)
     return JSONResponse({"offset": size})
 
 
 async def finish_upload(request: Request) -> Response:
     refuse_other_sites(request, "request")
     uploads = request.app.state.uploads
-    path = uploads.take(request.path_params["upload"])
-    fields = dict(await request.form(max_files=0, max_fields=20))
-    meta = request_metadata(request, {k: v for k, v in fields.items() if isinstance(v, str)})
-    accepted = await accept(request, path, fields.get("filename") or "recording.webm", meta)
+    # no piece may arrive while the file is hashed and taken in (409 while one still does)
+    with uploads.finishing(request.path_params["upload"]) as path:
+        fields = dict(await request.form(max_files=0, max_fields=20, max_part_size=64 * 1024))
+        meta = request_metadata(request, {k: v for k, v in fields.items() if isinstance(v, str)})
+        accepted = await accept(request, path, fields.get("filename") or "recording.webm", meta)
     return JSONResponse(accepted.as_json(), status_code=201 if accepted.story_id else 422)
 
 

@@ -20,28 +20,29 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from storyatlas.archive import Archive
+from storyatlas.archive.erasure import sweep_tombstones
 from storyatlas.errors import (
     AccessDenied,
+    AccountError,
     MediaError,
     NotFound,
     SearchError,
+    SignInRefused,
     StoryAtlasError,
     UploadError,
     VocabularyError,
 )
+from storyatlas.ingest.store import claim_scratch
 from storyatlas.jobs import Queue
 from storyatlas.search.cache import GenerationCache
 from storyatlas.settings import Settings
-from storyatlas.web import api, discover, moderate, pages
-from storyatlas.web.security import SecurityHeaders, archive_secret
+from storyatlas.web import accounts, api, discover, keepers, moderate, pages
+from storyatlas.web.hosts import AllowedHosts
+from storyatlas.web.security import SecurityHeaders
 from storyatlas.web.uploads import ResumableUploads
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-
-# what a visitor of the public site may see
-PUBLIC = ("public",)
-
 
 class Archives:
     """One archive connection per server thread (SQLite connections are not shared)."""
@@ -58,13 +59,13 @@ class Archives:
 
 
 def _status(exc: StoryAtlasError) -> int:
-    if isinstance(exc, UploadError):
+    if isinstance(exc, (UploadError, SignInRefused)):
         return exc.status
     if isinstance(exc, NotFound):
         return 404
     if isinstance(exc, AccessDenied):
         return 403
-    if isinstance(exc, (MediaError, SearchError, VocabularyError)):
+    if isinstance(exc, (MediaError, SearchError, VocabularyError, AccountError)):
         return 422
     return 500 if exc.exit_code == 2 else 400
 
@@ -86,9 +87,14 @@ async def handle_error(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings, worker: bool = False) -> Starlette:
     """The web app; with ``worker`` a thread processes queued stories while it runs."""
     settings.archive.mkdir(parents=True, exist_ok=True)
+    with Archive(settings.database) as archive:
+        # files of stories erased just before a crash go now
+        sweep_tombstones(archive, settings.media_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
+        # what a crashed process left half-done under media/tmp goes now, unless another is at work
+        scratch = claim_scratch(settings.media_dir)
         stop = threading.Event()
         thread = None
         if worker:
@@ -100,11 +106,13 @@ def create_app(settings: Settings, worker: bool = False) -> Starlette:
         if thread:
             # a story being transcribed is not waited for: the next start takes it up again
             thread.join(timeout=2)
+        scratch.release()
 
     app = Starlette(
-        routes=[*api.routes, *pages.routes, *discover.routes, *moderate.routes,
+        routes=[*api.routes, *pages.routes, *discover.routes, *moderate.routes, *accounts.routes,
+                *keepers.routes,
                 Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(AllowedHosts, allowed_hosts=settings.allowed_hosts)],
         exception_handlers={Exception: handle_error, HTTPException: handle_error,
                             StoryAtlasError: handle_error},
         lifespan=lifespan,
@@ -113,9 +121,8 @@ def create_app(settings: Settings, worker: bool = False) -> Starlette:
     app.state.archives = Archives(settings.database)
     app.state.queue = Queue(settings)
     app.state.uploads = ResumableUploads(settings.media_dir / "tmp" / "uploads", settings.max_file_bytes)
-    app.state.secret = archive_secret(settings.archive)
-    app.state.visibility = PUBLIC
     app.state.search_cache = GenerationCache(settings.search_cache_size)
+    accounts.setup(app)  # the first admin, from STORYATLAS_ADMIN_PASSWORD
     return app
 
 

@@ -7,11 +7,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from storyatlas.archive import tags
+from storyatlas.archive import discover, tags
 from storyatlas.errors import NotFound, StoryAtlasError
 from storyatlas.themes.charts import bar_chart, paired_chart
-from storyatlas.themes.compare import compare, theme_overview
+from storyatlas.themes.store import vocabulary as theme_vocabulary
 from storyatlas.web import i18n
+from storyatlas.web.accounts import viewer
 from storyatlas.web.pages import render
 
 
@@ -21,8 +22,8 @@ def _translator(request: Request) -> i18n.Translator:
 
 def themes_index(request: Request) -> Response:
     archive = request.app.state.archives.get()
-    vocabulary = tags.vocabulary(archive)
-    counts = tags.theme_counts(archive, request.app.state.visibility)
+    vocabulary = theme_vocabulary(archive)
+    counts = tags.theme_counts(archive, viewer(request))
     t = _translator(request)
     rows = sorted(((th.label_in(t.lang), counts.get(th.id, 0), th) for th in vocabulary.themes),
                   key=lambda r: (-r[1], r[0]))
@@ -33,10 +34,10 @@ def themes_index(request: Request) -> Response:
 def theme_page(request: Request) -> Response:
     archive = request.app.state.archives.get()
     try:
-        theme = tags.vocabulary(archive).get(request.path_params["theme"])
+        theme = theme_vocabulary(archive).get(request.path_params["theme"])
     except StoryAtlasError:
         raise NotFound(f"there is no theme {request.path_params['theme']!r}") from None
-    overview = theme_overview(archive, theme.id, request.app.state.visibility)
+    overview = discover.theme_overview(archive, theme.id, viewer(request))
     t = _translator(request)
     country_chart = Markup(bar_chart(t("compare.by_country"),
                                      [(t.country_name(c), n) for c, n in overview.by_country][:15]))
@@ -48,13 +49,12 @@ def theme_page(request: Request) -> Response:
 def compare_page(request: Request) -> Response:
     a, b = request.query_params.get("a", "").strip(), request.query_params.get("b", "").strip()
     archive = request.app.state.archives.get()
-    places = [r[0] for r in archive.conn.execute(
-        """SELECT DISTINCT value FROM (SELECT region AS value FROM stories UNION SELECT collection FROM stories)
-           WHERE value IS NOT NULL ORDER BY value""")]
+    who = viewer(request)
+    places = discover.place_names(archive, who)
     result = chart = None
     if a and b:
-        result = compare(archive, a, b, request.app.state.visibility)
-        vocabulary = tags.vocabulary(archive)
+        result = discover.compare(archive, a, b, who)
+        vocabulary = theme_vocabulary(archive)
         t = _translator(request)
         labels = {th.id: th.label_in(t.lang) for th in vocabulary.themes}
         rows = [(labels.get(tid, tid), result.counts_a.get(tid, 0), result.counts_b.get(tid, 0))

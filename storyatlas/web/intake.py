@@ -9,21 +9,24 @@ from pathlib import Path
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from storyatlas.archive import Place, StoryMetadata
-from storyatlas.errors import MediaError, UploadError
+from storyatlas.archive import Place, StoryMetadata, Viewer
+from storyatlas.archive.consent import NAMINGS, VISIBILITIES, Consent
+from storyatlas.archive.policy import may_moderate
+from storyatlas.errors import ConsentError, MediaError, UploadError
 from storyatlas.ingest import ingest_file
-from storyatlas.web.security import is_moderator, receipt
+from storyatlas.web.accounts import viewer
 
-VISIBILITIES = ("public", "community", "researchers", "private")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
+__all__ = ["NAMINGS", "VISIBILITIES", "Accepted", "accept", "metadata_from", "request_metadata"]
 
-def metadata_from(fields: dict[str, str], moderator: bool = False) -> StoryMetadata:
-    """Validated story metadata from form fields; blank fields mean "not given".
 
-    A story sent by anyone but a moderator stays private until a moderator publishes it
-    with the visibility asked for here.
+def metadata_from(fields: dict[str, str], who: Viewer) -> StoryMetadata:
+    """Validated story metadata and consent from form fields; blank fields mean "not given".
+
+    A story sent by anyone but a moderator of its community stays private until a
+    moderator publishes it with the visibility asked for here.
     """
     def get(name: str) -> str | None:
         value = " ".join((fields.get(name) or "").split())
@@ -34,20 +37,28 @@ def metadata_from(fields: dict[str, str], moderator: bool = False) -> StoryMetad
         raise UploadError("the recording date must look like 2026, 2026-03 or 2026-03-14", status=422)
     if language and not _LANGUAGE.match(language.lower()):
         raise UploadError("the language must be a code such as de, fr or pl", status=422)
-    visibility = get("visibility") or "public"
-    if visibility not in VISIBILITIES:
-        raise UploadError(f"who may hear the story must be one of {', '.join(VISIBILITIES)}", status=422)
+    try:
+        consent = Consent(get("visibility") or "public", get("embargo_until") or None,
+                          get("storyteller_naming") or "full",
+                          (fields.get("exportable") or "no").lower() in ("yes", "on", "true", "1")).validated()
+    except ConsentError as e:
+        raise UploadError(str(e), status=422) from None
+    visibility = consent.visibility or "public"
+    place = Place.parse(get("place"))
+    moderator = may_moderate(who, place.community, get("collection"))
     return StoryMetadata(
-        title=get("title"), collection=get("collection"), place=Place.parse(get("place")),
+        title=get("title"), collection=get("collection"), place=place,
         recorded_on=recorded, language_hint=language.lower() if language else None,
         storyteller=get("storyteller"), description=(fields.get("description") or "").strip()[:5000] or None,
         visibility=visibility if moderator else "private",
         requested_visibility=None if moderator or visibility == "private" else visibility,
+        embargo_until=consent.embargo_until, storyteller_naming=consent.storyteller_naming or "full",
+        exportable=bool(consent.exportable),
     )
 
 
 def request_metadata(request: Request, fields: dict[str, str]) -> StoryMetadata:
-    return metadata_from(fields, is_moderator(request.cookies, request.app.state.secret))
+    return metadata_from(fields, viewer(request))
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,9 @@ class Accepted:
     duplicate: bool = False
     error: str | None = None
     receipt: str | None = None
+    """The storyteller's private link token (shown once): follows processing, and opens
+    ``link``, where they see the story, change their consent or withdraw it."""
+    link: str | None = None
     awaiting_review: bool | None = None
     """True while a moderator has still to publish it."""
 
@@ -68,11 +82,12 @@ class Accepted:
 async def accept(request: Request, path: Path, filename: str, meta: StoryMetadata) -> Accepted:
     """Ingest one uploaded file (in a worker thread) and queue its processing."""
     state = request.app.state
+    who = viewer(request)
 
     def work() -> Accepted:
         archive = state.archives.get()
         try:
-            result = ingest_file(archive, path, meta, state.settings, original_name=filename)
+            result = ingest_file(archive, path, meta, state.settings, who, original_name=filename)
         except MediaError as e:
             # the temp name means nothing to the person: name their file instead
             reason = str(e).replace(f"{path}: ", "")
@@ -81,9 +96,10 @@ async def accept(request: Request, path: Path, filename: str, meta: StoryMetadat
             path.unlink(missing_ok=True)
         if result.job_id is not None:
             state.queue.enqueue([result.job_id])
-        job = archive.job_for_story(result.story_id)
-        waiting = archive.story(result.story_id).requested_visibility is not None
-        return Accepted(filename, result.story_id, job.state if job else None, result.duplicate,
-                        receipt=receipt(state.secret, result.story_id), awaiting_review=waiting or None)
+        if result.duplicate:  # a story the sender may see already: say which
+            job = archive.job_for_story(result.story_id, who)
+            return Accepted(filename, result.story_id, job.state if job else None, duplicate=True)
+        return Accepted(filename, result.story_id, "queued", receipt=result.teller_token,
+                        link=f"/mine/{result.teller_token}", awaiting_review=meta.requested_visibility is not None or None)
 
     return await run_in_threadpool(work)

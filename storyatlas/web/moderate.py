@@ -1,66 +1,45 @@
 """Moderators' pages: stories from the public waiting to be published, the theme
-vocabulary (add, edit) and suggested new themes.
-
-Moderation is on when STORYATLAS_MODERATOR_PASSWORD is set; a moderator signs in with
-it and gets a signed cookie for a day. Every change re-tags the archive in the worker.
+vocabulary (add, edit) and suggested new themes. A moderator sees and reviews only
+the stories of the communities they moderate; admins see all. Every change to the
+vocabulary re-tags the archive in the worker.
 """
 
 from __future__ import annotations
-
-import hmac
-import time
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from storyatlas.archive import tags
+from storyatlas.archive import Viewer, tags
 from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, UploadError, VocabularyError
-from storyatlas.themes import emerging
+from storyatlas.themes import emerging, store
 from storyatlas.themes.vocabulary import LANGUAGES, Theme
+from storyatlas.web.accounts import viewer
 from storyatlas.web.pages import render
-from storyatlas.web.security import (
-    MODERATOR_COOKIE,
-    is_moderator,
-    moderator_cookie,
-    refuse_expired_form,
-    refuse_other_sites,
-)
-
-SESSION_S = 86400
+from storyatlas.web.security import refuse_expired_form, refuse_other_sites
 
 
-def _require(request: Request) -> None:
-    if not request.app.state.settings.moderator_password:
-        raise AccessDenied("moderation is off: the archive's keepers set STORYATLAS_MODERATOR_PASSWORD to turn it on")
-    if not is_moderator(request.cookies, request.app.state.secret):
-        raise AccessDenied("sign in as a moderator first, at /moderate")
+def require_moderator(request: Request) -> Viewer:
+    who = viewer(request)
+    if not who.signed_in:
+        raise AccessDenied("sign in as a moderator first, at /login")
+    if not who.is_moderator:
+        raise AccessDenied("you moderate no community: an admin gives that role at /admin/users")
+    return who
 
 
 async def _form(request: Request) -> dict[str, str]:
     refuse_other_sites(request)
-    form = await request.form(max_files=0, max_fields=40)
+    form = await request.form(max_files=0, max_fields=40, max_part_size=64 * 1024)
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     refuse_expired_form(request, fields)
     return fields
 
 
-async def sign_in(request: Request) -> Response:
-    settings = request.app.state.settings
-    if request.method == "GET":
-        if is_moderator(request.cookies, request.app.state.secret):
-            return RedirectResponse("/moderate/review", status_code=303)
-        return render(request, "moderate_login.html", enabled=bool(settings.moderator_password), error=None)
-    fields = await _form(request)
-    if not settings.moderator_password or not hmac.compare_digest(
-            fields.get("password", "").encode(), settings.moderator_password.encode()):
-        return render(request, "moderate_login.html", status=403, enabled=bool(settings.moderator_password),
-                      error="wrong password")
-    response = RedirectResponse("/moderate/review", status_code=303)
-    expiry = int(time.time()) + SESSION_S
-    response.set_cookie(MODERATOR_COOKIE, moderator_cookie(request.app.state.secret, expiry), max_age=SESSION_S,
-                        httponly=True, samesite="strict")
-    return response
+def start(request: Request) -> Response:
+    if viewer(request).is_moderator:
+        return RedirectResponse("/moderate/review", status_code=303)
+    return RedirectResponse("/login?next=/moderate/review", status_code=303)
 
 
 def _theme_from_form(theme_id: str, fields: dict[str, str]) -> Theme:
@@ -86,7 +65,7 @@ async def _save(request: Request, theme: Theme | None) -> Response | str:
     fields = await _form(request)
     try:
         posted = _theme_from_form(theme.id if theme else fields.get("id", "").strip(), fields)
-        (tags.save_theme if theme else tags.add_theme)(request.app.state.archives.get(), posted)
+        (store.save_theme if theme else store.add_theme)(request.app.state.archives.get(), posted)
     except (UploadError, VocabularyError) as e:
         return str(e)
     _changed(request)
@@ -94,7 +73,7 @@ async def _save(request: Request, theme: Theme | None) -> Response | str:
 
 
 async def themes(request: Request) -> Response:
-    _require(request)
+    who = require_moderator(request)
     archive = request.app.state.archives.get()
     error = None
     if request.method == "POST":
@@ -102,15 +81,15 @@ async def themes(request: Request) -> Response:
         if isinstance(saved, Response):
             return saved
         error = saved
-    return render(request, "moderate_themes.html", status=422 if error else 200, vocabulary=tags.vocabulary(archive),
-                  counts=tags.theme_counts(archive, None), error=error, languages_=LANGUAGES)
+    return render(request, "moderate_themes.html", status=422 if error else 200, vocabulary=store.vocabulary(archive),
+                  counts=tags.theme_counts(archive, who), error=error, languages_=LANGUAGES)
 
 
 async def edit_theme(request: Request) -> Response:
-    _require(request)
+    require_moderator(request)
     archive = request.app.state.archives.get()
     try:
-        theme = tags.vocabulary(archive).get(request.path_params["theme"])
+        theme = store.vocabulary(archive).get(request.path_params["theme"])
     except StoryAtlasError:
         raise AccessDenied("there is no such theme") from None
     error = None
@@ -124,7 +103,7 @@ async def edit_theme(request: Request) -> Response:
 
 
 async def suggestions(request: Request) -> Response:
-    _require(request)
+    who = require_moderator(request)
     archive = request.app.state.archives.get()
     error = None
     if request.method == "POST":
@@ -142,30 +121,30 @@ async def suggestions(request: Request) -> Response:
                 _changed(request)
                 return RedirectResponse(f"/moderate/themes/{theme_id}?saved=1", status_code=303)
     return render(request, "moderate_suggestions.html", status=422 if error else 200,
-                  suggestions=emerging.suggest(archive), error=error)
+                  suggestions=emerging.suggest(archive, who), error=error)
 
 
 async def review(request: Request) -> Response:
     """Stories sent by the public: a moderator reads (and hears) each, then publishes it
     with the visibility its teller asked for, or declines it (it stays private)."""
-    _require(request)
+    who = require_moderator(request)
     archive = request.app.state.archives.get()
     done = error = None
     if request.method == "POST":
         fields = await _form(request)
         story_id = int(fields["story"]) if fields.get("story", "").isdigit() else 0
         try:  # a second moderator, or the same form sent twice, may have been first
-            done = (archive.review(story_id, publish=fields.get("action") == "publish"),
+            done = (archive.review(story_id, fields.get("action") == "publish", who),
                     fields.get("action") == "publish")
         except NotFound as e:
             error = str(e)
-    waiting = [(s, archive.job_for_story(s.id), archive.segments(s.id)) for s in archive.awaiting_review()]
+    waiting = [(s, archive.job_for_story(s.id, who), archive.segments(s.id, who)) for s in archive.awaiting_review(who)]
     return render(request, "moderate_review.html", status=404 if error else 200, waiting=waiting, done=done,
                   error=error)
 
 
 routes = [
-    Route("/moderate", sign_in, methods=["GET", "POST"]),
+    Route("/moderate", start),
     Route("/moderate/review", review, methods=["GET", "POST"]),
     Route("/moderate/themes", themes, methods=["GET", "POST"]),
     Route("/moderate/themes/{theme}", edit_theme, methods=["GET", "POST"]),

@@ -22,7 +22,13 @@ _METADATA = {
     "language": {"type": "string", "description": "ISO 639-1 code of the language spoken; detected if empty"},
     "storyteller": {"type": "string", "description": "How the storyteller wants to be named; empty: anonymous"},
     "description": {"type": "string"},
-    "visibility": {"type": "string", "enum": ["public", "community", "researchers", "private"]},
+    "visibility": {"type": "string", "enum": ["public", "community", "researchers", "private"],
+                   "description": "Who may hear it (the storyteller's consent)"},
+    "embargo_until": {"type": "string", "description": "YYYY-MM-DD: before it only the community's moderators see it"},
+    "storyteller_naming": {"type": "string", "enum": ["full", "first", "anonymous"],
+                           "description": "How the storyteller is named on every page and export"},
+    "exportable": {"type": "string", "enum": ["yes", "no"],
+                   "description": "Whether it may appear in exports and downloads (default: no when omitted)"},
 }
 
 
@@ -113,7 +119,9 @@ def spec() -> dict:
                 "segments": {"type": "array", "items": {"$ref": "#/components/schemas/Segment"}}}},
             "Accepted": {"type": "object", "properties": {
                 "filename": {"type": "string"}, "story_id": {"type": "integer"}, "job_state": {"type": "string"},
-                "duplicate": {"type": "boolean"}, "error": {"type": "string"}, "receipt": {"type": "string"},
+                "duplicate": {"type": "boolean"}, "error": {"type": "string"}, "receipt": {"type": "string", "description": "The storyteller's private token, shown once: "
+                            "follows processing (progress?receipt=) and opens the link"},
+                "link": {"type": "string", "description": "The storyteller's private page: /mine/<token>"},
                 "awaiting_review": {"type": "boolean",
                                     "description": "Private until a moderator publishes it (uploads from the public)"}}},
             "SearchResults": {"type": "object", "properties": {

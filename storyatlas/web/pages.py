@@ -7,27 +7,22 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from storyatlas.archive import tags
+from storyatlas.archive import discover, tags
+from storyatlas.archive.policy import may_moderate
 from storyatlas.errors import NotFound, UploadError
-from storyatlas.exports import clock
+from storyatlas.exports import TRACKS, clock, to_vtt
 from storyatlas.ingest.store import MediaStore
 from storyatlas.search import FACETS
-from storyatlas.themes.compare import similar_stories
+from storyatlas.themes import store
 from storyatlas.web import i18n
+from storyatlas.web.accounts import viewer
 from storyatlas.web.api import cached_search, job_json, search_query
-from storyatlas.web.intake import VISIBILITIES, accept, request_metadata
-from storyatlas.web.security import (
-    CSRF_COOKIE,
-    CSRF_FIELD,
-    is_moderator,
-    new_token,
-    refuse_expired_form,
-    refuse_other_sites,
-)
+from storyatlas.web.intake import NAMINGS, VISIBILITIES, accept, request_metadata
+from storyatlas.web.security import CSRF_COOKIE, CSRF_FIELD, new_token, refuse_expired_form, refuse_other_sites
 from storyatlas.web.uploads import read_multipart
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes
@@ -54,7 +49,7 @@ def render(request: Request, name: str, status: int = 200, **context) -> Respons
         if not labels:
             archive = request.app.state.archives.get()
             vocabulary = request.app.state.search_cache.get(
-                "vocabulary", archive.generation(), lambda: tags.vocabulary(archive))
+                "vocabulary", archive.generation(), lambda: store.vocabulary(archive))
             for theme in vocabulary.themes:
                 labels[theme.id] = theme.label_in(lang)
         return labels.get(theme_id, theme_id)
@@ -62,7 +57,7 @@ def render(request: Request, name: str, status: int = 200, **context) -> Respons
     response = templates.TemplateResponse(request, name, {
         "t": i18n.Translator(lang), "lang": lang, "languages": i18n.languages(), "csrf_token": token,
         "csrf_field": CSRF_FIELD, "here": request.url.path, "here_query": other, "theme_label": theme_label,
-        **context,
+        "viewer": viewer(request), **context,
     }, status_code=status)
     if request.cookies.get(CSRF_COOKIE) != token:
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
@@ -77,9 +72,9 @@ def error_page(request: Request, status: int, message: str) -> Response:
 
 def home(request: Request) -> Response:
     archive = request.app.state.archives.get()
-    visibility = request.app.state.visibility
-    stories = archive.stories(PAGE_SIZE, 0, visibility, newest_first=True)
-    return render(request, "home.html", stories=stories, total=archive.count_stories(visibility))
+    who = viewer(request)
+    stories = archive.stories(who, PAGE_SIZE, 0, newest_first=True)
+    return render(request, "home.html", stories=stories, total=archive.count_stories(who))
 
 
 async def search(request: Request) -> Response:
@@ -98,55 +93,74 @@ async def search(request: Request) -> Response:
 async def story(request: Request) -> Response:
     # about a millisecond of work: cheaper on the event loop than handed to a thread
     archive = request.app.state.archives.get()
-    story = archive.story(request.path_params["id"], request.app.state.visibility)
-    segments = archive.segments(story.id)
-    original = archive.media(story.id, "original")
+    who = viewer(request)
+    story = archive.story(request.path_params["id"], who)
+    segments = archive.segments(story.id, who)
+    original = archive.media(story.id, "original", who)
     view = request.query_params.get("view", "both")
     try:
         start = max(0.0, float(request.query_params.get("t", "0")))
     except ValueError:
         start = 0.0
-    visibility = request.app.state.visibility
     return render(request, "story.html", story=story, segments=segments, original=original,
-                  job=job_json(archive.job_for_story(story.id)), start=start,
-                  themes=tags.story_themes(archive, story.id), starts={s.id: s.start for s in segments},
-                  entities=tags.story_entities(archive, story.id),
+                  video=original.has_video and _may_hear_original(archive, story.id, who),
+                  downloads=story.exportable or may_moderate(who, story.place.community, story.collection),
+                  job=job_json(archive.job_for_story(story.id, who)), start=start,
+                  themes=tags.story_themes(archive, story.id, who), starts={s.id: s.start for s in segments},
+                  entities=tags.story_entities(archive, story.id, who),
                   similar=request.app.state.search_cache.get(
-                      ("similar", story.id, visibility), archive.generation(),
-                      lambda: similar_stories(archive, story.id, visibility)),
+                      ("similar", story.id, who), archive.generation(),
+                      lambda: discover.similar_stories(archive, story.id, who)),
                   has_english=any(s.text_en for s in segments),
                   view=view if view in ("original", "en", "both") else "both")
+
+
+def _may_hear_original(archive, story_id: int, who) -> bool:
+    """The untouched original holds what a redaction silenced: for admins only then."""
+    return who.is_admin or not archive.redactions(story_id, who)
 
 
 def media(request: Request) -> Response:
     """The listening copy, or the original video for the player; ranges for seeking."""
     archive = request.app.state.archives.get()
     story_id, kind = request.path_params["id"], request.path_params["kind"]
-    try:
-        archive.story(story_id, request.app.state.visibility)
-    except NotFound:
-        # a moderator listens to a story from the public before publishing it
-        if not (is_moderator(request.cookies, request.app.state.secret)
-                and archive.story(story_id).requested_visibility):
-            raise
-    if kind not in ("listen.webm", "video"):
+    who = viewer(request)
+    archive.story(story_id, who)
+    if kind not in ("listen.webm", "video", "original"):
         raise NotFound("no such media")
     role = "listen" if kind == "listen.webm" else "original"
-    item = archive.media(story_id, role)
-    if role == "original" and not item.has_video:
-        raise NotFound("this story has no video")
+    item = archive.media(story_id, role, who)
+    if kind == "original" and not who.is_admin:
+        raise NotFound("the untouched original is for the archive's admins")
+    if kind == "video" and not (item.has_video and _may_hear_original(archive, story_id, who)):
+        raise NotFound("this story has no video to show")
     path = MediaStore(request.app.state.settings.media_dir).absolute(item.path)
     media_type = "audio/webm" if role == "listen" else f"video/{'mp4' if item.path.endswith(('.mp4', '.m4a', '.mov')) else 'webm'}"
+    if kind == "original":
+        media_type = "application/octet-stream"
     return FileResponse(path, media_type=media_type, headers={"cache-control": "private, max-age=3600"})
 
 
+def captions(request: Request) -> Response:
+    """The player's captions: what the page shows, so not an export (which the
+    storyteller may have refused)."""
+    archive = request.app.state.archives.get()
+    who = viewer(request)
+    track = request.query_params.get("track", "original")
+    if track not in TRACKS:
+        raise NotFound(f"no such track: {', '.join(TRACKS)}")
+    story = archive.story(request.path_params["id"], who)
+    return PlainTextResponse(to_vtt(story, archive.segments(story.id, who), track), media_type="text/vtt; charset=utf-8")
+
+
 def record(request: Request) -> Response:
-    return render(request, "record.html", visibilities=VISIBILITIES)
+    return render(request, "record.html", visibilities=VISIBILITIES, namings=NAMINGS, fields={})
 
 
 async def upload(request: Request) -> Response:
     if request.method == "GET":
-        return render(request, "upload.html", visibilities=VISIBILITIES, fields={}, results=None, error=None)
+        return render(request, "upload.html", visibilities=VISIBILITIES, namings=NAMINGS, fields={}, results=None,
+                      error=None)
     settings = request.app.state.settings
     fields: dict[str, str] = {}
     try:
@@ -163,17 +177,18 @@ async def upload(request: Request) -> Response:
         finally:
             form.discard()
     except UploadError as e:
-        return render(request, "upload.html", status=e.status, visibilities=VISIBILITIES, fields=fields,
-                      results=None, error=str(e))
+        return render(request, "upload.html", status=e.status, visibilities=VISIBILITIES, namings=NAMINGS,
+                      fields=fields, results=None, error=str(e))
     status = 201 if any(r.story_id for r in results) else 422
-    return render(request, "upload.html", status=status, visibilities=VISIBILITIES, fields=fields,
-                  results=results, error=None)
+    return render(request, "upload.html", status=status, visibilities=VISIBILITIES, namings=NAMINGS,
+                  fields=fields, results=results, error=None)
 
 
 routes = [
     Route("/", home),
     Route("/search", search),
     Route("/stories/{id:int}", story),
+    Route("/media/{id:int}/captions.vtt", captions),
     Route("/media/{id:int}/{kind}", media),
     Route("/record", record),
     Route("/upload", upload, methods=["GET", "POST"]),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -77,38 +75,3 @@ def new_token() -> str:
 
 def tokens_match(cookie: str | None, sent: str | None) -> bool:
     return bool(cookie and sent and hmac.compare_digest(cookie, sent))
-
-
-def archive_secret(folder: Path) -> bytes:
-    """A per-archive secret for signing upload receipts, made on first use."""
-    path = folder / "secret.key"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            with open(path, "x") as f:
-                f.write(secrets.token_hex(32))
-            path.chmod(0o600)
-        except FileExistsError:  # another process made it a moment ago
-            pass
-    return bytes.fromhex(path.read_text().strip())
-
-
-def receipt(secret: bytes, story_id: int) -> str:
-    """Proof that the holder sent this story, so it may follow its processing."""
-    return hmac.new(secret, f"story:{story_id}".encode(), "sha256").hexdigest()[:32]
-
-
-MODERATOR_COOKIE = "moderator"
-
-
-def moderator_cookie(secret: bytes, expiry: int) -> str:
-    return f"{expiry}.{hmac.new(secret, f'moderator:{expiry}'.encode(), 'sha256').hexdigest()}"
-
-
-def is_moderator(cookies, secret: bytes) -> bool:
-    """Whether the request carries a moderator's signed, unexpired cookie."""
-    value = cookies.get(MODERATOR_COOKIE, "")
-    expiry, _, _ = value.partition(".")
-    if not expiry.isdigit() or int(expiry) < time.time():
-        return False
-    return hmac.compare_digest(value, moderator_cookie(secret, int(expiry)))

@@ -6,16 +6,25 @@ as the bytes arrive. Two ways in:
 - resumable uploads (the recorder): create, then append chunks at a stated offset, so a
   dropped mobile connection resumes where it stopped instead of starting again.
 
-Files get generated names; the client's file name is kept only as data.
+Files get generated names; the client's file name is kept only as data. What one request
+or one client can hold is bounded: form fields in number and size, resumable uploads per
+client address in number and bytes, and nothing is taken in while the archive's disk is
+nearly full. Each resumable upload takes one piece at a time.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import re
 import secrets
+import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
@@ -23,7 +32,13 @@ from starlette.requests import Request
 from storyatlas.errors import UploadError
 
 MAX_FIELD_BYTES = 64 * 1024
+MAX_FIELDS = 100
+MAX_FIELDS_TOTAL_BYTES = 1024 * 1024
+"""A form's fields (not its files) together: 6,000 large fields once held 350 MB in memory."""
+MAX_PART_HEADER_BYTES = 16 * 1024
 MAX_FILES = 50
+# how often, in bytes written, a long upload looks again at the free space and its client's total
+_RECHECK_BYTES = 1024 * 1024
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -45,28 +60,75 @@ class UploadForm:
             f.path.unlink(missing_ok=True)
 
 
+def client_address(request: Request) -> str:
+    """Whom limits per client count against: the address the request came from."""
+    return request.client.host if request.client else "unknown"
+
+
 def _too_big(limit: int) -> UploadError:
     return UploadError(
         f"the upload is bigger than the {limit / 1024**3:g} GiB limit; split the recording "
         "or ask the archive's keepers to raise STORYATLAS_MAX_FILE_BYTES", status=413)
 
 
-async def read_multipart(request: Request, scratch: Path, max_file_bytes: int) -> UploadForm:
-    """Stream a multipart/form-data body: fields into memory (small), files onto disk."""
+def check_free_space(folder: Path, min_free_bytes: int, incoming: int = 0) -> None:
+    """Refuse (507) when taking ``incoming`` more bytes would leave less than ``min_free_bytes``
+    free on the disk holding ``folder``."""
+    if min_free_bytes <= 0:
+        return
+    free = shutil.disk_usage(folder).free
+    if free - incoming < min_free_bytes:
+        raise UploadError(
+            f"the archive's disk is nearly full ({free / 1024**2:,.0f} MB free, {min_free_bytes / 1024**2:,.0f} MB "
+            "are kept free); no upload can be taken until its keepers make room: try again later", status=507)
+
+
+def _declared_length(request: Request) -> int:
+    try:
+        return max(0, int(request.headers.get("content-length", "0")))
+    except ValueError:
+        return 0
+
+
+def _min_free(request: Request, min_free_bytes: int | None) -> int:
+    if min_free_bytes is not None:
+        return min_free_bytes
+    # callers that do not say (the upload page) get the archive's setting
+    settings = getattr(getattr(getattr(request, "app", None), "state", None), "settings", None)
+    return getattr(settings, "min_free_bytes", 0)
+
+
+async def read_multipart(request: Request, scratch: Path, max_file_bytes: int, *,
+                         max_fields: int = MAX_FIELDS, max_fields_bytes: int = MAX_FIELDS_TOTAL_BYTES,
+                         min_free_bytes: int | None = None) -> UploadForm:
+    """Stream a multipart/form-data body: fields into memory (at most ``max_fields`` of
+    them, ``max_fields_bytes`` in all), files onto disk while at least ``min_free_bytes``
+    stay free there (default: the app's ``min_free_bytes`` setting)."""
     content_type, params = parse_options_header(request.headers.get("content-type"))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
         raise UploadError("send the form as multipart/form-data", status=415)
     scratch.mkdir(parents=True, exist_ok=True)
+    min_free = _min_free(request, min_free_bytes)
+    check_free_space(scratch, min_free, _declared_length(request))
     form = UploadForm()
     state: dict = {}
+    totals = {"fields": 0, "field_bytes": 0, "written": 0}
 
     def on_part_begin() -> None:
-        state.update(headers={}, field=b"", value=b"", name=None, file=None, out=None, size=0)
+        state.update(headers={}, field=b"", value=b"", name=None, file=None, out=None, size=0, header_bytes=0)
+
+    def count_header(length: int) -> None:
+        state["header_bytes"] += length
+        if state["header_bytes"] > MAX_PART_HEADER_BYTES:
+            raise UploadError("a part of the form has headers that are too long; send the form as a browser does",
+                              status=413)
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
+        count_header(end - start)
         state["field"] += data[start:end]
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
+        count_header(end - start)
         state["value"] += data[start:end]
 
     def on_header_end() -> None:
@@ -86,6 +148,10 @@ async def read_multipart(request: Request, scratch: Path, max_file_bytes: int) -
             state["out"] = path.open("wb")
             form.files.append(state["file"])
         else:
+            totals["fields"] += 1
+            if totals["fields"] > max_fields:
+                raise UploadError(f"the form has more than {max_fields} fields; send the story's fields "
+                                  "(title, place, language...) and its files, nothing more", status=413)
             state["data"] = bytearray()
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
@@ -95,9 +161,17 @@ async def read_multipart(request: Request, scratch: Path, max_file_bytes: int) -
             if state["size"] > max_file_bytes:
                 raise _too_big(max_file_bytes)
             state["out"].write(chunk)
+            totals["written"] += len(chunk)
+            if totals["written"] >= _RECHECK_BYTES:
+                totals["written"] = 0
+                check_free_space(scratch, min_free)
         else:
             if state["size"] > MAX_FIELD_BYTES:
                 raise UploadError("a form field is too long", status=413)
+            totals["field_bytes"] += len(chunk)
+            if totals["field_bytes"] > max_fields_bytes:
+                raise UploadError(f"the form's fields hold more than {max_fields_bytes // 1024} KB in all; "
+                                  "shorten the description or the other texts", status=413)
             state["data"] += chunk
 
     def on_part_end() -> None:
@@ -129,13 +203,37 @@ async def read_multipart(request: Request, scratch: Path, max_file_bytes: int) -
     return form
 
 
-class ResumableUploads:
-    """Uploads sent in pieces; each piece says at which offset it starts."""
+def _lock(f: IO[bytes], busy: str) -> None:
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise UploadError(busy, status=409) from None
 
-    def __init__(self, folder: Path, max_bytes: int, max_age_s: float = 86400) -> None:
+
+def _still_there(f: IO[bytes], path: Path) -> bool:
+    # finished (and removed) while this request waited to open it
+    try:
+        return os.fstat(f.fileno()).st_ino == path.stat().st_ino
+    except FileNotFoundError:
+        return False
+
+
+class ResumableUploads:
+    """Uploads sent in pieces; each piece says at which offset it starts.
+
+    An upload is ``<id>.part`` in ``folder``, with ``<id>.client`` naming the address that
+    opened it. A piece being written holds an exclusive lock on the file (across server
+    processes too), so a second piece, or finishing, waits for it rather than mixing in.
+    """
+
+    def __init__(self, folder: Path, max_bytes: int, max_age_s: float = 86400,
+                 max_client_bytes: int | None = None, max_open_total: int = 1000) -> None:
         self.folder = folder
         self.max_bytes = max_bytes
         self.max_age_s = max_age_s
+        self.max_client_bytes = max_bytes if max_client_bytes is None else max_client_bytes
+        """What one address's unfinished uploads may hold together."""
+        self.max_open_total = max_open_total
 
     def _path(self, upload_id: str) -> Path:
         if not _UPLOAD_ID.match(upload_id):
@@ -145,42 +243,134 @@ class ResumableUploads:
             raise UploadError("unknown or expired upload; start it again", status=404)
         return path
 
-    def create(self) -> str:
+    @contextlib.contextmanager
+    def _folder_locked(self) -> Iterator[None]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def _owners(self) -> dict[str, str]:
+        owners = {}
+        for marker in self.folder.glob("*.client"):
+            with contextlib.suppress(OSError):
+                owners[marker.stem] = marker.read_text(encoding="utf-8")
+        return owners
+
+    def _client_bytes(self, client: str, but: str) -> int:
+        total = 0
+        for upload_id, owner in self._owners().items():
+            if owner == client and upload_id != but:
+                with contextlib.suppress(OSError):
+                    total += (self.folder / f"{upload_id}.part").stat().st_size
+        return total
+
+    def create(self, client: str = "unknown", max_open: int = 10, min_free_bytes: int = 0) -> str:
+        """A new upload for ``client``, who may hold at most ``max_open`` unfinished ones."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self.sweep()
-        upload_id = secrets.token_urlsafe(18)
-        (self.folder / f"{upload_id}.part").touch()
+        check_free_space(self.folder, min_free_bytes)
+        with self._folder_locked():
+            owners = self._owners()
+            mine = sum(1 for owner in owners.values() if owner == client)
+            if mine >= max_open:
+                raise UploadError(
+                    f"{mine} unfinished uploads are already open from your address (at most {max_open}); "
+                    f"finish them, or wait until they expire ({self.max_age_s / 3600:g} h after their last "
+                    "piece), before starting another", status=429)
+            if len(owners) >= self.max_open_total:
+                raise UploadError("the archive is taking in too many uploads at once; try again in a few minutes",
+                                  status=503)
+            upload_id = secrets.token_urlsafe(18)
+            (self.folder / f"{upload_id}.client").write_text(client, encoding="utf-8")
+            (self.folder / f"{upload_id}.part").touch()
         return upload_id
 
     def offset(self, upload_id: str) -> int:
         return self._path(upload_id).stat().st_size
 
-    async def append(self, upload_id: str, offset: int, request: Request) -> int:
+    async def append(self, upload_id: str, offset: int, request: Request, min_free_bytes: int = 0) -> int:
+        """Write the request's body at ``offset``; answers 409 while another piece is being written."""
         path = self._path(upload_id)
-        current = path.stat().st_size
-        if offset != current:
-            raise UploadError(f"this upload continues at byte {current}, not {offset}", status=409)
-        with path.open("ab") as out:
-            size = current
+        try:
+            # never O_CREAT: an upload finished a moment ago must not come back empty
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        except FileNotFoundError:
+            raise UploadError("unknown or expired upload; start it again", status=404) from None
+        with open(fd, "ab") as out:
+            _lock(out, "another piece of this upload is being sent right now; wait until it has arrived, "
+                       "then ask for the offset (GET) and go on from there")
+            if not _still_there(out, path):
+                raise UploadError("unknown or expired upload; start it again", status=404)
+            current = os.fstat(out.fileno()).st_size
+            if offset != current:
+                raise UploadError(f"this upload continues at byte {current}, not {offset}", status=409)
+            check_free_space(self.folder, min_free_bytes, _declared_length(request))
+            client = (self.folder / f"{upload_id}.client").read_text(encoding="utf-8") \
+                if (self.folder / f"{upload_id}.client").exists() else "unknown"
+            others = self._client_bytes(client, but=upload_id)
+            size, unchecked = current, 0
             try:
                 async for chunk in request.stream():
                     size += len(chunk)
                     if size > self.max_bytes:
                         raise _too_big(self.max_bytes)
+                    if others + size > self.max_client_bytes:
+                        others = self._client_bytes(client, but=upload_id)  # some may have finished
+                        if others + size > self.max_client_bytes:
+                            raise UploadError(
+                                "the unfinished uploads from your address would hold more than "
+                                f"{self.max_client_bytes / 1024**3:g} GiB together; finish those already "
+                                "sent before sending more", status=413)
                     out.write(chunk)
+                    unchecked += len(chunk)
+                    if unchecked >= _RECHECK_BYTES:
+                        unchecked = 0
+                        check_free_space(self.folder, min_free_bytes)
+                        others = self._client_bytes(client, but=upload_id)
             except BaseException:
                 # keep only whole pieces: the client resends this one from `current`
+                out.flush()
                 out.truncate(current)
                 raise
         return size
 
-    def take(self, upload_id: str) -> Path:
-        """The finished file; the caller ingests and then deletes it."""
-        return self._path(upload_id)
+    @contextlib.contextmanager
+    def finishing(self, upload_id: str) -> Iterator[Path]:
+        """The finished file, for the caller to ingest while no piece can be added (409 while
+        one is still arriving). Once the caller is done the upload is gone; when the caller
+        fails (e.g. bad metadata), the upload stays to be finished again."""
+        path = self._path(upload_id)
+        try:
+            held = path.open("rb")
+        except FileNotFoundError:
+            raise UploadError("unknown or expired upload; start it again", status=404) from None
+        with held:
+            _lock(held, "a piece of this upload is still being sent; finish the upload once it has arrived")
+            if not _still_there(held, path):
+                raise UploadError("unknown or expired upload; start it again", status=404)
+            yield path
+            path.unlink(missing_ok=True)
+            (self.folder / f"{upload_id}.client").unlink(missing_ok=True)
 
     def sweep(self) -> None:
         """Forget uploads abandoned for longer than max_age_s."""
+        if not self.folder.exists():
+            return
         cutoff = time.time() - self.max_age_s
-        for part in self.folder.glob("*.part"):
-            if part.stat().st_mtime < cutoff:
-                part.unlink(missing_ok=True)
+        with self._folder_locked():
+            for part in self.folder.glob("*.part"):
+                with contextlib.suppress(OSError), part.open("rb") as held:
+                    if part.stat().st_mtime >= cutoff:
+                        continue
+                    try:
+                        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # a piece is arriving right now
+                    part.unlink(missing_ok=True)
+            for marker in self.folder.glob("*.client"):
+                if not marker.with_suffix(".part").exists():
+                    marker.unlink(missing_ok=True)

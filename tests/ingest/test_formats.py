@@ -5,33 +5,34 @@ from dataclasses import replace
 
 import pytest
 
-from storyatlas.archive import Place, StoryMetadata
+from storyatlas.archive import Place, StoryMetadata, Viewer
 from storyatlas.ingest import find_media, ingest_file, ingest_paths
 from storyatlas.ingest.store import MediaStore, sha256_file
 from tests.conftest import FORMATS, VIDEO_FORMATS
 
 STORY_S = 17.4  # length of the English story (tests/data/speech.json)
+KEEPER = Viewer.keeper()  # the archive's own tools (`storyatlas ingest`)
 
 
 @pytest.mark.parametrize("suffix", [*FORMATS, *VIDEO_FORMATS])
 def test_each_format_is_kept_and_made_into_speech_audio(archive, settings, media_dir, suffix):
     path = media_dir / f"story.{suffix}"
-    result = ingest_file(archive, path, StoryMetadata(), settings)
+    result = ingest_file(archive, path, StoryMetadata(), settings, KEEPER)
 
     assert result.ok and not result.duplicate
-    original = archive.media(result.story_id, "original")
+    original = archive.media(result.story_id, "original", KEEPER)
     stored = MediaStore(settings.media_dir).absolute(original.path)
     assert sha256_file(stored) == sha256_file(path) == original.sha256  # byte for byte
     assert not os.stat(stored).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
     assert original.has_video == (suffix in VIDEO_FORMATS)
 
-    speech = MediaStore(settings.media_dir).absolute(archive.media(result.story_id, "speech").path)
+    speech = MediaStore(settings.media_dir).absolute(archive.media(result.story_id, "speech", KEEPER).path)
     with wave.open(str(speech)) as w:
         assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2)
         assert w.getnframes() / 16000 == pytest.approx(STORY_S, abs=0.5)
-    listen = MediaStore(settings.media_dir).absolute(archive.media(result.story_id, "listen").path)
+    listen = MediaStore(settings.media_dir).absolute(archive.media(result.story_id, "listen", KEEPER).path)
     assert listen.stat().st_size > 1000 and listen.suffix == ".webm"
-    assert archive.job_for_story(result.story_id).state == "queued"
+    assert archive.job_for_story(result.story_id, KEEPER).state == "queued"
 
 
 def test_metadata_is_kept_and_title_defaults_to_the_file_name(archive, settings, media_dir, tmp_path):
@@ -40,20 +41,20 @@ def test_metadata_is_kept_and_title_defaults_to_the_file_name(archive, settings,
     meta = StoryMetadata(collection="Flood memories", place=Place.parse("Zgorzelec, Lower Silesia, PL"),
                          recorded_on="2026-03", language_hint="en", storyteller=None,
                          description="At the kitchen table")
-    story = archive.story(ingest_file(archive, named, meta, settings).story_id)
+    story = archive.story(ingest_file(archive, named, meta, settings, KEEPER).story_id, KEEPER)
 
     assert story.title == "grandma on the flood"
     assert story.place == Place("Zgorzelec", "Lower Silesia", "PL")
     assert (story.collection, story.recorded_on, story.language_hint) == ("Flood memories", "2026-03", "en")
     assert story.storyteller is None and story.description == "At the kitchen table"
-    assert archive.media(story.id, "original").original_filename == "grandma_on-the flood.mp3"
+    assert archive.media(story.id, "original", KEEPER).original_filename == "grandma_on-the flood.mp3"
 
 
 def test_the_store_uses_generated_names_whatever_the_file_is_called(archive, settings, media_dir, tmp_path):
     odd = tmp_path / "..\\..\\etc passwd; rm -rf ~.ogg"
     odd.write_bytes((media_dir / "story.ogg").read_bytes())
-    result = ingest_file(archive, odd, StoryMetadata(), settings)
-    original = archive.media(result.story_id, "original")
+    result = ingest_file(archive, odd, StoryMetadata(), settings, KEEPER)
+    original = archive.media(result.story_id, "original", KEEPER)
 
     assert original.path == f"originals/{original.sha256[:2]}/{original.sha256}.ogg"
     assert (settings.media_dir / original.path).resolve().is_relative_to(settings.media_dir.resolve())
@@ -62,11 +63,11 @@ def test_the_store_uses_generated_names_whatever_the_file_is_called(archive, set
 def test_the_same_recording_twice_is_recognised(archive, settings, media_dir, tmp_path):
     copy = tmp_path / "copy of the story.flac"
     copy.write_bytes((media_dir / "story.flac").read_bytes())
-    first = ingest_file(archive, media_dir / "story.flac", StoryMetadata(), settings)
-    second = ingest_file(archive, copy, StoryMetadata(title="again"), settings)
+    first = ingest_file(archive, media_dir / "story.flac", StoryMetadata(), settings, KEEPER)
+    second = ingest_file(archive, copy, StoryMetadata(title="again"), settings, KEEPER)
 
     assert second.duplicate and second.story_id == first.story_id and second.job_id is None
-    assert archive.count_stories() == 1
+    assert archive.count_stories(KEEPER) == 1
     originals = list((settings.media_dir / "originals").rglob("*.flac"))
     assert len(originals) == 1
 
@@ -79,16 +80,16 @@ def test_folders_are_walked_recursively_and_other_files_skipped(archive, setting
     (workshop / "notes.txt").write_text("who spoke when")
 
     found = list(find_media([workshop]))
-    results = ingest_paths(archive, [workshop], StoryMetadata(collection="W"), settings)
+    results = ingest_paths(archive, [workshop], StoryMetadata(collection="W"), settings, KEEPER)
 
     assert [p.name for p in found] == ["a.m4a", "b.webm"]
     assert [r.ok for r in results] == [True, True]
-    assert {s.collection for s in archive.stories()} == {"W"}
+    assert {s.collection for s in archive.stories(KEEPER)} == {"W"}
 
 
 def test_a_file_longer_than_the_limit_is_refused_before_decoding(archive, settings, media_dir):
     from storyatlas.errors import MediaError
 
     with pytest.raises(MediaError, match="longer than the .* limit"):
-        ingest_file(archive, media_dir / "story.wav", StoryMetadata(), replace(settings, max_duration_s=5))
-    assert archive.count_stories() == 0
+        ingest_file(archive, media_dir / "story.wav", StoryMetadata(), replace(settings, max_duration_s=5), KEEPER)
+    assert archive.count_stories(KEEPER) == 0

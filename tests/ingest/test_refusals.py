@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from storyatlas.archive import StoryMetadata
+from storyatlas.archive import StoryMetadata, Viewer
 from storyatlas.errors import MediaError
 from storyatlas.ingest import ingest_file, ingest_paths
 from tests.conftest import ffmpeg, story_file
+
+KEEPER = Viewer.keeper()  # the archive's own tools (`storyatlas ingest`)
 
 
 def _snapshot(archive, settings):
@@ -23,7 +25,7 @@ def _snapshot(archive, settings):
 @pytest.fixture
 def filled(archive, settings):
     """An archive that already holds one story, which a refusal must not touch."""
-    ingest_file(archive, story_file("fr"), StoryMetadata(), settings)
+    ingest_file(archive, story_file("fr"), StoryMetadata(), settings, KEEPER)
     return _snapshot(archive, settings)
 
 
@@ -55,7 +57,7 @@ def _bad_inputs(tmp: Path, media_dir: Path) -> dict[str, tuple[Path, str]]:
 def test_each_bad_input_is_refused_and_changes_nothing(archive, settings, media_dir, tmp_path, filled):
     for name, (path, reason) in _bad_inputs(tmp_path, media_dir).items():
         with pytest.raises(MediaError, match=reason) as refused:
-            ingest_file(archive, path, StoryMetadata(), settings)
+            ingest_file(archive, path, StoryMetadata(), settings, KEEPER)
         message = str(refused.value)
         assert message.startswith(str(path)) and "\n" not in message, name
         assert _snapshot(archive, settings) == filled, name
@@ -64,10 +66,10 @@ def test_each_bad_input_is_refused_and_changes_nothing(archive, settings, media_
 def test_a_batch_carries_on_past_refused_files(archive, settings, media_dir, tmp_path):
     bad = _bad_inputs(tmp_path, media_dir)
     paths = [bad["not media"][0], story_file("es"), bad["empty"][0], story_file("pl")]
-    results = ingest_paths(archive, paths, StoryMetadata(), settings)
+    results = ingest_paths(archive, paths, StoryMetadata(), settings, KEEPER)
 
     assert [r.ok for r in results] == [False, True, False, True]
-    assert archive.count_stories() == 2
+    assert archive.count_stories(KEEPER) == 2
 
 
 def test_a_file_over_the_size_limit_is_refused_without_reading_it(archive, settings, tmp_path, filled):
@@ -75,7 +77,7 @@ def test_a_file_over_the_size_limit_is_refused_without_reading_it(archive, setti
     with huge.open("wb") as f:  # sparse: 4.1 GB on paper, nothing on disk
         f.truncate(int(4.1 * 1024**3))
     with pytest.raises(MediaError, match="over the 4 GiB limit"):
-        ingest_file(archive, huge, StoryMetadata(), settings)
+        ingest_file(archive, huge, StoryMetadata(), settings, KEEPER)
     assert _snapshot(archive, settings) == filled
 
 
@@ -83,7 +85,7 @@ def test_an_hour_of_silence_is_refused(archive, settings, tmp_path, filled):
     silence = tmp_path / "hour.ogg"
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "3600", "-c:a", "libopus", str(silence))
     with pytest.raises(MediaError, match="silent .60 min"):
-        ingest_file(archive, silence, StoryMetadata(), settings)
+        ingest_file(archive, silence, StoryMetadata(), settings, KEEPER)
     assert _snapshot(archive, settings) == filled
 
 
@@ -92,8 +94,8 @@ def test_a_stream_longer_than_the_limit_is_stopped_while_decoding(archive, setti
     aac = tmp_path / "long.aac"
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=30", "-c:a", "aac", str(aac))
     with pytest.raises(MediaError, match="longer than the"):
-        ingest_file(archive, aac, StoryMetadata(), replace(settings, max_duration_s=10))
-    assert archive.count_stories() == 0
+        ingest_file(archive, aac, StoryMetadata(), replace(settings, max_duration_s=10), KEEPER)
+    assert archive.count_stories(KEEPER) == 0
     assert not any(p.is_file() for p in settings.media_dir.rglob("*"))
 
 
@@ -102,5 +104,5 @@ def test_the_original_is_not_left_writable_or_changed_by_a_refusal(archive, sett
     source.write_bytes((media_dir / "story.wav").read_bytes())
     before = source.read_bytes()
     with pytest.raises(MediaError):
-        ingest_file(archive, source, StoryMetadata(), replace(settings, max_duration_s=1))
+        ingest_file(archive, source, StoryMetadata(), replace(settings, max_duration_s=1), KEEPER)
     assert source.read_bytes() == before and os.access(source, os.W_OK)

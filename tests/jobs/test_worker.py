@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from storyatlas.archive import Archive
+from storyatlas.archive import Archive, Viewer
 from tests.conftest import ffmpeg, story_file
 
 
@@ -32,7 +32,7 @@ def test_a_killed_workers_story_is_finished_by_the_next_worker(settings, tmp_pat
     env = {**os.environ, "STORYATLAS_CACHE": str(settings.cache)}
     subprocess.run(_cli("ingest", str(long_story), "--no-wait", settings=settings), check=True, env=env)
     archive = Archive(settings.database)
-    job = archive.job_for_story(1)
+    job = archive.job_for_story(1, Viewer.keeper())
     assert job.state == "queued"
 
     first = subprocess.Popen(_cli("worker", "--model", "tiny.en", settings=settings), env=env)
@@ -56,6 +56,6 @@ def test_a_killed_workers_story_is_finished_by_the_next_worker(settings, tmp_pat
     counts = {t: archive.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
               for t in ("stories", "media", "transcripts", "jobs")}
     assert counts == {"stories": 1, "media": 3, "transcripts": 1, "jobs": 1}
-    segments = archive.segments(1)
+    segments = archive.segments(1, Viewer.keeper())
     assert [s.idx for s in segments] == list(range(len(segments))) and segments[-1].end > 150
     archive.close()

@@ -1,9 +1,16 @@
 import pytest
 
+from storyatlas.archive import Viewer
 from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery
 from storyatlas.search.fts import FTSBackend
 from storyatlas.search.query import fts_query
 from tests.conftest import add_story
+
+KEEPER = Viewer.keeper()  # the archive's own tools: every story
+
+
+def _query(text, **options):
+    return SearchQuery(text, KEEPER, **options)
 
 
 @pytest.fixture
@@ -20,7 +27,7 @@ def backend(archive):
     add_story(archive, "Powódź", "pl", [
         (0.0, 5.0, "Woda zalała całą naszą ulicę i piwnicę.", "The water flooded our whole street and the cellar."),
     ], country="PL", collection="Other")
-    return FTSBackend(archive.conn)
+    return FTSBackend(archive)
 
 
 def _ids(results):
@@ -28,7 +35,7 @@ def _ids(results):
 
 
 def test_a_phrase_finds_its_moment_with_its_time_and_a_highlighted_snippet(backend):
-    results = backend.search(SearchQuery("pumped the cellar"))
+    results = backend.search(_query("pumped the cellar"))
     assert _ids(results) == [2]
     moments = results.stories[0].moments
     assert sorted(m.start for m in moments) == [3.5, 60.0]
@@ -37,14 +44,14 @@ def test_a_phrase_finds_its_moment_with_its_time_and_a_highlighted_snippet(backe
 
 
 def test_accents_do_not_matter(backend):
-    with_accent = backend.search(SearchQuery("Überschwemmung"))
-    without = backend.search(SearchQuery("uberschwemmung"))
+    with_accent = backend.search(_query("Überschwemmung"))
+    without = backend.search(_query("uberschwemmung"))
     assert _ids(with_accent) == _ids(without) == [1]
     assert with_accent.stories[0].moments[0].start == 4.5
 
 
 def test_the_english_translation_is_searched_too(backend):
-    results = backend.search(SearchQuery("cellar"))
+    results = backend.search(_query("cellar"))
     assert set(_ids(results)) == {1, 2, 3}
     german = next(h for h in results.stories if h.story_id == 1)
     assert german.moments[0].text_en == "The flood destroyed our cellar."
@@ -57,36 +64,36 @@ def test_the_english_translation_is_searched_too(backend):
     ({"country": "PL", "collection": "Other"}, {3}),
 ])
 def test_filters(backend, filters, expected):
-    assert set(_ids(backend.search(SearchQuery("cellar", **filters)))) == expected
+    assert set(_ids(backend.search(_query("cellar", **filters)))) == expected
 
 
 def test_results_are_grouped_by_story_and_paginated(backend):
-    first = backend.search(SearchQuery("cellar", limit=2))
-    second = backend.search(SearchQuery("cellar", limit=2, offset=2))
+    first = backend.search(_query("cellar", limit=2))
+    second = backend.search(_query("cellar", limit=2, offset=2))
     assert first.total_stories == 3 and len(first.stories) == 2 and len(second.stories) == 1
     assert set(_ids(first)) | set(_ids(second)) == {1, 2, 3}
 
 
 def test_when_no_moment_has_every_word_any_word_is_enough(backend):
-    results = backend.search(SearchQuery("Keller Anna"))
+    results = backend.search(_query("Keller Anna"))
     assert results.relaxed and set(_ids(results)) == {1, 2}
 
 
 @pytest.mark.parametrize("text", ['"', "AND", "NEAR(", "*", "a:b", "(((", "-x", "'; DROP TABLE stories; --"])
 def test_no_input_is_a_syntax_error(backend, text):
-    backend.search(SearchQuery(text))  # must not raise
+    backend.search(_query(text))  # must not raise
 
 
 def test_an_empty_query_finds_nothing(backend):
-    assert backend.search(SearchQuery("  ?! ")).stories == ()
+    assert backend.search(_query("  ?! ")).stories == ()
     assert fts_query("?!") is None
 
 
 def test_reindex_rebuilds_the_index_from_the_archive(archive, backend):
     archive.conn.execute("INSERT INTO segments_fts(segments_fts) VALUES ('delete-all')")
-    assert backend.search(SearchQuery("cellar")).stories == ()
+    assert backend.search(_query("cellar")).stories == ()
     assert backend.rebuild() == 6
-    assert set(_ids(backend.search(SearchQuery("cellar")))) == {1, 2, 3}
+    assert set(_ids(backend.search(_query("cellar")))) == {1, 2, 3}
 
 
 def test_a_story_transcribed_again_replaces_its_moments_in_the_index(archive, backend):
@@ -96,13 +103,13 @@ def test_a_story_transcribed_again_replaces_its_moments_in_the_index(archive, ba
     archive.save_transcription(2, again, None, [None])
     archive.save_transcription(2, again, None, [None])
 
-    assert 2 not in _ids(backend.search(SearchQuery("pumped")))
-    assert _ids(backend.search(SearchQuery("basement"))) == [2]
-    assert len(backend.search(SearchQuery("basement")).stories[0].moments) == 1
+    assert 2 not in _ids(backend.search(_query("pumped")))
+    assert _ids(backend.search(_query("basement"))) == [2]
+    assert len(backend.search(_query("basement")).stories[0].moments) == 1
 
 
 def test_facets_count_matching_stories(backend):
-    facets = backend.search(SearchQuery("cellar")).facets
+    facets = backend.search(_query("cellar")).facets
     assert facets["country"] == [("PL", 2), ("DE", 1)]
     assert dict(facets["collection"]) == {"Flood memories": 2, "Other": 1}
     assert dict(facets["language"]) == {"de": 1, "en": 1, "pl": 1}
@@ -110,12 +117,12 @@ def test_facets_count_matching_stories(backend):
 
 def test_only_visible_stories_are_found_or_counted(archive, backend):
     archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = 3")
-    results = backend.search(SearchQuery("cellar", visibility=("public",)))
+    results = backend.search(SearchQuery("cellar", Viewer()))  # anonymous: public stories only
     assert set(_ids(results)) == {1, 2} and results.total_stories == 2
     assert dict(results.facets["country"]) == {"PL": 1, "DE": 1}
-    assert 3 in _ids(backend.search(SearchQuery("cellar")))
+    assert 3 in _ids(backend.search(_query("cellar")))
 
 
 def test_a_misspelled_word_gets_suggestions(backend):
-    results = backend.search(SearchQuery("celar"))
+    results = backend.search(_query("celar"))
     assert results.stories == () and "cellar" in results.suggestions

@@ -1,7 +1,6 @@
 import pytest
 
-from storyatlas.archive import tags
-from storyatlas.themes import Theme
+from storyatlas.themes import Theme, store
 from storyatlas.themes.run import tag_story
 from tests.conftest import add_story
 
@@ -36,7 +35,7 @@ def seed_themes(archive):
     """The archive's vocabulary becomes these themes alone: two themes that mean the same
     (the repository's floods and these tests' t_floods) compete for the same passages."""
     for theme in THEMES:
-        tags.save_theme(archive, theme)
+        store.save_theme(archive, theme)
     with archive.transaction() as c:
         c.execute(f"DELETE FROM themes WHERE id NOT IN ({', '.join('?' * len(THEMES))})", [t.id for t in THEMES])
 

@@ -2,31 +2,33 @@
 
 from click.testing import CliRunner
 
-from storyatlas.archive import tags
+from storyatlas.archive import Viewer, tags
+from storyatlas.archive.discover import compare, similar_stories, theme_overview
 from storyatlas.cli import cli
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
-from storyatlas.themes import emerging
-from storyatlas.themes.compare import compare, similar_stories, theme_overview
+from storyatlas.themes import emerging, store
+
+KEEPER = Viewer.keeper()  # the archive's own tools: every story
 
 
 def _themes(archive, story_id):
-    return {t.theme_id for t in tags.story_themes(archive, story_id)}
+    return {t.theme_id for t in tags.story_themes(archive, story_id, KEEPER)}
 
 
 def test_each_story_has_its_themes_with_evidence_segments(archive, tagged):
     assert "t_eviction" in _themes(archive, tagged["pl_eviction"])
     assert "t_floods" in _themes(archive, tagged["de_flood"]) and "t_floods" in _themes(archive, tagged["pl_flood"])
     assert not {"t_floods", "t_eviction"} & _themes(archive, tagged["en_quiet"])
-    evidence = next(t for t in tags.story_themes(archive, tagged["de_flood"]) if t.theme_id == "t_floods")
-    assert [s.start for s in archive.segments(tagged["de_flood"]) if s.id in evidence.segments] == [0.0, 4.5]
+    evidence = next(t for t in tags.story_themes(archive, tagged["de_flood"], KEEPER) if t.theme_id == "t_floods")
+    assert [s.start for s in archive.segments(tagged["de_flood"], KEEPER) if s.id in evidence.segments] == [0.0, 4.5]
     recorded = archive.conn.execute("SELECT vocabulary_version, models FROM taggings WHERE story_id = ?",
                                     (tagged["de_flood"],)).fetchone()
-    assert recorded[0] == tags.vocabulary(archive).version and "en_core_web_sm" in recorded[1]
+    assert recorded[0] == store.vocabulary(archive).version and "en_core_web_sm" in recorded[1]
 
 
 def test_a_portuguese_query_finds_the_polish_story_through_a_theme(archive, tagged):
-    results = FTSBackend(archive.conn).search(SearchQuery("despejo"))
+    results = FTSBackend(archive).search(SearchQuery("despejo", KEEPER))
     assert set(results.themes) == {"t_eviction"}
     hit = results.stories[0]
     assert hit.story_id == tagged["pl_eviction"] and set(hit.themes) == {"t_eviction"}
@@ -36,7 +38,7 @@ def test_a_portuguese_query_finds_the_polish_story_through_a_theme(archive, tagg
 
 
 def test_words_in_the_translation_say_so(archive, tagged):
-    hit = FTSBackend(archive.conn).search(SearchQuery("bailiff")).stories[0]
+    hit = FTSBackend(archive).search(SearchQuery("bailiff", KEEPER)).stories[0]
     assert hit.story_id == tagged["pl_eviction"] and hit.moments[0].why == ("translation",)
 
 
@@ -46,15 +48,15 @@ def test_adding_a_theme_retags_existing_stories(archive, tagged, settings):
                                       "--trigger", "en:honey", "--archive", str(settings.archive)])
     assert result.exit_code == 0, result.output
     assert "re-tagged 4 stories" in result.output
-    bees = next(t for t in tags.story_themes(archive, tagged["en_quiet"]) if t.theme_id == "t_bees")
-    assert list(bees.segments) == [s.id for s in archive.segments(tagged["en_quiet"])]
+    bees = next(t for t in tags.story_themes(archive, tagged["en_quiet"], KEEPER) if t.theme_id == "t_bees")
+    assert list(bees.segments) == [s.id for s in archive.segments(tagged["en_quiet"], KEEPER)]
     assert "t_bees" not in _themes(archive, tagged["de_flood"])
     listed = CliRunner().invoke(cli, ["themes", "list", "--archive", str(settings.archive)]).output
     assert "t_bees" in listed and "Bees" in listed
 
 
 def test_theme_overview_counts_by_country_and_region(archive, tagged):
-    overview = theme_overview(archive, "t_floods", None)
+    overview = theme_overview(archive, "t_floods", KEEPER)
     assert overview.stories == 2
     assert dict(overview.by_country) == {"DE": 1, "PL": 1}
     assert dict(overview.by_region) == {"Saxony": 1, "Lower Silesia": 1}
@@ -62,10 +64,10 @@ def test_theme_overview_counts_by_country_and_region(archive, tagged):
 
 
 def test_comparing_two_regions(archive, tagged, settings):
-    result = compare(archive, "Saxony", "Masovia", None)
+    result = compare(archive, "Saxony", "Masovia", KEEPER)
     assert (result.stories_a, result.stories_b) == (1, 1)
     assert "t_floods" in result.only_a and "t_eviction" in result.only_b and "t_floods" not in result.shared
-    both = compare(archive, "PL", "Floods", None)
+    both = compare(archive, "PL", "Floods", KEEPER)
     assert both.counts_a["t_floods"] == 1 and both.counts_b["t_floods"] == 2 and "t_floods" in both.shared
     out = CliRunner().invoke(cli, ["compare", "Saxony", "Lower Silesia", "--archive", str(settings.archive)]).output
     assert "shared" in out and "Floods (test)" in out
@@ -74,11 +76,11 @@ def test_comparing_two_regions(archive, tagged, settings):
 
 
 def test_similar_stories_come_from_other_communities(archive, tagged):
-    similar = similar_stories(archive, tagged["de_flood"], None)
+    similar = similar_stories(archive, tagged["de_flood"], KEEPER)
     assert [s.story_id for s in similar][:1] == [tagged["pl_flood"]]
     assert "t_floods" in similar[0].themes
     archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (tagged["pl_flood"],))
-    assert tagged["pl_flood"] not in [s.story_id for s in similar_stories(archive, tagged["de_flood"], ("public",))]
+    assert tagged["pl_flood"] not in [s.story_id for s in similar_stories(archive, tagged["de_flood"], Viewer())]
 
 
 def test_recurring_phrases_are_suggested_until_decided(archive, tagged, settings):
@@ -89,30 +91,30 @@ def test_recurring_phrases_are_suggested_until_decided(archive, tagged, settings
         story = add_story(archive, f"Allotment {n}", "en", [(0.0, 3.0, "The pigeon loft was where we met.")],
                           community=town)
         tag_story(archive, story, settings.cache)
-    found = {s.phrase: s for s in emerging.suggest(archive, min_stories=3)}
+    found = {s.phrase: s for s in emerging.suggest(archive, KEEPER, min_stories=3)}
     assert "pigeon loft" in found and found["pigeon loft"].stories == 3
     assert found["pigeon loft"].examples[0].text.startswith("The pigeon loft")
     emerging.dismiss(archive, "pigeon loft")
-    assert "pigeon loft" not in {s.phrase for s in emerging.suggest(archive, min_stories=3)}
+    assert "pigeon loft" not in {s.phrase for s in emerging.suggest(archive, KEEPER, min_stories=3)}
     emerging.accept(archive, "pigeon loft", "t_pigeons", "Pigeon lofts")
-    assert tags.vocabulary(archive).get("t_pigeons").triggers == {"en": ("pigeon loft",)}
+    assert store.vocabulary(archive).get("t_pigeons").triggers == {"en": ("pigeon loft",)}
 
 
 def test_a_story_tagged_by_another_tagger_is_due_for_retagging(archive, tagged, settings):
     from storyatlas.themes.run import retag, tagger_for
 
     tagger = tagger_for(archive, settings.cache)
-    assert tags.stories_due(archive, tagger.vocabulary.version, tagger.version) == []
+    assert store.stories_due(archive, tagger.vocabulary.version, tagger.version) == []
     with archive.transaction() as c:  # as if tagged before the tagger's weights changed
         c.execute("UPDATE taggings SET models = json_set(models, '$.tagger', 'older') WHERE story_id = ?",
                   (tagged["de_flood"],))
-    assert tags.stories_due(archive, tagger.vocabulary.version, tagger.version) == [tagged["de_flood"]]
+    assert store.stories_due(archive, tagger.vocabulary.version, tagger.version) == [tagged["de_flood"]]
     assert retag(archive, settings.cache) == 1
-    assert tags.stories_due(archive, tagger.vocabulary.version, tagger.version) == []
+    assert store.stories_due(archive, tagger.vocabulary.version, tagger.version) == []
 
 
 def test_adding_a_theme_never_overwrites_one_already_there(archive, tagged, settings):
-    before = tags.vocabulary(archive).get("t_floods")
+    before = store.vocabulary(archive).get("t_floods")
     runner = CliRunner()
     taken = runner.invoke(cli, ["themes", "suggest", "--accept", "food bank", "t_floods",
                                 "--archive", str(settings.archive)])
@@ -120,7 +122,7 @@ def test_adding_a_theme_never_overwrites_one_already_there(archive, tagged, sett
     again = runner.invoke(cli, ["themes", "add", "t_floods", "--label", "Floods", "--trigger", "en:dam",
                                 "--archive", str(settings.archive)])
     assert again.exit_code == 1 and "exists already" in again.output
-    assert tags.vocabulary(archive).get("t_floods") == before
+    assert store.vocabulary(archive).get("t_floods") == before
     malformed = runner.invoke(cli, ["themes", "add", "Food Banks", "--label", "Food banks", "--trigger", "en:food bank",
                                     "--archive", str(settings.archive)])
     assert malformed.exit_code == 1 and "use lower-case letters, digits and _" in malformed.output

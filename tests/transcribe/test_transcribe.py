@@ -24,7 +24,8 @@ def test_tiny_en_transcribes_with_words_times_and_progress(settings, english, ti
     t = result.transcript
 
     assert t.language == "en" and result.translation is None
-    assert "cellar" in t.text.lower() and "river" in t.text.lower()
+    # words tiny.en gets right ("We pumped the cellar" may come back as "the settler")
+    assert "sandbags" in t.text.lower() and "river" in t.text.lower()
     words = [w for s in t.segments for w in s.words]
     pumped = next(w for w in words if "pump" in w.word.lower())  # "We pumped the cellar..."
     assert abs(pumped.start - timings["en"][2]["start"]) < 1.5

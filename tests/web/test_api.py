@@ -7,7 +7,10 @@ import pytest
 import srt
 import webvtt
 
+from storyatlas.archive import Viewer
 from tests.conftest import add_story, story_file
+
+KEEPER = Viewer.keeper()  # the archive's own tools (the worker, `storyatlas review`)
 
 LINES = [(0.0, 4.0, "Im Frühling kam das Wasser.", "In spring the water came."),
          (4.5, 9.0, "Die Überschwemmung hat unseren Keller zerstört.", "The flood destroyed our cellar.")]
@@ -27,28 +30,29 @@ def test_upload_several_files_then_follow_processing_and_read_the_story(client, 
     assert all(s["awaiting_review"] for s in stories)
 
     archive = app.state.archives.get()
-    app.state.queue.drain(archive, [archive.job_for_story(s["story_id"]).id for s in stories])
+    app.state.queue.drain(archive, [archive.job_for_story(s["story_id"], KEEPER).id for s in stories])
     first = stories[0]["story_id"]
     progress = client.get(f"/api/stories/{first}/progress", params={"receipt": stories[0]["receipt"]}).json()
     assert progress["job"]["state"] == "done" and progress["job"]["progress"] == 1.0
     # sent by the public: nobody sees them until a moderator publishes them
     assert client.get(f"/api/stories/{first}").status_code == 404
-    assert client.get("/api/search", params={"q": "cellar"}).json()["total_stories"] == 0
+    # "We pumped the cellar ...": tiny.en may hear "the settler", but always "pump(ed)"
+    assert client.get("/api/search", params={"q": "pumped"}).json()["total_stories"] == 0
     assert client.get(f"/media/{first}/listen.webm").status_code == 404
     for s in stories:
-        archive.review(s["story_id"], publish=True)
+        archive.review(s["story_id"], True, KEEPER)
 
     story = client.get(f"/api/stories/{first}").json()
     assert story["title"] == "story en" and story["place"]["country"] == "PL" and story["language"] == "en"
     assert story["job"]["state"] == "done" and "visibility" not in story
-    cellar = next(s for s in story["segments"] if "cellar" in s["text"].lower())
-    assert cellar["start"] <= timings["en"][2]["start"] + 1.5 and "words" not in cellar
+    pumped = next(s for s in story["segments"] if "pump" in s["text"].lower())
+    assert pumped["start"] <= timings["en"][2]["start"] + 1.5 and "words" not in pumped
     assert client.get(f"/api/stories/{first}", params={"words": "1"}).json()["segments"][0]["words"]
 
     listing = client.get("/api/stories", params={"limit": 1}).json()
     assert listing["total"] == 2 and len(listing["stories"]) == 1 and listing["stories"][0]["id"] == 2
 
-    found = client.get("/api/search", params={"q": "cellar", "country": "PL"}).json()
+    found = client.get("/api/search", params={"q": "pumped", "country": "PL"}).json()
     assert found["total_stories"] == 2
     moment = found["stories"][0]["moments"][0]
     assert moment["link"].startswith(f"/stories/{found['stories'][0]['story_id']}?t=")
@@ -104,9 +108,9 @@ def test_a_recording_sent_in_pieces_resumes_after_a_dropped_piece(client, app):
     assert done.status_code == 201
     story_id = done.json()["story_id"]
     archive = app.state.archives.get()
-    story = archive.story(story_id)
+    story = archive.story(story_id, KEEPER)
     assert (story.visibility, story.requested_visibility) == ("private", "community")  # until a moderator says
-    assert archive.media(story_id, "original").sha256 == __import__("hashlib").sha256(data).hexdigest()
+    assert archive.media(story_id, "original", KEEPER).sha256 == __import__("hashlib").sha256(data).hexdigest()
     # not public: only the sender, with the receipt, can follow it
     assert client.get(f"/api/stories/{story_id}/progress").status_code == 404
     followed = client.get(f"/api/stories/{story_id}/progress", params={"receipt": done.json()["receipt"]})

@@ -8,10 +8,13 @@ from dataclasses import replace
 import pytest
 from starlette.testclient import TestClient
 
+from storyatlas.archive import Viewer
 from storyatlas.errors import UploadError
 from storyatlas.web.app import create_app
 from storyatlas.web.uploads import read_multipart
 from tests.conftest import DATA, story_file
+
+KEEPER = Viewer.keeper()  # the archive's own tools: every story
 
 
 def _files(*items):
@@ -21,7 +24,7 @@ def _files(*items):
 def _state(app):
     archive = app.state.archives.get()
     leftovers = [p for p in (app.state.settings.media_dir / "tmp").rglob("*") if p.is_file()]
-    return archive.count_stories(), leftovers
+    return archive.count_stories(KEEPER), leftovers
 
 
 class _Stream:
@@ -73,17 +76,17 @@ def test_the_file_type_is_decided_by_the_content_not_the_name_or_type(client, ap
     results = client.post("/api/stories", files=_files(fake, real)).json()["stories"]
     assert "not a recording that can be read" in results[0]["error"] and results[0]["error"].startswith("story.mp3")
     assert results[1]["story_id"] == 1
-    media = app.state.archives.get().media(1, "original")
+    media = app.state.archives.get().media(1, "original", KEEPER)
     assert media.path.endswith(".ogg") and media.original_filename == "holiday.jpg"
 
 
 def test_uploads_are_stored_under_generated_names(client, app):
     name = "../../../../tmp/evil.ogg"
     story_id = client.post("/api/stories", files=_files((name, story_file("pl").read_bytes()))).json()["stories"][0]["story_id"]
-    media = app.state.archives.get().media(story_id, "original")
+    media = app.state.archives.get().media(story_id, "original", KEEPER)
     assert re.fullmatch(r"originals/[0-9a-f]{2}/[0-9a-f]{64}\.ogg", media.path)
     assert media.original_filename == name
-    assert app.state.archives.get().story(story_id).title == "evil"
+    assert app.state.archives.get().story(story_id, KEEPER).title == "evil"
 
 
 def test_requests_from_another_site_are_refused(client):
@@ -124,7 +127,7 @@ def test_the_upload_form_works_without_javascript(client, app):
     results = response.text.split('<ul class="upload-results"')[1].split("</ul>")[0]
     assert results.count("It will be published once a moderator has heard it.") == 2
     assert "/stories/" not in results
-    assert [s.collection for s in app.state.archives.get().stories()] == ["Workshop", "Workshop"]
+    assert [s.collection for s in app.state.archives.get().stories(KEEPER)] == ["Workshop", "Workshop"]
 
 
 @pytest.mark.parametrize("field, value, message", [

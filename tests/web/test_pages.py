@@ -28,7 +28,8 @@ def test_home_lists_public_stories_only(client, stories):
 def test_story_page_has_player_captions_transcript_and_metadata(client, stories):
     page = client.get(f"/stories/{stories[0]}?t=4.5").text
     assert 'src="/media/1/listen.webm#t=4.5"' in page
-    assert '<track kind="captions"' in page and 'src="/api/stories/1/export.vtt?track=en"' in page
+    # the player's captions come from the page's own route, not from the exports
+    assert '<track kind="captions"' in page and 'src="/media/1/captions.vtt?track=en"' in page
     assert re.search(r'data-start="4.5".*Überschwemmung.*The flood destroyed our cellar', page, re.S)
     assert "Görlitz, Sachsen, Germany" in page and "March 2026" in page and "Flood memories" in page
     assert 'href="/api/stories/1/export.srt?track=en"' in page

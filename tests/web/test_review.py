@@ -1,23 +1,32 @@
 """Stories from the public wait for a moderator before anyone else may see them."""
 
 import re
-from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
 from markupsafe import escape
 from starlette.testclient import TestClient
 
+from storyatlas.archive import accounts
+from storyatlas.archive.policy import Viewer
 from storyatlas.cli import cli
 from storyatlas.web.app import create_app
 from tests.conftest import story_file
 
+KEEPER = Viewer.keeper()  # the archive's own tools
+MODERATOR_PASSWORD = "s3cret-moderator"
+# the stories are sent from the community the moderator moderates
+PLACE = "Zgorzelec, Lower Silesia, PL"
+
 
 @pytest.fixture
 def moderated(settings):
-    app = create_app(replace(settings, moderator_password="s3cret"))
+    app = create_app(settings)
+    accounts.add_user(app.state.archives.get(), "Mod", MODERATOR_PASSWORD, [("moderator", "Zgorzelec")], KEEPER)
     with TestClient(app) as public, TestClient(app) as moderator:
-        moderator.post("/moderate", data={"csrf_token": _token(moderator, "/moderate"), "password": "s3cret"})
+        signed_in = moderator.post("/login", data={"csrf_token": _token(moderator, "/login"), "name": "Mod",
+                                                   "password": MODERATOR_PASSWORD}, follow_redirects=False)
+        assert signed_in.status_code == 303
         yield app, public, moderator
 
 
@@ -27,12 +36,13 @@ def _token(client, path):
 
 def _send(client, **fields):
     files = [("files", ("story_fr.ogg", story_file("fr").read_bytes(), "audio/ogg"))]
-    return client.post("/api/stories", files=files, data={"title": "La crue", **fields}).json()["stories"][0]
+    data = {"title": "La crue", "place": PLACE, **fields}
+    return client.post("/api/stories", files=files, data=data).json()["stories"][0]
 
 
 def _process(app, story_id):
     archive = app.state.archives.get()
-    app.state.queue.drain(archive, [archive.job_for_story(story_id).id])
+    app.state.queue.drain(archive, [archive.job_for_story(story_id, KEEPER).id])
 
 
 def test_a_moderator_hears_a_story_from_the_public_then_publishes_it(moderated):
@@ -49,7 +59,7 @@ def test_a_moderator_hears_a_story_from_the_public_then_publishes_it(moderated):
     page = moderator.get("/moderate/review")
     assert page.status_code == 200 and "La crue" in page.text and f'src="/media/{story_id}/listen.webm"' in page.text
     assert moderator.get(f"/media/{story_id}/listen.webm").status_code == 200  # the moderator may listen
-    segment = app.state.archives.get().segments(story_id)[0]
+    segment = app.state.archives.get().segments(story_id, KEEPER)[0]
     assert str(escape(segment.text)) in page.text  # and read the transcript
 
     done = moderator.post("/moderate/review", data={"csrf_token": _token(moderator, "/moderate/review"),
@@ -66,11 +76,11 @@ def test_a_declined_story_stays_private(moderated):
     done = moderator.post("/moderate/review", data={"csrf_token": token, "story": str(sent["story_id"]),
                                                      "action": "decline"})
     assert "Declined, it stays private: La crue." in done.text
-    story = app.state.archives.get().story(sent["story_id"])
+    story = app.state.archives.get().story(sent["story_id"], KEEPER)
     assert (story.visibility, story.requested_visibility) == ("private", None)
     again = moderator.post("/moderate/review", data={"csrf_token": token, "story": str(sent["story_id"]),
                                                       "action": "publish"})
-    assert again.status_code == 404 and "not waiting for review" in again.text
+    assert again.status_code == 404 and "not waiting for your review" in again.text
     assert public.get(f"/api/stories/{sent['story_id']}").status_code == 404
 
 
@@ -80,8 +90,8 @@ def test_a_moderators_own_upload_and_a_private_one_need_no_review(moderated):
     private = _send(public, visibility="private")
     assert "awaiting_review" not in own and "awaiting_review" not in private
     archive = app.state.archives.get()
-    assert archive.story(own["story_id"]).visibility == "public"
-    assert archive.awaiting_review() == []
+    assert archive.story(own["story_id"], KEEPER).visibility == "public"
+    assert archive.awaiting_review(KEEPER) == []
 
 
 def test_review_from_the_command_line(moderated, settings):
@@ -92,7 +102,7 @@ def test_review_from_the_command_line(moderated, settings):
     assert listed.exit_code == 0 and f"#{sent['story_id']}" in listed.output and "researchers" in listed.output
     published = runner.invoke(cli, ["review", "--publish", str(sent["story_id"]), "--archive", str(settings.archive)])
     assert published.exit_code == 0 and "published, visible to researchers" in published.output
-    assert app.state.archives.get().story(sent["story_id"]).visibility == "researchers"
+    assert app.state.archives.get().story(sent["story_id"], KEEPER).visibility == "researchers"
     missing = runner.invoke(cli, ["review", "--decline", "99", "--archive", str(settings.archive)])
-    assert missing.exit_code == 3 and "story 99 is not waiting for review" in missing.output
+    assert missing.exit_code == 3 and "story 99 is not waiting for your review" in missing.output
     assert "no story is waiting" in runner.invoke(cli, ["review", "--archive", str(settings.archive)]).output

@@ -1,12 +1,13 @@
 """Theme, comparison and moderation pages."""
 
 import re
-from dataclasses import replace
 
 import pytest
 from starlette.testclient import TestClient
 
-from storyatlas.archive import tags
+from storyatlas.archive import accounts, tags
+from storyatlas.archive.policy import Viewer
+from storyatlas.themes import store
 from storyatlas.web.app import create_app
 from tests.themes.conftest import tagged  # noqa: F401  (fixture)
 
@@ -55,43 +56,53 @@ def test_search_says_why_each_moment_matched(client, tagged):
     assert themed["total_stories"] == 0
 
 
+MODERATOR_PASSWORD = "s3cret-moderator"
+
+
 @pytest.fixture
 def moderated(settings, tagged):
-    app = create_app(replace(settings, moderator_password="s3cret"))
+    app = create_app(settings)
+    # a moderator of one community edits the archive's one vocabulary
+    accounts.add_user(app.state.archives.get(), "Mod", MODERATOR_PASSWORD, [("moderator", "Görlitz")],
+                      Viewer.keeper())
     with TestClient(app) as c:
         yield c, app
+
+
+def _sign_in(client, password=MODERATOR_PASSWORD):
+    return client.post("/login", data={"csrf_token": _token(client, "/login"), "name": "Mod", "password": password})
 
 
 def _token(client, path):
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
 
 
-def test_moderation_is_off_without_a_password(client, tagged):
-    assert "Moderation is off" in client.get("/moderate").text
+def test_moderation_needs_a_moderator_signed_in(client, tagged):
+    assert client.get("/moderate", follow_redirects=False).headers["location"] == "/login?next=/moderate/review"
     assert client.get("/moderate/themes").status_code == 403
 
 
 def test_a_moderator_adds_and_edits_a_theme_and_the_archive_is_retagged(moderated):
     client, app = moderated
     assert client.get("/moderate/themes").status_code == 403
-    wrong = client.post("/moderate", data={"csrf_token": _token(client, "/moderate"), "password": "guess"})
-    assert wrong.status_code == 403 and "Wrong password" in wrong.text
-    client.post("/moderate", data={"csrf_token": _token(client, "/moderate"), "password": "s3cret"})
+    wrong = _sign_in(client, "guess-guess-guess")
+    assert wrong.status_code == 403 and "Wrong name or password" in wrong.text
+    _sign_in(client)
     form = {"csrf_token": _token(client, "/moderate/themes"), "id": "t_bees", "label": "Bees",
             "triggers_en": "bee, beekeeper, tomato", "label_de": "Bienen"}
     added = client.post("/moderate/themes", data=form, follow_redirects=False)
     assert added.status_code == 303 and added.headers["location"] == "/moderate/themes/t_bees?saved=1"
     archive = app.state.archives.get()
-    assert tags.vocabulary(archive).get("t_bees").labels == {"de": "Bienen"}
+    assert store.vocabulary(archive).get("t_bees").labels == {"de": "Bienen"}
     task = app.state.queue.huey.dequeue()
     assert task.name == "retag"
     app.state.queue.huey.execute(task)
-    assert "t_bees" in {t.theme_id for t in tags.story_themes(archive, 4)}
+    assert "t_bees" in {t.theme_id for t in tags.story_themes(archive, 4, Viewer.keeper())}
 
     edit = {"csrf_token": _token(client, "/moderate/themes/t_bees"), "label": "Bees and honey",
             "triggers_en": "bee, honey"}
     assert client.post("/moderate/themes/t_bees", data=edit).status_code == 200
-    assert tags.vocabulary(archive).get("t_bees").triggers == {"en": ("bee", "honey")}
+    assert store.vocabulary(archive).get("t_bees").triggers == {"en": ("bee", "honey")}
     bad = client.post("/moderate/themes/t_bees", data={"csrf_token": _token(client, "/moderate/themes/t_bees"),
                                                       "label": "x"})
     assert bad.status_code == 422 and "trigger words" in bad.text
@@ -100,9 +111,9 @@ def test_a_moderator_adds_and_edits_a_theme_and_the_archive_is_retagged(moderate
 
 def test_a_moderator_cannot_add_a_theme_over_one_already_there(moderated):
     client, app = moderated
-    client.post("/moderate", data={"csrf_token": _token(client, "/moderate"), "password": "s3cret"})
+    _sign_in(client)
     archive = app.state.archives.get()
-    before = tags.vocabulary(archive).get("t_floods")
+    before = store.vocabulary(archive).get("t_floods")
     token = _token(client, "/moderate/themes")
     taken = client.post("/moderate/themes", data={"csrf_token": token, "id": "t_floods", "label": "Dams",
                                                   "triggers_en": "dam"})
@@ -110,4 +121,4 @@ def test_a_moderator_cannot_add_a_theme_over_one_already_there(moderated):
     accepted = client.post("/moderate/suggestions", data={"csrf_token": token, "phrase": "food bank",
                                                           "id": "t_floods"})
     assert accepted.status_code == 422 and "exists already" in accepted.text
-    assert tags.vocabulary(archive).get("t_floods") == before
+    assert store.vocabulary(archive).get("t_floods") == before

@@ -117,6 +117,15 @@
 
   async function follow(story) {
     const status = $("rec-status");
+    if (story.link) {  // the storyteller's private link comes only in this answer: show it to keep
+      const p = document.createElement("p");
+      const a = document.createElement("a");
+      a.id = "rec-link";
+      a.href = story.link;
+      a.textContent = new URL(story.link, location.href).href;
+      p.append(words.link + ": ", a);
+      status.after(p);
+    }
     for (;;) {
       const { job } = await (await fetch(`/api/stories/${story.story_id}/progress?receipt=${story.receipt}`)).json();
       status.textContent = (words[job.stage] || words[job.state] || job.state) + " " + Math.round(job.progress * 100) + " %";

@@ -36,6 +36,17 @@
     });
   }
 
+  // the storyteller's private link comes only in this answer: show it to keep
+  function showLink(li, path) {
+    const p = document.createElement("p");
+    const a = document.createElement("a");
+    a.className = "teller-link";
+    a.href = path;
+    a.textContent = new URL(path, location.href).href;
+    p.append(words.link + ": ", a);
+    li.append(p);
+  }
+
   async function follow(story, item) {
     for (;;) {
       const r = await fetch(`/api/stories/${story.story_id}/progress?receipt=${story.receipt}`);
@@ -76,6 +87,7 @@
         return;
       }
       item.bar.value = 0;
+      if (story.link) showLink(item.li, story.link);
       if (!story.awaiting_review) {
         item.open.href = `/stories/${story.story_id}`;
         item.open.hidden = false;

@@ -1,13 +1,18 @@
-"""Where a theme occurs, how two places compare, and similar stories elsewhere."""
+"""Discovery across the archive, through the access policy: where a theme occurs, how
+two places compare, similar stories elsewhere, the places to compare, and what search
+needs of stories (which ones, their facets and titles)."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 from dataclasses import dataclass
 
-from storyatlas.archive import Archive, visible
+from storyatlas.archive import Archive
+from storyatlas.archive.policy import Viewer, story_condition
 
 
 @dataclass(frozen=True)
@@ -30,9 +35,8 @@ class ThemeOverview:
     """The most representative moments of each region."""
 
 
-def theme_overview(archive: Archive, theme_id: str, visibility: Sequence[str] | None,
-                   per_region: int = 2) -> ThemeOverview:
-    vis, params = visible(visibility, "st")
+def theme_overview(archive: Archive, theme_id: str, viewer: Viewer, per_region: int = 2) -> ThemeOverview:
+    vis, params = story_condition(viewer)
     rows = archive.conn.execute(
         f"""SELECT st.id, st.title, st.country, coalesce(st.region, st.community, st.country, '?'), t.score
             FROM story_themes t JOIN stories st ON st.id = t.story_id
@@ -80,8 +84,8 @@ def _place_clause(name: str) -> tuple[str, tuple]:
             "OR st.country = ? COLLATE NOCASE OR st.collection = ? COLLATE NOCASE)", (name,) * 4)
 
 
-def compare(archive: Archive, a: str, b: str, visibility: Sequence[str] | None) -> Comparison:
-    vis, vparams = visible(visibility, "st")
+def compare(archive: Archive, a: str, b: str, viewer: Viewer) -> Comparison:
+    vis, vparams = story_condition(viewer)
     counts, totals = [], []
     for name in (a, b):
         clause, params = _place_clause(name)
@@ -104,17 +108,16 @@ class Similar:
     score: float
 
 
-def similar_stories(archive: Archive, story_id: int, visibility: Sequence[str] | None,
-                    limit: int = 5) -> list[Similar]:
+def similar_stories(archive: Archive, story_id: int, viewer: Viewer, limit: int = 5) -> list[Similar]:
     """Stories from other communities sharing this one's themes and named things."""
-    story = archive.story(story_id)
+    story = archive.story(story_id, viewer)
     themes = [r[0] for r in archive.conn.execute("SELECT theme_id FROM story_themes WHERE story_id = ?", (story_id,))]
     names = [r[0] for r in archive.conn.execute(
         "SELECT DISTINCT normalized FROM entities WHERE story_id = ? AND kind IN ('place', 'organisation', 'event')",
         (story_id,))]
     if not themes and not names:
         return []
-    vis, vparams = visible(visibility, "st")
+    vis, vparams = story_condition(viewer)
     rows = archive.conn.execute(
         f"""WITH shared AS (
               SELECT story_id, 2.0 AS w, 'theme:' || theme_id AS what FROM story_themes
@@ -136,3 +139,66 @@ def similar_stories(archive: Archive, story_id: int, visibility: Sequence[str] |
                            tuple(sorted({p[6:] for p in parts if p.startswith("theme:")})),
                            tuple(sorted({p[7:] for p in parts if p.startswith("entity:")})), score))
     return out
+
+
+def place_names(archive: Archive, viewer: Viewer) -> list[str]:
+    """Regions and collections of the stories ``viewer`` may see, to offer for comparison."""
+    where, params = story_condition(viewer)
+    return [r[0] for r in archive.conn.execute(
+        f"""SELECT DISTINCT value FROM (SELECT st.region AS value FROM stories st WHERE {where}
+            UNION SELECT st.collection FROM stories st WHERE {where})
+            WHERE value IS NOT NULL ORDER BY value""", (*params, *params))]
+
+
+# what search needs of stories ---------------------------------------------------------------
+
+FILTERS = ("language", "country", "collection", "region", "community")
+
+
+def stories_sql(viewer: Viewer, filters: dict[str, Any]) -> tuple[str, list]:
+    """A query of the ids of the stories ``viewer`` may see that pass ``filters``
+    (language, country, collection, region, community, year, theme)."""
+    where, params = story_condition(viewer)
+    clauses, values = [where], list(params)
+    for column in FILTERS:
+        if filters.get(column):
+            clauses.append(f"st.{column} = ? COLLATE NOCASE")
+            values.append(filters[column])
+    if filters.get("year"):
+        clauses.append("substr(st.recorded_on, 1, 4) = ?")
+        values.append(filters["year"])
+    if filters.get("theme"):
+        clauses.append("st.id IN (SELECT story_id FROM story_themes WHERE theme_id = ?)")
+        values.append(filters["theme"])
+    return f"SELECT st.id FROM stories st WHERE {' AND '.join(clauses)}", values
+
+
+def facet_counts(archive: Archive, story_ids: Sequence[int], viewer: Viewer,
+                 facets: Sequence[str]) -> dict[str, Counter]:
+    """Per facet (theme, then story columns), how many of these stories have each value;
+    only stories ``viewer`` may see are counted."""
+    where, params = story_condition(viewer)
+    counts: dict[str, Counter] = {name: Counter() for name in facets}
+    ids = json.dumps(list(story_ids))
+    columns = [f for f in facets if f != "theme"]
+    select = ", ".join("substr(st.recorded_on, 1, 4)" if c == "year" else f"st.{c}" for c in columns)
+    for row in archive.conn.execute(
+            f"SELECT {select} FROM stories st WHERE st.id IN (SELECT value FROM json_each(?)) AND {where}",
+            (ids, *params)):
+        for name, value in zip(columns, row):
+            if value:
+                counts[name][value] += 1
+    if "theme" in counts:
+        for (theme_id,) in archive.conn.execute(
+                f"""SELECT t.theme_id FROM story_themes t JOIN stories st ON st.id = t.story_id
+                    WHERE t.story_id IN (SELECT value FROM json_each(?)) AND {where}""", (ids, *params)):
+            counts["theme"][theme_id] += 1
+    return counts
+
+
+def summaries(archive: Archive, story_ids: Sequence[int], viewer: Viewer) -> dict[int, sqlite3.Row]:
+    """id, title, language, country and collection of the given stories ``viewer`` may see."""
+    where, params = story_condition(viewer)
+    return {r["id"]: r for r in archive.conn.execute(
+        f"""SELECT st.id, st.title, st.language, st.country, st.collection FROM stories st
+            WHERE st.id IN (SELECT value FROM json_each(?)) AND {where}""", (json.dumps(list(story_ids)), *params))}

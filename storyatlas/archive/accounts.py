@@ -1,0 +1,373 @@
+"""People, their roles, signing in, and sessions.
+
+- Passwords are hashed with Argon2id (argon2-cffi's defaults, RFC 9106's low-memory
+  profile) and must be at least ``MIN_PASSWORD`` characters long.
+- Signing in is rate-limited per name and per address: after ``NAME_LIMIT`` failures
+  for a name, or ``ADDRESS_LIMIT`` from an address, within ``FAILURE_WINDOW_S``, every
+  attempt is refused (the right password too) until the oldest of them is older than
+  the window. An attempt is counted *before* its password is checked, so parallel
+  guesses cannot slip past the limit; a success forgives the name's failures.
+- A session is a random token (the cookie) of which the archive keeps only the
+  SHA-256, so a copy of the database gives no working cookie. It lasts ``IDLE_S``
+  (12 hours) after its last use, and never more than ``ABSOLUTE_S`` (7 days) after
+  signing in. Roles are read afresh on every use, so a change applies at once; removing
+  a person, changing their roles or their password also ends their sessions.
+- Changing people takes a ``Viewer`` who must be an admin (the CLI acts as the archive
+  keeper, an admin), and every change is written to the audit log in its transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import math
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from storyatlas.archive import audit
+from storyatlas.archive.policy import COMMUNITY_ROLES, ROLES, Viewer
+from storyatlas.errors import AccessDenied, AccountError, ConfigurationError, NotFound, SignInRefused
+
+if TYPE_CHECKING:
+    from storyatlas.archive import Archive
+
+MIN_PASSWORD = 10
+# far above any real password; bounds the work an attacker can ask of the hasher
+MAX_PASSWORD = 1024
+MAX_NAME = 64
+IDLE_S = 12 * 3600
+ABSOLUTE_S = 7 * 86400
+# a session's expiry moves forward at most this often, so reading pages is not a write each time
+SLIDE_EVERY_S = 300
+FAILURE_WINDOW_S = 15 * 60
+NAME_LIMIT = 5
+ADDRESS_LIMIT = 20
+
+Role = tuple[str, "str | None"]
+_hasher = PasswordHasher()
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    created_at: str
+    roles: tuple[tuple[str, str | None], ...]
+    """(role, community) pairs; the community is None for archive-wide roles."""
+
+    def roles_text(self) -> str:
+        return roles_text(self.roles)
+
+    def role_names(self) -> set[str]:
+        return {role for role, _ in self.roles}
+
+    def communities(self, role: str) -> list[str]:
+        """The communities (or collections) this person holds ``role`` for."""
+        return [community for r, community in self.roles if r == role and community]
+
+
+def roles_text(roles: Iterable[Role]) -> str:
+    """``admin, moderator of Zgorzelec`` (or ``no role``), for lists and the audit log."""
+    parts = [f"{role} of {community}" if community else role for role, community in roles]
+    return ", ".join(parts) or "no role"
+
+
+# validation ----------------------------------------------------------------------
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise AccountError("a person needs a name")
+    if len(name) > MAX_NAME or not name.isprintable():
+        raise AccountError(f"a name is at most {MAX_NAME} printable characters: choose a shorter one")
+    return name
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters: "
+                           "a few unrelated words make a good one")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(f"a password is at most {MAX_PASSWORD} characters")
+
+
+def _clean_roles(roles: Iterable[Role]) -> list[tuple[str, str]]:
+    """Checked, de-duplicated (role, community) pairs, community '' for archive-wide roles."""
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    for role, community in roles:
+        role = (role or "").strip().lower()
+        if role not in ROLES:
+            raise AccountError(f"unknown role {role!r}: choose from {', '.join(ROLES)}")
+        community = " ".join((community or "").split())
+        if role in COMMUNITY_ROLES and not community:
+            raise AccountError(f"the {role} role is held for a community or collection: name it")
+        if role not in COMMUNITY_ROLES and community:
+            raise AccountError(f"the {role} role is for the whole archive, not for {community!r}: "
+                               f"only {' and '.join(COMMUNITY_ROLES)} take a community")
+        if len(community) > 200:
+            raise AccountError("a community name is at most 200 characters")
+        found.setdefault((role, community.casefold()), (role, community))
+    return sorted(found.values())
+
+
+def _require_admin(by: Viewer) -> None:
+    if not isinstance(by, Viewer) or not by.is_admin:
+        raise AccessDenied("only the archive's admins may change people and roles: sign in as an admin")
+
+
+# people ----------------------------------------------------------------------------
+
+def _user(conn: sqlite3.Connection, name: str) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM users WHERE name = ?", (" ".join((name or "").split()),)).fetchone()
+    if row is None:
+        raise NotFound(f"there is no person named {name!r}: `storyatlas users list` lists them")
+    return row
+
+
+def _roles(conn: sqlite3.Connection, user_id: int) -> tuple[tuple[str, str | None], ...]:
+    rows = conn.execute("SELECT role, community FROM user_roles WHERE user_id = ? ORDER BY role, community",
+                        (user_id,)).fetchall()
+    return tuple((r["role"], r["community"] or None) for r in rows)
+
+
+def _insert_roles(conn: sqlite3.Connection, user_id: int, roles: list[tuple[str, str]]) -> None:
+    conn.executemany("INSERT INTO user_roles (user_id, role, community) VALUES (?, ?, ?)",
+                     [(user_id, role, community) for role, community in roles])
+
+
+def _refuse_losing_last_admin(conn: sqlite3.Connection, user_id: int, name: str) -> None:
+    others = conn.execute("SELECT count(*) FROM user_roles WHERE role = 'admin' AND user_id != ?",
+                          (user_id,)).fetchone()[0]
+    is_admin = conn.execute("SELECT 1 FROM user_roles WHERE role = 'admin' AND user_id = ?",
+                            (user_id,)).fetchone()
+    if is_admin and not others:
+        # without an admin nobody could manage people from the web any more
+        raise AccountError(f"{name} is the archive's last admin: make someone else an admin first")
+
+
+def add_user(archive: Archive, name: str, password: str, roles: Iterable[Role], by: Viewer) -> int:
+    """Add a person with these roles; returns their id."""
+    _require_admin(by)
+    name, cleaned = _clean_name(name), _clean_roles(roles)
+    _check_password(password)
+    hashed = _hasher.hash(password)  # slow on purpose: done before the write lock is taken
+    with archive.transaction() as c:
+        taken = c.execute("SELECT name FROM users WHERE name = ?", (name,)).fetchone()
+        if taken:
+            raise AccountError(f"there is already a person named {taken['name']!r}: choose another name, "
+                               "or change their roles")
+        user_id = c.execute("INSERT INTO users (name, password_hash) VALUES (?, ?)", (name, hashed)).lastrowid
+        _insert_roles(c, user_id, cleaned)
+        audit.record(c, by, "user added", detail=f"{name}: {roles_text(cleaned)}")
+    return user_id
+
+
+def remove_user(archive: Archive, name: str, by: Viewer) -> str:
+    """Remove a person; their roles and sessions go with them. Returns the name as stored."""
+    _require_admin(by)
+    with archive.transaction() as c:
+        row = _user(c, name)
+        _refuse_losing_last_admin(c, row["id"], row["name"])
+        c.execute("DELETE FROM users WHERE id = ?", (row["id"],))  # cascades to roles and sessions
+        audit.record(c, by, "user removed", detail=row["name"])
+    return row["name"]
+
+
+def set_roles(archive: Archive, name: str, roles: Iterable[Role], by: Viewer) -> None:
+    """Replace a person's roles, and end their sessions so they sign in again under them."""
+    _require_admin(by)
+    cleaned = _clean_roles(roles)
+    with archive.transaction() as c:
+        row = _user(c, name)
+        old = _roles(c, row["id"])
+        if not any(role == "admin" for role, _ in cleaned):
+            _refuse_losing_last_admin(c, row["id"], row["name"])
+        c.execute("DELETE FROM user_roles WHERE user_id = ?", (row["id"],))
+        _insert_roles(c, row["id"], cleaned)
+        c.execute("DELETE FROM sessions WHERE user_id = ?", (row["id"],))
+        audit.record(c, by, "roles changed", detail=f"{row['name']}: {roles_text(old)} -> {roles_text(cleaned)}")
+
+
+def set_password(archive: Archive, name: str, password: str, by: Viewer) -> None:
+    """Give a person a new password, and end their sessions."""
+    _require_admin(by)
+    _check_password(password)
+    hashed = _hasher.hash(password)
+    with archive.transaction() as c:
+        row = _user(c, name)
+        c.execute("UPDATE users SET password_hash = ? WHERE id = ?", (hashed, row["id"]))
+        c.execute("DELETE FROM sessions WHERE user_id = ?", (row["id"],))
+        audit.record(c, by, "password changed", detail=row["name"])
+
+
+def list_users(archive: Archive, by: Viewer) -> list[Person]:
+    """Everyone, by name; admins only."""
+    _require_admin(by)
+    rows = archive.conn.execute("SELECT id, name, created_at FROM users ORDER BY name COLLATE NOCASE").fetchall()
+    return [Person(r["id"], r["name"], r["created_at"], _roles(archive.conn, r["id"])) for r in rows]
+
+
+def count_users(archive: Archive) -> int:
+    return archive.conn.execute("SELECT count(*) FROM users").fetchone()[0]
+
+
+def ensure_first_admin(archive: Archive, password: str, name: str = "admin",
+                       source: str = "STORYATLAS_ADMIN_PASSWORD") -> bool:
+    """Create the admin ``name`` with ``password`` if the archive has nobody at all.
+
+    Returns whether it was created. Safe when several server processes start at once:
+    the check and the insert are one transaction.
+    """
+    if not password or count_users(archive):
+        return False
+    if len(password) < MIN_PASSWORD:
+        raise ConfigurationError(f"{source} must be at least {MIN_PASSWORD} characters long: choose a longer one")
+    hashed = _hasher.hash(password)
+    with archive.transaction() as c:
+        if c.execute("SELECT count(*) FROM users").fetchone()[0]:
+            return False  # another process was first
+        user_id = c.execute("INSERT INTO users (name, password_hash) VALUES (?, ?)", (name, hashed)).lastrowid
+        _insert_roles(c, user_id, [("admin", "")])
+        audit.record(c, source, "user added", detail=f"{name}: admin")
+    return True
+
+
+# signing in -----------------------------------------------------------------------
+
+@functools.cache
+def _dummy_hash() -> str:
+    # checked against when the name is unknown, so the answer takes as long either way
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _verify(hashed: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _wait(conn: sqlite3.Connection, key: str, limit: int, now: float) -> float:
+    """Seconds until ``key`` has fewer than ``limit`` failures in the window (0: not blocked)."""
+    rows = conn.execute("SELECT at FROM sign_in_failures WHERE key = ? AND at > ? ORDER BY at DESC LIMIT ?",
+                        (key, now - FAILURE_WINDOW_S, limit)).fetchall()
+    if len(rows) < limit:
+        return 0.0
+    return rows[-1][0] + FAILURE_WINDOW_S - now
+
+
+def _too_many(wait: float, now: float, what: str) -> SignInRefused:
+    at = time.strftime("%H:%M UTC", time.gmtime(now + wait))
+    minutes = max(1, math.ceil(wait / 60))
+    return SignInRefused(f"too many failed sign-ins {what}: try again in {minutes} minute"
+                         f"{'s' if minutes > 1 else ''} (after {at})", status=429, retry_after=math.ceil(wait))
+
+
+def authenticate(archive: Archive, name: str, password: str, address: str | None,
+                 now: float | None = None) -> Viewer:
+    """The person signing in with this name and password, or ``SignInRefused``: status
+    403 for a wrong name or password, 429 (with ``retry_after``) while rate-limited."""
+    now = time.time() if now is None else now
+    name = " ".join((name or "").split())[:200]
+    address = (address or "unknown")[:100]
+    name_key, address_key = f"name:{name.casefold()}", f"address:{address}"
+    with archive.transaction() as c:
+        c.execute("DELETE FROM sign_in_failures WHERE at <= ?", (now - FAILURE_WINDOW_S,))
+        # refused attempts are logged, not audited: a flood of them must not flood the audit log
+        wait = _wait(c, name_key, NAME_LIMIT, now)
+        if wait > 0:
+            log.warning("sign-in as %r from %s refused: too many failures for the name", name, address)
+            raise _too_many(wait, now, "for this name")
+        wait = _wait(c, address_key, ADDRESS_LIMIT, now)
+        if wait > 0:
+            log.warning("sign-in as %r from %s refused: too many failures from the address", name, address)
+            raise _too_many(wait, now, "from this address")
+        # counted now, forgiven below on success: parallel guesses all see each other
+        c.execute("INSERT INTO sign_in_failures (key, at) VALUES (?, ?)", (name_key, now))
+        attempt = c.execute("INSERT INTO sign_in_failures (key, at) VALUES (?, ?)", (address_key, now)).lastrowid
+    row = archive.conn.execute("SELECT id, name, password_hash FROM users WHERE name = ?", (name,)).fetchone()
+    password = password or ""
+    ok = len(password) <= MAX_PASSWORD and _verify(row["password_hash"] if row else _dummy_hash(), password)
+    if not (row and ok):
+        audit.record(archive, name or "(no name)", "sign-in failed",
+                     detail=f"from {address}" + ("" if row else "; no such person"))
+        raise SignInRefused("wrong name or password: check both and try again")
+    with archive.transaction() as c:
+        c.execute("DELETE FROM sign_in_failures WHERE key = ? OR rowid = ?", (name_key, attempt))
+        if _hasher.check_needs_rehash(row["password_hash"]):
+            c.execute("UPDATE users SET password_hash = ? WHERE id = ?", (_hasher.hash(password), row["id"]))
+        audit.record(c, row["name"], "sign-in", detail=f"from {address}")
+    return _viewer(archive.conn, row["id"], row["name"])
+
+
+def _viewer(conn: sqlite3.Connection, user_id: int, name: str) -> Viewer:
+    roles = _roles(conn, user_id)
+    moderates = {community for role, community in roles if role == "moderator" and community}
+    members = {community for role, community in roles if role == "member" and community}
+    return Viewer(name=name, roles=frozenset(role for role, _ in roles), member_of=members | moderates,
+                  moderates=moderates, user_id=user_id)
+
+
+# sessions --------------------------------------------------------------------------
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(archive: Archive, user_id: int, address: str | None, now: float | None = None) -> str:
+    """A new session for this person; returns the token for the cookie (shown only now)."""
+    now = time.time() if now is None else now
+    token = secrets.token_urlsafe(32)
+    with archive.transaction() as c:
+        c.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))  # tidy up old ones
+        c.execute("INSERT INTO sessions (id, user_id, created_at, expires_at, address) VALUES (?, ?, ?, ?, ?)",
+                  (_digest(token), user_id, now, now + IDLE_S, (address or "")[:100] or None))
+    return token
+
+
+def viewer_for_session(archive: Archive, token: str | None, now: float | None = None) -> Viewer:
+    """Who holds this session token: anonymous when it is missing, unknown (another
+    archive's, ended, revoked) or expired. Extends the session's idle expiry."""
+    if not token or len(token) > 200:
+        return Viewer()
+    now = time.time() if now is None else now
+    digest = _digest(token)
+    row = archive.conn.execute(
+        "SELECT s.user_id, s.created_at, s.expires_at, u.name FROM sessions s JOIN users u ON u.id = s.user_id "
+        "WHERE s.id = ?", (digest,)).fetchone()
+    if row is None or row["expires_at"] <= now or row["created_at"] <= now - ABSOLUTE_S:
+        return Viewer()
+    expires = min(now + IDLE_S, row["created_at"] + ABSOLUTE_S)
+    if expires - row["expires_at"] > SLIDE_EVERY_S:
+        try:
+            archive.conn.execute("UPDATE sessions SET expires_at = ? WHERE id = ?", (expires, digest))
+        except sqlite3.OperationalError:  # the archive is busy writing: slide at the next request
+            pass
+    return _viewer(archive.conn, row["user_id"], row["name"])
+
+
+def end_session(archive: Archive, token: str | None) -> None:
+    """Sign out: the session ends on the server, whatever the browser keeps."""
+    if not token or len(token) > 200:
+        return
+    with archive.transaction() as c:
+        row = c.execute("SELECT u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
+                        (_digest(token),)).fetchone()
+        if row is None:
+            return
+        c.execute("DELETE FROM sessions WHERE id = ?", (_digest(token),))
+        audit.record(c, row["name"], "sign-out")
+
+
+def revoke_sessions(archive: Archive, user_id: int) -> int:
+    """End every session of this person; returns how many there were."""
+    return archive.conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,)).rowcount

@@ -1,0 +1,55 @@
+"""The audit log: who did what, when (sign-ins, people and roles, consent, publication).
+
+Entries never hold a story's words, title or place, nor a password: only who acted,
+the action, the story's number and a short detail. Only admins may read the log.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from storyatlas.archive.policy import Viewer
+from storyatlas.errors import AccessDenied
+
+if TYPE_CHECKING:
+    from storyatlas.archive import Archive
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: str
+    who: str
+    action: str
+    story_id: int | None
+    detail: str | None
+
+
+def record(conn_or_archive: sqlite3.Connection | Archive, who: str | Viewer, action: str,
+           story_id: int | None = None, detail: str | None = None) -> None:
+    """Write one entry. Pass the connection of an open transaction so the entry is
+    committed (or rolled back) with the change it records."""
+    conn = conn_or_archive if isinstance(conn_or_archive, sqlite3.Connection) else conn_or_archive.conn
+    if isinstance(who, Viewer):
+        who = who.label()
+    conn.execute("INSERT INTO audit (who, action, story_id, detail) VALUES (?, ?, ?, ?)",
+                 (who, action, story_id, detail))
+
+
+def entries(archive: Archive, viewer: Viewer, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
+    """The newest entries first; admins only."""
+    if not isinstance(viewer, Viewer) or not viewer.is_admin:
+        raise AccessDenied("only the archive's admins may read the audit log: sign in as an admin")
+    rows = archive.conn.execute(
+        "SELECT id, at, who, action, story_id, detail FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",
+        (max(0, int(limit)), max(0, int(offset)))).fetchall()
+    return [AuditEntry(*row) for row in rows]
+
+
+def count(archive: Archive, viewer: Viewer) -> int:
+    """How many entries the log holds; admins only."""
+    if not isinstance(viewer, Viewer) or not viewer.is_admin:
+        raise AccessDenied("only the archive's admins may read the audit log: sign in as an admin")
+    return archive.conn.execute("SELECT count(*) FROM audit").fetchone()[0]

@@ -1,0 +1,98 @@
+"""The archive's side of processing: the jobs table is the truth about what is done."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import time
+
+from storyatlas.archive.policy import Viewer
+from storyatlas.archive.records import Job
+from storyatlas.errors import NotFound
+
+# a running job whose holder has not been heard of for this long is taken over
+LEASE_S = 300.0
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class JobsMixin:
+    """Job methods of ``Archive`` (kept apart so each module stays small)."""
+
+    conn: sqlite3.Connection
+
+    def job(self, job_id: int) -> Job:
+        row = self.conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"there is no job {job_id}")
+        return _job(row)
+
+    def job_for_story(self, story_id: int, viewer: Viewer) -> Job | None:
+        """The story's latest job, for a viewer who may see the story (else NotFound)."""
+        self.story(story_id, viewer)  # type: ignore[attr-defined]
+        row = self.conn.execute(
+            "SELECT * FROM jobs WHERE story_id = ? ORDER BY id DESC LIMIT 1", (story_id,)
+        ).fetchone()
+        return _job(row) if row else None
+
+    def claim_job(self, job_id: int, worker: str | None = None) -> bool:
+        """Take a queued job, or one whose holder is gone. False if someone else has it."""
+        job = self.job(job_id)
+        if job.state in ("done", "failed"):
+            return False
+        if job.state == "running" and not self._holder_gone(job):
+            return False
+        cur = self.conn.execute(
+            """UPDATE jobs SET state = 'running', worker = ?, heartbeat_at = ?,
+               attempts = attempts + 1, stage = 'starting', message = NULL
+               WHERE id = ? AND state = ? AND coalesce(worker, '') = ?""",
+            (worker or worker_id(), time.time(), job_id, job.state, job.worker or ""),
+        )
+        return cur.rowcount == 1
+
+    def report_progress(self, job_id: int, stage: str, progress: float, message: str | None = None) -> None:
+        self.conn.execute(
+            "UPDATE jobs SET stage = ?, progress = ?, message = ?, heartbeat_at = ? WHERE id = ?",
+            (stage, progress, message, time.time(), job_id),
+        )
+
+    def finish_job(self, job_id: int, state: str, message: str | None = None) -> None:
+        self.conn.execute(
+            """UPDATE jobs SET state = ?, stage = ?, progress = CASE WHEN ? = 'done' THEN 1 ELSE progress END,
+               message = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?""",
+            (state, state, state, message, job_id),
+        )
+
+    def unfinished_jobs(self) -> list[Job]:
+        """Jobs to (re)start: queued ones, and running ones whose worker is gone."""
+        rows = self.conn.execute(
+            "SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY id"
+        ).fetchall()
+        jobs = [_job(r) for r in rows]
+        return [j for j in jobs if j.state == "queued" or self._holder_gone(j)]
+
+    @staticmethod
+    def _holder_gone(job: Job) -> bool:
+        if job.heartbeat_at is not None and time.time() - job.heartbeat_at > LEASE_S:
+            return True
+        host, _, pid = (job.worker or "").rpartition(":")
+        # on this machine we can tell for sure whether the holder still lives
+        return host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
+
+
+def _job(row: sqlite3.Row) -> Job:
+    return Job(row["id"], row["story_id"], row["state"], row["stage"], row["progress"],
+               row["message"], row["attempts"], row["worker"], row["heartbeat_at"])

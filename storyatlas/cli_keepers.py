@@ -1,0 +1,95 @@
+"""The archive keepers' commands: `storyatlas erase` (a withdrawal) and `storyatlas redact`."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+
+from storyatlas.archive import Archive
+from storyatlas.archive.erasure import erase as erase_story
+from storyatlas.archive.redaction import parse_clock
+from storyatlas.cli_options import archive_option, keeper
+from storyatlas.errors import StoryAtlasError
+from storyatlas.ingest.redact import redact as redact_story
+from storyatlas.settings import load_settings
+
+
+def _one_line_errors(f):
+    """Expected failures as one line and the error's exit code, also when these commands
+    run outside the main group (which does the same)."""
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except StoryAtlasError as e:
+            click.secho(f"Error: {e}", fg="red", err=True)
+            raise click.exceptions.Exit(e.exit_code) from e
+    return wrapper
+
+
+def _clock_option(name: str, flag: str, help: str):
+    def convert(ctx, param, value):
+        try:
+            return None if value is None else parse_clock(value)
+        except StoryAtlasError as e:
+            raise click.BadParameter(str(e)) from e
+    return click.option(flag, name, required=True, metavar="TIME", callback=convert, help=help)
+
+
+def _n(count: int, thing: str) -> str:
+    return f"{count} {thing}{'' if count == 1 else 's'}"
+
+
+def _clock(seconds: float) -> str:
+    minutes, s = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{s:04.1f}" if hours else f"{minutes}:{s:04.1f}"
+
+
+@click.command()
+@click.argument("story_id", type=int)
+@click.option("--reason", required=True, help="Why (kept in the audit log; not the story's words).")
+@click.option("--yes", is_flag=True, help="Erase without asking.")
+@archive_option
+@_one_line_errors
+def erase(story_id: int, reason: str, yes: bool, archive) -> None:
+    """Erase a story for good (a withdrawal): its transcript, tags, index entries and
+    media files. Only its number, the date, who and why stay, in the audit log."""
+    settings = load_settings({"archive": archive})
+    with Archive(settings.database) as a:
+        story = a.story(story_id, keeper())
+        if not yes:
+            click.confirm(f"Erase story #{story_id} \"{story.title}\" and its media files? This cannot be undone",
+                          abort=True)
+        done = erase_story(a, settings.media_dir, story_id, keeper().label(), reason)
+    click.echo(f"erased story #{story_id}: {_n(done.rows, 'row')}, {_n(len(done.files_removed), 'media file')} removed")
+    for path in done.files_removed:
+        click.echo(f"  removed {path}")
+    for path in done.files_kept:
+        click.echo(f"  kept {path} (another story uses this recording)")
+    if not done.scrubbed:
+        click.echo("note: another program has the archive open; the database's log is emptied when it closes")
+
+
+@click.command()
+@click.argument("story_id", type=int)
+@_clock_option("start", "--from", "Start of the range: 62, 1:02, 1:02.5 or 0:01:02.")
+@_clock_option("end", "--to", "End of the range, written the same way.")
+@archive_option
+@_one_line_errors
+def redact(story_id: int, start: float, end: float, archive) -> None:
+    """Take a time range out of a story: its words leave the transcript, the English and
+    the search index, and the published audio is silent there. The original is kept."""
+    settings = load_settings({"archive": archive})
+    with Archive(settings.database) as a:
+        done = redact_story(a, settings.media_dir, story_id, start, end, keeper().label())
+    click.echo(f"redacted {_clock(done.start)}-{_clock(done.end)} of story #{story_id}: "
+               f"{_n(done.segments_changed, 'segment')} changed, {_n(done.words_removed, 'word')} removed; "
+               "the listening copy is silent there")
+
+
+def register(cli: click.Group) -> None:
+    """Add these commands to the `storyatlas` group."""
+    cli.add_command(erase)
+    cli.add_command(redact)

@@ -1,0 +1,107 @@
+"""Redaction, the media's side: the listening copy and the speech WAV made again from the
+untouched original with every redacted range muted, streamed through ffmpeg's filters
+(a long recording is never held in memory), then the archive changed to match
+(``storyatlas.archive.redaction``)."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from storyatlas.archive import Archive
+from storyatlas.archive.erasure import scrub
+from storyatlas.archive.redaction import Redaction, media_in_use, plan_redaction, record_redaction
+from storyatlas.errors import MediaError
+from storyatlas.ingest.audio import SPEECH_RATE, decode_time_limit, ffmpeg_exe, ffmpeg_input
+from storyatlas.ingest.probe import file_url, probe
+from storyatlas.ingest.store import MediaStore
+
+log = logging.getLogger(__name__)
+
+# the volume filter decides per audio frame; frames this long (at 48 kHz) keep what
+# is left audible at a range's edge below 10 ms
+_FRAME_SAMPLES = 480
+_RATE = 48_000
+
+
+def redact(archive: Archive, media_dir: Path, story_id: int, start: float, end: float, who: str) -> Redaction:
+    """Take the range ``start``..``end`` (seconds) out of the story: its transcript, English,
+    search index and tags, and its published audio (silent there, as is the speech WAV a
+    later transcription reads), recorded with an audit entry by ``who``. The original
+    recording is not touched.
+
+    The new audio is made first and the archive changed in one transaction after, so a
+    failure leaves the story as it was. Raises NotFound, MediaError, StoryAtlasError.
+    """
+    plan = plan_redaction(archive, story_id, start, end)
+    store = MediaStore(media_dir)
+    original = store.absolute(plan.original)
+    if not original.is_file():
+        raise MediaError(f"the original recording of story {story_id} is missing from the media store; "
+                         "restore it from a backup, then redact again")
+    # named after the story and the number of its ranges: a recording other stories share
+    # keeps its own unredacted copies for them
+    folder = Path(store.listen_path(plan.sha256)).parent.as_posix()
+    names = {"speech": f"{folder}/speech-story{story_id}-r{len(plan.ranges)}.wav",
+             "listen": f"{folder}/listen-story{story_id}-r{len(plan.ranges)}.webm"}
+    with store.scratch() as tmp:
+        made = {"speech": Path(tmp) / "speech.wav", "listen": Path(tmp) / "listen.webm"}
+        silenced_copies(original, plan.ranges, made["speech"], made["listen"], plan.duration_s)
+        for role, path in made.items():
+            store.keep_derivative(path, names[role])
+    try:
+        done = record_redaction(
+            archive, plan, {role: (relative, store.absolute(relative).stat().st_size)
+                            for role, relative in names.items()}, who)
+    except BaseException:
+        _remove_unused(archive, store, names.values())
+        raise
+    _remove_unused(archive, store, plan.derived.values())
+    scrub(archive)
+    return done
+
+
+def silence_filter(ranges: Sequence[tuple[float, float]]) -> str:
+    """The ffmpeg audio filter that mutes ``ranges`` (seconds). A frame is muted when it
+    overlaps a range at all, so nothing inside one stays audible."""
+    frame_s = _FRAME_SAMPLES / _RATE
+    spans = "+".join(f"between(t,{max(0.0, start - frame_s):.4f},{end:.4f})" for start, end in ranges)
+    # times in the transcript count from the first decoded sample, whatever the container says
+    chain = (f"asetpts=PTS-STARTPTS,aresample={_RATE},aformat=channel_layouts=mono,"
+             f"asetnsamples=n={_FRAME_SAMPLES}:p=0")
+    return f"{chain},volume=volume=0:enable='{spans}'" if ranges else chain
+
+
+def silenced_copies(original: Path, ranges: Sequence[tuple[float, float]], speech: Path,
+                    listen: Path, duration_s: float | None) -> None:
+    """Write ``speech`` (16 kHz mono WAV) and ``listen`` (Opus in WebM, 48 kbit/s, mono)
+    from ``original`` with ``ranges`` muted, in one ffmpeg pass. Raises MediaError."""
+    audio = silence_filter(ranges)
+    cmd = [
+        ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        *ffmpeg_input(original, probe(original).demuxer),
+        "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", audio,
+        "-ar", str(SPEECH_RATE), "-c:a", "pcm_s16le", "-f", "wav", file_url(speech),
+        "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", audio,
+        "-c:a", "libopus", "-b:a", "48k", "-f", "webm", file_url(listen),
+    ]
+    timeout = decode_time_limit(duration_s or 4 * 3600)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise MediaError(f"silencing took longer than {timeout:.0f} s and was stopped; try again "
+                         "when the machine is less busy", str(original)) from e
+    if proc.returncode != 0 or not speech.exists() or not listen.exists():
+        detail = proc.stderr.strip()[-300:] or f"ffmpeg exited with {proc.returncode}"
+        raise MediaError(f"the redacted copies could not be made ({detail}); check that the "
+                         "original recording is intact", str(original))
+
+
+def _remove_unused(archive: Archive, store: MediaStore, paths: Iterable[str]) -> None:
+    """Remove derived files no media row uses (the unredacted copies of a recording that
+    another story shares stay, as that story's)."""
+    for relative in paths:
+        if not media_in_use(archive, relative):
+            store.remove(relative)

@@ -1,0 +1,118 @@
+"""Looking after one story: its moderators' page (consent, its history, redactions,
+erasure for admins) and the storyteller's own page, opened by the private link they
+got when they sent it (see the story in any state, change consent, withdraw)."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from storyatlas.archive import Story, Viewer, consent
+from storyatlas.archive.erasure import erase
+from storyatlas.archive.policy import may_moderate
+from storyatlas.archive.redaction import parse_clock
+from storyatlas.errors import AccessDenied, StoryAtlasError
+from storyatlas.ingest.redact import redact
+from storyatlas.web.accounts import viewer
+from storyatlas.web.intake import NAMINGS, VISIBILITIES
+from storyatlas.web.pages import render
+from storyatlas.web.security import refuse_expired_form, refuse_other_sites
+
+
+async def _fields(request: Request) -> dict[str, str]:
+    refuse_other_sites(request)
+    form = await request.form(max_files=0, max_fields=20, max_part_size=64 * 1024)
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    refuse_expired_form(request, fields)
+    return fields
+
+
+def _consent_from(fields: dict[str, str]) -> consent.Consent:
+    return consent.Consent(fields.get("visibility") or None, (fields.get("embargo_until") or "").strip(),
+                           fields.get("storyteller_naming") or None,
+                           fields.get("exportable", "no") in ("yes", "on"))
+
+
+def _page(request: Request, template: str, story_id: int, who: Viewer, status: int = 200, **context) -> Response:
+    archive = request.app.state.archives.get()
+    story = archive.story(story_id, who)
+    return render(request, template, status=status, story=story, who=who,
+                  segments=archive.segments(story_id, who), job=archive.job_for_story(story_id, who),
+                  redactions=archive.redactions(story_id, who), history=consent.changes(archive, story_id, who),
+                  visibilities=VISIBILITIES, namings=NAMINGS, asked=_asked(archive, story), **context)
+
+
+def _asked(archive, story: Story) -> str:
+    """Who the teller asked may hear it (while waiting) or who may now."""
+    return story.requested_visibility or story.visibility
+
+
+def _moderator_of(request: Request, story_id: int) -> Viewer:
+    who = viewer(request)
+    story = request.app.state.archives.get().story(story_id, who)  # NotFound for others
+    if not may_moderate(who, story.place.community, story.collection):
+        raise AccessDenied("only the moderators of this story's community may look after it")
+    return who
+
+
+async def story_page(request: Request) -> Response:
+    """A moderator's page for one story: consent, redaction and (admins) erasure."""
+    story_id = request.path_params["id"]
+    who = _moderator_of(request, story_id)
+    message = error = None
+    if request.method == "POST":
+        fields = await _fields(request)
+        action = fields.get("action")
+        archive = request.app.state.archives.get()
+        media_dir = request.app.state.settings.media_dir
+        try:
+            if action == "consent":
+                changed = consent.change(archive, story_id, _consent_from(fields), who)
+                message = f"{len(changed)} change(s) saved" if changed else "nothing changed"
+            elif action == "redact":
+                start, end = parse_clock(fields.get("start", "")), parse_clock(fields.get("end", ""))
+                done = await run_in_threadpool(redact, archive, media_dir, story_id, start, end, who.label())
+                message = f"redacted {fields['start']} to {fields['end']}: {done.segments_changed} segment(s) changed"
+            elif action == "erase":
+                if not who.is_admin:
+                    raise AccessDenied("only admins erase stories")
+                reason = " ".join(fields.get("reason", "").split()) or "erased by an admin"
+                await run_in_threadpool(erase, archive, media_dir, story_id, who.label(), reason)
+                return render(request, "erased.html", story_id=story_id)
+        except StoryAtlasError as e:
+            if isinstance(e, AccessDenied):
+                raise
+            error = str(e)
+    return _page(request, "moderate_story.html", story_id, who, status=422 if error else 200,
+                 message=message, error=error)
+
+
+async def teller_page(request: Request) -> Response:
+    """The storyteller's own page: no account, only the link they were given."""
+    archive = request.app.state.archives.get()
+    who = consent.teller_viewer(archive, request.path_params["token"])
+    story_id = next(iter(who.tells))
+    message = error = None
+    if request.method == "POST":
+        fields = await _fields(request)
+        try:
+            if fields.get("action") == "withdraw":
+                if fields.get("confirm") != "yes":
+                    raise StoryAtlasError("tick the box to confirm that the story should be removed for good")
+                await run_in_threadpool(erase, archive, request.app.state.settings.media_dir, story_id,
+                                        who.label(), "withdrawn by the storyteller")
+                return render(request, "erased.html", story_id=None)
+            changed = consent.change(archive, story_id, _consent_from(fields), who)
+            message = "saved" if changed else "nothing changed"
+        except StoryAtlasError as e:
+            error = str(e)
+    return _page(request, "teller.html", story_id, who, status=422 if error else 200, message=message,
+                 error=error, token=request.path_params["token"])
+
+
+routes = [
+    Route("/moderate/stories/{id:int}", story_page, methods=["GET", "POST"]),
+    Route("/mine/{token}", teller_page, methods=["GET", "POST"]),
+]

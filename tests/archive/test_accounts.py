@@ -1,0 +1,240 @@
+"""People, roles, sign-in and sessions, on a real archive."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import pytest
+
+from storyatlas.archive import Archive, accounts, audit
+from storyatlas.archive.policy import Viewer
+from storyatlas.errors import AccessDenied, AccountError, ConfigurationError, NotFound, SignInRefused
+
+KEEPER = Viewer.keeper("cli:test")
+PASSWORD = "correct horse battery"
+
+
+def _actions(archive) -> list[tuple[str, str]]:
+    return [(e.who, e.action) for e in reversed(audit.entries(archive, KEEPER, 1000))]
+
+
+def test_passwords_are_hashed_with_argon2(archive):
+    user_id = accounts.add_user(archive, "Ada", PASSWORD, [("admin", None)], KEEPER)
+    stored = archive.conn.execute("SELECT password_hash FROM users WHERE id = ?", (user_id,)).fetchone()[0]
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_a_short_password_is_refused_with_what_to_do(archive):
+    with pytest.raises(AccountError, match="at least 10 characters"):
+        accounts.add_user(archive, "Ada", "short", [], KEEPER)
+
+
+def test_names_are_unique_whatever_their_case(archive):
+    accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
+    with pytest.raises(AccountError, match="already a person named 'Ada'"):
+        accounts.add_user(archive, "ada", PASSWORD, [], KEEPER)
+
+
+def test_community_roles_need_a_community_and_others_take_none(archive):
+    with pytest.raises(AccountError, match="held for a community"):
+        accounts.add_user(archive, "Ada", PASSWORD, [("moderator", None)], KEEPER)
+    with pytest.raises(AccountError, match="whole archive"):
+        accounts.add_user(archive, "Ada", PASSWORD, [("researcher", "Zgorzelec")], KEEPER)
+    with pytest.raises(AccountError, match="unknown role"):
+        accounts.add_user(archive, "Ada", PASSWORD, [("owner", None)], KEEPER)
+
+
+def test_only_admins_change_people(archive):
+    moderator = Viewer(name="Mo", roles=frozenset({"moderator"}), moderates=frozenset({"Zgorzelec"}))
+    with pytest.raises(AccessDenied):
+        accounts.add_user(archive, "Ada", PASSWORD, [("admin", None)], moderator)
+    with pytest.raises(AccessDenied):
+        accounts.list_users(archive, Viewer())
+    with pytest.raises(AccessDenied):
+        audit.entries(archive, moderator, 10, 0)
+
+
+def test_a_viewer_gets_the_roles_and_communities_of_their_account(archive):
+    accounts.add_user(archive, "Mo", PASSWORD, [("moderator", "Zgorzelec"), ("member", "Görlitz"),
+                                                ("researcher", None)], KEEPER)
+    who = accounts.authenticate(archive, "mo", PASSWORD, "10.0.0.1")
+    assert who.name == "Mo" and who.roles == {"moderator", "member", "researcher"}
+    assert who.moderates == {"zgorzelec"}
+    assert who.member_of == {"zgorzelec", "görlitz"}  # a moderator is a member of what they moderate
+    assert who.is_moderator and not who.is_admin
+    [person] = accounts.list_users(archive, KEEPER)
+    assert person.roles_text() == "member of Görlitz, moderator of Zgorzelec, researcher"
+
+
+def test_a_wrong_password_is_refused_and_audited(archive):
+    accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
+    with pytest.raises(SignInRefused, match="wrong name or password") as refused:
+        accounts.authenticate(archive, "Ada", "wrong password!", "10.0.0.1")
+    assert refused.value.status == 403
+    with pytest.raises(SignInRefused, match="wrong name or password"):
+        accounts.authenticate(archive, "Nobody", "wrong password!", "10.0.0.1")  # the same answer
+    accounts.authenticate(archive, "Ada", PASSWORD, "10.0.0.1")
+    entries = audit.entries(archive, KEEPER, 10)
+    assert [(e.who, e.action, e.detail) for e in reversed(entries)] == [
+        ("cli:test", "user added", "Ada: no role"),
+        ("Ada", "sign-in failed", "from 10.0.0.1"),
+        ("Nobody", "sign-in failed", "from 10.0.0.1; no such person"),
+        ("Ada", "sign-in", "from 10.0.0.1"),
+    ]
+    assert all("wrong password" not in (e.detail or "") for e in entries)  # never a password
+
+
+def test_an_unknown_name_costs_as_much_as_a_wrong_password(archive):
+    accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
+
+    def timed(name: str) -> float:
+        start = time.perf_counter()
+        with pytest.raises(SignInRefused):
+            accounts.authenticate(archive, name, "wrong password!", None)
+        return time.perf_counter() - start
+
+    timed("Nobody")  # the dummy hash is made once
+    known, unknown = min(timed("Ada") for _ in range(2)), min(timed(f"Nobody{i}") for i in range(2))
+    assert unknown > known / 3  # both run Argon2; without the dummy hash an unknown name is ~1000x faster
+
+
+def test_five_failures_for_a_name_block_it_even_with_the_right_password(archive):
+    accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
+    now = 1_000_000.0
+    for i in range(accounts.NAME_LIMIT):
+        with pytest.raises(SignInRefused) as refused:
+            accounts.authenticate(archive, "Ada", "wrong password!", f"10.0.0.{i}", now=now + i)
+        assert refused.value.status == 403
+    with pytest.raises(SignInRefused, match="too many failed sign-ins for this name: try again in 15 minutes") as e:
+        accounts.authenticate(archive, "ADA", PASSWORD, "10.9.9.9", now=now + 10)
+    assert e.value.status == 429 and e.value.retry_after == accounts.FAILURE_WINDOW_S - 10
+    # once the oldest failure has left the window, the right password works again
+    assert accounts.authenticate(archive, "Ada", PASSWORD, "10.9.9.9", now=now + accounts.FAILURE_WINDOW_S + 1).name == "Ada"
+
+
+def test_twenty_failures_from_an_address_block_it(archive):
+    accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
+    now = 2_000_000.0
+    for i in range(accounts.ADDRESS_LIMIT):
+        with pytest.raises(SignInRefused):
+            accounts.authenticate(archive, f"guess{i % 4}", "wrong password!", "10.6.6.6", now=now)
+    with pytest.raises(SignInRefused, match="from this address") as refused:
+        accounts.authenticate(archive, "Ada", PASSWORD, "10.6.6.6", now=now + 1)
+    assert refused.value.status == 429
+    # the same person from elsewhere is not blocked
+    assert accounts.authenticate(archive, "Ada", PASSWORD, "10.0.0.1", now=now + 1).name == "Ada"
+
+
+def test_a_success_forgives_the_failures_of_the_name(archive):
+    accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
+    for _ in range(accounts.NAME_LIMIT - 1):
+        with pytest.raises(SignInRefused):
+            accounts.authenticate(archive, "Ada", "wrong password!", "10.0.0.1")
+    accounts.authenticate(archive, "Ada", PASSWORD, "10.0.0.1")
+    with pytest.raises(SignInRefused) as refused:
+        accounts.authenticate(archive, "Ada", "wrong password!", "10.0.0.1")
+    assert refused.value.status == 403  # counting starts again
+
+
+def test_a_session_stores_only_the_hash_of_its_token(archive):
+    user_id = accounts.add_user(archive, "Ada", PASSWORD, [("admin", None)], KEEPER)
+    token = accounts.start_session(archive, user_id, "10.0.0.1")
+    [stored] = [r[0] for r in archive.conn.execute("SELECT id FROM sessions")]
+    assert stored == hashlib.sha256(token.encode()).hexdigest() and token not in stored
+    assert accounts.viewer_for_session(archive, token).name == "Ada"
+    assert accounts.viewer_for_session(archive, stored) == Viewer()  # the stored hash is no cookie
+
+
+@pytest.mark.parametrize("token", [None, "", "not-a-token", "x" * 500])
+def test_no_valid_token_means_anonymous(archive, token):
+    assert accounts.viewer_for_session(archive, token) == Viewer()
+
+
+def test_a_session_slides_for_12_hours_but_never_past_7_days(archive):
+    user_id = accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
+    t0 = 3_000_000.0
+    token = accounts.start_session(archive, user_id, None, now=t0)
+    assert accounts.viewer_for_session(archive, token, now=t0 + accounts.IDLE_S + 1) == Viewer()
+    token = accounts.start_session(archive, user_id, None, now=t0)
+    t = t0
+    while t < t0 + accounts.ABSOLUTE_S - accounts.IDLE_S:  # used twice a day: it stays open...
+        t += accounts.IDLE_S - 60
+        assert accounts.viewer_for_session(archive, token, now=t).name == "Ada"
+    assert accounts.viewer_for_session(archive, token, now=t0 + accounts.ABSOLUTE_S + 1) == Viewer()  # ...for a week
+
+
+def test_a_role_change_applies_at_once_and_ends_the_sessions(archive):
+    user_id = accounts.add_user(archive, "Mo", PASSWORD, [("member", "Zgorzelec")], KEEPER)
+    token = accounts.start_session(archive, user_id, None)
+    assert accounts.viewer_for_session(archive, token).member_of == {"zgorzelec"}
+    # roles are read at every request
+    archive.conn.execute("INSERT INTO user_roles (user_id, role) VALUES (?, 'researcher')", (user_id,))
+    assert accounts.viewer_for_session(archive, token).is_researcher
+    accounts.set_roles(archive, "mo", [("moderator", "Görlitz")], KEEPER)
+    assert accounts.viewer_for_session(archive, token) == Viewer()
+    fresh = accounts.authenticate(archive, "Mo", PASSWORD, None)
+    assert fresh.roles == {"moderator"} and fresh.moderates == {"görlitz"}
+    assert ("cli:test", "roles changed") in _actions(archive)
+    detail = audit.entries(archive, KEEPER, 10)[1].detail
+    assert detail == "Mo: member of Zgorzelec, researcher -> moderator of Görlitz"
+
+
+def test_removing_a_person_ends_their_sessions(archive):
+    accounts.add_user(archive, "Admin", PASSWORD, [("admin", None)], KEEPER)
+    user_id = accounts.add_user(archive, "Ada", PASSWORD, [("volunteer", None)], KEEPER)
+    token = accounts.start_session(archive, user_id, None)
+    accounts.remove_user(archive, "Ada", KEEPER)
+    assert accounts.viewer_for_session(archive, token) == Viewer()
+    assert archive.conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+    with pytest.raises(NotFound, match="no person named 'Ada'"):
+        accounts.remove_user(archive, "Ada", KEEPER)
+    assert ("cli:test", "user removed") in _actions(archive)
+
+
+def test_a_new_password_ends_the_sessions(archive):
+    user_id = accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
+    token = accounts.start_session(archive, user_id, None)
+    accounts.set_password(archive, "Ada", "another good password", KEEPER)
+    assert accounts.viewer_for_session(archive, token) == Viewer()
+    assert accounts.authenticate(archive, "Ada", "another good password", None).name == "Ada"
+
+
+def test_signing_out_ends_the_session_on_the_server(archive):
+    user_id = accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
+    token = accounts.start_session(archive, user_id, None)
+    other = accounts.start_session(archive, user_id, None)
+    accounts.end_session(archive, token)
+    assert accounts.viewer_for_session(archive, token) == Viewer()
+    assert accounts.viewer_for_session(archive, other).name == "Ada"  # another browser stays signed in
+    assert _actions(archive)[-1] == ("Ada", "sign-out")
+    accounts.revoke_sessions(archive, user_id)
+    assert accounts.viewer_for_session(archive, other) == Viewer()
+
+
+def test_the_last_admin_stays(archive):
+    accounts.add_user(archive, "Ada", PASSWORD, [("admin", None)], KEEPER)
+    with pytest.raises(AccountError, match="last admin"):
+        accounts.remove_user(archive, "Ada", KEEPER)
+    with pytest.raises(AccountError, match="last admin"):
+        accounts.set_roles(archive, "Ada", [("researcher", None)], KEEPER)
+    accounts.add_user(archive, "Bo", PASSWORD, [("admin", None)], KEEPER)
+    accounts.remove_user(archive, "Ada", KEEPER)
+
+
+def test_a_session_of_another_archive_is_unknown_here(settings, tmp_path):
+    with Archive(settings.database) as here, Archive(tmp_path / "other" / "archive.db") as other:
+        for a in (here, other):  # the same name and password in both
+            accounts.add_user(a, "Ada", PASSWORD, [("admin", None)], KEEPER)
+        token = accounts.start_session(other, 1, None)
+        assert accounts.viewer_for_session(other, token).name == "Ada"
+        assert accounts.viewer_for_session(here, token) == Viewer()
+
+
+def test_the_first_admin_from_the_settings_only_when_nobody_exists(archive):
+    with pytest.raises(ConfigurationError, match="at least 10 characters"):
+        accounts.ensure_first_admin(archive, "short")
+    assert accounts.ensure_first_admin(archive, PASSWORD) is True
+    assert accounts.authenticate(archive, "admin", PASSWORD, None).is_admin
+    assert accounts.ensure_first_admin(archive, "a different password") is False
+    assert _actions(archive)[0] == ("STORYATLAS_ADMIN_PASSWORD", "user added")

@@ -1,0 +1,247 @@
+"""Withdrawal: an erased story leaves nothing readable in any file of the archive folder."""
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from storyatlas.archive import Archive, MediaFile, Place, StoryMetadata, Viewer
+from storyatlas.archive import erasure
+from storyatlas.archive.erasure import erase, sweep_tombstones
+from storyatlas.errors import NotFound
+from storyatlas.ingest import ingest_file
+from storyatlas.jobs import Queue, pipeline, process_job
+from tests.conftest import add_story, story_file
+
+KEEPER = Viewer.keeper("test keeper")
+# invented words that occur nowhere else: in the text, the title, the place, the teller's name
+SECRET_WORDS = ("Zwieblowski", "Zwieblowo", "Qwyrtzel", "Qwyrtzelburg", "Krrbnitz")
+
+
+def _ingest(archive, settings, **meta):
+    return ingest_file(archive, story_file("en"), StoryMetadata(**meta), settings, KEEPER)
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def _containing(folder: Path, needle: str) -> list[str]:
+    """The files under ``folder`` whose bytes hold ``needle`` (as written, or in lower case)."""
+    found = []
+    for path in _files(folder):
+        data = path.read_bytes()
+        if needle.encode() in data or needle.lower().encode() in data:
+            found.append(str(path.relative_to(folder)))
+    return found
+
+
+def _rows_of(archive, story_id: int) -> dict[str, int]:
+    """Rows that still name the story, table by table (tombstones and audit aside)."""
+    counts = {}
+    for (table,) in archive.conn.execute(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'"):
+        columns = {r[1] for r in archive.conn.execute(f"PRAGMA table_info({table})")}
+        if "story_id" in columns and table not in ("tombstones", "audit"):
+            n = archive.conn.execute(f"SELECT count(*) FROM {table} WHERE story_id = ?", (story_id,)).fetchone()[0]
+            if n:
+                counts[table] = n
+    return counts
+
+
+def test_an_erased_story_leaves_nothing_readable_in_the_archive_folder(archive, settings):
+    keep = add_story(archive, "Plumbago Lane", "en", [(0, 4, "We met on Plumbago Lane.")], community="Plumbagoville")
+    typed = add_story(archive, "Zwieblowski remembers", "en",
+                      [(0, 4, "Zwieblowski pumped the cellar.", "Zwieblowski pumped the cellar."),
+                       (4, 8, "Then the Krrbnitz came back.")],
+                      community="Zwieblowo", region="Krrbnitz Valley", country="PL")
+    recorded = _ingest(archive, settings, title="The Qwyrtzel flood", storyteller="Anna Qwyrtzel",
+                       description="told in Qwyrtzelburg", place=Place("Qwyrtzelburg", None, "PL"))
+    queue = Queue(settings)
+    queue.enqueue([recorded.job_id])  # its message stays in queue.db: erasure must take it out
+    assert process_job(settings, recorded.job_id, archive=archive).state == "done"
+    media = [r[0] for r in archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (recorded.story_id,))]
+    assert len(media) == 3 and all((settings.media_dir / p).is_file() for p in media)
+    assert archive.conn.execute("SELECT count(*) FROM segments WHERE story_id = ?", (recorded.story_id,)).fetchone()[0]
+    assert _containing(settings.archive, "Zwieblowski") and _containing(settings.archive, "Qwyrtzel")
+
+    for story_id in (typed, recorded.story_id):
+        done = erase(archive, settings.media_dir, story_id, "cli:tester", "withdrawn by the storyteller")
+        assert done.story_id == story_id and done.scrubbed
+    assert sorted(done.files_removed) == sorted(media) and done.files_kept == ()
+
+    for story_id in (typed, recorded.story_id):
+        assert _rows_of(archive, story_id) == {}
+        with pytest.raises(NotFound):
+            archive.story(story_id, KEEPER)
+    assert archive.story(keep, KEEPER).title == "Plumbago Lane"
+    assert archive.conn.execute("SELECT count(*) FROM segments_fts WHERE segments_fts MATCH 'zwieblowski'"
+                                ).fetchone()[0] == 0
+    assert queue.huey.pending_count() == 0
+    tombstones = archive.conn.execute("SELECT story_id, files FROM tombstones ORDER BY story_id").fetchall()
+    assert [(r[0], json.loads(r[1])) for r in tombstones] == [(typed, []), (recorded.story_id, [])]
+    audit = archive.conn.execute("SELECT who, action, story_id, detail FROM audit WHERE action = 'erase' "
+                                 "ORDER BY id").fetchall()
+    assert [tuple(r) for r in audit] == [("cli:tester", "erase", typed, "withdrawn by the storyteller"),
+                                         ("cli:tester", "erase", recorded.story_id, "withdrawn by the storyteller")]
+    archive.close()
+    queue.huey.storage.close()
+
+    assert not any((settings.media_dir / p).exists() for p in media)
+    sha = Path(media[0]).stem
+    assert not [p for p in settings.media_dir.rglob("*") if sha in p.name], "a folder still names the recording"
+    assert _files(settings.media_dir) == []
+    names = {p.name for p in _files(settings.archive)}
+    assert {"archive.db", "queue.db"} <= names
+    for word in SECRET_WORDS:
+        assert _containing(settings.archive, word) == [], word
+    assert _containing(settings.archive, "Plumbago"), "the scan reads the files that hold stories"
+
+    with Archive(settings.database) as again:
+        second = _ingest(again, settings, title="Taken in again")
+        assert not second.duplicate and second.story_id > recorded.story_id > typed
+
+
+def test_a_story_erased_twice_or_never_there_is_not_found(archive, settings):
+    story = add_story(archive, "Once", "en", [(0, 2, "Once.")])
+    erase(archive, settings.media_dir, story, "cli:tester", "asked")
+    with pytest.raises(NotFound):
+        erase(archive, settings.media_dir, story, "cli:tester", "asked")
+    with pytest.raises(NotFound):
+        erase(archive, settings.media_dir, 999, "cli:tester", "asked")
+    assert archive.conn.execute("SELECT count(*) FROM audit WHERE action = 'erase'").fetchone()[0] == 1
+
+
+def test_every_row_that_names_the_story_goes_and_no_other(archive, settings):
+    doomed = add_story(archive, "Zwieblowski", "en", [(0, 2, "The Zwieblowski barn."), (2, 4, "A shared barn.")])
+    other = add_story(archive, "Other", "en", [(0, 2, "Another shared barn.")])
+    seg = {s: [r[0] for r in archive.conn.execute("SELECT id FROM segments WHERE story_id = ? ORDER BY idx", (s,))]
+           for s in (doomed, other)}
+    c = archive.conn
+    c.execute("INSERT INTO consent_changes (story_id, who, field, old, new) VALUES (?, 'x', 'visibility', "
+              "'public', 'private')", (doomed,))
+    c.execute("INSERT INTO redactions (story_id, start, end, who) VALUES (?, 1, 2, 'x')", (doomed,))
+    c.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 1)", (doomed,))
+    c.execute("INSERT INTO theme_evidence (story_id, theme_id, segment_id, trigger, side) VALUES "
+              "(?, 'floods', ?, 'barn', 'original')", (doomed, seg[doomed][0]))
+    c.execute("INSERT INTO entities (story_id, segment_id, kind, text) VALUES (?, ?, 'person', 'Zwieblowski')",
+              (doomed, seg[doomed][0]))
+    c.executemany("INSERT INTO phrases (story_id, segment_id, phrase) VALUES (?, ?, ?)",
+                  [(doomed, seg[doomed][0], "zwieblowski barn"), (doomed, seg[doomed][1], "shared barn"),
+                   (other, seg[other][0], "shared barn")])
+    c.executemany("INSERT INTO theme_suggestions (phrase, status) VALUES (?, ?)",
+                  [("zwieblowski barn", "dismissed"), ("shared barn", "accepted"), ("unrelated", "dismissed")])
+    before = _rows_of(archive, other)
+
+    done = erase(archive, settings.media_dir, doomed, "cli:tester", "asked")
+
+    assert _rows_of(archive, doomed) == {} and _rows_of(archive, other) == before
+    # evidence, entity, 2 phrases, 2 segments, media, transcript, job, theme, consent change,
+    # redaction, the story, and the suggestion only it said
+    assert done.rows == 1 + 1 + 2 + 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1
+    assert {r[0] for r in c.execute("SELECT phrase FROM theme_suggestions")} == {"shared barn", "unrelated"}
+    assert c.execute("SELECT count(*) FROM segments_fts WHERE segments_fts MATCH 'barn'").fetchone()[0] == 1
+
+
+def test_a_crash_after_the_commit_leaves_files_that_the_next_start_removes(archive, settings, monkeypatch):
+    result = _ingest(archive, settings, title="Crash")
+    media = [r[0] for r in archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (result.story_id,))]
+
+    def crash(media_dir, relative):
+        raise OSError("power cut")
+
+    monkeypatch.setattr(erasure, "_unlink", crash)
+    with pytest.raises(OSError, match="power cut"):
+        erase(archive, settings.media_dir, result.story_id, "cli:tester", "asked")
+    monkeypatch.undo()
+    assert _rows_of(archive, result.story_id) == {}
+    assert all((settings.media_dir / p).is_file() for p in media)
+    listed = json.loads(archive.conn.execute("SELECT files FROM tombstones").fetchone()[0])
+    assert sorted(listed) == sorted(media)
+    archive.close()
+
+    stop = threading.Event()
+    stop.set()
+    Queue(settings).run_until(stop)  # the worker's start sweeps
+
+    assert not any((settings.media_dir / p).exists() for p in media)
+    with Archive(settings.database) as a:
+        assert a.conn.execute("SELECT files FROM tombstones").fetchone()[0] == "[]"
+        assert sweep_tombstones(a, settings.media_dir) == 0
+
+
+def test_a_recording_another_story_shares_stays_until_its_last_story_goes(archive, settings):
+    first = _ingest(archive, settings, title="First")
+    rows = archive.conn.execute("SELECT * FROM media WHERE story_id = ? ORDER BY id", (first.story_id,)).fetchall()
+    shared = [MediaFile(r["role"], r["sha256"], r["path"], r["container"], r["codec"], bool(r["has_video"]),
+                        r["size_bytes"], r["duration_s"], r["original_filename"]) for r in rows]
+    second, _ = archive.create_story(StoryMetadata(title="Second"), shared, 17.0)
+    paths = [m.path for m in shared]
+
+    done = erase(archive, settings.media_dir, first.story_id, "cli:tester", "asked")
+    assert done.files_removed == () and sorted(done.files_kept) == sorted(paths)
+    assert all((settings.media_dir / p).is_file() for p in paths)
+
+    done = erase(archive, settings.media_dir, second, "cli:tester", "asked")
+    assert sorted(done.files_removed) == sorted(paths)
+    assert _files(settings.media_dir) == []
+
+
+def _erasing_meanwhile(settings, story_id):
+    with Archive(settings.database) as other:
+        erase(other, settings.media_dir, story_id, "cli:tester", "withdrawn during processing")
+
+
+def test_erasing_while_the_story_is_transcribed_leaves_nothing(archive, settings, monkeypatch):
+    result = _ingest(archive, settings, title="Zwieblowski in progress")
+    transcribe = pipeline.transcribe_story
+
+    def transcribe_then_erase(*args, **kwargs):
+        out = transcribe(*args, **kwargs)
+        _erasing_meanwhile(settings, result.story_id)
+        return out
+
+    monkeypatch.setattr(pipeline, "transcribe_story", transcribe_then_erase)
+    job = process_job(settings, result.job_id, archive=archive)
+
+    assert job.state == "failed" and "erased" in job.message
+    assert _rows_of(archive, result.story_id) == {}
+    assert archive.conn.execute("SELECT count(*) FROM segments").fetchone()[0] == 0
+    assert archive.conn.execute("SELECT count(*) FROM words").fetchone()[0] == 0
+    assert archive.conn.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 0
+    assert _files(settings.media_dir) == []
+
+
+def test_erasing_just_before_the_transcript_is_stored_is_refused_by_the_foreign_keys(archive, settings, monkeypatch):
+    result = _ingest(archive, settings, title="Zwieblowski at the last moment")
+    speech_now = pipeline._speech_now
+    calls = []
+
+    def stale_then_erase(archive_, settings_, story_id):
+        calls.append(story_id)
+        path = speech_now(archive_, settings_, story_id)
+        if len(calls) == 1:  # the story is still there when asked, and erased right after
+            _erasing_meanwhile(settings, story_id)
+        return path
+
+    monkeypatch.setattr(pipeline, "_speech_now", stale_then_erase)
+    job = process_job(settings, result.job_id, archive=archive)
+
+    assert len(calls) == 3 and job.state == "failed" and "erased" in job.message
+    assert _rows_of(archive, result.story_id) == {}
+    assert archive.conn.execute("SELECT count(*) FROM segments").fetchone()[0] == 0
+    assert archive.conn.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 0
+
+
+def test_the_number_of_an_erased_story_is_never_given_again(archive, settings):
+    first = add_story(archive, "First", "en", [(0, 2, "One.")])
+    newest = add_story(archive, "Newest", "en", [(0, 2, "Two.")])
+    erase(archive, settings.media_dir, newest, "cli:tester", "asked")
+
+    after = add_story(archive, "After", "en", [(0, 2, "Three.")])
+
+    assert after == newest + 1
+    assert [r[0] for r in archive.conn.execute("SELECT id FROM stories ORDER BY id")] == [first, after]
+    assert archive.story(after, KEEPER).title == "After"
+    assert _rows_of(archive, newest) == {}

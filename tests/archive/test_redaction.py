@@ -1,0 +1,249 @@
+"""Redaction: a range taken out of a story is gone from its transcript, English, index,
+tags and published audio, and only the untouched original keeps it."""
+
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from storyatlas.archive import MediaFile, StoryMetadata, Viewer
+from storyatlas.archive.erasure import erase
+from storyatlas.archive.redaction import MARK, parse_clock, ranges
+from storyatlas.errors import MediaError, NotFound, StoryAtlasError
+from storyatlas.ingest import ingest_file
+from storyatlas.ingest.audio import ffmpeg_exe
+from storyatlas.ingest.redact import redact
+from storyatlas.ingest.store import sha256_file
+from storyatlas.jobs import process_job
+from tests.conftest import add_story, story_file
+
+KEEPER = Viewer.keeper("test keeper")
+SILENT_DBFS = -60.0
+
+
+def _processed(archive, settings, title="River"):
+    result = ingest_file(archive, story_file("en"), StoryMetadata(title=title), settings, KEEPER)
+    assert process_job(settings, result.job_id, archive=archive).state == "done"
+    return result.story_id
+
+
+def _word(archive, story_id, text):
+    row = archive.conn.execute(
+        """SELECT w.segment_id, w.start, w.end FROM words w JOIN segments s ON s.id = w.segment_id
+           WHERE s.story_id = ? AND lower(trim(w.word, ' ,.')) = ?""", (story_id, text)).fetchone()
+    assert row is not None, f"the model did not hear {text!r}"
+    return row
+
+
+def _path(archive, story_id, role):
+    return archive.conn.execute("SELECT path FROM media WHERE story_id = ? AND role = ?", (story_id, role)).fetchone()[0]
+
+
+def _pcm(path: Path, rate: int) -> np.ndarray:
+    out = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error",
+                          "-protocol_whitelist", "file", "-i", f"file:{path}",
+                          "-ac", "1", "-ar", str(rate), "-f", "f32le", "-"],
+                         capture_output=True, check=True, timeout=60).stdout
+    return np.frombuffer(out, dtype="<f4")
+
+
+def _dbfs(samples: np.ndarray, rate: int, start: float, end: float) -> float:
+    part = samples[int(start * rate):int(end * rate)].astype(np.float64)
+    assert len(part), (start, end)
+    return 20 * np.log10(max(np.sqrt(np.mean(part ** 2)), 1e-10))
+
+
+def _db_files_containing(folder: Path, needle: bytes) -> list[str]:
+    return [p.name for p in sorted(folder.iterdir()) if p.is_file() and p.suffix != ".key"
+            and needle in p.read_bytes().lower()]
+
+
+def test_a_redacted_word_is_gone_from_text_index_tags_and_audio(archive, settings):
+    story = _processed(archive, settings)
+    segment_id, start, end = _word(archive, story, "bread")
+    original = settings.media_dir / _path(archive, story, "original")
+    original_sha = sha256_file(original)
+    old_listen, old_speech = _path(archive, story, "listen"), _path(archive, story, "speech")
+    assert archive.conn.execute("SELECT count(*) FROM theme_evidence WHERE segment_id = ?", (segment_id,)).fetchone()[0]
+    assert _db_files_containing(settings.archive, b"bread")
+
+    done = redact(archive, settings.media_dir, story, start, end, "cli:moderator")
+
+    assert (done.story_id, done.start, done.end, done.segments_changed, done.words_removed) == (story, start, end, 1, 1)
+    assert ranges(archive, story) == [(start, end)] and done.ranges == ((start, end),)
+    text = archive.conn.execute("SELECT text FROM segments WHERE id = ?", (segment_id,)).fetchone()[0]
+    assert text == f"The neighbors brought sandbags, {MARK} and hot soup."
+    texts = " ".join(r[0] for r in archive.conn.execute("SELECT text FROM segments WHERE story_id = ?", (story,)))
+    assert "bread" not in texts.lower() and "soup" in texts
+    assert archive.conn.execute("SELECT count(*) FROM words WHERE lower(word) LIKE '%bread%'").fetchone()[0] == 0
+
+    match = "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?"
+    assert archive.conn.execute(match, ("bread",)).fetchall() == []
+    assert [r[0] for r in archive.conn.execute(match, ("soup",))] == [segment_id]
+    archive.conn.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, segments_fts, row)")
+    vocabulary = {r[0] for r in archive.conn.execute("SELECT term FROM temp.v")}
+    archive.conn.execute("DROP TABLE temp.v")
+    assert "bread" not in vocabulary and "soup" in vocabulary
+    for table in ("theme_evidence", "entities", "phrases"):
+        assert archive.conn.execute(f"SELECT count(*) FROM {table} WHERE segment_id = ?", (segment_id,)
+                                    ).fetchone()[0] == 0, table
+    # "floods" rested on "sandbag" in that segment alone
+    assert archive.conn.execute("SELECT count(*) FROM story_themes WHERE story_id = ? AND theme_id = 'floods'",
+                                (story,)).fetchone()[0] == 0
+    audit = archive.conn.execute("SELECT who, action, story_id FROM audit WHERE action = 'redact'").fetchall()
+    assert [tuple(r) for r in audit] == [("cli:moderator", "redact", story)]
+    assert _db_files_containing(settings.archive, b"bread") == []
+    assert _db_files_containing(settings.archive, b"soup"), "the scan reads the database"
+
+    listen, speech = _path(archive, story, "listen"), _path(archive, story, "speech")
+    assert listen.endswith(f"listen-story{story}-r1.webm") and speech.endswith(f"speech-story{story}-r1.wav")
+    assert not (settings.media_dir / old_listen).exists() and not (settings.media_dir / old_speech).exists()
+    for relative, rate in ((listen, 48_000), (speech, 16_000)):
+        pcm = _pcm(settings.media_dir / relative, rate)
+        assert abs(len(pcm) / rate - 17.0) < 0.5
+        assert _dbfs(pcm, rate, start, end) < SILENT_DBFS, relative
+        assert _dbfs(pcm, rate, 0.5, start - 0.5) > -40, relative
+    assert _path(archive, story, "original") == original.relative_to(settings.media_dir).as_posix()
+    assert sha256_file(original) == original_sha
+
+
+def test_redactions_add_up_and_the_marks_of_earlier_ones_stay(archive, settings):
+    story = _processed(archive, settings)
+    segment_id, bread_start, bread_end = _word(archive, story, "bread")
+    _, hot_start, hot_end = _word(archive, story, "hot")
+    _, and_start, and_end = _word(archive, story, "and")  # the first "and" of the story
+
+    redact(archive, settings.media_dir, story, hot_start, hot_end, "cli:moderator")
+    second = redact(archive, settings.media_dir, story, bread_start, bread_end, "cli:moderator")
+
+    text = archive.conn.execute("SELECT text FROM segments WHERE id = ?", (segment_id,)).fetchone()[0]
+    assert text == f"The neighbors brought sandbags, {MARK} and {MARK} soup."
+    assert second.ranges == ((bread_start, bread_end), (hot_start, hot_end))
+    listen = _path(archive, story, "listen")
+    assert listen.endswith("-r2.webm") and not list(settings.media_dir.rglob("*-r1.*"))
+    pcm = _pcm(settings.media_dir / listen, 48_000)
+    assert _dbfs(pcm, 48_000, hot_start, hot_end) < SILENT_DBFS
+    assert _dbfs(pcm, 48_000, bread_start, bread_end) < SILENT_DBFS
+
+    # a range over "and" between the two marks makes one mark of all three
+    words = archive.conn.execute("SELECT start, end, word FROM words WHERE segment_id = ? ORDER BY idx",
+                                 (segment_id,)).fetchall()
+    middle = next(w for w in words if w["word"].strip() == "and" and w["start"] >= bread_end - 0.01)
+    redact(archive, settings.media_dir, story, middle["start"], middle["end"], "cli:moderator")
+    text = archive.conn.execute("SELECT text FROM segments WHERE id = ?", (segment_id,)).fetchone()[0]
+    assert text == f"The neighbors brought sandbags, {MARK} soup."
+    assert [w[0] for w in archive.conn.execute("SELECT word FROM words WHERE segment_id = ? ORDER BY idx",
+                                               (segment_id,))].count(f" {MARK}") == 1
+    assert and_start < bread_start  # the story's first "and" was not touched
+    assert archive.conn.execute("SELECT rowid FROM segments_fts WHERE segments_fts MATCH 'and'").fetchall()
+
+
+def test_a_shared_recording_keeps_its_unredacted_copies_for_the_other_story(archive, settings):
+    story = _processed(archive, settings)
+    rows = archive.conn.execute("SELECT * FROM media WHERE story_id = ? ORDER BY id", (story,)).fetchall()
+    other, _ = archive.create_story(StoryMetadata(title="Same recording"), [
+        MediaFile(r["role"], r["sha256"], r["path"], r["container"], r["codec"], bool(r["has_video"]),
+                  r["size_bytes"], r["duration_s"], r["original_filename"]) for r in rows], 17.0)
+    _, start, end = _word(archive, story, "bread")
+
+    redact(archive, settings.media_dir, story, start, end, "cli:moderator")
+
+    for r in rows:
+        assert _path(archive, other, r["role"]) == r["path"] and (settings.media_dir / r["path"]).is_file()
+    assert _path(archive, story, "listen") != _path(archive, other, "listen")
+    erase(archive, settings.media_dir, story, "cli:tester", "asked")
+    assert sorted(p.name for p in settings.media_dir.rglob("*") if p.is_file()) == sorted(
+        Path(r["path"]).name for r in rows)
+
+
+def test_a_segment_without_word_times_loses_all_its_text_and_its_english(archive, settings):
+    story = add_story(archive, "Lines", "de", [(0, 4, "Erste Zeile hier.", "First line here."),
+                                               (4, 8, "Zweite Zeile.", "Second line.")])
+    original = archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
+    (settings.media_dir / original).parent.mkdir(parents=True)
+    shutil.copyfile(story_file("en"), settings.media_dir / original)
+
+    done = redact(archive, settings.media_dir, story, 1.0, 2.0, "cli:moderator")
+
+    assert (done.segments_changed, done.words_removed) == (1, 0)
+    rows = archive.conn.execute("SELECT text, text_en FROM segments WHERE story_id = ? ORDER BY idx", (story,))
+    assert [tuple(r) for r in rows] == [(MARK, MARK), ("Zweite Zeile.", "Second line.")]
+    assert archive.conn.execute("SELECT count(*) FROM segments_fts WHERE segments_fts MATCH 'erste OR first'"
+                                ).fetchone()[0] == 0
+    # the story had no derived audio yet: it has silenced copies now
+    assert _path(archive, story, "listen").endswith("-r1.webm")
+    assert _path(archive, story, "speech").endswith("-r1.wav")
+    with wave.open(str(settings.media_dir / _path(archive, story, "speech"))) as w:
+        assert w.getframerate() == 16_000 and w.getnchannels() == 1
+
+
+def test_what_cannot_be_redacted_is_refused_and_changes_nothing(archive, settings):
+    story = add_story(archive, "No media", "en", [(0, 4, "Hello there.")])
+    with pytest.raises(MediaError, match="restore it from a backup"):
+        redact(archive, settings.media_dir, story, 1, 2, "cli:moderator")
+    with pytest.raises(NotFound):
+        redact(archive, settings.media_dir, 999, 1, 2, "cli:moderator")
+    with pytest.raises(StoryAtlasError, match="end must come after the start"):
+        redact(archive, settings.media_dir, story, 3, 2, "cli:moderator")
+    with pytest.raises(StoryAtlasError, match="only 4.0 s long"):
+        redact(archive, settings.media_dir, story, 5, 6, "cli:moderator")
+    assert archive.conn.execute("SELECT count(*) FROM redactions").fetchone()[0] == 0
+    assert archive.conn.execute("SELECT text FROM segments WHERE story_id = ?", (story,)).fetchone()[0] == "Hello there."
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("62", 62.0), ("62.5", 62.5), ("1:02", 62.0), ("1:02.5", 62.5), ("0:01:02", 62.0), ("01:02:03.25", 3723.25),
+    (" 0:07 ", 7.0), ("0", 0.0),
+])
+def test_times_are_read_as_people_write_them(text, seconds):
+    assert parse_clock(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1:75", "1:60:00", "-3", "1:02:03:04", "1,5", "1:"])
+def test_a_time_that_cannot_be_read_says_how_to_write_it(text):
+    with pytest.raises(StoryAtlasError, match=r"minutes:seconds \(1:02"):
+        parse_clock(text)
+
+
+@pytest.mark.parametrize("when", ["while it is transcribed", "just before its transcript is stored"])
+def test_a_redaction_during_processing_is_not_undone_by_the_transcript(archive, settings, monkeypatch, when):
+    from storyatlas.archive import Archive
+    from storyatlas.jobs import pipeline
+
+    result = ingest_file(archive, story_file("en"), StoryMetadata(title="River"), settings, KEEPER)
+    transcribe, speech_now = pipeline.transcribe_story, pipeline._speech_now
+    heard, redacted = [], []
+
+    def redact_once():
+        if not redacted:  # a moderator cuts "bread" (15.2-15.42 s) meanwhile
+            redacted.append(True)
+            with Archive(settings.database) as other:
+                redact(other, settings.media_dir, result.story_id, 15.15, 15.45, "cli:moderator")
+
+    def transcribe_then_redact(speech, *args, **kwargs):
+        out = transcribe(speech, *args, **kwargs)
+        heard.append(Path(speech).name)
+        if when == "while it is transcribed":
+            redact_once()
+        return out
+
+    def check_then_redact(*args):
+        now = speech_now(*args)
+        if when != "while it is transcribed":
+            redact_once()
+        return now
+
+    monkeypatch.setattr(pipeline, "transcribe_story", transcribe_then_redact)
+    monkeypatch.setattr(pipeline, "_speech_now", check_then_redact)
+    assert process_job(settings, result.job_id, archive=archive).state == "done"
+
+    assert heard == ["speech.wav", f"speech-story{result.story_id}-r1.wav"]
+    texts = " ".join(r[0] for r in archive.conn.execute("SELECT text FROM segments WHERE story_id = ?",
+                                                        (result.story_id,)))
+    assert "soup" in texts and "bread" not in texts.lower()
+    archive.conn.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, segments_fts, row)")
+    assert archive.conn.execute("SELECT count(*) FROM temp.v WHERE term = 'bread'").fetchone()[0] == 0
+    assert _db_files_containing(settings.archive, b"bread") == []

@@ -1,0 +1,93 @@
+"""What a crash leaves under media/tmp (unfinished uploads, scratch folders, half-copied
+originals) is removed when the next process starts, unless another one is at work there."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from storyatlas.archive import StoryMetadata, Viewer
+from storyatlas.ingest import ingest_file
+from storyatlas.ingest.store import MediaStore, ScratchLease, claim_scratch, clean_scratch
+from tests.conftest import story_file
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _leave_a_crash_behind(media: Path) -> list[Path]:
+    """What the web server, an ingest and a copy into the store leave when killed mid-way."""
+    uploads = media / "tmp" / "uploads"
+    uploads.mkdir(parents=True)
+    scratch = media / "tmp" / "tmpa1b2c3"
+    scratch.mkdir()
+    old_partial = media / "originals" / "ab" / ("ab" * 32 + ".ogg.4242.partial")
+    old_partial.parent.mkdir(parents=True)
+    left = [uploads / "Zq4xR2v9Tn8wLp3sYb6kHd1m.part", uploads / "Zq4xR2v9Tn8wLp3sYb6kHd1m.client",
+            uploads / ("f" * 32 + ".part"), scratch / "speech.wav", scratch / "listen.webm",
+            media / "tmp" / "0123456789abcdef.partial", old_partial]
+    for path in left:
+        path.write_bytes(b"\0" * 1000)
+    os.chmod(old_partial, 0o444)
+    return left
+
+
+def _remaining(media: Path) -> list[Path]:
+    return sorted(p for p in media.rglob("*") if p.is_file())
+
+
+def test_a_start_removes_what_a_crash_left(tmp_path):
+    media = tmp_path / "media"
+    kept = media / "originals" / "cd" / ("cd" * 32 + ".ogg")
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"a story")
+    _leave_a_crash_behind(media)
+
+    lease = claim_scratch(media)
+    assert _remaining(media) == [kept]
+    assert (media / "tmp").is_dir()
+    lease.release()
+
+
+def test_a_start_leaves_the_work_of_a_running_process_alone(tmp_path):
+    media = tmp_path / "media"
+    left = _leave_a_crash_behind(media)
+    running = ScratchLease(media)  # another process at work (a lease on its own descriptor)
+    clean_scratch(media)
+    assert _remaining(media) == sorted(left)
+    running.release()
+    clean_scratch(media)
+    assert _remaining(media) == []
+
+
+def test_an_ingest_keeps_nothing_under_tmp(archive, settings):
+    ingest_file(archive, story_file("en"), StoryMetadata(), settings, Viewer.keeper())
+    assert [p for p in (settings.media_dir / "tmp").rglob("*")] == []
+    assert not list(settings.media_dir.rglob("*.partial"))
+
+
+def test_a_scratch_folder_in_use_survives_another_start(tmp_path):
+    store = MediaStore(tmp_path / "media")
+    with store.scratch() as tmp:
+        (Path(tmp) / "speech.wav").write_bytes(b"half made")
+        clean_scratch(store.root)
+        assert (Path(tmp) / "speech.wav").exists()
+    clean_scratch(store.root)
+    assert list((store.root / "tmp").iterdir()) == []
+
+
+def test_the_worker_cleans_up_when_it_starts(settings):
+    left = _leave_a_crash_behind(settings.media_dir)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    worker = subprocess.Popen([sys.executable, "-m", "storyatlas", "worker", "--archive", str(settings.archive)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while any(p.exists() for p in left) and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.2)
+        assert not any(p.exists() for p in left), worker.stderr.read().decode() if worker.poll() is not None else ""
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)

@@ -1,0 +1,74 @@
+"""`storyatlas erase` and `storyatlas redact`, as an archive keeper runs them."""
+
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from storyatlas.cli_keepers import erase, redact, register
+from tests.conftest import add_story, story_file
+
+
+@pytest.fixture
+def run(settings, monkeypatch):
+    monkeypatch.setenv("STORYATLAS_CACHE", str(settings.cache))
+
+    def invoke(command, *args, code=0, input=None):
+        result = CliRunner().invoke(command, [*map(str, args), "--archive", str(settings.archive)],
+                                    input=input, catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result
+
+    return invoke
+
+
+def _count(archive, sql, *params):
+    return archive.conn.execute(sql, params).fetchone()[0]
+
+
+def test_erase_asks_first_then_says_what_it_removed(run, archive):
+    story = add_story(archive, "Kept for now", "en", [(0, 2, "Hello.")])
+
+    refused = run(erase, story, "--reason", "teller asked", input="n\n", code=1)
+    assert "Erase story #%d \"Kept for now\"" % story in refused.output and "Aborted" in refused.output
+    assert _count(archive, "SELECT count(*) FROM stories WHERE id = ?", story) == 1
+
+    done = run(erase, story, "--reason", "teller asked", input="y\n")
+    assert f"erased story #{story}:" in done.output and "0 media files removed" in done.output
+    assert _count(archive, "SELECT count(*) FROM stories WHERE id = ?", story) == 0
+    who = archive.conn.execute("SELECT who, detail FROM audit WHERE action = 'erase'").fetchone()
+    assert who[0].startswith("cli:") and who[1] == "teller asked"
+
+
+def test_erase_with_yes_does_not_ask_and_a_missing_story_is_one_line(run, archive):
+    story = add_story(archive, "Gone", "en", [(0, 2, "Hello.")])
+    done = run(erase, story, "--reason", "withdrawn", "--yes")
+    assert "Erase story" not in done.output and f"erased story #{story}" in done.output
+
+    missing = run(erase, story, "--reason", "withdrawn", "--yes", code=3)
+    assert f"there is no story {story}" in missing.output and "Traceback" not in missing.output
+    assert "--reason" in run(erase, story, code=2).output
+
+
+def test_redact_takes_times_as_people_write_them(run, archive, settings):
+    story = add_story(archive, "Lines", "en", [(0, 4, "First line here."), (4, 8, "Second line.")])
+    original = archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
+    (settings.media_dir / original).parent.mkdir(parents=True)
+    shutil.copyfile(story_file("en"), settings.media_dir / original)
+
+    done = run(redact, story, "--from", "0:01", "--to", "0:02.5")
+    assert f"redacted 0:01.0-0:02.5 of story #{story}: 1 segment changed" in done.output
+    assert archive.conn.execute("SELECT start, end FROM redactions").fetchone()[:] == (1.0, 2.5)
+
+    bad = run(redact, story, "--from", "1:75", "--to", "2:00", code=2)
+    assert "minutes:seconds" in bad.output
+    backwards = run(redact, story, "--from", "3", "--to", "2", code=1)
+    assert "end must come after the start" in backwards.output
+
+
+def test_the_commands_join_the_main_group():
+    import click
+
+    group = click.Group()
+    register(group)
+    assert set(group.commands) == {"erase", "redact"}

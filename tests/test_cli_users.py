@@ -1,0 +1,102 @@
+"""`storyatlas users ...` and `storyatlas audit`: the archive keeper manages people."""
+
+from __future__ import annotations
+
+import getpass
+
+import pytest
+from click.testing import CliRunner
+
+from storyatlas.archive import Archive, accounts
+from storyatlas.cli import cli
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def run(settings, monkeypatch):
+    monkeypatch.setenv("STORYATLAS_ARCHIVE", str(settings.archive))
+
+    def invoke(*args, code=0, input=None):
+        result = CliRunner().invoke(cli, list(args), catch_exceptions=False, input=input)
+        assert result.exit_code == code, result.output
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def password_file(tmp_path):
+    path = tmp_path / "password.txt"
+    path.write_text(PASSWORD + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_add_list_and_remove_people(run, settings, password_file):
+    out = run("users", "add", "Ada", "--role", "admin", "--password-file", password_file).output
+    assert "added Ada (admin)" in out
+    run("users", "add", "Mo", "--role", "moderator", "--role", "member", "--community", "Zgorzelec",
+        "--community", "Flood memories", "--password-file", password_file)
+    listed = run("users", "list").output
+    assert "Ada\tadmin" in listed
+    assert "Mo\tmember of Flood memories, member of Zgorzelec, moderator of Flood memories, moderator of Zgorzelec" in listed
+
+    with Archive(settings.database) as a:  # the password read from the file (without its line break) works
+        mo = accounts.authenticate(a, "Mo", PASSWORD, None)
+    assert mo.moderates == {"zgorzelec", "flood memories"}
+
+    assert "removed Mo" in run("users", "remove", "mo").output
+    assert "Mo" not in run("users", "list").output
+
+
+def test_the_audit_log_names_the_keeper(run, password_file):
+    run("users", "add", "Ada", "--role", "admin", "--password-file", password_file)
+    run("users", "add", "Bo", "--role", "volunteer", "--password-file", password_file)
+    run("users", "roles", "Bo", "--role", "researcher")
+    run("users", "remove", "Bo")
+    lines = run("audit").output.splitlines()
+    keeper = f"cli:{getpass.getuser()}"
+    assert [line.split("\t")[1:3] for line in lines] == [
+        [keeper, "user removed"], [keeper, "roles changed"], [keeper, "user added"], [keeper, "user added"]]
+    assert lines[1].endswith("Bo: volunteer -> researcher")
+    assert len(run("audit", "--limit", "1").output.splitlines()) == 1
+
+
+def test_roles_are_replaced(run, settings, password_file):
+    run("users", "add", "Ada", "--role", "admin", "--password-file", password_file)
+    run("users", "add", "Bo", "--role", "member", "--community", "Görlitz", "--password-file", password_file)
+    out = run("users", "roles", "Bo", "--role", "moderator", "--community", "Zgorzelec").output
+    assert "Bo now has: moderator of Zgorzelec" in out
+    assert "Bo\tmoderator of Zgorzelec\t" in run("users", "list").output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--role", "moderator"], "--role moderator is held for a community or collection: add --community NAME"),
+    (["--role", "admin", "--community", "X"], "--community is for the moderator and member roles"),
+])
+def test_community_roles_need_communities(run, password_file, args, message):
+    out = run("users", "add", "Ada", *args, "--password-file", password_file, code=1).output
+    assert message in out
+
+
+def test_a_short_password_is_refused(run, tmp_path):
+    short = tmp_path / "short.txt"
+    short.write_text("short\n")
+    out = run("users", "add", "Ada", "--role", "admin", "--password-file", str(short), code=1).output
+    assert "Error: a password needs at least 10 characters" in out
+
+
+def test_without_a_terminal_the_password_comes_from_a_file(run):
+    out = run("users", "add", "Ada", "--role", "admin", code=1, input=PASSWORD + "\n").output
+    assert "no terminal to ask for the password on: pass --password-file FILE" in out
+
+
+def test_the_password_may_come_on_stdin(run, settings):
+    run("users", "add", "Ada", "--role", "admin", "--password-file", "-", input=PASSWORD + "\n")
+    with Archive(settings.database) as a:
+        assert accounts.authenticate(a, "Ada", PASSWORD, None).is_admin
+
+
+def test_missing_people_are_named(run):
+    assert "there is no person named 'Nobody'" in run("users", "remove", "Nobody", code=3).output
+    assert "nobody yet: `storyatlas users add NAME --role admin`" in run("users", "list").output

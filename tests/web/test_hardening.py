@@ -1,0 +1,236 @@
+"""What an attacker tried against the web archive, and how each is refused now: host names
+it does not answer to, too many or too large uploads from one client, pieces that race each
+other, huge forms, a full disk, and lists that make FFmpeg read another person's upload."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import replace
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from storyatlas.errors import ConfigurationError, UploadError
+from storyatlas.settings import DEFAULT_ALLOWED_HOSTS, load_settings
+from storyatlas.web.app import create_app
+from storyatlas.web.uploads import MAX_FIELDS, read_multipart
+from tests.conftest import story_file
+
+
+def _stories(app) -> int:
+    return app.state.archives.get().conn.execute("SELECT count(*) FROM stories").fetchone()[0]
+
+
+def _tmp_files(app) -> list:
+    return [p for p in (app.state.settings.media_dir / "tmp").rglob("*") if p.is_file()]
+
+
+def _upload(client, data: bytes) -> str:
+    upload = client.post("/api/uploads").json()["id"]
+    assert client.put(f"/api/uploads/{upload}", content=data, headers={"upload-offset": "0"}).status_code == 200
+    return upload
+
+
+# host names
+
+def test_a_request_for_another_host_name_is_refused(client):
+    answer = client.get("/openapi.json", headers={"host": "evil.example"})
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert "does not answer to the host name 'evil.example'" in error and "STORYATLAS_ALLOWED_HOSTS" in error
+    page = client.get("/", headers={"host": "rebound.attacker.example:8000"})
+    assert page.status_code == 400 and "rebound.attacker.example" in page.text
+    assert client.get("/openapi.json").status_code == 200  # testserver, allowed by the fixture
+
+
+def test_by_default_only_this_machines_names_are_answered(settings):
+    app = create_app(replace(settings, allowed_hosts=DEFAULT_ALLOWED_HOSTS))
+    with TestClient(app) as c:
+        assert c.get("/openapi.json").status_code == 400  # "testserver"
+        for host in ("127.0.0.1:8000", "localhost", "[::1]:8000", "LOCALHOST:8000"):
+            assert c.get("/openapi.json", headers={"host": host}).status_code == 200, host
+    served = replace(settings, allowed_hosts=DEFAULT_ALLOWED_HOSTS).allowing_host("192.168.1.20")
+    with TestClient(create_app(served)) as c:  # `storyatlas serve --host 192.168.1.20`
+        assert c.get("/openapi.json", headers={"host": "192.168.1.20:8000"}).status_code == 200
+
+
+def test_a_star_answers_any_host_and_a_wildcard_its_subdomains(settings):
+    with TestClient(create_app(replace(settings, allowed_hosts=("*",)))) as c:
+        assert c.get("/openapi.json", headers={"host": "anything.example"}).status_code == 200
+    with TestClient(create_app(replace(settings, allowed_hosts=("*.atlas.example",)))) as c:
+        assert c.get("/openapi.json", headers={"host": "eu.atlas.example"}).status_code == 200
+        assert c.get("/openapi.json", headers={"host": "atlas.example.evil"}).status_code == 400
+
+
+def test_the_allowed_hosts_come_from_the_environment_and_are_checked(tmp_path):
+    env = {"STORYATLAS_ARCHIVE": str(tmp_path), "STORYATLAS_ALLOWED_HOSTS": "Archive.example.org, *.atlas.example"}
+    assert load_settings(env=env).allowed_hosts == ("archive.example.org", "*.atlas.example")
+    assert load_settings(env={"STORYATLAS_ARCHIVE": str(tmp_path)}).allowed_hosts == DEFAULT_ALLOWED_HOSTS
+    for bad in ("archive*.example.org", "http://archive.example.org", " , "):
+        with pytest.raises(ConfigurationError, match="allowed_hosts"):
+            load_settings(env={**env, "STORYATLAS_ALLOWED_HOSTS": bad})
+    assert load_settings(env={**env, "STORYATLAS_MIN_FREE_BYTES": "0"}).min_free_bytes == 0
+
+
+# resumable uploads: how many, how big, one piece at a time
+
+def test_one_client_may_hold_only_a_few_unfinished_uploads(app, client):
+    opened = [client.post("/api/uploads") for _ in range(10)]
+    assert all(r.status_code == 201 for r in opened)
+    refused = client.post("/api/uploads")
+    assert refused.status_code == 429
+    assert "10 unfinished uploads are already open from your address" in refused.json()["error"]
+    with TestClient(app, client=("10.0.0.2", 5000)) as other:  # another address is not held up
+        assert other.post("/api/uploads").status_code == 201
+    # finishing one makes room again
+    upload = opened[0].json()["id"]
+    client.put(f"/api/uploads/{upload}", content=story_file("en").read_bytes(), headers={"upload-offset": "0"})
+    assert client.post(f"/api/uploads/{upload}/finish").status_code == 201
+    assert client.post("/api/uploads").status_code == 201
+
+
+def test_one_clients_unfinished_uploads_are_limited_in_bytes_together(settings):
+    app = create_app(replace(settings, max_file_bytes=100_000))
+    with TestClient(app) as client, TestClient(app, client=("10.0.0.2", 5000)) as other:
+        _upload(client, b"\1" * 60_000)
+        second = client.post("/api/uploads").json()["id"]
+        refused = client.put(f"/api/uploads/{second}", content=b"\2" * 50_000, headers={"upload-offset": "0"})
+        assert refused.status_code == 413
+        assert "from your address would hold more than" in refused.json()["error"]
+        assert client.get(f"/api/uploads/{second}").json() == {"offset": 0}  # nothing of it kept
+        assert _upload(other, b"\3" * 50_000)  # counted per address
+
+
+def test_pieces_of_one_upload_are_taken_one_at_a_time(app):
+    recording = story_file("en").read_bytes()
+    half = len(recording) // 2
+
+    async def scenario():
+        first_written, go = asyncio.Event(), asyncio.Event()
+
+        async def slow_piece():
+            yield recording[:half]
+            first_written.set()  # the server asks for more only once it has written the first part
+            await go.wait()
+            yield recording[half:]
+
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            upload = (await c.post("/api/uploads")).json()["id"]
+            sending = asyncio.create_task(
+                c.put(f"/api/uploads/{upload}", content=slow_piece(), headers={"upload-offset": "0"}))
+            await asyncio.wait_for(first_written.wait(), 10)
+            racing = await c.put(f"/api/uploads/{upload}", content=b"\0" * 5000, headers={"upload-offset": "0"})
+            early = await c.post(f"/api/uploads/{upload}/finish")
+            go.set()
+            sent = await sending
+            finished = await c.post(f"/api/uploads/{upload}/finish", data={"title": "River"})
+            return upload, racing, early, sent, finished
+
+    upload, racing, early, sent, finished = asyncio.run(scenario())
+    assert racing.status_code == 409 and "another piece of this upload is being sent" in racing.json()["error"]
+    assert early.status_code == 409 and "still being sent" in early.json()["error"]
+    assert sent.status_code == 200 and sent.json() == {"offset": len(recording)}
+    assert finished.status_code == 201, finished.text
+    story = finished.json()["story_id"]
+    sha = app.state.archives.get().conn.execute(
+        "SELECT sha256, size_bytes FROM media WHERE story_id = ? AND role = 'original'", (story,)).fetchone()
+    assert tuple(sha) == (hashlib.sha256(recording).hexdigest(), len(recording))  # all of it, nothing else
+    assert not (app.state.settings.media_dir / "tmp" / "uploads" / f"{upload}.part").exists()
+
+
+def test_finishing_with_a_huge_form_is_refused(client):
+    upload = _upload(client, story_file("en").read_bytes())
+    refused = client.post(f"/api/uploads/{upload}/finish", data={f"field{i}": "x" for i in range(25)})
+    assert refused.status_code == 400 and "Too many fields" in refused.json()["error"]
+    long_field = client.post(f"/api/uploads/{upload}/finish", data={"description": "x" * 70_000})
+    assert long_field.status_code == 400
+    assert client.post(f"/api/uploads/{upload}/finish").status_code == 201  # the upload was kept
+
+
+# forms
+
+def test_a_form_with_too_many_fields_is_refused(app, client):
+    fields = {f"field{i}": "x" for i in range(MAX_FIELDS + 1)}
+    refused = client.post("/api/stories", data=fields, files=[("files", ("s.ogg", story_file("en").read_bytes()))])
+    assert refused.status_code == 413 and f"more than {MAX_FIELDS} fields" in refused.json()["error"]
+    big = {f"field{i}": "x" * 60_000 for i in range(20)}  # 1.2 MB of text
+    refused = client.post("/api/stories", data=big, files=[("files", ("s.ogg", story_file("en").read_bytes()))])
+    assert refused.status_code == 413 and "KB in all" in refused.json()["error"]
+    assert _stories(app) == 0 and _tmp_files(app) == []
+
+
+class _Stream:
+    """A request whose body arrives in chunks, counting how much the server read."""
+
+    def __init__(self, body: bytes, boundary: str, chunk: int = 64 * 1024) -> None:
+        self.headers = {"content-type": f"multipart/form-data; boundary={boundary}"}
+        self.body, self.chunk, self.read = body, chunk, 0
+
+    async def stream(self):
+        for i in range(0, len(self.body), self.chunk):
+            self.read += self.chunk
+            yield self.body[i:i + self.chunk]
+
+
+def test_thousands_of_large_fields_are_not_held_in_memory(tmp_path):
+    boundary = "b0undary"
+    field = "".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"f{i}\"\r\n\r\n{'x' * 60_000}\r\n"
+                    for i in range(6000)) + f"--{boundary}--\r\n"
+    request = _Stream(field.encode(), boundary)
+    with pytest.raises(UploadError, match="KB in all") as refused:
+        asyncio.run(read_multipart(request, tmp_path, 10**9))
+    assert refused.value.status == 413
+    assert request.read < 2 * 1024 * 1024  # stopped after about 1 MB of the 360 MB
+
+
+# a full disk
+
+def test_uploads_are_refused_while_the_disk_is_nearly_full(settings):
+    app = create_app(settings)
+    full = create_app(replace(settings, min_free_bytes=10**18))  # the same archive, a disk that never has room
+    with TestClient(app) as client, TestClient(full) as on_full:
+        upload = client.post("/api/uploads").json()["id"]
+        for answer in (
+            on_full.post("/api/uploads"),
+            on_full.put(f"/api/uploads/{upload}", content=b"\0" * 1000, headers={"upload-offset": "0"}),
+            on_full.post("/api/stories", files=[("files", ("s.ogg", story_file("en").read_bytes()))]),
+        ):
+            assert answer.status_code == 507
+            assert "the archive's disk is nearly full" in answer.json()["error"]
+        assert client.get(f"/api/uploads/{upload}").json() == {"offset": 0}
+    assert _stories(app) == 0
+
+
+# a list naming someone else's upload
+
+def test_a_concat_list_cannot_read_another_persons_upload(app, client):
+    victim = _upload(client, story_file("en").read_bytes())  # someone's recording, not finished yet
+    listing = f"ffconcat version 1.0\nfile '{victim}.part'\nfile 'uploads/{victim}.part'\n".encode()
+    playlist = f"#EXTM3U\n#EXT-X-TARGETDURATION:20\n#EXTINF:18.0,\n{victim}.part\n#EXT-X-ENDLIST\n".encode()
+    answer = client.post("/api/stories", files=[("files", ("mine.ffconcat", listing)),
+                                                ("files", ("mine.m3u8", playlist))])
+    results = answer.json()["stories"]
+    assert answer.status_code == 422
+    assert "list of other files" in results[0]["error"] and "playlist" in results[1]["error"]
+    assert _stories(app) == 0
+    sneaky = _upload(client, listing)  # the same list sent as a resumable upload
+    refused = client.post(f"/api/uploads/{sneaky}/finish").json()
+    assert "list of other files" in refused["error"] and _stories(app) == 0
+    assert client.get(f"/api/uploads/{victim}").json()["offset"] == len(story_file("en").read_bytes())
+
+
+# what a crash left behind
+
+def test_the_web_app_removes_what_a_crash_left_when_it_starts(settings):
+    uploads = settings.media_dir / "tmp" / "uploads"
+    uploads.mkdir(parents=True)
+    (uploads / "Zq4xR2v9Tn8wLp3sYb6kHd1m.part").write_bytes(b"\0" * 1000)
+    (settings.media_dir / "tmp" / "tmpk3j2" / "speech.wav").parent.mkdir()
+    (settings.media_dir / "tmp" / "tmpk3j2" / "speech.wav").write_bytes(b"\0" * 1000)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        assert list((settings.media_dir / "tmp").iterdir()) == []
+        assert client.post("/api/uploads").status_code == 201  # and uploads work as before

@@ -1,0 +1,210 @@
+"""Signing in and out of the web archive, and the admins' pages for people and the audit log."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+from hypothesis import given, strategies as st
+from starlette.testclient import TestClient
+
+from storyatlas.archive import accounts, audit
+from storyatlas.archive.policy import Viewer
+from storyatlas.web.accounts import local_path
+from storyatlas.web.app import create_app
+
+KEEPER = Viewer.keeper("cli:test")
+PASSWORD = "correct horse battery"
+
+
+def _token(client: TestClient, path: str = "/login") -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def _sign_in(client: TestClient, name: str, password: str = PASSWORD, **more):
+    data = {"csrf_token": _token(client), "name": name, "password": password, **more}
+    return client.post("/login", data=data, follow_redirects=False)
+
+
+def _session_cookie(response) -> str:
+    [cookie] = [c for c in response.headers.get_list("set-cookie") if c.startswith("session=")]
+    return cookie
+
+
+def _actions(archive) -> list[tuple[str, str]]:
+    return [(e.who, e.action) for e in reversed(audit.entries(archive, KEEPER, 1000))]
+
+
+@pytest.fixture
+def people(web_archive):
+    accounts.add_user(web_archive, "Ada", PASSWORD, [("admin", None)], KEEPER)
+    accounts.add_user(web_archive, "Rea", PASSWORD, [("researcher", None)], KEEPER)
+    return web_archive
+
+
+def test_signing_in_sets_a_guarded_session_cookie_and_goes_back(client, people):
+    assert "Sign in" in client.get("/").text
+    response = _sign_in(client, "ada", next="/search?q=flood")
+    assert response.status_code == 303 and response.headers["location"] == "/search?q=flood"
+    cookie = _session_cookie(response).lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
+    assert "secure" not in cookie  # served over plain http (a laptop, a test)
+    assert "Sign out (Ada)" in client.get("/").text
+    assert client.get("/admin/users").status_code == 200
+
+
+def test_the_cookie_is_secure_over_https(app, people):
+    with TestClient(app, base_url="https://testserver") as client:
+        assert "; secure" in _session_cookie(_sign_in(client, "Ada")).lower()
+        assert client.get("/admin/users").status_code == 200  # and the browser sends it back over https
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"])
+def test_a_sign_in_never_sends_the_visitor_to_another_site(client, people, target):
+    assert _sign_in(client, "Ada", next=target).headers["location"] == "/"
+
+
+@given(st.one_of(st.text(), st.text(alphabet="/\\:.@?#%\t\n ahtps").map(lambda t: "/" + t)))
+def test_only_paths_of_this_site_are_followed(target):
+    from urllib.parse import urlsplit
+
+    kept = local_path(target)
+    assert kept == "/" or kept == target
+    # what a browser would make of it: tabs and line breaks dropped, backslashes as slashes
+    seen = kept.replace("\\", "/").replace("\t", "").replace("\n", "").replace("\r", "")
+    assert seen.startswith("/") and not seen.startswith("//")
+    assert not urlsplit(seen).scheme and not urlsplit(seen).netloc
+
+
+def test_a_wrong_password_shows_the_form_again(client, people):
+    response = _sign_in(client, "Ada", "wrong password!")
+    assert response.status_code == 403 and "Wrong name or password" in response.text
+    assert not [c for c in response.headers.get_list("set-cookie") if c.startswith("session=")]
+    assert client.get("/admin/users", follow_redirects=False).status_code == 303
+
+
+def test_repeated_wrong_passwords_for_a_name_are_refused_with_429(client, people):
+    for _ in range(accounts.NAME_LIMIT):
+        assert _sign_in(client, "Ada", "wrong password!").status_code == 403
+    blocked = _sign_in(client, "Ada")  # the right password too
+    assert blocked.status_code == 429 and "Too many failed sign-ins" in blocked.text
+    assert 0 < int(blocked.headers["retry-after"]) <= accounts.FAILURE_WINDOW_S
+    assert _sign_in(client, "Rea").status_code == 303  # another name from the same address still may
+
+
+def test_repeated_wrong_passwords_from_an_address_are_refused_with_429(client, people):
+    for i in range(accounts.ADDRESS_LIMIT):
+        assert _sign_in(client, f"guess{i % 4}", "wrong password!").status_code == 403
+    assert _sign_in(client, "Rea").status_code == 429
+
+
+def test_a_sign_in_from_another_site_is_refused(client, people):
+    data = {"csrf_token": _token(client), "name": "Ada", "password": PASSWORD}
+    response = client.post("/login", data=data, headers={"origin": "https://evil.example"}, follow_redirects=False)
+    assert response.status_code == 403
+    assert not [c for c in response.headers.get_list("set-cookie") if c.startswith("session=")]
+    refused = client.post("/login", data={**data, "csrf_token": "forged"}, follow_redirects=False)
+    assert refused.status_code == 403  # nor without the page's CSRF token
+
+
+def test_a_session_cookie_from_another_installation_is_refused(app, settings, tmp_path, people):
+    other = create_app(replace(settings, archive=tmp_path / "elsewhere"))
+    accounts.add_user(other.state.archives.get(), "Ada", PASSWORD, [("admin", None)], KEEPER)
+    with TestClient(other) as there, TestClient(app) as here:
+        _sign_in(there, "Ada")
+        assert there.get("/admin/users").status_code == 200
+        here.cookies.set("session", there.cookies["session"])
+        assert here.get("/admin/users", follow_redirects=False).status_code == 303  # anonymous here
+        assert "Sign in" in here.get("/").text
+
+
+def test_signing_out_ends_the_session_on_the_server(app, client, people):
+    _sign_in(client, "Ada")
+    token = client.cookies["session"]
+    response = client.post("/logout", data={"csrf_token": _token(client, "/")}, follow_redirects=False)
+    assert response.status_code == 303 and 'session=""' in _session_cookie(response)
+    assert accounts.viewer_for_session(people, token) == Viewer()
+    with TestClient(app) as stolen:  # the old cookie, kept by someone, no longer works
+        stolen.cookies.set("session", token)
+        assert stolen.get("/admin/users", follow_redirects=False).status_code == 303
+    assert _actions(people)[-1] == ("Ada", "sign-out")
+
+
+def test_admin_pages_refuse_anyone_but_admins(app, client, people):
+    anonymous = client.get("/admin/users", follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"] == "/login?next=/admin/users"
+    assert client.get("/admin/audit", follow_redirects=False).headers["location"] == "/login?next=/admin/audit"
+    data = {"csrf_token": _token(client), "action": "remove", "name": "Ada"}
+    assert client.post("/admin/users", data=data).status_code == 403
+    _sign_in(client, "Rea")
+    assert client.get("/admin/users").status_code == 403
+    assert client.get("/admin/audit").status_code == 403
+    assert client.post("/admin/users", data={**data, "csrf_token": _token(client)}).status_code == 403
+    assert [p.name for p in accounts.list_users(people, KEEPER)] == ["Ada", "Rea"]
+
+
+def test_an_admin_manages_people_and_every_change_is_audited(app, client, people):
+    _sign_in(client, "Ada")
+
+    def post(**fields):
+        return client.post("/admin/users", data={"csrf_token": _token(client, "/admin/users"), **fields})
+
+    added = post(action="add", name="Mo", password=PASSWORD, password_again=PASSWORD, moderates="Zgorzelec")
+    assert added.status_code == 200 and "Added Mo." in added.text
+    assert "moderator of Zgorzelec" in added.text
+    refused = post(action="add", name="Short", password="short", password_again="short", role_volunteer="1")
+    assert refused.status_code == 422 and "at least 10 characters" in refused.text
+    assert 'value="Short"' in refused.text and 'value="short"' not in refused.text  # no password echoed
+
+    with TestClient(app) as mo:  # Mo signs in elsewhere...
+        _sign_in(mo, "Mo")
+        assert "Sign out (Mo)" in mo.get("/").text
+        changed = post(action="roles", name="Mo", role_researcher="1", member_of="Görlitz, Zgorzelec")
+        assert changed.status_code == 200 and "member of Görlitz, member of Zgorzelec, researcher" in changed.text
+        assert "Sign in" in mo.get("/").text  # ...and a change of roles signs them out
+        _sign_in(mo, "Mo")
+        removed = post(action="remove", name="Mo")
+        assert removed.status_code == 200 and "Removed Mo" in removed.text
+        assert "Sign in" in mo.get("/").text  # so does removing them
+
+    actions = _actions(people)
+    assert actions[actions.index(("Ada", "sign-in")):] == [
+        ("Ada", "sign-in"), ("Ada", "user added"), ("Mo", "sign-in"), ("Ada", "roles changed"),
+        ("Mo", "sign-in"), ("Ada", "user removed")]
+    page = client.get("/admin/audit")
+    assert page.status_code == 200 and "user removed" in page.text and "roles changed" in page.text
+
+
+def test_failed_sign_ins_are_audited_with_the_address(client, people):
+    _sign_in(client, "Ada", "wrong password!")
+    [entry] = audit.entries(people, KEEPER, 1)
+    assert (entry.who, entry.action, entry.detail) == ("Ada", "sign-in failed", "from testclient")
+
+
+def test_the_old_moderator_sign_in_leads_to_the_sign_in_page(client):
+    response = client.get("/moderate", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/moderate/review"
+    assert client.get("/login").status_code == 200
+
+
+def test_the_first_admin_comes_from_the_settings(settings):
+    app = create_app(replace(settings, admin_password=PASSWORD))
+    with TestClient(app) as client:
+        assert _sign_in(client, "admin").status_code == 303
+        assert client.get("/admin/users").status_code == 200
+
+
+def test_without_any_setting_the_archive_serves(client):
+    assert client.get("/").status_code == 200
+    assert client.get("/login").status_code == 200
+
+
+def test_the_old_moderator_password_setting_still_names_the_first_admin(caplog):
+    from storyatlas.settings import load_settings
+
+    old = load_settings(env={"STORYATLAS_MODERATOR_PASSWORD": PASSWORD})
+    assert old.admin_password == PASSWORD
+    assert "STORYATLAS_MODERATOR_PASSWORD is deprecated: set STORYATLAS_ADMIN_PASSWORD instead" in caplog.text
+    both = load_settings(env={"STORYATLAS_MODERATOR_PASSWORD": "old", "STORYATLAS_ADMIN_PASSWORD": PASSWORD})
+    assert both.admin_password == PASSWORD
