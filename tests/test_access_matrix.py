@@ -20,7 +20,15 @@ from dataclasses import dataclass, field
 import pytest
 from starlette.testclient import TestClient
 
-from storyatlas.archive import Archive, MediaFile, Place, StoryMetadata, Viewer, accounts, consent
+from storyatlas.archive import (
+    Archive,
+    MediaFile,
+    Place,
+    StoryMetadata,
+    Viewer,
+    accounts,
+    consent,
+)
 from storyatlas.archive.erasure import erase
 from storyatlas.archive.redaction import MARK
 from storyatlas.ingest import ingest_file
@@ -51,25 +59,29 @@ ROLES = {
 # Each story: its state, and where it stands for similar stories: the hub names the four
 # anchors, each anchor names its group (members share two named places with their anchor).
 STORIES = {
-    "hub": dict(visibility="public", names=("Hubmoor",)),
-    "public": dict(visibility="public", collection="Oral Histories", names=("Hubmoor", "Ashgrove", "Ashfield")),
-    "embargo_past": dict(visibility="public", embargo_until="2001-02-03", storyteller_naming="first",
-                         names=("Hubmoor", "Birchgrove", "Birchfield")),
-    "redacted": dict(visibility="public", media="de", names=("Hubmoor", "Cedargrove", "Cedarfield")),
-    "elder": dict(visibility="public", names=("Hubmoor", "Dunegrove", "Dunefield")),
-    "waiting_a": dict(community=A, visibility="private", requested_visibility="public", names=("Ashgrove", "Ashfield")),
-    "waiting_b": dict(community=B, visibility="private", requested_visibility="community",
-                      names=("Birchgrove", "Birchfield")),
-    "declined": dict(community=B, visibility="private", requested_visibility="public", decline=True,
-                     names=("Cedargrove", "Cedarfield")),
-    "community_a": dict(community=A, visibility="community", names=("Birchgrove", "Birchfield")),
-    "community_b": dict(community=B, visibility="community", names=("Ashgrove", "Ashfield")),
-    "collection_a": dict(collection=A, visibility="community", names=("Cedargrove", "Cedarfield")),
-    "research": dict(visibility="researchers", collection="Oral Histories", names=("Ashgrove", "Ashfield")),
-    "research_a": dict(community=A, visibility="researchers", names=("Dunegrove", "Dunefield")),
-    "private": dict(visibility="private", media="en", names=("Birchgrove", "Birchfield")),
-    "embargoed": dict(community=B, visibility="public", embargo_until=FUTURE, names=("Cedargrove", "Cedarfield")),
-    "withdrawn": dict(visibility="public", erase=True, names=("Dunegrove", "Dunefield")),
+    "hub": {"visibility": "public", "names": ("Hubmoor",)},
+    "public": {"visibility": "public", "collection": "Oral Histories",
+               "names": ("Hubmoor", "Ashgrove", "Ashfield")},
+    "embargo_past": {"visibility": "public", "embargo_until": "2001-02-03", "storyteller_naming": "first",
+                     "names": ("Hubmoor", "Birchgrove", "Birchfield")},
+    "redacted": {"visibility": "public", "media": "de", "names": ("Hubmoor", "Cedargrove", "Cedarfield")},
+    "elder": {"visibility": "public", "names": ("Hubmoor", "Dunegrove", "Dunefield")},
+    "waiting_a": {"community": A, "visibility": "private", "requested_visibility": "public",
+                  "names": ("Ashgrove", "Ashfield")},
+    "waiting_b": {"community": B, "visibility": "private", "requested_visibility": "community",
+                  "names": ("Birchgrove", "Birchfield")},
+    # declined by a moderator, then made public by one: it stays declined
+    "declined": {"community": B, "visibility": "private", "requested_visibility": "public", "decline": True,
+                 "names": ("Cedargrove", "Cedarfield")},
+    "community_a": {"community": A, "visibility": "community", "names": ("Birchgrove", "Birchfield")},
+    "community_b": {"community": B, "visibility": "community", "names": ("Ashgrove", "Ashfield")},
+    "collection_a": {"collection": A, "visibility": "community", "names": ("Cedargrove", "Cedarfield")},
+    "research": {"visibility": "researchers", "collection": "Oral Histories", "names": ("Ashgrove", "Ashfield")},
+    "research_a": {"community": A, "visibility": "researchers", "names": ("Dunegrove", "Dunefield")},
+    "private": {"visibility": "private", "media": "en", "names": ("Birchgrove", "Birchfield")},
+    "embargoed": {"community": B, "visibility": "public", "embargo_until": FUTURE,
+                  "names": ("Cedargrove", "Cedarfield")},
+    "withdrawn": {"visibility": "public", "erase": True, "names": ("Dunegrove", "Dunefield")},
 }
 ANCHORS = {"public": "Ashgrove", "embargo_past": "Birchgrove", "redacted": "Cedargrove", "elder": "Dunegrove"}
 
@@ -254,7 +266,8 @@ def _build(settings: Settings) -> tuple[dict[str, int], str]:
                 consent.change(archive, story_id, consent.Consent(visibility="public"), KEEPER)
             ids[key] = story_id
         redact(archive, settings.media_dir, ids["redacted"], 6.0, 9.0, KEEPER.label())
-        erase(archive, settings.media_dir, ids["withdrawn"], KEEPER.label(), "withdrawn by the storyteller")
+        for key in (k for k, spec in STORIES.items() if spec.get("erase")):
+            erase(archive, settings.media_dir, ids[key], KEEPER.label(), "withdrawn by the storyteller")
         for name, roles in ROLES.items():
             accounts.add_user(archive, name, PASSWORD, roles, KEEPER)
         # the states the table is about
@@ -376,7 +389,7 @@ def _facets(keys: set[str]) -> dict[str, dict[str, int]]:
 
 
 def _similar_ids(page: str) -> set[int]:
-    found = re.search(r'<ul class="similar">(.*?)</ul>', page, re.S)
+    found = re.search(r'<ul class="similar">(.*?)</ul>', page, re.DOTALL)
     if not found:
         return set()
     items = re.findall(r"<li>", found.group(1))
@@ -451,7 +464,7 @@ def test_every_output_shows_exactly_what_the_viewer_may_see(world, viewer):
     c.count(compare, rf"{A}: stories: (\d+)", len([k for k in sees if _in_community(k, A)]), "/compare A")
     c.count(compare, rf"· {B}: stories: (\d+)", len([k for k in sees if _in_community(k, B)]), "/compare B")
     places = set(re.findall(r'<option value="([^"]*)">', re.search(r'<datalist id="places">(.*?)</datalist>',
-                                                                   compare.text, re.S).group(1)))
+                                                                   compare.text, re.DOTALL).group(1)))
     wanted_places = {WORDS[k].region.capitalize() for k in sees} | \
                     {STORIES[k]["collection"] for k in sees if STORIES[k].get("collection")}
     if places != wanted_places:
@@ -650,7 +663,8 @@ def test_an_upload_reveals_only_stories_the_sender_may_see(settings, model_cache
                                         "awaiting_review"}
         assert old["duplicate"] is new["duplicate"] is False
         assert old["story_id"] not in (hidden, shared, new["story_id"]) and old["story_id"] > hidden
-        assert (old["job_state"], old["awaiting_review"]) == (new["job_state"], new["awaiting_review"]) == ("queued", True)
+        assert (old["job_state"], old["awaiting_review"]) == (new["job_state"], new["awaiting_review"]) \
+            == ("queued", True)
         assert old["receipt"] and old["receipt"] != new["receipt"] and old["link"] == f"/mine/{old['receipt']}"
         # a recording of a story the sender may see is recognised
         [seen] = _upload(anonymous, "de").json()["stories"]

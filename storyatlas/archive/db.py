@@ -38,7 +38,10 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA secure_delete=ON")  # erased or redacted words must not linger in free space
+        conn.execute("PRAGMA secure_delete=ON")
+        # SQLite's lower() folds A-Z only: community names are compared as Python folds them
+        conn.create_function("casefold", 1, lambda v: v.casefold() if isinstance(v, str) else v,
+                             deterministic=True)  # erased or redacted words must not linger in free space
         _migrate(conn)
     except sqlite3.DatabaseError as e:
         raise StoryAtlasError(

@@ -108,7 +108,7 @@ def today() -> str:
 def _in(column: str, values: frozenset[str]) -> tuple[str, list]:
     if not values:
         return "0", []
-    return f"lower({column}) IN ({','.join('?' * len(values))})", sorted(values)
+    return f"casefold({column}) IN ({','.join('?' * len(values))})", sorted(values)
 
 
 def moderated_condition(viewer: Viewer, alias: str = "st") -> tuple[str, list]:

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from storyatlas.archive import Archive, accounts, audit
 from storyatlas.archive.policy import COMMUNITY_ROLES, ROLES, Viewer
 from storyatlas.errors import AccessDenied, AccountError, NotFound, SignInRefused
-from storyatlas.web.security import refuse_expired_form, refuse_other_sites
+from storyatlas.web.security import read_form
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +72,6 @@ def _address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-async def _form(request: Request) -> dict[str, str]:
-    refuse_other_sites(request)
-    form = await request.form(max_files=0, max_fields=40, max_part_size=64 * 1024)
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    refuse_expired_form(request, fields)
-    return fields
-
-
 def _set_session_cookie(request: Request, response: Response, token: str) -> None:
     # Lax: sent when following a link from elsewhere (so the visitor stays signed in),
     # never on another site's POST; Secure whenever the site is served over HTTPS
@@ -101,7 +93,7 @@ async def login(request: Request) -> Response:
         if viewer(request).signed_in and request.query_params.get("next"):
             return RedirectResponse(target, status_code=303)
         return _render(request, "login.html", next=target, typed_name="", error=None)
-    fields = await _form(request)
+    fields = await read_form(request)
     target = local_path(fields.get("next") or request.query_params.get("next"))
     name = fields.get("name", "")
     try:
@@ -119,7 +111,7 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    await _form(request)
+    await read_form(request)
     accounts.end_session(request.app.state.archives.get(), request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
@@ -171,7 +163,7 @@ async def admin_users(request: Request) -> Response:
     done = error = None
     fields: dict[str, str] = {}
     if request.method == "POST":
-        fields = await _form(request)
+        fields = await read_form(request)
         try:
             # hashing a new password takes a tenth of a second: off the event loop
             done = (await run_in_threadpool(_change, request, asking, fields), fields.get("name", "").strip())

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from storyatlas.archive import Story, Viewer
 from storyatlas.archive.consent import teller_viewer
+from storyatlas.archive.policy import may_moderate
 from storyatlas.errors import AccessDenied, NotFound, UploadError
 from storyatlas.exports import FORMATS, TRACKS, export, story_document
 from storyatlas.search import FACETS, SearchQuery, SearchResults
@@ -120,7 +121,7 @@ def get_story(request: Request) -> Response:
     who = viewer(request)
     doc = story_document(archive, story_id, who, words=request.query_params.get("words") == "1")
     doc["job"] = job_json(archive.job_for_story(story_id, who))
-    if not who.is_moderator:
+    if not may_moderate(who, doc["place"]["community"], doc["collection"]):
         for private in ("visibility", "requested_visibility", "embargo_until", "declined"):
             doc.pop(private, None)
     return JSONResponse(doc)

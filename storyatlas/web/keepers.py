@@ -18,15 +18,7 @@ from storyatlas.ingest.redact import redact
 from storyatlas.web.accounts import viewer
 from storyatlas.web.intake import NAMINGS, VISIBILITIES
 from storyatlas.web.pages import render
-from storyatlas.web.security import refuse_expired_form, refuse_other_sites
-
-
-async def _fields(request: Request) -> dict[str, str]:
-    refuse_other_sites(request)
-    form = await request.form(max_files=0, max_fields=20, max_part_size=64 * 1024)
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    refuse_expired_form(request, fields)
-    return fields
+from storyatlas.web.security import read_form
 
 
 def _consent_from(fields: dict[str, str]) -> consent.Consent:
@@ -63,7 +55,7 @@ async def story_page(request: Request) -> Response:
     who = _moderator_of(request, story_id)
     message = error = None
     if request.method == "POST":
-        fields = await _fields(request)
+        fields = await read_form(request)
         action = fields.get("action")
         archive = request.app.state.archives.get()
         media_dir = request.app.state.settings.media_dir
@@ -96,7 +88,7 @@ async def teller_page(request: Request) -> Response:
     story_id = next(iter(who.tells))
     message = error = None
     if request.method == "POST":
-        fields = await _fields(request)
+        fields = await read_form(request)
         try:
             if fields.get("action") == "withdraw":
                 if fields.get("confirm") != "yes":

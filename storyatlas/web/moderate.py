@@ -16,7 +16,7 @@ from storyatlas.themes import emerging, store
 from storyatlas.themes.vocabulary import LANGUAGES, Theme
 from storyatlas.web.accounts import viewer
 from storyatlas.web.pages import render
-from storyatlas.web.security import refuse_expired_form, refuse_other_sites
+from storyatlas.web.security import read_form
 
 
 def require_moderator(request: Request) -> Viewer:
@@ -26,14 +26,6 @@ def require_moderator(request: Request) -> Viewer:
     if not who.is_moderator:
         raise AccessDenied("you moderate no community: an admin gives that role at /admin/users")
     return who
-
-
-async def _form(request: Request) -> dict[str, str]:
-    refuse_other_sites(request)
-    form = await request.form(max_files=0, max_fields=40, max_part_size=64 * 1024)
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    refuse_expired_form(request, fields)
-    return fields
 
 
 def start(request: Request) -> Response:
@@ -62,7 +54,7 @@ def _changed(request: Request) -> None:
 async def _save(request: Request, theme: Theme | None) -> Response | str:
     """Save the posted theme (a new one when ``theme`` is None) and re-tag the archive:
     the saved theme's page, or what to tell the moderator."""
-    fields = await _form(request)
+    fields = await read_form(request)
     try:
         posted = _theme_from_form(theme.id if theme else fields.get("id", "").strip(), fields)
         (store.save_theme if theme else store.add_theme)(request.app.state.archives.get(), posted)
@@ -107,7 +99,7 @@ async def suggestions(request: Request) -> Response:
     archive = request.app.state.archives.get()
     error = None
     if request.method == "POST":
-        fields = await _form(request)
+        fields = await read_form(request)
         phrase = fields.get("phrase", "")
         if fields.get("action") == "dismiss":
             emerging.dismiss(archive, phrase)
@@ -131,7 +123,7 @@ async def review(request: Request) -> Response:
     archive = request.app.state.archives.get()
     done = error = None
     if request.method == "POST":
-        fields = await _form(request)
+        fields = await read_form(request)
         story_id = int(fields["story"]) if fields.get("story", "").isdigit() else 0
         try:  # a second moderator, or the same form sent twice, may have been first
             done = (archive.review(story_id, fields.get("action") == "publish", who),

@@ -69,6 +69,16 @@ def refuse_expired_form(request: Request, fields: dict[str, str]) -> None:
         raise UploadError("the form had expired; please send it again", status=403)
 
 
+async def read_form(request: Request) -> dict[str, str]:
+    """The fields of a small form from this site, with its page's CSRF token; bounded,
+    so a request with thousands of large fields is refused rather than held."""
+    refuse_other_sites(request)
+    form = await request.form(max_files=0, max_fields=40, max_part_size=64 * 1024)
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    refuse_expired_form(request, fields)
+    return fields
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(24)
 

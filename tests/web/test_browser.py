@@ -405,3 +405,187 @@ def test_the_pages_pass_an_accessibility_audit(page: Page, server, web_settings,
               for path, violations in found.items() if violations}
     assert not report, report
     problems.check()
+
+
+def _loudness(pcm, start_s: float, end_s: float, rate: int = 16_000) -> float:
+    """RMS of 16-bit samples from ``start_s`` to ``end_s``, in dBFS."""
+    import numpy as np
+
+    part = pcm[int(start_s * rate):int(end_s * rate)].astype(np.float64) / 32768.0
+    assert part.size > rate // 10, f"only {part.size} samples between {start_s:.2f} and {end_s:.2f} s"
+    return 20 * np.log10(max(float(np.sqrt(np.mean(part ** 2))), 1e-10))
+
+
+def _listening_copy(context, story_id: int, folder: Path, name: str):
+    """The story's listening copy as the context's browser gets it, as 16 kHz mono samples."""
+    import subprocess
+
+    import numpy as np
+
+    from storyatlas.ingest.audio import ffmpeg_exe
+
+    answer = context.request.get(f"/media/{story_id}/listen.webm")
+    assert answer.status == 200, answer.status
+    webm, raw = folder / f"{name}.webm", folder / f"{name}.raw"
+    webm.write_bytes(answer.body())
+    subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(webm),
+                    "-ac", "1", "-ar", "16000", "-f", "s16le", "-c:a", "pcm_s16le", str(raw)], check=True)
+    return np.frombuffer(raw.read_bytes(), dtype="<i2")
+
+
+def _sentence(words: list[dict]) -> tuple[int, int]:
+    """The indexes of the first and last word of "We pumped the cellar for three days and
+    nights." as tiny.en heard it in the recording."""
+    def bare(w: dict) -> str:
+        return re.sub(r"[^\w]", "", w["word"]).lower()
+
+    anchor = next(i for i, w in enumerate(words) if SPOKEN.search(w["word"]))
+    first = anchor - 1 if anchor and bare(words[anchor - 1]) == "we" else anchor
+    last = anchor
+    while last + 1 < len(words) and last - anchor < 10 and not words[last]["word"].rstrip().endswith("."):
+        last += 1
+        if bare(words[last]).startswith("night"):
+            break
+    return first, last
+
+
+def test_a_resident_records_a_moderator_redacts_and_publishes_then_the_resident_withdraws(
+        browser_type_launch, server, web_settings, problems, shots, tmp_path):
+    """The whole life of a story from the public: a resident records it and keeps the
+    private link; a moderator of its community redacts a spoken passage and publishes it;
+    a visitor hears silence there; the resident withdraws it by the link, and it is gone
+    from every page."""
+    title = f"The cellar, recorded {int(time.time() * 1000) % 10**8}"
+    zofia = "Zofia"  # a moderator of Zgorzelec, where the recording comes from
+    with Archive(web_settings.database) as archive:
+        accounts.add_user(archive, zofia, PASSWORD, [("moderator", "Zgorzelec")], by=Viewer.keeper())
+    wav = tmp_path / "microphone.wav"
+    ffmpeg("-i", str(story_file("en")), "-ar", "48000", "-ac", "1", "-c:a", "pcm_s16le", str(wav))
+    browser = browser_type_launch(args=[
+        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+    ])
+
+    # 1. a resident, without an account, records the story and keeps the private link
+    resident_context = _context(browser, server, problems, permissions=["microphone"])
+    resident = problems.watch(resident_context.new_page())
+    resident.goto("/record")
+    resident.click("#rec-start")
+    expect(resident.locator("#rec-stop")).to_be_enabled()
+    resident.wait_for_function("() => document.getElementById('rec-time').textContent >= '00:18'", timeout=40_000)
+    resident.click("#rec-stop")
+    expect(resident.locator("#record-form")).to_be_visible()
+    resident.fill("#f-title", title)
+    resident.fill("#f-place", COMMUNITY_PLACE)
+    resident.click("#rec-send")
+    link = resident.locator("#rec-link")
+    expect(link).to_be_visible(timeout=60_000)
+    expect(link).to_have_text(re.compile(rf"^{re.escape(server)}/mine/[A-Za-z0-9_-]{{32}}$"))
+    mine = link.inner_text()
+    waiting = resident.locator("#rec-waiting")
+    expect(waiting).to_be_visible(timeout=120_000)  # processed, then it waits for a moderator
+    story_id = int(waiting.get_attribute("data-story"))
+    resident.screenshot(path=shots / "record-sent-link.png", full_page=True)
+    link.click()  # the link opens the teller's page, though nobody else may see the story yet
+    resident.wait_for_url(mine)
+    expect(resident.locator("h1")).to_contain_text(title)
+    expect(resident.locator("#story-state")).to_have_attribute("data-state", "waiting")
+    expect(resident.locator("#story-state")).to_contain_text("Waiting for a moderator")
+    expect(resident.locator("ol.review-transcript")).to_contain_text(SPOKEN)
+    resident.screenshot(path=shots / "mine-waiting.png", full_page=True)
+
+    # 2. a moderator of Zgorzelec redacts the third sentence, then publishes the story
+    moderator_context = _context(browser, server, problems)
+    moderator = problems.watch(moderator_context.new_page())
+    moderator.goto("/login?next=/moderate/review")
+    moderator.fill("input[name=name]", zofia)
+    moderator.fill("input[name=password]", PASSWORD)
+    moderator.click("main form button[type=submit]")
+    moderator.wait_for_url("**/moderate/review")
+    section = moderator.locator(f"#review-{story_id}")
+    expect(section.locator("h2")).to_have_text(title)
+    section.get_by_role("link", name="Look after it").click()
+    moderator.wait_for_url(f"**/moderate/stories/{story_id}")
+    transcript = moderator.locator("ol.review-transcript")
+    expect(transcript).to_contain_text(SPOKEN)
+    answer = moderator_context.request.get(f"/api/stories/{story_id}?words=1")
+    assert answer.status == 200, answer.status
+    words = [w for s in answer.json()["segments"] for w in s["words"]]
+    first, last = _sentence(words)
+    # the range holds the sentence's words and nothing of its neighbours'
+    start = max(words[first]["start"] - 0.3, words[first - 1]["end"] if first else 0.0)
+    end = min(words[last]["end"] + 0.3, words[last + 1]["start"] if last + 1 < len(words) else 1e9)
+    redacted = {re.sub(r"[^\w]", "", w["word"]).lower() for w in words[first:last + 1]}
+    kept = {re.sub(r"[^\w]", "", w["word"]).lower() for w in words[:first] + words[last + 1:]}
+    gone = sorted(w for w in redacted - kept if len(w) >= 4)  # words only the passage had
+    anchor = next(w for w in gone if SPOKEN.search(w))  # "pumped" (or "cellar", as tiny.en hears it)
+    before = _listening_copy(moderator_context, story_id, tmp_path, "before")
+    assert _loudness(before, start + 0.05, end - 0.05) > -40, "the passage to redact holds no speech"
+    moderator.fill("#r-start", f"{start:.2f}")
+    moderator.fill("#r-end", f"{end:.2f}")
+    moderator.click("form.redact button[value=redact]")
+    expect(moderator.locator("p.saved")).to_contain_text(f"redacted {start:.2f} to {end:.2f}")
+    listed = moderator.locator("h2:has-text('Redacted passages') + ul li")
+    expect(listed).to_have_count(1)
+    expect(transcript).not_to_contain_text(SPOKEN)
+    expect(transcript).to_contain_text("[…]")
+    moderator.screenshot(path=shots / "moderate-story-redacted.png", full_page=True)
+    moderator.goto("/moderate/review")
+    moderator.locator(f"#review-{story_id} button[value=publish]").click()
+    expect(moderator.locator("p.saved")).to_have_text(f"Published: {title}.")
+
+    # 3. a visitor hears silence where the passage was, and cannot find its words
+    visitor_context = _context(browser, server, problems)
+    visitor = problems.watch(visitor_context.new_page())
+    assert visitor.goto(f"/stories/{story_id}").status == 200
+    expect(visitor.locator("h1")).to_have_text(title)
+    lines = visitor.locator("ol#transcript")
+    expect(lines).to_contain_text("[…]")
+    expect(lines).not_to_contain_text(SPOKEN)
+    page_text = visitor.locator("body").inner_text().lower()
+    for word in gone:
+        assert not re.search(rf"\b{re.escape(word)}\b", page_text), f"{word!r} is still in the story's page"
+    visitor.evaluate("() => document.getElementById('player').play()")
+    visitor.wait_for_function(
+        "() => { const p = document.getElementById('player');"
+        " return p.duration > 15 && !p.paused && p.currentTime > 0.5; }", timeout=15_000)
+    visitor.evaluate("() => document.getElementById('player').pause()")
+    visitor.screenshot(path=shots / "story-redacted.png", full_page=True)
+    visitor.goto(f"/search?q={anchor}")
+    expect(visitor.locator("main h1, main h2").first).to_be_visible()
+    expect(visitor.locator(f"main a[href^='/stories/{story_id}?'], main a[href='/stories/{story_id}']")).to_have_count(0)
+    heard = _listening_copy(visitor_context, story_id, tmp_path, "after")
+    silent = _loudness(heard, start + 0.05, end - 0.05)
+    around = [_loudness(heard, 0.0, start - 0.3), _loudness(heard, end + 0.3, min(end + 4.0, len(heard) / 16_000))]
+    assert silent < -55, f"the redacted passage is at {silent:.1f} dBFS"
+    assert all(level > -40 for level in around), f"the speech around it is at {around} dBFS"
+
+    # 4. the resident withdraws the story by the link: it is gone from every page
+    resident.goto(mine)
+    resident.screenshot(path=shots / "mine-published.png", full_page=True)
+    expect(resident.locator("#story-state")).to_have_attribute("data-state", "published")
+    resident.locator("form.withdraw input[name=confirm]").check()
+    resident.locator("form.withdraw button[value=withdraw]").click()
+    expect(resident.locator("h1")).to_have_text("The story was removed")
+    expect(resident.locator("#erased")).to_be_visible()
+    resident.screenshot(path=shots / "mine-withdrawn.png", full_page=True)
+    assert visitor.goto(f"/stories/{story_id}").status == 404
+    visitor.goto(f"/search?q={anchor}")
+    expect(visitor.locator(f"main a[href^='/stories/{story_id}']")).to_have_count(0)
+    visitor.goto(f"/search?q={title.split()[-1]}")
+    expect(visitor.locator(f"main a[href^='/stories/{story_id}']")).to_have_count(0)
+    assert visitor.goto("/").status == 200
+    expect(visitor.locator(f"a[href^='/stories/{story_id}']")).to_have_count(0)
+    expect(visitor.get_by_text(title)).to_have_count(0)
+    listing = visitor_context.request.get("/api/stories?limit=100").json()
+    assert story_id not in [s["id"] for s in listing["stories"]], listing
+    assert visitor_context.request.get(f"/api/stories/{story_id}").status == 404
+    assert visitor_context.request.get(f"/media/{story_id}/listen.webm").status == 404
+    gone_link = resident.goto(mine)
+    assert gone_link.status in (403, 404), gone_link.status
+    expect(resident.locator("main")).not_to_contain_text(title)
+    expect(resident.locator("form.withdraw")).to_have_count(0)
+    resident.screenshot(path=shots / "mine-gone.png", full_page=True)
+    problems.check()
+    for context in (resident_context, moderator_context, visitor_context):
+        context.close()

@@ -17,6 +17,7 @@ from storyatlas.settings import DEFAULT_ALLOWED_HOSTS, load_settings
 from storyatlas.web.app import create_app
 from storyatlas.web.uploads import MAX_FIELDS, read_multipart
 from tests.conftest import story_file
+from tests.web.test_guards import _Stream
 
 
 def _stories(app) -> int:
@@ -160,19 +161,6 @@ def test_a_form_with_too_many_fields_is_refused(app, client):
     refused = client.post("/api/stories", data=big, files=[("files", ("s.ogg", story_file("en").read_bytes()))])
     assert refused.status_code == 413 and "KB in all" in refused.json()["error"]
     assert _stories(app) == 0 and _tmp_files(app) == []
-
-
-class _Stream:
-    """A request whose body arrives in chunks, counting how much the server read."""
-
-    def __init__(self, body: bytes, boundary: str, chunk: int = 64 * 1024) -> None:
-        self.headers = {"content-type": f"multipart/form-data; boundary={boundary}"}
-        self.body, self.chunk, self.read = body, chunk, 0
-
-    async def stream(self):
-        for i in range(0, len(self.body), self.chunk):
-            self.read += self.chunk
-            yield self.body[i:i + self.chunk]
 
 
 def test_thousands_of_large_fields_are_not_held_in_memory(tmp_path):
