@@ -101,6 +101,16 @@ def remove(name, archive) -> None:
     click.echo(f"removed {removed}")
 
 
+@users.command(name="signout")
+@click.argument("name")
+@archive_option
+def signout(name, archive) -> None:
+    """End every session of a person, wherever they signed in."""
+    with _archive(archive) as a:
+        ended = accounts.sign_out_everywhere(a, name, keeper())
+    click.echo(f"ended {ended} session(s) of {name}")
+
+
 @users.command(name="roles")
 @click.argument("name")
 @_role_option

@@ -209,6 +209,16 @@ def set_password(archive: Archive, name: str, password: str, by: Viewer) -> None
         audit.record(c, by, "password changed", detail=row["name"])
 
 
+def sign_out_everywhere(archive: Archive, name: str, by: Viewer) -> int:
+    """End every session of a person (a lost phone, a shared computer); returns how many."""
+    _require_admin(by)
+    with archive.transaction() as c:
+        row = _user(c, name)
+        ended = c.execute("DELETE FROM sessions WHERE user_id = ?", (row["id"],)).rowcount
+        audit.record(c, by, "sessions ended", detail=f"{row['name']}: {ended}")
+    return ended
+
+
 def list_users(archive: Archive, by: Viewer) -> list[Person]:
     """Everyone, by name; admins only."""
     _require_admin(by)

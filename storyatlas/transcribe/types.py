@@ -28,6 +28,11 @@ class TranscriptSegment:
     words: tuple[Word, ...] = ()
     avg_logprob: float | None = None
     no_speech_prob: float | None = None
+    language: str | None = None
+    """The language spoken in this segment (people switch languages mid-story); None
+    when only the story's language is known."""
+    low_confidence: bool = False
+    """The model was unsure here (low log-probability): a volunteer should listen."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,15 @@ class Transcript:
     @property
     def text(self) -> str:
         return " ".join(s.text for s in self.segments)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language spoken, the most spoken (by time) first; ``language`` is the first."""
+        spoken: dict[str, float] = {}
+        for s in self.segments:
+            if s.language:
+                spoken[s.language] = spoken.get(s.language, 0.0) + (s.end - s.start)
+        return tuple(sorted(spoken, key=lambda lang: -spoken[lang])) or (self.language,)
 
 
 @dataclass(frozen=True)

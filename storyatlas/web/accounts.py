@@ -153,6 +153,9 @@ def _change(request: Request, asking: Viewer, fields: dict[str, str]) -> str:
     if action == "roles":
         accounts.set_roles(archive, name, roles_from_form(fields), asking)
         return "roles_changed"
+    if action == "signout":
+        accounts.sign_out_everywhere(archive, name, asking)
+        return "signed_out"
     raise AccountError("unknown action: use the page's buttons")
 
 

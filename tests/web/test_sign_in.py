@@ -208,3 +208,30 @@ def test_the_old_moderator_password_setting_still_names_the_first_admin(caplog):
     assert "STORYATLAS_MODERATOR_PASSWORD is deprecated: set STORYATLAS_ADMIN_PASSWORD instead" in caplog.text
     both = load_settings(env={"STORYATLAS_MODERATOR_PASSWORD": "old", "STORYATLAS_ADMIN_PASSWORD": PASSWORD})
     assert both.admin_password == PASSWORD
+
+
+def test_an_admin_signs_a_person_out_everywhere(tmp_path):
+    from storyatlas.archive import Archive, Viewer, accounts
+    from storyatlas.settings import Settings
+    from storyatlas.web.app import create_app
+    from starlette.testclient import TestClient
+
+    settings = Settings(archive=tmp_path / "a", allowed_hosts=("testserver",))
+    with Archive(settings.database) as archive:
+        accounts.add_user(archive, "Ada", "a long admin password", [("admin", None)], Viewer.keeper())
+        accounts.add_user(archive, "Jan", "a long member password", [("member", "Porto")], Viewer.keeper())
+        token = accounts.start_session(archive, accounts.authenticate(archive, "Jan", "a long member password",
+                                                                      "10.0.0.9").user_id, "10.0.0.9")
+        assert accounts.viewer_for_session(archive, token).name == "Jan"
+        assert accounts.sign_out_everywhere(archive, "Jan", Viewer.keeper()) == 1
+        assert not accounts.viewer_for_session(archive, token).signed_in
+        entries = archive.conn.execute("SELECT who, action, detail FROM audit WHERE action = 'sessions ended'").fetchall()
+        assert [tuple(e) for e in entries] == [("archive keeper", "sessions ended", "Jan: 1")]
+    app = create_app(settings)
+    with TestClient(app) as client:
+        page = client.get("/login")
+        csrf = client.cookies["csrf"]
+        client.post("/login", data={"csrf_token": csrf, "name": "Ada", "password": "a long admin password"})
+        done = client.post("/admin/users", data={"csrf_token": csrf, "action": "signout", "name": "Jan"})
+        assert done.status_code == 200 and "Jan is signed out everywhere." in done.text
+        assert page.status_code == 200
