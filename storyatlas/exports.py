@@ -29,16 +29,28 @@ def clock(seconds: float) -> str:
     return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
 
 
+def _other_language(story: Story, seg: Segment) -> str | None:
+    """The segment's language when it is not the story's main one (people switch mid-story)."""
+    return seg.language if seg.language and seg.language != story.language else None
+
+
+def english(story: Story, seg: Segment) -> str | None:
+    """The segment in English: its own words when spoken in English, else its translation."""
+    return seg.text if (seg.language or story.language) == "en" else seg.text_en
+
+
 def _lines(story: Story, segments: Sequence[Segment], track: str) -> list[tuple[Segment, str]]:
     if track not in TRACKS:
         raise StoryAtlasError(f"unknown track {track!r}: choose one of {', '.join(TRACKS)}")
-    if track == "original" or story.language == "en":
+    if track == "original":
         return [(s, " ".join(s.text.split())) for s in segments]
-    if not any(s.text_en for s in segments):
+    # a segment with no English (not spoken in English, not translated) is left out
+    lines = [(s, " ".join(text.split())) for s in segments if (text := english(story, s))]
+    if not lines and story.language != "en":
         raise StoryAtlasError(
             f"story {story.id} has no English translation yet; process it with a multilingual model (--model base)"
         )
-    return [(s, " ".join(s.text_en.split())) for s in segments if s.text_en]
+    return lines
 
 
 def _cue_text(text: str) -> str:
@@ -46,14 +58,25 @@ def _cue_text(text: str) -> str:
     return text.replace("-->", "→")
 
 
+def _vtt_text(text: str) -> str:
+    # WebVTT cue text is markup: "&" and "<" would start an entity or a tag
+    return _cue_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def to_vtt(story: Story, segments: Sequence[Segment], track: str = "original") -> str:
     out = ["WEBVTT", ""]
     for seg, text in _lines(story, segments, track):
-        out += [f"{_timestamp(seg.start, '.')} --> {_timestamp(seg.end, '.')}", _cue_text(text), ""]
+        cue = _vtt_text(text)
+        other = _other_language(story, seg) if track == "original" else None
+        if other:
+            # a language span, so players and screen readers pronounce the passage right
+            cue = f"<lang {other}>{cue}</lang>"
+        out += [f"{_timestamp(seg.start, '.')} --> {_timestamp(seg.end, '.')}", cue, ""]
     return "\n".join(out)
 
 
 def to_srt(story: Story, segments: Sequence[Segment], track: str = "original") -> str:
+    # SRT stays plain text: its players know no language markup
     out = []
     for n, (seg, text) in enumerate(_lines(story, segments, track), 1):
         out += [str(n), f"{_timestamp(seg.start, ',')} --> {_timestamp(seg.end, ',')}", _cue_text(text), ""]
@@ -61,7 +84,11 @@ def to_srt(story: Story, segments: Sequence[Segment], track: str = "original") -
 
 
 def to_txt(story: Story, segments: Sequence[Segment], track: str = "original") -> str:
-    return "\n".join(f"[{clock(seg.start)}] {text}" for seg, text in _lines(story, segments, track)) + "\n"
+    def tag(seg: Segment) -> str:
+        other = _other_language(story, seg) if track == "original" else None
+        return f"[{other}] " if other else ""
+
+    return "\n".join(f"[{clock(seg.start)}] {tag(seg)}{text}" for seg, text in _lines(story, segments, track)) + "\n"
 
 
 def story_document(archive: Archive, story_id: int, viewer: Viewer, words: bool = True) -> dict:
@@ -77,7 +104,8 @@ def story_document(archive: Archive, story_id: int, viewer: Viewer, words: bool 
     segments = archive.segments(story_id, viewer, with_words=words)
     doc["themes"], doc["entities"] = _themes_and_entities(archive, story_id, segments, viewer)
     doc["segments"] = [
-        {"start": s.start, "end": s.end, "text": s.text, "text_en": s.text_en}
+        {"start": s.start, "end": s.end, "text": s.text, "text_en": s.text_en, "language": s.language,
+         "low_confidence": s.low_confidence}
         | ({"words": [asdict(w) for w in s.words]} if words else {})
         for s in segments
     ]

@@ -91,8 +91,9 @@ def media_dir(tmp_path_factory) -> Path:
 
 
 def add_story(archive: Archive, title: str, language: str, lines: list[tuple], **meta) -> int:
-    """A story with a hand-written transcript (lines of start, end, text[, English]),
-    for tests of what comes after transcription."""
+    """A story with a hand-written transcript (lines of start, end, text[, English[,
+    language[, low confidence]]]; a line's language defaults to the story's), for tests
+    of what comes after transcription."""
     import hashlib
 
     from storyatlas.archive import MediaFile, Place, StoryMetadata
@@ -105,7 +106,9 @@ def add_story(archive: Archive, title: str, language: str, lines: list[tuple], *
         [MediaFile("original", sha, f"originals/{sha}.ogg", "ogg", "opus", False, 1, 10.0, "x.ogg")],
         lines[-1][1] if lines else 0.0,
     )
-    segments = tuple(TranscriptSegment(start, end, text) for start, end, text, *_ in lines)
+    segments = tuple(TranscriptSegment(start, end, text, language=rest[1] if len(rest) > 1 else None,
+                                       low_confidence=len(rest) > 2 and bool(rest[2]))
+                     for start, end, text, *rest in lines)
     transcript = Transcript("transcribe", language, 0.99, lines[-1][1] if lines else 0.0, segments, "hand")
     english = [line[3] if len(line) > 3 else None for line in lines]
     archive.save_transcription(story_id, transcript, None, english)

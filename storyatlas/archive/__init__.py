@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from storyatlas.transcribe.types import Transcript
 
 __all__ = ["Archive", "Job", "LEASE_S", "MediaFile", "Place", "Segment", "Story", "StoryMetadata", "Viewer",
-           "Word", "worker_id"]
+           "Word", "spoken_languages", "worker_id"]
 
 
 def _missing(story_id: int) -> NotFound:
@@ -191,9 +191,12 @@ class Archive(JobsMixin):
     ) -> None:
         """Replace the story's transcripts and segments in one transaction.
 
-        ``english[i]`` is the English text aligned to ``transcript.segments[i]``.
-        Running it twice leaves the same rows as running it once.
+        ``english[i]`` is the English text aligned to ``transcript.segments[i]``. Each
+        segment keeps its own language (the transcript's when it has none) and whether
+        the model was unsure there; the story keeps its main language and every one
+        spoken. Running it twice leaves the same rows as running it once.
         """
+        languages = spoken_languages(transcript)
         with self.transaction() as c:
             c.execute("DELETE FROM transcripts WHERE story_id = ?", (story_id,))
             c.execute("DELETE FROM segments WHERE story_id = ?", (story_id,))
@@ -203,18 +206,21 @@ class Archive(JobsMixin):
             for idx, seg in enumerate(transcript.segments):
                 seg_id = c.execute(
                     """INSERT INTO segments (story_id, transcript_id, idx, start, end, text, text_en,
-                       avg_logprob, no_speech_prob) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       avg_logprob, no_speech_prob, language, low_confidence)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (story_id, transcript_id, idx, seg.start, seg.end, seg.text, english[idx],
-                     seg.avg_logprob, seg.no_speech_prob),
+                     seg.avg_logprob, seg.no_speech_prob, seg.language or transcript.language,
+                     int(seg.low_confidence)),
                 ).lastrowid
                 c.executemany(
                     "INSERT INTO words (segment_id, idx, start, end, word, probability) VALUES (?, ?, ?, ?, ?, ?)",
                     [(seg_id, i, w.start, w.end, w.word, w.probability) for i, w in enumerate(seg.words)],
                 )
             c.execute(
-                """UPDATE stories SET language = ?, language_probability = ?, duration_s = ?,
+                """UPDATE stories SET language = ?, languages = ?, language_probability = ?, duration_s = ?,
                    updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?""",
-                (transcript.language, transcript.language_probability, transcript.duration_s, story_id),
+                (transcript.language, json.dumps(languages), transcript.language_probability,
+                 transcript.duration_s, story_id),
             )
 
     @staticmethod
@@ -228,9 +234,10 @@ class Archive(JobsMixin):
         ).lastrowid
 
     def segments(self, story_id: int, viewer: Viewer, with_words: bool = False) -> list[Segment]:
-        self.story(story_id, viewer)
+        story = self.story(story_id, viewer)
         rows = self.conn.execute(
-            "SELECT id, idx, start, end, text, text_en FROM segments WHERE story_id = ? ORDER BY idx",
+            """SELECT id, idx, start, end, text, text_en, language, low_confidence FROM segments
+               WHERE story_id = ? ORDER BY idx""",
             (story_id,),
         ).fetchall()
         words: dict[int, list[Word]] = {}
@@ -241,8 +248,10 @@ class Archive(JobsMixin):
                    ORDER BY w.segment_id, w.idx""", (story_id,),
             ):
                 words.setdefault(w[0], []).append(Word(w[1], w[2], w[3], w[4]))
+        # segments stored before languages were told apart per segment have none: the story's
         return [Segment(r["id"], r["idx"], r["start"], r["end"], r["text"], r["text_en"],
-                        tuple(words.get(r["id"], ()))) for r in rows]
+                        tuple(words.get(r["id"], ())), r["language"] or story.language, bool(r["low_confidence"]))
+                for r in rows]
 
     def transcripts(self, story_id: int, viewer: Viewer) -> list[dict]:
         self.story(story_id, viewer)
@@ -251,6 +260,14 @@ class Archive(JobsMixin):
         ).fetchall()
         return [dict(r) | {"options": json.loads(r["options"]), "versions": json.loads(r["versions"])}
                 for r in rows]
+
+
+def spoken_languages(transcript: Transcript) -> list[str]:
+    """Every language spoken in ``transcript``, its main language (what ``stories.language``
+    keeps) first, then the others as the transcript orders them (most spoken first)."""
+    others = [*transcript.languages, *(s.language for s in transcript.segments if s.language)]
+    return list(dict.fromkeys([transcript.language, *others]))
+
 
 def token_hash(token: str) -> str:
     """What the archive keeps of a secret token: a stolen database gives no working link."""
@@ -268,6 +285,12 @@ def _story(row: sqlite3.Row) -> Story:
         visibility=row["visibility"], duration_s=row["duration_s"], created_at=row["created_at"],
         requested_visibility=row["requested_visibility"], embargo_until=row["embargo_until"],
         storyteller_naming=row["storyteller_naming"], exportable=bool(row["exportable"]),
-        declined=bool(row["declined"]),
+        declined=bool(row["declined"]), languages=_languages(row),
     )
 
+
+def _languages(row: sqlite3.Row) -> tuple[str, ...]:
+    # a story not yet transcribed knows at most its one language
+    if row["languages"]:
+        return tuple(json.loads(row["languages"]))
+    return (row["language"],) if row["language"] else ()

@@ -153,17 +153,26 @@ def place_names(archive: Archive, viewer: Viewer) -> list[str]:
 # what search needs of stories ---------------------------------------------------------------
 
 FILTERS = ("language", "country", "collection", "region", "community")
+# every language spoken in a story (a JSON list, see migration 0007); a story transcribed
+# before it knows only its one language
+_LANGUAGES = "coalesce(st.languages, json_array(st.language))"
 
 
 def stories_sql(viewer: Viewer, filters: dict[str, Any]) -> tuple[str, list]:
     """A query of the ids of the stories ``viewer`` may see that pass ``filters``
-    (language, country, collection, region, community, year, theme)."""
+    (language, country, collection, region, community, year, theme). A story passes
+    ``language`` when that language is spoken anywhere in it, not only as its main one."""
     where, params = story_condition(viewer)
     clauses, values = [where], list(params)
     for column in FILTERS:
-        if filters.get(column):
+        if not filters.get(column):
+            continue
+        if column == "language":
+            clauses.append(f"EXISTS (SELECT 1 FROM json_each({_LANGUAGES}) AS spoken "
+                           "WHERE spoken.value = ? COLLATE NOCASE)")
+        else:
             clauses.append(f"st.{column} = ? COLLATE NOCASE")
-            values.append(filters[column])
+        values.append(filters[column])
     if filters.get("year"):
         clauses.append("substr(st.recorded_on, 1, 4) = ?")
         values.append(filters["year"])
@@ -176,18 +185,23 @@ def stories_sql(viewer: Viewer, filters: dict[str, Any]) -> tuple[str, list]:
 def facet_counts(archive: Archive, story_ids: Sequence[int], viewer: Viewer,
                  facets: Sequence[str]) -> dict[str, Counter]:
     """Per facet (theme, then story columns), how many of these stories have each value;
-    only stories ``viewer`` may see are counted."""
+    only stories ``viewer`` may see are counted. A story counts once under every
+    language spoken in it, so the language counts may add up to more than the stories."""
     where, params = story_condition(viewer)
     counts: dict[str, Counter] = {name: Counter() for name in facets}
     ids = json.dumps(list(story_ids))
     columns = [f for f in facets if f != "theme"]
-    select = ", ".join("substr(st.recorded_on, 1, 4)" if c == "year" else f"st.{c}" for c in columns)
+    select = ", ".join("substr(st.recorded_on, 1, 4)" if c == "year"
+                       else _LANGUAGES if c == "language"
+                       else f"st.{c}" for c in columns)
     for row in archive.conn.execute(
             f"SELECT {select} FROM stories st WHERE st.id IN (SELECT value FROM json_each(?)) AND {where}",
             (ids, *params)):
         for name, value in zip(columns, row):
-            if value:
-                counts[name][value] += 1
+            values = json.loads(value) if name == "language" and value else [value]
+            for v in dict.fromkeys(values):
+                if v:
+                    counts[name][v] += 1
     if "theme" in counts:
         for (theme_id,) in archive.conn.execute(
                 f"""SELECT t.theme_id FROM story_themes t JOIN stories st ON st.id = t.story_id
@@ -197,8 +211,10 @@ def facet_counts(archive: Archive, story_ids: Sequence[int], viewer: Viewer,
 
 
 def summaries(archive: Archive, story_ids: Sequence[int], viewer: Viewer) -> dict[int, sqlite3.Row]:
-    """id, title, language, country and collection of the given stories ``viewer`` may see."""
+    """id, title, language, languages (JSON), country and collection of the given
+    stories ``viewer`` may see."""
     where, params = story_condition(viewer)
     return {r["id"]: r for r in archive.conn.execute(
-        f"""SELECT st.id, st.title, st.language, st.country, st.collection FROM stories st
+        f"""SELECT st.id, st.title, st.language, {_LANGUAGES} AS languages,
+                   st.country, st.collection FROM stories st
             WHERE st.id IN (SELECT value FROM json_each(?)) AND {where}""", (json.dumps(list(story_ids)), *params))}

@@ -76,6 +76,8 @@ class Story:
     storyteller_naming: str = "full"
     exportable: bool = True
     declined: bool = False
+    languages: tuple[str, ...] = ()
+    """Every language spoken in it (people switch mid-story), the main one (``language``) first."""
 
     @property
     def state(self) -> str:
@@ -102,6 +104,11 @@ class Segment:
     text: str
     text_en: str | None
     words: tuple[Word, ...] = ()
+    language: str | None = None
+    """The language spoken in this segment; the story's for segments stored before
+    languages were told apart per segment."""
+    low_confidence: bool = False
+    """The model was unsure here: a volunteer should listen."""
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ class SearchQuery:
     viewer: Viewer
     """Who is searching: only stories they may see are searched, counted and suggested from."""
     language: str | None = None
+    """Stories in which this language is spoken (anywhere, not only as their main one)."""
     country: str | None = None
     collection: str | None = None
     region: str | None = None
@@ -50,6 +51,8 @@ class Moment:
     """Where the first matched word is spoken (the segment's start if words are unknown)."""
     why: tuple[str, ...] = ()
     """Why it matched: "words" (the words spoken), "translation" (the English), "theme:ID"."""
+    language: str | None = None
+    """The language spoken in this moment (a story may switch languages)."""
 
     def snippet_html(self) -> str:
         return html.escape(self.snippet).replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
@@ -69,6 +72,8 @@ class StoryHit:
     moments: tuple[Moment, ...]
     themes: tuple[str, ...] = ()
     """Themes the query called up that this story has."""
+    languages: tuple[str, ...] = ()
+    """Every language spoken in the story, the main one (``language``) first."""
 
 
 @dataclass(frozen=True)

@@ -90,10 +90,16 @@ class FTSBackend:
             raise SearchError(f"the search index cannot answer ({e}); run `storyatlas reindex`") from e
         hits = tuple(
             StoryHit(sid, stories[sid]["title"], stories[sid]["language"], stories[sid]["country"],
-                     stories[sid]["collection"], -key[1], tuple(moments.get(sid, ())), story_themes.get(sid, ()))
+                     stories[sid]["collection"], -key[1], self._spoken_in(moments.get(sid, ()), stories[sid]),
+                     story_themes.get(sid, ()), tuple(v for v in json.loads(stories[sid]["languages"]) if v))
             for key, sid in page
         )
         return SearchResults(query, len(ranked), hits, relaxed, facets, themes=themes)
+
+    @staticmethod
+    def _spoken_in(moments: list[Moment], story: sqlite3.Row) -> tuple[Moment, ...]:
+        # a segment stored before languages were told apart per segment is in the story's language
+        return tuple(m if m.language else replace(m, language=story["language"]) for m in moments)
 
     def _moments(self, match: str, word_moments: dict[int, list[int]], evidence: dict[int, list[int]],
                  query: SearchQuery) -> dict[int, list[Moment]]:
@@ -109,7 +115,8 @@ class FTSBackend:
                           if sid not in word_moments}
         all_ids = wanted + [seg for segs in theme_segments.values() for seg in segs]
         segments = {r[0]: r for r in self.conn.execute(
-            "SELECT id, story_id, start, end, text, text_en FROM segments WHERE id IN (SELECT value FROM json_each(?))",
+            """SELECT id, story_id, start, end, text, text_en, language FROM segments
+               WHERE id IN (SELECT value FROM json_each(?))""",
             (json.dumps(all_ids),))}
         first_word = self._first_matched_words(wanted, query_words(query.text))
         moments: dict[int, list[Moment]] = {}
@@ -120,11 +127,12 @@ class FTSBackend:
                       (("translation",) if MARK_OPEN in (english or "") else ())
                 s = segments[seg]
                 moments.setdefault(sid, []).append(
-                    Moment(seg, s[2], s[3], s[4], s[5], snippet, first_word.get(seg, s[2]), why))
+                    Moment(seg, s[2], s[3], s[4], s[5], snippet, first_word.get(seg, s[2]), why, s[6]))
         for sid, segs in theme_segments.items():
             for seg in segs:
                 s = segments[seg]
-                moments.setdefault(sid, []).append(Moment(seg, s[2], s[3], s[4], s[5], s[4], s[2], ("theme",)))
+                moments.setdefault(sid, []).append(
+                    Moment(seg, s[2], s[3], s[4], s[5], s[4], s[2], ("theme",), s[6]))
         return moments
 
     def _facets(self, story_ids: list[int], query: SearchQuery) -> dict[str, list[tuple[str, int]]]:

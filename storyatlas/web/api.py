@@ -45,7 +45,7 @@ def job_json(job) -> dict | None:
 def story_summary(request: Request, story: Story, who: Viewer) -> dict:
     archive = request.app.state.archives.get()
     return {
-        "id": story.id, "title": story.title, "language": story.language,
+        "id": story.id, "title": story.title, "language": story.language, "languages": list(story.languages),
         "place": asdict(story.place), "collection": story.collection, "recorded_on": story.recorded_on,
         "storyteller": story.storyteller, "duration_s": story.duration_s, "created_at": story.created_at,
         "job": job_json(archive.job_for_story(story.id, who)),
@@ -60,10 +60,10 @@ def search_json(results: SearchResults) -> dict:
         "suggestions": list(results.suggestions), "themes": list(results.themes),
         "facets": {name: [{"value": v, "count": n} for v, n in results.facets.get(name, [])] for name in FACETS},
         "stories": [{
-            "story_id": h.story_id, "title": h.title, "language": h.language, "country": h.country,
-            "collection": h.collection, "score": round(h.score, 4),
+            "story_id": h.story_id, "title": h.title, "language": h.language, "languages": list(h.languages),
+            "country": h.country, "collection": h.collection, "score": round(h.score, 4),
             "moments": [{"at": m.at, "start": m.start, "end": m.end, "text": m.text, "text_en": m.text_en,
-                         "snippet": m.snippet_html(), "why": list(m.why),
+                         "language": m.language, "snippet": m.snippet_html(), "why": list(m.why),
                          "link": f"/stories/{h.story_id}?t={int(m.at)}"}
                         for m in h.moments],
             "themes": list(h.themes),

@@ -31,6 +31,11 @@ _METADATA = {
                    "description": "Whether it may appear in exports and downloads (default: no when omitted)"},
 }
 
+# people switch languages mid-story: a story lists every one, each segment has its own
+_LANGUAGES = {"type": "array", "items": {"type": "string"},
+              "description": "ISO 639-1 codes of every language spoken, the main one first"}
+_SEGMENT_LANGUAGE = {"type": ["string", "null"], "description": "ISO 639-1 code of the language spoken here"}
+
 
 def _json(schema_ref: str, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
@@ -73,7 +78,8 @@ def spec() -> dict:
                 "responses": {"200": {"description": "The file"}, "404": _ERROR, "400": _ERROR}}},
             "/api/search": {"get": {
                 "summary": "Moments where words are spoken, grouped by story, with facet counts",
-                "parameters": [_param("q", "Words or \"a phrase\"", required=True), _param("language", "ISO 639-1"),
+                "parameters": [_param("q", "Words or \"a phrase\"", required=True),
+                               _param("language", "ISO 639-1: stories in which it is spoken, anywhere in them"),
                                _param("country", "Two-letter code"), _param("region", "Region"),
                                _param("collection", "Collection"), _param("year", "Year recorded"),
                                _param("limit", "Stories per page, 1-100", "integer"),
@@ -105,6 +111,7 @@ def spec() -> dict:
                 "message": {"type": ["string", "null"]}}},
             "StorySummary": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "title": {"type": "string"}, "language": {"type": ["string", "null"]},
+                "languages": _LANGUAGES,
                 "place": {"type": "object"}, "collection": {"type": ["string", "null"]},
                 "job": {"$ref": "#/components/schemas/Job"}}},
             "StoryList": {"type": "object", "properties": {
@@ -112,9 +119,15 @@ def spec() -> dict:
                 "stories": {"type": "array", "items": {"$ref": "#/components/schemas/StorySummary"}}}},
             "Segment": {"type": "object", "properties": {
                 "start": {"type": "number"}, "end": {"type": "number"}, "text": {"type": "string"},
-                "text_en": {"type": ["string", "null"], "description": "Machine translation into English"}}},
+                "text_en": {"type": ["string", "null"],
+                            "description": "Machine translation into English (none for a segment spoken in English)"},
+                "language": _SEGMENT_LANGUAGE,
+                "low_confidence": {"type": "boolean",
+                                   "description": "The machine was unsure here: listen to the recording"}}},
             "Story": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "title": {"type": "string"}, "language": {"type": ["string", "null"]},
+                "id": {"type": "integer"}, "title": {"type": "string"},
+                "language": {"type": ["string", "null"], "description": "ISO 639-1 code of the main language"},
+                "languages": _LANGUAGES,
                 "job": {"$ref": "#/components/schemas/Job"},
                 "segments": {"type": "array", "items": {"$ref": "#/components/schemas/Segment"}}}},
             "Accepted": {"type": "object", "properties": {
@@ -127,6 +140,20 @@ def spec() -> dict:
             "SearchResults": {"type": "object", "properties": {
                 "query": {"type": "string"}, "total_stories": {"type": "integer"}, "relaxed": {"type": "boolean"},
                 "suggestions": {"type": "array", "items": {"type": "string"}},
-                "facets": {"type": "object"}, "stories": {"type": "array"}}},
+                "facets": {"type": "object", "description": "Per facet, values with story counts; a story counts "
+                           "under every language spoken in it"},
+                "stories": {"type": "array", "items": {"$ref": "#/components/schemas/StoryHit"}}}},
+            "StoryHit": {"type": "object", "properties": {
+                "story_id": {"type": "integer"}, "title": {"type": "string"},
+                "language": {"type": ["string", "null"]}, "languages": _LANGUAGES,
+                "country": {"type": ["string", "null"]}, "collection": {"type": ["string", "null"]},
+                "score": {"type": "number"}, "themes": {"type": "array", "items": {"type": "string"}},
+                "moments": {"type": "array", "items": {"$ref": "#/components/schemas/Moment"}}}},
+            "Moment": {"type": "object", "properties": {
+                "at": {"type": "number", "description": "Seconds: where the first matched word is spoken"},
+                "start": {"type": "number"}, "end": {"type": "number"}, "text": {"type": "string"},
+                "text_en": {"type": ["string", "null"]}, "language": _SEGMENT_LANGUAGE,
+                "snippet": {"type": "string", "description": "HTML: escaped text, <mark> around matched words"},
+                "why": {"type": "array", "items": {"type": "string"}}, "link": {"type": "string"}}},
         }},
     }

@@ -111,7 +111,8 @@ async def story(request: Request) -> Response:
                   similar=request.app.state.search_cache.get(
                       ("similar", story.id, who), archive.generation(),
                       lambda: discover.similar_stories(archive, story.id, who)),
-                  has_english=any(s.text_en for s in segments),
+                  # translations are shown (and offered as a track) only for lines not in English
+                  has_english=any(s.text_en and s.language != "en" for s in segments),
                   view=view if view in ("original", "en", "both") else "both")
 
 

@@ -27,7 +27,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from storyatlas.archive import Archive, Viewer, accounts
 from storyatlas.settings import Settings
 from storyatlas.web.app import create_app
-from tests.conftest import DATA, ffmpeg, story_file
+from tests.conftest import DATA, add_story, ffmpeg, story_file
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -378,10 +378,15 @@ def test_the_pages_pass_an_accessibility_audit(page: Page, server, web_settings,
     with open(story_file("fr"), "rb") as f:  # something for the moderator to review
         httpx.post(f"{server}/api/stories", files={"files": ("story_fr.ogg", f, "audio/ogg")},
                    data={"title": "La crue", "place": COMMUNITY_PLACE}, timeout=60)
+    with Archive(web_settings.database) as archive:  # a story that switches languages, a line to listen to
+        mixed = add_story(archive, "Zwei Sprachen", "de", [
+            (0.0, 4.0, "Im Frühling kam das Wasser.", "In spring the water came.", "de"),
+            (4.5, 9.0, "We pumped the cellar for three days.", None, "en"),
+            (9.5, 14.0, "Der Keller war voll.", "The cellar was full.", "de", True)])
     axe = Axe()
     found = {}
-    paths = ["/", f"/search?q={PHRASE}", "/search?q=zzzz", f"/stories/{made['en']}", "/upload", "/record",
-             "/themes", "/themes/floods", "/compare?a=PL&b=DE", "/moderate"]
+    paths = ["/", f"/search?q={PHRASE}", "/search?q=zzzz", f"/stories/{made['en']}", f"/stories/{mixed}",
+             "/upload", "/record", "/themes", "/themes/floods", "/compare?a=PL&b=DE", "/moderate"]
     for path in paths:
         page.goto(path)
         found[path] = axe.run(page).response["violations"]
