@@ -18,8 +18,8 @@ from storyatlas.cli_themes import compare, themes
 from storyatlas.cli_keepers import register as register_keepers
 from storyatlas.cli_users import audit, users
 from storyatlas.errors import StoryAtlasError
-from storyatlas.exports import FORMATS, TRACKS, clock, export, story_document
-from storyatlas.ingest import IngestResult, ingest_paths
+from storyatlas.exports import ALL_FORMATS, DEFAULT_BASE_URL, TRACKS, clock, export, story_document
+from storyatlas.ingest import IngestResult, find_media, ingest_paths
 from storyatlas.ingest.store import sha256_file
 from storyatlas.jobs import Queue
 from storyatlas.search import SearchQuery
@@ -88,13 +88,19 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="Process the stories now, or only queue them for `storyatlas worker`.")
 @click.option("--max-duration", "max_duration_s", type=float, help="Longest recording accepted, in seconds.")
+@click.option("--transcript", "transcript_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The recording's transcript made elsewhere (WebVTT, SRT or OHMS XML), taken instead of "
+                   "transcribing it. One recording only.")
+@click.option("--transcript-offset", metavar="[-]H:MM:SS",
+              help="Shift the transcript's times, e.g. -1:00:00 for one timed from a tape's 1:00:00 timecode.")
 @_model_options
 @archive_option
 def ingest(paths, title, collection, place, recorded_on, language_hint, storyteller, description,
-           visibility, embargo_until, storyteller_naming, exportable, wait, max_duration_s, model, device,
-           cpu_threads, archive) -> None:
+           visibility, embargo_until, storyteller_naming, exportable, wait, max_duration_s, transcript_file,
+           transcript_offset, model, device, cpu_threads, archive) -> None:
     """Take recordings (files or folders) into the archive, transcribe and index them.
 
+    With --transcript, the recording's transcript is read from the file instead.
     Each new story gets its storyteller's private link, printed once: give it to them.
     """
     from storyatlas.archive.consent import Consent
@@ -106,9 +112,31 @@ def ingest(paths, title, collection, place, recorded_on, language_hint, storytel
                          recorded_on=recorded_on, language_hint=language_hint, storyteller=storyteller,
                          description=description, visibility=visibility, embargo_until=embargo_until,
                          storyteller_naming=storyteller_naming, exportable=exportable)
+    if transcript_file is not None:
+        _ingest_with_transcript(settings, list(paths), transcript_file, transcript_offset, meta)
+        return
+    if transcript_offset:
+        raise StoryAtlasError("--transcript-offset shifts the times of a --transcript: give the transcript too")
     refused = _ingest_and_process(settings, list(paths), meta, wait)
     if refused:
         sys.exit(1)
+
+
+def _ingest_with_transcript(settings, paths: list[Path], transcript: Path, offset: str | None,
+                            meta: StoryMetadata) -> None:
+    from storyatlas.imports import ingest_with_transcript, parse_offset
+
+    media = list(find_media(paths))
+    if len(media) != 1:
+        raise StoryAtlasError(f"--transcript goes with one recording, and {len(media)} were found in "
+                              f"{', '.join(map(str, paths))}: name the one file it transcribes")
+    with Archive(settings.database) as archive:
+        done = ingest_with_transcript(archive, media[0], transcript, meta, settings, keeper(), parse_offset(offset))
+    r = done.ingest
+    english = ", with its English" if done.english else ""
+    click.echo(f"added    {r.path} -> story {r.story_id}, its transcript from {transcript.name} "
+               f"({done.kind}: {done.segments} segments{english}; {done.themes} themes found); "
+               f"the storyteller's private link (shown once): /mine/{r.teller_token}")
 
 
 def _ingest_and_process(settings, paths: list[Path], meta: StoryMetadata, wait: bool) -> int:
@@ -272,23 +300,49 @@ def _print_story(doc: dict) -> None:
 
 
 @cli.command(name="export")
-@click.argument("story_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="vtt", show_default=True)
+@click.argument("story_id", type=int, required=False)
+@click.option("--collection", help="Export every story of this collection (those whose tellers allowed it).")
+@click.option("--format", "fmt", type=click.Choice(ALL_FORMATS), default="vtt", show_default=True)
 @click.option("--track", type=click.Choice(TRACKS), default="original", show_default=True,
-              help="The spoken words, or their English translation.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write (default: standard output).")
+              help="The spoken words, or their English translation (vtt, srt, txt; the others hold both).")
+@click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True,
+              help="The archive's public address, for the links and identifiers in ohms, iiif and dc.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="File to write (default: standard output); with --collection, a folder or a .zip file.")
 @archive_option
-def export_command(story_id, fmt, track, output, archive) -> None:
-    """Write a story's transcript as subtitles (vtt, srt), text or JSON."""
+def export_command(story_id, collection, fmt, track, base_url, output, archive) -> None:
+    """Write a story's transcript or description: subtitles (vtt, srt), text, JSON, CSV,
+    OHMS XML, an IIIF manifest or Dublin Core; or a whole collection's."""
+    if (story_id is None) == (collection is None):
+        raise StoryAtlasError("name one story (storyatlas export 12) or one collection (--collection NAME)")
     settings = _settings(archive=archive)
+    if collection is not None:
+        _export_collection(settings, collection, fmt, track, base_url, output)
+        return
+    if output is not None and output.is_dir():
+        raise StoryAtlasError(f"{output} is a folder: name the file to write (a folder is for --collection)")
     with Archive(settings.database) as a:
-        text = export(a, story_id, fmt, keeper(), track)
+        text = export(a, story_id, fmt, keeper(), track, base=base_url, media_dir=settings.media_dir)
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+def _export_collection(settings, name: str, fmt: str, track: str, base_url: str, output: Path | None) -> None:
+    from storyatlas.exports.collection import export_collection
+
+    if output is None:
+        raise StoryAtlasError("a collection is written to a folder or a zip file: add -o FOLDER or -o FILE.zip")
+    with Archive(settings.database) as a:
+        done = export_collection(a, name, fmt, keeper(), track, base=base_url, media_dir=settings.media_dir)
+    where = done.write(output)
+    click.echo(f"wrote {len(done.files)} stories of {done.name!r} to {where}", err=True)
+    if done.withheld:
+        click.echo(f"left out {done.withheld} stories whose storytellers asked that they not be exported", err=True)
+    for reason in done.skipped:
+        click.echo(f"left out: {reason}", err=True)
 
 
 @cli.command()

@@ -82,3 +82,8 @@ class SignInRefused(AccessDenied):
 
 class ConsentError(StoryAtlasError):
     """A consent choice is not one the archive knows (a visibility, a naming, a date)."""
+
+
+class TranscriptError(StoryAtlasError):
+    """A transcript file cannot be imported: not WebVTT, SRT or OHMS XML, malformed,
+    unsafe XML, or times that do not fit the recording."""

@@ -10,3 +10,30 @@ def fold(word: str) -> str:
     without diacritics or punctuation."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(c for c in decomposed if c.isalnum())
+
+
+def language_name(code: str | None) -> str:
+    """The English name of an ISO 639-1 code ("de" -> "German"), as archival formats
+    such as OHMS write languages; the code itself when Babel does not know it."""
+    if not code:
+        return ""
+    from babel import Locale
+
+    return Locale("en").languages.get(code, code)
+
+
+def language_code(name: str | None) -> str | None:
+    """The ISO 639-1 code of a language named in English ("German" -> "de"), or of a
+    code given as such ("de"); None when it is neither."""
+    if not name or not name.strip():
+        return None
+    from babel import Locale
+
+    wanted = name.strip().casefold()
+    names = Locale("en").languages
+    if len(wanted) == 2 and wanted in names:
+        return wanted
+    for code, english in names.items():
+        if len(code) == 2 and english.casefold() == wanted:
+            return code
+    return None

@@ -16,7 +16,7 @@ LAYERS = {
     "ingest": 2, "transcribe": 2,
     "themes": 3,
     "search": 4,
-    "jobs": 5, "exports": 5,
+    "jobs": 5, "exports": 5, "imports": 5,
 }
 # the shells on top (web, the command line) may use anything, each other included
 SHELLS = 6

@@ -135,3 +135,31 @@ class MediaFile:
     size_bytes: int
     duration_s: float | None
     original_filename: str | None
+
+
+@dataclass(frozen=True)
+class GpsPoint:
+    """A place named at an index point (OHMS's ``gpspoints``)."""
+
+    latitude: float
+    longitude: float
+    label: str = ""
+    zoom: int = 17
+
+
+@dataclass(frozen=True)
+class IndexPoint:
+    """A titled passage of a story, as oral historians index interviews (OHMS's ``point``).
+
+    The archive does not store index points yet (the volunteers' editor will); exports
+    and imports already carry them, so nothing about the formats changes when it does.
+    """
+
+    time: float
+    """Where the passage starts, in seconds."""
+    title: str
+    partial_transcript: str = ""
+    synopsis: str = ""
+    keywords: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    gps: tuple[GpsPoint, ...] = ()

@@ -111,6 +111,20 @@ def probe(path: Path) -> MediaInfo:
         ) from e
 
 
+def picture_size(path: Path) -> tuple[int, int] | None:
+    """Width and height of a stored recording's picture, or None for sound alone (or
+    when it cannot be read). For descriptions of a video (IIIF), not for taking files in:
+    it opens only files the archive already probed, through the same allowed demuxers."""
+    try:
+        with av.open(file_url(Path(path)), container_options=OPEN_OPTIONS, metadata_errors="ignore") as container:
+            for stream in container.streams.video:
+                if not _is_cover_art(stream) and stream.codec_context.width and stream.codec_context.height:
+                    return stream.codec_context.width, stream.codec_context.height
+    except (av.error.FFmpegError, OSError, ValueError) as e:
+        log.debug("no picture size for %s: %s", path, e)
+    return None
+
+
 def _describe(path: Path, container: av.container.InputContainer) -> MediaInfo:
     demuxer = container.format.name.split(",")[0]
     audio = container.streams.audio

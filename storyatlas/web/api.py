@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 
 from starlette.concurrency import run_in_threadpool
@@ -13,7 +14,8 @@ from storyatlas.archive import Story, Viewer
 from storyatlas.archive.consent import teller_viewer
 from storyatlas.archive.policy import may_moderate
 from storyatlas.errors import AccessDenied, NotFound, UploadError
-from storyatlas.exports import FORMATS, TRACKS, export, story_document
+from storyatlas.exports import ALL_FORMATS, MEDIA_TYPES, TRACKS, export, file_name, story_document
+from storyatlas.exports.collection import export_collection
 from storyatlas.search import FACETS, SearchQuery, SearchResults
 from storyatlas.search.fts import FTSBackend
 from storyatlas.web.accounts import viewer
@@ -21,8 +23,6 @@ from storyatlas.web.intake import accept, request_metadata
 from storyatlas.web.openapi import spec
 from storyatlas.web.security import refuse_other_sites
 from storyatlas.web.uploads import client_address, read_multipart
-
-MEDIA_TYPES = {"vtt": "text/vtt", "srt": "application/x-subrip", "txt": "text/plain", "json": "application/json"}
 
 
 def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -149,15 +149,35 @@ def progress(request: Request) -> Response:
     return JSONResponse({"story_id": story_id, "job": job_json(job)})
 
 
+def _export_request(request: Request, fmt: str) -> tuple[str, str]:
+    track = request.query_params.get("track", "original")
+    if fmt not in ALL_FORMATS or track not in TRACKS:
+        raise NotFound(f"no such export: formats {', '.join(ALL_FORMATS)}; tracks {', '.join(TRACKS)}")
+    # identifiers and media links in OHMS, IIIF and Dublin Core point where this request came
+    # (the host was checked against the allowed hosts before it got here)
+    return track, str(request.base_url)
+
+
 def export_story(request: Request) -> Response:
-    fmt, track = request.path_params["fmt"], request.query_params.get("track", "original")
-    if fmt not in FORMATS or track not in TRACKS:
-        raise NotFound(f"no such export: formats {', '.join(FORMATS)}; tracks {', '.join(TRACKS)}")
+    fmt = request.path_params["fmt"]
+    track, base = _export_request(request, fmt)
     story_id = request.path_params["id"]
-    text = export(request.app.state.archives.get(), story_id, fmt, viewer(request), track)
-    suffix = "" if track == "original" else f".{track}"
+    text = export(request.app.state.archives.get(), story_id, fmt, viewer(request), track, base=base,
+                  media_dir=request.app.state.settings.media_dir)
     return PlainTextResponse(text, media_type=f"{MEDIA_TYPES[fmt]}; charset=utf-8", headers={
-        "content-disposition": f'attachment; filename="story-{story_id}{suffix}.{fmt}"'})
+        "content-disposition": f'attachment; filename="{file_name(story_id, fmt, track)}"'})
+
+
+def export_collection_zip(request: Request) -> Response:
+    """Every story of a collection the viewer may see and whose teller allowed exports."""
+    fmt = request.query_params.get("format", "vtt")
+    track, base = _export_request(request, fmt)
+    name = request.path_params["name"]
+    done = export_collection(request.app.state.archives.get(), name, fmt, viewer(request), track, base=base,
+                             media_dir=request.app.state.settings.media_dir)
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", done.name).strip("-.") or "collection"  # a header, not a path
+    return Response(done.zip(), media_type="application/zip", headers={
+        "content-disposition": f'attachment; filename="{safe}-{fmt}.zip"'})
 
 
 async def create_stories(request: Request) -> Response:
@@ -222,6 +242,7 @@ routes = [
     Route("/api/stories/{id:int}", get_story),
     Route("/api/stories/{id:int}/progress", progress),
     Route("/api/stories/{id:int}/export.{fmt}", export_story),
+    Route("/api/collections/{name}/export.zip", export_collection_zip),
     Route("/api/uploads", create_upload, methods=["POST"]),
     Route("/api/uploads/{upload}", upload_status, methods=["GET"]),
     Route("/api/uploads/{upload}", append_upload, methods=["PUT"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from storyatlas import __version__
+from storyatlas.exports import ALL_FORMATS
 
 
 def _param(name: str, description: str, kind: str = "string", where: str = "query", required: bool = False) -> dict:
@@ -35,6 +36,11 @@ _METADATA = {
 _LANGUAGES = {"type": "array", "items": {"type": "string"},
               "description": "ISO 639-1 codes of every language spoken, the main one first"}
 _SEGMENT_LANGUAGE = {"type": ["string", "null"], "description": "ISO 639-1 code of the language spoken here"}
+
+
+_EXPORT_FORMATS = ALL_FORMATS
+_TRACK = {"name": "track", "in": "query", "description": "original, or en for the English (vtt, srt, txt)",
+          "schema": {"type": "string", "enum": ["original", "en"]}}
 
 
 def _json(schema_ref: str, description: str = "OK") -> dict:
@@ -70,12 +76,25 @@ def spec() -> dict:
                 "parameters": [_STORY_ID, _param("receipt", "The receipt given when it was uploaded")],
                 "responses": {"200": {"description": "Job state"}, "404": _ERROR}}},
             "/api/stories/{id}/export.{fmt}": {"get": {
-                "summary": "The transcript as WebVTT, SRT, text or JSON",
+                "summary": "The transcript as WebVTT, SRT, text, JSON or CSV, the story as OHMS XML or an IIIF "
+                           "Presentation 3 manifest, or its Dublin Core description",
                 "parameters": [_STORY_ID,
                                {"name": "fmt", "in": "path", "required": True,
-                                "schema": {"type": "string", "enum": ["vtt", "srt", "txt", "json"]}},
-                               {"name": "track", "in": "query", "schema": {"type": "string", "enum": ["original", "en"]}}],
-                "responses": {"200": {"description": "The file"}, "404": _ERROR, "400": _ERROR}}},
+                                "schema": {"type": "string", "enum": list(_EXPORT_FORMATS)}},
+                               _TRACK],
+                "responses": {"200": {"description": "The file"}, "404": _ERROR, "400": _ERROR,
+                              "403": _ERROR}}},
+            "/api/collections/{name}/export.zip": {"get": {
+                "summary": "A zip of one export per story of the collection, of the stories you may see whose "
+                           "storytellers allowed exports",
+                "parameters": [_param("name", "Collection", where="path", required=True),
+                               {"name": "format", "in": "query",
+                                "schema": {"type": "string", "enum": list(_EXPORT_FORMATS), "default": "vtt"}},
+                               _TRACK],
+                "responses": {"200": {"description": "The zip file",
+                                      "content": {"application/zip": {"schema": {"type": "string",
+                                                                                   "format": "binary"}}}},
+                              "404": _ERROR}}},
             "/api/search": {"get": {
                 "summary": "Moments where words are spoken, grouped by story, with facet counts",
                 "parameters": [_param("q", "Words or \"a phrase\"", required=True),
