@@ -216,15 +216,18 @@ def worker(workers, model, device, cpu_threads, archive) -> None:
 @click.option("--language", help="Only stories in this language (ISO 639-1).")
 @click.option("--country", help="Only stories from this country (two-letter code).")
 @click.option("--collection", help="Only stories in this collection.")
+@click.option("--review-state", type=click.Choice(["draft", "corrected", "reviewed", "published"]),
+              help="Only stories whose transcript is in this review state.")
 @click.option("--limit", default=20, show_default=True, help="Stories to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable results.")
 @archive_option
-def search(query, language, country, collection, limit, as_json, archive) -> None:
+def search(query, language, country, collection, review_state, limit, as_json, archive) -> None:
     """Find the moments where words are spoken (in the original or in English)."""
     settings = _settings(archive=archive)
     with Archive(settings.database) as a:
         results = FTSBackend(a).search(
-            SearchQuery(query, keeper(), language=language, country=country, collection=collection, limit=limit))
+            SearchQuery(query, keeper(), language=language, country=country, collection=collection,
+                        review_state=review_state, limit=limit))
     if as_json:
         click.echo(json.dumps({
             "query": query, "total_stories": results.total_stories, "relaxed": results.relaxed,
@@ -232,7 +235,7 @@ def search(query, language, country, collection, limit, as_json, archive) -> Non
                 "story_id": h.story_id, "title": h.title, "language": h.language,
                 "country": h.country, "collection": h.collection, "score": h.score,
                 "moments": [{"at": m.at, "start": m.start, "end": m.end, "text": m.text, "text_en": m.text_en,
-                             "snippet": m.snippet_html()} for m in h.moments],
+                             "snippet": m.snippet_html(), "why": list(m.why)} for m in h.moments],
             } for h in results.stories],
         }, ensure_ascii=False, indent=2))
         return

@@ -1,4 +1,5 @@
-"""The archive keepers' commands: `storyatlas erase` (a withdrawal) and `storyatlas redact`."""
+"""The archive keepers' commands: `storyatlas erase` (a withdrawal), `storyatlas redact`
+and `storyatlas index` (index points)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import functools
 
 import click
 
-from storyatlas.archive import Archive
+from storyatlas.archive import Archive, index_points
 from storyatlas.archive.erasure import erase as erase_story
+from storyatlas.archive.records import IndexPoint
 from storyatlas.archive.redaction import parse_clock
 from storyatlas.cli_options import archive_option, keeper
 from storyatlas.errors import StoryAtlasError
 from storyatlas.ingest.redact import redact as redact_story
 from storyatlas.settings import load_settings
+from storyatlas.themes import store
 
 
 def _one_line_errors(f):
@@ -28,13 +31,13 @@ def _one_line_errors(f):
     return wrapper
 
 
-def _clock_option(name: str, flag: str, help: str):
+def _clock_option(name: str, flag: str, help: str, required: bool = True):
     def convert(ctx, param, value):
         try:
             return None if value is None else parse_clock(value)
         except StoryAtlasError as e:
             raise click.BadParameter(str(e)) from e
-    return click.option(flag, name, required=True, metavar="TIME", callback=convert, help=help)
+    return click.option(flag, name, required=required, metavar="TIME", callback=convert, help=help)
 
 
 def _n(count: int, thing: str) -> str:
@@ -89,7 +92,43 @@ def redact(story_id: int, start: float, end: float, archive) -> None:
                "the listening copy is silent there")
 
 
+@click.command("index")
+@click.argument("story_id", type=int)
+@_clock_option("at", "--at", "Where the passage starts: 62, 1:02 or 0:01:02.", required=False)
+@click.option("--title", help="The passage's title.")
+@click.option("--synopsis", default="", help="What is told there.")
+@click.option("--keyword", "keywords", multiple=True, help="A keyword (repeat for more).")
+@click.option("--theme", "themes", multiple=True, help="A theme id of the vocabulary (repeat for more).")
+@click.option("--place", default="", help="A place the passage is about.")
+@click.option("--list", "list_only", is_flag=True, help="List the story's index points instead.")
+@click.option("--remove", "remove_id", type=int, metavar="POINT", help="Remove this index point.")
+@archive_option
+@_one_line_errors
+def index(story_id: int, at: float | None, title: str | None, synopsis: str, keywords: tuple[str, ...],
+          themes: tuple[str, ...], place: str, list_only: bool, remove_id: int | None, archive) -> None:
+    """Add an index point (a titled passage, as in OHMS) to a story, list them, or remove one."""
+    settings = load_settings({"archive": archive})
+    with Archive(settings.database) as a:
+        if remove_id is not None:
+            index_points.remove(a, remove_id, keeper())
+            click.echo(f"removed index point {remove_id}")
+        elif not list_only:
+            if at is None or not title:
+                raise StoryAtlasError("give --at and --title to add an index point, or --list to see them")
+            store.vocabulary(a)  # a new archive knows its themes once the vocabulary is seeded
+            p = index_points.add(a, story_id, IndexPoint(at, title, synopsis=synopsis, keywords=keywords,
+                                                         themes=themes, place=place), keeper())
+            click.echo(f"added index point {p.id} at {_clock(p.time)}: {p.title}")
+            return
+        for p in index_points.points(a, story_id, keeper()):
+            extra = " · ".join(x for x in (", ".join(p.keywords), ", ".join(p.themes), p.place) if x)
+            click.echo(f"{p.id:>5} {_clock(p.time):>9} {p.title}" + (f" [{extra}]" if extra else ""))
+            if p.synopsis:
+                click.echo(f"{'':>15} {p.synopsis}")
+
+
 def register(cli: click.Group) -> None:
     """Add these commands to the `storyatlas` group."""
     cli.add_command(erase)
     cli.add_command(redact)
+    cli.add_command(index)

@@ -87,3 +87,8 @@ class ConsentError(StoryAtlasError):
 class TranscriptError(StoryAtlasError):
     """A transcript file cannot be imported: not WebVTT, SRT or OHMS XML, malformed,
     unsafe XML, or times that do not fit the recording."""
+
+
+class IndexPointError(StoryAtlasError):
+    """An index point or review state cannot be stored as asked (no title, a time outside
+    the recording, a theme the vocabulary does not have, an unknown review state)."""

@@ -381,7 +381,9 @@ def _facets(keys: set[str]) -> dict[str, dict[str, int]]:
     """The search facets of these stories, from what they were made with."""
     counts: dict[str, Counter] = {name: Counter() for name in FACETS}
     for key in keys:
-        values = {**ATTRS[key], "theme": THEME, "region": WORDS[key].region.capitalize()}
+        values = {**ATTRS[key], "theme": THEME, "region": WORDS[key].region.capitalize(),
+                  # a story sent for review stays a draft until a moderator publishes it
+                  "review_state": "draft" if key in WAITING or key == "declined" else "published"}
         for name in FACETS:
             if values[name]:
                 counts[name][values[name]] += 1

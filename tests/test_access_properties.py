@@ -202,6 +202,8 @@ def _check_viewer(archive: Archive, specs: list[StorySpec], ids: list[int], v: V
             if value:
                 expected[name][value] += 1
         expected["theme"].update(s.themes)
+        # a story sent for review stays a draft until a moderator publishes it
+        expected["review_state"]["draft" if s.requested else "published"] += 1
     assert {name: dict(values) for name, values in found.facets.items()} == \
            {name: dict(c) for name, c in expected.items()}, about
     # a filter narrows within what the viewer may see

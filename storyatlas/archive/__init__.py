@@ -79,15 +79,17 @@ class Archive(JobsMixin):
             story_id = c.execute(
                 """INSERT INTO stories (id, title, collection, community, region, country, recorded_on,
                    language_hint, storyteller, description, visibility, requested_visibility, duration_s,
-                   embargo_until, storyteller_naming, exportable, teller_token)
+                   embargo_until, storyteller_naming, exportable, teller_token, review_state)
                    VALUES ((SELECT max(coalesce((SELECT max(id) FROM stories), 0),
                                        coalesce((SELECT max(story_id) FROM tombstones), 0)) + 1),
-                           ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                           ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (meta.title, meta.collection, meta.place.community, meta.place.region,
                  meta.place.country, meta.recorded_on, meta.language_hint, meta.storyteller,
                  meta.description, meta.visibility, meta.requested_visibility, duration_s,
                  meta.embargo_until, meta.storyteller_naming, int(meta.exportable),
-                 token_hash(teller_token) if teller_token else None),
+                 token_hash(teller_token) if teller_token else None,
+                 # a story that needs no moderator's review is published as it comes in
+                 "draft" if meta.requested_visibility is not None else "published"),
             ).lastrowid
             for m in media:
                 c.execute(
@@ -174,8 +176,9 @@ class Archive(JobsMixin):
             if row is None:
                 raise NotFound(f"story {story_id} is not waiting for your review: `storyatlas review` lists those that are")
             c.execute("""UPDATE stories SET visibility = CASE WHEN ? THEN requested_visibility ELSE visibility END,
-                         declined = CASE WHEN ? THEN 0 ELSE 1 END, requested_visibility = NULL WHERE id = ?""",
-                      (int(publish), int(publish), story_id))
+                         declined = CASE WHEN ? THEN 0 ELSE 1 END, requested_visibility = NULL,
+                         review_state = CASE WHEN ? THEN 'published' ELSE review_state END WHERE id = ?""",
+                      (int(publish), int(publish), int(publish), story_id))
             audit.record(c, viewer, "publish" if publish else "decline", story_id,
                          f"visibility {row['requested_visibility']}" if publish else None)
         return self.story(story_id, viewer)
@@ -285,7 +288,7 @@ def _story(row: sqlite3.Row) -> Story:
         visibility=row["visibility"], duration_s=row["duration_s"], created_at=row["created_at"],
         requested_visibility=row["requested_visibility"], embargo_until=row["embargo_until"],
         storyteller_naming=row["storyteller_naming"], exportable=bool(row["exportable"]),
-        declined=bool(row["declined"]), languages=_languages(row),
+        declined=bool(row["declined"]), languages=_languages(row), review_state=row["review_state"],
     )
 
 

@@ -152,7 +152,7 @@ def place_names(archive: Archive, viewer: Viewer) -> list[str]:
 
 # what search needs of stories ---------------------------------------------------------------
 
-FILTERS = ("language", "country", "collection", "region", "community")
+FILTERS = ("language", "country", "collection", "region", "community", "review_state")
 # every language spoken in a story (a JSON list, see migration 0007); a story transcribed
 # before it knows only its one language
 _LANGUAGES = "coalesce(st.languages, json_array(st.language))"
@@ -160,7 +160,7 @@ _LANGUAGES = "coalesce(st.languages, json_array(st.language))"
 
 def stories_sql(viewer: Viewer, filters: dict[str, Any]) -> tuple[str, list]:
     """A query of the ids of the stories ``viewer`` may see that pass ``filters``
-    (language, country, collection, region, community, year, theme). A story passes
+    (language, country, collection, region, community, review state, year, theme). A story passes
     ``language`` when that language is spoken anywhere in it, not only as its main one."""
     where, params = story_condition(viewer)
     clauses, values = [where], list(params)

@@ -87,6 +87,7 @@ def scrub(archive: Archive) -> bool:
     (its old segments still hold deleted entries) and empty the write-ahead log.
     False when other connections kept the log from being emptied now."""
     archive.conn.execute("INSERT INTO segments_fts(segments_fts) VALUES ('optimize')")
+    archive.conn.execute("INSERT INTO index_points_fts(index_points_fts) VALUES ('optimize')")
     return checkpoint(archive.conn)
 
 

@@ -78,6 +78,9 @@ class Story:
     declined: bool = False
     languages: tuple[str, ...] = ()
     """Every language spoken in it (people switch mid-story), the main one (``language``) first."""
+    review_state: str = "draft"
+    """How far people have checked its transcript: "draft" (the machine's), "corrected",
+    "reviewed" or "published"; apart from ``state``, which decides who may see it."""
 
     @property
     def state(self) -> str:
@@ -151,8 +154,8 @@ class GpsPoint:
 class IndexPoint:
     """A titled passage of a story, as oral historians index interviews (OHMS's ``point``).
 
-    The archive does not store index points yet (the volunteers' editor will); exports
-    and imports already carry them, so nothing about the formats changes when it does.
+    The archive stores those its volunteers and moderators write (``archive.index_points``);
+    exports and imports carry them in the archival formats.
     """
 
     time: float
@@ -163,3 +166,12 @@ class IndexPoint:
     keywords: tuple[str, ...] = ()
     subjects: tuple[str, ...] = ()
     gps: tuple[GpsPoint, ...] = ()
+    place: str = ""
+    """A place the passage is about, in words (``gps`` holds coordinates where known)."""
+    themes: tuple[str, ...] = ()
+    """Ids of the vocabulary's themes (``subjects`` holds the words an export shows)."""
+    id: int | None = None
+    """The archive's number for a stored point; None for one read from a file."""
+    who: str = ""
+    """Who wrote it, as the audit log names them."""
+    updated_at: str = ""

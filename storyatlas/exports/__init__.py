@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from storyatlas.archive import Archive, Segment, Story, tags
+from storyatlas.archive import Archive, Segment, Story, index_points, tags
 from storyatlas.archive.policy import Viewer, may_moderate
 from storyatlas.errors import AccessDenied, StoryAtlasError
 from storyatlas.exports.archival import to_dc, to_ohms
@@ -55,6 +55,10 @@ def story_document(archive: Archive, story_id: int, viewer: Viewer, words: bool 
     doc["transcripts"] = archive.transcripts(story_id, viewer)
     segments = archive.segments(story_id, viewer, with_words=words)
     doc["themes"], doc["entities"] = _themes_and_entities(archive, story_id, segments, viewer)
+    doc["index_points"] = [
+        {"id": p.id, "at": p.time, "title": p.title, "synopsis": p.synopsis, "keywords": list(p.keywords),
+         "themes": list(p.themes), "place": p.place, "link": f"/stories/{story_id}?t={int(p.time)}"}
+        for p in index_points.points(archive, story_id, viewer)]
     doc["segments"] = [
         {"start": s.start, "end": s.end, "text": s.text, "text_en": s.text_en, "language": s.language,
          "low_confidence": s.low_confidence}

@@ -107,7 +107,7 @@ def to_ohms(facts: StoryFacts, segments: Sequence[Segment], today: str | None = 
     field("kembed")
     field("language", language_name(story.language))
     field("user_notes")
-    _ohms_index(field("index"), facts.index)
+    _ohms_index(field("index"), facts.index, segments)
     field("type")
     field("description", story.description)
     field("rel")
@@ -125,12 +125,14 @@ def to_ohms(facts: StoryFacts, segments: Sequence[Segment], today: str | None = 
     return _document(root)
 
 
-def _ohms_index(index: ET.Element, points: Sequence[IndexPoint]) -> None:
+def _ohms_index(index: ET.Element, points: Sequence[IndexPoint], segments: Sequence[Segment] = ()) -> None:
     for p in sorted(points, key=lambda p: p.time):
         point = _add(index, "point")
         _add(point, "time", str(int(p.time)))  # whole seconds (xs:int)
         _add(point, "title", p.title)
-        _add(point, "partial_transcript", p.partial_transcript)
+        # OHMS's partial transcript is the words where the passage begins: the archive's
+        # points do not store them, the transcript says them
+        _add(point, "partial_transcript", p.partial_transcript or _spoken_at(segments, p.time))
         _add(point, "synopsis", p.synopsis)
         # several keywords or subjects are separated by semicolons
         _add(point, "keywords", ";".join(p.keywords))
@@ -140,6 +142,12 @@ def _ohms_index(index: ET.Element, points: Sequence[IndexPoint]) -> None:
             _add(where, "gps", f"{gps.latitude}, {gps.longitude}")
             _add(where, "gps_zoom", str(gps.zoom))
             _add(where, "gps_text", gps.label)
+
+
+def _spoken_at(segments: Sequence[Segment], at: float) -> str:
+    """The words of the segment spoken at ``at`` (the last one started by then)."""
+    started = [s for s in segments if s.start <= at + 0.5]
+    return started[-1].text if started else ""
 
 
 # Dublin Core ---------------------------------------------------------------------

@@ -5,11 +5,11 @@ the access policy."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from storyatlas.archive import Archive, MediaFile, Story, Viewer, tags
+from storyatlas.archive import Archive, MediaFile, Story, Viewer, index_points, tags
 from storyatlas.archive.records import IndexPoint
 from storyatlas.errors import ConfigurationError, NotFound
 from storyatlas.ingest.probe import picture_size
@@ -84,7 +84,7 @@ class StoryFacts:
     themes: tuple[str, ...]
     """Labels of the story's themes."""
     index: tuple[IndexPoint, ...] = ()
-    """Index points (none yet: the editor will add them)."""
+    """The story's index points, their themes' labels as ``subjects``."""
     speakers: Mapping[int, str] = field(default_factory=dict)
     """Segment id -> who speaks (none yet: the editor will name speakers)."""
 
@@ -135,4 +135,7 @@ def gather(archive: Archive, story: Story, viewer: Viewer, links: Links, media_d
             media = Media(links.video(story.id), "Video", served, original.duration_s or story.duration_s, *size)
     labels = {r["id"]: r["label"] for r in tags.theme_rows(archive)}
     themes = tuple(labels.get(t.theme_id, t.theme_id) for t in tags.story_themes(archive, story.id, viewer))
-    return StoryFacts(story, links, media, original_type(original) if original else None, has_video, themes)
+    index = tuple(replace(p, subjects=tuple(labels.get(t, t) for t in p.themes))
+                  for p in index_points.points(archive, story.id, viewer))
+    return StoryFacts(story, links, media, original_type(original) if original else None, has_video, themes,
+                      index)

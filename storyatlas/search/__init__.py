@@ -11,7 +11,7 @@ from typing import Protocol
 
 from storyatlas.archive.policy import Viewer
 
-FACETS = ("theme", "language", "country", "region", "community", "collection", "year")
+FACETS = ("theme", "language", "country", "region", "community", "collection", "year", "review_state")
 
 # snippets carry these private-use characters around matched words; each shell
 # turns them into its own highlighting after escaping the rest
@@ -32,6 +32,8 @@ class SearchQuery:
     community: str | None = None
     year: str | None = None
     theme: str | None = None
+    review_state: str | None = None
+    """Stories whose transcript is a "draft", "corrected", "reviewed" or "published"."""
     limit: int = 20
     """Stories per page."""
     offset: int = 0
@@ -40,7 +42,8 @@ class SearchQuery:
 
 @dataclass(frozen=True)
 class Moment:
-    segment_id: int
+    segment_id: int | None
+    """The segment spoken there; None for an index point in a story without segments."""
     start: float
     end: float
     text: str
@@ -50,7 +53,8 @@ class Moment:
     at: float
     """Where the first matched word is spoken (the segment's start if words are unknown)."""
     why: tuple[str, ...] = ()
-    """Why it matched: "words" (the words spoken), "translation" (the English), "theme:ID"."""
+    """Why it matched: "words" (the words spoken), "translation" (the English), "theme",
+    "index" (an index point's title, synopsis or keywords: then ``text`` is its title)."""
     language: str | None = None
     """The language spoken in this moment (a story may switch languages)."""
 

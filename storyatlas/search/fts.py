@@ -1,7 +1,8 @@
 """The embedded search backend: SQLite FTS5 inside the archive file.
 
-The index (``segments_fts``) is kept in step with the segments by triggers in the
-same transactions; ``rebuild`` makes it again from the segments. Diacritics are
+The indexes (``segments_fts`` over the words spoken, ``index_points_fts`` over the
+titles, synopses and keywords people wrote at index points) are kept in step by
+triggers in the same transactions; ``rebuild`` makes them again. Diacritics are
 folded by the unicode61 tokenizer, so "Überschwemmung" and "uberschwemmung" meet,
 and the porter stemmer lets "pumped" find "pump".
 """
@@ -21,6 +22,8 @@ from storyatlas.search.themed import query_themes
 
 # the original words weigh a little more than their machine translation
 _WEIGHTS = "1.0, 0.8"
+# an index point's title says most about its passage, then its keywords, then its synopsis
+_INDEX_WEIGHTS = "2.0, 1.0, 1.5"
 
 
 def _same_word(word: str, wanted: set[str]) -> bool:
@@ -69,11 +72,20 @@ class FTSBackend:
             by_story: dict[int, list[tuple[float, float, int]]] = {}
             for story_id, segment_id, start, score in scored:
                 by_story.setdefault(story_id, []).append((score, start, segment_id))
-            # sort keys: stories with the words by their best bm25 (lower is better), then
-            # stories found only through a theme, by the theme's score
-            ranked = sorted(((0, min(hits)[0]), sid) for sid, hits in by_story.items())
+            by_index: dict[int, list[tuple[float, int]]] = {}
+            for story_id, point_id, score in self.conn.execute(
+                    f"""SELECT p.story_id, p.id, bm25(index_points_fts, {_INDEX_WEIGHTS})
+                        FROM index_points_fts JOIN index_points p ON p.id = index_points_fts.rowid
+                        WHERE index_points_fts MATCH ? AND p.story_id IN ({stories_sql})""", [match, *params]):
+                by_index.setdefault(story_id, []).append((score, point_id))
+            # sort keys: stories with the words (spoken, or written at an index point) by their
+            # best bm25 (lower is better), then stories found only through a theme, by its score
+            best = {sid: min(hits)[0] for sid, hits in by_story.items()}
+            for sid, hits in by_index.items():
+                best[sid] = min(best.get(sid, 0.0), min(hits)[0])
+            ranked = sorted(((0, score), sid) for sid, score in best.items())
             themed = [((1, -score), sid) for sid, score in tags.stories_with_themes(
-                self.archive, themes, stories_sql, params) if sid not in by_story]
+                self.archive, themes, stories_sql, params) if sid not in best]
             ranked += themed  # stories found only through a theme come after those with the words
             story_themes = tags.themes_of(self.archive, themes, [sid for _, sid in ranked], query.viewer)
             facets = self._facets([sid for _, sid in ranked], query)
@@ -83,8 +95,15 @@ class FTSBackend:
             page_ids = [sid for _, sid in page]
             word_moments = {sid: [seg for _, _, seg in sorted(by_story[sid])[: query.moments_per_story]]
                             for sid in page_ids if sid in by_story}
+            index_moments = self._index_moments(match, {
+                sid: [p for _, p in sorted(by_index[sid])[: query.moments_per_story]]
+                for sid in page_ids if sid in by_index})
             evidence = tags.theme_evidence(self.archive, themes, page_ids, query.viewer)
+            evidence = {sid: segs for sid, segs in evidence.items() if sid not in index_moments}
             moments = self._moments(match, word_moments, evidence, query)
+            for sid, found in index_moments.items():
+                # the passages people titled come first: they say what the moment is about
+                moments[sid] = (found + moments.get(sid, []))[: query.moments_per_story]
             stories = discover.summaries(self.archive, page_ids, query.viewer)
         except sqlite3.OperationalError as e:
             raise SearchError(f"the search index cannot answer ({e}); run `storyatlas reindex`") from e
@@ -135,6 +154,33 @@ class FTSBackend:
                     Moment(seg, s[2], s[3], s[4], s[5], s[4], s[2], ("theme",), s[6]))
         return moments
 
+    def _index_moments(self, match: str, wanted: dict[int, list[int]]) -> dict[int, list[Moment]]:
+        """A moment at each matched index point: its title (and the matched part of its
+        synopsis or keywords) as the snippet, at the point's time, why "index"."""
+        ids = [p for points in wanted.values() for p in points]
+        if not ids:
+            return {}
+        rows = {r[0]: r for r in self.conn.execute(
+            """SELECT p.id, p.at, p.title, highlight(index_points_fts, 0, ?, ?),
+                      snippet(index_points_fts, 1, ?, ?, '…', 16), highlight(index_points_fts, 2, ?, ?)
+               FROM index_points_fts JOIN index_points p ON p.id = index_points_fts.rowid
+               WHERE index_points_fts MATCH ? AND p.id IN (SELECT value FROM json_each(?))""",
+            (MARK_OPEN, MARK_CLOSE) * 3 + (match, json.dumps(ids)))}
+        moments: dict[int, list[Moment]] = {}
+        for sid, points in wanted.items():
+            for point_id in points:
+                _, at, title, title_marked, synopsis, keywords = rows[point_id]
+                # keywords are a JSON list; the marks sit inside its strings, so it still parses
+                marked_keywords = [k for k in json.loads(keywords or "[]") if MARK_OPEN in k]
+                parts = [title_marked] + [p for p in (synopsis, ", ".join(marked_keywords)) if MARK_OPEN in p]
+                segment = self.conn.execute(
+                    "SELECT id, end FROM segments WHERE story_id = ? AND start <= ? ORDER BY start DESC LIMIT 1",
+                    (sid, at)).fetchone()
+                moments.setdefault(sid, []).append(Moment(
+                    segment[0] if segment else None, at, max(at, segment[1]) if segment else at, title, None,
+                    " — ".join(parts), at, ("index",)))
+        return moments
+
     def _facets(self, story_ids: list[int], query: SearchQuery) -> dict[str, list[tuple[str, int]]]:
         counts = discover.facet_counts(self.archive, story_ids, query.viewer, FACETS)
         return {name: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:20] for name, c in counts.items()}
@@ -178,5 +224,7 @@ class FTSBackend:
         return found
 
     def rebuild(self) -> int:
+        """Rebuild both indexes; returns the number of segments indexed."""
         self.conn.execute("INSERT INTO segments_fts(segments_fts) VALUES ('rebuild')")
+        self.conn.execute("INSERT INTO index_points_fts(index_points_fts) VALUES ('rebuild')")
         return self.conn.execute("SELECT count(*) FROM segments").fetchone()[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict
 
@@ -10,14 +11,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from storyatlas.archive import Story, Viewer
+from storyatlas.archive import Story, Viewer, index_points
 from storyatlas.archive.consent import teller_viewer
 from storyatlas.archive.policy import may_moderate
-from storyatlas.errors import AccessDenied, NotFound, UploadError
+from storyatlas.archive.records import IndexPoint
+from storyatlas.archive.redaction import parse_clock
+from storyatlas.errors import AccessDenied, IndexPointError, NotFound, UploadError
 from storyatlas.exports import ALL_FORMATS, MEDIA_TYPES, TRACKS, export, file_name, story_document
 from storyatlas.exports.collection import export_collection
 from storyatlas.search import FACETS, SearchQuery, SearchResults
 from storyatlas.search.fts import FTSBackend
+from storyatlas.themes import store
 from storyatlas.web.accounts import viewer
 from storyatlas.web.intake import accept, request_metadata
 from storyatlas.web.openapi import spec
@@ -48,6 +52,7 @@ def story_summary(request: Request, story: Story, who: Viewer) -> dict:
         "id": story.id, "title": story.title, "language": story.language, "languages": list(story.languages),
         "place": asdict(story.place), "collection": story.collection, "recorded_on": story.recorded_on,
         "storyteller": story.storyteller, "duration_s": story.duration_s, "created_at": story.created_at,
+        "review_state": story.review_state,
         "job": job_json(archive.job_for_story(story.id, who)),
         "links": {"page": f"/stories/{story.id}", "api": f"/api/stories/{story.id}",
                   "audio": f"/media/{story.id}/listen.webm"},
@@ -77,6 +82,7 @@ def search_query(request: Request, limit: int = 20) -> SearchQuery:
         p.get("q", ""), viewer(request), language=p.get("language") or None, country=p.get("country") or None,
         collection=p.get("collection") or None, region=p.get("region") or None, year=p.get("year") or None,
         community=p.get("community") or None, theme=p.get("theme") or None,
+        review_state=p.get("review_state") or None,
         limit=_int(request, "limit", limit, 1, 100),
         offset=_int(request, "offset", 0, 0, 100_000),
     )
@@ -230,6 +236,63 @@ async def finish_upload(request: Request) -> Response:
     return JSONResponse(accepted.as_json(), status_code=201 if accepted.story_id else 422)
 
 
+_JSON_LIMIT = 64 * 1024
+
+
+async def _small_json(request: Request) -> dict:
+    """A JSON object of at most 64 KB. Only JSON is taken: a form on another site cannot
+    send it without the browser asking this site first (CORS), which it never allows."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise UploadError("send the index point as JSON (Content-Type: application/json)", status=415)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _JSON_LIMIT:
+            raise UploadError(f"an index point is at most {_JSON_LIMIT // 1024} KB of JSON", status=413)
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        raise UploadError("the body is not valid JSON", status=400) from None
+    if not isinstance(data, dict):
+        raise UploadError("send one JSON object: {\"at\": \"1:02\", \"title\": ...}", status=400)
+    return data
+
+
+def _strings(value: object, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise IndexPointError(f"{name} must be a list of strings")
+    return tuple(value)
+
+
+def _index_point(data: dict) -> IndexPoint:
+    at = data.get("at")
+    if isinstance(at, bool) or not isinstance(at, (int, float, str)):
+        raise IndexPointError('"at" is required: seconds (62.5) or a time ("1:02")')
+    texts = {k: data.get(k) or "" for k in ("title", "synopsis", "place")}
+    if not all(isinstance(v, str) for v in texts.values()):
+        raise IndexPointError("title, synopsis and place must be strings")
+    return IndexPoint(parse_clock(at) if isinstance(at, str) else float(at), texts["title"],
+                      synopsis=texts["synopsis"], keywords=_strings(data.get("keywords"), "keywords"),
+                      themes=_strings(data.get("themes"), "themes"), place=texts["place"])
+
+
+async def add_index_point(request: Request) -> Response:
+    """A signed-in volunteer, or a moderator of the story, adds an index point."""
+    refuse_other_sites(request, "request")
+    who = viewer(request)
+    story_id = request.path_params["id"]
+    request.app.state.archives.get().story(story_id, who)  # 404 before anything else for a story out of sight
+    point = _index_point(await _small_json(request))
+    archive = request.app.state.archives.get()
+    store.vocabulary(archive)  # a new archive knows its themes once the vocabulary is seeded
+    stored = index_points.add(archive, story_id, point, who)
+    return JSONResponse({"id": stored.id, "at": stored.time, "title": stored.title, "synopsis": stored.synopsis,
+                         "keywords": list(stored.keywords), "themes": list(stored.themes), "place": stored.place,
+                         "link": f"/stories/{story_id}?t={int(stored.time)}"}, status_code=201)
+
+
 def openapi(request: Request) -> Response:
     return JSONResponse(spec())
 
@@ -241,6 +304,7 @@ routes = [
     Route("/api/stories", create_stories, methods=["POST"]),
     Route("/api/stories/{id:int}", get_story),
     Route("/api/stories/{id:int}/progress", progress),
+    Route("/api/stories/{id:int}/index", add_index_point, methods=["POST"]),
     Route("/api/stories/{id:int}/export.{fmt}", export_story),
     Route("/api/collections/{name}/export.zip", export_collection_zip),
     Route("/api/uploads", create_upload, methods=["POST"]),

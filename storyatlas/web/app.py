@@ -24,6 +24,7 @@ from storyatlas.archive.erasure import sweep_tombstones
 from storyatlas.errors import (
     AccessDenied,
     AccountError,
+    IndexPointError,
     MediaError,
     NotFound,
     SearchError,
@@ -65,7 +66,7 @@ def _status(exc: StoryAtlasError) -> int:
         return 404
     if isinstance(exc, AccessDenied):
         return 403
-    if isinstance(exc, (MediaError, SearchError, VocabularyError, AccountError)):
+    if isinstance(exc, (MediaError, SearchError, VocabularyError, AccountError, IndexPointError)):
         return 422
     return 500 if exc.exit_code == 2 else 400
 

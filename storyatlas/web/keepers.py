@@ -1,5 +1,5 @@
 """Looking after one story: its moderators' page (consent, its history, redactions,
-erasure for admins) and the storyteller's own page, opened by the private link they
+index points, review state, erasure for admins) and the storyteller's own page, opened by the private link they
 got when they sent it (see the story in any state, change consent, withdraw)."""
 
 from __future__ import annotations
@@ -9,12 +9,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from storyatlas.archive import Story, Viewer, consent
+from storyatlas.archive import Story, Viewer, consent, index_points, tags
 from storyatlas.archive.erasure import erase
 from storyatlas.archive.policy import may_moderate
+from storyatlas.archive.records import IndexPoint
 from storyatlas.archive.redaction import parse_clock
-from storyatlas.errors import AccessDenied, StoryAtlasError
+from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError
 from storyatlas.ingest.redact import redact
+from storyatlas.themes import store
 from storyatlas.web.accounts import viewer
 from storyatlas.web.intake import NAMINGS, VISIBILITIES
 from storyatlas.web.pages import render
@@ -34,6 +36,15 @@ def _page(request: Request, template: str, story_id: int, who: Viewer, status: i
                   segments=archive.segments(story_id, who), job=archive.job_for_story(story_id, who),
                   redactions=archive.redactions(story_id, who), history=consent.changes(archive, story_id, who),
                   visibilities=VISIBILITIES, namings=NAMINGS, asked=_asked(archive, story), **context)
+
+
+def _index_point_from(fields: dict[str, str]) -> IndexPoint:
+    """An index point from the moderators' form: themes are checkboxes named ``theme:ID``
+    (each its own field, as the form reader keeps one value per name)."""
+    return IndexPoint(parse_clock(fields.get("at", "")), fields.get("title", ""),
+                      synopsis=fields.get("synopsis", ""), keywords=tuple(fields.get("keywords", "").split(",")),
+                      themes=tuple(k[6:] for k, v in fields.items() if k.startswith("theme:") and v),
+                      place=fields.get("place", ""))
 
 
 def _asked(archive, story: Story) -> str:
@@ -67,6 +78,19 @@ async def story_page(request: Request) -> Response:
                 start, end = parse_clock(fields.get("start", "")), parse_clock(fields.get("end", ""))
                 done = await run_in_threadpool(redact, archive, media_dir, story_id, start, end, who.label())
                 message = f"redacted {fields['start']} to {fields['end']}: {done.segments_changed} segment(s) changed"
+            elif action == "index":
+                store.vocabulary(archive)  # a new archive knows its themes once the vocabulary is seeded
+                point = index_points.add(archive, story_id, _index_point_from(fields), who)
+                message = f"index point added at {point.time:.0f} s"
+            elif action == "index_remove":
+                point_id = fields.get("point", "")
+                if not point_id.isdigit():
+                    raise NotFound("no such index point")
+                index_points.remove(archive, int(point_id), who)
+                message = "index point removed"
+            elif action == "review_state":
+                story = index_points.set_review_state(archive, story_id, fields.get("review_state", ""), who)
+                message = f"review state: {story.review_state}"
             elif action == "erase":
                 if not who.is_admin:
                     raise AccessDenied("only admins erase stories")
@@ -77,8 +101,10 @@ async def story_page(request: Request) -> Response:
             if isinstance(e, AccessDenied):
                 raise
             error = str(e)
+    archive = request.app.state.archives.get()
     return _page(request, "moderate_story.html", story_id, who, status=422 if error else 200,
-                 message=message, error=error)
+                 message=message, error=error, index=index_points.points(archive, story_id, who),
+                 theme_ids=[r["id"] for r in tags.theme_rows(archive)], review_states=index_points.REVIEW_STATES)
 
 
 async def teller_page(request: Request) -> Response:

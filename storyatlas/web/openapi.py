@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from storyatlas import __version__
+from storyatlas.archive.index_points import REVIEW_STATES
 from storyatlas.exports import ALL_FORMATS
 
 
@@ -39,6 +40,16 @@ _SEGMENT_LANGUAGE = {"type": ["string", "null"], "description": "ISO 639-1 code 
 
 
 _EXPORT_FORMATS = ALL_FORMATS
+_REVIEW_STATES = REVIEW_STATES
+_REVIEW_STATE = {"type": "string", "enum": list(_REVIEW_STATES),
+                 "description": "How far people have checked the transcript: the machine's draft, corrected by "
+                                "volunteers, reviewed by a moderator, published (apart from who may see it)"}
+_INDEX_FIELDS = {
+    "title": {"type": "string", "maxLength": 200}, "synopsis": {"type": "string", "maxLength": 4000},
+    "keywords": {"type": "array", "items": {"type": "string", "maxLength": 100}, "maxItems": 30},
+    "themes": {"type": "array", "items": {"type": "string"}, "description": "Theme ids of the vocabulary"},
+    "place": {"type": "string", "maxLength": 200},
+}
 _TRACK = {"name": "track", "in": "query", "description": "original, or en for the English (vtt, srt, txt)",
           "schema": {"type": "string", "enum": ["original", "en"]}}
 
@@ -71,6 +82,14 @@ def spec() -> dict:
                 "summary": "A story: metadata, processing state and progress, segments with English",
                 "parameters": [_STORY_ID, _param("words", "1 to include word timings")],
                 "responses": {"200": _json("Story"), "404": _ERROR}}},
+            "/api/stories/{id}/index": {"post": {
+                "summary": "Add an index point (a titled passage) to a story: for signed-in volunteers and the "
+                           "moderators of its community (the session cookie); only JSON, only from this site",
+                "parameters": [_STORY_ID],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/IndexPointInput"}}}},
+                "responses": {"201": _json("IndexPoint"), "400": _ERROR, "403": _ERROR, "404": _ERROR,
+                              "413": _ERROR, "415": _ERROR, "422": _ERROR}}},
             "/api/stories/{id}/progress": {"get": {
                 "summary": "Processing state of a story (with its receipt, also for stories not public)",
                 "parameters": [_STORY_ID, _param("receipt", "The receipt given when it was uploaded")],
@@ -101,6 +120,8 @@ def spec() -> dict:
                                _param("language", "ISO 639-1: stories in which it is spoken, anywhere in them"),
                                _param("country", "Two-letter code"), _param("region", "Region"),
                                _param("collection", "Collection"), _param("year", "Year recorded"),
+                               {"name": "review_state", "in": "query", "description": "How far its transcript "
+                                "was checked", "schema": {"type": "string", "enum": list(_REVIEW_STATES)}},
                                _param("limit", "Stories per page, 1-100", "integer"),
                                _param("offset", "Stories to skip", "integer")],
                 "responses": {"200": _json("SearchResults"), "400": _ERROR}}},
@@ -132,7 +153,13 @@ def spec() -> dict:
                 "id": {"type": "integer"}, "title": {"type": "string"}, "language": {"type": ["string", "null"]},
                 "languages": _LANGUAGES,
                 "place": {"type": "object"}, "collection": {"type": ["string", "null"]},
-                "job": {"$ref": "#/components/schemas/Job"}}},
+                "review_state": _REVIEW_STATE, "job": {"$ref": "#/components/schemas/Job"}}},
+            "IndexPointInput": {"type": "object", "required": ["at", "title"], "properties": {
+                "at": {"type": ["number", "string"], "description": "Seconds (62.5) or a time (\"1:02\")"},
+                **_INDEX_FIELDS}},
+            "IndexPoint": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "at": {"type": "number", "description": "Seconds"}, **_INDEX_FIELDS,
+                "link": {"type": "string", "description": "The story page, playing from the point"}}},
             "StoryList": {"type": "object", "properties": {
                 "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
                 "stories": {"type": "array", "items": {"$ref": "#/components/schemas/StorySummary"}}}},
@@ -146,8 +173,9 @@ def spec() -> dict:
             "Story": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "title": {"type": "string"},
                 "language": {"type": ["string", "null"], "description": "ISO 639-1 code of the main language"},
-                "languages": _LANGUAGES,
+                "languages": _LANGUAGES, "review_state": _REVIEW_STATE,
                 "job": {"$ref": "#/components/schemas/Job"},
+                "index_points": {"type": "array", "items": {"$ref": "#/components/schemas/IndexPoint"}},
                 "segments": {"type": "array", "items": {"$ref": "#/components/schemas/Segment"}}}},
             "Accepted": {"type": "object", "properties": {
                 "filename": {"type": "string"}, "story_id": {"type": "integer"}, "job_state": {"type": "string"},
@@ -173,6 +201,9 @@ def spec() -> dict:
                 "start": {"type": "number"}, "end": {"type": "number"}, "text": {"type": "string"},
                 "text_en": {"type": ["string", "null"]}, "language": _SEGMENT_LANGUAGE,
                 "snippet": {"type": "string", "description": "HTML: escaped text, <mark> around matched words"},
-                "why": {"type": "array", "items": {"type": "string"}}, "link": {"type": "string"}}},
+                "why": {"type": "array", "items": {"type": "string"},
+                        "description": "words, translation, theme, or index (an index point's title, synopsis "
+                                       "or keywords: text is its title, at its time)"},
+                "link": {"type": "string"}}},
         }},
     }

@@ -11,7 +11,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from storyatlas.archive import discover, tags
+from storyatlas.archive import discover, index_points, tags
 from storyatlas.archive.policy import may_moderate
 from storyatlas.errors import NotFound, UploadError
 from storyatlas.exports import TRACKS, clock, to_vtt
@@ -107,6 +107,7 @@ async def story(request: Request) -> Response:
                   downloads=story.exportable or may_moderate(who, story.place.community, story.collection),
                   job=job_json(archive.job_for_story(story.id, who)), start=start,
                   themes=tags.story_themes(archive, story.id, who), starts={s.id: s.start for s in segments},
+                  index=index_points.points(archive, story.id, who),
                   entities=tags.story_entities(archive, story.id, who),
                   similar=request.app.state.search_cache.get(
                       ("similar", story.id, who), archive.generation(),

@@ -1,0 +1,151 @@
+"""Index points: the titled passages volunteers and moderators write into a story, as
+oral historians index interviews (OHMS), and the story's review state.
+
+Reading goes through ``Archive.story`` (the access policy): a point of a story the
+viewer may not see is as absent as the story. Writing is for the people who look after
+stories: a volunteer, or a moderator of the story's community (admins moderate every
+one), who may see it. A volunteer changes or removes only their own points; moderators
+any. Every change is audited, without the point's words (the audit log never holds them).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from dataclasses import replace
+
+from storyatlas.archive import Archive, Story, audit
+from storyatlas.archive.policy import Viewer, may_moderate
+from storyatlas.archive.records import IndexPoint
+from storyatlas.errors import AccessDenied, IndexPointError, NotFound
+
+REVIEW_STATES = ("draft", "corrected", "reviewed", "published")
+# what a volunteer may say of a transcript; reviewing and publishing are the moderators'
+_VOLUNTEER_STATES = ("draft", "corrected")
+
+_TITLE_MAX, _TEXT_MAX, _KEYWORDS_MAX, _WORD_MAX = 200, 4000, 30, 100
+
+
+def may_index(story: Story, viewer: Viewer) -> bool:
+    """Whether ``viewer`` (who may see ``story``) may write index points into it."""
+    return "volunteer" in viewer.roles or may_moderate(viewer, story.place.community, story.collection)
+
+
+def points(archive: Archive, story_id: int, viewer: Viewer) -> list[IndexPoint]:
+    """The story's index points in the order of the recording; NotFound when ``viewer``
+    may not see the story."""
+    archive.story(story_id, viewer)
+    rows = archive.conn.execute(
+        "SELECT * FROM index_points WHERE story_id = ? ORDER BY at, id", (story_id,)).fetchall()
+    return [_point(r) for r in rows]
+
+
+def add(archive: Archive, story_id: int, point: IndexPoint, viewer: Viewer) -> IndexPoint:
+    """Store ``point`` (its time, title, synopsis, keywords, themes and place) in the story."""
+    story = _writable(archive, story_id, viewer)
+    p = _checked(archive, story, point)
+    with archive.transaction() as c:
+        point_id = c.execute(
+            """INSERT INTO index_points (story_id, at, title, synopsis, keywords, themes, place, who)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            (story_id, p.time, p.title, p.synopsis, json.dumps(p.keywords, ensure_ascii=False),
+             json.dumps(p.themes), p.place, viewer.label())).lastrowid
+        audit.record(c, viewer, "index point added", story_id, f"point {point_id} at {p.time:.1f} s")
+    return _get(archive.conn, point_id)
+
+
+def edit(archive: Archive, point_id: int, point: IndexPoint, viewer: Viewer) -> IndexPoint:
+    """Replace what the point says with ``point``'s time, title, synopsis, keywords,
+    themes and place."""
+    _, story = _own(archive, point_id, viewer)
+    p = _checked(archive, story, point)
+    with archive.transaction() as c:
+        c.execute(
+            """UPDATE index_points SET at = ?, title = ?, synopsis = ?, keywords = ?, themes = ?, place = ?,
+               updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?""",
+            (p.time, p.title, p.synopsis, json.dumps(p.keywords, ensure_ascii=False), json.dumps(p.themes),
+             p.place, point_id))
+        audit.record(c, viewer, "index point changed", story.id, f"point {point_id} at {p.time:.1f} s")
+    return _get(archive.conn, point_id)
+
+
+def remove(archive: Archive, point_id: int, viewer: Viewer) -> None:
+    old, story = _own(archive, point_id, viewer)
+    with archive.transaction() as c:
+        c.execute("DELETE FROM index_points WHERE id = ?", (point_id,))
+        audit.record(c, viewer, "index point removed", story.id, f"point {point_id} at {old.time:.1f} s")
+
+
+def set_review_state(archive: Archive, story_id: int, state: str, viewer: Viewer) -> Story:
+    """Say how far people have checked the story's transcript. Moderators of the story
+    set any state; volunteers only "draft" or "corrected" (the editor's)."""
+    if state not in REVIEW_STATES:
+        raise IndexPointError(f"unknown review state {state!r}: choose one of {', '.join(REVIEW_STATES)}")
+    story = archive.story(story_id, viewer)
+    moderator = may_moderate(viewer, story.place.community, story.collection)
+    if not moderator and not ("volunteer" in viewer.roles and state in _VOLUNTEER_STATES):
+        raise AccessDenied(f"only the moderators of this story's community may mark it {state}")
+    if state == story.review_state:
+        return story
+    with archive.transaction() as c:
+        c.execute("UPDATE stories SET review_state = ? WHERE id = ?", (state, story_id))
+        audit.record(c, viewer, "review state", story_id, f"{story.review_state} -> {state}")
+    return archive.story(story_id, viewer)
+
+
+def _writable(archive: Archive, story_id: int, viewer: Viewer) -> Story:
+    story = archive.story(story_id, viewer)  # NotFound for a story the viewer may not see
+    if not may_index(story, viewer):
+        raise AccessDenied("only volunteers and the moderators of this story's community may index it: sign in")
+    return story
+
+
+def _own(archive: Archive, point_id: int, viewer: Viewer) -> tuple[IndexPoint, Story]:
+    """The point and its story, when ``viewer`` may change it."""
+    row = archive.conn.execute("SELECT story_id FROM index_points WHERE id = ?", (point_id,)).fetchone()
+    missing = NotFound(f"there is no index point {point_id}: `storyatlas index ID --list` lists a story's")
+    if row is None:
+        raise missing
+    try:
+        story = _writable(archive, row[0], viewer)
+    except NotFound:
+        raise missing from None  # a point of a story the viewer may not see does not exist for them
+    point = _get(archive.conn, point_id)
+    if not may_moderate(viewer, story.place.community, story.collection) and point.who != viewer.label():
+        raise AccessDenied("a volunteer changes only their own index points; ask a moderator")
+    return point, story
+
+
+def _checked(archive: Archive, story: Story, point: IndexPoint) -> IndexPoint:
+    """``point`` tidied (spaces, duplicates), or IndexPointError saying what to change."""
+    title = " ".join(point.title.split())
+    if not title:
+        raise IndexPointError("an index point needs a title")
+    if not math.isfinite(point.time) or point.time < 0:
+        raise IndexPointError(f"{point.time} is not a time in the recording")
+    if story.duration_s and point.time > story.duration_s:
+        raise IndexPointError(f"the recording ends at {story.duration_s:.0f} s: an index point at "
+                              f"{point.time:.0f} s would point at nothing")
+    synopsis, place = point.synopsis.strip(), " ".join(point.place.split())
+    keywords = tuple(dict.fromkeys(k for k in (" ".join(w.split()) for w in point.keywords) if k))
+    themes = tuple(dict.fromkeys(t.strip() for t in point.themes if t.strip()))
+    if len(title) > _TITLE_MAX or len(place) > _TITLE_MAX or len(synopsis) > _TEXT_MAX:
+        raise IndexPointError(f"a title or place holds at most {_TITLE_MAX} characters, a synopsis {_TEXT_MAX}")
+    if len(keywords) > _KEYWORDS_MAX or any(len(k) > _WORD_MAX for k in keywords):
+        raise IndexPointError(f"at most {_KEYWORDS_MAX} keywords of {_WORD_MAX} characters each")
+    known = {r[0] for r in archive.conn.execute("SELECT id FROM themes")}
+    unknown = [t for t in themes if t not in known]
+    if unknown:
+        raise IndexPointError(f"no theme {', '.join(unknown)} in the vocabulary: `storyatlas themes list` lists them")
+    return replace(point, title=title, synopsis=synopsis, place=place, keywords=keywords, themes=themes)
+
+
+def _get(conn: sqlite3.Connection, point_id: int) -> IndexPoint:
+    return _point(conn.execute("SELECT * FROM index_points WHERE id = ?", (point_id,)).fetchone())
+
+
+def _point(row: sqlite3.Row) -> IndexPoint:
+    return IndexPoint(row["at"], row["title"], synopsis=row["synopsis"], keywords=tuple(json.loads(row["keywords"])),
+                      place=row["place"], themes=tuple(json.loads(row["themes"])), id=row["id"], who=row["who"],
+                      updated_at=row["updated_at"])

@@ -1,0 +1,219 @@
+"""Index points: titled passages people write into a story (as in OHMS), through the
+library, the command line, the JSON API and the moderators' page; shown on the story
+page, found by search within the access policy, exported in OHMS, and erased with the story."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+from storyatlas.archive import Viewer, accounts, audit, index_points
+from storyatlas.archive.erasure import erase
+from storyatlas.archive.records import IndexPoint
+from storyatlas.cli import cli
+from storyatlas.errors import AccessDenied, IndexPointError, NotFound
+from storyatlas.exports import export
+from storyatlas.search import SearchQuery
+from storyatlas.search.fts import FTSBackend
+from storyatlas.themes import store
+from tests.conftest import add_story
+from tests.web.conftest import app, client, web_archive  # noqa: F401 (the web's fixtures, used here too)
+
+KEEPER = Viewer.keeper("cli:test")
+PASSWORD = "correct horse battery"
+MODERATOR = Viewer("Mira", frozenset({"moderator"}), moderates=frozenset({"Zgorzelec"}))
+VOLUNTEER = Viewer("Vera", frozenset({"volunteer"}))
+MEMBER = Viewer("Mo", frozenset({"member"}), member_of=frozenset({"Zgorzelec"}))
+LINES = [(0.0, 30.0, "Wir haben den Keller ausgepumpt.", "We pumped the cellar."),
+         (30.0, 90.0, "Dann kam der Fluss zurück.", "Then the river came back.")]
+
+
+def _story(archive, title: str = "Die Flut", **meta) -> int:
+    meta.setdefault("community", "Zgorzelec")
+    return add_story(archive, title, "de", LINES, **meta)
+
+
+ANONYMOUS = Viewer.anonymous()
+
+
+def _search(archive, text: str, viewer: Viewer = ANONYMOUS, **filters):
+    return FTSBackend(archive).search(SearchQuery(text, viewer, **filters))
+
+
+def test_people_who_look_after_a_story_add_edit_and_remove_points(archive):
+    store.vocabulary(archive)
+    story = _story(archive)
+    point = index_points.add(archive, story, IndexPoint(
+        62, "  The  embankment ", synopsis="How the dyke broke by the mill.", keywords=("dyke", " dyke", "mill"),
+        themes=("floods",), place="Zgorzelec"), MODERATOR)
+    assert (point.time, point.title, point.keywords, point.themes, point.who) == \
+           (62.0, "The embankment", ("dyke", "mill"), ("floods",), "Mira")
+    mine = index_points.add(archive, story, IndexPoint(5, "The cellar"), VOLUNTEER)
+    assert [p.title for p in index_points.points(archive, story, Viewer.anonymous())] == \
+           ["The cellar", "The embankment"]  # in the order of the recording
+
+    changed = index_points.edit(archive, mine.id, IndexPoint(6, "Pumping the cellar"), VOLUNTEER)
+    assert (changed.time, changed.title) == (6.0, "Pumping the cellar")
+    with pytest.raises(AccessDenied):  # a volunteer changes only their own
+        index_points.edit(archive, point.id, IndexPoint(1, "Mine now"), VOLUNTEER)
+    index_points.remove(archive, mine.id, MODERATOR)  # a moderator any
+    assert [p.id for p in index_points.points(archive, story, KEEPER)] == [point.id]
+    actions = [(e.who, e.action) for e in reversed(audit.entries(archive, KEEPER))]
+    assert actions == [("Mira", "index point added"), ("Vera", "index point added"),
+                       ("Vera", "index point changed"), ("Mira", "index point removed")]
+    assert not any("embankment" in (e.detail or "") for e in audit.entries(archive, KEEPER))  # never the words
+
+
+def test_who_may_not_index_and_what_is_refused(archive):
+    store.vocabulary(archive)
+    story = _story(archive)
+    private = _story(archive, title="Private", visibility="private")
+    for nobody in (Viewer.anonymous(), MEMBER, Viewer("Other", frozenset({"moderator"}), moderates={"Görlitz"})):
+        with pytest.raises(AccessDenied):
+            index_points.add(archive, story, IndexPoint(1, "No"), nobody)
+    with pytest.raises(NotFound):  # a story the volunteer may not see does not exist for them
+        index_points.add(archive, private, IndexPoint(1, "No"), VOLUNTEER)
+    for wrong in (IndexPoint(1, "  "), IndexPoint(91, "After the end"), IndexPoint(-1, "Before"),
+                  IndexPoint(1, "Theme", themes=("no_such_theme",)), IndexPoint(1, "x" * 201)):
+        with pytest.raises(IndexPointError):
+            index_points.add(archive, story, wrong, MODERATOR)
+    assert index_points.points(archive, story, KEEPER) == []
+
+
+def test_search_finds_a_point_by_its_synopsis_within_the_policy(archive):
+    public = _story(archive)
+    private = _story(archive, title="Private", visibility="private")
+    index_points.add(archive, public, IndexPoint(62, "The embankment", synopsis="The dyke broke by the sawmill."),
+                     KEEPER)
+    index_points.add(archive, private, IndexPoint(10, "Hidden", synopsis="The sawmill burned."), KEEPER)
+
+    found = _search(archive, "sawmill")
+    assert [h.story_id for h in found.stories] == [public] and found.total_stories == 1
+    [moment] = found.stories[0].moments
+    assert (moment.at, moment.text, moment.why) == (62.0, "The embankment", ("index",))
+    assert "<mark>sawmill</mark>" in moment.snippet_html() and moment.snippet_html().startswith("The embankment")
+    assert {h.story_id for h in _search(archive, "sawmill", KEEPER).stories} == {public, private}
+    assert _search(archive, "sawmill", MEMBER).total_stories == 1  # a member does not see the private one
+    # keywords are found too, and the point is searchable again after a rebuild
+    index_points.add(archive, public, IndexPoint(5, "Cellar", keywords=("buckets",)), KEEPER)
+    FTSBackend(archive).rebuild()
+    [hit] = _search(archive, "buckets").stories
+    assert hit.moments[0].at == 5.0 and "<mark>buckets</mark>" in hit.moments[0].snippet_html()
+
+
+def test_the_ohms_export_and_json_carry_the_points(archive):
+    store.vocabulary(archive)
+    story = _story(archive)
+    index_points.add(archive, story, IndexPoint(31.5, "The river", synopsis="It came back.", keywords=("river", "mill"),
+                                                themes=("floods",)), KEEPER)
+    root = ET.fromstring(export(archive, story, "ohms", Viewer.anonymous()))
+    ns = {"o": "https://www.weareavp.com/nunncenter/ohms"}
+    [point] = root.findall("o:record/o:index/o:point", ns)
+    fields = {child.tag.split("}")[1]: child.text for child in point}
+    assert fields["time"] == "31" and fields["title"] == "The river" and fields["synopsis"] == "It came back."
+    assert fields["keywords"] == "river;mill" and fields["subjects"] == "Floods and high water"
+    assert fields["partial_transcript"] == "Dann kam der Fluss zurück."  # the words spoken there
+    doc = json.loads(export(archive, story, "json", Viewer.anonymous()))
+    assert [(p["at"], p["title"], p["link"]) for p in doc["index_points"]] == \
+           [(31.5, "The river", f"/stories/{story}?t=31")]
+
+
+def test_erasure_removes_the_points_and_their_words(archive, settings):
+    story = _story(archive)
+    index_points.add(archive, story, IndexPoint(62, "Qwertzuiop passage", synopsis="Plimsollwerk told here."), KEEPER)
+    erase(archive, settings.media_dir, story, "cli:test", "withdrawn")
+    assert archive.conn.execute("SELECT count(*) FROM index_points").fetchone()[0] == 0
+    assert _search(archive, "Plimsollwerk", KEEPER).total_stories == 0
+    archive.close()
+    holding = [p for p in settings.archive.rglob("*") if p.is_file()
+               and any(w in p.read_bytes().lower() for w in (b"plimsollwerk", b"qwertzuiop"))]
+    assert holding == []
+
+
+def test_the_command_line_adds_and_lists_points(archive, settings, monkeypatch):
+    monkeypatch.setenv("STORYATLAS_CACHE", str(settings.cache))
+    story = _story(archive)
+
+    def run(*args: str, code: int = 0):
+        result = CliRunner().invoke(cli, ["index", str(story), *args, "--archive", str(settings.archive)])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    assert "added index point" in run("--at", "1:02", "--title", "The embankment", "--synopsis", "It broke.",
+                                      "--keyword", "dyke", "--keyword", "mill", "--theme", "floods")
+    listed = run("--list")
+    assert "1:02.0 The embankment [dyke, mill · floods]" in listed and "It broke." in listed
+    assert "no theme nonsense" in run("--at", "5", "--title", "x", "--theme", "nonsense", code=1)
+    assert "give --at and --title" in run("--title", "no time", code=1)
+    assert [p.title for p in index_points.points(archive, story, KEEPER)] == ["The embankment"]
+
+
+# the web ----------------------------------------------------------------------------
+
+
+def _sign_in(client, name: str) -> None:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    assert client.post("/login", data={"csrf_token": token, "name": name, "password": PASSWORD},
+                       follow_redirects=False).status_code == 303
+
+
+@pytest.fixture
+def people(web_archive):
+    accounts.add_user(web_archive, "Vera", PASSWORD, [("volunteer", None)], KEEPER)
+    accounts.add_user(web_archive, "Mira", PASSWORD, [("moderator", "Zgorzelec")], KEEPER)
+    accounts.add_user(web_archive, "Mo", PASSWORD, [("member", "Zgorzelec")], KEEPER)
+    return web_archive
+
+
+def test_the_story_page_shows_the_points_as_jump_links(client, web_archive):
+    story = _story(web_archive)
+    index_points.add(web_archive, story, IndexPoint(62.4, "The embankment", synopsis="The dyke broke."), KEEPER)
+    page = client.get(f"/stories/{story}").text
+    contents = re.search(r'<nav class="index-points".*?</nav>', page, re.DOTALL).group(0)
+    assert 'href="?t=62.4">The embankment</a>' in contents and "The dyke broke." in contents
+    assert client.get(f"/api/stories/{story}").json()["index_points"][0]["title"] == "The embankment"
+
+
+def test_the_api_takes_points_from_volunteers_and_moderators_only(client, people):
+    story = _story(people)
+    url = f"/api/stories/{story}/index"
+    point = {"at": "1:02", "title": "The embankment", "synopsis": "Where the dyke broke.", "keywords": ["dyke"]}
+
+    refused = client.post(url, json=point)
+    assert refused.status_code == 403 and "volunteers" in refused.json()["error"]  # anonymous
+    _sign_in(client, "Mo")
+    assert client.post(url, json=point).status_code == 403  # a member, not a volunteer
+    _sign_in(client, "Vera")
+    assert client.post(url, json=point, headers={"origin": "https://elsewhere.example"}).status_code == 403
+    assert client.post(url, data=point).status_code == 415  # a form from anywhere is not JSON
+    assert client.post(url, json={"at": 5}).status_code == 422  # no title
+    made = client.post(url, json=point)
+    assert made.status_code == 201, made.text
+    assert made.json()["at"] == 62.0 and made.json()["link"] == f"/stories/{story}?t=62"
+    assert client.post("/api/stories/999/index", json=point).status_code == 404
+    found = client.get("/api/search", params={"q": "dyke"}).json()
+    assert [(m["at"], m["why"]) for m in found["stories"][0]["moments"]] == [(62.0, ["index"])]
+    assert client.get("/search", params={"q": "dyke"}).text.count(f"/stories/{story}?t=62.0") == 1
+
+
+def test_moderators_add_and_remove_points_on_their_page(client, people):
+    story = _story(people)
+    _sign_in(client, "Mira")
+    page = client.get(f"/moderate/stories/{story}").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    added = client.post(f"/moderate/stories/{story}", data={
+        "csrf_token": token, "action": "index", "at": "0:31", "title": "The river", "keywords": "river, mill",
+        "theme:floods": "1", "place": "Zgorzelec"})
+    assert added.status_code == 200 and "index point added" in added.text
+    [point] = index_points.points(people, story, KEEPER)
+    assert (point.time, point.keywords, point.themes, point.who) == (31.0, ("river", "mill"), ("floods",), "Mira")
+    bad = client.post(f"/moderate/stories/{story}", data={"csrf_token": token, "action": "index", "at": "9:99",
+                                                           "title": "x"})
+    assert bad.status_code == 422
+    removed = client.post(f"/moderate/stories/{story}", data={"csrf_token": token, "action": "index_remove",
+                                                               "point": str(point.id)})
+    assert removed.status_code == 200 and index_points.points(people, story, KEEPER) == []
