@@ -13,7 +13,8 @@ LAYERS = {
     "errors": -1,
     "text": 0, "settings": 0, "offline": 0,
     "archive": 1,
-    "ingest": 2, "transcribe": 2,
+    "ingest": 2,
+    "transcribe": 3,  # reads the speech audio that ingest made
     "themes": 3,
     "search": 4,
     "jobs": 5, "exports": 5, "imports": 5,
