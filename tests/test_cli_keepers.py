@@ -71,4 +71,4 @@ def test_the_commands_join_the_main_group():
 
     group = click.Group()
     register(group)
-    assert set(group.commands) == {"erase", "redact"}
+    assert set(group.commands) == {"erase", "redact", "index"}
