@@ -20,8 +20,8 @@ from storyatlas.exports import export
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
 from storyatlas.transcribe.types import Transcript, TranscriptSegment
-from storyatlas.web.app import create_app
 from tests.conftest import add_story
+from tests.web.conftest import app, client  # noqa: F401  (fixtures)
 
 KEEPER = Viewer.keeper()
 ANONYMOUS = Viewer.anonymous()
@@ -33,17 +33,6 @@ MIXED = [
     (9.5, 14.0, "Die Überschwemmung hat unseren Keller zerstört.", "The flood destroyed our cellar.", "de", True),
 ]
 UNSURE = "machine unsure here: listen"
-
-
-@pytest.fixture
-def app(settings):
-    return create_app(settings)
-
-
-@pytest.fixture
-def client(app):
-    with TestClient(app, base_url="http://testserver") as c:
-        yield c
 
 
 @pytest.fixture
