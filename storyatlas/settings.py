@@ -45,8 +45,13 @@ class Settings:
     compute_type: str = "auto"
     """`auto` means int8 on CPU, float16 on GPU."""
     cpu_threads: int = 0
-    """0 lets CTranslate2 choose (one per core)."""
+    """Threads of one job; 0: the cores shared out among the jobs run at once (``workers``)."""
+    workers: int = 1
+    """Jobs one worker process runs at once (`storyatlas worker --workers`); the model is
+    loaded once and CTranslate2 keeps this many replicas of it, sharing the weights."""
     beam_size: int = 5
+    batch_size: int = 0
+    """Speech chunks decoded together; 0: by device (8 on a CPU, 16 on a GPU)."""
     vad: bool = True
     translate: bool = True
     """Translate non-English stories into English (the pivot)."""
@@ -96,6 +101,10 @@ class Settings:
             raise ConfigurationError("search_cache_size must be 0 or more")
         if self.cpu_threads < 0:
             raise ConfigurationError("cpu_threads must be 0 (automatic) or more")
+        if self.workers < 1:
+            raise ConfigurationError("workers must be at least 1")
+        if self.batch_size < 0:
+            raise ConfigurationError("batch_size must be 0 (by device) or more")
         if not self.allowed_hosts:
             raise ConfigurationError("allowed_hosts must name at least one host, or * for any")
         for host in self.allowed_hosts:
@@ -144,7 +153,7 @@ def load_settings(
     """Defaults, then ``STORYATLAS_*`` variables, then explicit overrides (CLI flags)."""
     env = os.environ if env is None else env
     types = {"archive": Path, "cache": Path, "model": str, "device": str, "compute_type": str,
-             "cpu_threads": int, "beam_size": int, "vad": bool, "translate": bool,
+             "cpu_threads": int, "workers": int, "beam_size": int, "batch_size": int, "vad": bool, "translate": bool,
              "max_duration_s": float, "max_file_bytes": int, "search_cache_size": int, "admin_password": str,
              "allowed_hosts": host_list, "min_free_bytes": int, "max_open_uploads": int}
     values: dict[str, Any] = {

@@ -10,13 +10,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from storyatlas.archive import Archive, Job, Viewer
+from storyatlas.archive.records import Story
 from storyatlas.archive.erasure import scrub
 from storyatlas.archive.redaction import current_speech
-from storyatlas.errors import NotFound, StoryAtlasError
+from storyatlas.errors import NotFound, StoryAtlasError, TranscriptionError
 from storyatlas.ingest.store import MediaStore
 from storyatlas.settings import Settings
 from storyatlas.themes.run import tag_story
-from storyatlas.transcribe import Progress, transcribe_story
+from storyatlas.transcribe import (
+    Checkpoint, CheckpointCallback, Progress, ProgressCallback, checkpoint_path, discard_checkpoint, load_checkpoint, save_checkpoint,
+    transcribe_story,
+)
+from storyatlas.transcribe.audio_windows import AudioIdentity
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +67,9 @@ def process_job(settings: Settings, job_id: int, listener: JobListener | None = 
 def _run(archive: Archive, settings: Settings, job: Job, listener: JobListener | None) -> None:
     story = archive.story(job.story_id, WORKER)
     speech = MediaStore(settings.media_dir).absolute(archive.media(story.id, "speech", WORKER).path)
+    # what a worker killed mid-way had done: the next run resumes there; removed when the job
+    # ends either way (only a process that dies leaves one behind, for the next worker)
+    checkpoints = checkpoint_path(settings.archive, story.id)
     last = 0.0
 
     def progress(p: Progress) -> None:
@@ -73,11 +81,31 @@ def _run(archive: Archive, settings: Settings, job: Job, listener: JobListener |
         if listener:
             listener(job, p)
 
+    try:
+        _transcribe_and_store(archive, settings, job, story, speech, checkpoints, progress)
+    except Exception:
+        discard_checkpoint(checkpoints)
+        raise
+    discard_checkpoint(checkpoints)
+
+
+def _transcribe_and_store(archive: Archive, settings: Settings, job: Job, story: Story, speech: Path,
+                          checkpoints: Path, progress: ProgressCallback) -> None:
     transcribed, stored_unredacted = speech, False
     while True:
-        result = transcribe_story(Path(transcribed), settings, story.language_hint, progress)
+        try:
+            result = transcribe_story(Path(transcribed), settings, story.language_hint, progress,
+                                      resume_from=_resumable(checkpoints, Path(transcribed)),
+                                      on_checkpoint=_keeper(archive, settings, story.id, transcribed, checkpoints))
+        except TranscriptionError:
+            # the speech is read a window at a time: erased or redacted meanwhile, its file may be gone
+            if _speech_now(archive, settings, story.id) == transcribed:
+                raise
+            result = None
+        if result is not None and result.stats.started_at_s:
+            log.info("story %d: resumed at %.0f s", story.id, result.stats.started_at_s)
         now = _speech_now(archive, settings, story.id)
-        if now == transcribed:
+        if now == transcribed and result is not None:
             try:
                 archive.save_transcription(story.id, result.transcript, result.translation, result.english)
                 progress(Progress("tagging", 1.0))
@@ -103,6 +131,33 @@ def _run(archive: Archive, settings: Settings, job: Job, listener: JobListener |
         "no speech was found in this recording; check that it is the right file"
     )
     archive.finish_job(job.id, "done", message)
+
+
+def _resumable(checkpoints: Path, speech: Path) -> Checkpoint | None:
+    """The checkpoint a killed run left, if it was made from this very file: one of the
+    audio before a redaction holds the words it cut, and goes."""
+    found = load_checkpoint(checkpoints)
+    if found is None:
+        return None
+    try:
+        fits = found.audio == AudioIdentity.of(speech)
+    except OSError:  # gone already: transcribing it will say so
+        fits = False
+    if not fits:
+        discard_checkpoint(checkpoints)
+        return None
+    return found
+
+
+def _keeper(archive: Archive, settings: Settings, story_id: int, speech: Path,
+            checkpoints: Path) -> CheckpointCallback:
+    def keep(checkpoint: Checkpoint) -> None:
+        # erased or redacted meanwhile: nothing heard from the old audio is written down
+        if _speech_now(archive, settings, story_id) == speech:
+            save_checkpoint(checkpoints, checkpoint)
+        else:
+            discard_checkpoint(checkpoints)
+    return keep
 
 
 def _speech_now(archive: Archive, settings: Settings, story_id: int) -> Path | None:

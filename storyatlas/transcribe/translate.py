@@ -1,39 +1,24 @@
 """Translation into English, the pivot for themes and cross-language search.
 
-Today the only local translation model is Whisper's own ``translate`` task, which
-works from the audio. A ``Translator`` is anything that turns a recording (and its
-transcript) into English segments, so a text MT model can take its place later.
-Every translation is stored labelled as machine translation.
+Today the English comes from Whisper itself: each non-English chunk's encoder output is
+decoded a second time with the ``translate`` task (``engine.Engine._translate``), so it
+costs decoding only. A ``Translator`` is anything that turns a recording (and its
+transcript) into English segments, so a text MT model can take its place or add other
+targets later. Every translation is stored labelled as machine translation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-from storyatlas.transcribe.types import (
-    ProgressCallback, TranscribeOptions, Transcript, TranscriptSegment, no_progress,
-)
-from storyatlas.transcribe.whisper import WhisperTranscriber
+from storyatlas.transcribe.types import ProgressCallback, Transcript, TranscriptSegment, no_progress
 
 
 class Translator(Protocol):
     def translate(self, audio: Path, original: Transcript,
                   progress: ProgressCallback = no_progress) -> Transcript: ...
-
-
-class WhisperTranslator:
-    def __init__(self, transcriber: WhisperTranscriber, options: TranscribeOptions) -> None:
-        self.transcriber = transcriber
-        self.options = replace(options, task="translate", word_timestamps=False)
-
-    def translate(self, audio: Path, original: Transcript,
-                  progress: ProgressCallback = no_progress) -> Transcript:
-        # tell Whisper the source language it already found, so it does not guess again
-        options = replace(self.options, language=original.language)
-        return self.transcriber.transcribe(audio, options, progress)
 
 
 def align(original: Sequence[TranscriptSegment], english: Sequence[TranscriptSegment]) -> list[str | None]:

@@ -1,0 +1,200 @@
+"""The small parts of the engine, without a model: chunks and their time map, where a
+window is cut, the loop and silence rules, checkpoints as files."""
+
+import json
+import os
+import wave
+
+import numpy as np
+import pytest
+
+from storyatlas.archive.records import Word
+from storyatlas.errors import TranscriptionError
+from storyatlas.transcribe import (
+    Checkpoint, TranscribeOptions, TranscriptSegment, checkpoint_path, discard_checkpoint,
+    load_checkpoint, save_checkpoint,
+)
+from storyatlas.transcribe.audio_windows import AudioIdentity, Span, SpeechWav, cut_window, join_spans
+from storyatlas.transcribe.chunks import Chunk, merge_spans
+from storyatlas.transcribe.engine import WindowResult
+from storyatlas.transcribe.quality import Decoding, is_silence, looping, needs_another_try, without_loops
+
+SR = 16_000
+
+
+def s(start: float, end: float, pause: float = 0.5, seq: int = 0) -> Span:
+    return Span(int(start * SR), int(end * SR), pause, seq)
+
+
+# ---------------------------------------------------------------- chunks
+
+def test_spans_are_merged_into_chunks_of_at_most_30_s_ending_at_the_longest_late_pause():
+    spans = [s(0, 8, 0, 0), s(9, 17, 1.0, 1), s(17.2, 24, 0.2, 2), s(26, 29, 2.0, 3), s(29.1, 36, 0.1, 4)]
+    chunks = merge_spans(spans, 30)
+    assert all(c.seconds <= 30 for c in chunks)
+    assert [p for c in chunks for p in c.pieces] == spans  # every span once, in order
+    # 8+8+6.8+3 = 25.8 s fit; the fifth does not: the cut goes at the 2 s pause, not after span 4
+    assert [len(c.pieces) for c in chunks] == [3, 2]
+
+
+def test_a_time_in_a_chunk_maps_back_to_the_recording_across_its_pieces():
+    chunk = Chunk((s(10, 12), s(20, 25)))  # 2 s, then 5 s: the pause between is left out
+    assert chunk.recording_time(1.0) == 11.0
+    assert chunk.recording_time(3.0) == 21.0
+    assert chunk.recording_time(2.0, is_end=True) == 12.0  # an end stays before the pause
+    assert chunk.recording_time(2.0) == 20.0                # a start goes after it
+    assert chunk.recording_time(99) == 25.0
+    rest = chunk.between(1.5, 7.0)
+    assert [(p.start / SR, p.end / SR) for p in rest.pieces] == [(11.5, 12.0), (20.0, 25.0)]
+
+
+def test_short_pauses_are_kept_and_long_ones_cut():
+    fine = [s(0, 5, 0, 0), s(5.9, 9, 0.9, 1), s(11, 14, 2.0, 2)]
+    joined = join_spans(fine, keep_pause_s=1.2, max_span_s=30)
+    assert [(p.start / SR, p.end / SR) for p in joined] == [(0, 9), (11, 14)]
+    assert joined[0].fine == tuple(fine[:2]) and joined[0].last == 1 and joined[1].seq == 2
+
+
+# ---------------------------------------------------------------- windows
+
+def test_a_window_is_never_cut_inside_speech():
+    spans = [s(0, 20, 0, 0), s(290, 310, 1, 1), s(312, 330, 2, 2)]
+    start, target, read_end, total = 0, 300 * SR, 345 * SR, 3600 * SR
+    cut = cut_window(spans, start, target, read_end, total)
+    assert cut == 310 * SR  # the span over the target is whole: cut after it
+    assert cut_window([s(0, 20, 0, 0)], 0, target, read_end, total) == target  # silence there
+    assert cut_window(spans, 0, target, 40 * SR, 40 * SR) == 40 * SR  # the recording ends in it
+
+
+def test_only_the_speech_wav_is_read(tmp_path):
+    path = tmp_path / "cd.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(44100)
+        w.writeframes(b"\0" * 4000)
+    with pytest.raises(TranscriptionError, match="44100 Hz, 2 channel.*ingest"):
+        SpeechWav(path)
+    (tmp_path / "x.wav").write_bytes(b"not a wav")
+    with pytest.raises(TranscriptionError, match="not the 16 kHz speech WAV"):
+        SpeechWav(tmp_path / "x.wav")
+
+
+def test_the_wav_is_read_in_parts(tmp_path):
+    path = tmp_path / "s.wav"
+    samples = (np.arange(SR * 3) % 1000).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SR)
+        w.writeframes(samples.tobytes())
+    wav = SpeechWav(path)
+    assert wav.duration_s == 3.0
+    part = wav.read(SR, 2 * SR)
+    assert part.dtype == np.float32 and len(part) == SR
+    assert np.allclose(part * 32768, samples[SR:2 * SR])
+    assert len(wav.read(2 * SR, 10 * SR)) == SR  # past the end: what there is
+
+
+# ---------------------------------------------------------------- quality
+
+OPTIONS = TranscribeOptions()
+
+
+def d(text: str, avg_logprob: float = -0.2, no_speech: float = 0.1) -> Decoding:
+    return Decoding((), text, avg_logprob, no_speech, 0.0)
+
+
+def test_repeating_and_unsure_decodings_are_tried_again_and_silence_is_not():
+    assert not needs_another_try(d("We pumped the cellar for three days."), OPTIONS)
+    assert needs_another_try(d("Thank you. " * 20), OPTIONS)  # compression ratio
+    assert needs_another_try(d("We pumped", avg_logprob=-1.5), OPTIONS)
+    silent = d("Thank you.", avg_logprob=-1.5, no_speech=0.9)
+    assert is_silence(silent, OPTIONS) and not needs_another_try(silent, OPTIONS)
+
+
+def test_a_line_that_repeats_the_one_before_is_a_loop_and_goes():
+    lines = ["We pumped the cellar.", "We pumped the cellar!", "The neighbours came.", "The neighbours came."]
+    assert looping(lines, OPTIONS)
+    assert without_loops(lines, OPTIONS) == [True, False, True, False]
+    assert not looping(["We pumped the cellar.", "The neighbours came."], OPTIONS)
+    assert without_loops(["ok", "la " * 60], OPTIONS) == [True, False]  # a line that is a loop itself
+
+
+# ---------------------------------------------------------------- checkpoints
+
+def test_a_checkpoint_survives_a_round_trip_through_its_file(tmp_path):
+    audio = AudioIdentity("speech.wav", 123, 456)
+    seg = TranscriptSegment(1.0, 2.5, "Guten Tag.", (Word(1.0, 1.5, " Guten", 0.9), Word(1.6, 2.5, " Tag.", 0.8)),
+                            -0.3, 0.01, "de", True)
+    window = WindowResult((seg,), ("Good day.",), (TranscriptSegment(1.0, 2.5, "Good day.", language="en"),),
+                          (("de", 20.0, 0.9),))
+    checkpoint = Checkpoint(audio, {"model": "base"}).extended(window, 300 * SR)
+    path = checkpoint_path(tmp_path / "archive", 7)
+    assert path == tmp_path / "archive" / "checkpoints" / "7.json"
+
+    save_checkpoint(path, checkpoint)
+    assert load_checkpoint(path) == checkpoint
+    assert os.stat(path).st_mode & 0o077 == 0  # it holds the transcript: the owner's alone
+    assert list(path.parent.iterdir()) == [path]  # no temporary file left
+    assert checkpoint.done_s == 300 and checkpoint.spoken == (("de", 20.0, 18.0),)
+    assert checkpoint.fits(audio, {"model": "base"})
+    assert not checkpoint.fits(AudioIdentity("speech-story7-r1.wav", 123, 456), {"model": "base"})
+    assert not checkpoint.fits(audio, {"model": "tiny.en"})
+
+    discard_checkpoint(path)
+    assert load_checkpoint(path) is None
+
+
+def test_a_damaged_checkpoint_is_dropped_not_trusted(tmp_path):
+    path = checkpoint_path(tmp_path, 1)
+    path.parent.mkdir()
+    path.write_text(json.dumps({"format": 1, "segments": []}))
+    assert load_checkpoint(path) is None and not path.exists()
+
+
+# ---------------------------------------------------------------- languages
+
+def test_phrases_end_at_pauses_and_short_ones_join_their_closer_neighbour():
+    from storyatlas.transcribe.languages import phrases
+
+    fine = [s(0, 3, 0, 0), s(3.2, 6, 0.2, 1), s(7, 7.8, 1.0, 2), s(8.1, 12, 0.3, 3), s(14, 18, 2.0, 4)]
+    chunk = Chunk(tuple(join_spans(fine, keep_pause_s=1.2, max_span_s=30)))
+    found = phrases(chunk)  # the detector's spans, not the joined ones
+    # 0-6 | 7-7.8 (too short: 0.3 s to what follows, 1.0 s to what went before) + 8.1-12 | 14-18
+    assert [[(p.start / SR, p.end / SR) for p in ph] for ph in found] == [
+        [(0, 3), (3.2, 6)], [(7, 7.8), (8.1, 12)], [(14, 18)]]
+
+
+def test_runs_of_one_language_never_join_pieces_that_were_apart():
+    from storyatlas.transcribe.languages import runs_of_one_language
+
+    labelled = [("de", 0.9, s(0, 3, 0, 0)), ("de", 0.7, s(3, 6, 0.1, 1)), ("en", 0.9, s(7, 9, 1, 2)),
+                ("de", 0.8, s(10, 12, 1, 3)), ("de", 0.9, s(30, 33, 1, 7))]
+    runs = runs_of_one_language(labelled)
+    assert [(lang, len(run)) for lang, _, run in runs] == [("de", 2), ("en", 1), ("de", 1), ("de", 1)]
+    assert runs[0][1] == pytest.approx(0.8)
+
+
+def test_chunks_are_suspected_of_mixing_languages_when_two_are_heard_or_theirs_is_unsure():
+    from storyatlas.transcribe.languages import story_mixed, suspects
+
+    assert not story_mixed({"de": 300.0, "en": 4.0}) and story_mixed({"de": 300.0, "en": 12.0})
+    assert suspects([("de", 0.99), ("de", 0.95)], {}, 0.8) == [False, False]
+    assert suspects([("de", 0.99), ("en", 0.9)], {}, 0.8) == [True, True]    # two languages in the window
+    assert suspects([("de", 0.99), ("de", 0.6)], {}, 0.8) == [False, True]   # an unsure chunk, alone
+    assert suspects([("de", 0.99)], {"de": 50.0, "en": 20.0}, 0.8) == [True]  # a story that mixes
+
+
+def test_a_line_is_marked_low_confidence_by_its_chunk_or_by_its_own_words():
+    from types import SimpleNamespace
+
+    from storyatlas.transcribe.engine import Counters, Engine
+
+    engine = Engine(SimpleNamespace(model=SimpleNamespace()), OPTIONS, detect=False, counters=Counters())
+    sure = [Word(0, 1, " We", 0.95), Word(1, 2, " pumped", 0.9)]
+    unsure = [Word(0, 1, " We", 0.3), Word(1, 2, " pumped", 0.2)]
+    assert not engine._unsure(d("We pumped"), sure)
+    assert engine._unsure(d("We pumped", avg_logprob=-1.3), sure)  # the whole chunk was unsure
+    assert engine._unsure(d("We pumped"), unsure)                   # this line's words were
+    assert not engine._unsure(d("We pumped"), [])
