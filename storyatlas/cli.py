@@ -43,7 +43,10 @@ class _Group(click.Group):
 def _model_options(f):
     f = click.option("--model", help="base (default), tiny.en, or a CTranslate2 Whisper model directory.")(f)
     f = click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), help="Where the model runs.")(f)
-    f = click.option("--threads", "cpu_threads", type=int, help="CPU threads for the model (0: one per core).")(f)
+    f = click.option("--threads", "cpu_threads", type=int,
+                     help="CPU threads of one job (0: the cores shared among the jobs run at once).")(f)
+    f = click.option("--batch-size", type=int,
+                     help="Speech chunks decoded together (0: 8 on a CPU, 16 on a GPU).")(f)
     return f
 
 
@@ -97,7 +100,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @archive_option
 def ingest(paths, title, collection, place, recorded_on, language_hint, storyteller, description,
            visibility, embargo_until, storyteller_naming, exportable, wait, max_duration_s, transcript_file,
-           transcript_offset, model, device, cpu_threads, archive) -> None:
+           transcript_offset, model, device, cpu_threads, batch_size, archive) -> None:
     """Take recordings (files or folders) into the archive, transcribe and index them.
 
     With --transcript, the recording's transcript is read from the file instead.
@@ -107,7 +110,7 @@ def ingest(paths, title, collection, place, recorded_on, language_hint, storytel
 
     Consent(visibility, embargo_until, storyteller_naming, exportable).validated()
     settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads,
-                         max_duration_s=max_duration_s)
+                         batch_size=batch_size, max_duration_s=max_duration_s)
     meta = StoryMetadata(title=title, collection=collection, place=Place.parse(place),
                          recorded_on=recorded_on, language_hint=language_hint, storyteller=storyteller,
                          description=description, visibility=visibility, embargo_until=embargo_until,
@@ -201,14 +204,16 @@ def _ingest_and_process(settings, paths: list[Path], meta: StoryMetadata, wait: 
 
 
 @cli.command()
-@click.option("--workers", default=1, show_default=True, help="Jobs processed at once.")
+@click.option("--workers", type=int,
+              help="Jobs processed at once, sharing one loaded model and the cores (default 1).")
 @_model_options
 @archive_option
-def worker(workers, model, device, cpu_threads, archive) -> None:
+def worker(workers, model, device, cpu_threads, batch_size, archive) -> None:
     """Process queued stories until interrupted (Ctrl-C)."""
-    settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads)
-    click.echo(f"worker on {settings.archive} (Ctrl-C to stop)")
-    Queue(settings).work(workers)
+    settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads,
+                         batch_size=batch_size, workers=workers)
+    click.echo(f"worker on {settings.archive}, {settings.workers} job(s) at once (Ctrl-C to stop)")
+    Queue(settings).work(settings.workers)
 
 
 @cli.command()
@@ -399,9 +404,10 @@ def reindex(archive) -> None:
 @cli.command()
 @_model_options
 @archive_option
-def demo(model, device, cpu_threads, archive) -> None:
+def demo(model, device, cpu_threads, batch_size, archive) -> None:
     """Put the bundled sample story into the archive and show what the archive makes of it."""
-    settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads)
+    settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads,
+                         batch_size=batch_size)
     sample = _sample_path()
     _ingest_and_process(settings, [sample], SAMPLE, wait=True)
     with Archive(settings.database) as a:
@@ -430,14 +436,15 @@ def _sample_path() -> Path:
 @_model_options
 @archive_option
 def serve(host="127.0.0.1", port=8000, with_sample=False, no_worker=False, workers=1, model=None, device=None,
-          cpu_threads=None, archive=None) -> None:
+          cpu_threads=None, batch_size=None, archive=None) -> None:
     """Serve the web archive, processing uploads in this process."""
     import uvicorn
 
     from storyatlas.ingest import ingest_file
     from storyatlas.web.app import create_app
 
-    settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads).allowing_host(host)
+    settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads,
+                         batch_size=batch_size).allowing_host(host)
     if with_sample:
         with Archive(settings.database) as a:
             if a.is_empty():
@@ -449,9 +456,14 @@ def serve(host="127.0.0.1", port=8000, with_sample=False, no_worker=False, worke
             click.echo("Nobody can sign in yet: create the first admin with "
                        "`storyatlas users add NAME --role admin` (in .venv/bin after scripts/run)")
     if workers > 1:
-        # each process builds its own app from the environment
+        # each process builds its own app from the environment; each one's worker gets its
+        # share of the cores, or the processes' threads would fight over them
+        from storyatlas.transcribe.whisper import available_cores
+
+        threads = settings.cpu_threads or max(1, available_cores() // workers)
         os.environ.update({"STORYATLAS_ARCHIVE": str(settings.archive), "STORYATLAS_MODEL": settings.model,
-                           "STORYATLAS_DEVICE": settings.device, "STORYATLAS_CPU_THREADS": str(settings.cpu_threads),
+                           "STORYATLAS_DEVICE": settings.device, "STORYATLAS_CPU_THREADS": str(threads),
+                           "STORYATLAS_BATCH_SIZE": str(settings.batch_size),
                            "STORYATLAS_ALLOWED_HOSTS": ",".join(settings.allowed_hosts),
                            "STORYATLAS_SERVE_WORKER": "0" if no_worker else "1"})
         uvicorn.run("storyatlas.web.app:from_environment", factory=True, host=host, port=port,

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from storyatlas.archive import Archive
 from storyatlas.archive.audit import record
+from storyatlas.archive.checkpoints import discard_story_checkpoint
 from storyatlas.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -197,6 +198,7 @@ def _remove_files(archive: Archive, media_dir: Path, story_id: int) -> tuple[tup
             _unlink(media_dir, relative)
             removed.append(relative)
     archive.conn.execute("UPDATE tombstones SET files = '[]' WHERE story_id = ?", (story_id,))
+    discard_story_checkpoint(archive.path, story_id)
     return tuple(removed), tuple(kept)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from storyatlas.archive import Archive
 from storyatlas.archive.audit import record
+from storyatlas.archive.checkpoints import discard_story_checkpoint
 from storyatlas.errors import MediaError, NotFound, StoryAtlasError
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,8 @@ def record_redaction(archive: Archive, plan: RedactionPlan, made: Mapping[str, t
                   (plan.story_id,))
         record(c, who, "redact", plan.story_id, f"{plan.start:.3f}-{plan.end:.3f} s")
     log.info("redacted %.2f-%.2f s of story %d: %d segments changed", plan.start, plan.end, plan.story_id, changed)
+    # a killed transcription's checkpoint holds the words just cut
+    discard_story_checkpoint(archive.path, plan.story_id)
     return Redaction(redaction_id, plan.story_id, plan.start, plan.end, who, changed, removed, plan.ranges)
 
 

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 # is left audible at a range's edge below 10 ms
 _FRAME_SAMPLES = 480
 _RATE = 48_000
+# Opus spreads a sound over its 20 ms frames and their overlap: speech cut at a range's
+# edge was heard at -35 dBFS 20 ms inside it, so the silence reaches this far beyond
+_CODEC_MARGIN_S = 0.03
 
 
 def redact(archive: Archive, media_dir: Path, story_id: int, start: float, end: float, who: str) -> Redaction:
@@ -66,8 +69,8 @@ def redact(archive: Archive, media_dir: Path, story_id: int, start: float, end: 
 def silence_filter(ranges: Sequence[tuple[float, float]]) -> str:
     """The ffmpeg audio filter that mutes ``ranges`` (seconds). A frame is muted when it
     overlaps a range at all, so nothing inside one stays audible."""
-    frame_s = _FRAME_SAMPLES / _RATE
-    spans = "+".join(f"between(t,{max(0.0, start - frame_s):.4f},{end:.4f})" for start, end in ranges)
+    before, after = _FRAME_SAMPLES / _RATE + _CODEC_MARGIN_S, _CODEC_MARGIN_S
+    spans = "+".join(f"between(t,{max(0.0, start - before):.4f},{end + after:.4f})" for start, end in ranges)
     # times in the transcript count from the first decoded sample, whatever the container says
     chain = (f"asetpts=PTS-STARTPTS,aresample={_RATE},aformat=channel_layouts=mono,"
              f"asetnsamples=n={_FRAME_SAMPLES}:p=0")

@@ -19,12 +19,15 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from storyatlas.archive.checkpoints import checkpoint_path, discard_checkpoint
 from storyatlas.archive.records import Word
 from storyatlas.transcribe.audio_windows import SPEECH_RATE, AudioIdentity
 from storyatlas.transcribe.engine import WindowResult
 from storyatlas.transcribe.types import TranscriptSegment
 
 log = logging.getLogger(__name__)
+
+__all__ = ["Checkpoint", "checkpoint_path", "discard_checkpoint", "load_checkpoint", "save_checkpoint"]
 
 FORMAT = 1
 
@@ -102,11 +105,6 @@ def _segment(d: dict) -> TranscriptSegment:
 
 # ---------------------------------------------------------------------- files
 
-def checkpoint_path(archive_dir: Path, story_id: int) -> Path:
-    """``<archive>/checkpoints/<story id>.json``, beside the database."""
-    return archive_dir / "checkpoints" / f"{int(story_id)}.json"
-
-
 def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
     """Write it atomically (a temporary file, flushed, then renamed over the old one), so
     a worker killed while writing leaves the previous checkpoint, never half of one; only
@@ -147,11 +145,3 @@ def load_checkpoint(path: Path) -> Checkpoint | None:
         log.warning("ignoring the unreadable checkpoint %s: %s", path, e)
         discard_checkpoint(path)
         return None
-
-
-def discard_checkpoint(path: Path) -> None:
-    """Remove the checkpoint and any half-written copy of it."""
-    path.unlink(missing_ok=True)
-    if path.parent.is_dir():
-        for partial in path.parent.glob(f"{path.name}.*.partial"):
-            partial.unlink(missing_ok=True)

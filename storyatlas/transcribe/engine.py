@@ -29,6 +29,7 @@ from storyatlas.transcribe.languages import SURE, phrases, runs_of_one_language,
 from storyatlas.transcribe.quality import (
     Decoding, best_of_tries, is_silence, looping, needs_another_try, without_loops,
 )
+from storyatlas.transcribe.sentences import by_sentence
 from storyatlas.transcribe.translate import align
 from storyatlas.transcribe.types import RunStats, TranscribeOptions, TranscriptSegment
 
@@ -405,9 +406,9 @@ class Engine:
             out.append(TranscriptSegment(
                 start, end, tokenizer.decode(line["tokens"]).strip(), tuple(words), d.avg_logprob, d.no_speech_prob,
                 language if self.options.task == "transcribe" else "en", self._unsure(d, words)))
-        return out
+        return by_sentence(out, lambda words: self._unsure(d, words))
 
-    def _unsure(self, d: Decoding, words: list[Word]) -> bool:
+    def _unsure(self, d: Decoding, words: Sequence[Word]) -> bool:
         """Low confidence: the chunk's decoding, or this line's own words (their mean
         log-probability), below the threshold; the words single out the unsure line of
         an otherwise sure chunk."""

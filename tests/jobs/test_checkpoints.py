@@ -137,3 +137,29 @@ def test_nothing_is_written_down_for_a_story_erased_while_it_is_transcribed(arch
     # its speech file went with it: the next window cannot be read, and that is no failure of the model
     assert job.state == "failed" and job.message == "the story was erased"
     assert list((settings.archive / "checkpoints").glob("*")) == []
+
+
+def test_erasure_and_redaction_remove_a_checkpoint_a_killed_worker_left(archive, settings, long_wav, runs,
+                                                                          tmp_path):
+    from storyatlas.ingest.redact import redact
+
+    def die(_):
+        raise Killed
+
+    runs.then = die
+    other = tmp_path / "other.wav"
+    build(other, [("silence", 1)] + [("en", 0), ("silence", 2)] * 6)
+    stories = []
+    for title, wav in (("Erased", long_wav), ("Redacted", other)):
+        result = ingest_file(archive, wav, StoryMetadata(title=title), settings, KEEPER)
+        with pytest.raises(Killed):
+            process_job(settings, result.job_id, archive=archive)
+        path = checkpoint_path(settings.archive, result.story_id)
+        assert "sandbags" in path.read_text().lower()  # it holds what was heard
+        stories.append((result.story_id, path))
+
+    (erased, erased_path), (redacted, redacted_path) = stories
+    erase(archive, settings.media_dir, erased, "cli:tester", "withdrawn")
+    assert not erased_path.exists() and redacted_path.exists()
+    redact(archive, settings.media_dir, redacted, 1.0, 2.0, "cli:tester")
+    assert not redacted_path.exists()

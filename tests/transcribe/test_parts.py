@@ -18,12 +18,38 @@ from storyatlas.transcribe.audio_windows import AudioIdentity, Span, SpeechWav, 
 from storyatlas.transcribe.chunks import Chunk, merge_spans
 from storyatlas.transcribe.engine import WindowResult
 from storyatlas.transcribe.quality import Decoding, is_silence, looping, needs_another_try, without_loops
+from storyatlas.transcribe.sentences import by_sentence
 
 SR = 16_000
 
 
 def s(start: float, end: float, pause: float = 0.5, seq: int = 0) -> Span:
     return Span(int(start * SR), int(end * SR), pause, seq)
+
+
+# ---------------------------------------------------------------- sentences
+
+def _line(*timed: tuple[float, str]) -> TranscriptSegment:
+    words = tuple(Word(t, t + 0.3, w, 0.9) for t, w in timed)
+    return TranscriptSegment(words[0].start, words[-1].end, "".join(w.word for w in words).strip(), words,
+                             -0.2, 0.01, "en")
+
+
+def test_lines_are_cut_again_at_sentence_ends_and_long_pauses():
+    lines = [_line((0.0, " The"), (0.4, " water"), (0.8, " came")),
+             _line((1.2, " into"), (1.6, " our"), (2.0, " street."), (2.4, " Mr."), (2.8, " Nowak")),
+             _line((3.2, " brought"), (3.6, " bread"), (6.0, " and"), (6.4, " soup"))]
+    unsure = []
+    out = by_sentence(lines, lambda words: unsure.append(len(words)) or len(words) == 2)
+    assert [seg.text for seg in out] == ["The water came into our street.", "Mr. Nowak brought bread", "and soup"]
+    assert [(seg.start, seg.end) for seg in out] == [(0.0, 2.3), (2.4, 3.9), (6.0, 6.7)]
+    assert [seg.low_confidence for seg in out] == [False, False, True] and unsure == [6, 4, 2]
+    assert all(seg.language == "en" and seg.avg_logprob == -0.2 for seg in out)
+
+
+def test_lines_without_word_times_are_kept_as_the_model_cut_them():
+    lines = [TranscriptSegment(0.0, 2.0, "the water"), TranscriptSegment(2.0, 4.0, "came. In")]
+    assert by_sentence(lines, lambda words: False) == lines
 
 
 # ---------------------------------------------------------------- chunks
