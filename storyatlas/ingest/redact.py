@@ -14,7 +14,7 @@ from storyatlas.archive import Archive
 from storyatlas.archive.erasure import scrub
 from storyatlas.archive.redaction import Redaction, media_in_use, plan_redaction, record_redaction
 from storyatlas.errors import MediaError
-from storyatlas.ingest.audio import SPEECH_RATE, decode_time_limit, ffmpeg_exe, ffmpeg_input
+from storyatlas.ingest.audio import LISTEN_CODEC, SPEECH_RATE, decode_time_limit, ffmpeg_exe, ffmpeg_input
 from storyatlas.ingest.probe import file_url, probe
 from storyatlas.ingest.store import MediaStore
 
@@ -88,7 +88,7 @@ def silenced_copies(original: Path, ranges: Sequence[tuple[float, float]], speec
         "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", audio,
         "-ar", str(SPEECH_RATE), "-c:a", "pcm_s16le", "-f", "wav", file_url(speech),
         "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", audio,
-        "-c:a", "libopus", "-b:a", "48k", "-f", "webm", file_url(listen),
+        *LISTEN_CODEC, "-f", "webm", file_url(listen),
     ]
     timeout = decode_time_limit(duration_s or 4 * 3600)
     try:
