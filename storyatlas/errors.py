@@ -92,3 +92,14 @@ class TranscriptError(StoryAtlasError):
 class IndexPointError(StoryAtlasError):
     """An index point or review state cannot be stored as asked (no title, a time outside
     the recording, a theme the vocabulary does not have, an unknown review state)."""
+
+
+class CorrectionError(StoryAtlasError):
+    """A correction cannot be made as asked (no segment at that time, a split outside the
+    segment, an empty text, an unknown speaker role)."""
+
+
+class Conflict(StoryAtlasError):
+    """Someone else saved a newer revision since the caller loaded theirs: reload first."""
+
+    exit_code = 5

@@ -239,8 +239,8 @@ class Archive(JobsMixin):
     def segments(self, story_id: int, viewer: Viewer, with_words: bool = False) -> list[Segment]:
         story = self.story(story_id, viewer)
         rows = self.conn.execute(
-            """SELECT id, idx, start, end, text, text_en, language, low_confidence FROM segments
-               WHERE story_id = ? ORDER BY idx""",
+            """SELECT id, idx, start, end, text, text_en, language, low_confidence, speaker, text_en_stale
+               FROM segments WHERE story_id = ? ORDER BY idx""",
             (story_id,),
         ).fetchall()
         words: dict[int, list[Word]] = {}
@@ -253,7 +253,8 @@ class Archive(JobsMixin):
                 words.setdefault(w[0], []).append(Word(w[1], w[2], w[3], w[4]))
         # segments stored before languages were told apart per segment have none: the story's
         return [Segment(r["id"], r["idx"], r["start"], r["end"], r["text"], r["text_en"],
-                        tuple(words.get(r["id"], ())), r["language"] or story.language, bool(r["low_confidence"]))
+                        tuple(words.get(r["id"], ())), r["language"] or story.language, bool(r["low_confidence"]),
+                        r["speaker"], bool(r["text_en_stale"]))
                 for r in rows]
 
     def transcripts(self, story_id: int, viewer: Viewer) -> list[dict]:

@@ -112,6 +112,10 @@ class Segment:
     languages were told apart per segment."""
     low_confidence: bool = False
     """The model was unsure here: a volunteer should listen."""
+    speaker: str | None = None
+    """Who speaks here, as a label ("S1"); the story's speakers name the labels."""
+    text_en_stale: bool = False
+    """The text was corrected after the English was made: the English is out of date."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from storyatlas.archive import Archive
 from storyatlas.archive.audit import record
 from storyatlas.archive.checkpoints import discard_story_checkpoint
+from storyatlas.archive.revisions import after_redaction
 from storyatlas.errors import MediaError, NotFound, StoryAtlasError
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,9 @@ def record_redaction(archive: Archive, plan: RedactionPlan, made: Mapping[str, t
                                   "redact again")
         redaction_id = c.execute("INSERT INTO redactions (story_id, start, end, who) VALUES (?, ?, ?, ?)",
                                  (plan.story_id, plan.start, plan.end, who)).lastrowid
-        changed, removed = _cut_transcript(c, plan.story_id, plan.start, plan.end)
+        changed, removed, cut = _cut_transcript(c, plan.story_id, plan.start, plan.end)
+        # the corrections' revisions hold the words too: restoring one must not bring them back
+        after_redaction(c, plan.story_id, plan.start, plan.end, cut, who, MARK)
         for role, (relative, size) in made.items():
             _point_media(c, plan, role, relative, size)
         c.execute("UPDATE stories SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
@@ -138,8 +141,9 @@ def current_speech(archive: Archive, story_id: int) -> str | None:
     return None if row is None else row[0]
 
 
-def _cut_transcript(c: sqlite3.Connection, story_id: int, start: float, end: float) -> tuple[int, int]:
-    """Cut the range out of every segment it touches; returns (segments changed, words removed)."""
+def _cut_transcript(c: sqlite3.Connection, story_id: int, start: float, end: float) -> tuple[int, int, dict[int, str]]:
+    """Cut the range out of every segment it touches; returns (segments changed, words
+    removed, the id and former text of each segment touched)."""
     segments = c.execute(
         """SELECT id, text, text_en FROM segments WHERE story_id = ? AND (start < ? AND end > ?
                OR id IN (SELECT w.segment_id FROM words w JOIN segments s ON s.id = w.segment_id
@@ -165,7 +169,7 @@ def _cut_transcript(c: sqlite3.Connection, story_id: int, start: float, end: flo
     c.execute("""DELETE FROM story_themes WHERE story_id = ? AND NOT EXISTS (
                      SELECT 1 FROM theme_evidence e WHERE e.story_id = story_themes.story_id
                      AND e.theme_id = story_themes.theme_id)""", (story_id,))
-    return changed, removed
+    return changed, removed, {seg["id"]: seg["text"] for seg in segments}
 
 
 def _cut_words(c: sqlite3.Connection, segment_id: int, words: list[sqlite3.Row],

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from storyatlas.archive import Archive, Segment, Story, index_points, tags
+from storyatlas.archive import Archive, Segment, Story, corrections, index_points, tags
 from storyatlas.archive.policy import Viewer, may_moderate
 from storyatlas.errors import AccessDenied, StoryAtlasError
 from storyatlas.exports.archival import to_dc, to_ohms
@@ -54,6 +54,7 @@ def story_document(archive: Archive, story_id: int, viewer: Viewer, words: bool 
     doc["job"] = asdict(job) if job else None
     doc["transcripts"] = archive.transcripts(story_id, viewer)
     segments = archive.segments(story_id, viewer, with_words=words)
+    speakers = corrections.speaker_names(archive, story_id, viewer)
     doc["themes"], doc["entities"] = _themes_and_entities(archive, story_id, segments, viewer)
     doc["index_points"] = [
         {"id": p.id, "at": p.time, "title": p.title, "synopsis": p.synopsis, "keywords": list(p.keywords),
@@ -61,7 +62,7 @@ def story_document(archive: Archive, story_id: int, viewer: Viewer, words: bool 
         for p in index_points.points(archive, story_id, viewer)]
     doc["segments"] = [
         {"start": s.start, "end": s.end, "text": s.text, "text_en": s.text_en, "language": s.language,
-         "low_confidence": s.low_confidence}
+         "low_confidence": s.low_confidence, "speaker": speakers.get(s.id)}
         | ({"words": [asdict(w) for w in s.words]} if words else {})
         for s in segments
     ]
@@ -108,7 +109,7 @@ def export(archive: Archive, story_id: int, fmt: str, viewer: Viewer, track: str
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     segments = archive.segments(story_id, viewer)
     if fmt in ("vtt", "srt", "txt", "csv"):
-        # who speaks (the editor's speaker names) will be passed here once the archive keeps them
-        return {"vtt": to_vtt, "srt": to_srt, "txt": to_txt, "csv": to_csv}[fmt](story, segments, track)
+        speakers = corrections.speaker_names(archive, story_id, viewer)
+        return {"vtt": to_vtt, "srt": to_srt, "txt": to_txt, "csv": to_csv}[fmt](story, segments, track, speakers)
     facts = gather(archive, story, viewer, Links(base_url(base)), media_dir)
     return {"ohms": to_ohms, "iiif": to_iiif, "dc": to_dc}[fmt](facts, segments)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from storyatlas.archive import Archive, MediaFile, Story, Viewer, index_points, tags
+from storyatlas.archive import Archive, MediaFile, Story, Viewer, corrections, index_points, tags
 from storyatlas.archive.records import IndexPoint
 from storyatlas.errors import ConfigurationError, NotFound
 from storyatlas.ingest.probe import picture_size
@@ -86,7 +86,7 @@ class StoryFacts:
     index: tuple[IndexPoint, ...] = ()
     """The story's index points, their themes' labels as ``subjects``."""
     speakers: Mapping[int, str] = field(default_factory=dict)
-    """Segment id -> who speaks (none yet: the editor will name speakers)."""
+    """Segment id -> who speaks, as the correction workbench named them."""
 
     def rights(self) -> str:
         """What the storyteller consented to, in words: the rights statement of every format."""
@@ -138,4 +138,4 @@ def gather(archive: Archive, story: Story, viewer: Viewer, links: Links, media_d
     index = tuple(replace(p, subjects=tuple(labels.get(t, t) for t in p.themes))
                   for p in index_points.points(archive, story.id, viewer))
     return StoryFacts(story, links, media, original_type(original) if original else None, has_video, themes,
-                      index)
+                      index, corrections.speaker_names(archive, story.id, viewer))

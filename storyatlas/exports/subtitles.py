@@ -1,7 +1,7 @@
 """A story's timed transcript as subtitles (WebVTT, SRT), plain text and CSV.
 
-Every writer takes ``speakers`` (segment id -> name): empty today, filled once the
-volunteers' editor names who speaks, without any change to the formats.
+Every writer takes ``speakers`` (segment id -> who speaks, as the correction workbench
+named them: ``archive.corrections.speaker_names``).
 """
 
 from __future__ import annotations
