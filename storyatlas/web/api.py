@@ -11,12 +11,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from storyatlas.archive import Story, Viewer, index_points
+from storyatlas.archive import Story, Viewer, corrections, index_points
 from storyatlas.archive.consent import teller_viewer
 from storyatlas.archive.policy import may_moderate
 from storyatlas.archive.records import IndexPoint
 from storyatlas.archive.redaction import parse_clock
-from storyatlas.errors import AccessDenied, IndexPointError, NotFound, UploadError
+from storyatlas.errors import AccessDenied, CorrectionError, IndexPointError, NotFound, UploadError
 from storyatlas.exports import ALL_FORMATS, MEDIA_TYPES, TRACKS, export, file_name, story_document
 from storyatlas.exports.collection import export_collection
 from storyatlas.search import FACETS, SearchQuery, SearchResults
@@ -239,16 +239,16 @@ async def finish_upload(request: Request) -> Response:
 _JSON_LIMIT = 64 * 1024
 
 
-async def _small_json(request: Request) -> dict:
+async def _small_json(request: Request, what: str = "the index point") -> dict:
     """A JSON object of at most 64 KB. Only JSON is taken: a form on another site cannot
     send it without the browser asking this site first (CORS), which it never allows."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise UploadError("send the index point as JSON (Content-Type: application/json)", status=415)
+        raise UploadError(f"send {what} as JSON (Content-Type: application/json)", status=415)
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > _JSON_LIMIT:
-            raise UploadError(f"an index point is at most {_JSON_LIMIT // 1024} KB of JSON", status=413)
+            raise UploadError(f"{what} is at most {_JSON_LIMIT // 1024} KB of JSON", status=413)
     try:
         data = json.loads(body or b"{}")
     except ValueError:
@@ -293,6 +293,142 @@ async def add_index_point(request: Request) -> Response:
                          "link": f"/stories/{story_id}?t={int(stored.time)}"}, status_code=201)
 
 
+# the correction workbench ------------------------------------------------------------
+
+def transcript_json(t: corrections.Transcript) -> dict:
+    return {
+        "story_id": t.story.id, "revision": t.revision, "editable": t.editable, "review_state": t.story.review_state,
+        "language": t.story.language,
+        "segments": [{"id": s.id, "start": s.start, "end": s.end, "text": s.text, "text_en": s.text_en,
+                      "text_en_stale": s.text_en_stale, "speaker": s.speaker, "language": s.language,
+                      "low_confidence": s.low_confidence} for s in t.segments],
+        "speakers": [asdict(s) for s in t.speakers],
+    }
+
+
+def get_transcript(request: Request) -> Response:
+    archive = request.app.state.archives.get()
+    return JSONResponse(transcript_json(corrections.transcript(archive, request.path_params["id"], viewer(request))))
+
+
+async def _correction(request: Request) -> tuple[Viewer, int, dict]:
+    """Who asks, the story and the JSON body with its ``base`` (404 first for a story out of sight)."""
+    refuse_other_sites(request, "request")
+    who = viewer(request)
+    story_id = request.path_params["id"]
+    request.app.state.archives.get().story(story_id, who)
+    data = await _small_json(request, "the correction")
+    base = data.get("base")
+    if isinstance(base, bool) or not isinstance(base, int):
+        raise CorrectionError('send "base": the revision of the transcript you started from (its "revision")')
+    return who, story_id, data
+
+
+def _text(data: dict, name: str, required: bool = True) -> str | None:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise CorrectionError(f'"{name}" must be a string')
+    return value
+
+
+def _saved(request: Request, story_id: int, who: Viewer, done: corrections.Saved, retag: bool = True) -> Response:
+    if retag and done.changed:
+        request.app.state.queue.retag()  # the worker tags the corrected story again
+    t = corrections.transcript(request.app.state.archives.get(), story_id, who)
+    return JSONResponse(transcript_json(t) | {"changed": done.changed})
+
+
+async def patch_segment(request: Request) -> Response:
+    """A segment's text, or its speaker label."""
+    who, story_id, data = await _correction(request)
+    archive, segment_id = request.app.state.archives.get(), request.path_params["segment"]
+    if "text" not in data and "speaker" not in data:
+        raise CorrectionError('send "text" or "speaker" (with "base")')
+    if "text" in data and not _text(data, "text").strip():  # refused before the speaker is saved
+        raise CorrectionError("a segment needs some text: to take words out for good, ask a moderator to redact them")
+    done = corrections.Saved(data["base"], 0)
+    if "speaker" in data:
+        label = _text(data, "speaker", required=False)
+        done = corrections.set_speaker(archive, story_id, segment_id, label, who, base=data["base"])
+    if "text" in data:
+        text = corrections.set_text(archive, story_id, segment_id, _text(data, "text"), who, base=done.revision)
+        done = corrections.Saved(text.revision, done.changed + text.changed)
+    return _saved(request, story_id, who, done, retag="text" in data)
+
+
+async def split_segment(request: Request) -> Response:
+    who, story_id, data = await _correction(request)
+    at, offset = data.get("at"), data.get("offset")
+    if at is not None and (isinstance(at, bool) or not isinstance(at, (int, float, str))):
+        raise CorrectionError('"at" is seconds (12.5) or a time ("0:12.5")')
+    if offset is not None and (isinstance(offset, bool) or not isinstance(offset, int)):
+        raise CorrectionError('"offset" is a character position in the segment\'s text')
+    done = corrections.split(request.app.state.archives.get(), story_id, request.path_params["segment"], who,
+                             base=data["base"], offset=offset,
+                             at=parse_clock(at) if isinstance(at, str) else None if at is None else float(at))
+    return _saved(request, story_id, who, done)
+
+
+async def merge_segment(request: Request) -> Response:
+    who, story_id, data = await _correction(request)
+    done = corrections.merge(request.app.state.archives.get(), story_id, request.path_params["segment"], who,
+                             base=data["base"])
+    return _saved(request, story_id, who, done)
+
+
+async def name_speaker(request: Request) -> Response:
+    who, story_id, data = await _correction(request)
+    done = corrections.name_speaker(request.app.state.archives.get(), story_id, _text(data, "label"),
+                                    _text(data, "name", required=False) or "", who, base=data["base"],
+                                    role=_text(data, "role", required=False) or "other")
+    return _saved(request, story_id, who, done, retag=False)
+
+
+async def replace_text(request: Request) -> Response:
+    who, story_id, data = await _correction(request)
+    case = data.get("case_sensitive", True)
+    if not isinstance(case, bool):
+        raise CorrectionError('"case_sensitive" is true or false')
+    done = corrections.replace_text(request.app.state.archives.get(), story_id, _text(data, "find"),
+                                    _text(data, "replace"), who, base=data["base"], case_sensitive=case)
+    return _saved(request, story_id, who, done)
+
+
+def _revision_json(r: corrections.Revision) -> dict:
+    return {"number": r.number, "who": r.who, "at": r.at, "summary": r.summary}
+
+
+def list_revisions(request: Request) -> Response:
+    story_id = request.path_params["id"]
+    found = corrections.revisions(request.app.state.archives.get(), story_id, viewer(request))
+    return JSONResponse({"story_id": story_id, "revisions": [_revision_json(r) for r in found]})
+
+
+def get_revision(request: Request) -> Response:
+    """One revision's transcript; with ?compare=M, what changed from revision M to it."""
+    archive, who = request.app.state.archives.get(), viewer(request)
+    story_id, number = request.path_params["id"], request.path_params["number"]
+    r = corrections.revision(archive, story_id, number, who)
+    doc = _revision_json(r) | {
+        "segments": [{"id": x.id, "start": x.start, "end": x.end, "text": x.text, "text_en": x.text_en,
+                      "speaker": x.speaker, "language": x.language} for x in r.lines],
+        "speakers": [asdict(s) for s in r.speakers]}
+    if request.query_params.get("compare"):
+        other = _int(request, "compare", 0, 0, 10**9)
+        doc["compared_with"] = other
+        doc["changes"] = [asdict(c) for c in corrections.compare(archive, story_id, other, number, who)]
+    return JSONResponse(doc)
+
+
+async def restore_revision(request: Request) -> Response:
+    who, story_id, data = await _correction(request)
+    done = corrections.restore(request.app.state.archives.get(), story_id, request.path_params["number"], who,
+                               base=data["base"])
+    return _saved(request, story_id, who, done)
+
+
 def openapi(request: Request) -> Response:
     return JSONResponse(spec())
 
@@ -305,6 +441,15 @@ routes = [
     Route("/api/stories/{id:int}", get_story),
     Route("/api/stories/{id:int}/progress", progress),
     Route("/api/stories/{id:int}/index", add_index_point, methods=["POST"]),
+    Route("/api/stories/{id:int}/transcript", get_transcript, methods=["GET"]),
+    Route("/api/stories/{id:int}/segments/{segment:int}", patch_segment, methods=["PATCH"]),
+    Route("/api/stories/{id:int}/segments/{segment:int}/split", split_segment, methods=["POST"]),
+    Route("/api/stories/{id:int}/segments/{segment:int}/merge", merge_segment, methods=["POST"]),
+    Route("/api/stories/{id:int}/speakers", name_speaker, methods=["POST"]),
+    Route("/api/stories/{id:int}/replace", replace_text, methods=["POST"]),
+    Route("/api/stories/{id:int}/revisions", list_revisions, methods=["GET"]),
+    Route("/api/stories/{id:int}/revisions/{number:int}", get_revision, methods=["GET"]),
+    Route("/api/stories/{id:int}/revisions/{number:int}/restore", restore_revision, methods=["POST"]),
     Route("/api/stories/{id:int}/export.{fmt}", export_story),
     Route("/api/collections/{name}/export.zip", export_collection_zip),
     Route("/api/uploads", create_upload, methods=["POST"]),

@@ -24,6 +24,8 @@ from storyatlas.archive.erasure import sweep_tombstones
 from storyatlas.errors import (
     AccessDenied,
     AccountError,
+    Conflict,
+    CorrectionError,
     IndexPointError,
     MediaError,
     NotFound,
@@ -66,7 +68,9 @@ def _status(exc: StoryAtlasError) -> int:
         return 404
     if isinstance(exc, AccessDenied):
         return 403
-    if isinstance(exc, (MediaError, SearchError, VocabularyError, AccountError, IndexPointError)):
+    if isinstance(exc, Conflict):
+        return 409
+    if isinstance(exc, (MediaError, SearchError, VocabularyError, AccountError, IndexPointError, CorrectionError)):
         return 422
     return 500 if exc.exit_code == 2 else 400
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from storyatlas import __version__
+from storyatlas.archive.corrections import SPEAKER_ROLES
 from storyatlas.archive.index_points import REVIEW_STATES
 from storyatlas.exports import ALL_FORMATS
 
@@ -50,6 +51,23 @@ _INDEX_FIELDS = {
     "themes": {"type": "array", "items": {"type": "string"}, "description": "Theme ids of the vocabulary"},
     "place": {"type": "string", "maxLength": 200},
 }
+_SEGMENT_ID = _param("segment", "Segment id (from the transcript)", "integer", "path", True)
+_REVISION_NUMBER = _param("number", "Revision number (0: the machine's draft)", "integer", "path", True)
+_BASE = {"type": "integer", "description": "The revision you started from (the transcript's \"revision\"); "
+                                          "409 when someone saved a newer one: reload and make the change again"}
+_EDITORS = ("for signed-in volunteers and the moderators of the story's community (the session cookie); only "
+            "JSON, only from this site. Answers the transcript after the change, with how many segments changed")
+_EDIT_ERRORS = {"400": _ERROR, "403": _ERROR, "404": _ERROR, "409": _ERROR, "413": _ERROR, "415": _ERROR,
+                "422": _ERROR}
+
+
+def _edit(summary: str, body: dict, required: tuple[str, ...] = (), parameters: tuple = ()) -> dict:
+    return {"summary": f"{summary}: {_EDITORS}", "parameters": [_STORY_ID, *parameters],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["base", *required], "properties": {"base": _BASE, **body}}}}},
+            "responses": {"200": _json("EditedTranscript"), **_EDIT_ERRORS}}
+
+
 _TRACK = {"name": "track", "in": "query", "description": "original, or en for the English (vtt, srt, txt)",
           "schema": {"type": "string", "enum": ["original", "en"]}}
 
@@ -90,6 +108,42 @@ def spec() -> dict:
                     "$ref": "#/components/schemas/IndexPointInput"}}}},
                 "responses": {"201": _json("IndexPoint"), "400": _ERROR, "403": _ERROR, "404": _ERROR,
                               "413": _ERROR, "415": _ERROR, "422": _ERROR}}},
+            "/api/stories/{id}/transcript": {"get": {
+                "summary": "The transcript as the correction workbench edits it: segments with their ids and "
+                           "speaker labels, the speakers' names, and the current revision to send back as base",
+                "parameters": [_STORY_ID],
+                "responses": {"200": _json("Transcript"), "404": _ERROR}}},
+            "/api/stories/{id}/segments/{segment}": {"patch": _edit(
+                "Correct a segment's text (words kept keep their timings) or set its speaker label",
+                {"text": {"type": "string", "maxLength": 5000},
+                 "speaker": {"type": ["string", "null"], "maxLength": 40, "description": "A label such as S1"}},
+                parameters=(_SEGMENT_ID,))},
+            "/api/stories/{id}/segments/{segment}/split": {"post": _edit(
+                "Split a segment in two, at a time or before the word at a character offset",
+                {"at": {"type": ["number", "string"], "description": "Seconds (12.5) or a time (\"0:12.5\")"},
+                 "offset": {"type": "integer", "description": "A character position in the segment's text"}},
+                parameters=(_SEGMENT_ID,))},
+            "/api/stories/{id}/segments/{segment}/merge": {"post": _edit(
+                "Merge a segment with the next one", {}, parameters=(_SEGMENT_ID,))},
+            "/api/stories/{id}/speakers": {"post": _edit(
+                "Name a speaker label and say their role", {
+                    "label": {"type": "string", "maxLength": 40}, "name": {"type": "string", "maxLength": 200},
+                    "role": {"type": "string", "enum": list(SPEAKER_ROLES), "default": "other"}}, ("label",))},
+            "/api/stories/{id}/replace": {"post": _edit(
+                "Find and replace plain text across the transcript", {
+                    "find": {"type": "string"}, "replace": {"type": "string"},
+                    "case_sensitive": {"type": "boolean", "default": True}}, ("find", "replace"))},
+            "/api/stories/{id}/revisions": {"get": {
+                "summary": "The transcript's saved revisions, newest first (volunteers and moderators)",
+                "parameters": [_STORY_ID],
+                "responses": {"200": _json("RevisionList"), "403": _ERROR, "404": _ERROR}}},
+            "/api/stories/{id}/revisions/{number}": {"get": {
+                "summary": "One revision's transcript; with compare, the segments whose text differs from another",
+                "parameters": [_STORY_ID, _REVISION_NUMBER,
+                               _param("compare", "Another revision's number: list what changed from it", "integer")],
+                "responses": {"200": _json("RevisionContent"), "403": _ERROR, "404": _ERROR}}},
+            "/api/stories/{id}/revisions/{number}/restore": {"post": _edit(
+                "Make a revision the transcript again (itself a new revision)", {}, parameters=(_REVISION_NUMBER,))},
             "/api/stories/{id}/progress": {"get": {
                 "summary": "Processing state of a story (with its receipt, also for stories not public)",
                 "parameters": [_STORY_ID, _param("receipt", "The receipt given when it was uploaded")],
@@ -163,13 +217,47 @@ def spec() -> dict:
             "StoryList": {"type": "object", "properties": {
                 "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
                 "stories": {"type": "array", "items": {"$ref": "#/components/schemas/StorySummary"}}}},
+            "EditableSegment": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "start": {"type": "number"}, "end": {"type": "number"},
+                "text": {"type": "string"}, "text_en": {"type": ["string", "null"]},
+                "text_en_stale": {"type": "boolean", "description": "The text was corrected after the English "
+                                  "was made: the English is out of date until translated again"},
+                "speaker": {"type": ["string", "null"], "description": "Speaker label, named in speakers"},
+                "language": _SEGMENT_LANGUAGE, "low_confidence": {"type": "boolean"}}},
+            "Speaker": {"type": "object", "properties": {
+                "label": {"type": "string"}, "name": {"type": "string"},
+                "role": {"type": "string", "enum": list(SPEAKER_ROLES)}}},
+            "Transcript": {"type": "object", "properties": {
+                "story_id": {"type": "integer"},
+                "revision": {"type": "integer", "description": "The current revision: send it as base"},
+                "editable": {"type": "boolean", "description": "Whether you may correct it"},
+                "review_state": _REVIEW_STATE, "language": {"type": ["string", "null"]},
+                "segments": {"type": "array", "items": {"$ref": "#/components/schemas/EditableSegment"}},
+                "speakers": {"type": "array", "items": {"$ref": "#/components/schemas/Speaker"}}}},
+            "EditedTranscript": {"allOf": [{"$ref": "#/components/schemas/Transcript"}, {
+                "type": "object", "properties": {"changed": {"type": "integer",
+                                                             "description": "Segments (or speakers) changed"}}}]},
+            "Revision": {"type": "object", "properties": {
+                "number": {"type": "integer"}, "who": {"type": "string"}, "at": {"type": "string"},
+                "summary": {"type": "string"}}},
+            "RevisionList": {"type": "object", "properties": {
+                "story_id": {"type": "integer"},
+                "revisions": {"type": "array", "items": {"$ref": "#/components/schemas/Revision"}}}},
+            "RevisionContent": {"allOf": [{"$ref": "#/components/schemas/Revision"}, {
+                "type": "object", "properties": {
+                    "segments": {"type": "array", "items": {"type": "object"}},
+                    "speakers": {"type": "array", "items": {"$ref": "#/components/schemas/Speaker"}},
+                    "changes": {"type": "array", "items": {"type": "object", "properties": {
+                        "start": {"type": "number"}, "end": {"type": "number"},
+                        "before": {"type": ["string", "null"]}, "after": {"type": ["string", "null"]}}}}}}]},
             "Segment": {"type": "object", "properties": {
                 "start": {"type": "number"}, "end": {"type": "number"}, "text": {"type": "string"},
                 "text_en": {"type": ["string", "null"],
                             "description": "Machine translation into English (none for a segment spoken in English)"},
                 "language": _SEGMENT_LANGUAGE,
                 "low_confidence": {"type": "boolean",
-                                   "description": "The machine was unsure here: listen to the recording"}}},
+                                   "description": "The machine was unsure here: listen to the recording"},
+                "speaker": {"type": ["string", "null"], "description": "Who speaks, as named by volunteers"}}},
             "Story": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "title": {"type": "string"},
                 "language": {"type": ["string", "null"], "description": "ISO 639-1 code of the main language"},

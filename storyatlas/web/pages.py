@@ -11,7 +11,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from storyatlas.archive import discover, index_points, tags
+from storyatlas.archive import corrections, discover, index_points, tags
 from storyatlas.archive.policy import may_moderate
 from storyatlas.errors import NotFound, UploadError
 from storyatlas.exports import TRACKS, clock, to_vtt
@@ -108,6 +108,7 @@ async def story(request: Request) -> Response:
                   job=job_json(archive.job_for_story(story.id, who)), start=start,
                   themes=tags.story_themes(archive, story.id, who), starts={s.id: s.start for s in segments},
                   index=index_points.points(archive, story.id, who),
+                  speakers=corrections.speaker_names(archive, story.id, who),
                   entities=tags.story_entities(archive, story.id, who),
                   similar=request.app.state.search_cache.get(
                       ("similar", story.id, who), archive.generation(),
@@ -152,7 +153,9 @@ def captions(request: Request) -> Response:
     if track not in TRACKS:
         raise NotFound(f"no such track: {', '.join(TRACKS)}")
     story = archive.story(request.path_params["id"], who)
-    return PlainTextResponse(to_vtt(story, archive.segments(story.id, who), track), media_type="text/vtt; charset=utf-8")
+    return PlainTextResponse(to_vtt(story, archive.segments(story.id, who), track,
+                                    corrections.speaker_names(archive, story.id, who)),
+                             media_type="text/vtt; charset=utf-8")
 
 
 def record(request: Request) -> Response:

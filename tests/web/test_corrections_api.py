@@ -1,0 +1,131 @@
+"""The correction workbench's JSON API: signed-in volunteers and moderators correct a
+transcript, name speakers and restore revisions; a stale edit answers 409; the story
+page, captions and search show the result; /openapi.json describes every route."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from storyatlas.archive import Viewer, accounts
+from tests.conftest import add_story
+
+KEEPER = Viewer.keeper("cli:test")
+PASSWORD = "correct horse battery"
+LINES = [(0.0, 4.0, "We pumped the settler dry.", "Wir pumpten den Keller leer."),
+         (4.0, 8.0, "Then the river came back.", "Dann kam der Fluss zurück.")]
+
+
+def _sign_in(client, name: str) -> None:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    assert client.post("/login", data={"csrf_token": token, "name": name, "password": PASSWORD},
+                       follow_redirects=False).status_code == 303
+
+
+@pytest.fixture
+def story(web_archive) -> int:
+    accounts.add_user(web_archive, "Vera", PASSWORD, [("volunteer", None)], KEEPER)
+    accounts.add_user(web_archive, "Viktor", PASSWORD, [("volunteer", None)], KEEPER)
+    accounts.add_user(web_archive, "Mo", PASSWORD, [("member", "Zgorzelec")], KEEPER)
+    return add_story(web_archive, "The flood", "en", LINES, community="Zgorzelec", storyteller_naming="first")
+
+
+def test_a_volunteer_corrects_names_speakers_and_the_pages_and_search_follow(client, story):
+    url = f"/api/stories/{story}"
+    assert client.get("/api/search", params={"q": "settler"}).json()["total_stories"] == 1  # cached now
+    _sign_in(client, "Vera")
+    t = client.get(f"{url}/transcript").json()
+    assert (t["revision"], t["editable"]) == (0, True)
+    first, second = (s["id"] for s in t["segments"])
+
+    fixed = client.patch(f"{url}/segments/{first}", json={"text": "We pumped the cellar dry.", "base": 0})
+    assert fixed.status_code == 200, fixed.text
+    body = fixed.json()
+    assert body["revision"] == 1 and body["changed"] == 1
+    assert body["segments"][0]["text"] == "We pumped the cellar dry." and body["segments"][0]["text_en_stale"]
+
+    split = client.post(f"{url}/segments/{second}/split", json={"at": "0:06", "base": 1}).json()
+    # without word timings, the split falls at the word boundary nearest the time's share of the text
+    assert [s["text"] for s in split["segments"]][1:] == ["Then the river", "came back."]
+    merged = client.post(f"{url}/segments/{second}/merge", json={"base": split["revision"]}).json()
+    assert [s["text"] for s in merged["segments"]][1] == "Then the river came back."
+    labelled = client.patch(f"{url}/segments/{first}", json={"speaker": "S1", "base": merged["revision"]}).json()
+    named = client.post(f"{url}/speakers", json={"label": "S1", "name": "Anna Nowak", "role": "storyteller",
+                                                  "base": labelled["revision"]}).json()
+    assert named["speakers"] == [{"label": "S1", "name": "Anna Nowak", "role": "storyteller"}]
+    replaced = client.post(f"{url}/replace", json={"find": "RIVER", "replace": "Neisse", "case_sensitive": False,
+                                                   "base": named["revision"]}).json()
+    assert replaced["changed"] == 1 and replaced["revision"] == 6
+
+    # search does not answer from its cache with the old words
+    assert client.get("/api/search", params={"q": "settler"}).json()["total_stories"] == 0
+    assert client.get("/api/search", params={"q": "cellar"}).json()["total_stories"] == 1
+    page = client.get(f"/stories/{story}").text
+    assert '<span class="speaker">Anna:</span>' in page and "We pumped the cellar dry." in page
+    assert "Nowak" not in page  # the storyteller asked to be named by first name
+    assert "<v Anna>We pumped the cellar dry." in client.get(f"/media/{story}/captions.vtt").text
+    assert "<v Anna>We pumped the cellar dry." in client.get(f"{url}/export.vtt").text
+
+    listed = client.get(f"{url}/revisions").json()["revisions"]
+    assert [(r["number"], r["who"]) for r in listed] == [(n, "Vera") for n in range(6, 0, -1)] + \
+           [(0, "machine transcript")]
+    compared = client.get(f"{url}/revisions/1", params={"compare": 0}).json()
+    assert compared["changes"] == [{"start": 0.0, "end": 4.0, "before": "We pumped the settler dry.",
+                                    "after": "We pumped the cellar dry."}]
+    restored = client.post(f"{url}/revisions/0/restore", json={"base": 6}).json()
+    assert restored["revision"] == 7 and [s["text"] for s in restored["segments"]] == [x[2] for x in LINES]
+    assert restored["speakers"] == [] and restored["segments"][0]["speaker"] is None
+
+
+def test_a_stale_edit_is_refused_with_409_naming_who_saved_first(client, story):
+    _sign_in(client, "Vera")
+    url = f"/api/stories/{story}"
+    first = client.get(f"{url}/transcript").json()["segments"][0]["id"]
+    assert client.patch(f"{url}/segments/{first}", json={"text": "We pumped the cellar dry.", "base": 0}
+                        ).status_code == 200
+    _sign_in(client, "Viktor")
+    stale = client.patch(f"{url}/segments/{first}", json={"text": "We pumped the cellars dry.", "base": 0})
+    assert stale.status_code == 409
+    assert stale.json()["status"] == 409 and "Vera saved revision 1" in stale.json()["error"]
+    assert "reload" in stale.json()["error"]
+    assert client.get(f"{url}/transcript").json()["segments"][0]["text"] == "We pumped the cellar dry."
+
+
+def test_who_may_correct_through_the_api(client, story, web_archive):
+    url = f"/api/stories/{story}"
+    first = client.get(f"{url}/transcript").json()["segments"][0]["id"]
+    edit = {"text": "Mine.", "base": 0}
+    assert client.get(f"{url}/transcript").json()["editable"] is False  # anonymous may read, not edit
+    assert client.patch(f"{url}/segments/{first}", json=edit).status_code == 403
+    assert client.get(f"{url}/revisions").status_code == 403
+    _sign_in(client, "Mo")
+    assert client.patch(f"{url}/segments/{first}", json=edit).status_code == 403  # a member, not a volunteer
+    _sign_in(client, "Vera")
+    assert client.patch(f"{url}/segments/{first}", json=edit,
+                        headers={"origin": "https://elsewhere.example"}).status_code == 403
+    assert client.patch(f"{url}/segments/{first}", data=edit).status_code == 415  # a form from anywhere
+    assert client.patch(f"{url}/segments/{first}", json={"text": "No base."}).status_code == 422
+    assert client.patch(f"{url}/segments/{first}", json={"text": " ", "base": 0}).status_code == 422
+    assert client.post(f"{url}/segments/{first}/split", json={"at": 9, "base": 0}).status_code == 422
+    assert client.patch(f"{url}/segments/999999", json=edit).status_code == 404
+    assert client.patch("/api/stories/999/segments/1", json=edit).status_code == 404
+    assert client.get(f"{url}/revisions/3").status_code == 404
+    private = add_story(web_archive, "Private", "en", LINES, visibility="private")
+    assert client.get(f"/api/stories/{private}/transcript").status_code == 404
+    assert client.patch(f"/api/stories/{private}/segments/{first}", json=edit).status_code == 404
+    assert client.get(f"{url}/revisions").json()["revisions"] == []
+
+
+def test_openapi_lists_the_correction_routes(client):
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    assert set(paths["/api/stories/{id}/segments/{segment}"]) == {"patch"}
+    for path, method in [("transcript", "get"), ("segments/{segment}/split", "post"),
+                         ("segments/{segment}/merge", "post"), ("speakers", "post"), ("replace", "post"),
+                         ("revisions", "get"), ("revisions/{number}", "get"), ("revisions/{number}/restore", "post")]:
+        operation = paths[f"/api/stories/{{id}}/{path}"][method]
+        if method != "get":
+            assert "409" in operation["responses"]
+            assert "base" in operation["requestBody"]["content"]["application/json"]["schema"]["required"]
+    assert "Transcript" in spec["components"]["schemas"]
