@@ -16,6 +16,7 @@ from storyatlas.archive.accounts import count_users
 from storyatlas.cli_options import archive_option, keeper
 from storyatlas.cli_themes import compare, themes
 from storyatlas.cli_keepers import register as register_keepers
+from storyatlas.cli_corrections import register as register_corrections
 from storyatlas.cli_users import audit, users
 from storyatlas.errors import StoryAtlasError
 from storyatlas.exports import ALL_FORMATS, DEFAULT_BASE_URL, TRACKS, clock, export, story_document
@@ -477,6 +478,7 @@ cli.add_command(compare)
 cli.add_command(users)
 cli.add_command(audit)
 register_keepers(cli)
+register_corrections(cli)
 
 
 def main() -> None:

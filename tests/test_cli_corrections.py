@@ -1,0 +1,97 @@
+"""`storyatlas correct` and `storyatlas revisions`, as an archive keeper runs them."""
+
+import shutil
+import wave
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from storyatlas.archive import Viewer, corrections
+from storyatlas.cli import cli
+from tests.conftest import add_story
+
+KEEPER = Viewer.keeper("cli:test")
+LINES = [(0.0, 4.0, "We pumped the settler dry."), (4.0, 8.0, "Then the river came back."),
+         (8.0, 12.0, "And we pumped again.")]
+
+
+@pytest.fixture
+def run(settings, monkeypatch):
+    monkeypatch.setenv("STORYATLAS_CACHE", str(settings.cache))
+
+    def invoke(*args, code=0):
+        result = CliRunner().invoke(cli, [*map(str, args), "--archive", str(settings.archive)],
+                                    catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    return invoke
+
+
+def _texts(archive, story):
+    return [s.text for s in archive.segments(story, KEEPER)]
+
+
+def test_correct_by_time_split_merge_speakers_and_replace(run, archive):
+    story = add_story(archive, "The flood", "en", LINES)
+
+    assert f"saved revision 1 of story #{story}" in run("correct", story, "--at", "0:02", "--text",
+                                                         "We pumped the cellar dry.")
+    assert _texts(archive, story)[0] == "We pumped the cellar dry."
+    run("correct", story, "--split-at", "0:06")
+    assert _texts(archive, story)[1:3] == ["Then the river", "came back."]
+    run("correct", story, "--merge-at", "0:05")
+    assert _texts(archive, story)[1] == "Then the river came back."
+    run("correct", story, "--at", "9", "--speaker", "S1")
+    run("correct", story, "--name-speaker", "S1=Anna Nowak", "--role", "storyteller")
+    assert "replaced in 2 segments" in run("correct", story, "--find", "pumped", "--replace", "drained")
+    shown = run("correct", story)
+    assert "revision 6" in shown and "S1: Anna Nowak (storyteller)" in shown
+    assert "0:08.0-0:12.0    [S1] And we drained again." in shown
+
+    listed = run("revisions", story)
+    assert listed.splitlines()[0].startswith("    6  ") and "cli:" in listed and "machine transcript" in listed
+    compared = run("revisions", story, "--compare", 0, 1)
+    assert "1 segment changed" in compared and "- We pumped the settler dry." in compared
+    assert "+ We pumped the cellar dry." in compared
+    assert "restored revision 0" in run("revisions", story, "--restore", 0)
+    assert _texts(archive, story) == [x[2] for x in LINES]
+    assert "We pumped the cellar dry." in run("revisions", story, "--show", 1)
+
+
+def test_clear_errors(run, archive):
+    story = add_story(archive, "The flood", "en", LINES)
+    out = run("correct", story, "--at", "0:20", "--text", "x", code=1)
+    assert "no segment is playing at 0:20.0" in out and "Traceback" not in out
+    assert "say which segment with --at" in run("correct", story, "--text", "x", code=1)
+    assert "one change at a time" in run("correct", story, "--split-at", "1", "--merge-at", "5", code=1)
+    assert "--replace" in run("correct", story, "--find", "x", code=1)
+    assert "S1=\"Anna Nowak\"" in run("correct", story, "--name-speaker", "Anna", code=2)
+    assert "minutes:seconds" in run("correct", story, "--at", "1:75", "--text", "x", code=2)
+    assert "there is no story 999" in run("correct", 999, code=3)
+    run("correct", story, "--at", "1", "--text", "We pumped the cellar dry.")
+    stale = run("correct", story, "--at", "5", "--text", "Then it rose.", "--base", 0, code=5)
+    assert "saved revision 1" in stale and "reload" in stale
+    assert "no revision 4" in run("revisions", story, "--restore", 4, code=3)
+    assert "no corrections yet" in run("revisions", add_story(archive, "Other", "en", LINES))
+
+
+def test_speakers_by_channel(run, archive, settings):
+    story = add_story(archive, "Interview", "en", [(0.0, 2.0, "How was it?"), (2.0, 4.0, "Wet.")])
+    rate, t = 16_000, np.arange(4 * 16_000) / 16_000
+    tone = np.sin(2 * np.pi * 200 * t) * 10_000
+    stereo = np.stack([np.where(t < 2, tone, 0), np.where(t >= 2, tone, 0)], axis=1).astype("<i2")
+    original = archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
+    target = settings.media_dir / original
+    target.parent.mkdir(parents=True)
+    with wave.open(str(target.with_suffix(".wav")), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(stereo.tobytes())
+    shutil.move(target.with_suffix(".wav"), target)  # the name says .ogg; the probe reads what it is
+
+    assert "labelled 2 segments by channel: S1 1 segment, S2 1 segment" in run("correct", story,
+                                                                             "--speakers-by-channel")
+    assert [s.speaker for s in corrections.transcript(archive, story, KEEPER).segments] == ["S1", "S2"]
