@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from long import REPO, Run, Seg, score  # noqa: E402
-from recordings import assemble, load_manifest  # noqa: E402
+from recordings import assemble, cut, load_manifest  # noqa: E402
 
 from storyatlas.settings import load_settings  # noqa: E402
 from storyatlas.transcribe import options_for, transcribe_story  # noqa: E402
@@ -58,20 +58,25 @@ def main() -> None:
     parser.add_argument("--model", default="base", help="base, tiny.en or a CTranslate2 Whisper folder")
     args = parser.parse_args()
     clips = load_manifest(args.speech)
-    chosen = {name: v for name, v in SETTINGS.items()
-              if not args.only or name.startswith("defaults") or any(name.startswith(o) for o in args.only)}
+    chosen = [(name, v) for name, v in SETTINGS.items()
+              if not args.only or name.startswith("defaults") or any(name.startswith(o) for o in args.only)]
+    chosen.append(("defaults again (how much the machine drifted)", SETTINGS[next(iter(SETTINGS))]))
     with tempfile.TemporaryDirectory(prefix="storyatlas-settings-") as tmp:
         rec = assemble("A", Path(tmp) / "A.wav", {"en": clips["en"]}, ["en"], args.minutes * 60, args.seed,
                        stretch_s=min(180.0, args.minutes * 60 / 5))
         print(f"A: {rec.describe()}\ndevice {args.device}, model {args.model}")
         print(f"{'setting':<50} {'wall s':>7} {'x RT':>6} {'time/defaults':>13} {'WER':>6}")
         print("-" * 87)
-        baseline = None
-        for name, (overrides, option_overrides) in chosen.items():
+        warm_up = Path(tmp) / "warm-up.wav"
+        cut(rec.path, 0.0, 30.0, warm_up)
+        baseline, loaded = None, set()
+        for name, (overrides, option_overrides) in chosen:
             settings = load_settings({"archive": Path(tmp) / "archive", "device": args.device, "model": args.model,
                                       **overrides})
             options = replace(options_for(settings, None), **option_overrides)
-            transcribe_story(rec.path, settings, None, options=options)  # warm-up, untimed
+            if (settings.model, settings.cpu_threads) not in loaded:  # the model loaded, untimed
+                transcribe_story(warm_up, settings, None, options=options)
+                loaded.add((settings.model, settings.cpu_threads))
             started = time.perf_counter()
             result = transcribe_story(rec.path, settings, None, options=options)
             wall = time.perf_counter() - started
