@@ -154,7 +154,24 @@ def revisions(story_id: int, compare, show_number, restore_number, archive) -> N
                 click.echo(f"{r.number:>5}  {r.at}  {r.who}: {r.summary}")
 
 
+@click.command()
+@click.argument("story_ids", type=int, nargs=-1)
+@click.option("--model", help="base (default) or a multilingual CTranslate2 Whisper folder.")
+@archive_option
+@_one_line_errors
+def retranslate(story_ids: tuple[int, ...], model, archive) -> None:
+    """Make again the English of corrected, split or merged segments (of STORY_IDS, or
+    every story with English out of date). The worker does this after corrections too."""
+    from storyatlas.jobs.english import refresh_english
+
+    settings = load_settings({"archive": archive, "model": model})
+    with Archive(settings.database) as a:
+        written = refresh_english(a, settings, story_ids or None, keeper())
+    click.echo(f"{_n(written, 'English line')} made again")
+
+
 def register(cli: click.Group) -> None:
     """Add these commands to the `storyatlas` group."""
     cli.add_command(correct)
     cli.add_command(revisions)
+    cli.add_command(retranslate)

@@ -41,9 +41,12 @@ class Queue:
 
         @self.huey.task(name="retag")
         def retag_stories() -> int:
+            from storyatlas.jobs.english import refresh_english
             from storyatlas.themes.run import retag
 
             with Archive(self.settings.database) as archive:
+                # corrected text: its English first, which the themes read too
+                refresh_english(archive, self.settings)
                 return retag(archive, self.settings.cache)
 
         self._task = process_story

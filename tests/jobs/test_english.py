@@ -1,0 +1,70 @@
+"""Corrected segments get their English made again, from their own audio, and only
+while their text is still the one that was translated."""
+
+from __future__ import annotations
+
+import pytest
+
+from storyatlas.archive import StoryMetadata, Viewer, corrections
+from storyatlas.archive.english import set_english, stale_english, stories_with_stale_english
+from storyatlas.ingest import ingest_file
+from storyatlas.jobs import process_job
+from storyatlas.jobs.english import refresh_english
+from tests.conftest import add_story, story_file
+
+KEEPER = Viewer.keeper("cli:test")
+MEMBER = Viewer("Mia", frozenset({"member"}), member_of=frozenset({"Görlitz"}))
+LINES = [(0.0, 4.0, "Im Frühling kam das Hochwasser.", "In spring the flood came."),
+         (4.0, 8.0, "Der Keller war voll.", "The cellar was full.")]
+
+
+def _stale(archive, story):
+    return [s.segment_id for s in stale_english(archive, story, KEEPER)]
+
+
+def test_english_made_for_an_older_text_is_not_written(archive):
+    story = add_story(archive, "Flut", "de", LINES, community="Zgorzelec")
+    first, second = (s.id for s in archive.segments(story, KEEPER))
+    corrections.set_text(archive, story, first, "Im Frühling kam die Flut.", KEEPER, base=None)
+    assert _stale(archive, story) == [first]
+
+    # translated, then corrected again before the English was written: it stays out of date
+    made_for = stale_english(archive, story, KEEPER)[0].text
+    corrections.set_text(archive, story, first, "Im Frühling kam die große Flut.", KEEPER, base=None)
+    assert set_english(archive, story, {first: (made_for, "In spring the flood came.")}) == 0
+    assert _stale(archive, story) == [first]
+
+    current = stale_english(archive, story, KEEPER)[0].text
+    assert set_english(archive, story, {first: (current, "In spring the great flood came.")}) == 1
+    assert _stale(archive, story) == []
+    assert [s.text_en for s in archive.segments(story, KEEPER)] == ["In spring the great flood came.",
+                                                                      "The cellar was full."]
+
+
+def test_only_stories_the_viewer_may_see_are_listed(archive):
+    hidden = add_story(archive, "Privat", "de", LINES, community="Zgorzelec", visibility="private")
+    shown = add_story(archive, "Offen", "de", LINES, community="Görlitz")
+    for story in (hidden, shown):
+        segment = archive.segments(story, KEEPER)[0].id
+        corrections.set_text(archive, story, segment, "Im Frühling kam die Flut.", KEEPER, base=None)
+    assert stories_with_stale_english(archive, KEEPER) == [hidden, shown]
+    assert stories_with_stale_english(archive, MEMBER) == [shown]
+
+
+@pytest.mark.slow
+def test_a_split_segment_gets_english_for_each_half(archive, base_settings):
+    settings = base_settings
+    result = ingest_file(archive, story_file("de"), StoryMetadata(title="Flut"), settings, KEEPER)
+    assert process_job(settings, result.job_id, archive=archive).state == "done"
+    longest = max(archive.segments(result.story_id, KEEPER), key=lambda s: len(s.text.split()))
+    words = longest.text.split()
+    corrections.split(archive, result.story_id, longest.id, KEEPER, base=None,
+                      offset=len(" ".join(words[:len(words) // 2])) + 1)
+    halves = [s for s in archive.segments(result.story_id, KEEPER) if longest.start <= s.start < longest.end]
+    assert len(halves) == 2 and len(_stale(archive, result.story_id)) == 2
+
+    assert refresh_english(archive, settings) == 2
+
+    assert _stale(archive, result.story_id) == []
+    english = [s.text_en for s in archive.segments(result.story_id, KEEPER) if s.id in {h.id for h in halves}]
+    assert all(line and line.strip() for line in english) and english[0] != english[1]
