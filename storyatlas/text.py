@@ -5,10 +5,19 @@ from __future__ import annotations
 import unicodedata
 
 
+# letters that carry no diacritic Unicode could take off, written as people type them
+# without the key (casefold already makes ß "ss"; NFKD takes off accents, dots, tildes)
+_LETTERS = str.maketrans({
+    "œ": "oe", "æ": "ae", "ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ı": "i",
+    "ħ": "h", "ŧ": "t", "ŋ": "ng", "ĸ": "k", "ƀ": "b", "ǥ": "g", "ɨ": "i", "ʉ": "u", "ŀ": "l",
+})
+
+
 def fold(word: str) -> str:
     """A word as the index sees it, and as theme triggers are compared: lower case,
-    without diacritics or punctuation."""
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    without diacritics or punctuation; letters such as ß, œ, æ, ł, ø, đ, þ written out
+    as on a keyboard without them (Straße and Strasse, sœur and soeur, Łódź and Lodz meet)."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold()).translate(_LETTERS)
     return "".join(c for c in decomposed if c.isalnum())
 
 

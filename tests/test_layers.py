@@ -11,7 +11,8 @@ ROOT = Path(storyatlas.__file__).parent
 # lower number: lower layer; a package may import its own layer's helpers and anything below
 LAYERS = {
     "errors": -1,
-    "text": 0, "settings": 0, "offline": 0,
+    "text": -1,  # imports nothing of the project
+    "stems": 0, "settings": 0, "offline": 0,
     "archive": 1,
     "ingest": 2,
     "transcribe": 3,  # reads the speech audio that ingest made

@@ -12,6 +12,7 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
+from storyatlas import stems
 from storyatlas.errors import StoryAtlasError
 
 log = logging.getLogger(__name__)
@@ -42,12 +43,33 @@ def connect(path: Path) -> sqlite3.Connection:
         # SQLite's lower() folds A-Z only: community names are compared as Python folds them
         conn.create_function("casefold", 1, lambda v: v.casefold() if isinstance(v, str) else v,
                              deterministic=True)  # erased or redacted words must not linger in free space
+        register_search_functions(conn)
         _migrate(conn)
     except sqlite3.DatabaseError as e:
         raise StoryAtlasError(
             f"cannot open the archive database {path}: {e}; check the path and that it is a Story Atlas archive"
         ) from e
     return conn
+
+
+def register_search_functions(conn: sqlite3.Connection) -> None:
+    """The words index's terms, made in Python: the segments' triggers (migration 0010)
+    call these, so a connection without them cannot write segments at all rather than
+    leave the index behind."""
+    conn.create_function("search_terms", 2, stems.index_terms, deterministic=True)
+    conn.create_function("search_surface", 1, stems.surface, deterministic=True)
+    conn.create_function("search_vocabulary_words", 2, stems.vocabulary, deterministic=True)
+
+
+def rebuild_word_search(conn: sqlite3.Connection) -> None:
+    """Make the words index and its vocabulary (migration 0010) again from the segments,
+    in the caller's transaction."""
+    conn.execute("DELETE FROM segment_terms")
+    conn.execute("DELETE FROM search_vocabulary")
+    sql = {version: text for version, _, text in _migrations()}[10]
+    # the migration's last two statements fill both from the segments already there
+    for statement in _statements(sql)[-2:]:
+        conn.execute(statement)
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

@@ -1,171 +1,278 @@
 """The embedded search backend: SQLite FTS5 inside the archive file.
 
-The indexes (``segments_fts`` over the words spoken, ``index_points_fts`` over the
-titles, synopses and keywords people wrote at index points) are kept in step by
-triggers in the same transactions; ``rebuild`` makes them again. Diacritics are
-folded by the unicode61 tokenizer, so "Überschwemmung" and "uberschwemmung" meet,
-and the porter stemmer lets "pumped" find "pump".
+The words index (``segment_terms``, migration 0010) holds each segment's words stemmed
+in the language spoken there and its English stemmed as English, with both texts'
+words as said (folded) for quoted phrases; ``index_points_fts`` holds the titles,
+synopses and keywords people wrote at index points. Triggers keep both in step in the
+same transactions; ``rebuild`` makes them again.
+
+A search is answered in SQL: the matching moments are scored in one pass over the
+index (moments holding more of the query's words first, then bm25), the best few of
+each story kept in a temporary table, and the total, the facets and the page counted
+and read from there, so no more than a page of moments reaches Python.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
+from storyatlas import stems
 from storyatlas.archive import Archive, discover, tags
+from storyatlas.archive.db import rebuild_word_search
 from storyatlas.errors import SearchError
 from storyatlas.search import FACETS, MARK_CLOSE, MARK_OPEN, Moment, SearchQuery, SearchResults, StoryHit
-from storyatlas.search.query import fold, fts_query, query_words
+from storyatlas.search.query import Query, parse
 from storyatlas.search.themed import query_themes
+from storyatlas.text import fold
 
-# the original words weigh a little more than their machine translation
-_WEIGHTS = "1.0, 0.8"
+# the original words weigh a little more than their machine translation (terms, terms_en,
+# then the same as said, for phrases)
+_WEIGHTS = "1.0, 0.8, 1.0, 0.8"
 # an index point's title says most about its passage, then its keywords, then its synopsis
 _INDEX_WEIGHTS = "2.0, 1.0, 1.5"
+# a moment holding one more of the query's words ranks above any bm25 difference
+_PER_WORD = 1_000_000.0
+_SNIPPET_WORDS = 16
+# "did you mean": candidates share the first letters, and at most this many are compared
+_CANDIDATES = 3000
 
 
-def _same_word(word: str, wanted: set[str]) -> bool:
-    # the index stems words, so "pump" answers "pumped": compare by shared beginnings
-    return any(word == w or (min(len(word), len(w)) >= 3 and (word.startswith(w) or w.startswith(word)))
-               for w in wanted)
+class _Marked:
+    """A text with the query's words marked: which words matched, where."""
+
+    def __init__(self, text: str | None, lang: str | None, forms: frozenset[str],
+                 phrases: tuple[tuple[str, ...], ...]) -> None:
+        self.text = text or ""
+        self.spans = stems.spans(self.text)
+        key = stems.language_key(lang)
+        hit = [stems.term(w, key) in forms for _, _, w in self.spans]
+        if phrases:
+            folded = [fold(w) for _, _, w in self.spans]
+            for phrase in phrases:
+                n = len(phrase)
+                for i in range(len(folded) - n + 1):
+                    if tuple(folded[i:i + n]) == phrase:
+                        hit[i:i + n] = [True] * n
+        self.hit = hit
+
+    @property
+    def found(self) -> bool:
+        return any(self.hit)
+
+    def snippet(self) -> str:
+        """Up to 16 words around the first match, matched runs between the marks."""
+        spans, hit = self.spans, self.hit
+        if not spans:
+            return self.text
+        first = hit.index(True) if any(hit) else 0
+        lo = max(0, min(first - 3, len(spans) - _SNIPPET_WORDS)) if len(spans) > _SNIPPET_WORDS else 0
+        hi = min(len(spans), lo + _SNIPPET_WORDS)
+        out, at = [], spans[lo][0] if lo else 0
+        i = lo
+        while i < hi:
+            if hit[i]:
+                j = i
+                while j + 1 < hi and hit[j + 1]:
+                    j += 1
+                out += [self.text[at:spans[i][0]], MARK_OPEN, self.text[spans[i][0]:spans[j][1]], MARK_CLOSE]
+                at = spans[j][1]
+                i = j + 1
+            else:
+                i += 1
+        end = spans[hi - 1][1] if hi < len(spans) else len(self.text)
+        out.append(self.text[at:end])
+        return ("…" if lo else "") + "".join(out).strip() + ("…" if hi < len(spans) else "")
 
 
 class FTSBackend:
     """Which stories a query may reach comes from the archive's access policy
-    (``discover.stories_sql``); this module reads only the index and the segments."""
+    (``discover.stories_sql``); this module reads only the indexes and the segments."""
 
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
         self.conn = archive.conn
 
     def search(self, query: SearchQuery) -> SearchResults:
-        match = fts_query(query.text)
-        if match is None:
+        parsed = parse(query.text, query.language)
+        if parsed is None:
             return SearchResults(query, 0)
         themes = query_themes(self.archive, query.text)
-        results = self._search(query, match, themes)
-        if not results.stories:
-            relaxed = fts_query(query.text, any_term=True)
-            if relaxed != match:
-                results = self._search(query, relaxed, themes, relaxed=True)
-        if not results.stories:
-            results = replace(results, suggestions=self._suggest(query))
+        try:
+            with self._snapshot():
+                results = self._search(query, parsed, themes)
+                if results.total_stories == 0 and len(parsed.clauses) > 1:
+                    # no moment holds every word: moments holding most of them
+                    results = self._search(query, parsed, themes, relaxed=True)
+                if results.total_stories == 0 or results.relaxed:
+                    results = replace(results, suggestions=self._suggest(query, parsed))
+        except sqlite3.OperationalError as e:
+            raise SearchError(f"the search index cannot answer ({e}); run `storyatlas reindex`") from e
         return results
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction: every count and page comes from the same archive."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
 
     def _stories(self, query: SearchQuery) -> tuple[str, list]:
         filters = {name: getattr(query, name) for name in (*discover.FILTERS, "year", "theme")}
         return discover.stories_sql(query.viewer, filters)
 
-    def _search(self, query: SearchQuery, match: str, themes: tuple[str, ...],
+    def _tables(self) -> None:
+        c = self.conn
+        c.execute("""CREATE TEMP TABLE IF NOT EXISTS search_moments (
+                         story_id INTEGER NOT NULL, segment_id INTEGER NOT NULL, key REAL NOT NULL, r INTEGER NOT NULL)""")
+        c.execute("""CREATE TEMP TABLE IF NOT EXISTS search_hits (
+                         story_id INTEGER PRIMARY KEY, tier INTEGER NOT NULL, key REAL NOT NULL, score REAL NOT NULL)""")
+        c.execute("DELETE FROM temp.search_moments")
+        c.execute("DELETE FROM temp.search_hits")
+
+    def _search(self, query: SearchQuery, parsed: Query, themes: tuple[str, ...],
                 relaxed: bool = False) -> SearchResults:
         stories_sql, params = self._stories(query)
-        try:
-            # one pass over the index: every matching segment with its story and score
-            # (bm25 and snippet only work in the query that scans the FTS table)
-            scored = self.conn.execute(
-                f"""SELECT s.story_id, s.id, s.start, bm25(segments_fts, {_WEIGHTS})
-                    FROM segments_fts JOIN segments s ON s.id = segments_fts.rowid
-                    WHERE segments_fts MATCH ? AND s.story_id IN ({stories_sql})""",
-                [match, *params]).fetchall()
-            by_story: dict[int, list[tuple[float, float, int]]] = {}
-            for story_id, segment_id, start, score in scored:
-                by_story.setdefault(story_id, []).append((score, start, segment_id))
-            by_index: dict[int, list[tuple[float, int]]] = {}
-            for story_id, point_id, score in self.conn.execute(
-                    f"""SELECT p.story_id, p.id, bm25(index_points_fts, {_INDEX_WEIGHTS})
-                        FROM index_points_fts JOIN index_points p ON p.id = index_points_fts.rowid
-                        WHERE index_points_fts MATCH ? AND p.story_id IN ({stories_sql})""", [match, *params]):
-                by_index.setdefault(story_id, []).append((score, point_id))
-            # sort keys: stories with the words (spoken, or written at an index point) by their
-            # best bm25 (lower is better), then stories found only through a theme, by its score
-            best = {sid: min(hits)[0] for sid, hits in by_story.items()}
-            for sid, hits in by_index.items():
-                best[sid] = min(best.get(sid, 0.0), min(hits)[0])
-            ranked = sorted(((0, score), sid) for sid, score in best.items())
-            themed = [((1, -score), sid) for sid, score in tags.stories_with_themes(
-                self.archive, themes, stories_sql, params) if sid not in best]
-            ranked += themed  # stories found only through a theme come after those with the words
-            story_themes = tags.themes_of(self.archive, themes, [sid for _, sid in ranked], query.viewer)
-            facets = self._facets([sid for _, sid in ranked], query)
-            page = ranked[query.offset: query.offset + query.limit]
-            if not page:
-                return SearchResults(query, len(ranked), relaxed=relaxed, facets=facets, themes=themes)
-            page_ids = [sid for _, sid in page]
-            word_moments = {sid: [seg for _, _, seg in sorted(by_story[sid])[: query.moments_per_story]]
-                            for sid in page_ids if sid in by_story}
-            index_moments = self._index_moments(match, {
-                sid: [p for _, p in sorted(by_index[sid])[: query.moments_per_story]]
-                for sid in page_ids if sid in by_index})
-            evidence = tags.theme_evidence(self.archive, themes, page_ids, query.viewer)
-            evidence = {sid: segs for sid, segs in evidence.items() if sid not in index_moments}
-            moments = self._moments(match, word_moments, evidence, query)
-            for sid, found in index_moments.items():
-                # the passages people titled come first: they say what the moment is about
-                moments[sid] = (found + moments.get(sid, []))[: query.moments_per_story]
-            stories = discover.summaries(self.archive, page_ids, query.viewer)
-        except sqlite3.OperationalError as e:
-            raise SearchError(f"the search index cannot answer ({e}); run `storyatlas reindex`") from e
+        c = self.conn
+        self._tables()
+        words = len(parsed.clauses)
+        if relaxed:
+            # how many of the query's words (clauses) each moment holds
+            matched = " + ".join(["(segment_terms.rowid IN (SELECT rowid FROM segment_terms WHERE segment_terms MATCH ?))"]
+                                 * words)
+            matched_params = [parsed.clause_fts(clause) for clause in parsed.clauses]
+        else:
+            matched, matched_params = str(words), []
+        # one pass over the index: each matching moment's score, the best few of each story kept
+        c.execute(
+            f"""INSERT INTO temp.search_moments (story_id, segment_id, key, r)
+                SELECT story_id, segment_id, key, r FROM (
+                    SELECT story_id, segment_id, key,
+                           row_number() OVER (PARTITION BY story_id ORDER BY key DESC, start) AS r
+                    FROM (SELECT s.story_id, s.id AS segment_id, s.start,
+                                 ({matched}) * {_PER_WORD} - bm25(segment_terms, {_WEIGHTS}) AS key
+                          FROM segment_terms JOIN segments s ON s.id = segment_terms.rowid
+                          WHERE segment_terms MATCH ? AND s.story_id IN ({stories_sql})))
+                WHERE r <= ?""",
+            [*matched_params, parsed.words_fts(relaxed), *params, query.moments_per_story])
+        c.execute(f"""INSERT INTO temp.search_hits (story_id, tier, key, score)
+                      SELECT story_id, 0, key, key - round(key / {_PER_WORD}) * {_PER_WORD}
+                      FROM temp.search_moments WHERE r = 1""")
+        index_points = self._index_points(parsed, relaxed, stories_sql, params, query.moments_per_story)
+        if themes:
+            # stories found only through a theme come after those with the words
+            c.execute(
+                f"""INSERT OR IGNORE INTO temp.search_hits (story_id, tier, key, score)
+                    SELECT t.story_id, 1, max(t.score), max(t.score) FROM story_themes t
+                    WHERE t.theme_id IN ({','.join('?' * len(themes))}) AND t.story_id IN ({stories_sql})
+                    GROUP BY t.story_id""", (*themes, *params))
+        total = c.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0]
+        facets = discover.facet_counts_sql(self.archive, "SELECT story_id FROM temp.search_hits", query.viewer,
+                                           FACETS) if total else {name: [] for name in FACETS}
+        page = c.execute("""SELECT story_id, tier, score FROM temp.search_hits ORDER BY tier, key DESC, story_id
+                            LIMIT ? OFFSET ?""", (query.limit, query.offset)).fetchall()
+        if not page:
+            return SearchResults(query, total, relaxed=relaxed, facets=facets, themes=themes)
+        page_ids = [r[0] for r in page]
+        stories = discover.summaries(self.archive, page_ids, query.viewer)
+        index_moments = self._index_moments({sid: index_points[sid] for sid in page_ids if sid in index_points},
+                                            parsed, relaxed)
+        themed = [r[0] for r in page if r[1] == 1]
+        evidence = tags.theme_evidence(self.archive, themes, themed, query.viewer) if themed else {}
+        moments = self._moments(page_ids, evidence, parsed, stories, query)
+        for sid, found in index_moments.items():
+            # the passages people titled come first: they say what the moment is about
+            moments[sid] = (found + moments.get(sid, []))[: query.moments_per_story]
+        story_themes = tags.themes_of(self.archive, themes, page_ids, query.viewer)
         hits = tuple(
             StoryHit(sid, stories[sid]["title"], stories[sid]["language"], stories[sid]["country"],
-                     stories[sid]["collection"], -key[1], self._spoken_in(moments.get(sid, ()), stories[sid]),
-                     story_themes.get(sid, ()), tuple(v for v in json.loads(stories[sid]["languages"]) if v))
-            for key, sid in page
+                     stories[sid]["collection"], score, tuple(moments.get(sid, ())),
+                     story_themes.get(sid, ()), _languages(stories[sid]))
+            for sid, _, score in page if sid in stories
         )
-        return SearchResults(query, len(ranked), hits, relaxed, facets, themes=themes)
+        return SearchResults(query, total, hits, relaxed, facets, themes=themes)
 
-    @staticmethod
-    def _spoken_in(moments: list[Moment], story: sqlite3.Row) -> tuple[Moment, ...]:
-        # a segment stored before languages were told apart per segment is in the story's language
-        return tuple(m if m.language else replace(m, language=story["language"]) for m in moments)
+    def _index_points(self, parsed: Query, relaxed: bool, stories_sql: str, params: list,
+                      per_story: int) -> dict[int, list[int]]:
+        """Stories whose index points hold the words, ranked with the moments; returns
+        each story's best points."""
+        words = 1 if relaxed else len(parsed.clauses)
+        rows = self.conn.execute(
+            f"""SELECT p.story_id, p.id, {words} * {_PER_WORD} - bm25(index_points_fts, {_INDEX_WEIGHTS}) AS key
+                FROM index_points_fts JOIN index_points p ON p.id = index_points_fts.rowid
+                WHERE index_points_fts MATCH ? AND p.story_id IN ({stories_sql}) ORDER BY key DESC""",
+            [parsed.plain_fts(relaxed), *params]).fetchall()
+        best: dict[int, list[int]] = {}
+        for sid, point_id, key in rows:
+            if sid not in best:
+                self.conn.execute(
+                    """INSERT INTO temp.search_hits (story_id, tier, key, score) VALUES (?, 0, ?, ?)
+                       ON CONFLICT(story_id) DO UPDATE SET key = max(key, excluded.key),
+                       score = max(score, excluded.score)""", (sid, key, key - words * _PER_WORD))
+            if len(best.setdefault(sid, [])) < per_story:
+                best[sid].append(point_id)
+        return best
 
-    def _moments(self, match: str, word_moments: dict[int, list[int]], evidence: dict[int, list[int]],
-                 query: SearchQuery) -> dict[int, list[Moment]]:
+    def _moments(self, page_ids: list[int], evidence: dict[int, list[int]], parsed: Query,
+                 stories: dict[int, sqlite3.Row], query: SearchQuery) -> dict[int, list[Moment]]:
         """The moments shown per story: where its words are, else where its themes are told."""
-        wanted = [seg for segs in word_moments.values() for seg in segs]
-        rows = {r[0]: r for r in self.conn.execute(
-            """SELECT segments_fts.rowid, snippet(segments_fts, -1, ?, ?, '…', 16),
-                       highlight(segments_fts, 0, ?, ?), highlight(segments_fts, 1, ?, ?)
-                FROM segments_fts WHERE segments_fts MATCH ?
-                AND segments_fts.rowid IN (SELECT value FROM json_each(?))""",
-            (MARK_OPEN, MARK_CLOSE, MARK_OPEN, MARK_CLOSE, MARK_OPEN, MARK_CLOSE, match, json.dumps(wanted)))}
-        theme_segments = {sid: segs[: query.moments_per_story] for sid, segs in evidence.items()
-                          if sid not in word_moments}
-        all_ids = wanted + [seg for segs in theme_segments.values() for seg in segs]
-        segments = {r[0]: r for r in self.conn.execute(
-            """SELECT id, story_id, start, end, text, text_en, language FROM segments
-               WHERE id IN (SELECT value FROM json_each(?))""",
-            (json.dumps(all_ids),))}
-        first_word = self._first_matched_words(wanted, query_words(query.text))
+        marks = ",".join("?" * len(page_ids))
+        rows = self.conn.execute(
+            f"""SELECT m.story_id, s.id, s.start, s.end, s.text, s.text_en, s.language FROM temp.search_moments m
+                JOIN segments s ON s.id = m.segment_id WHERE m.story_id IN ({marks}) ORDER BY m.story_id, m.r""",
+            page_ids).fetchall()
+        forms = frozenset(f for t in parsed.terms() for f in t.forms())
+        phrases = tuple(t.folded for t in parsed.terms() if t.phrase)
+        found: list[tuple[int, sqlite3.Row, str | None]] = []
+        for row in rows:
+            # a segment stored before languages were told apart per segment is in the story's language
+            found.append((row[0], row, row[6] or (stories[row[0]]["language"] if row[0] in stories else None)))
+        first_word = self._first_matched_words({row[1]: lang for _, row, lang in found}, forms, phrases)
         moments: dict[int, list[Moment]] = {}
-        for sid, segs in word_moments.items():
-            for seg in segs:
-                _, snippet, original, english = rows[seg]
-                why = (("words",) if MARK_OPEN in (original or "") else ()) + \
-                      (("translation",) if MARK_OPEN in (english or "") else ())
-                s = segments[seg]
-                moments.setdefault(sid, []).append(
-                    Moment(seg, s[2], s[3], s[4], s[5], snippet, first_word.get(seg, s[2]), why, s[6]))
-        for sid, segs in theme_segments.items():
-            for seg in segs:
-                s = segments[seg]
-                moments.setdefault(sid, []).append(
-                    Moment(seg, s[2], s[3], s[4], s[5], s[4], s[2], ("theme",), s[6]))
+        for sid, (_, seg, start, end, text, text_en, _), lang in found:
+            original = _Marked(text, lang, forms, phrases)
+            english = _Marked(text_en, "en", forms, phrases)
+            why = (("words",) if original.found else ()) + (("translation",) if english.found else ())
+            snippet = english.snippet() if english.found and not original.found else original.snippet()
+            moments.setdefault(sid, []).append(
+                Moment(seg, start, end, text, text_en, snippet, first_word.get(seg, start), why, lang))
+        theme_segments = {sid: segs[: query.moments_per_story] for sid, segs in evidence.items()
+                          if sid not in moments}
+        wanted = [seg for segs in theme_segments.values() for seg in segs]
+        if wanted:
+            segments = {r[0]: r for r in self.conn.execute(
+                f"""SELECT id, story_id, start, end, text, text_en, language FROM segments
+                    WHERE id IN ({','.join('?' * len(wanted))})""", wanted)}
+            for sid, segs in theme_segments.items():
+                for seg in segs:
+                    s = segments[seg]
+                    lang = s[6] or (stories[sid]["language"] if sid in stories else None)
+                    moments.setdefault(sid, []).append(
+                        Moment(seg, s[2], s[3], s[4], s[5], s[4], s[2], ("theme",), lang))
         return moments
 
-    def _index_moments(self, match: str, wanted: dict[int, list[int]]) -> dict[int, list[Moment]]:
+    def _index_moments(self, wanted: dict[int, list[int]], parsed: Query, relaxed: bool) -> dict[int, list[Moment]]:
         """A moment at each matched index point: its title (and the matched part of its
         synopsis or keywords) as the snippet, at the point's time, why "index"."""
+        import json
+
         ids = [p for points in wanted.values() for p in points]
         if not ids:
             return {}
         rows = {r[0]: r for r in self.conn.execute(
-            """SELECT p.id, p.at, p.title, highlight(index_points_fts, 0, ?, ?),
+            f"""SELECT p.id, p.at, p.title, highlight(index_points_fts, 0, ?, ?),
                       snippet(index_points_fts, 1, ?, ?, '…', 16), highlight(index_points_fts, 2, ?, ?)
                FROM index_points_fts JOIN index_points p ON p.id = index_points_fts.rowid
-               WHERE index_points_fts MATCH ? AND p.id IN (SELECT value FROM json_each(?))""",
-            (MARK_OPEN, MARK_CLOSE) * 3 + (match, json.dumps(ids)))}
+               WHERE index_points_fts MATCH ? AND p.id IN ({','.join('?' * len(ids))})""",
+            (MARK_OPEN, MARK_CLOSE) * 3 + (parsed.plain_fts(relaxed), *ids))}
         moments: dict[int, list[Moment]] = {}
         for sid, points in wanted.items():
             for point_id in points:
@@ -181,50 +288,63 @@ class FTSBackend:
                     " — ".join(parts), at, ("index",)))
         return moments
 
-    def _facets(self, story_ids: list[int], query: SearchQuery) -> dict[str, list[tuple[str, int]]]:
-        counts = discover.facet_counts(self.archive, story_ids, query.viewer, FACETS)
-        return {name: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:20] for name, c in counts.items()}
-
-    def _suggest(self, query: SearchQuery) -> tuple[str, ...]:
-        """Indexed words spelled like the query's words (for "did you mean"), each one
-        said in a story the searcher may see: the index's vocabulary is the whole
-        archive's, so a word from a private story must never be offered."""
-        words = [w for w in query_words(query.text) if len(w) >= 3]
+    def _suggest(self, query: SearchQuery, parsed: Query) -> tuple[str, ...]:
+        """Words said in stories the searcher may see, spelled like the query's words (for
+        "did you mean"), from the archive's vocabulary of words as said. The vocabulary is
+        the whole archive's, so each word offered is first found in a story the searcher
+        may see: a word from a private story must never be offered."""
+        words = list(dict.fromkeys(f for t in parsed.terms() for f in t.folded if len(f) >= stems.MIN_VOCABULARY))
         if not words:
             return ()
-        self.conn.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.segments_vocab USING fts5vocab(main, segments_fts, row)")
         stories_sql, params = self._stories(query)
         suggestions: list[str] = []
         for word in words:
-            # only words that share a first letter, so this stays quick on a large vocabulary
-            candidates = [r[0] for r in self.conn.execute(
-                "SELECT term FROM temp.segments_vocab WHERE term >= ? AND term < ? ORDER BY doc DESC LIMIT 5000",
-                (word[0], word[0] + "\uffff"))]
-            close = [c for c in difflib.get_close_matches(word, candidates, n=10, cutoff=0.75) if c not in words]
-            suggestions += [c for c in close if self._said_in(c, stories_sql, params)][:3]
+            # only words that share the first two letters and are about as long: an index range
+            rows = self.conn.execute(
+                """SELECT word, shown FROM search_vocabulary WHERE word >= ? AND word < ?
+                   AND length(word) BETWEEN ? AND ? ORDER BY segments DESC LIMIT ?""",
+                (word[:2], word[:2] + "\uffff", len(word) - 2, len(word) + 2, _CANDIDATES)).fetchall()
+            shown = {r[0]: r[1] for r in rows}
+            close = [w for w in difflib.get_close_matches(word, list(shown), n=10, cutoff=0.75) if w not in words]
+            suggestions += [shown[w] for w in close if self._said_in(w, stories_sql, params)][:3]
         return tuple(dict.fromkeys(suggestions))
 
-    def _said_in(self, term: str, stories_sql: str, params: list) -> bool:
+    def _said_in(self, word: str, stories_sql: str, params: list) -> bool:
         return self.conn.execute(
-            f"""SELECT EXISTS (SELECT 1 FROM segments_fts JOIN segments s ON s.id = segments_fts.rowid
-                WHERE segments_fts MATCH ? AND s.story_id IN ({stories_sql}))""",
-            ['"' + term.replace('"', "") + '"', *params]).fetchone()[0] == 1
+            f"""SELECT EXISTS (SELECT 1 FROM segment_terms JOIN segments s ON s.id = segment_terms.rowid
+                WHERE segment_terms MATCH ? AND s.story_id IN ({stories_sql}))""",
+            ["{words words_en} : " + '"' + word.replace('"', "") + '"', *params]).fetchone()[0] == 1
 
-    def _first_matched_words(self, segment_ids: list[int], wanted: set[str]) -> dict[int, float]:
+    def _first_matched_words(self, languages: dict[int, str | None], forms: frozenset[str],
+                             phrases: tuple[tuple[str, ...], ...]) -> dict[int, float]:
         """Start time of the first word of each segment that is one of the query's words."""
         found: dict[int, float] = {}
-        marks = ",".join("?" * len(segment_ids))
+        if not languages:
+            return found
+        starts = {p[0] for p in phrases}
+        marks = ",".join("?" * len(languages))
         for seg_id, start, word in self.conn.execute(
             f"SELECT segment_id, start, word FROM words WHERE segment_id IN ({marks}) ORDER BY segment_id, idx",
-            segment_ids,
+            list(languages),
         ):
-            if seg_id not in found and _same_word(fold(word), wanted):
+            if seg_id in found:
+                continue
+            key = stems.language_key(languages[seg_id])
+            if any(stems.term(w, key) in forms or fold(w) in starts for w in stems.words(word)):
                 found[seg_id] = start
         return found
 
     def rebuild(self) -> int:
-        """Rebuild both indexes; returns the number of segments indexed."""
-        self.conn.execute("INSERT INTO segments_fts(segments_fts) VALUES ('rebuild')")
-        self.conn.execute("INSERT INTO index_points_fts(index_points_fts) VALUES ('rebuild')")
+        """Rebuild the indexes; returns the number of segments indexed."""
+        with self.archive.transaction() as c:
+            c.execute("INSERT INTO segments_fts(segments_fts) VALUES ('rebuild')")
+            c.execute("INSERT INTO index_points_fts(index_points_fts) VALUES ('rebuild')")
+            rebuild_word_search(c)
+        self.conn.execute("INSERT INTO segment_terms(segment_terms) VALUES ('optimize')")
         return self.conn.execute("SELECT count(*) FROM segments").fetchone()[0]
+
+
+def _languages(story: sqlite3.Row) -> tuple[str, ...]:
+    import json
+
+    return tuple(v for v in json.loads(story["languages"]) if v)

@@ -1,36 +1,164 @@
-"""Turning what a person types into an FTS5 query, safely.
+"""Turning what a person types into FTS5 queries, safely.
 
-Words and "quoted phrases" are kept; every other character FTS5 would read as
-syntax is dropped, so no input can produce a syntax error.
+A query is words, "quoted phrases", ``-word`` (or ``-"a phrase"``) to leave out, and
+``OR`` between two terms for either. Every other character FTS5 would read as syntax
+is dropped, so no input can produce a syntax error.
+
+A word stands for its forms in every language (``stems.query_forms``: "Kellern" meets
+"Keller" in German segments, "powodzi" meets "powódź" in Polish ones); a quoted phrase
+is matched as said (folded: "Straße" and "Strasse" alike), word for word. Stop words of
+the query's language are left out, unless quoted: they neither make a hit nor count.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from storyatlas import stems
 from storyatlas.text import fold
 
-_TOKEN = re.compile(r'"([^"]*)"|([\w][\w\'’-]*)', re.UNICODE)
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)([\w][\w\'’-]*)', re.UNICODE)
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Term:
+    words: tuple[str, ...]
+    """The words as typed (one, or a phrase's)."""
+    phrase: bool
+
+    @property
+    def folded(self) -> tuple[str, ...]:
+        return tuple(fold(w) for w in self.words)
+
+    def forms(self) -> tuple[str, ...]:
+        """The index terms a single word may stand for (empty for a phrase)."""
+        return () if self.phrase else stems.query_forms(self.words[0])
+
+    def words_fts(self) -> str:
+        """This term against the words index (``segment_terms``)."""
+        if self.phrase:
+            return "{words words_en} : " + _literal(" ".join(self.folded))
+        return "{terms terms_en} : (" + " OR ".join(_literal(f) for f in self.forms()) + ")"
+
+    def plain_fts(self) -> str:
+        """This term against an index of a plain tokenizer (the index points')."""
+        return _literal(" ".join(self.words))
+
+
+def _literal(text: str) -> str:
+    return '"' + text.replace('"', "") + '"'
+
+
+@dataclass(frozen=True)
+class Query:
+    clauses: tuple[tuple[Term, ...], ...]
+    """Every clause must match; a clause is one term, or several joined by OR."""
+    excluded: tuple[Term, ...] = ()
+    language: str = "en"
+    """The language whose stop words were left out."""
+    stopped: frozenset[str] = frozenset()
+    """The (folded) stop words left out."""
+
+    def _expression(self, clauses: list[str], any_clause: bool, term_fts) -> str:
+        joined = (" OR " if any_clause else " AND ").join(f"({c})" for c in clauses)
+        if self.excluded:
+            joined = f"({joined}) NOT (" + " OR ".join(term_fts(t) for t in self.excluded) + ")"
+        return joined
+
+    def clause_fts(self, clause: tuple[Term, ...]) -> str:
+        return " OR ".join(t.words_fts() for t in clause)
+
+    def words_fts(self, any_clause: bool = False) -> str:
+        """The FTS5 query of the words index: every clause, or any when ``any_clause``."""
+        return self._expression([self.clause_fts(c) for c in self.clauses], any_clause, Term.words_fts)
+
+    def plain_fts(self, any_clause: bool = False) -> str:
+        return self._expression([" OR ".join(t.plain_fts() for t in c) for c in self.clauses], any_clause,
+                                Term.plain_fts)
+
+    def terms(self) -> list[Term]:
+        return [t for c in self.clauses for t in c]
+
+
+def _parse(text: str) -> tuple[list[list[Term]], list[Term]]:
+    clauses: list[list[Term]] = []
+    excluded: list[Term] = []
+    join_next = negate_next = False
+    for minus, phrase, minus_word, word in _TOKEN.findall(text):
+        if not phrase and word in ("OR", "AND", "NOT"):
+            join_next = word == "OR" and bool(clauses)
+            negate_next = word == "NOT"
+            continue
+        words = _WORD.findall(phrase if phrase else word)
+        if not words:
+            continue
+        quoted = bool(phrase)
+        # a word written with an apostrophe or hyphen ("l'inondation") is its words
+        terms = [Term(tuple(words), True)] if quoted and len(words) > 1 else [Term((w,), quoted) for w in words]
+        if minus or minus_word or negate_next:
+            excluded += terms
+        elif join_next and clauses:
+            clauses[-1] += terms
+        else:
+            clauses += [[t] for t in terms]
+        join_next = negate_next = False
+    return clauses, excluded
+
+
+def query_language(words: list[str], language: str | None = None) -> str:
+    """The language whose stop words a query's words are: the language asked for, or
+    the one most of them are stop words of (English, the archive's common language,
+    when it is not clear)."""
+    if language in stems.SNOWBALL:
+        return language
+    best, hits = "en", sum(w in stems.stop_words("en") for w in words)
+    for lang in stems.LANGUAGES:
+        n = sum(w in stems.stop_words(lang) for w in words)
+        if n > hits:
+            best, hits = lang, n
+    return best
+
+
+def parse(text: str, language: str | None = None) -> Query | None:
+    """The query, stop words left out; None when nothing searchable is left (no words,
+    only stop words, or only words to leave out)."""
+    clauses, excluded = _parse(text)
+    free = [fold(t.words[0]) for c in clauses for t in c if not t.phrase]
+    lang = query_language(free, language)
+    kept = _without_stop_words(clauses, lang)
+    if not kept and lang != "en" and language is None and len(free) == 1:
+        # "war", "man", "die": stop words in German, whole words in English; a query of
+        # one such word alone means the word
+        lang = "en"
+        kept = _without_stop_words(clauses, lang)
+    if not kept:
+        return None
+    stopped = frozenset(w for w in free if w in stems.stop_words(lang))
+    return Query(tuple(tuple(c) for c in kept), tuple(excluded), lang, stopped)
+
+
+def _without_stop_words(clauses: list[list[Term]], lang: str) -> list[list[Term]]:
+    stop = stems.stop_words(lang)
+    kept = [[t for t in c if t.phrase or fold(t.words[0]) not in stop] for c in clauses]
+    return [c for c in kept if c]
 
 
 def terms(text: str) -> list[str]:
     """The words and phrases of a query, each as an FTS5 string literal."""
-    out = []
-    for phrase, word in _TOKEN.findall(text):
-        words = _WORD.findall(phrase if phrase else word)
-        if words:
-            out.append('"' + " ".join(words) + '"')
-    return out
+    clauses, _ = _parse(text)
+    return [t.plain_fts() for c in clauses for t in c]
 
 
 def fts_query(text: str, any_term: bool = False) -> str | None:
-    """All terms must match (or any, when ``any_term``); None when nothing searchable is left."""
-    found = terms(text)
-    if not found:
-        return None
-    return (" OR " if any_term else " AND ").join(found)
+    """All terms must match (or any, when ``any_term``), for an index of a plain
+    tokenizer; None when nothing searchable is left."""
+    query = parse(text)
+    return None if query is None else query.plain_fts(any_term)
 
 
 def query_words(text: str) -> set[str]:
-    return {fold(w) for t in terms(text) for w in _WORD.findall(t)}
+    """The folded words of a query (stop words too: theme triggers may hold them)."""
+    clauses, _ = _parse(text)
+    return {fold(w) for c in clauses for t in c for w in t.words}

@@ -1,0 +1,147 @@
+"""Word forms for search, in the language they were spoken in.
+
+Each word is stemmed with the Snowball stemmer of its language (through PyStemmer: all
+ten vocabulary languages, Polish included, so "powodzi" and "powódź" meet, as do
+"Kellern" and "Keller") and then folded like every word of the archive (``text.fold``).
+A stem is kept with its language ("de_kell"): a German stem and a Polish one that
+happen to be spelled alike stay apart, and a query, whose language is not known, is
+stemmed in every language and meets each segment only in the segment's own language.
+
+The archive's triggers call ``index_terms``, ``surface`` and ``vocabulary`` from SQL,
+so the words index is written in the same transaction as the text it comes from. This
+module is a bottom layer: it imports nothing of the project but ``text``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import re
+import threading
+import unicodedata
+from pathlib import Path
+
+from storyatlas.text import fold
+
+# the theme vocabulary's languages (themes.vocabulary.LANGUAGES), with their Snowball names
+SNOWBALL = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian",
+            "pl": "polish", "nl": "dutch", "pt": "portuguese", "ro": "romanian", "el": "greek"}
+LANGUAGES = tuple(SNOWBALL)
+OTHER = "xx"
+"""Words of any other language (or of none known) are folded but not stemmed."""
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+# shortest word offered as a suggestion or counted in the vocabulary
+MIN_VOCABULARY = 3
+_CACHE_SIZE = 200_000
+_local = threading.local()
+_caches: dict[str, dict[str, str]] = {lang: {} for lang in (*LANGUAGES, OTHER)}
+
+
+def language_key(lang: str | None) -> str:
+    """The language a segment's words are stemmed in: its own, or OTHER."""
+    return lang if lang in SNOWBALL else OTHER
+
+
+def _stemmer(lang: str):
+    # PyStemmer's stemmers must not be shared between threads
+    stemmers = getattr(_local, "stemmers", None)
+    if stemmers is None:
+        stemmers = _local.stemmers = {}
+    found = stemmers.get(lang)
+    if found is None:
+        import Stemmer
+
+        found = stemmers[lang] = Stemmer.Stemmer(SNOWBALL[lang])
+    return found
+
+
+def _stem(word: str, lang: str) -> str:
+    """``word`` (case-folded, accents kept: the stemmers read them) stemmed and folded."""
+    if lang == OTHER:
+        return fold(word)
+    return fold(_stemmer(lang).stemWord(word))
+
+
+def term(word: str, lang: str) -> str:
+    """The index's term for one case-folded word spoken in ``lang`` (a language key):
+    "de_kell" for "kellern"; "" for a word that folds to nothing."""
+    cache = _caches[lang]
+    found = cache.get(word)
+    if found is None:
+        stem = _stem(word, lang)
+        found = f"{lang}_{stem}" if stem else ""
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        cache[word] = found
+    return found
+
+
+def words(text: str | None) -> list[str]:
+    """The words of a text, case-folded with their accents (NFC), in order."""
+    if not text:
+        return []
+    return _WORD.findall(unicodedata.normalize("NFC", text).casefold())
+
+
+def spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, case-folded word) of each word of ``text`` as stored, for marking
+    matched words in the text itself."""
+    return [(m.start(), m.end(), unicodedata.normalize("NFC", m.group()).casefold())
+            for m in _WORD.finditer(text)]
+
+
+def index_terms(text: str | None, lang: str | None) -> str:
+    """What the words index holds of a text spoken in ``lang``: one term per word, in order."""
+    key = language_key(lang)
+    return " ".join(t for t in (term(w, key) for w in words(text)) if t)
+
+
+def surface(text: str | None) -> str:
+    """The words of a text as written, folded, in order (for phrases and "did you mean")."""
+    return " ".join(f for f in (term(w, OTHER)[3:] for w in words(text)) if f)
+
+
+def vocabulary(text: str | None, text_en: str | None = None) -> str:
+    """The distinct words of a segment and its English as a JSON list of [folded, as
+    said (lower case)], for the vocabulary "did you mean" draws on."""
+    seen: dict[str, str] = {}
+    for said in (text, text_en):
+        for w in _WORD.findall(unicodedata.normalize("NFC", said).lower()) if said else ():
+            f = term(w.casefold(), OTHER)[3:]
+            if len(f) >= MIN_VOCABULARY and not f.isdigit() and f not in seen:
+                seen[f] = w
+    return json.dumps(list(seen.items()), ensure_ascii=False)
+
+
+def query_forms(word: str) -> tuple[str, ...]:
+    """Every term a word typed in a query may stand for: its stem in each language (from
+    the word as typed and as folded, for people who type without accents), and its
+    folded form for words of other languages."""
+    lowered = words(word)
+    if not lowered:
+        return ()
+    typed = lowered[0]
+    bare = fold(typed)
+    forms = {term(typed, lang) for lang in LANGUAGES} | {term(bare, lang) for lang in LANGUAGES}
+    forms.add(term(bare, OTHER))
+    forms.discard("")
+    return tuple(sorted(forms))
+
+
+@functools.lru_cache(maxsize=None)
+def stop_words(lang: str) -> frozenset[str]:
+    """Folded stop words of a language, from spaCy's lists (read without loading spaCy);
+    empty for a language spaCy has none for."""
+    if lang not in SNOWBALL:
+        return frozenset()
+    spec = importlib.util.find_spec("spacy")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    path = Path(next(iter(spec.submodule_search_locations))) / "lang" / lang / "stop_words.py"
+    if not path.exists():
+        return frozenset()
+    namespace: dict = {}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # a list of words, no imports
+    return frozenset(f for f in (fold(w) for w in namespace.get("STOP_WORDS", ())) if f)

@@ -1,0 +1,166 @@
+"""Word search in every vocabulary language: word forms, folding, stop words, ranking by
+how many of the query's words a moment holds, "did you mean", -word, OR and phrases."""
+
+import pytest
+
+from storyatlas.archive import Viewer
+from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery
+from storyatlas.search.fts import FTSBackend
+from storyatlas.search.query import parse
+from storyatlas.stems import query_forms, stop_words
+from storyatlas.text import fold
+from tests.conftest import add_story
+
+KEEPER = Viewer.keeper()
+
+
+def _ids(results):
+    return [h.story_id for h in results.stories]
+
+
+@pytest.fixture
+def backend(archive):
+    add_story(archive, "Hochwasser", "de", [
+        (0.0, 4.0, "Das Wasser stand im Keller.", "The water stood in the basement."),
+        (4.0, 8.0, "Die Überschwemmung kam über die Straße.", "The flood came over the road."),
+    ])
+    add_story(archive, "Powódź", "pl", [
+        (0.0, 4.0, "Pamiętam powódź w Łódź.", "I remember the flood in Lodz."),
+        (4.0, 8.0, "Cała piwnica była pod wodą.", "The whole basement was under water."),
+    ])
+    add_story(archive, "Inondation", "fr", [
+        (0.0, 4.0, "L'inondation a tout pris, dit ma sœur.", "The flooding took everything, my sister says."),
+    ])
+    add_story(archive, "The night", "en", [
+        (0.0, 3.0, "We pumped the cellar all night."),
+        (3.0, 6.0, "The cellar was full of mud."),
+        (6.0, 9.0, "The neighbours came in the morning."),
+        (9.0, 12.0, "Our families lived on this street."),
+    ])
+    return FTSBackend(archive)
+
+
+def _search(backend, text, viewer=KEEPER, **options):
+    return backend.search(SearchQuery(text, viewer, **options))
+
+
+@pytest.mark.parametrize("query, story, said", [
+    ("Kellern", 1, "Keller"),
+    ("Überschwemmungen", 1, "Überschwemmung"),
+    ("uberschwemmungen", 1, "Überschwemmung"),
+    ("powodzi", 2, "powódź"),
+    ("powodzią", 2, "powódź"),
+    ("piwnicy", 2, "piwnica"),
+    ("inondations", 3, "inondation"),
+])
+def test_word_forms_meet_in_the_language_spoken(backend, query, story, said):
+    results = _search(backend, query)
+    assert _ids(results) == [story]
+    moment = results.stories[0].moments[0]
+    assert moment.why == ("words",)
+    assert f"{MARK_OPEN}{said}" in moment.snippet  # the word as said is marked
+
+
+@pytest.mark.parametrize("query, story, said", [
+    ("Strasse", 1, "Straße"), ("soeur", 3, "sœur"), ("Lodz", 2, "Łódź"), ("LODZ", 2, "Łódź"),
+])
+def test_letters_without_a_key_are_folded(backend, query, story, said):
+    results = _search(backend, query)
+    assert story in _ids(results)
+    hit = next(h for h in results.stories if h.story_id == story)
+    assert f"{MARK_OPEN}{said}{MARK_CLOSE}" in hit.moments[0].snippet
+
+
+def test_fold_writes_out_letters_that_have_no_diacritic_to_take_off():
+    assert [fold(w) for w in ("Straße", "sœur", "Łódź", "Æble", "Ørsted", "Đakovo", "Þór", "ıs")] == \
+           ["strasse", "soeur", "lodz", "aeble", "orsted", "dakovo", "thor", "is"]
+
+
+def test_stop_words_alone_make_no_hit(backend):
+    for text in ("the", "the of and", "der die das", "w i z"):
+        assert _search(backend, text).stories == (), text
+        assert parse(text) is None, text
+    # a word that is a stop word elsewhere but a whole word in English is still searched
+    assert parse("war") is not None
+    assert "the" in stop_words("en") and "und" in stop_words("de") and "sie" in stop_words("pl")
+
+
+def test_a_moment_with_every_word_ranks_first_and_the_is_never_marked(backend):
+    results = _search(backend, "pumped the cellar")
+    assert _ids(results) == [4] and not results.relaxed
+    assert results.stories[0].moments[0].start == 0.0
+    relaxed = _search(backend, "pumped the cellar sandbags")  # no moment holds all: relaxed
+    assert relaxed.relaxed and _ids(relaxed) == [4]
+    moments = relaxed.stories[0].moments
+    assert [m.start for m in moments] == [0.0, 3.0]  # two of the words, then one; never "the" alone
+    for hit in (*results.stories, *relaxed.stories):
+        for m in hit.moments:
+            assert f"{MARK_OPEN}the{MARK_CLOSE}" not in m.snippet.lower(), m.snippet
+
+
+def test_more_of_the_words_ranks_a_story_higher(backend, archive):
+    add_story(archive, "Mud", "en", [(0.0, 3.0, "Mud, mud, mud and more mud in the cellar, mud everywhere.")])
+    relaxed = _search(backend, "pumped cellar sandbags")
+    assert relaxed.relaxed and _ids(relaxed)[0] == 4  # pumped + cellar beats cellar said often
+
+
+def test_did_you_mean_offers_words_as_said_from_stories_one_may_see(backend, archive):
+    results = _search(backend, "familes")
+    assert results.stories == () and "families" in results.suggestions
+    assert not any(s.startswith("famili") and s != "families" for s in results.suggestions)  # not the stem
+    assert "powódź" in _search(backend, "powudz").suggestions  # as said, accents and all
+    add_story(archive, "Secret", "en", [(0.0, 3.0, "Zwieblowski hid there.")], visibility="private")
+    assert "zwieblowski" in _search(backend, "zwiablowski").suggestions
+    assert "zwieblowski" not in _search(backend, "zwiablowski", Viewer()).suggestions
+
+
+def test_did_you_mean_is_computed_only_when_few_or_no_moments_match(backend, monkeypatch):
+    calls = []
+    monkeypatch.setattr(FTSBackend, "_said_in", lambda self, *a: calls.append(a) or True)
+    _search(backend, "cellar")
+    assert calls == []
+
+
+def test_minus_leaves_a_word_out_and_or_takes_either(backend):
+    assert set(_ids(_search(backend, "basement"))) == {1, 2}
+    assert _ids(_search(backend, "basement -Keller")) == [2]
+    assert _ids(_search(backend, 'basement -"im Keller"')) == [2]
+    assert _search(backend, "-basement").stories == ()
+    assert set(_ids(_search(backend, "powódź OR inondation"))) == {2, 3}
+    assert _ids(_search(backend, "Keller OR sœur Wasser")) == [1]  # (Keller or sœur) and Wasser
+
+
+def test_a_quoted_phrase_matches_as_said(backend):
+    assert _ids(_search(backend, '"the cellar"')) == [4]
+    found = _search(backend, '"pumped the cellar"').stories[0].moments
+    assert [m.start for m in found] == [0.0]
+    assert f"{MARK_OPEN}pumped the cellar{MARK_CLOSE}" in found[0].snippet
+    assert _search(backend, '"cellar the pumped"').stories == ()
+    assert _ids(_search(backend, '"Straße"')) == [1] and _ids(_search(backend, '"strasse"')) == [1]
+    assert _search(backend, '"Strassen"').stories == ()  # a quoted word is not stemmed
+
+
+def test_the_english_is_searched_with_english_forms(backend):
+    results = _search(backend, "flooding")
+    assert set(_ids(results)) == {1, 2, 3}
+    german = next(h for h in results.stories if h.story_id == 1)
+    assert german.moments[0].why == ("translation",)
+    assert f"{MARK_OPEN}flood{MARK_CLOSE}" in german.moments[0].snippet
+
+
+def test_the_index_follows_changes_of_the_text_and_reindex(backend, archive):
+    with archive.transaction() as c:  # as redaction and corrections change a segment's text
+        c.execute("UPDATE segments SET text = 'Das Wasser stand im […].' WHERE text LIKE '%Keller%'")
+    assert _search(backend, "Keller").stories == ()
+    assert "keller" not in {r[0] for r in archive.conn.execute("SELECT word FROM search_vocabulary")}
+    assert _search(backend, "Keler").suggestions == ()
+    archive.conn.execute("DELETE FROM segment_terms")
+    assert _search(backend, "Wasser").stories == ()
+    assert backend.rebuild() == 9
+    assert _ids(_search(backend, "Wasser")) == [1] and _search(backend, "Keller").stories == ()
+
+
+def test_a_query_word_stands_for_its_forms_in_each_language():
+    forms = query_forms("Kellern")
+    assert "de_kell" in forms and "en_kellern" in forms and "xx_kellern" in forms
+    assert "pl_powodz" in query_forms("powodzi") and "pl_powodz" in query_forms("powódź")
