@@ -20,7 +20,7 @@ from storyatlas.archive.policy import Viewer, moderated_condition, shown_storyte
 from storyatlas.archive.records import (
     Job, MediaFile, Place, Segment, Story, StoryMetadata, Word,
 )
-from storyatlas.errors import NotFound
+from storyatlas.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
     from storyatlas.transcribe.types import Transcript
@@ -201,6 +201,10 @@ class Archive(JobsMixin):
         """
         languages = spoken_languages(transcript)
         with self.transaction() as c:
+            corrected = c.execute("SELECT max(number) FROM revisions WHERE story_id = ?", (story_id,)).fetchone()[0]
+            if corrected:
+                raise Conflict(f"story {story_id} has been corrected by people (revision {corrected}): the "
+                               "machine's new transcript was not stored over their work; correct it further instead")
             c.execute("DELETE FROM transcripts WHERE story_id = ?", (story_id,))
             c.execute("DELETE FROM segments WHERE story_id = ?", (story_id,))
             transcript_id = self._insert_transcript(c, story_id, transcript)

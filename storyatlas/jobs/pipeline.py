@@ -13,7 +13,7 @@ from storyatlas.archive import Archive, Job, Viewer
 from storyatlas.archive.records import Story
 from storyatlas.archive.erasure import scrub
 from storyatlas.archive.redaction import current_speech
-from storyatlas.errors import NotFound, StoryAtlasError, TranscriptionError
+from storyatlas.errors import Conflict, NotFound, StoryAtlasError, TranscriptionError
 from storyatlas.ingest.store import MediaStore
 from storyatlas.settings import Settings
 from storyatlas.themes.run import tag_story
@@ -110,6 +110,10 @@ def _transcribe_and_store(archive: Archive, settings: Settings, job: Job, story:
                 archive.save_transcription(story.id, result.transcript, result.translation, result.english)
                 progress(Progress("tagging", 1.0))
                 tag_story(archive, story.id, settings.cache)
+            except Conflict as e:  # run again after people corrected it: their work stays
+                log.warning("story %d: %s", story.id, e)
+                archive.finish_job(job.id, "done", str(e))
+                return
             except (sqlite3.IntegrityError, NotFound):
                 # erased at that very moment: the foreign keys refused its rows
                 if _speech_now(archive, settings, story.id) is not None:

@@ -68,3 +68,17 @@ def test_a_split_segment_gets_english_for_each_half(archive, base_settings):
     assert _stale(archive, result.story_id) == []
     english = [s.text_en for s in archive.segments(result.story_id, KEEPER) if s.id in {h.id for h in halves}]
     assert all(line and line.strip() for line in english) and english[0] != english[1]
+
+
+def test_a_story_run_again_after_corrections_keeps_them(archive, settings):
+    result = ingest_file(archive, story_file("en"), StoryMetadata(title="River"), settings, KEEPER)
+    assert process_job(settings, result.job_id, archive=archive).state == "done"
+    segment = archive.segments(result.story_id, KEEPER)[2]
+    corrections.set_text(archive, result.story_id, segment.id, "We pumped the cellar for three days.", KEEPER,
+                         base=None)
+    archive.conn.execute("UPDATE jobs SET state = 'queued', worker = NULL WHERE id = ?", (result.job_id,))
+
+    job = process_job(settings, result.job_id, archive=archive)
+
+    assert job.state == "done" and "corrected by people (revision 1)" in job.message
+    assert "We pumped the cellar for three days." in [s.text for s in archive.segments(result.story_id, KEEPER)]
