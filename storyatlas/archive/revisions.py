@@ -129,6 +129,15 @@ def write_speakers(c: sqlite3.Connection, story_id: int, speakers: Iterable[Spea
                   [(story_id, s.label, s.name, s.role) for s in speakers])
 
 
+def machine_speakers(c: sqlite3.Connection, story_id: int, labels: Mapping[int, str]) -> int:
+    """Speaker labels found by the machine (by channel), part of its draft: written only
+    while nobody has corrected the story (then they would be a revision of their own)."""
+    if current(c, story_id) is not None:
+        return 0
+    return sum(c.execute("UPDATE segments SET speaker = ? WHERE id = ? AND story_id = ?",
+                         (label, segment_id, story_id)).rowcount for segment_id, label in labels.items())
+
+
 # revisions --------------------------------------------------------------------------
 
 def current(c: sqlite3.Connection, story_id: int) -> sqlite3.Row | None:

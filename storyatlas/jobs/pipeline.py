@@ -13,7 +13,9 @@ from storyatlas.archive import Archive, Job, Viewer
 from storyatlas.archive.records import Story
 from storyatlas.archive.erasure import scrub
 from storyatlas.archive.redaction import current_speech
-from storyatlas.errors import Conflict, NotFound, StoryAtlasError, TranscriptionError
+from storyatlas.archive.revisions import machine_speakers
+from storyatlas.errors import Conflict, MediaError, NotFound, StoryAtlasError, TranscriptionError
+from storyatlas.ingest.channels import channel_speakers
 from storyatlas.ingest.store import MediaStore
 from storyatlas.settings import Settings
 from storyatlas.themes.run import tag_story
@@ -108,6 +110,7 @@ def _transcribe_and_store(archive: Archive, settings: Settings, job: Job, story:
         if now == transcribed and result is not None:
             try:
                 archive.save_transcription(story.id, result.transcript, result.translation, result.english)
+                _speakers_by_channel(archive, settings, story.id)
                 progress(Progress("tagging", 1.0))
                 tag_story(archive, story.id, settings.cache)
             except Conflict as e:  # run again after people corrected it: their work stays
@@ -135,6 +138,21 @@ def _transcribe_and_store(archive: Archive, settings: Settings, job: Job, story:
         "no speech was found in this recording; check that it is the right file"
     )
     archive.finish_job(job.id, "done", message)
+
+
+def _speakers_by_channel(archive: Archive, settings: Settings, story_id: int) -> None:
+    """A recording with a voice on each channel gets its segments labelled S1, S2, ...
+    (one leading channel alone says nothing about who speaks)."""
+    segments = archive.segments(story_id, WORKER)
+    original = MediaStore(settings.media_dir).absolute(archive.media(story_id, "original", WORKER).path)
+    try:
+        labels = channel_speakers(original, [(s.start, s.end) for s in segments])
+    except MediaError as e:
+        log.warning("story %d: speakers not labelled by channel: %s", story_id, e)
+        return
+    if len({label for label in labels if label}) >= 2:
+        with archive.transaction() as c:
+            machine_speakers(c, story_id, {s.id: label for s, label in zip(segments, labels) if label})
 
 
 def _resumable(checkpoints: Path, speech: Path) -> Checkpoint | None:
