@@ -39,7 +39,7 @@ from storyatlas.ingest.store import claim_scratch
 from storyatlas.jobs import Queue
 from storyatlas.search.cache import GenerationCache
 from storyatlas.settings import Settings
-from storyatlas.web import accounts, api, discover, keepers, moderate, pages
+from storyatlas.web import accounts, api, discover, editor, keepers, moderate, pages
 from storyatlas.web.hosts import AllowedHosts
 from storyatlas.web.security import SecurityHeaders
 from storyatlas.web.uploads import ResumableUploads
@@ -115,7 +115,7 @@ def create_app(settings: Settings, worker: bool = False) -> Starlette:
 
     app = Starlette(
         routes=[*api.routes, *pages.routes, *discover.routes, *moderate.routes, *accounts.routes,
-                *keepers.routes,
+                *keepers.routes, *editor.routes,
                 Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
         middleware=[Middleware(SecurityHeaders), Middleware(AllowedHosts, allowed_hosts=settings.allowed_hosts)],
         exception_handlers={Exception: handle_error, HTTPException: handle_error,

@@ -109,6 +109,7 @@ async def story(request: Request) -> Response:
                   themes=tags.story_themes(archive, story.id, who), starts={s.id: s.start for s in segments},
                   index=index_points.points(archive, story.id, who),
                   speakers=corrections.speaker_names(archive, story.id, who),
+                  may_correct=corrections.may_correct(story, who),
                   entities=tags.story_entities(archive, story.id, who),
                   similar=request.app.state.search_cache.get(
                       ("similar", story.id, who), archive.generation(),

@@ -1,0 +1,141 @@
+"""The correction editor in the browser: /stories/ID/edit, for the people who may correct
+a story's transcript (volunteers, and the moderators of its community).
+
+With JavaScript (static/editor.js) the page edits through the JSON API
+(``/api/stories/ID/...``, each edit naming the revision it started from). Without it,
+each segment is a plain form posted here, saved with ``corrections.set_text`` and the
+same ``base``: a stale one answers the page again (409) with who saved first and the
+text that was sent, so nothing is overwritten silently.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from urllib.parse import quote
+
+from babel.dates import format_time
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from storyatlas.archive import Story, Viewer, corrections
+from storyatlas.archive.revisions import MACHINE
+from storyatlas.errors import AccessDenied, Conflict, CorrectionError
+from storyatlas.web import i18n
+from storyatlas.web.accounts import viewer
+from storyatlas.web.api import transcript_json
+from storyatlas.web.pages import render
+from storyatlas.web.security import read_form
+
+# the words the script shows, in the reader's language (it reads them from the page)
+SCRIPT_STRINGS = (
+    "editor.saved", "editor.saving", "editor.unchanged", "editor.not_saved", "editor.conflict",
+    "editor.segment_text", "editor.no_speaker", "editor.new_speaker", "editor.split_where", "editor.last",
+    "editor.split_done", "editor.merge_done", "editor.empty", "editor.named", "editor.matches",
+    "editor.replaced", "editor.revision", "editor.compare", "editor.restore", "editor.restored",
+    "editor.changes", "editor.no_changes", "editor.no_revisions", "editor.before", "editor.after",
+    "editor.time", "editor.reloaded", "editor.speed_now", "editor.machine", "editor.current",
+    "editor.role.interviewer", "editor.role.storyteller", "editor.role.other", "story.jump",
+)
+_LABEL = re.compile(r"^S(\d+)$")
+
+
+def _editor_of(request: Request, story_id: int) -> tuple[Viewer, Story] | Response:
+    """Who may correct the story, or where an anonymous visitor goes: a story out of
+    sight is the 404 of one that does not exist; a visitor not signed in is sent to sign
+    in (and back); anyone else who may not correct it is refused."""
+    who = viewer(request)
+    story = request.app.state.archives.get().story(story_id, who)  # NotFound for a story out of sight
+    if not who.signed_in:
+        if request.method == "GET":
+            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        raise AccessDenied("sign in as a volunteer or a moderator to correct transcripts, at /login")
+    if not corrections.may_correct(story, who):
+        raise AccessDenied("only volunteers and the moderators of this story's community correct its transcript")
+    return who, story
+
+
+def speaker_choices(t: corrections.Transcript) -> list[str]:
+    """The labels a segment's speaker may be set to: those in use or named, and one new."""
+    labels = {s.speaker for s in t.segments if s.speaker} | {s.label for s in t.speakers}
+    numbers = [int(m.group(1)) for m in map(_LABEL.match, labels) if m]
+    fresh = f"S{max(numbers, default=0) + 1}"
+    return [*sorted(labels, key=lambda x: (0, int(x[1:])) if _LABEL.match(x) else (1, x)), fresh]
+
+
+def _clock_time(iso: str, translator: i18n.Translator) -> str:
+    """A revision's time (stored in UTC) as the reader's locale writes a time of day."""
+    try:
+        when = datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return iso
+    return f"{format_time(when, 'short', tzinfo=datetime.timezone.utc, locale=translator.locale)} UTC"
+
+
+def _whole(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _start(request: Request) -> float:
+    try:
+        return max(0.0, float(request.query_params.get("t", "0")))
+    except ValueError:
+        return 0.0
+
+
+def _page(request: Request, story: Story, who: Viewer, status: int = 200, **context) -> Response:
+    archive = request.app.state.archives.get()
+    t = corrections.transcript(archive, story.id, who)
+    translator = i18n.Translator(i18n.request_language(request))
+    revisions = corrections.revisions(archive, story.id, who)
+    spoken = {s.language for s in t.segments if s.language} | {story.language or "und"}
+    return render(request, "editor.html", status=status, story=story, segments=t.segments,
+                  speakers={s.label: s for s in t.speakers}, choices=speaker_choices(t), revision=t.revision,
+                  roles=corrections.SPEAKER_ROLES, revisions=revisions, start=_start(request),
+                  revision_time=lambda iso: _clock_time(iso, translator), machine=MACHINE,
+                  data={"transcript": transcript_json(t), "machine": MACHINE, "lang": translator.lang,
+                        "language_names": {code: translator.language_name(code) for code in spoken},
+                        "strings": {k: translator(k) for k in SCRIPT_STRINGS}},
+                  **{"kept": {}, "conflict": None, "error": None, "saved": None, **context})
+
+
+async def edit(request: Request) -> Response:
+    story_id = request.path_params["id"]
+    found = _editor_of(request, story_id)
+    if isinstance(found, Response):
+        return found
+    who, story = found
+    if request.method == "GET":
+        return _page(request, story, who, saved=_whole(request.query_params.get("saved")))
+    # a segment's form, sent without JavaScript
+    fields = await read_form(request)
+    archive = request.app.state.archives.get()
+    segment_id, base, text = _whole(fields.get("segment")), _whole(fields.get("base")), fields.get("text", "")
+    if segment_id is None or base is None:
+        return _page(request, story, who, status=422, error="the form lost its segment or revision: reload the page")
+    if not text.split():  # refused before a speaker is saved with it
+        return _page(request, story, who, status=422, kept={segment_id: text},
+                     error="a segment needs some text: to take words out for good, ask a moderator to redact them")
+    try:
+        done = corrections.Saved(base, 0)
+        segment = next((s for s in archive.segments(story_id, who) if s.id == segment_id), None)
+        speaker = fields.get("speaker")
+        if speaker is not None and segment is not None and (speaker or None) != segment.speaker:
+            done = corrections.set_speaker(archive, story_id, segment_id, speaker, who, base=base)
+        saved = corrections.set_text(archive, story_id, segment_id, text, who, base=done.revision)
+    except Conflict:
+        latest = corrections.revisions(archive, story_id, who)[0]
+        return _page(request, story, who, status=409, conflict={
+            "who": latest.who, "number": latest.number, "at": latest.at, "text": text, "segment": segment_id})
+    except CorrectionError as e:
+        return _page(request, story, who, status=422, error=str(e), kept={segment_id: text})
+    if saved.changed:
+        request.app.state.queue.retag()  # the worker tags the corrected story again
+    return RedirectResponse(f"/stories/{story_id}/edit?saved={saved.revision}#seg-{segment_id}", status_code=303)
+
+
+routes = [
+    Route("/stories/{id:int}/edit", edit, methods=["GET", "POST"]),
+]
