@@ -7,7 +7,7 @@ A stem is kept with its language ("de_kell"): a German stem and a Polish one tha
 happen to be spelled alike stay apart, and a query, whose language is not known, is
 stemmed in every language and meets each segment only in the segment's own language.
 
-The archive's triggers call ``index_terms``, ``surface`` and ``vocabulary`` from SQL,
+The archive's triggers call ``index_terms`` and ``surface`` from SQL,
 so the words index is written in the same transaction as the text it comes from. This
 module is a bottom layer: it imports nothing of the project but ``text``.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import json
 import re
 import threading
 import unicodedata
@@ -32,7 +31,7 @@ OTHER = "xx"
 """Words of any other language (or of none known) are folded but not stemmed."""
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-# shortest word offered as a suggestion or counted in the vocabulary
+# shortest word offered as a suggestion ("did you mean")
 MIN_VOCABULARY = 3
 _CACHE_SIZE = 200_000
 _local = threading.local()
@@ -82,7 +81,13 @@ def words(text: str | None) -> list[str]:
     """The words of a text, case-folded with their accents (NFC), in order."""
     if not text:
         return []
-    return _WORD.findall(unicodedata.normalize("NFC", text).casefold())
+    # the triggers ask for a segment's terms and its words as said one after the other
+    last = getattr(_local, "last", None)
+    if last is not None and last[0] == text:
+        return last[1]
+    found = _WORD.findall(unicodedata.normalize("NFC", text).casefold())
+    _local.last = (text, found)
+    return found
 
 
 def spans(text: str) -> list[tuple[int, int, str]]:
@@ -101,18 +106,6 @@ def index_terms(text: str | None, lang: str | None) -> str:
 def surface(text: str | None) -> str:
     """The words of a text as written, folded, in order (for phrases and "did you mean")."""
     return " ".join(f for f in (term(w, OTHER)[3:] for w in words(text)) if f)
-
-
-def vocabulary(text: str | None, text_en: str | None = None) -> str:
-    """The distinct words of a segment and its English as a JSON list of [folded, as
-    said (lower case)], for the vocabulary "did you mean" draws on."""
-    seen: dict[str, str] = {}
-    for said in (text, text_en):
-        for w in _WORD.findall(unicodedata.normalize("NFC", said).lower()) if said else ():
-            f = term(w.casefold(), OTHER)[3:]
-            if len(f) >= MIN_VOCABULARY and not f.isdigit() and f not in seen:
-                seen[f] = w
-    return json.dumps(list(seen.items()), ensure_ascii=False)
 
 
 def query_forms(word: str) -> tuple[str, ...]:

@@ -58,18 +58,15 @@ def register_search_functions(conn: sqlite3.Connection) -> None:
     leave the index behind."""
     conn.create_function("search_terms", 2, stems.index_terms, deterministic=True)
     conn.create_function("search_surface", 1, stems.surface, deterministic=True)
-    conn.create_function("search_vocabulary_words", 2, stems.vocabulary, deterministic=True)
 
 
 def rebuild_word_search(conn: sqlite3.Connection) -> None:
-    """Make the words index and its vocabulary (migration 0010) again from the segments,
-    in the caller's transaction."""
+    """Make the words index (migration 0010) again from the segments, in the caller's
+    transaction."""
     conn.execute("DELETE FROM segment_terms")
-    conn.execute("DELETE FROM search_vocabulary")
     sql = {version: text for version, _, text in _migrations()}[10]
-    # the migration's last two statements fill both from the segments already there
-    for statement in _statements(sql)[-2:]:
-        conn.execute(statement)
+    # the migration's last statement fills it from the segments already there
+    conn.execute(_statements(sql)[-1])
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

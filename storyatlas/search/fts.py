@@ -39,6 +39,7 @@ _PER_WORD = 1_000_000.0
 _SNIPPET_WORDS = 16
 # "did you mean": candidates share the first letters, and at most this many are compared
 _CANDIDATES = 3000
+_STEM_PREFIXES = {*stems.LANGUAGES, stems.OTHER}
 
 
 class _Marked:
@@ -290,30 +291,46 @@ class FTSBackend:
 
     def _suggest(self, query: SearchQuery, parsed: Query) -> tuple[str, ...]:
         """Words said in stories the searcher may see, spelled like the query's words (for
-        "did you mean"), from the archive's vocabulary of words as said. The vocabulary is
-        the whole archive's, so each word offered is first found in a story the searcher
-        may see: a word from a private story must never be offered."""
+        "did you mean"), as said (not the index's stems). Candidates come from the words
+        index's own vocabulary (fts5vocab: a redacted or erased word is gone from it with
+        its segment), over an index range of words with the same first letters; that
+        vocabulary is the whole archive's, so each word is offered only once found in a
+        story the searcher may see: a word from a private story must never be offered."""
         words = list(dict.fromkeys(f for t in parsed.terms() for f in t.folded if len(f) >= stems.MIN_VOCABULARY))
         if not words:
             return ()
+        self.conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.segment_terms_vocab USING fts5vocab(main, segment_terms, row)")
         stories_sql, params = self._stories(query)
         suggestions: list[str] = []
         for word in words:
-            # only words that share the first two letters and are about as long: an index range
+            # the stems ("de_kell") sort among words starting with a language's code: a
+            # third letter keeps them out of the range
+            prefix = word[:3] if word[:2] in _STEM_PREFIXES else word[:2]
             rows = self.conn.execute(
-                """SELECT word, shown FROM search_vocabulary WHERE word >= ? AND word < ?
-                   AND length(word) BETWEEN ? AND ? ORDER BY segments DESC LIMIT ?""",
-                (word[:2], word[:2] + "\uffff", len(word) - 2, len(word) + 2, _CANDIDATES)).fetchall()
-            shown = {r[0]: r[1] for r in rows}
-            close = [w for w in difflib.get_close_matches(word, list(shown), n=10, cutoff=0.75) if w not in words]
-            suggestions += [shown[w] for w in close if self._said_in(w, stories_sql, params)][:3]
+                """SELECT term FROM temp.segment_terms_vocab WHERE term >= ? AND term < ?
+                   AND length(term) BETWEEN ? AND ? AND instr(term, '_') = 0 LIMIT ?""",
+                (prefix, prefix + "\uffff", len(word) - 2, len(word) + 2, _CANDIDATES)).fetchall()
+            close = [w for w in difflib.get_close_matches(word, [r[0] for r in rows], n=10, cutoff=0.75)
+                     if w not in words]
+            found = [said for said in (self._said_in(w, stories_sql, params) for w in close) if said]
+            suggestions += found[:3]
         return tuple(dict.fromkeys(suggestions))
 
-    def _said_in(self, word: str, stories_sql: str, params: list) -> bool:
-        return self.conn.execute(
-            f"""SELECT EXISTS (SELECT 1 FROM segment_terms JOIN segments s ON s.id = segment_terms.rowid
-                WHERE segment_terms MATCH ? AND s.story_id IN ({stories_sql}))""",
-            ["{words words_en} : " + '"' + word.replace('"', "") + '"', *params]).fetchone()[0] == 1
+    def _said_in(self, word: str, stories_sql: str, params: list) -> str | None:
+        """The folded ``word`` as said (in lower case) in a story the searcher may see;
+        None when no such story says it."""
+        row = self.conn.execute(
+            f"""SELECT s.text, s.text_en FROM segment_terms JOIN segments s ON s.id = segment_terms.rowid
+                WHERE segment_terms MATCH ? AND s.story_id IN ({stories_sql}) LIMIT 1""",
+            ["{words words_en} : " + '"' + word.replace('"', "") + '"', *params]).fetchone()
+        if row is None:
+            return None
+        for text in row:
+            for _, _, said in stems.spans(text or ""):
+                if fold(said) == word:
+                    return said
+        return word
 
     def _first_matched_words(self, languages: dict[int, str | None], forms: frozenset[str],
                              phrases: tuple[tuple[str, ...], ...]) -> dict[int, float]:

@@ -1,0 +1,246 @@
+"""Uncached word search at scale, beside a bare SQLite FTS5 query on the same database.
+
+    python benchmarks/search.py                       # 200,000 segments
+    python benchmarks/search.py --segments 1000000    # and a million
+    python benchmarks/search.py --segments 200000 --keep /tmp/bench.db   # keep the archive
+
+Builds, in a temporary folder and from a fixed seed, an archive of synthetic but
+realistic multilingual stories (sentences of each language's stop words and of real and
+made-up content words, drawn with Zipf frequencies; an English line beside each
+non-English one), inserted with SQL straight into the archive's tables so that the
+archive's own triggers index them: the indexing rate is segments per second through
+those triggers (the old FTS5 index, the words index and its vocabulary). Then each kind
+of query is asked once per query (every one different, as most real searches are; the
+answer cache is not used) by an anonymous visitor (public stories only), and timed, and
+the same words are asked of a bare FTS5 top-20 query (``ORDER BY rank LIMIT 20`` on
+``segments_fts``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from storyatlas.archive import Archive, Viewer  # noqa: E402
+from storyatlas.search import SearchQuery  # noqa: E402
+from storyatlas.search.fts import FTSBackend  # noqa: E402
+from storyatlas.search.query import parse  # noqa: E402
+
+SEED = 20260314
+SEGMENTS_PER_STORY = 40
+
+# stop words (most said first) and real content words per language
+WORDS = {
+    "en": ("the and i to a of was in we it that my he there they had she with for on but were at when "
+           "so our all his her not from".split(),
+           "water flood cellar house river village mother father family school war work children street "
+           "night morning winter summer bread farm factory church friends neighbours boat bridge rain "
+           "field money train border town sandbags soup dam garden kitchen teacher soldier hospital".split()),
+    "de": ("und die der ich das wir war es in zu den nicht mit sie ein dann auf so hat wie auch eine "
+           "aber noch als uns".split(),
+           "Wasser Hochwasser Keller Kellern Haus Fluss Dorf Mutter Vater Familie Schule Krieg Arbeit "
+           "Kinder Straße Straßen Nacht Morgen Winter Sommer Brot Bauernhof Fabrik Kirche Freunde "
+           "Nachbarn Boot Brücke Regen Überschwemmung Überschwemmungen Sandsäcke Damm Garten Küche "
+           "Lehrer Soldat Krankenhaus Grenze".split()),
+    "fr": ("de la le et je à les des on il en un une que nous était dans pas pour qui ma mon mais "
+           "avec sur".split(),
+           "eau inondation inondations cave maison rivière village mère père famille école guerre travail "
+           "enfants rue nuit matin hiver été pain ferme usine église amis voisins bateau pont pluie sœur "
+           "frère digue jardin cuisine soldat hôpital frontière".split()),
+    "pl": ("i w się nie na to z że było jak do my a ale o tak po już mnie jest od za co".split(),
+           "woda wody wodą powódź powodzi powodzią piwnica piwnicy piwnicę dom domu wieś matka ojciec "
+           "rodzina rodziny szkoła wojna praca dzieci ulica ulicy noc rano zima lato chleb gospodarstwo "
+           "fabryka kościół przyjaciele sąsiedzi łódź most deszcz Łódź wał ogród kuchnia żołnierz szpital".split()),
+    "es": ("de la que el y en a los se no las un por con una mi su para como pero lo del".split(),
+           "agua inundación inundaciones sótano casa río pueblo madre padre familia escuela guerra "
+           "trabajo niños calle noche mañana invierno verano pan granja fábrica iglesia amigos vecinos "
+           "barco puente lluvia presa huerto cocina maestro soldado hospital frontera".split()),
+    "it": ("di e che il la a non per un in è era mi con ma una si le lo del da ci".split(),
+           "acqua alluvione alluvioni cantina casa fiume paese madre padre famiglia scuola guerra lavoro "
+           "bambini strada notte mattina inverno estate pane fattoria fabbrica chiesa amici vicini barca "
+           "ponte pioggia diga orto cucina maestro soldato ospedale confine".split()),
+}
+LANGUAGE_SHARE = {"en": 0.25, "de": 0.2, "fr": 0.15, "pl": 0.15, "es": 0.15, "it": 0.1}
+COUNTRIES = {"en": "GB", "de": "DE", "fr": "FR", "pl": "PL", "es": "ES", "it": "IT"}
+MADE_UP = 20_000  # made-up content words per language: the long tail of names and rare words
+_SYLLABLES = "ka lo mi ne ru ta sel bar vin dor pel gro sta mek lun fi zo ber wal tra ".split()
+
+
+class Language:
+    def __init__(self, lang: str, rng: random.Random) -> None:
+        self.lang = lang
+        stop, real = WORDS[lang]
+        made_up = set()
+        while len(made_up) < MADE_UP:
+            made_up.add("".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))) + lang[0])
+        self.stop = stop
+        self.content = real + sorted(made_up)
+        rng.shuffle(self.content)
+        # the real words among the most said
+        self.content = real + [w for w in self.content if w not in real]
+        self.stop_weights = _cumulative(len(self.stop), 1.0)
+        self.content_weights = _cumulative(len(self.content), 1.07)
+
+    def sentence(self, rng: random.Random) -> str:
+        n = rng.randint(8, 18)
+        words = []
+        for _ in range(n):
+            if rng.random() < 0.45:
+                words.append(rng.choices(self.stop, cum_weights=self.stop_weights)[0])
+            else:
+                words.append(rng.choices(self.content, cum_weights=self.content_weights)[0])
+        words[0] = words[0][:1].upper() + words[0][1:]
+        return " ".join(words) + "."
+
+
+def _cumulative(n: int, s: float) -> list[float]:
+    total, out = 0.0, []
+    for rank in range(1, n + 1):
+        total += 1.0 / rank ** s
+        out.append(total)
+    return out
+
+
+def build(archive: Archive, segments: int, rng: random.Random) -> tuple[float, dict[str, Language]]:
+    """Insert the stories and segments; returns seconds spent inserting segments."""
+    languages = {lang: Language(lang, rng) for lang in WORDS}
+    english = languages["en"]
+    c = archive.conn
+    stories = segments // SEGMENTS_PER_STORY
+    langs = rng.choices(list(LANGUAGE_SHARE), weights=list(LANGUAGE_SHARE.values()), k=stories)
+    c.execute("BEGIN")
+    for sid, lang in enumerate(langs, 1):
+        visibility = rng.choices(["public", "community", "private"], weights=[85, 10, 5])[0]
+        c.execute("""INSERT INTO stories (id, title, language, languages, country, community, visibility,
+                     recorded_on, review_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'published')""",
+                  (sid, f"Story {sid}", lang, json.dumps([lang]), COUNTRIES[lang], f"Place {rng.randint(1, 300)}",
+                   visibility, str(rng.randint(1950, 2025))))
+        c.execute("""INSERT INTO transcripts (id, story_id, task, language, model, options, versions)
+                     VALUES (?, ?, 'transcribe', ?, 'bench', '{}', '{}')""", (sid, sid, lang))
+    c.execute("COMMIT")
+    rows = []
+    for sid, lang in enumerate(langs, 1):
+        speaker = languages[lang]
+        for idx in range(SEGMENTS_PER_STORY):
+            text = speaker.sentence(rng)
+            text_en = None if lang == "en" else english.sentence(rng)
+            rows.append((sid, sid, idx, idx * 6.0, idx * 6.0 + 5.5, text, text_en, lang))
+    took = 0.0
+    for at in range(0, len(rows), 20_000):
+        started = time.perf_counter()
+        c.execute("BEGIN")
+        c.executemany("""INSERT INTO segments (story_id, transcript_id, idx, start, end, text, text_en, language)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)""", rows[at: at + 20_000])
+        c.execute("COMMIT")
+        took += time.perf_counter() - started
+    return took, languages
+
+
+def queries(languages: dict[str, Language], archive: Archive, rng: random.Random, n: int) -> dict[str, list[str]]:
+    said = [r[0] for r in archive.conn.execute(
+        "SELECT text FROM segments WHERE id IN (SELECT abs(random()) % (SELECT max(id) FROM segments) + 1 "
+        "FROM segments LIMIT ?)", (n * 4,))]
+    rng.shuffle(said)
+    picks = list(languages.values())
+
+    every_stop = {w.casefold() for lg in picks for w in lg.stop}
+
+    def content(segment: str) -> list[str]:
+        return [w for w in segment.rstrip(".").split() if w.casefold() not in every_stop]
+
+    def misspelled(word: str) -> str:
+        vowels = "aeiou"
+        i = next((i for i in range(3, len(word)) if word[i] in vowels), len(word) - 1)
+        return word[:i] + ("y" if word[i] != "y" else "a") + word[i + 1:]
+
+    kinds: dict[str, list[str]] = {k: [] for k in ("common word", "rare word", "phrase", "three words",
+                                                    "misspelling", "accented word", "with stop words")}
+    for i in range(n):
+        lg = picks[i % len(picks)]
+        kinds["common word"].append(lg.content[i % 40])
+        kinds["rare word"].append(lg.content[rng.randint(5_000, len(lg.content) - 1)])
+        words = said[i].rstrip(".").split()
+        at = rng.randint(0, len(words) - 2)
+        kinds["phrase"].append(f'"{words[at]} {words[at + 1]}"')
+        chosen = content(said[n + i])[:3]
+        kinds["three words"].append(" ".join(chosen) if len(chosen) == 3 else " ".join(words[:3]))
+        kinds["misspelling"].append(misspelled(lg.content[rng.randint(100, 3000)]))
+        accented = [w for lang in ("de", "fr", "pl", "es", "it") for w in WORDS[lang][1]
+                    if any(ord(ch) > 127 for ch in w)]
+        kinds["accented word"].append(accented[i % len(accented)])
+        kinds["with stop words"].append(f"{lg.stop[i % 5]} {lg.content[rng.randint(20, 2000)]} {lg.stop[(i + 2) % 10]}")
+    return kinds
+
+
+def _bare(text: str) -> str | None:
+    parsed = parse(text)
+    if parsed is None:
+        return None
+    return parsed.plain_fts()
+
+
+def measure(archive: Archive, kinds: dict[str, list[str]]) -> list[tuple[str, float, float, float, float, float]]:
+    backend = FTSBackend(archive)
+    visitor = Viewer()
+    c = archive.conn
+    # warm the page cache as a running server's is: a few searches of other words
+    for text in ("water", "Wasser", "eau", "woda", "agua", "acqua"):
+        backend.search(SearchQuery(text, visitor))
+    out = []
+    for kind, texts in kinds.items():
+        ours, bare, hits = [], [], []
+        for text in texts:
+            started = time.perf_counter()
+            found = backend.search(SearchQuery(text, visitor))
+            ours.append((time.perf_counter() - started) * 1000)
+            hits.append(found.total_stories)
+            match = _bare(text)
+            started = time.perf_counter()
+            if match:
+                c.execute("SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? ORDER BY rank LIMIT 20",
+                          (match,)).fetchall()
+            bare.append((time.perf_counter() - started) * 1000)
+        out.append((kind, _p(ours, 50), _p(ours, 99), _p(bare, 50), _p(bare, 99), statistics.median(hits)))
+    return out
+
+
+def _p(values: list[float], q: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--segments", type=int, nargs="+", default=[200_000])
+    parser.add_argument("--queries", type=int, default=60, help="queries of each kind")
+    parser.add_argument("--keep", type=Path, help="build the archive here and keep it")
+    args = parser.parse_args()
+    for size in args.segments:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = args.keep or Path(tmp) / "archive.db"
+            rng = random.Random(SEED)
+            with Archive(path) as archive:
+                took, languages = build(archive, size, rng)
+                archive.conn.execute("PRAGMA optimize")
+                size_mb = path.stat().st_size / 1e6
+                print(f"\n{size:,} segments ({size // SEGMENTS_PER_STORY:,} stories): indexed at "
+                      f"{size / took:,.0f} segments/s through the triggers ({took:.0f} s), database {size_mb:,.0f} MB")
+                results = measure(archive, queries(languages, archive, rng, args.queries))
+            print(f"{'query':<18}{'ours p50':>10}{'p99':>9}{'bare p50':>10}{'p99':>9}{'ratio p50':>11}{'stories':>9}")
+            for kind, p50, p99, b50, b99, hits in results:
+                ratio = p50 / b50 if b50 > 0 else float("inf")
+                print(f"{kind:<18}{p50:>10.1f}{p99:>9.1f}{b50:>10.1f}{b99:>9.1f}{ratio:>10.1f}x{hits:>9.0f}")
+            print("milliseconds; ours: FTSBackend.search, words only, no answer cache, an anonymous visitor; "
+                  "bare: SELECT rowid FROM segments_fts WHERE MATCH ? ORDER BY rank LIMIT 20")
+
+
+if __name__ == "__main__":
+    main()
