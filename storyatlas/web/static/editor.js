@@ -310,8 +310,8 @@
     found.setAttribute("aria-current", "true");
     // follow the playback, unless it would move the field being typed in
     if (!list.contains(document.activeElement)) {
-      const box = list.getBoundingClientRect(), r = found.getBoundingClientRect();
-      if (r.top < box.top || r.bottom > box.bottom) found.scrollIntoView({ block: "nearest" });
+      const r = found.getBoundingClientRect();
+      if (r.top < 0 || r.bottom > window.innerHeight) found.scrollIntoView({ block: "center", behavior: "smooth" });
     }
   }
   function seek(t, play) {
