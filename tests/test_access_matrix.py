@@ -518,7 +518,7 @@ def test_every_output_shows_exactly_what_the_viewer_may_see(world, viewer):
                  *(f"/api/stories/{{}}/export.{fmt}" for fmt in ("vtt", "srt", "txt", "json"))]
         if not allowed:
             for path in [*paths, "/media/{}/listen.webm", "/media/{}/original", "/media/{}/video",
-                         "/moderate/stories/{}"]:
+                         "/moderate/stories/{}", "/stories/{}/edit"]:
                 c.like_missing(path, key)
             continue
         for path in paths:
@@ -554,6 +554,12 @@ def test_every_output_shows_exactly_what_the_viewer_may_see(world, viewer):
                 c.expect(looked_after, {"title": w.title, "text": w.text}, f"/moderate/stories/{story_id}", key)
         else:
             c.status(looked_after, 403, f"/moderate/stories/{story_id} ('{key}')")
+        # the correction editor: volunteers and the story's moderators; anonymous visitors sign in first
+        editor = c.get(f"/stories/{story_id}/edit")
+        corrects = viewer == "volunteer" or viewer in MODERATES[key]
+        if c.status(editor, 200 if corrects else 303 if viewer == "anonymous" else 403,
+                    f"/stories/{story_id}/edit ('{key}')") and corrects:
+            c.expect(editor, {"title": w.title, "text": w.text}, f"/stories/{story_id}/edit", key)
 
     # the moderators' pages -------------------------------------------------------------------------
     moderated = {key for key in STORIES if viewer in MODERATES[key]}
