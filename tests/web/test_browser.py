@@ -382,11 +382,13 @@ def test_the_pages_pass_an_accessibility_audit(page: Page, server, web_settings,
         mixed = add_story(archive, "Zwei Sprachen", "de", [
             (0.0, 4.0, "Im Frühling kam das Wasser.", "In spring the water came.", "de"),
             (4.5, 9.0, "We pumped the cellar for three days.", None, "en"),
-            (9.5, 14.0, "Der Keller war voll.", "The cellar was full.", "de", True)])
+            (9.5, 14.0, "Der Keller war voll.", "The cellar was full.", "de", True)],
+            community="Görlitz", region="Saxony", country="DE")  # a place on the atlas's maps
     axe = Axe()
     found = {}
     paths = ["/", f"/search?q={PHRASE}", "/search?q=zzzz", f"/stories/{made['en']}", f"/stories/{mixed}",
-             "/upload", "/record", "/themes", "/themes/floods", "/compare?a=PL&b=DE", "/moderate"]
+             "/upload", "/record", "/themes", "/themes/floods", "/compare?a=PL&b=DE", "/atlas",
+             "/atlas?community=Zgorzelec&country=PL", "/moderate"]
     for path in paths:
         page.goto(path)
         found[path] = axe.run(page).response["violations"]
@@ -409,6 +411,24 @@ def test_the_pages_pass_an_accessibility_audit(page: Page, server, web_settings,
     report = {path: [(v["impact"], v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
               for path, violations in found.items() if violations}
     assert not report, report
+    problems.check()
+
+
+def test_a_place_on_the_map_opens_its_stories_from_the_keyboard(page: Page, web_settings, problems):
+    """The atlas's circle for a community is a link: focused and followed with the
+    keyboard, it lists the stories told there."""
+    with Archive(web_settings.database) as archive:
+        story_id = add_story(archive, "Die Flut in Linz", "de", [(0.0, 3.0, "Das Wasser kam.", "The water came.")],
+                             community="Linz", region="Upper Austria", country="AT")
+    page.goto("/atlas")
+    place = page.locator("svg.atlas-map a.place[aria-label^='Linz, Austria: stories:']")
+    expect(place).to_have_count(1)
+    place.focus()
+    expect(place).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/atlas\?.*community=Linz"))
+    expect(page.locator("#stories-h")).to_have_text("Stories from Linz, Austria")
+    expect(page.locator(f"#stories a[href='/stories/{story_id}']")).to_have_text("Die Flut in Linz")
     problems.check()
 
 
@@ -522,7 +542,8 @@ def test_a_resident_records_a_moderator_redacts_and_publishes_then_the_resident_
     end = min(words[last]["end"] + 0.3, words[last + 1]["start"] if last + 1 < len(words) else 1e9)
     redacted = {re.sub(r"[^\w]", "", w["word"]).lower() for w in words[first:last + 1]}
     kept = {re.sub(r"[^\w]", "", w["word"]).lower() for w in words[:first] + words[last + 1:]}
-    gone = sorted(w for w in redacted - kept if len(w) >= 4)  # words only the passage had
+    # words only the passage had (the title, the resident's own words, stays)
+    gone = sorted(w for w in redacted - kept - set(re.findall(r"\w+", title.lower())) if len(w) >= 4)
     anchor = next(w for w in gone if SPOKEN.search(w))  # "pumped" (or "cellar", as tiny.en hears it)
     before = _listening_copy(moderator_context, story_id, tmp_path, "before")
     assert _loudness(before, start + 0.05, end - 0.05) > -40, "the passage to redact holds no speech"
