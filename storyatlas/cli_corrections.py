@@ -13,6 +13,7 @@ from storyatlas.cli_options import archive_option, keeper
 from storyatlas.errors import CorrectionError
 from storyatlas.ingest.channels import channel_speakers
 from storyatlas.ingest.store import MediaStore
+from storyatlas.ingest.voices import available as voices_available, speaker_turns
 from storyatlas.settings import load_settings
 
 
@@ -41,15 +42,17 @@ def _speaker_name(ctx, param, value):
 @click.option("--ignore-case", is_flag=True, help="Find regardless of upper and lower case.")
 @click.option("--speakers-by-channel", "by_channel", is_flag=True,
               help="Label each segment S1, S2... by the loudest channel of a recording with a voice per channel.")
+@click.option("--speakers-by-voice", "by_voice", is_flag=True,
+              help="Label each segment S1, S2... by its voice (needs: pip install --no-deps resemblyzer==0.1.4).")
 @click.option("--base", type=int, help="Refuse if the transcript is no longer at this revision (default: current).")
 @archive_option
 @_one_line_errors
 def correct(story_id: int, at, text, speaker, split_at, merge_at, naming, role, find, replacement, ignore_case,
-            by_channel, base, archive) -> None:
+            by_channel, by_voice, base, archive) -> None:
     """Correct a story's transcript; with no change asked, show it with its segment times.
     Each change is saved as a revision (`storyatlas revisions ID`)."""
     asked = [x for x in (text is not None, speaker is not None, split_at is not None, merge_at is not None,
-                         naming is not None, find is not None, by_channel) if x]
+                         naming is not None, find is not None, by_channel, by_voice) if x]
     if len(asked) > 1 and not (text is not None and speaker is not None):
         raise CorrectionError("make one change at a time (--text and --speaker may go together)")
     if (text is not None or speaker is not None) and at is None:
@@ -64,6 +67,8 @@ def correct(story_id: int, at, text, speaker, split_at, merge_at, naming, role, 
             return
         if by_channel:
             done = _by_channel(a, settings.media_dir, story_id, base)
+        elif by_voice:
+            done = _by_voice(a, settings.media_dir, story_id, base)
         elif naming is not None:
             done = corrections.name_speaker(a, story_id, naming[0], naming[1], who, base=base, role=role)
         elif find is not None:
@@ -105,6 +110,23 @@ def _by_channel(a: Archive, media_dir, story_id: int, base: int | None) -> corre
     click.echo(f"labelled {_n(len(found), 'segment')} by channel: "
                + ", ".join(f"{label} {_n(n, 'segment')}" for label, n in counts.items()))
     return corrections.label_speakers(a, story_id, found, who, base=base, summary="speakers labelled by channel")
+
+
+def _by_voice(a: Archive, media_dir, story_id: int, base: int | None) -> corrections.Saved:
+    who = keeper()
+    if not voices_available():
+        raise CorrectionError("telling voices apart needs the speaker encoder's weights: "
+                              "pip install --no-deps resemblyzer==0.1.4")
+    segments = a.segments(story_id, who)
+    speech = MediaStore(media_dir).absolute(a.media(story_id, "speech", who).path)
+    labels = speaker_turns(speech, [(s.start, s.end) for s in segments])
+    found = {s.id: label for s, label in zip(segments, labels) if label}
+    counts = {label: list(found.values()).count(label) for label in sorted(set(found.values()))}
+    if len(counts) < 2:
+        raise CorrectionError("one voice is heard throughout: label speakers by hand with --speaker")
+    click.echo(f"labelled {_n(len(found), 'segment')} by voice: "
+               + ", ".join(f"{label} {_n(n, 'segment')}" for label, n in counts.items()))
+    return corrections.label_speakers(a, story_id, found, who, base=base, summary="speakers labelled by voice")
 
 
 def _show(t: corrections.Transcript) -> None:

@@ -17,6 +17,7 @@ from storyatlas.archive.revisions import machine_speakers
 from storyatlas.errors import Conflict, MediaError, NotFound, StoryAtlasError, TranscriptionError
 from storyatlas.ingest.channels import channel_speakers
 from storyatlas.ingest.store import MediaStore
+from storyatlas.ingest.voices import available as voices_available, speaker_turns
 from storyatlas.settings import Settings
 from storyatlas.themes.run import tag_story
 from storyatlas.transcribe import (
@@ -110,7 +111,8 @@ def _transcribe_and_store(archive: Archive, settings: Settings, job: Job, story:
         if now == transcribed and result is not None:
             try:
                 archive.save_transcription(story.id, result.transcript, result.translation, result.english)
-                _speakers_by_channel(archive, settings, story.id)
+                if not _speakers_by_channel(archive, settings, story.id):
+                    _speakers_by_voice(archive, story.id, Path(transcribed))
                 progress(Progress("tagging", 1.0))
                 tag_story(archive, story.id, settings.cache)
             except Conflict as e:  # run again after people corrected it: their work stays
@@ -140,15 +142,42 @@ def _transcribe_and_store(archive: Archive, settings: Settings, job: Job, story:
     archive.finish_job(job.id, "done", message)
 
 
-def _speakers_by_channel(archive: Archive, settings: Settings, story_id: int) -> None:
+def _speakers_by_channel(archive: Archive, settings: Settings, story_id: int) -> bool:
     """A recording with a voice on each channel gets its segments labelled S1, S2, ...
-    (one leading channel alone says nothing about who speaks)."""
+    (one leading channel alone says nothing about who speaks). Whether it had."""
     segments = archive.segments(story_id, WORKER)
     original = MediaStore(settings.media_dir).absolute(archive.media(story_id, "original", WORKER).path)
     try:
         labels = channel_speakers(original, [(s.start, s.end) for s in segments])
     except MediaError as e:
         log.warning("story %d: speakers not labelled by channel: %s", story_id, e)
+        return False
+    if len({label for label in labels if label}) < 2:
+        return False
+    with archive.transaction() as c:
+        machine_speakers(c, story_id, {s.id: label for s, label in zip(segments, labels) if label})
+    return True
+
+
+_voices_missing_said = False
+
+
+def _speakers_by_voice(archive: Archive, story_id: int, speech: Path) -> None:
+    """Voices sharing a channel: segments labelled S1, S2, ... by voice (the speaker
+    encoder of the Resemblyzer wheel, when installed), where two or more are heard."""
+    global _voices_missing_said
+    if not voices_available():
+        if not _voices_missing_said:
+            _voices_missing_said = True
+            log.info("speakers are not told apart by voice: pip install --no-deps resemblyzer==0.1.4")
+        return
+    segments = archive.segments(story_id, WORKER)
+    if len(segments) < 2:
+        return
+    try:
+        labels = speaker_turns(speech, [(s.start, s.end) for s in segments])
+    except MediaError as e:
+        log.warning("story %d: speakers not labelled by voice: %s", story_id, e)
         return
     if len({label for label in labels if label}) >= 2:
         with archive.transaction() as c:
