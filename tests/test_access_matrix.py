@@ -472,6 +472,20 @@ def test_every_output_shows_exactly_what_the_viewer_may_see(world, viewer):
     if places != wanted_places:
         c.problem(f"/compare offers the places {sorted(places)}, not {sorted(wanted_places)}")
 
+    # the atlas: each region on the map and in its table, counted from what the viewer may see
+    atlas = c.get("/atlas", {"by": "region"})
+    c.count(atlas, r"Stories on this map and in its table: (\d+)", n, "/atlas?by=region")
+    for key in sees:
+        c.expect(atlas, {"region": WORDS[key].region}, "/atlas?by=region", key)
+    in_a = [k for k in sees if STORIES[k].get("community") == A]
+    circles = re.findall(rf'aria-label="{A}, Poland: stories: (\d+)"', c.get("/atlas").text)
+    if circles != ([str(len(in_a))] if in_a else []):
+        c.problem(f"/atlas shows {A} with {circles} stories, not {len(in_a)}")
+    listed = c.get("/atlas", {"community": A, "country": "PL"})
+    c.count(listed, r"<h2 id=\"stories-h\">[^<]*</h2>\s*<p class=\"muted\">stories: (\d+)", len(in_a), "/atlas listing")
+    for key in in_a:
+        c.expect(listed, {"title": WORDS[key].title}, f"/atlas?community={A}", key)
+
     # similar stories: the hub names the anchors, each anchor its group -------------------------------
     hub = c.get(f"/stories/{c.id('hub')}")
     shown = _similar_ids(hub.text)

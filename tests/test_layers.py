@@ -18,7 +18,7 @@ LAYERS = {
     "transcribe": 3,  # reads the speech audio that ingest made
     "themes": 3,
     "search": 4,
-    "jobs": 5, "exports": 5, "imports": 5,
+    "jobs": 5, "exports": 5, "imports": 5, "atlas": 5,
 }
 # the shells on top (web, the command line) may use anything, each other included
 SHELLS = 6

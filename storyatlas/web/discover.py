@@ -12,6 +12,7 @@ from storyatlas.errors import NotFound, StoryAtlasError
 from storyatlas.themes.charts import bar_chart, paired_chart
 from storyatlas.themes.store import vocabulary as theme_vocabulary
 from storyatlas.web import i18n
+from storyatlas.web import atlas
 from storyatlas.web.accounts import viewer
 from storyatlas.web.pages import render
 
@@ -51,8 +52,9 @@ def compare_page(request: Request) -> Response:
     archive = request.app.state.archives.get()
     who = viewer(request)
     places = discover.place_names(archive, who)
-    result = chart = None
+    result = chart = the_map = None
     if a and b:
+        the_map = atlas.compare_map(request, a, b)
         result = discover.compare(archive, a, b, who)
         vocabulary = theme_vocabulary(archive)
         t = _translator(request)
@@ -60,11 +62,13 @@ def compare_page(request: Request) -> Response:
         rows = [(labels.get(tid, tid), result.counts_a.get(tid, 0), result.counts_b.get(tid, 0))
                 for tid in (result.shared + result.only_a + result.only_b)][:20]
         chart = Markup(paired_chart(t("compare.title"), rows, (a, b))) if rows else None
-    return render(request, "compare.html", a=a, b=b, places=places, result=result, chart=chart)
+    return render(request, "compare.html", a=a, b=b, places=places, result=result, chart=chart,
+                  map=the_map)
 
 
 routes = [
     Route("/themes", themes_index),
     Route("/themes/{theme}", theme_page),
     Route("/compare", compare_page),
+    *atlas.routes,
 ]

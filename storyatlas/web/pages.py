@@ -74,7 +74,9 @@ def home(request: Request) -> Response:
     archive = request.app.state.archives.get()
     who = viewer(request)
     stories = archive.stories(who, PAGE_SIZE, 0, newest_first=True)
-    return render(request, "home.html", stories=stories, total=archive.count_stories(who))
+    from storyatlas.web.atlas import home_map  # the atlas's module builds on this one
+
+    return render(request, "home.html", stories=stories, total=archive.count_stories(who), map=home_map(request))
 
 
 async def search(request: Request) -> Response:

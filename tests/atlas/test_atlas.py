@@ -1,0 +1,107 @@
+"""The atlas's parts: the committed outlines, the projection, the gazetteer, grouping the
+archive's counts into places, and the counts themselves through the access policy."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from storyatlas import atlas
+from storyatlas.archive.places import PlaceCount, PlaceFilters, place_counts, place_stories
+from storyatlas.archive.policy import Viewer
+from storyatlas.atlas import gazetteer, geometry
+from storyatlas.atlas.draw import Marker, svg_map
+from tests.conftest import add_story
+
+
+def test_the_outlines_are_small_and_name_their_countries():
+    data = resources.files("storyatlas.atlas").joinpath("europe.json")
+    assert len(data.read_bytes()) < 300_000
+    doc = json.loads(data.read_text(encoding="utf-8"))
+    assert "Natural Earth" in doc["source"]
+    codes = {c["iso"] for c in doc["countries"]}
+    assert {"PL", "PT", "DE", "FR", "NO", "IS", "MT", "LU", "CY", "UA", "TR"} <= codes  # FR and NO filled in
+    assert all(len(c["iso"]) == 2 for c in doc["countries"] if c["iso"])
+
+
+def test_centres_fall_inside_their_countries():
+    centres = geometry.centres()
+    for code, (west, south, east, north) in {"PL": (14, 49, 24.2, 55), "FR": (-5, 42, 8.3, 51.1),
+                                             "NO": (4.5, 58, 31, 71.2), "PT": (-9.6, 36.9, -6.1, 42.2)}.items():
+        lon, lat = centres[code]
+        assert west < lon < east and south < lat < north, code
+
+
+def test_the_projection_puts_europe_in_the_frame_west_to_east_and_north_up():
+    f = geometry.frame()
+    lisbon, warsaw, oslo, athens = (f.point(*p) for p in [(-9.14, 38.72), (21.01, 52.23), (10.75, 59.91),
+                                                          (23.73, 37.98)])
+    assert all(f.inside(*p) for p in (lisbon, warsaw, oslo, athens))
+    assert lisbon[0] < warsaw[0] and oslo[1] < warsaw[1] < athens[1]
+    x, y = geometry.project(*geometry._unproject(*geometry.project(12.3, 45.6)))
+    assert (round(x, 9), round(y, 9)) == tuple(round(v, 9) for v in geometry.project(12.3, 45.6))
+    assert geometry.country_paths() is geometry.country_paths()  # made once
+
+
+def test_towns_are_found_by_any_spelling_within_their_country():
+    lon, lat, code = gazetteer.locate("Zgorzelec", "PL")
+    assert code == "PL" and abs(lon - 15.0) < 0.2 and abs(lat - 51.15) < 0.2
+    assert gazetteer.locate("MÜNCHEN", "DE")[:2] == gazetteer.locate("Munich", "de")[:2]
+    assert gazetteer.locate("Lodz", "PL")[:2] == gazetteer.locate("Łódź", "PL")[:2]
+    assert gazetteer.locate("Porto", "PT")[2] == "PT"
+    assert gazetteer.locate("Zgorzelec", "PT") is None  # not in that country
+    assert gazetteer.locate("Hubmoor", "DE") is None and gazetteer.locate("  ", None) is None
+
+
+def test_counts_become_places_at_each_level():
+    counts = [PlaceCount("Zgorzelec", "Lower Silesia", "PL", 2), PlaceCount("zgorzelec", None, "PL", 1),
+              PlaceCount("Wrocław", "Lower Silesia", "PL", 1), PlaceCount(None, "Lower Silesia", "PL", 1),
+              PlaceCount("Hubmoor", None, "DE", 1), PlaceCount(None, None, None, 4),
+              PlaceCount(None, None, "US", 1)]
+    by_community = atlas.places(counts, "community")
+    assert by_community.no_place == 4 and by_community.total == 11
+    named = {(p.level, p.name): p for p in by_community.places}
+    assert named["community", "Zgorzelec"].stories == 3  # one community, however it is written
+    assert named["community", "Zgorzelec"].filters == {"community": "Zgorzelec", "country": "PL"}
+    assert named["region", "Lower Silesia"].filters == {"community": "", "region": "Lower Silesia", "country": "PL"}
+    hubmoor = named["community", "Hubmoor"]
+    assert hubmoor.approximate and hubmoor.position == geometry.centres()["DE"]
+    assert named["country", "US"].xy is None  # counted, listed, not on this map
+    by_region = {(p.level, p.name): p.stories for p in atlas.places(counts, "region").places}
+    assert by_region == {("region", "Lower Silesia"): 4, ("community", "zgorzelec"): 1,
+                         ("community", "Hubmoor"): 1, ("country", "US"): 1}
+    region = next(p for p in atlas.places(counts, "region").places if p.name == "Lower Silesia")
+    assert not region.approximate  # between Zgorzelec and Wrocław
+    assert 15.0 <= region.position[0] <= 17.1
+    assert {p.name: p.stories for p in atlas.places(counts, "country").places} == {"PL": 5, "DE": 1, "US": 1}
+
+
+def test_counts_and_listings_go_through_the_access_policy(archive):
+    line = [(0.0, 2.0, "Woda przyszła.")]
+    add_story(archive, "Open", "pl", line, community="Zgorzelec", country="PL")
+    add_story(archive, "Members", "pl", line, community="ZGORZELEC", country="PL", visibility="community")
+    add_story(archive, "Researchers", "pl", line, community="Kwiatkowo", country="PL", visibility="researchers")
+    add_story(archive, "Embargoed", "pl", line, community="Zgorzelec", country="PL", embargo_until="2999-01-01")
+
+    def counts(viewer):
+        return {(c.community, c.country): c.stories for c in place_counts(archive, viewer)}
+
+    assert counts(Viewer.anonymous()) == {("Zgorzelec", "PL"): 1}
+    assert counts(Viewer(name="z", member_of=frozenset({"zgorzelec"}))) == {("Zgorzelec", "PL"): 1,
+                                                                          ("ZGORZELEC", "PL"): 1}
+    assert counts(Viewer(name="r", roles=frozenset({"researcher"}))) == {("Zgorzelec", "PL"): 1,
+                                                                        ("Kwiatkowo", "PL"): 1}
+    assert sum(counts(Viewer.keeper()).values()) == 4
+    total, listed = place_stories(archive, Viewer.anonymous(), PlaceFilters(community="zgorzelec", country="pl"))
+    assert total == 1 and [s.title for s in listed] == ["Open"]
+    total, _ = place_stories(archive, Viewer.keeper(), PlaceFilters(community="Zgorzelec", region=""))
+    assert total == 3
+
+
+def test_the_svg_names_each_circle_and_links_it():
+    svg = svg_map([Marker(100, 200, 3, "Zgorzelec, Poland: stories: 3", "/atlas?community=Zgorzelec", "Zgorzelec"),
+                   Marker(300, 400, 1, "A <b> & c", "/atlas?x=1&y=2", "A <b>", approximate=True)], "Map & key")
+    assert svg.startswith('<svg class="atlas-map"') and 'aria-label="Map &amp; key"' in svg
+    assert '<title>Zgorzelec, Poland: stories: 3</title>' in svg and '<title>A &lt;b&gt; &amp; c</title>' in svg
+    assert 'href="/atlas?x=1&amp;y=2"' in svg and "stroke-dasharray" in svg
+    assert "http" not in svg  # inline in HTML: no namespace, no address
