@@ -61,10 +61,10 @@ def register_search_functions(conn: sqlite3.Connection) -> None:
 
 
 def rebuild_word_search(conn: sqlite3.Connection) -> None:
-    """Make the words index (migration 0010) again from the segments, in the caller's
-    transaction."""
+    """Make the words index (migrations 0010 and 0011) again from the segments, in the
+    caller's transaction."""
     conn.execute("DELETE FROM segment_terms")
-    sql = {version: text for version, _, text in _migrations()}[10]
+    sql = {version: text for version, _, text in _migrations()}[11]
     # the migration's last statement fills it from the segments already there
     conn.execute(_statements(sql)[-1])
 

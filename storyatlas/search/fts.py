@@ -6,16 +6,22 @@ words as said (folded) for quoted phrases; ``index_points_fts`` holds the titles
 synopses and keywords people wrote at index points. Triggers keep both in step in the
 same transactions; ``rebuild`` makes them again.
 
-A search is answered in SQL: the matching moments are scored in one pass over the
-index (moments holding more of the query's words first, then bm25), the best few of
-each story kept in a temporary table, and the total, the facets and the page counted
-and read from there, so no more than a page of moments reaches Python.
+A search is answered in SQL: one pass over the index gives each matching story its best
+moment's score (moments holding more of the query's words first, then bm25), the story
+read from the rowid (story id * 2^32 + segment id, migration 0011) so that no matching
+segment is looked up; the total, the facets and the page are counted and read from
+those stories, and only the page's stories' moments are read and scored again. The
+stories a viewer may reach are the access policy's, kept in a temporary table per
+connection for each archive generation, date and condition. "Did you mean" compares
+the query's words with the index's words kept in memory per archive generation.
 """
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -40,6 +46,11 @@ _SNIPPET_WORDS = 16
 # "did you mean": candidates share the first letters, and at most this many are compared
 _CANDIDATES = 3000
 _STEM_PREFIXES = {*stems.LANGUAGES, stems.OTHER}
+# the words index's rowids: story id * _STORY + segment id (migration 0011)
+_STORY = 1 << 32
+# "did you mean": the words index's words, per archive (path, generation)
+_vocabularies: dict[tuple[str, int], list[str]] = {}
+_vocabulary_lock = threading.Lock()
 
 
 class _Marked:
@@ -96,6 +107,7 @@ class FTSBackend:
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
         self.conn = archive.conn
+        self._outer = False
 
     def search(self, query: SearchQuery) -> SearchResults:
         parsed = parse(query.text, query.language)
@@ -118,7 +130,11 @@ class FTSBackend:
     def _snapshot(self) -> Iterator[None]:
         """One read transaction: every count and page comes from the same archive."""
         if self.conn.in_transaction:
-            yield
+            self._outer = True
+            try:
+                yield
+            finally:
+                self._outer = False
             return
         self.conn.execute("BEGIN")
         try:
@@ -127,46 +143,64 @@ class FTSBackend:
             self.conn.execute("COMMIT")
 
     def _stories(self, query: SearchQuery) -> tuple[str, list]:
+        """The ids of the stories the query may reach (the access policy and the filters),
+        as a query: a temporary table of them made once per archive generation, date
+        and condition on this connection (the same policy, read once rather than on
+        every statement); the policy's own query inside a caller's transaction, which
+        may yet be rolled back."""
         filters = {name: getattr(query, name) for name in (*discover.FILTERS, "year", "theme")}
-        return discover.stories_sql(query.viewer, filters)
+        sql, params = discover.stories_sql(query.viewer, filters)
+        if self._outer:
+            return sql, params
+        c = self.conn
+        # the condition holds today's date (embargoes), so the key changes with the day too
+        key = repr((sql, params, self.archive.generation()))
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS search_visible (id INTEGER PRIMARY KEY)")
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS search_visible_key (key TEXT NOT NULL)")
+        found = c.execute("SELECT key FROM temp.search_visible_key").fetchone()
+        if found is None or found[0] != key:
+            c.execute("DELETE FROM temp.search_visible")
+            c.execute(f"INSERT INTO temp.search_visible (id) {sql}", params)
+            c.execute("DELETE FROM temp.search_visible_key")
+            c.execute("INSERT INTO temp.search_visible_key (key) VALUES (?)", (key,))
+        return "SELECT id FROM temp.search_visible", []
 
     def _tables(self) -> None:
         c = self.conn
-        c.execute("""CREATE TEMP TABLE IF NOT EXISTS search_moments (
-                         story_id INTEGER NOT NULL, segment_id INTEGER NOT NULL, key REAL NOT NULL, r INTEGER NOT NULL)""")
         c.execute("""CREATE TEMP TABLE IF NOT EXISTS search_hits (
                          story_id INTEGER PRIMARY KEY, tier INTEGER NOT NULL, key REAL NOT NULL, score REAL NOT NULL)""")
-        c.execute("DELETE FROM temp.search_moments")
         c.execute("DELETE FROM temp.search_hits")
+
+    def _matched(self, parsed: Query, relaxed: bool, story: int | None = None) -> tuple[str, list]:
+        """SQL of how many of the query's words (clauses) a moment holds, for the score."""
+        if not relaxed:
+            return str(len(parsed.clauses)), []
+        within, bounds = "", []
+        if story is not None:
+            within, bounds = " AND rowid BETWEEN ? AND ?", [story * _STORY, (story + 1) * _STORY - 1]
+        one = f"(segment_terms.rowid IN (SELECT rowid FROM segment_terms WHERE segment_terms MATCH ?{within}))"
+        return " + ".join([one] * len(parsed.clauses)), [
+            v for clause in parsed.clauses for v in (parsed.clause_fts(clause), *bounds)]
 
     def _search(self, query: SearchQuery, parsed: Query, themes: tuple[str, ...],
                 relaxed: bool = False) -> SearchResults:
         stories_sql, params = self._stories(query)
         c = self.conn
         self._tables()
-        words = len(parsed.clauses)
-        if relaxed:
-            # how many of the query's words (clauses) each moment holds
-            matched = " + ".join(["(segment_terms.rowid IN (SELECT rowid FROM segment_terms WHERE segment_terms MATCH ?))"]
-                                 * words)
-            matched_params = [parsed.clause_fts(clause) for clause in parsed.clauses]
-        else:
-            matched, matched_params = str(words), []
-        # one pass over the index: each matching moment's score, the best few of each story kept
+        matched, matched_params = self._matched(parsed, relaxed)
+        # one pass over the index: each story's best moment, the story read from the rowid
+        # (story id * 2^32 + segment id), so no matching segment is looked up here
         c.execute(
-            f"""INSERT INTO temp.search_moments (story_id, segment_id, key, r)
-                SELECT story_id, segment_id, key, r FROM (
-                    SELECT story_id, segment_id, key,
-                           row_number() OVER (PARTITION BY story_id ORDER BY key DESC, start) AS r
-                    FROM (SELECT s.story_id, s.id AS segment_id, s.start,
-                                 ({matched}) * {_PER_WORD} - bm25(segment_terms, {_WEIGHTS}) AS key
-                          FROM segment_terms JOIN segments s ON s.id = segment_terms.rowid
-                          WHERE segment_terms MATCH ? AND s.story_id IN ({stories_sql})))
-                WHERE r <= ?""",
-            [*matched_params, parsed.words_fts(relaxed), *params, query.moments_per_story])
-        c.execute(f"""INSERT INTO temp.search_hits (story_id, tier, key, score)
-                      SELECT story_id, 0, key, key - round(key / {_PER_WORD}) * {_PER_WORD}
-                      FROM temp.search_moments WHERE r = 1""")
+            f"""INSERT INTO temp.search_hits (story_id, tier, key, score)
+                SELECT story_id, 0, key, key - round(key / {_PER_WORD}) * {_PER_WORD} FROM (
+                    SELECT story_id, max(key) AS key FROM (
+                        -- LIMIT -1 keeps this a subquery: bm25 may not be read inside max()
+                        SELECT segment_terms.rowid >> 32 AS story_id,
+                               ({matched}) * {_PER_WORD} - bm25(segment_terms, {_WEIGHTS}) AS key
+                        FROM segment_terms WHERE segment_terms MATCH ? LIMIT -1)
+                    GROUP BY story_id)
+                WHERE story_id IN ({stories_sql})""",
+            [*matched_params, parsed.words_fts(relaxed), *params])
         index_points = self._index_points(parsed, relaxed, stories_sql, params, query.moments_per_story)
         if themes:
             # stories found only through a theme come after those with the words
@@ -188,7 +222,7 @@ class FTSBackend:
                                             parsed, relaxed)
         themed = [r[0] for r in page if r[1] == 1]
         evidence = tags.theme_evidence(self.archive, themes, themed, query.viewer) if themed else {}
-        moments = self._moments(page_ids, evidence, parsed, stories, query)
+        moments = self._moments([r[0] for r in page if r[1] == 0], evidence, parsed, relaxed, stories, query)
         for sid, found in index_moments.items():
             # the passages people titled come first: they say what the moment is about
             moments[sid] = (found + moments.get(sid, []))[: query.moments_per_story]
@@ -200,6 +234,25 @@ class FTSBackend:
             for sid, _, score in page if sid in stories
         )
         return SearchResults(query, total, hits, relaxed, facets, themes=themes)
+
+    def _best_moments(self, worded: list[int], parsed: Query, relaxed: bool, per_story: int) -> list[sqlite3.Row]:
+        """The page's stories' best moments (most of the words, then bm25, then the
+        earliest), in one statement: bm25 is computed for their moments only."""
+        if not worded:
+            return []
+        matched, matched_params = self._matched(parsed, relaxed)
+        marks = ",".join("?" * len(worded))
+        return self.conn.execute(
+            f"""SELECT b.story_id, s.id, s.start, s.end, s.text, s.text_en, s.language FROM (
+                    SELECT story_id, segment_id, key, row_number() OVER (PARTITION BY story_id ORDER BY key DESC, start) AS r
+                    FROM (SELECT m.story_id, m.segment_id, m.key, s.start FROM (
+                              SELECT segment_terms.rowid >> 32 AS story_id, segment_terms.rowid & {_STORY - 1} AS segment_id,
+                                     ({matched}) * {_PER_WORD} - bm25(segment_terms, {_WEIGHTS}) AS key
+                              FROM segment_terms WHERE segment_terms MATCH ? AND segment_terms.rowid >> 32 IN ({marks})
+                              LIMIT -1) m
+                          JOIN segments s ON s.id = m.segment_id)) b
+                JOIN segments s ON s.id = b.segment_id WHERE b.r <= ? ORDER BY b.story_id, b.r""",
+            [*matched_params, parsed.words_fts(relaxed), *worded, per_story]).fetchall()
 
     def _index_points(self, parsed: Query, relaxed: bool, stories_sql: str, params: list,
                       per_story: int) -> dict[int, list[int]]:
@@ -222,14 +275,10 @@ class FTSBackend:
                 best[sid].append(point_id)
         return best
 
-    def _moments(self, page_ids: list[int], evidence: dict[int, list[int]], parsed: Query,
+    def _moments(self, worded: list[int], evidence: dict[int, list[int]], parsed: Query, relaxed: bool,
                  stories: dict[int, sqlite3.Row], query: SearchQuery) -> dict[int, list[Moment]]:
         """The moments shown per story: where its words are, else where its themes are told."""
-        marks = ",".join("?" * len(page_ids))
-        rows = self.conn.execute(
-            f"""SELECT m.story_id, s.id, s.start, s.end, s.text, s.text_en, s.language FROM temp.search_moments m
-                JOIN segments s ON s.id = m.segment_id WHERE m.story_id IN ({marks}) ORDER BY m.story_id, m.r""",
-            page_ids).fetchall()
+        rows = self._best_moments(worded, parsed, relaxed, query.moments_per_story)
         forms = frozenset(f for t in parsed.terms() for f in t.forms())
         phrases = tuple(t.folded for t in parsed.terms() if t.phrase)
         found: list[tuple[int, sqlite3.Row, str | None]] = []
@@ -299,30 +348,43 @@ class FTSBackend:
         words = list(dict.fromkeys(f for t in parsed.terms() for f in t.folded if len(f) >= stems.MIN_VOCABULARY))
         if not words:
             return ()
-        self.conn.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.segment_terms_vocab USING fts5vocab(main, segment_terms, row)")
+        vocabulary = self._vocabulary()
         stories_sql, params = self._stories(query)
         suggestions: list[str] = []
         for word in words:
-            # the stems ("de_kell") sort among words starting with a language's code: a
-            # third letter keeps them out of the range
-            prefix = word[:3] if word[:2] in _STEM_PREFIXES else word[:2]
-            rows = self.conn.execute(
-                """SELECT term FROM temp.segment_terms_vocab WHERE term >= ? AND term < ?
-                   AND length(term) BETWEEN ? AND ? AND instr(term, '_') = 0 LIMIT ?""",
-                (prefix, prefix + "\uffff", len(word) - 2, len(word) + 2, _CANDIDATES)).fetchall()
-            close = [w for w in difflib.get_close_matches(word, [r[0] for r in rows], n=10, cutoff=0.75)
+            prefix = word[:2]
+            lo, hi = bisect.bisect_left(vocabulary, prefix), bisect.bisect_left(vocabulary, prefix + "\uffff")
+            rows = [w for w in vocabulary[lo:hi] if len(word) - 2 <= len(w) <= len(word) + 2][:_CANDIDATES]
+            close = [w for w in difflib.get_close_matches(word, rows, n=10, cutoff=0.75)
                      if w not in words]
             found = [said for said in (self._said_in(w, stories_sql, params) for w in close) if said]
             suggestions += found[:3]
         return tuple(dict.fromkeys(suggestions))
 
+    def _vocabulary(self) -> list[str]:
+        """The words index's words as said (folded), sorted: read once per archive
+        generation from its vocabulary (fts5vocab) and kept in memory, so a misspelling
+        does not read the postings of thousands of words. It is the whole archive's: each
+        word is still offered only once found in a story the searcher may see."""
+        key = (str(self.archive.path), self.archive.generation())
+        with _vocabulary_lock:
+            found = _vocabularies.get(key)
+        if found is None:
+            self.conn.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.segment_terms_vocab USING fts5vocab(main, segment_terms, row)")
+            found = [r[0] for r in self.conn.execute(
+                "SELECT term FROM temp.segment_terms_vocab WHERE instr(term, '_') = 0 ORDER BY term")]
+            with _vocabulary_lock:
+                _vocabularies.clear()
+                _vocabularies[key] = found
+        return found
+
     def _said_in(self, word: str, stories_sql: str, params: list) -> str | None:
         """The folded ``word`` as said (in lower case) in a story the searcher may see;
         None when no such story says it."""
         row = self.conn.execute(
-            f"""SELECT s.text, s.text_en FROM segment_terms JOIN segments s ON s.id = segment_terms.rowid
-                WHERE segment_terms MATCH ? AND s.story_id IN ({stories_sql}) LIMIT 1""",
+            f"""SELECT s.text, s.text_en FROM segment_terms JOIN segments s ON s.id = segment_terms.rowid & {_STORY - 1}
+                WHERE segment_terms MATCH ? AND segment_terms.rowid >> 32 IN ({stories_sql}) LIMIT 1""",
             ["{words words_en} : " + '"' + word.replace('"', "") + '"', *params]).fetchone()
         if row is None:
             return None
