@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from storyatlas.archive.places import PlaceCount
-from storyatlas.atlas.geometry import centres, frame
 from storyatlas.atlas.gazetteer import locate
+from storyatlas.atlas.geometry import centres, frame
 
 LEVELS = ("community", "region", "country")
 # the level a place is grouped at, then what stands in for it when a story lacks it

@@ -87,16 +87,17 @@ def _labels(markers: Sequence[Marker], most: int, width: int, height: int) -> st
         r = radius(m.stories, most)
         text = m.label[:24]
         w, h = 12.0 * len(text), 22
-        x, y = m.x + r + 4, m.y + 7
-        anchor = "start"
-        if x + w > width:
-            x, anchor = m.x - r - 4, "end"
-        box = (x - w if anchor == "end" else x, y - h + 4, x if anchor == "end" else x + w, y + 4)
-        if box[0] < 0 or box[1] < 0 or box[3] > height:
-            continue
-        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in taken):
-            continue
-        taken.append(box)
-        out.append(f'<text x="{_fmt(x)}" y="{_fmt(y)}" text-anchor="{anchor}">{escape(text)}</text>')
+        # right of the circle, else left of it, else above, else below
+        for x, y, anchor in ((m.x + r + 4, m.y + 7, "start"), (m.x - r - 4, m.y + 7, "end"),
+                             (m.x, m.y - r - 6, "middle"), (m.x, m.y + r + 20, "middle")):
+            left = {"start": x, "end": x - w, "middle": x - w / 2}[anchor]
+            box = (left, y - h + 4, left + w, y + 4)
+            if box[0] < 0 or box[1] < 0 or box[2] > width or box[3] > height:
+                continue
+            if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in taken):
+                continue
+            taken.append(box)
+            out.append(f'<text x="{_fmt(x)}" y="{_fmt(y)}" text-anchor="{anchor}">{escape(text)}</text>')
+            break
     out.append("</g>")
     return "".join(out)

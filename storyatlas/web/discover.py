@@ -11,8 +11,7 @@ from storyatlas.archive import discover, tags
 from storyatlas.errors import NotFound, StoryAtlasError
 from storyatlas.themes.charts import bar_chart, paired_chart
 from storyatlas.themes.store import vocabulary as theme_vocabulary
-from storyatlas.web import i18n
-from storyatlas.web import atlas
+from storyatlas.web import atlas, i18n
 from storyatlas.web.accounts import viewer
 from storyatlas.web.pages import render
 

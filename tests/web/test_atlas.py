@@ -17,7 +17,6 @@ from storyatlas.themes.tagger import Evidence, Tagging, ThemeTag
 from tests.conftest import add_story
 
 
-
 def _story(archive, title, community=None, country=None, region=None, language="de", year="1997", **meta):
     return add_story(archive, title, language, [(0.0, 3.0, "Das Wasser kam.", "The water came.")],
                      community=community, country=country, region=region,
