@@ -189,6 +189,10 @@ def _ingest_and_process(settings, paths: list[Path], meta: StoryMetadata, wait: 
             for bar in bars.values():
                 bar.close()
             overall.close()
+            if any(job.state == "done" for job in jobs):
+                from storyatlas import meaning
+
+                meaning.index(archive)  # found by meaning too, from now on
             for job in jobs:
                 if job.state == "failed":
                     failed += 1
@@ -395,11 +399,15 @@ def review(publish, decline, archive) -> None:
 @cli.command()
 @archive_option
 def reindex(archive) -> None:
-    """Rebuild the search index from the archive."""
+    """Rebuild the words index from the archive, and make the meaning index's missing vectors."""
+    from storyatlas import meaning
+
     settings = _settings(archive=archive)
     with Archive(settings.database) as a:
         n = FTSBackend(a).rebuild()
-    click.echo(f"indexed {n} segments")
+        click.echo(f"indexed {n} segments by their words")
+        made = meaning.index(a)
+    click.echo(f"made {made} meaning vectors")
 
 
 @cli.command()

@@ -17,6 +17,7 @@ LAYERS = {
     "ingest": 2,
     "transcribe": 3,  # reads the speech audio that ingest made
     "themes": 3,
+    "meaning": 3.5,  # the themes' encoder, read by search
     "search": 4,
     "jobs": 5, "exports": 5, "imports": 5, "atlas": 5,
 }

@@ -31,7 +31,17 @@ class Queue:
 
         @self.huey.task(name="process_story")
         def process_story(job_id: int) -> str:
-            return process_job(self.settings, job_id).state
+            state = process_job(self.settings, job_id).state
+            if state == "done":
+                index_meaning()  # after the job, so words search has the story at once
+            return state
+
+        @self.huey.task(name="index_meaning")
+        def index_meaning() -> int:
+            from storyatlas import meaning
+
+            with Archive(self.settings.database) as archive:
+                return meaning.index(archive)
 
         # a worker that dies while others run is noticed within a minute, not at the next start
         @self.huey.periodic_task(crontab(minute="*"), name="recover_abandoned")
@@ -44,9 +54,12 @@ class Queue:
             from storyatlas.jobs.english import refresh_english
             from storyatlas.themes.run import retag
 
+            from storyatlas import meaning
+
             with Archive(self.settings.database) as archive:
                 # corrected text: its English first, which the themes read too
                 refresh_english(archive, self.settings)
+                meaning.index(archive)
                 return retag(archive, self.settings.cache)
 
         self._task = process_story

@@ -38,6 +38,8 @@ class SearchQuery:
     """Stories per page."""
     offset: int = 0
     moments_per_story: int = 5
+    meaning: bool = True
+    """Also find moments by meaning (any language), fused with those found by words."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,9 @@ class Moment:
     at: float
     """Where the first matched word is spoken (the segment's start if words are unknown)."""
     why: tuple[str, ...] = ()
-    """Why it matched: "words" (the words spoken), "translation" (the English), "theme",
-    "index" (an index point's title, synopsis or keywords: then ``text`` is its title)."""
+    """Why it matched: "words" (the words spoken), "translation" (the English), "meaning"
+    (close in meaning, in any language), "theme", "index" (an index point's title,
+    synopsis or keywords: then ``text`` is its title)."""
     language: str | None = None
     """The language spoken in this moment (a story may switch languages)."""
 
@@ -93,6 +96,9 @@ class SearchResults:
     """Words from stories the viewer may see, close to the query's, offered when nothing matched."""
     themes: tuple[str, ...] = ()
     """Themes whose trigger words are in the query (in any of the vocabulary's languages)."""
+    by_words: int = 0
+    """Of the stories, those found by their words, index points or themes (not by meaning
+    alone): when none is, the query is relaxed and "did you mean" offered."""
 
 
 class SearchBackend(Protocol):

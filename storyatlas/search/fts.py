@@ -30,7 +30,7 @@ from storyatlas import stems
 from storyatlas.archive import Archive, discover, tags
 from storyatlas.archive.db import rebuild_word_search
 from storyatlas.errors import SearchError
-from storyatlas.search import FACETS, MARK_CLOSE, MARK_OPEN, Moment, SearchQuery, SearchResults, StoryHit
+from storyatlas.search import FACETS, MARK_CLOSE, MARK_OPEN, Moment, SearchQuery, SearchResults, StoryHit, fused
 from storyatlas.search.query import Query, parse
 from storyatlas.search.themed import query_themes
 from storyatlas.text import fold
@@ -117,10 +117,10 @@ class FTSBackend:
         try:
             with self._snapshot():
                 results = self._search(query, parsed, themes)
-                if results.total_stories == 0 and len(parsed.clauses) > 1:
+                if results.by_words == 0 and len(parsed.clauses) > 1:
                     # no moment holds every word: moments holding most of them
                     results = self._search(query, parsed, themes, relaxed=True)
-                if results.total_stories == 0 or results.relaxed:
+                if results.by_words == 0 or results.relaxed:
                     results = replace(results, suggestions=self._suggest(query, parsed))
         except sqlite3.OperationalError as e:
             raise SearchError(f"the search index cannot answer ({e}); run `storyatlas reindex`") from e
@@ -168,7 +168,8 @@ class FTSBackend:
     def _tables(self) -> None:
         c = self.conn
         c.execute("""CREATE TEMP TABLE IF NOT EXISTS search_hits (
-                         story_id INTEGER PRIMARY KEY, tier INTEGER NOT NULL, key REAL NOT NULL, score REAL NOT NULL)""")
+                         story_id INTEGER PRIMARY KEY, tier INTEGER NOT NULL, key REAL NOT NULL, score REAL NOT NULL,
+                         fused REAL NOT NULL DEFAULT 0)""")
         c.execute("DELETE FROM temp.search_hits")
 
     def _matched(self, parsed: Query, relaxed: bool, story: int | None = None) -> tuple[str, list]:
@@ -209,13 +210,17 @@ class FTSBackend:
                     SELECT t.story_id, 1, max(t.score), max(t.score) FROM story_themes t
                     WHERE t.theme_id IN ({','.join('?' * len(themes))}) AND t.story_id IN ({stories_sql})
                     GROUP BY t.story_id""", (*themes, *params))
+        by_words = c.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0]
+        meant = fused.meaning_hits(self.archive, query, stories_sql, params) if query.meaning else {}
+        if meant:
+            fused.fuse(c, meant)
         total = c.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0]
         facets = discover.facet_counts_sql(self.archive, "SELECT story_id FROM temp.search_hits", query.viewer,
                                            FACETS) if total else {name: [] for name in FACETS}
-        page = c.execute("""SELECT story_id, tier, score FROM temp.search_hits ORDER BY tier, key DESC, story_id
-                            LIMIT ? OFFSET ?""", (query.limit, query.offset)).fetchall()
+        page = c.execute("""SELECT story_id, tier, score FROM temp.search_hits ORDER BY tier, fused DESC, key DESC,
+                            story_id LIMIT ? OFFSET ?""", (query.limit, query.offset)).fetchall()
         if not page:
-            return SearchResults(query, total, relaxed=relaxed, facets=facets, themes=themes)
+            return SearchResults(query, total, relaxed=relaxed, facets=facets, themes=themes, by_words=by_words)
         page_ids = [r[0] for r in page]
         stories = discover.summaries(self.archive, page_ids, query.viewer)
         index_moments = self._index_moments({sid: index_points[sid] for sid in page_ids if sid in index_points},
@@ -226,6 +231,8 @@ class FTSBackend:
         for sid, found in index_moments.items():
             # the passages people titled come first: they say what the moment is about
             moments[sid] = (found + moments.get(sid, []))[: query.moments_per_story]
+        if meant:
+            self._with_meaning(moments, {sid: meant[sid] for sid in page_ids if sid in meant}, stories, query)
         story_themes = tags.themes_of(self.archive, themes, page_ids, query.viewer)
         hits = tuple(
             StoryHit(sid, stories[sid]["title"], stories[sid]["language"], stories[sid]["country"],
@@ -233,7 +240,20 @@ class FTSBackend:
                      story_themes.get(sid, ()), _languages(stories[sid]))
             for sid, _, score in page if sid in stories
         )
-        return SearchResults(query, total, hits, relaxed, facets, themes=themes)
+        return SearchResults(query, total, hits, relaxed, facets, themes=themes, by_words=by_words)
+
+    def _with_meaning(self, moments: dict[int, list[Moment]], meant: dict[int, list[tuple[int, float]]],
+                      stories: dict[int, sqlite3.Row], query: SearchQuery) -> None:
+        ids = [segment for found in meant.values() for segment, _ in found]
+        if not ids:
+            return
+        segments = {r["id"]: r for r in self.conn.execute(
+            f"""SELECT id, start, end, text, text_en, language FROM segments
+                WHERE id IN ({','.join('?' * len(ids))})""", ids)}
+        for sid, found in meant.items():
+            language = stories[sid]["language"] if sid in stories else None
+            moments[sid] = fused.with_meaning(moments.get(sid, []), found, segments, language,
+                                              query.moments_per_story)
 
     def _best_moments(self, worded: list[int], parsed: Query, relaxed: bool, per_story: int) -> list[sqlite3.Row]:
         """The page's stories' best moments (most of the words, then bm25, then the

@@ -67,6 +67,11 @@ def _themes(texts: tuple[tuple[str, ...], tuple[str, ...]]) -> tuple[np.ndarray,
     return encode(described, query=True), encode(worded)
 
 
+def theme_vectors(vocabulary: Vocabulary) -> tuple[np.ndarray, np.ndarray]:
+    """Each theme's description (as a query) and its words (as a passage), encoded once."""
+    return _themes(theme_texts(vocabulary))
+
+
 def background_texts() -> list[str]:
     text = resources.files("storyatlas.themes").joinpath("background.txt").read_text(encoding="utf-8")
     return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]

@@ -1,0 +1,74 @@
+"""The meaning index's rows: one vector per segment (migration 0012), read through the
+access policy. What makes and searches them lives in ``storyatlas.meaning``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from storyatlas.archive import Archive
+from storyatlas.archive.policy import Viewer, story_condition
+
+DIMENSIONS = 384
+
+
+@dataclass(frozen=True)
+class Unindexed:
+    segment_id: int
+    story_id: int
+    text: str
+
+
+def unindexed(archive: Archive, model: str, limit: int = 512) -> list[Unindexed]:
+    """Segments without a vector from ``model`` (new, corrected, redacted, or made by
+    another model), oldest stories first. Every story is indexed, whoever may see it: the
+    search reads vectors through the policy."""
+    rows = archive.conn.execute(
+        """SELECT g.id, g.story_id, g.text FROM segments g
+           LEFT JOIN segment_vectors v ON v.segment_id = g.id AND v.model = ?
+           WHERE v.segment_id IS NULL AND trim(g.text) <> '' ORDER BY g.story_id, g.idx LIMIT ?""",
+        (model, limit))
+    return [Unindexed(r[0], r[1], r[2]) for r in rows]
+
+
+def store(archive: Archive, model: str, made: Iterable[tuple[Unindexed, np.ndarray]]) -> int:
+    """Write vectors, each only while its segment still reads as it did when it was encoded."""
+    written = 0
+    with archive.transaction() as c:
+        for segment, vector in made:
+            if c.execute("SELECT 1 FROM segments WHERE id = ? AND text = ?", (segment.segment_id, segment.text)
+                         ).fetchone() is None:
+                continue  # corrected, redacted or erased meanwhile: the next round makes it again
+            c.execute("INSERT OR REPLACE INTO segment_vectors (segment_id, story_id, model, vector) VALUES (?, ?, ?, ?)",
+                      (segment.segment_id, segment.story_id, model, np.asarray(vector, np.float16).tobytes()))
+            written += 1
+    return written
+
+
+def all_vectors(archive: Archive, model: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(segment ids, story ids, vectors as a float16 matrix) of every indexed segment,
+    whatever its story: the caller keeps only the stories ``visible_stories`` gives."""
+    rows = archive.conn.execute("SELECT segment_id, story_id, vector FROM segment_vectors WHERE model = ?",
+                                (model,)).fetchall()
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, DIMENSIONS), np.float16)
+    ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+    stories = np.fromiter((r[1] for r in rows), np.int64, len(rows))
+    matrix = np.frombuffer(b"".join(r[2] for r in rows), np.float16).reshape(len(rows), DIMENSIONS)
+    return ids, stories, matrix
+
+
+def visible_stories(archive: Archive, viewer: Viewer) -> np.ndarray:
+    """The ids of the stories the viewer may see, sorted."""
+    condition, params = story_condition(viewer)
+    return np.fromiter((r[0] for r in archive.conn.execute(
+        f"SELECT st.id FROM stories st WHERE {condition} ORDER BY st.id", params)), np.int64)
+
+
+def counts(archive: Archive, model: str) -> tuple[int, int]:
+    """(segments with a vector from ``model``, segments with text)."""
+    done = archive.conn.execute("SELECT count(*) FROM segment_vectors WHERE model = ?", (model,)).fetchone()[0]
+    total = archive.conn.execute("SELECT count(*) FROM segments WHERE trim(text) <> ''").fetchone()[0]
+    return done, total

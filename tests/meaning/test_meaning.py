@@ -1,0 +1,90 @@
+"""Search by meaning across languages: a segment is found by a query in another
+language that shares none of its words, only from stories the reader may see, and the
+vectors follow corrections, redactions and erasure."""
+
+from __future__ import annotations
+
+import pytest
+
+from storyatlas import meaning
+from storyatlas.archive import Viewer, corrections
+from storyatlas.archive.erasure import erase
+from storyatlas.archive.redaction import plan_redaction, record_redaction
+from tests.conftest import add_story
+
+KEEPER = Viewer.keeper("cli:test")
+
+FLOOD_DE = [(0.0, 4.0, "Ich heiße Klaus und wohne seit vierzig Jahren in dieser Stadt."),
+            (4.0, 8.0, "Nach 1963 baute man den Damm, und die Überschwemmungen jedes Frühjahr hörten auf."),
+            (8.0, 12.0, "Meine Mutter arbeitete in der Bäckerei am Markt.")]
+FLOOD_PL = [(0.0, 4.0, "Powódź zniszczyła naszą piwnicę i cały ogród."),
+            (4.0, 8.0, "Chodziliśmy do szkoły autobusem każdego ranka.")]
+OTHER_EN = [(0.0, 4.0, "My grandmother baked bread every Sunday."),
+            (4.0, 8.0, "Thank you.")]
+
+
+@pytest.fixture
+def stories(archive):
+    made = {"de": add_story(archive, "Damm", "de", FLOOD_DE, community="Görlitz"),
+            "pl": add_story(archive, "Powódź", "pl", FLOOD_PL, community="Zgorzelec"),
+            "en": add_story(archive, "Bread", "en", OTHER_EN, community="Porto")}
+    assert meaning.index(archive) == 7
+    return made
+
+
+def _found(archive, query, viewer=KEEPER):
+    texts = {s.id: s.text for story in archive.stories(KEEPER) for s in archive.segments(story.id, KEEPER)}
+    return [texts[hit.segment_id] for hit in meaning.nearest(archive, query, viewer)]
+
+
+def test_a_query_finds_passages_in_other_languages_by_meaning_alone(archive, stories):
+    for query in ("flood", "inundação", "inondation"):
+        found = _found(archive, query)
+        assert found[:2] and set(found[:2]) == {FLOOD_DE[1][2], FLOOD_PL[0][2]}, (query, found)
+        assert "Thank you." not in found and OTHER_EN[0][2] not in found
+    assert _found(archive, "pain au four")[0] == OTHER_EN[0][2]  # French for baking bread
+    assert _found(archive, "loneliness") == []  # nothing means that here
+
+
+def test_only_stories_the_reader_may_see_are_searched(archive, stories):
+    archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (stories["pl"],))
+    found = _found(archive, "flood", Viewer.anonymous())
+    assert FLOOD_PL[0][2] not in found and FLOOD_DE[1][2] in found
+
+
+def test_vectors_follow_corrections_redactions_and_erasure(archive, stories):
+    def indexed(story):
+        return archive.conn.execute("SELECT count(*) FROM segment_vectors WHERE story_id = ?", (story,)).fetchone()[0]
+
+    segment = archive.segments(stories["en"], KEEPER)[0]
+    corrections.set_text(archive, stories["en"], segment.id, "Our street was under water for a week.", KEEPER,
+                         base=None)
+    assert indexed(stories["en"]) == 1  # the corrected one waits to be made again
+    assert meaning.index(archive) == 1
+    texts = {s.id: s.text for s in archive.segments(stories["en"], KEEPER)}
+    closest = meaning.nearest(archive, "under water", KEEPER, min_score=-1)[0]
+    assert texts.get(closest.segment_id) == "Our street was under water for a week."
+
+    record_redaction(archive, plan_redaction(archive, stories["de"], 4.0, 8.0), {}, "cli:test")
+    assert FLOOD_DE[1][2] not in _found(archive, "flood")
+
+    erase(archive, archive.path.parent / "media", stories["pl"], "cli:test", "withdrawn")
+    assert indexed(stories["pl"]) == 0 and FLOOD_PL[0][2] not in _found(archive, "flood")
+
+
+def test_search_fuses_words_and_meaning_and_says_why(archive, stories):
+    from storyatlas.search import SearchQuery
+    from storyatlas.search.fts import FTSBackend
+
+    found = FTSBackend(archive).search(SearchQuery("inundação", Viewer.anonymous()))
+    assert {hit.story_id for hit in found.stories[:2]} == {stories["de"], stories["pl"]}
+    assert all(m.why == ("meaning",) for hit in found.stories for m in hit.moments)
+    assert found.by_words == 0 and found.total_stories >= 2
+
+    # "Damm" is said in the German story: found by its words and by meaning, it comes first
+    both = FTSBackend(archive).search(SearchQuery("Damm Überschwemmung", Viewer.anonymous()))
+    assert both.stories[0].story_id == stories["de"]
+    assert set(both.stories[0].moments[0].why) >= {"words", "meaning"}
+
+    words_only = FTSBackend(archive).search(SearchQuery("inundação", Viewer.anonymous(), meaning=False))
+    assert words_only.total_stories == 0
