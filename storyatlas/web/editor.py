@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from storyatlas.archive import Story, Viewer, corrections
 from storyatlas.archive.revisions import MACHINE
+from storyatlas.archive.worklist import REVIEW_STATES, work_list
 from storyatlas.errors import AccessDenied, Conflict, CorrectionError
 from storyatlas.web import i18n
 from storyatlas.web.accounts import viewer
@@ -136,6 +137,20 @@ async def edit(request: Request) -> Response:
     return RedirectResponse(f"/stories/{story_id}/edit?saved={saved.revision}#seg-{segment_id}", status_code=303)
 
 
+async def work(request: Request) -> Response:
+    """The stories a volunteer may correct: by review state, or those they saved."""
+    who = viewer(request)
+    if not who.signed_in:
+        return RedirectResponse("/login?next=/work", status_code=303)
+    state = request.query_params.get("state") or None
+    if state not in (None, *REVIEW_STATES):
+        state = None
+    mine = request.query_params.get("mine") == "1"
+    items = work_list(request.app.state.archives.get(), who, state, mine)
+    return render(request, "work.html", items=items, state=state, mine=mine, states=REVIEW_STATES)
+
+
 routes = [
     Route("/stories/{id:int}/edit", edit, methods=["GET", "POST"]),
+    Route("/work", work),
 ]

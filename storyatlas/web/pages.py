@@ -113,12 +113,33 @@ async def story(request: Request) -> Response:
                   speakers=corrections.speaker_names(archive, story.id, who),
                   may_correct=corrections.may_correct(story, who),
                   entities=tags.story_entities(archive, story.id, who),
+                  kindred=request.app.state.search_cache.get(
+                      ("kindred", story.id, who), archive.generation(),
+                      lambda: _kindred(archive, story, who)),
                   similar=request.app.state.search_cache.get(
                       ("similar", story.id, who), archive.generation(),
                       lambda: discover.similar_stories(archive, story.id, who)),
                   # translations are shown (and offered as a track) only for lines not in English
                   has_english=any(s.text_en and s.language != "en" for s in segments),
                   view=view if view in ("original", "en", "both") else "both")
+
+
+def _kindred(archive, story, who) -> list[dict]:
+    """Passages of stories from other places closest in meaning to this one's, with
+    their place, language and English (each read through the access policy)."""
+    from storyatlas import meaning
+
+    found = []
+    for hit in meaning.kindred(archive, story.id, who, limit=12):
+        other = archive.story(hit.story_id, who)
+        if other.place.community and other.place.community == story.place.community:
+            continue  # the same place: "similar stories" shows those
+        segment = next((s for s in archive.segments(other.id, who) if s.id == hit.segment_id), None)
+        if segment is not None:
+            found.append({"story": other, "segment": segment})
+        if len(found) == 5:
+            break
+    return found
 
 
 def _may_hear_original(archive, story_id: int, who) -> bool:

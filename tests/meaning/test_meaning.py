@@ -88,3 +88,13 @@ def test_search_fuses_words_and_meaning_and_says_why(archive, stories):
 
     words_only = FTSBackend(archive).search(SearchQuery("inundação", Viewer.anonymous(), meaning=False))
     assert words_only.total_stories == 0
+
+
+def test_others_lived_this_too_from_other_places_and_languages(archive, stories):
+    found = {hit.story_id: hit.segment_id for hit in meaning.kindred(archive, stories["de"], Viewer.anonymous())}
+    # the Polish flood for the German dam, the English bread for the German bakery
+    assert found == {stories["pl"]: archive.segments(stories["pl"], KEEPER)[0].id,
+                     stories["en"]: archive.segments(stories["en"], KEEPER)[0].id}
+
+    archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (stories["pl"],))
+    assert stories["pl"] not in [hit.story_id for hit in meaning.kindred(archive, stories["de"], Viewer.anonymous())]

@@ -253,3 +253,26 @@ def test_two_volunteers_edit_the_same_segment_and_the_second_is_told(browser, se
     for p in pages.values():
         p.context.close()
     problems.check()
+
+
+def test_a_moderator_indexes_a_passage_and_visitors_find_it(page: Page, server, river, problems, shots):
+    from tests.web.test_browser import MODERATOR
+
+    _sign_in(page, MODERATOR, f"/moderate/stories/{river}")
+    page.fill("#i-at", "0:09")
+    page.fill("#i-title", "Neighbourly help in the flood")
+    page.fill("#i-synopsis", "How the street pumped out its cellars together.")
+    page.fill("#i-keywords", "sandbags, pumps")
+    page.click("form.index-point button[value=index]")
+    expect(page.locator("ol.index-points")).to_contain_text("Neighbourly help in the flood")
+    page.screenshot(path=shots / "moderate-index-point.png", full_page=True)
+
+    visitor = problems.watch(_context(page.context.browser, server, problems).new_page())
+    visitor.goto(f"/stories/{river}")
+    contents = visitor.locator("nav.index-points")
+    expect(contents).to_contain_text("Neighbourly help in the flood")
+    contents.locator("a.time").first.click()  # the contents jump to the passage
+    visitor.wait_for_function("() => document.getElementById('player').currentTime >= 8.5")
+    visitor.goto("/search?q=neighbourly")
+    expect(visitor.locator("main")).to_contain_text("The night the river came")
+    expect(visitor.locator("main mark").first).to_have_text(re.compile("neighbourly", re.IGNORECASE))

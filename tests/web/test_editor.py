@@ -187,3 +187,29 @@ def test_a_refused_form_says_why_and_keeps_the_text(client, story, web_archive):
     assert client.post(edit, data=form, headers={"origin": "https://elsewhere.example"}).status_code == 403
     assert client.post(edit, data=form | {"segment": "999999", "text": "Mine."}).status_code == 404
     assert corrections.transcript(web_archive, story, KEEPER).revision == 0
+
+
+def test_the_work_list_shows_what_a_volunteer_may_correct_by_review_state(client, story, web_archive):
+    private = add_story(web_archive, "Private", "en", LINES, visibility="private")
+    other = add_story(web_archive, "Steady", "en", [(0.0, 4.0, "All was well.")], community="Zgorzelec")
+    web_archive.conn.execute("UPDATE stories SET review_state = 'draft'")  # as the machine left them
+    assert client.get("/work", follow_redirects=False).headers["location"] == "/login?next=/work"
+
+    _sign_in(client, "Vera")
+    page = client.get("/work").text
+    assert "The flood" in page and "Steady" in page and "Private" not in page
+    assert page.index("The flood") < page.index("Steady")  # the machine was unsure in "The flood": first
+    assert "1 / 2" in page and f'href="/stories/{story}/edit"' in page and 'href="/work"' in page
+
+    first = _segments(web_archive, story)[0]
+    corrections.set_text(web_archive, story, first.id, "We pumped the cellar dry.", Viewer("Vera", frozenset({"volunteer"})),
+                         base=None)
+    corrected = client.get("/work?state=corrected").text
+    assert "The flood" in corrected and "Steady" not in corrected
+    mine = client.get("/work?mine=1").text
+    assert "The flood" in mine and "Steady" not in mine and "1 · Vera" in mine
+    assert "Steady" in client.get("/work?state=draft").text
+
+    _sign_in(client, "Mo")  # a member corrects nothing
+    assert "Nothing to correct here." in client.get("/work").text and 'href="/work"' not in client.get("/").text
+    assert private and other

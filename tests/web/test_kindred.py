@@ -1,0 +1,28 @@
+"""A story page shows passages from stories in other places and languages closest in
+meaning to its own ("Others lived this too"), with their English, and only those the
+reader may see."""
+
+from storyatlas import meaning
+from tests.conftest import add_story
+
+DAM = [(0.0, 4.0, "Nach 1963 baute man den Damm, und die Überschwemmungen jedes Frühjahr hörten auf.",
+        "After 1963 the dam was built and the spring floods stopped.", "de")]
+FLOOD = [(0.0, 4.0, "Powódź zniszczyła naszą piwnicę i cały ogród.", "The flood destroyed our cellar and garden.", "pl")]
+BREAD = [(0.0, 4.0, "Minha avó fazia pão todos os domingos.", "My grandmother made bread every Sunday.", "pt")]
+
+
+def test_the_story_page_shows_what_others_lived_elsewhere(client, web_archive):
+    dam = add_story(web_archive, "Der Damm", "de", DAM, community="Görlitz", country="DE")
+    flood = add_story(web_archive, "Powódź", "pl", FLOOD, community="Zgorzelec", country="PL")
+    add_story(web_archive, "Pão", "pt", BREAD, community="Porto", country="PT")
+    meaning.index(web_archive)
+
+    page = client.get(f"/stories/{dam}").text
+    assert "Others lived this too" in page
+    section = page[page.index("Others lived this too"):]
+    assert "Powódź zniszczyła naszą piwnicę" in section and "The flood destroyed our cellar" in section
+    assert "Zgorzelec" in section and f'href="/stories/{flood}?t=0.0"' in section
+    assert "Minha avó" not in section  # bread is not what the dam story lived
+
+    web_archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (flood,))
+    assert "Powódź zniszczyła" not in client.get(f"/stories/{dam}").text
