@@ -213,7 +213,7 @@ class FTSBackend:
         by_words = c.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0]
         meant = fused.meaning_hits(self.archive, query, stories_sql, params) if query.meaning else {}
         if meant:
-            fused.fuse(c, meant)
+            fused.fuse(c, meant, words_weight=fused.RELAXED_WEIGHT if relaxed else 1.0)
         total = c.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0]
         facets = discover.facet_counts_sql(self.archive, "SELECT story_id FROM temp.search_hits", query.viewer,
                                            FACETS) if total else {name: [] for name in FACETS}

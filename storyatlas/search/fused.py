@@ -18,7 +18,9 @@ from storyatlas.search import Moment, SearchQuery
 K = 60
 FUSED_WORD_STORIES = 200
 """Stories of the words ranking that take part (the rest follow in their own order)."""
-MEANING_SEGMENTS = 100
+MEANING_SEGMENTS = 300
+RELAXED_WEIGHT = 0.5
+"""A relaxed words ranking (moments holding only some of the query's words) counts half."""
 
 
 def meaning_hits(archive: Archive, query: SearchQuery, stories_sql: str, params: list) -> dict[int, list[tuple[int, float]]]:
@@ -37,13 +39,13 @@ def meaning_hits(archive: Archive, query: SearchQuery, stories_sql: str, params:
     return found
 
 
-def fuse(c: sqlite3.Connection, meant: dict[int, list[tuple[int, float]]]) -> None:
+def fuse(c: sqlite3.Connection, meant: dict[int, list[tuple[int, float]]], words_weight: float = 1.0) -> None:
     """Give the stories in ``temp.search_hits`` (tier 0: found by words) and those meaning
     found their fused score; stories only meaning found join them."""
     worded = [r[0] for r in c.execute(
         "SELECT story_id FROM temp.search_hits WHERE tier = 0 ORDER BY key DESC, story_id LIMIT ?",
         (FUSED_WORD_STORIES,))]
-    fused: dict[int, float] = {sid: 1 / (K + rank) for rank, sid in enumerate(worded, 1)}
+    fused: dict[int, float] = {sid: words_weight / (K + rank) for rank, sid in enumerate(worded, 1)}
     by_meaning = sorted(meant, key=lambda sid: -meant[sid][0][1])
     for rank, sid in enumerate(by_meaning, 1):
         fused[sid] = fused.get(sid, 0.0) + 1 / (K + rank)
