@@ -18,6 +18,8 @@ import json
 import sys
 from pathlib import Path
 
+from storyatlas.atlas.geometry import simplify  # the same Douglas-Peucker the map uses
+
 WEST, EAST, SOUTH, NORTH = -45.0, 80.0, 27.0, 77.0
 TOLERANCE = 0.01  # degrees: about 1 km, well under a pixel of the map
 SMALLEST = 0.002  # square degrees: islets under this go, unless a country has nothing bigger
@@ -61,30 +63,6 @@ def _at_y(a, b, y):
     return (a[0] + t * (b[0] - a[0]), y)
 
 
-def _simplify(points: list[tuple[float, float]], tolerance: float) -> list[tuple[float, float]]:
-    """Douglas-Peucker, without recursion."""
-    if len(points) < 3:
-        return points
-    keep = [False] * len(points)
-    keep[0] = keep[-1] = True
-    stack = [(0, len(points) - 1)]
-    while stack:
-        first, last = stack.pop()
-        (x1, y1), (x2, y2) = points[first], points[last]
-        dx, dy = x2 - x1, y2 - y1
-        length = (dx * dx + dy * dy) ** 0.5
-        far, index = 0.0, None
-        for i in range(first + 1, last):
-            x, y = points[i]
-            d = abs(dy * (x - x1) - dx * (y - y1)) / length if length else ((x - x1) ** 2 + (y - y1) ** 2) ** 0.5
-            if d > far:
-                far, index = d, i
-        if index is not None and far > tolerance:
-            keep[index] = True
-            stack += [(first, index), (index, last)]
-    return [p for p, k in zip(points, keep) if k]
-
-
 def _area(points: list[tuple[float, float]]) -> float:
     return abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1]))) / 2
 
@@ -101,7 +79,7 @@ def _ring(raw: list[list[float]]) -> list[tuple[float, float]]:
     if len(points) < 3:
         return []
     half = len(points) // 2
-    simple = _simplify(points[:half + 1], TOLERANCE)[:-1] + _simplify(points[half:] + points[:1], TOLERANCE)[:-1]
+    simple = simplify(points[:half + 1], TOLERANCE)[:-1] + simplify(points[half:] + points[:1], TOLERANCE)[:-1]
     return simple if len(simple) >= 3 else []
 
 

@@ -114,7 +114,7 @@ def centres() -> dict[str, tuple[float, float]]:
     return out
 
 
-def _simplify(points: list[tuple[float, float]], tolerance: float) -> list[tuple[float, float]]:
+def simplify(points: list[tuple[float, float]], tolerance: float) -> list[tuple[float, float]]:
     """Douglas-Peucker, without recursion."""
     if len(points) < 3:
         return points
@@ -146,7 +146,7 @@ def _path(rings: tuple[tuple[tuple[float, float], ...], ...], f: Frame) -> str:
         if not any(f.inside(x, y, margin) for x, y in points):
             continue
         half = len(points) // 2
-        points = (_simplify(points[:half + 1], SIMPLIFY)[:-1] + _simplify(points[half:] + points[:1], SIMPLIFY)[:-1])
+        points = (simplify(points[:half + 1], SIMPLIFY)[:-1] + simplify(points[half:] + points[:1], SIMPLIFY)[:-1])
         if len(points) < 3:
             continue
         xs = [round(x, 1) for x, _ in points]
