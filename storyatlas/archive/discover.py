@@ -155,7 +155,7 @@ def place_names(archive: Archive, viewer: Viewer) -> list[str]:
 FILTERS = ("language", "country", "collection", "region", "community", "review_state")
 # every language spoken in a story (a JSON list, see migration 0007); a story transcribed
 # before it knows only its one language
-_LANGUAGES = "coalesce(st.languages, json_array(st.language))"
+LANGUAGES_SPOKEN = "coalesce(st.languages, json_array(st.language))"
 
 
 def stories_sql(viewer: Viewer, filters: dict[str, Any]) -> tuple[str, list]:
@@ -163,23 +163,30 @@ def stories_sql(viewer: Viewer, filters: dict[str, Any]) -> tuple[str, list]:
     (language, country, collection, region, community, review state, year, theme). A story passes
     ``language`` when that language is spoken anywhere in it, not only as its main one."""
     where, params = story_condition(viewer)
-    clauses, values = [where], list(params)
+    clauses, values = content_clauses(filters.get("theme"), filters.get("language"), filters.get("year"))
+    clauses, values = [where, *clauses], [*params, *values]
     for column in FILTERS:
-        if not filters.get(column):
-            continue
-        if column == "language":
-            clauses.append(f"EXISTS (SELECT 1 FROM json_each({_LANGUAGES}) AS spoken "
-                           "WHERE spoken.value = ? COLLATE NOCASE)")
-        else:
+        if column != "language" and filters.get(column):
             clauses.append(f"st.{column} = ? COLLATE NOCASE")
-        values.append(filters[column])
-    if filters.get("year"):
-        clauses.append("substr(st.recorded_on, 1, 4) = ?")
-        values.append(filters["year"])
-    if filters.get("theme"):
-        clauses.append("st.id IN (SELECT story_id FROM story_themes WHERE theme_id = ?)")
-        values.append(filters["theme"])
+            values.append(filters[column])
     return f"SELECT st.id FROM stories st WHERE {' AND '.join(clauses)}", values
+
+
+def content_clauses(theme: str | None, language: str | None, year: str | None) -> tuple[list[str], list]:
+    """SQL conditions on ``stories st`` (and their parameters) for what a story is about,
+    which language is spoken anywhere in it, and the year it was recorded; None: any."""
+    clauses, values = [], []
+    if theme:
+        clauses.append("st.id IN (SELECT story_id FROM story_themes WHERE theme_id = ?)")
+        values.append(theme)
+    if language:
+        clauses.append(f"EXISTS (SELECT 1 FROM json_each({LANGUAGES_SPOKEN}) AS spoken "
+                       "WHERE spoken.value = ? COLLATE NOCASE)")
+        values.append(language)
+    if year:
+        clauses.append("substr(st.recorded_on, 1, 4) = ?")
+        values.append(year)
+    return clauses, values
 
 
 def facet_counts(archive: Archive, story_ids: Sequence[int], viewer: Viewer,
@@ -192,7 +199,7 @@ def facet_counts(archive: Archive, story_ids: Sequence[int], viewer: Viewer,
     ids = json.dumps(list(story_ids))
     columns = [f for f in facets if f != "theme"]
     select = ", ".join("substr(st.recorded_on, 1, 4)" if c == "year"
-                       else _LANGUAGES if c == "language"
+                       else LANGUAGES_SPOKEN if c == "language"
                        else f"st.{c}" for c in columns)
     for row in archive.conn.execute(
             f"SELECT {select} FROM stories st WHERE st.id IN (SELECT value FROM json_each(?)) AND {where}",
@@ -224,7 +231,7 @@ def facet_counts_sql(archive: Archive, story_ids_sql: str, viewer: Viewer,
                       WHERE {found} GROUP BY t.theme_id"""
         elif name == "language":
             # once under every language spoken in the story
-            sql = f"""SELECT spoken.value, count(DISTINCT st.id) AS n FROM stories st, json_each({_LANGUAGES}) AS spoken
+            sql = f"""SELECT spoken.value, count(DISTINCT st.id) AS n FROM stories st, json_each({LANGUAGES_SPOKEN}) AS spoken
                       WHERE {found} AND spoken.value IS NOT NULL AND spoken.value <> '' GROUP BY spoken.value"""
         else:
             column = "substr(st.recorded_on, 1, 4)" if name == "year" else f"st.{name}"
@@ -240,6 +247,6 @@ def summaries(archive: Archive, story_ids: Sequence[int], viewer: Viewer) -> dic
     stories ``viewer`` may see."""
     where, params = story_condition(viewer)
     return {r["id"]: r for r in archive.conn.execute(
-        f"""SELECT st.id, st.title, st.language, {_LANGUAGES} AS languages,
+        f"""SELECT st.id, st.title, st.language, {LANGUAGES_SPOKEN} AS languages,
                    st.country, st.collection FROM stories st
             WHERE st.id IN (SELECT value FROM json_each(?)) AND {where}""", (json.dumps(list(story_ids)), *params))}

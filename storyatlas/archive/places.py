@@ -15,11 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storyatlas.archive import Archive, Story, _story
+from storyatlas.archive.discover import LANGUAGES_SPOKEN, content_clauses
 from storyatlas.archive.policy import Viewer, story_condition
 
-# every language spoken in a story (a JSON list, see migration 0007); a story transcribed
-# before it knows only its one language
-_LANGUAGES = "coalesce(st.languages, json_array(st.language))"
 _PLACE_COLUMNS = ("community", "region", "country")
 
 
@@ -55,17 +53,8 @@ def _within_clause(name: str) -> tuple[str, list]:
 
 def _where(viewer: Viewer, filters: PlaceFilters) -> tuple[str, list]:
     where, params = story_condition(viewer)
-    clauses, values = [where], list(params)
-    if filters.theme:
-        clauses.append("st.id IN (SELECT story_id FROM story_themes WHERE theme_id = ?)")
-        values.append(filters.theme)
-    if filters.language:
-        clauses.append(f"EXISTS (SELECT 1 FROM json_each({_LANGUAGES}) AS spoken "
-                       "WHERE spoken.value = ? COLLATE NOCASE)")
-        values.append(filters.language)
-    if filters.year:
-        clauses.append("substr(st.recorded_on, 1, 4) = ?")
-        values.append(filters.year)
+    clauses, values = content_clauses(filters.theme, filters.language, filters.year)
+    clauses, values = [where, *clauses], [*params, *values]
     for column in _PLACE_COLUMNS:
         value = getattr(filters, column)
         if value is None:
@@ -129,7 +118,7 @@ def filter_choices(archive: Archive, viewer: Viewer, within: Sequence[str] = ())
         f"""SELECT t.theme_id, count(*) FROM story_themes t JOIN stories st ON st.id = t.story_id
             WHERE {where} GROUP BY t.theme_id ORDER BY t.theme_id""", params).fetchall()
     languages = archive.conn.execute(
-        f"""SELECT lower(spoken.value), count(DISTINCT st.id) FROM stories st, json_each({_LANGUAGES}) AS spoken
+        f"""SELECT lower(spoken.value), count(DISTINCT st.id) FROM stories st, json_each({LANGUAGES_SPOKEN}) AS spoken
             WHERE {where} AND spoken.value IS NOT NULL GROUP BY 1 ORDER BY 1""", params).fetchall()
     years = archive.conn.execute(
         f"""SELECT substr(st.recorded_on, 1, 4), count(*) FROM stories st

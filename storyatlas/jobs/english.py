@@ -9,12 +9,11 @@ from collections.abc import Iterable
 from storyatlas.archive import Archive, Viewer
 from storyatlas.archive.english import set_english, stale_english, stories_with_stale_english
 from storyatlas.ingest.store import MediaStore
+from storyatlas.jobs.pipeline import WORKER
 from storyatlas.settings import Settings
 from storyatlas.transcribe.retranslate import english_lines
 
 log = logging.getLogger(__name__)
-
-WORKER = Viewer.keeper("worker")
 
 
 def refresh_english(archive: Archive, settings: Settings, story_ids: Iterable[int] | None = None,

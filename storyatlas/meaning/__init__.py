@@ -107,13 +107,14 @@ def _k_mean(similarities: np.ndarray) -> np.ndarray:
 
 
 def nearest(archive: Archive, query: str, viewer: Viewer, limit: int = 50,
-            min_score: float = MIN_SCORE) -> list[MeaningHit]:
+            min_score: float = MIN_SCORE, within: np.ndarray | None = None) -> list[MeaningHit]:
     """The segments closest in meaning to ``query``, best first, from stories the viewer
-    may see only."""
+    may see only; ``within``: the ids of those stories (the policy and any filters),
+    when the caller has them already."""
     ids, stories, matrix, hubness = _matrix.get(archive)
     if not len(ids) or not query.strip():
         return []
-    visible = np.isin(stories, rows.visible_stories(archive, viewer))
+    visible = np.isin(stories, rows.visible_stories(archive, viewer) if within is None else within)
     if not visible.any():
         return []
     q = encoder.encode([query], query=True)[0].astype(np.float32)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import numpy as np
+
 from storyatlas import meaning
 from storyatlas.archive import Archive
 from storyatlas.search import Moment, SearchQuery
@@ -25,17 +27,11 @@ RELAXED_WEIGHT = 0.5
 
 def meaning_hits(archive: Archive, query: SearchQuery, stories_sql: str, params: list) -> dict[int, list[tuple[int, float]]]:
     """Story -> its segments closest in meaning to the query (segment id, score), best
-    first, among the stories the query may reach (the policy and the filters)."""
-    hits = meaning.nearest(archive, query.text, query.viewer, MEANING_SEGMENTS)
-    if not hits:
-        return {}
-    wanted = sorted({h.story_id for h in hits})
-    allowed = {r[0] for r in archive.conn.execute(
-        f"SELECT id FROM ({stories_sql}) WHERE id IN ({','.join('?' * len(wanted))})", [*params, *wanted])}
+    first, among the stories the query may reach (``stories_sql``: the policy and the filters)."""
+    within = np.fromiter((r[0] for r in archive.conn.execute(stories_sql, params)), np.int64)
     found: dict[int, list[tuple[int, float]]] = {}
-    for h in hits:
-        if h.story_id in allowed:
-            found.setdefault(h.story_id, []).append((h.segment_id, h.score))
+    for h in meaning.nearest(archive, query.text, query.viewer, MEANING_SEGMENTS, within=within):
+        found.setdefault(h.story_id, []).append((h.segment_id, h.score))
     return found
 
 

@@ -98,3 +98,11 @@ def test_others_lived_this_too_from_other_places_and_languages(archive, stories)
 
     archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (stories["pl"],))
     assert stories["pl"] not in [hit.story_id for hit in meaning.kindred(archive, stories["de"], Viewer.anonymous())]
+
+
+def test_meaning_hits_keep_to_the_search_filters(archive, stories):
+    from storyatlas.search import SearchQuery
+    from storyatlas.search.fts import FTSBackend
+
+    found = FTSBackend(archive).search(SearchQuery("inundação", Viewer.anonymous(), language="pl"))
+    assert [hit.story_id for hit in found.stories] == [stories["pl"]] and found.total_stories == 1

@@ -35,7 +35,9 @@ def _token(client, path):
 
 
 def _send(client, **fields):
-    files = [("files", ("story_fr.ogg", story_file("fr").read_bytes(), "audio/ogg"))]
+    # English speech: these tests are about moderation, and tiny.en (the tests' model) hears
+    # French as unsure noise that the quality checks may drop whole (once in five full runs)
+    files = [("files", ("story_en.ogg", story_file("en").read_bytes(), "audio/ogg"))]
     data = {"title": "La crue", "place": PLACE, **fields}
     return client.post("/api/stories", files=files, data=data).json()["stories"][0]
 
