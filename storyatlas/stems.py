@@ -36,6 +36,8 @@ MIN_VOCABULARY = 3
 _CACHE_SIZE = 200_000
 _local = threading.local()
 _caches: dict[str, dict[str, str]] = {lang: {} for lang in (*LANGUAGES, OTHER)}
+# a word as said, folded (for phrases)
+_surfaces: dict[str, str] = {}
 
 
 def language_key(lang: str | None) -> str:
@@ -100,12 +102,28 @@ def spans(text: str) -> list[tuple[int, int, str]]:
 def index_terms(text: str | None, lang: str | None) -> str:
     """What the words index holds of a text spoken in ``lang``: one term per word, in order."""
     key = language_key(lang)
-    return " ".join(t for t in (term(w, key) for w in words(text)) if t)
+    found = words(text)
+    cache = _caches[key]
+    try:
+        # the triggers call this for every segment written: most words are known already
+        # (a word that folds to nothing joins as a double space, which the tokenizer skips)
+        return " ".join([cache[w] for w in found])
+    except KeyError:
+        return " ".join([term(w, key) for w in found])
 
 
 def surface(text: str | None) -> str:
     """The words of a text as written, folded, in order (for phrases and "did you mean")."""
-    return " ".join(f for f in (term(w, OTHER)[3:] for w in words(text)) if f)
+    found = words(text)
+    try:
+        return " ".join([_surfaces[w] for w in found])
+    except KeyError:
+        for w in found:
+            if w not in _surfaces:
+                if len(_surfaces) >= _CACHE_SIZE:
+                    _surfaces.clear()
+                _surfaces[w] = fold(w)
+        return " ".join([_surfaces[w] for w in found])
 
 
 def query_forms(word: str) -> tuple[str, ...]:

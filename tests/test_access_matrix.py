@@ -277,7 +277,7 @@ def _build(settings: Settings) -> tuple[dict[str, int], str]:
         assert archive.conn.execute("SELECT text FROM segments WHERE story_id = ? ORDER BY idx",
                                     (ids["redacted"],)).fetchall()[1][0] == MARK
         # every spoken word is a term of the index as it is (so "did you mean" can offer it)
-        archive.conn.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, segments_fts, row)")
+        archive.conn.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, segment_terms, row)")
         terms = {r[0] for r in archive.conn.execute("SELECT term FROM temp.v")}
         for key, w in WORDS.items():
             if key != "withdrawn":

@@ -87,7 +87,6 @@ def scrub(archive: Archive) -> bool:
     """Leave no deleted words readable in the database files: merge the search index
     (its old segments still hold deleted entries) and empty the write-ahead log.
     False when other connections kept the log from being emptied now."""
-    archive.conn.execute("INSERT INTO segments_fts(segments_fts) VALUES ('optimize')")
     archive.conn.execute("INSERT INTO index_points_fts(index_points_fts) VALUES ('optimize')")
     archive.conn.execute("INSERT INTO segment_terms(segment_terms) VALUES ('optimize')")
     return checkpoint(archive.conn)

@@ -111,12 +111,16 @@ class FTSBackend:
 
     def search(self, query: SearchQuery) -> SearchResults:
         parsed = parse(query.text, query.language)
-        if parsed is None:
+        if parsed is None and not (query.meaning and query.text.strip()):
             return SearchResults(query, 0)
         themes = query_themes(self.archive, query.text)
         try:
             with self._snapshot():
                 results = self._search(query, parsed, themes)
+                if parsed is None:
+                    # only stop words (spaCy's lists hold some content words: Italian
+                    # "paese"): nothing for the words index, but meaning may find it
+                    return results
                 if results.by_words == 0 and len(parsed.clauses) > 1:
                     # no moment holds every word: moments holding most of them
                     results = self._search(query, parsed, themes, relaxed=True)
@@ -183,26 +187,14 @@ class FTSBackend:
         return " + ".join([one] * len(parsed.clauses)), [
             v for clause in parsed.clauses for v in (parsed.clause_fts(clause), *bounds)]
 
-    def _search(self, query: SearchQuery, parsed: Query, themes: tuple[str, ...],
+    def _search(self, query: SearchQuery, parsed: Query | None, themes: tuple[str, ...],
                 relaxed: bool = False) -> SearchResults:
         stories_sql, params = self._stories(query)
         c = self.conn
         self._tables()
-        matched, matched_params = self._matched(parsed, relaxed)
-        # one pass over the index: each story's best moment, the story read from the rowid
-        # (story id * 2^32 + segment id), so no matching segment is looked up here
-        c.execute(
-            f"""INSERT INTO temp.search_hits (story_id, tier, key, score)
-                SELECT story_id, 0, key, key - round(key / {_PER_WORD}) * {_PER_WORD} FROM (
-                    SELECT story_id, max(key) AS key FROM (
-                        -- LIMIT -1 keeps this a subquery: bm25 may not be read inside max()
-                        SELECT segment_terms.rowid >> 32 AS story_id,
-                               ({matched}) * {_PER_WORD} - bm25(segment_terms, {_WEIGHTS}) AS key
-                        FROM segment_terms WHERE segment_terms MATCH ? LIMIT -1)
-                    GROUP BY story_id)
-                WHERE story_id IN ({stories_sql})""",
-            [*matched_params, parsed.words_fts(relaxed), *params])
-        index_points = self._index_points(parsed, relaxed, stories_sql, params, query.moments_per_story)
+        index_points: dict[int, list[int]] = {}
+        if parsed is not None:
+            index_points = self._words(parsed, relaxed, stories_sql, params, query.moments_per_story)
         if themes:
             # stories found only through a theme come after those with the words
             c.execute(
@@ -224,10 +216,11 @@ class FTSBackend:
         page_ids = [r[0] for r in page]
         stories = discover.summaries(self.archive, page_ids, query.viewer)
         index_moments = self._index_moments({sid: index_points[sid] for sid in page_ids if sid in index_points},
-                                            parsed, relaxed)
+                                            parsed, relaxed) if parsed else {}
         themed = [r[0] for r in page if r[1] == 1]
         evidence = tags.theme_evidence(self.archive, themes, themed, query.viewer) if themed else {}
-        moments = self._moments([r[0] for r in page if r[1] == 0], evidence, parsed, relaxed, stories, query)
+        worded = [r[0] for r in page if r[1] == 0] if parsed else []
+        moments = self._moments(worded, evidence, parsed, relaxed, stories, query)
         for sid, found in index_moments.items():
             # the passages people titled come first: they say what the moment is about
             moments[sid] = (found + moments.get(sid, []))[: query.moments_per_story]
@@ -241,6 +234,27 @@ class FTSBackend:
             for sid, _, score in page if sid in stories
         )
         return SearchResults(query, total, hits, relaxed, facets, themes=themes, by_words=by_words)
+
+    def _words(self, parsed: Query, relaxed: bool, stories_sql: str, params: list,
+               per_story: int) -> dict[int, list[int]]:
+        """The stories whose moments (or index points) hold the query's words into
+        ``temp.search_hits``; returns each story's best index points."""
+        c = self.conn
+        matched, matched_params = self._matched(parsed, relaxed)
+        # one pass over the index: each story's best moment, the story read from the rowid
+        # (story id * 2^32 + segment id), so no matching segment is looked up here
+        c.execute(
+            f"""INSERT INTO temp.search_hits (story_id, tier, key, score)
+                SELECT story_id, 0, key, key - round(key / {_PER_WORD}) * {_PER_WORD} FROM (
+                    SELECT story_id, max(key) AS key FROM (
+                        -- LIMIT -1 keeps this a subquery: bm25 may not be read inside max()
+                        SELECT segment_terms.rowid >> 32 AS story_id,
+                               ({matched}) * {_PER_WORD} - bm25(segment_terms, {_WEIGHTS}) AS key
+                        FROM segment_terms WHERE segment_terms MATCH ? LIMIT -1)
+                    GROUP BY story_id)
+                WHERE story_id IN ({stories_sql})""",
+            [*matched_params, parsed.words_fts(relaxed), *params])
+        return self._index_points(parsed, relaxed, stories_sql, params, per_story)
 
     def _with_meaning(self, moments: dict[int, list[Moment]], meant: dict[int, list[tuple[int, float]]],
                       stories: dict[int, sqlite3.Row], query: SearchQuery) -> None:
@@ -295,12 +309,13 @@ class FTSBackend:
                 best[sid].append(point_id)
         return best
 
-    def _moments(self, worded: list[int], evidence: dict[int, list[int]], parsed: Query, relaxed: bool,
+    def _moments(self, worded: list[int], evidence: dict[int, list[int]], parsed: Query | None, relaxed: bool,
                  stories: dict[int, sqlite3.Row], query: SearchQuery) -> dict[int, list[Moment]]:
         """The moments shown per story: where its words are, else where its themes are told."""
-        rows = self._best_moments(worded, parsed, relaxed, query.moments_per_story)
-        forms = frozenset(f for t in parsed.terms() for f in t.forms())
-        phrases = tuple(t.folded for t in parsed.terms() if t.phrase)
+        rows = self._best_moments(worded, parsed, relaxed, query.moments_per_story) if parsed else []
+        terms = parsed.terms() if parsed else []
+        forms = frozenset(f for t in terms for f in t.forms())
+        phrases = tuple(t.folded for t in terms if t.phrase)
         found: list[tuple[int, sqlite3.Row, str | None]] = []
         for row in rows:
             # a segment stored before languages were told apart per segment is in the story's language
@@ -436,7 +451,6 @@ class FTSBackend:
     def rebuild(self) -> int:
         """Rebuild the indexes; returns the number of segments indexed."""
         with self.archive.transaction() as c:
-            c.execute("INSERT INTO segments_fts(segments_fts) VALUES ('rebuild')")
             c.execute("INSERT INTO index_points_fts(index_points_fts) VALUES ('rebuild')")
             rebuild_word_search(c)
         self.conn.execute("INSERT INTO segment_terms(segment_terms) VALUES ('optimize')")

@@ -47,7 +47,7 @@ def _texts(archive, story):
 
 
 def _found(archive, word: str) -> int:
-    return archive.conn.execute("SELECT count(*) FROM segments_fts WHERE segments_fts MATCH ?", (word,)).fetchone()[0]
+    return archive.conn.execute("SELECT count(*) FROM segment_terms WHERE segment_terms MATCH ?", (word,)).fetchone()[0]
 
 
 def test_a_corrected_text_is_searchable_marks_the_english_stale_and_the_story_corrected(archive):

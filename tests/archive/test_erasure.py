@@ -76,7 +76,7 @@ def test_an_erased_story_leaves_nothing_readable_in_the_archive_folder(archive, 
         with pytest.raises(NotFound):
             archive.story(story_id, KEEPER)
     assert archive.story(keep, KEEPER).title == "Plumbago Lane"
-    assert archive.conn.execute("SELECT count(*) FROM segments_fts WHERE segments_fts MATCH 'zwieblowski'"
+    assert archive.conn.execute("SELECT count(*) FROM segment_terms WHERE segment_terms MATCH 'zwieblowski'"
                                 ).fetchone()[0] == 0
     assert queue.huey.pending_count() == 0
     tombstones = archive.conn.execute("SELECT story_id, files FROM tombstones ORDER BY story_id").fetchall()
@@ -141,7 +141,7 @@ def test_every_row_that_names_the_story_goes_and_no_other(archive, settings):
     # redaction, the story, and the suggestion only it said
     assert done.rows == 1 + 1 + 2 + 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1
     assert {r[0] for r in c.execute("SELECT phrase FROM theme_suggestions")} == {"shared barn", "unrelated"}
-    assert c.execute("SELECT count(*) FROM segments_fts WHERE segments_fts MATCH 'barn'").fetchone()[0] == 1
+    assert c.execute("SELECT count(*) FROM segment_terms WHERE segment_terms MATCH 'barn'").fetchone()[0] == 1
 
 
 def test_a_crash_after_the_commit_leaves_files_that_the_next_start_removes(archive, settings, monkeypatch):

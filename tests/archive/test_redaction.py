@@ -80,10 +80,10 @@ def test_a_redacted_word_is_gone_from_text_index_tags_and_audio(archive, setting
     assert "bread" not in texts.lower() and "soup" in texts
     assert archive.conn.execute("SELECT count(*) FROM words WHERE lower(word) LIKE '%bread%'").fetchone()[0] == 0
 
-    match = "SELECT rowid FROM segments_fts WHERE segments_fts MATCH ?"
+    match = "SELECT rowid & 4294967295 FROM segment_terms WHERE segment_terms MATCH ?"
     assert archive.conn.execute(match, ("bread",)).fetchall() == []
     assert [r[0] for r in archive.conn.execute(match, ("soup",))] == [segment_id]
-    archive.conn.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, segments_fts, row)")
+    archive.conn.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, segment_terms, row)")
     vocabulary = {r[0] for r in archive.conn.execute("SELECT term FROM temp.v")}
     archive.conn.execute("DROP TABLE temp.v")
     assert "bread" not in vocabulary and "soup" in vocabulary
@@ -138,7 +138,7 @@ def test_redactions_add_up_and_the_marks_of_earlier_ones_stay(archive, settings)
     assert [w[0] for w in archive.conn.execute("SELECT word FROM words WHERE segment_id = ? ORDER BY idx",
                                                (segment_id,))].count(f" {MARK}") == 1
     assert and_start < bread_start  # the story's first "and" was not touched
-    assert archive.conn.execute("SELECT rowid FROM segments_fts WHERE segments_fts MATCH 'and'").fetchall()
+    assert archive.conn.execute("SELECT rowid FROM segment_terms WHERE segment_terms MATCH 'and'").fetchall()
 
 
 def test_a_shared_recording_keeps_its_unredacted_copies_for_the_other_story(archive, settings):
@@ -171,7 +171,7 @@ def test_a_segment_without_word_times_loses_all_its_text_and_its_english(archive
     assert (done.segments_changed, done.words_removed) == (1, 0)
     rows = archive.conn.execute("SELECT text, text_en FROM segments WHERE story_id = ? ORDER BY idx", (story,))
     assert [tuple(r) for r in rows] == [(MARK, MARK), ("Zweite Zeile.", "Second line.")]
-    assert archive.conn.execute("SELECT count(*) FROM segments_fts WHERE segments_fts MATCH 'erste OR first'"
+    assert archive.conn.execute("SELECT count(*) FROM segment_terms WHERE segment_terms MATCH 'erste OR first'"
                                 ).fetchone()[0] == 0
     # the story had no derived audio yet: it has silenced copies now
     assert _path(archive, story, "listen").endswith("-r1.webm")
@@ -244,6 +244,6 @@ def test_a_redaction_during_processing_is_not_undone_by_the_transcript(archive, 
     texts = " ".join(r[0] for r in archive.conn.execute("SELECT text FROM segments WHERE story_id = ?",
                                                         (result.story_id,)))
     assert "soup" in texts and "bread" not in texts.lower()
-    archive.conn.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, segments_fts, row)")
+    archive.conn.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, segment_terms, row)")
     assert archive.conn.execute("SELECT count(*) FROM temp.v WHERE term = 'bread'").fetchone()[0] == 0
     assert _db_files_containing(settings.archive, b"bread") == []

@@ -34,7 +34,7 @@ def test_running_a_job_again_replaces_rather_than_duplicates(archive, settings):
 
     assert [(s.start, s.text) for s in archive.segments(result.story_id, KEEPER)] == before
     assert archive.conn.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 1
-    assert archive.conn.execute("SELECT count(*) FROM segments_fts").fetchone()[0] == len(before)
+    assert archive.conn.execute("SELECT count(*) FROM segment_terms").fetchone()[0] == len(before)
 
 
 def test_a_finished_job_is_not_run_again(archive, settings):

@@ -106,3 +106,18 @@ def test_meaning_hits_keep_to_the_search_filters(archive, stories):
 
     found = FTSBackend(archive).search(SearchQuery("inundação", Viewer.anonymous(), language="pl"))
     assert [hit.story_id for hit in found.stories] == [stories["pl"]] and found.total_stories == 1
+
+
+def test_a_query_of_stop_words_only_is_still_searched_by_meaning(archive, stories):
+    from storyatlas.search import SearchQuery
+    from storyatlas.search.fts import FTSBackend
+
+    # every word of this Italian query is on spaCy's Italian stop-word list, "paese" too
+    said = "Ask not what your country can do for you, ask what you can do for your country."
+    country = add_story(archive, "Speech", "en", [(0.0, 5.0, said)])
+    meaning.index(archive)
+    query = "cosa fare per il proprio paese"
+    found = FTSBackend(archive).search(SearchQuery(query, Viewer.anonymous()))
+    assert found.stories and found.stories[0].story_id == country
+    assert found.by_words == 0 and found.stories[0].moments[0].why == ("meaning",)
+    assert FTSBackend(archive).search(SearchQuery(query, Viewer.anonymous(), meaning=False)).total_stories == 0

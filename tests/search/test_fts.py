@@ -90,7 +90,6 @@ def test_an_empty_query_finds_nothing(backend):
 
 
 def test_reindex_rebuilds_the_index_from_the_archive(archive, backend):
-    archive.conn.execute("INSERT INTO segments_fts(segments_fts) VALUES ('delete-all')")
     archive.conn.execute("DELETE FROM segment_terms")
     assert backend.search(_query("cellar")).stories == ()
     assert backend.rebuild() == 6
