@@ -3,8 +3,8 @@ numbers in text for screen readers."""
 
 from __future__ import annotations
 
-from html import escape
 from collections.abc import Sequence
+from html import escape
 
 _BAR = 22
 _GAP = 6

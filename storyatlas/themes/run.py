@@ -8,11 +8,10 @@ from pathlib import Path
 
 from storyatlas.archive import Archive, tags
 from storyatlas.themes import store
-from storyatlas.themes.store import TAGGER
 from storyatlas.themes.places import PlaceNames
+from storyatlas.themes.store import TAGGER
 from storyatlas.themes.tagger import Tagger, Tagging
 from storyatlas.themes.vocabulary import Vocabulary
-
 
 _taggers: dict[tuple, Tagger] = {}
 

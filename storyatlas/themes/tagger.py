@@ -1,6 +1,7 @@
 """Tagging a story: themes from trigger words in its own language and in its English
-translation and from the meaning of each passage, each theme pointing at the segments
-that justify it; and the places, organisations, people and dates named in it."""
+translation, from the meaning of each passage and from the themes people gave the
+labelled stories nearest to it (examples.py), each theme pointing at the segments that
+justify it; and the places, organisations, people and dates named in it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from storyatlas.themes import english, meaning
+from storyatlas.themes.examples import Examples, shipped
 from storyatlas.themes.lemmas import fold, lemmatizer
 from storyatlas.themes.places import PlaceNames
 from storyatlas.themes.vocabulary import LANGUAGES, Vocabulary
@@ -36,8 +38,9 @@ REPEAT_WEIGHT = 0.25
 class Weights:
     """How the evidence for a theme in a passage becomes its probability (logistic).
 
-    Fitted on the labelled stories of tests/data/themes by ``benchmarks/themes.py --fit``,
-    which also measures them on each file while fitting on the others.
+    Fitted on the labelled stories of tests/data/themes by ``benchmarks/themes.py --fit``
+    (each file read with the examples of the other files, as a new story meets examples
+    that are not itself), which also measures them on each file while fitting on the others.
     """
     meaning: float
     """per unit of closeness to the theme's label and description (a z-score against the
@@ -52,15 +55,18 @@ class Weights:
     """per unit of closeness to the theme's English trigger words read as one text"""
     keywords_lead: float
     """the same, behind the passage's closest theme by its words"""
+    examples: float
+    """per unit of the share of the nearest labelled passages given the theme (examples.py)"""
     bias: float
 
     def probability(self, features: np.ndarray) -> np.ndarray:
-        w = np.array([self.meaning, self.words, self.agreement, self.lead, self.keywords, self.keywords_lead])
+        w = np.array([self.meaning, self.words, self.agreement, self.lead, self.keywords, self.keywords_lead,
+                      self.examples])
         return 1.0 / (1.0 + np.exp(-(features @ w + self.bias)))
 
 
-WEIGHTS = Weights(meaning=0.459, words=1.099, agreement=0.006, lead=1.582, keywords=0.449, keywords_lead=0.754,
-                  bias=-1.448)
+WEIGHTS = Weights(meaning=0.489, words=0.965, agreement=-0.041, lead=1.040, keywords=0.169, keywords_lead=0.710,
+                  examples=4.928, bias=-2.564)
 
 _ENTITY_KINDS = {"GPE": "place", "LOC": "place", "FAC": "place", "ORG": "organisation",
                  "NORP": "group", "PERSON": "person", "DATE": "date", "EVENT": "event"}
@@ -115,6 +121,17 @@ class Reading:
     """theme -> side ("original", "english") -> (segment, trigger, words in it)"""
     features: list[np.ndarray]
     """per passage, one row per theme (see Tagger._features)"""
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), dtype=np.float32))
+    """each passage's meaning (its English text encoded)"""
+
+    def with_examples(self, examples: Examples, ids: Sequence[str]) -> Reading:
+        """The same reading with the examples' votes taken again from ``examples`` (the
+        benchmark's cross-fitting: no story votes on itself)."""
+        if not self.features:
+            return self
+        shares = examples.share(self.vectors, ids)
+        features = [np.column_stack([f[:, :-1], shares[n]]) for n, f in enumerate(self.features)]
+        return Reading(self.english_texts, self.pivot, self.hits, features, self.vectors)
 
 
 def _index(phrases: dict[str, list[str]]) -> dict[str, list[tuple[tuple[str, ...], str, str]]]:
@@ -141,9 +158,10 @@ def _find(candidates: Sequence[tuple[str, ...]], index) -> list[tuple[str, str, 
 
 class Tagger:
     def __init__(self, vocabulary: Vocabulary, cache: Path, places: PlaceNames | None = None,
-                 weights: Weights = WEIGHTS) -> None:
+                 weights: Weights = WEIGHTS, examples: Examples | None = None) -> None:
         self.vocabulary = vocabulary
         self.weights = weights
+        self.examples = shipped() if examples is None else examples
         self.cache = cache
         self.places = places or PlaceNames()
         self._indexes = {
@@ -152,10 +170,10 @@ class Tagger:
 
     @property
     def version(self) -> str:
-        """A fingerprint of how this tagger decides (weights, thresholds, encoder): a story
+        """A fingerprint of how this tagger decides (weights, thresholds, encoder, examples): a story
         tagged by another one is due for re-tagging, like one tagged with another vocabulary."""
         how = json.dumps([asdict(self.weights), FIRST_THRESHOLD, THRESHOLD, MAX_PER_PASSAGE, PASSAGE,
-                          PHRASE_WEIGHT, REPEAT_WEIGHT, meaning.model_version()])
+                          PHRASE_WEIGHT, REPEAT_WEIGHT, meaning.model_version(), self.examples.stamp])
         return hashlib.sha256(how.encode()).hexdigest()[:12]
 
     def _lemmatizer(self, lang: str):
@@ -182,17 +200,19 @@ class Tagger:
                     hits[theme_id]["original"].append((i, trigger, n))
         starts = range(0, len(english_texts), PASSAGE)
         passages = [" ".join(english_texts[start:start + PASSAGE]) for start in starts]
-        described, worded = meaning.closeness(meaning.encode(passages), self.vocabulary) if passages else ((), ())
-        features = [self._features(hits, start, described[n], worded[n], language == "en")
+        vectors = meaning.encode(passages)
+        described, worded = meaning.closeness(vectors, self.vocabulary) if passages else ((), ())
+        shares = self.examples.share(vectors, self.vocabulary.ids())
+        features = [self._features(hits, start, described[n], worded[n], shares[n], language == "en")
                     for n, start in enumerate(starts)]
-        return Reading(english_texts, pivot, dict(hits), features)
+        return Reading(english_texts, pivot, dict(hits), features, vectors)
 
-    def _features(self, hits: dict, start: int, described: np.ndarray, worded: np.ndarray,
+    def _features(self, hits: dict, start: int, described: np.ndarray, worded: np.ndarray, shares: np.ndarray,
                   one_side: bool) -> np.ndarray:
         """One row per theme, in the order of Weights: closeness to the description, words
         on the stronger side, on the weaker side (an English story has one side, counted as
         both), closeness behind the closest theme; closeness to the theme's words, and
-        behind the closest by words."""
+        behind the closest by words; the share of the nearest examples given the theme."""
         rows = []
         for theme_id in self.vocabulary.ids():
             sides = hits.get(theme_id, {})
@@ -202,7 +222,8 @@ class Tagger:
                 translated = own
             rows.append((max(own, translated), min(own, translated)))
         words = np.array(rows, dtype=np.float32).reshape(-1, 2)
-        return np.column_stack([described, words, described - described.max(), worded, worded - worded.max()])
+        return np.column_stack([described, words, described - described.max(), worded, worded - worded.max(),
+                                shares])
 
     def tag(self, language: str | None, segments: Sequence[tuple[str, str | None]]) -> Tagging:
         """``segments``: (text, English text or None) of each segment, in order."""

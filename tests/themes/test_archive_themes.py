@@ -84,8 +84,8 @@ def test_similar_stories_come_from_other_communities(archive, tagged):
 
 
 def test_recurring_phrases_are_suggested_until_decided(archive, tagged, settings):
-    from tests.conftest import add_story
     from storyatlas.themes.run import tag_story
+    from tests.conftest import add_story
 
     for n, town in enumerate(["Leeds", "York", "Hull"]):
         story = add_story(archive, f"Allotment {n}", "en", [(0.0, 3.0, "The pigeon loft was where we met.")],

@@ -113,3 +113,49 @@ def test_the_shipped_background_vectors_match_the_background_text():
         saved = np.load(f)
         assert str(saved["stamp"]) == meaning.background_stamp()
         assert saved["vectors"].shape == (len(meaning.background_texts()), 384)
+
+
+def test_the_shipped_examples_are_the_labelled_stories():
+    # examples.npz is written by `python benchmarks/themes.py --write-examples` from every
+    # stories-*.jsonl, one passage per story (none is longer than a passage), in order
+    import json
+    from pathlib import Path
+
+    from storyatlas.themes import examples
+    from storyatlas.themes.tagger import PASSAGE
+
+    data = Path(__file__).resolve().parent.parent / "data" / "themes"
+    stories = [json.loads(line) for path in sorted(data.glob("stories-*.jsonl"))
+               for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert all(story["text"].count(". ") < PASSAGE for story in stories)
+    shipped = examples.shipped()
+    assert [sorted(t) for t in shipped.themes] == [sorted(s["themes"]) for s in stories]
+    assert shipped.english.shape == (len(stories), 384)
+    assert "held-apart" not in " ".join(p.name for p in data.glob("stories-*.jsonl"))
+
+
+def test_the_nearest_examples_vote_for_their_themes():
+    import numpy as np
+
+    from storyatlas.themes.examples import NEIGHBOURS, Examples
+
+    axes = np.eye(4, dtype=np.float32)
+    # NEIGHBOURS examples on the first axis, given floods (all) and family (one); others far
+    near = [axes[0]] * NEIGHBOURS
+    far = [axes[1]] * 3
+    labelled = Examples(np.vstack(near + far), (("floods", "family"),) + (("floods",),) * (NEIGHBOURS - 1)
+                        + (("sport",),) * 3)
+    share = labelled.share(axes[:2], ["floods", "family", "sport", "new_theme"])
+    assert share[0].tolist() == pytest.approx([1.0, 1 / NEIGHBOURS, 0.0, 0.0])
+    assert share[1][2] == pytest.approx(3 / NEIGHBOURS) and share[1][3] == 0.0  # a theme nobody labelled has no votes
+
+
+def test_a_tagger_without_examples_still_tags_by_words_and_meaning(tmp_path_factory):
+    from storyatlas.themes import default_vocabulary
+    from storyatlas.themes.examples import empty
+
+    tagger = Tagger(default_vocabulary(), tmp_path_factory.mktemp("cache"), examples=empty())
+    flood = tagger.tag("en", [("The river burst its banks in the night.", None),
+                              ("We filled sandbags until the water reached the cellar.", None)])
+    assert flood.themes[0].theme_id == "floods"
+    assert tagger.version != Tagger(default_vocabulary(), tmp_path_factory.mktemp("other")).version
