@@ -198,7 +198,8 @@ def main() -> None:
             reader = Tagger(vocabulary, Path(cache))
             results = [(story, {t.theme_id for t in reader.choose(reader.read(story["language"], segments(story)))})
                        for story in held]
-        table(f"held apart ({args.held_apart.name}, {len(held)} stories never used for any choice; shipped weights and examples)",
+        table(f"held apart ({args.held_apart.name}, {len(held)} stories never used for any choice; "
+              "shipped weights and examples)",
               results)
     print(f"\n{'file':18} {'cross-fitted P/R':>17} {'shipped P/R':>12}")
     for name in sets:
