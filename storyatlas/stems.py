@@ -95,8 +95,19 @@ def words(text: str | None) -> list[str]:
 def spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, case-folded word) of each word of ``text`` as stored, for marking
     matched words in the text itself."""
+    if unicodedata.is_normalized("NFC", text):  # as stored, almost always: no word to normalise
+        return [(m.start(), m.end(), m.group().casefold()) for m in _WORD.finditer(text)]
     return [(m.start(), m.end(), unicodedata.normalize("NFC", m.group()).casefold())
             for m in _WORD.finditer(text)]
+
+
+def terms(said: list[str], lang: str) -> list[str]:
+    """``term`` of each case-folded word, spoken in ``lang`` (a language key)."""
+    cache = _caches[lang]
+    try:
+        return [cache[w] for w in said]
+    except KeyError:
+        return [term(w, lang) for w in said]
 
 
 def index_terms(text: str | None, lang: str | None) -> str:

@@ -90,6 +90,14 @@ def media_dir(tmp_path_factory) -> Path:
     return out
 
 
+def index_match(*words: str) -> str:
+    """An FTS5 query of the words index for any form of any of ``words`` (the index holds
+    terms: "en_bread", "de_erst")."""
+    from storyatlas.stems import query_forms
+
+    return " OR ".join(f'"{form}"' for word in words for form in query_forms(word))
+
+
 def add_story(archive: Archive, title: str, language: str, lines: list[tuple], **meta) -> int:
     """A story with a hand-written transcript (lines of start, end, text[, English[,
     language[, low confidence]]]; a line's language defaults to the story's), for tests

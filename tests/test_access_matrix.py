@@ -29,6 +29,7 @@ from storyatlas.archive import (
     accounts,
     consent,
 )
+from storyatlas import stems
 from storyatlas.archive.erasure import erase
 from storyatlas.archive.redaction import MARK
 from storyatlas.ingest import ingest_file
@@ -281,7 +282,9 @@ def _build(settings: Settings) -> tuple[dict[str, int], str]:
         terms = {r[0] for r in archive.conn.execute("SELECT term FROM temp.v")}
         for key, w in WORDS.items():
             if key != "withdrawn":
-                assert {w.text, w.english} <= terms, key
+                said = {stems.term(w.text.casefold(), stems.language_key(ATTRS[key]["language"])),
+                        stems.term(w.english.casefold(), "en")}
+                assert said <= terms, key
     return ids, token
 
 

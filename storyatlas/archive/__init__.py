@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from storyatlas.archive import audit
+from storyatlas.archive import audit, word_index
 from storyatlas.archive.db import connect
 from storyatlas.archive.jobs import LEASE_S, JobsMixin, worker_id
 from storyatlas.archive.policy import Viewer, moderated_condition, shown_storyteller, story_condition
@@ -53,6 +53,9 @@ class Archive(JobsMixin):
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
+            # the stories whose segments changed get their words index rows here, in
+            # the same transaction: a reader never sees the two apart
+            word_index.refresh(self.conn)
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise

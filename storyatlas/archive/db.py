@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from storyatlas import stems
+from storyatlas.archive import word_index
 from storyatlas.errors import StoryAtlasError
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def connect(path: Path) -> sqlite3.Connection:
                              deterministic=True)  # erased or redacted words must not linger in free space
         register_search_functions(conn)
         _migrate(conn)
+        _refresh_story_words(conn)
     except sqlite3.DatabaseError as e:
         raise StoryAtlasError(
             f"cannot open the archive database {path}: {e}; check the path and that it is a Story Atlas archive"
@@ -61,12 +63,22 @@ def register_search_functions(conn: sqlite3.Connection) -> None:
 
 
 def rebuild_word_search(conn: sqlite3.Connection) -> None:
-    """Make the words index (migrations 0010 and 0011) again from the segments, in the
-    caller's transaction."""
-    conn.execute("DELETE FROM segment_terms")
-    sql = {version: text for version, _, text in _migrations()}[11]
-    # the migration's last statement fills it from the segments already there
-    conn.execute(_statements(sql)[-1])
+    """Make the words index again from the segments, in the caller's transaction."""
+    word_index.rebuild(conn)
+
+
+def _refresh_story_words(conn: sqlite3.Connection) -> None:
+    """Stories left stale by a migration or by bare SQL get their words index rows."""
+    if conn.execute("SELECT 1 FROM story_terms_stale LIMIT 1").fetchone() is None:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        done = word_index.refresh(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    log.info("made the words index rows of %d stories", done)
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

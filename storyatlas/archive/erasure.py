@@ -89,6 +89,7 @@ def scrub(archive: Archive) -> bool:
     False when other connections kept the log from being emptied now."""
     archive.conn.execute("INSERT INTO index_points_fts(index_points_fts) VALUES ('optimize')")
     archive.conn.execute("INSERT INTO segment_terms(segment_terms) VALUES ('optimize')")
+    archive.conn.execute("INSERT INTO story_terms(story_terms) VALUES ('optimize')")
     return checkpoint(archive.conn)
 
 

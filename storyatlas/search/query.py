@@ -6,14 +6,16 @@ is dropped, so no input can produce a syntax error.
 
 A word stands for its forms in every language (``stems.query_forms``: "Kellern" meets
 "Keller" in German segments, "powodzi" meets "powódź" in Polish ones); a quoted phrase
-is matched as said (folded: "Straße" and "Strasse" alike), word for word. Stop words of
+is matched word for word, each word in any of its forms ("pumped the cellar" meets
+"pumping the cellars"; "Straße" and "Strasse" alike). Stop words of
 the query's language are left out, unless quoted: they neither make a hit nor count.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from storyatlas import stems
 from storyatlas.text import fold
@@ -27,27 +29,45 @@ class Term:
     words: tuple[str, ...]
     """The words as typed (one, or a phrase's)."""
     phrase: bool
+    known: tuple[str, ...] | None = None
+    """The forms the index holds (``Query.known``); None before they are looked up."""
 
     @property
     def folded(self) -> tuple[str, ...]:
         return tuple(fold(w) for w in self.words)
 
+    def all_forms(self) -> tuple[str, ...]:
+        """Every index term this word may stand for or, for a phrase, every sequence of
+        terms (one per language) it may be found as."""
+        if not self.phrase:
+            return stems.query_forms(self.words[0])
+        said = stems.words(" ".join(self.words))
+        found = {" ".join(stems.term(w, lang) for w in said) for lang in (*stems.LANGUAGES, stems.OTHER)
+                 if all(stems.term(w, lang) for w in said)}
+        return tuple(sorted(found))
+
     def forms(self) -> tuple[str, ...]:
-        """The index terms a single word may stand for (empty for a phrase)."""
-        return () if self.phrase else stems.query_forms(self.words[0])
+        """The index terms a single word stands for (empty for a phrase)."""
+        if self.phrase:
+            return ()
+        return self.all_forms() if self.known is None else self.known
 
     def words_fts(self) -> str:
         """This term against the words index (``segment_terms``)."""
-        if self.phrase:
-            return "{words words_en} : " + _literal(" ".join(self.folded))
-        return "{terms terms_en} : (" + " OR ".join(_literal(f) for f in self.forms()) + ")"
+        forms = self.all_forms() if self.known is None else self.known
+        # a word the index does not hold: a term no text can make (terms are "xx_word")
+        return "{terms terms_en} : (" + (" OR ".join(literal(f) for f in forms) or literal(NOWHERE)) + ")"
 
     def plain_fts(self) -> str:
         """This term against an index of a plain tokenizer (the index points')."""
-        return _literal(" ".join(self.words))
+        return literal(" ".join(self.words))
 
 
-def _literal(text: str) -> str:
+NOWHERE = "__"
+"""A term no text makes: what a query word the index does not hold stands for."""
+
+
+def literal(text: str) -> str:
     return '"' + text.replace('"', "") + '"'
 
 
@@ -80,6 +100,19 @@ class Query:
 
     def terms(self) -> list[Term]:
         return [t for c in self.clauses for t in c]
+
+    def known(self, holds: Callable[[str], bool]) -> Query:
+        """This query with each word's forms cut to those ``holds`` says the index has
+        (a form of every word is looked up in ten languages; most are in none, and
+        each one left in an FTS5 expression costs every statement that uses it)."""
+        def cut(term: Term) -> Term:
+            if term.phrase:
+                kept = tuple(f for f in term.all_forms() if all(holds(t) for t in f.split()))
+            else:
+                kept = tuple(f for f in term.all_forms() if holds(f))
+            return replace(term, known=kept)
+        return replace(self, clauses=tuple(tuple(cut(t) for t in c) for c in self.clauses),
+                       excluded=tuple(cut(t) for t in self.excluded))
 
 
 def _parse(text: str) -> tuple[list[list[Term]], list[Term]]:

@@ -37,6 +37,7 @@ from storyatlas.errors import (
 )
 from storyatlas.ingest.store import claim_scratch
 from storyatlas.jobs import Queue
+from storyatlas.search import suggest
 from storyatlas.search.cache import GenerationCache
 from storyatlas.settings import Settings
 from storyatlas.web import accounts, api, discover, editor, keepers, moderate, pages
@@ -100,6 +101,7 @@ def create_app(settings: Settings, worker: bool = False) -> Starlette:
     async def lifespan(app: Starlette):
         # what a crashed process left half-done under media/tmp goes now, unless another is at work
         scratch = claim_scratch(settings.media_dir)
+        suggest.warm(settings.database)
         stop = threading.Event()
         thread = None
         if worker:

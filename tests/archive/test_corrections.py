@@ -14,7 +14,7 @@ from storyatlas.archive.erasure import erase
 from storyatlas.archive.redaction import MARK, plan_redaction, record_redaction
 from storyatlas.errors import AccessDenied, Conflict, CorrectionError, NotFound
 from storyatlas.exports import export
-from tests.conftest import add_story
+from tests.conftest import add_story, index_match
 
 KEEPER = Viewer.keeper("cli:test")
 VERA = Viewer("Vera", frozenset({"volunteer"}))
@@ -47,7 +47,8 @@ def _texts(archive, story):
 
 
 def _found(archive, word: str) -> int:
-    return archive.conn.execute("SELECT count(*) FROM segment_terms WHERE segment_terms MATCH ?", (word,)).fetchone()[0]
+    return archive.conn.execute("SELECT count(*) FROM segment_terms WHERE segment_terms MATCH ?",
+                                (index_match(word),)).fetchone()[0]
 
 
 def test_a_corrected_text_is_searchable_marks_the_english_stale_and_the_story_corrected(archive):

@@ -12,7 +12,7 @@ from storyatlas.archive.erasure import erase, sweep_tombstones
 from storyatlas.errors import NotFound
 from storyatlas.ingest import ingest_file
 from storyatlas.jobs import Queue, pipeline, process_job
-from tests.conftest import add_story, story_file
+from tests.conftest import add_story, index_match, story_file
 
 KEEPER = Viewer.keeper("test keeper")
 # invented words that occur nowhere else: in the text, the title, the place, the teller's name
@@ -76,8 +76,8 @@ def test_an_erased_story_leaves_nothing_readable_in_the_archive_folder(archive, 
         with pytest.raises(NotFound):
             archive.story(story_id, KEEPER)
     assert archive.story(keep, KEEPER).title == "Plumbago Lane"
-    assert archive.conn.execute("SELECT count(*) FROM segment_terms WHERE segment_terms MATCH 'zwieblowski'"
-                                ).fetchone()[0] == 0
+    assert archive.conn.execute("SELECT count(*) FROM segment_terms WHERE segment_terms MATCH ?",
+                                (index_match("zwieblowski"),)).fetchone()[0] == 0
     assert queue.huey.pending_count() == 0
     tombstones = archive.conn.execute("SELECT story_id, files FROM tombstones ORDER BY story_id").fetchall()
     assert [(r[0], json.loads(r[1])) for r in tombstones] == [(typed, []), (recorded.story_id, [])]
@@ -141,7 +141,8 @@ def test_every_row_that_names_the_story_goes_and_no_other(archive, settings):
     # redaction, the story, and the suggestion only it said
     assert done.rows == 1 + 1 + 2 + 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1
     assert {r[0] for r in c.execute("SELECT phrase FROM theme_suggestions")} == {"shared barn", "unrelated"}
-    assert c.execute("SELECT count(*) FROM segment_terms WHERE segment_terms MATCH 'barn'").fetchone()[0] == 1
+    assert c.execute("SELECT count(*) FROM segment_terms WHERE segment_terms MATCH ?", (index_match("barn"),)
+                     ).fetchone()[0] == 1
 
 
 def test_a_crash_after_the_commit_leaves_files_that_the_next_start_removes(archive, settings, monkeypatch):

@@ -1,0 +1,76 @@
+"""The words index's story rows: which stories hold a word, without reading its segments.
+
+``segment_terms`` (one row per segment, written by the segments' triggers) says where in
+a story the words are; a search that read it alone to count and rank the stories holding
+a common word read every matching segment: 600,000 of them for "water" among a million
+(benchmarks/search.py), 35 ms to count them and half a second to score them with bm25.
+``story_terms`` holds each story's terms in one row, so the same question reads one entry
+per story. Its row also marks each term the story says at least 2, 4, 8, ... times
+(``term__4``): a search ranks the stories that say a word most first, scoring only those,
+instead of scoring all 25,000 stories that say it once (see storyatlas/search/ranked.py).
+
+The triggers mark a story stale when its segments change; every write transaction of the
+archive makes its stale rows again before it commits (``refresh``), so a reader never
+sees them apart. A write made with bare SQL leaves its stories stale until the next
+transaction; the search reads those stories' segments instead (``stale``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+
+TIERS = (2, 4, 8, 16, 32, 64)
+"""A story's row marks a term said at least this many times."""
+_STORY = 1 << 32  # segment_terms' rowids: story id * 2^32 + segment id (migration 0011)
+
+
+def tier(term: str, times: int) -> str:
+    """The mark of ``term`` said at least ``times`` times in a story."""
+    return f"{term}__{times}"
+
+
+def story_row(conn: sqlite3.Connection, story_id: int) -> str | None:
+    """The story's row: its segments' terms in order, then a mark per tier reached;
+    None when it has no words."""
+    terms: list[str] = []
+    for original, english in conn.execute(
+            "SELECT terms, terms_en FROM segment_terms WHERE rowid BETWEEN ? AND ?",
+            (story_id * _STORY, (story_id + 1) * _STORY - 1)):
+        terms += (original or "").split()
+        terms += (english or "").split()
+    if not terms:
+        return None
+    marks = [tier(t, n) for t, said in Counter(terms).items() if said >= TIERS[0] for n in TIERS if said >= n]
+    return " ".join(terms + marks)
+
+
+def refresh(conn: sqlite3.Connection) -> int:
+    """Make the stale stories' rows again, in the caller's transaction; returns how many."""
+    stale = [r[0] for r in conn.execute("SELECT story_id FROM story_terms_stale")]
+    for story_id in stale:
+        conn.execute("DELETE FROM story_terms WHERE rowid = ?", (story_id,))
+        row = story_row(conn, story_id)
+        if row is not None:
+            conn.execute("INSERT INTO story_terms (rowid, terms) VALUES (?, ?)", (story_id, row))
+    if stale:
+        conn.execute("DELETE FROM story_terms_stale")
+    return len(stale)
+
+
+def stale(conn: sqlite3.Connection) -> list[int]:
+    """Stories whose row is out of date (written with bare SQL, not yet refreshed)."""
+    return [r[0] for r in conn.execute("SELECT story_id FROM story_terms_stale")]
+
+
+def rebuild(conn: sqlite3.Connection) -> None:
+    """Make the whole words index again from the segments, in the caller's transaction."""
+    conn.execute("DELETE FROM segment_terms")
+    conn.execute("DELETE FROM story_terms")
+    conn.execute(
+        """INSERT INTO segment_terms(rowid, terms, terms_en)
+           SELECT s.story_id * 4294967296 + s.id, search_terms(s.text, coalesce(s.language, st.language)),
+                  search_terms(s.text_en, 'en')
+           FROM segments s LEFT JOIN stories st ON st.id = s.story_id""")
+    conn.execute("INSERT OR IGNORE INTO story_terms_stale (story_id) SELECT DISTINCT story_id FROM segments")
+    refresh(conn)

@@ -1,0 +1,198 @@
+"""The moments a search shows for each story: where its words are said (with the
+query's words marked), where its index points are, where its themes or its meaning are."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from storyatlas import stems
+from storyatlas.search import MARK_CLOSE, MARK_OPEN, Moment, SearchQuery, fused
+from storyatlas.search.query import Query
+
+# a moment holding one more of the query's words ranks above any bm25 difference
+PER_WORD = 1_000_000.0
+_SNIPPET_WORDS = 16
+# the words index's rowids: story id * STORY + segment id (migration 0011)
+STORY = 1 << 32
+
+
+def matched_sql(parsed: Query, relaxed: bool, story: int | None = None) -> tuple[str, list]:
+    """SQL of how many of the query's words (clauses) a moment holds, for the score."""
+    if not relaxed:
+        return str(len(parsed.clauses)), []
+    within, bounds = "", []
+    if story is not None:
+        within, bounds = " AND rowid BETWEEN ? AND ?", [story * STORY, (story + 1) * STORY - 1]
+    one = f"(segment_terms.rowid IN (SELECT rowid FROM segment_terms WHERE segment_terms MATCH ?{within}))"
+    return " + ".join([one] * len(parsed.clauses)), [
+        v for clause in parsed.clauses for v in (parsed.clause_fts(clause), *bounds)]
+
+
+class Marked:
+    """A text with the query's words marked: which words matched, where."""
+
+    def __init__(self, text: str | None, lang: str | None, forms: frozenset[str],
+                 phrases: tuple[tuple[str, ...], ...], indexed: str | None = None) -> None:
+        self.text = text or ""
+        self.spans = stems.spans(self.text)
+        key = stems.language_key(lang)
+        # the terms the index holds, one per word (``stems.index_terms``), when given:
+        # no word is stemmed again
+        terms = indexed.split(" ") if indexed is not None else []
+        if len(terms) != len(self.spans):
+            terms = stems.terms([w for _, _, w in self.spans], key)
+        hit = [t in forms for t in terms]
+        for phrase in phrases:
+            wanted = tuple(stems.term(w, key) for w in phrase)
+            n = len(wanted)
+            for i in range(len(terms) - n + 1):
+                if tuple(terms[i:i + n]) == wanted:
+                    hit[i:i + n] = [True] * n
+        self.hit = hit
+
+    @property
+    def found(self) -> bool:
+        return any(self.hit)
+
+    def snippet(self) -> str:
+        """Up to 16 words around the first match, matched runs between the marks."""
+        spans, hit = self.spans, self.hit
+        if not spans:
+            return self.text
+        first = hit.index(True) if any(hit) else 0
+        lo = max(0, min(first - 3, len(spans) - _SNIPPET_WORDS)) if len(spans) > _SNIPPET_WORDS else 0
+        hi = min(len(spans), lo + _SNIPPET_WORDS)
+        out, at = [], spans[lo][0] if lo else 0
+        i = lo
+        while i < hi:
+            if hit[i]:
+                j = i
+                while j + 1 < hi and hit[j + 1]:
+                    j += 1
+                out += [self.text[at:spans[i][0]], MARK_OPEN, self.text[spans[i][0]:spans[j][1]], MARK_CLOSE]
+                at = spans[j][1]
+                i = j + 1
+            else:
+                i += 1
+        end = spans[hi - 1][1] if hi < len(spans) else len(self.text)
+        out.append(self.text[at:end])
+        return ("…" if lo else "") + "".join(out).strip() + ("…" if hi < len(spans) else "")
+
+
+def best_moments(conn: sqlite3.Connection, worded: list[int], parsed: Query, relaxed: bool,
+                 per_story: int) -> list[sqlite3.Row]:
+    """The stories' best moments: those holding the most of the query's words, then the
+    shortest (as bm25 ranks a word said once), then the earliest; each story's read from
+    its own range of the index. Not bm25 itself: each statement using it first counts
+    every row holding each word, the whole archive's, once per story here."""
+    rows: list[sqlite3.Row] = []
+    for story in worded:
+        matched, matched_params = matched_sql(parsed, relaxed, story)
+        rows += conn.execute(
+            f"""SELECT ? AS story_id, s.id, s.start, s.end, s.text, s.text_en, s.language, m.terms, m.terms_en FROM (
+                    SELECT segment_terms.rowid & {STORY - 1} AS segment_id, ({matched}) AS words, terms, terms_en
+                    FROM segment_terms WHERE segment_terms MATCH ? AND rowid BETWEEN ? AND ?) m
+                JOIN segments s ON s.id = m.segment_id
+                ORDER BY m.words DESC, length(s.text) + coalesce(length(s.text_en), 0), s.start LIMIT ?""",
+            [story, *matched_params, parsed.words_fts(relaxed), story * STORY, (story + 1) * STORY - 1,
+             per_story]).fetchall()
+    return rows
+
+
+def moments(conn: sqlite3.Connection, worded: list[int], evidence: dict[int, list[int]], parsed: Query | None,
+            relaxed: bool, stories: dict[int, sqlite3.Row], query: SearchQuery) -> dict[int, list[Moment]]:
+    """The moments shown per story: where its words are, else where its themes are told."""
+    rows = best_moments(conn, worded, parsed, relaxed, query.moments_per_story) if parsed else []
+    terms = parsed.terms() if parsed else []
+    forms = frozenset(f for t in terms for f in t.forms())
+    phrases = tuple(tuple(stems.words(" ".join(t.words))) for t in terms if t.phrase)
+    found: list[tuple[int, sqlite3.Row, str | None]] = []
+    for row in rows:
+        # a segment stored before languages were told apart per segment is in the story's language
+        found.append((row[0], row, row[6] or (stories[row[0]]["language"] if row[0] in stories else None)))
+    first_word = first_matched_words(conn, {row[1]: lang for _, row, lang in found}, forms, phrases)
+    out: dict[int, list[Moment]] = {}
+    for sid, (_, seg, start, end, text, text_en, _, terms, terms_en), lang in found:
+        original = Marked(text, lang, forms, phrases, terms)
+        english = Marked(text_en, "en", forms, phrases, terms_en)
+        why = (("words",) if original.found else ()) + (("translation",) if english.found else ())
+        snippet = english.snippet() if english.found and not original.found else original.snippet()
+        out.setdefault(sid, []).append(
+            Moment(seg, start, end, text, text_en, snippet, first_word.get(seg, start), why, lang))
+    theme_segments = {sid: segs[: query.moments_per_story] for sid, segs in evidence.items() if sid not in out}
+    wanted = [seg for segs in theme_segments.values() for seg in segs]
+    if wanted:
+        segments = {r[0]: r for r in conn.execute(
+            f"""SELECT id, story_id, start, end, text, text_en, language FROM segments
+                WHERE id IN ({','.join('?' * len(wanted))})""", wanted)}
+        for sid, segs in theme_segments.items():
+            for seg in segs:
+                s = segments[seg]
+                lang = s[6] or (stories[sid]["language"] if sid in stories else None)
+                out.setdefault(sid, []).append(Moment(seg, s[2], s[3], s[4], s[5], s[4], s[2], ("theme",), lang))
+    return out
+
+
+def with_meaning(conn: sqlite3.Connection, moments: dict[int, list[Moment]],
+                 meant: dict[int, list[tuple[int, float]]], stories: dict[int, sqlite3.Row],
+                 query: SearchQuery) -> None:
+    """Each story's moments with those meaning found (see ``fused.with_meaning``)."""
+    ids = [segment for found in meant.values() for segment, _ in found]
+    if not ids:
+        return
+    segments = {r["id"]: r for r in conn.execute(
+        f"""SELECT id, start, end, text, text_en, language FROM segments
+            WHERE id IN ({','.join('?' * len(ids))})""", ids)}
+    for sid, found in meant.items():
+        language = stories[sid]["language"] if sid in stories else None
+        moments[sid] = fused.with_meaning(moments.get(sid, []), found, segments, language, query.moments_per_story)
+
+
+def index_moments(conn: sqlite3.Connection, wanted: dict[int, list[int]], parsed: Query,
+                  relaxed: bool) -> dict[int, list[Moment]]:
+    """A moment at each matched index point: its title (and the matched part of its
+    synopsis or keywords) as the snippet, at the point's time, why "index"."""
+    ids = [p for points in wanted.values() for p in points]
+    if not ids:
+        return {}
+    rows = {r[0]: r for r in conn.execute(
+        f"""SELECT p.id, p.at, p.title, highlight(index_points_fts, 0, ?, ?),
+                  snippet(index_points_fts, 1, ?, ?, '…', 16), highlight(index_points_fts, 2, ?, ?)
+           FROM index_points_fts JOIN index_points p ON p.id = index_points_fts.rowid
+           WHERE index_points_fts MATCH ? AND p.id IN ({','.join('?' * len(ids))})""",
+        (MARK_OPEN, MARK_CLOSE) * 3 + (parsed.plain_fts(relaxed), *ids))}
+    out: dict[int, list[Moment]] = {}
+    for sid, points in wanted.items():
+        for point_id in points:
+            _, at, title, title_marked, synopsis, keywords = rows[point_id]
+            # keywords are a JSON list; the marks sit inside its strings, so it still parses
+            marked_keywords = [k for k in json.loads(keywords or "[]") if MARK_OPEN in k]
+            parts = [title_marked] + [p for p in (synopsis, ", ".join(marked_keywords)) if MARK_OPEN in p]
+            segment = conn.execute(
+                "SELECT id, end FROM segments WHERE story_id = ? AND start <= ? ORDER BY start DESC LIMIT 1",
+                (sid, at)).fetchone()
+            out.setdefault(sid, []).append(Moment(
+                segment[0] if segment else None, at, max(at, segment[1]) if segment else at, title, None,
+                " — ".join(parts), at, ("index",)))
+    return out
+
+
+def first_matched_words(conn: sqlite3.Connection, languages: dict[int, str | None], forms: frozenset[str],
+                        phrases: tuple[tuple[str, ...], ...]) -> dict[int, float]:
+    """Start time of the first word of each segment that is one of the query's words."""
+    found: dict[int, float] = {}
+    if not languages:
+        return found
+    marks = ",".join("?" * len(languages))
+    for seg_id, start, word in conn.execute(
+        f"SELECT segment_id, start, word FROM words WHERE segment_id IN ({marks}) ORDER BY segment_id, idx",
+        list(languages),
+    ):
+        if seg_id in found:
+            continue
+        key = stems.language_key(languages[seg_id])
+        starts = {stems.term(p[0], key) for p in phrases if p}
+        if any(stems.term(w, key) in forms or stems.term(w, key) in starts for w in stems.words(word)):
+            found[seg_id] = start
+    return found

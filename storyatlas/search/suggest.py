@@ -1,0 +1,142 @@
+""""Did you mean": words said in stories the searcher may see, spelled like the query's.
+
+Candidates come from the words index's own vocabulary (fts5vocab over ``segment_terms``:
+a redacted or erased word is gone from it with its segment), read once per archive state
+and kept sorted in memory, so a misspelling does not read the postings of thousands of
+words. The index holds terms (a word stemmed in its language, "de_kell"), so a query word
+is compared, in each language, with the terms of that language sharing its first letters;
+a close term is offered as a word someone said: the first word of a segment the searcher
+may see whose term it is ("Keller", not "kell"). That vocabulary is the whole archive's,
+so a term is offered only once found in a story the searcher may see: a word from a
+private story must never be offered.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import sqlite3
+import threading
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from storyatlas import stems
+from storyatlas.search.moments import STORY
+from storyatlas.search.query import Query, literal
+from storyatlas.text import fold
+
+# candidates share the first letters, and at most this many are compared per language
+_CANDIDATES = 3000
+_SHOWN = 3
+log = logging.getLogger(__name__)
+_vocabularies: dict[str, tuple[int, list[str]]] = {}
+_refreshing: set[str] = set()
+_lock = threading.Lock()
+
+
+def suggestions(conn: sqlite3.Connection, key: tuple[str, int], parsed: Query, stories_sql: str,
+                params: list) -> tuple[str, ...]:
+    """Up to three words per query word; ``key`` names the archive state (path, generation)."""
+    typed = list(dict.fromkeys(w for t in parsed.terms() for w in stems.words(" ".join(t.words))
+                               if len(fold(w)) >= stems.MIN_VOCABULARY))
+    if not typed:
+        return ()
+    vocabulary = _vocabulary(conn, key)
+    out: list[str] = []
+    for word in typed:
+        close: list[tuple[float, str]] = []
+        for lang in (*stems.LANGUAGES, stems.OTHER):
+            term = stems.term(word, lang)
+            if not term:
+                continue
+            prefix, stem = term[: len(lang) + 3], term[len(lang) + 1:]
+            lo = bisect.bisect_left(vocabulary, prefix)
+            hi = bisect.bisect_left(vocabulary, prefix + "\uffff")
+            rows = [w for w in vocabulary[lo:hi] if abs(len(w) - len(term)) <= 2 and w != term][:_CANDIDATES]
+            # difflib's ratio, in C++: the Python one took most of a misspelled query's time
+            for candidate, ratio, _ in process.extract(stem, [w[len(lang) + 1:] for w in rows], scorer=fuzz.ratio,
+                                                       score_cutoff=75, limit=10):
+                close.append((ratio / 100, f"{lang}_{candidate}"))
+        shown: list[str] = []
+        for _, candidate in sorted(close, key=lambda c: (-c[0], c[1]))[:10]:
+            said = _said(conn, candidate, stories_sql, params)
+            if said and fold(said) != fold(word) and said not in shown:
+                shown.append(said)
+            if len(shown) == _SHOWN:
+                break
+        out += shown
+    return tuple(dict.fromkeys(out))
+
+
+def _vocabulary(conn: sqlite3.Connection, key: tuple[str, int]) -> list[str]:
+    """The index's terms, sorted. Read once per process (about a second at a million
+    segments); after the archive changes, read again in the background while the one
+    in memory still answers: it only proposes candidates, and ``_said`` confirms each
+    in the index as it is now (an erased word is never offered), so a stale list can
+    miss a word said since, never offer one gone."""
+    path, generation = key
+    with _lock:
+        found = _vocabularies.get(path)
+        stale = found is not None and found[0] != generation and path not in _refreshing
+        if stale:
+            _refreshing.add(path)
+    if found is None:
+        words = _read(conn)
+        with _lock:
+            _vocabularies[path] = (generation, words)
+        return words
+    if stale:
+        threading.Thread(target=_reread, args=(path, generation), daemon=True).start()
+    return found[1]
+
+
+def _read(conn: sqlite3.Connection) -> list[str]:
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.segment_terms_vocab USING fts5vocab(main, segment_terms, row)")
+    return [r[0] for r in conn.execute("SELECT term FROM temp.segment_terms_vocab ORDER BY term")]
+
+
+def _reread(path: str, generation: int | None) -> None:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            if generation is None:
+                generation = conn.execute("SELECT n FROM generation").fetchone()[0]
+            words = _read(conn)
+        finally:
+            conn.close()
+        with _lock:
+            _vocabularies[path] = (generation, words)
+    except sqlite3.Error as e:  # the list in memory, if any, goes on answering
+        log.warning("could not read the words index's vocabulary for \"did you mean\": %s", e)
+    finally:
+        with _lock:
+            _refreshing.discard(path)
+
+
+def warm(path: Path) -> None:
+    """Read the vocabulary in the background (a server, as it starts), so that the first
+    misspelled query does not wait for it."""
+    with _lock:
+        if str(path) in _refreshing:
+            return
+        _refreshing.add(str(path))
+    threading.Thread(target=_reread, args=(str(path), None), daemon=True, name="storyatlas-vocabulary").start()
+
+
+def _said(conn: sqlite3.Connection, term: str, stories_sql: str, params: list) -> str | None:
+    """A word whose term is ``term``, as said (in lower case) in a story the searcher may
+    see; None when no such story says it. The term's prefix is the language its words
+    were stemmed in: the segment's own (its text) or English (its translation)."""
+    lang = term.split("_", 1)[0]
+    for column, at in (("terms", 0), ("terms_en", 1)):
+        if column == "terms_en" and lang != "en":
+            continue
+        row = conn.execute(
+            f"""SELECT s.text, s.text_en FROM segment_terms JOIN segments s ON s.id = segment_terms.rowid & {STORY - 1}
+                WHERE segment_terms MATCH ? AND segment_terms.rowid >> 32 IN ({stories_sql}) LIMIT 1""",
+            ["{" + column + "} : " + literal(term), *params]).fetchone()
+        for _, _, said in stems.spans((row[at] or "") if row else ""):
+            if stems.term(said, lang) == term:
+                return said
+    return None

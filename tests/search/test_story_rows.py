@@ -1,0 +1,90 @@
+"""The words index's story rows (storyatlas/archive/word_index.py) and what reads them:
+rows made in the writer's transaction, stories that say a word most ranked first,
+bare-SQL writes still found, facets counted from arrays as SQL would count them."""
+
+import numpy as np
+import pytest
+
+from storyatlas.archive import Viewer, discover, word_index
+from storyatlas.archive.erasure import erase
+from storyatlas.archive.facets import facet_counts
+from storyatlas.search import FACETS, SearchQuery
+from storyatlas.search.fts import FTSBackend
+from tests.conftest import add_story
+
+KEEPER = Viewer.keeper()
+
+
+def _row(archive, story: int) -> str | None:
+    found = archive.conn.execute("SELECT terms FROM story_terms WHERE rowid = ?", (story,)).fetchone()
+    return found[0] if found else None
+
+
+def _ids(backend, text, viewer=KEEPER):
+    return [h.story_id for h in backend.search(SearchQuery(text, viewer, meaning=False)).stories]
+
+
+@pytest.fixture
+def stories(archive):
+    once = add_story(archive, "Once", "en", [(0.0, 2.0, "The flood came.")])
+    often = add_story(archive, "Often", "en", [(0.0, 2.0, "A flood, then another flood."),
+                                                (2.0, 4.0, "Every spring the flood, the floods."),
+                                                (4.0, 6.0, "We lived by the river and its floods.")])
+    german = add_story(archive, "Keller", "de", [(0.0, 2.0, "Das Hochwasser kam in den Keller.",
+                                                  "The flood came into the cellar.")])
+    return {"once": once, "often": often, "german": german}
+
+
+def test_a_story_row_is_made_in_the_transaction_that_writes_its_segments(archive, stories):
+    assert word_index.stale(archive.conn) == []
+    row = _row(archive, stories["often"]).split()
+    assert row.count("en_flood") == 5
+    # marks for a term said at least 2 and 4 times, not 8
+    assert {"en_flood__2", "en_flood__4"} <= set(row) and "en_flood__8" not in row
+    assert "de_kell" in _row(archive, stories["german"]).split() and "en_cellar" in _row(archive, stories["german"])
+
+
+def test_the_stories_that_say_a_word_most_come_first(archive, stories):
+    backend = FTSBackend(archive)
+    assert _ids(backend, "floods") == [stories["often"], stories["once"], stories["german"]]
+    # a page further down keeps the order
+    second = backend.search(SearchQuery("flood", KEEPER, meaning=False, limit=1, offset=1))
+    assert [h.story_id for h in second.stories] == [stories["once"]] and second.total_stories == 3
+
+
+def test_a_story_written_with_bare_sql_is_found_by_its_moments_until_its_row_is_made(archive, stories):
+    story = stories["once"]
+    archive.conn.execute("UPDATE segments SET text = 'The dam broke.' WHERE story_id = ?", (story,))
+    assert word_index.stale(archive.conn) == [story]
+    backend = FTSBackend(archive)
+    assert story in _ids(backend, "dam") and story not in _ids(backend, "flood")
+    with archive.transaction():
+        pass  # the next write transaction makes the row
+    assert word_index.stale(archive.conn) == [] and "en_dam" in _row(archive, story).split()
+    assert story in _ids(backend, "dam") and story not in _ids(backend, "flood")
+
+
+def test_an_erased_story_leaves_no_row(archive, settings, stories):
+    erase(archive, settings.media_dir, stories["often"], "cli:test", "withdrawn")
+    assert _row(archive, stories["often"]) is None
+    assert _ids(FTSBackend(archive), "flood") == [stories["once"], stories["german"]]
+
+
+def test_the_rows_are_made_again_with_the_index(archive, stories):
+    archive.conn.execute("DELETE FROM story_terms")
+    assert _ids(FTSBackend(archive), "flood") == []
+    FTSBackend(archive).rebuild()
+    assert set(_ids(FTSBackend(archive), "flood")) == set(stories.values())
+
+
+def test_facets_from_arrays_count_as_sql_does(archive, stories):
+    add_story(archive, "Two tongues", "pl", [(0.0, 2.0, "Powódź.", "The flood."), (2.0, 4.0, "Flood!", None, "en")],
+              community="Zgorzelec", country="PL")
+    archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 0.9)",
+                         (stories["often"],))
+    ids = [r[0] for r in archive.conn.execute("SELECT id FROM stories")]
+    by_sql = discover.facet_counts_sql(archive, ",".join(map(str, ids)), KEEPER, FACETS)
+    by_arrays = facet_counts(archive, np.array(ids), FACETS)
+    assert by_arrays == by_sql
+    assert dict(by_arrays["language"]) == {"en": 3, "de": 1, "pl": 1}
+    assert facet_counts(archive, np.array([stories["german"], 999]), ["language"]) == {"language": [("de", 1)]}
