@@ -3,6 +3,7 @@
     python benchmarks/search.py                       # 200,000 segments
     python benchmarks/search.py --segments 1000000    # and a million
     python benchmarks/search.py --segments 200000 --keep /tmp/bench.db   # keep the archive
+    python benchmarks/search.py --reuse /tmp/bench.db --fused   # again on it, and the fused search
 
 Builds, in a temporary folder and from a fixed seed, an archive of synthetic but
 realistic multilingual stories (sentences of each language's stop words and of real and
@@ -29,10 +30,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storyatlas.archive import Archive, Viewer  # noqa: E402
+import numpy as np  # noqa: E402
+
+from storyatlas import meaning  # noqa: E402
+from storyatlas.archive import Archive, Viewer, vectors  # noqa: E402
 from storyatlas.search import SearchQuery  # noqa: E402
 from storyatlas.search.fts import FTSBackend  # noqa: E402
 from storyatlas.search.query import parse  # noqa: E402
+from storyatlas.themes import meaning as encoder  # noqa: E402
 
 SEED = 20260314
 SEGMENTS_PER_STORY = 40
@@ -225,6 +230,52 @@ def measure(archive: Archive, kinds: dict[str, list[str]]) -> list[tuple[str, fl
     return out
 
 
+def add_vectors(archive: Archive, rng: random.Random) -> None:
+    """A meaning vector for every segment, for timing the fused search: random unit vectors
+    (the exact search costs the same whatever they hold; embedding a million segments with
+    e5 on two cores would take days: the embedding rate is measured apart)."""
+    gen = np.random.default_rng(rng.randrange(2**32))
+    c = archive.conn
+    rows = c.execute("SELECT id, story_id FROM segments ORDER BY id").fetchall()
+    name = meaning.model()
+    for at in range(0, len(rows), 50_000):
+        part = rows[at:at + 50_000]
+        made = gen.standard_normal((len(part), vectors.DIMENSIONS)).astype(np.float32)
+        made /= np.linalg.norm(made, axis=1, keepdims=True)
+        made = made.astype(np.float16)
+        with archive.transaction() as t:
+            t.executemany("INSERT INTO segment_vectors (segment_id, story_id, model, vector) VALUES (?, ?, ?, ?)",
+                          [(sid, story, name, made[i].tobytes()) for i, (sid, story) in enumerate(part)])
+
+
+def embedding_rate(languages: dict[str, Language], rng: random.Random, n: int = 512) -> float:
+    """Segments a second through the e5 encoder (the meaning index's cost per segment)."""
+    picks = list(languages.values())
+    texts = [picks[i % len(picks)].sentence(rng) for i in range(n)]
+    encoder.encode(texts[:16])  # the model loads once
+    started = time.perf_counter()
+    for at in range(0, n, meaning.BATCH):
+        encoder.encode(texts[at:at + meaning.BATCH])
+    return n / (time.perf_counter() - started)
+
+
+def measure_fused(archive: Archive, kinds: dict[str, list[str]]) -> list[tuple[str, float, float]]:
+    backend = FTSBackend(archive)
+    visitor = Viewer()
+    started = time.perf_counter()
+    backend.search(SearchQuery("water", visitor))  # the vectors are read into memory once per archive state
+    print(f"meaning index read into memory in {time.perf_counter() - started:.1f} s")
+    out = []
+    for kind, texts in kinds.items():
+        took = []
+        for text in texts:
+            started = time.perf_counter()
+            backend.search(SearchQuery(text, visitor))
+            took.append((time.perf_counter() - started) * 1000)
+        out.append((kind, _p(took, 50), _p(took, 99)))
+    return out
+
+
 def _p(values: list[float], q: int) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -235,6 +286,7 @@ def main() -> None:
     parser.add_argument("--segments", type=int, nargs="+", default=[200_000])
     parser.add_argument("--queries", type=int, default=60, help="queries of each kind")
     parser.add_argument("--keep", type=Path, help="build the archive here and keep it")
+    parser.add_argument("--fused", action="store_true", help="time the fused search too (adds a vector per segment)")
     parser.add_argument("--reuse", type=Path, help="time the queries on an archive kept before (other queries "
                                                    "than a fresh build's: the random draws differ)")
     args = parser.parse_args()
@@ -254,13 +306,24 @@ def main() -> None:
                     print(f"\n{size:,} segments ({size // SEGMENTS_PER_STORY:,} stories): indexed at "
                           f"{size / took:,.0f} segments/s through the triggers ({took:.0f} s), "
                           f"database {size_mb:,.0f} MB")
-                results = measure(archive, queries(languages, archive, rng, args.queries))
-            print(f"{'query':<18}{'ours p50':>10}{'p99':>9}{'bare p50':>10}{'p99':>9}{'ratio p50':>11}{'stories':>9}")
-            for kind, p50, p99, b50, b99, hits in results:
-                ratio = p50 / b50 if b50 > 0 else float("inf")
-                print(f"{kind:<18}{p50:>10.1f}{p99:>9.1f}{b50:>10.1f}{b99:>9.1f}{ratio:>10.1f}x{hits:>9.0f}")
-            print("milliseconds; ours: FTSBackend.search, words only, no answer cache, an anonymous visitor; "
-                  "bare: SELECT rowid FROM bare_fts WHERE MATCH ? ORDER BY rank LIMIT 20")
+                kinds = queries(languages, archive, rng, args.queries)
+                results = measure(archive, kinds)
+                print(f"{'query':<18}{'ours p50':>10}{'p99':>9}{'bare p50':>10}{'p99':>9}{'ratio p50':>11}"
+                      f"{'stories':>9}")
+                for kind, p50, p99, b50, b99, hits in results:
+                    ratio = p50 / b50 if b50 > 0 else float("inf")
+                    print(f"{kind:<18}{p50:>10.1f}{p99:>9.1f}{b50:>10.1f}{b99:>9.1f}{ratio:>10.1f}x{hits:>9.0f}")
+                print("milliseconds; ours: FTSBackend.search, words only, no answer cache, an anonymous visitor; "
+                      "bare: SELECT rowid FROM bare_fts WHERE MATCH ? ORDER BY rank LIMIT 20")
+                if args.fused:
+                    if not archive.conn.execute("SELECT 1 FROM segment_vectors LIMIT 1").fetchone():
+                        add_vectors(archive, rng)
+                    print(f"\nembedding: {embedding_rate(languages, rng):,.0f} segments/s through e5-small")
+                    print(f"{'fused query':<18}{'p50':>10}{'p99':>9}")
+                    for kind, p50, p99 in measure_fused(archive, kinds):
+                        print(f"{kind:<18}{p50:>10.1f}{p99:>9.1f}")
+                    print("milliseconds: words and meaning fused (the query encoded, the nearest passages among "
+                          "every segment's vector), no answer cache, an anonymous visitor")
 
 
 if __name__ == "__main__":

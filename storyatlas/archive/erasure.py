@@ -27,7 +27,9 @@ from storyatlas.errors import NotFound
 log = logging.getLogger(__name__)
 
 # tables that record what happened to a story rather than the story itself
-_KEPT = {"tombstones", "audit"}
+# the words index's marks of stories to make again are its own: the story's delete trigger
+# clears the story's (migration 0014), and they are not rows the story had
+_KEPT = {"tombstones", "audit", "story_terms_stale"}
 
 
 @dataclass(frozen=True)

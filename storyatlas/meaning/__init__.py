@@ -77,8 +77,8 @@ class _Matrix:
 
     def get(self, archive: Archive) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(segment ids, story ids, vectors, each vector's r(p))."""
-        key = (str(archive.path), model(), *archive.conn.execute(
-            "SELECT count(*), coalesce(max(rowid), 0), coalesce(sum(segment_id), 0) FROM segment_vectors").fetchone())
+        key = (archive.conn.execute("SELECT id FROM archive_identity").fetchone()[0], model(),
+               archive.conn.execute("SELECT n FROM vectors_generation").fetchone()[0])
         with self._lock:
             if key != self._key:
                 ids, stories, stored = rows.all_vectors(archive, model())

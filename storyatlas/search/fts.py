@@ -182,7 +182,7 @@ class FTSBackend:
         found = np.union1d(matched, np.fromiter((r[0] for r in c.execute("SELECT story_id FROM temp.search_hits")),
                                                 np.int64))
         by_words = len(found)
-        meant = fused.meaning_hits(self.archive, query, stories_sql, params) if query.meaning else {}
+        meant = fused.meaning_hits(self.archive, query, self._reachable(stories_sql, params)) if query.meaning else {}
         if meant:
             fused.fuse(c, meant, words_weight=fused.RELAXED_WEIGHT if relaxed else 1.0)
             found = np.union1d(found, np.fromiter(meant, np.int64))

@@ -25,10 +25,9 @@ RELAXED_WEIGHT = 0.5
 """A relaxed words ranking (moments holding only some of the query's words) counts half."""
 
 
-def meaning_hits(archive: Archive, query: SearchQuery, stories_sql: str, params: list) -> dict[int, list[tuple[int, float]]]:
+def meaning_hits(archive: Archive, query: SearchQuery, within: np.ndarray) -> dict[int, list[tuple[int, float]]]:
     """Story -> its segments closest in meaning to the query (segment id, score), best
-    first, among the stories the query may reach (``stories_sql``: the policy and the filters)."""
-    within = np.fromiter((r[0] for r in archive.conn.execute(stories_sql, params)), np.int64)
+    first, among the stories the query may reach (``within``: the policy and the filters)."""
     found: dict[int, list[tuple[int, float]]] = {}
     for h in meaning.nearest(archive, query.text, query.viewer, MEANING_SEGMENTS, within=within):
         found.setdefault(h.story_id, []).append((h.segment_id, h.score))

@@ -58,3 +58,12 @@ INSERT OR IGNORE INTO story_terms_stale (story_id) SELECT DISTINCT story_id FROM
 -- may later be made at
 CREATE TABLE archive_identity (id TEXT NOT NULL);
 INSERT INTO archive_identity (id) VALUES (lower(hex(randomblob(16))));
+
+-- the meaning index's vectors change without the archive's generation (the indexer writes
+-- them after the story): a counter of their own tells a reader its copy in memory is old,
+-- without counting a million rows on every query
+CREATE TABLE vectors_generation (n INTEGER NOT NULL);
+INSERT INTO vectors_generation (n) VALUES (0);
+CREATE TRIGGER vectors_generation_insert AFTER INSERT ON segment_vectors BEGIN UPDATE vectors_generation SET n = n + 1; END;
+CREATE TRIGGER vectors_generation_update AFTER UPDATE ON segment_vectors BEGIN UPDATE vectors_generation SET n = n + 1; END;
+CREATE TRIGGER vectors_generation_delete AFTER DELETE ON segment_vectors BEGIN UPDATE vectors_generation SET n = n + 1; END;
