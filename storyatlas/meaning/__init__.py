@@ -20,6 +20,7 @@ import numpy as np
 from storyatlas.archive import Archive
 from storyatlas.archive import vectors as rows
 from storyatlas.archive.policy import Viewer
+from storyatlas.meaning import lists as vector_lists
 from storyatlas.themes import meaning as encoder
 
 BATCH = 64
@@ -67,16 +68,32 @@ def index(archive: Archive, progress: Callable[[int, int], None] | None = None) 
             continue
 
 
+@dataclass(frozen=True)
+class _Vectors:
+    """Every vector of one archive state: stored list by list when there are lists."""
+    ids: np.ndarray
+    stories: np.ndarray
+    matrix: np.ndarray
+    hubness: np.ndarray
+    """Each vector's r(p)."""
+    lists: vector_lists.Lists | None
+
+    def parts(self, queries: np.ndarray) -> list[tuple[int, int]]:
+        """The rows to compare ``queries`` with: all of them, or the closest lists'."""
+        if self.lists is None:
+            return [(start, min(start + CHUNK, len(self.ids))) for start in range(0, len(self.ids), CHUNK)]
+        return self.lists.slices(queries)
+
+
 class _Matrix:
     """Every vector of one archive state, kept until the vectors change."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: tuple | None = None
-        self._data: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._data: _Vectors | None = None
 
-    def get(self, archive: Archive) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(segment ids, story ids, vectors, each vector's r(p))."""
+    def get(self, archive: Archive) -> _Vectors:
         key = (archive.conn.execute("SELECT id FROM archive_identity").fetchone()[0], model(),
                archive.conn.execute("SELECT n FROM vectors_generation").fetchone()[0])
         with self._lock:
@@ -85,8 +102,12 @@ class _Matrix:
                 # float32 in memory: numpy converting float16 on every query took 173 ms at
                 # 200,000 segments, against 17 ms for the product itself (1.5 KB a segment)
                 matrix = stored.astype(np.float32)
+                lists = None
+                if len(ids) > vector_lists.EXACT_UP_TO:
+                    order, lists = vector_lists.build(matrix)
+                    ids, stories, matrix = ids[order], stories[order], matrix[order]
                 hubness = _k_mean(matrix @ _theme_queries().T) if len(ids) else np.zeros(0, np.float32)
-                self._data, self._key = (ids, stories, matrix, hubness), key
+                self._data, self._key = _Vectors(ids, stories, matrix, hubness, lists), key
             return self._data
 
 
@@ -111,22 +132,21 @@ def nearest(archive: Archive, query: str, viewer: Viewer, limit: int = 50,
     """The segments closest in meaning to ``query``, best first, from stories the viewer
     may see only; ``within``: the ids of those stories (the policy and any filters),
     when the caller has them already."""
-    ids, stories, matrix, hubness = _matrix.get(archive)
-    if not len(ids) or not query.strip():
+    found = _matrix.get(archive)
+    if not len(found.ids) or not query.strip():
         return []
-    visible = np.isin(stories, rows.visible_stories(archive, viewer) if within is None else within)
-    if not visible.any():
-        return []
+    reachable = rows.visible_stories(archive, viewer) if within is None else within
     q = encoder.encode([query], query=True)[0].astype(np.float32)
     r_q = float(_k_mean((encoder.background_vectors() @ q)[None, :])[0])
-    scores = np.empty(len(ids), np.float32)
-    for start in range(0, len(ids), CHUNK):
-        scores[start:start + CHUNK] = matrix[start:start + CHUNK] @ q
-    scores = 2 * scores - r_q - hubness
-    scores[~visible] = -9.0
+    parts = found.parts(q)
+    at = np.concatenate([np.arange(a, b) for a, b in parts]) if parts else np.zeros(0, np.int64)
+    scores = np.concatenate([found.matrix[a:b] @ q for a, b in parts]) if parts else np.zeros(0, np.float32)
+    scores = 2 * scores - r_q - found.hubness[at]
+    scores[~np.isin(found.stories[at], reachable)] = -9.0
     top = np.argpartition(-scores, min(limit, len(scores) - 1))[:limit] if len(scores) > limit else np.arange(len(scores))
     top = top[np.argsort(-scores[top])]
-    return [MeaningHit(int(ids[i]), int(stories[i]), float(scores[i])) for i in top if scores[i] >= min_score]
+    return [MeaningHit(int(found.ids[at[i]]), int(found.stories[at[i]]), float(scores[i]))
+            for i in top if scores[i] >= min_score]
 
 
 KINDRED_PASSAGES = 64
@@ -141,26 +161,20 @@ def kindred(archive: Archive, story_id: int, viewer: Viewer, limit: int = 5,
             min_score: float = KINDRED_MIN) -> list[MeaningHit]:
     """Passages of other stories the viewer may see closest in meaning to any passage of
     this one, one per story, best first: where others lived the same thing."""
-    ids, stories, matrix, hubness = _matrix.get(archive)
-    own = np.flatnonzero(stories == story_id)[:KINDRED_PASSAGES]
+    found = _matrix.get(archive)
+    own = np.flatnonzero(found.stories == story_id)[:KINDRED_PASSAGES]
     if not len(own):
         return []
-    visible = np.isin(stories, rows.visible_stories(archive, viewer)) & (stories != story_id)
-    if not visible.any():
-        return []
-    mine = matrix[own]
-    scores = np.full(len(ids), -9.0, np.float32)
-    for start in range(0, len(ids), CHUNK):
-        part = matrix[start:start + CHUNK] @ mine.T
-        # corrected both ways: a passage's own hubness stands for the query's
-        part = 2 * part - hubness[start:start + CHUNK, None] - hubness[own][None, :]
-        scores[start:start + CHUNK] = part.max(axis=1)
-    scores[~visible] = -9.0
+    reachable = rows.visible_stories(archive, viewer)
+    mine = found.matrix[own]
     best: dict[int, MeaningHit] = {}
-    for i in np.argsort(-scores):
-        if scores[i] < min_score or len(best) >= limit:
-            break
-        sid = int(stories[i])
-        if sid not in best:
-            best[sid] = MeaningHit(int(ids[i]), sid, float(scores[i]))
-    return list(best.values())
+    for a, b in found.parts(mine):
+        part = found.matrix[a:b] @ mine.T
+        # corrected both ways: a passage's own hubness stands for the query's
+        part = (2 * part - found.hubness[a:b, None] - found.hubness[own][None, :]).max(axis=1)
+        part[(found.stories[a:b] == story_id) | ~np.isin(found.stories[a:b], reachable)] = -9.0
+        for i in np.flatnonzero(part >= min_score):
+            sid = int(found.stories[a + i])
+            if sid not in best or best[sid].score < part[i]:
+                best[sid] = MeaningHit(int(found.ids[a + i]), sid, float(part[i]))
+    return sorted(best.values(), key=lambda h: -h.score)[:limit]

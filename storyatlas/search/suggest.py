@@ -29,6 +29,8 @@ from storyatlas.text import fold
 # candidates share the first letters, and at most this many are compared per language
 _CANDIDATES = 3000
 _SHOWN = 3
+# a vocabulary this small (about 20 ms to read) is read again as soon as the archive changes
+_READ_AT_ONCE = 20_000
 log = logging.getLogger(__name__)
 _vocabularies: dict[str, tuple[int, list[str]]] = {}
 _refreshing: set[str] = set()
@@ -71,17 +73,18 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, int], parsed: Query, s
 
 def _vocabulary(conn: sqlite3.Connection, key: tuple[str, int]) -> list[str]:
     """The index's terms, sorted. Read once per process (about a second at a million
-    segments); after the archive changes, read again in the background while the one
-    in memory still answers: it only proposes candidates, and ``_said`` confirms each
-    in the index as it is now (an erased word is never offered), so a stale list can
-    miss a word said since, never offer one gone."""
+    segments); after the archive changes, read again at once when that is quick (a
+    small archive), else in the background while the list in memory still answers: it
+    only proposes candidates, and ``_said`` confirms each in the index as it is now (an
+    erased word is never offered), so a stale list can miss a word said since, never
+    offer one gone."""
     path, generation = key
     with _lock:
         found = _vocabularies.get(path)
         stale = found is not None and found[0] != generation and path not in _refreshing
-        if stale:
+        if stale and len(found[1]) > _READ_AT_ONCE:
             _refreshing.add(path)
-    if found is None:
+    if found is None or (stale and len(found[1]) <= _READ_AT_ONCE):
         words = _read(conn)
         with _lock:
             _vocabularies[path] = (generation, words)

@@ -121,3 +121,34 @@ def test_a_query_of_stop_words_only_is_still_searched_by_meaning(archive, storie
     assert found.stories and found.stories[0].story_id == country
     assert found.by_words == 0 and found.stories[0].moments[0].why == ("meaning",)
     assert FTSBackend(archive).search(SearchQuery(query, Viewer.anonymous(), meaning=False)).total_stories == 0
+
+
+def test_searched_by_lists_the_nearest_passages_are_the_exact_search_s(archive, stories, monkeypatch):
+    from storyatlas.meaning import lists
+
+    exact = [(h.segment_id, round(h.score, 5)) for h in meaning.nearest(archive, "flood", KEEPER)]
+    kindred = meaning.kindred(archive, stories["de"], KEEPER)
+    monkeypatch.setattr(lists, "EXACT_UP_TO", 0)
+    monkeypatch.setattr(lists, "PROBES", 64)  # every list probed: the same passages, found by lists
+    meaning._matrix._key = None
+    assert meaning._matrix.get(archive).lists is not None
+    assert [(h.segment_id, round(h.score, 5)) for h in meaning.nearest(archive, "flood", KEEPER)] == exact
+    assert meaning.kindred(archive, stories["de"], KEEPER) == kindred and kindred
+    meaning._matrix._key = None
+
+
+def test_lists_hold_every_vector_once_and_the_closest_list_holds_its_own_centre():
+    import numpy as np
+
+    from storyatlas.meaning import lists
+
+    rng = np.random.default_rng(1)
+    centres = rng.standard_normal((20, 16))
+    vectors = np.repeat(centres, 50, axis=0) + 0.05 * rng.standard_normal((1000, 16))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    order, found = lists.build(vectors)
+    assert sorted(order.tolist()) == list(range(1000)) and found.offsets[-1] == 1000
+    for centre in range(20):
+        near = found.slices(vectors[centre * 50], probes=1)
+        held = {int(order[i]) // 50 for a, b in near for i in range(a, b)}
+        assert centre in held
