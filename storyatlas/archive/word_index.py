@@ -11,8 +11,10 @@ instead of scoring all 25,000 stories that say it once (see storyatlas/search/ra
 
 The triggers mark a story stale when its segments change; every write transaction of the
 archive makes its stale rows again before it commits (``refresh``), so a reader never
-sees them apart. A write made with bare SQL leaves its stories stale until the next
-transaction; the search reads those stories' segments instead (``stale``).
+sees them apart, and bumps the archive's generation (a new segment does not, row by row).
+A write made with bare SQL leaves its stories stale until the next transaction; the
+search reads those stories' segments instead (``stale``), but an answer cached before it
+may be served until then: write segments through the archive.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ def refresh(conn: sqlite3.Connection) -> int:
             conn.execute("INSERT INTO story_terms (rowid, terms) VALUES (?, ?)", (story_id, row))
     if stale:
         conn.execute("DELETE FROM story_terms_stale")
+        # new segments do not bump the generation themselves (migration 0014)
+        conn.execute("UPDATE generation SET n = n + 1")
     return len(stale)
 
 
