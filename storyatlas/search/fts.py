@@ -223,13 +223,16 @@ class FTSBackend:
         c = self.conn
         matched = np.zeros(0, np.int64)
         if ranked.answers(parsed, relaxed) and not word_index.stale(c):
-            found = ranked.rank(c, parsed, self._reachable(stories_sql, params), wanted)
+            reachable = self._reachable(stories_sql, params)
+            found = (ranked.rank_any if relaxed else ranked.rank)(c, parsed, reachable, wanted)
             matched = found.matched
             # the order the stories' rows gave, kept below any index point's key (an index
             # point's words were written to say what its passage is about)
             n = len(found.first)
+            words = [int(score) if relaxed else 1 for _, score in found.first]
             c.executemany("INSERT INTO temp.search_hits (story_id, tier, key, score) VALUES (?, 0, ?, ?)",
-                          [(sid, PER_WORD + (n - i) / (n + 1), score) for i, (sid, score) in enumerate(found.first)])
+                          [(sid, w * PER_WORD + (n - i) / (n + 1), score)
+                           for i, ((sid, score), w) in enumerate(zip(found.first, words))])
         else:
             # one pass over the moments: per story, the most of the query's words a moment
             # holds, then how many moments hold them (as the stories' rows rank by how

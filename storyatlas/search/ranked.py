@@ -29,10 +29,26 @@ class Ranked:
 
 
 def answers(parsed: Query, relaxed: bool) -> bool:
-    """Whether the stories' rows answer this query exactly: one clause of single words,
-    nothing left out (a phrase, or words that must meet in one moment, need the moments)."""
-    return (not relaxed and len(parsed.clauses) == 1 and not parsed.excluded
-            and not any(t.phrase for t in parsed.clauses[0]))
+    """Whether the stories' rows answer this query: single words (a phrase needs the
+    moments) and nothing left out; one clause (a story holds it when a moment does), or
+    a relaxed query (any of the words: stories holding more of them first)."""
+    return ((relaxed or len(parsed.clauses) == 1) and not parsed.excluded
+            and not any(t.phrase for c in parsed.clauses for t in c))
+
+
+def rank_any(conn: sqlite3.Connection, parsed: Query, reachable: np.ndarray, wanted: int) -> Ranked:
+    """A relaxed query (no moment holds every word): the stories among ``reachable``
+    holding any of its words, those holding more of them first, then the newest. Read
+    from the stories' rows: asking the moments which hold how many of three common
+    words took 250 ms at a million segments."""
+    held = [_ids(conn, _match(forms)) for forms in (_forms(c) for c in parsed.clauses) if forms]
+    if not held:
+        return Ranked(np.zeros(0, np.int64), [])
+    ids, counts = np.unique(np.concatenate(held), return_counts=True)
+    keep = np.isin(ids, reachable, assume_unique=True)
+    ids, counts = ids[keep], counts[keep]
+    order = np.lexsort((-ids, -counts))[:wanted]
+    return Ranked(ids, [(int(ids[i]), float(counts[i])) for i in order])
 
 
 def _forms(clause: tuple[Term, ...]) -> list[str]:
