@@ -25,7 +25,8 @@ class Ranked:
     matched: np.ndarray
     """Every story the viewer may reach that holds the words (sorted ids)."""
     first: list[tuple[int, float]]
-    """The best of them, best first, with their bm25 score (at least as many as asked)."""
+    """The best of them, best first (at most as many as asked), with their score: bm25,
+    or for a relaxed query the number of its words the story holds."""
 
 
 def answers(parsed: Query, relaxed: bool) -> bool:
