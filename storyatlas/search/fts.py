@@ -7,16 +7,17 @@ words stemmed in the language spoken there and its English stemmed as English
 points. Triggers and the archive's transactions keep them in step with the segments;
 ``rebuild`` makes them again.
 
-A query of one word (in any of its forms) is answered from the stories' rows: which
-stories hold it, and the first of them ranked by how often they say it, then bm25
-(``ranked``). Any other query (words that must meet in one moment, a phrase, words left
-out, or a relaxed query) reads the moments: one pass over ``segment_terms`` gives each
-matching story its best moment's score (moments holding more of the query's words first,
-then bm25), the story read from the rowid (story id * 2^32 + segment id). Either way only
-the page's stories' moments are read and scored again (``moments``), the total is
-counted from ids, and the facets from arrays (``archive.facets``). The stories a viewer
-may reach are the access policy's, kept in a temporary table (and an array) per
-connection for each archive generation, date and condition.
+A query of one word (in any of its forms, or words joined by OR) and a relaxed query
+(no moment holds every word) are answered from the stories' rows (``ranked``): which
+stories hold the words, counted without reading their segments, and the first of them.
+Any other query (words that must meet in one moment, a phrase, words left out) reads
+the moments: one pass over ``segment_terms`` gives each matching story the most of the
+query's words one moment holds and how many moments hold them, the story read from the
+rowid (story id * 2^32 + segment id). Either way only the page's stories' moments are
+read and marked (``moments``), the total is counted from ids, and the facets from
+arrays (``archive.facets``). The stories a viewer may reach are the access policy's,
+kept in a temporary table (and an array) per connection for each archive generation,
+date and condition.
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from storyatlas.archive import Archive, discover, tags
-from storyatlas.archive import word_index
+from storyatlas.archive import Archive, discover, tags, word_index
 from storyatlas.archive.db import rebuild_word_search
 from storyatlas.archive.facets import facet_counts
 from storyatlas.errors import SearchError
@@ -42,7 +42,7 @@ from storyatlas.search.themed import query_themes
 
 # an index point's title says most about its passage, then its keywords, then its synopsis
 _INDEX_WEIGHTS = "2.0, 1.0, 1.5"
-# the stories each connection may reach, per key (see _stories)
+# the stories a connection may reach, per temporary table (see _stories, _reachable)
 _reachable: dict[str, np.ndarray] = {}
 _reachable_lock = threading.Lock()
 
