@@ -33,8 +33,9 @@ def tier(term: str, times: int) -> str:
 
 
 def story_row(conn: sqlite3.Connection, story_id: int) -> str | None:
-    """The story's row: its segments' terms in order, then a mark per tier reached;
-    None when it has no words."""
+    """The story's row: each term its segments hold, once, then a mark per tier reached;
+    None when it has no words. Once is enough: how often it is said is in the marks, and
+    a term said once in every story of the lowest band (where bm25 reads it) counts one."""
     terms: list[str] = []
     for original, english in conn.execute(
             "SELECT terms, terms_en FROM segment_terms WHERE rowid BETWEEN ? AND ?",
@@ -43,8 +44,9 @@ def story_row(conn: sqlite3.Connection, story_id: int) -> str | None:
         terms += (english or "").split()
     if not terms:
         return None
-    marks = [tier(t, n) for t, said in Counter(terms).items() if said >= TIERS[0] for n in TIERS if said >= n]
-    return " ".join(terms + marks)
+    counted = Counter(terms)
+    marks = [tier(t, n) for t, said in counted.items() if said >= TIERS[0] for n in TIERS if said >= n]
+    return " ".join([*counted, *marks])
 
 
 def refresh(conn: sqlite3.Connection) -> int:

@@ -10,12 +10,15 @@ DROP TRIGGER segment_terms_ad;
 DROP TRIGGER segment_terms_au;
 DROP TABLE segment_terms;
 
+-- no column sizes: nothing scores segments with bm25 any more (search/moments.py), and
+-- not writing them saves a row per segment
 CREATE VIRTUAL TABLE segment_terms USING fts5(
-    terms, terms_en,
+    terms, terms_en, columnsize=0,
     tokenize="unicode61 remove_diacritics 0 tokenchars '_'"
 );
+-- a story's row holds each of its terms once, and the marks: no positions (detail=none)
 CREATE VIRTUAL TABLE story_terms USING fts5(
-    terms,
+    terms, detail=none,
     tokenize="unicode61 remove_diacritics 0 tokenchars '_'"
 );
 -- stories whose row in story_terms is out of date; the archive's write transactions
