@@ -79,8 +79,8 @@ class Weights:
         return 1.0 / (1.0 + np.exp(-(features @ w + self.bias)))
 
 
-WEIGHTS = Weights(meaning=0.489, words=0.965, agreement=-0.041, lead=1.040, keywords=0.169, keywords_lead=0.710,
-                  examples=4.928, bias=-2.564)
+WEIGHTS = Weights(meaning=0.366, words=0.937, agreement=-0.115, lead=1.029, keywords=0.299, keywords_lead=0.635,
+                  examples=5.185, bias=-2.765)
 
 _ENTITY_KINDS = {"GPE": "place", "LOC": "place", "FAC": "place", "ORG": "organisation",
                  "NORP": "group", "PERSON": "person", "DATE": "date", "EVENT": "event"}

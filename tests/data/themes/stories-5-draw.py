@@ -1,4 +1,4 @@
-"""Theme draw for held-apart-2 (seed 5), plus the hand patches applied afterwards."""
+"""Theme draw for held-apart-2 (now stories-5.jsonl; seed 5), plus the hand patches applied afterwards."""
 import collections, copy, json, random, re
 
 ids = re.findall(r"^- `([a-z_]+)`", open("/tmp/blind/themes.md", encoding="utf-8").read(), re.M)
