@@ -31,6 +31,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from storyatlas import stems
 from storyatlas.archive import Archive, discover, tags, word_index
 from storyatlas.archive.db import rebuild_word_search
 from storyatlas.archive.facets import facet_counts
@@ -59,7 +60,7 @@ class FTSBackend:
 
     def search(self, query: SearchQuery) -> SearchResults:
         parsed = parse(query.text, query.language)
-        if parsed is None and not (query.meaning and query.text.strip()):
+        if parsed is None and not (query.meaning and _says_something(query.text)):
             return SearchResults(query, 0)
         themes = query_themes(self.archive, query.text)
         try:
@@ -286,6 +287,14 @@ class FTSBackend:
             rebuild_word_search(c)
         self.conn.execute("INSERT INTO segment_terms(segment_terms) VALUES ('optimize')")
         return self.conn.execute("SELECT count(*) FROM segments").fetchone()[0]
+
+
+def _says_something(text: str) -> bool:
+    """Whether a query of stop words only is worth asking meaning: spaCy's lists hold
+    some content words (Italian "paese", "proprio"), but short function words mean
+    nothing to e5 ("the", "der die das", "y de la que" scored 0.03-0.06 against unrelated
+    passages, above the meaning threshold), so some word must have five letters."""
+    return any(len(w) >= 5 for w in stems.words(text))
 
 
 def _languages(story: sqlite3.Row) -> tuple[str, ...]:

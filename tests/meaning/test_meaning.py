@@ -121,6 +121,9 @@ def test_a_query_of_stop_words_only_is_still_searched_by_meaning(archive, storie
     assert found.stories and found.stories[0].story_id == country
     assert found.by_words == 0 and found.stories[0].moments[0].why == ("meaning",)
     assert FTSBackend(archive).search(SearchQuery(query, Viewer.anonymous(), meaning=False)).total_stories == 0
+    # short function words alone mean nothing, by words or by meaning
+    for only_stop_words in ("the", "the of and", "der die das", "y de la que", "w i z"):
+        assert FTSBackend(archive).search(SearchQuery(only_stop_words, Viewer.anonymous())).stories == ()
 
 
 def test_searched_by_lists_the_nearest_passages_are_the_exact_search_s(archive, stories, monkeypatch):
