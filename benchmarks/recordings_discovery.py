@@ -46,17 +46,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
+
+from discovery import ranked_meaning, ranked_words  # noqa: E402  (the same three rankings)
 
 from storyatlas import meaning
 from storyatlas.archive import Archive, StoryMetadata, Viewer
 from storyatlas.ingest import ingest_file
 from storyatlas.jobs import process_job
-from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
 from storyatlas.settings import Settings
 
 KEEPER = Viewer.keeper("benchmark")
-READER = Viewer.anonymous()
 DEPTH = 10
 WAYS = ("words", "meaning", "fused")
 STORIES_FILE = "stories.tsv"  # in the archive folder: file -> story id, and the build time
@@ -98,19 +99,6 @@ def build(folder: Path, speech: Path, model: str) -> tuple[dict[str, int], float
 
 def load(folder: Path) -> dict[str, int]:
     return {r["file"]: int(r["story_id"]) for r in read_tsv(folder / STORIES_FILE)}
-
-
-def ranked_words(backend: FTSBackend, query: str, fused: bool) -> list[int]:
-    found = backend.search(SearchQuery(query, READER, limit=100, meaning=fused))
-    return [hit.story_id for hit in found.stories]
-
-
-def ranked_meaning(archive: Archive, query: str) -> list[int]:
-    order: list[int] = []
-    for hit in meaning.nearest(archive, query, READER, limit=300):
-        if hit.story_id not in order:
-            order.append(hit.story_id)
-    return order
 
 
 def heard(archive: Archive, story_id: int) -> tuple[str, str, str]:

@@ -189,59 +189,6 @@ def content_clauses(theme: str | None, language: str | None, year: str | None) -
     return clauses, values
 
 
-def facet_counts(archive: Archive, story_ids: Sequence[int], viewer: Viewer,
-                 facets: Sequence[str]) -> dict[str, Counter]:
-    """Per facet (theme, then story columns), how many of these stories have each value;
-    only stories ``viewer`` may see are counted. A story counts once under every
-    language spoken in it, so the language counts may add up to more than the stories."""
-    where, params = story_condition(viewer)
-    counts: dict[str, Counter] = {name: Counter() for name in facets}
-    ids = json.dumps(list(story_ids))
-    columns = [f for f in facets if f != "theme"]
-    select = ", ".join("substr(st.recorded_on, 1, 4)" if c == "year"
-                       else LANGUAGES_SPOKEN if c == "language"
-                       else f"st.{c}" for c in columns)
-    for row in archive.conn.execute(
-            f"SELECT {select} FROM stories st WHERE st.id IN (SELECT value FROM json_each(?)) AND {where}",
-            (ids, *params)):
-        for name, value in zip(columns, row):
-            values = json.loads(value) if name == "language" and value else [value]
-            for v in dict.fromkeys(values):
-                if v:
-                    counts[name][v] += 1
-    if "theme" in counts:
-        for (theme_id,) in archive.conn.execute(
-                f"""SELECT t.theme_id FROM story_themes t JOIN stories st ON st.id = t.story_id
-                    WHERE t.story_id IN (SELECT value FROM json_each(?)) AND {where}""", (ids, *params)):
-            counts["theme"][theme_id] += 1
-    return counts
-
-
-def facet_counts_sql(archive: Archive, story_ids_sql: str, viewer: Viewer,
-                     facets: Sequence[str], limit: int = 20) -> dict[str, list[tuple[str, int]]]:
-    """Like ``facet_counts``, for the stories a query selects (``story_ids_sql``, e.g. a
-    temporary table of search hits), counted by SQL aggregates without reading each
-    story: per facet, its ``limit`` most common values with their counts."""
-    where, params = story_condition(viewer)
-    found = f"st.id IN ({story_ids_sql}) AND {where}"
-    out: dict[str, list[tuple[str, int]]] = {}
-    for name in facets:
-        if name == "theme":
-            sql = f"""SELECT t.theme_id, count(*) AS n FROM story_themes t JOIN stories st ON st.id = t.story_id
-                      WHERE {found} GROUP BY t.theme_id"""
-        elif name == "language":
-            # once under every language spoken in the story
-            sql = f"""SELECT spoken.value, count(DISTINCT st.id) AS n FROM stories st, json_each({LANGUAGES_SPOKEN}) AS spoken
-                      WHERE {found} AND spoken.value IS NOT NULL AND spoken.value <> '' GROUP BY spoken.value"""
-        else:
-            column = "substr(st.recorded_on, 1, 4)" if name == "year" else f"st.{name}"
-            sql = f"""SELECT {column} AS v, count(*) AS n FROM stories st
-                      WHERE {found} AND v IS NOT NULL AND v <> '' GROUP BY v"""
-        out[name] = [(r[0], r[1]) for r in archive.conn.execute(
-            f"SELECT * FROM ({sql}) ORDER BY n DESC, 1 LIMIT ?", (*params, limit))]
-    return out
-
-
 def summaries(archive: Archive, story_ids: Sequence[int], viewer: Viewer) -> dict[int, sqlite3.Row]:
     """id, title, language, languages (JSON), country and collection of the given
     stories ``viewer`` may see."""

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from storyatlas.archive import Viewer
+from storyatlas.archive.erasure import erase
 from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery
 from storyatlas.search import suggest
 from storyatlas.search.fts import FTSBackend
@@ -113,12 +114,26 @@ def test_did_you_mean_offers_words_as_said_from_stories_one_may_see(backend, arc
     assert not any(s.startswith("famili") and s != "families" for s in results.suggestions)  # not the stem
     assert "powódź" in _search(backend, "powudz").suggestions  # as said, accents and all
     add_story(archive, "Secret", "en", [(0.0, 3.0, "Zwieblowski hid there.")], visibility="private")
-    # a word said since the vocabulary was read is offered once it is read again, in the background
+    # a word said since the vocabulary was read is offered once it is read again
     deadline = time.monotonic() + 10
     while "zwieblowski" not in _search(backend, "zwiablowski").suggestions:
         assert time.monotonic() < deadline, "the vocabulary was not read again"
         time.sleep(0.05)
     assert "zwieblowski" not in _search(backend, "zwiablowski", Viewer()).suggestions
+
+
+def test_a_large_vocabulary_is_read_again_in_the_background_and_never_offers_a_word_gone(
+        backend, archive, settings, monkeypatch):
+    monkeypatch.setattr(suggest, "_READ_AT_ONCE", 0)  # as a large archive's is
+    assert "families" in _search(backend, "familes").suggestions
+    story = add_story(archive, "Secret", "en", [(0.0, 3.0, "Zwieblowski hid there.")])
+    deadline = time.monotonic() + 10
+    while "zwieblowski" not in _search(backend, "zwiablowski").suggestions:
+        assert time.monotonic() < deadline, "the vocabulary was not read again in the background"
+        time.sleep(0.05)
+    erase(archive, settings.media_dir, story, "cli:test", "asked")
+    # the list in memory still holds the word; each candidate is confirmed in the index as it is
+    assert "zwieblowski" not in _search(backend, "zwiablowski").suggestions
 
 
 def test_did_you_mean_is_computed_only_when_few_or_no_moments_match(backend, monkeypatch):
