@@ -101,6 +101,11 @@ def spans(text: str) -> list[tuple[int, int, str]]:
             for m in _WORD.finditer(text)]
 
 
+def positions(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each word of ``text`` as stored (the words ``spans`` gives)."""
+    return [m.span() for m in _WORD.finditer(text)]
+
+
 def terms(said: list[str], lang: str) -> list[str]:
     """``term`` of each case-folded word, spoken in ``lang`` (a language key)."""
     cache = _caches[lang]

@@ -59,7 +59,7 @@ class _Table:
         at = np.searchsorted(self.ids, story_ids)
         known = at < len(self.ids)
         known[known] = self.ids[at[known]] == story_ids[known]
-        chosen = np.zeros(len(self.ids), bool)
+        chosen = np.zeros(len(self.ids), bool)  # each story once, however often given
         chosen[at[known]] = True
         out: dict[str, list[tuple[str, int]]] = {}
         for name in names:
@@ -102,4 +102,4 @@ def facet_counts(archive: Archive, story_ids: np.ndarray, names: Sequence[str], 
                 _tables[key] = (generation, table)
     else:
         table = found[1]
-    return table.counts(np.unique(np.asarray(story_ids, np.int64)), names, limit)
+    return table.counts(np.asarray(story_ids, np.int64), names, limit)

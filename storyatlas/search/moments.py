@@ -35,21 +35,31 @@ class Marked:
     def __init__(self, text: str | None, lang: str | None, forms: frozenset[str],
                  phrases: tuple[tuple[str, ...], ...], indexed: str | None = None) -> None:
         self.text = text or ""
-        self.spans = stems.spans(self.text)
-        key = stems.language_key(lang)
+        self._key = stems.language_key(lang)
+        self._forms, self._phrases = forms, phrases
         # the terms the index holds, one per word (``stems.index_terms``), when given:
-        # no word is stemmed again
-        terms = indexed.split(" ") if indexed is not None else []
-        if len(terms) != len(self.spans):
-            terms = stems.terms([w for _, _, w in self.spans], key)
-        hit = [t in forms for t in terms]
-        for phrase in phrases:
-            wanted = tuple(stems.term(w, key) for w in phrase)
+        # no word is stemmed again, and the words are found in the text only for a
+        # snippet (most moments' English is never shown)
+        self.spans: list[tuple[int, int]] | None = None
+        if indexed is None:
+            self._mark_spans()
+        else:
+            self.hit = self._hits(indexed.split(" "))
+
+    def _mark_spans(self) -> None:
+        spans = stems.spans(self.text)
+        self.spans = [(start, end) for start, end, _ in spans]
+        self.hit = self._hits(stems.terms([w for _, _, w in spans], self._key))
+
+    def _hits(self, terms: list[str]) -> list[bool]:
+        hit = [t in self._forms for t in terms]
+        for phrase in self._phrases:
+            wanted = tuple(stems.term(w, self._key) for w in phrase)
             n = len(wanted)
             for i in range(len(terms) - n + 1):
                 if tuple(terms[i:i + n]) == wanted:
                     hit[i:i + n] = [True] * n
-        self.hit = hit
+        return hit
 
     @property
     def found(self) -> bool:
@@ -57,6 +67,10 @@ class Marked:
 
     def snippet(self) -> str:
         """Up to 16 words around the first match, matched runs between the marks."""
+        if self.spans is None:
+            self.spans = stems.positions(self.text)
+            if len(self.spans) != len(self.hit):  # stored terms of another text: mark it afresh
+                self._mark_spans()
         spans, hit = self.spans, self.hit
         if not spans:
             return self.text
