@@ -8,9 +8,9 @@
 Builds, in a temporary folder and from a fixed seed, an archive of synthetic but
 realistic multilingual stories (sentences of each language's stop words and of real and
 made-up content words, drawn with Zipf frequencies; an English line beside each
-non-English one), inserted with SQL straight into the archive's tables so that the
-archive's own triggers index them: the indexing rate is segments per second through
-those triggers (the words index). Then each kind
+non-English one), inserted as the archive saves a transcript (``word_index.insert_segments``,
+20,000 segments a transaction) so that the archive's own triggers index them: the indexing
+rate is segments per second through those triggers (the words index). Then each kind
 of query is asked once per query (every one different, as most real searches are; the
 answer cache is not used) by an anonymous visitor (public stories only), and timed, and
 the same words are asked of a bare FTS5 top-20 query (``ORDER BY rank LIMIT 20`` on
@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from storyatlas import meaning  # noqa: E402  (first: it sets how numpy's threads wait)
-from storyatlas.archive import Archive, Viewer, vectors  # noqa: E402
+from storyatlas.archive import Archive, Viewer, vectors, word_index  # noqa: E402
 from storyatlas.search import SearchQuery  # noqa: E402
 from storyatlas.search.fts import FTSBackend  # noqa: E402
 from storyatlas.search.query import parse  # noqa: E402
@@ -137,15 +137,14 @@ def build(archive: Archive, segments: int, rng: random.Random) -> tuple[float, d
         for idx in range(SEGMENTS_PER_STORY):
             text = speaker.sentence(rng)
             text_en = None if lang == "en" else english.sentence(rng)
-            rows.append((sid, sid, idx, idx * 6.0, idx * 6.0 + 5.5, text, text_en, lang))
+            rows.append((sid, sid, idx, idx * 6.0, idx * 6.0 + 5.5, text, text_en, None, None, lang, 0))
     took = 0.0
     for at in range(0, len(rows), 20_000):
         started = time.perf_counter()
-        # as a job saves a transcript: the segments, then (word_index.refresh, in the
-        # archive's transaction) their stories' rows
+        # as a job saves a transcript: the segments in one statement, then
+        # (word_index.refresh, in the archive's transaction) their stories' rows
         with archive.transaction() as t:
-            t.executemany("""INSERT INTO segments (story_id, transcript_id, idx, start, end, text, text_en, language)
-                             VALUES (?, ?, ?, ?, ?, ?, ?, ?)""", rows[at: at + 20_000])
+            word_index.insert_segments(t, rows[at: at + 20_000])
         took += time.perf_counter() - started
     return took, languages
 

@@ -213,19 +213,15 @@ class Archive(JobsMixin):
             transcript_id = self._insert_transcript(c, story_id, transcript)
             if translation is not None:
                 self._insert_transcript(c, story_id, translation)
-            for idx, seg in enumerate(transcript.segments):
-                seg_id = c.execute(
-                    """INSERT INTO segments (story_id, transcript_id, idx, start, end, text, text_en,
-                       avg_logprob, no_speech_prob, language, low_confidence)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (story_id, transcript_id, idx, seg.start, seg.end, seg.text, english[idx],
-                     seg.avg_logprob, seg.no_speech_prob, seg.language or transcript.language,
-                     int(seg.low_confidence)),
-                ).lastrowid
-                c.executemany(
-                    "INSERT INTO words (segment_id, idx, start, end, word, probability) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(seg_id, i, w.start, w.end, w.word, w.probability) for i, w in enumerate(seg.words)],
-                )
+            ids = word_index.insert_segments(c, [
+                (story_id, transcript_id, idx, seg.start, seg.end, seg.text, english[idx], seg.avg_logprob,
+                 seg.no_speech_prob, seg.language or transcript.language, int(seg.low_confidence))
+                for idx, seg in enumerate(transcript.segments)])
+            c.executemany(
+                "INSERT INTO words (segment_id, idx, start, end, word, probability) VALUES (?, ?, ?, ?, ?, ?)",
+                [(ids[story_id, idx], i, w.start, w.end, w.word, w.probability)
+                 for idx, seg in enumerate(transcript.segments) for i, w in enumerate(seg.words)],
+            )
             c.execute(
                 """UPDATE stories SET language = ?, languages = ?, language_probability = ?, duration_s = ?,
                    updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?""",
