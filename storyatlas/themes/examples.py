@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 NEIGHBOURS = 5
 """How many of the nearest labelled passages vote (5 and 10 measured the same within
 noise; fewer follows the nearest story more closely)."""
+PROBE_RIDGE = 0.3
+"""How strongly the linear reading of the themes (``Examples.probe``) is held to zero:
+cross-fitted over stories-1..7, 0.1, 0.3 and 0.5 gave precision / recall 0.917 / 0.819,
+0.926 / 0.822 and 0.919 / 0.812, 1.0 gave 0.907 / 0.794."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,36 @@ class Examples:
         k = min(NEIGHBOURS, len(self.themes))
         nearest = np.argsort(-(np.asarray(english, dtype=np.float32) @ self.english.T), axis=1)[:, :k]
         return self.labels(ids)[nearest].mean(axis=1)
+
+    @functools.cached_property
+    def _probe(self) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+        known = sorted({theme_id for themes in self.themes for theme_id in themes})
+        x = self.english.astype(np.float64)
+        y = self.labels(known).astype(np.float64)
+        mean = y.mean(axis=0)
+        w = np.linalg.solve(x.T @ x + PROBE_RIDGE * np.eye(x.shape[1]), x.T @ (y - mean))
+        return {theme_id: k for k, theme_id in enumerate(known)}, w.astype(np.float32), mean.astype(np.float32)
+
+    def knows(self, theme_id: str) -> bool:
+        """Whether any example was given this theme."""
+        return bool(len(self.themes)) and theme_id in self._probe[0]
+
+    def probe(self, english: np.ndarray, ids: Sequence[str]) -> np.ndarray:
+        """Passages x themes: each theme read linearly from the passage's English vector,
+        by a ridge regression of the themes people gave the examples on theirs; zero for a
+        theme no example was given. Where the vote asks which few examples are nearest,
+        this weighs every direction of meaning by how it went with each theme over all of
+        them: cross-fitted over stories-1..7 it took precision / recall from 0.897 / 0.764
+        to 0.926 / 0.822 (the four sets written blind: 0.848 / 0.773 to 0.889 / 0.827)."""
+        out = np.zeros((len(english), len(ids)), dtype=np.float32)
+        if not len(self.themes):
+            return out
+        column, w, mean = self._probe
+        scores = np.asarray(english, dtype=np.float32) @ w + mean
+        for j, theme_id in enumerate(ids):
+            if theme_id in column:
+                out[:, j] = scores[:, column[theme_id]]
+        return out
 
 
 def empty() -> Examples:

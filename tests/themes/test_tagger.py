@@ -159,3 +159,54 @@ def test_a_tagger_without_examples_still_tags_by_words_and_meaning(tmp_path_fact
                               ("We filled sandbags until the water reached the cellar.", None)])
     assert flood.themes[0].theme_id == "floods"
     assert tagger.version != Tagger(default_vocabulary(), tmp_path_factory.mktemp("other")).version
+
+
+def test_a_theme_bias_and_a_language_weight_move_only_their_theme_and_language(tmp_path):
+    import numpy as np
+
+    from storyatlas.themes.tagger import Weights, _load_weights, write_weights
+
+    plain = Weights(meaning=0.5, words=1.0, agreement=0.0, lead=0.0, keywords=0.5, keywords_lead=0.0,
+                    examples=2.0, probe=1.0, bias=-2.0)
+    weights = Weights(**{**plain.__dict__, "theme_bias": {"family": -1.5},
+                         "language": {"it": (-0.8, 0.0)}})
+    features = np.array([[0.5, 2.0, 0.0, 0.0, 0.3, 0.0, 0.4, 0.2]] * 2)  # the same evidence for both themes
+    before = plain.probability(features, ["family", "floods"], "it")
+    after = weights.probability(features, ["family", "floods"], "de")
+    assert after[0] < before[0] and after[1] == pytest.approx(before[1])  # the bias: family only
+    italian = weights.probability(features, ["family", "floods"], "it")
+    assert italian[1] < after[1]  # the words weight: Italian stories only
+    path = tmp_path / "weights.json"
+    write_weights(path, weights, plain)
+    assert _load_weights(path) == (weights, plain)
+
+
+def test_the_shipped_weights_have_a_bias_for_every_theme_of_the_vocabulary():
+    from storyatlas.themes import default_vocabulary
+    from storyatlas.themes.tagger import WEIGHTS, WITHOUT_EXAMPLES
+
+    assert set(WEIGHTS.theme_bias) == set(default_vocabulary().ids())
+    # a theme no example was given: words and meaning alone, no bias of its own
+    assert WITHOUT_EXAMPLES.examples == WITHOUT_EXAMPLES.probe == 0 and not WITHOUT_EXAMPLES.theme_bias
+    assert set(WEIGHTS.language) == {"en", "de", "fr", "es", "it", "pl"}
+    assert WEIGHTS.theme_bias["family"] < 0  # mentioned far more often than it is the subject
+
+
+def test_the_examples_read_a_theme_linearly_from_a_passages_meaning():
+    import numpy as np
+
+    from storyatlas.themes.examples import Examples
+
+    rng = np.random.default_rng(0)
+    flood, sport = rng.normal(size=(2, 384))
+    noise = rng.normal(scale=0.3, size=(40, 384))
+
+    def unit(v):
+        return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+    vectors = unit(np.vstack([flood + noise[:20], sport + noise[20:]])).astype(np.float32)
+    labelled = Examples(vectors, (("floods",),) * 20 + (("sport",),) * 20)
+    read = labelled.probe(unit(np.vstack([flood, sport])).astype(np.float32), ["floods", "sport", "new_theme"])
+    assert read[0, 0] > 0.8 and read[0, 1] < 0.2  # near the flood stories: floods, not sport
+    assert read[1, 1] > 0.8 and read[1, 0] < 0.2
+    assert (read[:, 2] == 0).all()  # a theme no example was given reads nothing
