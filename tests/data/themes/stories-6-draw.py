@@ -52,4 +52,4 @@ if __name__ == '__main__':
     json.dump({'seed': 6, 'themes': themes, 'raw': raw,
                'patches': {k: {'from': o, 'to': n} for k, (o, n) in PATCHES.items()},
                'patched': patched, 'patched_coverage': cov},
-              open('/tmp/blind3/draw.json  ', 'w'), ensure_ascii=False, indent=1)
+              open('/tmp/blind3/draw.json', 'w'), ensure_ascii=False, indent=1)
