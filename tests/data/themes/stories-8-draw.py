@@ -1,4 +1,4 @@
-"""Theme draw for held-apart-5 (ids xx-fNN): random.Random(8), then an automatic patch so
+"""Theme draw for held-apart-5, now stories-8 (ids xx-fNN): random.Random(8), then an automatic patch so
 every theme occurs at least twice and in at least two languages."""
 import json, random, re
 from collections import Counter, defaultdict
