@@ -27,7 +27,8 @@ Four measurements:
   same English sentences (the baseline, run in the same process).
 
 ``--fit`` fits the weights on all the files (each with the examples of the others) and
-writes them to storyatlas/themes/weights.json, the weights the tagger ships with; ``--write-examples`` encodes all the files into
+writes them to storyatlas/themes/weights.json, the weights the tagger ships with;
+``--write-examples`` encodes all the files into
 storyatlas/themes/examples.npz, the examples the tagger ships with.
 """
 

@@ -213,8 +213,9 @@ class Tagger:
     def version(self) -> str:
         """A fingerprint of how this tagger decides (weights, thresholds, encoder, examples): a story
         tagged by another one is due for re-tagging, like one tagged with another vocabulary."""
-        how = json.dumps([asdict(self.weights), asdict(self.without_examples), FIRST_THRESHOLD, THRESHOLD, MAX_PER_PASSAGE, PASSAGE, PROBE_RIDGE,
-                          PHRASE_WEIGHT, REPEAT_WEIGHT, meaning.model_version(), self.examples.stamp])
+        how = json.dumps([asdict(self.weights), asdict(self.without_examples), FIRST_THRESHOLD, THRESHOLD,
+                          MAX_PER_PASSAGE, PASSAGE, PROBE_RIDGE, PHRASE_WEIGHT, REPEAT_WEIGHT,
+                          meaning.model_version(), self.examples.stamp])
         return hashlib.sha256(how.encode()).hexdigest()[:12]
 
     def _lemmatizer(self, lang: str):
