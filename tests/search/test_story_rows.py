@@ -108,3 +108,21 @@ def test_facets_from_arrays_count_as_reading_each_story_does(archive, stories):
     assert by_arrays == by_sql
     assert dict(by_arrays["language"]) == {"en": 3, "de": 1, "pl": 1}
     assert facet_counts(archive, np.array([stories["german"], 999]), ["language"]) == {"language": [("de", 1)]}
+
+
+def test_segments_inserted_in_one_statement_keep_their_values_and_are_indexed(archive):
+    story = add_story(archive, "Empty", "de", [])
+    transcript = archive.conn.execute("SELECT id FROM transcripts WHERE story_id = ?", (story,)).fetchone()[0]
+    rows = [(story, transcript, 0, 0.1, 2.345678901, "Das Wasser stand im Keller.", "The water was in the cellar.",
+             -0.25, 0.01, "de", 0),
+            (story, transcript, 1, 2.4, 5.0, "Wir pumpten.", None, None, None, "de", 1)]
+    with archive.transaction() as c:
+        ids = word_index.insert_segments(c, rows)
+    assert sorted(ids) == [(story, 0), (story, 1)]
+    for k, row in enumerate(rows):  # each id names its own segment, floats and NULLs exactly as given
+        stored = archive.conn.execute(
+            """SELECT story_id, transcript_id, idx, start, end, text, text_en, avg_logprob, no_speech_prob,
+                      language, low_confidence FROM segments WHERE id = ?""", (ids[story, k],)).fetchone()
+        assert tuple(stored) == row
+    assert "de_kell" in _row(archive, story).split()  # the words index and the story's row, same transaction
+    assert _ids(FTSBackend(archive), "Kellern") == [story]
