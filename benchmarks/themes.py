@@ -19,8 +19,8 @@ Four measurements:
   story is judged by weights or examples that saw its labels;
 - the shipped weights (storyatlas/themes/weights.json, fitted on all the files) on
   each file, with the examples of the other files: these flatter the tagger;
-- held apart (tests/data/themes/held-apart-7.jsonl, when present): stories written blind
-  by another writer and kept out of every choice, judged with the shipped weights: the
+- held apart (tests/data/themes/held-apart-*.jsonl, when present): stories written blind
+  by other writers and kept out of every choice, judged with the shipped weights: the
   figure for stories nobody tuned on (the first six held-apart sets are
   stories-4.jsonl to stories-9.jsonl now, fitting sets: see tests/data/themes/README.md);
 - speed: segments tagged per second, next to the bare spaCy English pipeline over the
@@ -55,9 +55,9 @@ from storyatlas.themes.examples import Examples  # noqa: E402
 from storyatlas.themes.tagger import Reading, Weights  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "themes"
-# written blind after the tagger was reworked, and kept out of every choice (weights,
-# thresholds, background, encoder, words): its name keeps it out of stories-*.jsonl
-HELD_APART = DATA / "held-apart-7.jsonl"
+# written blind and kept out of every choice (weights, thresholds, background, encoder,
+# words): the name keeps them out of stories-*.jsonl
+HELD_APART = sorted(DATA.glob("held-apart-*.jsonl"))
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+")
 
 
@@ -129,9 +129,9 @@ def table(title: str | None, results: list[tuple[dict, set[str]]]) -> dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path, default=sorted(DATA.glob("stories-*.jsonl")))
-    parser.add_argument("--held-apart", type=Path, default=HELD_APART,
-                        help="a labelled set never used for any choice, judged with the shipped weights alone "
-                             "(default tests/data/themes/held-apart-7.jsonl)")
+    parser.add_argument("--held-apart", type=Path, nargs="*", default=HELD_APART,
+                        help="labelled sets never used for any choice, judged with the shipped weights alone, "
+                             "each and together (default tests/data/themes/held-apart-*.jsonl)")
     parser.add_argument("--thresholds", nargs=2, type=float, metavar=("FIRST", "OTHER"),
                         help="the probabilities a passage's likeliest and further themes need "
                              f"(default {tagging.FIRST_THRESHOLD} and {tagging.THRESHOLD})")
@@ -209,15 +209,20 @@ def main() -> None:
               [r for results in crossed.values() for r in results])
     table("shipped weights (fitted on all the files; examples from the other files)",
           [r for results in shipped.values() for r in results])
-    if args.held_apart and args.held_apart.is_file() and args.held_apart not in args.files:
-        held = [json.loads(line) for line in args.held_apart.read_text(encoding="utf-8").splitlines() if line.strip()]
+    held_apart = [path for path in args.held_apart if path.is_file() and path not in args.files]
+    if held_apart:
+        every = []
         with tempfile.TemporaryDirectory() as cache:
             reader = Tagger(vocabulary, Path(cache))
-            results = [(story, {t.theme_id for t in reader.choose(reader.read(story["language"], segments(story)))})
-                       for story in held]
-        table(f"held apart ({args.held_apart.name}, {len(held)} stories never used for any choice; "
-              "shipped weights and examples)",
-              results)
+            for path in held_apart:
+                held = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+                results = [(story, {t.theme_id for t in reader.choose(reader.read(story["language"], segments(story)))})
+                           for story in held]
+                table(f"held apart ({path.name}, {len(held)} stories never used for any choice; "
+                      "shipped weights and examples)", results)
+                every += results
+        if len(held_apart) > 1:
+            table(f"held apart, the {len(held_apart)} sets together ({len(every)} stories)", every)
     print(f"\n{'file':18} {'cross-fitted P/R':>17} {'shipped P/R':>12}")
     for name in sets:
         row = [table(None, results[name])["all"] for results in (crossed, shipped) if results]

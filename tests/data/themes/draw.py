@@ -2,7 +2,7 @@
 written around, drawn before writing, then patched automatically so that every theme
 occurs at least twice and in at least two languages.
 
-    python draw.py SEED LETTER THEMES_MD OUT_JSON
+    python draw.py SEED LETTER THEMES_MD OUT_JSON [STORIES_A_LANGUAGE]
 
 stories-7 (then held-apart-4): seed 7, ids xx-eNN; stories-8 (then held-apart-5): seed 8,
 xx-fNN; held-apart-6: seed 9, xx-gNN. THEMES_MD was the writers' copy of the 34 theme ids,
@@ -15,12 +15,13 @@ import sys
 from collections import Counter, defaultdict
 
 seed, letter, themes_md, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+per_language = int(sys.argv[5]) if len(sys.argv) > 5 else 12
 themes = re.findall(r"^- `([a-z]+)`", open(themes_md, encoding="utf-8").read(), re.M)
 assert len(themes) == 34
 rng = random.Random(seed)
 raw = {}
 for lang in ['en', 'de', 'fr', 'es', 'it', 'pl']:
-    for n in range(1, 13):
+    for n in range(1, per_language + 1):
         k = 2 if rng.random() < 0.5 else 1
         raw[f"{lang}-{letter}{n:02d}"] = rng.sample(themes, k)
 
