@@ -210,3 +210,13 @@ def test_the_examples_read_a_theme_linearly_from_a_passages_meaning():
     assert read[0, 0] > 0.8 and read[0, 1] < 0.2  # near the flood stories: floods, not sport
     assert read[1, 1] > 0.8 and read[1, 0] < 0.2
     assert (read[:, 2] == 0).all()  # a theme no example was given reads nothing
+
+
+def test_every_labelled_story_has_its_own_id():
+    import json
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parent.parent / "data" / "themes"
+    ids = [json.loads(line)["id"] for path in sorted(data.glob("*.jsonl"))
+           for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(ids) == len(set(ids))
