@@ -65,6 +65,11 @@ class Archive(JobsMixin):
         """Changes whenever stories or transcripts change (see migration 0002)."""
         return self.conn.execute("SELECT n FROM generation").fetchone()[0]
 
+    def identity(self) -> str:
+        """A name no other archive has (migration 0014): what is kept in memory per archive
+        state is kept under it, never under a path another archive may later be made at."""
+        return self.conn.execute("SELECT id FROM archive_identity").fetchone()[0]
+
     # stories -------------------------------------------------------------
 
     def create_story(

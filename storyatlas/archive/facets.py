@@ -91,7 +91,7 @@ def facet_counts(archive: Archive, story_ids: np.ndarray, names: Sequence[str], 
     caller's viewer may see) with their counts, most first. ``keep``: False inside a
     transaction that may yet be rolled back (its generation number may be given to
     another state)."""
-    key = archive.conn.execute("SELECT id FROM archive_identity").fetchone()[0]
+    key = archive.identity()
     generation = archive.generation()
     with _lock:
         found = _tables.get(key)

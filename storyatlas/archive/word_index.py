@@ -25,8 +25,8 @@ from collections.abc import Sequence
 
 TIERS = (2, 4, 8, 16, 32, 64)
 """A story's row marks a term said at least this many times."""
-_STORY = 1 << 32  # segment_terms' rowids: story id * 2^32 + segment id (migration 0011)
-
+STORY = 1 << 32
+"""segment_terms' rowids are story id * STORY + segment id (migration 0011)."""
 
 SEGMENT_COLUMNS = ("story_id", "transcript_id", "idx", "start", "end", "text", "text_en", "avg_logprob",
                    "no_speech_prob", "language", "low_confidence")
@@ -61,7 +61,7 @@ def story_row(conn: sqlite3.Connection, story_id: int) -> str | None:
     None when it has no words. Once is enough: how often it is said is in the marks, and
     a term said once in every story of the lowest band (where bm25 reads it) counts one."""
     rows = conn.execute("SELECT terms, terms_en FROM segment_terms WHERE rowid BETWEEN ? AND ?",
-                        (story_id * _STORY, (story_id + 1) * _STORY - 1)).fetchall()
+                        (story_id * STORY, (story_id + 1) * STORY - 1)).fetchall()
     counted = Counter(" ".join([f"{original or ''} {english or ''}" for original, english in rows]).split())
     if not counted:
         return None
@@ -71,17 +71,17 @@ def story_row(conn: sqlite3.Connection, story_id: int) -> str | None:
 
 def refresh(conn: sqlite3.Connection) -> int:
     """Make the stale stories' rows again, in the caller's transaction; returns how many."""
-    stale = [r[0] for r in conn.execute("SELECT story_id FROM story_terms_stale")]
-    for story_id in stale:
+    made = stale(conn)
+    for story_id in made:
         conn.execute("DELETE FROM story_terms WHERE rowid = ?", (story_id,))
         row = story_row(conn, story_id)
         if row is not None:
             conn.execute("INSERT INTO story_terms (rowid, terms) VALUES (?, ?)", (story_id, row))
-    if stale:
+    if made:
         conn.execute("DELETE FROM story_terms_stale")
         # new segments do not bump the generation themselves (migration 0014)
         conn.execute("UPDATE generation SET n = n + 1")
-    return len(stale)
+    return len(made)
 
 
 def stale(conn: sqlite3.Connection) -> list[int]:
@@ -94,8 +94,8 @@ def rebuild(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM segment_terms")
     conn.execute("DELETE FROM story_terms")
     conn.execute(
-        """INSERT INTO segment_terms(rowid, terms, terms_en)
-           SELECT s.story_id * 4294967296 + s.id, search_terms(s.text, coalesce(s.language, st.language)),
+        f"""INSERT INTO segment_terms(rowid, terms, terms_en)
+           SELECT s.story_id * {STORY} + s.id, search_terms(s.text, coalesce(s.language, st.language)),
                   search_terms(s.text_en, 'en')
            FROM segments s LEFT JOIN stories st ON st.id = s.story_id""")
     conn.execute("INSERT OR IGNORE INTO story_terms_stale (story_id) SELECT DISTINCT story_id FROM segments")

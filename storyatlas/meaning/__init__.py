@@ -94,7 +94,7 @@ class _Matrix:
         self._data: _Vectors | None = None
 
     def get(self, archive: Archive) -> _Vectors:
-        key = (archive.conn.execute("SELECT id FROM archive_identity").fetchone()[0], model(),
+        key = (archive.identity(), model(),
                archive.conn.execute("SELECT n FROM vectors_generation").fetchone()[0])
         with self._lock:
             if key != self._key:

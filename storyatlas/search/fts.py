@@ -152,8 +152,6 @@ class FTSBackend:
                 _reachable[token] = ids
         return ids
 
-
-
     def _tables(self) -> None:
         c = self.conn
         c.execute("""CREATE TEMP TABLE IF NOT EXISTS search_hits (

@@ -7,14 +7,13 @@ import json
 import sqlite3
 
 from storyatlas import stems
+from storyatlas.archive.word_index import STORY
 from storyatlas.search import MARK_CLOSE, MARK_OPEN, Moment, SearchQuery, fused
 from storyatlas.search.query import Query
 
 # a moment holding one more of the query's words ranks above any bm25 difference
 PER_WORD = 1_000_000.0
 _SNIPPET_WORDS = 16
-# the words index's rowids: story id * STORY + segment id (migration 0011)
-STORY = 1 << 32
 
 
 def matched_sql(parsed: Query, relaxed: bool, story: int | None = None) -> tuple[str, list]:
@@ -69,7 +68,7 @@ class Marked:
         """Up to 16 words around the first match, matched runs between the marks."""
         if self.spans is None:
             self.spans = stems.positions(self.text)
-            if len(self.spans) != len(self.hit):  # stored terms of another text: mark it afresh
+            if len(self.spans) != len(self.hit):  # the stored terms do not line up (accents stored decomposed)
                 self._mark_spans()
         spans, hit = self.spans, self.hit
         if not spans:

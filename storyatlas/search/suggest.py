@@ -22,7 +22,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from storyatlas import stems
-from storyatlas.search.moments import STORY
+from storyatlas.archive.word_index import STORY
 from storyatlas.search.query import Query, literal
 from storyatlas.text import fold
 

@@ -108,6 +108,8 @@ def test_facets_from_arrays_count_as_reading_each_story_does(archive, stories):
     assert by_arrays == by_sql
     assert dict(by_arrays["language"]) == {"en": 3, "de": 1, "pl": 1}
     assert facet_counts(archive, np.array([stories["german"], 999]), ["language"]) == {"language": [("de", 1)]}
+    # a story given twice (a words hit and a meaning hit) counts once
+    assert facet_counts(archive, np.array([stories["german"]] * 3), ["language"]) == {"language": [("de", 1)]}
 
 
 def test_segments_inserted_in_one_statement_keep_their_values_and_are_indexed(archive):

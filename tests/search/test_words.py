@@ -163,6 +163,15 @@ def test_a_quoted_phrase_matches_its_words_in_order(backend):
     assert _ids(_search(backend, '"Strassen"')) == [1] and _ids(_search(backend, '"pumping the cellars"')) == [4]
 
 
+def test_the_word_found_is_marked_in_a_text_stored_with_decomposed_accents(archive):
+    # "e\u0301t\u0301e": three words as stored, two once composed (as the index reads it);
+    # the stored terms then do not line up with the text's words, and are marked afresh
+    story = add_story(archive, "Decomposed", "de", [(0.0, 4.0, "Wir sahen e\u0301t\u0301e im Keller.")])
+    found = _search(FTSBackend(archive), "Keller", meaning=False)
+    assert _ids(found) == [story]
+    assert f"{MARK_OPEN}Keller{MARK_CLOSE}" in found.stories[0].moments[0].snippet
+
+
 def test_the_english_is_searched_with_english_forms(backend):
     results = _search(backend, "flooding")
     assert set(_ids(results)) == {1, 2, 3}
