@@ -100,6 +100,26 @@ def test_a_story_told_without_the_theme_words_is_found_by_its_meaning(tmp_path_f
     assert 0.4 <= loneliness.score <= 1.0
 
 
+def test_a_passage_told_in_its_own_language_keeps_the_meaning_its_translation_lost(tmp_path_factory):
+    # as Whisper base translated a German memory of the dam that ended the spring floods
+    from storyatlas.themes import default_vocabulary
+
+    vocabulary = default_vocabulary()
+    tagger = Tagger(vocabulary, tmp_path_factory.mktemp("cache"))
+    told = ("Bis die Staumauer 1963 fertig war, stand jedes Frühjahr das Wasser in den Kellern und Gassen "
+            "am Fluss, und wir trugen die Möbel nach oben.")
+    lost = "After 1963, the years were over, and the sediments were distributed to the state."
+    floods = vocabulary.ids().index("floods")
+    german = tagger.read("de", [(told, lost)])
+    english_alone = tagger.read("en", [(lost, None)])
+    assert not german.hits.get("floods")  # no trigger word on either side: meaning alone
+    # closeness to the theme's description and to its words, z-scores against the background
+    assert german.features[0][floods, 0] > english_alone.features[0][floods, 0] + 1.0
+    assert german.features[0][floods, 4] > english_alone.features[0][floods, 4] + 1.0
+    told_score = next(t.score for t in tagger.choose(german) if t.theme_id == "floods")
+    assert told_score > max((t.score for t in tagger.choose(english_alone) if t.theme_id == "floods"), default=0)
+
+
 def test_the_shipped_background_vectors_match_the_background_text():
     # a stale background.npz is not wrong, but costs every process ten seconds at start:
     # `python scripts/encode_background.py` writes it again
@@ -130,7 +150,7 @@ def test_the_shipped_examples_are_the_labelled_stories():
     assert all(story["text"].count(". ") < PASSAGE for story in stories)
     shipped = examples.shipped()
     assert [sorted(t) for t in shipped.themes] == [sorted(s["themes"]) for s in stories]
-    assert shipped.english.shape == (len(stories), 384)
+    assert shipped.vectors.shape == (len(stories), 384)
     assert "held-apart" not in " ".join(p.name for p in data.glob("stories-*.jsonl"))
 
 
