@@ -1,6 +1,6 @@
 """Finding stories across languages: words only, meaning only, and the two fused.
 
-    python benchmarks/discovery.py [--sets 1 2 3]
+    python benchmarks/discovery.py [--sets 1 2 3] [--thresholds]
 
 The labelled stories of tests/data/themes (288 short first-person testimonies, 48 in each
 of en, de, fr, es, it, pl, each with its English translation and the themes a person gave
@@ -19,6 +19,14 @@ stories in the first ten, over all relevant, averaged) and mean reciprocal rank 
 first relevant story, per query language and overall; the target is that the fused
 ranking beats both.
 
+``--thresholds`` prints instead how well meaning's two thresholds separate the relevant
+stories from the rest, so that they can be chosen on other sets than the ones judged
+here: for each query, each story in another language counts as found from the
+threshold its best passage reaches (``meaning.MIN_SCORE``); for each story, each other
+story as kindred from the threshold their closest passages reach (``meaning.KINDRED_MIN``),
+relevant when the two share a labelled theme. Precision and recall are pooled over all
+queries (all stories).
+
 Caveats: the theme names were written with the vocabulary, and the tagger's trigger
 words were extended looking at stories-1 (see tests/data/themes/README.md); neither the
 words index nor the meaning index was tuned on these stories or queries.
@@ -33,6 +41,8 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -73,9 +83,50 @@ def ranked_meaning(archive: Archive, query: str) -> list[int]:
     return order
 
 
+def query_text(theme, lang: str) -> str | None:
+    return theme.label if lang == "en" else theme.labels.get(lang)
+
+
+def thresholds(archive: Archive, vocabulary, language_of: dict[int, str], themes_of: dict[int, set[str]]) -> None:
+    """Precision and recall of what meaning keeps at each threshold (see the docstring)."""
+    found, relevant = [], 0  # (best score, relevant) per query and story in another language
+    for theme in vocabulary.themes:
+        for lang in LANGUAGES:
+            query = query_text(theme, lang)
+            if not query:
+                continue
+            relevant += sum(theme.id in themes_of[sid] and language_of[sid] != lang for sid in themes_of)
+            best: dict[int, float] = {}
+            for hit in meaning.nearest(archive, query, READER, limit=len(themes_of) * 100, min_score=-9.0):
+                best.setdefault(hit.story_id, hit.score)
+            found += [(score, theme.id in themes_of[sid]) for sid, score in best.items() if language_of[sid] != lang]
+    kin, kin_relevant = [], 0
+    for sid in themes_of:
+        kin_relevant += sum(bool(themes_of[sid] & themes_of[other]) for other in themes_of if other != sid)
+        kin += [(hit.score, bool(themes_of[sid] & themes_of[hit.story_id]))
+                for hit in meaning.kindred(archive, sid, READER, limit=len(themes_of), min_score=-9.0)]
+    for title, pairs, total, steps, current in (
+            ("a query's stories (meaning.MIN_SCORE)", found, relevant, [x / 100 for x in range(-6, 7)],
+             meaning.MIN_SCORE),
+            ("kindred stories (meaning.KINDRED_MIN)", kin, kin_relevant, [x / 100 for x in range(0, 22, 2)],
+             meaning.KINDRED_MIN)):
+        scores = np.array([p[0] for p in pairs])
+        hits = np.array([p[1] for p in pairs])
+        print(f"\n{title}: {total} relevant pairs\n{'from':>8} {'kept':>7} {'precision':>9} {'recall':>7} {'F1':>6}")
+        for t in sorted({*steps, current}):
+            kept = scores >= t
+            tp = int((kept & hits).sum())
+            precision, recall = tp / max(1, int(kept.sum())), tp / max(1, total)
+            f1 = 2 * precision * recall / max(1e-9, precision + recall)
+            mark = "  <- now" if t == current else ""
+            print(f"{t:>8.3f} {int(kept.sum()):>7} {precision:>9.3f} {recall:>7.3f} {f1:>6.3f}{mark}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--thresholds", action="store_true",
+                        help="print how well meaning's thresholds separate relevant stories, instead of the rankings")
     args = parser.parse_args()
     stories = load(args.sets)
     vocabulary = default_vocabulary()
@@ -89,11 +140,14 @@ def main() -> None:
             language_of[sid], themes_of[sid] = story["language"], set(story["themes"])
         made = meaning.index(archive)
         print(f"{len(stories)} stories, {made} passages given meaning vectors in {time.perf_counter() - started:.0f} s")
+        if args.thresholds:
+            thresholds(archive, vocabulary, language_of, themes_of)
+            return
         backend = FTSBackend(archive)
         scores: dict[str, dict[str, list[tuple[float, float]]]] = defaultdict(lambda: defaultdict(list))
         for theme in vocabulary.themes:
             for lang in LANGUAGES:
-                query = theme.label if lang == "en" else theme.labels.get(lang)
+                query = query_text(theme, lang)
                 relevant = {sid for sid, found in themes_of.items() if theme.id in found and language_of[sid] != lang}
                 if not query or not relevant:
                     continue
