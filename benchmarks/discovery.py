@@ -35,7 +35,6 @@ words index nor the meaning index was tuned on these stories or queries.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -48,7 +47,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from themes import DATA, segments  # noqa: E402
+from themes import DATA, load, segments  # noqa: E402
 
 from storyatlas import meaning  # noqa: E402
 from storyatlas.archive import Archive, Viewer  # noqa: E402
@@ -60,14 +59,6 @@ from tests.conftest import add_story  # noqa: E402
 LANGUAGES = ("en", "de", "fr", "es", "it", "pl")
 DEPTH = 10
 READER = Viewer.anonymous()
-
-
-def load(sets: list[int]) -> list[dict]:
-    stories = []
-    for n in sets:
-        with open(DATA / f"stories-{n}.jsonl", encoding="utf-8") as f:
-            stories += [json.loads(line) for line in f if line.strip()]
-    return stories
 
 
 def ranked_words(backend: FTSBackend, query: str, fused: bool) -> list[int]:
@@ -128,7 +119,7 @@ def main() -> None:
     parser.add_argument("--thresholds", action="store_true",
                         help="print how well meaning's thresholds separate relevant stories, instead of the rankings")
     args = parser.parse_args()
-    stories = load(args.sets)
+    stories = [story for n in args.sets for story in load(DATA / f"stories-{n}.jsonl")]
     vocabulary = default_vocabulary()
     with tempfile.TemporaryDirectory(prefix="storyatlas-discovery-") as tmp, \
             Archive(Path(tmp) / "archive.db") as archive:

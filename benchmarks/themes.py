@@ -63,6 +63,11 @@ HELD_APART = sorted(DATA.glob("held-apart-*.jsonl"))
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+")
 
 
+def load(path: Path) -> list[dict]:
+    """A labelled set: one story a line."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def segments(story: dict) -> list[tuple[str, str | None]]:
     originals = [s for s in _SENTENCE.split(story["text"].strip()) if s]
     english = [s for s in _SENTENCE.split(story["english"].strip()) if s]
@@ -161,8 +166,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.thresholds:
         tagging.FIRST_THRESHOLD, tagging.THRESHOLD = args.thresholds
-    sets = {path.name: [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-            for path in args.files}
+    sets = {path.name: load(path) for path in args.files}
     vocabulary = default_vocabulary()
     ids = vocabulary.ids()
 
@@ -195,10 +199,10 @@ def main() -> None:
         vectors, themes = zip(*found)
         return Examples(np.vstack(vectors), themes)
 
-    def read(name: str, left_out: tuple[str, ...] = (), source: dict | None = None) -> list[Reading]:
+    def read(name: str, left_out: tuple[str, ...] = ()) -> list[Reading]:
         """The file's readings with the examples of the other files, less ``left_out``."""
         voters = examples([other for other in sets if other != name and other not in left_out])
-        return [reading.with_examples(voters, ids) for reading in (source or readings)[name]]
+        return [reading.with_examples(voters, ids) for reading in readings[name]]
 
     def labelled(name: str, left_out: tuple[str, ...] = ()) -> list[tuple[np.ndarray, np.ndarray, str]]:
         return [(f, np.array([t in story["themes"] for t in ids]), story["language"])
@@ -210,7 +214,8 @@ def main() -> None:
         voters = examples([other for other in sets if other != name])
         judge = Tagger(vocabulary, Path(), weights=weights, examples=voters)
         out = []
-        for story, reading in zip(sets[name], read(name, source=source)):
+        for story, reading in zip(sets[name], (source or readings)[name]):
+            reading = reading.with_examples(voters, ids)
             found = {t.theme_id for t in judge.choose(reading)} if reading.features else set()
             if show and found != set(story["themes"]):
                 print(f"{story['id']}: labelled {sorted(story['themes'])}, found {sorted(found)}")
@@ -239,7 +244,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as cache:
             reader = Tagger(vocabulary, Path(cache))
             for path in held_apart:
-                held = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+                held = load(path)
                 results = [(story, {t.theme_id for t in reader.choose(reader.read(story["language"], segments(story)))})
                            for story in held]
                 table(f"held apart ({path.name}, {len(held)} stories never used for any choice; "

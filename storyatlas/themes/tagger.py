@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -168,6 +168,8 @@ class Reading:
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), dtype=np.float32))
     """each passage's meaning (``passage_meaning``)"""
     language: str = "en"
+    told_texts: list[str] = field(default_factory=list)
+    """each segment's text as told (the English texts when none was given)"""
 
     def with_examples(self, examples: Examples, ids: Sequence[str]) -> Reading:
         """The same reading with the examples' votes taken again from ``examples`` (the
@@ -176,7 +178,7 @@ class Reading:
             return self
         shares, probes = examples.share(self.vectors, ids), examples.probe(self.vectors, ids)
         features = [np.column_stack([f[:, :-2], shares[n], probes[n]]) for n, f in enumerate(self.features)]
-        return Reading(self.english_texts, self.pivot, self.hits, features, self.vectors, self.language)
+        return replace(self, features=features)
 
 
 def passage_meaning(english: Sequence[str], told: Sequence[str]) -> np.ndarray:
@@ -266,14 +268,14 @@ class Tagger:
                     hits[theme_id]["original"].append((i, trigger, n))
         starts = range(0, len(english_texts), PASSAGE)
         passages = [" ".join(english_texts[start:start + PASSAGE]) for start in starts]
-        told = [" ".join(text for text, _ in segments[start:start + PASSAGE]) for start in starts]
-        vectors = passage_meaning(passages, told)
+        told_texts = [text for text, _ in segments]
+        vectors = passage_meaning(passages, [" ".join(told_texts[start:start + PASSAGE]) for start in starts])
         described, worded = meaning.closeness(vectors, self.vocabulary) if passages else ((), ())
         ids = self.vocabulary.ids()
         shares, probes = self.examples.share(vectors, ids), self.examples.probe(vectors, ids)
         features = [self._features(hits, start, described[n], worded[n], shares[n], probes[n], language == "en")
                     for n, start in enumerate(starts)]
-        return Reading(english_texts, pivot, dict(hits), features, vectors, language)
+        return Reading(english_texts, pivot, dict(hits), features, vectors, language, told_texts)
 
     def _features(self, hits: dict, start: int, described: np.ndarray, worded: np.ndarray, shares: np.ndarray,
                   probes: np.ndarray, one_side: bool) -> np.ndarray:
@@ -329,7 +331,8 @@ class Tagger:
                 if not evidence:  # found through meaning alone: the passage's closest segment
                     texts = reading.english_texts[start:start + PASSAGE]
                     if segments is None and len(texts) > 1:
-                        segments = sum(meaning.closeness(meaning.encode(texts), self.vocabulary))
+                        told = reading.told_texts[start:start + PASSAGE] or texts
+                        segments = sum(meaning.closeness(passage_meaning(texts, told), self.vocabulary))
                     closest = int(np.argmax(segments[:, k])) if segments is not None else 0
                     evidence = (Evidence(start + closest, "", "meaning"),)
                 score = round(float(probability[k]), 3)

@@ -120,6 +120,23 @@ def test_a_passage_told_in_its_own_language_keeps_the_meaning_its_translation_lo
     assert told_score > max((t.score for t in tagger.choose(english_alone) if t.theme_id == "floods"), default=0)
 
 
+def test_a_theme_found_by_meaning_points_at_the_segment_that_says_it_as_told(tmp_path_factory):
+    # the English of the first segment (a river) is closer to floods than the broken
+    # translation of the second; the German of the second is what tells the floods
+    from storyatlas.themes import default_vocabulary
+
+    tagger = Tagger(default_vocabulary(), tmp_path_factory.mktemp("cache"))
+    story = [("Mein Vater war Bäcker in der Altstadt, und ich half ihm jeden Morgen.",
+              "My father was a baker in the old town, and I helped him by the river every morning."),
+             ("Bis die Staumauer 1963 fertig war, stand jedes Frühjahr das Wasser in den Kellern und Gassen "
+              "am Fluss, und wir trugen die Möbel nach oben.",
+              "After 1963, the years were over, and the sediments were distributed to the state."),
+             ("Heute wohne ich in einer kleinen Wohnung in der Neustadt.",
+              "Today I live in a small flat in the new town.")]
+    floods = next(t for t in tagger.tag("de", story).themes if t.theme_id == "floods")
+    assert [(e.segment, e.side) for e in floods.evidence] == [(1, "meaning")]
+
+
 def test_the_shipped_background_vectors_match_the_background_text():
     # a stale background.npz is not wrong, but costs every process ten seconds at start:
     # `python scripts/encode_background.py` writes it again
