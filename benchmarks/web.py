@@ -1,6 +1,7 @@
 """Requests per second and latency of the web archive under load, on loopback.
 
     python benchmarks/web.py [--stories 10000] [--segments 20] [--clients 20] [--seconds 15]
+                             [--workers 2] [--no-cache] [--searches-at-once N]
 
 Builds (once, cached under --archive) an archive of N stories with M segments each,
 written through the archive's own API, starts `storyatlas serve` in its own process,
@@ -159,6 +160,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--no-cache", action="store_true",
                         help="turn the server's search cache off: every search is computed")
+    parser.add_argument("--searches-at-once", type=int, default=0,
+                        help="searches one server process computes at once (default 0: the server's default)")
     parser.add_argument("--archive", type=Path, default=Path(tempfile.gettempdir()) / "storyatlas-bench-web")
     args = parser.parse_args()
 
@@ -170,7 +173,8 @@ def main() -> None:
 
     port = _free_port()
     env = {**os.environ, "STORYATLAS_ARCHIVE": str(archive_dir),
-           "STORYATLAS_SEARCH_CACHE_SIZE": "0" if args.no_cache else "1024"}
+           "STORYATLAS_SEARCH_CACHE_SIZE": "0" if args.no_cache else "1024",
+           "STORYATLAS_SEARCHES_AT_ONCE": str(args.searches_at_once)}
     server = subprocess.Popen([sys.executable, "-m", "storyatlas", "serve", "--port", str(port), "--no-worker",
                                "--workers", str(args.workers)], env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -194,7 +198,8 @@ def main() -> None:
         load = _wrk if shutil.which("wrk") else _httpx
         print(f"\n{args.clients} concurrent clients, {args.seconds:g} s each, load from "
               f"{'wrk' if load is _wrk else 'httpx'}, server: {args.workers} uvicorn process(es), "
-              f"search cache {'off' if args.no_cache else 'on'}")
+              f"search cache {'off' if args.no_cache else 'on'}, "
+              f"searches at once per process: {args.searches_at_once or 'the default'}")
         print(f"{'request':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'p99/base':>9} {'errors':>7}")
         base_p99 = None
         for name, paths in runs.items():

@@ -64,6 +64,9 @@ class Settings:
     this password at start (`storyatlas users add NAME --role admin` is the other way)."""
     search_cache_size: int = 1024
     """Search answers the web server remembers until the archive changes (0: none)."""
+    searches_at_once: int = 0
+    """Searches one web server process computes at once, the others waiting their turn;
+    0: two, or one on a single core (see storyatlas/web/app.py: SEARCHES_AT_ONCE)."""
     allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
     """Host names the web archive answers to (`*.example.org` for subdomains, `*` for any);
     a request naming another host is refused, so a foreign site cannot reach it through DNS."""
@@ -99,6 +102,8 @@ class Settings:
             raise ConfigurationError("max_duration_s and max_file_bytes must be positive")
         if self.search_cache_size < 0:
             raise ConfigurationError("search_cache_size must be 0 or more")
+        if self.searches_at_once < 0:
+            raise ConfigurationError("searches_at_once must be 0 (automatic) or more")
         if self.cpu_threads < 0:
             raise ConfigurationError("cpu_threads must be 0 (automatic) or more")
         if self.workers < 1:
@@ -154,7 +159,8 @@ def load_settings(
     env = os.environ if env is None else env
     types = {"archive": Path, "cache": Path, "model": str, "device": str, "compute_type": str,
              "cpu_threads": int, "workers": int, "beam_size": int, "batch_size": int, "vad": bool, "translate": bool,
-             "max_duration_s": float, "max_file_bytes": int, "search_cache_size": int, "admin_password": str,
+             "max_duration_s": float, "max_file_bytes": int, "search_cache_size": int, "searches_at_once": int,
+             "admin_password": str,
              "allowed_hosts": host_list, "min_free_bytes": int, "max_open_uploads": int}
     values: dict[str, Any] = {
         "archive": _default_archive(env),

@@ -11,6 +11,7 @@ import logging
 import threading
 from pathlib import Path
 
+import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -40,6 +41,7 @@ from storyatlas.jobs import Queue
 from storyatlas.search import suggest
 from storyatlas.search.cache import GenerationCache
 from storyatlas.settings import Settings
+from storyatlas.transcribe.whisper import available_cores
 from storyatlas.web import accounts, api, discover, editor, keepers, moderate, pages
 from storyatlas.web.hosts import AllowedHosts
 from storyatlas.web.security import SecurityHeaders
@@ -47,6 +49,11 @@ from storyatlas.web.uploads import ResumableUploads
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
+SEARCHES_AT_ONCE = 2
+"""Searches a server process computes at once, by default (fewer on one core): more
+threads fight over the process's interpreter lock, fewer leave a core idle when one
+process holds most of the connections (benchmarks/web.py; see api.cached_search)."""
+
 
 class Archives:
     """One archive connection per server thread (SQLite connections are not shared)."""
@@ -129,6 +136,7 @@ def create_app(settings: Settings, worker: bool = False) -> Starlette:
     app.state.queue = Queue(settings)
     app.state.uploads = ResumableUploads(settings.media_dir / "tmp" / "uploads", settings.max_file_bytes)
     app.state.search_cache = GenerationCache(settings.search_cache_size)
+    app.state.searching = anyio.CapacityLimiter(settings.searches_at_once or min(SEARCHES_AT_ONCE, available_cores()))
     accounts.setup(app)  # the first admin, from STORYATLAS_ADMIN_PASSWORD
     return app
 

@@ -77,6 +77,44 @@ def test_exports(client, web_archive):
     assert client.get(f"/api/stories/{story}/export.docx").status_code == 404
 
 
+def test_searches_take_turns_rather_than_all_run_at_once(settings, monkeypatch):
+    """Threads computing searches in one process fight over the interpreter lock (see
+    ``cached_search``): the server computes ``searches_at_once`` of them at a time."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import replace
+
+    from starlette.testclient import TestClient
+
+    from storyatlas.search.fts import FTSBackend
+    from storyatlas.web.app import create_app
+
+    app = create_app(replace(settings, searches_at_once=2, search_cache_size=0))
+    running, most, lock, search = 0, 0, threading.Lock(), FTSBackend.search
+
+    def counted(self, query):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            time.sleep(0.05)  # searches sent together overlap
+            return search(self, query)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(FTSBackend, "search", counted)
+    words = ["Wasser", "Keller", "Frühling", "Überschwemmung", "water", "flood", "cellar", "spring"]
+    with TestClient(app, base_url="http://testserver") as client:
+        add_story(app.state.archives.get(), "Hochwasser", "de", LINES)
+        with ThreadPoolExecutor(len(words)) as pool:
+            answers = list(pool.map(lambda q: client.get("/api/search", params={"q": q}), words))
+    assert [a.json()["total_stories"] for a in answers] == [1] * len(words)
+    assert most == 2
+
+
 def test_api_errors_are_json(client):
     response = client.get("/api/stories/42")
     assert response.status_code == 404
