@@ -3,12 +3,19 @@
 import io
 import json
 import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 import srt
 import webvtt
+from starlette.testclient import TestClient
 
 from storyatlas.archive import Viewer
+from storyatlas.search.fts import FTSBackend
+from storyatlas.web.app import create_app
 from tests.conftest import add_story, story_file
 
 KEEPER = Viewer.keeper()  # the archive's own tools (the worker, `storyatlas review`)
@@ -80,16 +87,6 @@ def test_exports(client, web_archive):
 def test_searches_take_turns_rather_than_all_run_at_once(settings, monkeypatch):
     """Threads computing searches in one process fight over the interpreter lock (see
     ``cached_search``): the server computes ``searches_at_once`` of them at a time."""
-    import threading
-    import time
-    from concurrent.futures import ThreadPoolExecutor
-    from dataclasses import replace
-
-    from starlette.testclient import TestClient
-
-    from storyatlas.search.fts import FTSBackend
-    from storyatlas.web.app import create_app
-
     app = create_app(replace(settings, searches_at_once=2, search_cache_size=0))
     running, most, lock, search = 0, 0, threading.Lock(), FTSBackend.search
 
