@@ -1,6 +1,7 @@
 """Precision and recall of story-level themes, per language, and tagging speed.
 
-    python benchmarks/themes.py [--fit] [--show] [--thresholds FIRST OTHER] [FILE ...]
+    python benchmarks/themes.py [--fit] [--write-examples] [--show] [--thresholds FIRST OTHER]
+                                [--weak-english LOSS] [--held-apart FILE ...] [FILE ...]
 
 The labelled stories (tests/data/themes/stories-*.jsonl: text in its language, its
 English translation, the themes a person gave it from the theme descriptions) are split

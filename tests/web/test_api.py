@@ -15,7 +15,8 @@ from starlette.testclient import TestClient
 
 from storyatlas.archive import Viewer
 from storyatlas.search.fts import FTSBackend
-from storyatlas.web.app import create_app
+from storyatlas.transcribe.whisper import available_cores
+from storyatlas.web.app import SEARCHES_AT_ONCE, create_app
 from tests.conftest import add_story, story_file
 
 KEEPER = Viewer.keeper()  # the archive's own tools (the worker, `storyatlas review`)
@@ -84,10 +85,12 @@ def test_exports(client, web_archive):
     assert client.get(f"/api/stories/{story}/export.docx").status_code == 404
 
 
-def test_searches_take_turns_rather_than_all_run_at_once(settings, monkeypatch):
+@pytest.mark.parametrize("at_once, expected", [(2, 2), (0, min(SEARCHES_AT_ONCE, available_cores()))])
+def test_searches_take_turns_rather_than_all_run_at_once(settings, monkeypatch, at_once, expected):
     """Threads computing searches in one process fight over the interpreter lock (see
-    ``cached_search``): the server computes ``searches_at_once`` of them at a time."""
-    app = create_app(replace(settings, searches_at_once=2, search_cache_size=0))
+    ``cached_search``): the server computes ``searches_at_once`` of them at a time, by
+    default two (one on a single core)."""
+    app = create_app(replace(settings, searches_at_once=at_once, search_cache_size=0))
     running, most, lock, search = 0, 0, threading.Lock(), FTSBackend.search
 
     def counted(self, query):
@@ -109,7 +112,7 @@ def test_searches_take_turns_rather_than_all_run_at_once(settings, monkeypatch):
         with ThreadPoolExecutor(len(words)) as pool:
             answers = list(pool.map(lambda q: client.get("/api/search", params={"q": q}), words))
     assert [a.json()["total_stories"] for a in answers] == [1] * len(words)
-    assert most == 2
+    assert most == expected
 
 
 def test_api_errors_are_json(client):
