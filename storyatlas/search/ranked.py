@@ -42,7 +42,7 @@ def rank_any(conn: sqlite3.Connection, parsed: Query, reachable: np.ndarray, wan
     holding any of its words, those holding more of them first, then the newest. Read
     from the stories' rows: asking the moments which hold how many of three common
     words took 250 ms at a million segments."""
-    held = [_ids(conn, _match(forms)) for forms in (_forms(c) for c in parsed.clauses) if forms]
+    held = [rowids(conn, _match(forms)) for forms in (_forms(c) for c in parsed.clauses) if forms]
     if not held:
         return Ranked(np.zeros(0, np.int64), [])
     ids, counts = np.unique(np.concatenate(held), return_counts=True)
@@ -68,7 +68,7 @@ def rank(conn: sqlite3.Connection, parsed: Query, reachable: np.ndarray, wanted:
     if not forms:
         return Ranked(np.zeros(0, np.int64), [])
     every = _match(forms)
-    matched = _reachable(_ids(conn, every), reachable)
+    matched = _reachable(rowids(conn, every), reachable)
     if not len(matched):
         return Ranked(matched, [])
     # the bands from the top (each band's stories are among the next lower one's),
@@ -116,10 +116,11 @@ def _count(conn: sqlite3.Connection, match: str) -> int:
     return conn.execute("SELECT count(*) FROM story_terms WHERE story_terms MATCH ?", (match,)).fetchone()[0]
 
 
-def _ids(conn: sqlite3.Connection, match: str) -> np.ndarray:
+def rowids(conn: sqlite3.Connection, match: str, table: str = "story_terms") -> np.ndarray:
+    """The rowids of the words index's rows (``story_terms`` or ``segment_terms``) that
+    ``match`` matches, in order."""
     # one string rather than a row each: a third of the time for 25,000 stories
-    found = conn.execute("SELECT group_concat(rowid) FROM story_terms WHERE story_terms MATCH ?",
-                         (match,)).fetchone()[0]
+    found = conn.execute(f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH ?", (match,)).fetchone()[0]
     return np.fromstring(found, np.int64, sep=",") if found else np.zeros(0, np.int64)
 
 

@@ -7,8 +7,7 @@ import pytest
 
 from storyatlas.archive import Viewer
 from storyatlas.archive.erasure import erase
-from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery
-from storyatlas.search import suggest
+from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery, suggest
 from storyatlas.search.fts import FTSBackend
 from storyatlas.search.query import parse
 from storyatlas.stems import query_forms, stop_words
@@ -161,6 +160,16 @@ def test_a_quoted_phrase_matches_its_words_in_order(backend):
     assert _ids(_search(backend, '"Straße"')) == [1] and _ids(_search(backend, '"strasse"')) == [1]
     # each word in any of its forms (the index holds terms, not the words as said)
     assert _ids(_search(backend, '"Strassen"')) == [1] and _ids(_search(backend, '"pumping the cellars"')) == [4]
+
+
+def test_a_story_whose_moments_hold_a_phrase_more_often_ranks_higher(backend, archive):
+    # story 4 says "the cellar" in two moments; the newer story in three, and in one it
+    # says "pumped the cellar" too (all the words of the query in one moment, as in 4)
+    often = add_story(archive, "Cellars", "en", [
+        (0.0, 3.0, "We pumped the cellar again."), (3.0, 6.0, "The cellar flooded in May."),
+        (6.0, 9.0, "The cellar smelled for a year.")])
+    assert _ids(_search(backend, '"the cellar"'))[:2] == [often, 4]
+    assert _ids(_search(backend, '"pumped the cellar"')) == [4, often]  # by id when as often
 
 
 def test_the_word_found_is_marked_in_a_text_stored_with_decomposed_accents(archive):
