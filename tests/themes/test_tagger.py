@@ -56,6 +56,22 @@ def test_a_passing_mention_counts_for_less_than_what_the_story_is_about(tmp_path
     assert flood.themes[0].score > max((t.score for t in mention.themes if t.theme_id == "floods"), default=0)
 
 
+def test_a_story_no_passage_reaches_a_theme_in_keeps_its_likeliest(tagger, monkeypatch):
+    from storyatlas.themes import tagger as tagging
+
+    story = [("The water rose in the street.", None), ("We carried the chairs upstairs.", None)]
+    likeliest = tagger.tag("en", story).themes[0]
+    # no passage's theme reaches the thresholds: the story's likeliest is kept from the story's
+    monkeypatch.setattr(tagging, "FIRST_THRESHOLD", 1.01)
+    monkeypatch.setattr(tagging, "THRESHOLD", 1.01)
+    monkeypatch.setattr(tagging, "STORY_THRESHOLD", likeliest.score - 0.001)
+    kept = tagger.tag("en", story).themes
+    assert [(t.theme_id, t.score) for t in kept] == [(likeliest.theme_id, likeliest.score)]
+    assert kept[0].segments  # with the segment that says it
+    monkeypatch.setattr(tagging, "STORY_THRESHOLD", likeliest.score + 0.002)
+    assert tagger.tag("en", story).themes == ()
+
+
 def test_polish_forms_come_from_the_part_of_speech_tables(tagger):
     result = tagger.tag("pl", [("Komornik przyszedł rano.", "The bailiff came in the morning."),
                                ("Po eksmisji mieszkaliśmy u siostry.", "After the eviction we lived with my sister.")])

@@ -7,8 +7,9 @@ occurs at least twice and in at least two languages.
 stories-7 (then held-apart-4): seed 7, ids xx-eNN; stories-8 (then held-apart-5): seed 8,
 xx-fNN; stories-9 (then held-apart-6): seed 9, xx-gNN; held-apart-7: seed 10, xx-hNN
 (renamed xx-kNN after writing: set 2 has xx-hNN; now stories-10); held-apart-8: seed 11,
-xx-iNN, 24 a language (now stories-11); held-apart-9: seed 12, xx-mNN, 24 a language;
-held-apart-10: seed 13, xx-nNN, 24 a language.
+xx-iNN, 24 a language (now stories-11); held-apart-9: seed 12, xx-mNN, 24 a language
+(now stories-12); held-apart-10: seed 13, xx-nNN (now stories-13); held-apart-11: seed 14,
+xx-pNN (now stories-14); held-apart-12: seed 15, xx-qNN (one swap), 24 a language each.
 THEMES_MD was the writers' copy of the 34 theme ids, labels and descriptions, one theme a
 line (``- `id` — Label: description``).
 """
