@@ -65,11 +65,12 @@ def test_a_story_no_passage_reaches_a_theme_in_keeps_its_likeliest(tagger, monke
     monkeypatch.setattr(tagging, "FIRST_THRESHOLD", 1.01)
     monkeypatch.setattr(tagging, "THRESHOLD", 1.01)
     monkeypatch.setattr(tagging, "STORY_THRESHOLD", likeliest.score - 0.001)
-    kept = tagger.tag("en", story).themes
+    kept, version = tagger.tag("en", story).themes, tagger.version
     assert [(t.theme_id, t.score) for t in kept] == [(likeliest.theme_id, likeliest.score)]
     assert kept[0].segments  # with the segment that says it
     monkeypatch.setattr(tagging, "STORY_THRESHOLD", likeliest.score + 0.002)
     assert tagger.tag("en", story).themes == ()
+    assert tagger.version != version  # stories tagged with the other threshold are due again
 
 
 def test_polish_forms_come_from_the_part_of_speech_tables(tagger):
