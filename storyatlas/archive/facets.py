@@ -4,8 +4,10 @@ A search for a common word matches most of the archive; counting its facets with
 aggregate per facet read every matching story eight times (the language facet through
 ``json_each``), longer than the search itself. Here each story's facet values are read
 once per archive state into arrays (a few MB for 25,000 stories), and a set of story ids
-is counted with ``numpy.bincount``. The caller passes only ids the access policy already
-allows (a search's hits); a value is shown only as counted over those.
+is counted with ``numpy.bincount``; a few stories (a rare word's) from each story's own
+values, as a pass over every story's took most of such a search's facets. The caller
+passes only ids the access policy already allows (a search's hits); a value is shown only
+as counted over those.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import numpy as np
 from storyatlas.archive import Archive
 from storyatlas.archive.discover import LANGUAGES_SPOKEN
 
+# up to this many stories are counted from their own values
+_FEW = 500
 _SINGLE = {"country": "st.country", "region": "st.region", "community": "st.community",
            "collection": "st.collection", "year": "substr(st.recorded_on, 1, 4)",
            "review_state": "st.review_state"}
@@ -49,6 +53,13 @@ class _Table:
         self.facets["language"] = _pairs(self._positions(languages))
         themes = c.execute("SELECT story_id, theme_id FROM story_themes ORDER BY story_id").fetchall()
         self.facets["theme"] = _pairs(self._positions(themes))
+        # every story's values of every facet, story by story: (facet, value) as one number
+        self._names = list(self.facets)
+        story = np.concatenate([f.story for f in self.facets.values()])
+        value = np.concatenate([i * _CODES + f.code for i, f in enumerate(self.facets.values())])
+        order = np.argsort(story, kind="stable")
+        self._values = value[order]
+        self._starts = np.searchsorted(story[order], np.arange(len(self.ids) + 1))
 
     def _positions(self, rows: list) -> list[tuple[int, str]]:
         ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
@@ -59,6 +70,8 @@ class _Table:
         at = np.searchsorted(self.ids, story_ids)
         known = at < len(self.ids)
         known[known] = self.ids[at[known]] == story_ids[known]
+        if len(story_ids) <= _FEW:
+            return self._few(np.unique(at[known]), names, limit)
         chosen = np.zeros(len(self.ids), bool)  # each story once, however often given
         chosen[at[known]] = True
         out: dict[str, list[tuple[str, int]]] = {}
@@ -68,6 +81,21 @@ class _Table:
             found = [(facet.values[i], int(n[i])) for i in np.flatnonzero(n)]
             out[name] = sorted(found, key=lambda v: (-v[1], v[0]))[:limit]
         return out
+
+
+    def _few(self, at: np.ndarray, names: Sequence[str], limit: int) -> dict[str, list[tuple[str, int]]]:
+        """``counts`` of the stories at these (distinct) positions, from their own values."""
+        starts, ends = self._starts[at], self._starts[at + 1]
+        sizes = ends - starts
+        # the positions of every chosen story's values, range after range
+        taken = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+        values, n = np.unique(self._values[taken], return_counts=True)
+        found: dict[str, list[tuple[str, int]]] = {name: [] for name in names}
+        for value, times in zip(values.tolist(), n.tolist()):
+            name = self._names[value // _CODES]
+            if name in found:
+                found[name].append((self.facets[name].values[value % _CODES], times))
+        return {name: sorted(v, key=lambda v: (-v[1], v[0]))[:limit] for name, v in found.items()}
 
 
 def _pairs(pairs) -> _Facet:
@@ -81,6 +109,8 @@ def _pairs(pairs) -> _Facet:
     return _Facet(list(values), np.array(story, np.int64), np.array(code, np.int64))
 
 
+# a facet's values are numbered below this (a value's number and its facet's in one)
+_CODES = 1 << 32
 _lock = threading.Lock()
 _tables: dict[str, tuple[int, _Table]] = {}
 

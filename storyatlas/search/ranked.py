@@ -76,10 +76,19 @@ def rank(conn: sqlite3.Connection, parsed: Query, reachable: np.ndarray, wanted:
     # stories), that one only as far as the page needs: bm25 ranks it in SQL
     tiers = list(reversed(TIERS))
     counts: dict[int, int] = {}
-    for times in tiers:
-        counts[times] = _count(conn, _match(forms, times))
-        if counts[times] >= wanted:
-            break
+    if len(matched) <= wanted:
+        # the page takes every story: the bands are counted from the bottom, up to the
+        # first empty one (a rare word: one count, not six)
+        for times in TIERS:
+            counts[times] = _count(conn, _match(forms, times))
+            if not counts[times]:
+                counts.update(dict.fromkeys(TIERS[TIERS.index(times):], 0))
+                break
+    else:
+        for times in tiers:
+            counts[times] = _count(conn, _match(forms, times))
+            if counts[times] >= wanted:
+                break
     first: list[tuple[int, float]] = []
     above: int | None = None
     for times in [*tiers, 1]:

@@ -2,18 +2,19 @@
 
 Candidates come from the words index's own vocabulary (fts5vocab over ``segment_terms``:
 a redacted or erased word is gone from it with its segment), read once per archive state
-and kept sorted in memory, so a misspelling does not read the postings of thousands of
-words. The index holds terms (a word stemmed in its language, "de_kell"), so a query word
-is compared, in each language, with the terms of that language sharing its first letters;
-a close term is offered as a word someone said: the first word of a segment the searcher
-may see whose term it is ("Keller", not "kell"). That vocabulary is the whole archive's,
-so a term is offered only once found in a story the searcher may see: a word from a
-private story must never be offered.
+and kept in memory, so a misspelling does not read the postings of thousands of words.
+The index holds terms (a word stemmed in its language, "de_kell"), so a query word is
+compared, in each language, with the terms of that language sharing its first two
+letters and about its length (kept apart by both: a pass over every term sharing the
+letters was half of a misspelled query's time at a million segments); a close term is
+offered as a word someone said: the first word of a segment the searcher may see whose
+term it is ("Keller", not "kell"). That vocabulary is the whole archive's, so a term is
+offered only once found in a story the searcher may see: a word from a private story
+must never be offered.
 """
 
 from __future__ import annotations
 
-import bisect
 import logging
 import sqlite3
 import threading
@@ -26,13 +27,15 @@ from storyatlas.archive.word_index import STORY
 from storyatlas.search.query import Query, literal
 from storyatlas.text import fold
 
-# candidates share the first letters, and at most this many are compared per language
+# candidates share the first letters, differ in length by at most _LENGTHS, and at most
+# _CANDIDATES are compared per language (the closest lengths first)
 _CANDIDATES = 3000
+_LENGTHS = 2
 _SHOWN = 3
 # a vocabulary this small (about 20 ms to read) is read again as soon as the archive changes
 _READ_AT_ONCE = 20_000
 log = logging.getLogger(__name__)
-_vocabularies: dict[str, tuple[int, list[str]]] = {}
+_vocabularies: dict[str, tuple[int, Vocabulary]] = {}
 _refreshing: set[str] = set()
 _lock = threading.Lock()
 
@@ -52,14 +55,12 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, int], parsed: Query, s
             term = stems.term(word, lang)
             if not term:
                 continue
-            prefix, stem = term[: len(lang) + 3], term[len(lang) + 1:]
-            lo = bisect.bisect_left(vocabulary, prefix)
-            hi = bisect.bisect_left(vocabulary, prefix + "\uffff")
-            rows = [w for w in vocabulary[lo:hi] if abs(len(w) - len(term)) <= 2 and w != term][:_CANDIDATES]
+            stem = term[len(lang) + 1:]
             # difflib's ratio, in C++: the Python one took most of a misspelled query's time
-            for candidate, ratio, _ in process.extract(stem, [w[len(lang) + 1:] for w in rows], scorer=fuzz.ratio,
-                                                       score_cutoff=75, limit=10):
-                close.append((ratio / 100, f"{lang}_{candidate}"))
+            for candidate, ratio, _ in process.extract(stem, vocabulary.near(lang, stem), scorer=fuzz.ratio,
+                                                       score_cutoff=75, limit=11):
+                if candidate != stem:
+                    close.append((ratio / 100, f"{lang}_{candidate}"))
         shown: list[str] = []
         for _, candidate in sorted(close, key=lambda c: (-c[0], c[1]))[:10]:
             said = _said(conn, candidate, stories_sql, params)
@@ -71,8 +72,30 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, int], parsed: Query, s
     return tuple(dict.fromkeys(out))
 
 
-def _vocabulary(conn: sqlite3.Connection, key: tuple[str, int]) -> list[str]:
-    """The index's terms, sorted. Read once per process (about a second at a million
+class Vocabulary:
+    """The words index's terms, each language's stems kept by their first two letters and
+    their length."""
+
+    def __init__(self, terms: list[str]) -> None:
+        self.size = len(terms)
+        self._stems: dict[tuple[str, int], list[str]] = {}
+        for term in terms:
+            lang, _, stem = term.partition("_")
+            self._stems.setdefault((f"{lang}_{stem[:2]}", len(stem)), []).append(stem)
+
+    def near(self, lang: str, stem: str) -> list[str]:
+        """Stems of ``lang`` that share the first two letters of ``stem`` and differ in
+        length by at most _LENGTHS: the closest lengths first, at most _CANDIDATES."""
+        prefix, found = f"{lang}_{stem[:2]}", []
+        for d in sorted(range(-_LENGTHS, _LENGTHS + 1), key=abs):
+            found += self._stems.get((prefix, len(stem) + d), ())
+            if len(found) >= _CANDIDATES:
+                return found[:_CANDIDATES]
+        return found
+
+
+def _vocabulary(conn: sqlite3.Connection, key: tuple[str, int]) -> Vocabulary:
+    """The index's terms. Read once per process (about a second at a million
     segments); after the archive changes, read again at once when that is quick (a
     small archive), else in the background while the list in memory still answers: it
     only proposes candidates, and ``_said`` confirms each in the index as it is now (an
@@ -82,21 +105,21 @@ def _vocabulary(conn: sqlite3.Connection, key: tuple[str, int]) -> list[str]:
     with _lock:
         found = _vocabularies.get(path)
         stale = found is not None and found[0] != generation and path not in _refreshing
-        if stale and len(found[1]) > _READ_AT_ONCE:
+        if stale and found[1].size > _READ_AT_ONCE:
             _refreshing.add(path)
-    if found is None or (stale and len(found[1]) <= _READ_AT_ONCE):
-        words = _read(conn)
+    if found is None or (stale and found[1].size <= _READ_AT_ONCE):
+        vocabulary = _read(conn)
         with _lock:
-            _vocabularies[path] = (generation, words)
-        return words
+            _vocabularies[path] = (generation, vocabulary)
+        return vocabulary
     if stale:
         threading.Thread(target=_reread, args=(path, generation), daemon=True).start()
     return found[1]
 
 
-def _read(conn: sqlite3.Connection) -> list[str]:
+def _read(conn: sqlite3.Connection) -> Vocabulary:
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.segment_terms_vocab USING fts5vocab(main, segment_terms, row)")
-    return [r[0] for r in conn.execute("SELECT term FROM temp.segment_terms_vocab ORDER BY term")]
+    return Vocabulary([r[0] for r in conn.execute("SELECT term FROM temp.segment_terms_vocab ORDER BY term")])
 
 
 def _reread(path: str, generation: int | None) -> None:
@@ -105,11 +128,11 @@ def _reread(path: str, generation: int | None) -> None:
         try:
             if generation is None:
                 generation = conn.execute("SELECT n FROM generation").fetchone()[0]
-            words = _read(conn)
+            vocabulary = _read(conn)
         finally:
             conn.close()
         with _lock:
-            _vocabularies[path] = (generation, words)
+            _vocabularies[path] = (generation, vocabulary)
     except sqlite3.Error as e:  # the list in memory, if any, goes on answering
         log.warning("could not read the words index's vocabulary for \"did you mean\": %s", e)
     finally:

@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from storyatlas.archive import Viewer, word_index
+from storyatlas.archive import Viewer, facets, word_index
 from storyatlas.archive.erasure import erase
 from storyatlas.archive.facets import facet_counts
 from storyatlas.search import FACETS, SearchQuery
@@ -97,7 +97,9 @@ def test_the_rows_are_made_again_with_the_index(archive, stories):
     assert set(_ids(FTSBackend(archive), "flood")) == set(stories.values())
 
 
-def test_facets_from_arrays_count_as_reading_each_story_does(archive, stories):
+@pytest.mark.parametrize("few", [500, 0], ids=["from each story's values", "over every story"])
+def test_facets_from_arrays_count_as_reading_each_story_does(archive, stories, monkeypatch, few):
+    monkeypatch.setattr(facets, "_FEW", few)
     add_story(archive, "Two tongues", "pl", [(0.0, 2.0, "Powódź.", "The flood."), (2.0, 4.0, "Flood!", None, "en")],
               community="Zgorzelec", country="PL")
     archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 0.9)",
