@@ -467,7 +467,7 @@ def serve(host="127.0.0.1", port=8000, with_sample=False, no_worker=False, worke
     if workers > 1:
         # each process builds its own app from the environment; each one's worker gets its
         # share of the cores, or the processes' threads would fight over them
-        from storyatlas.transcribe.whisper import available_cores
+        from storyatlas.machine import available_cores
 
         threads = settings.cpu_threads or max(1, available_cores() // workers)
         os.environ.update({"STORYATLAS_ARCHIVE": str(settings.archive), "STORYATLAS_MODEL": settings.model,

@@ -12,6 +12,7 @@ ROOT = Path(storyatlas.__file__).parent
 LAYERS = {
     "errors": -1,
     "text": -1,  # imports nothing of the project
+    "machine": -1,  # the same
     "stems": 0, "settings": 0, "offline": 0,
     "archive": 1,
     "ingest": 2,

@@ -125,11 +125,13 @@ def _count(conn: sqlite3.Connection, match: str) -> int:
     return conn.execute("SELECT count(*) FROM story_terms WHERE story_terms MATCH ?", (match,)).fetchone()[0]
 
 
-def rowids(conn: sqlite3.Connection, match: str, table: str = "story_terms") -> np.ndarray:
+def rowids(conn: sqlite3.Connection, match: str, table: str = "story_terms",
+           within: tuple[int, int] = (0, (1 << 63) - 1)) -> np.ndarray:
     """The rowids of the words index's rows (``story_terms`` or ``segment_terms``) that
-    ``match`` matches, in order."""
+    ``match`` matches, in order (those ``within`` a range of rowids)."""
     # one string rather than a row each: a third of the time for 25,000 stories
-    found = conn.execute(f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH ?", (match,)).fetchone()[0]
+    found = conn.execute(f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?",
+                         (match, *within)).fetchone()[0]
     return np.fromstring(found, np.int64, sep=",") if found else np.zeros(0, np.int64)
 
 

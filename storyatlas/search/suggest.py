@@ -118,7 +118,8 @@ def _vocabulary(conn: sqlite3.Connection, key: tuple[str, int]) -> Vocabulary:
 
 
 def _read(conn: sqlite3.Connection) -> Vocabulary:
-    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.segment_terms_vocab USING fts5vocab(main, segment_terms, row)")
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.segment_terms_vocab "
+                 "USING fts5vocab(main, segment_terms, row)")
     return Vocabulary([r[0] for r in conn.execute("SELECT term FROM temp.segment_terms_vocab ORDER BY term")])
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 from storyatlas.errors import ModelError, TranscriptionError
+from storyatlas.machine import available_cores
 from storyatlas.offline import stay_offline
 from storyatlas.settings import Settings
 from storyatlas.transcribe.audio_windows import (
@@ -47,14 +47,6 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[dist] = "unknown"
     return versions
-
-
-def available_cores() -> int:
-    """The cores this process may run on (a container's or taskset's limit included)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 class WhisperTranscriber:

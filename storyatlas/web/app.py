@@ -38,10 +38,10 @@ from storyatlas.errors import (
 )
 from storyatlas.ingest.store import claim_scratch
 from storyatlas.jobs import Queue
+from storyatlas.machine import available_cores
 from storyatlas.search import suggest
 from storyatlas.search.cache import GenerationCache
 from storyatlas.settings import Settings
-from storyatlas.transcribe.whisper import available_cores
 from storyatlas.web import accounts, api, discover, editor, keepers, moderate, pages
 from storyatlas.web.hosts import AllowedHosts
 from storyatlas.web.security import SecurityHeaders

@@ -183,7 +183,8 @@ def test_a_killed_process_leaves_a_checkpoint_the_next_run_resumes(settings, lon
 def test_two_jobs_at_once_share_one_model_with_the_cores_shared_out(settings, with_noise):
     import threading
 
-    from storyatlas.transcribe.whisper import available_cores, get_transcriber
+    from storyatlas.machine import available_cores
+    from storyatlas.transcribe.whisper import get_transcriber
 
     two = replace(settings, workers=2)
     transcriber = get_transcriber(two)

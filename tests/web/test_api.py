@@ -14,8 +14,8 @@ import webvtt
 from starlette.testclient import TestClient
 
 from storyatlas.archive import Viewer
+from storyatlas.machine import available_cores
 from storyatlas.search.fts import FTSBackend
-from storyatlas.transcribe.whisper import available_cores
 from storyatlas.web.app import SEARCHES_AT_ONCE, create_app
 from tests.conftest import add_story, story_file
 

@@ -1,0 +1,112 @@
+"""A long read of the words index in parts, read at once on the machine's cores.
+
+A quoted phrase of common words is checked by FTS5 position by position in every moment
+holding its words, the slowest kind of search there is (benchmarks/search.py): at a
+million segments "the and" took 64-66 ms and "the the" 85-87 to read. Such moments are
+read here in ranges of stories (the index's rowids are story id * 2^32 + segment id),
+the first on the searcher's own connection and the others at the same time on read-only
+connections of their own (SQLite lets go of Python's lock while it reads): on two cores,
+32-33 ms and 42-50.
+
+A part read elsewhere must come from the archive as the searcher's transaction sees it:
+each is read in a transaction of its own that first checks the archive's identity and
+generation (bumped by every write transaction that changes segments, see
+word_index.refresh), and a part read from another state is read again on the searcher's
+connection. Which
+stories the viewer may reach is decided on that connection, never from these parts.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+from storyatlas.archive.word_index import STORY
+from storyatlas.machine import available_cores
+from storyatlas.search import ranked
+
+SPLIT_FROM = 100_000
+"""Segments an archive holds before a read is split (a small archive's reads take
+less than handing one to another thread)."""
+_TABLE = "segment_terms"
+_KEPT = 4  # read-only connections each reading thread keeps open, the latest archives'
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_local = threading.local()
+
+
+def rowids(conn: sqlite3.Connection, path: str, state: tuple[str, int], match: str,
+           parts: int | None = None) -> np.ndarray:
+    """The rowids of ``segment_terms`` that ``match`` matches in the archive at ``path``
+    as ``conn`` sees it (in a read transaction, the archive's identity and generation
+    ``state``), in order: read in ``parts`` ranges of stories at once (the cores, by
+    default) when the archive is large enough."""
+    parts = available_cores() if parts is None else parts
+    last, segments = conn.execute(f"""SELECT (SELECT rowid FROM {_TABLE} ORDER BY rowid DESC LIMIT 1),
+                                             (SELECT max(id) FROM segments)""").fetchone()
+    if parts < 2 or not last or (segments or 0) < SPLIT_FROM:
+        return ranked.rowids(conn, match, _TABLE)
+    # part i holds stories edges[i] + 1 .. edges[i + 1] (the last, any story made since)
+    edges = [round((last >> 32) * i / parts) for i in range(parts + 1)]
+    ranges = [((edges[i] + 1) * STORY if i else 0, (edges[i + 1] + 1) * STORY - 1 if i < parts - 1 else (1 << 63) - 1)
+              for i in range(parts)]
+    pool = _executor(parts - 1)
+    others: list[Future] = [pool.submit(_read_elsewhere, path, state, match, within)
+                            for within in ranges[1:]]
+    found = [ranked.rowids(conn, match, _TABLE, ranges[0])]
+    for within, other in zip(ranges[1:], others):
+        part = other.result()
+        found.append(part if part is not None else ranked.rowids(conn, match, _TABLE, within))
+    return np.concatenate(found)
+
+
+def _read_elsewhere(path: str, state: tuple[str, int], match: str, within: tuple[int, int]) -> np.ndarray | None:
+    """One part on this thread's own connection; None when the archive there is not in
+    ``state`` (or cannot be read: the searcher's connection reads it)."""
+    try:
+        conn = _connection(path)
+        conn.execute("BEGIN")
+        try:
+            if tuple(conn.execute("SELECT (SELECT id FROM archive_identity), (SELECT n FROM generation)")
+                     .fetchone()) != state:
+                return None
+            return ranked.rowids(conn, match, _TABLE, within)
+        finally:
+            conn.execute("COMMIT")
+    except sqlite3.Error:
+        _forget(path)
+        return None
+
+
+def _connection(path: str) -> sqlite3.Connection:
+    kept: dict[str, sqlite3.Connection] | None = getattr(_local, "connections", None)
+    if kept is None:
+        kept = _local.connections = {}
+    conn = kept.pop(path, None)
+    if conn is None:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA cache_size=-65536")  # as the archive's own (archive/db.py): 2 MB re-read pages
+        while len(kept) >= _KEPT:
+            kept.pop(next(iter(kept))).close()
+    kept[path] = conn  # the latest last
+    return conn
+
+
+def _forget(path: str) -> None:
+    conn = getattr(_local, "connections", {}).pop(path, None)
+    if conn is not None:
+        conn.close()
+
+
+def _executor(threads: int) -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < threads:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="storyatlas-read")
+        return _pool

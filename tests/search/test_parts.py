@@ -1,0 +1,111 @@
+"""A long read of the words index in parts read at once (storyatlas/search/parts.py):
+the same moments as one read, and never moments of an archive state the searcher's
+transaction does not see."""
+
+import pytest
+
+from storyatlas.archive import Archive, Viewer, word_index
+from storyatlas.search import SearchQuery, parts, ranked
+from storyatlas.search.fts import FTSBackend
+from tests.conftest import add_story
+
+PHRASE = '{terms terms_en} : ("en_the en_flood")'
+
+
+def _state(archive):
+    return archive.identity(), archive.generation()
+
+
+@pytest.fixture
+def split(monkeypatch):
+    """Every read split, however small the archive; returns how many parts other threads read."""
+    monkeypatch.setattr(parts, "SPLIT_FROM", 0)
+    read = []
+    elsewhere = parts._read_elsewhere
+
+    def counted(*args):
+        found = elsewhere(*args)
+        read.append(found is not None)
+        return found
+
+    monkeypatch.setattr(parts, "_read_elsewhere", counted)
+    return read
+
+
+@pytest.fixture
+def stories(archive):
+    ids = []
+    for i in range(9):
+        said = [(0.0, 2.0, "The flood came at night."), (2.0, 4.0, "We slept."),
+                (4.0, 6.0, "After the flood, the mud." if i % 2 else "A flood without the article.")]
+        ids.append(add_story(archive, f"Story {i}", "en", said[: 1 + i % 3]))
+    return ids
+
+
+def test_a_read_in_parts_finds_the_moments_one_read_finds(archive, stories, split):
+    c = archive.conn
+    whole = ranked.rowids(c, PHRASE, "segment_terms")
+    assert len(whole) >= 9
+    for n in (2, 3, 4):
+        c.execute("BEGIN")
+        try:
+            found = parts.rowids(c, str(archive.path), _state(archive), PHRASE, parts=n)
+        finally:
+            c.execute("COMMIT")
+        assert found.tolist() == whole.tolist()
+    assert any(split), "no part was read by another thread"
+
+
+def test_a_phrase_search_in_parts_ranks_as_one_read_does(archive, stories, monkeypatch):
+    query = SearchQuery('"the flood"', Viewer.keeper(), meaning=False)
+    monkeypatch.setattr(parts, "SPLIT_FROM", 10**9)
+    one = FTSBackend(archive).search(query)
+    monkeypatch.setattr(parts, "SPLIT_FROM", 0)
+    monkeypatch.setattr(parts, "available_cores", lambda: 3)
+    read = []
+    monkeypatch.setattr(parts, "_read_elsewhere", lambda *a, _read=parts._read_elsewhere: read.append(a) or _read(*a))
+    split = FTSBackend(archive).search(query)
+    assert len(read) == 2  # two of three parts read by other threads
+    assert [(h.story_id, [m.segment_id for m in h.moments]) for h in split.stories] == \
+           [(h.story_id, [m.segment_id for m in h.moments]) for h in one.stories]
+    assert split.total_stories == one.total_stories == 9
+
+
+def test_a_part_from_a_state_the_searcher_does_not_see_is_read_again_on_its_connection(archive, settings,
+                                                                                        stories, split):
+    c = archive.conn
+    c.execute("BEGIN")
+    try:
+        state = _state(archive)
+        seen = ranked.rowids(c, PHRASE, "segment_terms")
+        with Archive(settings.database) as other:  # a story saved while the search reads
+            later = add_story(other, "Later", "en", [(0.0, 2.0, "Then the flood again.")])
+        found = parts.rowids(c, str(archive.path), state, PHRASE, parts=2)
+    finally:
+        c.execute("COMMIT")
+    assert split == [False]  # the other thread saw the new state and gave its part back
+    assert found.tolist() == seen.tolist() and later not in (found >> 32).tolist()
+
+
+def test_a_part_is_never_taken_from_another_archive(archive, stories, split):
+    c = archive.conn
+    c.execute("BEGIN")
+    try:
+        found = parts.rowids(c, str(archive.path), ("another archive", archive.generation()), PHRASE, parts=2)
+    finally:
+        c.execute("COMMIT")
+    assert split == [False] and found.tolist() == ranked.rowids(c, PHRASE, "segment_terms").tolist()
+
+
+def test_inside_a_callers_transaction_every_part_is_read_on_its_connection(archive, stories, split):
+    last = stories[-1]
+    query = SearchQuery('"the flood"', Viewer.keeper(), meaning=False)
+    before = {h.story_id: len(h.moments) for h in FTSBackend(archive).search(query).stories}
+    split.clear()
+    with archive.transaction() as c:  # what it writes, only its own connection sees
+        transcript = c.execute("SELECT id FROM transcripts WHERE story_id = ?", (last,)).fetchone()[0]
+        word_index.insert_segments(c, [(last, transcript, 10, 20.0, 22.0, "And the flood once more.", None,
+                                        None, None, "en", 0)])
+        during = {h.story_id: len(h.moments) for h in FTSBackend(archive).search(query).stories}
+    assert split == []
+    assert during[last] == before[last] + 1
