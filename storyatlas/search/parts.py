@@ -2,11 +2,11 @@
 
 A quoted phrase of common words is checked by FTS5 position by position in every moment
 holding its words, the slowest kind of search there is (benchmarks/search.py): at a
-million segments "the and" took 64-66 ms and "the the" 85-87 to read. Such moments are
+million segments "the and" takes 53-54 ms and "the the" 73-78 to read. Such moments are
 read here in ranges of stories (the index's rowids are story id * 2^32 + segment id),
 the first on the searcher's own connection and the others at the same time on read-only
 connections of their own (SQLite lets go of Python's lock while it reads): on two cores,
-32-33 ms and 42-50.
+27-34 ms and 36-38.
 
 A part read elsewhere must come from the archive as the searcher's transaction sees it:
 each is read in a transaction of its own that first checks the archive's identity and

@@ -55,8 +55,11 @@ class Term:
     def words_fts(self) -> str:
         """This term against the words index (``segment_terms``)."""
         forms = self.all_forms() if self.known is None else self.known
-        # a word the index does not hold: a term no text can make (terms are "xx_word")
-        return "{terms terms_en} : (" + (" OR ".join(literal(f) for f in forms) or literal(NOWHERE)) + ")"
+        # a word the index does not hold: a term no text can make (terms are "xx_word");
+        # no column filter: the index has only the two columns a word is looked for in,
+        # and FTS5 checked the filter on every row ("the the" at a million segments: 37 ms
+        # a half with it, 31 without)
+        return "(" + (" OR ".join(literal(f) for f in forms) or literal(NOWHERE)) + ")"
 
     def plain_fts(self) -> str:
         """This term against an index of a plain tokenizer (the index points')."""

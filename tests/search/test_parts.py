@@ -9,7 +9,7 @@ from storyatlas.search import SearchQuery, parts, ranked
 from storyatlas.search.fts import FTSBackend
 from tests.conftest import add_story
 
-PHRASE = '{terms terms_en} : ("en_the en_flood")'
+PHRASE = '("en_the en_flood")'
 
 
 def _state(archive):
