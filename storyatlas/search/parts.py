@@ -18,6 +18,7 @@ stories the viewer may reach is decided on that connection, never from these par
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -100,6 +101,16 @@ def _forget(path: str) -> None:
     conn = getattr(_local, "connections", {}).pop(path, None)
     if conn is not None:
         conn.close()
+
+
+def _forked() -> None:
+    # a forked process has none of its parent's threads: a pool made before the fork
+    # would take parts no thread ever reads
+    global _pool
+    _pool = None
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def _executor(threads: int) -> ThreadPoolExecutor:

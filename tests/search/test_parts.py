@@ -2,6 +2,10 @@
 the same moments as one read, and never moments of an archive state the searcher's
 transaction does not see."""
 
+import os
+import signal
+import time
+
 import pytest
 
 from storyatlas.archive import Archive, Viewer, word_index
@@ -109,3 +113,31 @@ def test_inside_a_callers_transaction_every_part_is_read_on_its_connection(archi
         during = {h.story_id: len(h.moments) for h in FTSBackend(archive).search(query).stories}
     assert split == []
     assert during[last] == before[last] + 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
+def test_a_process_forked_after_a_search_still_reads_in_parts(archive, stories, split):
+    c = archive.conn
+    c.execute("BEGIN")
+    parts.rowids(c, str(archive.path), _state(archive), PHRASE, parts=2)  # the pool's thread starts
+    c.execute("COMMIT")
+    child = os.fork()
+    if child == 0:  # the child: the same read must finish, with a thread of its own
+        code = 1
+        try:
+            with Archive(archive.path) as again:
+                again.conn.execute("BEGIN")
+                found = parts.rowids(again.conn, str(again.path), _state(again), PHRASE, parts=2)
+                code = 0 if len(found) >= 9 else 1
+        finally:
+            os._exit(code)
+    for _ in range(100):  # at most 10 s: without the fix the child waits forever
+        done, status = os.waitpid(child, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        pytest.fail("the forked process never read its parts")
+    assert os.waitstatus_to_exitcode(status) == 0
