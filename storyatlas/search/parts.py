@@ -12,8 +12,8 @@ A part read elsewhere must come from the archive as the searcher's transaction s
 each is read in a transaction of its own that first checks the archive's identity and
 generation (bumped by every write transaction that changes segments, see
 word_index.refresh), and a part read from another state is read again on the searcher's
-connection. Which
-stories the viewer may reach is decided on that connection, never from these parts.
+connection. Which stories the viewer may reach is decided on that connection, never from
+these parts.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ _TABLE = "segment_terms"
 _KEPT = 4  # read-only connections each reading thread keeps open, the latest archives'
 
 _pool: ThreadPoolExecutor | None = None
+_threads = 0
 _pool_lock = threading.Lock()
 _local = threading.local()
 
@@ -53,8 +54,8 @@ def rowids(conn: sqlite3.Connection, path: str, state: tuple[str, int], match: s
         return ranked.rowids(conn, match, _TABLE)
     # part i holds stories edges[i] + 1 .. edges[i + 1] (the last, any story made since)
     edges = [round((last >> 32) * i / parts) for i in range(parts + 1)]
-    ranges = [((edges[i] + 1) * STORY if i else 0, (edges[i + 1] + 1) * STORY - 1 if i < parts - 1 else (1 << 63) - 1)
-              for i in range(parts)]
+    starts = [0] + [(edge + 1) * STORY for edge in edges[1:-1]]
+    ranges = list(zip(starts, [start - 1 for start in starts[1:]] + [(1 << 63) - 1]))
     pool = _executor(parts - 1)
     others: list[Future] = [pool.submit(_read_elsewhere, path, state, match, within)
                             for within in ranges[1:]]
@@ -106,18 +107,18 @@ def _forget(path: str) -> None:
 def _forked() -> None:
     # a forked process has none of its parent's threads: a pool made before the fork
     # would take parts no thread ever reads
-    global _pool
-    _pool = None
+    global _pool, _threads
+    _pool, _threads = None, 0
 
 
 os.register_at_fork(after_in_child=_forked)
 
 
 def _executor(threads: int) -> ThreadPoolExecutor:
-    global _pool
+    global _pool, _threads
     with _pool_lock:
-        if _pool is None or _pool._max_workers < threads:
+        if _pool is None or _threads < threads:
             if _pool is not None:
                 _pool.shutdown(wait=False)
-            _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="storyatlas-read")
+            _pool, _threads = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="storyatlas-read"), threads
         return _pool
