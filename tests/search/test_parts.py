@@ -4,7 +4,9 @@ transaction does not see."""
 
 import os
 import signal
-import time
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,7 @@ from storyatlas.search.fts import FTSBackend
 from tests.conftest import add_story
 
 PHRASE = '("en_the en_flood")'
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _state(archive):
@@ -115,29 +118,39 @@ def test_inside_a_callers_transaction_every_part_is_read_on_its_connection(archi
     assert during[last] == before[last] + 1
 
 
+_FORKED = """
+import os, sys
+from pathlib import Path
+from storyatlas.archive import Archive
+from storyatlas.search import parts
+
+parts.SPLIT_FROM = 0
+
+
+def read():
+    with Archive(Path(sys.argv[1])) as archive:
+        archive.conn.execute("BEGIN")
+        state = (archive.identity(), archive.generation())
+        return len(parts.rowids(archive.conn, str(archive.path), state, sys.argv[2], parts=2))
+
+
+read()  # the pool's thread starts
+child = os.fork()
+if child == 0:  # the same read, in a process that has none of its parent's threads
+    os._exit(0 if read() >= 9 else 1)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
+"""
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
-def test_a_process_forked_after_a_search_still_reads_in_parts(archive, stories, split):
-    c = archive.conn
-    c.execute("BEGIN")
-    parts.rowids(c, str(archive.path), _state(archive), PHRASE, parts=2)  # the pool's thread starts
-    c.execute("COMMIT")
-    child = os.fork()
-    if child == 0:  # the child: the same read must finish, with a thread of its own
-        code = 1
-        try:
-            with Archive(archive.path) as again:
-                again.conn.execute("BEGIN")
-                found = parts.rowids(again.conn, str(again.path), _state(again), PHRASE, parts=2)
-                code = 0 if len(found) >= 9 else 1
-        finally:
-            os._exit(code)
-    for _ in range(100):  # at most 10 s: without the fix the child waits forever
-        done, status = os.waitpid(child, os.WNOHANG)
-        if done:
-            break
-        time.sleep(0.1)
-    else:
-        os.kill(child, signal.SIGKILL)
-        os.waitpid(child, 0)
+def test_a_process_forked_after_a_search_still_reads_in_parts(archive, stories):
+    # in a process of its own: one with pytest's other threads may be forked holding a lock
+    started = subprocess.Popen([sys.executable, "-c", _FORKED, str(archive.path), PHRASE], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, errors = started.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(started.pid, signal.SIGKILL)  # the forked child too
+        started.communicate()
         pytest.fail("the forked process never read its parts")
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert started.returncode == 0, errors
