@@ -78,8 +78,7 @@ class _Table:
         for name in names:
             facet = self.facets[name]
             n = np.bincount(facet.code[chosen[facet.story]], minlength=len(facet.values))
-            found = [(facet.values[i], int(n[i])) for i in np.flatnonzero(n)]
-            out[name] = sorted(found, key=lambda v: (-v[1], v[0]))[:limit]
+            out[name] = _most_first([(facet.values[i], int(n[i])) for i in np.flatnonzero(n)], limit)
         return out
 
 
@@ -95,7 +94,11 @@ class _Table:
             name = self._names[value // _CODES]
             if name in found:
                 found[name].append((self.facets[name].values[value % _CODES], times))
-        return {name: sorted(v, key=lambda v: (-v[1], v[0]))[:limit] for name, v in found.items()}
+        return {name: _most_first(counted, limit) for name, counted in found.items()}
+
+
+def _most_first(counted: list[tuple[str, int]], limit: int) -> list[tuple[str, int]]:
+    return sorted(counted, key=lambda v: (-v[1], v[0]))[:limit]
 
 
 def _pairs(pairs) -> _Facet:

@@ -249,9 +249,9 @@ class FTSBackend:
             else:
                 # every moment holds all the words: only how many per story, counted from
                 # the rowids in one string (a phrase of two common words matched 250,000
-                # moments at a million segments: grouping them in SQL cost 8-15 ms more)
-                # read in parts at once, but not in a caller's transaction (the parts'
-                # connections cannot see what it has written)
+                # moments at a million segments: grouping them in SQL cost 8-15 ms more),
+                # read in parts at once but in one inside a caller's transaction (the
+                # parts' connections cannot see what it has written)
                 state = (self.archive.identity(), self.archive.generation())
                 rowids = parts.rowids(c, str(self.archive.path), state, parsed.words_fts(relaxed),
                                       1 if self._outer else None)

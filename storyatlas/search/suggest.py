@@ -31,6 +31,7 @@ from storyatlas.text import fold
 # _CANDIDATES are compared per language (the closest lengths first)
 _CANDIDATES = 3000
 _LENGTHS = 2
+_NEAREST = sorted(range(-_LENGTHS, _LENGTHS + 1), key=abs)  # 0, -1, 1, -2, 2
 _SHOWN = 3
 # a vocabulary this small (about 20 ms to read) is read again as soon as the archive changes
 _READ_AT_ONCE = 20_000
@@ -87,7 +88,7 @@ class Vocabulary:
         """Stems of ``lang`` that share the first two letters of ``stem`` and differ in
         length by at most _LENGTHS: the closest lengths first, at most _CANDIDATES."""
         prefix, found = f"{lang}_{stem[:2]}", []
-        for d in sorted(range(-_LENGTHS, _LENGTHS + 1), key=abs):
+        for d in _NEAREST:
             found += self._stems.get((prefix, len(stem) + d), ())
             if len(found) >= _CANDIDATES:
                 return found[:_CANDIDATES]

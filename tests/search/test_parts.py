@@ -78,6 +78,16 @@ def test_a_phrase_search_in_parts_ranks_as_one_read_does(archive, stories, monke
     assert split.total_stories == one.total_stories == 9
 
 
+def test_a_search_read_in_parts_shows_no_story_the_viewer_may_not_see(archive, stories, split):
+    hidden = add_story(archive, "Hidden", "en", [(0.0, 2.0, "Only the flood knows.")], visibility="private")
+    keeper, anonymous = (FTSBackend(archive).search(SearchQuery('"the flood"', viewer, meaning=False))
+                         for viewer in (Viewer.keeper(), Viewer()))
+    assert any(split)  # the private story's range was read by another thread
+    assert hidden in [h.story_id for h in keeper.stories]
+    assert hidden not in [h.story_id for h in anonymous.stories]
+    assert anonymous.total_stories == keeper.total_stories - 1 == 9
+
+
 def test_a_part_from_a_state_the_searcher_does_not_see_is_read_again_on_its_connection(archive, settings,
                                                                                         stories, split):
     c = archive.conn
