@@ -63,6 +63,7 @@ class Queue:
                 return retag(archive, self.settings.cache)
 
         self._task = process_story
+        self._index_meaning = index_meaning
         self.retag = retag_stories
 
     def enqueue(self, job_ids: Iterable[int]) -> None:
@@ -103,7 +104,7 @@ class Queue:
                 self._run(task, archive, listener)
             else:
                 for job_id in sorted(pending):
-                    job = process_job(self.settings, job_id, listener, archive)
+                    job = self._process(job_id, archive, listener)
                     if job.state == "running" and listener:
                         listener(job, Progress(job.stage or job.state, job.progress, job.message))
                 if any(archive.job(j).state == "running" for j in pending):
@@ -116,6 +117,9 @@ class Queue:
         with Archive(self.settings.database) as archive:
             sweep_tombstones(archive, self.settings.media_dir)  # an erasure cut short by a crash
             self.recover(archive)
+            # vectors missing since before this worker made them for its stories, or cut
+            # short by a stop: made after the jobs waiting (nothing to do costs one query)
+            self._index_meaning()
             last_recovery = time.monotonic()
             while not stop.is_set():
                 task = self.huey.dequeue()
@@ -132,6 +136,15 @@ class Queue:
 
     def _run(self, task, archive: Archive, listener: JobListener | None) -> None:
         if task.name == "process_story":
-            process_job(self.settings, task.args[0], listener, archive)
+            self._process(task.args[0], archive, listener)
         else:
             self.huey.execute(task)
+
+    def _process(self, job_id: int, archive: Archive, listener: JobListener | None) -> Job:
+        """What the ``process_story`` task does, with this archive and listener: its
+        vectors too, or a story processed here (the server's worker, ``drain``) was never
+        found by meaning."""
+        job = process_job(self.settings, job_id, listener, archive)
+        if job.state == "done":
+            self._index_meaning.call_local()
+        return job

@@ -1,4 +1,9 @@
+import threading
+import time
+
+from storyatlas import meaning
 from storyatlas.archive import StoryMetadata, Viewer
+from storyatlas.archive import vectors as meaning_rows
 from storyatlas.ingest import ingest_file
 from storyatlas.jobs import Queue, process_job
 from storyatlas.search import SearchQuery
@@ -58,6 +63,41 @@ def test_drain_processes_queued_jobs_through_huey(archive, settings):
     finished = queue.drain(archive, jobs)
     assert [j.state for j in finished] == ["done", "done"]
     assert queue.huey.pending_count() == 0
+    made, segments = meaning_rows.counts(archive, meaning.model())
+    assert made == segments > 0  # found by meaning too
+
+
+def test_the_servers_worker_makes_a_storys_meaning_vectors(archive, settings):
+    """The server's worker thread (`storyatlas serve`, `scripts/run`) runs a story's
+    task itself, not through huey's consumer: its stories must be found by meaning too."""
+    queue = Queue(settings)
+    result = ingest_file(archive, story_file("en"), StoryMetadata(title="River"), settings, KEEPER)
+    queue.enqueue([result.job_id])
+    _work_until(queue, lambda: archive.job(result.job_id).state not in ("queued", "running"))
+    assert archive.job(result.job_id).state == "done"
+    made, segments = meaning_rows.counts(archive, meaning.model())
+    assert made == segments > 0
+    # "In the spring the water came into our street in the night": no word of the query
+    found = meaning.nearest(archive, "inundação", KEEPER)
+    assert result.story_id in {hit.story_id for hit in found}
+
+    # an archive whose worker processed stories without making their vectors: made at its start
+    archive.conn.execute("DELETE FROM segment_vectors")
+    _work_until(queue, lambda: meaning_rows.counts(archive, meaning.model())[0] == segments)
+    assert meaning_rows.counts(archive, meaning.model()) == (segments, segments)
+
+
+def _work_until(queue: Queue, done, within_s: float = 120) -> None:
+    stop = threading.Event()
+    worker = threading.Thread(target=queue.run_until, args=(stop, 0.05))
+    worker.start()
+    try:
+        deadline = time.monotonic() + within_s
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        worker.join(timeout=within_s)  # the task it is at (the vectors) ends first
 
 
 def test_recovery_requeues_abandoned_jobs_and_at_start_the_queued_ones(archive, settings):
