@@ -189,10 +189,6 @@ def _ingest_and_process(settings, paths: list[Path], meta: StoryMetadata, wait: 
             for bar in bars.values():
                 bar.close()
             overall.close()
-            if any(job.state == "done" for job in jobs):
-                from storyatlas import meaning
-
-                meaning.index(archive)  # found by meaning too, from now on
             for job in jobs:
                 if job.state == "failed":
                     failed += 1

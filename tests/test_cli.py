@@ -9,6 +9,9 @@ import srt
 import webvtt
 from click.testing import CliRunner
 
+from storyatlas import meaning
+from storyatlas.archive import Archive
+from storyatlas.archive import vectors as meaning_rows
 from storyatlas.cli import cli
 from tests.conftest import DATA, story_file
 
@@ -37,11 +40,14 @@ def workshop(tmp_path, media_dir):
     return folder
 
 
-def test_ingest_a_workshop_then_search_show_and_export(run, workshop, timings, tmp_path):
+def test_ingest_a_workshop_then_search_show_and_export(run, workshop, timings, tmp_path, settings):
     out = run("ingest", str(workshop), "--place", "Zgorzelec, Lower Silesia, PL",
               "--collection", "Flood memories", code=1).output  # one file is refused
     assert "broken.mp3" in out and "refused" in out
     assert "2 added, 0 already known, 1 refused, 2 processed, 0 failed" in out
+    with Archive(settings.database) as archive:  # found by meaning too
+        made, segments = meaning_rows.counts(archive, meaning.model())
+    assert made == segments > 0
 
     # "We pumped the cellar ...": tiny.en may hear "the settler" (or "pump"), so search the
     # word it always gets (the index stems it: "pumped" finds "pump")
