@@ -65,6 +65,13 @@ class Archive(JobsMixin):
         """Changes whenever stories or transcripts change (see migration 0002)."""
         return self.conn.execute("SELECT n FROM generation").fetchone()[0]
 
+    def search_state(self) -> tuple[int, int]:
+        """Changes whenever a search's answer may: the generation, and the meaning index's
+        vectors, which the worker writes after a story is done without changing the
+        generation (migration 0014)."""
+        row = self.conn.execute("SELECT (SELECT n FROM generation), (SELECT n FROM vectors_generation)").fetchone()
+        return row[0], row[1]
+
     def identity(self) -> str:
         """A name no other archive has (migration 0014): what is kept in memory per archive
         state is kept under it, never under a path another archive may later be made at."""

@@ -91,7 +91,7 @@ def search_query(request: Request, limit: int = 20) -> SearchQuery:
 def run_search(request: Request, query: SearchQuery) -> SearchResults:
     archive = request.app.state.archives.get()
     return request.app.state.search_cache.get(
-        query, archive.generation(), lambda: FTSBackend(archive).search(query))
+        query, archive.search_state(), lambda: FTSBackend(archive).search(query))
 
 
 async def cached_search(request: Request, query: SearchQuery) -> SearchResults:
@@ -107,7 +107,7 @@ async def cached_search(request: Request, query: SearchQuery) -> SearchResults:
     with a thread for each, 66-90 at p99 270-390 ms two at a time.
     """
     archive = request.app.state.archives.get()
-    found = request.app.state.search_cache.peek(query, archive.generation())
+    found = request.app.state.search_cache.peek(query, archive.search_state())
     if found is not None:
         return found  # type: ignore[return-value]
     return await anyio.to_thread.run_sync(run_search, request, query, limiter=request.app.state.searching)

@@ -114,7 +114,7 @@ async def story(request: Request) -> Response:
                   may_correct=corrections.may_correct(story, who),
                   entities=tags.story_entities(archive, story.id, who),
                   kindred=request.app.state.search_cache.get(
-                      ("kindred", story.id, who), archive.generation(),
+                      ("kindred", story.id, who), archive.search_state(),
                       lambda: _kindred(archive, story, who)),
                   similar=request.app.state.search_cache.get(
                       ("similar", story.id, who), archive.generation(),

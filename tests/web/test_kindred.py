@@ -26,3 +26,20 @@ def test_the_story_page_shows_what_others_lived_elsewhere(client, web_archive):
 
     web_archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (flood,))
     assert "Powódź zniszczyła" not in client.get(f"/stories/{dam}").text
+
+
+def test_answers_given_before_the_vectors_are_not_kept_after(client, web_archive):
+    """The worker makes a story's vectors after it is done, without changing the archive's
+    generation: a search or a story page seen in between must not be served from memory."""
+    dam = add_story(web_archive, "Der Damm", "de", DAM, community="Görlitz", country="DE")
+    add_story(web_archive, "Powódź", "pl", FLOOD, community="Zgorzelec", country="PL")
+
+    def why(query):
+        found = client.get("/api/search", params={"q": query}).json()["stories"]
+        return {m_why for story in found for m in story["moments"] for m_why in m["why"]}
+
+    assert "meaning" not in why("inundação")
+    assert "Others lived this too" not in client.get(f"/stories/{dam}").text
+    meaning.index(web_archive)
+    assert "meaning" in why("inundação")
+    assert "Powódź zniszczyła naszą piwnicę" in client.get(f"/stories/{dam}").text
