@@ -189,6 +189,10 @@ def _ingest_and_process(settings, paths: list[Path], meta: StoryMetadata, wait: 
             for bar in bars.values():
                 bar.close()
             overall.close()
+            if any(job.state == "done" for job in jobs):
+                from storyatlas import meaning
+
+                meaning.index(archive)  # found by meaning too, every segment (drain makes a round)
             for job in jobs:
                 if job.state == "failed":
                     failed += 1

@@ -20,6 +20,9 @@ from storyatlas.transcribe.types import Progress
 
 log = logging.getLogger(__name__)
 
+MEANING_ROUND = 1024
+"""Vectors a worker makes before it looks at its queue again (about 20 s on 2 cores)."""
+
 __all__ = ["Queue", "process_job"]
 
 
@@ -38,10 +41,15 @@ class Queue:
 
         @self.huey.task(name="index_meaning")
         def index_meaning() -> int:
+            """A round of the missing vectors, the rest queued again behind what was queued
+            meanwhile: new stories do not wait for a large archive's backlog."""
             from storyatlas import meaning
 
             with Archive(self.settings.database) as archive:
-                return meaning.index(archive)
+                written = meaning.index(archive, limit=MEANING_ROUND)
+            if written >= MEANING_ROUND:
+                index_meaning()
+            return written
 
         # a worker that dies while others run is noticed within a minute, not at the next start
         @self.huey.periodic_task(crontab(minute="*"), name="recover_abandoned")

@@ -57,10 +57,11 @@ def model() -> str:
     return encoder.model_version()
 
 
-def index(archive: Archive, progress: Callable[[int, int], None] | None = None) -> int:
-    """Make the vectors that are missing; returns how many were written."""
+def index(archive: Archive, progress: Callable[[int, int], None] | None = None, limit: int | None = None) -> int:
+    """Make the vectors that are missing (about ``limit`` of them at most); returns how
+    many were written."""
     name, written = model(), 0
-    while True:
+    while limit is None or written < limit:
         todo = rows.unindexed(archive, name, BATCH)
         if not todo:
             return written
@@ -72,6 +73,7 @@ def index(archive: Archive, progress: Callable[[int, int], None] | None = None) 
             progress(done, total)
         if stored == 0:  # every one changed while it was encoded: the next round takes them
             continue
+    return written
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from storyatlas.ingest import ingest_file
 from storyatlas.jobs import Queue, process_job
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
-from tests.conftest import story_file
+from tests.conftest import add_story, story_file
 
 KEEPER = Viewer.keeper()  # the archive's own tools (the CLI, the worker)
 
@@ -85,6 +85,28 @@ def test_the_servers_worker_makes_a_storys_meaning_vectors(archive, settings):
     archive.conn.execute("DELETE FROM segment_vectors")
     _work_until(queue, lambda: meaning_rows.counts(archive, meaning.model())[0] == segments)
     assert meaning_rows.counts(archive, meaning.model()) == (segments, segments)
+
+
+def test_a_backlog_of_vectors_is_made_a_round_at_a_time(archive, settings, monkeypatch):
+    """A worker making an old archive's missing vectors looks at its queue between rounds,
+    so a new story is not held up behind them."""
+    import storyatlas.jobs
+
+    monkeypatch.setattr(meaning, "BATCH", 2)
+    monkeypatch.setattr(storyatlas.jobs, "MEANING_ROUND", 2)
+    for title in ("one", "two", "three"):
+        add_story(archive, title, "en", [(0.0, 2.0, f"The {title} flood."), (2.0, 4.0, "We left the house.")])
+    queue = Queue(settings)
+
+    assert queue._index_meaning.call_local() == 2
+    assert meaning_rows.counts(archive, meaning.model()) == (2, 6)
+    assert queue.huey.pending_count() == 1  # the rest, behind what was queued
+    rounds = 0
+    while (task := queue.huey.dequeue()) is not None:
+        queue.huey.execute(task)
+        rounds += 1
+    assert meaning_rows.counts(archive, meaning.model()) == (6, 6)
+    assert rounds == 3  # two rounds of two, then one that finds nothing left
 
 
 def _work_until(queue: Queue, done, within_s: float = 120) -> None:
