@@ -98,13 +98,14 @@ def index_match(*words: str) -> str:
     return " OR ".join(f'"{form}"' for word in words for form in query_forms(word))
 
 
-def add_story(archive: Archive, title: str, language: str, lines: list[tuple], **meta) -> int:
+def add_story(archive: Archive, title: str, language: str, lines: list[tuple], timed: bool = False,
+              **meta) -> int:
     """A story with a hand-written transcript (lines of start, end, text[, English[,
     language[, low confidence]]]; a line's language defaults to the story's), for tests
-    of what comes after transcription."""
+    of what comes after transcription; ``timed``: each line's words spread evenly over it."""
     import hashlib
 
-    from storyatlas.archive import MediaFile, Place, StoryMetadata
+    from storyatlas.archive import MediaFile, Place, StoryMetadata, Word
     from storyatlas.transcribe import Transcript, TranscriptSegment
 
     sha = hashlib.sha256(title.encode()).hexdigest()
@@ -114,7 +115,13 @@ def add_story(archive: Archive, title: str, language: str, lines: list[tuple], *
         [MediaFile("original", sha, f"originals/{sha}.ogg", "ogg", "opus", False, 1, 10.0, "x.ogg")],
         lines[-1][1] if lines else 0.0,
     )
-    segments = tuple(TranscriptSegment(start, end, text, language=rest[1] if len(rest) > 1 else None,
+    def words(start: float, end: float, text: str) -> tuple[Word, ...]:
+        said = text.split()
+        step = (end - start) / len(said)
+        return tuple(Word(start + i * step, start + (i + 1) * step, f" {w}") for i, w in enumerate(said))
+
+    segments = tuple(TranscriptSegment(start, end, text, words(start, end, text) if timed else (),
+                                       language=rest[1] if len(rest) > 1 else None,
                                        low_confidence=len(rest) > 2 and bool(rest[2]))
                      for start, end, text, *rest in lines)
     transcript = Transcript("transcribe", language, 0.99, lines[-1][1] if lines else 0.0, segments, "hand")

@@ -5,6 +5,8 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
+from storyatlas import meaning
+from storyatlas.archive import vectors as meaning_rows
 from storyatlas.cli_keepers import erase, redact, register
 from tests.conftest import add_story, story_file
 
@@ -51,14 +53,16 @@ def test_erase_with_yes_does_not_ask_and_a_missing_story_is_one_line(run, archiv
 
 
 def test_redact_takes_times_as_people_write_them(run, archive, settings):
-    story = add_story(archive, "Lines", "en", [(0, 4, "First line here."), (4, 8, "Second line.")])
+    story = add_story(archive, "Lines", "en", [(0, 4, "First line here."), (4, 8, "Second line.")], timed=True)
     original = archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
     (settings.media_dir / original).parent.mkdir(parents=True)
     shutil.copyfile(story_file("en"), settings.media_dir / original)
 
+    meaning.index(archive)
     done = run(redact, story, "--from", "0:01", "--to", "0:02.5")
     assert f"redacted 0:01.0-0:02.5 of story #{story}: 1 segment changed" in done.output
     assert archive.conn.execute("SELECT start, end FROM redactions").fetchone()[:] == (1.0, 2.5)
+    assert meaning_rows.counts(archive, meaning.model()) == (2, 2)  # the cut line's made again
 
     bad = run(redact, story, "--from", "1:75", "--to", "2:00", code=2)
     assert "minutes:seconds" in bad.output

@@ -10,8 +10,13 @@ import numpy as np
 
 from storyatlas.archive import Archive
 from storyatlas.archive.policy import Viewer, story_condition
+from storyatlas.archive.redaction import MARK
 
 DIMENSIONS = 384
+
+
+# a redacted run of words leaves a mark, which means nothing
+_SAID = f"trim(replace(g.text, '{MARK}', '')) <> ''"
 
 
 @dataclass(frozen=True)
@@ -20,15 +25,20 @@ class Unindexed:
     story_id: int
     text: str
 
+    @property
+    def said(self) -> str:
+        """The text the encoder reads: the words left around any redacted run."""
+        return " ".join(self.text.replace(MARK, " ").split())
+
 
 def unindexed(archive: Archive, model: str, limit: int = 512) -> list[Unindexed]:
     """Segments without a vector from ``model`` (new, corrected, redacted, or made by
     another model), oldest stories first. Every story is indexed, whoever may see it: the
     search reads vectors through the policy."""
     rows = archive.conn.execute(
-        """SELECT g.id, g.story_id, g.text FROM segments g
+        f"""SELECT g.id, g.story_id, g.text FROM segments g
            LEFT JOIN segment_vectors v ON v.segment_id = g.id AND v.model = ?
-           WHERE v.segment_id IS NULL AND trim(g.text) <> '' ORDER BY g.story_id, g.idx LIMIT ?""",
+           WHERE v.segment_id IS NULL AND {_SAID} ORDER BY g.story_id, g.idx LIMIT ?""",
         (model, limit))
     return [Unindexed(r[0], r[1], r[2]) for r in rows]
 
@@ -68,7 +78,7 @@ def visible_stories(archive: Archive, viewer: Viewer) -> np.ndarray:
 
 
 def counts(archive: Archive, model: str) -> tuple[int, int]:
-    """(segments with a vector from ``model``, segments with text)."""
+    """(segments with a vector from ``model``, segments with words left to mean)."""
     done = archive.conn.execute("SELECT count(*) FROM segment_vectors WHERE model = ?", (model,)).fetchone()[0]
-    total = archive.conn.execute("SELECT count(*) FROM segments WHERE trim(text) <> ''").fetchone()[0]
+    total = archive.conn.execute(f"SELECT count(*) FROM segments g WHERE {_SAID}").fetchone()[0]
     return done, total

@@ -78,6 +78,10 @@ class Queue:
         for job_id in job_ids:
             self._task(job_id)
 
+    def index_meaning(self) -> None:
+        """Queue the making of the vectors that are missing (a redacted line's, say)."""
+        self._index_meaning()
+
     def recover(self, archive: Archive, include_queued: bool = True) -> list[int]:
         """Queue again the jobs whose worker died, and (at a worker's start) the queued
         ones, whose message may have been lost before it reached the queue."""

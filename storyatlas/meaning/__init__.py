@@ -65,7 +65,7 @@ def index(archive: Archive, progress: Callable[[int, int], None] | None = None, 
         todo = rows.unindexed(archive, name, BATCH)
         if not todo:
             return written
-        made = encoder.encode([s.text for s in todo])
+        made = encoder.encode([s.said for s in todo])
         stored = rows.store(archive, name, zip(todo, made))
         written += stored
         if progress:

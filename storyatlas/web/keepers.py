@@ -77,6 +77,7 @@ async def story_page(request: Request) -> Response:
             elif action == "redact":
                 start, end = parse_clock(fields.get("start", "")), parse_clock(fields.get("end", ""))
                 done = await run_in_threadpool(redact, archive, media_dir, story_id, start, end, who.label())
+                request.app.state.queue.index_meaning()  # what is left of a cut line, found by meaning again
                 message = f"redacted {fields['start']} to {fields['end']}: {done.segments_changed} segment(s) changed"
             elif action == "index":
                 store.vocabulary(archive)  # a new archive knows its themes once the vocabulary is seeded

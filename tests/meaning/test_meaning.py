@@ -72,6 +72,18 @@ def test_vectors_follow_corrections_redactions_and_erasure(archive, stories):
     assert indexed(stories["pl"]) == 0 and FLOOD_PL[0][2] not in _found(archive, "flood")
 
 
+def test_what_a_redaction_leaves_is_encoded_without_its_mark(archive, stories):
+    from storyatlas.archive import vectors as rows
+
+    # the whole line: only the mark is left, which means nothing ("[…]" sat near the
+    # words it replaced and was found by them)
+    record_redaction(archive, plan_redaction(archive, stories["de"], 4.0, 8.0), {}, "cli:test")
+    assert [s.text for s in archive.segments(stories["de"], KEEPER)][1] == "[…]"
+    assert meaning.index(archive) == 0
+    assert rows.counts(archive, meaning.model()) == (6, 6)
+    assert rows.Unindexed(1, 1, "Wir pumpten […] leer.").said == "Wir pumpten leer."
+
+
 def test_search_fuses_words_and_meaning_and_says_why(archive, stories):
     from storyatlas.search import SearchQuery
     from storyatlas.search.fts import FTSBackend

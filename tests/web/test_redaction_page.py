@@ -1,0 +1,41 @@
+"""A moderator redacts a passage on the story's page: what is left of a cut line loses
+its vector with its old text, and the worker makes it again (found by meaning again)."""
+
+import re
+import shutil
+
+from storyatlas import meaning
+from storyatlas.archive import Viewer, accounts
+from storyatlas.archive import vectors as meaning_rows
+from tests.conftest import add_story, story_file
+
+KEEPER = Viewer.keeper("cli:test")
+PASSWORD = "correct horse battery"
+
+
+def test_a_redaction_on_the_page_has_the_cut_lines_vector_made_again(client, app, web_archive):
+    accounts.add_user(web_archive, "Zofia", PASSWORD, [("moderator", "Zgorzelec")], KEEPER)
+    story = add_story(web_archive, "Lines", "en", [(0, 4, "First line here."), (4, 8, "Second line.")],
+                      timed=True, community="Zgorzelec")
+    original = web_archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
+    media = app.state.settings.media_dir
+    (media / original).parent.mkdir(parents=True)
+    shutil.copyfile(story_file("en"), media / original)
+    meaning.index(web_archive)
+
+    def token(path):
+        return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
+
+    assert client.post("/login", data={"csrf_token": token("/login"), "name": "Zofia", "password": PASSWORD},
+                       follow_redirects=False).status_code == 303
+    page = f"/moderate/stories/{story}"
+    answer = client.post(page, data={"csrf_token": token(page), "action": "redact", "start": "0:01",
+                                     "end": "0:02.5"})
+    assert "1 segment(s) changed" in answer.text
+    assert web_archive.segments(story, KEEPER)[0].text == "[…] here."
+    assert meaning_rows.counts(web_archive, meaning.model()) == (1, 2)
+
+    queue = app.state.queue  # the worker's turn
+    while (task := queue.huey.dequeue()) is not None:
+        queue.huey.execute(task)
+    assert meaning_rows.counts(web_archive, meaning.model()) == (2, 2)
