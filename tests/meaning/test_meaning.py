@@ -84,6 +84,23 @@ def test_what_a_redaction_leaves_is_encoded_without_its_mark(archive, stories):
     assert rows.Unindexed(1, 1, "Wir pumpten […] leer.").said == "Wir pumpten leer."
 
 
+def test_an_archive_upgraded_loses_the_vectors_made_with_a_mark(archive, stories):
+    from storyatlas.archive import Archive
+    from storyatlas.archive.db import SCHEMA_VERSION
+
+    record_redaction(archive, plan_redaction(archive, stories["de"], 4.0, 8.0), {}, "cli:test")
+    cut = archive.segments(stories["de"], KEEPER)[1]
+    # what the indexer made before: a vector of the mark itself
+    archive.conn.execute("INSERT INTO segment_vectors (segment_id, story_id, model, vector) VALUES (?, ?, ?, ?)",
+                         (cut.id, stories["de"], meaning.model(), bytes(2 * 384)))
+    archive.conn.execute("PRAGMA user_version = 14")
+    with Archive(archive.path) as upgraded:
+        assert upgraded.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert upgraded.conn.execute("SELECT count(*) FROM segment_vectors WHERE segment_id = ?",
+                                     (cut.id,)).fetchone()[0] == 0
+        assert upgraded.conn.execute("SELECT count(*) FROM segment_vectors").fetchone()[0] == 6
+
+
 def test_search_fuses_words_and_meaning_and_says_why(archive, stories):
     from storyatlas.search import SearchQuery
     from storyatlas.search.fts import FTSBackend
