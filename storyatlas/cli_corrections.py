@@ -92,6 +92,7 @@ def correct(story_id: int, at, text, speaker, split_at, merge_at, naming, role, 
                 changed += done.changed
             done = corrections.Saved(done.revision, changed)
     if done.changed:
+        _after_change(settings)
         click.echo(f"saved revision {done.revision} of story #{story_id}")
     else:
         click.echo(f"nothing changed: story #{story_id} stays at revision {done.revision}")
@@ -129,6 +130,14 @@ def _by_voice(a: Archive, media_dir, story_id: int, base: int | None) -> correct
     return corrections.label_speakers(a, story_id, found, who, base=base, summary="speakers labelled by voice")
 
 
+def _after_change(settings) -> None:
+    """What the worker makes again from a changed transcript, as after the editor's: its
+    English, its themes and its meaning (queued: a running server's worker takes it)."""
+    from storyatlas.jobs import Queue
+
+    Queue(settings).retag()
+
+
 def _show(t: corrections.Transcript) -> None:
     click.echo(f"story #{t.story.id} \"{t.story.title}\", revision {t.revision} ({t.story.review_state})")
     names = {s.label: f"{s.name} ({s.role})" if s.name else s.role for s in t.speakers}
@@ -154,6 +163,8 @@ def revisions(story_id: int, compare, show_number, restore_number, archive) -> N
     with Archive(settings.database) as a:
         if restore_number is not None:
             done = corrections.restore(a, story_id, restore_number, who, base=None)
+            if done.changed:
+                _after_change(settings)
             click.echo(f"restored revision {restore_number} of story #{story_id} as revision {done.revision}"
                        if done.changed else f"revision {restore_number} is the transcript already: nothing changed")
         elif compare:

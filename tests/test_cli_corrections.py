@@ -7,8 +7,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from storyatlas import meaning
 from storyatlas.archive import Viewer, corrections
+from storyatlas.archive import vectors as meaning_rows
 from storyatlas.cli import cli
+from storyatlas.jobs import Queue
 from tests.conftest import add_story
 
 KEEPER = Viewer.keeper("cli:test")
@@ -58,6 +61,21 @@ def test_correct_by_time_split_merge_speakers_and_replace(run, archive):
     assert "restored revision 0" in run("revisions", story, "--restore", 0)
     assert _texts(archive, story) == [x[2] for x in LINES]
     assert "We pumped the cellar dry." in run("revisions", story, "--show", 1)
+
+
+def test_a_change_is_queued_for_the_worker_to_make_again_what_comes_from_the_text(run, archive, settings):
+    story = add_story(archive, "The flood", "en", LINES)
+    meaning.index(archive)
+    queue = Queue(settings)
+
+    run("correct", story, "--at", "0:02", "--text", "We pumped the cellar dry.")
+    assert meaning_rows.counts(archive, meaning.model()) == (2, 3)  # the corrected line's went with its text
+    assert queue.huey.pending_count() == 1
+    run("revisions", story, "--restore", 0)
+    assert queue.huey.pending_count() == 2
+    while (task := queue.huey.dequeue()) is not None:  # the worker's turn
+        queue.huey.execute(task)
+    assert meaning_rows.counts(archive, meaning.model()) == (3, 3)
 
 
 def test_clear_errors(run, archive):

@@ -62,12 +62,10 @@ class Queue:
             from storyatlas.jobs.english import refresh_english
             from storyatlas.themes.run import retag
 
-            from storyatlas import meaning
-
             with Archive(self.settings.database) as archive:
                 # corrected text: its English first, which the themes read too
                 refresh_english(archive, self.settings)
-                meaning.index(archive)
+                index_meaning.call_local()
                 return retag(archive, self.settings.cache)
 
         self._task = process_story
@@ -130,8 +128,9 @@ class Queue:
             sweep_tombstones(archive, self.settings.media_dir)  # an erasure cut short by a crash
             self.recover(archive)
             # vectors missing since before this worker made them for its stories, or cut
-            # short by a stop: made after the jobs waiting (nothing to do costs one query)
-            self._index_meaning()
+            # short by a stop: made after the jobs waiting (nothing to do costs one query,
+            # about a second at a million segments)
+            self.index_meaning()
             last_recovery = time.monotonic()
             while not stop.is_set():
                 task = self.huey.dequeue()
