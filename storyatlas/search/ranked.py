@@ -46,7 +46,7 @@ def rank_any(conn: sqlite3.Connection, parsed: Query, reachable: np.ndarray, wan
     if not held:
         return Ranked(np.zeros(0, np.int64), [])
     ids, counts = np.unique(np.concatenate(held), return_counts=True)
-    keep = np.isin(ids, reachable, assume_unique=True)
+    keep = among(ids, reachable)
     ids, counts = ids[keep], counts[keep]
     order = np.lexsort((-ids, -counts))[:wanted]
     return Ranked(ids, [(int(ids[i]), float(counts[i])) for i in order])
@@ -115,7 +115,7 @@ def _best(conn: sqlite3.Connection, band: str, reachable: np.ndarray, wanted: in
             "SELECT rowid, bm25(story_terms) FROM story_terms WHERE story_terms MATCH ? ORDER BY rank LIMIT ?",
             (band, limit)).fetchall()
         ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-        kept = [(int(r[0]), -float(r[1])) for r, k in zip(rows, np.isin(ids, reachable)) if k]
+        kept = [(int(r[0]), -float(r[1])) for r, k in zip(rows, among(ids, reachable)) if k]
         if len(kept) >= wanted or limit == -1 or len(rows) < limit:
             return kept[:wanted]
     return []
@@ -136,4 +136,14 @@ def rowids(conn: sqlite3.Connection, match: str, table: str = "story_terms",
 
 
 def _reachable(ids: np.ndarray, reachable: np.ndarray) -> np.ndarray:
-    return ids[np.isin(ids, reachable, assume_unique=True)]
+    return ids[among(ids, reachable)]
+
+
+def among(ids: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """Which of ``ids`` are in ``pool`` (sorted): a binary search each when they are
+    few (``numpy.isin`` sorts both: 47 µs for 5 ids among 25,000 stories, against 3),
+    ``isin`` when they are many (a binary search each took 2.3 ms for 25,000)."""
+    if len(ids) > 1000 or not len(pool):
+        return np.isin(ids, pool)
+    at = np.searchsorted(pool, ids)
+    return pool[np.minimum(at, len(pool) - 1)] == ids
