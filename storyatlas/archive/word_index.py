@@ -100,3 +100,45 @@ def rebuild(conn: sqlite3.Connection) -> None:
            FROM segments s LEFT JOIN stories st ON st.id = s.story_id""")
     conn.execute("INSERT OR IGNORE INTO story_terms_stale (story_id) SELECT DISTINCT story_id FROM segments")
     refresh(conn)
+
+
+MERGE_ABOVE = 4
+"""B-trees a words index table may hold before the worker merges them into one. FTS5
+writes each transaction's terms as a new b-tree and merges them only four at a time, so
+a large archive holds a dozen, and each word a search reads is looked up in every one:
+at a million segments (11 b-trees) a rare word took 1.6 ms, 1.3 in one
+(benchmarks/search.py). A merge rewrites the whole table (2.6 s at a million segments),
+so it waits for a few."""
+MERGE_PAGES = 1000
+"""Pages a merge step rewrites, in its own transaction: a writer waits for one step, not
+for the whole merge."""
+
+
+def merge(conn: sqlite3.Connection) -> int:
+    """Merge each words index table's b-trees into one when it holds more than
+    ``MERGE_ABOVE``; returns the steps taken (0: nothing to merge)."""
+    steps = 0
+    for table in ("segment_terms", "story_terms"):
+        if btrees(conn, table) <= MERGE_ABOVE:
+            continue
+        pages = -MERGE_PAGES  # negative: every b-tree, of any level, into one (an optimize, in steps)
+        while True:
+            conn.execute("BEGIN IMMEDIATE")
+            before = conn.total_changes
+            try:
+                conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('merge', ?)", (pages,))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            changed = conn.total_changes - before
+            conn.execute("COMMIT")
+            steps += 1
+            pages = MERGE_PAGES
+            if changed < 2:  # FTS5's sign that nothing was left to merge
+                break
+    return steps
+
+
+def btrees(conn: sqlite3.Connection, table: str) -> int:
+    """How many b-trees (FTS5's segments) a words index table holds."""
+    return conn.execute(f"SELECT count(DISTINCT segid) FROM {table}_idx").fetchone()[0]

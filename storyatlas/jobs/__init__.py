@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from huey import SqliteHuey, crontab
 
-from storyatlas.archive import Archive, Job
+from storyatlas.archive import Archive, Job, word_index
 from storyatlas.archive.erasure import sweep_tombstones
 from storyatlas.ingest.store import clean_scratch
 from storyatlas.jobs.pipeline import JobListener, process_job
@@ -36,7 +36,9 @@ class Queue:
         def process_story(job_id: int) -> str:
             state = process_job(self.settings, job_id).state
             if state == "done":
-                index_meaning()  # after the job, so words search has the story at once
+                # after the job, so words search has the story at once
+                index_meaning()
+                merge_words()
             return state
 
         @self.huey.task(name="index_meaning")
@@ -50,6 +52,11 @@ class Queue:
             if written >= MEANING_ROUND:
                 index_meaning()
             return written
+
+        @self.huey.task(name="merge_words")
+        def merge_words() -> int:
+            with Archive(self.settings.database) as archive:
+                return word_index.merge(archive.conn)
 
         # a worker that dies while others run is noticed within a minute, not at the next start
         @self.huey.periodic_task(crontab(minute="*"), name="recover_abandoned")
@@ -70,6 +77,7 @@ class Queue:
 
         self._task = process_story
         self._index_meaning = index_meaning
+        self._merge_words = merge_words
         self.retag = retag_stories
 
     def enqueue(self, job_ids: Iterable[int]) -> None:
@@ -129,8 +137,9 @@ class Queue:
             self.recover(archive)
             # vectors missing since before this worker made them for its stories, or cut
             # short by a stop: made after the jobs waiting (nothing to do costs one query,
-            # about a second at a million segments)
+            # about a second at a million segments); the words index likewise merged
             self.index_meaning()
+            self._merge_words()
             last_recovery = time.monotonic()
             while not stop.is_set():
                 task = self.huey.dequeue()
@@ -158,4 +167,5 @@ class Queue:
         job = process_job(self.settings, job_id, listener, archive)
         if job.state == "done":
             self._index_meaning.call_local()
+            self._merge_words.call_local()
         return job

@@ -2,7 +2,7 @@ import threading
 import time
 
 from storyatlas import meaning
-from storyatlas.archive import StoryMetadata, Viewer
+from storyatlas.archive import StoryMetadata, Viewer, word_index
 from storyatlas.archive import vectors as meaning_rows
 from storyatlas.ingest import ingest_file
 from storyatlas.jobs import Queue, process_job
@@ -55,7 +55,8 @@ def test_a_failing_job_is_marked_failed_with_its_reason(archive, settings):
     assert job.state == "failed" and "--model base" in job.message
 
 
-def test_drain_processes_queued_jobs_through_huey(archive, settings):
+def test_drain_processes_queued_jobs_through_huey(archive, settings, monkeypatch):
+    monkeypatch.setattr(word_index, "MERGE_ABOVE", 1)
     queue = Queue(settings)
     jobs = [ingest_file(archive, story_file(lang), StoryMetadata(language_hint="en"), settings, KEEPER).job_id
             for lang in ("en", "fr")]
@@ -65,6 +66,7 @@ def test_drain_processes_queued_jobs_through_huey(archive, settings):
     assert queue.huey.pending_count() == 0
     made, segments = meaning_rows.counts(archive, meaning.model())
     assert made == segments > 0  # found by meaning too
+    assert _btrees(archive) == [1, 1]  # the words index merged after the stories
 
 
 def test_the_servers_worker_makes_a_storys_meaning_vectors(archive, settings):
@@ -107,6 +109,23 @@ def test_a_backlog_of_vectors_is_made_a_round_at_a_time(archive, settings, monke
         rounds += 1
     assert meaning_rows.counts(archive, meaning.model()) == (6, 6)
     assert rounds == 3  # two rounds of two, then one that finds nothing left
+
+
+def test_the_servers_worker_merges_the_words_index_at_its_start(archive, settings, monkeypatch):
+    """An archive whose stories were written before the worker merged the words index
+    (or by a worker stopped before it did) is merged when a worker starts."""
+    monkeypatch.setattr(word_index, "MERGE_ABOVE", 1)
+    for title in ("one", "two", "three"):
+        add_story(archive, title, "en", [(0.0, 2.0, f"The {title} flood.")])
+    assert _btrees(archive) == [3, 3]
+    _work_until(Queue(settings), lambda: _btrees(archive) == [1, 1])
+    assert _btrees(archive) == [1, 1]
+    found = FTSBackend(archive).search(SearchQuery("flood", KEEPER, meaning=False))
+    assert found.total_stories == 3
+
+
+def _btrees(archive) -> list[int]:
+    return [word_index.btrees(archive.conn, t) for t in ("segment_terms", "story_terms")]
 
 
 def _work_until(queue: Queue, done, within_s: float = 120) -> None:

@@ -130,3 +130,26 @@ def test_segments_inserted_in_one_statement_keep_their_values_and_are_indexed(ar
         assert tuple(stored) == row
     assert "de_kell" in _row(archive, story).split()  # the words index and the story's row, same transaction
     assert _ids(FTSBackend(archive), "Kellern") == [story]
+
+
+def test_the_worker_merges_the_words_index_into_one_btree_per_table(archive):
+    """Each transaction adds a b-tree FTS5 merges only when there are many, and a word is
+    looked up in each: past MERGE_ABOVE they are merged, and every search finds the same."""
+    for i in range(word_index.MERGE_ABOVE + 2):
+        add_story(archive, f"Story {i}", "en", [(0.0, 2.0, f"The flood came in {1950 + i}."),
+                                                (2.0, 4.0, "We carried sandbags to the cellar.")])
+    tables = ("segment_terms", "story_terms")
+    assert [word_index.btrees(archive.conn, t) for t in tables] == [word_index.MERGE_ABOVE + 2] * 2
+    backend = FTSBackend(archive)
+    queries = ("flood", "cellar", '"the cellar"', "1953", "sandbags -1950", "flood OR 1951")
+    before = [_ids(backend, q) for q in queries]
+
+    assert word_index.merge(archive.conn) > 0
+    assert [word_index.btrees(archive.conn, t) for t in tables] == [1, 1]
+    assert [_ids(backend, q) for q in queries] == before
+    assert before[3] == [4] and len(before[0]) == word_index.MERGE_ABOVE + 2
+
+    assert word_index.merge(archive.conn) == 0  # nothing left to merge
+    add_story(archive, "Another", "en", [(0.0, 2.0, "The flood reached Zgorzelec.")])
+    assert word_index.merge(archive.conn) == 0  # two b-trees: not worth a rewrite yet
+    assert _ids(backend, "Zgorzelec") == [word_index.MERGE_ABOVE + 3]
