@@ -104,11 +104,11 @@ def rebuild(conn: sqlite3.Connection) -> None:
 
 MERGE_ABOVE = 4
 """B-trees a words index table may hold before the worker merges them into one. FTS5
-writes each transaction's terms as a new b-tree and merges them only four at a time, so
-a large archive holds a dozen, and each word a search reads is looked up in every one:
-at a million segments (11 b-trees) a rare word took 1.6 ms, 1.3 in one
-(benchmarks/search.py). A merge rewrites the whole table (2.6 s at a million segments),
-so it waits for a few."""
+writes each transaction's terms as a new b-tree and merges them bit by bit as more is
+written (16 stories written one by one left 15 b-trees), and each word a search reads
+is looked up in every one: at a million segments a rare word took 1.6 ms in 11 b-trees,
+1.3 in one (benchmarks/search.py). A merge rewrites the whole table (3 s at a million
+segments), so it waits for a few."""
 MERGE_PAGES = 1000
 """Pages a merge step rewrites, in its own transaction: a writer waits for one step, not
 for the whole merge."""
