@@ -33,7 +33,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storyatlas.archive import Archive, MediaFile, Place, StoryMetadata, Viewer  # noqa: E402
+from storyatlas.archive import Archive, MediaFile, Place, StoryMetadata, Viewer, word_index  # noqa: E402
 from storyatlas.themes import EntityTag, Evidence, Tagging, ThemeTag, store  # noqa: E402
 from storyatlas.transcribe import Transcript, TranscriptSegment  # noqa: E402
 
@@ -86,6 +86,7 @@ def build(database: Path, stories: int, segments: int) -> None:
             archive.finish_job(job_id, "done")
             if n % 1000 == 999:
                 print(f"  built {n + 1} stories", flush=True)
+        word_index.merge(archive.conn)  # as the worker does after a story (the server here runs none)
 
 
 def _free_port() -> int:
