@@ -36,7 +36,7 @@ class Queue:
         def process_story(job_id: int) -> str:
             state = process_job(self.settings, job_id).state
             if state == "done":
-                # after the job, so words search has the story at once
+                # after the job, not in it: words search has the story at once
                 index_meaning()
                 merge_words()
             return state

@@ -132,7 +132,7 @@ def test_segments_inserted_in_one_statement_keep_their_values_and_are_indexed(ar
     assert _ids(FTSBackend(archive), "Kellern") == [story]
 
 
-def test_the_worker_merges_the_words_index_into_one_btree_per_table(archive):
+def test_the_words_index_is_merged_into_one_btree_per_table(archive):
     """Each transaction adds a b-tree FTS5 merges only when there are many, and a word is
     looked up in each: past MERGE_ABOVE they are merged, and every search finds the same."""
     for i in range(word_index.MERGE_ABOVE + 2):
