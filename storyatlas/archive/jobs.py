@@ -19,7 +19,7 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -90,7 +90,7 @@ class JobsMixin:
             return True
         host, _, pid = (job.worker or "").rpartition(":")
         # on this machine we can tell for sure whether the holder still lives
-        return host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
+        return host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))
 
 
 def _job(row: sqlite3.Row) -> Job:

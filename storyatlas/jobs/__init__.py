@@ -14,6 +14,7 @@ from huey import SqliteHuey, crontab
 from storyatlas.archive import Archive, Job, word_index
 from storyatlas.archive.erasure import sweep_tombstones
 from storyatlas.ingest.store import clean_scratch
+from storyatlas.jobs.exclusive import Exclusive
 from storyatlas.jobs.pipeline import JobListener, process_job
 from storyatlas.settings import Settings
 from storyatlas.transcribe.types import Progress
@@ -41,15 +42,21 @@ class Queue:
                 merge_words()
             return state
 
+        meaning_rounds = Exclusive(self.huey, "index_meaning")
+
         @self.huey.task(name="index_meaning")
         def index_meaning() -> int:
             """A round of the missing vectors, the rest queued again behind what was queued
-            meanwhile: new stories do not wait for a large archive's backlog."""
+            meanwhile: new stories do not wait for a large archive's backlog. One worker
+            at a time: a round asked for while another runs is queued when that one ends."""
             from storyatlas import meaning
 
             with Archive(self.settings.database) as archive:
-                written = meaning.index(archive, limit=MEANING_ROUND)
-            if written >= MEANING_ROUND:
+                ran = meaning_rounds.run(lambda: meaning.index(archive, limit=MEANING_ROUND))
+            if ran is None:
+                return 0
+            written, asked = ran
+            if written >= MEANING_ROUND or asked:
                 index_meaning()
             return written
 
