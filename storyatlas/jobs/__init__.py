@@ -31,7 +31,9 @@ class Queue:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         settings.archive.mkdir(parents=True, exist_ok=True)
-        self.huey = SqliteHuey(name="storyatlas", filename=str(settings.queue_file))
+        # no results kept: nothing reads them (the jobs table is the truth), and kept they
+        # piled up in the queue's file, a row for every task ever run
+        self.huey = SqliteHuey(name="storyatlas", filename=str(settings.queue_file), results=False)
 
         @self.huey.task(name="process_story")
         def process_story(job_id: int) -> str:

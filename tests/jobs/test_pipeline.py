@@ -118,8 +118,10 @@ def test_the_servers_worker_merges_the_words_index_at_its_start(archive, setting
     for title in ("one", "two", "three"):
         add_story(archive, title, "en", [(0.0, 2.0, f"The {title} flood.")])
     assert _btrees(archive) == [3, 3]
-    _work_until(Queue(settings), lambda: _btrees(archive) == [1, 1])
+    queue = Queue(settings)
+    _work_until(queue, lambda: _btrees(archive) == [1, 1] and not queue.huey.pending_count())
     assert _btrees(archive) == [1, 1]
+    assert queue.huey.storage.result_store_size() == 0  # its tasks left nothing in the queue's file
     found = FTSBackend(archive).search(SearchQuery("flood", KEEPER, meaning=False))
     assert found.total_stories == 3
 
