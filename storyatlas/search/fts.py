@@ -295,7 +295,8 @@ class FTSBackend:
         with self.archive.transaction() as c:
             c.execute("INSERT INTO index_points_fts(index_points_fts) VALUES ('rebuild')")
             rebuild_word_search(c)
-        self.conn.execute("INSERT INTO segment_terms(segment_terms) VALUES ('optimize')")
+        for table in ("segment_terms", "story_terms"):  # the old b-trees, and the new, into one
+            self.conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
         return self.conn.execute("SELECT count(*) FROM segments").fetchone()[0]
 
 

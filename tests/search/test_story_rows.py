@@ -95,6 +95,8 @@ def test_the_rows_are_made_again_with_the_index(archive, stories):
     assert _ids(FTSBackend(archive), "flood") == []
     FTSBackend(archive).rebuild()
     assert set(_ids(FTSBackend(archive), "flood")) == set(stories.values())
+    # made whole: one b-tree a table (the three stories were written in three)
+    assert [word_index.btrees(archive.conn, t) for t in ("segment_terms", "story_terms")] == [1, 1]
 
 
 @pytest.mark.parametrize("few", [500, 0], ids=["from each story's values", "over every story"])
