@@ -19,7 +19,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from storyatlas.archive import Archive
+from storyatlas.archive import Archive, word_index
 from storyatlas.archive.audit import record
 from storyatlas.archive.checkpoints import discard_story_checkpoint
 from storyatlas.errors import NotFound
@@ -90,8 +90,7 @@ def scrub(archive: Archive) -> bool:
     (its old segments still hold deleted entries) and empty the write-ahead log.
     False when other connections kept the log from being emptied now."""
     archive.conn.execute("INSERT INTO index_points_fts(index_points_fts) VALUES ('optimize')")
-    archive.conn.execute("INSERT INTO segment_terms(segment_terms) VALUES ('optimize')")
-    archive.conn.execute("INSERT INTO story_terms(story_terms) VALUES ('optimize')")
+    word_index.optimize(archive.conn)
     return checkpoint(archive.conn)
 
 

@@ -19,7 +19,7 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def pid_alive(pid: int) -> bool:
+def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -53,7 +53,7 @@ class JobsMixin:
         job = self.job(job_id)
         if job.state in ("done", "failed"):
             return False
-        if job.state == "running" and not self._holder_gone(job):
+        if job.state == "running" and not holder_gone(job.worker, job.heartbeat_at):
             return False
         cur = self.conn.execute(
             """UPDATE jobs SET state = 'running', worker = ?, heartbeat_at = ?,
@@ -82,15 +82,17 @@ class JobsMixin:
             "SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY id"
         ).fetchall()
         jobs = [_job(r) for r in rows]
-        return [j for j in jobs if j.state == "queued" or self._holder_gone(j)]
+        return [j for j in jobs if j.state == "queued" or holder_gone(j.worker, j.heartbeat_at)]
 
-    @staticmethod
-    def _holder_gone(job: Job) -> bool:
-        if job.heartbeat_at is not None and time.time() - job.heartbeat_at > LEASE_S:
-            return True
-        host, _, pid = (job.worker or "").rpartition(":")
-        # on this machine we can tell for sure whether the holder still lives
-        return host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))
+
+def holder_gone(worker: str | None, heard_at: float | None) -> bool:
+    """Whether the holder (``worker_id``) of a job or lock, last heard of at
+    ``heard_at``, is gone: silent past the lease, or dead on this machine."""
+    if heard_at is not None and time.time() - heard_at > LEASE_S:
+        return True
+    host, _, pid = (worker or "").rpartition(":")
+    # on this machine we can tell for sure whether the holder still lives
+    return host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
 
 
 def _job(row: sqlite3.Row) -> Job:

@@ -102,6 +102,8 @@ def rebuild(conn: sqlite3.Connection) -> None:
     refresh(conn)
 
 
+TABLES = ("segment_terms", "story_terms")
+"""The words index's FTS5 tables."""
 MERGE_ABOVE = 4
 """B-trees a words index table may hold before the worker merges them into one. FTS5
 writes each transaction's terms as a new b-tree and merges them bit by bit as more is
@@ -118,7 +120,7 @@ def merge(conn: sqlite3.Connection) -> int:
     """Merge each words index table's b-trees into one when it holds more than
     ``MERGE_ABOVE``; returns the steps taken (0: nothing to merge)."""
     steps = 0
-    for table in ("segment_terms", "story_terms"):
+    for table in TABLES:
         if btrees(conn, table) <= MERGE_ABOVE:
             continue
         pages = -MERGE_PAGES  # negative: every b-tree, of any level, into one (an optimize, in steps)
@@ -137,6 +139,13 @@ def merge(conn: sqlite3.Connection) -> int:
             if changed < 2:  # FTS5's sign that nothing was left to merge
                 break
     return steps
+
+
+def optimize(conn: sqlite3.Connection) -> None:
+    """Merge each table's b-trees into one at once, leaving no deleted entry behind (after
+    a rebuild or an erasure; the worker's ``merge`` goes in steps)."""
+    for table in TABLES:
+        conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
 
 
 def btrees(conn: sqlite3.Connection, table: str) -> int:

@@ -4,14 +4,13 @@ once would encode the same segments, the first ones missing, twice."""
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from huey import Huey
 
-from storyatlas.archive.jobs import LEASE_S, pid_alive, worker_id
+from storyatlas.archive.jobs import holder_gone, worker_id
 
 T = TypeVar("T")
 
@@ -45,16 +44,12 @@ class Exclusive:
         if self.huey.put_if_empty(self._lock, holder):
             return True
         found = self.huey.get(self._lock, peek=True)
-        if found is None or not _gone(found):
+        if found is None:
+            return False
+        who, _, since = found.partition(" ")
+        if not holder_gone(who, float(since or 0)):
             return False
         # its holder died holding it (or took far too long): taken over
         self.huey.delete(self._lock)
         return self.huey.put_if_empty(self._lock, holder)
 
-
-def _gone(holder: str) -> bool:
-    who, _, since = holder.partition(" ")
-    host, _, pid = who.rpartition(":")
-    if time.time() - float(since or 0) > LEASE_S:
-        return True
-    return host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))

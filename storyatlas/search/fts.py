@@ -295,8 +295,7 @@ class FTSBackend:
         with self.archive.transaction() as c:
             c.execute("INSERT INTO index_points_fts(index_points_fts) VALUES ('rebuild')")
             rebuild_word_search(c)
-        for table in ("segment_terms", "story_terms"):  # the old b-trees, and the new, into one
-            self.conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+        word_index.optimize(self.conn)  # the old b-trees, and the new, into one
         return self.conn.execute("SELECT count(*) FROM segments").fetchone()[0]
 
 

@@ -127,7 +127,7 @@ def test_the_servers_worker_merges_the_words_index_at_its_start(archive, setting
 
 
 def _btrees(archive) -> list[int]:
-    return [word_index.btrees(archive.conn, t) for t in ("segment_terms", "story_terms")]
+    return [word_index.btrees(archive.conn, t) for t in word_index.TABLES]
 
 
 def _work_until(queue: Queue, done, within_s: float = 120) -> None:

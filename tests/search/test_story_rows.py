@@ -96,7 +96,7 @@ def test_the_rows_are_made_again_with_the_index(archive, stories):
     FTSBackend(archive).rebuild()
     assert set(_ids(FTSBackend(archive), "flood")) == set(stories.values())
     # made whole: one b-tree a table (the three stories were written in three)
-    assert [word_index.btrees(archive.conn, t) for t in ("segment_terms", "story_terms")] == [1, 1]
+    assert [word_index.btrees(archive.conn, t) for t in word_index.TABLES] == [1, 1]
 
 
 @pytest.mark.parametrize("few", [500, 0], ids=["from each story's values", "over every story"])
@@ -140,7 +140,7 @@ def test_the_words_index_is_merged_into_one_btree_per_table(archive):
     for i in range(word_index.MERGE_ABOVE + 2):
         add_story(archive, f"Story {i}", "en", [(0.0, 2.0, f"The flood came in {1950 + i}."),
                                                 (2.0, 4.0, "We carried sandbags to the cellar.")])
-    tables = ("segment_terms", "story_terms")
+    tables = word_index.TABLES
     assert [word_index.btrees(archive.conn, t) for t in tables] == [word_index.MERGE_ABOVE + 2] * 2
     backend = FTSBackend(archive)
     queries = ("flood", "cellar", '"the cellar"', "1953", "sandbags -1950", "flood OR 1951")
