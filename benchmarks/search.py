@@ -277,6 +277,42 @@ def embedding_rate(languages: dict[str, Language], rng: random.Random, n: int = 
     return n / (time.perf_counter() - started)
 
 
+def new_story_vectors(archive: Archive, languages: dict[str, Language], rng: random.Random,
+                      n: int = 256) -> tuple[float, float]:
+    """(segments a second, the same through the encoder alone) for the vectors of a new
+    story of ``n`` segments, made by ``meaning.index`` as the worker does after a story:
+    the missing ones looked for among every segment of the archive. The story is taken
+    out again afterwards."""
+    speaker = languages[rng.choice(list(languages))]
+    alone = [speaker.sentence(rng) for _ in range(n)]  # other sentences: nothing is served twice
+    encoder.encode(alone[:16])
+    started = time.perf_counter()
+    for at in range(0, n, meaning.BATCH):
+        encoder.encode(alone[at:at + meaning.BATCH])
+    alone_rate = n / (time.perf_counter() - started)
+    c = archive.conn
+    sid = c.execute("SELECT max(id) FROM stories").fetchone()[0] + 1
+    with archive.transaction() as t:
+        t.execute("""INSERT INTO stories (id, title, language, languages, visibility, review_state)
+                     VALUES (?, 'New', ?, ?, 'public', 'published')""",
+                  (sid, speaker.lang, json.dumps([speaker.lang])))
+        t.execute("""INSERT INTO transcripts (id, story_id, task, language, model, options, versions)
+                     VALUES (?, ?, 'transcribe', ?, 'bench', '{}', '{}')""", (sid, sid, speaker.lang))
+        word_index.insert_segments(t, [(sid, sid, i, i * 6.0, i * 6.0 + 5.5, speaker.sentence(rng), None, None,
+                                        None, speaker.lang, 0) for i in range(n)])
+    try:
+        started = time.perf_counter()
+        made = meaning.index(archive)
+        took = time.perf_counter() - started
+        assert made == n, f"{made} vectors made for {n} new segments"
+    finally:
+        with archive.transaction() as t:
+            t.execute("DELETE FROM segments WHERE story_id = ?", (sid,))
+            t.execute("DELETE FROM transcripts WHERE story_id = ?", (sid,))
+            t.execute("DELETE FROM stories WHERE id = ?", (sid,))
+    return n / took, alone_rate
+
+
 def measure_fused(archive: Archive, kinds: dict[str, list[str]]) -> list[tuple[str, float, float]]:
     backend = FTSBackend(archive)
     visitor = Viewer()
@@ -344,6 +380,10 @@ def main() -> None:
                     if not archive.conn.execute("SELECT 1 FROM segment_vectors LIMIT 1").fetchone():
                         add_vectors(archive, rng)
                     print(f"\nembedding: {embedding_rate(languages, rng):,.0f} segments/s through e5-small")
+                    made, alone = new_story_vectors(archive, languages, rng)
+                    among = archive.conn.execute("SELECT count(*) FROM segments").fetchone()[0]
+                    print(f"a new story's vectors made by the indexer among {among:,} segments: {made:,.0f} "
+                          f"segments/s, the encoder alone {alone:,.0f} ({made / alone:.2f}x)")
                     fused_results = measure_fused(archive, kinds)
                     print(f"{'fused query':<18}{'p50':>10}{'p99':>9}")
                     for kind, p50, p99 in fused_results:

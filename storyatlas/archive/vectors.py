@@ -24,6 +24,8 @@ class Unindexed:
     segment_id: int
     story_id: int
     text: str
+    idx: int = 0
+    """Its place in its story: with ``story_id``, where the next look for missing ones starts."""
 
     @property
     def said(self) -> str:
@@ -31,16 +33,19 @@ class Unindexed:
         return " ".join(self.text.replace(MARK, " ").split())
 
 
-def unindexed(archive: Archive, model: str, limit: int = 512) -> list[Unindexed]:
+def unindexed(archive: Archive, model: str, limit: int = 512,
+              after: tuple[int, int] = (-1, -1)) -> list[Unindexed]:
     """Segments without a vector from ``model`` (new, corrected, redacted, or made by
-    another model), oldest stories first. Every story is indexed, whoever may see it: the
-    search reads vectors through the policy."""
+    another model), oldest stories first, from after ``after`` (a story's id and a
+    segment's place in it). Every story is indexed, whoever may see it: the search reads
+    vectors through the policy."""
     rows = archive.conn.execute(
-        f"""SELECT g.id, g.story_id, g.text FROM segments g
+        f"""SELECT g.id, g.story_id, g.text, g.idx FROM segments g
            LEFT JOIN segment_vectors v ON v.segment_id = g.id AND v.model = ?
-           WHERE v.segment_id IS NULL AND {_SAID} ORDER BY g.story_id, g.idx LIMIT ?""",
-        (model, limit))
-    return [Unindexed(r[0], r[1], r[2]) for r in rows]
+           WHERE (g.story_id, g.idx) > (?, ?) AND v.segment_id IS NULL AND {_SAID}
+           ORDER BY g.story_id, g.idx LIMIT ?""",
+        (model, *after, limit))
+    return [Unindexed(*r) for r in rows]
 
 
 def store(archive: Archive, model: str, made: Iterable[tuple[Unindexed, np.ndarray]]) -> int:
