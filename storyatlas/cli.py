@@ -13,7 +13,7 @@ import click
 
 from storyatlas.archive import Archive, Job, Place, StoryMetadata
 from storyatlas.archive.accounts import count_users
-from storyatlas.cli_options import archive_option, keeper
+from storyatlas.cli_options import archive_option, keeper, progress_bar
 from storyatlas.cli_themes import compare, themes
 from storyatlas.cli_keepers import register as register_keepers
 from storyatlas.cli_corrections import register as register_corrections
@@ -190,9 +190,7 @@ def _ingest_and_process(settings, paths: list[Path], meta: StoryMetadata, wait: 
                 bar.close()
             overall.close()
             if any(job.state == "done" for job in jobs):
-                from storyatlas import meaning
-
-                meaning.index(archive)  # found by meaning too, every segment (drain makes a round)
+                _make_vectors(queue, archive)  # found by meaning too, every segment (drain makes a round)
             for job in jobs:
                 if job.state == "failed":
                     failed += 1
@@ -396,18 +394,25 @@ def review(publish, decline, archive) -> None:
             click.echo("no story is waiting for review")
 
 
+def _make_vectors(queue: Queue, archive: Archive) -> None:
+    """The meaning index's missing vectors, with a bar (a million segments take hours)."""
+    with progress_bar("meaning vectors", "segment") as progress:
+        made = queue.index_meaning_here(archive, progress)
+    if made is None:
+        click.echo("meaning vectors: a worker is making them; stories are found by meaning when it is done")
+    elif made:
+        click.echo(f"made {made} meaning vectors")
+
+
 @cli.command()
 @archive_option
 def reindex(archive) -> None:
     """Rebuild the words index from the archive, and make the meaning index's missing vectors."""
-    from storyatlas import meaning
-
     settings = _settings(archive=archive)
     with Archive(settings.database) as a:
         n = FTSBackend(a).rebuild()
         click.echo(f"indexed {n} segments by their words")
-        made = meaning.index(a)
-    click.echo(f"made {made} meaning vectors")
+        _make_vectors(Queue(settings), a)
 
 
 @cli.command()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -23,3 +25,21 @@ def keeper() -> Viewer:
     except (OSError, KeyError):  # no login name (some containers)
         user = "unknown"
     return Viewer.keeper(f"cli:{user}")
+
+
+@contextmanager
+def progress_bar(desc: str, unit: str) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` for long work, drawn as a bar that goes when it ends."""
+    from tqdm import tqdm
+
+    bar = tqdm(desc=desc, unit=unit, leave=False)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        yield progress
+    finally:
+        bar.close()

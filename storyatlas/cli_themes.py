@@ -7,7 +7,7 @@ import click
 
 from storyatlas.archive import Archive, tags
 from storyatlas.archive.discover import compare as compare_places
-from storyatlas.cli_options import archive_option, keeper
+from storyatlas.cli_options import archive_option, keeper, progress_bar
 from storyatlas.errors import StoryAtlasError
 from storyatlas.settings import load_settings
 from storyatlas.themes import emerging, store
@@ -15,17 +15,8 @@ from storyatlas.themes.run import retag
 from storyatlas.themes.vocabulary import LANGUAGES, Theme
 
 def _retag(a: Archive, settings, every: bool = False) -> None:
-    from tqdm import tqdm
-
-    bar = tqdm(desc="re-tagging", unit="story", leave=False)
-
-    def progress(n: int, total: int) -> None:
-        bar.total = total
-        bar.n = n
-        bar.refresh()
-
-    n = retag(a, settings.cache, every=every, progress=progress)
-    bar.close()
+    with progress_bar("re-tagging", "story") as progress:
+        n = retag(a, settings.cache, every=every, progress=progress)
     click.echo(f"re-tagged {n} stories")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from huey import SqliteHuey, crontab
 
@@ -85,6 +85,7 @@ class Queue:
                 return retag(archive, self.settings.cache)
 
         self._task = process_story
+        self._meaning_rounds = meaning_rounds
         self._index_meaning = index_meaning
         self._merge_words = merge_words
         self.retag = retag_stories
@@ -96,6 +97,23 @@ class Queue:
     def index_meaning(self) -> None:
         """Queue the making of the vectors that are missing (a redacted line's, say)."""
         self._index_meaning()
+
+    def index_meaning_here(self, archive: Archive,
+                           progress: Callable[[int, int], None] | None = None) -> int | None:
+        """Make every missing vector in this process (`storyatlas reindex`, `ingest`),
+        unless a worker is making them: then None, and that worker makes these too."""
+        from storyatlas import meaning
+
+        written = 0
+        while True:
+            # round by round, each under the lock anew: a lock held longer than a job's
+            # lease is taken for its holder's, gone (hours, for a million segments)
+            ran = self._meaning_rounds.run(lambda: meaning.index(archive, progress, limit=MEANING_ROUND))
+            if ran is None:
+                return None
+            written += ran[0]
+            if ran[0] < MEANING_ROUND and not ran[1]:
+                return written
 
     def recover(self, archive: Archive, include_queued: bool = True) -> list[int]:
         """Queue again the jobs whose worker died, and (at a worker's start) the queued

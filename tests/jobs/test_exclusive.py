@@ -57,3 +57,49 @@ def test_a_lock_held_by_a_live_worker_is_left_and_a_dead_ones_taken_over(archive
     queue.huey.put_if_empty(LOCK, f"elsewhere:1 {time.time() - LEASE_S - 1}")
     assert queue._index_meaning.call_local() == 2
     assert queue.huey.get(LOCK, peek=True) is None  # let go after the round
+
+
+def test_reindex_leaves_the_vectors_to_the_worker_making_them(archive, settings, monkeypatch):
+    from click.testing import CliRunner
+
+    from storyatlas.cli import cli
+
+    monkeypatch.setenv("STORYATLAS_ARCHIVE", str(settings.archive))
+    queue = Queue(settings)
+    _two_lines(archive)
+    queue.huey.put_if_empty(LOCK, f"{worker_id()} {time.time()}")  # a server's worker, at it
+    out = CliRunner().invoke(cli, ["reindex"], catch_exceptions=False).output
+    assert "a worker is making them" in out
+    assert meaning_rows.counts(archive, meaning.model()) == (0, 2)
+    assert queue.huey.get("index_meaning.asked", peek=True)  # so it makes a round for these when done
+
+    queue.huey.delete(LOCK)
+    out = CliRunner().invoke(cli, ["reindex"], catch_exceptions=False).output
+    assert "made 2 meaning vectors" in out
+    assert meaning_rows.counts(archive, meaning.model()) == (2, 2)
+    assert queue.huey.get(LOCK, peek=True) is None
+
+
+def test_the_vectors_made_here_report_their_progress_and_hold_the_lock_round_by_round(
+        archive, settings, monkeypatch):
+    import storyatlas.jobs
+
+    _two_lines(archive)
+    add_story(archive, "Two", "en", [(0.0, 2.0, "The river rose."), (2.0, 4.0, "We came back.")])
+    queue = Queue(settings)
+    monkeypatch.setattr(meaning, "BATCH", 1)
+    monkeypatch.setattr(storyatlas.jobs, "MEANING_ROUND", 2)
+    real, locks = meaning.index, []
+
+    def index(archive, progress=None, limit=None):
+        locks.append(queue.huey.get(LOCK, peek=True))
+        time.sleep(0.01)
+        return real(archive, progress, limit)
+
+    monkeypatch.setattr(meaning, "index", index)
+    seen = []
+    assert queue.index_meaning_here(archive, lambda done, total: seen.append((done, total))) == 4
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    # taken anew for each round: a lock older than a job's lease would be taken over
+    assert len(locks) == 3 and len(set(locks)) == 3 and None not in locks
+    assert queue.huey.get(LOCK, peek=True) is None
