@@ -3,6 +3,7 @@ access policy. What makes and searches them lives in ``storyatlas.meaning``."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -65,14 +66,49 @@ def store(archive: Archive, model: str, made: Iterable[tuple[Unindexed, np.ndarr
 def all_vectors(archive: Archive, model: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(segment ids, story ids, vectors as a float16 matrix) of every indexed segment,
     whatever its story: the caller keeps only the stories ``visible_stories`` gives."""
-    rows = archive.conn.execute("SELECT segment_id, story_id, vector FROM segment_vectors WHERE model = ?",
-                                (model,)).fetchall()
+    return _arrays(archive.conn.execute("SELECT segment_id, story_id, vector FROM segment_vectors WHERE model = ?",
+                                        (model,)).fetchall())
+
+
+def _arrays(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, DIMENSIONS), np.float16)
     ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
     stories = np.fromiter((r[1] for r in rows), np.int64, len(rows))
     matrix = np.frombuffer(b"".join(r[2] for r in rows), np.float16).reshape(len(rows), DIMENSIONS)
     return ids, stories, matrix
+
+
+KEEP_CHANGES = 200_000
+"""Vector changes kept in the log: a search process further behind reads every vector again."""
+
+
+def changes_at(archive: Archive) -> tuple[int, int]:
+    """(the last vector change's number, the last one pruned from the log)."""
+    return archive.conn.execute(
+        """SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes'), 0),
+                  (SELECT through FROM vector_changes_pruned)""").fetchone()
+
+
+def changed_since(archive: Archive, model: str, after: int, upto: int
+                  ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The ids of the segments whose vectors changed after change ``after`` up to change
+    ``upto`` (sorted), and what ``all_vectors`` gives for those of them that have one
+    from ``model`` now (both of the same changes, whatever is written meanwhile)."""
+    changes = "SELECT segment_id FROM vector_changes WHERE seq > ? AND seq <= ?"
+    changed = np.fromiter((r[0] for r in archive.conn.execute(
+        f"SELECT DISTINCT segment_id FROM ({changes}) ORDER BY segment_id", (after, upto))), np.int64)
+    found = archive.conn.execute(
+        f"SELECT segment_id, story_id, vector FROM segment_vectors WHERE model = ? AND segment_id IN ({changes})",
+        (model, after, upto)).fetchall()
+    return changed, _arrays(found)
+
+
+def prune_changes(conn: sqlite3.Connection, keep: int = KEEP_CHANGES) -> None:
+    """Drop all but the last ``keep`` vector changes from the log."""
+    (last,) = conn.execute("SELECT coalesce(max(seq), 0) FROM vector_changes").fetchone()
+    if conn.execute("DELETE FROM vector_changes WHERE seq <= ?", (last - keep,)).rowcount:
+        conn.execute("UPDATE vector_changes_pruned SET through = ?", (last - keep,))
 
 
 def visible_stories(archive: Archive, viewer: Viewer) -> np.ndarray:

@@ -200,11 +200,11 @@ def test_searched_by_lists_the_nearest_passages_are_the_exact_search_s(archive, 
     kindred = meaning.kindred(archive, stories["de"], KEEPER)
     monkeypatch.setattr(lists, "EXACT_UP_TO", 0)
     monkeypatch.setattr(lists, "PROBES", 64)  # every list probed: the same passages, found by lists
-    meaning._matrix._key = None
-    assert meaning._matrix.get(archive).lists is not None
+    meaning._memory.forget()
+    assert meaning._memory.blocks(archive, meaning.model())[0].lists is not None
     assert [(h.segment_id, round(h.score, 5)) for h in meaning.nearest(archive, "flood", KEEPER)] == exact
     assert meaning.kindred(archive, stories["de"], KEEPER) == kindred and kindred
-    meaning._matrix._key = None
+    meaning._memory.forget()
 
 
 def test_lists_hold_every_vector_once_and_the_closest_list_holds_its_own_centre():

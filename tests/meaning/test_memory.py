@@ -1,0 +1,108 @@
+"""The vectors a search process holds follow the archive by reading what changed, not
+every vector again (storyatlas/meaning/memory.py): the same hits as a full read, a
+redacted or erased passage never found again, and too many changes read again in the
+background."""
+
+from __future__ import annotations
+
+import pytest
+
+from storyatlas import meaning
+from storyatlas.archive import Viewer, corrections
+from storyatlas.archive import vectors as rows
+from storyatlas.archive.erasure import erase
+from storyatlas.archive.redaction import plan_redaction, record_redaction
+from storyatlas.meaning import memory
+from tests.conftest import add_story
+
+KEEPER = Viewer.keeper("cli:test")
+FLOOD_DE = [(0.0, 4.0, "Nach 1963 baute man den Damm, und die Überschwemmungen jedes Frühjahr hörten auf."),
+            (4.0, 8.0, "Meine Mutter arbeitete in der Bäckerei am Markt.")]
+BREAD_EN = [(0.0, 4.0, "My grandmother baked bread every Sunday."), (4.0, 8.0, "We sold it at the market.")]
+FLOOD_PL = [(0.0, 4.0, "Powódź zniszczyła naszą piwnicę i cały ogród."),
+            (4.0, 8.0, "Chodziliśmy do szkoły autobusem każdego ranka.")]
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """How many times every vector was read."""
+    real, count = rows.all_vectors, [0]
+
+    def all_vectors(*args, **kwargs):
+        count[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rows, "all_vectors", all_vectors)
+    meaning._memory.forget()
+    yield count
+    meaning._memory.wait()
+    meaning._memory.forget()
+
+
+def _hits(archive, query):
+    return [(h.segment_id, round(h.score, 5)) for h in meaning.nearest(archive, query, KEEPER, min_score=-9)]
+
+
+def _fully_read(archive, query):
+    meaning._memory.forget()
+    return _hits(archive, query)
+
+
+def test_a_new_story_a_correction_a_redaction_and_an_erasure_are_read_without_every_vector(archive, reads):
+    de = add_story(archive, "Damm", "de", FLOOD_DE)
+    add_story(archive, "Bread", "en", BREAD_EN)
+    meaning.index(archive)
+    assert _hits(archive, "flood") and reads[0] == 1
+
+    pl = add_story(archive, "Powódź", "pl", FLOOD_PL)
+    meaning.index(archive)
+    found = _hits(archive, "flood")
+    assert reads[0] == 1  # the new story's vectors only
+    texts = {s.id: s.text for story in archive.stories(KEEPER) for s in archive.segments(story.id, KEEPER)}
+    assert texts[found[0][0]] in (FLOOD_DE[0][2], FLOOD_PL[0][2])
+    assert found == _fully_read(archive, "flood") and reads[0] == 2
+
+    bread = archive.segments(de, KEEPER)[1]
+    corrections.set_text(archive, de, bread.id, "Our street was under water for a week.", KEEPER, base=None)
+    meaning.index(archive)
+    assert _hits(archive, "under water")[0][0] == bread.id and reads[0] == 2
+    assert _hits(archive, "flood") == _fully_read(archive, "flood") and reads[0] == 3
+
+    # both before any vector is made again: the held ones of those lines must not be found
+    cut = archive.segments(de, KEEPER)[0].id
+    withdrawn = {s.id for s in archive.segments(pl, KEEPER)}
+    assert {cut} | withdrawn <= {i for i, _ in _hits(archive, "flood")}
+    record_redaction(archive, plan_redaction(archive, de, 0.0, 4.0), {}, "cli:test")
+    erase(archive, archive.path.parent / "media", pl, "cli:test", "withdrawn")
+    left = _hits(archive, "flood")
+    assert reads[0] == 3
+    assert not ({cut} | withdrawn) & {i for i, _ in left}
+    assert left == _fully_read(archive, "flood")
+
+
+def test_too_many_changes_are_read_again_in_the_background(archive, reads, monkeypatch):
+    monkeypatch.setattr(memory, "REBUILD_AFTER", 2)
+    add_story(archive, "Damm", "de", FLOOD_DE)
+    meaning.index(archive)
+    _hits(archive, "flood")
+    add_story(archive, "Bread", "en", BREAD_EN)
+    add_story(archive, "Powódź", "pl", FLOOD_PL)
+    meaning.index(archive)
+    answered = _hits(archive, "flood")  # at once, from what is held and the four changed
+    meaning._memory.wait()
+    assert reads[0] == 2
+    assert len(meaning._memory.blocks(archive, meaning.model())) == 1  # all of them held again
+    assert _hits(archive, "flood") == answered == _fully_read(archive, "flood")
+
+
+def test_a_process_behind_what_the_log_still_holds_reads_every_vector_again(archive, reads):
+    add_story(archive, "Damm", "de", FLOOD_DE)
+    meaning.index(archive)
+    _hits(archive, "flood")
+    add_story(archive, "Powódź", "pl", FLOOD_PL)
+    meaning.index(archive)
+    with archive.transaction() as c:
+        rows.prune_changes(c, keep=0)
+    found = _hits(archive, "flood")
+    assert reads[0] == 2
+    assert {archive.segments(s.id, KEEPER)[0].id for s in archive.stories(KEEPER)} <= {i for i, _ in found}
