@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -82,6 +83,11 @@ def index(archive: Archive, progress: Callable[[int, int], None] | None = None, 
 
 
 _memory = Memory()
+
+
+def warm(path: Path) -> None:
+    """Read the archive's vectors in the background, as a server starts."""
+    _memory.warm(path, model())
 
 
 def nearest(archive: Archive, query: str, viewer: Viewer, limit: int = 50,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -145,7 +146,7 @@ class Memory:
             self._reading.start()
         return [replace(held.block, gone=held.gone(changed)), _block(ids, stories, stored, cut=False)]
 
-    def _read_again(self, path, key: tuple) -> None:
+    def _read_again(self, path: Path, key: tuple) -> None:
         try:
             with Archive(path) as archive:
                 held = _Held.read(archive, key)
@@ -157,6 +158,19 @@ class Memory:
         finally:
             with self._lock:
                 self._reading = None
+
+    def warm(self, path: Path, model: str) -> None:
+        """Read every vector in the background (a server, as it starts), so that the first
+        meaning search does not wait for it (22 s at a million segments)."""
+        def read() -> None:
+            try:
+                with Archive(path) as archive:
+                    if archive.conn.execute("SELECT 1 FROM segment_vectors LIMIT 1").fetchone():
+                        self.blocks(archive, model)
+            except Exception:  # the first search reads them instead
+                log.warning("reading the meaning vectors at start failed", exc_info=True)
+
+        threading.Thread(target=read, name="storyatlas-meaning", daemon=True).start()
 
     def wait(self) -> None:
         """Until a reading in the background, if any, is done (for tests and benchmarks)."""

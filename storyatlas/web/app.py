@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from storyatlas import meaning
 from storyatlas.archive import Archive
 from storyatlas.archive.erasure import sweep_tombstones
 from storyatlas.errors import (
@@ -109,6 +110,7 @@ def create_app(settings: Settings, worker: bool = False) -> Starlette:
         # what a crashed process left half-done under media/tmp goes now, unless another is at work
         scratch = claim_scratch(settings.media_dir)
         suggest.warm(settings.database)
+        meaning.warm(settings.database)
         stop = threading.Event()
         thread = None
         if worker:

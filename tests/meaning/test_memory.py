@@ -106,3 +106,20 @@ def test_a_process_behind_what_the_log_still_holds_reads_every_vector_again(arch
     found = _hits(archive, "flood")
     assert reads[0] == 2
     assert {archive.segments(s.id, KEEPER)[0].id for s in archive.stories(KEEPER)} <= {i for i, _ in found}
+
+
+def test_a_server_reads_the_vectors_as_it_starts(archive, settings, reads):
+    import time
+
+    from starlette.testclient import TestClient
+
+    from storyatlas.web.app import create_app
+
+    add_story(archive, "Damm", "de", FLOOD_DE)
+    meaning.index(archive)
+    with TestClient(create_app(settings)):
+        deadline = time.monotonic() + 60
+        while reads[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert reads[0] == 1  # no search asked
+        assert _hits(archive, "flood") and reads[0] == 1
