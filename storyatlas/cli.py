@@ -190,7 +190,7 @@ def _ingest_and_process(settings, paths: list[Path], meta: StoryMetadata, wait: 
                 bar.close()
             overall.close()
             if any(job.state == "done" for job in jobs):
-                _make_vectors(queue, archive)  # found by meaning too, every segment (drain makes a round)
+                _make_vectors(queue, archive, quiet=True)  # found by meaning too (drain made a round)
             for job in jobs:
                 if job.state == "failed":
                     failed += 1
@@ -394,13 +394,14 @@ def review(publish, decline, archive) -> None:
             click.echo("no story is waiting for review")
 
 
-def _make_vectors(queue: Queue, archive: Archive) -> None:
-    """The meaning index's missing vectors, with a bar (a million segments take hours)."""
+def _make_vectors(queue: Queue, archive: Archive, quiet: bool = False) -> None:
+    """The meaning index's missing vectors, with a bar (a million segments take hours);
+    ``quiet``: nothing said when none was missing."""
     with progress_bar("meaning vectors", "segment") as progress:
         made = queue.index_meaning_here(archive, progress)
     if made is None:
         click.echo("meaning vectors: a worker is making them; stories are found by meaning when it is done")
-    elif made:
+    elif made or not quiet:
         click.echo(f"made {made} meaning vectors")
 
 
