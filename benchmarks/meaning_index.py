@@ -12,7 +12,9 @@ and, as queries, every theme's name in the six languages and a few hundred of th
 segments themselves. Embedding a million segments is out of reach on two cores (60 a
 second), so the set is smaller, with the lists scaled to it (the square root again);
 each row prints recall against the exact search, at 10 and at 300 (what the fused search
-takes), for a share of the lists probed.
+takes), for a share of the lists probed. Then the same for "others lived this too": the
+12 stories closest to a story (runs of 40 segments) when each of its passages probes its
+own closest lists.
 """
 
 from __future__ import annotations
@@ -75,6 +77,37 @@ def recall(matrix: np.ndarray, asked: np.ndarray, share: float, k: int) -> float
     return hits / (k * len(asked))
 
 
+def kindred_recall(matrix: np.ndarray, share: float, k: int = 12, per_story: int = 40,
+                   stories: int = 40) -> tuple[float, float]:
+    """(recall of the ``k`` stories closest to a story, rows compared a passage / all
+    rows) when each of its passages is compared with the vectors of its own closest lists
+    only (``Lists.probed``), as "others lived this too" does; stories are runs of
+    ``per_story`` segments, a story's closeness to another its passages' closest pair."""
+    order, found = lists.build(matrix)
+    reordered, owner = matrix[order], order // per_story
+    probes = max(1, round(share * len(found.centroids)))
+    hits, compared = 0, 0
+    for story in np.random.default_rng(SEED).choice(len(matrix) // per_story, size=stories, replace=False):
+        mine = matrix[story * per_story:(story + 1) * per_story]
+        exact = _closest_stories((matrix @ mine.T).max(axis=1), np.arange(len(matrix)) // per_story, story, k)
+        best = np.full(len(matrix), -np.inf, np.float32)
+        for a, b, who in found.probed(mine, probes):
+            best[a:b] = (reordered[a:b] @ mine[who].T).max(axis=1)
+            compared += (b - a) * len(who)
+        hits += len(exact & _closest_stories(best, owner, story, k))
+    return hits / (k * stories), compared / (per_story * stories * len(matrix))
+
+
+def _closest_stories(scores: np.ndarray, owner: np.ndarray, story: int, k: int) -> set[int]:
+    top: dict[int, float] = {}
+    for i in np.argsort(-scores):
+        if owner[i] != story and np.isfinite(scores[i]) and owner[i] not in top:
+            top[int(owner[i])] = float(scores[i])
+            if len(top) == k:
+                break
+    return set(top)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--segments", type=int, default=20_000)
@@ -87,6 +120,12 @@ def main() -> None:
     print(f"{'share probed':>13}{'recall@10':>11}{'recall@300':>12}")
     for share in sorted({0.01, 0.02, 0.032, 0.05, lists.PROBED, 0.2}):
         print(f"{share:>13.1%}{recall(matrix, asked, share, 10):>11.3f}{recall(matrix, asked, share, 300):>12.3f}")
+    print(f"\n\"others lived this too\": the 12 stories closest to a story of 40 passages, each passage "
+          f"probing its own closest lists (the archive: {lists.KINDRED_PROBED:.0%})")
+    print(f"{'share probed':>13}{'recall@12':>11}{'rows compared':>15}")
+    for share in sorted({0.01, 0.02, lists.KINDRED_PROBED, 0.05, lists.PROBED}):
+        found, compared = kindred_recall(matrix, share)
+        print(f"{share:>13.1%}{found:>11.3f}{compared:>14.1%}")
 
 
 if __name__ == "__main__":

@@ -330,6 +330,18 @@ def search_after_a_change(archive: Archive, languages: dict[str, Language], rng:
     return after, time.perf_counter() - started
 
 
+def measure_kindred(archive: Archive, rng: random.Random, n: int = 30) -> tuple[float, float]:
+    """p50 and p99 milliseconds of a story page's "others lived this too" (the passages
+    of other stories closest to its passages), for ``n`` public stories."""
+    public = [r[0] for r in archive.conn.execute("SELECT id FROM stories WHERE visibility = 'public'")]
+    took = []
+    for story_id in rng.sample(public, min(n, len(public))):
+        started = time.perf_counter()
+        meaning.kindred(archive, story_id, Viewer(), limit=12)
+        took.append((time.perf_counter() - started) * 1000)
+    return _p(took, 50), _p(took, 99)
+
+
 def measure_fused(archive: Archive, kinds: dict[str, list[str]]) -> list[tuple[str, float, float]]:
     backend = FTSBackend(archive)
     visitor = Viewer()
@@ -407,6 +419,8 @@ def main() -> None:
                         print(f"{kind:<18}{p50:>10.1f}{p99:>9.1f}")
                     print("milliseconds: words and meaning fused (the query encoded, the nearest passages among "
                           "every segment's vector), no answer cache, an anonymous visitor")
+                    print("\"others lived this too\" on a story page: p50 {:.0f} ms, p99 {:.0f}".format(
+                        *measure_kindred(archive, rng)))
                     after, again = search_after_a_change(archive, languages, rng)
                     print(f"the first meaning search after a new story's vectors: {after * 1000:.0f} ms; reading "
                           f"every vector again, as every change did before: {again:.1f} s")

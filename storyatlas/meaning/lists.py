@@ -26,6 +26,9 @@ meaning_index.py) it finds 88% of the exact search's ten closest and 74% of its 
 3.2% found 71% and 48%."""
 PROBES = 32
 """At least this many lists are probed (all of them in a small index)."""
+KINDRED_PROBED = 0.05
+"""The share of the lists each passage of a story is compared with, for the passages of
+other stories closest to it (``storyatlas.meaning.kindred``)."""
 SAMPLE_PER_LIST = 40
 ROUNDS = 8
 CHUNK = 65_536
@@ -41,10 +44,21 @@ class Lists:
     def slices(self, queries: np.ndarray, probes: int | None = None) -> list[tuple[int, int]]:
         """(start, end) rows of the reordered matrix, of the lists closest to any of
         ``queries``: slices, so that reading them copies nothing."""
+        return [(a, b) for a, b, _ in self.probed(queries, probes)]
+
+    def probed(self, queries: np.ndarray, probes: int | None = None) -> list[tuple[int, int, np.ndarray]]:
+        """(start, end, which queries) for each list that is among the ``probes``
+        closest to any of ``queries``: the queries whose closest it is."""
         closeness = np.atleast_2d(queries) @ self.centroids.T
         k = min(probes or max(PROBES, round(PROBED * len(self.centroids))), len(self.centroids))
-        chosen = np.unique(np.argpartition(-closeness, k - 1, axis=1)[:, :k])
-        return [(int(self.offsets[i]), int(self.offsets[i + 1])) for i in chosen if self.offsets[i + 1] > self.offsets[i]]
+        closest = np.argpartition(-closeness, k - 1, axis=1)[:, :k]
+        lists, asked = closest.ravel(), np.repeat(np.arange(len(closest)), k)
+        order = np.argsort(lists, kind="stable")
+        lists, asked = lists[order], asked[order]
+        bounds = np.flatnonzero(np.diff(lists)) + 1
+        return [(int(self.offsets[lst]), int(self.offsets[lst + 1]), who)
+                for lst, who in zip(lists[np.concatenate([[0], bounds])] if len(lists) else [], np.split(asked, bounds))
+                if self.offsets[lst + 1] > self.offsets[lst]]
 
 
 def how_many_lists(n: int) -> int:

@@ -51,6 +51,14 @@ class Block:
             return [(start, min(start + CHUNK, len(self.ids))) for start in range(0, len(self.ids), CHUNK)]
         return self.lists.slices(queries)
 
+    def probed(self, queries: np.ndarray, share: float) -> list[tuple[int, int, np.ndarray]]:
+        """(start, end, which queries) to compare: each query with the rows of its own
+        closest lists (``share`` of them), or every query with every row."""
+        if self.lists is None:
+            every = np.arange(len(queries))
+            return [(a, b, every) for a, b in self.parts(queries)]
+        return self.lists.probed(queries, max(1, round(share * len(self.lists.centroids))))
+
     def live(self, start: int, end: int) -> np.ndarray:
         """Which of rows ``start:end`` still stand for their segment."""
         return np.ones(end - start, bool) if self.gone is None else ~self.gone[start:end]

@@ -200,6 +200,7 @@ def test_searched_by_lists_the_nearest_passages_are_the_exact_search_s(archive, 
     kindred = meaning.kindred(archive, stories["de"], KEEPER)
     monkeypatch.setattr(lists, "EXACT_UP_TO", 0)
     monkeypatch.setattr(lists, "PROBES", 64)  # every list probed: the same passages, found by lists
+    monkeypatch.setattr(lists, "KINDRED_PROBED", 1.0)
     meaning._memory.forget()
     assert meaning._memory.blocks(archive, meaning.model())[0].lists is not None
     assert [(h.segment_id, round(h.score, 5)) for h in meaning.nearest(archive, "flood", KEEPER)] == exact
@@ -222,3 +223,22 @@ def test_lists_hold_every_vector_once_and_the_closest_list_holds_its_own_centre(
         near = found.slices(vectors[centre * 50], probes=1)
         held = {int(order[i]) // 50 for a, b in near for i in range(a, b)}
         assert centre in held
+
+
+def test_each_query_is_compared_with_its_own_closest_lists():
+    import numpy as np
+
+    from storyatlas.meaning import lists
+
+    rng = np.random.default_rng(2)
+    matrix = rng.standard_normal((3000, 16)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    order, found = lists.build(matrix)
+    queries = matrix[:5]
+    probed = found.probed(queries, 3)
+    closeness = queries @ found.centroids.T
+    for q in range(len(queries)):
+        own = {(int(found.offsets[i]), int(found.offsets[i + 1])) for i in np.argsort(-closeness[q])[:3]}
+        assert {(a, b) for a, b, who in probed if q in who} == own
+    assert [(a, b) for a, b, _ in probed] == found.slices(queries, 3)
+
