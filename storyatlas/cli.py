@@ -136,11 +136,13 @@ def _ingest_with_transcript(settings, paths: list[Path], transcript: Path, offse
                               f"{', '.join(map(str, paths))}: name the one file it transcribes")
     with Archive(settings.database) as archive:
         done = ingest_with_transcript(archive, media[0], transcript, meta, settings, keeper(), parse_offset(offset))
-    r = done.ingest
-    english = ", with its English" if done.english else ""
-    click.echo(f"added    {r.path} -> story {r.story_id}, its transcript from {transcript.name} "
-               f"({done.kind}: {done.segments} segments{english}; {done.themes} themes found); "
-               f"the storyteller's private link (shown once): /mine/{r.teller_token}")
+        r = done.ingest
+        english = ", with its English" if done.english else ""
+        click.echo(f"added    {r.path} -> story {r.story_id}, its transcript from {transcript.name} "
+                   f"({done.kind}: {done.segments} segments{english}; {done.themes} themes found); "
+                   f"the storyteller's private link (shown once): /mine/{r.teller_token}")
+        # no worker took this story, so nothing else would make its vectors until the next did
+        _make_vectors(Queue(settings), archive, quiet=True)
 
 
 def _ingest_and_process(settings, paths: list[Path], meta: StoryMetadata, wait: bool) -> int:

@@ -9,7 +9,9 @@ import srt
 import webvtt
 from click.testing import CliRunner
 
+from storyatlas import meaning
 from storyatlas.archive import Archive, Viewer, tags
+from storyatlas.archive import vectors as meaning_rows
 from storyatlas.cli import cli
 from storyatlas.errors import TranscriptError
 from storyatlas.exports import export
@@ -226,6 +228,8 @@ def test_ingest_a_recording_with_its_webvtt_transcript(run, settings, timings, t
         assert story.language == "en" and segments[-1].end <= story.duration_s
         # the job still tags themes: water in the street, a pumped cellar, sandbags
         assert "floods" in [t.theme_id for t in tags.story_themes(archive, 1, KEEPER)]
+        # and it is found by meaning, with no worker at hand
+        assert meaning_rows.counts(archive, meaning.model()) == (4, 4)
     captions = webvtt.from_buffer(io.StringIO(run("export", "1", "--format", "vtt")))
     assert [c.text for c in captions] == [t["text"] for t in timings["en"]]
     assert "imported" in run("show", "1", "--json")
