@@ -84,12 +84,13 @@ def erase(story_id: int, reason: str, yes: bool, archive) -> None:
 def redact(story_id: int, start: float, end: float, archive) -> None:
     """Take a time range out of a story: its words leave the transcript, the English and
     the search index, and the published audio is silent there. The original is kept."""
-    from storyatlas import meaning
+    from storyatlas.jobs import Queue
 
     settings = load_settings({"archive": archive})
     with Archive(settings.database) as a:
         done = redact_story(a, settings.media_dir, story_id, start, end, keeper().label())
-        meaning.index(a)  # what is left of a cut line, found by meaning again
+        # what is left of a cut line, found by meaning again (by a worker, if one is at it)
+        Queue(settings).index_meaning_here(a)
     click.echo(f"redacted {_clock(done.start)}-{_clock(done.end)} of story #{story_id}: "
                f"{_n(done.segments_changed, 'segment')} changed, {_n(done.words_removed, 'word')} removed; "
                "the listening copy is silent there")
