@@ -40,10 +40,14 @@ def unindexed(archive: Archive, model: str, limit: int = 512,
     another model), oldest stories first, from after ``after`` (a story's id and a
     segment's place in it). Every story is indexed, whoever may see it: the search reads
     vectors through the policy."""
+    # the text is read only for a segment without a vector (CASE on v: SQLite tests a
+    # condition on g alone before the join, and read every segment's text: at a million
+    # segments a look through all of them took 0.98-1.15 s, and 0.54-0.56 s this way)
     rows = archive.conn.execute(
         f"""SELECT g.id, g.story_id, g.text, g.idx FROM segments g
            LEFT JOIN segment_vectors v ON v.segment_id = g.id AND v.model = ?
-           WHERE (g.story_id, g.idx) > (?, ?) AND v.segment_id IS NULL AND {_SAID}
+           WHERE (g.story_id, g.idx) > (?, ?) AND v.segment_id IS NULL
+             AND CASE WHEN v.segment_id IS NULL THEN {_SAID} END
            ORDER BY g.story_id, g.idx LIMIT ?""",
         (model, *after, limit))
     return [Unindexed(*r) for r in rows]

@@ -164,7 +164,7 @@ class Queue:
             self.recover(archive)
             # vectors missing since before this worker made them for its stories, or cut
             # short by a stop: made after the jobs waiting (nothing to do costs one query,
-            # about a second at a million segments); the words index likewise merged
+            # about half a second at a million segments); the words index likewise merged
             self.index_meaning()
             self._merge_words()
             last_recovery = time.monotonic()
