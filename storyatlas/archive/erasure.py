@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 
 # tables that record what happened to a story rather than the story itself
 # the words index's marks of stories to make again are its own: the story's delete trigger
-# clears the story's (migration 0014), and they are not rows the story had
-_KEPT = {"tombstones", "audit", "story_terms_stale"}
+# clears the story's (migration 0014), and they are not rows the story had. The log of
+# vector changes (ids only, migration 0016) is what tells a search process to drop the
+# story's vectors from memory: without it they stayed there until all were read again
+_KEPT = {"tombstones", "audit", "story_terms_stale", "vector_changes"}
 
 
 @dataclass(frozen=True)

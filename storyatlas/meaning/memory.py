@@ -152,7 +152,10 @@ class Memory:
             self._reading = threading.Thread(target=self._read_again, args=(archive.path, held.key),
                                              name="meaning-vectors", daemon=True)
             self._reading.start()
-        return [replace(held.block, gone=held.gone(changed)), _block(ids, stories, stored, cut=False)]
+        gone = held.gone(changed)
+        # what an erased, corrected or redacted line was made into leaves memory too
+        held.block.matrix[gone] = 0.0
+        return [replace(held.block, gone=gone), _block(ids, stories, stored, cut=False)]
 
     def _read_again(self, path: Path, key: tuple) -> None:
         try:

@@ -5,6 +5,7 @@ background."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from storyatlas import meaning
@@ -77,6 +78,8 @@ def test_a_new_story_a_correction_a_redaction_and_an_erasure_are_read_without_ev
     left = _hits(archive, "flood")
     assert reads[0] == 3
     assert not ({cut} | withdrawn) & {i for i, _ in left}
+    held = meaning._memory.blocks(archive, meaning.model())[0]
+    assert not held.matrix[np.isin(held.ids, list({cut} | withdrawn))].any()  # gone from memory too
     assert left == _fully_read(archive, "flood")
 
 
@@ -123,3 +126,19 @@ def test_a_server_reads_the_vectors_as_it_starts(archive, settings, reads):
             time.sleep(0.05)
         assert reads[0] == 1  # no search asked
         assert _hits(archive, "flood") and reads[0] == 1
+
+
+def test_segments_that_take_an_erased_storys_ids_are_found_as_themselves(archive, reads):
+    add_story(archive, "Bread", "en", BREAD_EN)
+    pl = add_story(archive, "Powódź", "pl", FLOOD_PL)
+    meaning.index(archive)
+    assert _hits(archive, "flood")
+    erased = {s.id for s in archive.segments(pl, KEEPER)}
+    erase(archive, archive.path.parent / "media", pl, "cli:test", "withdrawn")
+    again = add_story(archive, "Damm", "de", FLOOD_DE)
+    assert erased == {s.id for s in archive.segments(again, KEEPER)}  # the highest ids, taken again
+    meaning.index(archive)
+    found = meaning.nearest(archive, "flood", KEEPER, min_score=-9)
+    assert reads[0] == 1
+    assert {h.segment_id: h.story_id for h in found if h.segment_id in erased} == dict.fromkeys(erased, again)
+    assert [(h.segment_id, round(h.score, 5)) for h in found] == _fully_read(archive, "flood")
