@@ -3,8 +3,8 @@
 Every vector is read once (float32; cut into lists above ``lists.EXACT_UP_TO``). After
 that, a change of the vectors (a new story's, a corrected or redacted line's, an erased
 story's) is read from the archive's log of changes (migration 0016): the segments changed
-since are masked in what is held, and their vectors now, if any, searched exactly beside
-it. Read all again after each change, a million vectors took 22 s, waited out by the
+since are masked and zeroed in what is held, and their vectors now, if any, searched
+exactly beside it. Read all again after each change, a million vectors took 22 s, waited out by the
 first search after every batch the worker wrote. When the changed ones pass
 ``REBUILD_AFTER`` every vector is read again in a thread, and searches go on meanwhile.
 """
@@ -29,8 +29,9 @@ CHUNK = 65_536
 """Rows multiplied at a time (keeps the intermediate products small)."""
 NEIGHBOURS = 10
 REBUILD_AFTER = 10_000
-"""Changed vectors searched beside the held ones (reading them takes about 30 ms at this
-many) before every vector is read again, in the background."""
+"""Changed vectors searched beside the held ones before every vector is read again, in
+the background (at this many, the first search after a change took 90 ms at a million
+segments: benchmarks/meaning_changes.py)."""
 
 
 @dataclass(frozen=True)
