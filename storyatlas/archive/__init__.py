@@ -22,6 +22,9 @@ from storyatlas.archive.records import (
 )
 from storyatlas.errors import Conflict, NotFound
 
+LAST_VECTOR_CHANGE = "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes'), 0)"
+"""The number of the meaning vectors' last change (their log's, migration 0016): 0 before any."""
+
 if TYPE_CHECKING:
     from storyatlas.transcribe.types import Transcript
 
@@ -68,8 +71,8 @@ class Archive(JobsMixin):
     def search_state(self) -> tuple[int, int]:
         """Changes whenever a search's answer may: the generation, and the meaning index's
         vectors, which the worker writes after a story is done without changing the
-        generation (migration 0014)."""
-        row = self.conn.execute("SELECT (SELECT n FROM generation), (SELECT n FROM vectors_generation)").fetchone()
+        generation (the last of their changes, migration 0016)."""
+        row = self.conn.execute(f"SELECT (SELECT n FROM generation), {LAST_VECTOR_CHANGE}").fetchone()
         return row[0], row[1]
 
     def identity(self) -> str:

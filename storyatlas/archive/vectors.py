@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from storyatlas.archive import Archive
+from storyatlas.archive import LAST_VECTOR_CHANGE, Archive
 from storyatlas.archive.policy import Viewer, story_condition
 from storyatlas.archive.redaction import MARK
 
@@ -25,7 +25,7 @@ class Unindexed:
     segment_id: int
     story_id: int
     text: str
-    idx: int = 0
+    idx: int
     """Its place in its story: with ``story_id``, where the next look for missing ones starts."""
 
     @property
@@ -90,8 +90,7 @@ KEEP_CHANGES = 200_000
 def changes_at(archive: Archive) -> tuple[int, int]:
     """(the last vector change's number, the last one pruned from the log)."""
     return archive.conn.execute(
-        """SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes'), 0),
-                  (SELECT through FROM vector_changes_pruned)""").fetchone()
+        f"SELECT {LAST_VECTOR_CHANGE}, (SELECT through FROM vector_changes_pruned)").fetchone()
 
 
 def changed_since(archive: Archive, model: str, after: int, upto: int

@@ -52,4 +52,3 @@ class Exclusive:
         # its holder died holding it (or took far too long): taken over
         self.huey.delete(self._lock)
         return self.huey.put_if_empty(self._lock, holder)
-

@@ -119,7 +119,7 @@ def test_what_a_redaction_leaves_is_encoded_without_its_mark(archive, stories):
     assert [s.text for s in archive.segments(stories["de"], KEEPER)][1] == "[…]"
     assert meaning.index(archive) == 0
     assert rows.counts(archive, meaning.model()) == (6, 6)
-    assert rows.Unindexed(1, 1, "Wir pumpten […] leer.").said == "Wir pumpten leer."
+    assert rows.Unindexed(1, 1, "Wir pumpten […] leer.", 0).said == "Wir pumpten leer."
 
 
 def test_an_archive_upgraded_loses_the_vectors_made_with_a_mark(archive, stories):
