@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 # the words index's marks of stories to make again are its own: the story's delete trigger
 # clears the story's (migration 0014), and they are not rows the story had. The log of
 # vector changes (ids only, migration 0016) is what tells a search process to drop the
-# story's vectors from memory: without it they stayed there until all were read again
-_KEPT = {"tombstones", "audit", "story_terms_stale", "vector_changes"}
+# story's vectors from memory: without it they stayed there until all were read again.
+# The log of stories changed (ids only, 0018) does the same for their facet values.
+_KEPT = {"tombstones", "audit", "story_terms_stale", "vector_changes", "story_changes"}
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,12 @@
 """The words index's story rows (storyatlas/archive/word_index.py) and what reads them:
 rows made in the writer's transaction, stories that say a word most ranked first,
-bare-SQL writes still found, facets counted from arrays as reading each story would."""
+bare-SQL writes still found."""
 
-import json
-from collections import Counter
-
-import numpy as np
 import pytest
 
-from storyatlas.archive import Viewer, facets, word_index
+from storyatlas.archive import Viewer, word_index
 from storyatlas.archive.erasure import erase
-from storyatlas.archive.facets import facet_counts
-from storyatlas.search import FACETS, SearchQuery
+from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
 from tests.conftest import add_story
 
@@ -21,23 +16,6 @@ KEEPER = Viewer.keeper()
 def _row(archive, story: int) -> str | None:
     found = archive.conn.execute("SELECT terms FROM story_terms WHERE rowid = ?", (story,)).fetchone()
     return found[0] if found else None
-
-
-def _facets_read_story_by_story(archive, ids):
-    """The facets as a reader would count them, one story at a time: the most common
-    values first, then by value; a story under every language spoken in it."""
-    counts = {name: Counter() for name in FACETS}
-    for story in ids:
-        row = archive.conn.execute(
-            """SELECT coalesce(languages, json_array(language)), country, region, community, collection,
-                      substr(recorded_on, 1, 4), review_state FROM stories WHERE id = ?""", (story,)).fetchone()
-        counts["language"].update(v for v in dict.fromkeys(json.loads(row[0])) if v)
-        for name, value in zip(("country", "region", "community", "collection", "year", "review_state"), row[1:]):
-            if value:
-                counts[name][value] += 1
-        counts["theme"].update(r[0] for r in archive.conn.execute(
-            "SELECT theme_id FROM story_themes WHERE story_id = ?", (story,)))
-    return {name: sorted(c.items(), key=lambda v: (-v[1], v[0]))[:20] for name, c in counts.items()}
 
 
 def _ids(backend, text, viewer=KEEPER):
@@ -97,23 +75,6 @@ def test_the_rows_are_made_again_with_the_index(archive, stories):
     assert set(_ids(FTSBackend(archive), "flood")) == set(stories.values())
     # made whole: one b-tree a table (the three stories were written in three)
     assert [word_index.btrees(archive.conn, t) for t in word_index.TABLES] == [1, 1]
-
-
-@pytest.mark.parametrize("few", [500, 0], ids=["from each story's values", "over every story"])
-def test_facets_from_arrays_count_as_reading_each_story_does(archive, stories, monkeypatch, few):
-    monkeypatch.setattr(facets, "_FEW", few)
-    add_story(archive, "Two tongues", "pl", [(0.0, 2.0, "Powódź.", "The flood."), (2.0, 4.0, "Flood!", None, "en")],
-              community="Zgorzelec", country="PL")
-    archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 0.9)",
-                         (stories["often"],))
-    ids = [r[0] for r in archive.conn.execute("SELECT id FROM stories")]
-    by_sql = _facets_read_story_by_story(archive, ids)
-    by_arrays = facet_counts(archive, np.array(ids), FACETS)
-    assert by_arrays == by_sql
-    assert dict(by_arrays["language"]) == {"en": 3, "de": 1, "pl": 1}
-    assert facet_counts(archive, np.array([stories["german"], 999]), ["language"]) == {"language": [("de", 1)]}
-    # a story given twice (a words hit and a meaning hit) counts once
-    assert facet_counts(archive, np.array([stories["german"]] * 3), ["language"]) == {"language": [("de", 1)]}
 
 
 def test_segments_inserted_in_one_statement_keep_their_values_and_are_indexed(archive):
