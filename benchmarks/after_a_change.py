@@ -1,9 +1,16 @@
-"""The first search after the archive changes, on an archive kept by benchmarks/search.py.
+"""The first search after a server starts and after the archive changes, on an archive
+kept by benchmarks/search.py.
 
     python benchmarks/search.py --segments 1000000 --fused --keep /tmp/bench.db
-    python benchmarks/after_a_change.py /tmp/bench.db [--rounds 12]
+    python benchmarks/after_a_change.py /tmp/bench.db [--rounds 12] [--no-facets-warm]
 
-A live archive changes all the time: the worker writes a story, a moderator reviews one,
+First, as a server starts, the process reads in the background what it keeps in memory
+(the vocabulary, every meaning vector, every story's facet values: web/app.py's lifespan);
+once that is done, the first search of each kind is timed, then a second of each kind
+(the baseline). ``--no-facets-warm`` leaves the facet values to the first search, as a
+start did before they were read with the rest.
+
+Then: a live archive changes all the time: the worker writes a story, a moderator reviews one,
 a volunteer corrects a line. What a search process keeps in memory per archive state must
 then be brought up to date by the next search. This times, in one process, rounds of: a
 change (in turn a story's title edited, a story added and taken out, a theme given to a
@@ -20,6 +27,7 @@ import argparse
 import random
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,8 +38,9 @@ sys.path.insert(0, str(HERE.parent))
 
 from search import SEED, WORDS, Language, queries  # noqa: E402  (storyatlas first)
 
+from storyatlas import meaning  # noqa: E402
 from storyatlas.archive import Archive, Viewer, facets  # noqa: E402
-from storyatlas.search import SearchQuery  # noqa: E402
+from storyatlas.search import SearchQuery, suggest  # noqa: E402
 from storyatlas.search.fts import FTSBackend  # noqa: E402
 
 
@@ -66,12 +75,24 @@ def main() -> None:
     parser.add_argument("archive", type=Path, help="an archive kept by benchmarks/search.py --fused --keep")
     parser.add_argument("--rounds", type=int, default=12, help="changes of each way of following them (a multiple "
                                                                "of 6 leaves the archive as it was)")
+    parser.add_argument("--no-facets-warm", action="store_true", help="leave the facet values to the first search")
     args = parser.parse_args()
     rng = random.Random(SEED)
     visitor = Viewer()
+    started = time.perf_counter()
+    suggest.warm(args.archive)
+    meaning.warm(args.archive)
+    if not args.no_facets_warm:
+        facets.warm(args.archive)
+    for thread in threading.enumerate():
+        if thread.name.startswith("storyatlas-"):
+            thread.join()
+    print(f"{args.archive}: started, what is kept in memory read in {time.perf_counter() - started:.1f} s"
+          f"{'' if args.no_facets_warm else ', the facet values among it'}")
     with Archive(args.archive) as archive:
         languages = {lang: Language(lang, rng) for lang in WORDS}
-        words = queries(languages, archive, rng, 4 * args.rounds + 5)["common word"]
+        kinds = queries(languages, archive, rng, 4 * args.rounds + 5)
+        words = kinds["common word"]
         backend = FTSBackend(archive)
 
         def ms(text: str) -> float:
@@ -79,16 +100,20 @@ def main() -> None:
             backend.search(SearchQuery(text, visitor))
             return (time.perf_counter() - started) * 1000
 
-        for text in words[:5]:  # the process's one-time costs, and every vector read
+        for which in ("first", "second"):
+            took = {kind: ms(texts[-1 if which == "first" else -2]) for kind, texts in kinds.items()}
+            print(f"the {which} fused search of each kind after the start, ms: "
+                  + ", ".join(f"{kind} {t:.0f}" for kind, t in took.items()))
+        for text in words[:5]:
             ms(text)
-        kinds = changes(archive)
-        print(f"{args.archive}: the first fused search (a common word) after a change, and the next, "
-              f"{args.rounds} changes each way, in one process")
+        ways_of_change = changes(archive)
+        print(f"the first fused search (a common word) after a change, and the next, {args.rounds} changes "
+              "each way")
         ways = (("the facets follow the log", False), ("every story's facets read again", True))
         for w, (way, forget) in enumerate(ways):
             first, nxt = [], []
             for r in range(args.rounds):
-                kinds[r % len(kinds)]()
+                ways_of_change[r % len(ways_of_change)]()
                 if forget:
                     facets._tables.clear()
                 at = 5 + 2 * (w * args.rounds + r)

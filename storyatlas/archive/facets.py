@@ -14,13 +14,17 @@ story again took 130 ms at 25,000 stories, paid by the first search after every 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
 from storyatlas.archive import Archive
 from storyatlas.archive.discover import LANGUAGES_SPOKEN
+
+log = logging.getLogger(__name__)
 
 # up to this many stories are counted from their own values
 _FEW = 500
@@ -176,3 +180,16 @@ def facet_counts(archive: Archive, story_ids: np.ndarray, names: Sequence[str], 
             if held is None or held.seq <= table.seq:
                 _tables[key] = table
     return table.counts(np.asarray(story_ids, np.int64), names, limit)
+
+
+def warm(path: Path) -> None:
+    """Read every story's facet values in the background (a server, as it starts), so that
+    the first search over many stories does not wait for them (150 ms at 25,000 stories)."""
+    def read() -> None:
+        try:
+            with Archive(path) as archive:
+                facet_counts(archive, np.zeros(0, np.int64), ())
+        except Exception:  # the first search reads them instead
+            log.warning("reading the facet values at start failed", exc_info=True)
+
+    threading.Thread(target=read, name="storyatlas-facets", daemon=True).start()

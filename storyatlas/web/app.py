@@ -21,7 +21,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from storyatlas import meaning
-from storyatlas.archive import Archive
+from storyatlas.archive import Archive, facets
 from storyatlas.archive.erasure import sweep_tombstones
 from storyatlas.errors import (
     AccessDenied,
@@ -111,6 +111,7 @@ def create_app(settings: Settings, worker: bool = False) -> Starlette:
         scratch = claim_scratch(settings.media_dir)
         suggest.warm(settings.database)
         meaning.warm(settings.database)
+        facets.warm(settings.database)
         stop = threading.Event()
         thread = None
         if worker:

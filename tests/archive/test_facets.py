@@ -126,3 +126,19 @@ def test_a_process_behind_the_pruned_log_reads_every_story_again(archive, storie
     assert c.execute("SELECT count(*) FROM story_changes").fetchone()[0] <= 11_000
     assert facet_counts(archive, np.array(_all(archive)), ["community"]) == {"community": [("Linz", 1), ("Porto", 1)]}
     assert len(reads) == 2
+
+
+def test_a_server_reads_every_storys_values_as_it_starts(archive, settings, stories, reads):
+    import time
+
+    from starlette.testclient import TestClient
+
+    from storyatlas.web.app import create_app
+
+    with TestClient(create_app(settings)):
+        deadline = time.monotonic() + 60
+        while not reads and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(reads) == 1  # no search asked
+        facet_counts(archive, np.array(_all(archive)), FACETS)
+        assert len(reads) == 1
