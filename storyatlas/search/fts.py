@@ -289,7 +289,7 @@ class FTSBackend:
 
     def _suggest(self, query: SearchQuery, parsed: Query) -> tuple[str, ...]:
         stories_sql, params = self._stories(query)
-        return suggest.suggestions(self.conn, (str(self.archive.path), self.archive.generation()), parsed,
+        return suggest.suggestions(self.conn, (str(self.archive.path), suggest.words_state(self.conn)), parsed,
                                    stories_sql, params)
 
     def rebuild(self) -> int:

@@ -135,6 +135,18 @@ def test_a_large_vocabulary_is_read_again_in_the_background_and_never_offers_a_w
     assert "zwieblowski" not in _search(backend, "zwiablowski").suggestions
 
 
+def test_the_vocabulary_is_read_again_only_when_the_words_index_changes(backend, archive, monkeypatch):
+    reads, read = [], suggest._read
+    monkeypatch.setattr(suggest, "_read", lambda conn: reads.append(conn) or read(conn))
+    assert "families" in _search(backend, "familes").suggestions
+    with archive.transaction() as c:  # what a moderator changes: not a word of the index
+        c.execute("UPDATE stories SET title = 'Renamed', review_state = 'reviewed' WHERE id = 1")
+    assert "families" in _search(backend, "familes").suggestions
+    assert len(reads) == 1
+    add_story(archive, "Barn", "en", [(0.0, 3.0, "Zwieblowski hid there.")])
+    assert "zwieblowski" in _search(backend, "zwiablowski").suggestions and len(reads) == 2
+
+
 def test_did_you_mean_is_computed_only_when_few_or_no_moments_match(backend, monkeypatch):
     calls = []
     monkeypatch.setattr(suggest, "_said", lambda *a: calls.append(a) or "x")
