@@ -56,7 +56,7 @@ class _Table:
     @classmethod
     def read(cls, archive: Archive, seq: int) -> _Table:
         """Every story's values (``seq``: the last change, read before them)."""
-        ids, pairs = _read(archive, "1", [])
+        ids, pairs = _read(archive, None, [])
         numbers: dict[tuple[str, str], int] = {}
         story, value = _numbered(ids, pairs, numbers)
         return cls(seq, ids, story, value, list(numbers), numbers)
@@ -67,7 +67,7 @@ class _Table:
             f"SELECT DISTINCT story_id FROM ({_CHANGES}) ORDER BY story_id", (self.seq, upto))), np.int64)
         if len(changed) > _REREAD_AFTER:
             return _Table.read(archive, upto)
-        ids, pairs = _read(archive, f"st.id IN ({_CHANGES})", [self.seq, upto])
+        ids, pairs = _read(archive, _CHANGES, [self.seq, upto])
         numbers = dict(self.numbers)  # another thread may read this table meanwhile
         story, value = _numbered(ids, pairs, numbers)
         # the changed stories' old pairs out, their pairs now in, in order of story
@@ -117,10 +117,11 @@ def _merged(ids: np.ndarray, out: np.ndarray, into: np.ndarray) -> np.ndarray:
     return np.insert(ids, np.searchsorted(ids, into), into)
 
 
-def _read(archive: Archive, condition: str, params: list) -> tuple[np.ndarray, list[Iterable[tuple[int, str, str]]]]:
-    """The ids of the stories that meet ``condition`` (on ``st``, the stories), sorted, and
-    their (story id, facet, value) triples, facet by facet."""
+def _read(archive: Archive, among: str | None, params: list) -> tuple[np.ndarray, list[Iterable[tuple[int, str, str]]]]:
+    """The ids of the stories ``among`` gives (a query of story ids; None: every story),
+    sorted, and their (story id, facet, value) triples, facet by facet."""
     c = archive.conn
+    condition, themes = ("1", "1") if among is None else (f"st.id IN ({among})", f"story_id IN ({among})")
     rows = c.execute(f"SELECT st.id, {', '.join(_SINGLE.values())} FROM stories st WHERE {condition} ORDER BY st.id",
                      params).fetchall()
     ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
@@ -131,7 +132,7 @@ def _read(archive: Archive, condition: str, params: list) -> tuple[np.ndarray, l
             WHERE {condition}""", params))
     # a theme of a story gone meanwhile (read after the stories) is left out by ``_numbered``
     pairs.append((sid, "theme", value) for sid, value in c.execute(
-        f"SELECT story_id, theme_id FROM story_themes WHERE {condition.replace('st.id', 'story_id')}", params))
+        f"SELECT story_id, theme_id FROM story_themes WHERE {themes}", params))
     return ids, pairs
 
 
@@ -168,6 +169,7 @@ def facet_counts(archive: Archive, story_ids: np.ndarray, names: Sequence[str], 
         "(SELECT through FROM story_changes_pruned)").fetchone()
     with _lock:
         table = _tables.get(key)
+    # past the pruned log, or ahead of the archive (a copy of it put back from a backup)
     if table is None or pruned > table.seq or table.seq > seq:
         table = _Table.read(archive, seq)
     elif table.seq < seq:
