@@ -8,8 +8,10 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from storyatlas.archive import Archive
 from storyatlas.archive.policy import Viewer, story_condition
@@ -197,3 +199,10 @@ def summaries(archive: Archive, story_ids: Sequence[int], viewer: Viewer) -> dic
         f"""SELECT st.id, st.title, st.language, {LANGUAGES_SPOKEN} AS languages,
                    st.country, st.collection FROM stories st
             WHERE st.id IN (SELECT value FROM json_each(?)) AND {where}""", (json.dumps(list(story_ids)), *params))}
+
+
+def story_ids(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> np.ndarray:
+    """The ids a query of stories gives (such as ``stories_sql``'s), sorted: read as one
+    string, as a row at a time took 10 ms for 21,000 stories."""
+    (found,) = conn.execute(f"SELECT group_concat(id) FROM ({sql})", list(params)).fetchone()
+    return np.sort(np.fromstring(found, np.int64, sep=",")) if found else np.zeros(0, np.int64)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from storyatlas.archive import LAST_VECTOR_CHANGE, Archive
+from storyatlas.archive.discover import story_ids
 from storyatlas.archive.policy import Viewer, story_condition
 from storyatlas.archive.redaction import MARK
 
@@ -117,8 +118,7 @@ def prune_changes(conn: sqlite3.Connection, keep: int = KEEP_CHANGES) -> None:
 def visible_stories(archive: Archive, viewer: Viewer) -> np.ndarray:
     """The ids of the stories the viewer may see, sorted."""
     condition, params = story_condition(viewer)
-    return np.fromiter((r[0] for r in archive.conn.execute(
-        f"SELECT st.id FROM stories st WHERE {condition} ORDER BY st.id", params)), np.int64)
+    return story_ids(archive.conn, f"SELECT st.id AS id FROM stories st WHERE {condition}", params)
 
 
 def counts(archive: Archive, model: str) -> tuple[int, int]:

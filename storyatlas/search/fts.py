@@ -144,9 +144,7 @@ class FTSBackend:
                 found = _reachable.get(token)
             if found is not None:
                 return found
-        # one string, not a row per story: 10 ms for 21,000 stories row by row
-        (found,) = self.conn.execute(f"SELECT group_concat(id) FROM ({stories_sql})", params).fetchone()
-        ids = np.sort(np.fromstring(found, np.int64, sep=",")) if found else np.zeros(0, np.int64)
+        ids = discover.story_ids(self.conn, stories_sql, params)
         if token is not None:
             with _reachable_lock:
                 if len(_reachable) > 16:
