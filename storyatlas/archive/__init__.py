@@ -15,15 +15,13 @@ from typing import TYPE_CHECKING
 
 from storyatlas.archive import audit, word_index
 from storyatlas.archive.db import connect
+from storyatlas.archive.held import last_change
 from storyatlas.archive.jobs import LEASE_S, JobsMixin, worker_id
 from storyatlas.archive.policy import Viewer, moderated_condition, shown_storyteller, story_condition
 from storyatlas.archive.records import (
     Job, MediaFile, Place, Segment, Story, StoryMetadata, Word,
 )
 from storyatlas.errors import Conflict, NotFound
-
-LAST_VECTOR_CHANGE = "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes'), 0)"
-"""The number of the meaning vectors' last change (their log's, migration 0016): 0 before any."""
 
 if TYPE_CHECKING:
     from storyatlas.transcribe.types import Transcript
@@ -72,7 +70,7 @@ class Archive(JobsMixin):
         """Changes whenever a search's answer may: the generation, and the meaning index's
         vectors, which the worker writes after a story is done without changing the
         generation (the last of their changes, migration 0016)."""
-        row = self.conn.execute(f"SELECT (SELECT n FROM generation), {LAST_VECTOR_CHANGE}").fetchone()
+        row = self.conn.execute(f"SELECT (SELECT n FROM generation), {last_change('vector_changes')}").fetchone()
         return row[0], row[1]
 
     def identity(self) -> str:

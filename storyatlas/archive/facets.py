@@ -14,7 +14,6 @@ story again took 130 ms at 25,000 stories, paid by the first search after every 
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -23,8 +22,7 @@ import numpy as np
 
 from storyatlas.archive import Archive
 from storyatlas.archive.discover import LANGUAGES_SPOKEN
-
-log = logging.getLogger(__name__)
+from storyatlas.archive.held import position, read_at_start
 
 # up to this many stories are counted from their own values
 _FEW = 500
@@ -41,14 +39,14 @@ class _Table:
     number naming a facet and one of its values (``values``)."""
 
     def __init__(self, seq: int, ids: np.ndarray, story: np.ndarray, value: np.ndarray,
-                 values: list[tuple[str, str]], numbers: dict[tuple[str, str], int]) -> None:
+                 numbers: dict[tuple[str, str], int]) -> None:
         self.seq = seq
         """The last story change the table holds (it may hold later ones too)."""
         self.ids = ids
         self.story = story
         self.value = value
-        self.values = values
         self.numbers = numbers
+        self.values = list(numbers)
         self.at = np.searchsorted(ids, story)
         """Each pair's story as a position in ``ids``."""
         self.starts = np.searchsorted(self.at, np.arange(len(ids) + 1))
@@ -59,7 +57,7 @@ class _Table:
         ids, pairs = _read(archive, None, [])
         numbers: dict[tuple[str, str], int] = {}
         story, value = _numbered(ids, pairs, numbers)
-        return cls(seq, ids, story, value, list(numbers), numbers)
+        return cls(seq, ids, story, value, numbers)
 
     def changed(self, archive: Archive, upto: int) -> _Table:
         """A table with the stories changed after ``self.seq`` up to ``upto`` read again."""
@@ -71,20 +69,14 @@ class _Table:
         numbers = dict(self.numbers)  # another thread may read this table meanwhile
         story, value = _numbered(ids, pairs, numbers)
         # the changed stories' old pairs out, their pairs now in, in order of story
-        lo, hi = np.searchsorted(self.story, changed), np.searchsorted(self.story, changed, "right")
-        inside = np.zeros(len(self.story) + 1, np.int64)
-        np.add.at(inside, lo, 1)
-        np.add.at(inside, hi, -1)
-        kept = np.cumsum(inside[:-1]) == 0
+        kept = ~_positions(changed, self.story)[1]
         old_story, old_value = self.story[kept], self.value[kept]
         at = np.searchsorted(old_story, story)
         return _Table(upto, _merged(self.ids, changed, ids), np.insert(old_story, at, story),
-                      np.insert(old_value, at, value), list(numbers), numbers)
+                      np.insert(old_value, at, value), numbers)
 
     def counts(self, story_ids: np.ndarray, names: Sequence[str], limit: int) -> dict[str, list[tuple[str, int]]]:
-        at = np.searchsorted(self.ids, story_ids)
-        known = at < len(self.ids)
-        known[known] = self.ids[at[known]] == story_ids[known]
+        at, known = _positions(self.ids, story_ids)
         if len(story_ids) <= _FEW:
             at = np.unique(at[known])
             # the positions of each chosen story's values, range after range
@@ -105,12 +97,18 @@ class _Table:
         return {name: sorted(counted, key=lambda v: (-v[1], v[0]))[:limit] for name, counted in out.items()}
 
 
+def _positions(ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``wanted`` is, or would go, in the sorted ``ids``, and whether it is there."""
+    at = np.searchsorted(ids, wanted)
+    found = at < len(ids)
+    found[found] = ids[at[found]] == wanted[found]
+    return at, found
+
+
 def _merged(ids: np.ndarray, out: np.ndarray, into: np.ndarray) -> np.ndarray:
     """The sorted ``ids`` without ``out`` and with ``into`` (both sorted; without sorting
     them all again, as ``numpy.union1d`` would)."""
-    at = np.searchsorted(ids, out)
-    found = at < len(ids)
-    found[found] = ids[at[found]] == out[found]
+    at, found = _positions(ids, out)
     kept = np.ones(len(ids), bool)
     kept[at[found]] = False
     ids = ids[kept]
@@ -148,8 +146,7 @@ def _numbered(ids: np.ndarray, pairs: list[Iterable[tuple[int, str, str]]], numb
             story.append(sid)
             value.append(numbers.setdefault((name, str(found)), len(numbers)))
     story_a, value_a = np.array(story, np.int64), np.array(value, np.int64)
-    at = np.minimum(np.searchsorted(ids, story_a), max(len(ids) - 1, 0))
-    known = ids[at] == story_a if len(ids) else np.zeros(len(story_a), bool)
+    known = _positions(ids, story_a)[1]
     order = np.argsort(story_a[known], kind="stable")
     return story_a[known][order], value_a[known][order]
 
@@ -164,9 +161,7 @@ def facet_counts(archive: Archive, story_ids: np.ndarray, names: Sequence[str], 
     caller's viewer may see) with their counts, most first. ``keep``: False inside a
     transaction that may yet be rolled back (its changes' numbers may be given to others)."""
     key = archive.identity()
-    seq, pruned = archive.conn.execute(
-        "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'story_changes'), 0), "
-        "(SELECT through FROM story_changes_pruned)").fetchone()
+    seq, pruned = position(archive.conn, "story_changes")
     with _lock:
         table = _tables.get(key)
     # past the pruned log, or ahead of the archive (a copy of it put back from a backup)
@@ -174,8 +169,6 @@ def facet_counts(archive: Archive, story_ids: np.ndarray, names: Sequence[str], 
         table = _Table.read(archive, seq)
     elif table.seq < seq:
         table = table.changed(archive, seq)
-    else:
-        keep = False
     if keep:
         with _lock:
             held = _tables.get(key)
@@ -187,11 +180,4 @@ def facet_counts(archive: Archive, story_ids: np.ndarray, names: Sequence[str], 
 def warm(path: Path) -> None:
     """Read every story's facet values in the background (a server, as it starts), so that
     the first search over many stories does not wait for them (150 ms at 25,000 stories)."""
-    def read() -> None:
-        try:
-            with Archive(path) as archive:
-                facet_counts(archive, np.zeros(0, np.int64), ())
-        except Exception:  # the first search reads them instead
-            log.warning("reading the facet values at start failed", exc_info=True)
-
-    threading.Thread(target=read, name="storyatlas-facets", daemon=True).start()
+    read_at_start(path, "facets", lambda archive: facet_counts(archive, np.zeros(0, np.int64), ()))

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from storyatlas.archive import LAST_VECTOR_CHANGE, Archive
+from storyatlas.archive import Archive
 from storyatlas.archive.discover import story_ids
+from storyatlas.archive.held import position
 from storyatlas.archive.policy import Viewer, story_condition
 from storyatlas.archive.redaction import MARK
 
@@ -90,8 +91,7 @@ KEEP_CHANGES = 200_000
 
 def changes_at(archive: Archive) -> tuple[int, int]:
     """(the last vector change's number, the last one pruned from the log)."""
-    return archive.conn.execute(
-        f"SELECT {LAST_VECTOR_CHANGE}, (SELECT through FROM vector_changes_pruned)").fetchone()
+    return position(archive.conn, "vector_changes")
 
 
 def changed_since(archive: Archive, model: str, after: int, upto: int

@@ -20,6 +20,7 @@ import numpy as np
 
 from storyatlas.archive import Archive
 from storyatlas.archive import vectors as rows
+from storyatlas.archive.held import read_at_start
 from storyatlas.meaning import lists as vector_lists
 from storyatlas.themes import meaning as encoder
 
@@ -174,15 +175,11 @@ class Memory:
     def warm(self, path: Path, model: str) -> None:
         """Read every vector in the background (a server, as it starts), so that the first
         meaning search does not wait for it (22 s at a million segments)."""
-        def read() -> None:
-            try:
-                with Archive(path) as archive:
-                    if archive.conn.execute("SELECT 1 FROM segment_vectors LIMIT 1").fetchone():
-                        self.blocks(archive, model)
-            except Exception:  # the first search reads them instead
-                log.warning("reading the meaning vectors at start failed", exc_info=True)
+        def read(archive: Archive) -> None:
+            if archive.conn.execute("SELECT 1 FROM segment_vectors LIMIT 1").fetchone():
+                self.blocks(archive, model)
 
-        threading.Thread(target=read, name="storyatlas-meaning", daemon=True).start()
+        read_at_start(path, "meaning", read)
 
     def wait(self) -> None:
         """Until a reading in the background, if any, is done (for tests and benchmarks)."""
