@@ -11,7 +11,10 @@ made-up content words, drawn with Zipf frequencies; an English line beside each
 non-English one), inserted as the archive saves a transcript (``word_index.insert_segments``,
 20,000 segments a transaction) so that the archive's own triggers index them: the indexing
 rate is segments per second through those triggers (the words index), then with the
-merge of the words index's b-trees that the worker makes after a story. Then each kind
+merge of the words index's b-trees that the worker makes after a story. The stories are
+then given themes at random and the shipped vocabulary is installed, as in any archive
+that has tagged a story: every query is matched against its trigger words, and a query
+that names a theme reaches the stories tagged with it. Then each kind
 of query is asked once per query (every one different, as most real searches are; the
 answer cache is not used) by an anonymous visitor (public stories only), and timed, and
 the same words are asked of a bare FTS5 top-20 query (``ORDER BY rank LIMIT 20`` on
@@ -36,7 +39,7 @@ from storyatlas.archive import Archive, Viewer, vectors, word_index  # noqa: E40
 from storyatlas.search import SearchQuery  # noqa: E402
 from storyatlas.search.fts import FTSBackend  # noqa: E402
 from storyatlas.search.query import parse  # noqa: E402
-from storyatlas.themes import meaning as encoder  # noqa: E402
+from storyatlas.themes import meaning as encoder, store  # noqa: E402
 
 import numpy as np  # noqa: E402, I001
 
@@ -221,6 +224,26 @@ def _bare(text: str) -> str | None:
     return parsed.plain_fts()
 
 
+def tag(archive: Archive) -> None:
+    """One to three themes for every story, each with two moments as evidence, drawn at
+    random (tagging a million segments would take hours: what is timed here is the search
+    through them), and the shipped vocabulary; once, when the archive has no themes yet."""
+    theme_ids = store.vocabulary(archive).ids()
+    c = archive.conn
+    if c.execute("SELECT 1 FROM story_themes LIMIT 1").fetchone():
+        return
+    rng = random.Random(SEED + 1)  # its own draws: the queries stay those of an untagged build
+    first = c.execute("SELECT story_id, min(id), count(*) FROM segments GROUP BY story_id").fetchall()
+    with archive.transaction() as t:
+        for story_id, segment_id, segments in first:
+            for theme_id in rng.sample(theme_ids, rng.randint(1, 3)):
+                t.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, ?, ?)",
+                          (story_id, theme_id, 2.0 + rng.random() * 3))
+                t.executemany("""INSERT INTO theme_evidence (story_id, theme_id, segment_id, trigger, side)
+                                 VALUES (?, ?, ?, 'bench', 'english')""",
+                              [(story_id, theme_id, segment_id + i) for i in rng.sample(range(segments), 2)])
+
+
 def measure(archive: Archive, kinds: dict[str, list[str]]) -> list[tuple[str, float, float, float, float, float]]:
     backend = FTSBackend(archive)
     visitor = Viewer()
@@ -383,6 +406,7 @@ def main() -> None:
                     print(f"\n{path}: {archive.conn.execute('SELECT count(*) FROM segments').fetchone()[0]:,} segments")
                     btrees, merged = merge(archive)
                     merge_bare(archive)
+                    tag(archive)
                     if merged:
                         print(f"its words index's {btrees} b-trees merged first, as the worker does after a story "
                               f"({merged:.1f} s)")
@@ -390,6 +414,7 @@ def main() -> None:
                     took, languages = build(archive, size, rng)
                     btrees, merged = merge(archive)
                     bare_index(archive)
+                    tag(archive)
                     archive.conn.execute("PRAGMA optimize")
                     size_mb = path.stat().st_size / 1e6
                     print(f"\n{size:,} segments ({size // SEGMENTS_PER_STORY:,} stories): indexed at "
