@@ -182,9 +182,11 @@ def merge_bare(archive: Archive) -> None:
 
 
 def queries(languages: dict[str, Language], archive: Archive, rng: random.Random, n: int) -> dict[str, list[str]]:
+    # drawn from the seed, not by SQLite's random(): the same queries in every run on an archive
+    last = archive.conn.execute("SELECT max(id) FROM segments").fetchone()[0]
+    drawn = sorted({rng.randint(1, last) for _ in range(n * 4)})
     said = [r[0] for r in archive.conn.execute(
-        "SELECT text FROM segments WHERE id IN (SELECT abs(random()) % (SELECT max(id) FROM segments) + 1 "
-        "FROM segments LIMIT ?)", (n * 4,))]
+        f"SELECT text FROM segments WHERE id IN ({','.join(map(str, drawn))}) ORDER BY id")]
     rng.shuffle(said)
     picks = list(languages.values())
 
@@ -394,7 +396,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build the archive here and keep it")
     parser.add_argument("--fused", action="store_true", help="time the fused search too (adds a vector per segment)")
     parser.add_argument("--reuse", type=Path, help="time the queries on an archive kept before (other queries "
-                                                   "than a fresh build's: the random draws differ)")
+                                                   "than a fresh build's: the random draws differ; the same in "
+                                                   "each run on it)")
     args = parser.parse_args()
     for size in args.segments:
         with tempfile.TemporaryDirectory() as tmp:

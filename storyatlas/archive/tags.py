@@ -108,19 +108,6 @@ def themes_of(archive: Archive, theme_ids: Sequence[str], story_ids: Sequence[in
     return {sid: tuple(t) for sid, t in found.items()}
 
 
-def stories_with_themes(archive: Archive, theme_ids: Sequence[str], stories_sql: str,
-                        stories_params: Sequence) -> list[tuple[int, float]]:
-    """(story id, best score) of the stories in ``stories_sql`` (a query of story ids
-    that already applies the policy) tagged with any of ``theme_ids``, best first."""
-    if not theme_ids:
-        return []
-    return archive.conn.execute(
-        f"""SELECT t.story_id, max(t.score) FROM story_themes t
-            WHERE t.theme_id IN ({','.join('?' * len(theme_ids))}) AND t.story_id IN ({stories_sql})
-            GROUP BY t.story_id ORDER BY max(t.score) DESC, t.story_id""",
-        (*theme_ids, *stories_params)).fetchall()
-
-
 # suggested themes: phrases from the stories a moderator moderates ---------------------------
 
 def phrase_counts(archive: Archive, viewer: Viewer, min_stories: int) -> tuple[int, list[tuple[str, int]]]:

@@ -172,11 +172,15 @@ class FTSBackend:
             index_points, matched = self._words(parsed, relaxed, stories_sql, params, wanted,
                                                 query.moments_per_story)
         if themes:
-            # stories found only through a theme come after those with the words
+            # stories found only through a theme come after those with the words. The
+            # theme's stories are read and each looked up among the reachable ('+' keeps
+            # SQLite from doing it the other way round, which it guesses cheaper for an
+            # IN list it takes for 25 ids: at a million segments it looked up every one
+            # of 21,000 reachable stories under the theme, 5.6 ms against 1.4)
             c.execute(
                 f"""INSERT OR IGNORE INTO temp.search_hits (story_id, tier, key, score)
                     SELECT t.story_id, 1, max(t.score), max(t.score) FROM story_themes t
-                    WHERE t.theme_id IN ({','.join('?' * len(themes))}) AND t.story_id IN ({stories_sql})
+                    WHERE t.theme_id IN ({','.join('?' * len(themes))}) AND +t.story_id IN ({stories_sql})
                     GROUP BY t.story_id""", (*themes, *params))
         found = _union(matched, np.fromiter((r[0] for r in c.execute("SELECT story_id FROM temp.search_hits")),
                                             np.int64))
