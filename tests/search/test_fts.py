@@ -127,3 +127,29 @@ def test_only_visible_stories_are_found_or_counted(archive, backend):
 def test_a_misspelled_word_gets_suggestions(backend):
     results = backend.search(_query("celar"))
     assert results.stories == () and "cellar" in results.suggestions
+
+
+def test_a_moment_starts_where_its_first_matched_word_is_said(archive):
+    # each line's words spread one a second from its start
+    add_story(archive, "Timed", "en", [
+        (0.0, 5.0, "Then the water came in."),
+        (10.0, 15.0, "A waterfall and water everywhere.", None),
+        (20.0, 27.0, "We pumped water then pumped the cellar."),
+        (30.0, 33.0, "It was cold.", "The water was cold."),
+    ], timed=True)
+    add_story(archive, "Keller", "de", [(0.0, 5.0, "Wir pumpten die Kellern aus.")], timed=True)
+    backend = FTSBackend(archive)
+
+    def at(text):
+        return sorted((m.start, m.at) for h in backend.search(_query(text)).stories for m in h.moments)
+
+    # the word, not "waterfall" holding it; a line matched only in its English starts where it does
+    assert at("water") == [(0.0, 2.0), (10.0, 13.0), (20.0, 22.0), (30.0, 30.0)]
+    assert at('"pumped the cellar"') == [(20.0, 21.0)]  # the phrase's first word, said earlier too
+    assert at("Keller") == [(0.0, 3.0)]  # another form of the word
+    # words timed as said before the text was corrected: every word of the line is looked at
+    archive.conn.execute("UPDATE words SET word = ' Then' WHERE word = ' Then' AND start = 0.0")
+    archive.conn.execute("UPDATE words SET word = ' WATER' WHERE word = ' water' AND start = 2.0")
+    assert at("water")[0] == (0.0, 2.0)
+    archive.conn.execute("UPDATE words SET word = ' wave' WHERE word = ' WATER'")
+    assert at("water")[0] == (0.0, 0.0)
