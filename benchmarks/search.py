@@ -14,7 +14,9 @@ rate is segments per second through those triggers (the words index), then with 
 merge of the words index's b-trees that the worker makes after a story. The stories are
 then given themes at random and the shipped vocabulary is installed, as in any archive
 that has tagged a story: every query is matched against its trigger words, and a query
-that names a theme reaches the stories tagged with it. Then each kind
+that names a theme reaches the stories tagged with it; and each segment its words' times,
+as a transcript has them (a moment starts where its first matched word is said). Then
+each kind
 of query is asked once per query (every one different, as most real searches are; the
 answer cache is not used) by an anonymous visitor (public stories only), and timed, and
 the same words are asked of a bare FTS5 top-20 query (``ORDER BY rank LIMIT 20`` on
@@ -246,6 +248,25 @@ def tag(archive: Archive) -> None:
                               [(story_id, theme_id, segment_id + i) for i in rng.sample(range(segments), 2)])
 
 
+def time_words(archive: Archive) -> None:
+    """Each segment's words with their times (spread evenly over it), as the transcriber
+    stores them; once, when the archive has none yet."""
+    c = archive.conn
+    if c.execute("SELECT 1 FROM words LIMIT 1").fetchone():
+        return
+    last = c.execute("SELECT max(id) FROM segments").fetchone()[0]
+    for at in range(0, last + 1, 100_000):
+        rows = []
+        for segment_id, start, end, text in c.execute(
+                "SELECT id, start, end, text FROM segments WHERE id BETWEEN ? AND ?", (at, at + 99_999)):
+            said = text.split()
+            step = (end - start) / len(said)
+            rows += [(segment_id, i, start + i * step, start + (i + 1) * step, f" {w}")
+                     for i, w in enumerate(said)]
+        with archive.transaction() as t:
+            t.executemany("INSERT INTO words (segment_id, idx, start, end, word) VALUES (?, ?, ?, ?, ?)", rows)
+
+
 def measure(archive: Archive, kinds: dict[str, list[str]]) -> list[tuple[str, float, float, float, float, float]]:
     backend = FTSBackend(archive)
     visitor = Viewer()
@@ -410,6 +431,7 @@ def main() -> None:
                     btrees, merged = merge(archive)
                     merge_bare(archive)
                     tag(archive)
+                    time_words(archive)
                     if merged:
                         print(f"its words index's {btrees} b-trees merged first, as the worker does after a story "
                               f"({merged:.1f} s)")
@@ -418,6 +440,7 @@ def main() -> None:
                     btrees, merged = merge(archive)
                     bare_index(archive)
                     tag(archive)
+                    time_words(archive)
                     archive.conn.execute("PRAGMA optimize")
                     size_mb = path.stat().st_size / 1e6
                     print(f"\n{size:,} segments ({size // SEGMENTS_PER_STORY:,} stories): indexed at "

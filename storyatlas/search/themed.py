@@ -3,8 +3,12 @@ the themes they trigger, and so the stories tagged with them in other languages.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import threading
 from dataclasses import dataclass
+
+import numpy as np
 
 from storyatlas.archive import Archive, tags
 from storyatlas.search.query import fold, query_words
@@ -53,3 +57,31 @@ def query_themes(archive: Archive, text: str) -> tuple[str, ...]:
     triggers = _triggers(archive)
     called = {theme_id for w in words for theme_id, phrase in triggers.by_word.get(w, ()) if phrase <= words}
     return tuple(sorted(called, key=triggers.order.__getitem__))
+
+
+def themed_stories(conn: sqlite3.Connection, themes: tuple[str, ...]) -> np.ndarray:
+    """Every story tagged with any of ``themes`` (sorted, each once), read as one string."""
+    found = conn.execute(f"SELECT group_concat(story_id) FROM story_themes WHERE theme_id IN ({_marks(themes)})",
+                         themes).fetchone()[0]
+    return np.unique(np.fromstring(found, np.int64, sep=",")) if found else np.zeros(0, np.int64)
+
+
+def rank_themed(conn: sqlite3.Connection, themes: tuple[str, ...], stories_sql: str, params: list,
+         only: list[int] | None = None) -> None:
+    """The stories among ``stories_sql`` (and ``only``, when given) tagged with any of
+    ``themes`` into ``temp.search_hits``, below those found by their words (tier 1, by
+    their best theme score); those already there stay as they are."""
+    # the theme's stories are read and each looked up among the reachable ('+' keeps
+    # SQLite from doing it the other way round, which it guesses cheaper for an IN list
+    # it takes for 25 ids: at a million segments it looked up each of 21,000 reachable
+    # stories under the theme, 5.6 ms against 1.4)
+    conn.execute(
+        f"""INSERT OR IGNORE INTO temp.search_hits (story_id, tier, key, score)
+            SELECT t.story_id, 1, max(t.score), max(t.score) FROM story_themes t
+            WHERE t.theme_id IN ({_marks(themes)}) AND +t.story_id IN ({stories_sql})
+            {'AND t.story_id IN (SELECT value FROM json_each(?))' if only is not None else ''}
+            GROUP BY t.story_id""", (*themes, *params, *([json.dumps(only)] if only is not None else [])))
+
+
+def _marks(values: tuple[str, ...]) -> str:
+    return ",".join("?" * len(values))

@@ -157,6 +157,21 @@ def test_search_fuses_words_and_meaning_and_says_why(archive, stories):
     assert words_only.total_stories == 0
 
 
+def test_a_story_meaning_and_a_theme_both_find_is_ranked_by_fusion_with_its_theme_score(archive, stories):
+    from storyatlas.search import SearchQuery
+    from storyatlas.search.fts import FTSBackend
+    from storyatlas.themes import store
+
+    store.vocabulary(archive)
+    archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 7.5)",
+                         (stories["pl"],))
+    found = FTSBackend(archive).search(SearchQuery("inundação", Viewer.anonymous()))
+    assert found.themes == ("floods",) and found.by_words == 1
+    assert {hit.story_id for hit in found.stories[:2]} == {stories["de"], stories["pl"]}
+    polish = next(hit for hit in found.stories if hit.story_id == stories["pl"])
+    assert polish.score == 7.5 and polish.themes == ("floods",)
+
+
 def test_others_lived_this_too_from_other_places_and_languages(archive, stories):
     found = {hit.story_id: hit.segment_id for hit in meaning.kindred(archive, stories["de"], Viewer.anonymous())}
     # the Polish flood for the German dam, the English bread for the German bakery

@@ -34,3 +34,36 @@ def test_a_query_calls_up_each_theme_a_whole_trigger_phrase_of_it_names_in_the_v
         called_up += bool(expected)
     assert called_up > 600
     assert query_themes(archive, "Überschwemmung") == ("floods",)
+
+
+def test_stories_found_only_through_a_theme_are_counted_and_come_after_those_with_the_words(archive):
+    from storyatlas.archive import Viewer
+    from storyatlas.search import SearchQuery
+    from storyatlas.search.fts import FTSBackend
+    from tests.conftest import add_story
+
+    store.vocabulary(archive)
+    said = [add_story(archive, f"Said {i}", "en", [(0.0, 4.0, f"The flood came {i}.")], country="PL") for i in (1, 2)]
+    tagged = [add_story(archive, f"Tagged {i}", "en", [(0.0, 4.0, "The river rose.")], country="DE") for i in (1, 2, 3)]
+    hidden = add_story(archive, "Private", "en", [(0.0, 4.0, "We left the house.")], country="DE",
+                       visibility="private")
+    add_story(archive, "Other", "en", [(0.0, 4.0, "Nothing of the kind.")], country="DE")
+    with archive.transaction() as c:
+        c.executemany("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', ?)",
+                      [(tagged[0], 2.0), (tagged[1], 4.0), (tagged[2], 3.0), (hidden, 9.0)])
+    backend = FTSBackend(archive)
+
+    def page(**options):
+        found = backend.search(SearchQuery("flood", Viewer.anonymous(), meaning=False, **options))
+        return found, [h.story_id for h in found.stories]
+
+    first, ids = page(limit=1)
+    assert first.themes == ("floods",) and ids[0] in said
+    # every story the theme reaches is counted, though the page holds none of them
+    assert first.total_stories == first.by_words == 5
+    assert dict(first.facets["country"]) == {"PL": 2, "DE": 3} and dict(first.facets["theme"]) == {"floods": 3}
+    # they follow the stories with the words, best theme score first
+    second = page(limit=2, offset=1)[1]
+    assert second[0] in said and second[1] == tagged[1]
+    assert page(limit=3, offset=2)[1] == [tagged[1], tagged[2], tagged[0]]
+    assert page(limit=5)[1][2:] == [tagged[1], tagged[2], tagged[0]]
