@@ -33,7 +33,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storyatlas.archive import Archive, MediaFile, Place, StoryMetadata, Viewer, word_index  # noqa: E402
+from storyatlas.archive import Archive, MediaFile, Place, StoryMetadata, Viewer, Word, word_index  # noqa: E402
 from storyatlas.themes import EntityTag, Evidence, Tagging, ThemeTag, store  # noqa: E402
 from storyatlas.transcribe import Transcript, TranscriptSegment  # noqa: E402
 
@@ -58,8 +58,15 @@ def _sentence(rng: random.Random) -> str:
     return " ".join(words).capitalize() + "."
 
 
+def _timed(start: float, end: float, text: str) -> tuple[Word, ...]:
+    """The words' times, spread evenly, as a transcript has them."""
+    said = text.split()
+    step = (end - start) / len(said)
+    return tuple(Word(start + i * step, start + (i + 1) * step, f" {w}") for i, w in enumerate(said))
+
+
 def build(database: Path, stories: int, segments: int) -> None:
-    """Stories with transcripts, translations and (drawn at random, not tagged: tagging
+    """Stories with transcripts (their words timed), translations and (drawn at random, not tagged: tagging
     200,000 segments would take minutes) themes and named places."""
     rng = random.Random(7)
     with Archive(database) as archive:
@@ -73,7 +80,8 @@ def build(database: Path, stories: int, segments: int) -> None:
                               place=Place.parse(rng.choice(PLACES)), recorded_on=str(rng.randint(1990, 2026))),
                 [MediaFile("original", sha, f"originals/{sha[:2]}/{sha}.ogg", "ogg", "opus", False, 1, 60.0, "x.ogg")],
                 segments * 5.0)
-            segs = tuple(TranscriptSegment(i * 5.0, i * 5.0 + 4.5, _sentence(rng)) for i in range(segments))
+            segs = tuple(TranscriptSegment(i * 5.0, i * 5.0 + 4.5, text, _timed(i * 5.0, i * 5.0 + 4.5, text))
+                         for i, text in enumerate(_sentence(rng) for _ in range(segments)))
             english = [None if lang == "en" else _sentence(rng) for _ in segs]
             archive.save_transcription(story_id, Transcript("transcribe", lang, 0.9, segments * 5.0, segs, "bench"),
                                        None, english)
@@ -166,7 +174,7 @@ def main() -> None:
     parser.add_argument("--archive", type=Path, default=Path(tempfile.gettempdir()) / "storyatlas-bench-web")
     args = parser.parse_args()
 
-    archive_dir = args.archive / f"v2-{args.stories}x{args.segments}"
+    archive_dir = args.archive / f"v3-{args.stories}x{args.segments}"
     print(f"archive: {archive_dir} ({args.stories} stories x {args.segments} segments)")
     started = time.perf_counter()
     build(archive_dir / "archive.db", args.stories, args.segments)

@@ -56,6 +56,12 @@ def request_language(request) -> str:
                      request.headers.get("accept-language"))
 
 
+@functools.lru_cache(maxsize=4096)
+def _decimal(value: float, locale: Locale) -> str:
+    # a search page shows eighty counts; babel took 12 µs for each
+    return format_decimal(value, locale=locale)
+
+
 class Translator:
     """Message lookup and formatting for one interface language."""
 
@@ -73,7 +79,7 @@ class Translator:
         return text.format(**values) if values else text
 
     def number(self, value: float) -> str:
-        return format_decimal(value, locale=self.locale)
+        return _decimal(value, self.locale)
 
     def percent(self, fraction: float) -> str:
         return format_percent(fraction, locale=self.locale)

@@ -4,7 +4,7 @@ that follows playback."""
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
@@ -85,8 +85,13 @@ async def search(request: Request) -> Response:
     filters = {name: request.query_params.get(name) for name in FACETS if request.query_params.get(name)}
 
     def link(changes: dict | None = None, **more) -> str:
-        params = {"q": query.text, **filters, **(changes or {}), **more}
-        return "/search?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+        params = {**here, **(changes or {}), **more}
+        return "/search?" + "&".join(said[k] if v is here.get(k) else f"{quote_plus(k)}={quote_plus(str(v))}"
+                                     for k, v in params.items() if v not in (None, ""))
+
+    # a page has a link for each facet value (eighty): the query and filters are encoded once
+    here = {"q": query.text, **filters}
+    said = {k: f"{quote_plus(k)}={quote_plus(str(v))}" for k, v in here.items() if v not in (None, "")}
 
     return render(request, "search.html", query=query, results=results, filters=filters, link=link,
                   clear_link=link(dict.fromkeys(filters)), facet_names=FACETS)

@@ -45,6 +45,17 @@ def test_search_page_groups_moments_with_facets_and_links_to_the_moment(client, 
     assert "No moment matches" in filtered and "Clear filters" in filtered
 
 
+def test_each_facet_value_links_to_the_search_with_it_chosen_or_taken_away(client, stories):
+    from html import escape
+    from urllib.parse import urlencode
+
+    page = client.get("/search", params={"q": "Überschwemmung Keller & co", "country": "DE"}).text
+    asked = {"q": "Überschwemmung Keller & co", "country": "DE"}
+    for href in (urlencode({**asked, "region": "Sachsen"}), urlencode({**asked, "year": "2026"}),
+                 urlencode({"q": asked["q"]})):  # the country chosen: its link takes it away
+        assert f'href="/search?{escape(href)}"' in page, href
+
+
 def test_empty_and_misspelled_queries_get_help(client, stories):
     assert "Type a word or a phrase" in client.get("/search").text
     page = client.get("/search", params={"q": "Keler"}).text
