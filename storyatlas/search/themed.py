@@ -24,7 +24,7 @@ class _Triggers:
 
 
 # the vocabulary holds ten thousand trigger words: fold and file them once per version
-# of it, not on every search (looking at each of them took 1.5 ms a search)
+# of it, not on every search (looking at each of them took 0.45 ms a search)
 _filed: dict[tuple[str, int], _Triggers] = {}
 _lock = threading.Lock()
 
@@ -67,7 +67,7 @@ def themed_stories(conn: sqlite3.Connection, themes: tuple[str, ...]) -> np.ndar
 
 
 def rank_themed(conn: sqlite3.Connection, themes: tuple[str, ...], stories_sql: str, params: list,
-         only: list[int] | None = None) -> None:
+                only: list[int] | None = None) -> None:
     """The stories among ``stories_sql`` (and ``only``, when given) tagged with any of
     ``themes`` into ``temp.search_hits``, below those found by their words (tier 1, by
     their best theme score); those already there stay as they are."""

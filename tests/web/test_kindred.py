@@ -43,3 +43,32 @@ def test_answers_given_before_the_vectors_are_not_kept_after(client, web_archive
     meaning.index(web_archive)
     assert "meaning" in why("inundação")
     assert "Powódź zniszczyła naszą piwnicę" in client.get(f"/stories/{dam}").text
+
+
+def test_the_related_stories_are_found_off_the_event_loop(client, web_archive, monkeypatch):
+    """At a million segments they take a quarter of a second: on the event loop that
+    would hold up every other request to the process."""
+    import asyncio
+
+    from storyatlas.archive import discover
+    from storyatlas.web import pages
+
+    dam = add_story(web_archive, "Der Damm", "de", DAM, community="Görlitz", country="DE")
+    add_story(web_archive, "Powódź", "pl", FLOOD, community="Zgorzelec", country="PL")
+    meaning.index(web_archive)
+    on_the_loop = []
+
+    def spy(found):
+        def wrapped(*args, **kwargs):
+            try:
+                asyncio.get_running_loop()
+                on_the_loop.append(found.__name__)
+            except RuntimeError:  # no loop runs in this thread
+                pass
+            return found(*args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(pages, "_kindred", spy(pages._kindred))
+    monkeypatch.setattr(discover, "similar_stories", spy(discover.similar_stories))
+    page = client.get(f"/stories/{dam}").text
+    assert "Powódź zniszczyła naszą piwnicę" in page and on_the_loop == []
