@@ -224,12 +224,16 @@ def _first_words(conn: sqlite3.Connection, matched: dict[int, tuple[str | None, 
     """Into ``found``, the first of the segments' words (those ``holding`` one of these
     strings, or all) that is one of the query's."""
     held = " OR ".join(["instr(word, ?) > 0"] * len(holding))
+    wanted: dict[str | None, tuple[str, frozenset[str]]] = {}  # per language: its key, the terms that count
     for seg_id, start, word in conn.execute(
         f"""SELECT segment_id, start, word FROM words WHERE segment_id IN ({','.join('?' * len(segments))})
             {f'AND ({held})' if held else ''} ORDER BY segment_id, idx""", [*segments, *holding]):
         if seg_id in found:
             continue
-        key = stems.language_key(matched[seg_id][0])
-        starts = {stems.term(p[0], key) for p in phrases if p}
-        if any(stems.term(w, key) in forms or stems.term(w, key) in starts for w in stems.words(word)):
+        lang = matched[seg_id][0]
+        if lang not in wanted:
+            key = stems.language_key(lang)
+            wanted[lang] = key, forms | {stems.term(p[0], key) for p in phrases if p}
+        key, terms = wanted[lang]
+        if any(stems.term(w, key) in terms for w in stems.words(word)):
             found[seg_id] = start
