@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from storyatlas.archive import Archive, tags
+from storyatlas.archive.discover import story_ids
 from storyatlas.search.query import fold, query_words
 
 
@@ -60,10 +61,9 @@ def query_themes(archive: Archive, text: str) -> tuple[str, ...]:
 
 
 def themed_stories(conn: sqlite3.Connection, themes: tuple[str, ...]) -> np.ndarray:
-    """Every story tagged with any of ``themes`` (sorted, each once), read as one string."""
-    found = conn.execute(f"SELECT group_concat(story_id) FROM story_themes WHERE theme_id IN ({_marks(themes)})",
-                         themes).fetchone()[0]
-    return np.unique(np.fromstring(found, np.int64, sep=",")) if found else np.zeros(0, np.int64)
+    """Every story tagged with any of ``themes`` (sorted, each once)."""
+    return story_ids(conn, f"SELECT DISTINCT story_id AS id FROM story_themes WHERE theme_id IN ({_marks(themes)})",
+                     themes)
 
 
 def rank_themed(conn: sqlite3.Connection, themes: tuple[str, ...], stories_sql: str, params: list,

@@ -67,3 +67,8 @@ def test_stories_found_only_through_a_theme_are_counted_and_come_after_those_wit
     assert second[0] in said and second[1] == tagged[1]
     assert page(limit=3, offset=2)[1] == [tagged[1], tagged[2], tagged[0]]
     assert page(limit=5)[1][2:] == [tagged[1], tagged[2], tagged[0]]
+    # a story under two of the themes a query calls up is counted once
+    with archive.transaction() as c:
+        c.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'schools', 1.0)", (tagged[1],))
+    both = backend.search(SearchQuery("flood OR school", Viewer.anonymous(), meaning=False, limit=1))
+    assert both.themes == ("floods", "schools") and both.total_stories == 5
