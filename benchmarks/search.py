@@ -16,9 +16,8 @@ then given themes at random and the shipped vocabulary is installed, as in any a
 that has tagged a story: every query is matched against its trigger words, and a query
 that names a theme reaches the stories tagged with it; and each segment its words' times,
 as a transcript has them (a moment starts where its first matched word is said). Then
-each kind
-of query is asked once per query (every one different, as most real searches are; the
-answer cache is not used) by an anonymous visitor (public stories only), and timed, and
+each kind of query is asked once per query (every one different, as most real searches
+are; the answer cache is not used) by an anonymous visitor (public stories only), and timed, and
 the same words are asked of a bare FTS5 top-20 query (``ORDER BY rank LIMIT 20`` on
 a plain FTS5 index of the same texts, made after the indexing is timed).
 """

@@ -40,14 +40,14 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA secure_delete=ON")
+        conn.execute("PRAGMA secure_delete=ON")  # erased or redacted words must not linger in free space
         # 64 MB of pages rather than 2: the words index's merges as segments are added
         # read and write the same pages again (benchmarks/search.py: 12,900 -> 17,100
         # segments a second)
         conn.execute("PRAGMA cache_size=-65536")
         # SQLite's lower() folds A-Z only: community names are compared as Python folds them
         conn.create_function("casefold", 1, lambda v: v.casefold() if isinstance(v, str) else v,
-                             deterministic=True)  # erased or redacted words must not linger in free space
+                             deterministic=True)
         register_search_functions(conn)
         _migrate(conn)
         _refresh_story_words(conn)
