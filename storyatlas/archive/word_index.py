@@ -105,40 +105,71 @@ def rebuild(conn: sqlite3.Connection) -> None:
 TABLES = ("segment_terms", "story_terms")
 """The words index's FTS5 tables."""
 MERGE_ABOVE = 4
-"""B-trees a words index table may hold before the worker merges them into one. FTS5
-writes each transaction's terms as a new b-tree and merges them bit by bit as more is
-written (16 stories written one by one left 15 b-trees), and each word a search reads
-is looked up in every one: at a million segments a rare word took 1.6 ms in 11 b-trees,
-1.3 in one (benchmarks/search.py). A merge rewrites the whole table (3 s at a million
-segments), so it waits for a few."""
+"""B-trees a words index table may hold before the worker merges them. FTS5 writes each
+transaction's terms as a new b-tree and merges them bit by bit as more is written (16
+stories written one by one left 15 b-trees), and each word a search reads is looked up in
+every one: at a million segments a rare word took 1.6 ms in 11 b-trees, 1.3 in one
+(benchmarks/search.py)."""
+WHOLE_MERGE_SHARE = 0.1
+"""The small b-trees are merged with the largest (a rewrite of the whole table) only once
+they hold this share of its pages, or more than twice ``MERGE_ABOVE`` b-trees are left;
+until then only with each other. At a million segments the whole rewrite took 2.8-4.2 s,
+and was made every fourth story of 40 segments; 100 such stories added one by one now
+cost 1.7 s of merging in all (one whole rewrite, of the story rows), leaving 2-6 b-trees
+(a rare word about 0.1 ms slower in 5 than in 1)."""
 MERGE_PAGES = 1000
 """Pages a merge step rewrites, in its own transaction: a writer waits for one step, not
 for the whole merge."""
 
 
 def merge(conn: sqlite3.Connection) -> int:
-    """Merge each words index table's b-trees into one when it holds more than
-    ``MERGE_ABOVE``; returns the steps taken (0: nothing to merge)."""
+    """Merge each words index table's b-trees when it holds more than ``MERGE_ABOVE``:
+    the small ones with each other, or all into one (see ``WHOLE_MERGE_SHARE``); returns
+    the steps taken (0: nothing to merge)."""
     steps = 0
     for table in TABLES:
         if btrees(conn, table) <= MERGE_ABOVE:
             continue
-        pages = -MERGE_PAGES  # negative: every b-tree, of any level, into one (an optimize, in steps)
-        while True:
-            conn.execute("BEGIN IMMEDIATE")
-            before = conn.total_changes
-            try:
-                conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('merge', ?)", (pages,))
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            changed = conn.total_changes - before
-            conn.execute("COMMIT")
-            steps += 1
-            pages = MERGE_PAGES
-            if changed < 2:  # FTS5's sign that nothing was left to merge
-                break
+        pages = _pages(conn, table)
+        whole = sum(pages) - max(pages) >= WHOLE_MERGE_SHARE * max(pages)
+        if not whole:
+            # a positive merge takes only levels of FTS5's holding 'usermerge' b-trees or
+            # more (a setting kept in the table), each into one on the level above: the
+            # largest, alone on a high level once merged whole a few times, is left as it
+            # is (in a young archive the small ones reach its level, and all are merged)
+            conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('usermerge', 2)")
+            steps += _merge_steps(conn, table, MERGE_PAGES)
+            whole = btrees(conn, table) > 2 * MERGE_ABOVE
+        if whole:
+            # negative: every b-tree, of any level, into one (an optimize, in steps)
+            steps += _merge_steps(conn, table, -MERGE_PAGES)
     return steps
+
+
+def _merge_steps(conn: sqlite3.Connection, table: str, pages: int) -> int:
+    steps = 0
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        before = conn.total_changes
+        try:
+            conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('merge', ?)", (pages,))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        changed = conn.total_changes - before
+        conn.execute("COMMIT")
+        steps += 1
+        pages = abs(pages)  # a merge begun goes on with positive steps
+        if changed < 2:  # FTS5's sign that nothing was left to merge
+            return steps
+
+
+def _pages(conn: sqlite3.Connection, table: str) -> list[int]:
+    """About how many leaf pages each of a table's b-trees holds: the last one a term
+    starts on, from FTS5's index of them (its page numbers are stored doubled, the low bit
+    a flag). Counting the data rows instead read the whole table: 55 ms at a million
+    segments, against 1.5."""
+    return [r[0] for r in conn.execute(f"SELECT max(pgno) >> 1 FROM {table}_idx GROUP BY segid")]
 
 
 def optimize(conn: sqlite3.Connection) -> None:

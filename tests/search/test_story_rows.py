@@ -116,3 +116,45 @@ def test_the_words_index_is_merged_into_one_btree_per_table(archive):
     add_story(archive, "Another", "en", [(0.0, 2.0, "The flood reached Zgorzelec.")])
     assert word_index.merge(archive.conn) == 0  # two b-trees: not worth a rewrite yet
     assert _ids(backend, "Zgorzelec") == [word_index.MERGE_ABOVE + 3]
+
+
+def _btree_pages(archive, table: str) -> dict[int, int]:
+    return dict(archive.conn.execute(
+        f"SELECT id >> 37, count(*) FROM {table}_data WHERE id >= 1 << 37 GROUP BY id >> 37").fetchall())
+
+
+def test_a_large_index_is_not_rewritten_for_each_few_small_stories(archive, monkeypatch):
+    """Beside a large b-tree (a large archive's), the small ones new stories add are
+    merged with each other, and the large one is left as it is (rewriting it took seconds
+    at a million segments) until they add up or too many are left."""
+    lines = [(i * 2.0, i * 2.0 + 2.0, f"Line {i} of the long story: sandbags{i} and cellar{i % 97}.")
+             for i in range(6000)]
+    for part in range(3):
+        add_story(archive, f"Long {part}", "en", lines[part::3])
+    # merged whole a few times, as an archive that grew story by story has been: FTS5 then
+    # keeps its largest b-tree on a level of its own (merged once, new ones reach it)
+    for k in range(4):
+        word_index.optimize(archive.conn)
+        add_story(archive, f"Middle {k}", "en", [(0.0, 2.0, f"Told in the middle, number {k}.")])
+    word_index.optimize(archive.conn)
+    [(largest, pages)] = _btree_pages(archive, "segment_terms").items()
+    for i in range(word_index.MERGE_ABOVE + 1):
+        add_story(archive, f"Story {i}", "en", [(0.0, 2.0, f"The flood came in {1950 + i}."),
+                                                (2.0, 4.0, "We carried sandbags to the cellar.")])
+    assert [word_index.btrees(archive.conn, t) for t in word_index.TABLES] == [word_index.MERGE_ABOVE + 2] * 2
+    backend = FTSBackend(archive)
+    queries = ("flood", "cellar", '"the cellar"', "1953", "sandbags1234", "sandbags -1950", "flood OR 1951")
+    before = [_ids(backend, q) for q in queries]
+
+    assert word_index.merge(archive.conn) > 0
+    after = _btree_pages(archive, "segment_terms")
+    assert after[largest] == pages and len(after) == 2  # the small ones into one, the large one untouched
+    assert word_index.btrees(archive.conn, "story_terms") < word_index.MERGE_ABOVE + 2
+    assert [_ids(backend, q) for q in queries] == before
+    assert before[3] == [11, 1] and before[4] == [2] and len(before[0]) == word_index.MERGE_ABOVE + 1
+
+    monkeypatch.setattr(word_index, "MERGE_ABOVE", 0)  # more b-trees left than are wanted: all into one
+    assert word_index.merge(archive.conn) > 0
+    assert [word_index.btrees(archive.conn, t) for t in word_index.TABLES] == [1, 1]
+    assert largest not in _btree_pages(archive, "segment_terms")
+    assert [_ids(backend, q) for q in queries] == before
