@@ -90,9 +90,13 @@ def stale(conn: sqlite3.Connection) -> list[int]:
 
 
 def rebuild(conn: sqlite3.Connection) -> None:
-    """Make the whole words index again from the segments, in the caller's transaction."""
-    conn.execute("DELETE FROM segment_terms")
-    conn.execute("DELETE FROM story_terms")
+    """Make the whole words index again from the segments, in the caller's transaction;
+    a damaged one too."""
+    for table in TABLES:
+        conn.execute(f"DELETE FROM {table}")
+        # deleted rows leave their entries in the old b-trees until a merge reads them, a
+        # damaged b-tree too ("malformed"): the index is made again from the rows, now none
+        conn.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
     conn.execute(
         f"""INSERT INTO segment_terms(rowid, terms, terms_en)
            SELECT s.story_id * {STORY} + s.id, search_terms(s.text, coalesce(s.language, st.language)),

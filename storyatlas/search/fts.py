@@ -77,8 +77,9 @@ class FTSBackend:
                     results = self._search(query, parsed, themes, relaxed=True)
                 if results.by_words == 0 or results.relaxed:
                     results = replace(results, suggestions=self._suggest(query, parsed))
-        except sqlite3.OperationalError as e:
-            raise SearchError(f"the search index cannot answer ({e}); run `storyatlas reindex`") from e
+        except sqlite3.DatabaseError as e:  # a damaged index says "malformed", not an operational error
+            raise SearchError(f"the search index cannot answer ({e}); run `storyatlas reindex` to make it again "
+                              "from the stories") from e
         return results
 
     def _held(self, parsed: Query) -> set[str]:

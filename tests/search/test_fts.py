@@ -1,6 +1,7 @@
 import pytest
 
 from storyatlas.archive import Viewer
+from storyatlas.errors import SearchError
 from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery
 from storyatlas.search.fts import FTSBackend
 from storyatlas.search.query import fts_query
@@ -95,6 +96,19 @@ def test_reindex_rebuilds_the_index_from_the_archive(archive, backend):
     assert backend.search(_query("cellar")).stories == ()
     assert backend.rebuild() == 6
     assert set(_ids(backend.search(_query("cellar")))) == {1, 2, 3}
+
+
+def test_a_damaged_index_says_to_reindex_and_reindex_mends_it(archive, backend):
+    """FTS5 reports a damaged b-tree as a malformed database: the search says what to do,
+    and `storyatlas reindex` makes the index again even then."""
+    for table in ("segment_terms", "story_terms"):
+        archive.conn.execute(f"UPDATE {table}_data SET block = x'0102030405060708' WHERE id > 10")
+    with pytest.raises(SearchError, match="run `storyatlas reindex`"):
+        backend.search(_query("cellar"))
+    assert backend.rebuild() == 6
+    assert set(_ids(backend.search(_query("cellar")))) == {1, 2, 3}
+    for table in ("segment_terms", "story_terms"):
+        archive.conn.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
 
 
 def test_a_story_transcribed_again_replaces_its_moments_in_the_index(archive, backend):
