@@ -14,7 +14,6 @@ the b-trees left; every ``--check-every`` stories FTS5's integrity check of both
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search import SEED, WORDS, Language  # noqa: E402
+from search import SEED, WORDS, Language, save_story  # noqa: E402
 
 from storyatlas.archive import Archive, word_index  # noqa: E402
 
@@ -38,17 +37,6 @@ def merge_whole(conn) -> int:
         if word_index.btrees(conn, table) > word_index.MERGE_ABOVE:
             steps += word_index._merge_steps(conn, table, -word_index.MERGE_PAGES)
     return steps
-
-
-def add_story(archive: Archive, story_id: int, speaker: Language, rng: random.Random) -> None:
-    with archive.transaction() as t:
-        t.execute("""INSERT INTO stories (id, title, language, languages, visibility, review_state)
-                     VALUES (?, 'Story', ?, ?, 'public', 'published')""",
-                  (story_id, speaker.lang, json.dumps([speaker.lang])))
-        t.execute("""INSERT INTO transcripts (id, story_id, task, language, model, options, versions)
-                     VALUES (?, ?, 'transcribe', ?, 'bench', '{}', '{}')""", (story_id, story_id, speaker.lang))
-        word_index.insert_segments(t, [(story_id, story_id, i, i * 6.0, i * 6.0 + 5.5, speaker.sentence(rng), None,
-                                        None, None, speaker.lang, 0) for i in range(SEGMENTS)])
 
 
 def broken(archive: Archive) -> str | None:
@@ -75,7 +63,7 @@ def main() -> None:
         for story_id in range(1, args.stories + 1):
             started = time.perf_counter()
             try:
-                add_story(archive, story_id, rng.choice(speakers), rng)
+                save_story(archive, story_id, rng.choice(speakers), rng, SEGMENTS)
                 inserted = time.perf_counter()
                 merge(archive.conn)
             except Exception as e:

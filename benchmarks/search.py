@@ -322,6 +322,19 @@ def embedding_rate(languages: dict[str, Language], rng: random.Random, n: int = 
     return n / (time.perf_counter() - started)
 
 
+def save_story(archive: Archive, story_id: int, speaker: Language, rng: random.Random, segments: int) -> None:
+    """A public story of ``segments`` sentences of ``speaker``'s, saved as a job saves a
+    transcript (its words index made in the same transaction)."""
+    with archive.transaction() as t:
+        t.execute("""INSERT INTO stories (id, title, language, languages, visibility, review_state)
+                     VALUES (?, 'New', ?, ?, 'public', 'published')""",
+                  (story_id, speaker.lang, json.dumps([speaker.lang])))
+        t.execute("""INSERT INTO transcripts (id, story_id, task, language, model, options, versions)
+                     VALUES (?, ?, 'transcribe', ?, 'bench', '{}', '{}')""", (story_id, story_id, speaker.lang))
+        word_index.insert_segments(t, [(story_id, story_id, i, i * 6.0, i * 6.0 + 5.5, speaker.sentence(rng), None,
+                                        None, None, speaker.lang, 0) for i in range(segments)])
+
+
 def new_story_vectors(archive: Archive, languages: dict[str, Language], rng: random.Random,
                       n: int = 256) -> tuple[float, float]:
     """(segments a second, the same through the encoder alone) for the vectors of a new
@@ -337,14 +350,7 @@ def new_story_vectors(archive: Archive, languages: dict[str, Language], rng: ran
     alone_rate = n / (time.perf_counter() - started)
     c = archive.conn
     sid = c.execute("SELECT max(id) FROM stories").fetchone()[0] + 1
-    with archive.transaction() as t:
-        t.execute("""INSERT INTO stories (id, title, language, languages, visibility, review_state)
-                     VALUES (?, 'New', ?, ?, 'public', 'published')""",
-                  (sid, speaker.lang, json.dumps([speaker.lang])))
-        t.execute("""INSERT INTO transcripts (id, story_id, task, language, model, options, versions)
-                     VALUES (?, ?, 'transcribe', ?, 'bench', '{}', '{}')""", (sid, sid, speaker.lang))
-        word_index.insert_segments(t, [(sid, sid, i, i * 6.0, i * 6.0 + 5.5, speaker.sentence(rng), None, None,
-                                        None, speaker.lang, 0) for i in range(n)])
+    save_story(archive, sid, speaker, rng, n)
     try:
         started = time.perf_counter()
         made = meaning.index(archive)
