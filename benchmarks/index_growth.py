@@ -6,9 +6,11 @@ From an empty archive, stories of 40 synthetic segments (benchmarks/search.py's
 languages) are saved one by one, each as a job saves a transcript, and after each the
 worker's merge of the words index is made (``word_index.merge``; with ``--whole``, every
 b-tree into one once there are more than four, as before 2026-12-01). Prints, every tenth
-of the way, the seconds spent inserting and merging, the merges that took over 50 ms and
-the b-trees left; every ``--check-every`` stories FTS5's integrity check of both tables
-(it stops at the first that fails, and says where).
+of the way, the seconds spent inserting and merging, the merges that took over 50 ms, the
+b-trees left and FTS5's levels (``word_index.LEVELS_LIMIT`` says why they matter); every
+``--check-every`` stories FTS5's integrity check of both tables (it stops at the first
+that fails, and says where). With ``--whole`` the tables are never made again, as before:
+SQLite 3.40.1 passes FTS5's 2,000 levels at story 4,008, and the index is then malformed.
 """
 
 from __future__ import annotations
@@ -80,7 +82,8 @@ def main() -> None:
             if story_id % max(1, args.stories // 10) == 0:
                 print(f"{story_id:,} stories ({story_id * SEGMENTS:,} segments): inserting {inserting:.1f} s, "
                       f"merging {merging:.1f} s ({slow} merges over 50 ms), b-trees {most} at most, "
-                      f"{word_index.btrees(archive.conn, 'segment_terms')} now", flush=True)
+                      f"{word_index.btrees(archive.conn, 'segment_terms')} now; levels "
+                      f"{[word_index.levels(archive.conn, t) for t in word_index.TABLES]}", flush=True)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,10 @@ class Archive(JobsMixin):
             # the same transaction: a reader never sees the two apart
             word_index.refresh(self.conn)
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            # SQLite has rolled back already after some errors (a damaged index): the
+            # caller sees that error, not "cannot rollback"
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
 

@@ -80,7 +80,8 @@ def _refresh_story_words(conn: sqlite3.Connection) -> None:
         done = word_index.refresh(conn)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # not rolled back by SQLite already
+            conn.execute("ROLLBACK")
         raise
     log.info("made the words index rows of %d stories", done)
 
@@ -104,7 +105,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
             conn.execute(f"PRAGMA user_version={version}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # not rolled back by SQLite already
+                conn.execute("ROLLBACK")
             raise
 
 

@@ -19,9 +19,12 @@ may be served until then: write segments through the archive.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections import Counter
 from collections.abc import Sequence
+
+log = logging.getLogger(__name__)
 
 TIERS = (2, 4, 8, 16, 32, 64)
 """A story's row marks a term said at least this many times."""
@@ -124,6 +127,15 @@ cost 1.7 s of merging in all (one whole rewrite, of the story rows), leaving 2-6
 MERGE_PAGES = 1000
 """Pages a merge step rewrites, in its own transaction: a writer waits for one step, not
 for the whole merge."""
+LEVELS_LIMIT = 1000
+"""FTS5 levels a table may reach before its index is made again from its rows. SQLite
+before 3.41 (3.40.1 is Debian 12's, which Python links here) puts the b-tree of each
+whole merge on a new level above all the others and keeps the empty ones below; past
+2,000 levels it writes a structure it cannot read back ("database disk image is
+malformed") and the table can no longer be opened. A one-segment story merged whole
+after each of its new segments reached it at the 1,152nd; an archive grown story by
+story under the merge before 2026-12-01, at story 4,008 (benchmarks/index_growth.py
+--whole); each erasure or redaction merges whole too. SQLite 3.41 and later keep to 65."""
 
 
 def merge(conn: sqlite3.Connection) -> int:
@@ -132,6 +144,7 @@ def merge(conn: sqlite3.Connection) -> int:
     the steps taken (0: nothing to merge)."""
     steps = 0
     for table in TABLES:
+        keep_shallow(conn, table)
         if btrees(conn, table) <= MERGE_ABOVE:
             continue
         pages = _pages(conn, table)
@@ -158,7 +171,8 @@ def _merge_steps(conn: sqlite3.Connection, table: str, pages: int) -> int:
         try:
             conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('merge', ?)", (pages,))
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # not rolled back by SQLite already
+                conn.execute("ROLLBACK")
             raise
         changed = conn.total_changes - before
         conn.execute("COMMIT")
@@ -180,7 +194,37 @@ def optimize(conn: sqlite3.Connection) -> None:
     """Merge each table's b-trees into one at once, leaving no deleted entry behind (after
     a rebuild or an erasure; the worker's ``merge`` goes in steps)."""
     for table in TABLES:
+        keep_shallow(conn, table)
         conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+
+
+def keep_shallow(conn: sqlite3.Connection, table: str) -> bool:
+    """Make an FTS5 table's index again from its rows once it has ``LEVELS_LIMIT``
+    levels, before a merge would take it past FTS5's limit; True when it did. Rare, and
+    slow at scale: 5 s for the story rows and 8 s for the segments' at a million segments."""
+    deep = levels(conn, table)
+    if deep < LEVELS_LIMIT:
+        return False
+    log.info("making the index of %s again from its rows: %d levels, near SQLite's limit", table, deep)
+    conn.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
+    return True
+
+
+def levels(conn: sqlite3.Connection, table: str) -> int:
+    """How many levels, empty ones too, an FTS5 table's structure record holds: a 4-byte
+    cookie, a version mark (tables with contentless_delete, SQLite 3.43 and later), then
+    the count as a varint."""
+    row = conn.execute(f"SELECT block FROM {table}_data WHERE id = 10").fetchone()
+    if row is None:
+        return 0
+    block = bytes(row[0])
+    at = 8 if block[4:8] == b"\xff\x00\x00\x01" else 4
+    count = 0
+    for byte in block[at:at + 8]:
+        count = (count << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            break
+    return count
 
 
 def btrees(conn: sqlite3.Connection, table: str) -> int:

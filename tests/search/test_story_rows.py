@@ -2,10 +2,13 @@
 rows made in the writer's transaction, stories that say a word most ranked first,
 bare-SQL writes still found."""
 
+import sqlite3
+
 import pytest
 
-from storyatlas.archive import Viewer, word_index
-from storyatlas.archive.erasure import erase
+from storyatlas.archive import Viewer, index_points, word_index
+from storyatlas.archive.erasure import erase, scrub
+from storyatlas.archive.records import IndexPoint
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
 from tests.conftest import add_story
@@ -158,3 +161,56 @@ def test_a_large_index_is_not_rewritten_for_each_few_small_stories(archive, monk
     assert [word_index.btrees(archive.conn, t) for t in word_index.TABLES] == [1, 1]
     assert largest not in _btree_pages(archive, "segment_terms")
     assert [_ids(backend, q) for q in queries] == before
+
+
+@pytest.mark.parametrize("merge", ["optimize", "merge"])
+def test_a_table_merged_whole_again_and_again_is_made_again_before_fts5s_level_limit(archive, monkeypatch, merge):
+    """SQLite before 3.41 puts each whole merge's b-tree on a new level and, past 2,000
+    levels, cannot read the table back ("malformed"): a story given one segment after
+    another, merged whole after each (as after an erasure or a redaction, or by the
+    worker), reached it at the 1,152nd. The words index is made again from its rows at
+    ``LEVELS_LIMIT``."""
+    monkeypatch.setattr(word_index, "MERGE_ABOVE", 0)  # the worker's merge: whole each time
+    story = add_story(archive, "Flood", "en", [(0.0, 2.0, "The flood came into the cellar.")])
+    deepest = 0
+    for i in range(1, 1201):
+        with archive.transaction() as t:
+            word_index.insert_segments(t, [(story, story, i, i * 2.0, i * 2.0 + 2.0, f"We pumped the cellar, day{i}.",
+                                            None, None, None, "en", 0)])
+        getattr(word_index, merge)(archive.conn)
+        deepest = max(deepest, *(word_index.levels(archive.conn, t) for t in word_index.TABLES))
+    if sqlite3.sqlite_version_info < (3, 41):
+        # as deep as allowed (a merge adds one or two levels), and made again there
+        assert word_index.LEVELS_LIMIT <= deepest <= word_index.LEVELS_LIMIT + 1
+    else:
+        assert deepest <= 65
+    for table in word_index.TABLES:
+        archive.conn.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+    backend = FTSBackend(archive)
+    assert _ids(backend, "day1200") == _ids(backend, "day1") == _ids(backend, "flood") == [story]
+
+
+def test_the_index_points_index_is_made_again_before_the_level_limit_too(archive, monkeypatch):
+    """An erasure or a redaction merges the index points' index whole as well."""
+    monkeypatch.setattr(word_index, "LEVELS_LIMIT", 4)
+    story = add_story(archive, "Flood", "en", [(0.0, 2.0, "The flood came into the cellar.")])
+    deepest = 0
+    for i in range(40):
+        # FTS5 adds levels once the merged b-tree is more than a page
+        synopsis = " ".join(f"told{i}x{k}" for k in range(30))
+        index_points.add(archive, story, IndexPoint(i / 20, f"Sandbags{i} at the door", synopsis=synopsis), KEEPER)
+        scrub(archive)
+        deepest = max(deepest, word_index.levels(archive.conn, "index_points_fts"))
+    assert 4 <= deepest <= 5
+    archive.conn.execute("INSERT INTO index_points_fts(index_points_fts) VALUES ('integrity-check')")
+    found = FTSBackend(archive).search(SearchQuery("sandbags39", KEEPER, meaning=False)).stories
+    assert [(h.story_id, [m.why for m in h.moments]) for h in found] == [(story, [("index",)])]
+
+
+def test_a_write_that_sqlite_has_rolled_back_already_raises_its_own_error(archive):
+    with pytest.raises(ValueError, match="the writer's own error"):
+        with archive.transaction() as t:
+            t.execute("ROLLBACK")  # as SQLite does itself after some errors
+            raise ValueError("the writer's own error")
+    assert not archive.conn.in_transaction
+    add_story(archive, "After", "en", [(0.0, 2.0, "Written after it.")])
