@@ -96,10 +96,7 @@ def rebuild(conn: sqlite3.Connection) -> None:
     """Make the whole words index again from the segments, in the caller's transaction;
     a damaged one too."""
     for table in TABLES:
-        conn.execute(f"DELETE FROM {table}")
-        # deleted rows leave their entries in the old b-trees until a merge reads them, a
-        # damaged b-tree too ("malformed"): the index is made again from the rows, now none
-        conn.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
+        remake(conn, table)
     conn.execute(
         f"""INSERT INTO segment_terms(rowid, terms, terms_en)
            SELECT s.story_id * {STORY} + s.id, search_terms(s.text, coalesce(s.language, st.language)),
@@ -131,11 +128,14 @@ LEVELS_LIMIT = 1000
 """FTS5 levels a table may reach before its index is made again from its rows. SQLite
 before 3.41 (3.40.1 is Debian 12's, which Python links here) puts the b-tree of each
 whole merge on a new level above all the others and keeps the empty ones below; past
-2,000 levels it writes a structure it cannot read back ("database disk image is
+``FTS5_LEVELS`` it writes a structure it cannot read back ("database disk image is
 malformed") and the table can no longer be opened. A one-segment story merged whole
 after each of its new segments reached it at the 1,152nd; an archive grown story by
 story under the merge before 2026-12-01, at story 4,008 (benchmarks/index_growth.py
 --whole); each erasure or redaction merges whole too. SQLite 3.41 and later keep to 65."""
+FTS5_LEVELS = 2000
+"""The most levels FTS5 reads in a table's structure (its FTS5_MAX_SEGMENT): a table
+with more cannot be opened at all ("vtable constructor failed")."""
 
 
 def merge(conn: sqlite3.Connection) -> int:
@@ -206,8 +206,27 @@ def keep_shallow(conn: sqlite3.Connection, table: str) -> bool:
     if deep < LEVELS_LIMIT:
         return False
     log.info("making the index of %s again from its rows: %d levels, near SQLite's limit", table, deep)
+    _let_open(conn, table, deep)
     conn.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
     return True
+
+
+def remake(conn: sqlite3.Connection, table: str) -> None:
+    """Make an FTS5 table again, empty, as it was created: whatever was damaged goes with
+    it, even a structure FTS5 cannot read. (Deleting its rows instead read the old
+    b-trees, damaged ones too, and could not open a table past FTS5's level limit.)"""
+    created = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()[0]
+    _let_open(conn, table, levels(conn, table))
+    conn.execute(f"DROP TABLE {table}")
+    conn.execute(created)
+
+
+def _let_open(conn: sqlite3.Connection, table: str, deep: int) -> None:
+    if deep > FTS5_LEVELS:
+        # FTS5 opens no table whose structure holds more levels than it reads, not even
+        # to drop or rebuild it: an empty structure (the cookie, no level, no b-tree, no
+        # write yet) lets it, and what follows discards the old b-trees
+        conn.execute(f"UPDATE {table}_data SET block = substr(block, 1, 4) || x'000000' WHERE id = 10")
 
 
 def levels(conn: sqlite3.Connection, table: str) -> int:

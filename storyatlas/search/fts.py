@@ -304,6 +304,7 @@ class FTSBackend:
     def rebuild(self) -> int:
         """Rebuild the indexes; returns the number of segments indexed."""
         with self.archive.transaction() as c:
+            word_index.remake(c, "index_points_fts")
             c.execute("INSERT INTO index_points_fts(index_points_fts) VALUES ('rebuild')")
             rebuild_word_search(c)
         word_index.optimize(self.conn)  # the old b-trees, and the new, into one

@@ -6,9 +6,10 @@ import sqlite3
 
 import pytest
 
-from storyatlas.archive import Viewer, index_points, word_index
+from storyatlas.archive import Archive, Viewer, index_points, word_index
 from storyatlas.archive.erasure import erase, scrub
 from storyatlas.archive.records import IndexPoint
+from storyatlas.errors import SearchError
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
 from tests.conftest import add_story
@@ -188,6 +189,52 @@ def test_a_table_merged_whole_again_and_again_is_made_again_before_fts5s_level_l
         archive.conn.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
     backend = FTSBackend(archive)
     assert _ids(backend, "day1200") == _ids(backend, "day1") == _ids(backend, "flood") == [story]
+
+
+@pytest.fixture
+def past_the_level_limit(archive):
+    """An archive whose segments' index FTS5 can no longer open: a segment added and the
+    index merged whole, again and again, with no care for its levels (as before
+    2026-12-01) until SQLite 3.40.1 wrote a structure of more levels than it reads."""
+    if sqlite3.sqlite_version_info >= (3, 41):
+        pytest.skip(f"SQLite {sqlite3.sqlite_version} keeps an FTS5 table's levels within what it reads")
+    story = add_story(archive, "Flood", "en", [(0.0, 2.0, "The flood came into the cellar.")])
+    with pytest.raises(sqlite3.DatabaseError, match="malformed"):
+        for i in range(1, 1500):
+            with archive.transaction() as t:
+                word_index.insert_segments(t, [(story, story, i, i * 2.0, i * 2.0 + 2.0, f"We pumped it, day{i}.",
+                                                None, None, None, "en", 0)])
+            for table in word_index.TABLES:
+                archive.conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+    assert word_index.levels(archive.conn, "segment_terms") > word_index.FTS5_LEVELS
+    return story
+
+
+def _segments_found(archive, text: str) -> int:
+    found = FTSBackend(archive).search(SearchQuery(text, KEEPER, meaning=False, moments_per_story=5000)).stories
+    return sum(len(h.moments) for h in found)
+
+
+def test_an_index_past_fts5s_level_limit_says_to_reindex_and_reindex_mends_it(archive, past_the_level_limit):
+    segments = archive.conn.execute("SELECT count(*) FROM segments").fetchone()[0]
+    with Archive(archive.path) as again:  # a new connection: FTS5 cannot even open the table
+        with pytest.raises(SearchError, match="run `storyatlas reindex`"):
+            FTSBackend(again).search(SearchQuery("cellar", KEEPER, meaning=False))
+        assert FTSBackend(again).rebuild() == segments
+        assert _segments_found(again, "pumped") == segments - 1
+        assert [word_index.levels(again.conn, t) for t in word_index.TABLES] == [1, 1]
+        for table in word_index.TABLES:
+            again.conn.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+
+
+def test_the_workers_merge_mends_an_index_past_fts5s_level_limit(archive, past_the_level_limit):
+    segments = archive.conn.execute("SELECT count(*) FROM segments").fetchone()[0]
+    with Archive(archive.path) as again:
+        word_index.merge(again.conn)  # its rows are whole: the index is made again from them
+        assert word_index.levels(again.conn, "segment_terms") < 5
+        assert _segments_found(again, "pumped") == segments - 1
+        assert _segments_found(again, "cellar") == 1
+        again.conn.execute("INSERT INTO segment_terms(segment_terms) VALUES ('integrity-check')")
 
 
 def test_the_index_points_index_is_made_again_before_the_level_limit_too(archive, monkeypatch):
