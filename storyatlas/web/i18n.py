@@ -106,6 +106,10 @@ class Translator:
     def country_name(self, code: str | None) -> str:
         return _country_name(code.upper(), self.lang) if code else ""
 
+    def place(self, place: Any) -> str:
+        """A story's place (``records.Place``) as read: community, region, country by name."""
+        return ", ".join(p for p in (place.community, place.region, self.country_name(place.country)) if p)
+
 
 @functools.lru_cache(maxsize=4096)
 def _language_name(code: str, lang: str) -> str:

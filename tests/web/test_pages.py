@@ -104,6 +104,16 @@ def test_every_page_is_translated(client, stories, code):
         assert catalogs()[code]["nav.search"] in page, (code, path)
 
 
+def test_a_place_reads_with_its_country_named_in_the_readers_language(client, web_archive):
+    told = add_story(web_archive, "Powódź", "pl", [(0.0, 1.0, "Woda przyszła nocą.")], community="Zgorzelec",
+                     region="Dolny Śląsk", country="PL")
+    regional = add_story(web_archive, "Region only", "en", [(0.0, 1.0, "The water came.")], region="Lower Silesia",
+                         country="PL")
+    assert "Zgorzelec, Dolny Śląsk, Polen" in client.get("/", params={"lang": "de"}).text
+    assert "<dd>Zgorzelec, Dolny Śląsk, Poland</dd>" in client.get(f"/stories/{told}", params={"lang": "en"}).text
+    assert "<dd>Lower Silesia, Poland</dd>" in client.get(f"/stories/{regional}", params={"lang": "en"}).text
+
+
 def test_every_catalog_holds_every_message():
     """A message only in English shows in English on a German page: the storyteller's own
     page and the keepers' were, until 2026-12-01."""
