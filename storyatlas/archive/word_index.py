@@ -212,13 +212,17 @@ def keep_shallow(conn: sqlite3.Connection, table: str) -> bool:
 
 
 def remake(conn: sqlite3.Connection, table: str) -> None:
-    """Make an FTS5 table again, empty, as it was created: whatever was damaged goes with
-    it, even a structure FTS5 cannot read. (Deleting its rows instead read the old
-    b-trees, damaged ones too, and could not open a table past FTS5's level limit.)"""
+    """Make an FTS5 table again, empty, as it was created and with its settings (such as
+    migration 0019's): whatever was damaged goes with it, even a structure FTS5 cannot
+    read. (Deleting its rows instead read the old b-trees, damaged ones too, and could
+    not open a table past FTS5's level limit.)"""
     created = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()[0]
+    settings = conn.execute(f"SELECT k, v FROM {table}_config WHERE k <> 'version'").fetchall()
     _let_open(conn, table, levels(conn, table))
     conn.execute(f"DROP TABLE {table}")
     conn.execute(created)
+    for name, value in settings:
+        conn.execute(f"INSERT INTO {table}({table}, rank) VALUES (?, ?)", (name, value))
 
 
 def _let_open(conn: sqlite3.Connection, table: str, deep: int) -> None:

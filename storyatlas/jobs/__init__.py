@@ -67,11 +67,13 @@ class Queue:
             with Archive(self.settings.database) as archive:
                 return word_index.merge(archive.conn)
 
-        # a worker that dies while others run is noticed within a minute, not at the next start
+        # a worker that dies while others run is noticed within a minute, not at the next
+        # start; and what edits wrote to the words index is merged (FTS5 leaves it to us)
         @self.huey.periodic_task(crontab(minute="*"), name="recover_abandoned")
         def recover_abandoned() -> None:
             with Archive(self.settings.database) as archive:
                 self.recover(archive, include_queued=False)
+                word_index.merge(archive.conn)
 
         @self.huey.task(name="retag")
         def retag_stories() -> int:
@@ -179,6 +181,7 @@ class Queue:
                 stop.wait(poll_s)
                 if time.monotonic() - last_recovery > recover_every_s:
                     self.recover(archive, include_queued=False)
+                    word_index.merge(archive.conn)
                     last_recovery = time.monotonic()
 
     def _run(self, task, archive: Archive, listener: JobListener | None) -> None:

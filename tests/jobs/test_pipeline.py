@@ -143,6 +143,38 @@ def _work_until(queue: Queue, done, within_s: float = 120) -> None:
         worker.join(timeout=within_s)  # the task it is at (the vectors) ends first
 
 
+def test_every_minute_the_worker_merges_what_edits_wrote(archive, settings, monkeypatch):
+    """FTS5 leaves merging to the worker (migration 0019): b-trees written by edits, with
+    no story processed after them, are merged by the worker's round once a minute, in the
+    server's worker and in `storyatlas worker` (its periodic task) alike."""
+    from datetime import datetime
+
+    monkeypatch.setattr(word_index, "MERGE_ABOVE", 1)
+    queue = Queue(settings)
+    stop = threading.Event()
+    worker = threading.Thread(target=queue.run_until, args=(stop, 0.05, 0.3))
+    worker.start()
+    try:
+        time.sleep(0.5)  # past the merge at its start
+        for title in ("one", "two", "three"):
+            add_story(archive, title, "en", [(0.0, 2.0, f"The {title} flood.")])
+        assert _btrees(archive) == [3, 3]
+        deadline = time.monotonic() + 30
+        while _btrees(archive) != [1, 1] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _btrees(archive) == [1, 1]
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+
+    add_story(archive, "four", "en", [(0.0, 2.0, "The fourth flood.")])
+    add_story(archive, "five", "en", [(0.0, 2.0, "The fifth flood.")])
+    [periodic] = [t for t in queue.huey.read_periodic(datetime.now()) if t.name == "recover_abandoned"]
+    queue.huey.execute(periodic)
+    assert _btrees(archive) == [1, 1]
+    assert FTSBackend(archive).search(SearchQuery("flood", KEEPER, meaning=False)).total_stories == 5
+
+
 def test_recovery_requeues_abandoned_jobs_and_at_start_the_queued_ones(archive, settings):
     import subprocess
     import sys

@@ -191,6 +191,18 @@ def test_a_table_merged_whole_again_and_again_is_made_again_before_fts5s_level_l
     assert _ids(backend, "day1200") == _ids(backend, "day1") == _ids(backend, "flood") == [story]
 
 
+def _automerge(archive) -> list[str | None]:
+    return [(archive.conn.execute(f"SELECT v FROM {t}_config WHERE k = 'automerge'").fetchone() or [None])[0]
+            for t in word_index.TABLES]
+
+
+def test_fts5_leaves_merging_to_the_worker_even_after_a_reindex(archive, stories):
+    assert _automerge(archive) == [0, 0]  # migration 0019
+    FTSBackend(archive).rebuild()  # the tables made again, with their settings
+    assert _automerge(archive) == [0, 0]
+    assert _ids(FTSBackend(archive), "flood") == [stories["often"], stories["once"], stories["german"]]
+
+
 @pytest.fixture
 def past_the_level_limit(archive):
     """An archive whose segments' index FTS5 can no longer open: a segment added and the
