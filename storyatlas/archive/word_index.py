@@ -110,10 +110,10 @@ TABLES = ("segment_terms", "story_terms")
 """The words index's FTS5 tables."""
 MERGE_ABOVE = 4
 """B-trees a words index table may hold before the worker merges them. FTS5 writes each
-transaction's terms as a new b-tree and merges them bit by bit as more is written (16
-stories written one by one left 15 b-trees), and each word a search reads is looked up in
-every one: at a million segments a rare word took 1.6 ms in 11 b-trees, 1.3 in one
-(benchmarks/search.py)."""
+transaction's terms as a new b-tree (its own merging as it writes, which left 15 b-trees
+after 16 stories written one by one, is off: migration 0019), and each word a search
+reads is looked up in every one: at a million segments a rare word took 1.6 ms in 11
+b-trees, 1.3 in one (benchmarks/search.py)."""
 WHOLE_MERGE_SHARE = 0.1
 """The small b-trees are merged with the largest (a rewrite of the whole table) only once
 they hold this share of its pages, or more than twice ``MERGE_ABOVE`` b-trees are left;
