@@ -147,10 +147,11 @@ def home_map(request: Request) -> Map:
     return make_map(request, "country", PlaceFilters(), t("atlas.map"), "atlas-map small")
 
 
-def compare_map(request: Request, a: str, b: str) -> Map:
-    """The compare page's map: the stories of the two places, by community, one colour each."""
+def compare_map(request: Request, a: str, b: str, names: tuple[str, str]) -> Map:
+    """The compare page's map: the stories of the two places (``names``: as shown), by
+    community, one colour each."""
     t = i18n.Translator(i18n.request_language(request))
-    return make_map(request, "community", PlaceFilters(within=(a, b)), t("atlas.compare_map", a=a, b=b))
+    return make_map(request, "community", PlaceFilters(within=(a, b)), t("atlas.compare_map", a=names[0], b=names[1]))
 
 
 routes = [Route("/atlas", atlas_page)]

@@ -51,17 +51,18 @@ def compare_page(request: Request) -> Response:
     archive = request.app.state.archives.get()
     who = viewer(request)
     places = discover.place_names(archive, who)
+    t = _translator(request)
+    names = (t.place_name(a), t.place_name(b))  # "PL" shown as Poland
     result = chart = the_map = None
     if a and b:
-        the_map = atlas.compare_map(request, a, b)
+        the_map = atlas.compare_map(request, a, b, names)
         result = discover.compare(archive, a, b, who)
         vocabulary = theme_vocabulary(archive)
-        t = _translator(request)
         labels = {th.id: th.label_in(t.lang) for th in vocabulary.themes}
         rows = [(labels.get(tid, tid), result.counts_a.get(tid, 0), result.counts_b.get(tid, 0))
                 for tid in (result.shared + result.only_a + result.only_b)][:20]
-        chart = Markup(paired_chart(t("compare.title"), rows, (a, b))) if rows else None
-    return render(request, "compare.html", a=a, b=b, places=places, result=result, chart=chart,
+        chart = Markup(paired_chart(t("compare.title"), rows, names)) if rows else None
+    return render(request, "compare.html", a=a, b=b, names=names, places=places, result=result, chart=chart,
                   map=the_map)
 
 

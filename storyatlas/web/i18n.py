@@ -106,6 +106,10 @@ class Translator:
     def country_name(self, code: str | None) -> str:
         return _country_name(code.upper(), self.lang) if code else ""
 
+    def place_name(self, name: str) -> str:
+        """A place as typed (a community, a region, a collection), a country code by its name."""
+        return self.country_name(name) if len(name) == 2 and name.isalpha() else name
+
     def place(self, place: Any) -> str:
         """A story's place (``records.Place``) as read: community, region, country by name."""
         return ", ".join(p for p in (place.community, place.region, self.country_name(place.country)) if p)

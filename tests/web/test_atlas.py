@@ -170,7 +170,12 @@ def test_home_shows_the_map_by_country_and_compare_shows_both_places(client, sto
     places = _places(compare)
     assert set(places) == {"Zgorzelec, Poland: stories: 3", "Porto, Portugal: stories: 2"}
     assert 'class="place side-0"' in compare and 'class="place side-1"' in compare
-    assert 'aria-label="Map of Europe: where the stories of Zgorzelec and of PT come from"' in compare
+    # a country code typed is shown by the country's name, in the reader's language
+    assert 'aria-label="Map of Europe: where the stories of Zgorzelec and of Portugal come from"' in compare
+    assert "Zgorzelec: stories: 3 · Portugal: stories: 2" in compare
+    assert 'value="PT"' in compare  # the form keeps what was typed
+    german = client.get("/compare", params={"a": "PL", "b": "PT", "lang": "de"}).text
+    assert "Polen: Geschichten: 3 · Portugal: Geschichten: 2" in german
 
 
 def test_the_atlas_speaks_the_readers_language(client, stories):
