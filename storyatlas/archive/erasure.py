@@ -92,9 +92,7 @@ def scrub(archive: Archive) -> bool:
     """Leave no deleted words readable in the database files: merge the search index
     (its old segments still hold deleted entries) and empty the write-ahead log.
     False when other connections kept the log from being emptied now."""
-    word_index.keep_shallow(archive.conn, "index_points_fts")
-    archive.conn.execute("INSERT INTO index_points_fts(index_points_fts) VALUES ('optimize')")
-    word_index.optimize(archive.conn)
+    word_index.optimize(archive.conn, ("index_points_fts", *word_index.TABLES))
     return checkpoint(archive.conn)
 
 

@@ -190,10 +190,10 @@ def _pages(conn: sqlite3.Connection, table: str) -> list[int]:
     return [r[0] for r in conn.execute(f"SELECT max(pgno) >> 1 FROM {table}_idx GROUP BY segid")]
 
 
-def optimize(conn: sqlite3.Connection) -> None:
-    """Merge each table's b-trees into one at once, leaving no deleted entry behind (after
-    a rebuild or an erasure; the worker's ``merge`` goes in steps)."""
-    for table in TABLES:
+def optimize(conn: sqlite3.Connection, tables: Sequence[str] = TABLES) -> None:
+    """Merge each FTS5 table's b-trees into one at once, leaving no deleted entry behind
+    (after a rebuild or an erasure; the worker's ``merge`` goes in steps)."""
+    for table in tables:
         keep_shallow(conn, table)
         conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
 

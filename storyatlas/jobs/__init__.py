@@ -67,13 +67,10 @@ class Queue:
             with Archive(self.settings.database) as archive:
                 return word_index.merge(archive.conn)
 
-        # a worker that dies while others run is noticed within a minute, not at the next
-        # start; and what edits wrote to the words index is merged (FTS5 leaves it to us)
         @self.huey.periodic_task(crontab(minute="*"), name="recover_abandoned")
         def recover_abandoned() -> None:
             with Archive(self.settings.database) as archive:
-                self.recover(archive, include_queued=False)
-                word_index.merge(archive.conn)
+                self._every_minute(archive)
 
         @self.huey.task(name="retag")
         def retag_stories() -> int:
@@ -180,9 +177,15 @@ class Queue:
                     continue
                 stop.wait(poll_s)
                 if time.monotonic() - last_recovery > recover_every_s:
-                    self.recover(archive, include_queued=False)
-                    word_index.merge(archive.conn)
+                    self._every_minute(archive)
                     last_recovery = time.monotonic()
+
+    def _every_minute(self, archive: Archive) -> None:
+        """A worker's round, in `storyatlas worker` (a periodic task) and in the server's:
+        a worker that died while others run is noticed within a minute, not at the next
+        start; and what edits wrote to the words index is merged (FTS5 leaves it to us)."""
+        self.recover(archive, include_queued=False)
+        word_index.merge(archive.conn)
 
     def _run(self, task, archive: Archive, listener: JobListener | None) -> None:
         if task.name == "process_story":
