@@ -28,6 +28,22 @@ def test_the_story_page_shows_what_others_lived_elsewhere(client, web_archive):
     assert "Powódź zniszczyła" not in client.get(f"/stories/{dam}").text
 
 
+def test_a_place_known_only_by_its_country_is_named_in_the_readers_language(client, web_archive):
+    """Both lists of related stories showed "PL" for a story with no community."""
+    dam = add_story(web_archive, "Der Damm", "de", DAM, community="Görlitz", country="DE")
+    add_story(web_archive, "Powódź", "pl", FLOOD, country="PL")
+    for story_id in (1, 2):
+        web_archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 1)",
+                                 (story_id,))
+    meaning.index(web_archive)
+
+    page = client.get(f"/stories/{dam}", params={"lang": "de"}).text
+    kindred = page[page.index('class="kindred"'):]
+    similar = page[page.index('class="similar"'):page.index('class="kindred"')]
+    assert "Powódź · Polen · " in kindred and "· PL ·" not in kindred
+    assert "Polen" in similar and ">PL" not in similar and "PL ·" not in similar
+
+
 def test_answers_given_before_the_vectors_are_not_kept_after(client, web_archive):
     """The worker makes a story's vectors after it is done, without changing the archive's
     generation: a search or a story page seen in between must not be served from memory."""
