@@ -3,9 +3,63 @@
 Third-party exceptions are translated into these at one place per dependency
 (``ingest.probe`` for PyAV/ffmpeg, ``transcribe.whisper`` for faster-whisper,
 ``archive.db`` for SQLite), so the shells only ever see ``StoryAtlasError``.
+
+A message for people is made with ``said``: English for the command line and the logs,
+and its template and values kept, so that the web says it in the reader's language
+(``web/locales/errors/*.json``, keyed by the English template).
 """
 
 from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class Said(str):
+    """A message in English that keeps the template and values it was made from."""
+
+    template: str
+    values: dict[str, Any]
+
+
+def said(template: str, /, **values: Any) -> Said:
+    """``template.format(**values)``, remembering both. Values are numbers or text
+    (another ``Said`` is said in the reader's language too), never English words to be
+    translated: those belong in the template."""
+    text = Said(template.format(**values))
+    text.template, text.values = template, values
+    return text
+
+
+def said_as_json(message: str | None) -> str | None:
+    """A message's template and values, to be stored beside its English (a job's message)."""
+    if not isinstance(message, Said):
+        return None
+    return json.dumps(_plain(message), ensure_ascii=False)
+
+
+def said_from_json(english: str | None, stored: str | None) -> str | None:
+    """The message stored with ``said_as_json``; the English alone where nothing was stored."""
+    if english is None or not stored:
+        return english
+    return _restored(json.loads(stored))
+
+
+def _plain(message: Said) -> dict[str, Any]:
+    return {"template": message.template,
+            "values": {k: _plain(v) if isinstance(v, Said) else v for k, v in message.values.items()}}
+
+
+def _restored(plain: dict[str, Any]) -> Said:
+    return said(plain["template"], **{k: _restored(v) if isinstance(v, dict) else v
+                                      for k, v in plain["values"].items()})
+
+
+def reason(exc: BaseException) -> str:
+    """What an error says went wrong, without the file it names (a path on the server)."""
+    if isinstance(exc, MediaError):
+        return exc.reason
+    return exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
 
 
 class StoryAtlasError(Exception):
@@ -24,7 +78,7 @@ class MediaError(StoryAtlasError):
     """A file cannot be taken into the archive (not media, no audio, empty, too long...)."""
 
     def __init__(self, message: str, path: str | None = None) -> None:
-        self.path = path
+        self.path, self.reason = path, message
         super().__init__(f"{path}: {message}" if path else message)
 
 

@@ -23,7 +23,7 @@ from xml.parsers import expat
 
 from storyatlas.archive import Archive, StoryMetadata, Viewer
 from storyatlas.archive.records import GpsPoint, IndexPoint
-from storyatlas.errors import StoryAtlasError, TranscriptError
+from storyatlas.errors import StoryAtlasError, TranscriptError, reason, said
 from storyatlas.ingest import IngestResult, ingest_file
 from storyatlas.ingest.probe import probe
 from storyatlas.settings import Settings
@@ -99,7 +99,7 @@ def parse_vtt(text: str) -> list[Cue]:
     markup, the language of a ``<lang>`` span around a whole cue, the ``<v>`` speaker."""
     text = text.lstrip("\ufeff")
     if not text.startswith("WEBVTT"):
-        raise TranscriptError("not a WebVTT file: it must begin with WEBVTT")
+        raise TranscriptError(said("not a WebVTT file: it must begin with WEBVTT"))
     cues = []
     for block in _blocks(text)[1:]:  # the first block is the header
         if block[0].startswith(("NOTE", "STYLE", "REGION")):
@@ -107,7 +107,7 @@ def parse_vtt(text: str) -> list[Cue]:
         at = next((i for i, line in enumerate(block[:2]) if "-->" in line), None)  # an optional cue id first
         times = _timing(block[at]) if at is not None else None
         if times is None:
-            raise TranscriptError(f"a WebVTT cue without a readable time line: {block[0][:80]!r}")
+            raise TranscriptError(said("a WebVTT cue without a readable time line: {line!r}", line=block[0][:80]))
         cue = _vtt_cue(" ".join(block[at + 1:]), *times)
         if cue.text:
             cues.append(cue)
@@ -134,7 +134,7 @@ def parse_srt(text: str) -> list[Cue]:
         at = next((i for i, line in enumerate(block[:2]) if "-->" in line), None)
         times = _timing(block[at]) if at is not None else None
         if times is None:
-            raise TranscriptError(f"an SRT block without a readable time line: {block[0][:80]!r}")
+            raise TranscriptError(said("an SRT block without a readable time line: {line!r}", line=block[0][:80]))
         words = " ".join(_SRT_TAG.sub("", " ".join(block[at + 1:])).split())
         if words:
             cues.append(Cue(*times, words))
@@ -155,9 +155,9 @@ def safe_xml(data: bytes) -> ET.Element:
     parser = expat.ParserCreate(namespace_separator=" ")
 
     def refuse(*_: object) -> None:
-        raise TranscriptError("the XML declares a DTD or entities (<!DOCTYPE ...>, <!ENTITY ...>), which OHMS "
-                              "files never have and which can make a reader expand text without end or read other "
-                              "files: export the file from OHMS again, or remove its DOCTYPE")
+        raise TranscriptError(said("the XML declares a DTD or entities (<!DOCTYPE ...>, <!ENTITY ...>), which OHMS "
+                                   "files never have and which can make a reader expand text without end or read "
+                                   "other files: export the file from OHMS again, or remove its DOCTYPE"))
 
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
@@ -171,7 +171,8 @@ def safe_xml(data: bytes) -> ET.Element:
     try:
         parser.Parse(data, True)
     except expat.ExpatError as e:
-        raise TranscriptError(f"not well-formed XML ({e}): export the file from OHMS again") from None
+        raise TranscriptError(said("not well-formed XML ({detail}): export the file from OHMS again",
+                                   detail=str(e))) from None
     return builder.close()
 
 
@@ -182,7 +183,7 @@ def parse_ohms(data: bytes) -> ImportedTranscript:
     root = safe_xml(data)
     record = root.find("record") if root.tag == "ROOT" else None
     if record is None:
-        raise TranscriptError("not an OHMS file: its XML has no ROOT > record")
+        raise TranscriptError(said("not an OHMS file: its XML has no ROOT > record"))
 
     def text(tag: str) -> str:
         return (record.findtext(tag) or "").strip()
@@ -190,8 +191,8 @@ def parse_ohms(data: bytes) -> ImportedTranscript:
     duration = _duration(text("duration"))
     cues = _ohms_transcript(text("vtt_transcript"), text("transcript"), text("sync"), duration)
     if not cues:
-        raise TranscriptError("the OHMS file holds no timed transcript (no <vtt_transcript>, nor a <transcript> "
-                              "with <sync> points or [HH:MM:SS] marks): sync it in OHMS first")
+        raise TranscriptError(said("the OHMS file holds no timed transcript (no <vtt_transcript>, nor a "
+                                   "<transcript> with <sync> points or [HH:MM:SS] marks): sync it in OHMS first"))
     if language_code(text("transcript_alt_lang")) == "en":
         alt = _ohms_transcript(text("vtt_transcript_alt"), text("transcript_alt"), text("sync_alt"), duration)
         cues = _with_english(cues, alt)
@@ -224,7 +225,8 @@ def _synced(transcript: str, sync: str, duration: float | None) -> list[Cue]:
     OhmsXml reads it). Each stretch between two marks becomes a segment."""
     interval, _, stamps = sync.partition(":")
     if not interval.strip().isdigit():
-        raise TranscriptError(f"an OHMS <sync> that does not start with its interval in minutes: {sync[:40]!r}")
+        raise TranscriptError(said("an OHMS <sync> that does not start with its interval in minutes: {sync!r}",
+                                   sync=sync[:40]))
     step = int(interval) * 60
     words: list[tuple[int, int, str]] = []  # (line, word, text), both numbered from 1
     for n, line in enumerate(transcript.split("\n"), 1):
@@ -295,7 +297,8 @@ def _index_point(point: ET.Element) -> IndexPoint:
     try:
         time = float(text("time") or 0)
     except ValueError:
-        raise TranscriptError(f"an OHMS index point with an unreadable time: {text('time')!r}") from None
+        raise TranscriptError(said("an OHMS index point with an unreadable time: {time!r}",
+                                   time=text("time"))) from None
     return IndexPoint(time, text("title"), text("partial_transcript"), text("synopsis"),
                       listed("keywords"), listed("subjects"), tuple(gps))
 
@@ -306,20 +309,21 @@ def _index_point(point: ET.Element) -> IndexPoint:
 def parse_transcript(data: bytes) -> ImportedTranscript:
     """WebVTT, SRT or OHMS XML, told apart by content (never by the file's name)."""
     if len(data) > MAX_BYTES:
-        raise TranscriptError(f"the file is {len(data) / 1024**2:.0f} MB: a transcript is far smaller; "
-                              "check that it is the transcript")
+        raise TranscriptError(said("the file is {size:.0f} MB: a transcript is far smaller; "
+                                   "check that it is the transcript", size=len(data) / 1024**2))
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<"):
         return parse_ohms(data)  # the XML declares its own encoding
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise TranscriptError("the transcript is not UTF-8 text: save it as UTF-8 and try again") from None
+        raise TranscriptError(said("the transcript is not UTF-8 text: save it as UTF-8 and try again")) from None
     if text.lstrip().startswith("WEBVTT"):
         return ImportedTranscript("vtt", tuple(parse_vtt(text.lstrip())))
     if _SRT_START.match(text.replace("\r\n", "\n")):
         return ImportedTranscript("srt", tuple(parse_srt(text)))
-    raise TranscriptError("not a transcript this archive reads: give a WebVTT (.vtt), SRT (.srt) or OHMS XML file")
+    raise TranscriptError(said("not a transcript this archive reads: give a WebVTT (.vtt), SRT (.srt) or OHMS XML "
+                               "file"))
 
 
 def read_transcript(path: Path) -> ImportedTranscript:
@@ -327,11 +331,12 @@ def read_transcript(path: Path) -> ImportedTranscript:
         with Path(path).open("rb") as f:
             data = f.read(MAX_BYTES + 1)
     except OSError as e:
-        raise TranscriptError(f"cannot read the transcript {path}: {e.strerror or e}") from None
+        raise TranscriptError(said("cannot read the transcript {path}: {detail}", path=str(path),
+                                   detail=e.strerror or str(e))) from None
     try:
         return parse_transcript(data)
     except TranscriptError as e:
-        raise TranscriptError(f"{path}: {e}") from None
+        raise TranscriptError(said("{path}: {reason}", path=str(path), reason=reason(e))) from None
 
 
 def parse_offset(value: str | None) -> float:
@@ -349,7 +354,8 @@ def parse_offset(value: str | None) -> float:
         for p in parts:
             total = total * 60 + float(p)
     except ValueError:
-        raise TranscriptError(f"--transcript-offset {value!r}: give seconds (-3600) or h:mm:ss (-1:00:00)") from None
+        raise TranscriptError(said("--transcript-offset {value!r}: give seconds (-3600) or h:mm:ss (-1:00:00)",
+                                   value=value)) from None
     return sign * total
 
 
@@ -357,17 +363,20 @@ def align(cues: Sequence[Cue], duration: float | None, offset: float = 0.0) -> l
     """The cues shifted by ``offset``, in time order, each with an end, checked against a
     recording of ``duration`` seconds (None: not known yet)."""
     if not cues:
-        raise TranscriptError("the transcript holds no timed text")
+        raise TranscriptError(said("the transcript holds no timed text"))
     shifted = sorted((replace(c, start=c.start + offset, end=c.end + offset) for c in cues), key=lambda c: c.start)
     if shifted[0].start < -TOLERANCE_S:
-        raise TranscriptError(f"the transcript starts {-shifted[0].start:.1f} s before the recording: "
-                              "check --transcript-offset")
+        raise TranscriptError(said("the transcript starts {seconds:.1f} s before the recording: "
+                                   "check --transcript-offset", seconds=-shifted[0].start))
     if duration and shifted[-1].start > duration + TOLERANCE_S:
         late = next(c for c in shifted if c.start > duration + TOLERANCE_S)
-        hint = (" Its times may count from a tape's start timecode: shift them, e.g. --transcript-offset -1:00:00."
-                if shifted[0].start >= 3600 > duration else "")
-        raise TranscriptError(f"the transcript has text at {_hms(late.start)}, after the recording ends "
-                              f"({_hms(duration)}): check that they belong together.{hint}")
+        if shifted[0].start >= 3600 > duration:
+            raise TranscriptError(said("the transcript has text at {at}, after the recording ends ({end}): check "
+                                       "that they belong together. Its times may count from a tape's start "
+                                       "timecode: shift them, e.g. --transcript-offset -1:00:00.",
+                                       at=_hms(late.start), end=_hms(duration)))
+        raise TranscriptError(said("the transcript has text at {at}, after the recording ends ({end}): check that "
+                                   "they belong together.", at=_hms(late.start), end=_hms(duration)))
     out = []
     for n, c in enumerate(shifted):
         start = max(0.0, c.start)
@@ -392,7 +401,8 @@ def transcript_language(imported: ImportedTranscript, hint: str | None) -> str:
     spans = {c.language for c in imported.cues}
     found = hint or imported.language or (spans.pop() if len(spans) == 1 and None not in spans else None)
     if not found:
-        raise TranscriptError("the transcript does not say its language: give it with --language (e.g. --language de)")
+        raise TranscriptError(said("the transcript does not say its language: give it with --language "
+                                   "(e.g. --language de)"))
     return found.lower()
 
 
@@ -436,15 +446,15 @@ def ingest_with_transcript(archive: Archive, media: Path, transcript_file: Path,
         align(imported.cues, probe(media).duration_s, offset)  # refused before anything is stored
     result = ingest_file(archive, media, meta, settings, viewer)
     if result.duplicate:
-        raise TranscriptError(f"{media} is already in the archive as story {result.story_id}: its transcript "
-                              "was left as it is")
+        raise TranscriptError(said("{media} is already in the archive as story {story}: its transcript "
+                                   "was left as it is", media=str(media), story=result.story_id))
     if result.story_id is None or result.job_id is None:  # only a duplicate has neither
-        raise TranscriptError(f"{media} was not taken in: nothing was imported")
+        raise TranscriptError(said("{media} was not taken in: nothing was imported", media=str(media)))
     story = archive.story(result.story_id, viewer)
     cues = align(imported.cues, story.duration_s, offset)  # the decoded length, to the millisecond
     if not archive.claim_job(result.job_id):
-        raise TranscriptError(f"a worker took story {story.id} to transcribe it before its transcript could be "
-                              "imported: let it finish, or erase the story and import again")
+        raise TranscriptError(said("a worker took story {story} to transcribe it before its transcript could be "
+                                   "imported: let it finish, or erase the story and import again", story=story.id))
     try:
         archive.report_progress(result.job_id, "importing", 0.5)
         has_english = store_transcript(archive, story.id, story.duration_s, cues, language, imported.kind,
@@ -452,12 +462,13 @@ def ingest_with_transcript(archive: Archive, media: Path, transcript_file: Path,
         archive.report_progress(result.job_id, "tagging", 1.0)
         tagging = tag_story(archive, story.id, settings.cache)
     except StoryAtlasError as e:
-        archive.finish_job(result.job_id, "failed", str(e))
+        archive.finish_job(result.job_id, "failed", reason(e))
         raise
     except Exception as e:
-        archive.finish_job(result.job_id, "failed", f"internal error: {type(e).__name__}: {e}")
+        archive.finish_job(result.job_id, "failed", said("internal error: {kind}: {detail}",
+                                                         kind=type(e).__name__, detail=str(e)))
         raise
-    note = None if has_english or language == "en" else (
+    note = None if has_english or language == "en" else said(
         "imported without an English translation: it is found by its own words and themes, not in English")
     archive.finish_job(result.job_id, "done", note)
     log.info("story %d: transcript imported from %s (%d segments)", story.id, transcript_file, len(cues))

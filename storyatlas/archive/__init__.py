@@ -21,7 +21,7 @@ from storyatlas.archive.policy import Viewer, moderated_condition, shown_storyte
 from storyatlas.archive.records import (
     Job, MediaFile, Place, Segment, Story, StoryMetadata, Word,
 )
-from storyatlas.errors import Conflict, NotFound
+from storyatlas.errors import Conflict, NotFound, said
 
 if TYPE_CHECKING:
     from storyatlas.transcribe.types import Transcript
@@ -32,7 +32,7 @@ __all__ = ["Archive", "Job", "LEASE_S", "MediaFile", "Place", "Segment", "Story"
 
 def _missing(story_id: int) -> NotFound:
     # a story the viewer may not see is reported exactly like one that does not exist
-    return NotFound(f"there is no story {story_id}: `storyatlas stories` lists them")
+    return NotFound(said("there is no story {story}: `storyatlas stories` lists them", story=story_id))
 
 
 class Archive(JobsMixin):
@@ -161,7 +161,7 @@ class Archive(JobsMixin):
             "SELECT * FROM media WHERE story_id = ? AND role = ?", (story_id, role)
         ).fetchone()
         if row is None:
-            raise NotFound(f"story {story_id} has no {role} media")
+            raise NotFound(said("story {story} has no {role} media", story=story_id, role=role))
         return MediaFile(row["role"], row["sha256"], row["path"], row["container"], row["codec"],
                          bool(row["has_video"]), row["size_bytes"], row["duration_s"],
                          row["original_filename"])
@@ -193,7 +193,8 @@ class Archive(JobsMixin):
             row = c.execute(f"SELECT * FROM stories st WHERE st.id = ? AND st.requested_visibility IS NOT NULL "
                             f"AND {where}", (story_id, *params)).fetchone()
             if row is None:
-                raise NotFound(f"story {story_id} is not waiting for your review: `storyatlas review` lists those that are")
+                raise NotFound(said("story {story} is not waiting for your review: `storyatlas review` lists those "
+                                    "that are", story=story_id))
             c.execute("""UPDATE stories SET visibility = CASE WHEN ? THEN requested_visibility ELSE visibility END,
                          declined = CASE WHEN ? THEN 0 ELSE 1 END, requested_visibility = NULL,
                          review_state = CASE WHEN ? THEN 'published' ELSE review_state END WHERE id = ?""",
@@ -222,8 +223,9 @@ class Archive(JobsMixin):
         with self.transaction() as c:
             corrected = c.execute("SELECT max(number) FROM revisions WHERE story_id = ?", (story_id,)).fetchone()[0]
             if corrected:
-                raise Conflict(f"story {story_id} has been corrected by people (revision {corrected}): the "
-                               "machine's new transcript was not stored over their work; correct it further instead")
+                raise Conflict(said("story {story} has been corrected by people (revision {revision}): the "
+                                    "machine's new transcript was not stored over their work; correct it further "
+                                    "instead", story=story_id, revision=corrected))
             c.execute("DELETE FROM transcripts WHERE story_id = ?", (story_id,))
             c.execute("DELETE FROM segments WHERE story_id = ?", (story_id,))
             transcript_id = self._insert_transcript(c, story_id, transcript)

@@ -34,7 +34,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from storyatlas.archive import audit
 from storyatlas.archive.policy import COMMUNITY_ROLES, ROLES, Viewer
-from storyatlas.errors import AccessDenied, AccountError, ConfigurationError, NotFound, SignInRefused
+from storyatlas.errors import AccessDenied, AccountError, ConfigurationError, NotFound, SignInRefused, said
 
 if TYPE_CHECKING:
     from storyatlas.archive import Archive
@@ -86,18 +86,18 @@ def roles_text(roles: Iterable[Role]) -> str:
 def _clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise AccountError("a person needs a name")
+        raise AccountError(said("a person needs a name"))
     if len(name) > MAX_NAME or not name.isprintable():
-        raise AccountError(f"a name is at most {MAX_NAME} printable characters: choose a shorter one")
+        raise AccountError(said("a name is at most {count} printable characters: choose a shorter one", count=MAX_NAME))
     return name
 
 
 def _check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters: "
-                           "a few unrelated words make a good one")
+        raise AccountError(said("a password needs at least {count} characters: "
+                                "a few unrelated words make a good one", count=MIN_PASSWORD))
     if len(password) > MAX_PASSWORD:
-        raise AccountError(f"a password is at most {MAX_PASSWORD} characters")
+        raise AccountError(said("a password is at most {count} characters", count=MAX_PASSWORD))
 
 
 def _clean_roles(roles: Iterable[Role]) -> list[tuple[str, str]]:
@@ -106,22 +106,24 @@ def _clean_roles(roles: Iterable[Role]) -> list[tuple[str, str]]:
     for role, community in roles:
         role = (role or "").strip().lower()
         if role not in ROLES:
-            raise AccountError(f"unknown role {role!r}: choose from {', '.join(ROLES)}")
+            raise AccountError(said("unknown role {role!r}: choose from {roles}", role=role, roles=", ".join(ROLES)))
         community = " ".join((community or "").split())
         if role in COMMUNITY_ROLES and not community:
-            raise AccountError(f"the {role} role is held for a community or collection: name it")
+            raise AccountError(said("the {role} role is held for a community or collection: name it", role=role))
         if role not in COMMUNITY_ROLES and community:
-            raise AccountError(f"the {role} role is for the whole archive, not for {community!r}: "
-                               f"only {' and '.join(COMMUNITY_ROLES)} take a community")
+            *others, last = COMMUNITY_ROLES
+            raise AccountError(said("the {role} role is for the whole archive, not for {community!r}: "
+                                    "only {roles} and {last_role} take a community", role=role,
+                                    community=community, roles=" and ".join(others), last_role=last))
         if len(community) > 200:
-            raise AccountError("a community name is at most 200 characters")
+            raise AccountError(said("a community name is at most {count} characters", count=200))
         found.setdefault((role, community.casefold()), (role, community))
     return sorted(found.values())
 
 
 def _require_admin(by: Viewer) -> None:
     if not isinstance(by, Viewer) or not by.is_admin:
-        raise AccessDenied("only the archive's admins may change people and roles: sign in as an admin")
+        raise AccessDenied(said("only the archive's admins may change people and roles: sign in as an admin"))
 
 
 # people ----------------------------------------------------------------------------
@@ -129,7 +131,7 @@ def _require_admin(by: Viewer) -> None:
 def _user(conn: sqlite3.Connection, name: str) -> sqlite3.Row:
     row = conn.execute("SELECT * FROM users WHERE name = ?", (" ".join((name or "").split()),)).fetchone()
     if row is None:
-        raise NotFound(f"there is no person named {name!r}: `storyatlas users list` lists them")
+        raise NotFound(said("there is no person named {name!r}: `storyatlas users list` lists them", name=name))
     return row
 
 
@@ -151,7 +153,7 @@ def _refuse_losing_last_admin(conn: sqlite3.Connection, user_id: int, name: str)
                             (user_id,)).fetchone()
     if is_admin and not others:
         # without an admin nobody could manage people from the web any more
-        raise AccountError(f"{name} is the archive's last admin: make someone else an admin first")
+        raise AccountError(said("{name} is the archive's last admin: make someone else an admin first", name=name))
 
 
 def add_user(archive: Archive, name: str, password: str, roles: Iterable[Role], by: Viewer) -> int:
@@ -163,8 +165,8 @@ def add_user(archive: Archive, name: str, password: str, roles: Iterable[Role], 
     with archive.transaction() as c:
         taken = c.execute("SELECT name FROM users WHERE name = ?", (name,)).fetchone()
         if taken:
-            raise AccountError(f"there is already a person named {taken['name']!r}: choose another name, "
-                               "or change their roles")
+            raise AccountError(said("there is already a person named {name!r}: choose another name, "
+                                    "or change their roles", name=taken["name"]))
         user_id = c.execute("INSERT INTO users (name, password_hash) VALUES (?, ?)", (name, hashed)).lastrowid
         _insert_roles(c, user_id, cleaned)
         audit.record(c, by, "user added", detail=f"{name}: {roles_text(cleaned)}")
@@ -240,7 +242,8 @@ def ensure_first_admin(archive: Archive, password: str, name: str = "admin",
     if not password or count_users(archive):
         return False
     if len(password) < MIN_PASSWORD:
-        raise ConfigurationError(f"{source} must be at least {MIN_PASSWORD} characters long: choose a longer one")
+        raise ConfigurationError(said("{source} must be at least {count} characters long: choose a longer one",
+                                      source=source, count=MIN_PASSWORD))
     hashed = _hasher.hash(password)
     with archive.transaction() as c:
         if c.execute("SELECT count(*) FROM users").fetchone()[0]:
@@ -278,8 +281,12 @@ def _wait(conn: sqlite3.Connection, key: str, limit: int, now: float) -> float:
 def _too_many(wait: float, now: float, what: str) -> SignInRefused:
     at = time.strftime("%H:%M UTC", time.gmtime(now + wait))
     minutes = max(1, math.ceil(wait / 60))
-    return SignInRefused(f"too many failed sign-ins {what}: try again in {minutes} minute"
-                         f"{'s' if minutes > 1 else ''} (after {at})", status=429, retry_after=math.ceil(wait))
+    if minutes > 1:
+        message = said("too many failed sign-ins {what}: try again in {minutes} minutes (after {at})",
+                       what=what, minutes=minutes, at=at)
+    else:
+        message = said("too many failed sign-ins {what}: try again in 1 minute (after {at})", what=what, at=at)
+    return SignInRefused(message, status=429, retry_after=math.ceil(wait))
 
 
 def authenticate(archive: Archive, name: str, password: str, address: str | None,
@@ -296,11 +303,11 @@ def authenticate(archive: Archive, name: str, password: str, address: str | None
         wait = _wait(c, name_key, NAME_LIMIT, now)
         if wait > 0:
             log.warning("sign-in as %r from %s refused: too many failures for the name", name, address)
-            raise _too_many(wait, now, "for this name")
+            raise _too_many(wait, now, said("for this name"))
         wait = _wait(c, address_key, ADDRESS_LIMIT, now)
         if wait > 0:
             log.warning("sign-in as %r from %s refused: too many failures from the address", name, address)
-            raise _too_many(wait, now, "from this address")
+            raise _too_many(wait, now, said("from this address"))
         # counted now, forgiven below on success: parallel guesses all see each other
         c.execute("INSERT INTO sign_in_failures (key, at) VALUES (?, ?)", (name_key, now))
         attempt = c.execute("INSERT INTO sign_in_failures (key, at) VALUES (?, ?)", (address_key, now)).lastrowid
@@ -310,7 +317,7 @@ def authenticate(archive: Archive, name: str, password: str, address: str | None
     if not (row and ok):
         audit.record(archive, name or "(no name)", "sign-in failed",
                      detail=f"from {address}" + ("" if row else "; no such person"))
-        raise SignInRefused("wrong name or password: check both and try again")
+        raise SignInRefused(said("wrong name or password: check both and try again"))
     with archive.transaction() as c:
         c.execute("DELETE FROM sign_in_failures WHERE key = ? OR rowid = ?", (name_key, attempt))
         if _hasher.check_needs_rehash(row["password_hash"]):

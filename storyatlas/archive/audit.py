@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from storyatlas.archive.policy import Viewer
-from storyatlas.errors import AccessDenied
+from storyatlas.errors import AccessDenied, said
 
 if TYPE_CHECKING:
     from storyatlas.archive import Archive
@@ -41,7 +41,7 @@ def record(conn_or_archive: sqlite3.Connection | Archive, who: str | Viewer, act
 def entries(archive: Archive, viewer: Viewer, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
     """The newest entries first; admins only."""
     if not isinstance(viewer, Viewer) or not viewer.is_admin:
-        raise AccessDenied("only the archive's admins may read the audit log: sign in as an admin")
+        raise AccessDenied(said("only the archive's admins may read the audit log: sign in as an admin"))
     rows = archive.conn.execute(
         "SELECT id, at, who, action, story_id, detail FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",
         (max(0, int(limit)), max(0, int(offset)))).fetchall()
@@ -51,5 +51,5 @@ def entries(archive: Archive, viewer: Viewer, limit: int = 100, offset: int = 0)
 def count(archive: Archive, viewer: Viewer) -> int:
     """How many entries the log holds; admins only."""
     if not isinstance(viewer, Viewer) or not viewer.is_admin:
-        raise AccessDenied("only the archive's admins may read the audit log: sign in as an admin")
+        raise AccessDenied(said("only the archive's admins may read the audit log: sign in as an admin"))
     return archive.conn.execute("SELECT count(*) FROM audit").fetchone()[0]

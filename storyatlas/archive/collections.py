@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from storyatlas.archive import Archive, Story, _story
 from storyatlas.archive.policy import Viewer, story_condition
-from storyatlas.errors import NotFound
+from storyatlas.errors import NotFound, said
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ def exportable_stories(archive: Archive, name: str, viewer: Viewer) -> Collectio
     stories = [_story(r) for r in rows]
     allowed = [s for s in stories if s.exportable]
     if not allowed:
-        raise NotFound(f"there is no story to export in collection {name!r}: check its name "
-                       "(`storyatlas stories` lists the stories), and that its storytellers allowed exports")
+        raise NotFound(said("there is no story to export in collection {name!r}: check its name "
+                            "(`storyatlas stories` lists the stories), and that its storytellers allowed exports",
+                            name=name))
     return CollectionStories(name, allowed, len(stories) - len(allowed))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from storyatlas.archive import Archive, Story, audit, token_hash
 from storyatlas.archive.policy import Viewer, may_moderate
-from storyatlas.errors import AccessDenied, ConsentError
+from storyatlas.errors import AccessDenied, ConsentError, said
 
 VISIBILITIES = ("public", "community", "researchers", "private")
 NAMINGS = ("full", "first", "anonymous")
@@ -29,16 +29,18 @@ class Consent:
 
     def validated(self) -> Consent:
         if self.visibility is not None and self.visibility not in VISIBILITIES:
-            raise ConsentError(f"who may hear the story must be one of {', '.join(VISIBILITIES)}")
+            raise ConsentError(said("who may hear the story must be one of {visibilities}",
+                                    visibilities=", ".join(VISIBILITIES)))
         if self.storyteller_naming is not None and self.storyteller_naming not in NAMINGS:
-            raise ConsentError(f"the storyteller is named in one of these ways: {', '.join(NAMINGS)}")
+            raise ConsentError(said("the storyteller is named in one of these ways: {namings}",
+                                    namings=", ".join(NAMINGS)))
         if self.embargo_until:
             if not _DATE.match(self.embargo_until):
-                raise ConsentError("an embargo date looks like 2030-01-31")
+                raise ConsentError(said("an embargo date looks like 2030-01-31"))
             try:
                 datetime.date.fromisoformat(self.embargo_until)
             except ValueError:
-                raise ConsentError(f"{self.embargo_until} is not a date in the calendar") from None
+                raise ConsentError(said("{date} is not a date in the calendar", date=self.embargo_until)) from None
         return self
 
 
@@ -56,7 +58,7 @@ def teller_viewer(archive: Archive, token: str) -> Viewer:
     (or no longer) one, so a wrong link and a withdrawn story look the same."""
     row = archive.conn.execute("SELECT id FROM stories WHERE teller_token = ?", (token_hash(token),)).fetchone()
     if not token or row is None:
-        raise AccessDenied("this link does not open any story: it may be mistyped, or the story was withdrawn")
+        raise AccessDenied(said("this link does not open any story: it may be mistyped, or the story was withdrawn"))
     return Viewer.teller(row[0])
 
 
@@ -74,7 +76,8 @@ def change(archive: Archive, story_id: int, wanted: Consent, viewer: Viewer) -> 
     wanted = wanted.validated()
     story = archive.story(story_id, viewer)
     if not _may_change(viewer, story):
-        raise AccessDenied("only the storyteller (by their link) or the story's moderators may change its consent")
+        raise AccessDenied(said("only the storyteller (by their link) or the story's moderators may change its "
+                                "consent"))
     row = archive.conn.execute("SELECT * FROM stories WHERE id = ?", (story_id,)).fetchone()
     updates: dict[str, object] = {}
     if wanted.visibility is not None:
@@ -127,6 +130,6 @@ def changes(archive: Archive, story_id: int, viewer: Viewer) -> list[ConsentChan
     """The story's consent history, for its moderators and its teller."""
     story = archive.story(story_id, viewer)
     if not _may_change(viewer, story):
-        raise AccessDenied("only the story's moderators see its consent history")
+        raise AccessDenied(said("only the story's moderators see its consent history"))
     return [ConsentChange(*r) for r in archive.conn.execute(
         "SELECT at, who, field, old, new FROM consent_changes WHERE story_id = ? ORDER BY id", (story_id,))]

@@ -31,7 +31,7 @@ from storyatlas.archive.index_points import may_index
 from storyatlas.archive.policy import Viewer, shown_storyteller
 from storyatlas.archive.records import Word
 from storyatlas.archive.revisions import Line, Revision, Speaker
-from storyatlas.errors import AccessDenied, CorrectionError, NotFound
+from storyatlas.errors import AccessDenied, CorrectionError, NotFound, said
 
 SPEAKER_ROLES = ("interviewer", "storyteller", "other")
 _TEXT_MAX, _LABEL_MAX, _NAME_MAX = 5000, 40, 200
@@ -95,10 +95,11 @@ def segment_at(archive: Archive, story_id: int, at: float, viewer: Viewer) -> Se
         if s.start <= at < s.end or (i == len(segments) - 1 and at == s.end):
             return s
     if not segments:
-        raise CorrectionError(f"story {story_id} has no transcript yet: wait until it is processed")
+        raise CorrectionError(said("story {story} has no transcript yet: wait until it is processed", story=story_id))
     nearest = min(segments, key=lambda s: min(abs(s.start - at), abs(s.end - at)))
-    raise CorrectionError(f"no segment is playing at {_clock(at)} in story {story_id}; the nearest runs "
-                          f"{_clock(nearest.start)}-{_clock(nearest.end)}: give a time inside it")
+    raise CorrectionError(said("no segment is playing at {at} in story {story}; the nearest runs "
+                               "{start}-{end}: give a time inside it", at=_clock(at), story=story_id,
+                               start=_clock(nearest.start), end=_clock(nearest.end)))
 
 
 def speaker_names(archive: Archive, story_id: int, viewer: Viewer) -> dict[int, str]:
@@ -154,9 +155,10 @@ def set_text(archive: Archive, story_id: int, segment_id: int, text: str, viewer
     over the time of those they replace."""
     text = " ".join(str(text).split())
     if not text:
-        raise CorrectionError("a segment needs some text: to take words out for good, ask a moderator to redact them")
+        raise CorrectionError(said("a segment needs some text: to take words out for good, ask a moderator to "
+                                    "redact them"))
     if len(text) > _TEXT_MAX:
-        raise CorrectionError(f"a segment holds at most {_TEXT_MAX} characters: split it first")
+        raise CorrectionError(said("a segment holds at most {count} characters: split it first", count=_TEXT_MAX))
 
     def change(lines: list[Line], speakers: list[Speaker]):
         i = _find(lines, segment_id, story_id)
@@ -171,7 +173,8 @@ def split(archive: Archive, story_id: int, segment_id: int, viewer: Viewer, *, b
     """Split a segment in two, at ``at`` seconds or before the word at character
     ``offset`` of its text (a word cut in the middle goes to the first part)."""
     if (at is None) == (offset is None):
-        raise CorrectionError("say where to split: a time inside the segment, or a character offset in its text")
+        raise CorrectionError(said("say where to split: a time inside the segment, or a character offset in its "
+                                    "text"))
 
     def change(lines: list[Line], speakers: list[Speaker]):
         i = _find(lines, segment_id, story_id)
@@ -185,7 +188,7 @@ def merge(archive: Archive, story_id: int, segment_id: int, viewer: Viewer, *, b
     def change(lines: list[Line], speakers: list[Speaker]):
         i = _find(lines, segment_id, story_id)
         if i + 1 >= len(lines):
-            raise CorrectionError("this is the last segment: there is no next one to merge it with")
+            raise CorrectionError(said("this is the last segment: there is no next one to merge it with"))
         a, b = lines[i], lines[i + 1]
         english = " ".join(t for t in (a.text_en, b.text_en) if t) or None
         lines[i:i + 2] = [replace(a, end=max(a.end, b.end), text=f"{a.text} {b.text}", text_en=english,
@@ -226,9 +229,10 @@ def name_speaker(archive: Archive, story_id: int, label: str, name: str, viewer:
     """Give a speaker label a name and a role (interviewer, storyteller or other)."""
     label, name = _label(label), " ".join(str(name).split())
     if role not in SPEAKER_ROLES:
-        raise CorrectionError(f"unknown speaker role {role!r}: choose one of {', '.join(SPEAKER_ROLES)}")
+        raise CorrectionError(said("unknown speaker role {role!r}: choose one of {roles}", role=role,
+                                    roles=", ".join(SPEAKER_ROLES)))
     if len(name) > _NAME_MAX:
-        raise CorrectionError(f"a speaker's name holds at most {_NAME_MAX} characters")
+        raise CorrectionError(said("a speaker's name holds at most {count} characters", count=_NAME_MAX))
 
     def change(lines: list[Line], speakers: list[Speaker]):
         others = [s for s in speakers if s.label != label]
@@ -241,7 +245,7 @@ def replace_text(archive: Archive, story_id: int, find: str, replacement: str, v
     """Replace ``find`` (plain text, not a pattern) by ``replacement`` in every segment;
     ``changed`` says in how many."""
     if not find or not find.strip():
-        raise CorrectionError("say what to find: an empty text would match everywhere")
+        raise CorrectionError(said("say what to find: an empty text would match everywhere"))
     pattern = re.compile(re.escape(find), 0 if case_sensitive else re.IGNORECASE)
 
     def change(lines: list[Line], speakers: list[Speaker]):
@@ -249,8 +253,8 @@ def replace_text(archive: Archive, story_id: int, find: str, replacement: str, v
         for x in lines:
             text = " ".join(pattern.sub(lambda _: replacement, x.text).split())
             if not text:
-                raise CorrectionError(f"the replacement would leave the segment at {_clock(x.start)} without "
-                                      "words: replace with something, or ask a moderator to redact it")
+                raise CorrectionError(said("the replacement would leave the segment at {at} without words: replace "
+                                           "with something, or ask a moderator to redact it", at=_clock(x.start)))
             out.append(x if text == x.text else _retext(x, text))
         return out, speakers, "find and replace"
     return _save(archive, story_id, viewer, base, change)
@@ -282,7 +286,8 @@ def _save(archive: Archive, story_id: int, viewer: Viewer, base: int | None, cha
         now = store.check_base(c, story_id, base)
         lines, speakers = store.load(c, story_id), store.load_speakers(c, story_id)
         if not lines:
-            raise CorrectionError(f"story {story_id} has no transcript yet: wait until it is processed")
+            raise CorrectionError(said("story {story} has no transcript yet: wait until it is processed",
+                                       story=story_id))
         new_lines, new_speakers, summary = change(list(lines), list(speakers))
         was = {x.id: x for x in lines}
         changed = sum(1 for x in new_lines if was.get(x.id) != x) + len(set(new_speakers) - set(speakers))
@@ -308,8 +313,8 @@ def _save(archive: Archive, story_id: int, viewer: Viewer, base: int | None, cha
 def _editable(archive: Archive, story_id: int, viewer: Viewer) -> Story:
     story = archive.story(story_id, viewer)  # NotFound for a story the viewer may not see
     if not may_correct(story, viewer):
-        raise AccessDenied("only volunteers and the moderators of this story's community may correct its "
-                           "transcript: sign in as one")
+        raise AccessDenied(said("only volunteers and the moderators of this story's community may correct its "
+                                "transcript: sign in as one"))
     return story
 
 
@@ -317,13 +322,14 @@ def _find(lines: Sequence[Line], segment_id: int, story_id: int) -> int:
     for i, x in enumerate(lines):
         if x.id == segment_id:
             return i
-    raise NotFound(f"story {story_id} has no segment {segment_id}: reload the transcript")
+    raise NotFound(said("story {story} has no segment {segment}: reload the transcript", story=story_id,
+                         segment=segment_id))
 
 
 def _label(label: str) -> str:
     label = " ".join(str(label).split())
     if not label or len(label) > _LABEL_MAX:
-        raise CorrectionError(f"a speaker label is 1 to {_LABEL_MAX} characters, such as S1")
+        raise CorrectionError(said("a speaker label is 1 to {count} characters, such as S1", count=_LABEL_MAX))
     return label
 
 
@@ -372,8 +378,9 @@ def _split(line: Line, at: float | None, offset: int | None) -> list[Line]:
     aligned = _aligned(line)
     if at is not None:
         if not (math.isfinite(at) and line.start < at < line.end):
-            raise CorrectionError(f"{_clock(at)} is not inside the segment ({_clock(line.start)}-"
-                                  f"{_clock(line.end)}): choose a time between its start and end")
+            raise CorrectionError(said("{at} is not inside the segment ({start}-{end}): choose a time between its "
+                                       "start and end", at=_clock(at), start=_clock(line.start),
+                                       end=_clock(line.end)))
         if aligned:
             cut = sum(1 for w in line.words if (w.start + w.end) / 2 < at)
         else:  # no word timings: the word boundary nearest the time's share of the text
@@ -381,10 +388,11 @@ def _split(line: Line, at: float | None, offset: int | None) -> list[Line]:
             cut = min(range(1, len(tokens)), key=lambda k: abs(len(" ".join(tokens[:k])) - share), default=0)
     else:
         if not 0 < offset < len(line.text):
-            raise CorrectionError(f"the segment's text has {len(line.text)} characters: split inside it")
+            raise CorrectionError(said("the segment's text has {count} characters: split inside it",
+                                       count=len(line.text)))
         cut = len(line.text[:offset].split())
     if not 0 < cut < len(tokens):
-        raise CorrectionError("a split there would leave one part without words: split between two words")
+        raise CorrectionError(said("a split there would leave one part without words: split between two words"))
     if at is None:
         if aligned:
             at = (line.words[cut - 1].end + line.words[cut].start) / 2

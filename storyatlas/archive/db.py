@@ -14,7 +14,7 @@ from pathlib import Path
 
 from storyatlas import stems
 from storyatlas.archive import word_index
-from storyatlas.errors import StoryAtlasError
+from storyatlas.errors import StoryAtlasError, said
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,9 @@ def connect(path: Path) -> sqlite3.Connection:
         _migrate(conn)
         _refresh_story_words(conn)
     except sqlite3.DatabaseError as e:
-        raise StoryAtlasError(
-            f"cannot open the archive database {path}: {e}; check the path and that it is a Story Atlas archive"
+        raise StoryAtlasError(said(
+            "cannot open the archive database {path}: {detail}; check the path and that it is a Story Atlas archive",
+            path=str(path), detail=str(e))
         ) from e
     return conn
 
@@ -89,10 +90,10 @@ def _refresh_story_words(conn: sqlite3.Connection) -> None:
 def _migrate(conn: sqlite3.Connection) -> None:
     current = conn.execute("PRAGMA user_version").fetchone()[0]
     if current > SCHEMA_VERSION:
-        raise StoryAtlasError(
-            f"this archive has schema version {current}, newer than this Story Atlas "
-            f"understands ({SCHEMA_VERSION}): upgrade storyatlas"
-        )
+        raise StoryAtlasError(said(
+            "this archive has schema version {version}, newer than this Story Atlas "
+            "understands ({known}): upgrade storyatlas", version=current, known=SCHEMA_VERSION
+        ))
     for version, name, sql in _migrations():
         if version <= current:
             continue

@@ -22,7 +22,7 @@ from pathlib import Path
 from storyatlas.archive import Archive, word_index
 from storyatlas.archive.audit import record
 from storyatlas.archive.checkpoints import discard_story_checkpoint
-from storyatlas.errors import NotFound
+from storyatlas.errors import NotFound, said
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def erase(archive: Archive, media_dir: Path, story_id: int, who: str, reason: st
     """
     with archive.transaction() as c:
         if c.execute("SELECT 1 FROM stories WHERE id = ?", (story_id,)).fetchone() is None:
-            raise NotFound(f"there is no story {story_id}: `storyatlas stories` lists them")
+            raise NotFound(said("there is no story {story}: `storyatlas stories` lists them", story=story_id))
         files = _story_files(c, media_dir, story_id)
         job_ids = [r[0] for r in c.execute("SELECT id FROM jobs WHERE story_id = ?", (story_id,))]
         rows = _delete_rows(c, story_id)

@@ -18,7 +18,7 @@ from dataclasses import replace
 from storyatlas.archive import Archive, Story, audit
 from storyatlas.archive.policy import Viewer, may_moderate
 from storyatlas.archive.records import IndexPoint
-from storyatlas.errors import AccessDenied, IndexPointError, NotFound
+from storyatlas.errors import AccessDenied, IndexPointError, NotFound, said
 
 REVIEW_STATES = ("draft", "corrected", "reviewed", "published")
 # what a volunteer may say of a transcript; reviewing and publishing are the moderators'
@@ -81,11 +81,12 @@ def set_review_state(archive: Archive, story_id: int, state: str, viewer: Viewer
     """Say how far people have checked the story's transcript. Moderators of the story
     set any state; volunteers only "draft" or "corrected" (the editor's)."""
     if state not in REVIEW_STATES:
-        raise IndexPointError(f"unknown review state {state!r}: choose one of {', '.join(REVIEW_STATES)}")
+        raise IndexPointError(said("unknown review state {state!r}: choose one of {states}", state=state,
+                                   states=", ".join(REVIEW_STATES)))
     story = archive.story(story_id, viewer)
     moderator = may_moderate(viewer, story.place.community, story.collection)
     if not moderator and not ("volunteer" in viewer.roles and state in _VOLUNTEER_STATES):
-        raise AccessDenied(f"only the moderators of this story's community may mark it {state}")
+        raise AccessDenied(said("only the moderators of this story's community may mark it {state}", state=state))
     if state == story.review_state:
         return story
     with archive.transaction() as c:
@@ -97,14 +98,16 @@ def set_review_state(archive: Archive, story_id: int, state: str, viewer: Viewer
 def _writable(archive: Archive, story_id: int, viewer: Viewer) -> Story:
     story = archive.story(story_id, viewer)  # NotFound for a story the viewer may not see
     if not may_index(story, viewer):
-        raise AccessDenied("only volunteers and the moderators of this story's community may index it: sign in")
+        raise AccessDenied(said("only volunteers and the moderators of this story's community may index it: "
+                                "sign in"))
     return story
 
 
 def _own(archive: Archive, point_id: int, viewer: Viewer) -> tuple[IndexPoint, Story]:
     """The point and its story, when ``viewer`` may change it."""
     row = archive.conn.execute("SELECT story_id FROM index_points WHERE id = ?", (point_id,)).fetchone()
-    missing = NotFound(f"there is no index point {point_id}: `storyatlas index ID --list` lists a story's")
+    missing = NotFound(said("there is no index point {point}: `storyatlas index ID --list` lists a story's",
+                              point=point_id))
     if row is None:
         raise missing
     try:
@@ -113,7 +116,7 @@ def _own(archive: Archive, point_id: int, viewer: Viewer) -> tuple[IndexPoint, S
         raise missing from None  # a point of a story the viewer may not see does not exist for them
     point = _get(archive.conn, point_id)
     if not may_moderate(viewer, story.place.community, story.collection) and point.who != viewer.label():
-        raise AccessDenied("a volunteer changes only their own index points; ask a moderator")
+        raise AccessDenied(said("a volunteer changes only their own index points; ask a moderator"))
     return point, story
 
 
@@ -121,23 +124,26 @@ def _checked(archive: Archive, story: Story, point: IndexPoint) -> IndexPoint:
     """``point`` tidied (spaces, duplicates), or IndexPointError saying what to change."""
     title = " ".join(point.title.split())
     if not title:
-        raise IndexPointError("an index point needs a title")
+        raise IndexPointError(said("an index point needs a title"))
     if not math.isfinite(point.time) or point.time < 0:
-        raise IndexPointError(f"{point.time} is not a time in the recording")
+        raise IndexPointError(said("{time} is not a time in the recording", time=point.time))
     if story.duration_s and point.time > story.duration_s:
-        raise IndexPointError(f"the recording ends at {story.duration_s:.0f} s: an index point at "
-                              f"{point.time:.0f} s would point at nothing")
+        raise IndexPointError(said("the recording ends at {end:.0f} s: an index point at {time:.0f} s would "
+                                   "point at nothing", end=story.duration_s, time=point.time))
     synopsis, place = point.synopsis.strip(), " ".join(point.place.split())
     keywords = tuple(dict.fromkeys(k for k in (" ".join(w.split()) for w in point.keywords) if k))
     themes = tuple(dict.fromkeys(t.strip() for t in point.themes if t.strip()))
     if len(title) > _TITLE_MAX or len(place) > _TITLE_MAX or len(synopsis) > _TEXT_MAX:
-        raise IndexPointError(f"a title or place holds at most {_TITLE_MAX} characters, a synopsis {_TEXT_MAX}")
+        raise IndexPointError(said("a title or place holds at most {title_max} characters, a synopsis {text_max}",
+                                   title_max=_TITLE_MAX, text_max=_TEXT_MAX))
     if len(keywords) > _KEYWORDS_MAX or any(len(k) > _WORD_MAX for k in keywords):
-        raise IndexPointError(f"at most {_KEYWORDS_MAX} keywords of {_WORD_MAX} characters each")
+        raise IndexPointError(said("at most {count} keywords of {length} characters each", count=_KEYWORDS_MAX,
+                                   length=_WORD_MAX))
     known = {r[0] for r in archive.conn.execute("SELECT id FROM themes")}
     unknown = [t for t in themes if t not in known]
     if unknown:
-        raise IndexPointError(f"no theme {', '.join(unknown)} in the vocabulary: `storyatlas themes list` lists them")
+        raise IndexPointError(said("no theme {themes} in the vocabulary: `storyatlas themes list` lists them",
+                                   themes=", ".join(unknown)))
     return replace(point, title=title, synopsis=synopsis, place=place, keywords=keywords, themes=themes)
 
 

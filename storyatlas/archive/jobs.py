@@ -9,7 +9,7 @@ import time
 
 from storyatlas.archive.policy import Viewer
 from storyatlas.archive.records import Job
-from storyatlas.errors import NotFound
+from storyatlas.errors import NotFound, said, said_as_json, said_from_json
 
 # a running job whose holder has not been heard of for this long is taken over
 LEASE_S = 300.0
@@ -37,7 +37,7 @@ class JobsMixin:
     def job(self, job_id: int) -> Job:
         row = self.conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
-            raise NotFound(f"there is no job {job_id}")
+            raise NotFound(said("there is no job {job}", job=job_id))
         return _job(row)
 
     def job_for_story(self, story_id: int, viewer: Viewer) -> Job | None:
@@ -57,7 +57,7 @@ class JobsMixin:
             return False
         cur = self.conn.execute(
             """UPDATE jobs SET state = 'running', worker = ?, heartbeat_at = ?,
-               attempts = attempts + 1, stage = 'starting', message = NULL
+               attempts = attempts + 1, stage = 'starting', message = NULL, message_said = NULL
                WHERE id = ? AND state = ? AND coalesce(worker, '') = ?""",
             (worker or worker_id(), time.time(), job_id, job.state, job.worker or ""),
         )
@@ -65,15 +65,17 @@ class JobsMixin:
 
     def report_progress(self, job_id: int, stage: str, progress: float, message: str | None = None) -> None:
         self.conn.execute(
-            "UPDATE jobs SET stage = ?, progress = ?, message = ?, heartbeat_at = ? WHERE id = ?",
-            (stage, progress, message, time.time(), job_id),
+            "UPDATE jobs SET stage = ?, progress = ?, message = ?, message_said = ?, heartbeat_at = ? WHERE id = ?",
+            (stage, progress, message, said_as_json(message), time.time(), job_id),
         )
 
     def finish_job(self, job_id: int, state: str, message: str | None = None) -> None:
+        """``message`` (why it failed, or what to know) is best made with ``errors.said``:
+        the web then says it in the reader's language."""
         self.conn.execute(
             """UPDATE jobs SET state = ?, stage = ?, progress = CASE WHEN ? = 'done' THEN 1 ELSE progress END,
-               message = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?""",
-            (state, state, state, message, job_id),
+               message = ?, message_said = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?""",
+            (state, state, state, message, said_as_json(message), job_id),
         )
 
     def unfinished_jobs(self) -> list[Job]:
@@ -97,4 +99,4 @@ def holder_gone(worker: str | None, heard_at: float | None) -> bool:
 
 def _job(row: sqlite3.Row) -> Job:
     return Job(row["id"], row["story_id"], row["state"], row["stage"], row["progress"],
-               row["message"], row["attempts"], row["worker"], row["heartbeat_at"])
+               said_from_json(row["message"], row["message_said"]), row["attempts"], row["worker"], row["heartbeat_at"])

@@ -22,7 +22,7 @@ from storyatlas.archive import Archive
 from storyatlas.archive.audit import record
 from storyatlas.archive.checkpoints import discard_story_checkpoint
 from storyatlas.archive.revisions import after_redaction
-from storyatlas.errors import MediaError, NotFound, StoryAtlasError
+from storyatlas.errors import MediaError, NotFound, StoryAtlasError, said
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,9 @@ def parse_clock(text: str) -> float:
     m = re.fullmatch(r"\s*(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d*)?)\s*", text or "")
     if m is None or (m.group(2) is not None and float(m.group(3)) >= 60) or \
             (m.group(1) is not None and int(m.group(2)) >= 60):
-        raise StoryAtlasError(f"{text!r} is not a time in the recording: write seconds (62 or 62.5), "
-                              "minutes:seconds (1:02 or 1:02.5) or hours:minutes:seconds (0:01:02)")
+        raise StoryAtlasError(said("{text!r} is not a time in the recording: write seconds (62 or 62.5), "
+                                   "minutes:seconds (1:02 or 1:02.5) or hours:minutes:seconds (0:01:02)",
+                                   text=text))
     hours, minutes, seconds = m.group(1), m.group(2), m.group(3)
     return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
 
@@ -85,17 +86,19 @@ def plan_redaction(archive: Archive, story_id: int, start: float, end: float) ->
     new audio needs. Raises NotFound, MediaError (no original), StoryAtlasError (the range)."""
     start, end = float(start), float(end)
     if not (math.isfinite(start) and math.isfinite(end)) or start < 0 or end <= start:
-        raise StoryAtlasError(f"cannot redact {start:g}..{end:g} s: the end must come after the start, "
-                              "and neither before 0")
+        raise StoryAtlasError(said("cannot redact {start:g}..{end:g} s: the end must come after the start, "
+                                   "and neither before 0", start=start, end=end))
     story = archive.conn.execute("SELECT duration_s FROM stories WHERE id = ?", (story_id,)).fetchone()
     if story is None:
-        raise NotFound(f"there is no story {story_id}: `storyatlas stories` lists them")
+        raise NotFound(said("there is no story {story}: `storyatlas stories` lists them", story=story_id))
     if story[0] is not None and start >= story[0]:
-        raise StoryAtlasError(f"story {story_id} is only {story[0]:.1f} s long: choose a range inside it")
+        raise StoryAtlasError(said("story {story} is only {length:.1f} s long: choose a range inside it",
+                                   story=story_id, length=story[0]))
     media = {r["role"]: r for r in archive.conn.execute("SELECT * FROM media WHERE story_id = ?", (story_id,))}
     original = media.get("original")
     if original is None:
-        raise MediaError(f"story {story_id} has no original recording to make silenced copies from")
+        raise MediaError(said("story {story} has no original recording to make silenced copies from",
+                              story=story_id))
     before = tuple(ranges(archive, story_id))
     return RedactionPlan(story_id, start, end, before, tuple(sorted([*before, (start, end)])),
                          original["path"], original["sha256"], original["duration_s"] or story[0],
@@ -109,8 +112,8 @@ def record_redaction(archive: Archive, plan: RedactionPlan, made: Mapping[str, t
     (role: (relative path, size)), and write the audit entry."""
     with archive.transaction() as c:
         if tuple(ranges(archive, plan.story_id)) != plan.before:
-            raise StoryAtlasError(f"story {plan.story_id} was redacted by someone else at the same time: "
-                                  "redact again")
+            raise StoryAtlasError(said("story {story} was redacted by someone else at the same time: redact again",
+                                       story=plan.story_id))
         redaction_id = c.execute("INSERT INTO redactions (story_id, start, end, who) VALUES (?, ?, ?, ?)",
                                  (plan.story_id, plan.start, plan.end, who)).lastrowid
         changed, removed, cut = _cut_transcript(c, plan.story_id, plan.start, plan.end)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from storyatlas.archive.records import Word
-from storyatlas.errors import Conflict, NotFound
+from storyatlas.errors import Conflict, NotFound, said
 
 MACHINE = "machine transcript"
 """Who revision 0, the machine's draft, is by."""
@@ -160,10 +160,11 @@ def check_base(c: sqlite3.Connection, story_id: int, base: int | None) -> int:
     if base is None or base == now:
         return now
     if row is None or base > now:
-        raise Conflict(f"story {story_id} has no revision {base} (its transcript is at revision {now}): "
-                       "reload the transcript and make your change again")
-    raise Conflict(f"{row['who']} saved revision {now} of story {story_id} at {row['at']}, after revision {base} "
-                   "you started from: reload the transcript to see their change, then make yours again")
+        raise Conflict(said("story {story} has no revision {base} (its transcript is at revision {now}): "
+                            "reload the transcript and make your change again", story=story_id, base=base, now=now))
+    raise Conflict(said("{who} saved revision {now} of story {story} at {at}, after revision {base} you started "
+                        "from: reload the transcript to see their change, then make yours again", who=row["who"],
+                        now=now, story=story_id, at=row["at"], base=base))
 
 
 def add(c: sqlite3.Connection, story_id: int, number: int, who: str, summary: str,
@@ -182,7 +183,8 @@ def get(c: sqlite3.Connection, story_id: int, number: int) -> Revision:
     row = c.execute("SELECT number, who, at, summary, snapshot FROM revisions WHERE story_id = ? AND number = ?",
                     (story_id, number)).fetchone()
     if row is None:
-        raise NotFound(f"story {story_id} has no revision {number}: `storyatlas revisions {story_id}` lists them")
+        raise NotFound(said("story {story} has no revision {number}: `storyatlas revisions {story}` lists them",
+                            story=story_id, number=number))
     lines, speakers = _parse(row["snapshot"])
     return Revision(row["number"], row["who"], row["at"], row["summary"], lines, speakers)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from storyatlas.archive import Archive, Segment, Story, corrections, index_points, tags
 from storyatlas.archive.policy import Viewer, may_moderate
-from storyatlas.errors import AccessDenied, StoryAtlasError
+from storyatlas.errors import AccessDenied, StoryAtlasError, said
 from storyatlas.exports.archival import to_dc, to_ohms
 from storyatlas.exports.facts import DEFAULT_BASE_URL, Links, base_url, gather
 from storyatlas.exports.iiif import MEDIA_TYPE as IIIF_MEDIA_TYPE
@@ -97,13 +97,15 @@ def export(archive: Archive, story_id: int, fmt: str, viewer: Viewer, track: str
     vtt, srt and txt; the other formats hold both.
     """
     if fmt not in ALL_FORMATS:
-        raise StoryAtlasError(f"unknown export format {fmt!r}: choose one of {', '.join(ALL_FORMATS)}")
+        raise StoryAtlasError(said("unknown export format {format!r}: choose one of {formats}", format=fmt,
+                                   formats=", ".join(ALL_FORMATS)))
     if track not in TRACKS:
-        raise StoryAtlasError(f"unknown track {track!r}: choose one of {', '.join(TRACKS)}")
+        raise StoryAtlasError(said("unknown track {track!r}: choose one of {tracks}", track=track,
+                                   tracks=", ".join(TRACKS)))
     story = archive.story(story_id, viewer)
     if not may_export(story, viewer):
-        raise AccessDenied(f"story {story_id} may be heard and read here, but its storyteller asked "
-                           "that it not be exported or downloaded")
+        raise AccessDenied(said("story {story} may be heard and read here, but its storyteller asked "
+                                "that it not be exported or downloaded", story=story_id))
     if fmt == "json":
         doc = story_document(archive, story_id, viewer)
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from storyatlas.archive import Archive, MediaFile, Story, Viewer, corrections, index_points, tags
 from storyatlas.archive.records import IndexPoint
-from storyatlas.errors import ConfigurationError, NotFound
+from storyatlas.errors import ConfigurationError, NotFound, said
 from storyatlas.ingest.probe import picture_size
 from storyatlas.ingest.store import MediaStore
 
@@ -35,7 +35,8 @@ def base_url(url: str) -> str:
     """The archive's address, checked, ending in "/" so paths can follow it."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigurationError(f"{url!r} is not the archive's address: give one like {DEFAULT_BASE_URL}")
+        raise ConfigurationError(said("{url!r} is not the archive's address: give one like {example}", url=url,
+                                      example=DEFAULT_BASE_URL))
     return url.strip().rstrip("/") + "/"
 
 

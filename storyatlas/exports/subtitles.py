@@ -11,7 +11,7 @@ import io
 from collections.abc import Mapping, Sequence
 
 from storyatlas.archive import Segment, Story
-from storyatlas.errors import StoryAtlasError
+from storyatlas.errors import StoryAtlasError, said
 
 TRACKS = ("original", "en")
 CSV_COLUMNS = ("start", "end", "language", "text", "text_en", "low_confidence", "speaker")
@@ -51,15 +51,16 @@ def has_english_translation(story: Story, segments: Sequence[Segment]) -> bool:
 def lines(story: Story, segments: Sequence[Segment], track: str) -> list[tuple[Segment, str]]:
     """(segment, its text on ``track`` on one line); English lines missing are left out."""
     if track not in TRACKS:
-        raise StoryAtlasError(f"unknown track {track!r}: choose one of {', '.join(TRACKS)}")
+        raise StoryAtlasError(said("unknown track {track!r}: choose one of {tracks}", track=track,
+                                   tracks=", ".join(TRACKS)))
     if track == "original":
         return [(s, " ".join(s.text.split())) for s in segments]
     # a segment with no English (not spoken in English, not translated) is left out
     found = [(s, " ".join(text.split())) for s in segments if (text := english(story, s))]
     if not found and story.language != "en":
-        raise StoryAtlasError(
-            f"story {story.id} has no English translation yet; process it with a multilingual model (--model base)"
-        )
+        raise StoryAtlasError(said(
+            "story {story} has no English translation yet; process it with a multilingual model (--model base)",
+            story=story.id))
     return found
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyatlas.archive import Archive, MediaFile, StoryMetadata, Viewer
-from storyatlas.errors import MediaError
+from storyatlas.errors import MediaError, said
 from storyatlas.ingest.audio import check_duration, make_speech_wav
 from storyatlas.ingest.probe import probe
 from storyatlas.ingest.store import MediaStore, sha256_file
@@ -70,16 +70,17 @@ def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Set
     path = Path(path)
     original_name = original_name or path.name
     if not path.exists():
-        raise MediaError("no such file", str(path))
+        raise MediaError(said("no such file"), str(path))
     if not path.is_file():
-        raise MediaError("not a regular file", str(path))
+        raise MediaError(said("not a regular file"), str(path))
     size = path.stat().st_size
     if size == 0:
-        raise MediaError("the file is empty (0 bytes); copy it again from the device", str(path))
+        raise MediaError(said("the file is empty (0 bytes); copy it again from the device"), str(path))
     if size > settings.max_file_bytes:
         raise MediaError(
-            f"the file is {size / 1024**3:.1f} GiB, over the {settings.max_file_bytes / 1024**3:g} GiB "
-            "limit; split it or raise STORYATLAS_MAX_FILE_BYTES", str(path),
+            said("the file is {size:.1f} GiB, over the {limit:g} GiB "
+                 "limit; split it or raise STORYATLAS_MAX_FILE_BYTES",
+                 size=size / 1024**3, limit=settings.max_file_bytes / 1024**3), str(path),
         )
     sha = sha256_file(path)
     existing = archive.story_for_original(sha, viewer)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from storyatlas.errors import MediaError
+from storyatlas.errors import MediaError, Said, said
 from storyatlas.ingest.probe import MEDIA_DEMUXERS, OPEN_OPTIONS, file_url, probe
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def ffmpeg_exe() -> str:
         return imageio_ffmpeg.get_ffmpeg_exe()
     except (ImportError, RuntimeError) as e:
         raise MediaError(
-            "no ffmpeg found: install it (apt-get install ffmpeg) or `pip install imageio-ffmpeg`"
+            said("no ffmpeg found: install it (apt-get install ffmpeg) or `pip install imageio-ffmpeg`")
         ) from e
 
 
@@ -62,7 +62,8 @@ def ffmpeg_input(source: Path, demuxer: str) -> list[str]:
     demuxer the probe found (``MediaInfo.demuxer``), so ffmpeg cannot pick a playlist's,
     a concat list's or a manifest's. Every ffmpeg run on a recording reads it this way."""
     if demuxer not in MEDIA_DEMUXERS:
-        raise MediaError(f"{demuxer!r} is not an audio or video container the archive reads", str(source))
+        raise MediaError(said("{demuxer!r} is not an audio or video container the archive reads", demuxer=demuxer),
+                         str(source))
     return ["-protocol_whitelist", "file", "-format_whitelist", OPEN_OPTIONS["format_whitelist"],
             "-f", demuxer, "-i", file_url(source)]
 
@@ -105,9 +106,10 @@ def make_speech_wav(source: Path, target: Path, max_duration_s: float,
             proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout_s)
         except subprocess.TimeoutExpired:
             raise MediaError(
-                f"decoding took longer than {timeout_s:.0f} s, far more than a recording of at most "
-                f"{max_duration_s / 3600:g} h needs; the file is damaged or made to keep the machine "
-                "busy: export it again from the recorder or phone", str(source),
+                said("decoding took longer than {seconds:.0f} s, far more than a recording of at most "
+                     "{hours:g} h needs; the file is damaged or made to keep the machine "
+                     "busy: export it again from the recorder or phone",
+                     seconds=timeout_s, hours=max_duration_s / 3600), str(source),
             ) from None
         return _check_decoded(source, target, max_duration_s, listening_copy, proc)
     except BaseException:
@@ -121,10 +123,13 @@ def _check_decoded(source: Path, target: Path, max_duration_s: float, listening_
                    proc: subprocess.CompletedProcess) -> SpeechAudio:
     decoded = _wav_duration(target) if target.exists() else 0.0
     if decoded < MIN_DECODED_S:
-        detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "no audio decoded"
+        if not proc.stderr.strip():
+            raise MediaError(said("no audio could be decoded (no audio decoded); the file is truncated or damaged: "
+                                  "copy it again from the recorder or phone"), str(source))
         raise MediaError(
-            f"no audio could be decoded ({detail}); the file is truncated or damaged: "
-            "copy it again from the recorder or phone", str(source),
+            said("no audio could be decoded ({detail}); the file is truncated or damaged: "
+                 "copy it again from the recorder or phone", detail=proc.stderr.strip().splitlines()[-1]),
+            str(source),
         )
     if proc.returncode != 0:
         # part of the audio decoded: keep it, but say so in the log
@@ -132,20 +137,21 @@ def _check_decoded(source: Path, target: Path, max_duration_s: float, listening_
     if decoded > max_duration_s:
         raise MediaError(_too_long(max_duration_s), str(source))
     if listening_copy is not None and not listening_copy.exists():
-        raise MediaError(f"the listening copy could not be made: {proc.stderr.strip()[-200:]}", str(source))
+        raise MediaError(said("the listening copy could not be made: {detail}", detail=proc.stderr.strip()[-200:]),
+                         str(source))
     peak = _peak(target)
     if peak < SILENCE_PEAK:
         raise MediaError(
-            f"the recording is silent ({decoded / 60:.0f} min with no sound above -60 dBFS); "
-            "check the microphone or that the right file was chosen", str(source),
+            said("the recording is silent ({minutes:.0f} min with no sound above -60 dBFS); "
+                 "check the microphone or that the right file was chosen", minutes=decoded / 60), str(source),
         )
     return SpeechAudio(target, decoded, peak)
 
 
-def _too_long(limit_s: float) -> str:
-    return (
-        f"longer than the {limit_s / 3600:g} h limit; split it into parts or raise "
-        "the limit (--max-duration or STORYATLAS_MAX_DURATION_S)"
+def _too_long(limit_s: float) -> Said:
+    return said(
+        "longer than the {hours:g} h limit; split it into parts or raise "
+        "the limit (--max-duration or STORYATLAS_MAX_DURATION_S)", hours=limit_s / 3600,
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from storyatlas.errors import MediaError
+from storyatlas.errors import MediaError, said
 from storyatlas.ingest.audio import decode_time_limit, ffmpeg_exe, ffmpeg_input
 from storyatlas.ingest.probe import probe
 
@@ -34,10 +34,10 @@ def channel_speakers(source: Path, spans: Sequence[tuple[float, float]], ratio: 
     try:
         proc = subprocess.run(cmd, check=False, capture_output=True, timeout=decode_time_limit(longest))
     except subprocess.TimeoutExpired:
-        raise MediaError("decoding the channels took too long: the file is damaged", str(source)) from None
+        raise MediaError(said("decoding the channels took too long: the file is damaged"), str(source)) from None
     if proc.returncode != 0:
-        raise MediaError(f"cannot read the channels: {proc.stderr.decode(errors='replace').strip()[-300:]}",
-                         str(source))
+        raise MediaError(said("cannot read the channels: {detail}",
+                              detail=proc.stderr.decode(errors="replace").strip()[-300:]), str(source))
     samples = np.frombuffer(proc.stdout, np.int16)
     samples = samples[: len(samples) // channels * channels].reshape(-1, channels).astype(np.float32)
     labels: list[str | None] = []

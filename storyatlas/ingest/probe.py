@@ -17,7 +17,7 @@ from pathlib import Path
 
 import av
 
-from storyatlas.errors import MediaError
+from storyatlas.errors import MediaError, Said, said
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +102,12 @@ def probe(path: Path) -> MediaInfo:
         kind = _what_else(path)
         if kind:
             raise MediaError(
-                f"not a recording: this is {kind}; the archive reads only audio and video files "
-                "themselves, never files or addresses named in another file: send the recording",
+                said("not a recording: this is {kind}; the archive reads only audio and video files "
+                     "themselves, never files or addresses named in another file: send the recording", kind=kind),
                 str(path)) from e
         raise MediaError(
-            "not a recording that can be read (not audio or video, or damaged beyond repair); "
-            "check that it is the file you meant", str(path)
+            said("not a recording that can be read (not audio or video, or damaged beyond repair); "
+                 "check that it is the file you meant"), str(path)
         ) from e
 
 
@@ -131,17 +131,19 @@ def _describe(path: Path, container: av.container.InputContainer) -> MediaInfo:
     has_video = any(s.codec_context.type == "video" and not _is_cover_art(s)
                     for s in container.streams.video)
     if demuxer not in MEDIA_DEMUXERS:
-        raise MediaError("this is an image, not a recording; there is nothing to transcribe", str(path))
+        raise MediaError(said("this is an image, not a recording; there is nothing to transcribe"), str(path))
     if not audio:
-        what = "a video without sound" if has_video else "media without an audio stream"
-        raise MediaError(f"this is {what}; there is nothing to transcribe", str(path))
+        raise MediaError(said("this is a video without sound; there is nothing to transcribe") if has_video
+                         else said("this is media without an audio stream; there is nothing to transcribe"),
+                         str(path))
     stream = audio[0]
     rate = stream.codec_context.sample_rate or 0
     if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
         raise MediaError(
-            f"the recording declares {rate:,} samples a second, outside the {MIN_SAMPLE_RATE:,} to "
-            f"{MAX_SAMPLE_RATE:,} of real recordings; the file is damaged or not a real recording: "
-            "export it again from the recorder or phone", str(path))
+            said("the recording declares {rate:,} samples a second, outside the {low:,} to "
+                 "{high:,} of real recordings; the file is damaged or not a real recording: "
+                 "export it again from the recorder or phone", rate=rate, low=MIN_SAMPLE_RATE,
+                 high=MAX_SAMPLE_RATE), str(path))
     duration = None
     if container.duration:
         duration = container.duration / av.time_base
@@ -164,7 +166,7 @@ def _describe(path: Path, container: av.container.InputContainer) -> MediaInfo:
 _SRT = re.compile(rb"^\d+\s*\r?\n\d\d:\d\d:\d\d[,.]\d{3} -->")
 
 
-def _what_else(path: Path) -> str | None:
+def _what_else(path: Path) -> Said | None:
     """Names the kinds of text file FFmpeg could follow elsewhere, for the refusal's message.
 
     Only a message: the demuxer allow-list, not this, is what keeps them out.
@@ -176,13 +178,13 @@ def _what_else(path: Path) -> str | None:
         return None
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if text.startswith(b"#EXTM3U") or b"#EXT-X-" in text or path.suffix.lower() in (".m3u", ".m3u8"):
-        return "a playlist (M3U or HLS)"
+        return said("a playlist (M3U or HLS)")
     if text.startswith(b"ffconcat"):
-        return "a list of other files (ffconcat)"
+        return said("a list of other files (ffconcat)")
     if b"<MPD" in text:
-        return "a streaming manifest (DASH)"
+        return said("a streaming manifest (DASH)")
     if text.startswith((b"WEBVTT", b"[Script Info]")) or _SRT.match(text):
-        return "a subtitles file"
+        return said("a subtitles file")
     return None
 
 

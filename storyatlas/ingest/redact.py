@@ -13,7 +13,7 @@ from pathlib import Path
 from storyatlas.archive import Archive
 from storyatlas.archive.erasure import scrub
 from storyatlas.archive.redaction import Redaction, media_in_use, plan_redaction, record_redaction
-from storyatlas.errors import MediaError
+from storyatlas.errors import MediaError, said
 from storyatlas.ingest.audio import LISTEN_CODEC, SPEECH_RATE, decode_time_limit, ffmpeg_exe, ffmpeg_input
 from storyatlas.ingest.probe import file_url, probe
 from storyatlas.ingest.store import MediaStore
@@ -42,8 +42,8 @@ def redact(archive: Archive, media_dir: Path, story_id: int, start: float, end: 
     store = MediaStore(media_dir)
     original = store.absolute(plan.original)
     if not original.is_file():
-        raise MediaError(f"the original recording of story {story_id} is missing from the media store; "
-                         "restore it from a backup, then redact again")
+        raise MediaError(said("the original recording of story {story} is missing from the media store; "
+                              "restore it from a backup, then redact again", story=story_id))
     # named after the story and the number of its ranges: a recording other stories share
     # keeps its own unredacted copies for them
     folder = Path(store.listen_path(plan.sha256)).parent.as_posix()
@@ -94,12 +94,15 @@ def silenced_copies(original: Path, ranges: Sequence[tuple[float, float]], speec
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout)
     except subprocess.TimeoutExpired as e:
-        raise MediaError(f"silencing took longer than {timeout:.0f} s and was stopped; try again "
-                         "when the machine is less busy", str(original)) from e
+        raise MediaError(said("silencing took longer than {seconds:.0f} s and was stopped; try again "
+                              "when the machine is less busy", seconds=timeout), str(original)) from e
     if proc.returncode != 0 or not speech.exists() or not listen.exists():
-        detail = proc.stderr.strip()[-300:] or f"ffmpeg exited with {proc.returncode}"
-        raise MediaError(f"the redacted copies could not be made ({detail}); check that the "
-                         "original recording is intact", str(original))
+        detail = proc.stderr.strip()[-300:]
+        if not detail:
+            raise MediaError(said("the redacted copies could not be made (ffmpeg exited with {code}); check that "
+                                  "the original recording is intact", code=proc.returncode), str(original))
+        raise MediaError(said("the redacted copies could not be made ({detail}); check that the "
+                              "original recording is intact", detail=detail), str(original))
 
 
 def _remove_unused(archive: Archive, store: MediaStore, paths: Iterable[str]) -> None:

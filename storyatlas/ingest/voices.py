@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from storyatlas.errors import MediaError
+from storyatlas.errors import MediaError, said
 from storyatlas.ingest.voice_encoder import HOP, PARTIAL_FRAMES, RATE, TARGET_DBFS, encoder, mel_spectrogram, weights_path
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def _span_mels(path: Path, spans: Sequence[tuple[float, float]]) -> tuple[list[n
     try:
         with wave.open(str(path), "rb") as w:
             if w.getframerate() != RATE or w.getnchannels() != 1 or w.getsampwidth() != 2:
-                raise MediaError("the speech audio is not 16 kHz mono 16-bit", str(path))
+                raise MediaError(said("the speech audio is not 16 kHz mono 16-bit"), str(path))
             total = w.getnframes()
             mels: list[np.ndarray | None] = []
             energy, count = 0.0, 0
@@ -87,7 +87,7 @@ def _span_mels(path: Path, spans: Sequence[tuple[float, float]]) -> tuple[list[n
                 count += len(samples)
                 mels.append(mel_spectrogram(samples))
     except (wave.Error, EOFError, OSError) as e:
-        raise MediaError(f"cannot read the speech audio: {e}", str(path)) from None
+        raise MediaError(said("cannot read the speech audio: {detail}", detail=str(e)), str(path)) from None
     if count == 0 or energy <= 0:
         return mels, 1.0
     dbfs = 10 * np.log10(energy / count)

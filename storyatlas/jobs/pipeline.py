@@ -14,7 +14,7 @@ from storyatlas.archive.records import Story
 from storyatlas.archive.erasure import scrub
 from storyatlas.archive.redaction import current_speech
 from storyatlas.archive.revisions import machine_speakers
-from storyatlas.errors import Conflict, MediaError, NotFound, StoryAtlasError, TranscriptionError
+from storyatlas.errors import Conflict, MediaError, NotFound, StoryAtlasError, TranscriptionError, reason, said
 from storyatlas.ingest.channels import channel_speakers
 from storyatlas.ingest.store import MediaStore
 from storyatlas.ingest.voices import available as voices_available, speaker_turns
@@ -52,10 +52,12 @@ def process_job(settings: Settings, job_id: int, listener: JobListener | None = 
             _run(archive, settings, job, listener)
         except StoryAtlasError as e:
             log.warning("job %d (story %d) failed: %s", job.id, job.story_id, e)
-            archive.finish_job(job.id, "failed", str(e))
+            # the reason alone: the file it names is a path on the server, which the log keeps
+            archive.finish_job(job.id, "failed", reason(e))
         except Exception as e:
             log.exception("job %d (story %d) failed unexpectedly", job.id, job.story_id)
-            archive.finish_job(job.id, "failed", f"internal error: {type(e).__name__}: {e}")
+            archive.finish_job(job.id, "failed", said("internal error: {kind}: {detail}",
+                                                      kind=type(e).__name__, detail=str(e)))
             raise
         finally:
             if listener:
@@ -117,7 +119,7 @@ def _transcribe_and_store(archive: Archive, settings: Settings, job: Job, story:
                 tag_story(archive, story.id, settings.cache)
             except Conflict as e:  # run again after people corrected it: their work stays
                 log.warning("story %d: %s", story.id, e)
-                archive.finish_job(job.id, "done", str(e))
+                archive.finish_job(job.id, "done", reason(e))
                 return
             except (sqlite3.IntegrityError, NotFound):
                 # erased at that very moment: the foreign keys refused its rows
@@ -136,7 +138,7 @@ def _transcribe_and_store(archive: Archive, settings: Settings, job: Job, story:
         transcribed = now
     if stored_unredacted:  # its words went again, but the index and the log still hold them
         scrub(archive)
-    message = None if result.transcript.segments else (
+    message = None if result.transcript.segments else said(
         "no speech was found in this recording; check that it is the right file"
     )
     archive.finish_job(job.id, "done", message)
@@ -226,4 +228,4 @@ def _current(archive: Archive, job: Job) -> Job:
 
 
 def _erased(job_id: int, story_id: int) -> Job:
-    return Job(job_id, story_id, "failed", "failed", 0.0, "the story was erased", 0, None, None)
+    return Job(job_id, story_id, "failed", "failed", 0.0, said("the story was erased"), 0, None, None)

@@ -35,7 +35,7 @@ from storyatlas import stems
 from storyatlas.archive import Archive, discover, tags, word_index
 from storyatlas.archive.db import rebuild_word_search
 from storyatlas.archive.facets import facet_counts
-from storyatlas.errors import SearchError
+from storyatlas.errors import SearchError, said
 from storyatlas.search import FACETS, SearchQuery, SearchResults, StoryHit, fused, moments, parts, ranked, suggest
 from storyatlas.search.moments import PER_WORD, matched_sql
 from storyatlas.search.query import Query, literal, parse
@@ -78,8 +78,8 @@ class FTSBackend:
                 if results.by_words == 0 or results.relaxed:
                     results = replace(results, suggestions=self._suggest(query, parsed))
         except sqlite3.DatabaseError as e:  # a damaged index says "malformed", not an operational error
-            raise SearchError(f"the search index cannot answer ({e}); run `storyatlas reindex` to make it again "
-                              "from the stories") from e
+            raise SearchError(said("the search index cannot answer ({detail}); run `storyatlas reindex` to make it "
+                                   "again from the stories", detail=str(e))) from e
         return results
 
     def _held(self, parsed: Query) -> set[str]:

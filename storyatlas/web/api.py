@@ -16,13 +16,14 @@ from storyatlas.archive.consent import teller_viewer
 from storyatlas.archive.policy import may_moderate
 from storyatlas.archive.records import IndexPoint
 from storyatlas.archive.redaction import parse_clock
-from storyatlas.errors import AccessDenied, CorrectionError, IndexPointError, NotFound, UploadError
+from storyatlas.errors import AccessDenied, CorrectionError, IndexPointError, NotFound, UploadError, said
 from storyatlas.exports import ALL_FORMATS, MEDIA_TYPES, TRACKS, export, file_name, story_document
 from storyatlas.exports.collection import export_collection
 from storyatlas.search import FACETS, SearchQuery, SearchResults
 from storyatlas.search.fts import FTSBackend
 from storyatlas.themes import store
 from storyatlas.web.accounts import viewer
+from storyatlas.web.i18n import Translator, request_language
 from storyatlas.web.intake import accept, request_metadata
 from storyatlas.web.openapi import spec
 from storyatlas.web.security import refuse_other_sites
@@ -36,14 +37,16 @@ def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise UploadError(f"{name} must be a whole number", status=400) from None
+        raise UploadError(said("{name} must be a whole number", name=name), status=400) from None
     return max(low, min(high, value))
 
 
-def job_json(job) -> dict | None:
+def job_json(request: Request, job) -> dict | None:
+    """A job's state; its message (why it failed) in the language the request asks for."""
     if job is None:
         return None
-    return {"state": job.state, "stage": job.stage, "progress": round(job.progress, 3), "message": job.message}
+    message = Translator(request_language(request)).said(job.message) if job.message else None
+    return {"state": job.state, "stage": job.stage, "progress": round(job.progress, 3), "message": message}
 
 
 def story_summary(request: Request, story: Story, who: Viewer) -> dict:
@@ -53,7 +56,7 @@ def story_summary(request: Request, story: Story, who: Viewer) -> dict:
         "place": asdict(story.place), "collection": story.collection, "recorded_on": story.recorded_on,
         "storyteller": story.storyteller, "duration_s": story.duration_s, "created_at": story.created_at,
         "review_state": story.review_state,
-        "job": job_json(archive.job_for_story(story.id, who)),
+        "job": job_json(request, archive.job_for_story(story.id, who)),
         "links": {"page": f"/stories/{story.id}", "api": f"/api/stories/{story.id}",
                   "audio": f"/media/{story.id}/listen.webm"},
     }
@@ -131,7 +134,7 @@ def get_story(request: Request) -> Response:
     story_id = request.path_params["id"]
     who = viewer(request)
     doc = story_document(archive, story_id, who, words=request.query_params.get("words") == "1")
-    doc["job"] = job_json(archive.job_for_story(story_id, who))
+    doc["job"] = job_json(request, archive.job_for_story(story_id, who))
     if not may_moderate(who, doc["place"]["community"], doc["collection"]):
         for private in ("visibility", "requested_visibility", "embargo_until", "declined"):
             doc.pop(private, None)
@@ -156,14 +159,15 @@ def progress(request: Request) -> Response:
     story_id = request.path_params["id"]
     job = archive.job_for_story(story_id, _viewer_or_teller(request))
     if job is None:
-        raise NotFound(f"there is no story {story_id}")
-    return JSONResponse({"story_id": story_id, "job": job_json(job)})
+        raise NotFound(said("there is no story {story}", story=story_id))
+    return JSONResponse({"story_id": story_id, "job": job_json(request, job)})
 
 
 def _export_request(request: Request, fmt: str) -> tuple[str, str]:
     track = request.query_params.get("track", "original")
     if fmt not in ALL_FORMATS or track not in TRACKS:
-        raise NotFound(f"no such export: formats {', '.join(ALL_FORMATS)}; tracks {', '.join(TRACKS)}")
+        raise NotFound(said("no such export: formats {formats}; tracks {tracks}", formats=", ".join(ALL_FORMATS),
+                            tracks=", ".join(TRACKS)))
     # identifiers and media links in OHMS, IIIF and Dublin Core point where this request came
     # (the host was checked against the allowed hosts before it got here)
     return track, str(request.base_url)
@@ -199,7 +203,8 @@ async def create_stories(request: Request) -> Response:
     try:
         meta = request_metadata(request, form.fields)
         if not form.files:
-            raise UploadError("no file in the upload: send one or more recordings in a 'files' field", status=422)
+            raise UploadError(said("no file in the upload: send one or more recordings in a 'files' field"),
+                              status=422)
         accepted = [await accept(request, f.path, f.filename, meta) for f in form.files]
     finally:
         form.discard()
@@ -224,7 +229,8 @@ async def append_upload(request: Request) -> Response:
     try:
         offset = int(request.headers.get("upload-offset", ""))
     except ValueError:
-        raise UploadError("send the Upload-Offset header: the byte this piece starts at", status=400) from None
+        raise UploadError(said("send the Upload-Offset header: the byte this piece starts at"),
+                          status=400) from None
     size = await request.app.state.uploads.append(request.path_params["upload"], offset, request,
                                                   min_free_bytes=request.app.state.settings.min_free_bytes)
     return JSONResponse({"offset": size})
@@ -244,22 +250,26 @@ async def finish_upload(request: Request) -> Response:
 _JSON_LIMIT = 64 * 1024
 
 
-async def _small_json(request: Request, what: str = "the index point") -> dict:
-    """A JSON object of at most 64 KB. Only JSON is taken: a form on another site cannot
-    send it without the browser asking this site first (CORS), which it never allows."""
+async def _small_json(request: Request, correction: bool = False) -> dict:
+    """A JSON object of at most 64 KB: an index point, or a ``correction``. Only JSON is
+    taken: a form on another site cannot send it without the browser asking this site
+    first (CORS), which it never allows."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise UploadError(f"send {what} as JSON (Content-Type: application/json)", status=415)
+        raise UploadError(said("send the correction as JSON (Content-Type: application/json)") if correction
+                          else said("send the index point as JSON (Content-Type: application/json)"), status=415)
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > _JSON_LIMIT:
-            raise UploadError(f"{what} is at most {_JSON_LIMIT // 1024} KB of JSON", status=413)
+            size = _JSON_LIMIT // 1024
+            raise UploadError(said("the correction is at most {size} KB of JSON", size=size) if correction
+                              else said("the index point is at most {size} KB of JSON", size=size), status=413)
     try:
         data = json.loads(body or b"{}")
     except ValueError:
-        raise UploadError("the body is not valid JSON", status=400) from None
+        raise UploadError(said("the body is not valid JSON"), status=400) from None
     if not isinstance(data, dict):
-        raise UploadError("send one JSON object: {\"at\": \"1:02\", \"title\": ...}", status=400)
+        raise UploadError(said('send one JSON object: {{"at": "1:02", "title": ...}}'), status=400)
     return data
 
 
@@ -267,17 +277,17 @@ def _strings(value: object, name: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise IndexPointError(f"{name} must be a list of strings")
+        raise IndexPointError(said("{name} must be a list of strings", name=name))
     return tuple(value)
 
 
 def _index_point(data: dict) -> IndexPoint:
     at = data.get("at")
     if isinstance(at, bool) or not isinstance(at, (int, float, str)):
-        raise IndexPointError('"at" is required: seconds (62.5) or a time ("1:02")')
+        raise IndexPointError(said('"at" is required: seconds (62.5) or a time ("1:02")'))
     texts = {k: data.get(k) or "" for k in ("title", "synopsis", "place")}
     if not all(isinstance(v, str) for v in texts.values()):
-        raise IndexPointError("title, synopsis and place must be strings")
+        raise IndexPointError(said("title, synopsis and place must be strings"))
     return IndexPoint(parse_clock(at) if isinstance(at, str) else float(at), texts["title"],
                       synopsis=texts["synopsis"], keywords=_strings(data.get("keywords"), "keywords"),
                       themes=_strings(data.get("themes"), "themes"), place=texts["place"])
@@ -322,10 +332,10 @@ async def _correction(request: Request) -> tuple[Viewer, int, dict]:
     who = viewer(request)
     story_id = request.path_params["id"]
     request.app.state.archives.get().story(story_id, who)
-    data = await _small_json(request, "the correction")
+    data = await _small_json(request, correction=True)
     base = data.get("base")
     if isinstance(base, bool) or not isinstance(base, int):
-        raise CorrectionError('send "base": the revision of the transcript you started from (its "revision")')
+        raise CorrectionError(said('send "base": the revision of the transcript you started from (its "revision")'))
     return who, story_id, data
 
 
@@ -334,7 +344,7 @@ def _text(data: dict, name: str, required: bool = True) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str):
-        raise CorrectionError(f'"{name}" must be a string')
+        raise CorrectionError(said('"{name}" must be a string', name=name))
     return value
 
 
@@ -350,9 +360,10 @@ async def patch_segment(request: Request) -> Response:
     who, story_id, data = await _correction(request)
     archive, segment_id = request.app.state.archives.get(), request.path_params["segment"]
     if "text" not in data and "speaker" not in data:
-        raise CorrectionError('send "text" or "speaker" (with "base")')
+        raise CorrectionError(said('send "text" or "speaker" (with "base")'))
     if "text" in data and not _text(data, "text").strip():  # refused before the speaker is saved
-        raise CorrectionError("a segment needs some text: to take words out for good, ask a moderator to redact them")
+        raise CorrectionError(said("a segment needs some text: to take words out for good, "
+                                   "ask a moderator to redact them"))
     done = corrections.Saved(data["base"], 0)
     if "speaker" in data:
         label = _text(data, "speaker", required=False)
@@ -367,9 +378,9 @@ async def split_segment(request: Request) -> Response:
     who, story_id, data = await _correction(request)
     at, offset = data.get("at"), data.get("offset")
     if at is not None and (isinstance(at, bool) or not isinstance(at, (int, float, str))):
-        raise CorrectionError('"at" is seconds (12.5) or a time ("0:12.5")')
+        raise CorrectionError(said('"at" is seconds (12.5) or a time ("0:12.5")'))
     if offset is not None and (isinstance(offset, bool) or not isinstance(offset, int)):
-        raise CorrectionError('"offset" is a character position in the segment\'s text')
+        raise CorrectionError(said('"offset" is a character position in the segment\'s text'))
     done = corrections.split(request.app.state.archives.get(), story_id, request.path_params["segment"], who,
                              base=data["base"], offset=offset,
                              at=parse_clock(at) if isinstance(at, str) else None if at is None else float(at))
@@ -395,7 +406,7 @@ async def replace_text(request: Request) -> Response:
     who, story_id, data = await _correction(request)
     case = data.get("case_sensitive", True)
     if not isinstance(case, bool):
-        raise CorrectionError('"case_sensitive" is true or false')
+        raise CorrectionError(said('"case_sensitive" is true or false'))
     done = corrections.replace_text(request.app.state.archives.get(), story_id, _text(data, "find"),
                                     _text(data, "replace"), who, base=data["base"], case_sensitive=case)
     return _saved(request, story_id, who, done)

@@ -45,6 +45,7 @@ from storyatlas.search.cache import GenerationCache
 from storyatlas.settings import Settings
 from storyatlas.web import accounts, api, discover, editor, keepers, moderate, pages
 from storyatlas.web.hosts import AllowedHosts
+from storyatlas.web.i18n import Translator, request_language
 from storyatlas.web.security import SecurityHeaders
 from storyatlas.web.uploads import ResumableUploads
 
@@ -87,7 +88,7 @@ def _status(exc: StoryAtlasError) -> int:
 async def handle_error(request: Request, exc: Exception) -> Response:
     """The one place errors become responses: JSON under /api, a page elsewhere."""
     if isinstance(exc, StoryAtlasError):
-        status, message = _status(exc), str(exc)
+        status, message = _status(exc), Translator(request_language(request)).error(exc)
     elif isinstance(exc, HTTPException):
         status, message = exc.status_code, exc.detail
     else:

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from storyatlas.archive import discover, tags
-from storyatlas.errors import NotFound, StoryAtlasError
+from storyatlas.errors import NotFound, StoryAtlasError, said
 from storyatlas.themes.charts import bar_chart, paired_chart
 from storyatlas.themes.store import vocabulary as theme_vocabulary
 from storyatlas.web import atlas, i18n
@@ -36,7 +36,7 @@ def theme_page(request: Request) -> Response:
     try:
         theme = theme_vocabulary(archive).get(request.path_params["theme"])
     except StoryAtlasError:
-        raise NotFound(f"there is no theme {request.path_params['theme']!r}") from None
+        raise NotFound(said("there is no theme {theme!r}", theme=request.path_params["theme"])) from None
     overview = discover.theme_overview(archive, theme.id, viewer(request))
     t = _translator(request)
     country_chart = Markup(bar_chart(t("compare.by_country"),

@@ -22,7 +22,7 @@ from starlette.routing import Route
 from storyatlas.archive import Story, Viewer, corrections
 from storyatlas.archive.revisions import MACHINE
 from storyatlas.archive.worklist import REVIEW_STATES, work_list
-from storyatlas.errors import AccessDenied, Conflict, CorrectionError
+from storyatlas.errors import AccessDenied, Conflict, CorrectionError, reason, said
 from storyatlas.web import i18n
 from storyatlas.web.accounts import viewer
 from storyatlas.web.api import transcript_json
@@ -51,9 +51,10 @@ def _editor_of(request: Request, story_id: int) -> tuple[Viewer, Story] | Respon
     if not who.signed_in:
         if request.method == "GET":
             return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-        raise AccessDenied("sign in as a volunteer or a moderator to correct transcripts, at /login")
+        raise AccessDenied(said("sign in as a volunteer or a moderator to correct transcripts, at /login"))
     if not corrections.may_correct(story, who):
-        raise AccessDenied("only volunteers and the moderators of this story's community correct its transcript")
+        raise AccessDenied(said("only volunteers and the moderators of this story's community "
+                                "correct its transcript"))
     return who, story
 
 
@@ -131,7 +132,7 @@ async def edit(request: Request) -> Response:
         return _page(request, story, who, status=409, conflict={
             "who": latest.who, "number": latest.number, "at": latest.at, "text": text, "segment": segment_id})
     except CorrectionError as e:
-        return _page(request, story, who, status=422, error=str(e), kept={segment_id: text})
+        return _page(request, story, who, status=422, error=reason(e), kept={segment_id: text})
     if saved.changed:
         request.app.state.queue.retag()  # the worker tags the corrected story again
     return RedirectResponse(f"/stories/{story_id}/edit?saved={saved.revision}#seg-{segment_id}", status_code=303)

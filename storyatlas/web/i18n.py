@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import functools
 import json
+import string
 from importlib import resources
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
+
+from storyatlas.errors import Said, reason
 
 DEFAULT = "en"
 COOKIE = "lang"
@@ -23,6 +26,14 @@ def catalogs() -> dict[str, dict[str, str]]:
         if entry.name.endswith(".json"):
             found[entry.name[:-5]] = json.loads(entry.read_text(encoding="utf-8"))
     return found
+
+
+@functools.cache
+def error_catalogs() -> dict[str, dict[str, str]]:
+    """The library's messages (``errors.said``) in each language but English, by English template."""
+    folder = resources.files("storyatlas.web").joinpath("locales", "errors")
+    return {entry.name[:-5]: json.loads(entry.read_text(encoding="utf-8"))
+            for entry in folder.iterdir() if entry.name.endswith(".json")}
 
 
 def languages() -> list[tuple[str, str]]:
@@ -78,6 +89,23 @@ class Translator:
         text = self.messages.get(key) or self.fallback.get(key) or key
         return text.format(**values) if values else text
 
+    def said(self, message: str | None) -> str:
+        """A library message (``errors.said``) in the reader's language; other text as it is."""
+        if not isinstance(message, Said):
+            return message or ""
+        template = error_catalogs().get(self.lang, {}).get(message.template, message.template)
+        values = {k: self.said(v) if isinstance(v, Said) else v for k, v in message.values.items()}
+        return template.format(**values) if self.lang == DEFAULT else _Numbers(self.locale).format(template, **values)
+
+    def error(self, exc: BaseException) -> str:
+        """What went wrong, in the reader's language, without a path on the server it names."""
+        return self.said(reason(exc))
+
+    def audit_action(self, action: str) -> str:
+        """An audit log entry's action (a code such as "sign-in") as read; one it does not know, as it is."""
+        key = "audit." + action.replace(" ", "_").replace("-", "_")
+        return self(key) if key in self.fallback else action
+
     def number(self, value: float) -> str:
         return _decimal(value, self.locale)
 
@@ -113,6 +141,17 @@ class Translator:
     def place(self, place: Any) -> str:
         """A story's place (``records.Place``) as read: community, region, country by name."""
         return ", ".join(p for p in (place.community, place.region, self.country_name(place.country)) if p)
+
+
+class _Numbers(string.Formatter):
+    """Formats a template's numbers with the locale's marks: "4,096.5" reads "4.096,5" in German."""
+
+    def __init__(self, locale: Locale) -> None:
+        self.marks = str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale)})
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        text = super().format_field(value, format_spec)
+        return text.translate(self.marks) if isinstance(value, (int, float)) else text
 
 
 @functools.lru_cache(maxsize=4096)

@@ -12,9 +12,10 @@ from starlette.requests import Request
 from storyatlas.archive import Place, StoryMetadata, Viewer
 from storyatlas.archive.consent import NAMINGS, VISIBILITIES, Consent
 from storyatlas.archive.policy import may_moderate
-from storyatlas.errors import ConsentError, MediaError, UploadError
+from storyatlas.errors import ConsentError, MediaError, UploadError, said
 from storyatlas.ingest import ingest_file
 from storyatlas.web.accounts import viewer
+from storyatlas.web.i18n import Translator, request_language
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -34,15 +35,15 @@ def metadata_from(fields: dict[str, str], who: Viewer) -> StoryMetadata:
 
     recorded, language = get("recorded_on"), get("language")
     if recorded and not _DATE.match(recorded):
-        raise UploadError("the recording date must look like 2026, 2026-03 or 2026-03-14", status=422)
+        raise UploadError(said("the recording date must look like 2026, 2026-03 or 2026-03-14"), status=422)
     if language and not _LANGUAGE.match(language.lower()):
-        raise UploadError("the language must be a code such as de, fr or pl", status=422)
+        raise UploadError(said("the language must be a code such as de, fr or pl"), status=422)
     try:
         consent = Consent(get("visibility") or "public", get("embargo_until") or None,
                           get("storyteller_naming") or "full",
                           (fields.get("exportable") or "no").lower() in ("yes", "on", "true", "1")).validated()
     except ConsentError as e:
-        raise UploadError(str(e), status=422) from None
+        raise UploadError(e.args[0], status=422) from None
     visibility = consent.visibility or "public"
     place = Place.parse(get("place"))
     moderator = may_moderate(who, place.community, get("collection"))
@@ -83,6 +84,7 @@ async def accept(request: Request, path: Path, filename: str, meta: StoryMetadat
     """Ingest one uploaded file (in a worker thread) and queue its processing."""
     state = request.app.state
     who = viewer(request)
+    t = Translator(request_language(request))
 
     def work() -> Accepted:
         archive = state.archives.get()
@@ -90,8 +92,7 @@ async def accept(request: Request, path: Path, filename: str, meta: StoryMetadat
             result = ingest_file(archive, path, meta, state.settings, who, original_name=filename)
         except MediaError as e:
             # the temp name means nothing to the person: name their file instead
-            reason = str(e).replace(f"{path}: ", "")
-            return Accepted(filename, error=f"{filename}: {reason}")
+            return Accepted(filename, error=f"{filename}: {t.error(e)}")
         finally:
             path.unlink(missing_ok=True)
         if result.job_id is not None:

@@ -14,7 +14,7 @@ from storyatlas.archive.erasure import erase
 from storyatlas.archive.policy import may_moderate
 from storyatlas.archive.records import IndexPoint
 from storyatlas.archive.redaction import parse_clock
-from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError
+from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, reason, said
 from storyatlas.ingest.redact import redact
 from storyatlas.themes import store
 from storyatlas.web.accounts import viewer
@@ -56,7 +56,7 @@ def _moderator_of(request: Request, story_id: int) -> Viewer:
     who = viewer(request)
     story = request.app.state.archives.get().story(story_id, who)  # NotFound for others
     if not may_moderate(who, story.place.community, story.collection):
-        raise AccessDenied("only the moderators of this story's community may look after it")
+        raise AccessDenied(said("only the moderators of this story's community may look after it"))
     return who
 
 
@@ -86,7 +86,7 @@ async def story_page(request: Request) -> Response:
             elif action == "index_remove":
                 point_id = fields.get("point", "")
                 if not point_id.isdigit():
-                    raise NotFound("no such index point")
+                    raise NotFound(said("no such index point"))
                 index_points.remove(archive, int(point_id), who)
                 message = "index point removed"
             elif action == "review_state":
@@ -94,14 +94,14 @@ async def story_page(request: Request) -> Response:
                 message = f"review state: {story.review_state}"
             elif action == "erase":
                 if not who.is_admin:
-                    raise AccessDenied("only admins erase stories")
-                reason = " ".join(fields.get("reason", "").split()) or "erased by an admin"
-                await run_in_threadpool(erase, archive, media_dir, story_id, who.label(), reason)
+                    raise AccessDenied(said("only admins erase stories"))
+                why = " ".join(fields.get("reason", "").split()) or "erased by an admin"
+                await run_in_threadpool(erase, archive, media_dir, story_id, who.label(), why)
                 return render(request, "erased.html", story_id=story_id)
         except StoryAtlasError as e:
             if isinstance(e, AccessDenied):
                 raise
-            error = str(e)
+            error = reason(e)
     archive = request.app.state.archives.get()
     return _page(request, "moderate_story.html", story_id, who, status=422 if error else 200,
                  message=message, error=error, index=index_points.points(archive, story_id, who),
@@ -119,14 +119,14 @@ async def teller_page(request: Request) -> Response:
         try:
             if fields.get("action") == "withdraw":
                 if fields.get("confirm") != "yes":
-                    raise StoryAtlasError("tick the box to confirm that the story should be removed for good")
+                    raise StoryAtlasError(said("tick the box to confirm that the story should be removed for good"))
                 await run_in_threadpool(erase, archive, request.app.state.settings.media_dir, story_id,
                                         who.label(), "withdrawn by the storyteller")
                 return render(request, "erased.html", story_id=None)
             changed = consent.change(archive, story_id, _consent_from(fields), who)
             message = "saved" if changed else "nothing changed"
         except StoryAtlasError as e:
-            error = str(e)
+            error = reason(e)
     return _page(request, "teller.html", story_id, who, status=422 if error else 200, message=message,
                  error=error, token=request.path_params["token"])
 

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from storyatlas.archive import Viewer, tags
-from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, UploadError, VocabularyError
+from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, UploadError, VocabularyError, reason, said
 from storyatlas.themes import emerging, store
 from storyatlas.themes.vocabulary import LANGUAGES, Theme
 from storyatlas.web.accounts import viewer
@@ -22,9 +22,9 @@ from storyatlas.web.security import read_form
 def require_moderator(request: Request) -> Viewer:
     who = viewer(request)
     if not who.signed_in:
-        raise AccessDenied("sign in as a moderator first, at /login")
+        raise AccessDenied(said("sign in as a moderator first, at /login"))
     if not who.is_moderator:
-        raise AccessDenied("you moderate no community: an admin gives that role at /admin/users")
+        raise AccessDenied(said("you moderate no community: an admin gives that role at /admin/users"))
     return who
 
 
@@ -37,11 +37,11 @@ def start(request: Request) -> Response:
 def _theme_from_form(theme_id: str, fields: dict[str, str]) -> Theme:
     label = " ".join(fields.get("label", "").split())
     if not label:
-        raise UploadError("a theme needs a label", status=422)
+        raise UploadError(said("a theme needs a label"), status=422)
     triggers = {lang: tuple(w.strip().lower() for w in fields.get(f"triggers_{lang}", "").split(",") if w.strip())
                 for lang in LANGUAGES}
     if not any(triggers.values()):
-        raise UploadError("a theme needs trigger words in at least one language", status=422)
+        raise UploadError(said("a theme needs trigger words in at least one language"), status=422)
     labels = {lang: fields[f"label_{lang}"].strip() for lang in LANGUAGES[1:] if fields.get(f"label_{lang}", "").strip()}
     return Theme(theme_id, label, fields.get("description", "").strip(), labels,
                  {lang: words for lang, words in triggers.items() if words})
@@ -59,7 +59,7 @@ async def _save(request: Request, theme: Theme | None) -> Response | str:
         posted = _theme_from_form(theme.id if theme else fields.get("id", "").strip(), fields)
         (store.save_theme if theme else store.add_theme)(request.app.state.archives.get(), posted)
     except (UploadError, VocabularyError) as e:
-        return str(e)
+        return reason(e)
     _changed(request)
     return RedirectResponse(f"/moderate/themes/{posted.id}?saved=1", status_code=303)
 
@@ -83,7 +83,7 @@ async def edit_theme(request: Request) -> Response:
     try:
         theme = store.vocabulary(archive).get(request.path_params["theme"])
     except StoryAtlasError:
-        raise AccessDenied("there is no such theme") from None
+        raise AccessDenied(said("there is no such theme")) from None
     error = None
     if request.method == "POST":
         saved = await _save(request, theme)
@@ -108,7 +108,7 @@ async def suggestions(request: Request) -> Response:
             try:
                 emerging.accept(archive, phrase, theme_id, fields.get("label") or phrase.capitalize())
             except VocabularyError as e:
-                error = f"{phrase!r}: {e}"
+                error = said("{phrase!r}: {reason}", phrase=phrase, reason=reason(e))
             else:
                 _changed(request)
                 return RedirectResponse(f"/moderate/themes/{theme_id}?saved=1", status_code=303)
@@ -129,7 +129,7 @@ async def review(request: Request) -> Response:
             done = (archive.review(story_id, fields.get("action") == "publish", who),
                     fields.get("action") == "publish")
         except NotFound as e:
-            error = str(e)
+            error = reason(e)
     waiting = [(s, archive.job_for_story(s.id, who), archive.segments(s.id, who)) for s in archive.awaiting_review(who)]
     return render(request, "moderate_review.html", status=404 if error else 200, waiting=waiting, done=done,
                   error=error)

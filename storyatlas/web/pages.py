@@ -14,7 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from storyatlas.archive import corrections, discover, index_points, tags
 from storyatlas.archive.policy import may_moderate
-from storyatlas.errors import NotFound, UploadError
+from storyatlas.errors import NotFound, Said, UploadError, reason, said
 from storyatlas.exports import TRACKS, clock, to_vtt
 from storyatlas.ingest.store import MediaStore
 from storyatlas.search import FACETS
@@ -42,6 +42,9 @@ templates.env.filters["snippet"] = _snippet
 
 def render(request: Request, name: str, status: int = 200, **context) -> Response:
     lang = i18n.request_language(request)
+    t = i18n.Translator(lang)
+    if isinstance(context.get("error"), Said):  # a library error's reason, in the reader's language
+        context["error"] = t.said(context["error"])
     token = request.cookies.get(CSRF_COOKIE) or new_token()
     other = {k: v for k, v in request.query_params.items() if k != "lang"}
     labels: dict[str, str] = {}
@@ -56,7 +59,7 @@ def render(request: Request, name: str, status: int = 200, **context) -> Respons
         return labels.get(theme_id, theme_id)
 
     response = templates.TemplateResponse(request, name, {
-        "t": i18n.Translator(lang), "lang": lang, "languages": i18n.languages(), "csrf_token": token,
+        "t": t, "lang": lang, "languages": i18n.languages(), "csrf_token": token,
         "csrf_field": CSRF_FIELD, "here": request.url.path, "here_query": other, "theme_label": theme_label,
         "viewer": viewer(request), **context,
     }, status_code=status)
@@ -114,7 +117,7 @@ async def story(request: Request) -> Response:
     return render(request, "story.html", story=story, segments=segments, original=original,
                   video=original.has_video and _may_hear_original(archive, story.id, who),
                   downloads=story.exportable or may_moderate(who, story.place.community, story.collection),
-                  job=job_json(archive.job_for_story(story.id, who)), start=start,
+                  job=job_json(request, archive.job_for_story(story.id, who)), start=start,
                   themes=tags.story_themes(archive, story.id, who), starts={s.id: s.start for s in segments},
                   index=index_points.points(archive, story.id, who),
                   speakers=corrections.speaker_names(archive, story.id, who),
@@ -180,13 +183,13 @@ def media(request: Request) -> Response:
     who = viewer(request)
     archive.story(story_id, who)
     if kind not in ("listen.webm", "video", "original"):
-        raise NotFound("no such media")
+        raise NotFound(said("no such media"))
     role = "listen" if kind == "listen.webm" else "original"
     item = archive.media(story_id, role, who)
     if kind == "original" and not who.is_admin:
-        raise NotFound("the untouched original is for the archive's admins")
+        raise NotFound(said("the untouched original is for the archive's admins"))
     if kind == "video" and not (item.has_video and _may_hear_original(archive, story_id, who)):
-        raise NotFound("this story has no video to show")
+        raise NotFound(said("this story has no video to show"))
     path = MediaStore(request.app.state.settings.media_dir).absolute(item.path)
     media_type = "audio/webm" if role == "listen" else f"video/{'mp4' if item.path.endswith(('.mp4', '.m4a', '.mov')) else 'webm'}"
     if kind == "original":
@@ -201,7 +204,7 @@ def captions(request: Request) -> Response:
     who = viewer(request)
     track = request.query_params.get("track", "original")
     if track not in TRACKS:
-        raise NotFound(f"no such track: {', '.join(TRACKS)}")
+        raise NotFound(said("no such track: {tracks}", tracks=", ".join(TRACKS)))
     story = archive.story(request.path_params["id"], who)
     return PlainTextResponse(to_vtt(story, archive.segments(story.id, who), track,
                                     corrections.speaker_names(archive, story.id, who)),
@@ -227,13 +230,13 @@ async def upload(request: Request) -> Response:
             meta = request_metadata(request, fields)
             files = [f for f in form.files if f.filename]
             if not files:
-                raise UploadError("choose at least one recording to upload", status=422)
+                raise UploadError(said("choose at least one recording to upload"), status=422)
             results = [await accept(request, f.path, f.filename, meta) for f in files]
         finally:
             form.discard()
     except UploadError as e:
         return render(request, "upload.html", status=e.status, visibilities=VISIBILITIES, namings=NAMINGS,
-                      fields=fields, results=None, error=str(e))
+                      fields=fields, results=None, error=reason(e))
     status = 201 if any(r.story_id for r in results) else 422
     return render(request, "upload.html", status=status, visibilities=VISIBILITIES, namings=NAMINGS,
                   fields=fields, results=results, error=None)

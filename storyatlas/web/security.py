@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Literal
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from storyatlas.errors import UploadError
+from storyatlas.errors import UploadError, said
 
 CSRF_COOKIE = "csrf"
 CSRF_FIELD = "csrf_token"
@@ -58,15 +59,16 @@ def same_origin(headers, host: str) -> bool:
     return urlsplit(origin).netloc == host
 
 
-def refuse_other_sites(request: Request, what: str = "form") -> None:
+def refuse_other_sites(request: Request, what: Literal["form", "request"] = "form") -> None:
     if not same_origin(request.headers, request.headers.get("host", "")):
-        raise UploadError(f"this {what} came from another site and was refused", status=403)
+        raise UploadError(said("this request came from another site and was refused") if what == "request"
+                          else said("this form came from another site and was refused"), status=403)
 
 
 def refuse_expired_form(request: Request, fields: dict[str, str]) -> None:
     """A form must carry the CSRF token of its page (the cookie's)."""
     if not tokens_match(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
-        raise UploadError("the form had expired; please send it again", status=403)
+        raise UploadError(said("the form had expired; please send it again"), status=403)
 
 
 async def read_form(request: Request) -> dict[str, str]:

@@ -29,7 +29,7 @@ from typing import IO
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from storyatlas.errors import UploadError
+from storyatlas.errors import UploadError, said
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_FIELDS = 100
@@ -67,8 +67,9 @@ def client_address(request: Request) -> str:
 
 def _too_big(limit: int) -> UploadError:
     return UploadError(
-        f"the upload is bigger than the {limit / 1024**3:g} GiB limit; split the recording "
-        "or ask the archive's keepers to raise STORYATLAS_MAX_FILE_BYTES", status=413)
+        said("the upload is bigger than the {limit:g} GiB limit; split the recording "
+             "or ask the archive's keepers to raise STORYATLAS_MAX_FILE_BYTES", limit=limit / 1024**3),
+        status=413)
 
 
 def check_free_space(folder: Path, min_free_bytes: int, incoming: int = 0) -> None:
@@ -79,8 +80,9 @@ def check_free_space(folder: Path, min_free_bytes: int, incoming: int = 0) -> No
     free = shutil.disk_usage(folder).free
     if free - incoming < min_free_bytes:
         raise UploadError(
-            f"the archive's disk is nearly full ({free / 1024**2:,.0f} MB free, {min_free_bytes / 1024**2:,.0f} MB "
-            "are kept free); no upload can be taken until its keepers make room: try again later", status=507)
+            said("the archive's disk is nearly full ({free:,.0f} MB free, {kept:,.0f} MB are kept free); "
+                 "no upload can be taken until its keepers make room: try again later",
+                 free=free / 1024**2, kept=min_free_bytes / 1024**2), status=507)
 
 
 def _declared_length(request: Request) -> int:
@@ -106,7 +108,7 @@ async def read_multipart(request: Request, scratch: Path, max_file_bytes: int, *
     stay free there (default: the app's ``min_free_bytes`` setting)."""
     content_type, params = parse_options_header(request.headers.get("content-type"))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
-        raise UploadError("send the form as multipart/form-data", status=415)
+        raise UploadError(said("send the form as multipart/form-data"), status=415)
     scratch.mkdir(parents=True, exist_ok=True)
     min_free = _min_free(request, min_free_bytes)
     check_free_space(scratch, min_free, _declared_length(request))
@@ -120,8 +122,8 @@ async def read_multipart(request: Request, scratch: Path, max_file_bytes: int, *
     def count_header(length: int) -> None:
         state["header_bytes"] += length
         if state["header_bytes"] > MAX_PART_HEADER_BYTES:
-            raise UploadError("a part of the form has headers that are too long; send the form as a browser does",
-                              status=413)
+            raise UploadError(said("a part of the form has headers that are too long; "
+                                   "send the form as a browser does"), status=413)
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
         count_header(end - start)
@@ -140,7 +142,7 @@ async def read_multipart(request: Request, scratch: Path, max_file_bytes: int, *
         state["name"] = disposition.get(b"name", b"").decode("utf-8", "replace")
         if b"filename" in disposition:
             if len(form.files) >= MAX_FILES:
-                raise UploadError(f"at most {MAX_FILES} files in one upload", status=413)
+                raise UploadError(said("at most {count} files in one upload", count=MAX_FILES), status=413)
             path = scratch / f"{secrets.token_hex(16)}.part"
             state["file"] = UploadedFile(
                 filename=disposition[b"filename"].decode("utf-8", "replace"), path=path,
@@ -150,8 +152,9 @@ async def read_multipart(request: Request, scratch: Path, max_file_bytes: int, *
         else:
             totals["fields"] += 1
             if totals["fields"] > max_fields:
-                raise UploadError(f"the form has more than {max_fields} fields; send the story's fields "
-                                  "(title, place, language...) and its files, nothing more", status=413)
+                raise UploadError(said("the form has more than {count} fields; send the story's fields "
+                                       "(title, place, language...) and its files, nothing more",
+                                       count=max_fields), status=413)
             state["data"] = bytearray()
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
@@ -167,11 +170,12 @@ async def read_multipart(request: Request, scratch: Path, max_file_bytes: int, *
                 check_free_space(scratch, min_free)
         else:
             if state["size"] > MAX_FIELD_BYTES:
-                raise UploadError("a form field is too long", status=413)
+                raise UploadError(said("a form field is too long"), status=413)
             totals["field_bytes"] += len(chunk)
             if totals["field_bytes"] > max_fields_bytes:
-                raise UploadError(f"the form's fields hold more than {max_fields_bytes // 1024} KB in all; "
-                                  "shorten the description or the other texts", status=413)
+                raise UploadError(said("the form's fields hold more than {size} KB in all; "
+                                       "shorten the description or the other texts", size=max_fields_bytes // 1024),
+                                  status=413)
             state["data"] += chunk
 
     def on_part_end() -> None:
@@ -198,7 +202,8 @@ async def read_multipart(request: Request, scratch: Path, max_file_bytes: int, *
         if isinstance(e, UploadError):
             raise
         if isinstance(e, Exception):
-            raise UploadError(f"the upload arrived incomplete or malformed ({e}); send it again") from e
+            raise UploadError(said("the upload arrived incomplete or malformed ({detail}); send it again",
+                                   detail=str(e))) from e
         raise
     return form
 
@@ -237,10 +242,10 @@ class ResumableUploads:
 
     def _path(self, upload_id: str) -> Path:
         if not _UPLOAD_ID.match(upload_id):
-            raise UploadError("unknown upload", status=404)
+            raise UploadError(said("unknown upload"), status=404)
         path = self.folder / f"{upload_id}.part"
         if not path.exists():
-            raise UploadError("unknown or expired upload; start it again", status=404)
+            raise UploadError(said("unknown or expired upload; start it again"), status=404)
         return path
 
     @contextlib.contextmanager
@@ -278,12 +283,13 @@ class ResumableUploads:
             mine = sum(1 for owner in owners.values() if owner == client)
             if mine >= max_open:
                 raise UploadError(
-                    f"{mine} unfinished uploads are already open from your address (at most {max_open}); "
-                    f"finish them, or wait until they expire ({self.max_age_s / 3600:g} h after their last "
-                    "piece), before starting another", status=429)
+                    said("{count} unfinished uploads are already open from your address (at most {limit}); "
+                         "finish them, or wait until they expire ({hours:g} h after their last "
+                         "piece), before starting another", count=mine, limit=max_open,
+                         hours=self.max_age_s / 3600), status=429)
             if len(owners) >= self.max_open_total:
-                raise UploadError("the archive is taking in too many uploads at once; try again in a few minutes",
-                                  status=503)
+                raise UploadError(said("the archive is taking in too many uploads at once; "
+                                       "try again in a few minutes"), status=503)
             upload_id = secrets.token_urlsafe(18)
             (self.folder / f"{upload_id}.client").write_text(client, encoding="utf-8")
             (self.folder / f"{upload_id}.part").touch()
@@ -299,15 +305,16 @@ class ResumableUploads:
             # never O_CREAT: an upload finished a moment ago must not come back empty
             fd = os.open(path, os.O_WRONLY | os.O_APPEND)
         except FileNotFoundError:
-            raise UploadError("unknown or expired upload; start it again", status=404) from None
+            raise UploadError(said("unknown or expired upload; start it again"), status=404) from None
         with open(fd, "ab") as out:
-            _lock(out, "another piece of this upload is being sent right now; wait until it has arrived, "
-                       "then ask for the offset (GET) and go on from there")
+            _lock(out, said("another piece of this upload is being sent right now; wait until it has arrived, "
+                            "then ask for the offset (GET) and go on from there"))
             if not _still_there(out, path):
-                raise UploadError("unknown or expired upload; start it again", status=404)
+                raise UploadError(said("unknown or expired upload; start it again"), status=404)
             current = os.fstat(out.fileno()).st_size
             if offset != current:
-                raise UploadError(f"this upload continues at byte {current}, not {offset}", status=409)
+                raise UploadError(said("this upload continues at byte {current}, not {offset}", current=current,
+                                       offset=offset), status=409)
             check_free_space(self.folder, min_free_bytes, _declared_length(request))
             client = (self.folder / f"{upload_id}.client").read_text(encoding="utf-8") \
                 if (self.folder / f"{upload_id}.client").exists() else "unknown"
@@ -322,9 +329,9 @@ class ResumableUploads:
                         others = self._client_bytes(client, but=upload_id)  # some may have finished
                         if others + size > self.max_client_bytes:
                             raise UploadError(
-                                "the unfinished uploads from your address would hold more than "
-                                f"{self.max_client_bytes / 1024**3:g} GiB together; finish those already "
-                                "sent before sending more", status=413)
+                                said("the unfinished uploads from your address would hold more than "
+                                     "{limit:g} GiB together; finish those already sent before sending more",
+                                     limit=self.max_client_bytes / 1024**3), status=413)
                     out.write(chunk)
                     unchecked += len(chunk)
                     if unchecked >= _RECHECK_BYTES:
@@ -347,11 +354,11 @@ class ResumableUploads:
         try:
             held = path.open("rb")
         except FileNotFoundError:
-            raise UploadError("unknown or expired upload; start it again", status=404) from None
+            raise UploadError(said("unknown or expired upload; start it again"), status=404) from None
         with held:
-            _lock(held, "a piece of this upload is still being sent; finish the upload once it has arrived")
+            _lock(held, said("a piece of this upload is still being sent; finish the upload once it has arrived"))
             if not _still_there(held, path):
-                raise UploadError("unknown or expired upload; start it again", status=404)
+                raise UploadError(said("unknown or expired upload; start it again"), status=404)
             yield path
             path.unlink(missing_ok=True)
             (self.folder / f"{upload_id}.client").unlink(missing_ok=True)

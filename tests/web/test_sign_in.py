@@ -173,7 +173,28 @@ def test_an_admin_manages_people_and_every_change_is_audited(app, client, people
         ("Ada", "sign-in"), ("Ada", "user added"), ("Mo", "sign-in"), ("Ada", "roles changed"),
         ("Mo", "sign-in"), ("Ada", "user removed")]
     page = client.get("/admin/audit")
-    assert page.status_code == 200 and "user removed" in page.text and "roles changed" in page.text
+    assert page.status_code == 200 and "person removed" in page.text and "roles changed" in page.text
+    german = client.get("/admin/audit", params={"lang": "de"}).text
+    assert "Person entfernt" in german and "Rollen geändert" in german and "user removed" not in german
+
+
+def test_every_action_the_audit_log_records_is_named_in_every_language():
+    import ast
+    from pathlib import Path
+
+    import storyatlas
+    from storyatlas.web.i18n import catalogs
+
+    actions = set()
+    for path in Path(storyatlas.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "record":
+                actions |= {n.value for n in ast.walk(node.args[2]) if isinstance(n, ast.Constant)} \
+                    if len(node.args) > 2 else set()
+    assert {"sign-in", "publish", "decline", "erase", "redact", "consent"} <= actions
+    for lang, messages in catalogs().items():
+        for action in actions:
+            assert "audit." + action.replace(" ", "_").replace("-", "_") in messages, (lang, action)
 
 
 def test_failed_sign_ins_are_audited_with_the_address(client, people):
