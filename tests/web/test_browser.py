@@ -317,6 +317,29 @@ def test_search_then_play_the_moment(page: Page, server, web_settings, problems,
     problems.check()
 
 
+def test_an_upload_is_refused_in_the_readers_language(page: Page, server, problems, tmp_path):
+    """What the server says about a file, and a connection lost on the way, both in German."""
+    from storyatlas.errors import said
+    from storyatlas.web.i18n import Translator
+
+    notes = tmp_path / "notizen.mp3"
+    notes.write_text("Keine Aufnahme, nur Notizen mit einem irreführenden Namen.\n" * 20)
+    german = Translator("de")
+    page.goto("/upload?lang=de")
+    page.set_input_files("#f-files", [str(notes)])
+    page.click("#upload-form button[type=submit]")
+    refused = page.locator("ul#upload-progress li[data-state=refused] .state")
+    expect(refused).to_contain_text(german.said(said(
+        "not a recording that can be read (not audio or video, or damaged beyond repair); "
+        "check that it is the file you meant")))
+
+    page.route("**/api/stories", lambda route: route.abort())  # the connection drops
+    page.set_input_files("#f-files", [str(notes)])
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("ul#upload-progress li .state").last).to_contain_text(german("upload.network"))
+    problems.check()
+
+
 def test_upload_three_files_at_once(page: Page, server, problems, shots, media_dir):
     files = [media_dir / "story.m4a", media_dir / "story.mp3", DATA / "story_fr.ogg"]
     page.goto("/upload")

@@ -31,7 +31,7 @@
         try { body = JSON.parse(xhr.responseText); } catch (err) { /* not JSON */ }
         resolve({ status: xhr.status, body });
       };
-      xhr.onerror = () => resolve({ status: 0, body: { error: "network error" } });
+      xhr.onerror = () => resolve({ status: 0, body: { error: words.network } });
       xhr.send(data);
     });
   }
