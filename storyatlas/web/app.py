@@ -36,6 +36,7 @@ from storyatlas.errors import (
     StoryAtlasError,
     UploadError,
     VocabularyError,
+    said,
 )
 from storyatlas.ingest.store import claim_scratch
 from storyatlas.jobs import Queue
@@ -93,7 +94,8 @@ async def handle_error(request: Request, exc: Exception) -> Response:
         status, message = exc.status_code, exc.detail
     else:
         log.exception("unexpected error on %s", request.url.path)
-        status, message = 500, "an unexpected error happened; it has been logged"
+        status = 500
+        message = Translator(request_language(request)).said(said("an unexpected error happened; it has been logged"))
     if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
         return JSONResponse({"error": message, "status": status}, status_code=status)
     return pages.error_page(request, status, message)

@@ -143,3 +143,20 @@ def test_why_a_story_failed_is_said_in_the_readers_language(client, web_archive,
     progress = client.get(f"/api/stories/{result.story_id}/progress", headers={"accept-language": "it"}).json()
     assert progress["job"]["message"] == italian
     assert client.get(f"/api/stories/{result.story_id}/progress").json()["job"]["message"] == english
+
+
+def test_an_unexpected_error_is_logged_and_said_in_the_readers_language(app, monkeypatch, caplog):
+    from starlette.testclient import TestClient
+
+    from storyatlas.archive import Archive
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Archive, "stories", broken)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        page = client.get("/", headers={"accept-language": "es"})
+        answer = client.get("/api/stories", headers={"accept-language": "pl"})
+    assert page.status_code == 500 and _in("es", "an unexpected error happened; it has been logged") in page.text
+    assert answer.json() == {"error": _in("pl", "an unexpected error happened; it has been logged"), "status": 500}
+    assert "a bug" not in page.text and "a bug" in caplog.text
