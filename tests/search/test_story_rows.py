@@ -273,3 +273,47 @@ def test_a_write_that_sqlite_has_rolled_back_already_raises_its_own_error(archiv
             raise ValueError("the writer's own error")
     assert not archive.conn.in_transaction
     add_story(archive, "After", "en", [(0.0, 2.0, "Written after it.")])
+
+
+def test_a_migration_sqlite_has_rolled_back_already_raises_its_own_error(archive, monkeypatch):
+    from storyatlas.archive import db
+    from storyatlas.errors import StoryAtlasError
+
+    migrations = db._migrations()
+    broken = (db.SCHEMA_VERSION + 1, "broken", "ROLLBACK;\nSELECT * FROM nowhere;")
+    monkeypatch.setattr(db, "_migrations", lambda: [*migrations, broken])
+    with pytest.raises(StoryAtlasError, match="no such table: nowhere"):
+        Archive(archive.path)
+    assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == db.SCHEMA_VERSION
+
+
+def test_making_stale_story_rows_rolled_back_by_sqlite_raises_its_own_error(archive, monkeypatch):
+    add_story(archive, "Stale", "en", [(0.0, 2.0, "Left stale by bare SQL.")])
+    archive.conn.execute("INSERT OR IGNORE INTO story_terms_stale (story_id) VALUES (1)")
+
+    def refresh(conn):
+        conn.execute("ROLLBACK")
+        raise ValueError("the refresh's own error")
+
+    monkeypatch.setattr(word_index, "refresh", refresh)
+    with pytest.raises(ValueError, match="the refresh's own error"):
+        Archive(archive.path)
+
+
+def test_a_merge_step_rolled_back_by_sqlite_raises_its_own_error(archive):
+    class Failing:  # FTS5's merge failing after SQLite rolled the step back
+        def __init__(self, conn):
+            self.conn = conn
+
+        def __getattr__(self, name):
+            return getattr(self.conn, name)
+
+        def execute(self, sql, *args):
+            if "'merge'" in sql:
+                self.conn.execute("ROLLBACK")
+                raise sqlite3.OperationalError("the merge's own error")
+            return self.conn.execute(sql, *args)
+
+    with pytest.raises(sqlite3.OperationalError, match="the merge's own error"):
+        word_index._merge_steps(Failing(archive.conn), "segment_terms", 16)
+    assert not archive.conn.in_transaction
