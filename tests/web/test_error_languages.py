@@ -157,6 +157,14 @@ def test_an_unexpected_error_is_logged_and_said_in_the_readers_language(app, mon
     with TestClient(app, raise_server_exceptions=False) as client:
         page = client.get("/", headers={"accept-language": "es"})
         answer = client.get("/api/stories", headers={"accept-language": "pl"})
-    assert page.status_code == 500 and _in("es", "an unexpected error happened; it has been logged") in page.text
+    spanish = _in("es", "an unexpected error happened; it has been logged")
+    assert page.status_code == 500 and spanish[0].upper() + spanish[1:] in page.text
     assert answer.json() == {"error": _in("pl", "an unexpected error happened; it has been logged"), "status": 500}
     assert "a bug" not in page.text and "a bug" in caplog.text
+
+
+def test_a_message_standing_alone_on_a_page_reads_as_a_sentence(client):
+    page = client.get("/mine/not-a-token", headers={"accept-language": "de"})
+    reason = _in("de", "this link does not open any story: it may be mistyped, or the story was withdrawn")
+    assert page.status_code == 403 and reason[0].islower()
+    assert reason[0].upper() + reason[1:] in page.text

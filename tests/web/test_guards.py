@@ -100,7 +100,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_keeps_its_contents(client)
     client.get("/upload")  # sets the csrf cookie
     response = client.post("/upload", data={"place": "Görlitz, Sachsen, DE", "collection": "Flut"},
                            files=_files(("a.ogg", story_file("de").read_bytes())))
-    assert response.status_code == 403 and "the form had expired" in response.text
+    assert response.status_code == 403 and "The form had expired" in response.text
     assert 'value="Görlitz, Sachsen, DE"' in response.text and 'value="Flut"' in response.text
 
 
