@@ -90,8 +90,10 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     """The one place errors become responses: JSON under /api, a page elsewhere."""
     if isinstance(exc, StoryAtlasError):
         status, message = _status(exc), Translator(request_language(request)).error(exc)
-    elif isinstance(exc, HTTPException):
-        status, message = exc.status_code, exc.detail
+    elif isinstance(exc, HTTPException):  # Starlette's own: no such route, or not that method
+        status = exc.status_code
+        known = {404: "error.not_found", 405: "error.method"}.get(status)
+        message = Translator(request_language(request))(known) if known else exc.detail
     else:
         log.exception("unexpected error on %s", request.url.path)
         status = 500

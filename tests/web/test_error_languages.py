@@ -168,3 +168,14 @@ def test_a_message_standing_alone_on_a_page_reads_as_a_sentence(client):
     reason = _in("de", "this link does not open any story: it may be mistyped, or the story was withdrawn")
     assert page.status_code == 403 and reason[0].islower()
     assert reason[0].upper() + reason[1:] in page.text
+
+
+def test_an_address_asked_the_wrong_way_is_explained_in_the_readers_language(client):
+    from storyatlas.web.i18n import Translator
+
+    page = client.post("/", headers={"accept-language": "it"})
+    assert page.status_code == 405 and Translator("it")("error.method").replace("'", "&#39;") in page.text
+    answer = client.delete("/api/stories", headers={"accept-language": "fr"}).json()
+    assert answer == {"error": Translator("fr")("error.method"), "status": 405}
+    nowhere = client.get("/api/nowhere", headers={"accept-language": "pl"}).json()
+    assert nowhere == {"error": Translator("pl")("error.not_found"), "status": 404}
