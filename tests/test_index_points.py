@@ -208,7 +208,7 @@ def test_moderators_add_and_remove_points_on_their_page(client, people):
     added = client.post(f"/moderate/stories/{story}", data={
         "csrf_token": token, "action": "index", "at": "0:31", "title": "The river", "keywords": "river, mill",
         "theme:floods": "1", "place": "Zgorzelec"})
-    assert added.status_code == 200 and "index point added" in added.text
+    assert added.status_code == 200 and "Index point added" in added.text
     [point] = index_points.points(people, story, KEEPER)
     assert (point.time, point.keywords, point.themes, point.who) == (31.0, ("river", "mill"), ("floods",), "Mira")
     bad = client.post(f"/moderate/stories/{story}", data={"csrf_token": token, "action": "index", "at": "9:99",

@@ -85,7 +85,7 @@ def test_the_web_shows_filters_and_sets_the_review_state(client, web_archive):
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(f"/moderate/stories/{story}").text).group(1)
     done = client.post(f"/moderate/stories/{story}", data={"csrf_token": token, "action": "review_state",
                                                             "review_state": "reviewed"})
-    assert done.status_code == 200 and "review state: reviewed" in done.text
+    assert done.status_code == 200 and "Review state: Reviewed." in done.text
     client.post("/logout", data={"csrf_token": token})
 
     found = client.get("/api/search", params={"q": "cellar", "review_state": "reviewed"}).json()

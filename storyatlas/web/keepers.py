@@ -18,6 +18,7 @@ from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, reason, s
 from storyatlas.ingest.redact import redact
 from storyatlas.themes import store
 from storyatlas.web.accounts import viewer
+from storyatlas.web.i18n import Translator, request_language
 from storyatlas.web.intake import NAMINGS, VISIBILITIES
 from storyatlas.web.pages import render
 from storyatlas.web.security import read_form
@@ -65,6 +66,7 @@ async def story_page(request: Request) -> Response:
     story_id = request.path_params["id"]
     who = _moderator_of(request, story_id)
     message = error = None
+    t = Translator(request_language(request))
     if request.method == "POST":
         fields = await read_form(request)
         action = fields.get("action")
@@ -73,25 +75,26 @@ async def story_page(request: Request) -> Response:
         try:
             if action == "consent":
                 changed = consent.change(archive, story_id, _consent_from(fields), who)
-                message = f"{len(changed)} change(s) saved" if changed else "nothing changed"
+                message = t("keep.done_consent", count=len(changed)) if changed else t("keep.done_nothing")
             elif action == "redact":
                 start, end = parse_clock(fields.get("start", "")), parse_clock(fields.get("end", ""))
                 done = await run_in_threadpool(redact, archive, media_dir, story_id, start, end, who.label())
                 request.app.state.queue.index_meaning()  # what is left of a cut line, found by meaning again
-                message = f"redacted {fields['start']} to {fields['end']}: {done.segments_changed} segment(s) changed"
+                message = t("keep.done_redacted", start=fields["start"], end=fields["end"],
+                            count=done.segments_changed)
             elif action == "index":
                 store.vocabulary(archive)  # a new archive knows its themes once the vocabulary is seeded
                 point = index_points.add(archive, story_id, _index_point_from(fields), who)
-                message = f"index point added at {point.time:.0f} s"
+                message = t("keep.done_index_added", seconds=f"{point.time:.0f}")
             elif action == "index_remove":
                 point_id = fields.get("point", "")
                 if not point_id.isdigit():
                     raise NotFound(said("no such index point"))
                 index_points.remove(archive, int(point_id), who)
-                message = "index point removed"
+                message = t("keep.done_index_removed")
             elif action == "review_state":
                 story = index_points.set_review_state(archive, story_id, fields.get("review_state", ""), who)
-                message = f"review state: {story.review_state}"
+                message = t("keep.done_review_state", state=t("review." + story.review_state))
             elif action == "erase":
                 if not who.is_admin:
                     raise AccessDenied(said("only admins erase stories"))
@@ -114,6 +117,7 @@ async def teller_page(request: Request) -> Response:
     who = consent.teller_viewer(archive, request.path_params["token"])
     story_id = next(iter(who.tells))
     message = error = None
+    t = Translator(request_language(request))
     if request.method == "POST":
         fields = await read_form(request)
         try:
@@ -124,7 +128,7 @@ async def teller_page(request: Request) -> Response:
                                         who.label(), "withdrawn by the storyteller")
                 return render(request, "erased.html", story_id=None)
             changed = consent.change(archive, story_id, _consent_from(fields), who)
-            message = "saved" if changed else "nothing changed"
+            message = t("keep.done_saved") if changed else t("keep.done_nothing")
         except StoryAtlasError as e:
             error = reason(e)
     return _page(request, "teller.html", story_id, who, status=422 if error else 200, message=message,

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.conftest import add_story
+from tests.conftest import add_story, story_file
 
 LINES = [(0.0, 4.0, "Im Frühling kam das Wasser.", "In spring the water came."),
          (4.5, 9.0, "Die Überschwemmung hat unseren Keller zerstört.", "The flood destroyed our cellar.")]
@@ -156,3 +156,23 @@ def test_search_answers_change_as_soon_as_the_archive_does(client, web_archive, 
     assert client.get("/api/search", params={"q": "Keller"}).json()["total_stories"] == 2
     web_archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (stories[0],))
     assert client.get("/api/search", params={"q": "Keller"}).json()["total_stories"] == 1
+
+
+def test_the_storyteller_is_told_in_their_language_that_their_choice_was_saved(client):
+    """"saved" and "nothing changed" were English on every storyteller's page."""
+    from storyatlas.web.i18n import Translator
+
+    sent = client.post("/api/stories", files=[("files", ("opowiesc.ogg", story_file("pl").read_bytes(), "audio/ogg"))])
+    token = sent.json()["stories"][0]["receipt"]
+    page = f"/mine/{token}"
+    client.get(page, params={"lang": "pl"})  # the form, its token, and Polish from here on
+    polish = Translator("pl")
+
+    def choose(naming):
+        return client.post(page, data={"csrf_token": client.cookies["csrf"], "action": "consent",
+                                       "visibility": "public", "storyteller_naming": naming})
+
+    saved = choose("first")
+    assert saved.status_code == 200 and polish("keep.done_saved") in saved.text
+    again = choose("first")
+    assert polish("keep.done_nothing") in again.text and "nothing changed" not in again.text
