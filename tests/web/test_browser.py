@@ -576,7 +576,7 @@ def test_a_resident_records_a_moderator_redacts_and_publishes_then_the_resident_
     moderator.fill("#r-start", f"{start:.2f}")
     moderator.fill("#r-end", f"{end:.2f}")
     moderator.click("form.redact button[value=redact]")
-    expect(moderator.locator("p.saved")).to_contain_text(f"redacted {start:.2f} to {end:.2f}")
+    expect(moderator.locator("p.saved")).to_contain_text(f"Redacted {start:.2f} to {end:.2f}")
     listed = moderator.locator("h2:has-text('Redacted passages') + ul li")
     expect(listed).to_have_count(1)
     expect(transcript).not_to_contain_text(SPOKEN)
