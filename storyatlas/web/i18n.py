@@ -29,11 +29,21 @@ def catalogs() -> dict[str, dict[str, str]]:
 
 
 @functools.cache
+def _by_english(folder: str) -> dict[str, dict[str, str]]:
+    entries = resources.files("storyatlas.web").joinpath("locales", folder).iterdir()
+    return {entry.name[:-5]: json.loads(entry.read_text(encoding="utf-8"))
+            for entry in entries if entry.name.endswith(".json")}
+
+
 def error_catalogs() -> dict[str, dict[str, str]]:
     """The library's messages (``errors.said``) in each language but English, by English template."""
-    folder = resources.files("storyatlas.web").joinpath("locales", "errors")
-    return {entry.name[:-5]: json.loads(entry.read_text(encoding="utf-8"))
-            for entry in folder.iterdir() if entry.name.endswith(".json")}
+    return _by_english("errors")
+
+
+def theme_catalogs() -> dict[str, dict[str, str]]:
+    """The shipped themes' descriptions in each language but English, by English description:
+    one a moderator has edited is not found, and shows as written rather than a stale translation."""
+    return _by_english("themes")
 
 
 def languages() -> list[tuple[str, str]]:
@@ -96,6 +106,9 @@ class Translator:
         template = error_catalogs().get(self.lang, {}).get(message.template, message.template)
         values = {k: self.said(v) if isinstance(v, Said) else v for k, v in message.values.items()}
         return template.format(**values) if self.lang == DEFAULT else _Numbers(self.locale).format(template, **values)
+
+    def theme_description(self, description: str) -> str:
+        return theme_catalogs().get(self.lang, {}).get(description, description)
 
     def error(self, exc: BaseException) -> str:
         """What went wrong, in the reader's language, without a path on the server it names."""

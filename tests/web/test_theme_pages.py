@@ -122,3 +122,35 @@ def test_a_moderator_cannot_add_a_theme_over_one_already_there(moderated):
                                                           "id": "t_floods"})
     assert accepted.status_code == 422 and "exists already" in accepted.text
     assert store.vocabulary(archive).get("t_floods") == before
+
+
+def test_a_shipped_themes_description_reads_in_the_interface_language_until_a_moderator_edits_it(client, app):
+    """The descriptions were English on every page. One a moderator edits shows as written:
+    the old translation no longer says what the theme is about."""
+    from dataclasses import replace
+    from html import unescape
+
+    from storyatlas.web.i18n import Translator
+
+    archive = app.state.archives.get()
+    floods = store.vocabulary(archive).get("floods")
+    german = Translator("de").theme_description(floods.description)
+    assert german != floods.description
+    for path in ("/themes/floods", "/themes"):
+        page = unescape(client.get(path, params={"lang": "de"}).text)
+        assert german in page and floods.description not in page, path
+
+    store.save_theme(archive, replace(floods, description="Rivers, and the town after the water."))
+    page = unescape(client.get("/themes/floods", params={"lang": "de"}).text)
+    assert "Rivers, and the town after the water." in page and german not in page
+
+
+def test_every_catalog_holds_every_shipped_theme_description():
+    from storyatlas.themes.vocabulary import default_vocabulary
+    from storyatlas.web.i18n import catalogs, theme_catalogs
+
+    shipped = [t.description for t in default_vocabulary().themes]
+    assert set(theme_catalogs()) == set(catalogs()) - {"en"}
+    for code, found in theme_catalogs().items():
+        assert list(found) == shipped, code  # each one, in the file's order, none left behind by an edit
+        assert all(found.values()), code
