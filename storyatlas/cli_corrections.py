@@ -10,7 +10,7 @@ from storyatlas.archive import Archive, corrections
 from storyatlas.archive.corrections import SPEAKER_ROLES
 from storyatlas.cli_keepers import _clock, _clock_option, _n, _one_line_errors
 from storyatlas.cli_options import archive_option, keeper
-from storyatlas.errors import CorrectionError
+from storyatlas.errors import CorrectionError, said
 from storyatlas.ingest.channels import channel_speakers
 from storyatlas.ingest.store import MediaStore
 from storyatlas.ingest.voices import available as voices_available, speaker_turns
@@ -110,7 +110,7 @@ def _by_channel(a: Archive, media_dir, story_id: int, base: int | None) -> corre
     counts = {label: list(found.values()).count(label) for label in sorted(set(found.values()))}
     click.echo(f"labelled {_n(len(found), 'segment')} by channel: "
                + ", ".join(f"{label} {_n(n, 'segment')}" for label, n in counts.items()))
-    return corrections.label_speakers(a, story_id, found, who, base=base, summary="speakers labelled by channel")
+    return corrections.label_speakers(a, story_id, found, who, base=base, summary=said("speakers labelled by channel"))
 
 
 def _by_voice(a: Archive, media_dir, story_id: int, base: int | None) -> corrections.Saved:
@@ -127,7 +127,7 @@ def _by_voice(a: Archive, media_dir, story_id: int, base: int | None) -> correct
         raise CorrectionError("one voice is heard throughout: label speakers by hand with --speaker")
     click.echo(f"labelled {_n(len(found), 'segment')} by voice: "
                + ", ".join(f"{label} {_n(n, 'segment')}" for label, n in counts.items()))
-    return corrections.label_speakers(a, story_id, found, who, base=base, summary="speakers labelled by voice")
+    return corrections.label_speakers(a, story_id, found, who, base=base, summary=said("speakers labelled by voice"))
 
 
 def _after_change(settings) -> None:

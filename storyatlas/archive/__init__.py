@@ -200,7 +200,8 @@ class Archive(JobsMixin):
                          review_state = CASE WHEN ? THEN 'published' ELSE review_state END WHERE id = ?""",
                       (int(publish), int(publish), int(publish), story_id))
             audit.record(c, viewer, "publish" if publish else "decline", story_id,
-                         f"visibility {row['requested_visibility']}" if publish else None)
+                         said("visibility {visibility}", visibility=row["requested_visibility"]) if publish
+                         else None)
         return self.story(story_id, viewer)
 
     # transcripts -----------------------------------------------------------

@@ -316,13 +316,14 @@ def authenticate(archive: Archive, name: str, password: str, address: str | None
     ok = len(password) <= MAX_PASSWORD and _verify(row["password_hash"] if row else _dummy_hash(), password)
     if not (row and ok):
         audit.record(archive, name or "(no name)", "sign-in failed",
-                     detail=f"from {address}" + ("" if row else "; no such person"))
+                     detail=said("from {address}", address=address) if row
+                     else said("from {address}; no such person", address=address))
         raise SignInRefused(said("wrong name or password: check both and try again"))
     with archive.transaction() as c:
         c.execute("DELETE FROM sign_in_failures WHERE key = ? OR rowid = ?", (name_key, attempt))
         if _hasher.check_needs_rehash(row["password_hash"]):
             c.execute("UPDATE users SET password_hash = ? WHERE id = ?", (_hasher.hash(password), row["id"]))
-        audit.record(c, row["name"], "sign-in", detail=f"from {address}")
+        audit.record(c, row["name"], "sign-in", detail=said("from {address}", address=address))
     return _viewer(archive.conn, row["id"], row["name"])
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from storyatlas.archive.policy import Viewer
-from storyatlas.errors import AccessDenied, said
+from storyatlas.errors import AccessDenied, said, said_as_json, said_from_json
 
 if TYPE_CHECKING:
     from storyatlas.archive import Archive
@@ -34,8 +34,8 @@ def record(conn_or_archive: sqlite3.Connection | Archive, who: str | Viewer, act
     conn = conn_or_archive if isinstance(conn_or_archive, sqlite3.Connection) else conn_or_archive.conn
     if isinstance(who, Viewer):
         who = who.label()
-    conn.execute("INSERT INTO audit (who, action, story_id, detail) VALUES (?, ?, ?, ?)",
-                 (who, action, story_id, detail))
+    conn.execute("INSERT INTO audit (who, action, story_id, detail, detail_said) VALUES (?, ?, ?, ?, ?)",
+                 (who, action, story_id, detail, said_as_json(detail)))
 
 
 def entries(archive: Archive, viewer: Viewer, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
@@ -43,9 +43,9 @@ def entries(archive: Archive, viewer: Viewer, limit: int = 100, offset: int = 0)
     if not isinstance(viewer, Viewer) or not viewer.is_admin:
         raise AccessDenied(said("only the archive's admins may read the audit log: sign in as an admin"))
     rows = archive.conn.execute(
-        "SELECT id, at, who, action, story_id, detail FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",
+        "SELECT id, at, who, action, story_id, detail, detail_said FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",
         (max(0, int(limit)), max(0, int(offset)))).fetchall()
-    return [AuditEntry(*row) for row in rows]
+    return [AuditEntry(*row[:5], said_from_json(row[5], row[6])) for row in rows]
 
 
 def count(archive: Archive, viewer: Viewer) -> int:

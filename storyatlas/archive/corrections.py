@@ -164,7 +164,7 @@ def set_text(archive: Archive, story_id: int, segment_id: int, text: str, viewer
         i = _find(lines, segment_id, story_id)
         if lines[i].text != text:
             lines[i] = _retext(lines[i], text)
-        return lines, speakers, f"text at {_clock(lines[i].start)}"
+        return lines, speakers, said("text at {at}", at=_clock(lines[i].start))
     return _save(archive, story_id, viewer, base, change)
 
 
@@ -179,7 +179,7 @@ def split(archive: Archive, story_id: int, segment_id: int, viewer: Viewer, *, b
     def change(lines: list[Line], speakers: list[Speaker]):
         i = _find(lines, segment_id, story_id)
         lines[i:i + 1] = _split(lines[i], at, offset)
-        return lines, speakers, f"split at {_clock(lines[i + 1].start)}"
+        return lines, speakers, said("split at {at}", at=_clock(lines[i + 1].start))
     return _save(archive, story_id, viewer, base, change)
 
 
@@ -195,7 +195,7 @@ def merge(archive: Archive, story_id: int, segment_id: int, viewer: Viewer, *, b
                                   low_confidence=a.low_confidence or b.low_confidence,
                                   speaker=a.speaker or b.speaker, text_en_stale=a.text_en_stale or b.text_en_stale,
                                   words=a.words + b.words)]
-        return lines, speakers, f"merged at {_clock(a.start)} with the next segment"
+        return lines, speakers, said("merged at {at} with the next segment", at=_clock(a.start))
     return _save(archive, story_id, viewer, base, change)
 
 
@@ -207,12 +207,12 @@ def set_speaker(archive: Archive, story_id: int, segment_id: int, label: str | N
     def change(lines: list[Line], speakers: list[Speaker]):
         i = _find(lines, segment_id, story_id)
         lines[i] = replace(lines[i], speaker=label)
-        return lines, speakers, f"speaker at {_clock(lines[i].start)}"
+        return lines, speakers, said("speaker at {at}", at=_clock(lines[i].start))
     return _save(archive, story_id, viewer, base, change)
 
 
 def label_speakers(archive: Archive, story_id: int, labels: Mapping[int, str | None], viewer: Viewer, *,
-                   base: int | None, summary: str = "speakers labelled") -> Saved:
+                   base: int | None, summary: str | None = None) -> Saved:
     """Set many segments' speaker labels at once (segment id -> label), e.g. found by
     channel in a stereo recording."""
     labels = {k: _label(v) if v else None for k, v in labels.items()}
@@ -220,7 +220,8 @@ def label_speakers(archive: Archive, story_id: int, labels: Mapping[int, str | N
     def change(lines: list[Line], speakers: list[Speaker]):
         for segment_id in labels:
             _find(lines, segment_id, story_id)
-        return [replace(x, speaker=labels.get(x.id, x.speaker)) for x in lines], speakers, summary
+        return [replace(x, speaker=labels.get(x.id, x.speaker)) for x in lines], speakers, summary or said(
+            "speakers labelled")
     return _save(archive, story_id, viewer, base, change)
 
 
@@ -236,7 +237,8 @@ def name_speaker(archive: Archive, story_id: int, label: str, name: str, viewer:
 
     def change(lines: list[Line], speakers: list[Speaker]):
         others = [s for s in speakers if s.label != label]
-        return lines, sorted([*others, Speaker(label, name, role)], key=lambda s: s.label), f"speaker {label} named"
+        named = said("speaker {label} named", label=label)
+        return lines, sorted([*others, Speaker(label, name, role)], key=lambda s: s.label), named
     return _save(archive, story_id, viewer, base, change)
 
 
@@ -264,7 +266,7 @@ def restore(archive: Archive, story_id: int, number: int, viewer: Viewer, *, bas
     """Make revision ``number`` the transcript again, as a new revision."""
     def change(lines: list[Line], speakers: list[Speaker]):
         old = store.get(archive.conn, story_id, number)
-        return _restored(lines, old.lines), list(old.speakers), f"restored revision {number}"
+        return _restored(lines, old.lines), list(old.speakers), said("restored revision {number}", number=number)
     return _save(archive, story_id, viewer, base, change)
 
 
@@ -295,7 +297,7 @@ def _save(archive: Archive, story_id: int, viewer: Viewer, base: int | None, cha
             return Saved(now, 0)
         if store.current(c, story_id) is None:
             # the machine's draft becomes revision 0 at the first save, so it can be restored
-            store.add(c, story_id, 0, store.MACHINE, "the machine's transcript", lines, speakers)
+            store.add(c, story_id, 0, store.MACHINE, said("the machine's transcript"), lines, speakers)
         new_lines = store.write(c, story_id, lines, new_lines)
         if new_speakers != speakers:
             store.write_speakers(c, story_id, new_speakers)
@@ -306,7 +308,8 @@ def _save(archive: Archive, story_id: int, viewer: Viewer, base: int | None, cha
         c.execute("""UPDATE stories SET review_state = CASE review_state WHEN 'draft' THEN 'corrected'
                      ELSE review_state END, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?""",
                   (story_id,))
-        audit.record(c, viewer, "transcript corrected", story_id, f"revision {now + 1}: {summary}")
+        audit.record(c, viewer, "transcript corrected", story_id,
+                     said("revision {number}: {summary}", number=now + 1, summary=summary))
     return Saved(now + 1, changed)
 
 

@@ -51,7 +51,8 @@ def add(archive: Archive, story_id: int, point: IndexPoint, viewer: Viewer) -> I
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
             (story_id, p.time, p.title, p.synopsis, json.dumps(p.keywords, ensure_ascii=False),
              json.dumps(p.themes), p.place, viewer.label())).lastrowid
-        audit.record(c, viewer, "index point added", story_id, f"point {point_id} at {p.time:.1f} s")
+        audit.record(c, viewer, "index point added", story_id,
+                     said("point {point} at {seconds:.1f} s", point=point_id, seconds=p.time))
     return _get(archive.conn, point_id)
 
 
@@ -66,7 +67,8 @@ def edit(archive: Archive, point_id: int, point: IndexPoint, viewer: Viewer) -> 
                updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?""",
             (p.time, p.title, p.synopsis, json.dumps(p.keywords, ensure_ascii=False), json.dumps(p.themes),
              p.place, point_id))
-        audit.record(c, viewer, "index point changed", story.id, f"point {point_id} at {p.time:.1f} s")
+        audit.record(c, viewer, "index point changed", story.id,
+                     said("point {point} at {seconds:.1f} s", point=point_id, seconds=p.time))
     return _get(archive.conn, point_id)
 
 
@@ -74,7 +76,8 @@ def remove(archive: Archive, point_id: int, viewer: Viewer) -> None:
     old, story = _own(archive, point_id, viewer)
     with archive.transaction() as c:
         c.execute("DELETE FROM index_points WHERE id = ?", (point_id,))
-        audit.record(c, viewer, "index point removed", story.id, f"point {point_id} at {old.time:.1f} s")
+        audit.record(c, viewer, "index point removed", story.id,
+                     said("point {point} at {seconds:.1f} s", point=point_id, seconds=old.time))
 
 
 def set_review_state(archive: Archive, story_id: int, state: str, viewer: Viewer) -> Story:

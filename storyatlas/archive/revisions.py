@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from storyatlas.archive.records import Word
-from storyatlas.errors import Conflict, NotFound, said
+from storyatlas.errors import Conflict, NotFound, said, said_as_json, said_from_json
 
 MACHINE = "machine transcript"
 """Who revision 0, the machine's draft, is by."""
@@ -169,24 +169,28 @@ def check_base(c: sqlite3.Connection, story_id: int, base: int | None) -> int:
 
 def add(c: sqlite3.Connection, story_id: int, number: int, who: str, summary: str,
         lines: Sequence[Line], speakers: Sequence[Speaker]) -> None:
-    c.execute("INSERT INTO revisions (story_id, number, who, summary, snapshot) VALUES (?, ?, ?, ?, ?)",
-              (story_id, number, who, summary, _snapshot(lines, speakers)))
+    c.execute("""INSERT INTO revisions (story_id, number, who, summary, summary_said, snapshot)
+                 VALUES (?, ?, ?, ?, ?, ?)""", (story_id, number, who, summary, said_as_json(summary),
+                                                _snapshot(lines, speakers)))
 
 
 def listed(c: sqlite3.Connection, story_id: int) -> list[Revision]:
     """The story's revisions, newest first, without their snapshots."""
-    return [Revision(*r) for r in c.execute(
-        "SELECT number, who, at, summary FROM revisions WHERE story_id = ? ORDER BY number DESC", (story_id,))]
+    rows = c.execute("SELECT number, who, at, summary, summary_said FROM revisions WHERE story_id = ? "
+                     "ORDER BY number DESC", (story_id,))
+    return [Revision(r["number"], r["who"], r["at"], said_from_json(r["summary"], r["summary_said"])) for r in rows]
 
 
 def get(c: sqlite3.Connection, story_id: int, number: int) -> Revision:
-    row = c.execute("SELECT number, who, at, summary, snapshot FROM revisions WHERE story_id = ? AND number = ?",
+    row = c.execute("SELECT number, who, at, summary, summary_said, snapshot FROM revisions "
+                    "WHERE story_id = ? AND number = ?",
                     (story_id, number)).fetchone()
     if row is None:
         raise NotFound(said("story {story} has no revision {number}: `storyatlas revisions {story}` lists them",
                             story=story_id, number=number))
     lines, speakers = _parse(row["snapshot"])
-    return Revision(row["number"], row["who"], row["at"], row["summary"], lines, speakers)
+    return Revision(row["number"], row["who"], row["at"], said_from_json(row["summary"], row["summary_said"]),
+                    lines, speakers)
 
 
 def _snapshot(lines: Sequence[Line], speakers: Sequence[Speaker]) -> str:

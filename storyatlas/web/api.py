@@ -412,14 +412,16 @@ async def replace_text(request: Request) -> Response:
     return _saved(request, story_id, who, done)
 
 
-def _revision_json(r: corrections.Revision) -> dict:
-    return {"number": r.number, "who": r.who, "at": r.at, "summary": r.summary}
+def _revision_json(request: Request, r: corrections.Revision) -> dict:
+    """A revision; its summary in the language the request asks for."""
+    summary = Translator(request_language(request)).said(r.summary)
+    return {"number": r.number, "who": r.who, "at": r.at, "summary": summary}
 
 
 def list_revisions(request: Request) -> Response:
     story_id = request.path_params["id"]
     found = corrections.revisions(request.app.state.archives.get(), story_id, viewer(request))
-    return JSONResponse({"story_id": story_id, "revisions": [_revision_json(r) for r in found]})
+    return JSONResponse({"story_id": story_id, "revisions": [_revision_json(request, r) for r in found]})
 
 
 def get_revision(request: Request) -> Response:
@@ -427,7 +429,7 @@ def get_revision(request: Request) -> Response:
     archive, who = request.app.state.archives.get(), viewer(request)
     story_id, number = request.path_params["id"], request.path_params["number"]
     r = corrections.revision(archive, story_id, number, who)
-    doc = _revision_json(r) | {
+    doc = _revision_json(request, r) | {
         "segments": [{"id": x.id, "start": x.start, "end": x.end, "text": x.text, "text_en": x.text_en,
                       "speaker": x.speaker, "language": x.language} for x in r.lines],
         "speakers": [asdict(s) for s in r.speakers]}

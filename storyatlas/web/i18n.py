@@ -114,6 +114,12 @@ class Translator:
         """What went wrong, in the reader's language, without a path on the server it names."""
         return self.said(reason(exc))
 
+    def roles(self, roles: Any) -> str:
+        """A person's roles (pairs of role and community) as read: "moderator of Zgorzelec, researcher"."""
+        parts = [self("admin.role_of", role=self("roles." + role), community=community) if community
+                 else self("roles." + role) for role, community in roles]
+        return ", ".join(parts) or self("admin.no_role")
+
     def audit_action(self, action: str) -> str:
         """An audit log entry's action (a code such as "sign-in") as read; one it does not know, as it is."""
         key = "audit." + action.replace(" ", "_").replace("-", "_")

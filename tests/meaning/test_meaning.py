@@ -131,7 +131,8 @@ def test_an_archive_upgraded_loses_the_vectors_made_with_a_mark(archive, stories
     # what the indexer made before: a vector of the mark itself
     archive.conn.execute("INSERT INTO segment_vectors (segment_id, story_id, model, vector) VALUES (?, ?, ?, ?)",
                          (cut.id, stories["de"], meaning.model(), bytes(2 * 384)))
-    archive.conn.execute("ALTER TABLE jobs DROP COLUMN message_said")  # as version 14 had it
+    for table, column in (("jobs", "message_said"), ("revisions", "summary_said"), ("audit", "detail_said")):
+        archive.conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # as version 14 had it
     archive.conn.execute("PRAGMA user_version = 14")
     with Archive(archive.path) as upgraded:
         assert upgraded.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

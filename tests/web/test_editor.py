@@ -213,3 +213,24 @@ def test_the_work_list_shows_what_a_volunteer_may_correct_by_review_state(client
     _sign_in(client, "Mo")  # a member corrects nothing
     assert "Nothing to correct here." in client.get("/work").text and 'href="/work"' not in client.get("/").text
     assert private and other
+
+
+def test_what_each_revision_changed_reads_in_the_readers_language(client, story, web_archive):
+    """The revisions list said "text at 0:00" and "the machine's transcript" in English on every page."""
+    from storyatlas.errors import said
+    from storyatlas.web.i18n import Translator
+
+    _sign_in(client, "Vera")
+    edit = f"/stories/{story}/edit"
+    first, _ = _segments(web_archive, story)
+    client.post(edit, data=_form(client.get(edit).text, first.id) | {"text": "We pumped the cellar dry."})
+    german = Translator("de")
+    changed = german.said(said("text at {at}", at="0:00.0"))
+    machine = german.said(said("the machine's transcript"))
+    assert changed != "text at 0:00.0"
+    page = html.unescape(client.get(edit, params={"lang": "de"}).text)
+    assert changed in page and machine in page and "the machine's transcript" not in page
+    client.cookies.delete("lang")
+    listed = client.get(f"/api/stories/{story}/revisions", headers={"accept-language": "de"}).json()["revisions"]
+    assert [r["summary"] for r in listed] == [changed, machine]
+    assert corrections.revisions(web_archive, story, KEEPER)[0].summary == "text at 0:00.0"  # the command line's

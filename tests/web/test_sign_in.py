@@ -153,6 +153,8 @@ def test_an_admin_manages_people_and_every_change_is_audited(app, client, people
     added = post(action="add", name="Mo", password=PASSWORD, password_again=PASSWORD, moderates="Zgorzelec")
     assert added.status_code == 200 and "Added Mo." in added.text
     assert "moderator of Zgorzelec" in added.text
+    assert "Moderation (Zgorzelec)" in client.get("/admin/users", params={"lang": "de"}).text  # roles as read
+    client.cookies.delete("lang")
     refused = post(action="add", name="Short", password="short", password_again="short", role_volunteer="1")
     assert refused.status_code == 422 and "at least 10 characters" in refused.text
     assert 'value="Short"' in refused.text and 'value="short"' not in refused.text  # no password echoed
@@ -176,6 +178,7 @@ def test_an_admin_manages_people_and_every_change_is_audited(app, client, people
     assert page.status_code == 200 and "person removed" in page.text and "roles changed" in page.text
     german = client.get("/admin/audit", params={"lang": "de"}).text
     assert "Person entfernt" in german and "Rollen geändert" in german and "user removed" not in german
+    assert "von testclient" in german and "from testclient" not in german  # the entries' details too
 
 
 def test_every_action_the_audit_log_records_is_named_in_every_language():
