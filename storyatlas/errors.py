@@ -32,7 +32,8 @@ def said(template: str, /, **values: Any) -> Said:
 
 
 def said_as_json(message: str | None) -> str | None:
-    """A message's template and values, to be stored beside its English (a job's message)."""
+    """A message's template and values, to be stored beside its English (a job's message, a
+    revision's summary, an audit entry's detail)."""
     if not isinstance(message, Said):
         return None
     return json.dumps(_plain(message), ensure_ascii=False)
