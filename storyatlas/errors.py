@@ -12,7 +12,7 @@ and its template and values kept, so that the web says it in the reader's langua
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 
 class Said(str):
@@ -24,11 +24,16 @@ class Said(str):
 
 def said(template: str, /, **values: Any) -> Said:
     """``template.format(**values)``, remembering both. Values are numbers or text
-    (another ``Said`` is said in the reader's language too), never English words to be
-    translated: those belong in the template."""
-    text = Said(template.format(**values))
+    (another ``Said`` is said in the reader's language too; a list of them, one after the
+    other), never English words to be translated: those belong in the template."""
+    text = Said(template.format(**{k: shown(v, str) for k, v in values.items()}))
     text.template, text.values = template, values
     return text
+
+
+def shown(value: Any, say: Callable[[Any], str]) -> Any:
+    """A value as its template shows it: a list of messages, each said, separated by "; "."""
+    return "; ".join(say(v) for v in value) if isinstance(value, list) else value
 
 
 def said_as_json(message: str | None) -> str | None:
@@ -36,7 +41,8 @@ def said_as_json(message: str | None) -> str | None:
     revision's summary, an audit entry's detail)."""
     if not isinstance(message, Said):
         return None
-    return json.dumps(_plain(message), ensure_ascii=False)
+    # default=str: a value that is not plain JSON must not stop a failure being stored
+    return json.dumps(_plain(message), ensure_ascii=False, default=str)
 
 
 def said_from_json(english: str | None, stored: str | None) -> str | None:
@@ -46,14 +52,20 @@ def said_from_json(english: str | None, stored: str | None) -> str | None:
     return _restored(json.loads(stored))
 
 
-def _plain(message: Said) -> dict[str, Any]:
-    return {"template": message.template,
-            "values": {k: _plain(v) if isinstance(v, Said) else v for k, v in message.values.items()}}
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Said):
+        return {"template": value.template, "values": {k: _plain(v) for k, v in value.values.items()}}
+    return value
 
 
-def _restored(plain: dict[str, Any]) -> Said:
-    return said(plain["template"], **{k: _restored(v) if isinstance(v, dict) else v
-                                      for k, v in plain["values"].items()})
+def _restored(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_restored(v) for v in value]
+    if isinstance(value, dict):
+        return said(value["template"], **{k: _restored(v) for k, v in value["values"].items()})
+    return value
 
 
 def reason(exc: BaseException) -> str:

@@ -398,3 +398,18 @@ def test_collection_zip_over_the_web(settings, collection):
         assert 'filename="story-' in story.headers["content-disposition"]
         assert anonymous.get(f"/api/stories/{collection['community']}/export.dc").status_code == 404
         assert anonymous.get(f"/api/stories/{collection['refused']}/export.csv").status_code == 403
+
+
+def test_a_collection_none_of_whose_stories_can_be_exported_says_why_for_each(archive):
+    from storyatlas.errors import said
+    from storyatlas.web.i18n import Translator
+
+    ids = [add_story(archive, f"Ohne Englisch {i}", "de", [(0.0, 2.0, "Das Wasser kam.")], collection="Flut")
+           for i in (1, 2)]
+    with pytest.raises(NotFound) as refused:
+        export_collection(archive, "Flut", "vtt", KEEPER, track="en")
+    why = [said("story {story} has no English translation yet; process it with a multilingual model "
+                "(--model base)", story=i) for i in ids]
+    assert str(refused.value) == f"no story of collection 'Flut' could be exported as asked: {why[0]}; {why[1]}"
+    german = Translator("de").error(refused.value)  # each reason in the reader's language
+    assert all(Translator("de").said(w) in german for w in why) and why[0] not in german

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from storyatlas.archive import Archive, Viewer
 from storyatlas.archive.collections import exportable_stories
-from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, said
+from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, reason, said
 from storyatlas.exports import DEFAULT_BASE_URL, export, file_name
 
 
@@ -54,19 +54,10 @@ def export_collection(archive: Archive, name: str, fmt: str, viewer: Viewer, tra
         except (AccessDenied, NotFound):
             raise  # the collection's query and the export gate disagree: never hide that
         except StoryAtlasError as e:  # one story without what was asked must not sink the others
-            skipped.append(e.args[0] if e.args else str(e))  # a Said stays one
+            skipped.append(reason(e))
             continue
         files.append((file_name(story.id, fmt, track), text))
     if not files:
         raise NotFound(said("no story of collection {name!r} could be exported as asked: {reasons}", name=name,
-                            reasons=_joined(skipped)))
+                            reasons=skipped))
     return CollectionExport(found.stories[0].collection or name, files, found.withheld, skipped)
-
-
-def _joined(reasons: list[str]) -> str:
-    """``"; ".join(reasons)``, each reason still said in the reader's language; nested in
-    halves, so that a thousand reasons are not a thousand levels deep."""
-    if len(reasons) <= 1:
-        return reasons[0] if reasons else ""
-    half = len(reasons) // 2
-    return said("{reasons}; {more}", reasons=_joined(reasons[:half]), more=_joined(reasons[half:]))

@@ -87,17 +87,18 @@ def _status(exc: StoryAtlasError) -> int:
 
 
 async def handle_error(request: Request, exc: Exception) -> Response:
-    """The one place errors become responses: JSON under /api, a page elsewhere."""
+    """The one place errors become responses: JSON under /api, a page elsewhere, in the
+    reader's language."""
+    t = Translator(request_language(request))
     if isinstance(exc, StoryAtlasError):
-        status, message = _status(exc), Translator(request_language(request)).error(exc)
+        status, message = _status(exc), t.error(exc)
     elif isinstance(exc, HTTPException):  # Starlette's own: no such route, or not that method
         status = exc.status_code
         known = {404: "error.not_found", 405: "error.method"}.get(status)
-        message = Translator(request_language(request))(known) if known else exc.detail
+        message = t(known) if known else exc.detail
     else:
         log.exception("unexpected error on %s", request.url.path)
-        status = 500
-        message = Translator(request_language(request)).said(said("an unexpected error happened; it has been logged"))
+        status, message = 500, t.said(said("an unexpected error happened; it has been logged"))
     if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
         return JSONResponse({"error": message, "status": status}, status_code=status)
     return pages.error_page(request, status, message)

@@ -13,7 +13,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
 
-from storyatlas.errors import Said, reason
+from storyatlas.errors import Said, reason, shown
 
 DEFAULT = "en"
 COOKIE = "lang"
@@ -104,7 +104,8 @@ class Translator:
         if not isinstance(message, Said):
             return message or ""
         template = error_catalogs().get(self.lang, {}).get(message.template, message.template)
-        values = {k: self.said(v) if isinstance(v, Said) else v for k, v in message.values.items()}
+        values = {k: shown(v, self.said) if isinstance(v, list) else self.said(v) if isinstance(v, Said) else v
+                  for k, v in message.values.items()}
         return template.format(**values) if self.lang == DEFAULT else _Numbers(self.locale).format(template, **values)
 
     def theme_description(self, description: str) -> str:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from storyatlas.archive import Place, StoryMetadata, Viewer
 from storyatlas.archive.consent import NAMINGS, VISIBILITIES, Consent
 from storyatlas.archive.policy import may_moderate
-from storyatlas.errors import ConsentError, MediaError, UploadError, said
+from storyatlas.errors import ConsentError, MediaError, UploadError, reason, said
 from storyatlas.ingest import ingest_file
 from storyatlas.web.accounts import viewer
 from storyatlas.web.i18n import Translator, request_language
@@ -43,7 +43,7 @@ def metadata_from(fields: dict[str, str], who: Viewer) -> StoryMetadata:
                           get("storyteller_naming") or "full",
                           (fields.get("exportable") or "no").lower() in ("yes", "on", "true", "1")).validated()
     except ConsentError as e:
-        raise UploadError(e.args[0], status=422) from None
+        raise UploadError(reason(e), status=422) from None
     visibility = consent.visibility or "public"
     place = Place.parse(get("place"))
     moderator = may_moderate(who, place.community, get("collection"))
@@ -84,7 +84,6 @@ async def accept(request: Request, path: Path, filename: str, meta: StoryMetadat
     """Ingest one uploaded file (in a worker thread) and queue its processing."""
     state = request.app.state
     who = viewer(request)
-    t = Translator(request_language(request))
 
     def work() -> Accepted:
         archive = state.archives.get()
@@ -92,7 +91,7 @@ async def accept(request: Request, path: Path, filename: str, meta: StoryMetadat
             result = ingest_file(archive, path, meta, state.settings, who, original_name=filename)
         except MediaError as e:
             # the temp name means nothing to the person: name their file instead
-            return Accepted(filename, error=f"{filename}: {t.error(e)}")
+            return Accepted(filename, error=f"{filename}: {Translator(request_language(request)).error(e)}")
         finally:
             path.unlink(missing_ok=True)
         if result.job_id is not None:

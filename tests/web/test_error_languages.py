@@ -179,3 +179,22 @@ def test_an_address_asked_the_wrong_way_is_explained_in_the_readers_language(cli
     assert answer == {"error": Translator("fr")("error.method"), "status": 405}
     nowhere = client.get("/api/nowhere", headers={"accept-language": "pl"}).json()
     assert nowhere == {"error": Translator("pl")("error.not_found"), "status": 404}
+
+
+def test_a_list_of_messages_is_said_one_after_the_other_in_the_readers_language():
+    empty = said("the file is empty (0 bytes); copy it again from the device")
+    silent = said("the story was erased")
+    both = said("no story of collection {name!r} could be exported as asked: {reasons}", name="Flut",
+                reasons=[empty, silent])
+    assert both == f"no story of collection 'Flut' could be exported as asked: {empty}; {silent}"
+    french = Translator("fr")
+    assert f"{french.said(empty)}; {french.said(silent)}" in french.said(both)
+    restored = said_from_json(str(both), said_as_json(both))
+    assert restored == both and french.said(restored) == french.said(both)
+
+
+def test_a_value_that_is_not_plain_json_does_not_stop_a_message_being_stored():
+    from pathlib import Path
+
+    odd = said("cannot read the transcript {path}: {detail}", path=Path("/srv/river.vtt"), detail="gone")
+    assert said_from_json(str(odd), said_as_json(odd)) == "cannot read the transcript /srv/river.vtt: gone"
