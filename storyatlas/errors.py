@@ -22,10 +22,27 @@ class Said(str):
     values: dict[str, Any]
 
 
+class Named(str):
+    """A code inside a message (a role, a visibility, a consent field), in English as the
+    code itself, as the command line has always shown it; the web names it by its kind."""
+
+    kind: str
+    value: Any
+
+
+def named(kind: str, value: Any, english: str | None = None) -> Named:
+    """``value``, a code of ``kind`` (a consent field's name, "roles", "review"), to be
+    named in the reader's language; ``english`` where its English is not ``str(value)``."""
+    text = Named(str(value) if english is None else english)
+    text.kind, text.value = kind, value
+    return text
+
+
 def said(template: str, /, **values: Any) -> Said:
     """``template.format(**values)``, remembering both. Values are numbers or text
     (another ``Said`` is said in the reader's language too; a list of them, one after the
-    other), never English words to be translated: those belong in the template."""
+    other; a ``Named`` code, named), never English words to be translated: those belong
+    in the template."""
     text = Said(template.format(**{k: shown(v, str) for k, v in values.items()}))
     text.template, text.values = template, values
     return text
@@ -55,6 +72,8 @@ def said_from_json(english: str | None, stored: str | None) -> str | None:
 def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, Named):
+        return {"named": value.kind, "value": value.value, "english": str(value)}
     if isinstance(value, Said):
         return {"template": value.template, "values": {k: _plain(v) for k, v in value.values.items()}}
     return value
@@ -63,6 +82,8 @@ def _plain(value: Any) -> Any:
 def _restored(value: Any) -> Any:
     if isinstance(value, list):
         return [_restored(v) for v in value]
+    if isinstance(value, dict) and "named" in value:
+        return named(value["named"], value["value"], value["english"])
     if isinstance(value, dict):
         return said(value["template"], **{k: _restored(v) for k, v in value["values"].items()})
     return value

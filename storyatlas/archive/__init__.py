@@ -21,7 +21,7 @@ from storyatlas.archive.policy import Viewer, moderated_condition, shown_storyte
 from storyatlas.archive.records import (
     Job, MediaFile, Place, Segment, Story, StoryMetadata, Word,
 )
-from storyatlas.errors import Conflict, NotFound, said
+from storyatlas.errors import Conflict, NotFound, named, said
 
 if TYPE_CHECKING:
     from storyatlas.transcribe.types import Transcript
@@ -199,9 +199,9 @@ class Archive(JobsMixin):
                          declined = CASE WHEN ? THEN 0 ELSE 1 END, requested_visibility = NULL,
                          review_state = CASE WHEN ? THEN 'published' ELSE review_state END WHERE id = ?""",
                       (int(publish), int(publish), int(publish), story_id))
+            asked = named("visibility", row["requested_visibility"])
             audit.record(c, viewer, "publish" if publish else "decline", story_id,
-                         said("visibility {visibility}", visibility=row["requested_visibility"]) if publish
-                         else None)
+                         said("visibility {visibility}", visibility=asked) if publish else None)
         return self.story(story_id, viewer)
 
     # transcripts -----------------------------------------------------------

@@ -34,7 +34,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from storyatlas.archive import audit
 from storyatlas.archive.policy import COMMUNITY_ROLES, ROLES, Viewer
-from storyatlas.errors import AccessDenied, AccountError, ConfigurationError, NotFound, SignInRefused, said
+from storyatlas.errors import (
+    AccessDenied,
+    AccountError,
+    ConfigurationError,
+    Named,
+    NotFound,
+    SignInRefused,
+    named,
+    said,
+)
 
 if TYPE_CHECKING:
     from storyatlas.archive import Archive
@@ -79,6 +88,12 @@ def roles_text(roles: Iterable[Role]) -> str:
     """``admin, moderator of Zgorzelec`` (or ``no role``), for lists and the audit log."""
     parts = [f"{role} of {community}" if community else role for role, community in roles]
     return ", ".join(parts) or "no role"
+
+
+def _named_roles(roles: Iterable[Role]) -> Named:
+    """Roles in an audit entry: in English as ``roles_text``, and named in the reader's language."""
+    pairs = [(role, community) for role, community in roles]
+    return named("roles", pairs, roles_text(pairs))
 
 
 # validation ----------------------------------------------------------------------
@@ -169,7 +184,7 @@ def add_user(archive: Archive, name: str, password: str, roles: Iterable[Role], 
                                     "or change their roles", name=taken["name"]))
         user_id = c.execute("INSERT INTO users (name, password_hash) VALUES (?, ?)", (name, hashed)).lastrowid
         _insert_roles(c, user_id, cleaned)
-        audit.record(c, by, "user added", detail=f"{name}: {roles_text(cleaned)}")
+        audit.record(c, by, "user added", detail=said("{name}: {roles}", name=name, roles=_named_roles(cleaned)))
     return user_id
 
 
@@ -196,7 +211,8 @@ def set_roles(archive: Archive, name: str, roles: Iterable[Role], by: Viewer) ->
         c.execute("DELETE FROM user_roles WHERE user_id = ?", (row["id"],))
         _insert_roles(c, row["id"], cleaned)
         c.execute("DELETE FROM sessions WHERE user_id = ?", (row["id"],))
-        audit.record(c, by, "roles changed", detail=f"{row['name']}: {roles_text(old)} -> {roles_text(cleaned)}")
+        audit.record(c, by, "roles changed", detail=said("{name}: {before} -> {after}", name=row["name"],
+                                                              before=_named_roles(old), after=_named_roles(cleaned)))
 
 
 def set_password(archive: Archive, name: str, password: str, by: Viewer) -> None:
@@ -250,7 +266,8 @@ def ensure_first_admin(archive: Archive, password: str, name: str = "admin",
             return False  # another process was first
         user_id = c.execute("INSERT INTO users (name, password_hash) VALUES (?, ?)", (name, hashed)).lastrowid
         _insert_roles(c, user_id, [("admin", "")])
-        audit.record(c, source, "user added", detail=f"{name}: admin")
+        audit.record(c, source, "user added",
+                     detail=said("{name}: {roles}", name=name, roles=_named_roles([("admin", "")])))
     return True
 
 

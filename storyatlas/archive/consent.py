@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from storyatlas.archive import Archive, Story, audit, token_hash
 from storyatlas.archive.policy import Viewer, may_moderate
-from storyatlas.errors import AccessDenied, ConsentError, said
+from storyatlas.errors import AccessDenied, ConsentError, named, said
 
 VISIBILITIES = ("public", "community", "researchers", "private")
 NAMINGS = ("full", "first", "anonymous")
@@ -98,9 +98,12 @@ def change(archive: Archive, story_id: int, wanted: Consent, viewer: Viewer) -> 
                   (*updates.values(), story_id))
         for name, new in updates.items():
             old = row[name]
+            if old == new:  # made private, nothing was waiting: no change to record
+                continue
             c.execute("INSERT INTO consent_changes (story_id, who, field, old, new) VALUES (?, ?, ?, ?, ?)",
                       (story_id, who, name, _text(old), _text(new)))
-            audit.record(c, who, "consent", story_id, f"{name}: {_text(old)} -> {_text(new)}")
+            audit.record(c, who, "consent", story_id, said("{field}: {before} -> {after}", field=named(
+                "consent field", name), before=named(name, _text(old)), after=named(name, _text(new))))
             made.append(ConsentChange("", who, name, _text(old), _text(new)))
     return made
 

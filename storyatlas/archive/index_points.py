@@ -18,7 +18,7 @@ from dataclasses import replace
 from storyatlas.archive import Archive, Story, audit
 from storyatlas.archive.policy import Viewer, may_moderate
 from storyatlas.archive.records import IndexPoint
-from storyatlas.errors import AccessDenied, IndexPointError, NotFound, said
+from storyatlas.errors import AccessDenied, IndexPointError, NotFound, named, said
 
 REVIEW_STATES = ("draft", "corrected", "reviewed", "published")
 # what a volunteer may say of a transcript; reviewing and publishing are the moderators'
@@ -94,7 +94,8 @@ def set_review_state(archive: Archive, story_id: int, state: str, viewer: Viewer
         return story
     with archive.transaction() as c:
         c.execute("UPDATE stories SET review_state = ? WHERE id = ?", (state, story_id))
-        audit.record(c, viewer, "review state", story_id, f"{story.review_state} -> {state}")
+        audit.record(c, viewer, "review state", story_id, said("{before} -> {after}", before=named(
+            "review", story.review_state), after=named("review", state)))
     return archive.story(story_id, viewer)
 
 

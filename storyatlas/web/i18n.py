@@ -13,7 +13,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
 
-from storyatlas.errors import Said, reason, shown
+from storyatlas.errors import Named, Said, reason, shown
 
 DEFAULT = "en"
 COOKIE = "lang"
@@ -83,6 +83,11 @@ def _decimal(value: float, locale: Locale) -> str:
     return format_decimal(value, locale=locale)
 
 
+# the catalog keys that name a code of each kind (``Translator.name``)
+_NAMES = {"consent field": "consent.field.", "visibility": "consent.", "requested_visibility": "consent.",
+          "storyteller_naming": "consent.naming.", "exportable": "consent.exportable.", "review": "review."}
+
+
 class Translator:
     """Message lookup and formatting for one interface language."""
 
@@ -104,7 +109,8 @@ class Translator:
         if not isinstance(message, Said):
             return message or ""
         template = error_catalogs().get(self.lang, {}).get(message.template, message.template)
-        values = {k: shown(v, self.said) if isinstance(v, list) else self.said(v) if isinstance(v, Said) else v
+        values = {k: shown(v, self.said) if isinstance(v, list) else self.said(v) if isinstance(v, Said)
+                  else self.name(v.kind, v.value, v) if isinstance(v, Named) else v
                   for k, v in message.values.items()}
         return template.format(**values) if self.lang == DEFAULT else _Numbers(self.locale).format(template, **values)
 
@@ -120,6 +126,18 @@ class Translator:
         parts = [self("admin.role_of", role=self("roles." + role), community=community) if community
                  else self("roles." + role) for role, community in roles]
         return ", ".join(parts) or self("admin.no_role")
+
+    def name(self, kind: str, value: Any, english: str | None = None) -> str:
+        """A code as the reader calls it: a person's roles, a review state, a consent field
+        ("consent field") or one of its values (by the field); one the catalogs lack, as it is."""
+        if kind == "roles":
+            return self.roles(value)
+        if value is None:
+            return "–"
+        if kind == "embargo_until":
+            return self.date(value)
+        key = _NAMES.get(kind, kind + ".") + str(value)
+        return self(key) if key in self.fallback else english if english is not None else str(value)
 
     def audit_action(self, action: str) -> str:
         """An audit log entry's action (a code such as "sign-in") as read; one it does not know, as it is."""

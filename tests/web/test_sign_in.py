@@ -259,3 +259,27 @@ def test_an_admin_signs_a_person_out_everywhere(tmp_path):
         done = client.post("/admin/users", data={"csrf_token": csrf, "action": "signout", "name": "Jan"})
         assert done.status_code == 200 and "Jan is signed out everywhere." in done.text
         assert page.status_code == 200
+
+
+def test_the_codes_in_audit_entries_and_consent_history_are_named_in_the_readers_language(client, people):
+    """Roles, who may hear a story, its review state: codes for the command line, words on a page."""
+    from storyatlas.archive import consent, index_points
+    from tests.conftest import add_story
+
+    story = add_story(people, "Codes", "en", [(0, 4, "A line.")], community="Zgorzelec")
+    accounts.set_roles(people, "Rea", [("moderator", "Zgorzelec")], KEEPER)
+    consent.change(people, story, consent.Consent(visibility="private", exportable=False), KEEPER)
+    index_points.set_review_state(people, story, "reviewed", KEEPER)
+    english = [e.detail for e in audit.entries(people, KEEPER, 4)]
+    assert english == ["published -> reviewed", "exportable: 1 -> 0", "visibility: public -> private",
+                       "Rea: researcher -> moderator of Zgorzelec"]  # as the command line has always read them
+
+    _sign_in(client, "Ada")
+    german = client.get("/admin/audit", params={"lang": "de"}).text
+    for detail in ("Veröffentlicht -&gt; Geprüft", "In Exporten: ja -&gt; nein",
+                   "Wer sie hören darf: Alle -&gt; Nur das Team des Archivs",
+                   "Rea: Forschende:r -&gt; Moderation (Zgorzelec)", "Ada: Admin"):
+        assert f"<td>{detail}</td>" in german
+    history = client.get(f"/moderate/stories/{story}", params={"lang": "de"}).text
+    assert "<td>Wer sie hören darf</td><td>Alle</td><td>Nur das Team des Archivs</td>" in history
+    assert "<td>In Exporten</td><td>ja</td><td>nein</td>" in history
