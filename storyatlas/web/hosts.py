@@ -11,8 +11,12 @@ from collections.abc import Sequence
 from starlette._utils import parse_host_header
 from starlette.datastructures import Headers
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from storyatlas.errors import said
+from storyatlas.web.i18n import Translator, request_language
 
 
 class AllowedHosts(TrustedHostMiddleware):
@@ -39,14 +43,18 @@ class AllowedHosts(TrustedHostMiddleware):
         if parsed is not None and self.allows(parsed.host):
             await self.app(scope, receive, send)
             return
-        named = f"the host name {parsed.host!r}" if parsed is not None else "a missing or malformed host name"
-        message = (f"this archive does not answer to {named}; open it by the address its keepers gave, "
-                   "or ask them to add the name to STORYATLAS_ALLOWED_HOSTS")
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
+        # before the language middleware: a resident given the wrong address reads it in their language
+        t = Translator(request_language(Request(scope)))
+        message = t.said(said("this archive does not answer to the host name {host!r}; open it by the address its "
+                              "keepers gave, or ask them to add the name to STORYATLAS_ALLOWED_HOSTS", host=parsed.host)
+                         if parsed is not None else
+                         said("this archive does not answer to a missing or malformed host name; open it by the "
+                              "address its keepers gave, or ask them to add the name to STORYATLAS_ALLOWED_HOSTS"))
         if scope["path"].startswith("/api/") or scope["path"] == "/openapi.json":
             response = JSONResponse({"error": message, "status": 400}, status_code=400)
         else:
-            response = PlainTextResponse(message, status_code=400)
+            response = PlainTextResponse(message[:1].upper() + message[1:], status_code=400)
         await response(scope, receive, send)

@@ -46,6 +46,14 @@ def test_a_request_for_another_host_name_is_refused(client):
     assert client.get("/openapi.json").status_code == 200  # testserver, allowed by the fixture
 
 
+def test_the_refusal_of_a_host_name_is_said_in_the_readers_language(client):
+    page = client.get("/", headers={"host": "192.168.1.20:8000", "accept-language": "pl"})
+    assert page.status_code == 400
+    assert page.text.startswith("To archiwum nie odpowiada na nazwę hosta '192.168.1.20'")
+    answer = client.get("/api/stories?lang=de", headers={"host": "archiv.example"})
+    assert answer.json()["error"].startswith("dieses Archiv antwortet nicht auf den Hostnamen 'archiv.example'")
+
+
 def test_by_default_only_this_machines_names_are_answered(settings):
     app = create_app(replace(settings, allowed_hosts=DEFAULT_ALLOWED_HOSTS))
     with TestClient(app) as c:
