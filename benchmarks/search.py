@@ -4,6 +4,7 @@
     python benchmarks/search.py --segments 1000000    # and a million
     python benchmarks/search.py --segments 200000 --keep /tmp/bench.db   # keep the archive
     python benchmarks/search.py --reuse /tmp/bench.db --fused   # again on it, and the fused search
+    python benchmarks/search.py --reuse /tmp/bench.db --cold read   # as a server just started (Linux, root)
 
 Builds, in a temporary folder and from a fixed seed, an archive of synthetic but
 realistic multilingual stories (sentences of each language's stop words and of real and
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -36,7 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from storyatlas import meaning  # noqa: E402  (first: it sets how numpy's threads wait)
-from storyatlas.archive import Archive, Viewer, vectors, word_index  # noqa: E402
+from storyatlas.archive import Archive, Viewer, held, vectors, word_index  # noqa: E402
 from storyatlas.search import SearchQuery  # noqa: E402
 from storyatlas.search.fts import FTSBackend  # noqa: E402
 from storyatlas.search.query import parse  # noqa: E402
@@ -410,6 +412,22 @@ def measure_fused(archive: Archive, kinds: dict[str, list[str]]) -> list[tuple[s
     return out
 
 
+def drop_page_cache(path: Path, read: bool) -> None:
+    """The archive's pages out of the system's memory, as on a machine just started; with
+    ``read``, the file then read as a server reads it as it starts (``held.read_into_memory``)."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("1\n")
+    except OSError as e:
+        sys.exit(f"--cold drops the system's page cache, which takes Linux and root: {e}")
+    if read:
+        started = time.perf_counter()
+        size = held.read_into_memory(path)
+        print(f"the archive's file read into memory: {size / 1e6:,.0f} MB in {time.perf_counter() - started:.1f} s")
+    else:
+        print("the system's page cache dropped: the archive is read from disk as the queries ask")
+
+
 def _p(values: list[float], q: int) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -424,6 +442,9 @@ def main() -> None:
     parser.add_argument("--reuse", type=Path, help="time the queries on an archive kept before (other queries "
                                                    "than a fresh build's: the random draws differ; the same in "
                                                    "each run on it)")
+    parser.add_argument("--cold", choices=["disk", "read"],
+                        help="drop the system's page cache first (Linux, as root), as on a machine just started; "
+                             "read: then read the archive's file as a server does as it starts")
     args = parser.parse_args()
     for size in args.segments:
         with tempfile.TemporaryDirectory() as tmp:
@@ -453,6 +474,8 @@ def main() -> None:
                           f"database {size_mb:,.0f} MB; then its {btrees} b-trees merged as the worker does "
                           f"after a story ({merged:.1f} s): {size / (took + merged):,.0f} segments/s with it")
                 kinds = queries(languages, archive, rng, args.queries)
+                if args.cold:
+                    drop_page_cache(path, args.cold == "read")
                 results = measure(archive, kinds)
                 print(f"{'query':<18}{'ours p50':>10}{'p99':>9}{'bare p50':>10}{'p99':>9}{'ratio p50':>11}"
                       f"{'stories':>9}")

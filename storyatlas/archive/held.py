@@ -7,6 +7,7 @@ says up to where, so that a process further behind reads everything again."""
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -43,3 +44,46 @@ def read_at_start(path: Path, what: str, read: Callable[[Archive], object]) -> N
             log.warning("reading the %s at start failed", what, exc_info=True)
 
     threading.Thread(target=run, name=f"storyatlas-{what}", daemon=True).start()
+
+
+def read_into_memory(path: Path) -> int:
+    """Read the archive's file once, so that the operating system holds it in memory, when
+    it fits in half the memory available; the bytes read (0: it does not fit, or the memory
+    available is unknown). Until the system holds it a search reads from disk: just after
+    a machine started, a common word took 22 ms at p50 in a million segments, against 8
+    once the file was read (README, *Search at scale*)."""
+    size, available = path.stat().st_size, _available_memory()
+    if available is None or size > available // 2:
+        log.info("not reading %s (%d MB) into memory: %s MB available", path, size >> 20,
+                 "unknown" if available is None else available >> 20)
+        return 0
+    read, chunk = 0, bytearray(1 << 20)
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(chunk):
+            read += n
+    return read
+
+
+def read_file_at_start(path: Path) -> None:
+    """``read_into_memory`` in a thread, as a server starts."""
+    def run() -> None:
+        try:
+            read_into_memory(path)
+        except OSError:
+            log.warning("reading %s into memory failed", path, exc_info=True)
+
+    threading.Thread(target=run, name="storyatlas-file", daemon=True).start()
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:  # Linux: what can be had without swapping, the cache included
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None

@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from storyatlas import meaning
 from storyatlas.archive import Archive, facets
 from storyatlas.archive.erasure import sweep_tombstones
+from storyatlas.archive.held import read_file_at_start
 from storyatlas.errors import (
     AccessDenied,
     AccountError,
@@ -115,6 +116,7 @@ def create_app(settings: Settings, worker: bool = False) -> Starlette:
     async def lifespan(app: Starlette):
         # what a crashed process left half-done under media/tmp goes now, unless another is at work
         scratch = claim_scratch(settings.media_dir)
+        read_file_at_start(settings.database)
         suggest.warm(settings.database)
         meaning.warm(settings.database)
         facets.warm(settings.database)
