@@ -49,9 +49,9 @@ def read_at_start(path: Path, what: str, read: Callable[[Archive], object]) -> N
 def read_into_memory(path: Path) -> int:
     """Read the archive's file once, so that the operating system holds it in memory, when
     it fits in half the memory available; the bytes read (0: it does not fit, or the memory
-    available is unknown). Until the system holds it a search reads from disk: just after
-    a machine started, a common word took 22 ms at p50 in a million segments, against 8
-    once the file was read (README, *Search at scale*)."""
+    available is unknown). Until the system holds it a search reads from disk: with the
+    system's page cache dropped, a common word took 19 ms at p50 in a million segments,
+    against 9 once the file was read (README, *Search at scale*)."""
     size, available = path.stat().st_size, _available_memory()
     if available is None or size > available // 2:
         log.info("not reading %s (%d MB) into memory: %s MB available", path, size >> 20,

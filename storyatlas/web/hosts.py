@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storyatlas.errors import said
-from storyatlas.web.i18n import Translator, request_language
+from storyatlas.web.i18n import Translator, request_language, sentence
 
 
 class AllowedHosts(TrustedHostMiddleware):
@@ -56,5 +56,5 @@ class AllowedHosts(TrustedHostMiddleware):
         if scope["path"].startswith("/api/") or scope["path"] == "/openapi.json":
             response = JSONResponse({"error": message, "status": 400}, status_code=400)
         else:
-            response = PlainTextResponse(message[:1].upper() + message[1:], status_code=400)
+            response = PlainTextResponse(sentence(message), status_code=400)
         await response(scope, receive, send)

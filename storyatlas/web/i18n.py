@@ -83,6 +83,11 @@ def _decimal(value: float, locale: Locale) -> str:
     return format_decimal(value, locale=locale)
 
 
+def sentence(message: str) -> str:
+    """A library message standing alone: it starts in lower case, to follow a file's name."""
+    return message[:1].upper() + message[1:]
+
+
 # the catalog keys that name a code of each kind (``Translator.name``)
 _NAMES = {"consent field": "consent.field.", "visibility": "consent.", "requested_visibility": "consent.",
           "storyteller_naming": "consent.naming.", "exportable": "consent.exportable.", "review": "review."}

@@ -38,8 +38,7 @@ def _snippet(moment) -> str:
 
 
 templates.env.filters["snippet"] = _snippet
-# a message said after a file's name starts in lower case; standing alone it is a sentence
-templates.env.filters["sentence"] = lambda text: text[:1].upper() + text[1:]
+templates.env.filters["sentence"] = i18n.sentence
 
 
 def render(request: Request, name: str, status: int = 200, **context) -> Response:
