@@ -75,6 +75,12 @@ STORIES = {
     "declined": {"community": B, "visibility": "private", "requested_visibility": "public", "decline": True,
                  "names": ("Cedargrove", "Cedarfield")},
     "community_a": {"community": A, "visibility": "community", "names": ("Birchgrove", "Birchfield")},
+    # published for its community, then its teller asked for everyone: it keeps its audience
+    # while a moderator decides, and after one declines
+    "widening_a": {"community": A, "visibility": "community", "widen": "public",
+                   "names": ("Dunegrove", "Dunefield")},
+    "widening_declined_b": {"community": B, "visibility": "community", "widen": "public", "decline_widening": True,
+                            "names": ("Ashgrove", "Ashfield")},
     "community_b": {"community": B, "visibility": "community", "names": ("Ashgrove", "Ashfield")},
     "collection_a": {"collection": A, "visibility": "community", "names": ("Cedargrove", "Cedarfield")},
     "research": {"visibility": "researchers", "collection": "Oral Histories", "names": ("Ashgrove", "Ashfield")},
@@ -109,6 +115,8 @@ waiting_a         .  .  .  .  .  x  .  x
 waiting_b         .  .  .  .  .  .  x  x
 declined          .  .  .  .  .  .  x  x
 community_a       .  x  .  .  .  x  .  x
+widening_a        .  x  .  .  .  x  .  x
+widening_declined_b .  .  x  .  .  .  x  x
 community_b       .  .  x  .  .  .  x  x
 collection_a      .  x  .  .  .  x  .  x
 research          .  .  .  x  .  .  .  x
@@ -128,6 +136,8 @@ waiting_a         .  .  .  .  .  x  .  x
 waiting_b         .  .  .  .  .  .  x  x
 declined          .  .  .  .  .  .  x  x
 community_a       .  .  .  .  .  x  .  x
+widening_a        .  .  .  .  .  x  .  x
+widening_declined_b .  .  .  .  .  .  x  x
 community_b       .  .  .  .  .  .  x  x
 collection_a      .  .  .  .  .  x  .  x
 research          .  .  .  .  .  .  .  x
@@ -136,7 +146,7 @@ private           .  .  .  .  .  .  .  x
 embargoed         .  .  .  .  .  .  x  x
 withdrawn         .  .  .  .  .  .  .  .
 """)
-WAITING = {"waiting_a", "waiting_b"}
+WAITING = {"waiting_a", "waiting_b", "widening_a"}
 
 # invented words: eight letters, no two alike, none a stem the index would shorten
 _CONSONANTS, _VOWELS, _ENDINGS = "bdfgklmnprtvz", "aiou", "kxpb"
@@ -265,6 +275,10 @@ def _build(settings: Settings) -> tuple[dict[str, int], str]:
                 archive.review(story_id, publish=False, viewer=KEEPER)
                 # a moderator may still widen a declined story's consent; it stays declined
                 consent.change(archive, story_id, consent.Consent(visibility="public"), KEEPER)
+            if spec.get("widen"):
+                consent.change(archive, story_id, consent.Consent(visibility=spec["widen"]), Viewer.teller(story_id))
+                if spec.get("decline_widening"):
+                    archive.review(story_id, publish=False, viewer=KEEPER)
             ids[key] = story_id
         redact(archive, settings.media_dir, ids["redacted"], 6.0, 9.0, KEEPER.label())
         for key in (k for k, spec in STORIES.items() if spec.get("erase")):
@@ -275,6 +289,10 @@ def _build(settings: Settings) -> tuple[dict[str, int], str]:
         row = archive.conn.execute("SELECT visibility, declined, requested_visibility FROM stories WHERE id = ?",
                                    (ids["declined"],)).fetchone()
         assert tuple(row) == ("public", 1, None)
+        for key, state in (("widening_a", ("community", 0, "public")), ("widening_declined_b", ("community", 0, None))):
+            row = archive.conn.execute("SELECT visibility, declined, requested_visibility FROM stories WHERE id = ?",
+                                       (ids[key],)).fetchone()
+            assert tuple(row) == state, key
         assert archive.conn.execute("SELECT text FROM segments WHERE story_id = ? ORDER BY idx",
                                     (ids["redacted"],)).fetchall()[1][0] == MARK
         # every spoken word is a term of the index as it is (so "did you mean" can offer it)
@@ -386,7 +404,7 @@ def _facets(keys: set[str]) -> dict[str, dict[str, int]]:
     for key in keys:
         values = {**ATTRS[key], "theme": THEME, "region": WORDS[key].region.capitalize(),
                   # a story sent for review stays a draft until a moderator publishes it
-                  "review_state": "draft" if key in WAITING or key == "declined" else "published"}
+                  "review_state": "draft" if STORIES[key].get("requested_visibility") else "published"}
         for name in FACETS:
             if values[name]:
                 counts[name][values[name]] += 1

@@ -12,10 +12,11 @@ The rules:
 - a moderator sees every story of the communities (or collections) they moderate,
   whatever its state: waiting for review, declined, private, embargoed;
 - the storyteller, by their private link, sees their own story in every state;
-- anyone else sees a story only once it is published (not waiting for review, not
-  declined) and past its embargo date, and then: a public story; a community story
-  when they are a member of its community; a research story when they are a
-  researcher.
+- anyone else sees a story only once it is published (a new story waits, private, for
+  a moderator; one declined stays with its moderators) and past its embargo date, and
+  then: a public story; a community story when they are a member of its community; a
+  research story when they are a researcher. A published story whose teller asks for a
+  wider audience keeps the one it has until a moderator decides.
 """
 
 from __future__ import annotations
@@ -138,8 +139,7 @@ def story_condition(viewer: Viewer, alias: str = "st", on: str | None = None) ->
         allowed.append(f"({alias}.visibility = 'community' AND ({community} OR {collection}))")
     if viewer.is_researcher:
         allowed.append(f"{alias}.visibility = 'researchers'")
-    published = (f"{alias}.requested_visibility IS NULL AND {alias}.declined = 0 "
-                 f"AND ({alias}.embargo_until IS NULL OR {alias}.embargo_until <= ?)")
+    published = f"{alias}.declined = 0 AND ({alias}.embargo_until IS NULL OR {alias}.embargo_until <= ?)"
     return (f"({moderated} OR ({published} AND ({' OR '.join(allowed)})))",
             [*params, on or today(), *p1, *p2])
 
