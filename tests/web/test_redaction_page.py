@@ -39,3 +39,34 @@ def test_a_redaction_on_the_page_has_the_cut_lines_vector_made_again(client, app
     while (task := queue.huey.dequeue()) is not None:
         queue.huey.execute(task)
     assert meaning_rows.counts(web_archive, meaning.model()) == (2, 2)
+
+
+def test_a_redacted_storys_video_is_for_its_admins_only(client, app, web_archive, media_dir):
+    """The video player plays the untouched original, which still holds what a redaction
+    silenced: once a story is redacted, only admins may play it."""
+    from storyatlas.archive import StoryMetadata
+    from storyatlas.ingest import ingest_file
+    from storyatlas.ingest.redact import redact
+    from storyatlas.transcribe import Transcript, TranscriptSegment
+
+    settings = app.state.settings
+    taken = ingest_file(web_archive, media_dir / "story.mp4", StoryMetadata(title="Film", visibility="public"),
+                        settings, KEEPER)
+    story = taken.story_id
+    lines = (TranscriptSegment(0.0, 2.0, "My name is Anna."), TranscriptSegment(2.0, 4.0, "I lived by the river."))
+    web_archive.save_transcription(story, Transcript("transcribe", "en", 0.99, 4.0, lines, "hand"), None, [None, None])
+    web_archive.finish_job(taken.job_id, "done")
+    assert client.get(f"/media/{story}/video").status_code == 200  # before: everyone may watch it
+    assert "<video" in client.get(f"/stories/{story}").text
+
+    redact(web_archive, settings.media_dir, story, 0.5, 1.5, KEEPER.label())
+    assert client.get(f"/media/{story}/video").status_code == 404
+    assert "<video" not in client.get(f"/stories/{story}").text
+    assert client.get(f"/media/{story}/listen.webm").status_code == 200  # the silenced copy instead
+    accounts.add_user(web_archive, "Ada", PASSWORD, [("admin", None)], KEEPER)
+
+    def token(path):
+        return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
+
+    client.post("/login", data={"csrf_token": token("/login"), "name": "Ada", "password": PASSWORD})
+    assert client.get(f"/media/{story}/video").status_code == 200
