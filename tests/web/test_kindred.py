@@ -88,3 +88,32 @@ def test_the_related_stories_are_found_off_the_event_loop(client, web_archive, m
     monkeypatch.setattr(discover, "similar_stories", spy(discover.similar_stories))
     page = client.get(f"/stories/{dam}").text
     assert "Powódź zniszczyła naszą piwnicę" in page and on_the_loop == []
+
+
+def test_what_an_admin_was_shown_is_not_remembered_for_a_visitor(app, client, web_archive):
+    """The related stories are remembered per reader: a private story an admin's page
+    showed must not come back, from memory, on a visitor's."""
+    import re
+
+    from starlette.testclient import TestClient
+
+    from storyatlas.archive import Viewer, accounts
+    from storyatlas.themes import store
+
+    store.vocabulary(web_archive)  # installed now, not by the first page that reads themes
+    dam = add_story(web_archive, "Der Damm", "de", DAM, community="Görlitz", country="DE")
+    add_story(web_archive, "Powódź", "pl", FLOOD, community="Zgorzelec", country="PL", visibility="private")
+    for story_id in (1, 2):  # the same theme: a "similar story" too
+        web_archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 1)",
+                                 (story_id,))
+    meaning.index(web_archive)
+    accounts.add_user(web_archive, "Ada", "correct horse battery", [("admin", None)], Viewer.keeper())
+    with TestClient(app) as admin:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', admin.get("/login").text).group(1)
+        admin.post("/login", data={"csrf_token": token, "name": "Ada", "password": "correct horse battery"})
+        state = web_archive.search_state()
+        seen = admin.get(f"/stories/{dam}").text
+        assert "Powódź zniszczyła naszą piwnicę" in seen and 'href="/stories/2"' in seen
+        page = client.get(f"/stories/{dam}").text
+        assert web_archive.search_state() == state  # so the admin's answer was still current
+    assert "Powódź" not in page and "/stories/2" not in page
