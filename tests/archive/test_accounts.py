@@ -85,6 +85,16 @@ def test_a_wrong_password_is_refused_and_audited(archive):
     assert all("wrong password" not in (e.detail or "") for e in entries)  # never a password
 
 
+def test_an_overlong_password_is_refused_without_being_hashed(archive, monkeypatch):
+    """Argon2 over a megabyte a try would let anyone keep the server's cores busy."""
+    accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
+    hashed = []
+    monkeypatch.setattr(accounts, "_verify", lambda *args: hashed.append(args) or False)
+    with pytest.raises(SignInRefused, match="wrong name or password"):
+        accounts.authenticate(archive, "Ada", "x" * (accounts.MAX_PASSWORD + 1), "10.0.0.1")
+    assert hashed == []
+
+
 def test_an_unknown_name_costs_as_much_as_a_wrong_password(archive):
     accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
 
