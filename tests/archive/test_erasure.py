@@ -86,6 +86,8 @@ def test_an_erased_story_leaves_nothing_readable_in_the_archive_folder(archive, 
                                  "ORDER BY id").fetchall()
     assert [tuple(r) for r in audit] == [("cli:tester", "erase", typed, "withdrawn by the storyteller"),
                                          ("cli:tester", "erase", recorded.story_id, "withdrawn by the storyteller")]
+    for word in SECRET_WORDS:  # already while the archive is open, as a server holds it for days
+        assert _containing(settings.archive, word) == [], word
     archive.close()
     queue.huey.storage.close()
 
@@ -102,6 +104,27 @@ def test_an_erased_story_leaves_nothing_readable_in_the_archive_folder(archive, 
     with Archive(settings.database) as again:
         second = _ingest(again, settings, title="Taken in again")
         assert not second.duplicate and second.story_id > recorded.story_id > typed
+
+
+def test_what_a_crashed_transcription_or_redaction_left_of_the_story_goes_too(archive, settings):
+    """A transcription's checkpoint holds the transcript found so far; a redaction killed
+    between making its silenced copies and storing them leaves files no media row names."""
+    from storyatlas.archive.checkpoints import checkpoint_path
+
+    recorded = _ingest(archive, settings, title="Half done")
+    story = recorded.story_id
+    saved = checkpoint_path(settings.database.parent, story)
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text('{"segments": [{"text": "Qwyrtzel said it first."}]}')
+    partial = saved.with_name(f"{saved.name}.1234.partial")
+    partial.write_text("Qwyrtzel")
+    listen = archive.conn.execute("SELECT path FROM media WHERE story_id = ? AND role = 'listen'", (story,)).fetchone()
+    left = settings.media_dir / Path(listen[0]).parent / f"listen-story{story}-r1.webm"
+    left.write_bytes(b"Qwyrtzel, silenced but never stored")
+
+    done = erase(archive, settings.media_dir, story, "cli:tester", "withdrawn by the storyteller")
+    assert not saved.exists() and not partial.exists()
+    assert not left.exists() and left.relative_to(settings.media_dir).as_posix() in done.files_removed
 
 
 def test_a_story_erased_twice_or_never_there_is_not_found(archive, settings):
