@@ -53,6 +53,27 @@ def test_the_size_limit_stops_reading_as_soon_as_it_is_passed(tmp_path):
     assert list(tmp_path.iterdir()) == []  # the partial file is gone
 
 
+def _form(*parts: tuple[str, bytes], boundary: str = "b0undary") -> _Stream:
+    """A multipart body of (Content-Disposition's parameters, content) parts."""
+    body = b"".join(f"--{boundary}\r\nContent-Disposition: form-data; {disposition}\r\n\r\n".encode() + content
+                    + b"\r\n" for disposition, content in parts)
+    return _Stream(body + f"--{boundary}--\r\n".encode(), boundary)
+
+
+@pytest.mark.parametrize("parts, message", [
+    ([(f'name="files"; filename="{i}.ogg"', b"x") for i in range(51)], "at most 50 files in one upload"),
+    ([('name="description"', b"x" * (64 * 1024 + 1))], "a form field is too long"),
+    # each header under python-multipart's own limits (8 headers of 4 KB), together over ours
+    ([('name="files"; filename="a.ogg"' + "".join(f"\r\nX-Pad-{i}: {'x' * 4000}" for i in range(5)), b"x")],
+     "a part of the form has headers that are too long"),
+])
+def test_a_form_past_a_limit_is_refused_as_it_streams_and_leaves_nothing(tmp_path, parts, message):
+    with pytest.raises(UploadError, match=message) as refused:
+        asyncio.run(read_multipart(_form(*parts), tmp_path, max_file_bytes=1024 * 1024))
+    assert refused.value.status == 413
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_upload_over_the_limit_is_refused_and_leaves_nothing(settings):
     app = create_app(replace(settings, max_file_bytes=20_000))
     with TestClient(app) as client:

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from storyatlas.errors import ConfigurationError, UploadError
 from storyatlas.settings import DEFAULT_ALLOWED_HOSTS, load_settings
 from storyatlas.web.app import create_app
-from storyatlas.web.uploads import MAX_FIELDS, read_multipart
+from storyatlas.web.uploads import MAX_FIELDS, ResumableUploads, read_multipart
 from tests.conftest import story_file
 from tests.web.test_guards import _Stream
 
@@ -110,6 +110,33 @@ def test_one_clients_unfinished_uploads_are_limited_in_bytes_together(settings):
         assert "from your address would hold more than" in refused.json()["error"]
         assert client.get(f"/api/uploads/{second}").json() == {"offset": 0}  # nothing of it kept
         assert _upload(other, b"\3" * 50_000)  # counted per address
+
+
+def test_a_piece_past_the_size_limit_is_refused_and_what_came_before_kept(settings):
+    app = create_app(replace(settings, max_file_bytes=100_000))
+    with TestClient(app) as client:
+        upload = _upload(client, b"\1" * 60_000)
+        refused = client.put(f"/api/uploads/{upload}", content=b"\2" * 50_000, headers={"upload-offset": "60000"})
+        assert refused.status_code == 413 and "bigger than the" in refused.json()["error"]
+        assert client.get(f"/api/uploads/{upload}").json() == {"offset": 60_000}
+
+
+def test_the_archive_takes_in_only_so_many_uploads_at_once(tmp_path):
+    uploads = ResumableUploads(tmp_path / "uploads", 1000, max_open_total=2)
+    uploads.create("10.0.0.1"), uploads.create("10.0.0.2")
+    with pytest.raises(UploadError, match="too many uploads at once") as refused:
+        uploads.create("10.0.0.3")
+    assert refused.value.status == 503
+
+
+def test_an_upload_id_cannot_name_a_file_outside_the_uploads_folder(tmp_path):
+    """The web's route takes no "/", but the library is called with what it is given."""
+    uploads = ResumableUploads(tmp_path / "uploads", 1000)
+    (tmp_path / "uploads").mkdir()
+    (tmp_path / "elsewhere.part").write_bytes(b"not an upload")
+    with pytest.raises(UploadError, match="unknown upload") as refused:
+        uploads.offset("../elsewhere")
+    assert refused.value.status == 404
 
 
 def test_pieces_of_one_upload_are_taken_one_at_a_time(app):
