@@ -9,6 +9,7 @@ import pytest
 from storyatlas.archive import StoryMetadata, Viewer
 from storyatlas.errors import MediaError
 from storyatlas.ingest import ingest_file, ingest_paths
+from storyatlas.ingest.audio import make_speech_wav
 from tests.conftest import ffmpeg, story_file
 
 KEEPER = Viewer.keeper()  # the archive's own tools (`storyatlas ingest`)
@@ -89,14 +90,35 @@ def test_an_hour_of_silence_is_refused(archive, settings, tmp_path, filled):
     assert _snapshot(archive, settings) == filled
 
 
-def test_a_stream_longer_than_the_limit_is_stopped_while_decoding(archive, settings, tmp_path):
-    # a raw ADTS AAC stream does not state its length, so only decoding can tell
+def test_a_stream_longer_than_the_limit_is_refused_and_leaves_nothing(archive, settings, tmp_path):
+    # a raw ADTS AAC stream does not state its length: PyAV estimates it from the bit rate
     aac = tmp_path / "long.aac"
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=30", "-c:a", "aac", str(aac))
     with pytest.raises(MediaError, match="longer than the"):
         ingest_file(archive, aac, StoryMetadata(), replace(settings, max_duration_s=10), KEEPER)
     assert archive.count_stories(KEEPER) == 0
     assert not any(p.is_file() for p in settings.media_dir.rglob("*"))
+
+
+def test_a_file_that_says_it_is_too_long_is_refused_before_decoding(archive, settings, tmp_path, monkeypatch):
+    """Four hours sent where one is the limit: refused at once, not after decoding them."""
+    import storyatlas.ingest
+
+    monkeypatch.setattr(storyatlas.ingest, "make_speech_wav", lambda *args, **kwargs: pytest.fail("decoded"))
+    aac = tmp_path / "long.aac"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=30", "-c:a", "aac", str(aac))
+    with pytest.raises(MediaError, match="longer than the"):
+        ingest_file(archive, aac, StoryMetadata(), replace(settings, max_duration_s=10), KEEPER)
+
+
+def test_what_decodes_decides_the_length_whatever_the_container_claimed(tmp_path):
+    """An estimate can be short (an unstated length, a header that lies): decoding is the
+    last word, past the check of what the container says."""
+    aac = tmp_path / "long.aac"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=30", "-c:a", "aac", str(aac))
+    with pytest.raises(MediaError, match="longer than the"):
+        make_speech_wav(aac, tmp_path / "speech.wav", 10, demuxer="aac")
+    assert not (tmp_path / "speech.wav").exists()
 
 
 def test_the_original_is_not_left_writable_or_changed_by_a_refusal(archive, settings, media_dir, tmp_path):
