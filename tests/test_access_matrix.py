@@ -77,10 +77,13 @@ STORIES = {
     "community_a": {"community": A, "visibility": "community", "names": ("Birchgrove", "Birchfield")},
     # published for its community, then its teller asked for everyone: it keeps its audience
     # while a moderator decides, and after one declines
-    "widening_a": {"community": A, "visibility": "community", "widen": "public",
+    "widening_a": {"community": A, "visibility": "community", "asks": "public",
                    "names": ("Dunegrove", "Dunefield")},
-    "widening_declined_b": {"community": B, "visibility": "community", "widen": "public", "decline_widening": True,
+    "widening_declined_b": {"community": B, "visibility": "community", "asks": "public", "decline_widening": True,
                             "names": ("Ashgrove", "Ashfield")},
+    # asked to move from its community to researchers: heard by neither while it waits
+    "moving_a": {"community": A, "visibility": "community", "asks": "researchers",
+                 "names": ("Birchgrove", "Birchfield")},
     "community_b": {"community": B, "visibility": "community", "names": ("Ashgrove", "Ashfield")},
     "collection_a": {"collection": A, "visibility": "community", "names": ("Cedargrove", "Cedarfield")},
     "research": {"visibility": "researchers", "collection": "Oral Histories", "names": ("Ashgrove", "Ashfield")},
@@ -117,6 +120,7 @@ declined          .  .  .  .  .  .  x  x
 community_a       .  x  .  .  .  x  .  x
 widening_a        .  x  .  .  .  x  .  x
 widening_declined_b .  .  x  .  .  .  x  x
+moving_a          .  .  .  .  .  x  .  x
 community_b       .  .  x  .  .  .  x  x
 collection_a      .  x  .  .  .  x  .  x
 research          .  .  .  x  .  .  .  x
@@ -138,6 +142,7 @@ declined          .  .  .  .  .  .  x  x
 community_a       .  .  .  .  .  x  .  x
 widening_a        .  .  .  .  .  x  .  x
 widening_declined_b .  .  .  .  .  .  x  x
+moving_a          .  .  .  .  .  x  .  x
 community_b       .  .  .  .  .  .  x  x
 collection_a      .  .  .  .  .  x  .  x
 research          .  .  .  .  .  .  .  x
@@ -146,11 +151,11 @@ private           .  .  .  .  .  .  .  x
 embargoed         .  .  .  .  .  .  x  x
 withdrawn         .  .  .  .  .  .  .  .
 """)
-WAITING = {"waiting_a", "waiting_b", "widening_a"}
+WAITING = {"waiting_a", "waiting_b", "widening_a", "moving_a"}
 
 # invented words: eight letters, no two alike, none a stem the index would shorten
 _CONSONANTS, _VOWELS, _ENDINGS = "bdfgklmnprtvz", "aiou", "kxpb"
-_FIRST = "bcdfghjklmnpqrtvwxz"  # a first letter of its own for each spoken word ("did you mean")
+_FIRST = "bcdfghjklmnpqrstvwxz"  # a first letter of its own for each spoken word ("did you mean")
 
 
 @dataclass
@@ -275,8 +280,8 @@ def _build(settings: Settings) -> tuple[dict[str, int], str]:
                 archive.review(story_id, publish=False, viewer=KEEPER)
                 # a moderator may still widen a declined story's consent; it stays declined
                 consent.change(archive, story_id, consent.Consent(visibility="public"), KEEPER)
-            if spec.get("widen"):
-                consent.change(archive, story_id, consent.Consent(visibility=spec["widen"]), Viewer.teller(story_id))
+            if spec.get("asks"):
+                consent.change(archive, story_id, consent.Consent(visibility=spec["asks"]), Viewer.teller(story_id))
                 if spec.get("decline_widening"):
                     archive.review(story_id, publish=False, viewer=KEEPER)
             ids[key] = story_id
@@ -289,7 +294,8 @@ def _build(settings: Settings) -> tuple[dict[str, int], str]:
         row = archive.conn.execute("SELECT visibility, declined, requested_visibility FROM stories WHERE id = ?",
                                    (ids["declined"],)).fetchone()
         assert tuple(row) == ("public", 1, None)
-        for key, state in (("widening_a", ("community", 0, "public")), ("widening_declined_b", ("community", 0, None))):
+        for key, state in (("widening_a", ("community", 0, "public")), ("widening_declined_b", ("community", 0, None)),
+                           ("moving_a", ("community", 0, "researchers"))):
             row = archive.conn.execute("SELECT visibility, declined, requested_visibility FROM stories WHERE id = ?",
                                        (ids[key],)).fetchone()
             assert tuple(row) == state, key

@@ -123,9 +123,10 @@ def may_see(v: ViewerSpec, s: StorySpec, index: int) -> bool:
         return True  # a moderator sees every story of the communities they moderate, in any state
     if index in v.tells:
         return True  # the storyteller sees their own story in every state
-    # published: not declined (a new story waits as a private one; a published one whose
-    # teller asked for a wider audience keeps the one it has meanwhile)
-    if s.declined or (s.embargo is not None and s.embargo > TODAY.isoformat()):
+    # published: not declined, and not waiting to change to an audience other than everyone
+    # (a new story waits as a private one; a published one asked for everyone keeps its own)
+    waiting_elsewhere = s.requested is not None and s.requested != "public"
+    if s.declined or waiting_elsewhere or (s.embargo is not None and s.embargo > TODAY.isoformat()):
         return False
     if s.visibility == "public":
         return True

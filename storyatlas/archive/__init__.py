@@ -187,8 +187,8 @@ class Archive(JobsMixin):
 
     def review(self, story_id: int, publish: bool, viewer: Viewer) -> Story:
         """Publish a story waiting for review with the visibility its teller asked for,
-        or decline it: a new story (private until now) then stays with its moderators, a
-        published one keeps the audience it had. Only its moderators may."""
+        or decline it: a published story asked for everyone keeps the audience it had,
+        any other then stays with its moderators. Only its moderators may."""
         where, params = moderated_condition(viewer)
         with self.transaction() as c:
             row = c.execute(f"SELECT * FROM stories st WHERE st.id = ? AND st.requested_visibility IS NOT NULL "
@@ -197,7 +197,8 @@ class Archive(JobsMixin):
                 raise NotFound(said("story {story} is not waiting for your review: `storyatlas review` lists those "
                                     "that are", story=story_id))
             c.execute("""UPDATE stories SET visibility = CASE WHEN ? THEN requested_visibility ELSE visibility END,
-                         declined = CASE WHEN ? THEN 0 WHEN visibility = 'private' THEN 1 ELSE declined END,
+                         declined = CASE WHEN ? THEN 0 WHEN visibility <> 'private' AND requested_visibility = 'public'
+                                         THEN declined ELSE 1 END,
                          requested_visibility = NULL,
                          review_state = CASE WHEN ? THEN 'published' ELSE review_state END WHERE id = ?""",
                       (int(publish), int(publish), int(publish), story_id))

@@ -15,8 +15,9 @@ The rules:
 - anyone else sees a story only once it is published (a new story waits, private, for
   a moderator; one declined stays with its moderators) and past its embargo date, and
   then: a public story; a community story when they are a member of its community; a
-  research story when they are a researcher. A published story whose teller asks for a
-  wider audience keeps the one it has until a moderator decides.
+  research story when they are a researcher. A published story whose teller asks for
+  everyone keeps the audience it has until a moderator decides; one asked to change to
+  another audience (community to researchers) is heard by neither meanwhile.
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ def story_condition(viewer: Viewer, alias: str = "st", on: str | None = None) ->
         allowed.append(f"({alias}.visibility = 'community' AND ({community} OR {collection}))")
     if viewer.is_researcher:
         allowed.append(f"{alias}.visibility = 'researchers'")
-    published = f"{alias}.declined = 0 AND ({alias}.embargo_until IS NULL OR {alias}.embargo_until <= ?)"
+    published = (f"{alias}.declined = 0 AND coalesce({alias}.requested_visibility, 'public') = 'public' "
+                 f"AND ({alias}.embargo_until IS NULL OR {alias}.embargo_until <= ?)")
     return (f"({moderated} OR ({published} AND ({' OR '.join(allowed)})))",
             [*params, on or today(), *p1, *p2])
 

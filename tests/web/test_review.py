@@ -109,3 +109,30 @@ def test_review_from_the_command_line(moderated, settings):
     missing = runner.invoke(cli, ["review", "--decline", "99", "--archive", str(settings.archive)])
     assert missing.exit_code == 3 and "story 99 is not waiting for your review" in missing.output
     assert "no story is waiting" in runner.invoke(cli, ["review", "--archive", str(settings.archive)]).output
+
+
+@pytest.mark.parametrize("asked, heard_meanwhile, heard_after_decline", [
+    ("public", True, True),  # asked for everyone: its community keeps it, and after a decline
+    ("researchers", False, False),  # asked to leave its community: neither hears it, nor after a decline
+])
+def test_a_published_storys_change_of_audience_waits_without_overriding_its_teller(
+        archive, asked, heard_meanwhile, heard_after_decline):
+    from storyatlas.archive import consent
+    from storyatlas.errors import NotFound
+    from tests.conftest import add_story
+
+    story = add_story(archive, "Moving", "en", [(0, 4, "A line.")], community="Zgorzelec", visibility="community")
+    member = Viewer(name="Mia", roles=frozenset({"member", "researcher"}), member_of=frozenset({"Zgorzelec"}))
+
+    def heard() -> bool:
+        try:
+            archive.story(story, member)
+            return True
+        except NotFound:
+            return False
+
+    assert heard()
+    consent.change(archive, story, consent.Consent(visibility=asked), Viewer.teller(story))
+    assert archive.story(story, KEEPER).requested_visibility == asked and heard() == heard_meanwhile
+    archive.review(story, publish=False, viewer=KEEPER)
+    assert heard() == heard_after_decline
