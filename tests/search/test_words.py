@@ -157,6 +157,7 @@ def test_did_you_mean_is_computed_only_when_few_or_no_moments_match(backend, mon
 def test_minus_leaves_a_word_out_and_or_takes_either(backend):
     assert set(_ids(_search(backend, "basement"))) == {1, 2}
     assert _ids(_search(backend, "basement -Keller")) == [2]
+    assert _ids(_search(backend, "basement NOT Keller")) == [2]  # as other search engines write it
     assert _ids(_search(backend, 'basement -"im Keller"')) == [2]
     assert _search(backend, "-basement").stories == ()
     assert set(_ids(_search(backend, "powódź OR inondation"))) == {2, 3}
