@@ -95,14 +95,28 @@ def test_search_finds_a_point_by_its_synopsis_within_the_policy(archive):
     assert [h.story_id for h in found.stories] == [public] and found.total_stories == 1
     [moment] = found.stories[0].moments
     assert (moment.at, moment.text, moment.why) == (62.0, "The embankment", ("index",))
+    # in the segment spoken there (30 to 90 s), to its end
+    assert (moment.segment_id, moment.end) == (archive.segments(public, KEEPER)[1].id, 90.0)
     assert "<mark>sawmill</mark>" in moment.snippet_html() and moment.snippet_html().startswith("The embankment")
     assert {h.story_id for h in _search(archive, "sawmill", KEEPER).stories} == {public, private}
     assert _search(archive, "sawmill", MEMBER).total_stories == 1  # a member does not see the private one
     # keywords are found too, and the point is searchable again after a rebuild
-    index_points.add(archive, public, IndexPoint(5, "Cellar", keywords=("buckets",)), KEEPER)
+    index_points.add(archive, public, IndexPoint(5, "Cellar", keywords=("buckets", "ladders")), KEEPER)
     FTSBackend(archive).rebuild()
     [hit] = _search(archive, "buckets").stories
     assert hit.moments[0].at == 5.0 and "<mark>buckets</mark>" in hit.moments[0].snippet_html()
+    assert "ladders" not in hit.moments[0].snippet  # only the keywords that matched
+
+
+def test_a_storys_points_come_before_its_moments_within_the_moments_shown(archive):
+    story = _story(archive)
+    for at in (40, 50, 60):
+        index_points.add(archive, story, IndexPoint(at, f"Cellar {at}", keywords=("cellar",)), KEEPER)
+    [hit] = _search(archive, "cellar").stories
+    assert [(m.at, m.why) for m in hit.moments][:3] == [(40.0, ("index",)), (50.0, ("index",)), (60.0, ("index",))]
+    assert (0.0, ("translation",)) in [(m.at, m.why) for m in hit.moments]  # "We pumped the cellar."
+    [hit] = _search(archive, "cellar", moments_per_story=2).stories
+    assert [m.at for m in hit.moments] == [40.0, 50.0]
 
 
 def test_the_ohms_export_and_json_carry_the_points(archive):

@@ -105,6 +105,31 @@ def test_more_of_the_words_ranks_a_story_higher(backend, archive):
     add_story(archive, "Mud", "en", [(0.0, 3.0, "Mud, mud, mud and more mud in the cellar, mud everywhere.")])
     relaxed = _search(backend, "pumped cellar sandbags")
     assert relaxed.relaxed and _ids(relaxed)[0] == 4  # pumped + cellar beats cellar said often
+    # so a page of one holds it (by words alone: fusion reads 200 stories more)
+    assert _ids(_search(backend, "pumped cellar sandbags", limit=1, meaning=False)) == [4]
+    # stories holding as many of the words: the newest first
+    assert _ids(_search(backend, "basement sandbags")) == [2, 1]
+    assert _ids(_search(backend, "basement sandbags", limit=1, meaning=False)) == [2]
+
+
+def test_a_page_is_filled_past_stories_the_viewer_may_not_see(backend, archive):
+    # private stories saying the word as often (twice) and more densely come first in
+    # the index's own ranking
+    for i in range(30):
+        add_story(archive, f"Secret {i}", "en", [(0.0, 3.0, "Cellar, the cellar.")], visibility="private")
+    found = _search(backend, "cellar", Viewer(), limit=1, meaning=False)
+    assert _ids(found) == [4] and found.total_stories == 1
+
+
+def test_the_moment_shown_is_the_shortest_holding_the_word_its_snippet_around_the_word(archive):
+    words = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split()
+    long_line = " ".join(words * 2) + " and then the cellar filled with water from the river."
+    story = add_story(archive, "Long", "en", [(0.0, 20.0, long_line), (20.0, 22.0, "The cellar again.")])
+    [hit] = FTSBackend(archive).search(SearchQuery("cellar", KEEPER)).stories
+    assert hit.story_id == story and [m.start for m in hit.moments] == [20.0, 0.0]
+    snippet = hit.moments[1].snippet
+    assert snippet.startswith("…") and f"{MARK_OPEN}cellar{MARK_CLOSE}" in snippet
+    assert len(snippet.split()) <= 17 and "one two" not in snippet
 
 
 def test_did_you_mean_offers_words_as_said_from_stories_one_may_see(backend, archive):
@@ -183,6 +208,22 @@ def test_a_story_whose_moments_hold_a_phrase_more_often_ranks_higher(backend, ar
         (6.0, 9.0, "The cellar smelled for a year.")])
     assert _ids(_search(backend, '"the cellar"'))[:2] == [often, 4]
     assert _ids(_search(backend, '"pumped the cellar"')) == [4, often]  # by id when as often
+    # a page holds the first stories of the whole ranking, not of the first found (by
+    # words alone: fusion reads 200 stories more)
+    assert _ids(_search(backend, '"the cellar"', limit=1, meaning=False)) == [often]
+    assert _ids(_search(backend, '"the cellar"', limit=1, offset=1, meaning=False)) == [4]
+
+
+def test_a_relaxed_phrase_ranks_the_moment_with_more_words_above_the_story_saying_one_often(backend, archive):
+    # a phrase needs the moments (not the stories' rows): the relaxed query is ranked there
+    add_story(archive, "Nights", "en", [(i * 3.0, i * 3.0 + 3.0, "Night came again.") for i in range(4)])
+    relaxed = _search(backend, '"pumped the cellar" night sandbags')
+    assert relaxed.relaxed and _ids(relaxed)[0] == 4  # the phrase and "night" in one moment
+
+
+def test_a_misspelled_word_beside_a_found_one_still_gets_did_you_mean(backend):
+    results = _search(backend, "pumped celler")
+    assert results.relaxed and _ids(results) == [4] and "cellar" in results.suggestions
 
 
 def test_the_word_found_is_marked_in_a_text_stored_with_decomposed_accents(archive):
