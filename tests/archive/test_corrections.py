@@ -280,3 +280,80 @@ def test_speaker_names_reach_the_subtitles_as_the_storyteller_asked_to_be_named(
     assert corrections.transcript(archive, story, VERA).speakers[0].name == "Anna Nowak"
     archive.conn.execute("UPDATE stories SET storyteller_naming = 'anonymous' WHERE id = ?", (story,))
     assert "<v Storyteller>We pumped" in export(archive, story, "vtt", Viewer.anonymous())
+
+
+def _words(archive, story):
+    return [[(round(w.start, 2), round(w.end, 2), w.word) for w in s.words]
+            for s in archive.segments(story, KEEPER, with_words=True)]
+
+
+def test_a_correction_keeps_what_it_did_not_change(archive):
+    story = _story(archive)
+    first, second, third = _ids(archive, story)
+    # timings as a model gives them: uneven, the last word running past the segment's end
+    archive.conn.execute("DELETE FROM words WHERE segment_id = ?", (first,))
+    archive.conn.executemany("INSERT INTO words (segment_id, idx, start, end, word) VALUES (?, ?, ?, ?, ?)", [
+        (first, i, s, e, w) for i, (s, e, w) in enumerate(
+            [(0.1, 0.3, " We"), (0.3, 1.5, " pumped"), (1.5, 1.7, " the"), (1.7, 3.0, " settler"),
+             (3.0, 4.4, " dry.")])])
+    archive.conn.execute("UPDATE segments SET low_confidence = 1 WHERE id = ?", (first,))
+
+    done = corrections.set_text(archive, story, first, "We pumped the old cellar dry.", VERA, base=0)
+    assert _words(archive, story)[0] == [
+        (0.1, 0.3, " We"), (0.3, 1.5, " pumped"), (1.5, 1.7, " the"), (1.7, 2.35, " old"), (2.35, 3.0, " cellar"),
+        (3.0, 4.0, " dry.")]  # the words that stayed keep their times, each within the segment
+    assert not archive.segments(story, KEEPER)[0].low_confidence  # a person listened
+
+    # a split at a time goes between the words whose middle is before it and the others
+    done = corrections.split(archive, story, first, VERA, base=done.revision, at=1.65)
+    assert _texts(archive, story)[:2] == ["We pumped the", "old cellar dry."]
+    head, tail = _words(archive, story)[:2]
+    assert head[-1] == (1.5, 1.65, " the") and tail[0] == (1.7, 2.35, " old")
+
+    # a merge keeps both parts' words, English, speaker, doubts and out-of-date English
+    done = corrections.set_text(archive, story, third, "The cellar was full again.", VERA, base=done.revision)
+    archive.conn.execute("UPDATE segments SET low_confidence = 1, speaker = 'S2' WHERE id = ?", (third,))
+    done = corrections.merge(archive, story, second, VERA, base=done.revision)
+    merged = archive.segments(story, KEEPER, with_words=True)[2]
+    assert merged.text == "Then the river came back. The cellar was full again."
+    assert merged.text_en == "Dann kam der Fluss zurück. Der Siedler war wieder voll."
+    assert merged.text_en_stale and merged.low_confidence and merged.speaker == "S2"
+    assert [w.word.strip() for w in merged.words] == merged.text.split()
+
+    # a restored text gets word timings for its own words on the rows still there; the
+    # row the merge took comes back without (no invented timings)
+    corrections.restore(archive, story, 0, VERA, base=done.revision)
+    assert [[w for _, _, w in ws] for ws in _words(archive, story)] == \
+           [[f" {w}" for w in line[2].split()] for line in LINES[:2]] + [[]]
+
+
+def test_speakers_are_renamed_in_place_and_labelled_only_on_the_storys_segments(archive):
+    story = _story(archive)
+    first, second, _ = _ids(archive, story)
+    done = corrections.name_speaker(archive, story, "S1", "Anna", VERA, base=0)
+    done = corrections.name_speaker(archive, story, "S1", "Anna Nowak", VERA, base=done.revision, role="storyteller")
+    assert [(s.label, s.name, s.role) for s in corrections.transcript(archive, story, VERA).speakers] == \
+           [("S1", "Anna Nowak", "storyteller")]
+    other = _story(archive, title="Another")
+    for wrong in ({first: "S1", _ids(archive, other)[0]: "S2"}, {first: "S1", 99999: "S2"}):
+        with pytest.raises(NotFound, match="no segment"):
+            corrections.label_speakers(archive, story, wrong, VERA, base=done.revision)
+    assert [s.speaker for s in archive.segments(other, KEEPER)] == [None, None, None]
+    assert corrections.label_speakers(archive, story, {first: "S1", second: "S2"}, VERA,
+                                      base=done.revision).changed == 2
+    # labels the machine finds later (by channel) do not overwrite a person's
+    from storyatlas.archive import revisions
+    assert revisions.machine_speakers(archive.conn, story, {first: "S9"}) == 0
+    assert archive.segments(story, KEEPER)[0].speaker == "S1"
+
+
+def test_a_text_or_name_too_long_is_refused(archive):
+    story = _story(archive)
+    first = _ids(archive, story)[0]
+    with pytest.raises(CorrectionError, match="at most 5000 characters"):
+        corrections.set_text(archive, story, first, "word " * 1001, VERA, base=0)
+    with pytest.raises(CorrectionError, match="at most 200 characters"):
+        corrections.name_speaker(archive, story, "S1", "A" * 201, VERA, base=0)
+    with pytest.raises(CorrectionError, match="1 to 40 characters"):
+        corrections.set_speaker(archive, story, first, "S" * 41, VERA, base=0)
+    assert corrections.revisions(archive, story, VERA) == [] and _texts(archive, story) == [x[2] for x in LINES]
