@@ -16,7 +16,9 @@ from storyatlas.cli import cli
 from storyatlas.errors import TranscriptError
 from storyatlas.exports import export
 from storyatlas.exports.subtitles import timestamp
-from storyatlas.imports import Cue, align, parse_offset, parse_transcript, read_transcript, store_transcript
+from storyatlas import imports
+from storyatlas.imports import (Cue, ImportedTranscript, align, parse_offset, parse_transcript, read_transcript,
+                                store_transcript, transcript_language)
 from tests.conftest import add_story, story_file
 
 KEEPER = Viewer.keeper()
@@ -44,6 +46,11 @@ Hello.</vtt_transcript></record></ROOT>"""
 EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 <!DOCTYPE ROOT [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
 <ROOT><record><title>&secret;</title></record></ROOT>"""
+
+# no entity at all: a DTD that a reader would fetch from elsewhere
+EXTERNAL_DTD = b"""<?xml version="1.0"?>
+<!DOCTYPE ROOT SYSTEM "http://example.org/ohms.dtd">
+<ROOT><record><title>T</title></record></ROOT>"""
 
 
 @pytest.fixture
@@ -100,6 +107,9 @@ def test_the_format_is_told_by_content_not_by_name(tmp_path):
                    encoding="utf-8")
     read = read_transcript(vtt)
     assert read.kind == "vtt" and read.cues == (Cue(1.0, 2.5, "Hello & bye", speaker="Mary Smith"),)
+    vtt.write_text("WEBVTT\n\nSTYLE\n::cue { color: lime }\n\nREGION\nid:left width:40%\n\n"
+                   "00:01.000 --> 00:02.500\nHello\n", encoding="utf-8")
+    assert read_transcript(vtt).cues == (Cue(1.0, 2.5, "Hello"),)
     subrip = tmp_path / "named-like.vtt"
     subrip.write_bytes(b"1\r\n00:00:01,000 --> 00:00:02,000\r\n<i>Hello</i>\r\nagain\r\n\r\n"
                        b"2\r\n00:00:03,000 --> 00:00:04,000\r\n<b>Bye</b> & <out>\r\n")
@@ -162,6 +172,17 @@ neun zehn[[footnotes]][[note]]A note.[[/note]][[/footnotes]]</transcript>
         (0.0, "Eins zwei drei vier fuenf"), (60.0, "sechs sieben acht"), (120.0, "neun zehn")]
     assert [c.end for c in read.cues] == [60.0, 120.0, 150.0]
     assert [c.english for c in read.cues] == ["One", "two three four", None]
+    # a second transcript in another language than English is not taken as the English
+    assert not parse_transcript(ohms.replace(b"<transcript_alt_lang>English", b"<transcript_alt_lang>French")
+                                ).has_english
+
+
+def test_the_language_said_comes_before_the_files_and_a_mixed_file_must_be_told():
+    said_de = ImportedTranscript("vtt", (Cue(0, 1, "Ja.", language="de"),), language="de")
+    assert transcript_language(said_de, "PL") == "pl" and transcript_language(said_de, None) == "de"
+    spans = ImportedTranscript("vtt", (Cue(0, 1, "Ja.", language="de"), Cue(1, 2, "Tak.", language="pl")))
+    with pytest.raises(TranscriptError, match="give it with --language"):
+        transcript_language(spans, None)
 
 
 def test_a_transcript_with_bracketed_times():
@@ -171,10 +192,17 @@ def test_a_transcript_with_bracketed_times():
         (0.0, 5.0, "Before anything."), (5.0, 70.0, "Then the water came."), (70.0, 90.0, "We left.")]
 
 
-@pytest.mark.parametrize("hostile", [BILLION_LAUGHS, EXTERNAL_ENTITY], ids=["billion-laughs", "external-entity"])
+@pytest.mark.parametrize("hostile", [BILLION_LAUGHS, EXTERNAL_ENTITY, EXTERNAL_DTD],
+                         ids=["billion-laughs", "external-entity", "external-dtd"])
 def test_hostile_xml_is_refused(hostile):
     with pytest.raises(TranscriptError, match=r"declares a DTD or entities .* remove its DOCTYPE"):
         parse_transcript(hostile)
+
+
+def test_a_file_far_larger_than_a_transcript_is_refused_unread(monkeypatch):
+    monkeypatch.setattr(imports, "MAX_BYTES", 1000)
+    with pytest.raises(TranscriptError, match="a transcript is far smaller"):
+        parse_transcript(b"WEBVTT\n\n" + b"00:00:01.000 --> 00:00:02.000\nHello.\n\n" * 40)
 
 
 def test_broken_xml_says_so():
@@ -182,6 +210,8 @@ def test_broken_xml_says_so():
         parse_transcript(b"<ROOT><record><title>&undefined;</title></record></ROOT>")
     with pytest.raises(TranscriptError, match="not an OHMS file"):
         parse_transcript(b"<html><body>Hi</body></html>")
+    with pytest.raises(TranscriptError, match="does not start with its interval in minutes"):
+        parse_transcript(b"<ROOT><record><sync>one:|2(3)</sync><transcript>Eins zwei drei</transcript></record></ROOT>")
 
 
 def test_times_must_fit_the_recording():
@@ -192,6 +222,10 @@ def test_times_must_fit_the_recording():
     with pytest.raises(TranscriptError, match="before the recording"):
         align(cues, 40.0, -3700.0)
     assert [c.end for c in align([Cue(0, 50, "Long.")], 40.0)] == [40.0]  # an end past the recording is cut
+    # a start a little before the recording (rounding) is its start; a cue without an
+    # end lasts until the next one
+    assert [(c.start, c.end) for c in align([Cue(-0.4, 5, "A."), Cue(10, 0, "B."), Cue(20, 25, "C.")], 40.0)] == \
+           [(0.0, 5.0), (10.0, 20.0), (20.0, 25.0)]
     with pytest.raises(TranscriptError, match="no timed text"):
         align([], 40.0)
 
@@ -233,6 +267,13 @@ def test_ingest_a_recording_with_its_webvtt_transcript(run, settings, timings, t
     captions = webvtt.from_buffer(io.StringIO(run("export", "1", "--format", "vtt")))
     assert [c.text for c in captions] == [t["text"] for t in timings["en"]]
     assert "imported" in run("show", "1", "--json")
+    # the same recording again, with another transcript: refused, the first one kept
+    other = tmp_path / "other.vtt"
+    other.write_text("WEBVTT\n\n00:00.000 --> 00:01.000\nSomething else.\n", encoding="utf-8")
+    out = run("ingest", str(story_file("en")), "--transcript", str(other), "--language", "en", code=1)
+    assert "already in the archive as story 1: its transcript was left as it is" in out
+    with Archive(settings.database) as archive:
+        assert [s.text for s in archive.segments(1, KEEPER)] == [t["text"] for t in timings["en"]]
 
     # a transcript timed from a tape's 1:00:00 timecode, as OHMS sometimes has it
     ohms = tmp_path / "tape.xml"
@@ -268,3 +309,16 @@ def test_refusals_store_nothing(run, settings, tmp_path):
     with Archive(settings.database) as archive:
         assert archive.is_empty()
     assert list(srt.parse(plain.read_text()))  # the file itself was fine for an SRT reader
+
+
+def test_an_import_that_fails_after_the_story_is_stored_fails_its_job(run, settings, tmp_path, monkeypatch):
+    def broken(*_):
+        raise TranscriptError("the themes could not be read")
+    monkeypatch.setattr(imports, "tag_story", broken)
+    plain = tmp_path / "plain.srt"
+    plain.write_text("1\n00:00:01,000 --> 00:00:02,000\nHello.\n", encoding="utf-8")
+    out = run("ingest", str(story_file("en")), "--transcript", str(plain), "--language", "en", code=1)
+    assert "the themes could not be read" in out
+    with Archive(settings.database) as archive:
+        job = archive.job_for_story(1, KEEPER)
+        assert (job.state, job.message) == ("failed", "the themes could not be read")  # not left running
