@@ -9,16 +9,23 @@ import srt
 import webvtt
 from click.testing import CliRunner
 
-from storyatlas import meaning
+from storyatlas import imports, meaning
 from storyatlas.archive import Archive, Viewer, tags
 from storyatlas.archive import vectors as meaning_rows
 from storyatlas.cli import cli
 from storyatlas.errors import TranscriptError
 from storyatlas.exports import export
 from storyatlas.exports.subtitles import timestamp
-from storyatlas import imports
-from storyatlas.imports import (Cue, ImportedTranscript, align, parse_offset, parse_transcript, read_transcript,
-                                store_transcript, transcript_language)
+from storyatlas.imports import (
+    Cue,
+    ImportedTranscript,
+    align,
+    parse_offset,
+    parse_transcript,
+    read_transcript,
+    store_transcript,
+    transcript_language,
+)
 from tests.conftest import add_story, story_file
 
 KEEPER = Viewer.keeper()
