@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+import pytest
+
 from storyatlas import atlas
 from storyatlas.archive.places import PlaceCount, PlaceFilters, place_counts, place_stories
 from storyatlas.archive.policy import Viewer
@@ -74,6 +76,36 @@ def test_counts_become_places_at_each_level():
     assert not region.approximate  # between Zgorzelec and Wrocław
     assert 15.0 <= region.position[0] <= 17.1
     assert {p.name: p.stories for p in atlas.places(counts, "country").places} == {"PL": 5, "DE": 1, "US": 1}
+
+
+def test_places_are_named_as_most_stories_spell_them_most_stories_first_each_side_apart():
+    counts = [PlaceCount("ŁÓDŹ", None, "PL", 1, within=0), PlaceCount("Łódź", None, "PL", 3, within=0),
+              PlaceCount("Łódź", None, "PL", 2, within=1), PlaceCount("Omsk", None, "RU", 5, within=1),
+              PlaceCount("Hubmoor", None, None, 1)]
+    places = atlas.places(counts).places
+    assert [(p.name, p.within, p.stories) for p in places] == [
+        ("Omsk", 1, 5), ("Łódź", 0, 4), ("Łódź", 1, 2), ("Hubmoor", None, 1)]
+    omsk = places[0]
+    assert omsk.position and omsk.xy is None and omsk not in atlas.places(counts).on_map  # east of the frame
+    # a place naming no country lists only the stories naming none
+    assert places[-1].filters == {"community": "Hubmoor", "country": ""}
+
+
+def test_a_region_is_placed_at_the_middle_of_its_towns_stories():
+    counts = [PlaceCount("Zgorzelec", "Lower Silesia", "PL", 3), PlaceCount("Wrocław", "Lower Silesia", "PL", 1)]
+    [region] = atlas.places(counts, "region").places
+    (zx, zy, _), (wx, wy, _) = gazetteer.locate("Zgorzelec", "PL"), gazetteer.locate("Wrocław", "PL")
+    assert region.position == (pytest.approx((3 * zx + wx) / 4), pytest.approx((3 * zy + wy) / 4))
+
+
+def test_a_country_written_in_small_letters_is_the_same_country_and_a_place_lists_its_newest_first(archive):
+    line = [(0.0, 2.0, "Woda przyszła.")]
+    add_story(archive, "First", "pl", line, community="Zgorzelec", country="pl")
+    add_story(archive, "Second", "pl", line, community="Zgorzelec", country="PL")
+    assert [(c.community, c.country, c.stories) for c in place_counts(archive, Viewer.anonymous())] == \
+           [("Zgorzelec", "PL", 2)]
+    total, listed = place_stories(archive, Viewer.anonymous(), PlaceFilters(community="Zgorzelec", country="PL"))
+    assert total == 2 and [s.title for s in listed] == ["Second", "First"]
 
 
 def test_counts_and_listings_go_through_the_access_policy(archive):
