@@ -55,6 +55,18 @@ def test_a_failing_job_is_marked_failed_with_its_reason(archive, settings):
     assert job.state == "failed" and "--model base" in job.message
 
 
+def test_a_recording_of_noise_alone_is_done_and_says_no_speech_was_found(archive, settings, tmp_path):
+    from tests.transcribe.sounds import build
+
+    noise = tmp_path / "wrong-file.wav"
+    build(noise, [("noise", 8), ("hum", 4)])  # a kitchen left recording, not silent
+    result = ingest_file(archive, noise, StoryMetadata(), settings, KEEPER)
+    job = process_job(settings, result.job_id, archive=archive)
+    assert (job.state, job.message) == ("done", "no speech was found in this recording; check that it is the right "
+                                                "file")
+    assert archive.segments(result.story_id, KEEPER) == []
+
+
 def test_drain_processes_queued_jobs_through_huey(archive, settings, monkeypatch):
     monkeypatch.setattr(word_index, "MERGE_ABOVE", 1)
     queue = Queue(settings)

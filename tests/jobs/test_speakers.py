@@ -45,3 +45,11 @@ def test_each_voice_on_its_own_channel_is_a_speaker(archive, settings, tmp_path)
                                                                for s in segments]
     assert {s.speaker for s in segments} == {"S1", "S2"}
     assert corrections.revisions(archive, result.story_id, KEEPER) == []  # the machine's draft, not a correction
+
+
+def test_a_stereo_recording_spoken_on_one_channel_names_no_speakers(archive, settings, tmp_path):
+    recording = _interview(tmp_path / "one-sided.wav", cut_s=1000.0)  # all on the left, the right silent
+    result = ingest_file(archive, recording, StoryMetadata(title="One microphone"), settings, KEEPER)
+    assert process_job(settings, result.job_id, archive=archive).state == "done"
+    segments = archive.segments(result.story_id, KEEPER)
+    assert segments and {s.speaker for s in segments} == {None}  # one channel says nothing of who speaks
