@@ -25,7 +25,9 @@ from storyatlas.exports.archival import to_ohms
 from storyatlas.exports.collection import export_collection
 from storyatlas.exports.facts import Links, Media, gather
 from storyatlas.exports.iiif import to_iiif
+from storyatlas.exports.subtitles import _spreadsheet_safe as spreadsheet_safe
 from storyatlas.ingest import ingest_file
+from storyatlas.ingest.redact import redact
 from tests.conftest import add_story, ffmpeg, story_file
 
 KEEPER = Viewer.keeper()
@@ -64,6 +66,9 @@ def test_csv_has_one_row_per_segment(archive, story):
     assert [r["low_confidence"] for r in rows] == ["no", "no", "no", "yes"]
     # a formula would run when an archivist opens the file in a spreadsheet
     assert rows[3]["text"] == "'=SUM(A1) sagte der Nachbar." and rows[3]["text_en"].startswith("'=")
+    # as would any cell a spreadsheet reads as a formula (OWASP's list)
+    assert [spreadsheet_safe(t) for t in ("+1+1", "-1+1", "@SUM(A1)", "\tx", "\rx", "1 = 1")] == \
+           ["'+1+1", "'-1+1", "'@SUM(A1)", "'\tx", "'\rx", "1 = 1"]
 
 
 # OHMS ----------------------------------------------------------------------------
@@ -238,7 +243,15 @@ def test_iiif_manifest_of_a_video(archive, story, settings, tmp_path):
     # without the media folder there is no picture size: the listening copy stands in
     sound = json.loads(export(archive, taken.story_id, "iiif", KEEPER, base=BASE))
     assert _check_manifest(sound)["items"][0]["items"][0]["body"]["type"] == "Sound"
-    assert ET.fromstring(export(archive, taken.story_id, "dc", KEEPER)).findtext(f"{DC}type") == "MovingImage"
+    dc = ET.fromstring(export(archive, taken.story_id, "dc", KEEPER))
+    assert dc.findtext(f"{DC}type") == "MovingImage" and dc.findtext(f"{DC}format") == "video/mp4"
+
+    # once redacted, the original still holds what was silenced: only its admins get the video
+    archive.finish_job(taken.job_id, "done")
+    redact(archive, settings.media_dir, taken.story_id, 1.0, 2.0, KEEPER.label())
+    for viewer, kind in ((ANYONE, "Sound"), (KEEPER, "Video")):
+        manifest = json.loads(export(archive, taken.story_id, "iiif", viewer, base=BASE, media_dir=settings.media_dir))
+        assert _check_manifest(manifest)["items"][0]["items"][0]["body"]["type"] == kind
 
 
 def test_iiif_writer_paints_a_video_with_its_size(archive, story):
