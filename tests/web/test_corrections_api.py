@@ -129,3 +129,43 @@ def test_openapi_lists_the_correction_routes(client):
             assert "409" in operation["responses"]
             assert "base" in operation["requestBody"]["content"]["application/json"]["schema"]["required"]
     assert "Transcript" in spec["components"]["schemas"]
+
+
+def test_malformed_requests_are_refused_clearly_and_change_nothing(client, story, app, monkeypatch):
+    url = f"/api/stories/{story}"
+    _sign_in(client, "Vera")
+    first = client.get(f"{url}/transcript").json()["segments"][0]["id"]
+    retagged = []
+    monkeypatch.setattr(app.state.queue, "retag", lambda: retagged.append(story))
+    for method, path, body, said in [
+        ("patch", f"segments/{first}", {"base": 0, "speaker": "S1", "text": "   "}, "needs some text"),
+        ("post", "replace", {"base": 0, "find": "a", "replace": "b", "case_sensitive": "no"}, "true or false"),
+        ("post", f"segments/{first}/split", {"base": 0, "offset": "3"}, "character position"),
+        ("post", f"segments/{first}/split", {"base": 0, "at": [6]}, "seconds (12.5)"),
+        ("post", "index", {"at": [6], "title": "Cellar"}, '"at" is required'),
+        ("post", "index", {"at": 6, "title": "Cellar", "keywords": "mud"}, "must be a list of strings"),
+    ]:
+        answer = getattr(client, method)(f"{url}/{path}", json=body)
+        assert answer.status_code == 422 and said in answer.json()["error"], (path, answer.text)
+    for body, status, said in [(b"[1, 2]", 400, "send one JSON object"),
+                               (b'{"base": 0, "text": "' + b"x" * 70_000 + b'"}', 413, "at most 64 KB")]:
+        answer = client.patch(f"{url}/segments/{first}", content=body, headers={"content-type": "application/json"})
+        assert answer.status_code == status and said in answer.json()["error"], answer.text
+    t = client.get(f"{url}/transcript").json()
+    assert t["revision"] == 0 and t["segments"][0]["speaker"] is None  # the speaker was not saved either
+    assert client.get(f"/stories/{story}").status_code == 200 and "Cellar" not in client.get(f"/stories/{story}").text
+    # a speaker alone changes no words: the story is not tagged again; a text is
+    assert client.patch(f"{url}/segments/{first}", json={"base": 0, "speaker": "S1"}).json()["changed"] == 1
+    assert retagged == []
+    client.patch(f"{url}/segments/{first}", json={"base": 1, "text": "We pumped the cellar dry."})
+    assert retagged == [story]
+
+
+def test_paging_is_held_within_bounds_and_a_receipt_that_is_not_one_shows_nothing(client, story, web_archive):
+    listed = client.get("/api/stories", params={"limit": 100_000, "offset": -5}).json()
+    assert (listed["limit"], listed["offset"]) == (100, 0)
+    refused = client.get("/api/stories", params={"limit": "all"})
+    assert refused.status_code == 400 and "limit must be a whole number" in refused.json()["error"]
+    hidden = add_story(web_archive, "Private", "en", LINES, visibility="private")
+    for receipt in ("not-a-receipt", ""):
+        assert client.get(f"/api/stories/{hidden}/progress", params={"receipt": receipt}).status_code == 404

@@ -177,6 +177,30 @@ def test_pieces_of_one_upload_are_taken_one_at_a_time(app):
     assert not (app.state.settings.media_dir / "tmp" / "uploads" / f"{upload}.part").exists()
 
 
+@pytest.mark.parametrize("request_kind", ["piece", "finish"])
+def test_an_upload_finished_while_another_request_opened_it_is_not_written_to_or_taken_again(
+        app, client, monkeypatch, request_kind):
+    from storyatlas.web import uploads as module
+
+    recording = story_file("en").read_bytes()
+    upload = _upload(client, recording)
+    part = app.state.settings.media_dir / "tmp" / "uploads" / f"{upload}.part"
+    lock = module._lock
+
+    def finished_meanwhile(f, busy):
+        # another request finished the upload (and removed its file) after this one opened it
+        part.unlink()
+        lock(f, busy)
+    monkeypatch.setattr(module, "_lock", finished_meanwhile)
+    if request_kind == "piece":
+        late = client.put(f"/api/uploads/{upload}", content=b"\0" * 5000,
+                          headers={"upload-offset": str(len(recording))})
+    else:
+        late = client.post(f"/api/uploads/{upload}/finish", data={"title": "River"})
+    assert late.status_code == 404 and "unknown or expired upload" in late.json()["error"]  # not 200: not lost
+    assert not part.exists() and _stories(app) == 0
+
+
 def test_finishing_with_a_huge_form_is_refused(client):
     upload = _upload(client, story_file("en").read_bytes())
     refused = client.post(f"/api/uploads/{upload}/finish", data={f"field{i}": "x" for i in range(25)})
