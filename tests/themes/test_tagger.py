@@ -1,6 +1,9 @@
 """The tagger on hand-written transcripts, with a small vocabulary of its own (the
 repository's vocabulary is measured by benchmarks/themes.py and tested in test_vocabulary.py)."""
 
+from types import SimpleNamespace
+
+import numpy as np
 import pytest
 
 from storyatlas.themes import Tagger, Theme, Vocabulary
@@ -274,3 +277,36 @@ def test_every_labelled_story_has_its_own_id():
     ids = [json.loads(line)["id"] for path in sorted(data.glob("*.jsonl"))
            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(ids) == len(set(ids))
+
+
+def test_a_passages_likeliest_theme_needs_less_and_a_story_keeps_each_themes_best_score(tagger, monkeypatch):
+    from storyatlas.themes.tagger import FIRST_THRESHOLD, PASSAGE, THRESHOLD, Reading
+
+    # three passages; what the weights make of each is given, the rules that follow are tested
+    given = [{"floods": 0.5, "eviction": 0.2},
+             {"eviction": 0.9, "floods": 0.36},   # floods second: below THRESHOLD, not kept
+             {"floods": 0.36, "eviction": 0.1}]   # floods first: above FIRST_THRESHOLD, kept
+    assert FIRST_THRESHOLD < 0.36 < THRESHOLD
+    ids = tagger.vocabulary.ids()
+    features = [np.full((len(ids), 1), n, np.float32) for n in range(len(given))]
+
+    def probability(rows, theme_ids, language=None):
+        return np.array([given[int(rows[0, 0])][t] for t in theme_ids])
+    for weights in ("weights", "without_examples"):
+        monkeypatch.setattr(tagger, weights, SimpleNamespace(probability=probability))
+    said = {"floods": [(0, "flood", 1), (PASSAGE, "flood", 1), (2 * PASSAGE, "flood", 1)],
+            "eviction": [(PASSAGE + 1, "bailiff", 1)]}
+    reading = Reading(["..."] * 3 * PASSAGE, [], {t: {"original": f, "english": []} for t, f in said.items()},
+                      features)
+    chosen = tagger.choose(reading)
+    # the likeliest first; each theme's best score of any passage, with every passage's evidence
+    assert [(t.theme_id, t.score, t.segments) for t in chosen] == [
+        ("eviction", 0.9, [PASSAGE + 1]), ("floods", 0.5, [0, 2 * PASSAGE])]
+
+
+def test_a_trigger_said_again_counts_for_less_than_another_and_a_phrase_for_more():
+    from storyatlas.themes.tagger import PHRASE_WEIGHT, REPEAT_WEIGHT, _side_score
+
+    assert _side_score([(0, "flood", 1)]) == 1.0
+    assert _side_score([(0, "flood", 1), (3, "flood", 1)]) == 1.0 + REPEAT_WEIGHT
+    assert _side_score([(0, "flood", 1), (3, "sandbag", 1), (5, "river burst its banks", 4)]) == 2.0 + PHRASE_WEIGHT
