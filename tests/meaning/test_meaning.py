@@ -10,6 +10,7 @@ from storyatlas import meaning
 from storyatlas.archive import Viewer, corrections
 from storyatlas.archive.erasure import erase
 from storyatlas.archive.redaction import plan_redaction, record_redaction
+from storyatlas.search import fused
 from tests.conftest import add_story
 
 KEEPER = Viewer.keeper("cli:test")
@@ -259,3 +260,30 @@ def test_each_query_is_compared_with_its_own_closest_lists():
         assert {(a, b) for a, b, who in probed if q in who} == own
     assert [(a, b) for a, b, _ in probed] == found.slices(queries, 3)
 
+
+
+@pytest.mark.parametrize("words_weight, order", [(1.0, [4, 1, 2, 5, 3]), (fused.RELAXED_WEIGHT, [4, 5, 1, 2, 3])])
+def test_fusion_adds_each_storys_reciprocal_ranks_in_the_words_and_the_meaning_rankings(archive, words_weight,
+                                                                                         order):
+    from storyatlas.search.fts import FTSBackend
+
+    FTSBackend(archive)._tables()
+    c = archive.conn
+    # the words ranked 1, 2, 3, 4; meaning 4 (its closest passage 0.9), then 5 (0.5)
+    c.executemany("INSERT INTO temp.search_hits (story_id, tier, key, score) VALUES (?, 0, ?, 1)",
+                  [(1, 4.0), (2, 3.0), (3, 2.0), (4, 1.0)])
+    fused.fuse(c, {5: [(50, 0.5)], 4: [(40, 0.9), (41, 0.2)]}, words_weight)
+    ranked = [r[0] for r in c.execute("SELECT story_id FROM temp.search_hits ORDER BY tier, fused DESC, key DESC")]
+    # 4 is in both; with a relaxed words ranking (half) meaning's second beats words' first
+    assert ranked == order
+    scores = dict(c.execute("SELECT story_id, fused FROM temp.search_hits"))
+    assert scores[4] == pytest.approx(words_weight / (fused.K + 4) + 1 / (fused.K + 1))
+
+
+def test_a_story_meaning_alone_found_shows_its_closest_moments_up_to_the_limit(archive):
+    story = add_story(archive, "Flut", "de", [(i * 2.0, i * 2.0 + 2.0, f"Satz {i}.") for i in range(3)])
+    segments = {s.id: {"start": s.start, "end": s.end, "text": s.text, "text_en": s.text_en, "language": s.language}
+                for s in archive.segments(story, Viewer.keeper())}
+    ids = list(segments)
+    shown = fused.with_meaning([], [(ids[2], 0.8), (ids[0], 0.6), (ids[1], 0.1)], segments, "de", 2)
+    assert [(m.segment_id, m.why) for m in shown] == [(ids[2], ("meaning",)), (ids[0], ("meaning",))]
