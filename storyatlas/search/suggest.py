@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 
 from storyatlas import stems
 from storyatlas.archive.word_index import STORY
-from storyatlas.search.query import Query, literal
+from storyatlas.search.query import Query, Term, literal
 from storyatlas.text import fold
 
 # candidates share the first letters, differ in length by at most _LENGTHS, and at most
@@ -53,10 +53,12 @@ def words_state(conn: sqlite3.Connection) -> bytes:
 
 def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query, stories_sql: str,
                 params: list) -> tuple[str, ...]:
-    """Up to three words per query word; ``key`` names the archive and its words index's
-    state (path, ``words_state``)."""
-    typed = list(dict.fromkeys(w for t in parsed.terms() for w in stems.words(" ".join(t.words))
-                               if len(fold(w)) >= stems.MIN_VOCABULARY))
+    """Up to three words per query word not found; ``key`` names the archive and its words
+    index's state (path, ``words_state``)."""
+    # a word some story the searcher may see says needs no other: when a query is relaxed,
+    # "cellars sandbags" offered "cell" for the word it had found
+    typed = list(dict.fromkeys(w for t in parsed.terms() if t.phrase or not _seen(conn, t, stories_sql, params)
+                               for w in stems.words(" ".join(t.words)) if len(fold(w)) >= stems.MIN_VOCABULARY))
     if not typed:
         return ()
     vocabulary = _vocabulary(conn, key)
@@ -161,6 +163,15 @@ def warm(path: Path) -> None:
             return
         _refreshing.add(str(path))
     threading.Thread(target=_reread, args=(str(path), None), daemon=True, name="storyatlas-vocabulary").start()
+
+
+def _seen(conn: sqlite3.Connection, term: Term, stories_sql: str, params: list) -> bool:
+    """Whether a story the searcher may see says the word, in any of its forms."""
+    if not term.forms():
+        return False
+    return conn.execute(f"""SELECT 1 FROM segment_terms WHERE segment_terms MATCH ?
+                            AND segment_terms.rowid >> 32 IN ({stories_sql}) LIMIT 1""",
+                        [term.words_fts(), *params]).fetchone() is not None
 
 
 def _said(conn: sqlite3.Connection, term: str, stories_sql: str, params: list) -> str | None:

@@ -221,9 +221,20 @@ def test_a_relaxed_phrase_ranks_the_moment_with_more_words_above_the_story_sayin
     assert relaxed.relaxed and _ids(relaxed)[0] == 4  # the phrase and "night" in one moment
 
 
-def test_a_misspelled_word_beside_a_found_one_still_gets_did_you_mean(backend):
-    results = _search(backend, "pumped celler")
-    assert results.relaxed and _ids(results) == [4] and "cellar" in results.suggestions
+def test_did_you_mean_offers_the_closest_few_words_for_those_not_found_only(backend, archive):
+    add_story(archive, "Music", "en", [(0.0, 3.0, "The cello in the cellar, the cell, the cellon, the cellos.")])
+    assert _search(backend, "cellor").suggestions == ("cello", "cellar", "cellon")  # the closest three ("cell")
+    results = _search(backend, "pumped celler")  # a misspelling beside a word found
+    assert results.relaxed and _ids(results) == [4] and results.suggestions[0] == "cellar"
+    # a word found is not offered another ("cellars" was offered "cell"), a far word gets none
+    for text in ("cellars sandbags", "cellars cezzzzz"):
+        results = _search(backend, text)
+        assert results.relaxed and results.suggestions == (), text
+    add_story(archive, "Secret", "en", [(0.0, 3.0, "The celler hid them.")], visibility="private")
+    # a word only stories out of sight say is not found for a visitor: words they may see are offered
+    visitor = _search(backend, "celler", Viewer())
+    assert visitor.stories == () and visitor.suggestions[0] == "cellar" and "celler" not in visitor.suggestions
+    assert _ids(_search(backend, "celler")) != []
 
 
 def test_the_word_found_is_marked_in_a_text_stored_with_decomposed_accents(archive):
