@@ -60,6 +60,7 @@ def test_the_english_translation_is_searched_too(backend):
 
 @pytest.mark.parametrize("filters, expected", [
     ({"language": "de"}, {1}),
+    ({"language": "DE"}, {1}),
     ({"country": "pl"}, {2, 3}),
     ({"collection": "Flood memories"}, {1, 2}),
     ({"country": "PL", "collection": "Other"}, {3}),
