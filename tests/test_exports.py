@@ -1,136 +1,63 @@
-"""A story's timed transcript as subtitles (WebVTT, SRT), plain text and CSV.
-
-Every writer takes ``speakers`` (segment id -> who speaks, as the correction workbench
-named them: ``archive.corrections.speaker_names``).
-"""
-
-from __future__ import annotations
-
-import csv
 import io
-from collections.abc import Mapping, Sequence
+import json
 
-from storyatlas.archive import Segment, Story
-from storyatlas.errors import StoryAtlasError, said
+import pytest
+import srt
+import webvtt
 
-TRACKS = ("original", "en")
-CSV_COLUMNS = ("start", "end", "language", "text", "text_en", "low_confidence", "speaker")
+from storyatlas.archive import Viewer
+from storyatlas.errors import StoryAtlasError
+from storyatlas.exports import clock, export
+from tests.conftest import add_story
 
+KEEPER = Viewer.keeper()  # the archive's own tools (`storyatlas export`)
 
-def timestamp(seconds: float, decimal: str = ".") -> str:
-    """hh:mm:ss.mmm (``decimal`` "," for SRT)."""
-    ms = max(0, round(seconds * 1000))
-    h, ms = divmod(ms, 3_600_000)
-    m, ms = divmod(ms, 60_000)
-    s, ms = divmod(ms, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{decimal}{ms:03d}"
-
-
-def clock(seconds: float) -> str:
-    """mm:ss (or h:mm:ss) for people to read."""
-    s = int(seconds)
-    h, rest = divmod(s, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
+LINES = [
+    (0.0, 3.2, "Im Frühling kam das Wasser.", "In spring the water came."),
+    (3.9, 65.5, "Die Überschwemmung --> hat\n\nunseren Keller zerstört.", "The flood destroyed our cellar."),
+    (3700.25, 3702.0, "Ende.", None),
+]
 
 
-def other_language(story: Story, seg: Segment) -> str | None:
-    """The segment's language when it is not the story's main one (people switch mid-story)."""
-    return seg.language if seg.language and seg.language != story.language else None
+@pytest.fixture
+def story(archive):
+    return add_story(archive, "Hochwasser", "de", LINES)
 
 
-def english(story: Story, seg: Segment) -> str | None:
-    """The segment in English: its own words when spoken in English, else its translation."""
-    return seg.text if (seg.language or story.language) == "en" else seg.text_en
+def test_vtt_parses_with_webvtt_py(archive, story):
+    captions = webvtt.from_buffer(io.StringIO(export(archive, story, "vtt", KEEPER)))
+    assert [(c.start, c.end) for c in captions] == [
+        ("00:00:00.000", "00:00:03.200"), ("00:00:03.900", "00:01:05.500"), ("01:01:40.250", "01:01:42.000")]
+    assert captions[1].text == "Die Überschwemmung → hat unseren Keller zerstört."
 
 
-def has_english_translation(story: Story, segments: Sequence[Segment]) -> bool:
-    """Whether any line spoken in another language has an English translation."""
-    return any(s.text_en and (s.language or story.language) != "en" for s in segments)
+def test_english_track_in_srt_parses_with_srt(archive, story):
+    subs = list(srt.parse(export(archive, story, "srt", KEEPER, track="en")))
+    assert [s.content for s in subs] == ["In spring the water came.", "The flood destroyed our cellar."]
+    assert subs[1].start.total_seconds() == 3.9
 
 
-def lines(story: Story, segments: Sequence[Segment], track: str) -> list[tuple[Segment, str]]:
-    """(segment, its text on ``track`` on one line); English lines missing are left out."""
-    if track not in TRACKS:
-        raise StoryAtlasError(said("unknown track {track!r}: choose one of {tracks}", track=track,
-                                   tracks=", ".join(TRACKS)))
-    if track == "original":
-        return [(s, " ".join(s.text.split())) for s in segments]
-    # a segment with no English (not spoken in English, not translated) is left out
-    found = [(s, " ".join(text.split())) for s in segments if (text := english(story, s))]
-    if not found and story.language != "en":
-        raise StoryAtlasError(said(
-            "story {story} has no English translation yet; process it with a multilingual model (--model base)",
-            story=story.id))
-    return found
+def test_txt_has_times(archive, story):
+    assert export(archive, story, "txt", KEEPER).splitlines()[2] == "[1:01:40] Ende."
 
 
-def _cue_text(text: str) -> str:
-    # "-->" inside a cue would be read as a new timing line
-    return text.replace("-->", "→")
+def test_json_holds_everything(archive, story):
+    doc = json.loads(export(archive, story, "json", KEEPER))
+    assert doc["title"] == "Hochwasser" and doc["language"] == "de"
+    assert [s["text_en"] for s in doc["segments"]] == [LINES[0][3], LINES[1][3], None]
+    assert doc["transcripts"][0]["model"] == "hand"
 
 
-def vtt_escape(text: str) -> str:
-    # WebVTT cue text is markup: "&" and "<" would start an entity or a tag
-    return _cue_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def test_no_english_track_without_a_translation(archive):
+    story = add_story(archive, "Sans traduction", "fr", [(0.0, 1.0, "Bonjour.")])
+    with pytest.raises(StoryAtlasError, match="no English translation"):
+        export(archive, story, "vtt", KEEPER, track="en")
 
 
-def to_vtt(story: Story, segments: Sequence[Segment], track: str = "original",
-           speakers: Mapping[int, str] | None = None) -> str:
-    out = ["WEBVTT", ""]
-    for seg, text in lines(story, segments, track):
-        cue = vtt_escape(text)
-        other = other_language(story, seg) if track == "original" else None
-        if other:
-            # a language span, so players and screen readers pronounce the passage right
-            cue = f"<lang {other}>{cue}</lang>"
-        speaker = (speakers or {}).get(seg.id)
-        if speaker:
-            # a voice span: how WebVTT (and OHMS, which keeps WebVTT) names who speaks
-            cue = f"<v {vtt_escape(' '.join(speaker.split()))}>{cue}"
-        out += [f"{timestamp(seg.start)} --> {timestamp(seg.end)}", cue, ""]
-    return "\n".join(out)
+def test_unknown_format(archive, story):
+    with pytest.raises(StoryAtlasError, match="choose one of vtt, srt, txt, json"):
+        export(archive, story, "docx", KEEPER)
 
 
-def to_srt(story: Story, segments: Sequence[Segment], track: str = "original",
-           speakers: Mapping[int, str] | None = None) -> str:
-    # SRT stays plain text: its players know no language or voice markup
-    out = []
-    for n, (seg, text) in enumerate(lines(story, segments, track), 1):
-        speaker = (speakers or {}).get(seg.id)
-        line = f"{speaker}: {text}" if speaker else text
-        out += [str(n), f"{timestamp(seg.start, ',')} --> {timestamp(seg.end, ',')}", _cue_text(line), ""]
-    return "\n".join(out)
-
-
-def to_txt(story: Story, segments: Sequence[Segment], track: str = "original",
-           speakers: Mapping[int, str] | None = None) -> str:
-    def tag(seg: Segment) -> str:
-        other = other_language(story, seg) if track == "original" else None
-        speaker = (speakers or {}).get(seg.id)
-        return (f"[{other}] " if other else "") + (f"{speaker}: " if speaker else "")
-
-    return "\n".join(f"[{clock(seg.start)}] {tag(seg)}{text}" for seg, text in lines(story, segments, track)) + "\n"
-
-
-def _spreadsheet_safe(text: str) -> str:
-    # a cell starting with = + - @ is run as a formula by spreadsheets ("CSV injection");
-    # stories come from the public, and archivists open CSV files in spreadsheets
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def to_csv(story: Story, segments: Sequence[Segment], track: str = "original",
-           speakers: Mapping[int, str] | None = None) -> str:
-    """One row per segment: the spoken words and their English translation (empty for
-    lines spoken in English), so ``track`` is not needed. Times in seconds."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180
-    writer.writerow(CSV_COLUMNS)
-    for seg in segments:
-        writer.writerow([
-            f"{seg.start:.3f}", f"{seg.end:.3f}", seg.language or story.language or "",
-            _spreadsheet_safe(" ".join(seg.text.split())),
-            _spreadsheet_safe(" ".join((seg.text_en or "").split())),  # as in the JSON: the translation
-            "yes" if seg.low_confidence else "no",
-            _spreadsheet_safe((speakers or {}).get(seg.id, "")),
-        ])
-    return buffer.getvalue()
+def test_clock():
+    assert (clock(83.9), clock(3725)) == ("01:23", "1:02:05")
