@@ -81,8 +81,6 @@ class Query:
     excluded: tuple[Term, ...] = ()
     language: str = "en"
     """The language whose stop words were left out."""
-    stopped: frozenset[str] = frozenset()
-    """The (folded) stop words left out."""
 
     def _expression(self, clauses: list[str], any_clause: bool, term_fts) -> str:
         joined = (" OR " if any_clause else " AND ").join(f"({c})" for c in clauses)
@@ -171,8 +169,7 @@ def parse(text: str, language: str | None = None) -> Query | None:
         kept = _without_stop_words(clauses, lang)
     if not kept:
         return None
-    stopped = frozenset(w for w in free if w in stems.stop_words(lang))
-    return Query(tuple(tuple(c) for c in kept), tuple(excluded), lang, stopped)
+    return Query(tuple(tuple(c) for c in kept), tuple(excluded), lang)
 
 
 def _without_stop_words(clauses: list[list[Term]], lang: str) -> list[list[Term]]:

@@ -272,3 +272,10 @@ def test_a_query_word_stands_for_its_forms_in_each_language():
     forms = query_forms("Kellern")
     assert "de_kell" in forms and "en_kellern" in forms and "xx_kellern" in forms
     assert "pl_powodz" in query_forms("powodzi") and "pl_powodz" in query_forms("powódź")
+
+
+def test_and_joins_words_in_any_language_and_a_language_given_decides_the_stop_words():
+    # "AND" is the syntax, not a word ("and" is no stop word in German)
+    assert [[t.words for t in c] for c in parse("Keller AND Wasser", "de").clauses] == [[("Keller",)], [("Wasser",)]]
+    # "die" is a German stop word but an English word: the language given decides
+    assert parse("die", "de") is None and [[t.words for t in c] for c in parse("die", "en").clauses] == [[("die",)]]
