@@ -72,3 +72,25 @@ def test_stories_found_only_through_a_theme_are_counted_and_come_after_those_wit
         c.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'schools', 1.0)", (tagged[1],))
     both = backend.search(SearchQuery("flood OR school", Viewer.anonymous(), meaning=False, limit=1))
     assert both.themes == ("floods", "schools") and both.total_stories == 5
+
+
+def test_a_story_found_through_its_theme_shows_where_it_tells_it_up_to_the_moments_asked(archive):
+    from storyatlas.archive import Viewer
+    from storyatlas.search import SearchQuery
+    from storyatlas.search.fts import FTSBackend
+    from tests.conftest import add_story
+
+    store.vocabulary(archive)
+    story = add_story(archive, "Tagged", "en", [(i * 4.0, i * 4.0 + 4.0, f"The river rose, part {i}.")
+                                                for i in range(4)])
+    segments = [s.id for s in archive.segments(story, Viewer.keeper())]
+    with archive.transaction() as c:
+        c.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 0.9)", (story,))
+        c.executemany("INSERT INTO theme_evidence (story_id, theme_id, segment_id, trigger, side) "
+                      "VALUES (?, 'floods', ?, 'river rose', 'english')", [(story, s) for s in segments[1:]])
+
+    def moments(**options):
+        [hit] = FTSBackend(archive).search(SearchQuery("flood", Viewer.anonymous(), meaning=False, **options)).stories
+        return [(m.start, m.why) for m in hit.moments]
+    assert moments() == [(4.0, ("theme",)), (8.0, ("theme",)), (12.0, ("theme",))]  # where it is told
+    assert moments(moments_per_story=2) == [(4.0, ("theme",)), (8.0, ("theme",))]
