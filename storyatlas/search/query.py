@@ -1,8 +1,8 @@
 """Turning what a person types into FTS5 queries, safely.
 
 A query is words, "quoted phrases", ``-word`` (or ``-"a phrase"``, or ``NOT word``) to
-leave out, and ``OR`` between two terms for either. Every other character FTS5 would read as syntax
-is dropped, so no input can produce a syntax error.
+leave out, and ``OR`` between two terms for either. Every other character FTS5 would
+read as syntax is dropped, so no input can produce a syntax error.
 
 A word stands for its forms in every language (``stems.query_forms``: "Kellern" meets
 "Keller" in German segments, "powodzi" meets "powódź" in Polish ones); a quoted phrase

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from storyatlas.archive import Viewer, audit, corrections
+from storyatlas.archive import Viewer, audit, corrections, revisions
 from storyatlas.archive.erasure import erase
 from storyatlas.archive.redaction import MARK, plan_redaction, record_redaction
 from storyatlas.errors import AccessDenied, Conflict, CorrectionError, NotFound
@@ -342,7 +342,6 @@ def test_speakers_are_renamed_in_place_and_labelled_only_on_the_storys_segments(
     assert corrections.label_speakers(archive, story, {first: "S1", second: "S2"}, VERA,
                                       base=done.revision).changed == 2
     # labels the machine finds later (by channel) do not overwrite a person's
-    from storyatlas.archive import revisions
     assert revisions.machine_speakers(archive.conn, story, {first: "S9"}) == 0
     assert archive.segments(story, KEEPER)[0].speaker == "S1"
 

@@ -9,6 +9,7 @@ from storyatlas.jobs import Queue, process_job
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
 from tests.conftest import add_story, story_file
+from tests.transcribe.sounds import build
 
 KEEPER = Viewer.keeper()  # the archive's own tools (the CLI, the worker)
 
@@ -56,8 +57,6 @@ def test_a_failing_job_is_marked_failed_with_its_reason(archive, settings):
 
 
 def test_a_recording_of_noise_alone_is_done_and_says_no_speech_was_found(archive, settings, tmp_path):
-    from tests.transcribe.sounds import build
-
     noise = tmp_path / "wrong-file.wav"
     build(noise, [("noise", 8), ("hum", 4)])  # a kitchen left recording, not silent
     result = ingest_file(archive, noise, StoryMetadata(), settings, KEEPER)
