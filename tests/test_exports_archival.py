@@ -254,6 +254,17 @@ def test_iiif_manifest_of_a_video(archive, story, settings, tmp_path):
         assert _check_manifest(manifest)["items"][0]["items"][0]["body"]["type"] == kind
 
 
+def test_a_webm_video_is_offered_as_the_web_serves_it(archive, settings, tmp_path):
+    video = tmp_path / "video.webm"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-i", str(story_file("en")), "-shortest",
+           "-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libopus", str(video))
+    taken = ingest_file(archive, video, StoryMetadata(title="Video"), settings, KEEPER)
+    manifest = json.loads(export(archive, taken.story_id, "iiif", KEEPER, base=BASE, media_dir=settings.media_dir))
+    body = _check_manifest(manifest)["items"][0]["items"][0]["body"]
+    assert (body["type"], body["format"]) == ("Video", "video/webm")  # as /media/ID/video answers (pages.media)
+    assert ET.fromstring(export(archive, taken.story_id, "dc", KEEPER)).findtext(f"{DC}format") == "video/webm"
+
+
 def test_iiif_writer_paints_a_video_with_its_size(archive, story):
     facts = gather(archive, archive.story(story, KEEPER), KEEPER, Links(BASE))
     facts = dataclasses.replace(facts, media=Media(f"{BASE}media/{story}/video", "Video", "video/webm", 74.0, 640, 360))

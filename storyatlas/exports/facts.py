@@ -108,6 +108,12 @@ def _media(archive: Archive, story_id: int, role: str, viewer: Viewer) -> MediaF
         return None
 
 
+def video_type(path: str) -> str:
+    """The media type the web archive serves an original video with (``/media/ID/video``,
+    for the player): MP4 and QuickTime as MP4, any other (WebM, Matroska) as WebM."""
+    return "video/mp4" if path.endswith((".mp4", ".m4a", ".mov")) else "video/webm"
+
+
 def original_type(original: MediaFile) -> str:
     extension = original.path.rsplit(".", 1)[-1].lower()
     table = _VIDEO_TYPES if original.has_video else _AUDIO_TYPES
@@ -131,9 +137,8 @@ def gather(archive: Archive, story: Story, viewer: Viewer, links: Links, media_d
     if has_video and media_dir is not None and (viewer.is_admin or not archive.redactions(story.id, viewer)):
         size = picture_size(MediaStore(media_dir).absolute(original.path))
         if size:
-            # what the web archive answers /media/ID/video with
-            served = "video/mp4" if original.path.endswith((".mp4", ".m4a", ".mov")) else "video/webm"
-            media = Media(links.video(story.id), "Video", served, original.duration_s or story.duration_s, *size)
+            media = Media(links.video(story.id), "Video", video_type(original.path),
+                          original.duration_s or story.duration_s, *size)
     labels = {r["id"]: r["label"] for r in tags.theme_rows(archive)}
     themes = tuple(labels.get(t.theme_id, t.theme_id) for t in tags.story_themes(archive, story.id, viewer))
     index = tuple(replace(p, subjects=tuple(labels.get(t, t) for t in p.themes))

@@ -16,6 +16,7 @@ from storyatlas.archive import corrections, discover, index_points, tags
 from storyatlas.archive.policy import may_moderate
 from storyatlas.errors import NotFound, Said, UploadError, reason, said
 from storyatlas.exports import TRACKS, clock, to_vtt
+from storyatlas.exports.facts import video_type
 from storyatlas.ingest.store import MediaStore
 from storyatlas.search import FACETS
 from storyatlas.themes import store
@@ -192,7 +193,7 @@ def media(request: Request) -> Response:
     if kind == "video" and not (item.has_video and _may_hear_original(archive, story_id, who)):
         raise NotFound(said("this story has no video to show"))
     path = MediaStore(request.app.state.settings.media_dir).absolute(item.path)
-    media_type = "audio/webm" if role == "listen" else f"video/{'mp4' if item.path.endswith(('.mp4', '.m4a', '.mov')) else 'webm'}"
+    media_type = "audio/webm" if role == "listen" else video_type(item.path)
     if kind == "original":
         media_type = "application/octet-stream"
     return FileResponse(path, media_type=media_type, headers={"cache-control": "private, max-age=3600"})
