@@ -119,6 +119,27 @@ def test_a_storys_points_come_before_its_moments_within_the_moments_shown(archiv
     assert [m.at for m in hit.moments] == [40.0, 50.0]
 
 
+def test_a_point_adds_to_the_rank_its_storys_moments_earned(archive):
+    often = add_story(archive, "Often", "en", [(at, at + 10, "The cellar flooded.") for at in range(0, 40, 10)],
+                      community="Zgorzelec")
+    add_story(archive, "Once", "en", [(0, 10, "The cellar flooded.")], community="Zgorzelec")
+    index_points.add(archive, often, IndexPoint(25, "The cellar"), KEEPER)
+    # the point's key (a single point's bm25: next to nothing) does not replace what its
+    # story's moments earned (four times, above once)
+    assert [h.title for h in _search(archive, "cellar").stories] == ["Often", "Once"]
+
+
+def test_a_story_saying_more_of_a_relaxed_querys_words_ranks_above_a_point_saying_one(archive):
+    add_story(archive, "Both", "en", [(0, 10, "The cellar flooded."), (10, 20, "The dyke held.")],
+              community="Zgorzelec")
+    pointed = add_story(archive, "Pointed", "en", [(0, 10, "We sang.")], community="Zgorzelec")
+    index_points.add(archive, pointed, IndexPoint(5, "The dyke"), KEEPER)
+    for at in range(5):  # points without the words, so that "dyke" weighs in the points' bm25
+        index_points.add(archive, pointed, IndexPoint(at, f"Song {at}"), KEEPER)
+    found = _search(archive, "cellar dyke")  # no moment holds both
+    assert found.relaxed and [h.title for h in found.stories] == ["Both", "Pointed"]
+
+
 def test_the_ohms_export_and_json_carry_the_points(archive):
     store.vocabulary(archive)
     story = _story(archive)

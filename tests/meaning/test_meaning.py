@@ -10,6 +10,7 @@ from storyatlas import meaning
 from storyatlas.archive import Viewer, corrections
 from storyatlas.archive.erasure import erase
 from storyatlas.archive.redaction import plan_redaction, record_redaction
+from storyatlas.meaning import lists as vector_lists
 from storyatlas.search import fused
 from tests.conftest import add_story
 
@@ -185,6 +186,28 @@ def test_others_lived_this_too_from_other_places_and_languages(archive, stories)
     assert stories["pl"] not in [hit.story_id for hit in meaning.kindred(archive, stories["de"], Viewer.anonymous())]
 
 
+def test_others_lived_this_too_gives_each_storys_closest_passage_the_closest_stories_first(archive):
+    told = add_story(archive, "Hochwasser", "de",
+                     [(0.0, 4.0, "Das Hochwasser zerstörte unseren Keller und den Garten.")], community="Görlitz")
+    river = add_story(archive, "Rzeka", "pl", [(0.0, 4.0, "Chodziliśmy do szkoły autobusem każdego ranka."),
+                                               (4.0, 8.0, "Rzeka wylała po wielkim deszczu i zalała pola.")],
+                      community="Wrocław")
+    flood = add_story(archive, "Powódź", "pl", [(0.0, 4.0, "Nad morzem zbieraliśmy bursztyn."),
+                                                (4.0, 8.0, "Powódź zniszczyła naszą piwnicę i cały ogród."),
+                                                (8.0, 12.0, "Woda stała na ulicach przez tydzień.")],
+                      community="Zgorzelec")
+    meaning.index(archive)
+    expected = [(flood, archive.segments(flood, KEEPER)[1].id), (river, archive.segments(river, KEEPER)[1].id)]
+    for least in (meaning.KINDRED_MIN, -1.0):  # with every passage above the least, still the closest
+        found = meaning.kindred(archive, told, KEEPER, min_score=least)
+        assert [(hit.story_id, hit.segment_id) for hit in found] == expected, least
+        assert found[0].score > found[1].score
+
+
+def test_an_empty_query_means_nothing(archive, stories):
+    assert meaning.nearest(archive, "  ", KEEPER, min_score=-1) == []
+
+
 def test_meaning_hits_keep_to_the_search_filters(archive, stories):
     from storyatlas.search import SearchQuery
     from storyatlas.search.fts import FTSBackend
@@ -261,6 +284,14 @@ def test_each_query_is_compared_with_its_own_closest_lists():
     assert [(a, b) for a, b, _ in probed] == found.slices(queries, 3)
 
 
+@pytest.mark.parametrize("held, probed", [(10, 10), (100, vector_lists.PROBES), (1000, 100)])
+def test_a_query_is_compared_with_a_tenth_of_the_lists_and_at_least_32(held, probed):
+    import numpy as np
+
+    centroids = np.eye(held, dtype=np.float32)
+    found = vector_lists.Lists(centroids, np.arange(held + 1) * 2)  # two vectors a list
+    assert len(found.slices(centroids[0])) == probed
+
 
 @pytest.mark.parametrize("words_weight, order", [(1.0, [4, 1, 2, 5, 3]), (fused.RELAXED_WEIGHT, [4, 5, 1, 2, 3])])
 def test_fusion_adds_each_storys_reciprocal_ranks_in_the_words_and_the_meaning_rankings(archive, words_weight,
@@ -278,6 +309,27 @@ def test_fusion_adds_each_storys_reciprocal_ranks_in_the_words_and_the_meaning_r
     assert ranked == order
     scores = dict(c.execute("SELECT story_id, fused FROM temp.search_hits"))
     assert scores[4] == pytest.approx(words_weight / (fused.K + 4) + 1 / (fused.K + 1))
+
+
+def test_a_relaxed_words_ranking_counts_half_in_the_search(archive, monkeypatch):
+    from storyatlas.search import SearchQuery
+    from storyatlas.search.fts import FTSBackend
+
+    worded = add_story(archive, "Cellar", "en", [(0.0, 4.0, "The cellar flooded."), (4.0, 8.0, "The dyke held.")])
+    closest, second = (add_story(archive, title, "en", [(0.0, 4.0, text)])
+                       for title, text in (("Sang", "We sang."), ("Danced", "We danced.")))
+    # meaning's ranking given, not encoded: the stories meaning finds, closest first
+    monkeypatch.setattr(fused, "meaning_hits", lambda archive, query, within: {
+        closest: [(archive.segments(closest, KEEPER)[0].id, 0.9)],
+        second: [(archive.segments(second, KEEPER)[0].id, 0.8)]})
+
+    def order(text):
+        found = FTSBackend(archive).search(SearchQuery(text, Viewer.anonymous()))
+        return found.relaxed, [hit.story_id for hit in found.stories]
+
+    # words' first is worth meaning's first (above its second); relaxed, half of it (below)
+    assert order("cellar flooded")[1][2] == second
+    assert order("cellar dyke") == (True, [closest, second, worded])
 
 
 def test_a_story_meaning_alone_found_shows_its_closest_moments_up_to_the_limit(archive):

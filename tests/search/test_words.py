@@ -9,7 +9,7 @@ from storyatlas.archive import Viewer
 from storyatlas.archive.erasure import erase
 from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery, suggest
 from storyatlas.search.fts import FTSBackend
-from storyatlas.search.query import parse
+from storyatlas.search.query import parse, query_language
 from storyatlas.stems import query_forms, stop_words
 from storyatlas.text import fold
 from tests.conftest import add_story
@@ -279,3 +279,10 @@ def test_and_joins_words_in_any_language_and_a_language_given_decides_the_stop_w
     assert [[t.words for t in c] for c in parse("Keller AND Wasser", "de").clauses] == [[("Keller",)], [("Wasser",)]]
     # "die" is a German stop word but an English word: the language given decides
     assert parse("die", "de") is None and [[t.words for t in c] for c in parse("die", "en").clauses] == [[("die",)]]
+
+
+def test_a_query_takes_the_stop_words_of_the_language_most_of_its_words_are_stop_words_of():
+    assert query_language(["die", "der", "Flut"]) == "de"
+    # a tie goes to English, the archive's common language, then to the language listed first
+    assert query_language(["in", "a", "flood"]) == "en"  # in German, Italian and Romanian too
+    assert query_language(["in", "die", "Flut"]) == "de"  # in Dutch too
