@@ -184,6 +184,26 @@ neun zehn[[footnotes]][[note]]A note.[[/note]][[/footnotes]]</transcript>
                                 ).has_english
 
 
+def test_an_english_cue_goes_with_the_cue_its_middle_falls_in():
+    ohms = b"""<ROOT><record><title>T</title><duration>00:00:20</duration><language>German</language>
+<vtt_transcript>WEBVTT
+
+00:00:00.000 --> 00:00:10.000
+Wir pumpten den Keller aus.
+
+00:00:10.000 --> 00:00:20.000
+Dann kam der Fluss zur\xc3\xbcck.</vtt_transcript>
+<transcript_alt_lang>English</transcript_alt_lang><vtt_transcript_alt>WEBVTT
+
+00:00:00.000 --> 00:00:08.000
+We pumped the cellar.
+
+00:00:08.000 --> 00:00:14.000
+Then the river came back.</vtt_transcript_alt></record></ROOT>"""
+    # the second English cue starts in the first German one, but is mostly said in the second
+    assert [c.english for c in parse_transcript(ohms).cues] == ["We pumped the cellar.", "Then the river came back."]
+
+
 def test_the_language_said_comes_before_the_files_and_a_mixed_file_must_be_told():
     said_de = ImportedTranscript("vtt", (Cue(0, 1, "Ja.", language="de"),), language="de")
     assert transcript_language(said_de, "PL") == "pl" and transcript_language(said_de, None) == "de"
@@ -329,3 +349,20 @@ def test_an_import_that_fails_after_the_story_is_stored_fails_its_job(run, setti
     with Archive(settings.database) as archive:
         job = archive.job_for_story(1, KEEPER)
         assert (job.state, job.message) == ("failed", "the themes could not be read")  # not left running
+
+
+def test_an_import_that_a_worker_beat_to_the_job_leaves_the_story_to_it(run, settings, tmp_path, monkeypatch):
+    taken = imports.ingest_file
+
+    def raced(archive, *args):  # a worker elsewhere claims the new story's job first
+        result = taken(archive, *args)
+        assert archive.claim_job(result.job_id, worker="another-machine:1")
+        return result
+    monkeypatch.setattr(imports, "ingest_file", raced)
+    plain = tmp_path / "plain.srt"
+    plain.write_text("1\n00:00:01,000 --> 00:00:02,000\nHello.\n", encoding="utf-8")
+    out = run("ingest", str(story_file("en")), "--transcript", str(plain), "--language", "en", code=1)
+    assert "a worker took story 1 to transcribe it before its transcript could be imported" in out
+    with Archive(settings.database) as archive:
+        job = archive.job_for_story(1, KEEPER)
+        assert (job.state, job.worker) == ("running", "another-machine:1") and archive.segments(1, KEEPER) == []

@@ -120,6 +120,20 @@ def test_a_story_told_without_the_theme_words_is_found_by_its_meaning(tmp_path_f
     assert 0.4 <= loneliness.score <= 1.0
 
 
+def test_an_english_storys_words_count_on_both_sides(tmp_path_factory):
+    # a translated story's trigger words count on the side that says them: an English
+    # story has one side, so the weaker side's feature is the stronger's, not nothing
+    from storyatlas.themes import default_vocabulary
+
+    vocabulary = default_vocabulary()
+    tagger = Tagger(vocabulary, tmp_path_factory.mktemp("cache"))
+    floods = vocabulary.ids().index("floods")
+    english = tagger.read("en", [("The flood filled our cellar with water.", None)]).features[0][floods]
+    assert english[1] > 0 and english[2] == english[1]
+    german = tagger.read("de", [("Das Hochwasser kam in der Nacht.", "It came in the night.")]).features[0][floods]
+    assert german[1] > 0 and german[2] == 0  # said only as told
+
+
 def test_a_passage_told_in_its_own_language_keeps_the_meaning_its_translation_lost(tmp_path_factory):
     # as Whisper base translated a German memory of the dam that ended the spring floods
     from storyatlas.themes import default_vocabulary
