@@ -83,6 +83,19 @@ def test_a_new_story_a_correction_a_redaction_and_an_erasure_are_read_without_ev
     assert left == _fully_read(archive, "flood")
 
 
+def test_a_line_made_again_after_the_vectors_were_read_hides_no_other(archive, reads):
+    de = add_story(archive, "Damm", "de", FLOOD_DE)
+    add_story(archive, "Bread", "en", BREAD_EN)
+    meaning.index(archive)
+    first = archive.segments(de, KEEPER)[0]
+    corrections.set_text(archive, de, first.id, "Our street was under water for a week.", KEEPER, base=None)
+    _hits(archive, "bakery")  # every vector read, the corrected line without one
+    meaning.index(archive)  # a change of a line the held vectors do not have, its id before theirs
+    answered = _hits(archive, "bakery")
+    assert reads[0] == 1 and len(answered) == 4
+    assert answered == _fully_read(archive, "bakery")
+
+
 def test_too_many_changes_are_read_again_in_the_background(archive, reads, monkeypatch):
     monkeypatch.setattr(memory, "REBUILD_AFTER", 2)
     add_story(archive, "Damm", "de", FLOOD_DE)
@@ -109,6 +122,16 @@ def test_a_process_behind_what_the_log_still_holds_reads_every_vector_again(arch
     found = _hits(archive, "flood")
     assert reads[0] == 2
     assert {archive.segments(s.id, KEEPER)[0].id for s in archive.stories(KEEPER)} <= {i for i, _ in found}
+
+
+def test_making_vectors_keeps_the_log_of_changes_to_its_length(archive):
+    add_story(archive, "Damm", "de", FLOOD_DE)
+    # the log as years of changes leave it
+    archive.conn.execute("""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+                            INSERT INTO vector_changes (segment_id) SELECT 0 FROM n""", (rows.KEEP_CHANGES,))
+    assert meaning.index(archive) == 2
+    assert archive.conn.execute("SELECT count(*) FROM vector_changes").fetchone()[0] == rows.KEEP_CHANGES
+    assert tuple(rows.changes_at(archive)) == (rows.KEEP_CHANGES + 2, 2)  # the last change, the last pruned
 
 
 def test_a_server_reads_the_vectors_as_it_starts(archive, settings, reads):
