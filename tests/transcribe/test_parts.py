@@ -1,5 +1,6 @@
-"""The small parts of the engine, without a model: chunks and their time map, where a
-window is cut, the loop and silence rules, checkpoints as files."""
+"""The small parts of the engine, without Whisper: voice activity on a committed recording,
+chunks and their time map, where a window is cut, the loop and silence rules, checkpoints
+as files."""
 
 import json
 import os
@@ -14,7 +15,9 @@ from storyatlas.transcribe import (
     Checkpoint, TranscribeOptions, TranscriptSegment, checkpoint_path, discard_checkpoint,
     load_checkpoint, save_checkpoint,
 )
-from storyatlas.transcribe.audio_windows import AudioIdentity, Span, SpeechWav, cut_window, join_spans
+from storyatlas.transcribe.audio_windows import (
+    AudioIdentity, Span, SpeechWav, cut_window, fixed_spans, join_spans, speech_spans,
+)
 from storyatlas.transcribe.chunks import Chunk, merge_spans
 from storyatlas.transcribe.engine import WindowResult
 from storyatlas.transcribe.quality import Decoding, is_silence, looping, needs_another_try, without_loops
@@ -63,6 +66,26 @@ def test_spans_are_merged_into_chunks_of_at_most_30_s_ending_at_the_longest_late
     assert [len(c.pieces) for c in chunks] == [3, 2]
 
 
+@pytest.mark.parametrize("pause_of_the_fifth, pieces", [(0.2, [3, 2]), (1.0, [4, 1]), (0.5, [4, 1])])
+def test_a_chunk_is_cut_at_the_longest_pause_of_its_last_10_s_or_before_the_span_that_does_not_fit(
+        pause_of_the_fifth, pieces):
+    # 5 + 8 + 7.7 + 3.5 s; the fifth (6.8 s) does not fit. The 3 s pause is earlier than the
+    # last 10 s (a sentence cut there is a sentence cut early); the 0.5 s pause before the
+    # fourth is the longest late one, unless the fifth's is longer; of equal pauses the
+    # later, for the fuller chunk
+    spans = [s(0, 5, 0, 0), s(8, 16, 3.0, 1), s(16.3, 24, 0.3, 2), s(24.5, 28, 0.5, 3),
+             s(28.2, 35, pause_of_the_fifth, 4)]
+    chunks = merge_spans(spans, 30)
+    assert [len(c.pieces) for c in chunks] == pieces and [p for c in chunks for p in c.pieces] == spans
+
+
+def test_what_is_carried_over_is_a_chunk_of_its_own_when_the_next_span_does_not_fit_with_it():
+    spans = [s(0, 15, 0, 0), s(17, 25, 2.0, 1), s(25.5, 50.5, 0.5, 2)]  # 15, 8 and 25 s
+    assert [len(c.pieces) for c in merge_spans(spans, 30)] == [1, 1, 1]
+    exactly = [s(0, 10, 0, 0), s(11, 21, 1.0, 1), s(22, 32, 1.0, 2)]  # 30 s of speech: one chunk
+    assert [c.seconds for c in merge_spans(exactly, 30)] == [30.0]
+
+
 def test_a_time_in_a_chunk_maps_back_to_the_recording_across_its_pieces():
     chunk = Chunk((s(10, 12), s(20, 25)))  # 2 s, then 5 s: the pause between is left out
     assert chunk.recording_time(1.0) == 11.0
@@ -72,6 +95,7 @@ def test_a_time_in_a_chunk_maps_back_to_the_recording_across_its_pieces():
     assert chunk.recording_time(99) == 25.0
     rest = chunk.between(1.5, 7.0)
     assert [(p.start / SR, p.end / SR) for p in rest.pieces] == [(11.5, 12.0), (20.0, 25.0)]
+    assert [p.pause_before for p in rest.pieces] == [0.0, 0.5]  # a piece cut in its middle follows no pause
 
 
 def test_short_pauses_are_kept_and_long_ones_cut():
@@ -79,6 +103,33 @@ def test_short_pauses_are_kept_and_long_ones_cut():
     joined = join_spans(fine, keep_pause_s=1.2, max_span_s=30)
     assert [(p.start / SR, p.end / SR) for p in joined] == [(0, 9), (11, 14)]
     assert joined[0].fine == tuple(fine[:2]) and joined[0].last == 1 and joined[1].seq == 2
+    # spans the detector did not find next to each other, or longer together than a span may be
+    assert len(join_spans([s(0, 5, 0, 0), s(5.5, 9, 0.5, 2)], keep_pause_s=1.2, max_span_s=30)) == 2
+    assert len(join_spans([s(0, 20, 0, 0), s(20.5, 31, 0.5, 1)], keep_pause_s=1.2, max_span_s=30)) == 2
+
+
+def test_voice_activity_is_padded_as_silero_pads_without_spans_overlapping():
+    import subprocess
+
+    from storyatlas.ingest.audio import ffmpeg_exe
+    from tests.conftest import story_file
+
+    pcm = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(story_file("en")), "-ac", "1", "-ar", str(SR),
+                          "-f", "s16le", "-"], capture_output=True, check=True).stdout
+    audio = np.concatenate([np.zeros(SR, np.float32), np.frombuffer(pcm, "<i2").astype(np.float32) / 32768])
+    offset, pad = 5 * SR, int(0.4 * SR)
+    spans = speech_spans(audio, offset, 30.0, 0.5, 160, 400, keep_pause_s=0.0)  # none joined
+    assert len(spans) >= 3 and offset <= spans[0].start and spans[-1].end <= offset + len(audio)
+    assert spans[0].pause_before == 0.0  # the second of silence before it is no pause between spans
+    touching = 0
+    for before, after in zip(spans, spans[1:]):
+        gap = round(after.pause_before * SR)  # the detector's own pause
+        if gap < 2 * pad:  # half of it to each side: they touch
+            touching += 1
+            assert before.end == after.start
+        else:
+            assert after.start - before.end == gap - 2 * pad
+    assert touching  # the recording has a pause shorter than two paddings
 
 
 # ---------------------------------------------------------------- windows
@@ -90,6 +141,14 @@ def test_a_window_is_never_cut_inside_speech():
     assert cut == 310 * SR  # the span over the target is whole: cut after it
     assert cut_window([s(0, 20, 0, 0)], 0, target, read_end, total) == target  # silence there
     assert cut_window(spans, 0, target, 40 * SR, 40 * SR) == 40 * SR  # the recording ends in it
+    # a span running on past what was read: cut before it, or after it when it starts the window
+    running_on = [s(0, 20, 0, 0), s(290, 350, 1, 1)]
+    assert cut_window(running_on, 0, target, read_end, total) == 290 * SR
+    assert cut_window(running_on[1:], 290 * SR, target, read_end, total) == 350 * SR
+
+
+def test_without_voice_detection_a_window_is_cut_into_spans_to_its_end():
+    assert [(p.start / SR, p.end / SR) for p in fixed_spans(50 * SR, SR, 30)] == [(1, 31), (31, 51)]
 
 
 def test_only_the_speech_wav_is_read(tmp_path):
@@ -120,6 +179,7 @@ def test_the_wav_is_read_in_parts(tmp_path):
     assert part.dtype == np.float32 and len(part) == SR
     assert np.allclose(part * 32768, samples[SR:2 * SR])
     assert len(wav.read(2 * SR, 10 * SR)) == SR  # past the end: what there is
+    assert len(wav.read(4 * SR, 5 * SR)) == 0  # after it: nothing
 
 
 # ---------------------------------------------------------------- quality
@@ -177,6 +237,25 @@ def test_a_damaged_checkpoint_is_dropped_not_trusted(tmp_path):
     path.parent.mkdir()
     path.write_text(json.dumps({"format": 1, "segments": []}))
     assert load_checkpoint(path) is None and not path.exists()
+    # English lines that do not match the segments: whose English would be whose?
+    one_line = Checkpoint(AudioIdentity("speech.wav", 1, 1), {}, SR, (TranscriptSegment(0.0, 1.0, "Ja."),), ("Yes.",))
+    damaged = json.loads(one_line.to_json())
+    damaged["english"] = ["Yes.", "No."]
+    path.write_text(json.dumps(damaged))
+    assert load_checkpoint(path) is None and not path.exists()
+
+
+def test_a_checkpoint_that_cannot_be_written_leaves_the_last_one_and_no_part(tmp_path, monkeypatch):
+    path = checkpoint_path(tmp_path, 1)
+    first = Checkpoint(AudioIdentity("speech.wav", 1, 1), {}, SR)
+    save_checkpoint(path, first)
+
+    def full(*_):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(OSError, match="No space"):
+        save_checkpoint(path, Checkpoint(AudioIdentity("speech.wav", 1, 1), {}, 2 * SR))
+    assert list(path.parent.iterdir()) == [path] and load_checkpoint(path) == first
 
 
 # ---------------------------------------------------------------- languages
