@@ -16,7 +16,9 @@ from collections.abc import Callable, Sequence
 from storyatlas.archive.records import Word
 from storyatlas.transcribe.types import TranscriptSegment
 
-SENTENCE_END = re.compile(r"[.!?。！？…؟]['\"”’»)\]]*$")
+# a closing quote or bracket may follow the mark: ” ’ » in English and French, “ ‘ « in
+# German („Wasser!“, »Wasser!«), ' and " anywhere
+SENTENCE_END = re.compile(r"[.!?。！？…؟]['\"”’»“‘«›‹)\]]*$")
 ABBREVIATIONS = frozenset({"mr.", "mrs.", "ms.", "dr.", "st.", "prof.", "hr.", "fr.", "nr.", "z.b.", "u.a.",
                            "bzw.", "ca.", "sr.", "sra.", "sig.", "p.", "ul.", "pl.", "al."})
 PAUSE_S = 1.5

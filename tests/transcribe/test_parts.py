@@ -50,6 +50,23 @@ def test_lines_are_cut_again_at_sentence_ends_and_long_pauses():
     assert all(seg.language == "en" and seg.avg_logprob == -0.2 for seg in out)
 
 
+def test_speech_without_punctuation_ends_at_the_first_line_end_after_15_s():
+    # four lines of 6 s, their words 0.5 s apart: no sentence end, no long pause
+    lines = [_line(*[(at + i * 0.5, f" w{at + i}") for i in range(12)]) for at in (0, 6, 12, 18)]
+    out = by_sentence(lines, lambda words: False)
+    assert [(seg.start, seg.end) for seg in out] == [(0.0, 17.8), (18.0, 23.8)]  # never within a line
+
+
+@pytest.mark.parametrize("word, ends", [(" street.", True), (" Mr.", False), (" ul.", False), ('"Go!"', True),
+                                       (" nocy.»", True), (" 水。", True), (" هل؟", True), (" so…", True),
+                                       (" „Wasser!“", True), (" »Wasser!«", True), (' said."»', True),
+                                       (" water", False), (" 3.5", False)])
+def test_a_sentence_ends_at_its_mark_in_any_script_quotes_after_it_but_not_at_an_abbreviation(word, ends):
+    from storyatlas.transcribe.sentences import ends_sentence
+
+    assert ends_sentence(word) == ends
+
+
 def test_lines_without_word_times_are_kept_as_the_model_cut_them():
     lines = [TranscriptSegment(0.0, 2.0, "the water"), TranscriptSegment(2.0, 4.0, "came. In")]
     assert by_sentence(lines, lambda words: False) == lines
@@ -199,12 +216,25 @@ def test_repeating_and_unsure_decodings_are_tried_again_and_silence_is_not():
     assert is_silence(silent, OPTIONS) and not needs_another_try(silent, OPTIONS)
 
 
+def test_a_sure_decoding_is_no_silence_and_after_every_try_the_surest_that_does_not_repeat_is_kept():
+    from storyatlas.transcribe.quality import best_of_tries
+
+    assert not is_silence(d("We pumped the cellar.", avg_logprob=-0.2, no_speech=0.9), OPTIONS)
+    repeating, surer, unsure = d("la " * 60, avg_logprob=-0.1), d("We pumped", -0.9), d("We pumped it", -1.2)
+    assert best_of_tries([repeating, surer, unsure], OPTIONS) == surer
+    assert best_of_tries([d("la " * 60, -0.8), d("na " * 60, -0.5)], OPTIONS).text.startswith("na")  # all repeat
+
+
 def test_a_line_that_repeats_the_one_before_is_a_loop_and_goes():
     lines = ["We pumped the cellar.", "We pumped the cellar!", "The neighbours came.", "The neighbours came."]
     assert looping(lines, OPTIONS)
     assert without_loops(lines, OPTIONS) == [True, False, True, False]
     assert not looping(["We pumped the cellar.", "The neighbours came."], OPTIONS)
     assert without_loops(["ok", "la " * 60], OPTIONS) == [True, False]  # a line that is a loop itself
+    assert looping(["We pumped the cellar.", "WE PUMPED THE CELLAR"], OPTIONS)  # case is no difference
+    assert not looping(["…", "—"], OPTIONS)  # lines without words repeat nothing
+    # no line repeats the one before, but together they go round in a loop
+    assert looping(["We pumped the cellar.", "The neighbours came."] * 6, OPTIONS)
 
 
 # ---------------------------------------------------------------- checkpoints
@@ -271,6 +301,21 @@ def test_phrases_end_at_pauses_and_short_ones_join_their_closer_neighbour():
         [(0, 3), (3.2, 6)], [(7, 7.8), (8.1, 12)], [(14, 18)]]
 
 
+def test_phrases_are_cut_after_10_s_and_the_shortest_short_one_joins_first_the_earlier_on_a_tie():
+    from storyatlas.transcribe.languages import phrases
+
+    def found(*fine):
+        return [[(p.start / SR, p.end / SR) for p in ph] for ph in phrases(Chunk(tuple(fine)))]
+
+    # eight 3 s spans, 0.2 s apart: no pause to cut at, so at the latest after 10 s
+    assert [len(ph) for ph in found(*[s(i * 3.2, i * 3.2 + 3, 0.2 if i else 0, i) for i in range(8)])] == [4, 4]
+    # 1.8 s, 1 s and 5 s: the 1 s phrase joins its closer neighbour first (the 5 s one); the
+    # 1.8 s one then joins them (had it gone first, its 2.8 s with the 1 s one would stand)
+    assert found(s(0, 1.8, 0, 0), s(2.7, 3.7, 0.9, 1), s(4.4, 9.4, 0.7, 2)) == [[(0, 1.8), (2.7, 3.7), (4.4, 9.4)]]
+    # as far from either neighbour: the earlier
+    assert found(s(0, 5, 0, 0), s(5.8, 6.8, 0.8, 1), s(7.6, 12.6, 0.8, 2)) == [[(0, 5), (5.8, 6.8)], [(7.6, 12.6)]]
+
+
 def test_runs_of_one_language_never_join_pieces_that_were_apart():
     from storyatlas.transcribe.languages import runs_of_one_language
 
@@ -279,6 +324,9 @@ def test_runs_of_one_language_never_join_pieces_that_were_apart():
     runs = runs_of_one_language(labelled)
     assert [(lang, len(run)) for lang, _, run in runs] == [("de", 2), ("en", 1), ("de", 1), ("de", 1)]
     assert runs[0][1] == pytest.approx(0.8)
+    # in the order of the recording, whatever order the pieces came in
+    shuffled = runs_of_one_language([labelled[3], labelled[0], labelled[1]])
+    assert [[p.seq for p in run] for _, _, run in shuffled] == [[0, 1], [3]]
 
 
 def test_chunks_are_suspected_of_mixing_languages_when_two_are_heard_or_theirs_is_unsure():
@@ -289,6 +337,7 @@ def test_chunks_are_suspected_of_mixing_languages_when_two_are_heard_or_theirs_i
     assert suspects([("de", 0.99), ("en", 0.9)], {}, 0.8) == [True, True]    # two languages in the window
     assert suspects([("de", 0.99), ("de", 0.6)], {}, 0.8) == [False, True]   # an unsure chunk, alone
     assert suspects([("de", 0.99)], {"de": 50.0, "en": 20.0}, 0.8) == [True]  # a story that mixes
+    assert suspects([("de", 0.99), ("en", 0.3)], {}, 0.8) == [False, True]  # an unsure English says little
 
 
 def test_a_line_is_marked_low_confidence_by_its_chunk_or_by_its_own_words():
