@@ -4,12 +4,16 @@ and speech made by espeak-ng (committed under tests/data, see make_speech.py).""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from storyatlas import stems
 from storyatlas.archive import Archive
+from storyatlas.archive.db import _migrations, _statements
 from storyatlas.ingest.audio import ffmpeg_exe
 from storyatlas.settings import DEFAULT_ALLOWED_HOSTS, Settings, _default_cache
 
@@ -47,6 +51,28 @@ def archive(settings: Settings):
 @pytest.fixture(scope="session")
 def timings() -> dict[str, list[dict]]:
     return json.loads((DATA / "speech.json").read_text(encoding="utf-8"))
+
+
+def old_archive(path: Path, version: int, language: str, text: str,
+                search_terms: Callable[[str | None, str | None], str] = stems.index_terms) -> None:
+    """An archive file as schema ``version`` left it, holding story 1 (in ``language``)
+    with one segment saying ``text``; ``search_terms``: the words index's terms as they
+    were made then."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.create_function("search_terms", 2, search_terms)
+    conn.create_function("search_surface", 1, stems.surface)
+    conn.create_function("casefold", 1, lambda v: v.casefold() if isinstance(v, str) else v)
+    for number, _, sql in _migrations():
+        if number <= version:
+            for statement in _statements(sql):
+                conn.execute(statement)
+    conn.execute(f"PRAGMA user_version={version}")
+    conn.execute("INSERT INTO stories (id, title, language) VALUES (1, 'Old', ?)", (language,))
+    conn.execute("INSERT INTO transcripts (id, story_id, task, language, model, options, versions) "
+                 "VALUES (1, 1, 'transcribe', ?, 'hand', '{}', '{}')", (language,))
+    conn.execute("INSERT INTO segments (story_id, transcript_id, idx, start, end, text) VALUES (1, 1, 0, 0.0, 2.0, ?)",
+                 (text,))
+    conn.close()
 
 
 def story_file(lang: str) -> Path:

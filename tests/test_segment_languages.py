@@ -15,12 +15,11 @@ import webvtt
 from starlette.testclient import TestClient
 
 from storyatlas.archive import Archive, Viewer
-from storyatlas.archive.db import _migrations, _statements
 from storyatlas.exports import export
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
 from storyatlas.transcribe.types import Transcript, TranscriptSegment
-from tests.conftest import add_story
+from tests.conftest import add_story, old_archive
 from tests.web.conftest import app, client  # noqa: F401  (fixtures)
 
 KEEPER = Viewer.keeper()
@@ -99,21 +98,8 @@ def test_saving_twice_leaves_what_saving_once_does(app, stories):
 
 def test_stories_transcribed_before_keep_their_one_language(tmp_path):
     """An archive from before migration 0007: its segments have no language of their own."""
-    import sqlite3
-
     path = tmp_path / "old.sqlite3"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for version, _, sql in _migrations():
-        if version <= 6:
-            for statement in _statements(sql):
-                conn.execute(statement)
-    conn.execute("PRAGMA user_version=6")
-    conn.execute("INSERT INTO stories (id, title, language) VALUES (1, 'Alt', 'de')")
-    conn.execute("INSERT INTO transcripts (id, story_id, task, language, model, options, versions) "
-                 "VALUES (1, 1, 'transcribe', 'de', 'hand', '{}', '{}')")
-    conn.execute("INSERT INTO segments (story_id, transcript_id, idx, start, end, text) "
-                 "VALUES (1, 1, 0, 0.0, 2.0, 'Das Wasser stieg.')")
-    conn.close()
+    old_archive(path, 6, "de", "Das Wasser stieg.")
     with Archive(path) as archive:
         assert archive.story(1, KEEPER).languages == ("de",)
         segment = archive.segments(1, KEEPER)[0]

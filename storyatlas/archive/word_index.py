@@ -24,6 +24,8 @@ import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 
+from storyatlas.stems import UNACCENTED
+
 log = logging.getLogger(__name__)
 
 TIERS = (2, 4, 8, 16, 32, 64)
@@ -66,6 +68,7 @@ def story_row(conn: sqlite3.Connection, story_id: int) -> str | None:
     rows = conn.execute("SELECT terms, terms_en FROM segment_terms WHERE rowid BETWEEN ? AND ?",
                         (story_id * STORY, (story_id + 1) * STORY - 1)).fetchall()
     counted = Counter(" ".join([f"{original or ''} {english or ''}" for original, english in rows]).split())
+    counted.pop(UNACCENTED, None)
     if not counted:
         return None
     marks = [tier(t, n) for t, said in counted.items() if said >= TIERS[0] for n in TIERS if said >= n]

@@ -43,15 +43,22 @@ class Marked:
         if indexed is None:
             self._mark_spans()
         else:
-            self.hit = self._hits(indexed.split(" "))
+            own, _, unaccented = indexed.partition(f" {stems.UNACCENTED} ")
+            self.hit = self._hits(own.split(" "))
+            # a word typed without its accents: which of the text's it is, from its words
+            if unaccented and any(t in forms for t in unaccented.split(" ")):
+                self._mark_spans()
 
     def _mark_spans(self) -> None:
         spans = stems.spans(self.text)
         self.spans = [(start, end) for start, end, _ in spans]
-        self.hit = self._hits(stems.terms([w for _, _, w in spans], self._key))
+        said = [w for _, _, w in spans]
+        self.hit = self._hits(stems.terms(said, self._key), [stems.unaccented(w, self._key) for w in said])
 
-    def _hits(self, terms: list[str]) -> list[bool]:
+    def _hits(self, terms: list[str], unaccented: list[str] | None = None) -> list[bool]:
         hit = [t in self._forms for t in terms]
+        if unaccented:
+            hit = [h or t in self._forms for h, t in zip(hit, unaccented)]
         for phrase in self._phrases:
             wanted = tuple(stems.term(w, self._key) for w in phrase)
             n = len(wanted)
@@ -235,5 +242,5 @@ def _first_words(conn: sqlite3.Connection, matched: dict[int, tuple[str | None, 
             key = stems.language_key(lang)
             wanted[lang] = key, forms | {stems.term(p[0], key) for p in phrases if p}
         key, terms = wanted[lang]
-        if any(stems.term(w, key) in terms for w in stems.words(word)):
+        if any(stems.term(w, key) in terms or stems.unaccented(w, key) in terms for w in stems.words(word)):
             found[seg_id] = start

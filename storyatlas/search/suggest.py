@@ -187,6 +187,6 @@ def _said(conn: sqlite3.Connection, term: str, stories_sql: str, params: list) -
                 WHERE segment_terms MATCH ? AND segment_terms.rowid >> 32 IN ({stories_sql}) LIMIT 1""",
             ["{" + column + "} : " + literal(term), *params]).fetchone()
         for _, _, said in stems.spans((row[at] or "") if row else ""):
-            if stems.term(said, lang) == term:
+            if term in (stems.term(said, lang), stems.unaccented(said, lang)):
                 return said
     return None

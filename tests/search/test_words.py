@@ -5,14 +5,15 @@ import time
 
 import pytest
 
-from storyatlas.archive import Viewer
+from storyatlas import stems
+from storyatlas.archive import Viewer, word_index
 from storyatlas.archive.erasure import erase
 from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery, suggest
 from storyatlas.search.fts import FTSBackend
 from storyatlas.search.query import parse, query_language
 from storyatlas.stems import query_forms, stop_words
 from storyatlas.text import fold
-from tests.conftest import add_story
+from tests.conftest import add_story, old_archive
 
 KEEPER = Viewer.keeper()
 
@@ -286,3 +287,47 @@ def test_a_query_takes_the_stop_words_of_the_language_most_of_its_words_are_stop
     # a tie goes to English, the archive's common language, then to the language listed first
     assert query_language(["in", "a", "flood"]) == "en"  # in German, Italian and Romanian too
     assert query_language(["in", "die", "Flut"]) == "de"  # in Dutch too
+
+
+@pytest.mark.parametrize("language, said, typed", [
+    ("pt", "A inundação levou a nossa casa.", "inundacao"),
+    ("fr", "Les rues inondées du quartier.", "inondees"),
+    ("es", "También se llevó el puente.", "tambien"),
+    ("ro", "Inundație în tot satul.", "inundatie"),
+])
+def test_a_word_typed_without_its_accents_finds_it_said_with_them(archive, language, said, typed):
+    # their stems differ ("inundação" is "inund", "inundacao" "inundaca"): both are indexed
+    story = add_story(archive, "Said", language, [(0.0, 4.0, said)], timed=True)
+    [hit] = FTSBackend(archive).search(SearchQuery(typed, KEEPER, meaning=False)).stories
+    [moment] = hit.moments
+    assert hit.story_id == story and moment.why == ("words",)
+    words = said.rstrip(".").split()
+    at = next(i for i, w in enumerate(words) if fold(w) == typed)
+    assert f"{MARK_OPEN}{words[at]}{MARK_CLOSE}" in moment.snippet  # the word as said is marked
+    assert moment.at == pytest.approx(4.0 * at / len(words))  # and the moment starts at it
+    assert stems.UNACCENTED not in word_index.story_row(archive.conn, story).split()  # the story's row: terms only
+    # the words of a phrase are still its own, in order
+    phrase = " ".join(said.rstrip(".").split()[:2])
+    assert _ids(FTSBackend(archive).search(SearchQuery(f'"{phrase}"', KEEPER, meaning=False))) == [story]
+
+
+def test_did_you_mean_offers_a_word_as_said_with_its_accents(archive):
+    add_story(archive, "Cheia", "pt", [(0.0, 4.0, "A inundação levou a nossa casa.")])
+    found = FTSBackend(archive).search(SearchQuery("inundacoes", KEEPER, meaning=False))  # another form, bare
+    assert found.total_stories == 0 and found.suggestions == ("inundação",)
+
+
+def test_stories_indexed_before_are_found_without_their_accents_after_the_upgrade(tmp_path):
+    import sqlite3
+
+    from storyatlas.archive import Archive
+
+    path = tmp_path / "old.sqlite3"
+    # as the index was made before migration 0022: each word's own term only
+    old_archive(path, 21, "pt", "A inundação levou a nossa casa.",
+                lambda text, lang: stems.index_terms(text, lang).partition(f" {stems.UNACCENTED} ")[0])
+    before = sqlite3.connect(path).execute("SELECT terms FROM segment_terms").fetchone()[0]
+    assert before == "pt_a pt_inund pt_lev pt_a pt_noss pt_cas"
+    with Archive(path) as archive:
+        assert _ids(FTSBackend(archive).search(SearchQuery("inundacao", KEEPER, meaning=False))) == [1]
+        assert _ids(FTSBackend(archive).search(SearchQuery('"nossa casa"', KEEPER, meaning=False))) == [1]
