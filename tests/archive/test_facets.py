@@ -142,3 +142,33 @@ def test_a_server_reads_every_storys_values_as_it_starts(archive, settings, stor
         assert len(reads) == 1  # no search asked
         facet_counts(archive, np.array(_all(archive)), FACETS)
         assert len(reads) == 1
+
+
+def test_an_empty_value_is_no_facet_value(archive, stories):
+    archive.conn.execute("UPDATE stories SET collection = '', country = '' WHERE id = ?", (stories["often"],))
+    found = facet_counts(archive, np.array(_all(archive)), ["collection", "country"])
+    assert found == {"collection": [], "country": []}
+
+
+def test_an_archive_put_back_from_a_backup_is_counted_as_it_is_now(archive, stories, tmp_path):
+    import sqlite3
+
+    backup = sqlite3.connect(tmp_path / "backup.db")
+    archive.conn.backup(backup)
+    before = facet_counts(archive, np.array(_all(archive)), ["community"])
+    archive.conn.execute("UPDATE stories SET community = 'Porto' WHERE id = ?", (stories["once"],))
+    assert facet_counts(archive, np.array(_all(archive)), ["community"]) != before
+    backup.backup(archive.conn)  # the copy put back: its log of changes ends before what is held
+    assert facet_counts(archive, np.array(_all(archive)), ["community"]) == before
+
+
+def test_what_a_transaction_rolled_back_counted_is_not_kept(archive, stories):
+    ids = np.array(_all(archive))
+    facet_counts(archive, ids, FACETS)
+    with pytest.raises(RuntimeError), archive.transaction() as c:
+        c.execute("UPDATE stories SET community = 'Porto' WHERE id = ?", (stories["once"],))
+        assert dict(facet_counts(archive, ids, ["community"], keep=False)["community"])["Porto"] == 1
+        raise RuntimeError("rolled back")
+    # the next change takes the number the rolled-back one had in the log
+    archive.conn.execute("UPDATE stories SET community = 'Graz' WHERE id = ?", (stories["often"],))
+    assert facet_counts(archive, ids, FACETS) == _facets_read_story_by_story(archive, _all(archive))
