@@ -43,6 +43,9 @@ def test_a_story_row_is_made_in_the_transaction_that_writes_its_segments(archive
     assert row.count("en_flood") == 1  # each term once; how often it is said is in the marks
     # marks for a term said at least 2 and 4 times, not 8
     assert {"en_flood__2", "en_flood__4"} <= set(row) and "en_flood__8" not in row
+    # a mark from exactly as many times
+    exactly = _row(archive, add_story(archive, "Dams", "en", [(0.0, 2.0, "Dam, dam, dam, dam; river, river.")]))
+    assert {"en_dam__2", "en_dam__4", "en_river__2"} <= set(exactly.split()) and "en_river__4" not in exactly
     assert "de_kell" in _row(archive, stories["german"]).split() and "en_cellar" in _row(archive, stories["german"])
 
 
@@ -87,8 +90,10 @@ def test_segments_inserted_in_one_statement_keep_their_values_and_are_indexed(ar
     rows = [(story, transcript, 0, 0.1, 2.345678901, "Das Wasser stand im Keller.", "The water was in the cellar.",
              -0.25, 0.01, "de", 0),
             (story, transcript, 1, 2.4, 5.0, "Wir pumpten.", None, None, None, "de", 1)]
+    before = archive.generation()
     with archive.transaction() as c:
         ids = word_index.insert_segments(c, rows)
+    assert archive.generation() > before  # once for the story's row: an answer kept before is not served
     assert sorted(ids) == [(story, 0), (story, 1)]
     for k, row in enumerate(rows):  # each id names its own segment, floats and NULLs exactly as given
         stored = archive.conn.execute(
