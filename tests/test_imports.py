@@ -338,13 +338,18 @@ def test_refusals_store_nothing(run, settings, tmp_path):
     assert list(srt.parse(plain.read_text()))  # the file itself was fine for an SRT reader
 
 
+def _fails_to_import_a_line(run, tmp_path) -> str:
+    """What ``ingest`` says when it fails to take in a recording with a one-line SRT."""
+    plain = tmp_path / "plain.srt"
+    plain.write_text("1\n00:00:01,000 --> 00:00:02,000\nHello.\n", encoding="utf-8")
+    return run("ingest", str(story_file("en")), "--transcript", str(plain), "--language", "en", code=1)
+
+
 def test_an_import_that_fails_after_the_story_is_stored_fails_its_job(run, settings, tmp_path, monkeypatch):
     def broken(*_):
         raise TranscriptError("the themes could not be read")
     monkeypatch.setattr(imports, "tag_story", broken)
-    plain = tmp_path / "plain.srt"
-    plain.write_text("1\n00:00:01,000 --> 00:00:02,000\nHello.\n", encoding="utf-8")
-    out = run("ingest", str(story_file("en")), "--transcript", str(plain), "--language", "en", code=1)
+    out = _fails_to_import_a_line(run, tmp_path)
     assert "the themes could not be read" in out
     with Archive(settings.database) as archive:
         job = archive.job_for_story(1, KEEPER)
@@ -359,9 +364,7 @@ def test_an_import_that_a_worker_beat_to_the_job_leaves_the_story_to_it(run, set
         assert archive.claim_job(result.job_id, worker="another-machine:1")
         return result
     monkeypatch.setattr(imports, "ingest_file", raced)
-    plain = tmp_path / "plain.srt"
-    plain.write_text("1\n00:00:01,000 --> 00:00:02,000\nHello.\n", encoding="utf-8")
-    out = run("ingest", str(story_file("en")), "--transcript", str(plain), "--language", "en", code=1)
+    out = _fails_to_import_a_line(run, tmp_path)
     assert "a worker took story 1 to transcribe it before its transcript could be imported" in out
     with Archive(settings.database) as archive:
         job = archive.job_for_story(1, KEEPER)
