@@ -69,10 +69,14 @@ def file_url(path: Path) -> str:
     return "file:" + str(Path(path).resolve())
 
 
-def _extension(container: av.container.InputContainer, has_video: bool) -> str:
+def _extension(path: Path, container: av.container.InputContainer, has_video: bool) -> str:
     name = container.format.name
     if name == "matroska,webm":
-        return "webm" if "webm" in (container.metadata.get("DOCTYPE", "") or "webm") else "mkv"
+        # FFmpeg reads both alike and names neither: the EBML header's DocType, in the
+        # file's first bytes, says which (FFmpeg's metadata has no DOCTYPE: every
+        # Matroska file was kept as .webm)
+        with path.open("rb") as f:
+            return "mkv" if b"matroska" in f.read(64) else "webm"
     if name.startswith("mov,mp4"):
         brand = (container.metadata.get("major_brand") or "").strip().lower()
         if brand.startswith("3g"):
@@ -153,7 +157,7 @@ def _describe(path: Path, container: av.container.InputContainer) -> MediaInfo:
         duration = None
     return MediaInfo(
         container=container.format.name,
-        extension=_extension(container, has_video),
+        extension=_extension(path, container, has_video),
         audio_codec=stream.codec_context.name,
         has_video=has_video,
         duration_s=duration,

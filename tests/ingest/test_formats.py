@@ -8,7 +8,7 @@ import pytest
 from storyatlas.archive import Place, StoryMetadata, Viewer
 from storyatlas.ingest import find_media, ingest_file, ingest_paths
 from storyatlas.ingest.store import MediaStore, sha256_file
-from tests.conftest import FORMATS, VIDEO_FORMATS
+from tests.conftest import FORMATS, VIDEO_FORMATS, ffmpeg
 
 STORY_S = 17.4  # length of the English story (tests/data/speech.json)
 KEEPER = Viewer.keeper()  # the archive's own tools (`storyatlas ingest`)
@@ -25,6 +25,7 @@ def test_each_format_is_kept_and_made_into_speech_audio(archive, settings, media
     assert sha256_file(stored) == sha256_file(path) == original.sha256  # byte for byte
     assert not os.stat(stored).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
     assert original.has_video == (suffix in VIDEO_FORMATS)
+    assert original.path.endswith("." + {"opus": "ogg"}.get(suffix, suffix))  # named as its content says
 
     speech = MediaStore(settings.media_dir).absolute(archive.media(result.story_id, "speech", KEEPER).path)
     with wave.open(str(speech)) as w:
@@ -33,6 +34,16 @@ def test_each_format_is_kept_and_made_into_speech_audio(archive, settings, media
     listen = MediaStore(settings.media_dir).absolute(archive.media(result.story_id, "listen", KEEPER).path)
     assert listen.stat().st_size > 1000 and listen.suffix == ".webm"
     assert archive.job_for_story(result.story_id, KEEPER).state == "queued"
+
+
+def test_a_recording_with_cover_art_is_no_video(archive, settings, media_dir, tmp_path):
+    cover = tmp_path / "cover.png"
+    ffmpeg("-f", "lavfi", "-i", "color=c=red:s=64x64", "-frames:v", "1", str(cover))
+    tagged = tmp_path / "tagged.mp3"
+    ffmpeg("-i", str(media_dir / "story.mp3"), "-i", str(cover), "-map", "0:a", "-map", "1:v", "-c", "copy",
+           "-disposition:v", "attached_pic", "-id3v2_version", "3", str(tagged))
+    result = ingest_file(archive, tagged, StoryMetadata(), settings, KEEPER)
+    assert not archive.media(result.story_id, "original", KEEPER).has_video  # an album cover, not a picture that moves
 
 
 def test_metadata_is_kept_and_title_defaults_to_the_file_name(archive, settings, media_dir, tmp_path):
