@@ -50,6 +50,7 @@ def connect(path: Path) -> sqlite3.Connection:
                              deterministic=True)
         register_search_functions(conn)
         _migrate(conn)
+        _remake_word_index(conn)
         _refresh_story_words(conn)
     except sqlite3.DatabaseError as e:
         raise StoryAtlasError(said(
@@ -70,6 +71,24 @@ def register_search_functions(conn: sqlite3.Connection) -> None:
 def rebuild_word_search(conn: sqlite3.Connection) -> None:
     """Make the words index again from the segments, in the caller's transaction."""
     word_index.rebuild(conn)
+
+
+def _remake_word_index(conn: sqlite3.Connection) -> None:
+    """Make the words index again where a migration asked for it (its terms changed)."""
+    asked = [r[0] for r in conn.execute("SELECT why FROM word_index_remake")]
+    if not asked:
+        return
+    log.info("making the words index again from the segments (%s)", "; ".join(asked))
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        word_index.rebuild(conn)
+        conn.execute("DELETE FROM word_index_remake")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # not rolled back by SQLite already
+            conn.execute("ROLLBACK")
+        raise
+    word_index.optimize(conn)
 
 
 def _refresh_story_words(conn: sqlite3.Connection) -> None:

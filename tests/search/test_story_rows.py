@@ -254,6 +254,15 @@ def test_the_workers_merge_mends_an_index_past_fts5s_level_limit(archive, past_t
         again.conn.execute("INSERT INTO segment_terms(segment_terms) VALUES ('integrity-check')")
 
 
+def test_an_archive_upgraded_with_an_index_past_fts5s_level_limit_opens_with_it_mended(archive, past_the_level_limit):
+    segments = archive.conn.execute("SELECT count(*) FROM segments").fetchone()[0]
+    archive.conn.execute("PRAGMA user_version=21")  # before migration 0022, which has the index made again
+    with Archive(archive.path) as again:  # updating the damaged table in SQL, it could not be opened at all
+        assert _segments_found(again, "pumped") == segments - 1
+        assert again.conn.execute("SELECT count(*) FROM word_index_remake").fetchone()[0] == 0
+        again.conn.execute("INSERT INTO segment_terms(segment_terms) VALUES ('integrity-check')")
+
+
 def test_the_index_points_index_is_made_again_before_the_level_limit_too(archive, monkeypatch):
     """An erasure or a redaction merges the index points' index whole as well."""
     monkeypatch.setattr(word_index, "LEVELS_LIMIT", 4)
