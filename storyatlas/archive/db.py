@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -73,21 +75,28 @@ def rebuild_word_search(conn: sqlite3.Connection) -> None:
     word_index.rebuild(conn)
 
 
+@contextmanager
+def _written(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction of the archive's opening, committed or rolled back whole."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # not rolled back by SQLite already
+            conn.execute("ROLLBACK")
+        raise
+
+
 def _remake_word_index(conn: sqlite3.Connection) -> None:
     """Make the words index again where a migration asked for it (its terms changed)."""
     asked = [r[0] for r in conn.execute("SELECT why FROM word_index_remake")]
     if not asked:
         return
     log.info("making the words index again from the segments (%s)", "; ".join(asked))
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with _written(conn):
         word_index.rebuild(conn)
         conn.execute("DELETE FROM word_index_remake")
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # not rolled back by SQLite already
-            conn.execute("ROLLBACK")
-        raise
     word_index.optimize(conn)
 
 
@@ -95,14 +104,8 @@ def _refresh_story_words(conn: sqlite3.Connection) -> None:
     """Stories left stale by a migration or by bare SQL get their words index rows."""
     if conn.execute("SELECT 1 FROM story_terms_stale LIMIT 1").fetchone() is None:
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with _written(conn):
         done = word_index.refresh(conn)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # not rolled back by SQLite already
-            conn.execute("ROLLBACK")
-        raise
     log.info("made the words index rows of %d stories", done)
 
 
@@ -117,17 +120,11 @@ def _migrate(conn: sqlite3.Connection) -> None:
         if version <= current:
             continue
         log.info("migrating archive schema to %04d_%s", version, name)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _written(conn):
             # executescript would commit on its own; run statement by statement instead
             for statement in _statements(sql):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version={version}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:  # not rolled back by SQLite already
-                conn.execute("ROLLBACK")
-            raise
 
 
 def _statements(sql: str) -> list[str]:
