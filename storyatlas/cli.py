@@ -156,6 +156,8 @@ def _ingest_and_process(settings, paths: list[Path], meta: StoryMetadata, wait: 
         else:
             click.echo(f"added    {r.path} -> story {r.story_id}; the storyteller's private link "
                        f"(shown once): /mine/{r.teller_token}")
+            if r.notice:
+                click.secho(f"note     {r.path}: {r.notice}", fg="yellow")
 
     queue = Queue(settings)
     with Archive(settings.database) as archive:

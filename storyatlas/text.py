@@ -46,3 +46,10 @@ def language_code(name: str | None) -> str | None:
         if len(code) == 2 and english.casefold() == wanted:
             return code
     return None
+
+
+def clock(seconds: float) -> str:
+    """mm:ss (or h:mm:ss) for people to read."""
+    s = int(seconds)
+    h, rest = divmod(s, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"

@@ -83,6 +83,16 @@ def ffmpeg(*args: str) -> None:
     subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
 
 
+def cut_short(folder: Path, suffix: str = "flac", *options: str) -> Path:
+    """The English story padded to a minute, its copy cut off halfway: the header still
+    says a minute, and the first part (the speech) decodes."""
+    whole = folder / f"whole.{suffix}"
+    ffmpeg("-i", str(story_file("en")), "-af", "apad=whole_dur=60", *options, str(whole))
+    half = folder / f"half.{suffix}"
+    half.write_bytes(whole.read_bytes()[:whole.stat().st_size // 2])
+    return half
+
+
 # how phones, recorders and cameras save a recording: suffix -> ffmpeg output options
 FORMATS = {
     "m4a": ["-c:a", "aac", "-b:a", "64k"],

@@ -13,7 +13,7 @@ from storyatlas import meaning
 from storyatlas.archive import Archive
 from storyatlas.archive import vectors as meaning_rows
 from storyatlas.cli import cli
-from tests.conftest import DATA, story_file
+from tests.conftest import DATA, cut_short, story_file
 
 
 @pytest.fixture
@@ -84,6 +84,12 @@ def test_queue_only_then_list(run):
     out = run("ingest", str(story_file("en")), "--no-wait").output
     assert "queued: run `storyatlas worker`" in out
     assert "queued" in run("stories").output
+
+
+def test_a_copy_cut_short_is_added_with_a_note(run, tmp_path):
+    out = run("ingest", str(cut_short(tmp_path)), "--no-wait").output
+    assert "added" in out and "note" in out
+    assert "the file says it lasts 01:00, but it could be decoded only up to" in out
 
 
 @pytest.mark.parametrize("args, code, message", [

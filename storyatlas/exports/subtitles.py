@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from storyatlas.archive import Segment, Story
 from storyatlas.errors import StoryAtlasError, said
+from storyatlas.text import clock
 
 TRACKS = ("original", "en")
 CSV_COLUMNS = ("start", "end", "language", "text", "text_en", "low_confidence", "speaker")
@@ -24,13 +25,6 @@ def timestamp(seconds: float, decimal: str = ".") -> str:
     m, ms = divmod(ms, 60_000)
     s, ms = divmod(ms, 1000)
     return f"{h:02d}:{m:02d}:{s:02d}{decimal}{ms:03d}"
-
-
-def clock(seconds: float) -> str:
-    """mm:ss (or h:mm:ss) for people to read."""
-    s = int(seconds)
-    h, rest = divmod(s, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
 
 
 def other_language(story: Story, seg: Segment) -> str | None:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyatlas.archive import Archive, MediaFile, StoryMetadata, Viewer
-from storyatlas.errors import MediaError, said
-from storyatlas.ingest.audio import check_duration, make_speech_wav
+from storyatlas.errors import MediaError, Said, said
+from storyatlas.ingest.audio import check_duration, make_speech_wav, shortfall
 from storyatlas.ingest.probe import probe
 from storyatlas.ingest.store import MediaStore, sha256_file
 from storyatlas.settings import Settings
@@ -37,6 +37,8 @@ class IngestResult:
     error: str | None = None
     teller_token: str | None = None
     """The storyteller's private link token: shown once, never stored (only its hash)."""
+    notice: Said | None = None
+    """Taken in, but the sender should know something: less decoded than the file says it holds."""
 
     @property
     def ok(self) -> bool:
@@ -120,7 +122,10 @@ def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Set
                 store.remove(relative)
         raise
     log.info("ingested %s as story %d", path, story_id)
-    return IngestResult(path, story_id=story_id, job_id=job_id, teller_token=token)
+    notice = shortfall(info.duration_s, audio.duration_s, info.demuxer)
+    if notice:
+        log.warning("%s: %s", path, notice)
+    return IngestResult(path, story_id=story_id, job_id=job_id, teller_token=token, notice=notice)
 
 
 def ingest_paths(

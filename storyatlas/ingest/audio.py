@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import shutil
 import subprocess
 import wave
@@ -19,6 +20,7 @@ import numpy as np
 
 from storyatlas.errors import MediaError, Said, said
 from storyatlas.ingest.probe import MEDIA_DEMUXERS, OPEN_OPTIONS, file_url, probe
+from storyatlas.text import clock
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,11 @@ LISTEN_CODEC = ("-c:a", "libopus", "-b:a", "48k", "-compression_level", "5")
 # below this peak level (about -60 dBFS) a recording holds nothing a person could hear
 SILENCE_PEAK = 32
 MIN_DECODED_S = 0.2
+# raw streams, whose length FFmpeg estimates from the bit rate (an ADTS AAC stream of 37 s
+# said 18): a shorter decoding says nothing about them
+ESTIMATED_LENGTH = frozenset({"aac", "ac3", "eac3", "amr", "amrnb", "amrwb", "loas"})
+# FFmpeg's messages name the part that wrote them: "[dec:mp3float @ 0x55ee7c657e00] "
+_FFMPEG_PART = re.compile(r"\[[^\]]*@ 0x[0-9a-f]+\]\s*")
 
 
 @functools.cache
@@ -123,12 +130,13 @@ def _check_decoded(source: Path, target: Path, max_duration_s: float, listening_
                    proc: subprocess.CompletedProcess) -> SpeechAudio:
     decoded = _wav_duration(target) if target.exists() else 0.0
     if decoded < MIN_DECODED_S:
-        if not proc.stderr.strip():
-            raise MediaError(said("no audio could be decoded (no audio decoded); the file is truncated or damaged: "
+        detail = _FFMPEG_PART.sub("", proc.stderr.strip().splitlines()[-1]) if proc.stderr.strip() else ""
+        if not detail:
+            raise MediaError(said("no audio could be decoded; the file is truncated or damaged: "
                                   "copy it again from the recorder or phone"), str(source))
         raise MediaError(
             said("no audio could be decoded ({detail}); the file is truncated or damaged: "
-                 "copy it again from the recorder or phone", detail=proc.stderr.strip().splitlines()[-1]),
+                 "copy it again from the recorder or phone", detail=detail),
             str(source),
         )
     if proc.returncode != 0:
@@ -153,6 +161,18 @@ def _too_long(limit_s: float) -> Said:
         "longer than the {hours:g} h limit; split it into parts or raise "
         "the limit (--max-duration or STORYATLAS_MAX_DURATION_S)", hours=limit_s / 3600,
     )
+
+
+def shortfall(stated_s: float | None, decoded_s: float, demuxer: str) -> Said | None:
+    """What to tell the sender when less decoded than the container says it holds (a
+    copy cut short, a card that filled up): the story keeps what decoded, but they
+    should know. Two seconds and a twentieth are room for a video track outlasting the
+    sound; raw streams' stated lengths are guesses, so they get no word."""
+    if stated_s is None or demuxer in ESTIMATED_LENGTH or stated_s - decoded_s <= max(2.0, stated_s / 20):
+        return None
+    return said("the file says it lasts {stated}, but it could be decoded only up to {decoded}: it may "
+                "be truncated or damaged. The story keeps what was decoded; if you have a complete copy, "
+                "send that one instead", stated=clock(stated_s), decoded=clock(decoded_s))
 
 
 def check_duration(source: Path, duration_s: float | None, max_duration_s: float) -> None:

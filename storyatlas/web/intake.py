@@ -75,6 +75,8 @@ class Accepted:
     link: str | None = None
     awaiting_review: bool | None = None
     """True while a moderator has still to publish it."""
+    notice: str | None = None
+    """Taken in, but with something the sender should know (less decoded than the file says)."""
 
     def as_json(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -99,7 +101,9 @@ async def accept(request: Request, path: Path, filename: str, meta: StoryMetadat
         if result.duplicate:  # a story the sender may see already: say which
             job = archive.job_for_story(result.story_id, who)
             return Accepted(filename, result.story_id, job.state if job else None, duplicate=True)
+        notice = Translator(request_language(request)).said(result.notice) if result.notice else None
         return Accepted(filename, result.story_id, "queued", receipt=result.teller_token,
-                        link=f"/mine/{result.teller_token}", awaiting_review=meta.requested_visibility is not None or None)
+                        link=f"/mine/{result.teller_token}", awaiting_review=meta.requested_visibility is not None or None,
+                        notice=notice)
 
     return await run_in_threadpool(work)

@@ -271,7 +271,9 @@ def spec() -> dict:
                             "follows processing (progress?receipt=) and opens the link"},
                 "link": {"type": "string", "description": "The storyteller's private page: /mine/<token>"},
                 "awaiting_review": {"type": "boolean",
-                                    "description": "Private until a moderator publishes it (uploads from the public)"}}},
+                                    "description": "Private until a moderator publishes it (uploads from the public)"},
+                "notice": {"type": "string", "description": "Taken in, but the sender should know something: "
+                           "less could be decoded than the file says it holds"}}},
             "SearchResults": {"type": "object", "properties": {
                 "query": {"type": "string"}, "total_stories": {"type": "integer"}, "relaxed": {"type": "boolean"},
                 "suggestions": {"type": "array", "items": {"type": "string"}},

@@ -11,6 +11,7 @@ import storyatlas
 from storyatlas import errors
 from storyatlas.errors import said, said_as_json, said_from_json
 from storyatlas.web.i18n import Translator, catalogs, error_catalogs
+from tests.conftest import cut_short
 
 PACKAGE = Path(storyatlas.__file__).parent
 ERRORS = {name for name, value in vars(errors).items()
@@ -113,6 +114,21 @@ def test_an_upload_that_is_not_a_recording_is_refused_in_the_readers_language(cl
     assert answer["stories"][0]["error"] == "notes.mp3: " + _in("fr", "not a recording that can be read (not "
                                                                 "audio or video, or damaged beyond repair); "
                                                                 "check that it is the file you meant")
+
+
+def test_a_copy_cut_short_is_taken_in_and_the_sender_told_in_their_language(client, tmp_path):
+    half = cut_short(tmp_path).read_bytes()
+    client.get("/upload", params={"lang": "pl"})
+    page = client.post("/upload", data={"csrf_token": client.cookies["csrf"]},
+                       files={"files": ("nagranie.flac", half, "audio/flac")})
+    assert page.status_code == 201
+    assert "Według pliku nagranie trwa 01:00, ale udało się je zdekodować tylko do" in page.text
+
+    client.cookies.delete("lang")
+    other = half + b"\0"  # another file, not the one sent above
+    answer = client.post("/api/stories", files={"files": ("enregistrement.flac", other, "audio/flac")},
+                         headers={"accept-language": "fr"}).json()
+    assert answer["stories"][0]["notice"].startswith("le fichier indique une durée de 01:00, mais il n'a pu")
 
 
 def test_an_api_error_is_in_the_language_the_request_asks_for(client):

@@ -87,6 +87,12 @@
         return;
       }
       item.bar.value = 0;
+      if (story.notice) {
+        const p = document.createElement("p");
+        p.className = "note";
+        p.textContent = story.notice;
+        item.li.append(p);
+      }
       if (story.link) showLink(item.li, story.link);
       if (!story.awaiting_review) {
         item.open.href = `/stories/${story.story_id}`;
