@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from storyatlas.archive import StoryMetadata, Viewer
 from storyatlas.ingest import ingest_file
 from storyatlas.ingest.store import MediaStore, ScratchLease, claim_scratch, clean_scratch
@@ -51,6 +53,34 @@ def test_a_start_removes_what_a_crash_left(tmp_path):
     lease.release()
 
 
+def test_a_link_left_under_tmp_goes_and_what_it_names_stays(tmp_path):
+    """A link to a folder elsewhere (the archive's own media, say) is removed as a link,
+    never followed."""
+    media, elsewhere = tmp_path / "media", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "story.ogg").write_bytes(b"a story")
+    (media / "tmp").mkdir(parents=True)
+    (media / "tmp" / "link").symlink_to(elsewhere, target_is_directory=True)
+    clean_scratch(media)
+    assert list((media / "tmp").iterdir()) == [] and (elsewhere / "story.ogg").read_bytes() == b"a story"
+
+
+def test_a_copy_into_the_store_cut_short_leaves_no_part_behind(tmp_path, monkeypatch):
+    """The disk filling up mid-copy: the error goes up, and neither a half original nor
+    its part file stays."""
+    import shutil
+
+    def fill_the_disk(source, target):
+        Path(target).write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    store = MediaStore(tmp_path / "media")
+    monkeypatch.setattr(shutil, "copyfile", fill_the_disk)
+    with pytest.raises(OSError, match="No space left"):
+        store.keep_original(story_file("en"), store.original_path("ab" * 32, "ogg"))
+    assert _remaining(store.root) == []
+
+
 def test_a_start_leaves_the_work_of_a_running_process_alone(tmp_path):
     media = tmp_path / "media"
     left = _leave_a_crash_behind(media)
@@ -71,6 +101,7 @@ def test_an_ingest_keeps_nothing_under_tmp(archive, settings):
 def test_a_scratch_folder_in_use_survives_another_start(tmp_path):
     store = MediaStore(tmp_path / "media")
     with store.scratch() as tmp:
+        assert Path(tmp).parent == store.root / "tmp"  # where the next start looks for what a crash left
         (Path(tmp) / "speech.wav").write_bytes(b"half made")
         clean_scratch(store.root)
         assert (Path(tmp) / "speech.wav").exists()

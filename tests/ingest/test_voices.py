@@ -188,3 +188,110 @@ def test_speakers_by_voice_on_the_command_line(archive, settings, dialogue, monk
     labels = [s.speaker for s in corrections.transcript(archive, story, KEEPER).segments]
     assert labels == ["S1", "S2"] * 5
     assert corrections.revisions(archive, story, KEEPER)[0].summary == "speakers labelled by voice"
+
+
+def _average_linkage(x: np.ndarray, threshold: float, max_clusters: int, min_share: float) -> list[frozenset]:
+    """What ``cluster`` promises, the slow way: the closest two clusters (mean cosine
+    distance over all their pairs) merge while under the threshold or while too many are
+    left; clusters under the least share then join the larger one whose mean is closest."""
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    d = 1.0 - x @ x.T
+    groups = [[i] for i in range(len(x))]
+    while len(groups) > 1:
+        gap, a, b = min((d[np.ix_(g, h)].mean(), a, b) for a, g in enumerate(groups)
+                        for b, h in enumerate(groups) if a < b)
+        if gap > threshold and len(groups) <= max_clusters:
+            break
+        groups[a] += groups.pop(b)
+    big = [g for g in groups if len(g) >= max(2, min_share * len(x))]
+    if big and len(big) < len(groups):
+        means = [x[g].mean(axis=0) for g in big]
+        for small in [g for g in groups if len(g) < max(2, min_share * len(x))]:
+            for i in small:
+                big[int(np.argmax([x[i] @ m for m in means]))].append(i)
+        groups = big
+    return sorted((frozenset(g) for g in groups), key=min)
+
+
+def _partition(labels: np.ndarray) -> list[frozenset]:
+    return sorted((frozenset(np.flatnonzero(labels == c).tolist()) for c in np.unique(labels)), key=min)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_clustering_is_average_linkage_as_promised(seed):
+    """Voices (points around a few centres, of unequal sizes and spread) and a few odd
+    windows (a cough, a door), compared with the definition computed the slow way."""
+    from storyatlas.ingest.voices import cluster
+
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(5, 16))
+    x = np.concatenate([c + rng.normal(scale=s, size=(n, 16)) for c, n, s in
+                        zip(centres, (30, 12, 6, 3, 1), (0.3, 0.5, 0.4, 0.2, 0.1))] + [rng.normal(size=(4, 16))])
+    x *= rng.uniform(0.5, 3, size=(len(x), 1))  # lengths differ: only the direction counts
+    for threshold, most, share in ((0.28, 6, 0.03), (0.5, 6, 0.03), (0.1, 6, 0.0), (0.28, 3, 0.1), (0.9, 6, 0.2)):
+        found = _partition(cluster(x.astype(np.float32), threshold, most, share))
+        assert found == _average_linkage(x, threshold, most, share), (threshold, most, share)
+
+
+def test_a_window_apart_from_every_voice_joins_the_closest():
+    from storyatlas.ingest.voices import cluster
+
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(2, 16))
+    x = np.concatenate([a + rng.normal(scale=0.05, size=(20, 16)), b + rng.normal(scale=0.05, size=(20, 16)),
+                        [0.9 * b + 0.44 * a]])  # one window, nearer the second voice than the first
+    labels = cluster(x.astype(np.float32), threshold=0.01)
+    assert len(set(labels)) == 2 and labels[-1] == labels[20] != labels[0]
+
+    # two windows of two voices: each its own, though neither is a share of the rest
+    assert len(set(cluster(np.eye(2, 16, dtype=np.float32)))) == 2
+
+
+def test_speaker_turns_read_only_speech_audio_and_every_span_it_can(dialogue, tmp_path):
+    from storyatlas.errors import MediaError
+
+    path, spans = dialogue
+    stereo = tmp_path / "stereo.wav"
+    with wave.open(str(path)) as w, wave.open(str(stereo), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        mono = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+        out.writeframes(np.repeat(mono, 2).tobytes())
+    with pytest.raises(MediaError, match="not 16 kHz mono"):
+        speaker_turns(stereo, spans)
+    # a span of 50 ms is heard with the half second around its middle; one that starts
+    # before the recording, from its start
+    first, second = spans[0], spans[1]
+    middle = (second[0] + second[1]) / 2
+    labels = speaker_turns(path, [(first[0] - 0.5, first[1]), *spans[1:], (middle, middle + 0.05)])
+    assert labels[0] == "S1" and labels[1] == "S2" and labels[-1] == "S2"
+    # a span that begins with the last second of the other voice: most of its windows win
+    third = spans[2]
+    labels = speaker_turns(path, [first, second, (second[1] - 1.0, third[1]), *spans[3:]])
+    assert labels[:4] == ["S1", "S2", "S1", "S2"]
+
+
+def test_a_quiet_dialogue_is_heard_as_the_same_one_louder(dialogue, tmp_path):
+    """Speech is raised to the loudness the encoder learned from (as Resemblyzer does):
+    the same dialogue 28 dB quieter is told apart the same way (unraised, all one voice)."""
+    path, spans = dialogue
+    turns = []
+    for divide in (4, 100):
+        softer = tmp_path / f"softer-{divide}.wav"
+        with wave.open(str(path)) as w, wave.open(str(softer), "wb") as out:
+            out.setparams(w.getparams())
+            out.writeframes((np.frombuffer(w.readframes(w.getnframes()), "<i2") // divide).astype("<i2").tobytes())
+        turns.append(speaker_turns(softer, spans))
+    assert turns[0] == turns[1] and len(set(turns[1])) > 1
+
+
+def test_silence_alone_is_one_speaker_not_an_error(tmp_path):
+    silent = tmp_path / "silent.wav"
+    with wave.open(str(silent), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(np.zeros(RATE * 6, "<i2").tobytes())
+    _need("Resemblyzer's weights (pip install --no-deps resemblyzer==0.1.4)", weights_path() is not None)
+    assert speaker_turns(silent, [(0.0, 2.0), (2.5, 4.0), (4.5, 6.0)]) == ["S1", "S1", "S1"]
