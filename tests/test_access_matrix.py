@@ -580,6 +580,8 @@ def test_every_output_shows_exactly_what_the_viewer_may_see(world, viewer):
             if c.status(listen, 200, f"/media/{story_id}/listen.webm ('{key}')") and \
                     (listen.headers["content-type"] != "audio/webm" or len(listen.content) < 1000):
                 c.problem(f"/media/{story_id}/listen.webm ('{key}') is not the listening copy")
+            if "private" not in listen.headers.get("cache-control", ""):  # a shared cache must not keep it
+                c.problem(f"/media/{story_id}/listen.webm ('{key}') may be kept by shared caches")
         elif listen.status_code != 404:
             # a story made without a recording on disk has no listening copy: 404 (also the
             # answer to a story one may not see, below, but only here is the story itself shown)
@@ -587,7 +589,9 @@ def test_every_output_shows_exactly_what_the_viewer_may_see(world, viewer):
         # the untouched original (which still holds what a redaction silenced): admins only
         if key in world.listen:
             original = c.get(f"/media/{story_id}/original")
-            c.status(original, 200 if viewer == "admin" else 404, f"/media/{story_id}/original ('{key}')")
+            if c.status(original, 200 if viewer == "admin" else 404, f"/media/{story_id}/original ('{key}')") \
+                    and viewer == "admin" and original.headers["content-type"] != "application/octet-stream":
+                c.problem(f"/media/{story_id}/original ('{key}') is served to be shown, not downloaded")
         c.status(c.get(f"/media/{story_id}/video"), 404, f"/media/{story_id}/video ('{key}')")
         looked_after = c.get(f"/moderate/stories/{story_id}")
         if viewer in MODERATES[key]:

@@ -8,8 +8,7 @@ import pytest
 from storyatlas.archive import StoryMetadata, Viewer, corrections
 from storyatlas.archive.english import set_english, stale_english, stories_with_stale_english
 from storyatlas.ingest import ingest_file
-from storyatlas.jobs import process_job
-from storyatlas.jobs.english import refresh_english
+from storyatlas.jobs import Queue, process_job
 from tests.conftest import add_story, story_file
 
 KEEPER = Viewer.keeper("cli:test")
@@ -63,11 +62,14 @@ def test_a_split_segment_gets_english_for_each_half(archive, base_settings):
     halves = [s for s in archive.segments(result.story_id, KEEPER) if longest.start <= s.start < longest.end]
     assert len(halves) == 2 and len(_stale(archive, result.story_id)) == 2
 
-    assert refresh_english(archive, settings) == 2
+    Queue(settings).retag.call_local()  # what the worker runs after a correction
 
     assert _stale(archive, result.story_id) == []
     english = [s.text_en for s in archive.segments(result.story_id, KEEPER) if s.id in {h.id for h in halves}]
     assert all(line and line.strip() for line in english) and english[0] != english[1]
+    # and each half is found by meaning, from its own text
+    assert archive.conn.execute(f"SELECT count(*) FROM segment_vectors WHERE segment_id IN "
+                                f"({halves[0].id}, {halves[1].id})").fetchone()[0] == 2
 
 
 def test_a_story_run_again_after_corrections_keeps_them(archive, settings):

@@ -47,6 +47,10 @@ def test_a_killed_workers_story_is_finished_by_the_next_worker(settings, tmp_pat
     second = subprocess.Popen(_cli("worker", "--model", "tiny.en", settings=settings), env=env)
     try:
         _wait_for(lambda: archive.job(job.id).state == "done", 180, "the next worker to finish the story")
+        # and found by meaning: the worker makes the story's vectors after it
+        said = len(archive.segments(1, Viewer.keeper()))
+        _wait_for(lambda: archive.conn.execute("SELECT count(*) FROM segment_vectors WHERE story_id = 1")
+                  .fetchone()[0] == said, 120, "the worker to make the story's vectors")
     finally:
         second.terminate()
         second.wait(30)

@@ -117,3 +117,17 @@ def test_what_an_admin_was_shown_is_not_remembered_for_a_visitor(app, client, we
         page = client.get(f"/stories/{dam}").text
         assert web_archive.search_state() == state  # so the admin's answer was still current
     assert "Powódź" not in page and "/stories/2" not in page
+
+
+def test_others_lived_this_too_names_other_places_and_five_of_them_at_most(client, web_archive):
+    """The same place's stories are under "similar stories"; kindred ones come from elsewhere."""
+    dam = add_story(web_archive, "Der Damm", "de", DAM, community="Görlitz", country="DE")
+    add_story(web_archive, "Nachbarn", "pl", FLOOD, community="Görlitz", country="DE")
+    for i, place in enumerate(("Zgorzelec", "Opole", "Wrocław", "Kłodzko", "Nysa", "Racibórz")):
+        add_story(web_archive, f"Powódź {i}", "pl", FLOOD, community=place, country="PL")
+    meaning.index(web_archive)
+
+    page = client.get(f"/stories/{dam}").text
+    kindred = page[page.index('class="kindred"'):]
+    kindred = kindred[:kindred.index("</ul>")]
+    assert "Nachbarn" not in kindred and kindred.count("<li") == 5

@@ -36,6 +36,41 @@ def test_story_page_has_player_captions_transcript_and_metadata(client, stories)
     assert "machine translation" in page
 
 
+def test_a_story_page_asked_for_nonsense_shows_it_from_the_start_both_languages(client, stories):
+    page = client.get(f"/stories/{stories[0]}", params={"t": "-30", "view": "<b>x</b>"}).text
+    assert 'src="/media/1/listen.webm#t=0.0"' in page and 'data-start="0.0"' in page
+    assert 'class="transcript view-both"' in page
+    captions = client.get(f"/media/{stories[0]}/captions.vtt", params={"track": "de"})
+    assert captions.status_code == 404
+
+
+def test_the_language_switch_keeps_the_query_and_not_the_language_chosen_before(client, stories):
+    page = client.get("/search", params={"q": "Keller", "country": "DE", "lang": "de"}).text
+    switch = page[page.index('<form class="lang"'):]
+    switch = switch[:switch.index("</form>")]
+    assert '<input type="hidden" name="q" value="Keller">' in switch and 'name="country" value="DE"' in switch
+    assert 'type="hidden" name="lang"' not in switch  # else the form would send two
+
+
+def test_the_forms_token_cookie_is_for_this_site_and_no_script(client):
+    cookie = client.get("/upload").headers["set-cookie"].lower()
+    assert cookie.startswith("csrf=") and "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_an_upload_form_sent_with_no_file_chosen_asks_for_one(client, settings):
+    """A browser sends an empty part for a file input left empty."""
+    client.get("/upload")
+    page = client.post("/upload", data={"csrf_token": client.cookies["csrf"]},
+                       files={"files": ("", b"", "application/octet-stream")})
+    assert page.status_code == 422 and "Choose at least one recording to upload" in page.text
+    assert not any((settings.media_dir / "tmp" / "uploads").iterdir())  # the part read was thrown away
+
+
+def test_clearing_the_filters_keeps_the_words(client, stories):
+    page = client.get("/search", params={"q": "Keller", "country": "FR"}).text
+    assert '<a href="/search?q=Keller">Clear filters</a>' in page
+
+
 def test_search_page_groups_moments_with_facets_and_links_to_the_moment(client, stories):
     page = client.get("/search", params={"q": "Keller"}).text
     assert 'href="/stories/1?t=4.5"' in page and "<mark>Keller</mark>" in page
