@@ -136,3 +136,18 @@ def test_a_published_storys_change_of_audience_waits_without_overriding_its_tell
     assert archive.story(story, KEEPER).requested_visibility == asked and heard() == heard_meanwhile
     archive.review(story, publish=False, viewer=KEEPER)
     assert heard() == heard_after_decline
+
+
+def test_downloads_are_offered_where_the_storyteller_allowed_them_and_to_the_storys_moderators(moderated):
+    from tests.conftest import add_story
+
+    app, public, moderator = moderated
+    lines = [(0.0, 4.0, "Woda przyszła w nocy.", "The water came in the night.")]
+    archive = app.state.archives.get()
+    kept = add_story(archive, "Bez kopii", "pl", lines, community="Zgorzelec", exportable=False)
+    shared = add_story(archive, "Z kopią", "pl", lines, community="Zgorzelec")
+    elsewhere = add_story(archive, "Gdzie indziej", "pl", lines, community="Opole", exportable=False)
+    assert "export.srt" not in public.get(f"/stories/{kept}").text
+    assert "export.srt" in public.get(f"/stories/{shared}").text
+    assert "export.srt" in moderator.get(f"/stories/{kept}").text  # to keep the archive, not to publish
+    assert "export.srt" not in moderator.get(f"/stories/{elsewhere}").text
