@@ -2,7 +2,7 @@ import threading
 import time
 
 from storyatlas import meaning
-from storyatlas.archive import StoryMetadata, Viewer, word_index
+from storyatlas.archive import Archive, StoryMetadata, Viewer, word_index
 from storyatlas.archive import vectors as meaning_rows
 from storyatlas.ingest import ingest_file
 from storyatlas.jobs import Queue, process_job
@@ -202,3 +202,32 @@ def test_recovery_requeues_abandoned_jobs_and_at_start_the_queued_ones(archive, 
     assert queue.recover(archive, include_queued=False) == [abandoned]
     assert queue.recover(archive) == [abandoned, waiting]
     assert queue.huey.pending_count() == 3
+
+
+def test_drain_waits_for_a_job_another_worker_holds(archive, settings):
+    """`storyatlas ingest` waits for its stories; one a worker took first is waited for, not
+    reported while still running."""
+    result = ingest_file(archive, story_file("en"), StoryMetadata(), settings, KEEPER)
+    assert archive.claim_job(result.job_id, worker="elsewhere:1")  # a live worker (its heartbeat is now)
+    returned = []
+
+    def drain() -> None:
+        with Archive(settings.database) as own:  # a connection of its own, as in its process
+            returned.append(Queue(settings).drain(own, [result.job_id], poll_s=0.05))
+
+    waiting = threading.Thread(target=drain)
+    waiting.start()
+    waiting.join(1.0)
+    assert waiting.is_alive() and not returned
+    archive.finish_job(result.job_id, "done")
+    waiting.join(10)
+    assert [j.state for j in returned[0]] == ["done"]
+
+
+def test_the_servers_worker_makes_the_vectors_missing_when_it_starts(archive, settings):
+    """Stories whose vectors a stopped worker never made (or made before an upgrade's new
+    model) are found by meaning once a server starts, with no new story to set it going."""
+    add_story(archive, "Die Flut", "de", [(0.0, 4.0, "Im Frühling kam das Wasser.", "In spring the water came.")])
+    assert meaning_rows.counts(archive, meaning.model())[0] == 0
+    _work_until(Queue(settings), lambda: meaning_rows.counts(archive, meaning.model())[0] == 1, within_s=60)
+    assert meaning_rows.counts(archive, meaning.model()) == (1, 1)
