@@ -204,6 +204,39 @@ def test_recovery_requeues_abandoned_jobs_and_at_start_the_queued_ones(archive, 
     assert queue.huey.pending_count() == 3
 
 
+def test_the_servers_worker_takes_up_within_its_round_a_job_whose_worker_died(archive, settings):
+    """A worker killed while the server's runs: its story is picked up at the server's next
+    round (every minute; here every 0.2 s), not at the next start."""
+    import subprocess
+    import sys
+
+    from storyatlas.archive import worker_id
+
+    queue = Queue(settings)
+    stop = threading.Event()
+    server = threading.Thread(target=queue.run_until, args=(stop, 0.05, 0.2))
+    server.start()
+    try:
+        time.sleep(0.5)
+        _wait(lambda: queue.huey.pending_count() == 0, 60)  # its start, and the recovery in it, are behind it
+        job = ingest_file(archive, story_file("en"), StoryMetadata(), settings, KEEPER).job_id
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        assert archive.claim_job(job, worker=f"{worker_id().rpartition(':')[0]}:{dead.pid}")
+        _wait(lambda: archive.job(job).state == "done", 120)
+    finally:
+        stop.set()
+        server.join(120)
+    assert archive.job(job).attempts == 2
+
+
+def _wait(done, within_s: float) -> None:
+    deadline = time.monotonic() + within_s
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
 def test_drain_waits_for_a_job_another_worker_holds(archive, settings):
     """`storyatlas ingest` waits for its stories; one a worker took first is waited for, not
     reported while still running."""
