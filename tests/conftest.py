@@ -165,3 +165,16 @@ def add_story(archive: Archive, title: str, language: str, lines: list[tuple], t
     archive.save_transcription(story_id, transcript, None, english)
     archive.finish_job(job_id, "done")
     return story_id
+
+
+def wait_for(check, timeout: float, what: str, every_s: float = 0.2):
+    """``check()``'s first true value, asked every ``every_s`` for at most ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every_s)
+    pytest.fail(f"timed out waiting for {what}")

@@ -8,7 +8,7 @@ from storyatlas.ingest import ingest_file
 from storyatlas.jobs import Queue, process_job
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
-from tests.conftest import add_story, story_file
+from tests.conftest import add_story, story_file, wait_for
 from tests.transcribe.sounds import build
 
 KEEPER = Viewer.keeper()  # the archive's own tools (the CLI, the worker)
@@ -218,23 +218,16 @@ def test_the_servers_worker_takes_up_within_its_round_a_job_whose_worker_died(ar
     server.start()
     try:
         time.sleep(0.5)
-        _wait(lambda: queue.huey.pending_count() == 0, 60)  # its start, and the recovery in it, are behind it
+        wait_for(lambda: queue.huey.pending_count() == 0, 60, "the worker's start", every_s=0.05)  # and its recovery
         job = ingest_file(archive, story_file("en"), StoryMetadata(), settings, KEEPER).job_id
         dead = subprocess.Popen([sys.executable, "-c", "pass"])
         dead.wait()
         assert archive.claim_job(job, worker=f"{worker_id().rpartition(':')[0]}:{dead.pid}")
-        _wait(lambda: archive.job(job).state == "done", 120)
+        wait_for(lambda: archive.job(job).state == "done", 120, "the dead worker's story", every_s=0.05)
     finally:
         stop.set()
         server.join(120)
     assert archive.job(job).attempts == 2
-
-
-def _wait(done, within_s: float) -> None:
-    deadline = time.monotonic() + within_s
-    while not done():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_drain_waits_for_a_job_another_worker_holds(archive, settings):

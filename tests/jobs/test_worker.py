@@ -4,26 +4,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-
-import pytest
 
 from storyatlas.archive import Archive, Viewer
-from tests.conftest import ffmpeg, story_file
+from tests.conftest import ffmpeg, story_file, wait_for
 
 
 def _cli(*args, settings):
     return [sys.executable, "-m", "storyatlas", *args, "--archive", str(settings.archive)]
-
-
-def _wait_for(check, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def test_a_killed_workers_story_is_finished_by_the_next_worker(settings, tmp_path):
@@ -37,7 +24,7 @@ def test_a_killed_workers_story_is_finished_by_the_next_worker(settings, tmp_pat
 
     first = subprocess.Popen(_cli("worker", "--model", "tiny.en", settings=settings), env=env)
     try:
-        _wait_for(lambda: archive.job(job.id).state == "running" and archive.job(job.id).progress > 0.05,
+        wait_for(lambda: archive.job(job.id).state == "running" and archive.job(job.id).progress > 0.05,
                   120, "the first worker to start transcribing")
     finally:
         first.send_signal(signal.SIGKILL)
@@ -46,10 +33,10 @@ def test_a_killed_workers_story_is_finished_by_the_next_worker(settings, tmp_pat
 
     second = subprocess.Popen(_cli("worker", "--model", "tiny.en", settings=settings), env=env)
     try:
-        _wait_for(lambda: archive.job(job.id).state == "done", 180, "the next worker to finish the story")
+        wait_for(lambda: archive.job(job.id).state == "done", 180, "the next worker to finish the story")
         # and found by meaning: the worker makes the story's vectors after it
         said = len(archive.segments(1, Viewer.keeper()))
-        _wait_for(lambda: archive.conn.execute("SELECT count(*) FROM segment_vectors WHERE story_id = 1")
+        wait_for(lambda: archive.conn.execute("SELECT count(*) FROM segment_vectors WHERE story_id = 1")
                   .fetchone()[0] == said, 120, "the worker to make the story's vectors")
     finally:
         second.terminate()
