@@ -149,6 +149,18 @@ def ingest_paths(
     return results
 
 
+def recording_notice(archive: Archive, story_id: int, viewer: Viewer) -> Said | None:
+    """What the sender was told when the story was taken in (a copy cut short), said
+    again for those who look after it later: the teller's page, its moderators'. Made
+    from what the archive keeps (the length the original states, the length that
+    decoded), so stories taken in before it was said get it too."""
+    story = archive.story(story_id, viewer)
+    if story.duration_s is None:
+        return None
+    original = archive.media(story_id, "original", viewer)  # every story is made from one
+    return shortfall(original.duration_s, story.duration_s, original.container.split(",")[0])
+
+
 def _title_from(name: str) -> str:
     stem = Path(name.replace("\\", "/")).stem.replace("_", " ").replace("-", " ").strip()
     return " ".join(stem.split()) or "Untitled story"

@@ -15,6 +15,7 @@ from storyatlas.archive.policy import may_moderate
 from storyatlas.archive.records import IndexPoint
 from storyatlas.archive.redaction import parse_clock
 from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, reason, said
+from storyatlas.ingest import recording_notice
 from storyatlas.ingest.redact import redact
 from storyatlas.themes import store
 from storyatlas.web.accounts import viewer
@@ -33,7 +34,9 @@ def _consent_from(fields: dict[str, str]) -> consent.Consent:
 def _page(request: Request, template: str, story_id: int, who: Viewer, status: int = 200, **context) -> Response:
     archive = request.app.state.archives.get()
     story = archive.story(story_id, who)
+    notice = recording_notice(archive, story_id, who)
     return render(request, template, status=status, story=story, who=who,
+                  notice=Translator(request_language(request)).said(notice) if notice else None,
                   segments=archive.segments(story_id, who), job=archive.job_for_story(story_id, who),
                   redactions=archive.redactions(story_id, who), history=consent.changes(archive, story_id, who),
                   visibilities=VISIBILITIES, namings=NAMINGS, asked=_asked(archive, story), **context)

@@ -151,3 +151,30 @@ def test_downloads_are_offered_where_the_storyteller_allowed_them_and_to_the_sto
     assert "export.srt" in public.get(f"/stories/{shared}").text
     assert "export.srt" in moderator.get(f"/stories/{kept}").text  # to keep the archive, not to publish
     assert "export.srt" not in moderator.get(f"/stories/{elsewhere}").text
+
+
+def test_a_copy_cut_short_is_said_again_on_the_tellers_page_and_to_its_moderators(moderated, tmp_path):
+    """The note was given only when the file was sent; a teller opening their link later,
+    or the moderator deciding on the story, never saw it."""
+    from tests.conftest import cut_short
+
+    app, public, moderator = moderated
+    half = cut_short(tmp_path)
+    sent = public.post("/api/stories", files=[("files", ("half.flac", half.read_bytes(), "audio/flac"))],
+                       data={"title": "Cut", "place": PLACE}).json()["stories"][0]
+    told = sent["notice"]
+    assert told.startswith("the file says it lasts 01:00, but it could be decoded only up to")
+
+    def notice(page):
+        found = re.search(r'id="recording-notice">([^<]*)<', page)
+        return found and found.group(1)
+
+    assert notice(public.get(f"/mine/{sent['receipt']}").text) == escape(told[0].upper() + told[1:])
+    assert notice(moderator.get(f"/moderate/stories/{sent['story_id']}").text) == notice(
+        public.get(f"/mine/{sent['receipt']}").text)
+    polish = notice(public.get(f"/mine/{sent['receipt']}", params={"lang": "pl"}).text)
+    assert polish.startswith("Według pliku nagranie trwa 01:00")
+
+    whole = _send(public)
+    assert notice(public.get(f"/mine/{whole['receipt']}", params={"lang": "en"}).text) is None
+    assert notice(moderator.get(f"/moderate/stories/{whole['story_id']}").text) is None
