@@ -27,7 +27,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from storyatlas.archive import Archive, Viewer, accounts
 from storyatlas.settings import Settings
 from storyatlas.web.app import create_app
-from tests.conftest import DATA, add_story, ffmpeg, story_file
+from tests.conftest import DATA, add_story, cut_short, ffmpeg, story_file
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -318,7 +318,8 @@ def test_search_then_play_the_moment(page: Page, server, web_settings, problems,
 
 
 def test_an_upload_is_refused_in_the_readers_language(page: Page, server, problems, tmp_path):
-    """What the server says about a file, and a connection lost on the way, both in German."""
+    """What the server says about a file, a file cut short and a connection lost on the
+    way, each in German."""
     from storyatlas.errors import said
     from storyatlas.web.i18n import Translator
 
@@ -332,6 +333,12 @@ def test_an_upload_is_refused_in_the_readers_language(page: Page, server, proble
     expect(refused).to_contain_text(german.said(said(
         "not a recording that can be read (not audio or video, or damaged beyond repair); "
         "check that it is the file you meant")))
+
+    page.set_input_files("#f-files", [str(cut_short(tmp_path))])  # taken in, with a note
+    page.click("#upload-form button[type=submit]")
+    note = page.locator("ul#upload-progress li .note")
+    expect(note).to_contain_text("Laut der Datei dauert sie 01:00, aber")  # a sentence of its own
+    expect(page.locator("ul#upload-progress li a.teller-link")).to_have_count(1)
 
     page.route("**/api/stories", lambda route: route.abort())  # the connection drops
     page.set_input_files("#f-files", [str(notes)])

@@ -90,7 +90,7 @@
       if (story.notice) {
         const p = document.createElement("p");
         p.className = "note";
-        p.textContent = story.notice;
+        p.textContent = story.notice[0].toUpperCase() + story.notice.slice(1);  // it stands alone
         item.li.append(p);
       }
       if (story.link) showLink(item.li, story.link);
