@@ -3,6 +3,7 @@ what the sender is told when a file is damaged or holds less than it says."""
 
 from __future__ import annotations
 
+import subprocess
 import wave
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from storyatlas.archive import StoryMetadata, Viewer
 from storyatlas.errors import MediaError
 from storyatlas.ingest import ingest_file
-from storyatlas.ingest.audio import decode_time_limit, make_speech_wav, shortfall
+from storyatlas.ingest.audio import SPEECH_RATE, _check_decoded, decode_time_limit, make_speech_wav, shortfall
 from storyatlas.ingest.probe import probe
 from storyatlas.text import clock
 from tests.conftest import cut_short, ffmpeg, story_file
@@ -63,6 +64,31 @@ def test_a_videos_listening_copy_is_sound_alone(tmp_path, media_dir):
     _decode(media_dir / "story.mkv", tmp_path, listening=True)
     with av.open(str(tmp_path / "listen.webm")) as listen:
         assert not listen.streams.video and len(listen.streams.audio) == 1
+
+
+def test_a_recording_whose_loudest_sound_is_the_lowest_sample_is_heard(tmp_path):
+    """-32768 has no positive twin in 16 bits: its size is counted in wider numbers."""
+    samples = np.zeros(SPEECH_RATE * 3, dtype="<i2")
+    samples[SPEECH_RATE] = -32768
+    click = tmp_path / "click.wav"
+    with wave.open(str(click), "wb") as w:  # already as the speech model hears it: nothing resampled
+        w.setparams((1, 2, SPEECH_RATE, 0, "NONE", "not compressed"))
+        w.writeframes(samples.tobytes())
+    assert _decode(click, tmp_path).peak == 32768
+
+
+def test_what_ffmpeg_left_unmade_is_refused(tmp_path):
+    """FFmpeg stopped before writing the speech WAV's header, or made the WAV but not the
+    listening copy: each a refusal that says so, not a crash."""
+    finished = subprocess.CompletedProcess([], 1, "", "Conversion failed!")
+    empty = tmp_path / "speech.wav"
+    empty.touch()
+    with pytest.raises(MediaError, match=r"no audio could be decoded \(Conversion failed!\)"):
+        _check_decoded(tmp_path / "x.flac", empty, 3600, None, finished)
+
+    speech = _decode(story_file("en"), tmp_path).path
+    with pytest.raises(MediaError, match="the listening copy could not be made: Conversion failed!"):
+        _check_decoded(tmp_path / "x.flac", speech, 3600, tmp_path / "never-made.webm", finished)
 
 
 def test_a_tenth_of_a_second_is_too_little_to_keep(tmp_path):
