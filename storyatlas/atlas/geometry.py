@@ -56,7 +56,8 @@ def frame() -> Frame:
     edge = [(west + (east - west) * i / 40, lat) for i in range(41) for lat in (south, north)]
     edge += [(lon, south + (north - south) * i / 40) for i in range(41) for lon in (west, east)]
     xs, ys = zip(*(project(lon, lat) for lon, lat in edge))
-    # the frame is the box of the view's bottom corners (the widest) and its top middle
+    # the box around the view's edges: its bottom corners are the widest, the middle of its
+    # south edge the lowest, its north-east corner (the furthest from 10°E) the highest
     left, right, top, bottom = min(xs), max(xs), max(ys), min(ys)
     scale = WIDTH / (right - left)
     return Frame(left, top, scale, WIDTH, round((top - bottom) * scale))
