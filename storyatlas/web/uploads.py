@@ -45,9 +45,8 @@ _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 @dataclass
 class UploadedFile:
     filename: str
+    """As the sender named it: data, never a path."""
     path: Path
-    size: int = 0
-    content_type: str = ""
 
 
 @dataclass
@@ -144,9 +143,7 @@ async def read_multipart(request: Request, scratch: Path, max_file_bytes: int, *
             if len(form.files) >= MAX_FILES:
                 raise UploadError(said("at most {count} files in one upload", count=MAX_FILES), status=413)
             path = scratch / f"{secrets.token_hex(16)}.part"
-            state["file"] = UploadedFile(
-                filename=disposition[b"filename"].decode("utf-8", "replace"), path=path,
-                content_type=state["headers"].get("content-type", b"").decode("latin-1"))
+            state["file"] = UploadedFile(disposition[b"filename"].decode("utf-8", "replace"), path)
             state["out"] = path.open("wb")
             form.files.append(state["file"])
         else:
@@ -181,7 +178,6 @@ async def read_multipart(request: Request, scratch: Path, max_file_bytes: int, *
     def on_part_end() -> None:
         if state["file"] is not None:
             state["out"].close()
-            state["file"].size = state["size"]
         elif state["name"]:
             form.fields[state["name"]] = state["data"].decode("utf-8", "replace")
 
@@ -189,12 +185,15 @@ async def read_multipart(request: Request, scratch: Path, max_file_bytes: int, *
         "on_part_begin": on_part_begin, "on_header_field": on_header_field,
         "on_header_value": on_header_value, "on_header_end": on_header_end,
         "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
-        "on_part_end": on_part_end,
+        "on_part_end": on_part_end, "on_end": lambda: totals.update(ended=1),
     })
     try:
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
+        if not totals.get("ended"):  # the parser takes a body cut off mid-part as complete
+            raise UploadError(said("the upload ended before the form did, so its last file is incomplete; "
+                                   "send it again"))
     except BaseException as e:
         if state.get("out"):
             state["out"].close()

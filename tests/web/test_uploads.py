@@ -1,0 +1,129 @@
+"""Uploads arriving whole or not at all: forms that are not forms or stop short, pieces
+sent twice or failing half-way, and what an upload leaves once finished or abandoned."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import replace
+
+import pytest
+from starlette.testclient import TestClient
+
+from storyatlas.errors import UploadError
+from storyatlas.web.app import create_app
+from storyatlas.web.uploads import ResumableUploads, read_multipart
+from tests.conftest import story_file
+from tests.web.test_guards import _Stream
+
+BOUNDARY = "b0undary"
+FILE_PART = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="a.ogg"\r\n\r\n'.encode()
+
+
+def _read(body: bytes, folder, content_type: str | None = None):
+    request = _Stream(body, BOUNDARY)
+    if content_type is not None:
+        request.headers = {"content-type": content_type}
+    return asyncio.run(read_multipart(request, folder, 10**6))
+
+
+@pytest.mark.parametrize("content_type", ["text/plain; boundary=b0undary", "multipart/form-data",
+                                          "application/x-www-form-urlencoded"])
+def test_a_body_that_is_not_a_multipart_form_is_refused(tmp_path, content_type):
+    with pytest.raises(UploadError, match="send the form as multipart/form-data") as refused:
+        _read(FILE_PART + b"x\r\n--b0undary--\r\n", tmp_path, content_type)
+    assert refused.value.status == 415
+
+
+def test_a_form_cut_off_before_its_end_is_refused_and_nothing_kept(tmp_path):
+    """A sender that stopped half-way through a file, closing its side cleanly: the
+    parser would take what came as the whole file."""
+    recording = story_file("en").read_bytes()
+    with pytest.raises(UploadError, match="the upload ended before the form did") as refused:
+        _read(FILE_PART + recording[:len(recording) // 2], tmp_path)
+    assert refused.value.status == 400 and list(tmp_path.iterdir()) == []
+    whole = _read(FILE_PART + recording + f"\r\n--{BOUNDARY}--\r\n".encode(), tmp_path)
+    assert [f.path.read_bytes() for f in whole.files] == [recording]
+
+
+def test_a_malformed_form_is_refused_saying_so(tmp_path):
+    with pytest.raises(UploadError, match=r"the upload arrived incomplete or malformed \(.+\); send it again"):
+        _read(b"--b0undary\r\nno colon in this header\r\n\r\nv\r\n--b0undary--\r\n", tmp_path)
+
+
+def test_a_parts_headers_are_limited_in_their_names_too(tmp_path):
+    """Each under the parser's own limit of a line, together over this one."""
+    names = "".join(f"X-{i}-{'n' * 3900}: y\r\n" for i in range(5))
+    body = f"--{BOUNDARY}\r\n{names}\r\nv\r\n--{BOUNDARY}--\r\n".encode()
+    with pytest.raises(UploadError, match="headers that are too long") as refused:
+        _read(body, tmp_path)
+    assert refused.value.status == 413
+
+
+def test_the_upload_page_keeps_the_disk_free_as_the_api_does(settings):
+    full = create_app(replace(settings, min_free_bytes=10**18))
+    with TestClient(full) as client:
+        client.get("/upload")
+        page = client.post("/upload", data={"csrf_token": client.cookies["csrf"]},
+                           files={"files": ("s.ogg", story_file("en").read_bytes(), "audio/ogg")})
+    assert page.status_code == 507 and "disk is nearly full" in page.text
+
+
+def _new(client) -> str:
+    return client.post("/api/uploads").json()["id"]
+
+
+def _put(client, upload: str, offset: int, content) -> int:
+    return client.put(f"/api/uploads/{upload}", content=content, headers={"upload-offset": str(offset)}).status_code
+
+
+def test_a_piece_sent_again_is_refused_and_the_upload_left_as_it_was(client):
+    upload = _new(client)
+    assert _put(client, upload, 0, b"\1" * 1000) == 200
+    again = client.put(f"/api/uploads/{upload}", content=b"\1" * 1000, headers={"upload-offset": "0"})
+    assert again.status_code == 409 and "this upload continues at byte 1000, not 0" in again.json()["error"]
+    assert client.get(f"/api/uploads/{upload}").json() == {"offset": 1000}
+
+
+def test_an_upload_up_to_the_limit_counts_once_against_its_senders_total(settings):
+    """Its own bytes are not counted again as another unfinished upload's."""
+    with TestClient(create_app(replace(settings, max_file_bytes=100_000))) as client:
+        upload = _new(client)
+        assert _put(client, upload, 0, b"\1" * 60_000) == 200
+        assert _put(client, upload, 60_000, b"\2" * 40_000) == 200
+
+
+def test_a_piece_refused_half_way_leaves_only_the_pieces_before_it(tmp_path):
+    uploads = ResumableUploads(tmp_path / "uploads", max_bytes=100_000)
+    upload = uploads.create()
+    asyncio.run(uploads.append(upload, 0, _Stream(b"\1" * 20_000, BOUNDARY)))
+    piece = _Stream(b"\2" * 90_000, BOUNDARY, chunk=30_000)  # its third part past the limit
+    with pytest.raises(UploadError, match="bigger than the"):
+        asyncio.run(uploads.append(upload, 20_000, piece))
+    assert piece.read == 90_000 and uploads.offset(upload) == 20_000  # two parts written, then taken back
+    assert asyncio.run(uploads.append(upload, 20_000, _Stream(b"\3" * 30_000, BOUNDARY))) == 50_000
+
+
+def test_a_finished_upload_is_gone(client):
+    upload = _new(client)
+    assert _put(client, upload, 0, story_file("en").read_bytes()) == 200
+    assert client.post(f"/api/uploads/{upload}/finish").status_code == 201
+    assert client.get(f"/api/uploads/{upload}").status_code == 404
+    assert client.post(f"/api/uploads/{upload}/finish").status_code == 404
+    notes = _new(client)  # refused as no recording: gone too, not left to be finished again
+    assert _put(client, notes, 0, b"just notes\n" * 100) == 200
+    assert client.post(f"/api/uploads/{notes}/finish").status_code == 422
+    assert client.get(f"/api/uploads/{notes}").status_code == 404
+
+
+def test_abandoned_uploads_make_room_for_new_ones(tmp_path):
+    uploads = ResumableUploads(tmp_path / "uploads", 1000, max_age_s=3600)
+    old = [uploads.create("10.0.0.1", max_open=2) for _ in range(2)]
+    with pytest.raises(UploadError, match="2 unfinished uploads are already open"):
+        uploads.create("10.0.0.1", max_open=2)
+    long_ago = time.time() - 7200
+    for upload in old:
+        os.utime(tmp_path / "uploads" / f"{upload}.part", (long_ago, long_ago))
+    assert uploads.create("10.0.0.1", max_open=2)
+    assert sorted(p.name for p in (tmp_path / "uploads").iterdir() if p.stem in old) == []
