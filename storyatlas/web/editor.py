@@ -116,10 +116,12 @@ async def edit(request: Request) -> Response:
     archive = request.app.state.archives.get()
     segment_id, base, text = _whole(fields.get("segment")), _whole(fields.get("base")), fields.get("text", "")
     if segment_id is None or base is None:
-        return _page(request, story, who, status=422, error="the form lost its segment or revision: reload the page")
+        return _page(request, story, who, status=422,
+                     error=said("the form lost its segment or revision: reload the page"))
     if not text.split():  # refused before a speaker is saved with it
         return _page(request, story, who, status=422, kept={segment_id: text},
-                     error="a segment needs some text: to take words out for good, ask a moderator to redact them")
+                     error=said("a segment needs some text: to take words out for good, "
+                                "ask a moderator to redact them"))
     try:
         done = corrections.Saved(base, 0)
         segment = next((s for s in archive.segments(story_id, who) if s.id == segment_id), None)

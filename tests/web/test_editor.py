@@ -12,6 +12,8 @@ import re
 import pytest
 
 from storyatlas.archive import Viewer, accounts, corrections
+from storyatlas.errors import said
+from storyatlas.web import i18n
 from tests.conftest import add_story
 
 KEEPER = Viewer.keeper("cli:test")
@@ -187,6 +189,15 @@ def test_a_refused_form_says_why_and_keeps_the_text(client, story, web_archive):
     assert client.post(edit, data=form, headers={"origin": "https://elsewhere.example"}).status_code == 403
     assert client.post(edit, data=form | {"segment": "999999", "text": "Mine."}).status_code == 404
     assert corrections.transcript(web_archive, story, KEEPER).revision == 0
+    # said in the reader's language, as every other refusal is
+    polish = i18n.Translator("pl")
+    in_polish = client.post(edit + "?lang=pl", data=form | {"text": "   "}).text
+    assert polish.said(said("a segment needs some text: to take words out for good, ask a moderator to "
+                            "redact them")) in html.unescape(in_polish)
+    lost = client.post(edit + "?lang=pl", data=form | {"base": ""})
+    assert lost.status_code == 422
+    assert polish.said(said("the form lost its segment or revision: reload the page")) in html.unescape(
+        lost.text)
 
 
 def test_the_work_list_shows_what_a_volunteer_may_correct_by_review_state(client, story, web_archive):
