@@ -245,3 +245,42 @@ def test_what_each_revision_changed_reads_in_the_readers_language(client, story,
     listed = client.get(f"/api/stories/{story}/revisions", headers={"accept-language": "de"}).json()["revisions"]
     assert [r["summary"] for r in listed] == [changed, machine]
     assert corrections.revisions(web_archive, story, KEEPER)[0].summary == "text at 0:00.0"  # the command line's
+
+
+def test_the_speakers_offered_are_those_in_use_or_named_in_order_and_one_new():
+    from types import SimpleNamespace as Of
+
+    from storyatlas.web.editor import speaker_choices
+
+    transcript = Of(segments=[Of(speaker="S10"), Of(speaker=None), Of(speaker="S2"), Of(speaker="Narrator")],
+                    speakers=[Of(label="S3")])  # named, though nobody speaks as S3 yet
+    assert speaker_choices(transcript) == ["S2", "S3", "S10", "Narrator", "S11"]
+    assert speaker_choices(Of(segments=[Of(speaker=None)], speakers=[])) == ["S1"]
+
+
+def test_a_form_sets_or_clears_a_speaker_and_a_blank_one_saves_neither(client, story, web_archive):
+    edit = f"/stories/{story}/edit"
+    first, _ = _segments(web_archive, story)
+    _sign_in(client, "Vera")
+    form = _form(client.get(edit).text, first.id)
+    assert client.post(edit, data=form | {"text": "   ", "speaker": "S1"}).status_code == 422
+    assert _segments(web_archive, story)[0].speaker is None  # not saved before the text was refused
+    assert client.post(edit, data=form | {"speaker": "S1"}, follow_redirects=False).status_code == 303
+    assert _segments(web_archive, story)[0].speaker == "S1"
+    form = _form(client.get(edit).text, first.id)
+    assert client.post(edit, data=form | {"speaker": ""}, follow_redirects=False).status_code == 303
+    assert _segments(web_archive, story)[0].speaker is None
+    lost = client.post(edit, data=form | {"segment": "1.5"})  # a number, but no segment's
+    assert lost.status_code == 422 and "the form lost its segment or revision" in lost.text
+
+
+def test_the_editor_names_every_language_spoken_and_starts_where_it_is_asked(client, story, web_archive):
+    mixed = add_story(web_archive, "Mixed", "en", [(0.0, 4.0, "We pumped it dry."),
+                                                    (4.0, 8.0, "Woda przyszła w nocy.", None, "pl")])
+    _sign_in(client, "Vera")
+    page = client.get(f"/stories/{mixed}/edit").text
+    data = json.loads(html.unescape(re.search(r'id="editor-data">(.*?)</script>', page, re.DOTALL).group(1)))
+    assert data["language_names"] == {"en": "English", "pl": "Polish"}
+    for asked, start in (("12.5", "12.5"), ("-5", "0.0"), ("soon", "0.0")):
+        page = client.get(f"/stories/{mixed}/edit", params={"t": asked}).text
+        assert re.search(r'id="editor" [^>]*data-start="([^"]*)"', page).group(1) == start, asked
