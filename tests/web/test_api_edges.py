@@ -1,0 +1,91 @@
+"""The JSON API at its edges: what a story's answer keeps from those who do not moderate
+it, requests from other sites on every route that changes something, odd parameters,
+and names that become headers."""
+
+from __future__ import annotations
+
+import pytest
+
+from storyatlas.archive import Viewer, accounts
+from tests.conftest import add_story, story_file
+
+KEEPER = Viewer.keeper()
+LINES = [(0.0, 4.0, "Woda przyszła w nocy.", "The water came in the night.")]
+PASSWORD = "a moderator's password"
+ELSEWHERE = {"origin": "https://elsewhere.example"}
+CONSENT = ("visibility", "requested_visibility", "embargo_until", "declined")
+
+
+def test_a_storys_consent_is_shown_only_to_its_moderators(app, client, web_archive):
+    story = add_story(web_archive, "Powódź", "pl", LINES, community="Zgorzelec", visibility="community",
+                      requested_visibility="public", embargo_until="2001-01-01")
+    member = add_story(web_archive, "Nasza", "pl", LINES, community="Zgorzelec")
+    public = client.get(f"/api/stories/{member}").json()
+    assert not set(CONSENT) & set(public) and public["review_state"] == "published"
+
+    accounts.add_user(web_archive, "Mod", PASSWORD, [("moderator", "Zgorzelec")], KEEPER)
+    client.post("/login", data={"csrf_token": _token(client), "name": "Mod", "password": PASSWORD})
+    moderated = client.get(f"/api/stories/{story}").json()
+    assert {k: moderated[k] for k in CONSENT} == {"visibility": "community", "requested_visibility": "public",
+                                                  "embargo_until": "2001-01-01", "declined": False}
+    listed = client.get("/api/stories").json()["stories"]
+    assert {s["id"]: s["review_state"] for s in listed} == {story: "draft", member: "published"}
+
+
+def _token(client) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+
+
+def test_every_route_that_changes_something_refuses_other_sites(client, web_archive):
+    story = add_story(web_archive, "Powódź", "pl", LINES)
+    upload = client.post("/api/uploads").json()["id"]
+    for method, path, kwargs in [
+        ("post", "/api/uploads", {}),
+        ("put", f"/api/uploads/{upload}", {"content": b"\0" * 10, "headers": {"upload-offset": "0"}}),
+        ("post", f"/api/uploads/{upload}/finish", {}),
+        ("post", "/api/stories", {"files": {"files": ("a.ogg", b"\0" * 10)}}),
+        ("post", f"/api/stories/{story}/index", {"json": {"at": 1, "title": "Woda"}}),
+        ("post", f"/api/stories/{story}/speakers", {"json": {"base": 0, "label": "S1", "name": "Ala"}}),
+    ]:
+        kwargs.setdefault("headers", {}).update(ELSEWHERE)
+        refused = client.request(method.upper(), path, **kwargs)
+        assert refused.status_code == 403, path
+        assert refused.json()["error"] == "this request came from another site and was refused", path
+    assert client.get(f"/api/uploads/{upload}").json() == {"offset": 0}
+
+
+def test_an_empty_parameter_is_its_default_and_an_unknown_track_no_export(client, web_archive):
+    story = add_story(web_archive, "Powódź", "pl", LINES)
+    assert client.get("/api/stories", params={"limit": "", "offset": ""}).json()["limit"] == 20
+    missing = client.get(f"/api/stories/{story}/export.vtt", params={"track": "de"})
+    assert missing.status_code == 404 and "no such export" in missing.json()["error"]
+    assert client.get(f"/api/stories/{story}/export.vtt", params={"track": "en"}).status_code == 200
+
+
+@pytest.mark.parametrize("name, file_name", [
+    ('Flood "memories" 1997', "Flood-memories-1997-vtt.zip"),
+    ("...", "collection-vtt.zip"),
+    ("Powódź", "Pow-d-vtt.zip"),
+])
+def test_a_collections_name_becomes_a_safe_file_name(client, web_archive, name, file_name):
+    add_story(web_archive, "Powódź", "pl", LINES, collection=name)
+    answer = client.get(f"/api/collections/{name}/export.zip")
+    assert answer.status_code == 200
+    assert answer.headers["content-disposition"] == f'attachment; filename="{file_name}"'
+
+
+def test_a_recording_sent_in_pieces_keeps_the_name_it_was_given(client, web_archive):
+    upload = client.post("/api/uploads").json()["id"]
+    client.put(f"/api/uploads/{upload}", content=story_file("en").read_bytes(), headers={"upload-offset": "0"})
+    done = client.post(f"/api/uploads/{upload}/finish", data={"filename": "grandmother.ogg"}).json()
+    assert web_archive.media(done["story_id"], "original", KEEPER).original_filename == "grandmother.ogg"
+
+
+def test_an_index_point_with_no_body_says_what_it_needs(app, client, web_archive):
+    story = add_story(web_archive, "Powódź", "pl", LINES)
+    accounts.add_user(web_archive, "Vera", PASSWORD, [("volunteer", None)], KEEPER)
+    client.post("/login", data={"csrf_token": _token(client), "name": "Vera", "password": PASSWORD})
+    empty = client.post(f"/api/stories/{story}/index", content=b"", headers={"content-type": "application/json"})
+    assert empty.status_code == 422 and empty.json()["error"].startswith('"at" is required')
