@@ -178,3 +178,48 @@ def test_a_copy_cut_short_is_said_again_on_the_tellers_page_and_to_its_moderator
     whole = _send(public)
     assert notice(public.get(f"/mine/{whole['receipt']}", params={"lang": "en"}).text) is None
     assert notice(moderator.get(f"/moderate/stories/{whole['story_id']}").text) is None
+
+
+def test_only_an_admin_erases_from_the_moderators_page(moderated, settings):
+    app, public, moderator = moderated
+    archive = app.state.archives.get()
+    story = _send(public)["story_id"]
+    page = f"/moderate/stories/{story}"
+    refused = moderator.post(page, data={"csrf_token": _token(moderator, page), "action": "erase"})
+    assert refused.status_code == 403 and archive.story(story, KEEPER)
+
+    accounts.add_user(archive, "Ada", MODERATOR_PASSWORD, [("admin", None)], KEEPER)
+    with TestClient(app) as admin:
+        admin.post("/login", data={"csrf_token": _token(admin, "/login"), "name": "Ada",
+                                   "password": MODERATOR_PASSWORD})
+        erased = admin.post(page, data={"csrf_token": _token(admin, page), "action": "erase",
+                                        "reason": "  sent twice,\n by mistake "})
+    assert erased.status_code == 200 and 'id="erased"' in erased.text
+    why = archive.conn.execute("SELECT detail FROM audit WHERE action = 'erase' AND story_id = ?", (story,))
+    assert why.fetchone()[0] == "sent twice, by mistake"
+
+
+def test_a_teller_withdraws_only_once_they_tick_the_box(moderated):
+    app, public, _ = moderated
+    sent = _send(public)
+    page = f"/mine/{sent['receipt']}"
+    unticked = public.post(page, data={"csrf_token": _token(public, page), "action": "withdraw"})
+    assert unticked.status_code == 422 and "Tick the box to confirm" in unticked.text
+    assert app.state.archives.get().story(sent["story_id"], KEEPER)
+    gone = public.post(page, data={"csrf_token": _token(public, page), "action": "withdraw", "confirm": "yes"})
+    assert 'id="erased"' in gone.text and public.get(page).status_code == 403
+
+
+def test_the_consent_form_starts_from_what_the_teller_asked_and_reads_as_browsers_send_it(moderated):
+    app, public, moderator = moderated
+    sent = _send(public, visibility="community")  # waits for a moderator, asking for its community
+    page = f"/mine/{sent['receipt']}"
+    assert re.search(r'name="visibility" value="community" checked', public.get(page).text)
+    form = {"csrf_token": _token(public, page), "action": "consent", "visibility": "community",
+            "embargo_until": " 2031-05-01 ", "exportable": "on"}
+    assert "Saved" in public.post(page, data=form).text
+    story = app.state.archives.get().story(sent["story_id"], KEEPER)
+    assert (story.embargo_until, story.exportable) == ("2031-05-01", True)
+    again = moderator.post(f"/moderate/stories/{sent['story_id']}",
+                           data=form | {"csrf_token": _token(moderator, f"/moderate/stories/{sent['story_id']}")})
+    assert "Nothing changed" in again.text
