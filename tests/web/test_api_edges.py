@@ -89,3 +89,57 @@ def test_an_index_point_with_no_body_says_what_it_needs(app, client, web_archive
     client.post("/login", data={"csrf_token": _token(client), "name": "Vera", "password": PASSWORD})
     empty = client.post(f"/api/stories/{story}/index", content=b"", headers={"content-type": "application/json"})
     assert empty.status_code == 422 and empty.json()["error"].startswith('"at" is required')
+
+
+def test_search_answers_a_page_at_a_time(client, web_archive):
+    for title in ("Pierwsza", "Druga", "Trzecia"):
+        add_story(web_archive, title, "pl", LINES)
+
+    def page(**params):
+        found = client.get("/api/search", params={"q": "woda", **params}).json()
+        return found["total_stories"], [s["title"] for s in found["stories"]]
+
+    total, every = page()
+    assert total == 3 and len(every) == 3
+    assert page(limit=2) == (3, every[:2]) and page(limit=2, offset=2) == (3, every[2:])
+    assert page(limit=0) == (3, every[:1]) and page(offset=-4) == (3, every)  # held to what makes sense
+
+
+def _volunteer(client, web_archive) -> None:
+    accounts.add_user(web_archive, "Vera", PASSWORD, [("volunteer", None)], KEEPER)
+    client.post("/login", data={"csrf_token": _token(client), "name": "Vera", "password": PASSWORD})
+
+
+@pytest.mark.parametrize("body, refusal", [
+    ({"at": True, "title": "Woda"}, '"at" is required: seconds'),
+    ({"at": 1, "title": 5}, "title, synopsis and place must be strings"),
+    ({"at": 1, "title": "Woda", "keywords": ["woda", 3]}, "keywords must be a list of strings"),
+])
+def test_an_index_point_of_the_wrong_shape_is_refused_saying_what_is_wrong(client, web_archive, body, refusal):
+    story = add_story(web_archive, "Powódź", "pl", LINES)
+    hidden = add_story(web_archive, "Ukryta", "pl", LINES, visibility="private")
+    _volunteer(client, web_archive)
+    refused = client.post(f"/api/stories/{story}/index", json=body)
+    assert refused.status_code == 422 and refusal in refused.json()["error"]
+    assert client.post(f"/api/stories/{hidden}/index", content=b"x").status_code == 404  # its existence first
+
+
+def test_a_correction_of_the_wrong_shape_is_refused_and_a_right_one_counted(client, web_archive):
+    story = add_story(web_archive, "Powódź", "pl", LINES)
+    _volunteer(client, web_archive)
+    segment = client.get(f"/api/stories/{story}/transcript").json()["segments"][0]["id"]
+    url = f"/api/stories/{story}"
+    for path, body, refusal in [
+        (f"segments/{segment}", {"base": 0}, 'send "text" or "speaker"'),
+        (f"segments/{segment}", {"base": True, "text": "Woda."}, 'send "base"'),
+        ("speakers", {"base": 0, "name": "Ala"}, '"label" must be a string'),
+    ]:
+        method = "PATCH" if path.startswith("segments") else "POST"
+        refused = client.request(method, f"{url}/{path}", json=body)
+        assert refused.status_code == 422 and refusal in refused.json()["error"], path
+    both = client.patch(f"{url}/segments/{segment}", json={"base": 0, "text": "Woda przyszła.", "speaker": "S1"})
+    assert both.json()["changed"] == 2 and both.json()["revision"] == 2
+    def latest(language: str) -> str:
+        return client.get(f"{url}/revisions", headers={"accept-language": language}).json()["revisions"][0]["summary"]
+
+    assert latest("en").startswith("text at ") and latest("pl").startswith("tekst w ")  # the reader's language
