@@ -88,7 +88,7 @@ def redact(story_id: int, start: float, end: float, archive) -> None:
 
     settings = load_settings({"archive": archive})
     with Archive(settings.database) as a:
-        done = redact_story(a, settings.media_dir, story_id, start, end, keeper().label())
+        done = redact_story(a, settings.media_dir, story_id, start, end, keeper())
         # what is left of a cut line, found by meaning again (by a worker, if one is at it)
         Queue(settings).index_meaning_here(a)
     click.echo(f"redacted {_clock(done.start)}-{_clock(done.end)} of story #{story_id}: "

@@ -285,7 +285,7 @@ def _build(settings: Settings) -> tuple[dict[str, int], str]:
                 if spec.get("decline_widening"):
                     archive.review(story_id, publish=False, viewer=KEEPER)
             ids[key] = story_id
-        redact(archive, settings.media_dir, ids["redacted"], 6.0, 9.0, KEEPER.label())
+        redact(archive, settings.media_dir, ids["redacted"], 6.0, 9.0, KEEPER)
         for key in (k for k, spec in STORIES.items() if spec.get("erase")):
             erase(archive, settings.media_dir, ids[key], KEEPER.label(), "withdrawn by the storyteller")
         for name, roles in ROLES.items():

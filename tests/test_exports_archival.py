@@ -248,7 +248,7 @@ def test_iiif_manifest_of_a_video(archive, story, settings, tmp_path):
 
     # once redacted, the original still holds what was silenced: only its admins get the video
     archive.finish_job(taken.job_id, "done")
-    redact(archive, settings.media_dir, taken.story_id, 1.0, 2.0, KEEPER.label())
+    redact(archive, settings.media_dir, taken.story_id, 1.0, 2.0, KEEPER)
     for viewer, kind in ((ANYONE, "Sound"), (KEEPER, "Video")):
         manifest = json.loads(export(archive, taken.story_id, "iiif", viewer, base=BASE, media_dir=settings.media_dir))
         assert _check_manifest(manifest)["items"][0]["items"][0]["body"]["type"] == kind

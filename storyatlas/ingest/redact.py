@@ -10,10 +10,11 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from storyatlas.archive import Archive
+from storyatlas.archive import Archive, Viewer
 from storyatlas.archive.erasure import scrub
+from storyatlas.archive.policy import may_moderate
 from storyatlas.archive.redaction import Redaction, media_in_use, plan_redaction, record_redaction
-from storyatlas.errors import MediaError, said
+from storyatlas.errors import AccessDenied, MediaError, said
 from storyatlas.ingest.audio import LISTEN_CODEC, SPEECH_RATE, decode_time_limit, ffmpeg_exe, ffmpeg_input
 from storyatlas.ingest.probe import file_url, probe
 from storyatlas.ingest.store import MediaStore
@@ -29,15 +30,18 @@ _RATE = 48_000
 _CODEC_MARGIN_S = 0.03
 
 
-def redact(archive: Archive, media_dir: Path, story_id: int, start: float, end: float, who: str) -> Redaction:
+def redact(archive: Archive, media_dir: Path, story_id: int, start: float, end: float, who: Viewer) -> Redaction:
     """Take the range ``start``..``end`` (seconds) out of the story: its transcript, English,
     search index and tags, and its published audio (silent there, as is the speech WAV a
-    later transcription reads), recorded with an audit entry by ``who``. The original
-    recording is not touched.
+    later transcription reads), recorded with an audit entry by ``who``, who must be one
+    of the story's moderators (AccessDenied otherwise). The original recording is not touched.
 
     The new audio is made first and the archive changed in one transaction after, so a
-    failure leaves the story as it was. Raises NotFound, MediaError, StoryAtlasError.
+    failure leaves the story as it was. Raises NotFound, AccessDenied, MediaError, StoryAtlasError.
     """
+    story = archive.story(story_id, who)  # NotFound for a story out of their sight
+    if not may_moderate(who, story.place.community, story.collection):
+        raise AccessDenied(said("only the moderators of this story's community may look after it"))
     plan = plan_redaction(archive, story_id, start, end)
     store = MediaStore(media_dir)
     original = store.absolute(plan.original)
@@ -57,7 +61,7 @@ def redact(archive: Archive, media_dir: Path, story_id: int, start: float, end: 
     try:
         done = record_redaction(
             archive, plan, {role: (relative, store.absolute(relative).stat().st_size)
-                            for role, relative in names.items()}, who)
+                            for role, relative in names.items()}, who.label())
     except BaseException:
         _remove_unused(archive, store, names.values())
         raise

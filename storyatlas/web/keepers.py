@@ -81,7 +81,7 @@ async def story_page(request: Request) -> Response:
                 message = t("keep.done_consent", count=len(changed)) if changed else t("keep.done_nothing")
             elif action == "redact":
                 start, end = parse_clock(fields.get("start", "")), parse_clock(fields.get("end", ""))
-                done = await run_in_threadpool(redact, archive, media_dir, story_id, start, end, who.label())
+                done = await run_in_threadpool(redact, archive, media_dir, story_id, start, end, who)
                 request.app.state.queue.index_meaning()  # what is left of a cut line, found by meaning again
                 message = t("keep.done_redacted", start=fields["start"], end=fields["end"],
                             count=done.segments_changed)

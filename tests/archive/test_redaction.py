@@ -13,7 +13,7 @@ from storyatlas.archive import MediaFile, StoryMetadata, Viewer
 from storyatlas.archive.checkpoints import checkpoint_path
 from storyatlas.archive.erasure import erase
 from storyatlas.archive.redaction import MARK, parse_clock, ranges
-from storyatlas.errors import MediaError, NotFound, StoryAtlasError
+from storyatlas.errors import AccessDenied, MediaError, NotFound, StoryAtlasError
 from storyatlas.ingest import ingest_file
 from storyatlas.ingest.audio import ffmpeg_exe
 from storyatlas.ingest.redact import redact
@@ -80,7 +80,7 @@ def test_a_redacted_word_is_gone_from_text_index_tags_and_audio(archive, setting
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     checkpoint.write_text('{"segments": [{"text": "sandbags, bread and hot soup"}]}')
 
-    done = redact(archive, settings.media_dir, story, start, end, "cli:moderator")
+    done = redact(archive, settings.media_dir, story, start, end, Viewer.keeper("cli:moderator"))
 
     assert (done.story_id, done.start, done.end, done.segments_changed, done.words_removed) == (story, start, end, 1, 1)
     assert ranges(archive, story) == [(start, end)] and done.ranges == ((start, end),)
@@ -126,8 +126,8 @@ def test_redactions_add_up_and_the_marks_of_earlier_ones_stay(archive, settings)
     _, hot_start, hot_end = _word(archive, story, "hot")
     _, and_start, and_end = _word(archive, story, "and")  # the first "and" of the story
 
-    redact(archive, settings.media_dir, story, hot_start, hot_end, "cli:moderator")
-    second = redact(archive, settings.media_dir, story, bread_start, bread_end, "cli:moderator")
+    redact(archive, settings.media_dir, story, hot_start, hot_end, Viewer.keeper("cli:moderator"))
+    second = redact(archive, settings.media_dir, story, bread_start, bread_end, Viewer.keeper("cli:moderator"))
 
     text = archive.conn.execute("SELECT text FROM segments WHERE id = ?", (segment_id,)).fetchone()[0]
     assert text == f"The neighbors brought sandbags, {MARK} and {MARK} soup."
@@ -142,7 +142,7 @@ def test_redactions_add_up_and_the_marks_of_earlier_ones_stay(archive, settings)
     words = archive.conn.execute("SELECT start, end, word FROM words WHERE segment_id = ? ORDER BY idx",
                                  (segment_id,)).fetchall()
     middle = next(w for w in words if w["word"].strip() == "and" and w["start"] >= bread_end - 0.01)
-    redact(archive, settings.media_dir, story, middle["start"], middle["end"], "cli:moderator")
+    redact(archive, settings.media_dir, story, middle["start"], middle["end"], Viewer.keeper("cli:moderator"))
     text = archive.conn.execute("SELECT text FROM segments WHERE id = ?", (segment_id,)).fetchone()[0]
     assert text == f"The neighbors brought sandbags, {MARK} soup."
     assert [w[0] for w in archive.conn.execute("SELECT word FROM words WHERE segment_id = ? ORDER BY idx",
@@ -160,7 +160,7 @@ def test_a_shared_recording_keeps_its_unredacted_copies_for_the_other_story(arch
                   r["size_bytes"], r["duration_s"], r["original_filename"]) for r in rows], 17.0)
     _, start, end = _word(archive, story, "bread")
 
-    redact(archive, settings.media_dir, story, start, end, "cli:moderator")
+    redact(archive, settings.media_dir, story, start, end, Viewer.keeper("cli:moderator"))
 
     for r in rows:
         assert _path(archive, other, r["role"]) == r["path"] and (settings.media_dir / r["path"]).is_file()
@@ -177,7 +177,7 @@ def test_a_segment_without_word_times_loses_all_its_text_and_its_english(archive
     (settings.media_dir / original).parent.mkdir(parents=True)
     shutil.copyfile(story_file("en"), settings.media_dir / original)
 
-    done = redact(archive, settings.media_dir, story, 1.0, 2.0, "cli:moderator")
+    done = redact(archive, settings.media_dir, story, 1.0, 2.0, Viewer.keeper("cli:moderator"))
 
     assert (done.segments_changed, done.words_removed) == (1, 0)
     rows = archive.conn.execute("SELECT text, text_en FROM segments WHERE story_id = ? ORDER BY idx", (story,))
@@ -194,15 +194,32 @@ def test_a_segment_without_word_times_loses_all_its_text_and_its_english(archive
 def test_what_cannot_be_redacted_is_refused_and_changes_nothing(archive, settings):
     story = add_story(archive, "No media", "en", [(0, 4, "Hello there.")])
     with pytest.raises(MediaError, match="restore it from a backup"):
-        redact(archive, settings.media_dir, story, 1, 2, "cli:moderator")
+        redact(archive, settings.media_dir, story, 1, 2, Viewer.keeper("cli:moderator"))
     with pytest.raises(NotFound):
-        redact(archive, settings.media_dir, 999, 1, 2, "cli:moderator")
+        redact(archive, settings.media_dir, 999, 1, 2, Viewer.keeper("cli:moderator"))
     with pytest.raises(StoryAtlasError, match="end must come after the start"):
-        redact(archive, settings.media_dir, story, 3, 2, "cli:moderator")
+        redact(archive, settings.media_dir, story, 3, 2, Viewer.keeper("cli:moderator"))
     with pytest.raises(StoryAtlasError, match="only 4.0 s long"):
-        redact(archive, settings.media_dir, story, 5, 6, "cli:moderator")
+        redact(archive, settings.media_dir, story, 5, 6, Viewer.keeper("cli:moderator"))
     assert archive.conn.execute("SELECT count(*) FROM redactions").fetchone()[0] == 0
     assert archive.conn.execute("SELECT text FROM segments WHERE story_id = ?", (story,)).fetchone()[0] == "Hello there."
+
+
+def test_only_the_storys_moderators_redact_it(archive, settings):
+    """Checked by the library, not only by the page that calls it: who may hear a
+    story is not who may silence part of it."""
+    story = add_story(archive, "Ours", "en", [(0, 4, "Hello there.")], community="Zgorzelec")
+    hidden = add_story(archive, "Hidden", "en", [(0, 4, "Hello there.")], community="Zgorzelec", visibility="private")
+    for who in (Viewer.anonymous(), Viewer("Mia", frozenset({"member"}), member_of=frozenset({"Zgorzelec"})),
+                Viewer("Olek", frozenset({"moderator"}), moderates=frozenset({"Opole"})), Viewer.teller(story)):
+        with pytest.raises(AccessDenied, match="only the moderators of this story's community"):
+            redact(archive, settings.media_dir, story, 1, 2, who)
+        with pytest.raises(NotFound):
+            redact(archive, settings.media_dir, hidden, 1, 2, who)
+    moderator = Viewer("Zofia", frozenset({"moderator"}), moderates=frozenset({"Zgorzelec"}))
+    with pytest.raises(MediaError, match="restore it from a backup"):  # let through, to find no recording
+        redact(archive, settings.media_dir, story, 1, 2, moderator)
+    assert archive.conn.execute("SELECT count(*) FROM redactions").fetchone()[0] == 0
 
 
 @pytest.mark.parametrize("text, seconds", [
@@ -232,7 +249,7 @@ def test_a_redaction_during_processing_is_not_undone_by_the_transcript(archive, 
         if not redacted:  # a moderator cuts "bread" (15.2-15.42 s) meanwhile
             redacted.append(True)
             with Archive(settings.database) as other:
-                redact(other, settings.media_dir, result.story_id, 15.15, 15.45, "cli:moderator")
+                redact(other, settings.media_dir, result.story_id, 15.15, 15.45, Viewer.keeper("cli:moderator"))
 
     def transcribe_then_redact(speech, *args, **kwargs):
         out = transcribe(speech, *args, **kwargs)

@@ -161,5 +161,5 @@ def test_erasure_and_redaction_remove_a_checkpoint_a_killed_worker_left(archive,
     (erased, erased_path), (redacted, redacted_path) = stories
     erase(archive, settings.media_dir, erased, "cli:tester", "withdrawn")
     assert not erased_path.exists() and redacted_path.exists()
-    redact(archive, settings.media_dir, redacted, 1.0, 2.0, "cli:tester")
+    redact(archive, settings.media_dir, redacted, 1.0, 2.0, Viewer.keeper("cli:tester"))
     assert not redacted_path.exists()

@@ -59,7 +59,7 @@ def test_a_redacted_storys_video_is_for_its_admins_only(client, app, web_archive
     assert client.get(f"/media/{story}/video").status_code == 200  # before: everyone may watch it
     assert "<video" in client.get(f"/stories/{story}").text
 
-    redact(web_archive, settings.media_dir, story, 0.5, 1.5, KEEPER.label())
+    redact(web_archive, settings.media_dir, story, 0.5, 1.5, KEEPER)
     assert client.get(f"/media/{story}/video").status_code == 404
     assert "<video" not in client.get(f"/stories/{story}").text
     assert client.get(f"/media/{story}/listen.webm").status_code == 200  # the silenced copy instead
@@ -70,3 +70,30 @@ def test_a_redacted_storys_video_is_for_its_admins_only(client, app, web_archive
 
     client.post("/login", data={"csrf_token": token("/login"), "name": "Ada", "password": PASSWORD})
     assert client.get(f"/media/{story}/video").status_code == 200
+
+
+def test_only_the_storys_moderators_act_on_its_page(app, web_archive):
+    """A member of the story's community, a volunteer, or another community's moderator
+    is refused, and the story is left as it was. Without the page's check, a member's
+    redaction was answered 403 only after the passage had been silenced."""
+    from starlette.testclient import TestClient
+
+    story = add_story(web_archive, "Lines", "en", [(0, 4, "First line here."), (4, 8, "Second line.")],
+                      timed=True, community="Zgorzelec")
+    original = web_archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
+    (app.state.settings.media_dir / original).parent.mkdir(parents=True)
+    shutil.copyfile(story_file("en"), app.state.settings.media_dir / original)
+    people = {"Mia": [("member", "Zgorzelec")], "Vera": [("volunteer", None)], "Olek": [("moderator", "Opole")]}
+    page = f"/moderate/stories/{story}"
+    for name, roles in people.items():
+        accounts.add_user(web_archive, name, PASSWORD, roles, KEEPER)
+        with TestClient(app) as client:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+            client.post("/login", data={"csrf_token": token, "name": name, "password": PASSWORD})
+            for action in ({"action": "redact", "start": "0:01", "end": "0:02.5"},
+                           {"action": "review_state", "review_state": "reviewed"},
+                           {"action": "index", "at": "0:01", "title": "Mine"}):
+                assert client.post(page, data={"csrf_token": token} | action).status_code == 403, (name, action)
+    assert web_archive.redactions(story, KEEPER) == []
+    assert web_archive.segments(story, KEEPER)[0].text == "First line here."
+    assert web_archive.story(story, KEEPER).review_state == "published"
