@@ -252,3 +252,7 @@ def test_moderators_add_and_remove_points_on_their_page(client, people):
     removed = client.post(f"/moderate/stories/{story}", data={"csrf_token": token, "action": "index_remove",
                                                                "point": str(point.id)})
     assert removed.status_code == 200 and index_points.points(people, story, KEEPER) == []
+    for point_id in ("first", "", "-1"):  # a hand-made form: no such point, not a server error
+        odd = client.post(f"/moderate/stories/{story}", data={"csrf_token": token, "action": "index_remove",
+                                                              "point": point_id})
+        assert odd.status_code == 422 and "No such index point" in odd.text, point_id
