@@ -127,3 +127,83 @@ def test_abandoned_uploads_make_room_for_new_ones(tmp_path):
         os.utime(tmp_path / "uploads" / f"{upload}.part", (long_ago, long_ago))
     assert uploads.create("10.0.0.1", max_open=2)
     assert sorted(p.name for p in (tmp_path / "uploads").iterdir() if p.stem in old) == []
+
+
+# the disk's free space, on a disk made to say how much it has left
+
+class _Disk:
+    """``shutil.disk_usage`` for a disk with ``free`` bytes, less what each check after
+    the first has seen written (``per_check``)."""
+
+    def __init__(self, free: int, per_check: int = 0) -> None:
+        self.free, self.per_check, self.checks = free, per_check, 0
+
+    def __call__(self, folder):
+        from collections import namedtuple
+
+        self.checks += 1
+        left = self.free - self.per_check * (self.checks - 1)
+        return namedtuple("usage", "total used free")(10**12, 10**12 - left, left)
+
+
+def _form(size: int) -> bytes:
+    return FILE_PART + b"\1" * size + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def _read_on(monkeypatch, tmp_path, disk: _Disk, body: bytes, min_free: int, declared: str | None = None,
+             max_file_bytes: int = 10**9):
+    monkeypatch.setattr("storyatlas.web.uploads.shutil.disk_usage", disk)
+    request = _Stream(body, BOUNDARY)
+    if declared is not None:
+        request.headers["content-length"] = declared
+    form = asyncio.run(read_multipart(request, tmp_path, max_file_bytes, min_free_bytes=min_free))
+    return request, form
+
+
+def test_an_upload_that_would_leave_too_little_free_is_refused_before_it_is_read(monkeypatch, tmp_path):
+    body = _form(800_000)
+    with pytest.raises(UploadError, match="the archive's disk is nearly full") as refused:
+        _read_on(monkeypatch, tmp_path, _Disk(free=1_500_000), body, min_free=1_000_000, declared=str(len(body)))
+    assert refused.value.status == 507
+    _, kept = _read_on(monkeypatch, tmp_path, _Disk(free=2_000_000), body, min_free=1_000_000,
+                       declared=str(len(body)))
+    assert [f.path.stat().st_size for f in kept.files] == [800_000]
+
+
+def test_a_long_upload_is_stopped_when_the_disk_fills_while_it_arrives(monkeypatch, tmp_path):
+    """It states no length (chunked): the free space is looked at again every megabyte."""
+    with pytest.raises(UploadError, match="nearly full"):
+        _read_on(monkeypatch, tmp_path, _Disk(free=3_000_000, per_check=2_500_000), _form(5_000_000),
+                 min_free=1_000_000)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_minimum_means_no_look_at_the_disk_and_a_bad_length_is_no_length(monkeypatch, tmp_path):
+    nothing_free = _Disk(free=0)
+    _, kept = _read_on(monkeypatch, tmp_path, nothing_free, _form(1000), min_free=0, declared="1000")
+    assert nothing_free.checks == 0 and len(kept.files) == 1
+    _, kept = _read_on(monkeypatch, tmp_path, _Disk(free=2_000_000), _form(1000), min_free=1_000_000,
+                       declared="a lot")
+    assert len(kept.files) == 1
+
+
+def test_a_file_may_be_exactly_as_big_as_the_limit(monkeypatch, tmp_path):
+    _, kept = _read_on(monkeypatch, tmp_path, _Disk(free=0), _form(1000), min_free=0, max_file_bytes=1000)
+    assert [f.path.stat().st_size for f in kept.files] == [1000]
+    with pytest.raises(UploadError, match="bigger than the"):
+        _read_on(monkeypatch, tmp_path, _Disk(free=0), _form(1001), min_free=0, max_file_bytes=1000)
+
+
+def test_a_piece_is_held_to_the_free_space_as_a_form_is(monkeypatch, tmp_path):
+    uploads = ResumableUploads(tmp_path / "uploads", max_bytes=10**9)
+    upload = uploads.create()
+    monkeypatch.setattr("storyatlas.web.uploads.shutil.disk_usage", _Disk(free=1_500_000))
+    stated = _Stream(b"\1" * 800_000, BOUNDARY)
+    stated.headers["content-length"] = "800000"
+    with pytest.raises(UploadError, match="nearly full"):  # before a byte of it is read
+        asyncio.run(uploads.append(upload, 0, stated, min_free_bytes=1_000_000))
+    assert stated.read == 0 and uploads.offset(upload) == 0
+    monkeypatch.setattr("storyatlas.web.uploads.shutil.disk_usage", _Disk(free=3_000_000, per_check=2_500_000))
+    with pytest.raises(UploadError, match="nearly full"):  # the disk filled while it arrived
+        asyncio.run(uploads.append(upload, 0, _Stream(b"\1" * 5_000_000, BOUNDARY), min_free_bytes=1_000_000))
+    assert uploads.offset(upload) == 0
