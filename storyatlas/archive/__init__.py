@@ -17,11 +17,13 @@ from storyatlas.archive import audit, word_index
 from storyatlas.archive.db import connect
 from storyatlas.archive.held import last_change
 from storyatlas.archive.jobs import LEASE_S, JobsMixin, worker_id
-from storyatlas.archive.policy import Viewer, moderated_condition, shown_storyteller, story_condition
+from storyatlas.archive.policy import (
+    Viewer, may_moderate, moderated_condition, shown_storyteller, story_condition,
+)
 from storyatlas.archive.records import (
     Job, MediaFile, Place, Segment, Story, StoryMetadata, Word,
 )
-from storyatlas.errors import Conflict, NotFound, named, said
+from storyatlas.errors import AccessDenied, Conflict, NotFound, named, said
 
 if TYPE_CHECKING:
     from storyatlas.transcribe.types import Transcript
@@ -129,6 +131,14 @@ class Archive(JobsMixin):
         if row is None:
             raise _missing(story_id)
         return _story(row)
+
+    def story_to_moderate(self, story_id: int, viewer: Viewer) -> Story:
+        """The story, for one of its moderators (admins among them): NotFound for a story
+        out of ``viewer``'s sight, AccessDenied for anyone else who may see it."""
+        story = self.story(story_id, viewer)
+        if not may_moderate(viewer, story.place.community, story.collection):
+            raise AccessDenied(said("only the moderators of this story's community may look after it"))
+        return story
 
     def stories(self, viewer: Viewer, limit: int = 100, offset: int = 0, newest_first: bool = False) -> list[Story]:
         where, params = story_condition(viewer)

@@ -12,9 +12,8 @@ from pathlib import Path
 
 from storyatlas.archive import Archive, Viewer
 from storyatlas.archive.erasure import scrub
-from storyatlas.archive.policy import may_moderate
 from storyatlas.archive.redaction import Redaction, media_in_use, plan_redaction, record_redaction
-from storyatlas.errors import AccessDenied, MediaError, said
+from storyatlas.errors import MediaError, said
 from storyatlas.ingest.audio import LISTEN_CODEC, SPEECH_RATE, decode_time_limit, ffmpeg_exe, ffmpeg_input
 from storyatlas.ingest.probe import file_url, probe
 from storyatlas.ingest.store import MediaStore
@@ -39,9 +38,7 @@ def redact(archive: Archive, media_dir: Path, story_id: int, start: float, end: 
     The new audio is made first and the archive changed in one transaction after, so a
     failure leaves the story as it was. Raises NotFound, AccessDenied, MediaError, StoryAtlasError.
     """
-    story = archive.story(story_id, who)  # NotFound for a story out of their sight
-    if not may_moderate(who, story.place.community, story.collection):
-        raise AccessDenied(said("only the moderators of this story's community may look after it"))
+    archive.story_to_moderate(story_id, who)
     plan = plan_redaction(archive, story_id, start, end)
     store = MediaStore(media_dir)
     original = store.absolute(plan.original)

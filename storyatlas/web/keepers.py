@@ -11,7 +11,6 @@ from starlette.routing import Route
 
 from storyatlas.archive import Story, Viewer, consent, index_points, tags
 from storyatlas.archive.erasure import erase
-from storyatlas.archive.policy import may_moderate
 from storyatlas.archive.records import IndexPoint
 from storyatlas.archive.redaction import parse_clock
 from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, reason, said
@@ -58,9 +57,7 @@ def _asked(archive, story: Story) -> str:
 
 def _moderator_of(request: Request, story_id: int) -> Viewer:
     who = viewer(request)
-    story = request.app.state.archives.get().story(story_id, who)  # NotFound for others
-    if not may_moderate(who, story.place.community, story.collection):
-        raise AccessDenied(said("only the moderators of this story's community may look after it"))
+    request.app.state.archives.get().story_to_moderate(story_id, who)
     return who
 
 

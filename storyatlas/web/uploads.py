@@ -113,7 +113,7 @@ async def read_multipart(request: Request, scratch: Path, max_file_bytes: int, *
     check_free_space(scratch, min_free, _declared_length(request))
     form = UploadForm()
     state: dict = {}
-    totals = {"fields": 0, "field_bytes": 0, "written": 0}
+    totals = {"fields": 0, "field_bytes": 0, "written": 0, "ended": 0}
 
     def on_part_begin() -> None:
         state.update(headers={}, field=b"", value=b"", name=None, file=None, out=None, size=0, header_bytes=0)
@@ -191,7 +191,7 @@ async def read_multipart(request: Request, scratch: Path, max_file_bytes: int, *
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
-        if not totals.get("ended"):  # the parser takes a body cut off mid-part as complete
+        if not totals["ended"]:  # the parser takes a body cut off mid-part as complete
             raise UploadError(said("the upload ended before the form did, so its last file is incomplete; "
                                    "send it again"))
     except BaseException as e:
