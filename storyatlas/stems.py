@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import itertools
 import re
 import threading
 import unicodedata
@@ -179,10 +180,39 @@ def surface(text: str | None) -> str:
         return " ".join([_surfaces[w] for w in found])
 
 
+# Letters an ending may carry accented, where the stemmer reads them: a word typed
+# without them is given them back at its end (``reaccented``)
+ENDING_ACCENTS = {
+    "pl": {"a": "ą", "c": "ć", "e": "ę", "l": "ł", "n": "ń", "o": "ó", "s": "ś"},
+    "fr": {"e": "éè", "a": "â"},
+    "pt": {"a": "ãá", "c": "ç", "e": "ê", "i": "í", "o": "õ"},
+}
+_ENDING = 5
+"""How many of a word's last letters may be given accents (Polish "-łyśmy")."""
+_MIN_REACCENTED = 3
+"""Shortest stem a word given accents may stand for ("mail" is not "ma")."""
+
+
+@functools.lru_cache(maxsize=20_000)
+def reaccented(typed: str, lang: str) -> frozenset[str]:
+    """The terms of the forms of ``lang`` that a word typed without accents (folded) may
+    be, with the accents of its ending given back: "pl_rozmaw" for "rozmawialam"
+    ("rozmawiałam"), "pt_inund" for "inundacoes" ("inundações"). Its own term meets only the same form
+    said with accents (``unaccented``); these meet its other forms ("rozmawiałyśmy",
+    "inundação"). Only letters from just before where its own stem ends are changed,
+    so the word's root stays as typed."""
+    letters = ENDING_ACCENTS[lang]
+    start = max(len(typed) - _ENDING, len(_stemmer(lang).stemWord(typed)) - 2)
+    options = [[c, *letters.get(c, "")] if i >= start else [c] for i, c in enumerate(typed)]
+    found = {term("".join(form), lang) for form in itertools.product(*options)}
+    return frozenset(t for t in found if len(t) - len(lang) - 1 >= _MIN_REACCENTED)
+
+
 def query_forms(word: str) -> tuple[str, ...]:
     """Every term a word typed in a query may stand for: its stem in each language (from
-    the word as typed and as folded, for people who type without accents), and its
-    folded form for words of other languages."""
+    the word as typed and as folded, for people who type without accents, and with the
+    accents of its ending given back: ``reaccented``), and its folded form for words of
+    other languages."""
     lowered = words(word)
     if not lowered:
         return ()
@@ -190,6 +220,8 @@ def query_forms(word: str) -> tuple[str, ...]:
     bare = fold(typed)
     forms = {term(typed, lang) for lang in LANGUAGES} | {term(bare, lang) for lang in LANGUAGES}
     forms.add(term(bare, OTHER))
+    for lang in ENDING_ACCENTS:  # from the folded word: phones leave out some accents and not others
+        forms |= reaccented(bare, lang)
     forms.discard("")
     return tuple(sorted(forms))
 

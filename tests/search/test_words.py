@@ -311,10 +311,35 @@ def test_a_word_typed_without_its_accents_finds_it_said_with_them(archive, langu
     assert _ids(FTSBackend(archive).search(SearchQuery(f'"{phrase}"', KEEPER, meaning=False))) == [story]
 
 
+@pytest.mark.parametrize("language, said, typed, marked", [
+    ("pl", "Wczoraj rozmawiałyśmy z sąsiadkami o wodzie.", "rozmawialam", "rozmawiałyśmy"),
+    ("pl", "Sąsiad wszystko załatwił w urzędzie.", "zalatwic", "załatwił"),
+    ("pt", "A inundação levou a nossa casa.", "inundacoes", "inundação"),
+    ("pt", "A inundação levou a nossa casa.", "inundaçoes", "inundação"),  # one accent of two
+    ("fr", "Ils nous ont donné du pain.", "donnee", "donné"),
+])
+def test_another_form_typed_without_its_accents_finds_the_word_said_with_them(archive, language, said, typed, marked):
+    # "rozmawialam" stems to itself, "rozmawiałyśmy" to "rozmaw": the accents of the
+    # typed word's ending are given back ("rozmawiałam") before it is stemmed
+    story = add_story(archive, "Said", language, [(0.0, 4.0, said)])
+    [hit] = FTSBackend(archive).search(SearchQuery(typed, KEEPER, meaning=False)).stories
+    assert hit.story_id == story and f"{MARK_OPEN}{marked}{MARK_CLOSE}" in hit.moments[0].snippet
+
+
+def test_accents_given_back_to_a_word_leave_its_root_as_typed_and_its_stem_long_enough_to_mean_it(archive):
+    add_story(archive, "Dom", "pl", [(0.0, 4.0, "Ona ma dom nad rzeką, rozmawiałam z Pawłem.")])
+    # "maił" stems to "ma" ("has"); "Pawlas", a surname, is not "Pawłas", which stems as "Paweł"
+    for typed in ("mail", "Pawlas"):
+        assert FTSBackend(archive).search(SearchQuery(typed, KEEPER, meaning=False)).stories == ()
+    assert "pl_ma" not in query_forms("mail")
+    assert stems.term("rozmawiałyśmy", "pl") in query_forms("rozmawialam")
+
+
 def test_did_you_mean_offers_a_word_as_said_with_its_accents(archive):
-    add_story(archive, "Cheia", "pt", [(0.0, 4.0, "A inundação levou a nossa casa.")])
-    found = FTSBackend(archive).search(SearchQuery("inundacoes", KEEPER, meaning=False))  # another form, bare
-    assert found.total_stories == 0 and found.suggestions == ("inundação",)
+    add_story(archive, "Riada", "es", [(0.0, 4.0, "Preguntó por su madre.")])
+    # another form, typed without accents: Spanish endings are not given their accents back
+    found = FTSBackend(archive).search(SearchQuery("preguntaramos", KEEPER, meaning=False))
+    assert found.total_stories == 0 and found.suggestions == ("preguntó",)
 
 
 def test_stories_indexed_before_are_found_without_their_accents_after_the_upgrade(tmp_path):

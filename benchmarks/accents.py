@@ -1,0 +1,125 @@
+"""Words typed without their accents: how often one form finds another said with them.
+
+    python benchmarks/accents.py [--wordlist LANG=PATH ...] [--pairs N] [--show LANG]
+
+People type on phones without accents. A word said with them is indexed under its own
+term and, where that differs, under the term of the same word typed without them
+(``stems.unaccented``), so the same form always meets. This measures the other forms:
+for two words of a language the stemmer gives one stem ("rozmawiałam",
+"rozmawiałyśmy"), does the first, typed without accents, find the second? Counted
+over ordered pairs whose second word has accents, with the accents of a typed word's
+ending given back (``stems.reaccented``) and, in the same process, without them (the
+baseline: the search before they were).
+
+Also counted, per typed word: the words it newly finds that no word folding to it
+stems like ("beyond its family"). Some are its own forms the stemmer keeps apart
+("hiver", "hivers"), some other words ("koniec", end, finds "konia", horse). ``--show
+LANG`` lists them.
+
+The words: the labelled stories (tests/data/themes/*.jsonl, six languages), on which
+the letters given back and the shortest stem kept were chosen; and, held apart from
+those choices, word lists such as Debian's wpolish, wfrench and wbrazilian, given as
+``--wordlist pl=/usr/share/dict/polish``. A word list holds every form of its words,
+so its pairs are sampled (``--pairs``, from a fixed seed): a word with accents, then
+another word of its stem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from storyatlas import stems  # noqa: E402
+from storyatlas.text import fold  # noqa: E402
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "themes"
+GIVEN_BACK = dict(stems.ENDING_ACCENTS)
+
+
+def forms(typed: str, given_back: bool) -> set[str]:
+    stems.ENDING_ACCENTS.clear()
+    if given_back:
+        stems.ENDING_ACCENTS.update(GIVEN_BACK)
+    return set(stems.query_forms(typed))
+
+
+def measure(vocabulary: set[str], lang: str, pairs: int | None, rng: random.Random) -> dict:
+    family: dict[str, set[str]] = defaultdict(set)  # a stem: its words
+    indexed: dict[str, set[str]] = defaultdict(set)  # an index term: the words indexed under it
+    folding: dict[str, set[str]] = defaultdict(set)  # a word typed without accents: the stems of its words
+    for word in vocabulary:
+        own = stems.term(word, lang)
+        family[own].add(word)
+        indexed[own].add(word)
+        if bare_term := stems.unaccented(word, lang):
+            indexed[bare_term].add(word)
+        folding[fold(word)].add(own)
+    if pairs is None:
+        ordered = [(x, y) for words in family.values() for y in words if not y.isascii() for x in words if x != y]
+    else:  # a word with accents drawn, then another of its stem
+        accented = sorted(y for words in family.values() if len(words) > 1 for y in words if not y.isascii())
+        drawn = rng.sample(accented, min(pairs, len(accented)))
+        ordered = [(rng.choice(sorted(family[stems.term(y, lang)] - {y})), y) for y in drawn]
+    missed = found = 0
+    for x, y in ordered:
+        wanted = {stems.term(y, lang), stems.unaccented(y, lang)}
+        if not forms(fold(x), False) & wanted:
+            missed += 1
+            found += bool(forms(fold(x), True) & wanted)
+    typed = sorted({fold(x) for x, _ in ordered})
+    beyond: dict[str, list[str]] = {}
+    for word in typed:
+        before, after = forms(word, False), forms(word, True)
+        new = set().union(*(indexed.get(t, set()) for t in after - before))
+        new -= set().union(*(indexed.get(t, set()) for t in before))
+        if outside := sorted(w for w in new if stems.term(w, lang) not in folding[word]):
+            beyond[word] = outside
+    return {"pairs": len(ordered), "missed": missed, "found": found, "typed": len(typed), "beyond": beyond}
+
+
+def stories_vocabulary() -> dict[str, set[str]]:
+    found: dict[str, set[str]] = defaultdict(set)
+    for path in sorted(DATA.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            story = json.loads(line)
+            found[story["language"]].update(stems.words(story["text"]))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--wordlist", action="append", default=[], metavar="LANG=PATH")
+    parser.add_argument("--pairs", type=int, default=20_000, help="pairs sampled from a word list")
+    parser.add_argument("--show", metavar="LANG", help="list the words found beyond their family")
+    args = parser.parse_args()
+    rng = random.Random(20261202)
+    sets = [(f"labelled stories, {lang}", lang, words, None) for lang, words in sorted(stories_vocabulary().items())]
+    for given in args.wordlist:
+        lang, _, path = given.partition("=")
+        words = {w for line in Path(path).read_text(encoding="utf-8").splitlines() for w in stems.words(line)}
+        sets.append((f"{Path(path).name} (held apart), {lang}", lang, words, args.pairs))
+    print(f"{'words':42} {'pairs':>7} {'missed':>15} {'found now':>9} {'missed now':>10} {'beyond/typed':>12}")
+    for name, lang, words, pairs in sets:
+        if lang not in stems.SNOWBALL:
+            continue
+        m = measure(words, lang, pairs, rng)
+        share = m["missed"] / m["pairs"] if m["pairs"] else 0.0
+        left = (m["missed"] - m["found"]) / m["pairs"] if m["pairs"] else 0.0
+        print(f"{name:42} {m['pairs']:7} {m['missed']:7} ({share:5.1%}) {m['found']:9}"
+              f" {left:10.1%} {len(m['beyond']):6}/{m['typed']}")
+        if args.show == lang:
+            for word, outside in m["beyond"].items():
+                print(f"    {word}: {', '.join(outside)}")
+    print("pairs: two words of one stem, the second with accents; missed: the first typed without accents "
+          "did not find the second before its ending's accents were given back; missed now: with them; "
+          "beyond/typed: typed words that now find a word no word folding to them stems like")
+
+
+if __name__ == "__main__":
+    main()
