@@ -19,6 +19,7 @@ from storyatlas.archive.redaction import parse_clock
 from storyatlas.errors import AccessDenied, CorrectionError, IndexPointError, NotFound, UploadError, said
 from storyatlas.exports import ALL_FORMATS, MEDIA_TYPES, TRACKS, export, file_name, story_document
 from storyatlas.exports.collection import export_collection
+from storyatlas.ingest import recording_notice
 from storyatlas.search import FACETS, SearchQuery, SearchResults
 from storyatlas.search.fts import FTSBackend
 from storyatlas.themes import store
@@ -135,7 +136,10 @@ def get_story(request: Request) -> Response:
     who = viewer(request)
     doc = story_document(archive, story_id, who, words=request.query_params.get("words") == "1")
     doc["job"] = job_json(request, archive.job_for_story(story_id, who))
-    if not may_moderate(who, doc["place"]["community"], doc["collection"]):
+    if may_moderate(who, doc["place"]["community"], doc["collection"]):
+        notice = recording_notice(archive, story_id, who)
+        doc["recording_notice"] = Translator(request_language(request)).said(notice) if notice else None
+    else:
         for private in ("visibility", "requested_visibility", "embargo_until", "declined"):
             doc.pop(private, None)
     return JSONResponse(doc)

@@ -264,7 +264,9 @@ def spec() -> dict:
                 "languages": _LANGUAGES, "review_state": _REVIEW_STATE,
                 "job": {"$ref": "#/components/schemas/Job"},
                 "index_points": {"type": "array", "items": {"$ref": "#/components/schemas/IndexPoint"}},
-                "segments": {"type": "array", "items": {"$ref": "#/components/schemas/Segment"}}}},
+                "segments": {"type": "array", "items": {"$ref": "#/components/schemas/Segment"}},
+                "recording_notice": {"type": ["string", "null"], "description": "To the story's moderators only: "
+                                     "less could be decoded than the original file says it holds"}}},
             "Accepted": {"type": "object", "properties": {
                 "filename": {"type": "string"}, "story_id": {"type": "integer"}, "job_state": {"type": "string"},
                 "duplicate": {"type": "boolean"}, "error": {"type": "string"}, "receipt": {"type": "string", "description": "The storyteller's private token, shown once: "

@@ -174,10 +174,18 @@ def test_a_copy_cut_short_is_said_again_on_the_tellers_page_and_to_its_moderator
         public.get(f"/mine/{sent['receipt']}").text)
     polish = notice(public.get(f"/mine/{sent['receipt']}", params={"lang": "pl"}).text)
     assert polish.startswith("Według pliku nagranie trwa 01:00")
+    # and in the story's JSON, to its moderators only
+    story = f"/api/stories/{sent['story_id']}"
+    assert moderator.get(story).json()["recording_notice"] == told
+    assert moderator.get(story, params={"lang": "pl"}).json()["recording_notice"].startswith("według pliku")
+    app.state.archives.get().review(sent["story_id"], publish=True, viewer=Viewer.keeper())
+    seen = public.get(story).json()
+    assert seen["id"] == sent["story_id"] and "recording_notice" not in seen
 
     whole = _send(public)
     assert notice(public.get(f"/mine/{whole['receipt']}", params={"lang": "en"}).text) is None
     assert notice(moderator.get(f"/moderate/stories/{whole['story_id']}").text) is None
+    assert moderator.get(f"/api/stories/{whole['story_id']}").json()["recording_notice"] is None
 
 
 def test_only_an_admin_erases_from_the_moderators_page(moderated, settings):
