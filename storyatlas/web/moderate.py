@@ -83,7 +83,7 @@ async def edit_theme(request: Request) -> Response:
     try:
         theme = store.vocabulary(archive).get(request.path_params["theme"])
     except StoryAtlasError:
-        raise AccessDenied(said("there is no such theme")) from None
+        raise NotFound(said("there is no such theme")) from None
     error = None
     if request.method == "POST":
         saved = await _save(request, theme)

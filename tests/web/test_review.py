@@ -72,6 +72,16 @@ def test_a_moderator_hears_a_story_from_the_public_then_publishes_it(moderated):
     assert public.get("/api/search", params={"q": word}).json()["total_stories"] == 1
 
 
+def test_a_review_naming_no_story_by_number_is_answered_as_no_such_story(moderated):
+    app, public, moderator = moderated
+    sent = _send(public, visibility="public")
+    token = _token(moderator, "/moderate/review")
+    for story in ("abc", "-1", ""):
+        done = moderator.post("/moderate/review", data={"csrf_token": token, "story": story, "action": "publish"})
+        assert done.status_code == 404 and "Story 0 is not waiting for your review" in done.text
+    assert app.state.archives.get().story(sent["story_id"], KEEPER).requested_visibility == "public"
+
+
 def test_a_declined_story_stays_private(moderated):
     app, public, moderator = moderated
     sent = _send(public, visibility="community")

@@ -154,3 +154,64 @@ def test_every_catalog_holds_every_shipped_theme_description():
     for code, found in theme_catalogs().items():
         assert list(found) == shipped, code  # each one, in the file's order, none left behind by an edit
         assert all(found.values()), code
+
+
+def test_only_a_moderator_opens_or_changes_a_theme(moderated):
+    client, app = moderated
+    archive = app.state.archives.get()
+    accounts.add_user(archive, "Mia", "s3cret-member-mia", [("member", "Görlitz")], Viewer.keeper())
+    before = store.vocabulary(archive).get("t_floods")
+    token = _token(client, "/login")
+    form = {"csrf_token": token, "label": "Dams", "triggers_en": "dam"}
+    anonymous = client.get("/moderate/themes/t_floods")
+    assert anonymous.status_code == 403 and "Sign in as a moderator first" in anonymous.text
+    assert client.post("/moderate/themes/t_floods", data=form).status_code == 403
+    client.post("/login", data={"csrf_token": token, "name": "Mia", "password": "s3cret-member-mia"})
+    member = client.get("/moderate/themes/t_floods")
+    assert member.status_code == 403 and "You moderate no community" in member.text
+    assert client.post("/moderate/themes/t_floods", data=form | {"csrf_token": _token(client, "/")}).status_code == 403
+    assert store.vocabulary(archive).get("t_floods") == before
+    assert app.state.queue.huey.dequeue() is None  # nothing to re-tag
+
+
+def test_a_theme_form_is_read_as_people_type_it(moderated):
+    client, app = moderated
+    _sign_in(client)
+    assert client.get("/moderate/themes/t_nothing").status_code == 404
+    token = _token(client, "/moderate/themes")
+    blank = client.post("/moderate/themes", data={"csrf_token": token, "id": "t_bees", "label": "  ",
+                                                   "triggers_en": "bee"})
+    assert blank.status_code == 422 and "A theme needs a label" in blank.text
+    added = client.post("/moderate/themes", data={"csrf_token": token, "id": "t_bees", "label": " Bees   and\thoney ",
+                                                  "triggers_en": "Bee, , HONEY ", "triggers_de": " "})
+    theme = store.vocabulary(app.state.archives.get()).get("t_bees")
+    assert theme.label == "Bees and honey" and theme.triggers == {"en": ("bee", "honey")}
+    assert "Saved. The archive is being re-tagged." in added.text  # the redirect's page
+    assert "Saved." not in client.get("/moderate/themes/t_bees").text
+
+
+def test_suggestions_come_only_from_the_stories_a_moderator_looks_after(moderated, settings):
+    from storyatlas.themes.run import tag_story
+    from tests.conftest import add_story
+
+    client, app = moderated
+    archive = app.state.archives.get()
+    lines = {"Leeds": "The pigeon loft was where we met.", "Görlitz": "The flea market opened at dawn."}
+    for community, line in lines.items():
+        for n in range(3):
+            tag_story(archive, add_story(archive, f"{community} {n}", "en", [(0.0, 3.0, line)], community=community),
+                      settings.cache)
+    for n in range(3):  # so the flea market is in fewer than half of Görlitz's stories
+        tag_story(archive, add_story(archive, f"Beans {n}", "en", [(0.0, 3.0, f"We planted beans in row {n}.")],
+                                     community="Görlitz"), settings.cache)
+    _sign_in(client)
+    page = client.get("/moderate/suggestions").text
+    assert "flea market" in page and "Görlitz 0" in page
+    assert "pigeon loft" not in page and "Leeds 0" not in page
+
+    accepted = client.post("/moderate/suggestions", data={"csrf_token": _token(client, "/moderate/suggestions"),
+                                                          "phrase": "flea market", "id": "t_markets"},
+                           follow_redirects=False)
+    assert accepted.headers["location"] == "/moderate/themes/t_markets?saved=1"
+    assert store.vocabulary(archive).get("t_markets").label == "Flea market"
+    assert app.state.queue.huey.dequeue().name == "retag"
