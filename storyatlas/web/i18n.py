@@ -63,7 +63,8 @@ def negotiate(query: str | None, cookie: str | None, accept_language: str | None
             weight = float(q) if q else 1.0
         except ValueError:
             continue
-        weighted.append((weight, tag.strip().lower()))
+        if weight > 0:  # q=0: "not this one" (RFC 9110)
+            weighted.append((weight, tag.strip().lower()))
     for _, tag in sorted(weighted, key=lambda w: -w[0]):
         code = tag.split("-")[0]
         if code in available:
