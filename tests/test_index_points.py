@@ -84,6 +84,48 @@ def test_who_may_not_index_and_what_is_refused(archive):
     assert index_points.points(archive, story, KEEPER) == []
 
 
+def test_a_point_is_tidied_and_bounded_as_it_is_written(archive):
+    store.vocabulary(archive)
+    story = _story(archive)  # 90 s long
+    point = index_points.add(archive, story, IndexPoint(
+        90, "The end", synopsis="  By the mill.\n", place="  Zgorzelec   Old\tTown ",
+        themes=(" floods", "floods", " ")), MODERATOR)
+    assert (point.synopsis, point.place, point.themes) == ("By the mill.", "Zgorzelec Old Town", ("floods",))
+    many = tuple(f"k{i}" for i in range(30))
+    index_points.add(archive, story, IndexPoint(1, "t" * 200, synopsis="s" * 4000, place="p" * 200,
+                                                keywords=many[:-1] + ("w" * 100,)), MODERATOR)  # at every limit
+    for wrong in (IndexPoint(90.5, "After the end"), IndexPoint(float("nan"), "When"), IndexPoint(float("inf"), "Never"),
+                  IndexPoint(1, "Place", place="p" * 201), IndexPoint(1, "Synopsis", synopsis="s" * 4001),
+                  IndexPoint(1, "Word", keywords=("w" * 101,)), IndexPoint(1, "Words", keywords=many + ("one more",))):
+        with pytest.raises(IndexPointError):
+            index_points.add(archive, story, wrong, MODERATOR)
+    assert len(index_points.points(archive, story, KEEPER)) == 2
+    added = [e.detail for e in audit.entries(archive, KEEPER) if e.action == "index point added"]
+    assert f"point {point.id} at 90.0 s" in added
+
+
+def test_a_keyword_with_accents_is_found_and_a_change_is_dated(archive):
+    story = _story(archive)
+    point = index_points.add(archive, story, IndexPoint(5, "The cellar", keywords=("Überschwemmung",)), MODERATOR)
+    assert [h.story_id for h in _search(archive, "Überschwemmung").stories] == [story]
+    archive.conn.execute("UPDATE index_points SET updated_at = '2020-01-01T00:00:00Z' WHERE id = ?", (point.id,))
+    changed = index_points.edit(archive, point.id, IndexPoint(6, "The cellar, pumped"), MODERATOR)
+    assert changed.updated_at > "2026"
+
+
+def test_a_point_of_a_story_out_of_sight_is_no_point_and_a_member_sets_no_review_state(archive):
+    story, private = _story(archive), _story(archive, title="Private", visibility="private")
+    hidden = index_points.add(archive, private, IndexPoint(1, "Hidden"), KEEPER)
+    with pytest.raises(NotFound, match=f"there is no index point {hidden.id}"):  # not "no story": it names none
+        index_points.edit(archive, hidden.id, IndexPoint(1, "Seen"), VOLUNTEER)
+    for nobody in (MEMBER, ANONYMOUS):
+        with pytest.raises(AccessDenied):
+            index_points.set_review_state(archive, story, "corrected", nobody)
+    index_points.set_review_state(archive, story, "published", MODERATOR)  # the state it has: no change
+    assert archive.story(story, KEEPER).review_state == "published"
+    assert not [e for e in audit.entries(archive, KEEPER) if e.action == "review state"]
+
+
 def test_search_finds_a_point_by_its_synopsis_within_the_policy(archive):
     public = _story(archive)
     private = _story(archive, title="Private", visibility="private")
