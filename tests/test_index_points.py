@@ -94,8 +94,8 @@ def test_a_point_is_tidied_and_bounded_as_it_is_written(archive):
     many = tuple(f"k{i}" for i in range(30))
     index_points.add(archive, story, IndexPoint(1, "t" * 200, synopsis="s" * 4000, place="p" * 200,
                                                 keywords=many[:-1] + ("w" * 100,)), MODERATOR)  # at every limit
-    for wrong in (IndexPoint(90.5, "After the end"), IndexPoint(float("nan"), "When"), IndexPoint(float("inf"), "Never"),
-                  IndexPoint(1, "Place", place="p" * 201), IndexPoint(1, "Synopsis", synopsis="s" * 4001),
+    for wrong in (IndexPoint(90.5, "After the end"), IndexPoint(float("nan"), "When"),
+                  IndexPoint(float("inf"), "Never"), IndexPoint(1, "Place", place="p" * 201), IndexPoint(1, "Synopsis", synopsis="s" * 4001),
                   IndexPoint(1, "Word", keywords=("w" * 101,)), IndexPoint(1, "Words", keywords=many + ("one more",))):
         with pytest.raises(IndexPointError):
             index_points.add(archive, story, wrong, MODERATOR)
