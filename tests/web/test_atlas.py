@@ -188,3 +188,37 @@ def test_odd_requests_answer_a_page(client, stories):
     assert client.get("/atlas", params={"by": "planet", "offset": "x"}).status_code == 200
     page = client.get("/atlas", params={"community": "Atlantis"}).text
     assert "No stories here that you may see." in page
+
+
+def test_a_place_with_many_stories_opens_them_a_page_at_a_time(client, archive):
+    for n in range(103):
+        _story(archive, f"Görlitz story {n:03}", "Görlitz", "DE")
+    ask = {"community": "Görlitz", "country": "DE", "by": "region"}
+    page, seen, offsets = client.get("/atlas", params={**ask, "lang": "en"}).text, [], []
+    for _ in range(4):  # three pages, and a fourth if a page links to itself
+        part = page.split('<section id="stories"', 1)[1]
+        seen += re.findall(r'<a href="/stories/(\d+)', part)
+        more = re.search(r'<a rel="next" href="([^"]+)"', part)
+        if not more:
+            break
+        query = parse_qs(urlsplit(html.unescape(more.group(1))).query, keep_blank_values=True)
+        assert query["by"] == ["region"] and "lang" not in query  # the cookie keeps the language
+        offsets += query["offset"]
+        page = client.get(html.unescape(more.group(1)).split("#")[0]).text
+    assert offsets == ["50", "100"] and len(seen) == len(set(seen)) == 103
+    for odd, shown in (("-5", 50), ("99999999999999999999", 0)):
+        page = client.get("/atlas", params={**ask, "offset": odd})
+        assert page.status_code == 200 and page.text.split('<section id="stories"', 1)[1].count(
+            '<a href="/stories/') == shown
+
+
+def test_the_links_keep_the_grouping_and_an_empty_filter_is_none(client, stories, archive):
+    _story(archive, "Somewhere in France", country="FR")  # a country, but no community or region
+    by_region = client.get("/atlas", params={"by": "region"}).text
+    href, _ = next(v for k, v in _places(by_region).items() if k.startswith("Lower Silesia"))
+    assert parse_qs(urlsplit(href).query)["by"] == ["region"]
+    assert _table(client.get("/atlas", params={"theme": "", "language": "", "year": ""}).text) == _table(
+        client.get("/atlas").text)
+    nowhere = re.search(r'<a href="([^"]+)">Stories with no place: 1</a>', client.get("/atlas").text).group(1)
+    part = client.get(html.unescape(nowhere).split("#")[0]).text.split('<section id="stories"', 1)[1]
+    assert "Stories from no place" in part and "Nowhere story" in part and "Somewhere in France" not in part
