@@ -215,3 +215,29 @@ def test_suggestions_come_only_from_the_stories_a_moderator_looks_after(moderate
     assert accepted.headers["location"] == "/moderate/themes/t_markets?saved=1"
     assert store.vocabulary(archive).get("t_markets").label == "Flea market"
     assert app.state.queue.huey.dequeue().name == "retag"
+
+
+def test_themes_are_listed_by_how_many_stories_then_by_name_and_charted_when_they_have_stories(client, tagged, archive):
+    from storyatlas.themes import Theme
+
+    for theme_id, label in (("t_a", "Zebras (test)"), ("t_z", "Apples (test)")):  # no stories: ties, by name
+        store.save_theme(archive, Theme(theme_id, label, "", {}, {"en": (label.split()[0].lower(),)}))
+    page = client.get("/themes").text
+    listed = re.findall(r'href="/themes/(t_\w+)"', page.split("</svg>", 1)[1])
+    assert listed == ["t_floods", "t_eviction", "t_z", "t_a"]
+    chart = re.search(r'class="chart"[^>]*>\s*<title>([^<]*)</title>', page).group(1)
+    assert chart.endswith(": Floods (test) 2, Eviction (test) 1")  # the themes no story has are not charted
+
+
+def test_a_theme_is_charted_by_every_region_it_occurs_in(client, tagged):
+    charts = re.findall(r"<title>([^<]*)</title>", client.get("/themes/t_floods").text)
+    assert any("Saxony 1" in c and "Lower Silesia 1" in c for c in charts)
+
+
+def test_compare_reads_the_places_as_typed_and_charts_the_themes_by_their_labels(client, tagged):
+    spaced = client.get("/compare", params={"a": " Saxony ", "b": "Lower Silesia "}).text
+    chart = next(c for c in re.findall(r"<title>([^<]*)</title>", spaced) if "Floods" in c)
+    assert "Floods (test): Saxony 1, Lower Silesia 1" in chart and "t_floods" not in chart
+    assert "Themes both share" not in client.get("/compare", params={"a": "Saxony"}).text  # one place: no comparison
+    nothing = client.get("/compare", params={"a": "Leeds", "b": "Yorkshire"}).text  # no themes on either side
+    assert "Themes both share" in nothing and 'class="chart"' not in nothing
