@@ -17,9 +17,10 @@ stems like ("beyond its family"). Some are its own forms the stemmer keeps apart
 LANG`` lists them.
 
 The words: the labelled stories (tests/data/themes/*.jsonl, six languages), on which
-the letters given back and the shortest stem kept were chosen; and, held apart from
-those choices, word lists such as Debian's wpolish, wfrench and wbrazilian, given as
-``--wordlist pl=/usr/share/dict/polish``. A word list holds every form of its words,
+the letters given back and the shortest stem kept were chosen; and word lists such as
+Debian's wpolish, wfrench and wbrazilian, given as ``--wordlist
+pl=/usr/share/dict/polish`` (which of them were held apart from those choices: the
+README's *Words typed without accents*). A word list holds every form of its words,
 so its pairs are sampled (``--pairs``, from a fixed seed): a word with accents, then
 another word of its stem.
 """
@@ -103,7 +104,7 @@ def main() -> None:
     for given in args.wordlist:
         lang, _, path = given.partition("=")
         words = {w for line in Path(path).read_text(encoding="utf-8").splitlines() for w in stems.words(line)}
-        sets.append((f"{Path(path).name} (held apart), {lang}", lang, words, args.pairs))
+        sets.append((f"{Path(path).name} (word list), {lang}", lang, words, args.pairs))
     print(f"{'words':42} {'pairs':>7} {'missed':>15} {'found now':>9} {'missed now':>10} {'beyond/typed':>12}")
     for name, lang, words, pairs in sets:
         if lang not in stems.SNOWBALL:

@@ -197,10 +197,10 @@ _MIN_REACCENTED = 3
 def reaccented(typed: str, lang: str) -> frozenset[str]:
     """The terms of the forms of ``lang`` that a word typed without accents (folded) may
     be, with the accents of its ending given back: "pl_rozmaw" for "rozmawialam"
-    ("rozmawiałam"), "pt_inund" for "inundacoes" ("inundações"). Its own term meets only the same form
-    said with accents (``unaccented``); these meet its other forms ("rozmawiałyśmy",
-    "inundação"). Only letters from just before where its own stem ends are changed,
-    so the word's root stays as typed."""
+    ("rozmawiałam"), "pt_inund" for "inundacoes" ("inundações"). Its own term meets
+    only the same form said with accents (``unaccented``); these meet its other forms
+    ("rozmawiałyśmy", "inundação"). Only letters from just before where its own stem
+    ends are changed, so the word's root stays as typed."""
     letters = ENDING_ACCENTS[lang]
     start = max(len(typed) - _ENDING, len(_stemmer(lang).stemWord(typed)) - 2)
     options = [[c, *letters.get(c, "")] if i >= start else [c] for i, c in enumerate(typed)]
