@@ -8,13 +8,14 @@ import click
 
 from storyatlas.archive import Archive, corrections
 from storyatlas.archive.corrections import SPEAKER_ROLES
-from storyatlas.cli_keepers import _clock, _clock_option, _n, _one_line_errors
+from storyatlas.cli_keepers import _clock_option, _n, _one_line_errors
 from storyatlas.cli_options import archive_option, keeper
 from storyatlas.errors import CorrectionError, said
 from storyatlas.ingest.channels import channel_speakers
 from storyatlas.ingest.store import MediaStore
 from storyatlas.ingest.voices import available as voices_available, speaker_turns
 from storyatlas.settings import load_settings
+from storyatlas.text import clock_tenths
 
 
 def _speaker_name(ctx, param, value):
@@ -145,7 +146,7 @@ def _show(t: corrections.Transcript) -> None:
         click.echo(f"  {label}: {name}")
     for s in t.segments:
         who = f" [{s.speaker}]" if s.speaker else ""
-        click.echo(f"{_clock(s.start):>9}-{_clock(s.end):<9}{who} {s.text}")
+        click.echo(f"{clock_tenths(s.start):>9}-{clock_tenths(s.end):<9}{who} {s.text}")
 
 
 @click.command("revisions")
@@ -172,13 +173,14 @@ def revisions(story_id: int, compare, show_number, restore_number, archive) -> N
             click.echo(f"{_n(len(changes), 'segment')} changed from revision {compare[0]} to {compare[1]}")
             for c in changes:
                 before, after = ("(none)" if x is None else x for x in (c.before, c.after))
-                click.echo(f"{_clock(c.start):>9}-{_clock(c.end):<9} - {before}")
+                click.echo(f"{clock_tenths(c.start):>9}-{clock_tenths(c.end):<9} - {before}")
                 click.echo(f"{'':>19} + {after}")
         elif show_number is not None:
             r = corrections.revision(a, story_id, show_number, who)
             click.echo(f"revision {r.number} by {r.who} at {r.at}: {r.summary}")
             for x in r.lines:
-                click.echo(f"{_clock(x.start):>9}-{_clock(x.end):<9}{f' [{x.speaker}]' if x.speaker else ''} {x.text}")
+                speaker = f" [{x.speaker}]" if x.speaker else ""
+                click.echo(f"{clock_tenths(x.start):>9}-{clock_tenths(x.end):<9}{speaker} {x.text}")
         else:
             found = corrections.revisions(a, story_id, who)
             if not found:

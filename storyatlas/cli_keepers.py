@@ -15,6 +15,7 @@ from storyatlas.cli_options import archive_option, keeper
 from storyatlas.errors import StoryAtlasError
 from storyatlas.ingest.redact import redact as redact_story
 from storyatlas.settings import load_settings
+from storyatlas.text import clock_tenths
 from storyatlas.themes import store
 
 
@@ -42,12 +43,6 @@ def _clock_option(name: str, flag: str, help: str, required: bool = True):
 
 def _n(count: int, thing: str) -> str:
     return f"{count} {thing}{'' if count == 1 else 's'}"
-
-
-def _clock(seconds: float) -> str:
-    minutes, s = divmod(seconds, 60)
-    hours, minutes = divmod(int(minutes), 60)
-    return f"{hours}:{minutes:02d}:{s:04.1f}" if hours else f"{minutes}:{s:04.1f}"
 
 
 @click.command()
@@ -91,7 +86,7 @@ def redact(story_id: int, start: float, end: float, archive) -> None:
         done = redact_story(a, settings.media_dir, story_id, start, end, keeper())
         # what is left of a cut line, found by meaning again (by a worker, if one is at it)
         Queue(settings).index_meaning_here(a)
-    click.echo(f"redacted {_clock(done.start)}-{_clock(done.end)} of story #{story_id}: "
+    click.echo(f"redacted {clock_tenths(done.start)}-{clock_tenths(done.end)} of story #{story_id}: "
                f"{_n(done.segments_changed, 'segment')} changed, {_n(done.words_removed, 'word')} removed; "
                "the listening copy is silent there")
 
@@ -122,11 +117,11 @@ def index(story_id: int, at: float | None, title: str | None, synopsis: str, key
             store.vocabulary(a)  # a new archive knows its themes once the vocabulary is seeded
             p = index_points.add(a, story_id, IndexPoint(at, title, synopsis=synopsis, keywords=keywords,
                                                          themes=themes, place=place), keeper())
-            click.echo(f"added index point {p.id} at {_clock(p.time)}: {p.title}")
+            click.echo(f"added index point {p.id} at {clock_tenths(p.time)}: {p.title}")
             return
         for p in index_points.points(a, story_id, keeper()):
             extra = " · ".join(x for x in (", ".join(p.keywords), ", ".join(p.themes), p.place) if x)
-            click.echo(f"{p.id:>5} {_clock(p.time):>9} {p.title}" + (f" [{extra}]" if extra else ""))
+            click.echo(f"{p.id:>5} {clock_tenths(p.time):>9} {p.title}" + (f" [{extra}]" if extra else ""))
             if p.synopsis:
                 click.echo(f"{'':>15} {p.synopsis}")
 

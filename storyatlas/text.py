@@ -53,3 +53,13 @@ def clock(seconds: float) -> str:
     s = int(seconds)
     h, rest = divmod(s, 3600)
     return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def clock_tenths(seconds: float) -> str:
+    """m:ss.s (or h:mm:ss.s): a moment to the tenth of a second, as ``parse_clock`` reads
+    it back. Rounded before it is split, so 59.96 s is 1:00.0, not 0:60.0."""
+    tenths = round(max(0.0, seconds) * 10)
+    minutes, tenths = divmod(tenths, 600)
+    hours, minutes = divmod(minutes, 60)
+    second = f"{tenths // 10:02d}.{tenths % 10}"
+    return f"{hours}:{minutes:02d}:{second}" if hours else f"{minutes}:{second}"

@@ -222,11 +222,13 @@ def test_the_command_line_adds_and_lists_points(archive, settings, monkeypatch):
 
     assert "added index point" in run("--at", "1:02", "--title", "The embankment", "--synopsis", "It broke.",
                                       "--keyword", "dyke", "--keyword", "mill", "--theme", "floods")
+    assert "at 1:00.0: The water" in run("--at", "59.96", "--title", "The water")  # not 0:60.0, unreadable
     listed = run("--list")
     assert "1:02.0 The embankment [dyke, mill · floods]" in listed and "It broke." in listed
+    assert "1:00.0 The water" in listed
     assert "no theme nonsense" in run("--at", "5", "--title", "x", "--theme", "nonsense", code=1)
     assert "give --at and --title" in run("--title", "no time", code=1)
-    assert [p.title for p in index_points.points(archive, story, KEEPER)] == ["The embankment"]
+    assert [p.title for p in index_points.points(archive, story, KEEPER)] == ["The water", "The embankment"]
 
 
 # the web ----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from storyatlas.archive.policy import Viewer, shown_storyteller
 from storyatlas.archive.records import Word
 from storyatlas.archive.revisions import Line, Revision, Speaker
 from storyatlas.errors import AccessDenied, CorrectionError, NotFound, said
+from storyatlas.text import clock_tenths
 
 SPEAKER_ROLES = ("interviewer", "storyteller", "other")
 _TEXT_MAX, _LABEL_MAX, _NAME_MAX = 5000, 40, 200
@@ -98,8 +99,8 @@ def segment_at(archive: Archive, story_id: int, at: float, viewer: Viewer) -> Se
         raise CorrectionError(said("story {story} has no transcript yet: wait until it is processed", story=story_id))
     nearest = min(segments, key=lambda s: min(abs(s.start - at), abs(s.end - at)))
     raise CorrectionError(said("no segment is playing at {at} in story {story}; the nearest runs "
-                               "{start}-{end}: give a time inside it", at=_clock(at), story=story_id,
-                               start=_clock(nearest.start), end=_clock(nearest.end)))
+                               "{start}-{end}: give a time inside it", at=clock_tenths(at), story=story_id,
+                               start=clock_tenths(nearest.start), end=clock_tenths(nearest.end)))
 
 
 def speaker_names(archive: Archive, story_id: int, viewer: Viewer) -> dict[int, str]:
@@ -164,7 +165,7 @@ def set_text(archive: Archive, story_id: int, segment_id: int, text: str, viewer
         i = _find(lines, segment_id, story_id)
         if lines[i].text != text:
             lines[i] = _retext(lines[i], text)
-        return lines, speakers, said("text at {at}", at=_clock(lines[i].start))
+        return lines, speakers, said("text at {at}", at=clock_tenths(lines[i].start))
     return _save(archive, story_id, viewer, base, change)
 
 
@@ -179,7 +180,7 @@ def split(archive: Archive, story_id: int, segment_id: int, viewer: Viewer, *, b
     def change(lines: list[Line], speakers: list[Speaker]):
         i = _find(lines, segment_id, story_id)
         lines[i:i + 1] = _split(lines[i], at, offset)
-        return lines, speakers, said("split at {at}", at=_clock(lines[i + 1].start))
+        return lines, speakers, said("split at {at}", at=clock_tenths(lines[i + 1].start))
     return _save(archive, story_id, viewer, base, change)
 
 
@@ -195,7 +196,7 @@ def merge(archive: Archive, story_id: int, segment_id: int, viewer: Viewer, *, b
                                   low_confidence=a.low_confidence or b.low_confidence,
                                   speaker=a.speaker or b.speaker, text_en_stale=a.text_en_stale or b.text_en_stale,
                                   words=a.words + b.words)]
-        return lines, speakers, said("merged at {at} with the next segment", at=_clock(a.start))
+        return lines, speakers, said("merged at {at} with the next segment", at=clock_tenths(a.start))
     return _save(archive, story_id, viewer, base, change)
 
 
@@ -207,7 +208,7 @@ def set_speaker(archive: Archive, story_id: int, segment_id: int, label: str | N
     def change(lines: list[Line], speakers: list[Speaker]):
         i = _find(lines, segment_id, story_id)
         lines[i] = replace(lines[i], speaker=label)
-        return lines, speakers, said("speaker at {at}", at=_clock(lines[i].start))
+        return lines, speakers, said("speaker at {at}", at=clock_tenths(lines[i].start))
     return _save(archive, story_id, viewer, base, change)
 
 
@@ -256,7 +257,7 @@ def replace_text(archive: Archive, story_id: int, find: str, replacement: str, v
             text = " ".join(pattern.sub(lambda _: replacement, x.text).split())
             if not text:
                 raise CorrectionError(said("the replacement would leave the segment at {at} without words: replace "
-                                           "with something, or ask a moderator to redact it", at=_clock(x.start)))
+                                           "with something, or ask a moderator to redact it", at=clock_tenths(x.start)))
             out.append(x if text == x.text else _retext(x, text))
         return out, speakers, "find and replace"
     return _save(archive, story_id, viewer, base, change)
@@ -382,8 +383,8 @@ def _split(line: Line, at: float | None, offset: int | None) -> list[Line]:
     if at is not None:
         if not (math.isfinite(at) and line.start < at < line.end):
             raise CorrectionError(said("{at} is not inside the segment ({start}-{end}): choose a time between its "
-                                       "start and end", at=_clock(at), start=_clock(line.start),
-                                       end=_clock(line.end)))
+                                       "start and end", at=clock_tenths(at), start=clock_tenths(line.start),
+                                       end=clock_tenths(line.end)))
         if aligned:
             cut = sum(1 for w in line.words if (w.start + w.end) / 2 < at)
         else:  # no word timings: the word boundary nearest the time's share of the text
@@ -428,8 +429,3 @@ def _restored(lines: Sequence[Line], saved: Sequence[Line]) -> list[Line]:
         same = (row.start, row.end, row.text) == (x.start, x.end, x.text)
         out.append(replace(x, words=row.words if same else _retime(row.words, x.text, x.start, x.end)))
     return out
-
-
-def _clock(seconds: float) -> str:
-    minutes, s = divmod(max(0.0, seconds), 60)
-    return f"{int(minutes)}:{s:04.1f}"

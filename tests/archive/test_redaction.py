@@ -18,6 +18,7 @@ from storyatlas.ingest import ingest_file
 from storyatlas.ingest.audio import ffmpeg_exe
 from storyatlas.ingest.redact import redact
 from storyatlas.ingest.store import sha256_file
+from storyatlas.text import clock_tenths
 from storyatlas.jobs import process_job
 from tests.conftest import add_story, index_match, story_file
 
@@ -228,6 +229,16 @@ def test_only_the_storys_moderators_redact_it(archive, settings):
 ])
 def test_times_are_read_as_people_write_them(text, seconds):
     assert parse_clock(text) == seconds
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (0, "0:00.0"), (7.25, "0:07.2"), (59.94, "0:59.9"), (59.96, "1:00.0"), (119.97, "2:00.0"), (-0.3, "0:00.0"),
+    (3599.96, "1:00:00.0"), (3723.25, "1:02:03.2"), (36061.0, "10:01:01.0"),
+])
+def test_a_time_is_written_to_the_tenth_as_it_is_read_back(seconds, text):
+    """A segment starting at 59.96 s was written "0:60.0", which no time may be typed as."""
+    assert clock_tenths(seconds) == text
+    assert parse_clock(text) == pytest.approx(round(max(0, seconds), 1))
 
 
 @pytest.mark.parametrize("text", ["", "abc", "1:75", "1:60:00", "-3", "1:02:03:04", "1,5", "1:"])
