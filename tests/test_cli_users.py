@@ -7,8 +7,9 @@ import getpass
 import pytest
 from click.testing import CliRunner
 
-from storyatlas.archive import Archive, accounts
+from storyatlas.archive import Archive, accounts, audit
 from storyatlas.cli import cli
+from storyatlas.errors import SignInRefused
 
 PASSWORD = "correct horse battery"
 
@@ -100,3 +101,42 @@ def test_the_password_may_come_on_stdin(run, settings):
 def test_missing_people_are_named(run):
     assert "there is no person named 'Nobody'" in run("users", "remove", "Nobody", code=3).output
     assert "nobody yet: `storyatlas users add NAME --role admin`" in run("users", "list").output
+
+
+def _session(settings, name: str, password: str) -> str:
+    with Archive(settings.database) as a:
+        return accounts.start_session(a, accounts.authenticate(a, name, password, None).user_id, None)
+
+
+def _signed_in(settings, token: str) -> bool:
+    with Archive(settings.database) as a:
+        return accounts.viewer_for_session(a, token).signed_in
+
+
+def test_a_new_password_and_signing_out_end_the_persons_sessions(run, settings, password_file, tmp_path):
+    run("users", "add", "Ada", "--role", "admin", "--password-file", password_file)
+    phone, laptop = _session(settings, "Ada", PASSWORD), _session(settings, "Ada", PASSWORD)
+    assert "ended 2 session(s) of Ada" in run("users", "signout", "Ada").output
+    assert not _signed_in(settings, phone) and not _signed_in(settings, laptop)
+
+    old = _session(settings, "Ada", PASSWORD)
+    new = tmp_path / "new.txt"
+    new.write_text("a new password, with spaces  \nnot this line\n", encoding="utf-8")  # its first line, as it is
+    assert "new password set for Ada" in run("users", "password", "Ada", "--password-file", str(new)).output
+    assert not _signed_in(settings, old)
+    assert _signed_in(settings, _session(settings, "Ada", "a new password, with spaces  "))
+    with Archive(settings.database) as a, pytest.raises(SignInRefused):
+        accounts.authenticate(a, "Ada", PASSWORD, None)
+    missing = run("users", "password", "Ada", "--password-file", str(tmp_path / "none.txt"), code=1).output
+    assert "cannot read the password file" in missing and "Traceback" not in missing
+
+
+def test_the_audit_log_a_page_at_a_time_with_its_story_and_detail(run, settings, password_file):
+    assert "the audit log is empty" in run("audit").output
+    run("users", "add", "Ada", "--role", "admin", "--password-file", password_file)
+    with Archive(settings.database) as a:
+        audit.record(a, "cli:tester", "erase", 7, "withdrawn by the storyteller")
+    newest, older = run("audit").output.splitlines()
+    assert newest.split("\t")[1:] == ["cli:tester", "erase", "story 7", "withdrawn by the storyteller"]
+    assert older.split("\t")[3] == "-"
+    assert run("audit", "--offset", "1").output.splitlines() == [older]
