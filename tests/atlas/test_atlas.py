@@ -9,7 +9,7 @@ from importlib import resources
 import pytest
 
 from storyatlas import atlas
-from storyatlas.archive.places import PlaceCount, PlaceFilters, place_counts, place_stories
+from storyatlas.archive.places import PlaceCount, PlaceFilters, filter_choices, place_counts, place_stories
 from storyatlas.archive.policy import Viewer
 from storyatlas.atlas import gazetteer, geometry
 from storyatlas.atlas.draw import Marker, svg_map
@@ -128,6 +128,28 @@ def test_counts_and_listings_go_through_the_access_policy(archive):
     assert total == 1 and [s.title for s in listed] == ["Open"]
     total, _ = place_stories(archive, Viewer.keeper(), PlaceFilters(community="Zgorzelec", region=""))
     assert total == 3
+
+
+def test_the_filters_offer_what_the_viewer_may_see_of_the_places_compared(archive):
+    add_story(archive, "Zg", "pl", [(0.0, 2.0, "Woda przyszła."), (2.0, 4.0, "Das Wasser kam.", None, "de")],
+              community="Zgorzelec", country="PL", recorded_on="2019-05-01")
+    add_story(archive, "Gö", "de", [(0.0, 2.0, "Das Wasser kam.")], community="Görlitz", country="DE",
+              recorded_on="2021")
+    add_story(archive, "Undated", "de", [(0.0, 2.0, "Das Wasser kam.")], community="Görlitz", country="DE")
+    add_story(archive, "Hidden", "fr", [(0.0, 2.0, "L'eau est venue.")], community="Görlitz", country="DE",
+              recorded_on="2023", visibility="private")
+    ids = dict(archive.conn.execute("SELECT title, id FROM stories").fetchall())
+    for title, theme in (("Zg", "work"), ("Zg", "floods"), ("Gö", "floods"), ("Hidden", "housing")):
+        archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, ?, 1.0)",
+                             (ids[title], theme))
+    archive.conn.execute("UPDATE stories SET languages = '[\"pl\", \"PL\", null, \"de\"]' WHERE id = ?", (ids["Zg"],))
+
+    every = filter_choices(archive, Viewer.anonymous())
+    assert every.themes == [("floods", 2), ("work", 1)]  # by name, each with its stories
+    assert every.languages == [("de", 3), ("pl", 1)]  # as spoken anywhere in a story, each story once
+    assert every.years == [("2021", 1), ("2019", 1)]  # newest first, none for a story with no date
+    compared = filter_choices(archive, Viewer.anonymous(), within=("görlitz",))
+    assert (compared.themes, compared.languages, compared.years) == ([("floods", 1)], [("de", 2)], [("2021", 1)])
 
 
 def test_the_svg_names_each_circle_and_links_it():
