@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from storyatlas.archive import Archive
 from storyatlas.archive.corrections import may_correct
+from storyatlas.archive.index_points import REVIEW_STATES
 from storyatlas.archive.policy import Viewer
 
-REVIEW_STATES = ("draft", "corrected", "reviewed", "published")
 LIMIT = 5000
 """Stories looked at, at most (the first by number)."""
 
