@@ -23,11 +23,17 @@ pl=/usr/share/dict/polish`` (which of them were held apart from those choices: t
 README's *Words typed without accents*). A word list holds every form of its words,
 so its pairs are sampled (``--pairs``, from a fixed seed): a word with accents, then
 another word of its stem.
+
+Then quoted phrases: every two words said one after the other in the labelled stories,
+one of them with accents, typed without any: does the phrase find them, with the
+accents given back to its words (``stems.phrase_forms``) and without? "Beyond": typed
+phrases that now find two words no phrase folding to them stems like.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import sys
@@ -40,13 +46,19 @@ from storyatlas import stems  # noqa: E402
 from storyatlas.text import fold  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "themes"
-GIVEN_BACK = dict(stems.ENDING_ACCENTS)
+GIVEN_BACK = dict(stems.ENDING_ACCENTS), dict(stems.ONE_ACCENT)
 
 
-def forms(typed: str, given_back: bool) -> set[str]:
-    stems.ENDING_ACCENTS.clear()
-    if given_back:
-        stems.ENDING_ACCENTS.update(GIVEN_BACK)
+def given_back(yes: bool) -> None:
+    """Accents given back to words typed without them (as now), or not (the baseline)."""
+    for now, rules in zip((stems.ENDING_ACCENTS, stems.ONE_ACCENT), GIVEN_BACK):
+        now.clear()
+        if yes:
+            now.update(rules)
+
+
+def forms(typed: str, given: bool) -> set[str]:
+    given_back(given)
     return set(stems.query_forms(typed))
 
 
@@ -84,12 +96,46 @@ def measure(vocabulary: set[str], lang: str, pairs: int | None, rng: random.Rand
     return {"pairs": len(ordered), "missed": missed, "found": found, "typed": len(typed), "beyond": beyond}
 
 
-def stories_vocabulary() -> dict[str, set[str]]:
-    found: dict[str, set[str]] = defaultdict(set)
+def phrase_sequences(typed: list[str], lang: str, given: bool) -> set[str]:
+    given_back(given)
+    return stems.phrase_forms(typed, lang)
+
+
+def phrase_found(said: list[str], lang: str, given: bool) -> bool:
+    """Does the quoted phrase of these words, each typed without accents, find them?"""
+    return " ".join(stems.term(w, lang) for w in said) in phrase_sequences([fold(w) for w in said], lang, given)
+
+
+def measure_phrases(texts: list[str], lang: str) -> dict:
+    """Two-word phrases of ``texts`` with accents, each counted once, typed without them;
+    and the typed phrases that now find two words no phrase folding to them stems like."""
+    every = {pair for text in texts for pair in itertools.pairwise(stems.words(text))}
+    indexed: dict[str, set[tuple[str, str]]] = defaultdict(set)  # a sequence of terms: its phrases
+    family: dict[tuple[str, ...], set[str]] = defaultdict(set)  # typed without accents: its phrases' terms
+    for pair in every:
+        terms = " ".join(stems.term(w, lang) for w in pair)
+        indexed[terms].add(pair)
+        family[tuple(fold(w) for w in pair)].add(terms)
+    phrases = {pair for pair in every if not "".join(pair).isascii()}
+    missed = [p for p in phrases if not phrase_found(list(p), lang, False)]
+    found = sum(phrase_found(list(p), lang, True) for p in missed)
+    beyond: dict[str, list[str]] = {}
+    typed_phrases = sorted({tuple(fold(w) for w in p) for p in phrases})
+    for typed in typed_phrases:
+        before, after = (phrase_sequences(list(typed), lang, given) for given in (False, True))
+        new = set().union(*(indexed.get(s, set()) for s in after - before - family[typed]))
+        if new:
+            beyond[" ".join(typed)] = sorted(" ".join(p) for p in new)
+    return {"phrases": len(phrases), "missed": len(missed), "found": found, "beyond": beyond,
+            "typed": len(typed_phrases)}
+
+
+def stories_texts() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = defaultdict(list)
     for path in sorted(DATA.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             story = json.loads(line)
-            found[story["language"]].update(stems.words(story["text"]))
+            found[story["language"]].append(story["text"])
     return found
 
 
@@ -100,7 +146,9 @@ def main() -> None:
     parser.add_argument("--show", metavar="LANG", help="list the words found beyond their family")
     args = parser.parse_args()
     rng = random.Random(20261202)
-    sets = [(f"labelled stories, {lang}", lang, words, None) for lang, words in sorted(stories_vocabulary().items())]
+    texts = stories_texts()
+    sets = [(f"labelled stories, {lang}", lang, {w for t in said for w in stems.words(t)}, None)
+            for lang, said in sorted(texts.items())]
     for given in args.wordlist:
         lang, _, path = given.partition("=")
         words = {w for line in Path(path).read_text(encoding="utf-8").splitlines() for w in stems.words(line)}
@@ -120,6 +168,18 @@ def main() -> None:
     print("pairs: two words of one stem, the second with accents; missed: the first typed without accents "
           "did not find the second before its ending's accents were given back; missed now: with them; "
           "beyond/typed: typed words that now find a word no word folding to them stems like")
+    print(f"\n{'quoted phrases':42} {'phrases':>7} {'missed':>15} {'found now':>9} {'missed now':>10}"
+          f" {'beyond/typed':>12}")
+    for lang, said in sorted(texts.items()):
+        m = measure_phrases(said, lang)
+        print(f"{'labelled stories, ' + lang:42} {m['phrases']:7} {m['missed']:7} ({m['missed'] / m['phrases']:5.1%})"
+              f" {m['found']:9} {(m['missed'] - m['found']) / m['phrases']:10.1%} {len(m['beyond']):6}/{m['typed']}")
+        if args.show == lang:
+            for typed, outside in m["beyond"].items():
+                print(f"    {typed}: {', '.join(outside)}")
+    print("phrases: two words said one after the other, with accents; missed: typed without any, the quoted "
+          "phrase did not find them before their accents were given back; missed now: with them; beyond/typed: "
+          "typed phrases that now find two words no phrase folding to them stems like")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ A word said with accents whose stem changes when it is typed without them (Portu
 "inundație") is indexed under both: people type on phones without the accents, and
 those forms met nothing (12 of 74 words of flood stories sampled in nine languages, all
 Portuguese, Spanish, French or Romanian). The second terms follow the segment's own,
-after ``UNACCENTED``, so a phrase still matches the words in order.
+after ``UNACCENTED``, so a phrase still matches the words in order, and never the
+segment's last word and the first of the second terms.
 
 The archive's triggers call ``index_terms`` and ``surface`` from SQL,
 so the words index is written in the same transaction as the text it comes from. This
@@ -24,9 +25,11 @@ from __future__ import annotations
 import functools
 import importlib.util
 import itertools
+import math
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 from storyatlas.text import fold
@@ -45,9 +48,11 @@ _CACHE_SIZE = 200_000
 _local = threading.local()
 _caches: dict[str, dict[str, str]] = {lang: {} for lang in (*LANGUAGES, OTHER)}
 _unaccented: dict[str, dict[str, str]] = {lang: {} for lang in (*LANGUAGES, OTHER)}
-UNACCENTED = "|"
+UNACCENTED = "_"
 """Between a text's terms, one per word, and the terms of its words as typed without
-accents (the tokenizer reads no term in it)."""
+accents: a term of its own (the tokenizer keeps "_"), in no query. Until migration 0023
+it was "|", which the tokenizer skips, so the quoted phrase "mnie sie" met every
+segment whose last word was "mnie" and whose first word with accents was "się"."""
 # a word as said, folded (for phrases)
 _surfaces: dict[str, str] = {}
 
@@ -194,18 +199,68 @@ _MIN_REACCENTED = 3
 
 
 @functools.lru_cache(maxsize=20_000)
-def reaccented(typed: str, lang: str) -> frozenset[str]:
+def reaccented(typed: str, lang: str, shortest: int = _MIN_REACCENTED) -> frozenset[str]:
     """The terms of the forms of ``lang`` that a word typed without accents (folded) may
     be, with the accents of its ending given back: "pl_rozmaw" for "rozmawialam"
     ("rozmawiałam"), "pt_inund" for "inundacoes" ("inundações"). Its own term meets
     only the same form said with accents (``unaccented``); these meet its other forms
     ("rozmawiałyśmy", "inundação"). Only letters from just before where its own stem
-    ends are changed, so the word's root stays as typed."""
+    ends are changed, so the word's root stays as typed; a stem shorter than ``shortest``
+    is left out."""
     letters = ENDING_ACCENTS[lang]
     start = max(len(typed) - _ENDING, len(_stemmer(lang).stemWord(typed)) - 2)
     options = [[c, *letters.get(c, "")] if i >= start else [c] for i, c in enumerate(typed)]
     found = {term("".join(form), lang) for form in itertools.product(*options)}
-    return frozenset(t for t in found if len(t) - len(lang) - 1 >= _MIN_REACCENTED)
+    return frozenset(t for t in found if len(t) - len(lang) - 1 >= shortest)
+
+
+ONE_ACCENT = {"es": ("aeiou", "áéíóú")}
+"""Spanish writes at most one acute accent in a word ("había", "después", "aquí"): its
+vowels and their accents. (An ñ typed as n needs nothing: terms are folded after the
+stemmer, and giving it back changed no phrase of the labelled stories.)"""
+
+
+@functools.lru_cache(maxsize=20_000)
+def one_accent(typed: str, lang: str) -> frozenset[str]:
+    """The terms of the words of ``lang`` a word typed without accents (folded) may be,
+    with one accent on any of its vowels."""
+    vowels, accented = ONE_ACCENT[lang]
+    return frozenset(term(typed[:i] + accented[vowels.index(c)] + typed[i + 1:], lang)
+                     for i, c in enumerate(typed) if c in vowels)
+
+
+_PHRASE_FORMS = 64
+"""Sequences of terms a quoted phrase is looked for as in one language, at most."""
+
+
+def phrase_forms(said: list[str], lang: str, holds: Callable[[str], bool] | None = None) -> set[str]:
+    """The sequences of terms (joined by spaces) a quoted phrase, its words case-folded
+    as typed, may be found as in ``lang``: its words' own terms and, typed without
+    accents, with them given back, so that "rua inundacao" finds "rua inundação" (the
+    index holds a word as typed without accents apart from the words in order). Where
+    the language's stemmer reads the accents of endings, those (``reaccented``, stems
+    of any length: the words around a short one keep it apart); in Spanish, one accent
+    anywhere (``one_accent``). With ``holds``, only terms it says the index has. Past
+    ``_PHRASE_FORMS`` sequences, one word at a time is given its accents."""
+    own = [term(w, lang) for w in said]
+    if not own or not all(own):
+        return set()
+    options = [[t, *sorted(_given_back(fold(w), lang) - {t})] for t, w in zip(own, said)]
+    if holds is not None:
+        options = [[t for t in o if holds(t)] for o in options]
+    if math.prod(len(o) for o in options) <= _PHRASE_FORMS:
+        return {" ".join(seq) for seq in itertools.product(*options)}
+    first = [o[0] for o in options]
+    return {" ".join([*first[:i], t, *first[i + 1:]]) for i, o in enumerate(options) for t in o}
+
+
+def _given_back(typed: str, lang: str) -> frozenset[str]:
+    found = frozenset()
+    if lang in ENDING_ACCENTS:
+        found |= reaccented(typed, lang, 1)
+    if lang in ONE_ACCENT:
+        found |= one_accent(typed, lang)
+    return found
 
 
 def query_forms(word: str) -> tuple[str, ...]:

@@ -59,8 +59,7 @@ class Marked:
         hit = [t in self._forms for t in terms]
         if unaccented:
             hit = [h or t in self._forms for h, t in zip(hit, unaccented)]
-        for phrase in self._phrases:
-            wanted = tuple(stems.term(w, self._key) for w in phrase)
+        for wanted in self._phrases:
             n = len(wanted)
             for i in range(len(terms) - n + 1):
                 if tuple(terms[i:i + n]) == wanted:
@@ -133,7 +132,7 @@ def moments(conn: sqlite3.Connection, worded: list[int], evidence: dict[int, lis
     rows = best_moments(conn, worded, parsed, relaxed, query.moments_per_story) if parsed else []
     terms = parsed.terms() if parsed else []
     forms = frozenset(f for t in terms for f in t.forms())
-    phrases = tuple(tuple(stems.words(" ".join(t.words))) for t in terms if t.phrase)
+    phrases = tuple(sequence for t in terms for sequence in t.sequences())
     found: list[tuple[int, sqlite3.Row, str | None]] = []
     for row in rows:
         # a segment stored before languages were told apart per segment is in the story's language
@@ -240,7 +239,7 @@ def _first_words(conn: sqlite3.Connection, matched: dict[int, tuple[str | None, 
         lang = matched[seg_id][0]
         if lang not in wanted:
             key = stems.language_key(lang)
-            wanted[lang] = key, forms | {stems.term(p[0], key) for p in phrases if p}
+            wanted[lang] = key, forms | {p[0] for p in phrases if p}
         key, terms = wanted[lang]
         if any(stems.term(w, key) in terms or stems.unaccented(w, key) in terms for w in stems.words(word)):
             found[seg_id] = start

@@ -38,13 +38,23 @@ class Term:
 
     def all_forms(self) -> tuple[str, ...]:
         """Every index term this word may stand for or, for a phrase, every sequence of
-        terms (one per language) it may be found as."""
+        terms it may be found as, in each language."""
         if not self.phrase:
             return stems.query_forms(self.words[0])
+        return self.phrase_forms()
+
+    def phrase_forms(self, holds: Callable[[str], bool] | None = None) -> tuple[str, ...]:
+        """Every sequence of terms a phrase may be found as (``stems.phrase_forms``), in
+        every language; with ``holds``, of the terms it says the index has."""
         said = stems.words(" ".join(self.words))
-        found = {" ".join(stems.term(w, lang) for w in said) for lang in (*stems.LANGUAGES, stems.OTHER)
-                 if all(stems.term(w, lang) for w in said)}
-        return tuple(sorted(found))
+        return tuple(sorted(set().union(*(stems.phrase_forms(said, lang, holds)
+                                          for lang in (*stems.LANGUAGES, stems.OTHER)))))
+
+    def sequences(self) -> tuple[tuple[str, ...], ...]:
+        """The sequences of index terms a phrase stands for (empty for a single word)."""
+        if not self.phrase:
+            return ()
+        return tuple(tuple(f.split()) for f in (self.all_forms() if self.known is None else self.known))
 
     def forms(self) -> tuple[str, ...]:
         """The index terms a single word stands for (empty for a phrase)."""
@@ -108,7 +118,7 @@ class Query:
         each one left in an FTS5 expression costs every statement that uses it)."""
         def cut(term: Term) -> Term:
             if term.phrase:
-                kept = tuple(f for f in term.all_forms() if all(holds(t) for t in f.split()))
+                kept = term.phrase_forms(holds)
             else:
                 kept = tuple(f for f in term.all_forms() if holds(f))
             return replace(term, known=kept)

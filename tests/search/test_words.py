@@ -356,3 +356,64 @@ def test_stories_indexed_before_are_found_without_their_accents_after_the_upgrad
     with Archive(path) as archive:
         assert _ids(FTSBackend(archive).search(SearchQuery("inundacao", KEEPER, meaning=False))) == [1]
         assert _ids(FTSBackend(archive).search(SearchQuery('"nossa casa"', KEEPER, meaning=False))) == [1]
+
+
+@pytest.mark.parametrize("language, said, typed, marked", [
+    ("pt", "Depois a inundação levou a nossa casa.", "a inundacao levou", "a inundação levou"),
+    ("pl", "Wczoraj rozmawiałyśmy z sąsiadkami o wodzie.", "rozmawialam z sasiadkami", "rozmawiałyśmy z sąsiadkami"),
+    ("fr", "Ils nous ont donné du pain.", "donnee du pain", "donné du pain"),
+    ("es", "Después había agua en la calle.", "despues habia agua", "Después había agua"),
+    ("es", "Tenía muchos años entonces.", "tenia muchos anos", "Tenía muchos años"),
+    ("pl", "Woda stała się brudna.", "stala sie brudna", "stała się brudna"),  # stems of two letters
+])
+def test_a_quoted_phrase_typed_without_its_accents_finds_it_said_with_them(archive, language, said, typed, marked):
+    # each word in any of its forms, as for words alone; in order (the same words reversed are no hit)
+    story = add_story(archive, "Said", language, [(0.0, 4.0, said)], timed=True)
+    add_story(archive, "Apart", language, [(0.0, 4.0, " ".join(reversed(said.rstrip(".").split())) + ".")])
+    [hit] = FTSBackend(archive).search(SearchQuery(f'"{typed}"', KEEPER, meaning=False)).stories
+    [moment] = hit.moments
+    words = said.rstrip(".").split()
+    assert hit.story_id == story and f"{MARK_OPEN}{marked}{MARK_CLOSE}" in moment.snippet
+    assert moment.at == pytest.approx(4.0 * words.index(marked.split()[0]) / len(words))  # at its first word
+
+
+def test_a_phrase_is_looked_for_in_a_bounded_number_of_forms():
+    said = stems.words(" ".join(["rozmawialam"] * 8))
+    own, given = stems.term("rozmawialam", "pl"), stems.term("rozmawiałyśmy", "pl")
+    one = stems.reaccented("rozmawialam", "pl", 1) | {own}
+    assert (len(one) - 1) ** 8 > 64
+    forms = stems.phrase_forms(said, "pl")  # too many to try each: one word at a time given its accents
+    assert len(forms) <= 1 + 8 * len(one) and " ".join([given] + [own] * 7) in forms
+    # of what the index holds only, the others of a sequence too
+    held = stems.phrase_forms(said, "pl", holds=lambda t: t != own)
+    assert held and all(t != own for sequence in held for t in sequence.split())
+    parsed = parse('"despues habia"').known({stems.term("después", "es"), stems.term("había", "es")}.__contains__)
+    assert parsed.terms()[0].known == (f'{stems.term("después", "es")} {stems.term("había", "es")}',)
+    assert stems.phrase_forms(stems.words("dom nad"), "en") == {"en_dom en_nad"}
+
+
+def test_a_phrase_never_meets_a_segments_last_word_and_its_first_with_accents(archive):
+    # the index holds "się" as typed without accents after the segment's words: "mnie" was
+    # last, then "sie", one after the other (migration 0023 sets them apart)
+    add_story(archive, "Apart", "pl", [(0.0, 4.0, "Się bałam o mnie")])
+    said = add_story(archive, "Said", "pl", [(0.0, 4.0, "Dla mnie się skończyło.")])
+    for typed in ('"mnie się"', '"mnie sie"'):
+        assert _ids(FTSBackend(archive).search(SearchQuery(typed, KEEPER, meaning=False))) == [said]
+
+
+def test_an_archive_indexed_before_0023_is_indexed_again_with_the_words_typed_without_accents_apart(tmp_path):
+    import sqlite3
+
+    from storyatlas.archive import Archive
+
+    path = tmp_path / "old.sqlite3"
+    old_archive(path, 22, "pl", "Się bałam o mnie",
+                lambda text, lang: stems.index_terms(text, lang).replace(f" {stems.UNACCENTED} ", " | "))
+    old = sqlite3.connect(path, isolation_level=None)
+    old.execute("DELETE FROM word_index_remake")  # made again once, as 0022 asked
+    assert old.execute("SELECT terms FROM segment_terms").fetchone()[0].endswith("pl_mnie | pl_sie")
+    old.close()
+    with Archive(path) as archive:
+        assert archive.conn.execute("SELECT terms FROM segment_terms").fetchone()[0].endswith("pl_mnie _ pl_sie")
+        assert FTSBackend(archive).search(SearchQuery('"mnie sie"', KEEPER, meaning=False)).stories == ()
+        assert _ids(FTSBackend(archive).search(SearchQuery("sie", KEEPER, meaning=False))) == [1]
