@@ -126,3 +126,68 @@ def test_adding_a_theme_never_overwrites_one_already_there(archive, tagged, sett
     malformed = runner.invoke(cli, ["themes", "add", "Food Banks", "--label", "Food banks", "--trigger", "en:food bank",
                                     "--archive", str(settings.archive)])
     assert malformed.exit_code == 1 and "use lower-case letters, digits and _" in malformed.output
+
+
+def test_a_theme_is_changed_from_the_command_line(archive, tagged, settings):
+    def run(*args, code=0):
+        result = CliRunner().invoke(cli, [*args, "--archive", str(settings.archive)])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    before = store.vocabulary(archive).get("t_floods")
+    out = run("themes", "edit", "t_floods", "--description", "Water where it should not be.",
+              "--trigger", "en:Sandbag,  pumped the cellar", "--trigger", "de:Deich", "--no-retag")
+    assert "changed theme t_floods" in out and "re-tagged" not in out
+    theme = store.vocabulary(archive).get("t_floods")
+    assert (theme.label, theme.description) == (before.label, "Water where it should not be.")
+    assert before.triggers["en"] == ("flood", "sandbag", "river burst its banks")
+    assert theme.triggers["en"] == ("flood", "sandbag", "river burst its banks", "pumped the cellar")  # once each
+    assert theme.triggers["de"] == (*before.triggers["de"], "deich")
+
+    out = run("themes", "edit", "t_floods", "--label", "High water", "--remove-trigger", "en:sandbag")
+    assert "re-tagged" in out
+    theme = store.vocabulary(archive).get("t_floods")
+    assert (theme.label, theme.description) == ("High water", "Water where it should not be.")
+    assert theme.triggers["en"] == ("flood", "river burst its banks", "pumped the cellar")
+    for wrong in ("xx:water", "flood"):
+        assert "write LANG:word, phrase, ... with LANG one of" in run("themes", "edit", "t_floods", "--trigger",
+                                                                       wrong, code=1)
+
+
+def test_stories_are_tagged_again_when_due_or_all_and_a_phrase_is_dismissed(archive, tagged, settings):
+    def run(*args):
+        result = CliRunner().invoke(cli, [*args, "--archive", str(settings.archive)])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "re-tagged 0 stories" in run("themes", "retag")  # none tagged with an older vocabulary
+    assert "re-tagged 4 stories" in run("themes", "retag", "--all")
+    assert "no phrase outside the themes recurs in 2 or more stories" in run("themes", "suggest", "--min-stories", "2")
+    assert "dismissed 'pigeon loft'" in run("themes", "suggest", "--dismiss", "pigeon loft")
+    assert [tuple(r) for r in archive.conn.execute("SELECT phrase, status FROM theme_suggestions")] == [
+        ("pigeon loft", "dismissed")]
+
+
+def test_themes_listed_compared_and_a_phrase_taken_as_a_theme_from_the_command_line(archive, tagged, settings):
+    from storyatlas.themes.run import tag_story
+    from tests.conftest import add_story
+
+    def run(*args, code=0):
+        result = CliRunner().invoke(cli, [*args, "--archive", str(settings.archive)])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    assert f"{'t_floods':16} {2:5}  Hochwasser (Test)" in run("themes", "list", "--language", "de").splitlines()
+    compared = run("compare", "Saxony", "Masovia").splitlines()
+    assert compared[compared.index("shared") + 1] == "  (none)"
+    assert "no stories from 'Atlantis'" in run("compare", "Saxony", "Atlantis", code=1)
+    assert "write LANG:word" in run("themes", "edit", "t_floods", "--trigger", "en", code=1)
+
+    for town in ("Leeds", "York"):
+        story = add_story(archive, f"Allotment in {town}", "en", [(0.0, 3.0, "The pigeon loft was where we met.")],
+                          community=town)
+        tag_story(archive, story, settings.cache)
+    assert "'pigeon loft': 2 stories" in run("themes", "suggest", "--min-stories", "2")
+    assert "no phrase outside the themes recurs in 3 or more stories" in run("themes", "suggest")
+    assert "added theme t_pigeons for 'pigeon loft'" in run("themes", "suggest", "--accept", "pigeon loft", "t_pigeons")
+    assert store.vocabulary(archive).get("t_pigeons").label == "Pigeon loft"
