@@ -12,7 +12,7 @@ from storyatlas.archive import Viewer, corrections
 from storyatlas.archive import vectors as meaning_rows
 from storyatlas.cli import cli
 from storyatlas.jobs import Queue
-from tests.conftest import add_story
+from tests.conftest import add_story, story_file
 
 KEEPER = Viewer.keeper("cli:test")
 LINES = [(0.0, 4.0, "We pumped the settler dry."), (4.0, 8.0, "Then the river came back."),
@@ -113,3 +113,54 @@ def test_speakers_by_channel(run, archive, settings):
     assert "labelled 2 segments by channel: S1 1 segment, S2 1 segment" in run("correct", story,
                                                                              "--speakers-by-channel")
     assert [s.speaker for s in corrections.transcript(archive, story, KEEPER).segments] == ["S1", "S2"]
+
+
+def test_text_and_speaker_together_case_and_what_nothing_changed_says(run, archive):
+    story = add_story(archive, "The flood", "en", LINES)
+    out = run("correct", story, "--at", "1", "--speaker", "S1", "--text", "We pumped the cellar dry.", "--base", 0)
+    assert f"saved revision 2 of story #{story}" in out  # the text on top of the speaker's revision
+    line = corrections.transcript(archive, story, KEEPER).segments[0]
+    assert (line.speaker, line.text) == ("S1", "We pumped the cellar dry.")
+    assert "saved revision 3" in run("correct", story, "--at", "1", "--speaker", "S2", "--text", line.text)
+    assert f"nothing changed: story #{story} stays at revision 3" in run("correct", story, "--at", "1",
+                                                                         "--text", line.text)
+    assert "replaced in 0 segments" in run("correct", story, "--find", "PUMPED", "--replace", "drained")
+    assert "replaced in 2 segments" in run("correct", story, "--find", "PUMPED", "--replace", "drained",
+                                           "--ignore-case")
+    assert "revision 4 is the transcript already: nothing changed" in run("revisions", story, "--restore", 4)
+
+
+def test_revisions_listed_compared_and_shown_with_what_changed(run, archive):
+    story = add_story(archive, "The flood", "en", LINES)
+    run("correct", story, "--split-at", "0:06")
+    run("correct", story, "--at", "9", "--speaker", "S2")
+    run("correct", story, "--name-speaker", "S2=", "--role", "interviewer")
+    run("correct", story, "--name-speaker", "S1=  Anna  Nowak ", "--role", "storyteller")
+    shown = run("correct", story)
+    assert "  S2: interviewer" in shown and "  S1: Anna Nowak (storyteller)" in shown  # no name: the role
+
+    listed = run("revisions", story).splitlines()
+    assert listed[0].endswith(": speaker S1 named") and listed[-2].endswith(": split at 0:06.0")
+    compared = run("revisions", story, "--compare", 0, 1)
+    assert "2 segments changed" in compared and "+ (none)" not in compared and "- (none)" in compared
+    assert "0:08.0-0:12.0    [S2] And we pumped again." in run("revisions", story, "--show", 2)
+    assert "revision 4 is the transcript already: nothing changed" in run("revisions", story, "--restore", 4)
+    assert "=\"Anna Nowak\"" in run("correct", story, "--name-speaker", " =Anna", code=2)
+
+
+def test_speakers_by_channel_or_voice_say_when_they_cannot_tell(run, archive, settings, monkeypatch):
+    story = add_story(archive, "Mono", "en", [(0.0, 2.0, "How was it?"), (2.0, 4.0, "Wet.")])
+    original = archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
+    (settings.media_dir / original).parent.mkdir(parents=True)
+    shutil.copyfile(story_file("en"), settings.media_dir / original)
+    assert "no channel leads anywhere" in run("correct", story, "--speakers-by-channel", code=1)
+
+    from storyatlas import cli_corrections
+
+    monkeypatch.setattr(cli_corrections, "voices_available", lambda: True)
+    monkeypatch.setattr(cli_corrections, "speaker_turns", lambda speech, spans: ["S1"] * len(spans))
+    archive.conn.execute("INSERT INTO media (story_id, role, sha256, path, container, codec, has_video, size_bytes, "
+                         "duration_s, original_filename) VALUES (?, 'speech', 'x', ?, 'wav', 'pcm', 0, 1, 4.0, NULL)",
+                         (story, original))
+    assert "one voice is heard throughout" in run("correct", story, "--speakers-by-voice", code=1)
+
