@@ -118,6 +118,10 @@ def test_review_from_the_command_line(moderated, settings):
     assert app.state.archives.get().story(sent["story_id"], KEEPER).visibility == "researchers"
     missing = runner.invoke(cli, ["review", "--decline", "99", "--archive", str(settings.archive)])
     assert missing.exit_code == 3 and "story 99 is not waiting for your review" in missing.output
+    other = _send(public, visibility="researchers")
+    declined = runner.invoke(cli, ["review", "--decline", str(other["story_id"]), "--archive", str(settings.archive)])
+    assert declined.exit_code == 0 and "declined, visible to private" in declined.output
+    assert app.state.archives.get().story(other["story_id"], KEEPER).visibility == "private"
     assert "no story is waiting" in runner.invoke(cli, ["review", "--archive", str(settings.archive)]).output
 
 
