@@ -76,3 +76,17 @@ def test_the_commands_join_the_main_group():
     group = click.Group()
     register(group)
     assert set(group.commands) == {"erase", "redact", "index"}
+
+
+def test_erase_names_the_files_it_removed_and_those_another_story_keeps(run, archive, settings):
+    first = add_story(archive, "Shared recording", "en", [(0, 2, "Hello.")])
+    second = add_story(archive, "Shared recording", "en", [(0, 2, "Hello again.")])  # the same file
+    path = archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (first,)).fetchone()[0]
+    (settings.media_dir / path).parent.mkdir(parents=True)
+    (settings.media_dir / path).write_bytes(b"OggS")
+
+    kept = run(erase, first, "--reason", "asked", "--yes").output
+    assert "0 media files removed" in kept and f"  kept {path} (another story uses this recording)" in kept
+    removed = run(erase, second, "--reason", "asked", "--yes").output
+    assert "1 media file removed" in removed and f"  removed {path}" in removed
+    assert not (settings.media_dir / path).exists()

@@ -228,6 +228,12 @@ def test_the_command_line_adds_and_lists_points(archive, settings, monkeypatch):
     assert "1:00.0 The water" in listed
     assert "no theme nonsense" in run("--at", "5", "--title", "x", "--theme", "nonsense", code=1)
     assert "give --at and --title" in run("--title", "no time", code=1)
+    assert "give --at and --title" in run("--at", "5", code=1)
+    assert [p.title for p in index_points.points(archive, story, KEEPER)] == ["The water", "The embankment"]
+    added = run("--at", "70", "--title", "The mill", "--place", "Görlitz")
+    point = int(added.split()[3])
+    assert "1:10.0 The mill [Görlitz]" in run("--list")
+    assert f"removed index point {point}" in run("--remove", str(point))
     assert [p.title for p in index_points.points(archive, story, KEEPER)] == ["The water", "The embankment"]
 
 
