@@ -139,6 +139,17 @@ def stories_texts() -> dict[str, list[str]]:
     return found
 
 
+def report(name: str, m: dict, asked: int, show: bool) -> None:
+    """One row of a table (``asked``: its pairs or phrases), and what was found beyond."""
+    share = m["missed"] / asked if asked else 0.0
+    left = (m["missed"] - m["found"]) / asked if asked else 0.0
+    print(f"{name:42} {asked:7} {m['missed']:7} ({share:5.1%}) {m['found']:9} {left:10.1%}"
+          f" {len(m['beyond']):6}/{m['typed']}")
+    if show:
+        for typed, outside in m["beyond"].items():
+            print(f"    {typed}: {', '.join(outside)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--wordlist", action="append", default=[], metavar="LANG=PATH")
@@ -158,13 +169,7 @@ def main() -> None:
         if lang not in stems.SNOWBALL:
             continue
         m = measure(words, lang, pairs, rng)
-        share = m["missed"] / m["pairs"] if m["pairs"] else 0.0
-        left = (m["missed"] - m["found"]) / m["pairs"] if m["pairs"] else 0.0
-        print(f"{name:42} {m['pairs']:7} {m['missed']:7} ({share:5.1%}) {m['found']:9}"
-              f" {left:10.1%} {len(m['beyond']):6}/{m['typed']}")
-        if args.show == lang:
-            for word, outside in m["beyond"].items():
-                print(f"    {word}: {', '.join(outside)}")
+        report(name, m, m["pairs"], args.show == lang)
     print("pairs: two words of one stem, the second with accents; missed: the first typed without accents "
           "did not find the second before its ending's accents were given back; missed now: with them; "
           "beyond/typed: typed words that now find a word no word folding to them stems like")
@@ -172,11 +177,7 @@ def main() -> None:
           f" {'beyond/typed':>12}")
     for lang, said in sorted(texts.items()):
         m = measure_phrases(said, lang)
-        print(f"{'labelled stories, ' + lang:42} {m['phrases']:7} {m['missed']:7} ({m['missed'] / m['phrases']:5.1%})"
-              f" {m['found']:9} {(m['missed'] - m['found']) / m['phrases']:10.1%} {len(m['beyond']):6}/{m['typed']}")
-        if args.show == lang:
-            for typed, outside in m["beyond"].items():
-                print(f"    {typed}: {', '.join(outside)}")
+        report(f"labelled stories, {lang}", m, m["phrases"], args.show == lang)
     print("phrases: two words said one after the other, with accents; missed: typed without any, the quoted "
           "phrase did not find them before their accents were given back; missed now: with them; beyond/typed: "
           "typed phrases that now find two words no phrase folding to them stems like")
