@@ -241,3 +241,14 @@ def test_compare_reads_the_places_as_typed_and_charts_the_themes_by_their_labels
     assert "Themes both share" not in client.get("/compare", params={"a": "Saxony"}).text  # one place: no comparison
     nothing = client.get("/compare", params={"a": "Leeds", "b": "Yorkshire"}).text  # no themes on either side
     assert "Themes both share" in nothing and 'class="chart"' not in nothing
+
+
+def test_the_compare_chart_holds_twenty_themes_at_most(client, tagged, archive):
+    for n in range(25):  # a story of Saxony with 25 more themes
+        archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, ?, 0.5)",
+                             (tagged["de_flood"], f"t_extra_{n:02d}"))
+    page = client.get("/compare", params={"a": "Saxony", "b": "Lower Silesia"}).text
+    chart = next(c for c in re.findall(r"<title>([^<]*)</title>", page) if ": Saxony " in c)
+    rows = chart.split(": ", 1)[1].split("; ")  # the chart's title names each of its rows
+    assert len(rows) == 20 and rows[0] == "Floods (test): Saxony 1, Lower Silesia 1"
+    assert "t_extra_24" in page  # still listed below the chart
