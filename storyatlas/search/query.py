@@ -50,21 +50,21 @@ class Term:
         return tuple(sorted(set().union(*(stems.phrase_forms(said, lang, holds)
                                           for lang in (*stems.LANGUAGES, stems.OTHER)))))
 
+    def _kept(self) -> tuple[str, ...]:
+        """The forms the index holds, or all of them before they are looked up."""
+        return self.all_forms() if self.known is None else self.known
+
     def sequences(self) -> tuple[tuple[str, ...], ...]:
         """The sequences of index terms a phrase stands for (empty for a single word)."""
-        if not self.phrase:
-            return ()
-        return tuple(tuple(f.split()) for f in (self.all_forms() if self.known is None else self.known))
+        return tuple(tuple(f.split()) for f in self._kept()) if self.phrase else ()
 
     def forms(self) -> tuple[str, ...]:
         """The index terms a single word stands for (empty for a phrase)."""
-        if self.phrase:
-            return ()
-        return self.all_forms() if self.known is None else self.known
+        return () if self.phrase else self._kept()
 
     def words_fts(self) -> str:
         """This term against the words index (``segment_terms``)."""
-        forms = self.all_forms() if self.known is None else self.known
+        forms = self._kept()
         # a word the index does not hold: a term no text can make (terms are "xx_word");
         # no column filter: the index has only the two columns a word is looked for in,
         # and FTS5 checked the filter on every row ("the the" at a million segments: 37 ms

@@ -136,6 +136,11 @@ def test_what_cannot_be_corrected_is_refused_and_changes_nothing(archive):
         corrections.set_text(archive, story, 99999, "x", VERA, base=0)
     with pytest.raises(CorrectionError, match="no segment is playing at 0:20.0"):
         corrections.segment_at(archive, story, 20.0, VERA)
+    for nowhere in ("nan", "inf"):  # a JSON request may send NaN or Infinity: said, not a server error
+        with pytest.raises(CorrectionError, match=f"^{nowhere} is not inside the segment"):
+            corrections.split(archive, story, _ids(archive, story)[0], VERA, base=0, at=float(nowhere))
+        with pytest.raises(CorrectionError, match=f"no segment is playing at {nowhere} "):
+            corrections.segment_at(archive, story, float(nowhere), VERA)
     assert corrections.segment_at(archive, story, 4.0, VERA).id == _ids(archive, story)[1]
     assert corrections.revisions(archive, story, VERA) == [] and _texts(archive, story) == [x[2] for x in LINES]
 
