@@ -197,12 +197,23 @@ def revisions(story_id: int, compare, show_number, restore_number, archive) -> N
 def retranslate(story_ids: tuple[int, ...], model, archive) -> None:
     """Make again the English of corrected, split or merged segments (of STORY_IDS, or
     every story with English out of date). The worker does this after corrections too."""
+    from storyatlas.archive.english import stale_english, stories_with_stale_english
     from storyatlas.jobs.english import refresh_english
+    from storyatlas.transcribe.whisper import get_transcriber
 
     settings = load_settings({"archive": archive, "model": model})
+    who = keeper()
     with Archive(settings.database) as a:
-        written = refresh_english(a, settings, story_ids or None, keeper())
+        written = refresh_english(a, settings, story_ids or None, who)
+        left = [x for s in story_ids or stories_with_stale_english(a, who) for x in stale_english(a, s, who)]
     click.echo(f"{_n(written, 'English line')} made again")
+    if left:
+        # a line not in English was given to the model, so it is loaded already
+        untranslatable = any(x.language != "en" for x in left) and not get_transcriber(settings).multilingual
+        why = (f"the model {settings.model} knows only English and cannot translate: use --model base"
+               if untranslatable else "their text was corrected again meanwhile: run this again")
+        click.secho(f"{_n(len(left), 'line')} still out of date: {why}", fg="yellow", err=True)
+        raise click.exceptions.Exit(1)
 
 
 def register(cli: click.Group) -> None:

@@ -8,10 +8,12 @@ import pytest
 from click.testing import CliRunner
 
 from storyatlas import meaning
-from storyatlas.archive import Viewer, corrections
+from storyatlas.archive import StoryMetadata, Viewer, corrections
 from storyatlas.archive import vectors as meaning_rows
+from storyatlas.archive.english import stale_english
 from storyatlas.cli import cli
-from storyatlas.jobs import Queue
+from storyatlas.ingest import ingest_file
+from storyatlas.jobs import Queue, process_job
 from tests.conftest import add_story, story_file
 
 KEEPER = Viewer.keeper("cli:test")
@@ -164,3 +166,35 @@ def test_speakers_by_channel_or_voice_say_when_they_cannot_tell(run, archive, se
                          (story, original))
     assert "one voice is heard throughout" in run("correct", story, "--speakers-by-voice", code=1)
 
+
+
+def _german_line_corrected(archive, settings) -> tuple[int, int]:
+    """An English story's segment heard as German and translated, then corrected."""
+    story = ingest_file(archive, story_file("en"), StoryMetadata(title="River"), settings, KEEPER)
+    assert process_job(settings, story.job_id, archive=archive).state == "done"
+    german = archive.segments(story.story_id, KEEPER)[1]
+    archive.conn.execute("UPDATE segments SET language = 'de', text_en = 'The river.' WHERE id = ?", (german.id,))
+    corrections.set_text(archive, story.story_id, german.id, f"{german.text} (checked)", KEEPER, base=None)
+    assert [x.segment_id for x in stale_english(archive, story.story_id, KEEPER)] == [german.id]
+    return story.story_id, german.id
+
+
+def test_retranslate_says_why_a_line_stays_out_of_date(run, archive, settings):
+    story, german = _german_line_corrected(archive, settings)
+
+    said = run("retranslate", story, "--model", "tiny.en", code=1)
+
+    assert "0 English lines made again" in said
+    assert "1 line still out of date: the model tiny.en knows only English and cannot translate" in said
+    assert [x.segment_id for x in stale_english(archive, story, KEEPER)] == [german]
+    assert f"there is no story {story + 1}" in run("retranslate", story + 1, code=3)
+
+
+@pytest.mark.slow
+def test_retranslate_makes_the_english_again(run, archive, settings):
+    story, german = _german_line_corrected(archive, settings)
+
+    assert "1 English line made again" in run("retranslate", story)  # with base, the default
+
+    assert stale_english(archive, story, KEEPER) == []
+    assert archive.segments(story, KEEPER)[1].text_en not in (None, "The river.")

@@ -32,7 +32,8 @@ def stories_with_stale_english(archive: Archive, viewer: Viewer) -> list[int]:
 
 
 def stale_english(archive: Archive, story_id: int, viewer: Viewer) -> list[StaleLine]:
-    """The segments of the story whose English is out of date and that are not in English."""
+    """The segments of the story whose English is out of date (those in English too:
+    their English line is none, written back as such)."""
     story = archive.story(story_id, viewer)  # NotFound when out of the viewer's sight
     rows = archive.conn.execute(
         """SELECT id, start, end, coalesce(language, ?) AS language, text FROM segments
