@@ -1,6 +1,7 @@
 """Withdrawal: an erased story leaves nothing readable in any file of the archive folder."""
 
 import json
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -270,3 +271,20 @@ def test_the_number_of_an_erased_story_is_never_given_again(archive, settings):
     assert [r[0] for r in archive.conn.execute("SELECT id FROM stories ORDER BY id")] == [first, after]
     assert archive.story(after, KEEPER).title == "After"
     assert _rows_of(archive, newest) == {}
+
+
+def test_a_reader_in_the_middle_of_a_read_keeps_the_log_for_later_and_is_said(archive, settings, caplog):
+    add_story(archive, "Held", "en", [(0, 2, "Hello.")])
+    reader = sqlite3.connect(settings.database, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM stories").fetchone()
+    add_story(archive, "After", "en", [(0, 2, "Goodbye.")])  # written to the log while it reads
+    hasty = sqlite3.connect(settings.database, timeout=0, isolation_level=None)  # waits for no reader
+    try:
+        assert erasure.checkpoint(hasty) is False
+        assert "emptied at a later checkpoint" in caplog.text
+    finally:
+        reader.close()
+    assert erasure.checkpoint(hasty) is True
+    assert Path(f"{settings.database}-wal").stat().st_size == 0
+    hasty.close()
