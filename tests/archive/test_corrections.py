@@ -162,6 +162,7 @@ def test_revisions_compare_and_restore_the_machine_draft_too(archive):
     assert done.revision == 4 and _texts(archive, story) == [x[2] for x in LINES]
     assert [s.speaker for s in archive.segments(story, KEEPER)] == [None, None, None]
     assert corrections.revisions(archive, story, VERA)[0].summary == "restored revision 0"
+    assert [s.text_en_stale for s in archive.segments(story, KEEPER)] == [False] * 3  # the machine's English fits
     assert _found(archive, "cellar") == 0 and _found(archive, "settler") == 2
     # the restored rows keep their word timings; the row the split made is gone
     assert len(archive.segments(story, KEEPER, with_words=True)[0].words) == 5
@@ -169,6 +170,7 @@ def test_revisions_compare_and_restore_the_machine_draft_too(archive):
     done = corrections.restore(archive, story, 2, VERA, base=4)
     assert _texts(archive, story) == ["We pumped the cellar dry.", "Then the river", "came back.",
                                       "The settler was full again."]
+    assert [s.text_en_stale for s in archive.segments(story, KEEPER)] == [True, True, True, False]
     with pytest.raises(NotFound, match="no revision 9"):
         corrections.restore(archive, story, 9, VERA, base=done.revision)
 
@@ -242,6 +244,25 @@ def test_a_redaction_reaches_every_revision_and_stale_editors(archive):
         with pytest.raises(Conflict, match="reload"):
             corrections.set_text(archive, story, first, "We pumped the settler dry.", VERA, base=base)
     assert restored.revision == 3
+
+
+def test_a_redaction_reaches_a_segment_only_an_older_revision_holds(archive):
+    story = _story(archive)
+    first, second, third = _ids(archive, story)
+    corrections.split(archive, story, first, KEEPER, base=None, offset=len("We pumped "))
+    corrections.merge(archive, story, first, KEEPER, base=None)  # the second half's row is gone again
+
+    def said_in_revision_1():
+        snapshot = archive.conn.execute("SELECT snapshot FROM revisions WHERE story_id = ? AND number = 1",
+                                        (story,)).fetchone()[0]
+        return [s["text"] for s in json.loads(snapshot)["segments"]]
+
+    assert said_in_revision_1()[1] == "the settler dry."  # 1.6-4.0 s
+    _redact(archive, story, 4.0, 8.0)  # the second line: the lines before and after only touch its edges
+    assert said_in_revision_1()[1:] == ["the settler dry.", MARK, "The settler was full again."]
+    _redact(archive, story, 2.5, 3.0)  # "settler", 2.4-3.2 s
+    assert said_in_revision_1()[1] == MARK
+    assert not any("settler dry" in r[0] for r in archive.conn.execute("SELECT snapshot FROM revisions"))
 
 
 def test_a_redaction_before_any_correction_keeps_stale_editors_out_too(archive):
@@ -339,6 +360,10 @@ def test_speakers_are_renamed_in_place_and_labelled_only_on_the_storys_segments(
     done = corrections.name_speaker(archive, story, "S1", "Anna Nowak", VERA, base=done.revision, role="storyteller")
     assert [(s.label, s.name, s.role) for s in corrections.transcript(archive, story, VERA).speakers] == \
            [("S1", "Anna Nowak", "storyteller")]
+    # a revision keeps the names as they were then
+    done = corrections.restore(archive, story, 1, VERA, base=done.revision)
+    assert [(s.label, s.name, s.role) for s in corrections.transcript(archive, story, VERA).speakers] == \
+           [("S1", "Anna", "other")]
     other = _story(archive, title="Another")
     for wrong in ({first: "S1", _ids(archive, other)[0]: "S2"}, {first: "S1", 99999: "S2"}):
         with pytest.raises(NotFound, match="no segment"):
