@@ -6,6 +6,7 @@ untouched original with every redacted range muted, streamed through ffmpeg's fi
 from __future__ import annotations
 
 import logging
+import secrets
 import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -45,11 +46,13 @@ def redact(archive: Archive, media_dir: Path, story_id: int, start: float, end: 
     if not original.is_file():
         raise MediaError(said("the original recording of story {story} is missing from the media store; "
                               "restore it from a backup, then redact again", story=story_id))
-    # named after the story and the number of its ranges: a recording other stories share
-    # keeps its own unredacted copies for them
+    # named after the story (a recording other stories share keeps its own unredacted
+    # copies for them), the number of its ranges and this attempt: two moderators redacting
+    # at once must not write each other's files, as the one refused would leave its copies
+    # (without the other's range silenced) under the names the other one saved
     folder = Path(store.listen_path(plan.sha256)).parent.as_posix()
-    names = {"speech": f"{folder}/speech-story{story_id}-r{len(plan.ranges)}.wav",
-             "listen": f"{folder}/listen-story{story_id}-r{len(plan.ranges)}.webm"}
+    stem = f"story{story_id}-r{len(plan.ranges)}-{secrets.token_hex(4)}"
+    names = {"speech": f"{folder}/speech-{stem}.wav", "listen": f"{folder}/listen-{stem}.webm"}
     with store.scratch() as tmp:
         made = {"speech": Path(tmp) / "speech.wav", "listen": Path(tmp) / "listen.webm"}
         silenced_copies(original, plan.ranges, made["speech"], made["listen"], plan.duration_s)

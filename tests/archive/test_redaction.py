@@ -1,6 +1,7 @@
 """Redaction: a range taken out of a story is gone from its transcript, English, index,
 tags and published audio, and only the untouched original keeps it."""
 
+import re
 import shutil
 import subprocess
 import wave
@@ -110,7 +111,8 @@ def test_a_redacted_word_is_gone_from_text_index_tags_and_audio(archive, setting
     assert _db_files_containing(settings.archive, b"soup"), "the scan reads the database"
 
     listen, speech = _path(archive, story, "listen"), _path(archive, story, "speech")
-    assert listen.endswith(f"listen-story{story}-r1.webm") and speech.endswith(f"speech-story{story}-r1.wav")
+    assert re.search(f"/listen-story{story}-r1-[0-9a-f]{{8}}\\.webm$", listen), listen
+    assert re.search(f"/speech-story{story}-r1-[0-9a-f]{{8}}\\.wav$", speech), speech
     assert not (settings.media_dir / old_listen).exists() and not (settings.media_dir / old_speech).exists()
     for relative, rate in ((listen, 48_000), (speech, 16_000)):
         pcm = _pcm(settings.media_dir / relative, rate)
@@ -134,7 +136,7 @@ def test_redactions_add_up_and_the_marks_of_earlier_ones_stay(archive, settings)
     assert text == f"The neighbors brought sandbags, {MARK} and {MARK} soup."
     assert second.ranges == ((bread_start, bread_end), (hot_start, hot_end))
     listen = _path(archive, story, "listen")
-    assert listen.endswith("-r2.webm") and not list(settings.media_dir.rglob("*-r1.*"))
+    assert "-r2-" in listen and not list(settings.media_dir.rglob("*-r1-*"))
     pcm = _pcm(settings.media_dir / listen, 48_000)
     assert _dbfs(pcm, 48_000, hot_start, hot_end) < SILENT_DBFS
     assert _dbfs(pcm, 48_000, bread_start, bread_end) < SILENT_DBFS
@@ -186,8 +188,8 @@ def test_a_segment_without_word_times_loses_all_its_text_and_its_english(archive
     assert archive.conn.execute("SELECT count(*) FROM segment_terms WHERE segment_terms MATCH ?",
                                 (index_match("erste", "first"),)).fetchone()[0] == 0
     # the story had no derived audio yet: it has silenced copies now
-    assert _path(archive, story, "listen").endswith("-r1.webm")
-    assert _path(archive, story, "speech").endswith("-r1.wav")
+    listen, speech = _path(archive, story, "listen"), _path(archive, story, "speech")
+    assert "-r1-" in listen and listen.endswith(".webm") and "-r1-" in speech and speech.endswith(".wav")
     with wave.open(str(settings.media_dir / _path(archive, story, "speech"))) as w:
         assert w.getframerate() == 16_000 and w.getnchannels() == 1
 
@@ -279,10 +281,41 @@ def test_a_redaction_during_processing_is_not_undone_by_the_transcript(archive, 
     monkeypatch.setattr(pipeline, "_speech_now", check_then_redact)
     assert process_job(settings, result.job_id, archive=archive).state == "done"
 
-    assert heard == ["speech.wav", f"speech-story{result.story_id}-r1.wav"]
+    assert heard == ["speech.wav", Path(_path(archive, result.story_id, "speech")).name]
+    assert heard[1].startswith(f"speech-story{result.story_id}-r1-")
     texts = " ".join(r[0] for r in archive.conn.execute("SELECT text FROM segments WHERE story_id = ?",
                                                         (result.story_id,)))
     assert "soup" in texts and "bread" not in texts.lower()
     archive.conn.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, segment_terms, row)")
     assert archive.conn.execute("SELECT count(*) FROM temp.v WHERE term LIKE '%bread%'").fetchone()[0] == 0
     assert _db_files_containing(settings.archive, b"bread") == []
+
+
+def test_two_moderators_redacting_at_once_leave_the_first_range_silent(archive, settings, monkeypatch):
+    from storyatlas.archive import Archive
+    from storyatlas.ingest import redact as redacting
+
+    story = _processed(archive, settings)
+    _, bread_start, bread_end = _word(archive, story, "bread")
+    _, hot_start, hot_end = _word(archive, story, "hot")
+    copies = redacting.silenced_copies
+
+    def another_moderator_first(*args):
+        monkeypatch.setattr(redacting, "silenced_copies", copies)
+        with Archive(settings.database) as other:  # saved while this one makes its copies
+            redact(other, settings.media_dir, story, bread_start, bread_end, Viewer.keeper("cli:other"))
+        copies(*args)
+
+    monkeypatch.setattr(redacting, "silenced_copies", another_moderator_first)
+    with pytest.raises(StoryAtlasError, match="redacted by someone else at the same time: redact again"):
+        redact(archive, settings.media_dir, story, hot_start, hot_end, Viewer.keeper("cli:moderator"))
+
+    assert ranges(archive, story) == [(bread_start, bread_end)]
+    for role, rate in (("listen", 48_000), ("speech", 16_000)):
+        pcm = _pcm(settings.media_dir / _path(archive, story, role), rate)
+        assert _dbfs(pcm, rate, bread_start, bread_end) < SILENT_DBFS, role
+        assert _dbfs(pcm, rate, hot_start, hot_end) > -40, role
+    kept = {r[0] for r in archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,))}
+    on_disk = {p.relative_to(settings.media_dir).as_posix() for p in settings.media_dir.rglob("*")
+               if p.is_file() and "tmp" not in p.relative_to(settings.media_dir).parts}
+    assert on_disk == kept  # the refused copies are gone
