@@ -1,3 +1,4 @@
+import csv
 import io
 import json
 
@@ -5,9 +6,10 @@ import pytest
 import srt
 import webvtt
 
-from storyatlas.archive import Viewer
+from storyatlas.archive import Viewer, corrections
 from storyatlas.errors import StoryAtlasError
 from storyatlas.exports import clock, export
+from storyatlas.exports.subtitles import timestamp
 from tests.conftest import add_story
 
 KEEPER = Viewer.keeper()  # the archive's own tools (`storyatlas export`)
@@ -61,3 +63,31 @@ def test_unknown_format(archive, story):
 
 def test_clock():
     assert (clock(83.9), clock(3725)) == ("01:23", "1:02:05")
+
+
+def test_speaker_names_are_markup_in_webvtt_and_no_formula_in_csv(archive, story):
+    first, second, _ = (s.id for s in archive.segments(story, KEEPER))
+    corrections.label_speakers(archive, story, {first: "S1", second: "S2"}, KEEPER, base=None)
+    corrections.name_speaker(archive, story, "S1", "Tom & <Jerry>", KEEPER, base=None, role="interviewer")
+    corrections.name_speaker(archive, story, "S2", '=HYPERLINK("x")', KEEPER, base=None, role="interviewer")
+
+    vtt = export(archive, story, "vtt", KEEPER)
+    assert "<v Tom &amp; &lt;Jerry&gt;>Im Frühling kam das Wasser." in vtt
+    assert len(webvtt.from_buffer(io.StringIO(vtt))) == 3
+    subtitles = export(archive, story, "srt", KEEPER)
+    assert "1\n00:00:00,000 --> 00:00:03,200\nTom & <Jerry>: Im Frühling" in subtitles
+    assert subtitles.count("-->") == 3 and '=HYPERLINK("x"): Die Überschwemmung → hat' in subtitles
+    archive.conn.execute("UPDATE segments SET language = NULL WHERE story_id = ?", (story,))
+    rows = list(csv.reader(io.StringIO(export(archive, story, "csv", KEEPER))))
+    assert [r[6] for r in rows[1:]] == ["Tom & <Jerry>", '\'=HYPERLINK("x")', ""]
+    assert [r[2] for r in rows[1:]] == ["de"] * 3  # the story's language, where a line has none of its own
+
+
+def test_times_are_rounded_to_the_millisecond_and_never_negative():
+    assert [timestamp(t) for t in (2.9996, 3599.9999, -0.2)] == ["00:00:03.000", "01:00:00.000", "00:00:00.000"]
+    assert timestamp(62.5, ",") == "00:01:02,500"
+
+
+def test_a_story_told_in_english_with_nothing_said_has_an_empty_english_track(archive):
+    story = add_story(archive, "Silence", "en", [])
+    assert export(archive, story, "vtt", KEEPER, track="en") == "WEBVTT\n"
