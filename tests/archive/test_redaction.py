@@ -319,3 +319,28 @@ def test_two_moderators_redacting_at_once_leave_the_first_range_silent(archive, 
     on_disk = {p.relative_to(settings.media_dir).as_posix() for p in settings.media_dir.rglob("*")
                if p.is_file() and "tmp" not in p.relative_to(settings.media_dir).parts}
     assert on_disk == kept  # the refused copies are gone
+
+
+def test_nothing_inside_a_range_stays_audible_wherever_the_range_and_the_recording_start(archive, settings):
+    """A range starting and ending inside the 10 ms frames the silence is made of, in the
+    middle of a word, in a video whose sound starts 3 s after its picture (a transcript's
+    times count from the first sample of sound)."""
+    story = add_story(archive, "Offset", "en", [(0.0, 17.0, "The neighbors brought sandbags.")])
+    original = settings.media_dir / _path(archive, story, "original")
+    original.parent.mkdir(parents=True)
+    subprocess.run([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "color=size=32x32:rate=5:duration=20", "-itsoffset", "3", "-i", str(story_file("en")),
+                    "-map", "0:v", "-map", "1:a", "-c:v", "mpeg4", "-c:a", "copy", "-f", "matroska", str(original)],
+                   check=True, timeout=60)
+    start, end = 13.5049, 13.6551  # inside "neighbors", said at 13.4-13.8 s
+    loud = _pcm(original, 48_000)
+    assert min(_dbfs(loud, 48_000, start, start + 0.02), _dbfs(loud, 48_000, end - 0.02, end)) > -40
+
+    redact(archive, settings.media_dir, story, start, end, Viewer.keeper("cli:moderator"))
+
+    for role, rate in (("listen", 48_000), ("speech", 16_000)):
+        pcm = _pcm(settings.media_dir / _path(archive, story, role), rate)
+        assert abs(len(pcm) / rate - 17.0) < 0.5, role
+        for edge in ((start, start + 0.02), (end - 0.02, end)):
+            assert _dbfs(pcm, rate, *edge) < SILENT_DBFS, (role, edge, _dbfs(pcm, rate, *edge))
+        assert _dbfs(pcm, rate, start - 0.2, start - 0.1) > -40, role
