@@ -111,6 +111,7 @@ def record_redaction(archive: Archive, plan: RedactionPlan, made: Mapping[str, t
     the index and the tags, point the story's speech and listening copies at ``made``
     (role: (relative path, size)), and write the audit entry."""
     with archive.transaction() as c:
+        still_there(c, plan.story_id)
         if tuple(ranges(archive, plan.story_id)) != plan.before:
             raise StoryAtlasError(said("story {story} was redacted by someone else at the same time: redact again",
                                        story=plan.story_id))
@@ -128,6 +129,13 @@ def record_redaction(archive: Archive, plan: RedactionPlan, made: Mapping[str, t
     # a killed transcription's checkpoint holds the words just cut
     discard_story_checkpoint(archive.path, plan.story_id)
     return Redaction(redaction_id, plan.story_id, plan.start, plan.end, who, changed, removed, plan.ranges)
+
+
+def still_there(c: sqlite3.Connection, story_id: int) -> None:
+    """NotFound when the story was erased while its new audio was being made."""
+    if c.execute("SELECT 1 FROM stories WHERE id = ?", (story_id,)).fetchone() is None:
+        raise NotFound(said("story {story} was erased while it was being redacted: nothing is left to redact",
+                            story=story_id))
 
 
 def media_in_use(archive: Archive, relative: str) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from storyatlas.archive import Archive, Viewer
 from storyatlas.archive.erasure import scrub
-from storyatlas.archive.redaction import Redaction, media_in_use, plan_redaction, record_redaction
+from storyatlas.archive.redaction import Redaction, media_in_use, plan_redaction, record_redaction, still_there
 from storyatlas.errors import MediaError, said
 from storyatlas.ingest.audio import LISTEN_CODEC, SPEECH_RATE, decode_time_limit, ffmpeg_exe, ffmpeg_input
 from storyatlas.ingest.probe import file_url, probe
@@ -55,7 +55,11 @@ def redact(archive: Archive, media_dir: Path, story_id: int, start: float, end: 
     names = {"speech": f"{folder}/speech-{stem}.wav", "listen": f"{folder}/listen-{stem}.webm"}
     with store.scratch() as tmp:
         made = {"speech": Path(tmp) / "speech.wav", "listen": Path(tmp) / "listen.webm"}
-        silenced_copies(original, plan.ranges, made["speech"], made["listen"], plan.duration_s)
+        try:
+            silenced_copies(original, plan.ranges, made["speech"], made["listen"], plan.duration_s)
+        except MediaError:
+            still_there(archive.conn, story_id)  # its original went with it
+            raise
         for role, path in made.items():
             store.keep_derivative(path, names[role])
     try:

@@ -344,3 +344,26 @@ def test_nothing_inside_a_range_stays_audible_wherever_the_range_and_the_recordi
         for edge in ((start, start + 0.02), (end - 0.02, end)):
             assert _dbfs(pcm, rate, *edge) < SILENT_DBFS, (role, edge, _dbfs(pcm, rate, *edge))
         assert _dbfs(pcm, rate, start - 0.2, start - 0.1) > -40, role
+
+
+@pytest.mark.parametrize("when", ["before its copies are made", "after its copies are made"])
+def test_a_story_erased_while_it_is_redacted_is_said_to_be_gone(archive, settings, monkeypatch, when):
+    from storyatlas.archive import Archive
+    from storyatlas.ingest import redact as redacting
+
+    story = _processed(archive, settings)
+    _, start, end = _word(archive, story, "bread")
+    copies = redacting.silenced_copies
+
+    def erased_meanwhile(*args):
+        if when.startswith("after"):
+            copies(*args)
+        with Archive(settings.database) as other:
+            erase(other, settings.media_dir, story, "cli:keeper", "withdrawn")
+        if when.startswith("before"):
+            copies(*args)
+
+    monkeypatch.setattr(redacting, "silenced_copies", erased_meanwhile)
+    with pytest.raises(NotFound, match=f"story {story} was erased while it was being redacted"):
+        redact(archive, settings.media_dir, story, start, end, Viewer.keeper("cli:moderator"))
+    assert [p for p in settings.media_dir.rglob("*") if p.is_file()] == []
