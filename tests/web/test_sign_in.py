@@ -49,6 +49,7 @@ def test_signing_in_sets_a_guarded_session_cookie_and_goes_back(client, people):
     assert response.status_code == 303 and response.headers["location"] == "/search?q=flood"
     cookie = _session_cookie(response).lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
+    assert f"max-age={accounts.ABSOLUTE_S}" in cookie  # kept when the browser closes, as long as it lasts
     assert "secure" not in cookie  # served over plain http (a laptop, a test)
     assert "Sign out (Ada)" in client.get("/").text
     assert client.get("/admin/users").status_code == 200
@@ -77,6 +78,23 @@ def test_only_paths_of_this_site_are_followed(target):
     assert not urlsplit(seen).scheme and not urlsplit(seen).netloc
 
 
+def test_the_sign_in_page_shows_its_form_to_a_visitor_and_sends_on_who_is_signed_in(client, people):
+    # a visitor sent here by a page for people signed in is not sent back to it (a loop)
+    assert 'name="password"' in client.get("/login?next=/admin/users", follow_redirects=False).text
+    _sign_in(client, "Ada")
+    sent = client.get("/login?next=/admin/users", follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"] == "/admin/users"
+    assert 'name="password"' in client.get("/login").text  # to sign in as someone else
+
+
+def test_signing_in_again_in_one_browser_ends_the_earlier_session(client, people):
+    _sign_in(client, "Ada")
+    first = client.cookies["session"]
+    _sign_in(client, "Rea")
+    assert accounts.viewer_for_session(people, first) == Viewer()
+    assert "Sign out (Rea)" in client.get("/").text
+
+
 def test_a_wrong_password_shows_the_form_again(client, people):
     response = _sign_in(client, "Ada", "wrong password!")
     assert response.status_code == 403 and "Wrong name or password" in response.text
@@ -91,6 +109,17 @@ def test_repeated_wrong_passwords_for_a_name_are_refused_with_429(client, people
     assert blocked.status_code == 429 and "Too many failed sign-ins" in blocked.text
     assert 0 < int(blocked.headers["retry-after"]) <= accounts.FAILURE_WINDOW_S
     assert _sign_in(client, "Rea").status_code == 303  # another name from the same address still may
+
+
+def test_the_wait_is_said_in_whole_minutes_rounded_up(client, people):
+    import time
+
+    at = time.time() - accounts.FAILURE_WINDOW_S + 90  # the oldest failure leaves the window in 90 s
+    people.conn.executemany("INSERT INTO sign_in_failures (key, at) VALUES ('name:ada', ?)",
+                            [(at + i * 0.001,) for i in range(accounts.NAME_LIMIT)])
+    blocked = _sign_in(client, "Ada")
+    assert blocked.status_code == 429 and 85 <= int(blocked.headers["retry-after"]) <= 90
+    assert "Try again in 2 minutes." in blocked.text
 
 
 def test_repeated_wrong_passwords_from_an_address_are_refused_with_429(client, people):
@@ -158,6 +187,11 @@ def test_an_admin_manages_people_and_every_change_is_audited(app, client, people
     refused = post(action="add", name="Short", password="short", password_again="short", role_volunteer="1")
     assert refused.status_code == 422 and "at least 10 characters" in refused.text
     assert 'value="Short"' in refused.text and 'value="short"' not in refused.text  # no password echoed
+    assert 'id="add-name" name="name" value=""' in added.text  # the form is empty again after an addition
+    mistyped = post(action="add", name="Kai", password=PASSWORD, password_again=PASSWORD + "!", role_volunteer="1")
+    assert mistyped.status_code == 422 and "The two passwords differ" in mistyped.text
+    assert post(action="promote", name="Rea").status_code == 422
+    assert [p.name for p in accounts.list_users(people, KEEPER)] == ["Ada", "Mo", "Rea"]
 
     with TestClient(app) as mo:  # Mo signs in elsewhere...
         _sign_in(mo, "Mo")
@@ -179,6 +213,26 @@ def test_an_admin_manages_people_and_every_change_is_audited(app, client, people
     german = client.get("/admin/audit", params={"lang": "de"}).text
     assert "Person entfernt" in german and "Rollen geändert" in german and "user removed" not in german
     assert "von testclient" in german and "from testclient" not in german  # the entries' details too
+
+
+def test_the_audit_log_is_read_a_hundred_entries_a_page(client, people):
+    from storyatlas.web.accounts import AUDIT_PAGE
+
+    _sign_in(client, "Ada")
+    added = AUDIT_PAGE * 2 - audit.count(people, KEEPER)  # exactly two pages
+    with people.transaction() as c:
+        for i in range(added):
+            audit.record(c, "cli:test", "consent changed", None, f"entry {i}")
+
+    def shown(page):
+        text = client.get("/admin/audit", params={"page": page}).text
+        return re.findall(r"entry (\d+)<", text), "page=2" in text, "page=3" in text
+
+    newest, older, beyond = shown(1)
+    assert newest == [str(i) for i in range(added - 1, added - 1 - AUDIT_PAGE, -1)] and older and not beyond
+    oldest, _, beyond = shown(2)
+    assert oldest[0] == str(added - 1 - AUDIT_PAGE) and oldest[-1] == "0" and not beyond  # no link to nothing
+    assert shown(0)[0] == shown(-3)[0] == shown("x")[0] == newest
 
 
 def test_every_action_the_audit_log_records_is_named_in_every_language():
