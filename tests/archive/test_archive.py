@@ -2,11 +2,13 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 
 from storyatlas.archive import Archive, MediaFile, StoryMetadata, Viewer, worker_id
 from storyatlas.archive.db import SCHEMA_VERSION
+from storyatlas.archive.jobs import LEASE_S, holder_gone
 from storyatlas.errors import NotFound, StoryAtlasError
 from tests.conftest import add_story
 
@@ -58,6 +60,46 @@ def test_a_job_is_claimed_once(archive, settings):
     assert archive.job(job_id).worker == worker_id() and archive.job(job_id).attempts == 1
     assert not archive.claim_job(archive.job_for_story(story_id, Viewer.keeper()).id)  # done: nothing to do
     other.close()
+
+
+def test_of_two_workers_that_saw_a_job_queued_only_one_claims_it(archive, settings, monkeypatch):
+    _, job_id = archive.create_story(StoryMetadata(title="t"), [], 1.0)
+    other = Archive(settings.database)
+    seen = other.job(job_id)  # both read it queued...
+    assert archive.claim_job(job_id, worker="here:1")
+    monkeypatch.setattr(other, "job", lambda _: seen)  # ...and the other claims it as it read it
+    assert not other.claim_job(job_id, worker="there:2")
+    assert (archive.job(job_id).worker, archive.job(job_id).attempts) == ("here:1", 1)
+    other.close()
+
+
+def test_a_failed_job_is_not_taken_again(archive):
+    _, job_id = archive.create_story(StoryMetadata(title="t"), [], 1.0)
+    archive.finish_job(job_id, "failed", "not a recording")
+    assert not archive.claim_job(job_id) and archive.job(job_id).state == "failed"
+
+
+def test_progress_keeps_a_job_held_and_the_end_says_how_far_it_got(archive):
+    _, job_id = archive.create_story(StoryMetadata(title="t"), [], 1.0)
+    archive.claim_job(job_id, worker="elsewhere:1")
+    archive.conn.execute("UPDATE jobs SET heartbeat_at = ? WHERE id = ?", (time.time() - LEASE_S - 1, job_id))
+    assert [j.id for j in archive.unfinished_jobs()] == [job_id]  # silent past its lease: taken over
+    archive.report_progress(job_id, "transcribing", 0.4)
+    assert archive.unfinished_jobs() == []  # heard of again
+    archive.finish_job(job_id, "failed", "stopped")
+    assert archive.job(job_id).progress == 0.4
+    _, done = archive.create_story(StoryMetadata(title="u"), [], 1.0)
+    archive.report_progress(done, "transcribing", 0.4)
+    archive.finish_job(done, "done")
+    assert archive.job(done).progress == 1.0
+
+
+def test_a_worker_on_another_machine_is_not_judged_by_this_machine_s_processes():
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = worker_id().rpartition(":")[0]
+    assert holder_gone(f"{host}:{dead.pid}", time.time())
+    assert not holder_gone(f"another-{host}:{dead.pid}", time.time())  # its own pid, on its own machine
 
 
 def test_a_job_whose_worker_died_is_unfinished_and_can_be_taken_over(archive):
