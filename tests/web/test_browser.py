@@ -652,3 +652,27 @@ def test_a_resident_records_a_moderator_redacts_and_publishes_then_the_resident_
     problems.check()
     for context in (resident_context, moderator_context, visitor_context):
         context.close()
+
+
+def test_a_recording_already_in_the_archive_is_said_to_be_there(page: Page, server, problems, tmp_path):
+    clip = tmp_path / "klip.ogg"  # a recording of its own: no other test's story
+    ffmpeg("-i", str(story_file("pl")), "-t", "2", "-c:a", "libopus", str(clip))
+    page.goto("/login")
+    page.fill("input[name=name]", ADMIN)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{server}/")
+    page.goto("/upload")
+    page.set_input_files("#f-files", [str(clip)])
+    page.click("#upload-form button[type=submit]")
+    first = page.locator("ul#upload-progress li a.open:not([hidden])")
+    expect(first).to_have_count(1)  # an admin's story is published at once
+    story = first.get_attribute("href")
+
+    page.set_input_files("#f-files", [str(clip)])
+    page.click("#upload-form button[type=submit]")
+    again = page.locator("ul#upload-progress li[data-state=duplicate]")
+    expect(again.locator(".state")).to_have_text("Already in the archive")
+    expect(again.locator("a.open:not([hidden])")).to_have_attribute("href", story)
+    expect(page.locator("ul#upload-progress li a.teller-link")).to_have_count(0)
+    problems.check()

@@ -163,6 +163,42 @@ def test_bad_metadata_is_explained(client, field, value, message):
     assert response.status_code == 422 and message in response.json()["error"]
 
 
+def test_form_fields_are_tidied_bounded_and_read_as_people_and_programs_write_them():
+    from storyatlas.web.intake import metadata_from
+
+    meta = metadata_from({"title": "  The   night\n the river came ", "storyteller": "x" * 600,
+                          "recorded_on": "2026-03-14", "storyteller_naming": "first"}, KEEPER)
+    assert meta.title == "The night the river came" and meta.storyteller == "x" * 500
+    assert meta.storyteller_naming == "first" and not meta.exportable
+    meta = metadata_from({"description": "  " + "y" * 6000, "language": "DE", "visibility": "private"}, Viewer())
+    assert meta.description == "y" * 5000 and meta.language_hint == "de"
+    assert (meta.visibility, meta.requested_visibility) == ("private", None)  # private asks nobody for anything
+    def exportable(value):
+        return metadata_from({"exportable": value}, KEEPER).exportable
+
+    assert [exportable(v) for v in ("yes", "on", "true", "1", "TRUE")] == [True] * 5
+    assert [exportable(v) for v in ("no", "", "0", "off")] == [False] * 4
+    with pytest.raises(UploadError, match="must look like 2026"):
+        metadata_from({"recorded_on": "2026-03-14 at noon"}, KEEPER)
+
+
 def test_a_body_that_is_not_multipart_is_refused(client):
     response = client.post("/api/stories", content=b"hello", headers={"content-type": "text/plain"})
     assert response.status_code == 415 and "multipart/form-data" in response.json()["error"]
+
+
+def test_a_recording_already_in_the_archive_is_said_to_be_there(app, client):
+    from storyatlas.archive import accounts
+
+    accounts.add_user(app.state.archives.get(), "Ada", "correct horse battery", [("admin", None)], KEEPER)
+    client.post("/login", data={"csrf_token": _token(client), "name": "Ada", "password": "correct horse battery"})
+    recording = story_file("fr").read_bytes()
+    client.post("/upload", data={"csrf_token": _token(client)}, files=_files(("crue.ogg", recording)))
+    [story] = app.state.archives.get().stories(KEEPER)
+
+    again = client.post("/upload", data={"csrf_token": _token(client)}, files=_files(("crue-copie.ogg", recording)))
+
+    results = again.text.split('<ul class="upload-results"')[1].split("</ul>")[0]
+    assert "crue-copie.ogg: <span class=\"duplicate\">Already in the archive</span>" in results
+    assert f'href="/stories/{story.id}"' in results and "teller-link" not in results
+    assert _state(app)[0] == 1

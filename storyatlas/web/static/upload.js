@@ -86,6 +86,14 @@
         item.state.classList.add("error");
         return;
       }
+      if (story.duplicate) {  // the same recording is a story the sender may see already
+        item.li.dataset.state = "duplicate";
+        item.state.textContent = words.duplicate;
+        item.bar.value = 100;
+        item.open.href = `/stories/${story.story_id}`;
+        item.open.hidden = false;
+        return;
+      }
       item.bar.value = 0;
       if (story.notice) {
         const p = document.createElement("p");
