@@ -369,6 +369,26 @@ def test_a_collection_holds_exactly_what_the_viewer_may_see_and_export(archive, 
     assert str(only_refused) not in str(refused.value)
 
 
+def test_a_collection_is_written_as_a_compressed_zip_or_a_folder(archive, collection, tmp_path, monkeypatch):
+    done = export_collection(archive, "Flood memories", "vtt", KEEPER)
+    zipped = done.write(tmp_path / "new" / "Flood.ZIP")  # into a folder not made yet, whatever the case
+    with zipfile.ZipFile(zipped) as z:
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_DEFLATED}
+        assert sorted(z.namelist()) == sorted(name for name, _ in done.files)
+    folder = done.write(tmp_path / "flood")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(name for name, _ in done.files)
+
+    # a story the collection offers but the export gate refuses is never left out in silence
+    import storyatlas.exports.collection as collections
+
+    def refused(archive, story_id, *args, **kwargs):
+        raise AccessDenied("not this one")
+
+    monkeypatch.setattr(collections, "export", refused)
+    with pytest.raises(AccessDenied):
+        export_collection(archive, "Flood memories", "vtt", KEEPER)
+
+
 def test_collection_export_from_the_command_line(settings, collection, tmp_path, monkeypatch):
     monkeypatch.setenv("STORYATLAS_ARCHIVE", str(settings.archive))
     target = tmp_path / "floods.zip"
