@@ -379,12 +379,10 @@ def test_a_collection_is_written_as_a_compressed_zip_or_a_folder(archive, collec
     assert sorted(p.name for p in folder.iterdir()) == sorted(name for name, _ in done.files)
 
     # a story the collection offers but the export gate refuses is never left out in silence
-    import storyatlas.exports.collection as collections
-
     def refused(archive, story_id, *args, **kwargs):
         raise AccessDenied("not this one")
 
-    monkeypatch.setattr(collections, "export", refused)
+    monkeypatch.setattr("storyatlas.exports.collection.export", refused)
     with pytest.raises(AccessDenied):
         export_collection(archive, "Flood memories", "vtt", KEEPER)
 

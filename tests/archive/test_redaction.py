@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from storyatlas.archive import MediaFile, StoryMetadata, Viewer
+from storyatlas.archive import Archive, MediaFile, StoryMetadata, Viewer
 from storyatlas.archive.checkpoints import checkpoint_path
 from storyatlas.archive.erasure import erase
 from storyatlas.archive.redaction import MARK, parse_clock, ranges
 from storyatlas.errors import AccessDenied, MediaError, NotFound, StoryAtlasError
 from storyatlas.ingest import ingest_file
 from storyatlas.ingest.audio import ffmpeg_exe
+from storyatlas.ingest import redact as redacting
 from storyatlas.ingest.redact import redact
 from storyatlas.ingest.store import sha256_file
 from storyatlas.text import clock_tenths
@@ -251,7 +252,6 @@ def test_a_time_that_cannot_be_read_says_how_to_write_it(text):
 
 @pytest.mark.parametrize("when", ["while it is transcribed", "just before its transcript is stored"])
 def test_a_redaction_during_processing_is_not_undone_by_the_transcript(archive, settings, monkeypatch, when):
-    from storyatlas.archive import Archive
     from storyatlas.jobs import pipeline
 
     result = ingest_file(archive, story_file("en"), StoryMetadata(title="River"), settings, KEEPER)
@@ -291,22 +291,30 @@ def test_a_redaction_during_processing_is_not_undone_by_the_transcript(archive, 
     assert _db_files_containing(settings.archive, b"bread") == []
 
 
-def test_two_moderators_redacting_at_once_leave_the_first_range_silent(archive, settings, monkeypatch):
-    from storyatlas.archive import Archive
-    from storyatlas.ingest import redact as redacting
+def _meanwhile(monkeypatch, settings, change, before_the_copies: bool = True) -> None:
+    """Make the next redaction run ``change(other archive)``, from another connection, as
+    it makes its silenced copies: before them, or after them but before it saves."""
+    copies = redacting.silenced_copies
 
+    def copies_with_a_change(*args):
+        monkeypatch.setattr(redacting, "silenced_copies", copies)  # once
+        if not before_the_copies:
+            copies(*args)
+        with Archive(settings.database) as other:
+            change(other)
+        if before_the_copies:
+            copies(*args)
+
+    monkeypatch.setattr(redacting, "silenced_copies", copies_with_a_change)
+
+
+def test_two_moderators_redacting_at_once_leave_the_first_range_silent(archive, settings, monkeypatch):
     story = _processed(archive, settings)
     _, bread_start, bread_end = _word(archive, story, "bread")
     _, hot_start, hot_end = _word(archive, story, "hot")
-    copies = redacting.silenced_copies
+    _meanwhile(monkeypatch, settings, lambda other: redact(other, settings.media_dir, story, bread_start, bread_end,
+                                                           Viewer.keeper("cli:other")))
 
-    def another_moderator_first(*args):
-        monkeypatch.setattr(redacting, "silenced_copies", copies)
-        with Archive(settings.database) as other:  # saved while this one makes its copies
-            redact(other, settings.media_dir, story, bread_start, bread_end, Viewer.keeper("cli:other"))
-        copies(*args)
-
-    monkeypatch.setattr(redacting, "silenced_copies", another_moderator_first)
     with pytest.raises(StoryAtlasError, match="redacted by someone else at the same time: redact again"):
         redact(archive, settings.media_dir, story, hot_start, hot_end, Viewer.keeper("cli:moderator"))
 
@@ -348,22 +356,11 @@ def test_nothing_inside_a_range_stays_audible_wherever_the_range_and_the_recordi
 
 @pytest.mark.parametrize("when", ["before its copies are made", "after its copies are made"])
 def test_a_story_erased_while_it_is_redacted_is_said_to_be_gone(archive, settings, monkeypatch, when):
-    from storyatlas.archive import Archive
-    from storyatlas.ingest import redact as redacting
-
     story = _processed(archive, settings)
     _, start, end = _word(archive, story, "bread")
-    copies = redacting.silenced_copies
+    _meanwhile(monkeypatch, settings, lambda other: erase(other, settings.media_dir, story, "cli:keeper", "withdrawn"),
+               before_the_copies=when.startswith("before"))
 
-    def erased_meanwhile(*args):
-        if when.startswith("after"):
-            copies(*args)
-        with Archive(settings.database) as other:
-            erase(other, settings.media_dir, story, "cli:keeper", "withdrawn")
-        if when.startswith("before"):
-            copies(*args)
-
-    monkeypatch.setattr(redacting, "silenced_copies", erased_meanwhile)
     with pytest.raises(NotFound, match=f"story {story} was erased while it was being redacted"):
         redact(archive, settings.media_dir, story, start, end, Viewer.keeper("cli:moderator"))
     assert [p for p in settings.media_dir.rglob("*") if p.is_file()] == []

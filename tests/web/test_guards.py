@@ -8,9 +8,10 @@ from dataclasses import replace
 import pytest
 from starlette.testclient import TestClient
 
-from storyatlas.archive import Viewer
+from storyatlas.archive import Viewer, accounts
 from storyatlas.errors import UploadError
 from storyatlas.web.app import create_app
+from storyatlas.web.intake import metadata_from
 from storyatlas.web.uploads import read_multipart
 from tests.conftest import DATA, story_file
 
@@ -164,8 +165,6 @@ def test_bad_metadata_is_explained(client, field, value, message):
 
 
 def test_form_fields_are_tidied_bounded_and_read_as_people_and_programs_write_them():
-    from storyatlas.web.intake import metadata_from
-
     meta = metadata_from({"title": "  The   night\n the river came ", "storyteller": "x" * 600,
                           "recorded_on": "2026-03-14", "storyteller_naming": "first"}, KEEPER)
     assert meta.title == "The night the river came" and meta.storyteller == "x" * 500
@@ -187,13 +186,12 @@ def test_a_body_that_is_not_multipart_is_refused(client):
     assert response.status_code == 415 and "multipart/form-data" in response.json()["error"]
 
 
-def test_a_recording_already_in_the_archive_is_said_to_be_there(app, client):
-    from storyatlas.archive import accounts
-
+def test_a_recording_already_in_the_archive_is_said_to_be_there_only_to_who_may_see_it(app, client):
     accounts.add_user(app.state.archives.get(), "Ada", "correct horse battery", [("admin", None)], KEEPER)
     client.post("/login", data={"csrf_token": _token(client), "name": "Ada", "password": "correct horse battery"})
     recording = story_file("fr").read_bytes()
-    client.post("/upload", data={"csrf_token": _token(client)}, files=_files(("crue.ogg", recording)))
+    client.post("/upload", data={"csrf_token": _token(client), "visibility": "private"},
+                files=_files(("crue.ogg", recording)))
     [story] = app.state.archives.get().stories(KEEPER)
 
     again = client.post("/upload", data={"csrf_token": _token(client)}, files=_files(("crue-copie.ogg", recording)))
@@ -202,3 +200,10 @@ def test_a_recording_already_in_the_archive_is_said_to_be_there(app, client):
     assert "crue-copie.ogg: <span class=\"duplicate\">Already in the archive</span>" in results
     assert f'href="/stories/{story.id}"' in results and "teller-link" not in results
     assert _state(app)[0] == 1
+
+    # to a visitor who may not see the private story, the same recording is a story of its own
+    client.cookies.clear()
+    anonymous = client.post("/upload", data={"csrf_token": _token(client)}, files=_files(("crue.ogg", recording)))
+    results = anonymous.text.split('<ul class="upload-results"')[1].split("</ul>")[0]
+    assert "Already in the archive" not in results and f"/stories/{story.id}" not in results
+    assert "teller-link" in results and _state(app)[0] == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import replace
 
 import pytest
@@ -11,7 +12,7 @@ from starlette.testclient import TestClient
 
 from storyatlas.archive import accounts, audit
 from storyatlas.archive.policy import Viewer
-from storyatlas.web.accounts import local_path
+from storyatlas.web.accounts import AUDIT_PAGE, local_path
 from storyatlas.web.app import create_app
 
 KEEPER = Viewer.keeper("cli:test")
@@ -112,8 +113,6 @@ def test_repeated_wrong_passwords_for_a_name_are_refused_with_429(client, people
 
 
 def test_the_wait_is_said_in_whole_minutes_rounded_up(client, people):
-    import time
-
     at = time.time() - accounts.FAILURE_WINDOW_S + 90  # the oldest failure leaves the window in 90 s
     people.conn.executemany("INSERT INTO sign_in_failures (key, at) VALUES ('name:ada', ?)",
                             [(at + i * 0.001,) for i in range(accounts.NAME_LIMIT)])
@@ -216,8 +215,6 @@ def test_an_admin_manages_people_and_every_change_is_audited(app, client, people
 
 
 def test_the_audit_log_is_read_a_hundred_entries_a_page(client, people):
-    from storyatlas.web.accounts import AUDIT_PAGE
-
     _sign_in(client, "Ada")
     added = AUDIT_PAGE * 2 - audit.count(people, KEEPER)  # exactly two pages
     with people.transaction() as c:
