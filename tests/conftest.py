@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from storyatlas import stems
-from storyatlas.archive import Archive
+from storyatlas.archive import Archive, media_folder
 from storyatlas.archive.db import _migrations, _statements
 from storyatlas.ingest.audio import ffmpeg_exe
 from storyatlas.settings import DEFAULT_ALLOWED_HOSTS, Settings, _default_cache
@@ -178,3 +180,29 @@ def wait_for(check, timeout: float, what: str, every_s: float = 0.2):
             return value
         time.sleep(every_s)
     pytest.fail(f"timed out waiting for {what}")
+
+
+class Meanwhile:
+    """Another process's work (an erasure, a redaction, an ingest) run in a thread while the
+    test's own thread is in the middle of something: ``start`` returns once that work is
+    done, or is waiting for the media store's lock that the test's thread holds."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.waiting = threading.Event()
+        self.result: list = []
+        lock = media_folder.lock
+
+        def waiting_for_the_lock(media_dir: Path):
+            if threading.current_thread() is not threading.main_thread():
+                self.waiting.set()
+            return lock(media_dir)
+
+        monkeypatch.setattr(media_folder, "lock", waiting_for_the_lock)
+
+    def start(self, work: Callable[[], object]) -> threading.Thread:
+        thread = threading.Thread(target=lambda: self.result.append(work()))
+        thread.start()
+        deadline = time.monotonic() + 60
+        while thread.is_alive() and not self.waiting.is_set() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return thread

@@ -19,7 +19,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from storyatlas.archive import Archive, word_index
+from storyatlas.archive import Archive, media_folder, word_index
 from storyatlas.archive.audit import record
 from storyatlas.archive.checkpoints import discard_story_checkpoint
 from storyatlas.errors import NotFound, said
@@ -194,13 +194,14 @@ def _remove_files(archive: Archive, media_dir: Path, story_id: int) -> tuple[tup
     row = archive.conn.execute("SELECT files FROM tombstones WHERE story_id = ?", (story_id,)).fetchone()
     files = json.loads(row[0]) if row else []
     removed, kept = [], []
-    for relative in files:
-        if archive.conn.execute("SELECT 1 FROM media WHERE path = ?", (relative,)).fetchone():
-            kept.append(relative)
-            continue
-        if (media_dir / relative).exists():
-            _unlink(media_dir, relative)
-            removed.append(relative)
+    with media_folder.lock(media_dir):  # the same recording may be sent again meanwhile
+        for relative in files:
+            if archive.conn.execute("SELECT 1 FROM media WHERE path = ?", (relative,)).fetchone():
+                kept.append(relative)
+                continue
+            if (media_dir / relative).exists():
+                _unlink(media_dir, relative)
+                removed.append(relative)
     archive.conn.execute("UPDATE tombstones SET files = '[]' WHERE story_id = ?", (story_id,))
     discard_story_checkpoint(archive.path, story_id)
     return tuple(removed), tuple(kept)

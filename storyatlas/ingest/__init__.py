@@ -95,32 +95,33 @@ def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Set
     original = store.original_path(sha, info.extension)
     speech = store.speech_path(sha)
     listen = store.listen_path(sha)
+    if meta.title is None:
+        meta = replace(meta, title=_title_from(original_name))
+    token = secrets.token_urlsafe(24)
     with store.scratch() as tmp:
         listening = Path(tmp) / "listen.webm"
         audio = make_speech_wav(path, Path(tmp) / "speech.wav", settings.max_duration_s, listening,
                                 demuxer=info.demuxer)
-        store.keep_original(path, original)
-        store.keep_derivative(audio.path, speech)
-        store.keep_derivative(listening, listen)
-    if meta.title is None:
-        meta = replace(meta, title=_title_from(original_name))
-    media = [
-        MediaFile("original", sha, original, info.container, info.audio_codec, info.has_video,
-                  size, info.duration_s, original_name),
-        MediaFile("speech", sha, speech, "wav", "pcm_s16le", False,
-                  store.absolute(speech).stat().st_size, audio.duration_s, None),
-        MediaFile("listen", sha, listen, "webm", "opus", False,
-                  store.absolute(listen).stat().st_size, audio.duration_s, None),
-    ]
-    token = secrets.token_urlsafe(24)
-    try:
-        story_id, job_id = archive.create_story(meta, media, audio.duration_s, teller_token=token)
-    except BaseException:
-        # nothing refers to the files yet, unless another story shares the recording
-        for relative in (original, speech, listen):
-            if not archive.media_in_use(relative):
-                store.remove(relative)
-        raise
+        media = [
+            MediaFile("original", sha, original, info.container, info.audio_codec, info.has_video,
+                      size, info.duration_s, original_name),
+            MediaFile("speech", sha, speech, "wav", "pcm_s16le", False,
+                      audio.path.stat().st_size, audio.duration_s, None),
+            MediaFile("listen", sha, listen, "webm", "opus", False,
+                      listening.stat().st_size, audio.duration_s, None),
+        ]
+        with store.locked():  # from putting the files in place until the story's rows name them
+            store.keep_original(path, original)
+            store.keep_derivative(audio.path, speech)
+            store.keep_derivative(listening, listen)
+            try:
+                story_id, job_id = archive.create_story(meta, media, audio.duration_s, teller_token=token)
+            except BaseException:
+                # nothing refers to the files yet, unless another story shares the recording
+                for relative in (original, speech, listen):
+                    if not archive.media_in_use(relative):
+                        store.remove(relative)
+                raise
     log.info("ingested %s as story %d", path, story_id)
     notice = shortfall(info.duration_s, audio.duration_s, info.demuxer)
     if notice:

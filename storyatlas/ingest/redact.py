@@ -116,6 +116,7 @@ def silenced_copies(original: Path, ranges: Sequence[tuple[float, float]], speec
 def _remove_unused(archive: Archive, store: MediaStore, paths: Iterable[str]) -> None:
     """Remove derived files no media row uses (the unredacted copies of a recording that
     another story shares stay, as that story's)."""
-    for relative in paths:
-        if not media_in_use(archive, relative):
-            store.remove(relative)
+    with store.locked():  # the same recording may be sent again meanwhile, as a story of its own
+        for relative in paths:
+            if not media_in_use(archive, relative):
+                store.remove(relative)

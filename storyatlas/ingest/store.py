@@ -20,6 +20,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from storyatlas.archive import media_folder
+
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 log = logging.getLogger(__name__)
 
@@ -61,8 +63,13 @@ class MediaStore:
         finally:
             lease.release()
 
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """``storyatlas.archive.media_folder.lock`` on this store."""
+        return media_folder.lock(self.root)
+
     def keep_original(self, source: Path, relative: str) -> None:
-        """Copy ``source`` into the store (atomically) and make it read-only."""
+        """Copy ``source`` into the store (atomically) and make it read-only; an original
+        already there (the same bytes) is kept as it is. Hold ``locked()`` until a row names it."""
         target = self.absolute(relative)
         if target.exists():
             return

@@ -13,7 +13,7 @@ from storyatlas.archive.erasure import erase, sweep_tombstones
 from storyatlas.errors import NotFound
 from storyatlas.ingest import ingest_file
 from storyatlas.jobs import Queue, pipeline, process_job
-from tests.conftest import add_story, index_match, story_file
+from tests.conftest import Meanwhile, add_story, index_match, story_file
 
 KEEPER = Viewer.keeper("test keeper")
 # invented words that occur nowhere else: in the text, the title, the place, the teller's name
@@ -216,7 +216,7 @@ def test_a_recording_another_story_shares_stays_until_its_last_story_goes(archiv
 
 def _erasing_meanwhile(settings, story_id):
     with Archive(settings.database) as other:
-        erase(other, settings.media_dir, story_id, "cli:tester", "withdrawn during processing")
+        return erase(other, settings.media_dir, story_id, "cli:tester", "withdrawn during processing")
 
 
 def test_erasing_while_the_story_is_transcribed_leaves_nothing(archive, settings, monkeypatch):
@@ -288,3 +288,58 @@ def test_a_reader_in_the_middle_of_a_read_keeps_the_log_for_later_and_is_said(ar
     assert erasure.checkpoint(hasty) is True
     assert Path(f"{settings.database}-wal").stat().st_size == 0
     hasty.close()
+
+
+def _story_files_there(archive, settings, story_id) -> dict[str, bool]:
+    return {role: (settings.media_dir / path).is_file() for role, path in archive.conn.execute(
+        "SELECT role, path FROM media WHERE story_id = ?", (story_id,))}
+
+
+def test_the_same_recording_sent_again_while_its_story_is_erased_keeps_its_files(archive, settings, monkeypatch):
+    """An anonymous sender may not see the private story, so the same recording becomes a
+    story of its own. Its files are in place, its rows not yet written, when an admin's
+    erasure of the old story comes: that erasure must not take the files the new story
+    is about to name."""
+    old = _ingest(archive, settings, title="Sent first", visibility="private")
+    other = Meanwhile(monkeypatch)
+    create_story, erasing = Archive.create_story, []
+
+    def erased_meanwhile(self, *args, **kwargs):
+        erasing.append(other.start(lambda: _erasing_meanwhile(settings, old.story_id)))
+        return create_story(self, *args, **kwargs)
+
+    monkeypatch.setattr(Archive, "create_story", erased_meanwhile)
+    again = ingest_file(archive, story_file("en"), StoryMetadata(title="Sent again"), settings, Viewer.anonymous())
+    erasing[0].join()
+
+    assert again.story_id != old.story_id and not again.duplicate
+    assert _rows_of(archive, old.story_id) == {}
+    assert _story_files_there(archive, settings, again.story_id) == {"original": True, "speech": True, "listen": True}
+    assert sorted(other.result[0].files_kept) == sorted(
+        r[0] for r in archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (again.story_id,)))
+
+
+def test_the_same_recording_sent_while_the_erasure_removes_its_files_gets_them_anew(archive, settings, monkeypatch):
+    """The other order: the erasure has found that no story names the original and is
+    about to remove it when the same recording arrives."""
+    old = _ingest(archive, settings, title="Sent first")
+    other = Meanwhile(monkeypatch)
+    unlink, sent = erasure._unlink, []
+
+    def send_again():
+        with Archive(settings.database) as another:
+            return _ingest(another, settings, title="Sent again")
+
+    def sent_meanwhile(media_dir, relative):
+        if not sent:
+            sent.append(other.start(send_again))
+        unlink(media_dir, relative)
+
+    monkeypatch.setattr(erasure, "_unlink", sent_meanwhile)
+    done = erase(archive, settings.media_dir, old.story_id, "cli:tester", "withdrawn")
+    sent[0].join()
+    again = other.result[0]
+
+    assert again.story_id != old.story_id and not again.duplicate
+    assert _story_files_there(archive, settings, again.story_id) == {"original": True, "speech": True, "listen": True}
+    assert len(done.files_removed) == 3  # and put in place again after

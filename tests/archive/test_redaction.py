@@ -22,7 +22,7 @@ from storyatlas.ingest.redact import redact
 from storyatlas.ingest.store import sha256_file
 from storyatlas.text import clock_tenths
 from storyatlas.jobs import process_job
-from tests.conftest import add_story, index_match, story_file
+from tests.conftest import Meanwhile, add_story, index_match, story_file
 
 KEEPER = Viewer.keeper("test keeper")
 SILENT_DBFS = -60.0
@@ -193,6 +193,35 @@ def test_a_segment_without_word_times_loses_all_its_text_and_its_english(archive
     assert "-r1-" in listen and listen.endswith(".webm") and "-r1-" in speech and speech.endswith(".wav")
     with wave.open(str(settings.media_dir / _path(archive, story, "speech"))) as w:
         assert w.getframerate() == 16_000 and w.getnchannels() == 1
+
+
+def test_the_same_recording_sent_while_a_redaction_is_saved_keeps_its_unredacted_copies(archive, settings,
+                                                                                       monkeypatch):
+    """An anonymous sender may not see the private story, so the same recording becomes a
+    story of its own, named to the unredacted copies the redaction has just replaced."""
+    first = ingest_file(archive, story_file("en"), StoryMetadata(title="Private", visibility="private"),
+                        settings, KEEPER)
+    assert process_job(settings, first.job_id, archive=archive).state == "done"
+    _, start, end = _word(archive, first.story_id, "bread")
+    other = Meanwhile(monkeypatch)
+    create_story, redacting_ = Archive.create_story, []
+
+    def redact_from_another_connection():
+        with Archive(settings.database) as another:
+            return redact(another, settings.media_dir, first.story_id, start, end, Viewer.keeper("cli:moderator"))
+
+    def redacted_meanwhile(self, *args, **kwargs):
+        redacting_.append(other.start(redact_from_another_connection))
+        return create_story(self, *args, **kwargs)
+
+    monkeypatch.setattr(Archive, "create_story", redacted_meanwhile)
+    again = ingest_file(archive, story_file("en"), StoryMetadata(title="Sent again"), settings, Viewer.anonymous())
+    redacting_[0].join()
+
+    assert not again.duplicate and ranges(archive, first.story_id) == [(start, end)]
+    for role in ("speech", "listen"):
+        assert _path(archive, again.story_id, role) != _path(archive, first.story_id, role)
+        assert (settings.media_dir / _path(archive, again.story_id, role)).is_file(), role
 
 
 def test_what_cannot_be_redacted_is_refused_and_changes_nothing(archive, settings):
