@@ -4,6 +4,9 @@ got when they sent it (see the story in any state, change consent, withdraw)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,6 +25,8 @@ from storyatlas.web.i18n import Translator, request_language
 from storyatlas.web.intake import NAMINGS, VISIBILITIES
 from storyatlas.web.pages import render
 from storyatlas.web.security import read_form
+
+T = TypeVar("T")
 
 
 def _consent_from(fields: dict[str, str]) -> consent.Consent:
@@ -55,6 +60,13 @@ def _asked(archive, story: Story) -> str:
     return story.requested_visibility or story.visibility
 
 
+async def _in_a_thread(request: Request, work: Callable[..., T], *args: object) -> T:
+    """``work(archive, *args)`` in a worker thread, on that thread's own connection. On the
+    event loop's, a request served meanwhile read inside the change's transaction, and its
+    own writes went into it (or, refused there, rolled it back halfway)."""
+    return await run_in_threadpool(lambda: work(request.app.state.archives.get(), *args))
+
+
 def _moderator_of(request: Request, story_id: int) -> Viewer:
     who = viewer(request)
     request.app.state.archives.get().story_to_moderate(story_id, who)
@@ -78,7 +90,7 @@ async def story_page(request: Request) -> Response:
                 message = t("keep.done_consent", count=len(changed)) if changed else t("keep.done_nothing")
             elif action == "redact":
                 start, end = parse_clock(fields.get("start", "")), parse_clock(fields.get("end", ""))
-                done = await run_in_threadpool(redact, archive, media_dir, story_id, start, end, who)
+                done = await _in_a_thread(request, redact, media_dir, story_id, start, end, who)
                 request.app.state.queue.index_meaning()  # what is left of a cut line, found by meaning again
                 message = t("keep.done_redacted", start=fields["start"], end=fields["end"],
                             count=done.segments_changed)
@@ -99,7 +111,7 @@ async def story_page(request: Request) -> Response:
                 if not who.is_admin:
                     raise AccessDenied(said("only admins erase stories"))
                 why = " ".join(fields.get("reason", "").split()) or "erased by an admin"
-                await run_in_threadpool(erase, archive, media_dir, story_id, who.label(), why)
+                await _in_a_thread(request, erase, media_dir, story_id, who.label(), why)
                 return render(request, "erased.html", story_id=story_id)
         except StoryAtlasError as e:
             if isinstance(e, AccessDenied):
@@ -124,8 +136,8 @@ async def teller_page(request: Request) -> Response:
             if fields.get("action") == "withdraw":
                 if fields.get("confirm") != "yes":
                     raise StoryAtlasError(said("tick the box to confirm that the story should be removed for good"))
-                await run_in_threadpool(erase, archive, request.app.state.settings.media_dir, story_id,
-                                        who.label(), "withdrawn by the storyteller")
+                await _in_a_thread(request, erase, request.app.state.settings.media_dir, story_id,
+                                   who.label(), "withdrawn by the storyteller")
                 return render(request, "erased.html", story_id=None)
             changed = consent.change(archive, story_id, _consent_from(fields), who)
             message = t("keep.done_saved") if changed else t("keep.done_nothing")

@@ -5,7 +5,7 @@ import re
 import shutil
 
 from storyatlas import meaning
-from storyatlas.archive import Viewer, accounts
+from storyatlas.archive import Viewer, accounts, redaction
 from storyatlas.archive import vectors as meaning_rows
 from tests.conftest import add_story, story_file
 
@@ -13,7 +13,12 @@ KEEPER = Viewer.keeper("cli:test")
 PASSWORD = "correct horse battery"
 
 
-def test_a_redaction_on_the_page_has_the_cut_lines_vector_made_again(client, app, web_archive):
+def _token(client, path):
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def _redacting(client, app, web_archive) -> int:
+    """A story of two timed lines, its recording in the store, and its moderator signed in."""
     accounts.add_user(web_archive, "Zofia", PASSWORD, [("moderator", "Zgorzelec")], KEEPER)
     story = add_story(web_archive, "Lines", "en", [(0, 4, "First line here."), (4, 8, "Second line.")],
                       timed=True, community="Zgorzelec")
@@ -21,16 +26,21 @@ def test_a_redaction_on_the_page_has_the_cut_lines_vector_made_again(client, app
     media = app.state.settings.media_dir
     (media / original).parent.mkdir(parents=True)
     shutil.copyfile(story_file("en"), media / original)
-    meaning.index(web_archive)
+    assert client.post("/login", data={"csrf_token": _token(client, "/login"), "name": "Zofia",
+                                       "password": PASSWORD}, follow_redirects=False).status_code == 303
+    return story
 
-    def token(path):
-        return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
 
-    assert client.post("/login", data={"csrf_token": token("/login"), "name": "Zofia", "password": PASSWORD},
-                       follow_redirects=False).status_code == 303
+def _redact_first_line(client, story):
     page = f"/moderate/stories/{story}"
-    answer = client.post(page, data={"csrf_token": token(page), "action": "redact", "start": "0:01",
-                                     "end": "0:02.5"})
+    return client.post(page, data={"csrf_token": _token(client, page), "action": "redact", "start": "0:01",
+                                   "end": "0:02.5"})
+
+
+def test_a_redaction_on_the_page_has_the_cut_lines_vector_made_again(client, app, web_archive):
+    story = _redacting(client, app, web_archive)
+    meaning.index(web_archive)
+    answer = _redact_first_line(client, story)
     assert "1 segment(s) changed" in answer.text
     assert web_archive.segments(story, KEEPER)[0].text == "[…] here."
     assert meaning_rows.counts(web_archive, meaning.model()) == (1, 2)
@@ -39,6 +49,23 @@ def test_a_redaction_on_the_page_has_the_cut_lines_vector_made_again(client, app
     while (task := queue.huey.dequeue()) is not None:
         queue.huey.execute(task)
     assert meaning_rows.counts(web_archive, meaning.model()) == (2, 2)
+
+
+def test_a_page_served_while_a_redaction_is_saved_sees_the_story_as_it_was(client, app, web_archive, monkeypatch):
+    """The redaction runs in a worker thread on that thread's own connection. On the event
+    loop's, a page served meanwhile read inside its transaction: the cut not yet saved."""
+    story = _redacting(client, app, web_archive)
+    cut, seen = redaction._cut_transcript, []
+
+    def cut_then_look(*args):
+        done = cut(*args)
+        seen.append(client.get(f"/moderate/stories/{story}").text)  # served on the event loop
+        return done
+
+    monkeypatch.setattr(redaction, "_cut_transcript", cut_then_look)
+    assert "1 segment(s) changed" in _redact_first_line(client, story).text
+    assert len(seen) == 1 and "First line here." in seen[0] and "[…] here." not in seen[0]
+    assert web_archive.segments(story, KEEPER)[0].text == "[…] here."
 
 
 def test_a_redacted_storys_video_is_for_its_admins_only(client, app, web_archive, media_dir):

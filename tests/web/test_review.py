@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from markupsafe import escape
 from starlette.testclient import TestClient
 
-from storyatlas.archive import accounts
+from storyatlas.archive import accounts, erasure
 from storyatlas.archive.policy import Viewer
 from storyatlas.cli import cli
 from storyatlas.web.app import create_app
@@ -202,7 +202,22 @@ def test_a_copy_cut_short_is_said_again_on_the_tellers_page_and_to_its_moderator
     assert moderator.get(f"/api/stories/{whole['story_id']}").json()["recording_notice"] is None
 
 
-def test_only_an_admin_erases_from_the_moderators_page(moderated, settings):
+def _looked_at_while_erased(monkeypatch, client, path) -> list[int]:
+    """The status of ``path``, asked by ``client`` while an erasure it asked for has deleted
+    the rows but not committed: the erasure runs in a worker thread on its own connection,
+    so the page, served on the event loop, still sees the story."""
+    delete, seen = erasure._delete_rows, []
+
+    def delete_then_look(*args):
+        deleted = delete(*args)
+        seen.append(client.get(path).status_code)
+        return deleted
+
+    monkeypatch.setattr(erasure, "_delete_rows", delete_then_look)
+    return seen
+
+
+def test_only_an_admin_erases_from_the_moderators_page(moderated, settings, monkeypatch):
     app, public, moderator = moderated
     archive = app.state.archives.get()
     story = _send(public)["story_id"]
@@ -214,22 +229,24 @@ def test_only_an_admin_erases_from_the_moderators_page(moderated, settings):
     with TestClient(app) as admin:
         admin.post("/login", data={"csrf_token": _token(admin, "/login"), "name": "Ada",
                                    "password": MODERATOR_PASSWORD})
+        seen = _looked_at_while_erased(monkeypatch, admin, page)
         erased = admin.post(page, data={"csrf_token": _token(admin, page), "action": "erase",
                                         "reason": "  sent twice,\n by mistake "})
-    assert erased.status_code == 200 and 'id="erased"' in erased.text
+    assert erased.status_code == 200 and 'id="erased"' in erased.text and seen == [200]
     why = archive.conn.execute("SELECT detail FROM audit WHERE action = 'erase' AND story_id = ?", (story,))
     assert why.fetchone()[0] == "sent twice, by mistake"
 
 
-def test_a_teller_withdraws_only_once_they_tick_the_box(moderated):
+def test_a_teller_withdraws_only_once_they_tick_the_box(moderated, monkeypatch):
     app, public, _ = moderated
     sent = _send(public)
     page = f"/mine/{sent['receipt']}"
     unticked = public.post(page, data={"csrf_token": _token(public, page), "action": "withdraw"})
     assert unticked.status_code == 422 and "Tick the box to confirm" in unticked.text
     assert app.state.archives.get().story(sent["story_id"], KEEPER)
+    seen = _looked_at_while_erased(monkeypatch, public, page)
     gone = public.post(page, data={"csrf_token": _token(public, page), "action": "withdraw", "confirm": "yes"})
-    assert 'id="erased"' in gone.text and public.get(page).status_code == 403
+    assert 'id="erased"' in gone.text and seen == [200] and public.get(page).status_code == 403
 
 
 def test_the_consent_form_starts_from_what_the_teller_asked_and_reads_as_browsers_send_it(moderated):
