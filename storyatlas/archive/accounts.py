@@ -383,10 +383,16 @@ def viewer_for_session(archive: Archive, token: str | None, now: float | None = 
         return Viewer()
     expires = min(now + IDLE_S, row["created_at"] + ABSOLUTE_S)
     if expires - row["expires_at"] > SLIDE_EVERY_S:
+        # made on the web server's event loop: waiting there for another writer (up to the
+        # connection's busy timeout) held up every request, so it slides at a later one
+        waits = archive.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        archive.conn.execute("PRAGMA busy_timeout = 0")
         try:
             archive.conn.execute("UPDATE sessions SET expires_at = ? WHERE id = ?", (expires, digest))
-        except sqlite3.OperationalError:  # the archive is busy writing: slide at the next request
+        except sqlite3.OperationalError:  # the archive is busy writing
             pass
+        finally:
+            archive.conn.execute(f"PRAGMA busy_timeout = {int(waits)}")
     return _viewer(archive.conn, row["user_id"], row["name"])
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+import threading
 import time
 
 import pytest
@@ -172,6 +174,36 @@ def test_a_session_slides_for_12_hours_but_never_past_7_days(archive):
         t += accounts.IDLE_S - 60
         assert accounts.viewer_for_session(archive, token, now=t).name == "Ada"
     assert accounts.viewer_for_session(archive, token, now=t0 + accounts.ABSOLUTE_S + 1) == Viewer()  # ...for a week
+
+
+def test_a_session_used_while_another_process_writes_is_read_without_waiting(archive, settings):
+    """Sliding a session is a write, made on the web server's event loop: waiting there for
+    another writer (up to the connection's 30 s) held up every request to the server. It
+    slides at a later request instead."""
+    user_id = accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
+    t0 = time.time()
+    token = accounts.start_session(archive, user_id, None, now=t0)
+    later = t0 + accounts.SLIDE_EVERY_S + 60
+    writer = sqlite3.connect(settings.database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    read = []
+    thread = threading.Thread(target=lambda: read.append(accounts.viewer_for_session(archive, token, now=later)))
+    thread.start()
+    thread.join(timeout=10)
+    waited = thread.is_alive()
+    writer.execute("ROLLBACK")
+    writer.close()
+    thread.join()
+
+    assert not waited and read[0].name == "Ada"
+
+    def expires() -> float:
+        return archive.conn.execute("SELECT expires_at FROM sessions").fetchone()[0]
+
+    assert expires() == t0 + accounts.IDLE_S
+    assert archive.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30_000  # other writes still wait
+    assert accounts.viewer_for_session(archive, token, now=later).name == "Ada"
+    assert expires() == later + accounts.IDLE_S
 
 
 def test_a_role_change_applies_at_once_and_ends_the_sessions(archive):
