@@ -216,17 +216,49 @@ def _check_manifest(m):
 
 
 def test_iiif_manifest_has_the_presentation_3_shape(archive, story):
-    manifest = json.loads(export(archive, story, "iiif", KEEPER, base=BASE))
+    written = export(archive, story, "iiif", KEEPER, base=BASE)
+    assert "Überschwemmung" in written  # UTF-8, not escaped
+    manifest = json.loads(written)
     canvas = _check_manifest(manifest)
     assert manifest["id"] == f"{BASE}api/stories/{story}/export.iiif"
     assert manifest["homepage"][0]["id"] == f"{BASE}stories/{story}"
+    assert manifest["summary"] == {"none": ["Told at the workshop."]}
+    assert [(r["id"], r["format"]) for r in manifest["rendering"]] == [
+        (f"{BASE}api/stories/{story}/export.vtt", "text/vtt")]
     assert canvas["duration"] == 74.0
+    assert canvas["annotations"][0]["items"][0]["id"] == f"{canvas['id']}/original/1"
     transcript, english = canvas["annotations"]
     assert [a["target"].split("#")[1] for a in transcript["items"]][:3] == ["t=0,3.2", "t=3.9,65.5", "t=66,70.25"]
     assert [a["body"]["language"] for a in transcript["items"]] == ["de", "de", "en", "de"]
     assert transcript["items"][1]["body"]["value"] == "Die Überschwemmung hat <unseren> Keller & alles zerstört."
     assert {a["body"]["language"] for a in english["items"]} == {"en"}
     assert english["items"][1]["body"]["value"] == "The flood destroyed our cellar."
+
+
+def _manifest(archive, story):
+    return json.loads(export(archive, story, "iiif", KEEPER, base=BASE))
+
+
+def _ohms_text(archive, story):
+    return {_local(c): (c.text or "") for c in _record(export(archive, story, "ohms", KEEPER, base=BASE))}
+
+
+def test_a_line_in_another_language_has_its_english_in_an_english_story_too(archive):
+    """Code-switching: the Polish line's English reaches the manifest's English page and
+    OHMS's translation, as it reaches the English subtitles."""
+    polish = (2.0, 4.0, "woda przyszła w nocy.", "the water came in the night.", "pl")
+    story = add_story(archive, "Switching", "en", [(0.0, 2.0, "We  lived by the river,\n then"), polish])
+    transcript, english = _check_manifest(_manifest(archive, story))["annotations"]
+    assert [a["body"]["value"] for a in transcript["items"]] == ["We lived by the river, then", "woda przyszła w nocy."]
+    assert [a["body"]["value"] for a in english["items"]] == ["We lived by the river, then",
+                                                             "the water came in the night."]
+    ohms = _ohms_text(archive, story)
+    assert ohms["translate"] == "1" and "the water came in the night." in ohms["vtt_transcript_alt"]
+
+    for language, line in (("en", "We lived by the river."), ("de", "Das Wasser kam.")):  # nothing translated
+        alone = add_story(archive, f"Alone {language}", language, [(0.0, 2.0, line)])
+        assert len(_check_manifest(_manifest(archive, alone))["annotations"]) == 1
+        assert _ohms_text(archive, alone)["translate"] == "0"
 
 
 def test_iiif_manifest_of_a_video(archive, story, settings, tmp_path):
@@ -267,9 +299,23 @@ def test_a_webm_video_is_offered_as_the_web_serves_it(archive, settings, tmp_pat
 
 def test_iiif_writer_paints_a_video_with_its_size(archive, story):
     facts = gather(archive, archive.story(story, KEEPER), KEEPER, Links(BASE))
-    facts = dataclasses.replace(facts, media=Media(f"{BASE}media/{story}/video", "Video", "video/webm", 74.0, 640, 360))
+    facts = dataclasses.replace(facts, media=Media(f"{BASE}media/{story}/video", "Video", "video/webm", 70.0, 640, 360))
     canvas = _check_manifest(json.loads(to_iiif(facts, archive.segments(story, KEEPER))))
     assert (canvas["width"], canvas["height"]) == (640, 360)
+    # the recording's own length, on a canvas as long as the transcript
+    assert (canvas["items"][0]["items"][0]["body"]["duration"], canvas["duration"]) == (70.0, 74.0)
+
+
+def test_a_manifest_lasts_as_long_as_its_recording_or_transcript_and_never_nothing(archive):
+    def facts_of(story):
+        return gather(archive, archive.story(story, KEEPER), KEEPER, Links(BASE))
+
+    nothing = facts_of(add_story(archive, "Nothing heard", "de", []))
+    assert _check_manifest(json.loads(to_iiif(nothing, [])))["duration"] == 1.0
+    typed = add_story(archive, "Typed", "de", [(0.0, 3.5, "Das Wasser kam.")])
+    facts = facts_of(typed)
+    facts = dataclasses.replace(facts, media=None, story=dataclasses.replace(facts.story, duration_s=None))
+    assert _check_manifest(json.loads(to_iiif(facts, archive.segments(typed, KEEPER))))["duration"] == 3.5
 
 
 # Dublin Core ---------------------------------------------------------------------

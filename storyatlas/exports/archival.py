@@ -70,7 +70,7 @@ def to_ohms(facts: StoryFacts, segments: Sequence[Segment], today: str | None = 
                                "xsi:schemaLocation": f"{OHMS_NS} {OHMS_NS}/ohms.xsd"})
     record = _add(root, "record", id=str(story.id), dt=today or datetime.date.today().isoformat())
     full_date = story.recorded_on if story.recorded_on and len(story.recorded_on) == 10 else ""
-    english = story.language != "en" and has_english_translation(story, segments)
+    english = has_english_translation(story, segments)  # a line in another language, in any story
     video = facts.media is not None and facts.media.kind == "Video"
 
     def field(tag: str, text: str | None = None) -> ET.Element:

@@ -66,7 +66,7 @@ def to_iiif(facts: StoryFacts, segments: Sequence[Segment]) -> str:
 
     pages = [_transcript_page(canvas_id, "original", "Transcript",
                               [(s, s.text, s.language or story.language) for s in segments])]
-    if story.language != "en" and has_english_translation(story, segments):
+    if has_english_translation(story, segments):  # a line in another language, in any story
         pages.append(_transcript_page(canvas_id, "en", "English translation",
                                       [(s, text, "en") for s in segments if (text := english(story, s))]))
     canvas["annotations"] = pages
