@@ -16,18 +16,19 @@ import pytest
 import webvtt
 from click.testing import CliRunner
 
-from storyatlas.archive import StoryMetadata, Viewer, accounts
+from storyatlas.archive import MediaFile, StoryMetadata, Viewer, accounts, index_points
 from storyatlas.archive.records import GpsPoint, IndexPoint
 from storyatlas.cli import cli
 from storyatlas.errors import AccessDenied, ConfigurationError, NotFound
 from storyatlas.exports import ALL_FORMATS, export
 from storyatlas.exports.archival import to_ohms
 from storyatlas.exports.collection import export_collection
-from storyatlas.exports.facts import Links, Media, gather
+from storyatlas.exports.facts import Links, Media, gather, original_type, video_type
 from storyatlas.exports.iiif import to_iiif
 from storyatlas.exports.subtitles import _spreadsheet_safe as spreadsheet_safe
 from storyatlas.ingest import ingest_file
 from storyatlas.ingest.redact import redact
+from storyatlas.themes import store
 from tests.conftest import add_story, ffmpeg, story_file
 
 KEEPER = Viewer.keeper()
@@ -132,8 +133,29 @@ def test_ohms_record_has_the_structure_ohms_reads(archive, story):
                                          "We were so afraid.", "=SUM(A1) said the neighbour."]
 
 
+def test_themes_and_index_points_are_named_by_their_labels(archive, story):
+    store.vocabulary(archive)
+    archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 0.9)", (story,))
+    index_points.add(archive, story, IndexPoint(4, "The cellar", themes=("floods",)), KEEPER)
+    facts = gather(archive, archive.story(story, KEEPER), KEEPER, Links(BASE))
+    label = "Floods and high water"
+    assert facts.themes == (label,) and [p.subjects for p in facts.index] == [(label,)]
+
+
+def test_an_original_is_named_by_its_media_type_or_as_bytes(archive):
+    def original(path, video=False):
+        return MediaFile("original", "ab", path, "", "", video, 1, 1.0, "x")
+
+    assert original_type(original("originals/ab/x.MP3")) == "audio/mpeg"
+    assert original_type(original("originals/ab/x.mov", video=True)) == "video/quicktime"
+    assert original_type(original("originals/ab/x.xyz")) == "application/octet-stream"
+    # what the web serves a video as, for the player: QuickTime and MP4 as MP4, the rest as WebM
+    assert [video_type(f"originals/ab/x.{e}") for e in ("mp4", "mov", "m4a", "mkv", "webm")] == \
+        ["video/mp4"] * 3 + ["video/webm"] * 2
+
+
 def test_ohms_index_points_slot_in(archive, story):
-    """The archive keeps no index points yet; when it does, they are written like this."""
+    """Index points as OHMS writes them, with what the archive's form does not ask for."""
     facts = gather(archive, archive.story(story, KEEPER), KEEPER, Links(BASE))
     facts = dataclasses.replace(facts, index=(
         IndexPoint(63.9, "The cellar", "Die Überschwemmung hat", "How the water came in.", ("cellar", "pump"),
@@ -272,9 +294,11 @@ def test_iiif_manifest_of_a_video(archive, story, settings, tmp_path):
     assert body["type"] == "Video" and body["format"] == "video/mp4"
     assert (canvas["width"], canvas["height"]) == (160, 120)
     assert body["id"] == f"{BASE}media/{taken.story_id}/video"
-    # without the media folder there is no picture size: the listening copy stands in
-    sound = json.loads(export(archive, taken.story_id, "iiif", KEEPER, base=BASE))
-    assert _check_manifest(sound)["items"][0]["items"][0]["body"]["type"] == "Sound"
+    # without the media folder, or the original unreadable there, there is no picture
+    # size: the listening copy stands in
+    for media_dir in (None, tmp_path / "elsewhere"):
+        sound = json.loads(export(archive, taken.story_id, "iiif", KEEPER, base=BASE, media_dir=media_dir))
+        assert _check_manifest(sound)["items"][0]["items"][0]["body"]["type"] == "Sound"
     dc = ET.fromstring(export(archive, taken.story_id, "dc", KEEPER))
     assert dc.findtext(f"{DC}type") == "MovingImage" and dc.findtext(f"{DC}format") == "video/mp4"
 
@@ -368,7 +392,7 @@ def test_a_base_url_must_be_an_address(archive, story):
     for wrong in ("atlas.example.org", "ftp://atlas.example.org/", "https://atlas.example.org/?x=1"):
         with pytest.raises(ConfigurationError, match="not the archive's address"):
             export(archive, story, "iiif", KEEPER, base=wrong)
-    assert json.loads(export(archive, story, "iiif", KEEPER, base="https://a.example/atlas"))["id"] == \
+    assert json.loads(export(archive, story, "iiif", KEEPER, base=" https://a.example/atlas/ "))["id"] == \
         f"https://a.example/atlas/api/stories/{story}/export.iiif"
 
 
