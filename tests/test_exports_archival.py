@@ -21,7 +21,7 @@ from storyatlas.archive.records import GpsPoint, IndexPoint
 from storyatlas.cli import cli
 from storyatlas.errors import AccessDenied, ConfigurationError, NotFound
 from storyatlas.exports import ALL_FORMATS, export
-from storyatlas.exports.archival import to_ohms
+from storyatlas.exports.archival import to_dc, to_ohms
 from storyatlas.exports.collection import export_collection
 from storyatlas.exports.facts import Links, Media, gather, original_type, video_type
 from storyatlas.exports.iiif import to_iiif
@@ -116,6 +116,7 @@ def test_ohms_record_has_the_structure_ohms_reads(archive, story):
     text = {_local(c): (c.text or "") for c in record}
     assert text["title"] == "Hochwasser" and text["interviewee"] == "Anna Nowak"
     assert record.find(f"{OHMS}date").attrib == {"value": "2026-03-14", "format": "yyyy-mm-dd"}
+    assert text["date_nonpreferred_format"] == ""  # said once, where it fits
     assert text["duration"] == "00:01:14" and text["language"] == "German"
     assert text["translate"] == "1" and text["transcript_alt_lang"] == "English"
     assert text["fmt"] in ("audio", "video") and text["collection_name"] == "Flood memories"
@@ -343,6 +344,34 @@ def test_a_manifest_lasts_as_long_as_its_recording_or_transcript_and_never_nothi
 
 
 # Dublin Core ---------------------------------------------------------------------
+
+
+def test_ohms_and_dublin_core_say_what_the_story_holds(archive, story):
+    facts = gather(archive, archive.story(story, KEEPER), KEEPER, Links(BASE))
+    told = dataclasses.replace(facts.story, recorded_on="2026-03", duration_s=74.6,
+                               description="Told \x07at the workshop.")  # a stray control character
+    facts = dataclasses.replace(facts, story=told, themes=("Floods and high water",),
+                                media=Media(f"{BASE}media/{story}/video", "Video", "video/mp4", 74.6, 640, 360),
+                                index=(IndexPoint(3.5, "The flood"),))
+    segments = archive.segments(story, KEEPER)
+
+    record = _record(to_ohms(facts, segments, today="2026-12-02"))
+    ohms = {_local(c): (c.text or "") for c in record}
+    assert (ohms["description"], ohms["subject"]) == ("Told at the workshop.", "Floods and high water")
+    assert (ohms["media_url"], ohms["fmt"]) == (f"{BASE}media/{story}/video", "video")
+    assert record.find(f"{OHMS}mediafile").findtext(f"{OHMS}clip_format") == "video"
+    assert ohms["duration"] == "00:01:15"  # rounded
+    assert record.find(f"{OHMS}date").get("value") == "" and ohms["date_nonpreferred_format"] == "2026-03"
+    # a point the form gave no words: those of the line begun by then, or within half a second
+    point = record.find(f"{OHMS}index").find(f"{OHMS}point")
+    assert point.findtext(f"{OHMS}partial_transcript") == LINES[1][2]
+
+    dc = ET.fromstring(to_dc(facts, segments))
+    assert [e.text for e in dc.findall(f"{DC}format")] == ["audio/ogg", "00:01:15"]
+    assert [e.text for e in dc.findall(f"{DC}subject")] == ["Floods and high water"]
+    assert dc.findtext(f"{DC}description") == "Told at the workshop."
+    one_language = dataclasses.replace(facts, story=dataclasses.replace(told, languages=()))
+    assert [e.text for e in ET.fromstring(to_dc(one_language, segments)).findall(f"{DC}language")] == ["de"]
 
 
 def test_dublin_core_with_its_namespaces(archive, story):
