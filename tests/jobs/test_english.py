@@ -7,6 +7,7 @@ import pytest
 
 from storyatlas.archive import StoryMetadata, Viewer, corrections
 from storyatlas.archive.english import set_english, stale_english, stories_with_stale_english
+from storyatlas.errors import NotFound
 from storyatlas.ingest import ingest_file
 from storyatlas.jobs import Queue, process_job
 from tests.conftest import add_story, story_file
@@ -46,8 +47,19 @@ def test_only_stories_the_viewer_may_see_are_listed(archive):
     for story in (hidden, shown):
         segment = archive.segments(story, KEEPER)[0].id
         corrections.set_text(archive, story, segment, "Im Frühling kam die Flut.", KEEPER, base=None)
+    add_story(archive, "Unberührt", "de", LINES, community="Görlitz")  # nothing corrected: nothing out of date
     assert stories_with_stale_english(archive, KEEPER) == [hidden, shown]
     assert stories_with_stale_english(archive, MEMBER) == [shown]
+    with pytest.raises(NotFound):
+        stale_english(archive, hidden, MEMBER)
+
+
+def test_the_lines_out_of_date_come_in_the_order_they_are_told(archive):
+    story = add_story(archive, "Flut", "de", LINES)
+    ids = [s.id for s in archive.segments(story, KEEPER)]
+    for segment in reversed(ids):
+        corrections.set_text(archive, story, segment, "Das Wasser kam.", KEEPER, base=None)
+    assert _stale(archive, story) == ids
 
 
 @pytest.mark.slow
