@@ -1,6 +1,9 @@
 """Stories from the public wait for a moderator before anyone else may see them."""
 
 import re
+import sqlite3
+import threading
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -235,6 +238,32 @@ def test_only_an_admin_erases_from_the_moderators_page(moderated, settings, monk
     assert erased.status_code == 200 and 'id="erased"' in erased.text and seen == [200]
     why = archive.conn.execute("SELECT detail FROM audit WHERE action = 'erase' AND story_id = ?", (story,))
     assert why.fetchone()[0] == "sent twice, by mistake"
+
+
+def test_a_change_waiting_for_another_writer_holds_up_no_other_request(moderated, settings):
+    """The page saves in a worker thread. On the event loop it waited there for the other
+    writer (up to 30 s), and every request to the server waited with it."""
+    app, public, moderator = moderated
+    story = _send(public)["story_id"]
+    page = f"/moderate/stories/{story}"
+    change = {"csrf_token": _token(moderator, page), "action": "consent", "visibility": "public",
+              "storyteller_naming": "first"}
+    writer = sqlite3.connect(settings.database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process writing
+    answers = []
+    saving = threading.Thread(target=lambda: answers.append(moderator.post(page, data=change)))
+    saving.start()
+    try:
+        time.sleep(1)  # the change is waiting for the writer
+        assert moderator.get(page).status_code == 200
+        waited_alone = saving.is_alive()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    saving.join()
+    assert waited_alone, "the page waited for the change, which waited for the other writer"
+    assert answers[0].status_code == 200
+    assert app.state.archives.get().story(story, KEEPER).storyteller_naming == "first"
 
 
 def test_a_teller_withdraws_only_once_they_tick_the_box(moderated, monkeypatch):
