@@ -196,7 +196,7 @@ def _remove_files(archive: Archive, media_dir: Path, story_id: int) -> tuple[tup
     removed, kept = [], []
     with media_folder.lock(media_dir):  # the same recording may be sent again meanwhile
         for relative in files:
-            if archive.conn.execute("SELECT 1 FROM media WHERE path = ?", (relative,)).fetchone():
+            if archive.media_in_use(relative):
                 kept.append(relative)
                 continue
             if (media_dir / relative).exists():

@@ -138,11 +138,6 @@ def still_there(c: sqlite3.Connection, story_id: int) -> None:
                             story=story_id))
 
 
-def media_in_use(archive: Archive, relative: str) -> bool:
-    """Whether any story's media row names this file."""
-    return archive.conn.execute("SELECT 1 FROM media WHERE path = ?", (relative,)).fetchone() is not None
-
-
 def current_speech(archive: Archive, story_id: int) -> str | None:
     """The story's speech audio as it is now (relative to the media store): None once the
     story is erased, another file once it was redacted."""

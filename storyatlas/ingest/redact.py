@@ -13,7 +13,7 @@ from pathlib import Path
 
 from storyatlas.archive import Archive, Viewer
 from storyatlas.archive.erasure import scrub
-from storyatlas.archive.redaction import Redaction, media_in_use, plan_redaction, record_redaction, still_there
+from storyatlas.archive.redaction import Redaction, plan_redaction, record_redaction, still_there
 from storyatlas.errors import MediaError, said
 from storyatlas.ingest.audio import LISTEN_CODEC, SPEECH_RATE, decode_time_limit, ffmpeg_exe, ffmpeg_input
 from storyatlas.ingest.probe import file_url, probe
@@ -118,5 +118,5 @@ def _remove_unused(archive: Archive, store: MediaStore, paths: Iterable[str]) ->
     another story shares stay, as that story's)."""
     with store.locked():  # the same recording may be sent again meanwhile, as a story of its own
         for relative in paths:
-            if not media_in_use(archive, relative):
+            if not archive.media_in_use(relative):
                 store.remove(relative)
