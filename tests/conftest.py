@@ -182,6 +182,28 @@ def wait_for(check, timeout: float, what: str, every_s: float = 0.2):
     pytest.fail(f"timed out waiting for {what}")
 
 
+def saved_while_another_writes(database: Path, send: Callable[[], object], look: Callable[[], object]):
+    """``send()``'s answer, asked in a thread while another process holds the archive's write
+    lock; ``look()``, asked meanwhile through the same client (so the same event loop), must
+    be answered while the change still waits. A change saved on the event loop held every
+    other request up until it failed, after the connection's 30 s."""
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    answers: list = []
+    saving = threading.Thread(target=lambda: answers.append(send()))
+    saving.start()
+    try:
+        time.sleep(0.5)  # the change is waiting for the writer
+        assert look().status_code == 200
+        waited_alone = saving.is_alive()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    saving.join()
+    assert waited_alone, "the other request waited for the change, which waited for the other writer"
+    return answers[0]
+
+
 class Meanwhile:
     """Another process's work (an erasure, a redaction, an ingest) run in a thread while the
     test's own thread is in the middle of something: ``start`` returns once that work is

@@ -110,9 +110,14 @@ async def login(request: Request) -> Response:
     return response
 
 
+def _sign_out(request: Request) -> None:
+    """In a worker thread, on its own connection: it waits for any other process writing."""
+    accounts.end_session(request.app.state.archives.get(), request.cookies.get(SESSION_COOKIE))
+
+
 async def logout(request: Request) -> Response:
     await read_form(request)
-    accounts.end_session(request.app.state.archives.get(), request.cookies.get(SESSION_COOKIE))
+    await run_in_threadpool(_sign_out, request)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
                            secure=request.url.scheme == "https")

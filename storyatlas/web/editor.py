@@ -15,6 +15,7 @@ import re
 from urllib.parse import quote
 
 from babel.dates import format_time
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -109,11 +110,18 @@ async def edit(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     who, story = found
-    if request.method == "GET":
+    fields = await read_form(request) if request.method == "POST" else None
+    # in a worker thread on its own connection: a correction waits there for any other
+    # process writing, and on the event loop every request to the server waited with it
+    return await run_in_threadpool(_edit, request, story, who, fields)
+
+
+def _edit(request: Request, story: Story, who: Viewer, fields: dict[str, str] | None) -> Response:
+    if fields is None:
         return _page(request, story, who, saved=_whole(request.query_params.get("saved")))
     # a segment's form, sent without JavaScript
-    fields = await read_form(request)
     archive = request.app.state.archives.get()
+    story_id = story.id
     segment_id, base, text = _whole(fields.get("segment")), _whole(fields.get("base")), fields.get("text", "")
     if segment_id is None or base is None:
         return _page(request, story, who, status=422,

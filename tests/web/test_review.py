@@ -1,9 +1,6 @@
 """Stories from the public wait for a moderator before anyone else may see them."""
 
 import re
-import sqlite3
-import threading
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -14,7 +11,7 @@ from storyatlas.archive import accounts, erasure
 from storyatlas.archive.policy import Viewer
 from storyatlas.cli import cli
 from storyatlas.web.app import create_app
-from tests.conftest import story_file
+from tests.conftest import saved_while_another_writes, story_file
 
 KEEPER = Viewer.keeper()  # the archive's own tools
 MODERATOR_PASSWORD = "s3cret-moderator"
@@ -241,28 +238,15 @@ def test_only_an_admin_erases_from_the_moderators_page(moderated, settings, monk
 
 
 def test_a_change_waiting_for_another_writer_holds_up_no_other_request(moderated, settings):
-    """The page saves in a worker thread. On the event loop it waited there for the other
-    writer (up to 30 s), and every request to the server waited with it."""
+    """The page saves in a worker thread (the other pages that save: test_writes_off_the_loop)."""
     app, public, moderator = moderated
     story = _send(public)["story_id"]
     page = f"/moderate/stories/{story}"
     change = {"csrf_token": _token(moderator, page), "action": "consent", "visibility": "public",
               "storyteller_naming": "first"}
-    writer = sqlite3.connect(settings.database, isolation_level=None)
-    writer.execute("BEGIN IMMEDIATE")  # another process writing
-    answers = []
-    saving = threading.Thread(target=lambda: answers.append(moderator.post(page, data=change)))
-    saving.start()
-    try:
-        time.sleep(1)  # the change is waiting for the writer
-        assert moderator.get(page).status_code == 200
-        waited_alone = saving.is_alive()
-    finally:
-        writer.execute("ROLLBACK")
-        writer.close()
-    saving.join()
-    assert waited_alone, "the page waited for the change, which waited for the other writer"
-    assert answers[0].status_code == 200
+    answer = saved_while_another_writes(settings.database, lambda: moderator.post(page, data=change),
+                                        lambda: moderator.get(page))
+    assert answer.status_code == 200
     assert app.state.archives.get().story(story, KEEPER).storyteller_naming == "first"
 
 
