@@ -7,6 +7,7 @@ import secrets
 from typing import Literal
 from urllib.parse import urlsplit
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,6 +17,7 @@ CSRF_COOKIE = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+FORM_FIELDS, FORM_FIELD_BYTES = 40, 64 * 1024  # a page's form: the largest the pages send is far smaller
 
 # the pages use only their own scripts and styles, never inline ones
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -75,7 +77,12 @@ async def read_form(request: Request) -> dict[str, str]:
     """The fields of a small form from this site, with its page's CSRF token; bounded,
     so a request with thousands of large fields is refused rather than held."""
     refuse_other_sites(request)
-    form = await request.form(max_files=0, max_fields=40, max_part_size=64 * 1024)
+    try:
+        form = await request.form(max_files=0, max_fields=FORM_FIELDS, max_part_size=FORM_FIELD_BYTES)
+    except HTTPException as e:  # Starlette's refusal of a form past a limit, in its own words
+        raise UploadError(said("the form is larger than this archive's pages send (at most {fields} fields of "
+                               "{size} KB each, and no files); reload the page and send it again",
+                               fields=FORM_FIELDS, size=FORM_FIELD_BYTES // 1024), status=413) from e
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     refuse_expired_form(request, fields)
     return fields

@@ -12,6 +12,7 @@ from storyatlas.archive import Viewer, accounts
 from storyatlas.errors import UploadError
 from storyatlas.web.app import create_app
 from storyatlas.web.intake import metadata_from
+from storyatlas.web.security import new_token
 from storyatlas.web.uploads import read_multipart
 from tests.conftest import DATA, story_file
 
@@ -126,6 +127,20 @@ def test_a_form_without_its_csrf_token_is_refused_and_keeps_its_contents(client,
     assert response.status_code == 403 and "The form had expired" in response.text
     assert 'value="Görlitz, Sachsen, DE"' in response.text and 'value="Flut"' in response.text
     assert not any((settings.media_dir / "tmp" / "uploads").iterdir())  # the file it carried is not kept
+
+
+def test_a_form_whose_browser_holds_no_token_is_refused(client, settings):
+    """A form carrying a token, from a browser that was never given one (its cookie gone)."""
+    token = _token(client)
+    client.cookies.clear()
+    response = client.post("/upload", data={"csrf_token": token, "place": "Görlitz, Sachsen, DE"},
+                           files=_files(("a.ogg", story_file("de").read_bytes())))
+    assert response.status_code == 403 and "The form had expired" in response.text
+
+
+def test_a_pages_token_cannot_be_guessed():
+    tokens = {new_token() for _ in range(100)}
+    assert len(tokens) == 100 and min(map(len, tokens)) >= 32  # 24 random bytes
 
 
 def _token(client) -> str:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from dataclasses import replace
 
 import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from storyatlas.archive import Viewer, accounts
 from storyatlas.errors import ConfigurationError, UploadError
 from storyatlas.settings import DEFAULT_ALLOWED_HOSTS, load_settings
 from storyatlas.web.app import create_app
@@ -44,6 +46,8 @@ def test_a_request_for_another_host_name_is_refused(client):
     page = client.get("/", headers={"host": "rebound.attacker.example:8000"})
     assert page.status_code == 400 and "rebound.attacker.example" in page.text
     assert client.get("/openapi.json").status_code == 200  # testserver, allowed by the fixture
+    malformed = client.get("/openapi.json", headers={"host": "testserver:8o8o"})  # the allowed name, a bad port
+    assert malformed.status_code == 400 and "missing or malformed host name" in malformed.json()["error"]
 
 
 def test_the_refusal_of_a_host_name_is_said_in_the_readers_language(client):
@@ -71,6 +75,7 @@ def test_a_star_answers_any_host_and_a_wildcard_its_subdomains(settings):
     with TestClient(create_app(replace(settings, allowed_hosts=("*.atlas.example",)))) as c:
         assert c.get("/openapi.json", headers={"host": "eu.atlas.example"}).status_code == 200
         assert c.get("/openapi.json", headers={"host": "atlas.example.evil"}).status_code == 400
+        assert c.get("/openapi.json", headers={"host": "evilatlas.example"}).status_code == 400
 
 
 def test_the_allowed_hosts_come_from_the_environment_and_are_checked(tmp_path):
@@ -220,6 +225,25 @@ def test_a_form_with_too_many_fields_is_refused(app, client):
     refused = client.post("/api/stories", data=big, files=[("files", ("s.ogg", story_file("en").read_bytes()))])
     assert refused.status_code == 413 and "KB in all" in refused.json()["error"]
     assert _stories(app) == 0 and _tmp_files(app) == []
+
+
+def test_a_pages_form_is_small_and_text_only(app, client):
+    """The forms of the pages (sign-in, consent, themes, corrections): at most 40 fields of
+    64 KB each, and no files; anything larger is refused, in the reader's language, before
+    the page's work begins (it was Starlette's English, saying nothing of what to do)."""
+    accounts.add_user(app.state.archives.get(), "Ada", "s3cret-admin-pass", [("admin", None)], Viewer.keeper())
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    sign_in = {"csrf_token": token, "name": "Ada", "password": "s3cret-admin-pass"}
+    for refused in (client.post("/login", data=sign_in | {f"f{i}": "x" for i in range(40)}),
+                    client.post("/login", data=sign_in | {"next": "/" + "x" * 70_000}),
+                    client.post("/login", data=sign_in, files={"photo": ("a.png", b"x")})):
+        assert refused.status_code == 413, refused.text
+        assert "at most 40 fields of 64 KB each, and no files); reload the page" in refused.text
+    in_polish = client.post("/login", data=sign_in | {f"f{i}": "x" for i in range(40)},
+                            headers={"accept-language": "pl"})
+    assert "najwyżej 40 pól po 64 KB" in in_polish.text
+    assert app.state.archives.get().conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+    assert client.post("/login", data=sign_in, follow_redirects=False).status_code == 303
 
 
 def test_thousands_of_large_fields_are_not_held_in_memory(tmp_path):

@@ -3,7 +3,9 @@
 import re
 
 import pytest
+from starlette.testclient import TestClient
 
+from storyatlas.web.security import SecurityHeaders
 from tests.conftest import add_story, story_file
 
 LINES = [(0.0, 4.0, "Im Frühling kam das Wasser.", "In spring the water came."),
@@ -177,6 +179,39 @@ def test_pages_satisfy_their_content_security_policy(client, stories):
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path  # no inline scripts
         assert not re.search(r"\son[a-z]+=", html), path  # no inline handlers
         assert not re.search(r"\sstyle=", html), path  # no inline styles
+
+
+POLICY = {"default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self' data:",
+          "media-src": "'self' blob:", "connect-src": "'self'", "object-src": "'none'", "base-uri": "'none'",
+          "frame-ancestors": "'none'", "form-action": "'self'"}
+PROTECTIONS = {"x-content-type-options": "nosniff", "referrer-policy": "same-origin", "x-frame-options": "DENY",
+               "permissions-policy": "microphone=(self), camera=(), geolocation=()"}
+
+
+def test_every_answer_carries_the_browsers_protections(client, stories):
+    """Pages, JSON, errors, captions, static files and a refused host name alike: scripts,
+    styles, forms and media only from this site, no plugins, no framing by another site,
+    no guessing of a file's type, the address kept from other sites, and only the
+    microphone (for recording), never the camera or the location."""
+    for path, headers in (("/", {}), (f"/stories/{stories[0]}", {}), ("/api/search?q=Keller", {}),
+                          ("/nowhere", {}), (f"/media/{stories[0]}/captions.vtt", {}), ("/static/app.css", {}),
+                          ("/", {"host": "elsewhere.example"})):
+        response = client.get(path, headers=headers)
+        assert response.status_code in (200, 400, 404), path
+        policy = dict(d.strip().split(" ", 1) for d in response.headers["content-security-policy"].split(";"))
+        assert policy == POLICY, path
+        for name, value in PROTECTIONS.items():
+            assert response.headers.get_list(name) == [value], (path, name)
+
+
+def test_a_protection_an_answer_sets_itself_is_kept_and_not_sent_twice():
+    async def framed(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"X-Frame-Options", b"SAMEORIGIN")]})
+        await send({"type": "http.response.body", "body": b"framed by its own site"})
+
+    response = TestClient(SecurityHeaders(framed)).get("/")
+    assert response.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
+    assert response.headers["referrer-policy"] == "same-origin"
 
 
 def test_static_files_are_served(client):
