@@ -170,7 +170,20 @@ def test_every_row_that_names_the_story_goes_and_no_other(archive, settings):
                      ).fetchone()[0] == 1
 
 
-def test_a_crash_after_the_commit_leaves_files_that_the_next_start_removes(archive, settings, monkeypatch):
+def _worker_starts(settings) -> None:
+    stop = threading.Event()
+    stop.set()
+    Queue(settings).run_until(stop)
+
+
+def _server_starts(settings) -> None:
+    from storyatlas.web.app import create_app
+
+    create_app(settings)
+
+
+@pytest.mark.parametrize("start", [_worker_starts, _server_starts], ids=["worker", "server"])
+def test_a_crash_after_the_commit_leaves_files_that_the_next_start_removes(archive, settings, monkeypatch, start):
     result = _ingest(archive, settings, title="Crash")
     media = [r[0] for r in archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (result.story_id,))]
 
@@ -187,9 +200,7 @@ def test_a_crash_after_the_commit_leaves_files_that_the_next_start_removes(archi
     assert sorted(listed) == sorted(media)
     archive.close()
 
-    stop = threading.Event()
-    stop.set()
-    Queue(settings).run_until(stop)  # the worker's start sweeps
+    start(settings)
 
     assert not any((settings.media_dir / p).exists() for p in media)
     with Archive(settings.database) as a:

@@ -7,6 +7,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 import storyatlas
 from storyatlas import errors
 from storyatlas.errors import said, said_as_json, said_from_json
@@ -179,6 +181,28 @@ def test_an_unexpected_error_is_logged_and_said_in_the_readers_language(app, mon
     assert "a bug" not in page.text and "a bug" in caplog.text
 
 
+@pytest.mark.parametrize("error, status", [
+    (errors.NotFound("x"), 404), (errors.AccessDenied("x"), 403), (errors.Conflict("x"), 409),
+    (errors.UploadError("x", status=413), 413), (errors.SignInRefused("x", status=429), 429),
+    (errors.MediaError("x"), 422), (errors.SearchError("x"), 422), (errors.VocabularyError("x"), 422),
+    (errors.AccountError("x"), 422), (errors.IndexPointError("x"), 422), (errors.CorrectionError("x"), 422),
+    (errors.ConfigurationError("x"), 500), (errors.ConsentError("x"), 400),
+], ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v))
+def test_each_kind_of_error_is_answered_with_its_status(app, monkeypatch, error, status):
+    """The one place errors become answers: the same status for the JSON and the page."""
+    from starlette.testclient import TestClient
+
+    from storyatlas.archive import Archive
+
+    def refused(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(Archive, "stories", refused)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/api/stories").json() == {"error": "x", "status": status}
+        assert client.get("/").status_code == status
+
+
 def test_a_message_standing_alone_on_a_page_reads_as_a_sentence(client):
     page = client.get("/mine/not-a-token", headers={"accept-language": "de"})
     reason = _in("de", "this link does not open any story: it may be mistyped, or the story was withdrawn")
@@ -195,6 +219,8 @@ def test_an_address_asked_the_wrong_way_is_explained_in_the_readers_language(cli
     assert answer == {"error": Translator("fr")("error.method"), "status": 405}
     nowhere = client.get("/api/nowhere", headers={"accept-language": "pl"}).json()
     assert nowhere == {"error": Translator("pl")("error.not_found"), "status": 404}
+    description = client.post("/openapi.json", headers={"accept-language": "de"}).json()
+    assert description == {"error": Translator("de")("error.method"), "status": 405}
 
 
 def test_a_list_of_messages_is_said_one_after_the_other_in_the_readers_language():

@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 from storyatlas.archive import Viewer, accounts
 from storyatlas.errors import ConfigurationError, UploadError
+from storyatlas.ingest.store import clean_scratch
 from storyatlas.settings import DEFAULT_ALLOWED_HOSTS, load_settings
 from storyatlas.web.app import create_app
 from storyatlas.web.uploads import MAX_FIELDS, ResumableUploads, read_multipart
@@ -305,3 +306,8 @@ def test_the_web_app_removes_what_a_crash_left_when_it_starts(settings):
     with TestClient(app) as client:
         assert list((settings.media_dir / "tmp").iterdir()) == []
         assert client.post("/api/uploads").status_code == 201  # and uploads work as before
+    left = settings.media_dir / "tmp" / "tmpz9y8" / "speech.wav"
+    left.parent.mkdir()
+    left.write_bytes(b"\0" * 1000)  # what this server leaves as it stops, killed mid-work
+    clean_scratch(settings.media_dir)  # the next start: the stopped server holds the folder no more
+    assert list((settings.media_dir / "tmp").iterdir()) == []
