@@ -292,5 +292,9 @@ def test_every_reading_returns_exactly_the_stories_the_rules_allow(specs, viewer
     specs=[StorySpec("community", "Łódź", None, None, "PL", "de", None, "public", False, None, True,
                      frozenset({"floods"}), None)],
     viewer_specs=[ViewerSpec(True, frozenset(), frozenset(), frozenset({"Łódź"}), frozenset())])
+@example(  # a community story of Gießen, and a member who typed it in capitals, where ß is SS
+    specs=[StorySpec("community", "Gießen", None, None, "DE", "de", None, None, False, None, True,
+                     frozenset({"floods"}), None)],
+    viewer_specs=[ViewerSpec(True, frozenset(), frozenset({"GIESSEN"}), frozenset(), frozenset())])
 def test_community_names_beyond_ascii_are_matched_too(specs, viewer_specs):
     _run(specs, viewer_specs, UNICODE_NAMES)

@@ -107,6 +107,26 @@ def test_an_erased_story_leaves_nothing_readable_in_the_archive_folder(archive, 
         assert not second.duplicate and second.story_id > recorded.story_id > typed
 
 
+def test_erased_words_leave_no_trace_where_sqlite_keeps_deleted_bytes(settings, monkeypatch):
+    """SQLite as its authors ship it leaves deleted rows' bytes in the file's free pages
+    until they are reused; the archive turns ``secure_delete`` on, where this machine's
+    SQLite (Debian's) has it on already. Here every new connection starts with it off."""
+    connect = sqlite3.connect
+
+    def as_shipped(*args, **kwargs):
+        conn = connect(*args, **kwargs)
+        conn.execute("PRAGMA secure_delete=OFF")
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", as_shipped)
+    with Archive(settings.database) as archive:
+        story = add_story(archive, "Qwyrtzel Lane", "en", [(0.0, 4.0, "Zwieblowski kept the keys.")])
+        assert _containing(settings.archive, "Zwieblowski")
+        erase(archive, settings.media_dir, story, "cli:tester", "withdrawn by the storyteller")
+        for word in ("Zwieblowski", "Qwyrtzel"):
+            assert _containing(settings.archive, word) == [], word
+
+
 def test_what_a_crashed_transcription_or_redaction_left_of_the_story_goes_too(archive, settings):
     """A transcription's checkpoint holds the transcript found so far; a redaction killed
     between making its silenced copies and storing them leaves files no media row names."""
