@@ -457,7 +457,7 @@ def test_a_collection_holds_exactly_what_the_viewer_may_see_and_export(archive, 
         KEEPER: ["public", "community", "private", "embargoed"],  # never the refused one, even for the keeper
     }
     for who, names in expected.items():
-        done = export_collection(archive, "flood MEMORIES", "vtt", who)
+        done = export_collection(archive, " flood MEMORIES ", "vtt", who)  # as typed, spaces and all
         assert _ids(done.files) == sorted(collection[n] for n in names)
         assert done.withheld == 1 and done.name == "Flood memories"
     with pytest.raises(NotFound):
@@ -466,6 +466,7 @@ def test_a_collection_holds_exactly_what_the_viewer_may_see_and_export(archive, 
     with pytest.raises(NotFound) as refused:
         export_collection(archive, "Closed", "vtt", KEEPER)
     assert str(only_refused) not in str(refused.value)
+    assert "its storytellers allowed exports" in str(refused.value)  # why, rather than an empty list of reasons
 
 
 def test_a_collection_is_written_as_a_compressed_zip_or_a_folder(archive, collection, tmp_path, monkeypatch):

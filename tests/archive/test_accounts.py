@@ -55,6 +55,12 @@ def test_only_admins_change_people(archive):
         accounts.list_users(archive, Viewer())
     with pytest.raises(AccessDenied):
         audit.entries(archive, moderator, 10, 0)
+    accounts.add_user(archive, "Ada", PASSWORD, [("admin", None)], KEEPER)
+    with pytest.raises(AccessDenied):  # not even how many entries there are
+        audit.count(archive, moderator)
+    assert audit.count(archive, KEEPER) == 1
+    # SQLite reads a negative LIMIT as none at all: a page is never more than asked
+    assert audit.entries(archive, KEEPER, -1) == [] and len(audit.entries(archive, KEEPER, 1, -5)) == 1
 
 
 def test_a_viewer_gets_the_roles_and_communities_of_their_account(archive):

@@ -19,3 +19,12 @@ def test_answers_are_kept_until_the_generation_changes():
 def test_size_zero_remembers_nothing():
     cache = GenerationCache(size=0)
     assert cache.get("q", 1, lambda: 1) == 1 and cache.get("q", 1, lambda: 2) == 2
+
+
+def test_the_answer_asked_for_most_lately_is_kept_longest():
+    cache = GenerationCache(size=2)
+    cache.get("flood", 1, lambda: "floods")
+    cache.get("mine", 1, lambda: "mines")
+    assert cache.peek("flood", 1) == "floods"  # asked again: now the newest
+    cache.get("war", 1, lambda: "wars")  # only two fit: "mine" goes, not "flood"
+    assert cache.peek("flood", 1) == "floods" and cache.peek("mine", 1) is None
