@@ -262,6 +262,12 @@ def test_a_checkpoint_survives_a_round_trip_through_its_file(tmp_path):
     assert load_checkpoint(path) is None
 
 
+def test_a_checkpoints_name_is_only_ever_a_story_number(tmp_path):
+    assert checkpoint_path(tmp_path, 7) == tmp_path / "checkpoints" / "7.json"
+    with pytest.raises(ValueError):  # a checkpoint's file can never be named outside its folder
+        checkpoint_path(tmp_path, "../../media/originals/x")
+
+
 def test_a_damaged_checkpoint_is_dropped_not_trusted(tmp_path):
     path = checkpoint_path(tmp_path, 1)
     path.parent.mkdir()
