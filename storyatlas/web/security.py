@@ -17,7 +17,8 @@ CSRF_COOKIE = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-FORM_FIELDS, FORM_FIELD_BYTES = 40, 64 * 1024  # a page's form: the largest the pages send is far smaller
+# a page's form; the one that can come near is an index point's (seven fields and one per theme ticked)
+FORM_FIELDS, FORM_FIELD_BYTES = 40, 64 * 1024
 
 # the pages use only their own scripts and styles, never inline ones
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
