@@ -20,6 +20,7 @@ from storyatlas.exports import export
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
 from storyatlas.themes import store
+from storyatlas.themes.vocabulary import Theme
 from tests.conftest import add_story
 from tests.web.conftest import app, client, web_archive  # noqa: F401 (the web's fixtures, used here too)
 
@@ -306,3 +307,22 @@ def test_moderators_add_and_remove_points_on_their_page(client, people):
         odd = client.post(f"/moderate/stories/{story}", data={"csrf_token": token, "action": "index_remove",
                                                               "point": point_id})
         assert odd.status_code == 422 and "No such index point" in odd.text, point_id
+
+
+def test_a_point_may_have_every_theme_ticked(client, people):
+    """Each ticked theme is a field of the form; with all of them (and more than the 40
+    fields a page's form once allowed) the point is saved with every theme."""
+    story = _story(people)
+    _sign_in(client, "Mira")
+    page = client.get(f"/moderate/stories/{story}").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    themes = re.findall(r'name="theme:([^"]+)"', page)
+    for number in range(len(themes), 40):
+        store.add_theme(people, Theme(f"t_{number}", f"Theme {number}", triggers={"en": (f"trigger{number}",)}))
+        themes.append(f"t_{number}")
+    added = client.post(f"/moderate/stories/{story}", data={
+        "csrf_token": token, "action": "index", "at": "0:31", "title": "Everything", "place": "Zgorzelec"}
+        | {f"theme:{theme}": "1" for theme in themes})
+    assert added.status_code == 200 and "Index point added" in added.text, added.text
+    [point] = index_points.points(people, story, KEEPER)
+    assert set(point.themes) == set(themes) and len(themes) >= 40

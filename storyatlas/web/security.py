@@ -17,8 +17,9 @@ CSRF_COOKIE = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-# a page's form; the one that can come near is an index point's (seven fields and one per theme ticked)
-FORM_FIELDS, FORM_FIELD_BYTES = 40, 64 * 1024
+# A page's form is bounded by its size in all, not by its fields: an index point's sends one
+# field per theme ticked, and moderators may add themes. Starlette's own bound on fields stays.
+FORM_BYTES, FORM_FIELDS = 1024 * 1024, 1000
 
 # the pages use only their own scripts and styles, never inline ones
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -78,12 +79,22 @@ async def read_form(request: Request) -> dict[str, str]:
     """The fields of a small form from this site, with its page's CSRF token; bounded,
     so a request with thousands of large fields is refused rather than held."""
     refuse_other_sites(request)
+    too_large = UploadError(said("the form is larger than this archive's pages send (at most {size} KB and "
+                                 "{fields} fields, and no files); reload the page and send it again",
+                                 size=FORM_BYTES // 1024, fields=FORM_FIELDS), status=413)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > FORM_BYTES:
+            raise too_large
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": bytes(body), "more_body": False}
     try:
-        form = await request.form(max_files=0, max_fields=FORM_FIELDS, max_part_size=FORM_FIELD_BYTES)
+        form = await Request(request.scope, replay).form(max_files=0, max_fields=FORM_FIELDS,
+                                                         max_part_size=FORM_BYTES)
     except HTTPException as e:  # Starlette's refusal of a form past a limit, in its own words
-        raise UploadError(said("the form is larger than this archive's pages send (at most {fields} fields of "
-                               "{size} KB each, and no files); reload the page and send it again",
-                               fields=FORM_FIELDS, size=FORM_FIELD_BYTES // 1024), status=413) from e
+        raise too_large from e
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     refuse_expired_form(request, fields)
     return fields

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import httpx
 import pytest
+from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from storyatlas.archive import Viewer, accounts
@@ -18,6 +19,7 @@ from storyatlas.errors import ConfigurationError, UploadError
 from storyatlas.ingest.store import clean_scratch
 from storyatlas.settings import DEFAULT_ALLOWED_HOSTS, load_settings
 from storyatlas.web.app import create_app
+from storyatlas.web.security import read_form
 from storyatlas.web.uploads import MAX_FIELDS, ResumableUploads, read_multipart
 from tests.conftest import story_file
 from tests.web.test_guards import _Stream
@@ -229,22 +231,41 @@ def test_a_form_with_too_many_fields_is_refused(app, client):
 
 
 def test_a_pages_form_is_small_and_text_only(app, client):
-    """The forms of the pages (sign-in, consent, themes, corrections): at most 40 fields of
-    64 KB each, and no files; anything larger is refused, in the reader's language, before
-    the page's work begins (it was Starlette's English, saying nothing of what to do)."""
+    """The forms of the pages (sign-in, consent, themes, corrections): at most 1 MB and 1000
+    fields, and no files; anything larger is refused, in the reader's language, before the
+    page's work begins (it was Starlette's English, saying nothing of what to do)."""
     accounts.add_user(app.state.archives.get(), "Ada", "s3cret-admin-pass", [("admin", None)], Viewer.keeper())
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
     sign_in = {"csrf_token": token, "name": "Ada", "password": "s3cret-admin-pass"}
-    for refused in (client.post("/login", data=sign_in | {f"f{i}": "x" for i in range(40)}),
-                    client.post("/login", data=sign_in | {"next": "/" + "x" * 70_000}),
+    too_many = {f"f{i}": "x" for i in range(1000)}
+    for refused in (client.post("/login", data=sign_in | too_many),
+                    client.post("/login", data=sign_in | {"next": "/" + "x" * 1024 * 1024}),
+                    client.post("/login", data=sign_in | {f"f{i}": "x" * 60_000 for i in range(20)}),
                     client.post("/login", data=sign_in, files={"photo": ("a.png", b"x")})):
         assert refused.status_code == 413, refused.text
-        assert "at most 40 fields of 64 KB each, and no files); reload the page" in refused.text
-    in_polish = client.post("/login", data=sign_in | {f"f{i}": "x" for i in range(40)},
-                            headers={"accept-language": "pl"})
-    assert "najwyżej 40 pól po 64 KB" in in_polish.text
+        assert "at most 1024 KB and 1000 fields, and no files); reload the page" in refused.text
+    in_polish = client.post("/login", data=sign_in | too_many, headers={"accept-language": "pl"})
+    assert "najwyżej 1024 KB i 1000 pól" in in_polish.text
     assert app.state.archives.get().conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
-    assert client.post("/login", data=sign_in, follow_redirects=False).status_code == 303
+    within = sign_in | {f"f{i}": "x" for i in range(990)} | {"note": "x" * 200_000}
+    assert client.post("/login", data=within, follow_redirects=False).status_code == 303
+
+
+def test_a_form_is_read_no_further_than_its_limit():
+    """A form larger than the limit (here 6.4 MB, sent without a length) is refused once the
+    limit is passed: the rest is never read."""
+    received = []
+
+    async def receive() -> dict:
+        received.append(1)
+        return {"type": "http.request", "body": b"x" * 64 * 1024, "more_body": len(received) < 100}
+
+    scope = {"type": "http", "method": "POST", "path": "/login", "query_string": b"",
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded")]}
+    with pytest.raises(UploadError, match="at most 1024 KB") as refused:
+        asyncio.run(read_form(Request(scope, receive)))
+    assert refused.value.status == 413
+    assert len(received) == 17  # 1 MB and the chunk that passed it
 
 
 def test_thousands_of_large_fields_are_not_held_in_memory(tmp_path):
