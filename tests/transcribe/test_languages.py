@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from storyatlas.transcribe import transcribe_story
+from storyatlas.transcribe import options_for, transcribe_story
 from storyatlas.transcribe.whisper import get_transcriber
 from tests.transcribe.sounds import build
 
@@ -70,6 +70,9 @@ def test_a_story_told_in_german_and_english_gets_each_passage_in_its_language(ba
     for seg, line in zip(result.transcript.segments, result.english):
         assert (line is None) == (seg.language == "en"), (seg, line)
     assert result.translation is not None and {s.language for s in result.translation.segments} == {"en"}
+    for part in stories:  # what was said in English is not translated into English
+        lines = [s for s in result.translation.segments if part.start <= (s.start + s.end) / 2 <= part.end]
+        assert bool(lines) == (part.kind == "de"), (part, lines)
 
 
 def test_a_german_story_gets_its_english_from_the_same_encoder_passes(base_settings, counting, tmp_path):
@@ -99,3 +102,17 @@ def test_a_language_hint_forces_the_language_with_no_detection(base_settings, co
     assert {s.language for s in result.transcript.segments} == {"de"}
     assert result.transcript.language == "de" and result.transcript.language_probability == 1.0
     assert result.transcript.options["language_detection"] == "none: language given"
+
+
+def test_a_story_translated_as_it_is_transcribed_is_not_translated_again(base_settings, counting, tmp_path):
+    build(tmp_path / "de.wav", [("de", 0)])
+    options = replace(options_for(base_settings), task="translate")
+    result = transcribe_story(tmp_path / "de.wav", base_settings, options=options)
+
+    assert result.transcript.task == "translate" and result.transcript.language == "en"
+    assert {s.language for s in result.transcript.segments} == {"en"}
+    english = result.transcript.text.lower()
+    assert "city" in english or "every day" in english
+    tokenizer = get_transcriber(base_settings).model.hf_tokenizer
+    assert {tokenizer.id_to_token(p[2]) for p in counting.prompts} == {"<|translate|>"}
+    assert result.translation is None and result.stats.translate_decodes == 0
