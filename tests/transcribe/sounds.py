@@ -53,3 +53,10 @@ def build(path: Path, parts: list[tuple[str, float]]) -> list[Part]:
         w.setframerate(RATE)
         w.writeframes(np.concatenate(pieces).tobytes())
     return placed
+
+
+def story_wav(language: str, folder: Path) -> Path:
+    """The committed espeak-ng story in ``language`` as the ingest makes its speech WAV."""
+    from storyatlas.ingest.audio import make_speech_wav
+
+    return make_speech_wav(story_file(language), folder / f"{language}.wav", 3600).path

@@ -13,28 +13,15 @@ from storyatlas.transcribe.audio_windows import Span
 from storyatlas.transcribe.chunks import Chunk
 from storyatlas.transcribe.engine import MAX_ROUNDS, Counters, Engine, _Job
 from storyatlas.transcribe.whisper import get_transcriber
-from tests.conftest import story_file
+from tests.transcribe.sounds import story_wav
 
 SR = 16_000
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory, model_cache):
-    from storyatlas.settings import Settings
-
-    return get_transcriber(Settings(archive=tmp_path_factory.mktemp("a"), cache=model_cache, model="tiny.en")).model
-
-
-@pytest.fixture(scope="module")
-def english(tmp_path_factory):
-    from storyatlas.ingest.audio import make_speech_wav
-
-    return make_speech_wav(story_file("en"), tmp_path_factory.mktemp("wav") / "en.wav", 3600).path
-
-
 @pytest.fixture
-def engine(model):
-    return Engine(model, TranscribeOptions(), detect=False, counters=Counters())
+def engine(settings):
+    # the process's one loaded tiny.en (get_transcriber keeps it across tests)
+    return Engine(get_transcriber(settings).model, TranscribeOptions(), detect=False, counters=Counters())
 
 
 def _job(seconds: float, start: float = 0.0, **fields) -> _Job:
@@ -148,9 +135,7 @@ def test_what_a_decoding_stopped_before_is_decoded_again_and_reaches_the_transcr
 
 @pytest.mark.slow
 def test_a_rest_the_chunks_translation_reached_is_not_translated_again(base_settings, monkeypatch, tmp_path):
-    from storyatlas.ingest.audio import make_speech_wav
-
-    wav = make_speech_wav(story_file("de"), tmp_path / "de.wav", 3600).path
+    wav = story_wav("de", tmp_path)
     taken = []
     monkeypatch.setattr(whisper_module, "Engine", stopping_early(taken, []))
     result = transcribe_story(wav, base_settings)

@@ -7,15 +7,7 @@ import pytest
 from storyatlas.errors import ModelError
 from storyatlas.transcribe import TranscriptSegment, transcribe_story
 from storyatlas.transcribe.translate import align
-from tests.conftest import story_file
-
-
-@pytest.fixture(scope="module")
-def english(tmp_path_factory):
-    from storyatlas.ingest.audio import make_speech_wav
-
-    wav = tmp_path_factory.mktemp("wav") / "en.wav"
-    return make_speech_wav(story_file("en"), wav, 3600).path
+from tests.transcribe.sounds import story_wav
 
 
 def test_tiny_en_transcribes_with_words_times_and_progress(settings, english, timings):
@@ -50,9 +42,7 @@ def test_alignment_gives_each_english_line_to_the_segment_it_overlaps_most():
 
 @pytest.mark.slow
 def test_a_german_story_gets_a_german_transcript_and_an_english_translation(base_settings, tmp_path):
-    from storyatlas.ingest.audio import make_speech_wav
-
-    wav = make_speech_wav(story_file("de"), tmp_path / "de.wav", 3600).path
+    wav = story_wav("de", tmp_path)
     result = transcribe_story(wav, base_settings)
 
     assert result.transcript.language == "de" and result.transcript.language_probability > 0.5
@@ -66,9 +56,7 @@ def test_a_german_story_gets_a_german_transcript_and_an_english_translation(base
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["fr", "es", "pl"])
 def test_the_language_of_each_story_is_detected(base_settings, tmp_path, lang):
-    from storyatlas.ingest.audio import make_speech_wav
-
-    wav = make_speech_wav(story_file(lang), tmp_path / f"{lang}.wav", 3600).path
+    wav = story_wav(lang, tmp_path)
     result = transcribe_story(wav, replace(base_settings, translate=False))
     assert result.transcript.language == lang
     assert result.transcript.segments
