@@ -7,9 +7,9 @@ benchmarks/long.py (recording A: the same clips, seed and non-speech stretch).
 Runs the archive's transcription (``transcribe_story``, the model loaded and warmed up
 first, untimed) once per setting, changing one thing at a time from the defaults, and
 prints wall seconds, speed (audio seconds per wall second), the time relative to the
-defaults and word error rate (benchmarks/wer.py's normaliser; words in the non-speech
-stretch count as insertions). The first row, the defaults, is the baseline of the
-ratios, measured in the same process.
+defaults, word error rate (benchmarks/wer.py's normaliser; words in the non-speech
+stretch count as insertions) and the phrases whose language was detected alone. The
+first row, the defaults, is the baseline of the ratios, measured in the same process.
 
 On a GPU (``--device cuda``: float16, batches of 16, the encoder batched too) the same
 rows give the aggregate real-time factor of batched decoding on one GPU in one run.
@@ -45,6 +45,7 @@ SETTINGS = {
     "no word timestamps": ({}, {"word_timestamps": False}),
     "1 thread": ({"cpu_threads": 1}, {}),
     "tiny.en": ({"model": "tiny.en"}, {}),
+    "no second-language look (language_second_above 1.0)": ({}, {"language_second_above": 1.0}),
 }
 
 
@@ -65,8 +66,8 @@ def main() -> None:
         rec = assemble("A", Path(tmp) / "A.wav", {"en": clips["en"]}, ["en"], args.minutes * 60, args.seed,
                        stretch_s=min(180.0, args.minutes * 60 / 5))
         print(f"A: {rec.describe()}\ndevice {args.device}, model {args.model}")
-        print(f"{'setting':<50} {'wall s':>7} {'x RT':>6} {'time/defaults':>13} {'WER':>6}")
-        print("-" * 87)
+        print(f"{'setting':<52} {'wall s':>7} {'x RT':>6} {'time/defaults':>13} {'WER':>6} {'phrases':>7}")
+        print("-" * 97)
         warm_up = Path(tmp) / "warm-up.wav"
         cut(rec.path, 0.0, 30.0, warm_up)
         baseline, loaded = None, set()
@@ -84,8 +85,8 @@ def main() -> None:
                     for s in result.transcript.segments]
             wer = score(rec, Run(wall, segs)).wer()
             baseline = baseline or wall
-            print(f"{name:<50} {wall:7.1f} {rec.duration_s / wall:6.1f} {wall / baseline:13.2f} {wer:6.3f}",
-                  flush=True)
+            print(f"{name:<52} {wall:7.1f} {rec.duration_s / wall:6.1f} {wall / baseline:13.2f} {wer:6.3f} "
+                  f"{result.stats.phrases_detected:7}", flush=True)
 
 
 if __name__ == "__main__":

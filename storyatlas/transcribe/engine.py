@@ -25,7 +25,7 @@ import numpy as np
 from storyatlas.archive.records import Word
 from storyatlas.transcribe.audio_windows import Span, join_spans
 from storyatlas.transcribe.chunks import Chunk, merge_spans
-from storyatlas.transcribe.languages import SURE, phrases, runs_of_one_language, story_mixed, suspects
+from storyatlas.transcribe.languages import SURE, continued, phrases, runs_of_one_language, story_mixed, suspects
 from storyatlas.transcribe.quality import (
     Decoding, best_of_tries, is_silence, looping, needs_another_try, without_loops,
 )
@@ -92,6 +92,8 @@ class _Job:
     encoded: np.ndarray | None = None
     language: str = "en"
     probability: float = 1.0
+    second: tuple[str, float] = ("", 0.0)
+    """The second most likely language its detection found, and its probability."""
     translate: bool = False
     round: int = 0
     """0 for a chunk of the window; n for one packed from the rests of round n - 1."""
@@ -149,8 +151,8 @@ class Engine:
                 for job in jobs:
                     if job.probability >= SURE:
                         self.heard[job.language] = self.heard.get(job.language, 0.0) + job.chunk.seconds
-                suspect = suspects([(j.language, j.probability) for j in jobs], self.heard,
-                                   self.options.language_split_below)
+                suspect = suspects([(j.language, j.probability, j.second[1]) for j in jobs], self.heard,
+                                   self.options.language_split_below, self.options.language_second_above)
                 if any(suspect):
                     jobs = self._by_phrase_language(jobs, audio, window_start, suspect)
         self._encode([job for job in jobs if job.encoded is None], detect=False)
@@ -218,8 +220,8 @@ class Engine:
             self.counters.encoded += len(batch)
             if detect:
                 for job, found in zip(batch, self.whisper.detect_language(encoded)):
-                    token, job.probability = found[0]
-                    job.language = token[2:-2]
+                    (token, job.probability), (second, p) = found[0], found[1]
+                    job.language, job.second = token[2:-2], (second[2:-2], p)
             array = np.array(encoded)
             for i, job in enumerate(batch):
                 job.encoded = array[i]
@@ -237,8 +239,9 @@ class Engine:
             if not looked_at:
                 kept.append(job)
                 continue
-            labelled = [(self._phrase_language(phrase, audio, window_start, job), phrase)
-                        for phrase in phrases(job.chunk)]
+            found = phrases(job.chunk)
+            detected = [self._phrase_language(phrase, audio, window_start, job) for phrase in found]
+            labelled = list(zip(continued(detected, (job.language, job.probability)), found))
             languages = {language for (language, _), _ in labelled}
             if job.encoded is None and len(languages) == 1:  # not encoded yet: one language, as it is
                 job.language = languages.pop()
@@ -259,7 +262,7 @@ class Engine:
         return sorted(kept + formed, key=lambda j: j.chunk.start_s)
 
     def _phrase_language(self, phrase: list[Span], audio: np.ndarray, window_start: int,
-                         job: _Job) -> tuple[str, float]:
+                         job: _Job) -> tuple[str, float] | None:
         from ctranslate2 import StorageView
 
         mel = self.model.feature_extractor(Chunk(tuple(phrase)).audio(audio, window_start))[..., :-1]
@@ -269,10 +272,13 @@ class Engine:
         self.counters.encode_s += time.perf_counter() - started
         self.counters.phrases_detected += 1
         # a few seconds say less than a chunk: choose among the languages the story's sure
-        # chunks were heard in (a German phrase is not Latin because it was short)
+        # chunks were heard in and the chunk's own two (a German phrase is not Latin
+        # because it was short)
         heard = set(self.heard) | {job.language}
+        if job.second[1] >= self.options.language_second_above:
+            heard.add(job.second[0])
         token, probability = next(((t, p) for t, p in found if t[2:-2] in heard), found[0])
-        return (token[2:-2], probability) if probability >= SURE else (job.language, job.probability)
+        return (token[2:-2], probability) if probability >= SURE else None
 
     # ----------------------------------------------------------------- decoding
 

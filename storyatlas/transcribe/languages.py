@@ -26,14 +26,16 @@ def story_mixed(heard: dict[str, float]) -> bool:
     return sum(1 for seconds in heard.values() if seconds >= MIXED_AFTER_S) > 1
 
 
-def suspects(detected: list[tuple[str, float]], heard: dict[str, float], unsure_below: float) -> list[bool]:
-    """Which of a window's chunks (their detected language and its probability) may hold
-    more than one language: all of them when the story has shown two languages or this
-    window has; else those whose language is unsure."""
-    languages = {language for language, probability in detected if probability >= SURE}
+def suspects(detected: list[tuple[str, float, float]], heard: dict[str, float], unsure_below: float,
+             second_above: float) -> list[bool]:
+    """Which of a window's chunks (their detected language, its probability and the
+    probability of the second most likely) may hold more than one language: all of them
+    when the story has shown two languages or this window has; else those whose language
+    is unsure or whose second language is likely enough."""
+    languages = {language for language, probability, _ in detected if probability >= SURE}
     if story_mixed(heard) or len(languages) > 1:
         return [True] * len(detected)
-    return [probability < unsure_below for _, probability in detected]
+    return [probability < unsure_below or second >= second_above for _, probability, second in detected]
 
 
 def phrases(chunk: Chunk) -> list[list[Span]]:
@@ -57,6 +59,23 @@ def phrases(chunk: Chunk) -> list[list[Span]]:
         lo, hi = min(i, j), max(i, j)
         found[lo:hi + 1] = [found[lo] + found[hi]]
     return found
+
+
+def continued(detected: list[tuple[str, float] | None], chunk: tuple[str, float]) -> list[tuple[str, float]]:
+    """Each phrase's language (and probability), where a phrase too unclear to tell
+    (None) continues the language of the sure phrase before it, or else takes that of the
+    one after: people switch languages between sentences, not back and forth within a
+    few seconds. Where no phrase is sure, the chunk's own."""
+    out: list[tuple[str, float] | None] = list(detected)
+    last = None
+    for i, found in enumerate(out):
+        out[i] = last = found or last
+    following = None
+    for i in reversed(range(len(out))):
+        if detected[i] is not None:
+            following = detected[i]
+        out[i] = out[i] or following or chunk
+    return out
 
 
 def runs_of_one_language(pieces: Iterable[tuple[str, float, Span]]) -> list[tuple[str, float, list[Span]]]:

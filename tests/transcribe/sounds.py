@@ -31,8 +31,9 @@ class Part:
 
 
 def build(path: Path, parts: list[tuple[str, float]]) -> list[Part]:
-    """Write ``parts`` (``(language, 0)`` for a story, ``(source, seconds)`` otherwise)
-    end to end into ``path``; return where each lies."""
+    """Write ``parts`` (``(language, 0)`` for a story, ``(language, seconds)`` for its
+    first seconds, ``(source, seconds)`` otherwise) end to end into ``path``; return
+    where each lies."""
     scratch = path.parent / f"{path.stem}-parts"
     scratch.mkdir(exist_ok=True)
     pieces, placed, at = [], [], 0
@@ -44,6 +45,8 @@ def build(path: Path, parts: list[tuple[str, float]]) -> list[Part]:
         else:
             ffmpeg("-i", str(story_file(kind)), "-ac", "1", "-ar", str(RATE), "-f", "s16le", str(out))
         samples = np.fromfile(out, dtype="<i2")
+        if kind not in SOURCES and seconds:
+            samples = samples[:int(seconds * RATE)]
         pieces.append(samples)
         placed.append(Part(kind, at / RATE, (at + len(samples)) / RATE))
         at += len(samples)

@@ -75,6 +75,27 @@ def test_a_story_told_in_german_and_english_gets_each_passage_in_its_language(ba
         assert bool(lines) == (part.kind == "de"), (part, lines)
 
 
+@pytest.mark.parametrize("order", [("de", "en"), ("en", "de")])
+def test_a_chunk_that_turns_from_one_language_to_another_gets_each_in_its_own(base_settings, tmp_path, order):
+    # two sentences of each story, the second language straight after the first: one
+    # chunk, in a story not yet known to mix, detected surely as one language (English at
+    # 0.82 with German first), the other its second language
+    seconds = {"de": 9.24, "en": 8.95}
+    parts = build(tmp_path / "turns.wav", [(language, seconds[language]) for language in order])
+    result = transcribe_story(tmp_path / "turns.wav", base_settings)
+
+    for part in parts:
+        mine = segments_in(result, part)
+        assert mine and {s.language for s in mine} == {part.kind}, (part, result.transcript.segments)
+    german = " ".join(s.text for s in result.transcript.segments if s.language == "de").lower()
+    english = " ".join(s.text for s in result.transcript.segments if s.language == "en").lower()
+    assert "stadt" in german and "river" in english and "street" in english
+    assert result.stats.rechunked >= 2
+    german_part = next(p for p in parts if p.kind == "de")
+    assert all(german_part.start <= (s.start + s.end) / 2 <= german_part.end for s in result.translation.segments)
+    assert "city" in " ".join(s.text for s in result.translation.segments).lower()
+
+
 def test_a_german_story_gets_its_english_from_the_same_encoder_passes(base_settings, counting, tmp_path):
     build(tmp_path / "de.wav", [("de", 0), ("silence", 2), ("de", 0)])
     alone = transcribe_story(tmp_path / "de.wav", replace(base_settings, translate=False))

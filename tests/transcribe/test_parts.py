@@ -338,12 +338,27 @@ def test_runs_of_one_language_never_join_pieces_that_were_apart():
 def test_chunks_are_suspected_of_mixing_languages_when_two_are_heard_or_theirs_is_unsure():
     from storyatlas.transcribe.languages import story_mixed, suspects
 
+    def suspected(*detected, heard=None):
+        return suspects(list(detected), heard or {}, 0.8, 0.04)
+
     assert not story_mixed({"de": 300.0, "en": 4.0}) and story_mixed({"de": 300.0, "en": 12.0})
-    assert suspects([("de", 0.99), ("de", 0.95)], {}, 0.8) == [False, False]
-    assert suspects([("de", 0.99), ("en", 0.9)], {}, 0.8) == [True, True]    # two languages in the window
-    assert suspects([("de", 0.99), ("de", 0.6)], {}, 0.8) == [False, True]   # an unsure chunk, alone
-    assert suspects([("de", 0.99)], {"de": 50.0, "en": 20.0}, 0.8) == [True]  # a story that mixes
-    assert suspects([("de", 0.99), ("en", 0.3)], {}, 0.8) == [False, True]  # an unsure English says little
+    assert suspected(("de", 0.99, 0.0), ("de", 0.95, 0.01)) == [False, False]
+    assert suspected(("de", 0.99, 0.0), ("en", 0.9, 0.0)) == [True, True]    # two languages in the window
+    assert suspected(("de", 0.99, 0.0), ("de", 0.6, 0.3)) == [False, True]   # an unsure chunk, alone
+    assert suspected(("de", 0.99, 0.0), heard={"de": 50.0, "en": 20.0}) == [True]  # a story that mixes
+    assert suspected(("de", 0.99, 0.0), ("en", 0.3, 0.2)) == [False, True]  # an unsure English says little
+    # sure of its language, but a second one likely enough: from 0.04 on
+    assert suspected(("de", 0.91, 0.04), ("de", 0.95, 0.039)) == [True, False]
+
+
+def test_a_phrase_too_unclear_to_tell_continues_the_language_before_it():
+    from storyatlas.transcribe.languages import continued
+
+    de, en, chunk = ("de", 0.9), ("en", 0.8), ("pl", 0.7)
+    assert continued([en, None, de, None, None], chunk) == [en, en, de, de, de]
+    assert continued([None, None, de, en], chunk) == [de, de, de, en]  # the first ones: the one after
+    assert continued([None, None], chunk) == [chunk, chunk]
+    assert continued([], chunk) == []
 
 
 def test_a_line_is_marked_low_confidence_by_its_chunk_or_by_its_own_words():
