@@ -252,6 +252,7 @@ def test_a_checkpoint_survives_a_round_trip_through_its_file(tmp_path):
     save_checkpoint(path, checkpoint)
     assert load_checkpoint(path) == checkpoint
     assert os.stat(path).st_mode & 0o077 == 0  # it holds the transcript: the owner's alone
+    assert os.stat(path.parent).st_mode & 0o077 == 0  # and so does its folder
     assert list(path.parent.iterdir()) == [path]  # no temporary file left
     assert checkpoint.done_s == 300 and checkpoint.spoken == (("de", 20.0, 18.0),)
     assert checkpoint.fits(audio, {"model": "base"})
@@ -260,6 +261,20 @@ def test_a_checkpoint_survives_a_round_trip_through_its_file(tmp_path):
 
     discard_checkpoint(path)
     assert load_checkpoint(path) is None
+
+
+def test_a_checkpoint_grows_window_by_window_in_order():
+    def window(i: int, probability: float) -> WindowResult:
+        at = i * 300.0
+        return WindowResult((TranscriptSegment(at, at + 2, f"Zeile {i}.", language="de"),), (f"Line {i}.",),
+                            (TranscriptSegment(at, at + 2, f"Line {i}.", language="en"),), (("de", 10.0, probability),))
+
+    checkpoint = Checkpoint(AudioIdentity("speech.wav", 1, 1), {})
+    checkpoint = checkpoint.extended(window(0, 0.5), 300 * SR).extended(window(1, 0.9), 600 * SR)
+    assert [s.text for s in checkpoint.segments] == ["Zeile 0.", "Zeile 1."]
+    assert checkpoint.english == ("Line 0.", "Line 1.")
+    assert [s.text for s in checkpoint.translation] == ["Line 0.", "Line 1."]
+    assert checkpoint.done_s == 600 and checkpoint.spoken == (("de", 20.0, 14.0),)
 
 
 def test_a_checkpoints_name_is_only_ever_a_story_number(tmp_path):
@@ -273,12 +288,23 @@ def test_a_damaged_checkpoint_is_dropped_not_trusted(tmp_path):
     path.parent.mkdir()
     path.write_text(json.dumps({"format": 1, "segments": []}))
     assert load_checkpoint(path) is None and not path.exists()
+    # whole, but written by another version, in a format this one does not know
+    other = json.loads(Checkpoint(AudioIdentity("speech.wav", 1, 1), {}, SR).to_json()) | {"format": 2}
+    path.write_text(json.dumps(other))
+    assert load_checkpoint(path) is None and not path.exists()
     # English lines that do not match the segments: whose English would be whose?
     one_line = Checkpoint(AudioIdentity("speech.wav", 1, 1), {}, SR, (TranscriptSegment(0.0, 1.0, "Ja."),), ("Yes.",))
     damaged = json.loads(one_line.to_json())
     damaged["english"] = ["Yes.", "No."]
     path.write_text(json.dumps(damaged))
     assert load_checkpoint(path) is None and not path.exists()
+
+
+def test_a_checkpoint_that_cannot_be_read_means_starting_from_zero(tmp_path, caplog):
+    path = checkpoint_path(tmp_path, 1)
+    path.mkdir(parents=True)  # there, but no file to read
+    assert load_checkpoint(path) is None
+    assert "cannot read the checkpoint" in caplog.text and "starting from zero" in caplog.text
 
 
 def test_a_checkpoint_that_cannot_be_written_leaves_the_last_one_and_no_part(tmp_path, monkeypatch):
