@@ -44,7 +44,7 @@ from long import Run, Score, Seg, score
 from recordings import Recording, assemble, load_manifest
 
 from storyatlas.settings import Settings
-from storyatlas.transcribe import options_for, transcribe_story
+from storyatlas.transcribe import RunStats, options_for, transcribe_story
 
 
 @dataclasses.dataclass
@@ -62,7 +62,7 @@ class Tally:
     wall_s: float = 0.0
     lost_files: list[str] = dataclasses.field(default_factory=list)
 
-    def add(self, rec: Recording, s: Score, stats, wall_s: float) -> None:
+    def add(self, rec: Recording, s: Score, stats: RunStats, wall_s: float) -> None:
         for lang, n in s.ref_words.items():
             self.errors[lang] = self.errors.get(lang, 0) + s.errors.get(lang, 0)
             self.words[lang] = self.words.get(lang, 0) + n
@@ -82,7 +82,7 @@ class Tally:
         return self.errors.get(lang, 0) / max(1, self.words.get(lang, 0))
 
 
-def transcribed(settings: Settings, rec: Recording, second_above: float) -> tuple[Run, object]:
+def transcribed(settings: Settings, rec: Recording, second_above: float) -> tuple[Run, RunStats]:
     options = dataclasses.replace(options_for(settings), language_second_above=second_above)
     start = time.perf_counter()
     result = transcribe_story(rec.path, settings, options=options)
