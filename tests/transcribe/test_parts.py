@@ -120,9 +120,14 @@ def test_short_pauses_are_kept_and_long_ones_cut():
     joined = join_spans(fine, keep_pause_s=1.2, max_span_s=30)
     assert [(p.start / SR, p.end / SR) for p in joined] == [(0, 9), (11, 14)]
     assert joined[0].fine == tuple(fine[:2]) and joined[0].last == 1 and joined[1].seq == 2
+    # a joined span follows the pause before its first part
+    assert join_spans([s(3, 5, 2.5, 0), s(5.5, 9, 0.5, 1)], keep_pause_s=1.2, max_span_s=30)[0].pause_before == 2.5
     # spans the detector did not find next to each other, or longer together than a span may be
     assert len(join_spans([s(0, 5, 0, 0), s(5.5, 9, 0.5, 2)], keep_pause_s=1.2, max_span_s=30)) == 2
     assert len(join_spans([s(0, 20, 0, 0), s(20.5, 31, 0.5, 1)], keep_pause_s=1.2, max_span_s=30)) == 2
+    # at the limits: a pause as long as keep_pause_s is cut, spans exactly max_span_s long together join
+    assert len(join_spans([s(0, 5, 0, 0), s(6.2, 9, 1.2, 1)], keep_pause_s=1.2, max_span_s=30)) == 2
+    assert len(join_spans([s(0, 20, 0, 0), s(20.5, 30, 0.5, 1)], keep_pause_s=1.2, max_span_s=30)) == 1
 
 
 def test_voice_activity_is_padded_as_silero_pads_without_spans_overlapping():
@@ -147,6 +152,15 @@ def test_voice_activity_is_padded_as_silero_pads_without_spans_overlapping():
         else:
             assert after.start - before.end == gap - 2 * pad
     assert touching  # the recording has a pause shorter than two paddings
+    # the first span is padded as far as the silence before it allows, the last never past the recording
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+    raw = get_speech_timestamps(audio, VadOptions(threshold=0.5, min_silence_duration_ms=160, speech_pad_ms=0,
+                                                  max_speech_duration_s=30.0 - 0.8), sampling_rate=SR)
+    assert raw[0]["start"] > pad and spans[0].start == offset + raw[0]["start"] - pad
+    ending = audio[:raw[-1]["end"] + pad // 4]  # speech until a tenth of a second before its end
+    assert speech_spans(ending, offset, 30.0, 0.5, 160, 400, keep_pause_s=0.0)[-1].end == offset + len(ending)
+    # none longer than a span may be once padded, however long the speech
+    assert max(sp.seconds for sp in speech_spans(audio, 0, 3.0, 0.5, 160, 400, keep_pause_s=0.0)) <= 3.0
 
 
 # ---------------------------------------------------------------- windows
@@ -162,10 +176,14 @@ def test_a_window_is_never_cut_inside_speech():
     running_on = [s(0, 20, 0, 0), s(290, 350, 1, 1)]
     assert cut_window(running_on, 0, target, read_end, total) == 290 * SR
     assert cut_window(running_on[1:], 290 * SR, target, read_end, total) == 350 * SR
+    # one the detector ended just where the read ended may run on past it too
+    assert cut_window([s(0, 20, 0, 0), s(290, 345, 1, 1)], 0, target, read_end, total) == 290 * SR
 
 
 def test_without_voice_detection_a_window_is_cut_into_spans_to_its_end():
-    assert [(p.start / SR, p.end / SR) for p in fixed_spans(50 * SR, SR, 30)] == [(1, 31), (31, 51)]
+    spans = fixed_spans(50 * SR, SR, 30)
+    assert [(p.start / SR, p.end / SR) for p in spans] == [(1, 31), (31, 51)]
+    assert [p.seq for p in spans] == [0, 1]  # next to each other, as the detector's spans are numbered
 
 
 def test_only_the_speech_wav_is_read(tmp_path):
@@ -176,6 +194,13 @@ def test_only_the_speech_wav_is_read(tmp_path):
         w.setframerate(44100)
         w.writeframes(b"\0" * 4000)
     with pytest.raises(TranscriptionError, match="44100 Hz, 2 channel.*ingest"):
+        SpeechWav(path)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(SR)
+        w.writeframes(b"\x80" * 4000)
+    with pytest.raises(TranscriptionError, match="16000 Hz, 1 channel.*8-bit"):
         SpeechWav(path)
     (tmp_path / "x.wav").write_bytes(b"not a wav")
     with pytest.raises(TranscriptionError, match="not the 16 kHz speech WAV"):
@@ -197,6 +222,19 @@ def test_the_wav_is_read_in_parts(tmp_path):
     assert np.allclose(part * 32768, samples[SR:2 * SR])
     assert len(wav.read(2 * SR, 10 * SR)) == SR  # past the end: what there is
     assert len(wav.read(4 * SR, 5 * SR)) == 0  # after it: nothing
+    path.unlink()  # the story erased while it is transcribed
+    with pytest.raises(TranscriptionError, match="s.wav can no longer be read"):
+        wav.read(0, SR)
+
+
+def test_a_wav_written_again_at_the_same_size_is_another_file(tmp_path):
+    path = tmp_path / "speech.wav"
+    path.write_bytes(b"a" * 100)
+    before = AudioIdentity.of(path)
+    path.write_bytes(b"b" * 100)
+    os.utime(path, ns=(before.mtime_ns + 10**9, before.mtime_ns + 10**9))  # later, whatever the clock's grain
+    assert AudioIdentity.of(path) != before
+    assert AudioIdentity.of(path) == AudioIdentity("speech.wav", 100, before.mtime_ns + 10**9)
 
 
 # ---------------------------------------------------------------- quality
