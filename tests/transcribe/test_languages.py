@@ -128,9 +128,13 @@ def test_a_language_hint_forces_the_language_with_no_detection(base_settings, co
 def test_a_story_translated_as_it_is_transcribed_is_not_translated_again(base_settings, counting, tmp_path):
     build(tmp_path / "de.wav", [("de", 0)])
     options = replace(options_for(base_settings), task="translate")
-    result = transcribe_story(tmp_path / "de.wav", base_settings, options=options)
+    seen = []
+    result = transcribe_story(tmp_path / "de.wav", base_settings, options=options, progress=seen.append)
 
+    assert {p.stage for p in seen} == {"translating"}
+    # English is what it was made into, not a language heard: no probability is claimed
     assert result.transcript.task == "translate" and result.transcript.language == "en"
+    assert result.transcript.language_probability is None
     assert {s.language for s in result.transcript.segments} == {"en"}
     english = result.transcript.text.lower()
     assert "city" in english or "every day" in english

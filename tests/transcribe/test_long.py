@@ -15,8 +15,9 @@ import pytest
 from storyatlas.transcribe import (
     checkpoint_path, load_checkpoint, options_for, save_checkpoint, transcribe_story,
 )
-from storyatlas.transcribe.audio_windows import LOOKAHEAD_S, SpeechWav
+from storyatlas.transcribe.audio_windows import LOOKAHEAD_S, AudioIdentity, SpeechWav
 from storyatlas.transcribe.quality import normalised
+from storyatlas.transcribe.whisper import WhisperTranscriber, get_transcriber
 from tests.transcribe.sounds import build
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,15 +91,35 @@ def test_memory_stays_bounded_the_recording_is_read_a_window_at_a_time(settings,
 
     monkeypatch.setattr(SpeechWav, "read", spy)
     options = replace(options_for(settings), window_s=40)
-    result = transcribe_story(long_story, settings, options=options)
+    seen, checkpoints = [], []
+    result = transcribe_story(long_story, settings, options=options, progress=seen.append,
+                              on_checkpoint=checkpoints.append)
     duration = SpeechWav(long_story).duration_s
 
     assert len(reads) == result.stats.windows >= 3
     assert max(reads) <= (40 + LOOKAHEAD_S) * SR < duration * SR
+    # a window reads past its end, to cut in a pause rather than mid-word
+    assert reads[0] > 40 * SR
+    # a checkpoint after each window but the last; progress over the whole recording
+    assert [c.done for c in checkpoints] == sorted({c.done for c in checkpoints}) and \
+        len(checkpoints) == result.stats.windows - 1
+    fractions = [p.fraction for p in seen]
+    assert fractions == sorted(fractions) and fractions[0] == 0 and fractions[-1] == 1.0
+    assert any(0 < f < 1 for f in fractions)
+    assert 0 < result.stats.speech_s < result.stats.audio_s  # the pauses are not speech
     assert result.stats.audio_s == pytest.approx(duration, abs=0.01)  # every sample in one window
     starts = [s.start for s in result.transcript.segments]
     assert starts == sorted(starts) and no_repeated_lines(result)
     assert " ".join(s.text for s in result.transcript.segments).lower().count("sandbags") == 8
+
+
+def test_progress_reaches_the_end_when_the_last_window_hears_nothing(settings, tmp_path):
+    build(tmp_path / "then_quiet.wav", [("en", 0), ("silence", 90)])
+    seen = []
+    result = transcribe_story(tmp_path / "then_quiet.wav", settings,
+                              options=replace(options_for(settings), window_s=20), progress=seen.append)
+    assert result.stats.windows >= 2 and seen[-1].fraction == 1.0
+    assert max(p.fraction for p in seen[:-1]) < 1  # the silent window had no chunk to count
 
 
 def test_a_run_stopped_after_a_window_resumes_there_and_does_only_the_rest(settings, long_story, tmp_path):
@@ -115,8 +136,10 @@ def test_a_run_stopped_after_a_window_resumes_there_and_does_only_the_rest(setti
     checkpoint = load_checkpoint(path)
     assert 30 < checkpoint.done_s < 100 and checkpoint.segments
 
-    resumed = transcribe_story(long_story, settings, options=options, resume_from=checkpoint)
+    seen = []
+    resumed = transcribe_story(long_story, settings, options=options, resume_from=checkpoint, progress=seen.append)
     duration = SpeechWav(long_story).duration_s
+    assert seen[0].fraction == pytest.approx(checkpoint.done_s / duration, abs=0.001)
     # only the rest went through the model: fewer windows, fewer chunks, the rest's seconds
     assert resumed.stats.started_at_s == checkpoint.done_s
     assert resumed.stats.audio_s == pytest.approx(duration - checkpoint.done_s, abs=0.01)
@@ -144,6 +167,14 @@ def test_a_checkpoint_of_another_file_or_model_is_not_resumed(settings, long_sto
     result = transcribe_story(long_story, settings, options=replace(options, beam_size=2),
                               resume_from=load_checkpoint(path))
     assert result.stats.started_at_s == 0
+    # another model, or the same weights at another precision, writes other words; another
+    # window or batch size writes the same, so a run with those resumes
+    checkpoint, identity, transcriber = load_checkpoint(path), AudioIdentity.of(long_story), get_transcriber(settings)
+    usable = transcriber.usable(options)
+    assert checkpoint.fits(identity, transcriber.made_with(replace(usable, window_s=60, batch_size=2)))
+    for other_model in (WhisperTranscriber(replace(transcriber.source, name="base"), compute_type="int8"),
+                        WhisperTranscriber(transcriber.source, compute_type="float32")):
+        assert not checkpoint.fits(identity, other_model.made_with(usable))
 
 
 # run in a subprocess that kills itself (SIGKILL: no clean-up runs) after its first checkpoint
