@@ -215,7 +215,6 @@ def test_two_jobs_at_once_share_one_model_with_the_cores_shared_out(settings, wi
     import threading
 
     from storyatlas.machine import available_cores
-    from storyatlas.transcribe.whisper import get_transcriber
 
     two = replace(settings, workers=2)
     transcriber = get_transcriber(two)
