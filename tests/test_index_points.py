@@ -17,7 +17,7 @@ from storyatlas.archive.records import IndexPoint
 from storyatlas.cli import cli
 from storyatlas.errors import AccessDenied, IndexPointError, NotFound
 from storyatlas.exports import export
-from storyatlas.search import SearchQuery
+from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery
 from storyatlas.search.fts import FTSBackend
 from storyatlas.themes import store
 from storyatlas.themes.vocabulary import Theme
@@ -149,6 +149,20 @@ def test_search_finds_a_point_by_its_synopsis_within_the_policy(archive):
     [hit] = _search(archive, "buckets").stories
     assert hit.moments[0].at == 5.0 and "<mark>buckets</mark>" in hit.moments[0].snippet_html()
     assert "ladders" not in hit.moments[0].snippet  # only the keywords that matched
+
+
+def test_a_point_found_by_its_title_shows_its_title_in_the_segment_said_there(archive):
+    story = add_story(archive, "Gap", "en", [(0.0, 10.0, "We sang."), (30.0, 40.0, "We sang again.")],
+                      community="Zgorzelec")
+    index_points.add(archive, story, IndexPoint(30, "The embankment", synopsis="The dyke broke."), KEEPER)
+    index_points.add(archive, story, IndexPoint(20, "The embankment again"), KEEPER)
+    first, second = archive.segments(story, KEEPER)
+    [hit] = _search(archive, "embankment").stories
+    # only what matched: the title, not the synopsis; a point between two segments ends
+    # at its own time, one at a segment's start is in that segment
+    assert sorted((m.at, m.segment_id, m.end, m.snippet) for m in hit.moments) == [
+        (20.0, first.id, 20.0, f"The {MARK_OPEN}embankment{MARK_CLOSE} again"),
+        (30.0, second.id, 40.0, f"The {MARK_OPEN}embankment{MARK_CLOSE}")]
 
 
 def test_a_storys_points_come_before_its_moments_within_the_moments_shown(archive):

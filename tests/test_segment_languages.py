@@ -14,10 +14,12 @@ import srt
 import webvtt
 from starlette.testclient import TestClient
 
+from storyatlas import meaning
 from storyatlas.archive import Archive, Viewer
 from storyatlas.exports import export
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
+from storyatlas.themes import store
 from storyatlas.transcribe.types import Transcript, TranscriptSegment
 from tests.conftest import add_story, old_archive
 from tests.web.conftest import app, client  # noqa: F401  (fixtures)
@@ -99,13 +101,25 @@ def test_saving_twice_leaves_what_saving_once_does(app, stories):
 def test_stories_transcribed_before_keep_their_one_language(tmp_path):
     """An archive from before migration 0007: its segments have no language of their own."""
     path = tmp_path / "old.sqlite3"
-    old_archive(path, 6, "de", "Das Wasser stieg.")
+    old_archive(path, 6, "de", "Das Hochwasser stieg bis in den Keller.")
     with Archive(path) as archive:
         assert archive.story(1, KEEPER).languages == ("de",)
         segment = archive.segments(1, KEEPER)[0]
         assert (segment.language, segment.low_confidence) == ("de", False)
-        hit = FTSBackend(archive).search(SearchQuery("Wasser", KEEPER, language="de")).stories[0]
+        backend = FTSBackend(archive)
+        hit = backend.search(SearchQuery("Keller", KEEPER, language="de")).stories[0]
         assert hit.moments[0].language == "de"
+        # found through its theme (the story does not say "Überschwemmung"), and by meaning
+        store.vocabulary(archive)
+        with archive.transaction() as c:
+            c.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (1, 'floods', 3.0)")
+            c.execute("""INSERT INTO theme_evidence (story_id, theme_id, segment_id, trigger, side)
+                         VALUES (1, 'floods', ?, 'Hochwasser', 'original')""", (segment.id,))
+        [hit] = backend.search(SearchQuery("Überschwemmung", KEEPER, meaning=False)).stories
+        assert [(m.why, m.language) for m in hit.moments] == [(("theme",), "de")]
+        assert meaning.index(archive) == 1
+        [hit] = backend.search(SearchQuery("inundação", KEEPER)).stories
+        assert [(m.why, m.language) for m in hit.moments] == [(("meaning",), "de")]
 
 
 # the JSON API -----------------------------------------------------------------------

@@ -125,12 +125,28 @@ def test_a_page_is_filled_past_stories_the_viewer_may_not_see(backend, archive):
 def test_the_moment_shown_is_the_shortest_holding_the_word_its_snippet_around_the_word(archive):
     words = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split()
     long_line = " ".join(words * 2) + " and then the cellar filled with water from the river."
-    story = add_story(archive, "Long", "en", [(0.0, 20.0, long_line), (20.0, 22.0, "The cellar again.")])
+    middle = " ".join(words) + " the cellar " + " ".join(words) + " end."
+    story = add_story(archive, "Long", "en", [(0.0, 20.0, long_line), (20.0, 22.0, "The cellar again."),
+                                             (30.0, 40.0, middle)])
     [hit] = FTSBackend(archive).search(SearchQuery("cellar", KEEPER)).stories
-    assert hit.story_id == story and [m.start for m in hit.moments] == [20.0, 0.0]
-    snippet = hit.moments[1].snippet
-    assert snippet.startswith("…") and f"{MARK_OPEN}cellar{MARK_CLOSE}" in snippet
-    assert len(snippet.split()) <= 17 and "one two" not in snippet
+    assert hit.story_id == story and [m.start for m in hit.moments] == [20.0, 30.0, 0.0]
+    cellar = f"{MARK_OPEN}cellar{MARK_CLOSE}"
+    # sixteen words: three before the word, the rest after; near the end, the last sixteen
+    assert hit.moments[1].snippet == (f"…fourteen fifteen the {cellar} one two three four five six seven eight "
+                                      "nine ten eleven twelve…")
+    assert hit.moments[2].snippet == f"…ten eleven twelve thirteen fourteen fifteen and then the {cellar} filled " \
+                                     "with water from the river."
+    assert hit.moments[0].snippet == f"The {cellar} again."
+
+
+def test_of_moments_holding_as_many_words_the_shortest_with_its_english_comes_first_then_the_earliest(archive):
+    story = add_story(archive, "Kurz", "de", [
+        (0.0, 4.0, "Keller.", "The cellar was full of water and of mud and of everything we had."),
+        (4.0, 8.0, "Der Keller war voll.", "Cellar full."),
+        (8.0, 12.0, "Der Keller war nass.", "Cellar damp."),
+    ])
+    [hit] = FTSBackend(archive).search(SearchQuery("Keller", KEEPER, meaning=False)).stories
+    assert hit.story_id == story and [m.start for m in hit.moments] == [4.0, 8.0, 0.0]
 
 
 def test_did_you_mean_offers_words_as_said_from_stories_one_may_see(backend, archive):
@@ -293,6 +309,7 @@ def test_a_query_takes_the_stop_words_of_the_language_most_of_its_words_are_stop
     ("pt", "A inundação levou a nossa casa.", "inundacao"),
     ("fr", "Les rues inondées du quartier.", "inondees"),
     ("es", "También se llevó el puente.", "tambien"),
+    ("es", "El río se llevó también el puente.", "tambien"),  # the moment starts at it, not the line
     ("ro", "Inundație în tot satul.", "inundatie"),
 ])
 def test_a_word_typed_without_its_accents_finds_it_said_with_them(archive, language, said, typed):
