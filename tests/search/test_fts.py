@@ -137,6 +137,18 @@ def test_only_visible_stories_are_found_or_counted(archive, backend):
     assert set(_ids(results)) == {1, 2} and results.total_stories == 2
     assert dict(results.facets["country"]) == {"PL": 1, "DE": 1}
     assert 3 in _ids(backend.search(_query("cellar")))
+    # nor when no moment holds every word and stories holding any of them are counted
+    relaxed = backend.search(SearchQuery("cellar Anna", Viewer()))
+    assert relaxed.relaxed and set(_ids(relaxed)) == {1, 2} and relaxed.total_stories == 2
+    assert dict(relaxed.facets["country"]) == {"PL": 1, "DE": 1}
+
+
+def test_a_storys_score_is_higher_the_more_it_is_about_the_word(archive):
+    short = add_story(archive, "Short", "en", [(0.0, 3.0, "The cellar flooded.")])
+    long = add_story(archive, "Long", "en", [(0.0, 3.0, "The cellar flooded."),
+                                             (3.0, 9.0, "Then we went to my aunt by the sea for the summer.")])
+    hits = FTSBackend(archive).search(_query("cellar", meaning=False)).stories
+    assert [h.story_id for h in hits] == [short, long] and hits[0].score > hits[1].score > 0
 
 
 def test_a_misspelled_word_gets_suggestions(backend):
