@@ -81,7 +81,7 @@ def test_fold_writes_out_letters_that_have_no_diacritic_to_take_off():
 
 
 def test_stop_words_alone_make_no_hit(backend):
-    for text in ("the", "the of and", "der die das", "w i z"):
+    for text in ("the", "the of and", "der die das", "w i z", "The Of AND", "Der Die Das"):
         assert _search(backend, text).stories == (), text
         assert parse(text) is None, text
     # a word that is a stop word elsewhere but a whole word in English is still searched
@@ -202,6 +202,10 @@ def test_minus_leaves_a_word_out_and_or_takes_either(backend):
     assert _ids(_search(backend, "basement NOT Keller")) == [2]  # as other search engines write it
     assert _ids(_search(backend, 'basement -"im Keller"')) == [2]
     assert _search(backend, "-basement").stories == ()
+    assert _search(backend, "basement -Keller -piwnica").stories == ()  # every word left out is
+    # a word written with an apostrophe is left out whole, typed with either
+    assert _search(backend, "sœur -d'inondation").stories == ()
+    assert _search(backend, "sœur -d’inondation").stories == ()
     assert set(_ids(_search(backend, "powódź OR inondation"))) == {2, 3}
     assert _ids(_search(backend, "Keller OR sœur Wasser")) == [1]  # (Keller or sœur) and Wasser
 
@@ -212,6 +216,10 @@ def test_a_quoted_phrase_matches_its_words_in_order(backend):
     assert [m.start for m in found] == [0.0]
     assert f"{MARK_OPEN}pumped the cellar{MARK_CLOSE}" in found[0].snippet
     assert _search(backend, '"cellar the pumped"').stories == ()
+    # a quote left open runs to the end
+    assert _search(backend, '"cellar the pumped').stories == () and _ids(_search(backend, '"pumped the cellar')) == [4]
+    # a stop word quoted alone is searched (every story's English says "the")
+    assert set(_ids(_search(backend, '"the"'))) == {1, 2, 3, 4} and _search(backend, "the").stories == ()
     assert _ids(_search(backend, '"Straße"')) == [1] and _ids(_search(backend, '"strasse"')) == [1]
     # each word in any of its forms (the index holds terms, not the words as said)
     assert _ids(_search(backend, '"Strassen"')) == [1] and _ids(_search(backend, '"pumping the cellars"')) == [4]
