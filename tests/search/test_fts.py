@@ -2,7 +2,7 @@ import pytest
 
 from storyatlas.archive import Viewer
 from storyatlas.errors import SearchError
-from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery
+from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery, fts
 from storyatlas.search.fts import FTSBackend
 from storyatlas.search.query import fts_query
 from tests.conftest import add_story
@@ -180,3 +180,26 @@ def test_a_moment_starts_where_its_first_matched_word_is_said(archive):
     assert at("water")[0] == (0.0, 2.0)
     archive.conn.execute("UPDATE words SET word = ' wave' WHERE word = ' WATER'")
     assert at("water")[0] == (0.0, 0.0)
+
+
+def test_a_long_query_pasted_in_finds_its_words_however_many_forms_they_have(backend):
+    # a hundred words nobody said, then one said: the forms of every word, in every
+    # language, are looked up 200 at a time, and the said word's come among the last
+    unsaid = " ".join(f"ab{chr(97 + i // 26)}{chr(97 + i % 26)}x" for i in range(100))
+    found = backend.search(_query(f"{unsaid} Anna", meaning=False))
+    assert found.relaxed and _ids(found) == [2]
+
+
+def test_a_search_inside_a_transaction_sees_what_it_changed(archive, backend):
+    anonymous = Viewer()
+    assert _ids(backend.search(SearchQuery("Keller", anonymous, meaning=False))) == [1]
+    with archive.transaction() as c:
+        c.execute("UPDATE stories SET visibility = 'private' WHERE id = 1")
+        found = backend.search(SearchQuery("Keller", anonymous, meaning=False))
+        assert found.stories == () and found.total_stories == 0
+
+
+def test_the_stories_a_viewer_may_reach_are_kept_for_a_few_states_only(backend):
+    for i in range(30):  # each filter, another set of stories
+        backend.search(SearchQuery("Keller", Viewer(), country=f"C{i}", meaning=False))
+    assert 0 < len(fts._reachable) <= 17
