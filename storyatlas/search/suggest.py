@@ -55,10 +55,7 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query,
                 params: list) -> tuple[str, ...]:
     """Up to three words per query word not found; ``key`` names the archive and its words
     index's state (path, ``words_state``)."""
-    # a word some story the searcher may see says needs no other: when a query is relaxed,
-    # "cellars sandbags" offered "cell" for the word it had found
-    typed = list(dict.fromkeys(w for t in parsed.terms() if t.phrase or not _seen(conn, t, stories_sql, params)
-                               for w in stems.words(" ".join(t.words)) if len(fold(w)) >= stems.MIN_VOCABULARY))
+    typed = _unseen(conn, parsed, stories_sql, params)
     if not typed:
         return ()
     vocabulary = _vocabulary(conn, key)
@@ -163,6 +160,21 @@ def warm(path: Path) -> None:
             return
         _refreshing.add(str(path))
     threading.Thread(target=_reread, args=(str(path), None), daemon=True, name="storyatlas-vocabulary").start()
+
+
+def _unseen(conn: sqlite3.Connection, parsed: Query, stories_sql: str, params: list) -> list[str]:
+    """The query's words that no story the searcher may see says, a phrase's each on its
+    own: a word said needs no other (when a query is relaxed, "cellars sandbags" offered
+    "cell" for the word it had found, and a phrase found beside a word that was not, or
+    one whose words are all said but not in that order, had each of its words offered
+    another)."""
+    unseen: list[str] = []
+    for t in parsed.terms():
+        for w in stems.words(" ".join(t.words)):
+            if len(fold(w)) >= stems.MIN_VOCABULARY and not _seen(conn, Term((w,), False) if t.phrase else t,
+                                                                  stories_sql, params):
+                unseen.append(w)
+    return list(dict.fromkeys(unseen))
 
 
 def _seen(conn: sqlite3.Connection, term: Term, stories_sql: str, params: list) -> bool:

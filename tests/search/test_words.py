@@ -1,6 +1,7 @@
 """Word search in every vocabulary language: word forms, folding, stop words, ranking by
 how many of the query's words a moment holds, "did you mean", -word, OR and phrases."""
 
+import threading
 import time
 
 import pytest
@@ -13,7 +14,7 @@ from storyatlas.search.fts import FTSBackend
 from storyatlas.search.query import parse, query_language
 from storyatlas.stems import query_forms, stop_words
 from storyatlas.text import fold
-from tests.conftest import add_story, old_archive
+from tests.conftest import add_story, old_archive, wait_for
 
 KEEPER = Viewer.keeper()
 
@@ -187,6 +188,42 @@ def test_the_vocabulary_is_read_again_only_when_the_words_index_changes(backend,
     assert len(reads) == 1
     add_story(archive, "Barn", "en", [(0.0, 3.0, "Zwieblowski hid there.")])
     assert "zwieblowski" in _search(backend, "zwiablowski").suggestions and len(reads) == 2
+    # a word corrected to another: as many segments and words as before, another vocabulary
+    with archive.transaction() as c:
+        c.execute("UPDATE segments SET text = 'Zwieblowsky hid there.' WHERE text = 'Zwieblowski hid there.'")
+    assert "zwieblowsky" in _search(backend, "zwiablowsky").suggestions and len(reads) == 3
+
+
+def test_the_vocabulary_is_read_in_the_background_once_at_a_time_and_knows_what_it_read(backend, archive, monkeypatch):
+    monkeypatch.setattr(suggest, "_READ_AT_ONCE", 0)  # as a large archive's is
+    _search(backend, "familes")  # the first reading, at once
+    release, reads, read = threading.Event(), [], suggest._read
+
+    def slow(conn):
+        reads.append(conn)
+        release.wait(10)
+        return read(conn)
+
+    monkeypatch.setattr(suggest, "_read", slow)
+    add_story(archive, "Barn", "en", [(0.0, 3.0, "Zwieblowski hid there.")])
+    _search(backend, "zwiablowski")
+    wait_for(lambda: reads, 5, "the reading in the background")
+    # searches and a server starting while it reads start no other reading
+    _search(backend, "zwiablowski")
+    suggest.warm(archive.path)
+    time.sleep(0.3)
+    assert len(reads) == 1
+    release.set()
+    path = str(archive.path)
+    wait_for(lambda: path not in suggest._refreshing, 5, "the reading to end")
+    assert "zwieblowski" in _search(backend, "zwiablowski").suggestions and len(reads) == 1
+    # a reading started as a server starts keeps the state it read, so the next query reads nothing again
+    suggest.warm(archive.path)
+    wait_for(lambda: len(reads) == 2 and path not in suggest._refreshing, 5, "the warm-up")
+    assert suggest._vocabularies[path][0] == suggest.words_state(archive.conn)
+    _search(backend, "zwiablowski")
+    time.sleep(0.3)
+    assert len(reads) == 2
 
 
 def test_did_you_mean_is_computed_only_when_few_or_no_moments_match(backend, monkeypatch):
@@ -252,9 +289,15 @@ def test_did_you_mean_offers_the_closest_few_words_for_those_not_found_only(back
     results = _search(backend, "pumped celler")  # a misspelling beside a word found
     assert results.relaxed and _ids(results) == [4] and results.suggestions[0] == "cellar"
     # a word found is not offered another ("cellars" was offered "cell"), a far word gets none
-    for text in ("cellars sandbags", "cellars cezzzzz"):
+    for text in ("cellars sandbags", "cellars cezzzzz", '"the cellar" sandbagz'):
         results = _search(backend, text)
         assert results.relaxed and results.suggestions == (), text
+    # a phrase of words all said, but not in that order, gets none; a word misspelled in a phrase does
+    assert _search(backend, '"cellar the pumped"').suggestions == ()
+    assert _search(backend, '"the celar"').suggestions[0] == "cellar"
+    assert _search(backend, "celler cellor").suggestions.count("cellar") == 1  # offered for both, shown once
+    for far_or_short in ("strxxt", "mu"):  # "street" is a third off; a word of two letters is not looked up
+        assert _search(backend, far_or_short).suggestions == (), far_or_short
     add_story(archive, "Secret", "en", [(0.0, 3.0, "The celler hid them.")], visibility="private")
     # a word only stories out of sight say is not found for a visitor: words they may see are offered
     visitor = _search(backend, "celler", Viewer())
@@ -365,6 +408,11 @@ def test_did_you_mean_offers_a_word_as_said_with_its_accents(archive):
     # another form, typed without accents: Spanish endings are not given their accents back
     found = FTSBackend(archive).search(SearchQuery("preguntaramos", KEEPER, meaning=False))
     assert found.total_stories == 0 and found.suggestions == ("preguntó",)
+    # a word misspelled without its accents is closest to the word's stem without them,
+    # and is offered the word as said ("inund" is too short to be compared with it)
+    add_story(archive, "Cheia", "pt", [(0.0, 4.0, "A inundação levou a nossa casa.")])
+    found = FTSBackend(archive).search(SearchQuery("inundacau", KEEPER, meaning=False))
+    assert found.total_stories == 0 and found.suggestions == ("inundação",)
 
 
 def test_stories_indexed_before_are_found_without_their_accents_after_the_upgrade(tmp_path):
