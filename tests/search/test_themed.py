@@ -72,6 +72,9 @@ def test_stories_found_only_through_a_theme_are_counted_and_come_after_those_wit
         c.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'schools', 1.0)", (tagged[1],))
     both = backend.search(SearchQuery("flood OR school", Viewer.anonymous(), meaning=False, limit=1))
     assert both.themes == ("floods", "schools") and both.total_stories == 5
+    # by its best score under them
+    themed = backend.search(SearchQuery("flood OR school", Viewer.anonymous(), meaning=False, limit=3, offset=2))
+    assert [h.story_id for h in themed.stories] == [tagged[1], tagged[2], tagged[0]]
 
 
 def test_a_story_found_through_its_theme_shows_where_it_tells_it_up_to_the_moments_asked(archive):
@@ -94,3 +97,18 @@ def test_a_story_found_through_its_theme_shows_where_it_tells_it_up_to_the_momen
         return [(m.start, m.why) for m in hit.moments]
     assert moments() == [(4.0, ("theme",)), (8.0, ("theme",)), (12.0, ("theme",))]  # where it is told
     assert moments(moments_per_story=2) == [(4.0, ("theme",)), (8.0, ("theme",))]
+
+
+def test_a_theme_a_moderator_adds_or_edits_is_called_up_at_once(archive):
+    from storyatlas.search import themed
+    from storyatlas.themes.vocabulary import Theme
+
+    store.vocabulary(archive)
+    assert query_themes(archive, "onion bed") == ()  # the shipped vocabulary, filed
+    store.save_theme(archive, Theme("onion_beds", "Onion beds", triggers={"en": ("onion bed",)}))
+    assert query_themes(archive, "onion bed") == ("onion_beds",)
+    store.save_theme(archive, Theme("onion_beds", "Onion beds", triggers={"en": ("shallot",)}))
+    assert query_themes(archive, "onion bed") == () and query_themes(archive, "shallots shallot") == ("onion_beds",)
+    assert len(themed._filed) == 1  # only the vocabulary as it is now stays filed
+    store.save_theme(archive, Theme("blank", "Blank", triggers={"en": (" ",)}))  # a trigger of no words
+    assert query_themes(archive, "shallot") == ("onion_beds",)
