@@ -317,6 +317,20 @@ def test_fusion_adds_each_storys_reciprocal_ranks_in_the_words_and_the_meaning_r
     assert scores[4] == pytest.approx(words_weight / (fused.K + 4) + 1 / (fused.K + 1))
 
 
+def test_a_story_found_through_a_theme_and_by_meaning_is_fused_among_those_found_by_words(archive):
+    from storyatlas.search.fts import FTSBackend
+
+    FTSBackend(archive)._tables()
+    c = archive.conn
+    # words found 1 and 2; 3 only through a theme (tier 1), and meaning found it first
+    c.executemany("INSERT INTO temp.search_hits (story_id, tier, key, score) VALUES (?, ?, ?, 1)",
+                  [(1, 0, 4.0), (2, 0, 3.0), (3, 1, 2.5)])
+    fused.fuse(c, {3: [(30, 0.9)]})
+    ranked = [r[0] for r in c.execute("SELECT story_id FROM temp.search_hits ORDER BY tier, fused DESC, key DESC")]
+    assert ranked.index(3) < ranked.index(2)  # 1 / (60 + 1) from meaning against 1 / (60 + 2) from words
+    assert c.execute("SELECT tier FROM temp.search_hits WHERE story_id = 3").fetchone()[0] == 0
+
+
 def test_a_relaxed_words_ranking_counts_half_in_the_search(archive, monkeypatch):
     from storyatlas.search import SearchQuery
     from storyatlas.search.fts import FTSBackend
