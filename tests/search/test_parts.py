@@ -63,6 +63,30 @@ def test_a_read_in_parts_finds_the_moments_one_read_finds(archive, stories, spli
     assert any(split), "no part was read by another thread"
 
 
+def test_a_read_in_parts_of_an_empty_index_finds_nothing(archive, split):
+    c = archive.conn
+    c.execute("BEGIN")
+    try:
+        assert parts.rowids(c, str(archive.path), _state(archive), PHRASE, parts=2).tolist() == []
+    finally:
+        c.execute("COMMIT")
+
+
+def test_the_parts_read_elsewhere_hold_no_transaction_open_after(archive, stories, split):
+    # a read transaction left open would keep the archive's write-ahead log from ever
+    # being checkpointed into the file
+    c = archive.conn
+    for _ in range(3):  # the connection the reading thread keeps is used again
+        c.execute("BEGIN")
+        try:
+            parts.rowids(c, str(archive.path), _state(archive), PHRASE, parts=2)
+        finally:
+            c.execute("COMMIT")
+    assert split == [True] * 3
+    busy, _, _ = archive.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    assert busy == 0
+
+
 def test_a_phrase_search_in_parts_ranks_as_one_read_does(archive, stories, monkeypatch):
     query = SearchQuery('"the flood"', Viewer.keeper(), meaning=False)
     monkeypatch.setattr(parts, "SPLIT_FROM", 10**9)
