@@ -28,3 +28,7 @@ def test_the_answer_asked_for_most_lately_is_kept_longest():
     assert cache.peek("flood", 1) == "floods"  # asked again: now the newest
     cache.get("war", 1, lambda: "wars")  # only two fit: "mine" goes, not "flood"
     assert cache.peek("flood", 1) == "floods" and cache.peek("mine", 1) is None
+    # an answer made again after the archive changed is the newest too
+    cache.get("war", 2, lambda: "wars again")
+    cache.get("dyke", 2, lambda: "dykes")  # "flood" goes, not "war"
+    assert cache.peek("war", 2) == "wars again" and cache.peek("flood", 1) is None
