@@ -176,11 +176,23 @@ def test_a_story_meaning_and_a_theme_both_find_is_ranked_by_fusion_with_its_them
     assert polish.score == 7.5 and polish.themes == ("floods",)
 
 
-def test_others_lived_this_too_from_other_places_and_languages(archive, stories):
+def test_others_lived_this_too_from_other_places_and_languages(archive, stories, monkeypatch):
     found = {hit.story_id: hit.segment_id for hit in meaning.kindred(archive, stories["de"], Viewer.anonymous())}
     # the Polish flood for the German dam, the English bread for the German bakery
     assert found == {stories["pl"]: archive.segments(stories["pl"], KEEPER)[0].id,
                      stories["en"]: archive.segments(stories["en"], KEEPER)[0].id}
+
+    closest = meaning.kindred(archive, stories["de"], Viewer.anonymous(), limit=1)
+    assert len(closest) == 1 and closest[0].story_id in found
+    # a long story is compared by its first passages only: here the first, where Klaus says who he is
+    monkeypatch.setattr(meaning, "KINDRED_PASSAGES", 1)
+    assert stories["pl"] not in {hit.story_id for hit in meaning.kindred(archive, stories["de"], Viewer.anonymous())}
+    monkeypatch.undo()
+    # a passage corrected is no longer kindred as it was said, before its vector is made again
+    flood = archive.segments(stories["pl"], KEEPER)[0]
+    corrections.set_text(archive, stories["pl"], flood.id, "Chodziliśmy do kina w sobotę.", KEEPER, base=None)
+    found = {hit.story_id: hit.segment_id for hit in meaning.kindred(archive, stories["de"], Viewer.anonymous())}
+    assert found.get(stories["pl"]) != flood.id
 
     archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (stories["pl"],))
     assert stories["pl"] not in [hit.story_id for hit in meaning.kindred(archive, stories["de"], Viewer.anonymous())]
@@ -206,6 +218,22 @@ def test_others_lived_this_too_gives_each_storys_closest_passage_the_closest_sto
 
 def test_an_empty_query_means_nothing(archive, stories):
     assert meaning.nearest(archive, "  ", KEEPER, min_score=-1) == []
+
+
+def test_the_closest_passages_come_best_first_up_to_the_limit(archive, stories):
+    add_story(archive, "Newest", "en", [(0.0, 4.0, "Not yet made into a vector.")])  # the highest story id
+    every = meaning.nearest(archive, "flood", KEEPER, limit=50, min_score=-1)
+    assert len(every) == 7 and [h.score for h in every] == sorted((h.score for h in every), reverse=True)
+    assert meaning.nearest(archive, "flood", KEEPER, limit=2, min_score=-1) == every[:2]
+
+
+def test_the_worker_makes_the_vectors_a_round_at_a_time(archive, stories, monkeypatch):
+    # a round is whole batches, until about as many as asked are made: the worker
+    # comes back between rounds to the jobs waiting
+    add_story(archive, "More", "en", [(float(i), i + 1.0, f"Line {i} of the harvest.") for i in range(5)])
+    monkeypatch.setattr(meaning, "BATCH", 2)
+    assert meaning.index(archive, limit=3) == 4
+    assert meaning.index(archive, limit=3) == 1 and meaning.index(archive) == 0
 
 
 def test_meaning_hits_keep_to_the_search_filters(archive, stories):
