@@ -168,13 +168,12 @@ def _unseen(conn: sqlite3.Connection, parsed: Query, stories_sql: str, params: l
     "cell" for the word it had found, and a phrase found beside a word that was not, or
     one whose words are all said but not in that order, had each of its words offered
     another)."""
-    unseen: list[str] = []
+    words: dict[str, Term] = {}  # each word once, however often it is typed
     for t in parsed.terms():
         for w in stems.words(" ".join(t.words)):
-            if len(fold(w)) >= stems.MIN_VOCABULARY and not _seen(conn, Term((w,), False) if t.phrase else t,
-                                                                  stories_sql, params):
-                unseen.append(w)
-    return list(dict.fromkeys(unseen))
+            if len(fold(w)) >= stems.MIN_VOCABULARY:
+                words.setdefault(w, Term((w,), False) if t.phrase else t)
+    return [w for w, term in words.items() if not _seen(conn, term, stories_sql, params)]
 
 
 def _seen(conn: sqlite3.Connection, term: Term, stories_sql: str, params: list) -> bool:

@@ -185,9 +185,9 @@ def test_others_lived_this_too_from_other_places_and_languages(archive, stories,
     closest = meaning.kindred(archive, stories["de"], Viewer.anonymous(), limit=1)
     assert len(closest) == 1 and closest[0].story_id in found
     # a long story is compared by its first passages only: here the first, where Klaus says who he is
-    monkeypatch.setattr(meaning, "KINDRED_PASSAGES", 1)
-    assert stories["pl"] not in {hit.story_id for hit in meaning.kindred(archive, stories["de"], Viewer.anonymous())}
-    monkeypatch.undo()
+    with monkeypatch.context() as m:
+        m.setattr(meaning, "KINDRED_PASSAGES", 1)
+        assert stories["pl"] not in {h.story_id for h in meaning.kindred(archive, stories["de"], Viewer.anonymous())}
     # a passage corrected is no longer kindred as it was said, before its vector is made again
     flood = archive.segments(stories["pl"], KEEPER)[0]
     corrections.set_text(archive, stories["pl"], flood.id, "Chodziliśmy do kina w sobotę.", KEEPER, base=None)

@@ -302,6 +302,9 @@ def test_did_you_mean_offers_the_closest_few_words_for_those_not_found_only(back
     # a word only stories out of sight say is not found for a visitor: words they may see are offered
     visitor = _search(backend, "celler", Viewer())
     assert visitor.stories == () and visitor.suggestions[0] == "cellar" and "celler" not in visitor.suggestions
+    in_a_phrase = _search(backend, '"the celler"', Viewer())  # a phrase's words, each through the policy too
+    assert in_a_phrase.stories == () and in_a_phrase.suggestions[0] == "cellar"
+    assert "celler" not in in_a_phrase.suggestions
     assert _ids(_search(backend, "celler")) != []
 
 
