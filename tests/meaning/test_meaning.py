@@ -198,6 +198,16 @@ def test_others_lived_this_too_from_other_places_and_languages(archive, stories,
     assert stories["pl"] not in [hit.story_id for hit in meaning.kindred(archive, stories["de"], Viewer.anonymous())]
 
 
+def test_a_line_corrected_since_the_vectors_were_read_takes_no_place_among_a_storys_passages(archive, stories,
+                                                                                             monkeypatch):
+    meaning.kindred(archive, stories["de"], KEEPER)  # every vector read
+    first = archive.segments(stories["de"], KEEPER)[0]
+    corrections.set_text(archive, stories["de"], first.id, "Mein Name ist Klaus.", KEEPER, base=None)
+    monkeypatch.setattr(meaning, "KINDRED_PASSAGES", 1)
+    # its first passage with a vector is now the dam and the floods
+    assert stories["pl"] in {h.story_id for h in meaning.kindred(archive, stories["de"], Viewer.anonymous())}
+
+
 def test_others_lived_this_too_gives_each_storys_closest_passage_the_closest_stories_first(archive):
     told = add_story(archive, "Hochwasser", "de",
                      [(0.0, 4.0, "Das Hochwasser zerstörte unseren Keller und den Garten.")], community="Görlitz")
@@ -309,13 +319,28 @@ def test_each_query_is_compared_with_its_own_closest_lists():
     matrix = rng.standard_normal((3000, 16)).astype(np.float32)
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     order, found = lists.build(matrix)
-    queries = matrix[:5]
+    queries = matrix[[0, 1, 2, 3, 4, 0]]  # two alike: their lists are theirs together
     probed = found.probed(queries, 3)
     closeness = queries @ found.centroids.T
     for q in range(len(queries)):
         own = {(int(found.offsets[i]), int(found.offsets[i + 1])) for i in np.argsort(-closeness[q])[:3]}
         assert {(a, b) for a, b, who in probed if q in who} == own
     assert [(a, b) for a, b, _ in probed] == found.slices(queries, 3)
+    assert len({(a, b) for a, b, _ in probed}) == len(probed)  # each list once, for all the queries it is close to
+
+
+def test_lists_of_vectors_said_many_times_over_leave_no_list_out():
+    import numpy as np
+
+    from storyatlas.meaning import lists
+
+    # many short lines alike ("Yes.", "Thank you.") are one vector: lists that no vector
+    # is closest to, the last ones too, are empty, and still there to be probed
+    matrix = np.repeat(np.eye(16, dtype=np.float32)[:2], 20, axis=0)
+    order, found = lists.build(matrix)
+    assert len(found.offsets) == len(found.centroids) + 1 == 17 and found.offsets[-1] == 40
+    held = [i for a, b in found.slices(matrix[[0, -1]], probes=16) for i in range(a, b)]
+    assert sorted(held) == list(range(40))
 
 
 @pytest.mark.parametrize("held, probed", [(10, 10), (100, vector_lists.PROBES), (1000, 100)])

@@ -5,6 +5,8 @@ background."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,7 @@ from storyatlas.archive import Viewer, corrections
 from storyatlas.archive import vectors as rows
 from storyatlas.archive.erasure import erase
 from storyatlas.archive.redaction import plan_redaction, record_redaction
-from storyatlas.meaning import memory
+from storyatlas.meaning import lists, memory
 from tests.conftest import add_story
 
 KEEPER = Viewer.keeper("cli:test")
@@ -40,6 +42,15 @@ def reads(monkeypatch):
     meaning._memory.forget()
 
 
+@pytest.fixture(params=["exactly", "by lists"])
+def held(request, monkeypatch):
+    """Vectors held as one matrix, or cut into lists (every list probed: the same hits)."""
+    if request.param == "by lists":
+        monkeypatch.setattr(lists, "EXACT_UP_TO", 0)
+        monkeypatch.setattr(lists, "PROBES", 64)
+    return request.param
+
+
 def _hits(archive, query):
     return [(h.segment_id, round(h.score, 5)) for h in meaning.nearest(archive, query, KEEPER, min_score=-9)]
 
@@ -49,7 +60,7 @@ def _fully_read(archive, query):
     return _hits(archive, query)
 
 
-def test_a_new_story_a_correction_a_redaction_and_an_erasure_are_read_without_every_vector(archive, reads):
+def test_a_new_story_a_correction_a_redaction_and_an_erasure_are_read_without_every_vector(archive, reads, held):
     de = add_story(archive, "Damm", "de", FLOOD_DE)
     add_story(archive, "Bread", "en", BREAD_EN)
     meaning.index(archive)
@@ -83,7 +94,7 @@ def test_a_new_story_a_correction_a_redaction_and_an_erasure_are_read_without_ev
     assert left == _fully_read(archive, "flood")
 
 
-def test_a_line_made_again_after_the_vectors_were_read_hides_no_other(archive, reads):
+def test_a_line_made_again_after_the_vectors_were_read_hides_no_other(archive, reads, held):
     de = add_story(archive, "Damm", "de", FLOOD_DE)
     add_story(archive, "Bread", "en", BREAD_EN)
     meaning.index(archive)
@@ -109,6 +120,56 @@ def test_too_many_changes_are_read_again_in_the_background(archive, reads, monke
     assert reads[0] == 2
     assert len(meaning._memory.blocks(archive, meaning.model())) == 1  # all of them held again
     assert _hits(archive, "flood") == answered == _fully_read(archive, "flood")
+
+
+def test_a_change_written_while_every_vector_is_read_is_read_after(archive, reads, monkeypatch):
+    add_story(archive, "Bread", "en", BREAD_EN)
+    meaning.index(archive)
+    counted, meanwhile = rows.all_vectors, []
+
+    def all_vectors(*args, **kwargs):
+        read = counted(*args, **kwargs)
+        if not meanwhile:  # the worker writes a story's vectors just after they were read
+            meanwhile.append(add_story(archive, "Powódź", "pl", FLOOD_PL))
+            meaning.index(archive)
+        return read
+
+    monkeypatch.setattr(rows, "all_vectors", all_vectors)
+    _hits(archive, "flood")
+    found = meaning.nearest(archive, "flood", KEEPER, min_score=-9)
+    assert meanwhile[0] in {h.story_id for h in found} and reads[0] == 1
+
+
+def test_every_vector_is_read_again_by_one_thread_at_a_time(archive, reads, monkeypatch):
+    add_story(archive, "Damm", "de", FLOOD_DE)
+    meaning.index(archive)
+    _hits(archive, "flood")
+    add_story(archive, "Bread", "en", BREAD_EN)
+    add_story(archive, "Powódź", "pl", FLOOD_PL)
+    meaning.index(archive)
+    monkeypatch.setattr(memory, "REBUILD_AFTER", 4)
+    _hits(archive, "flood")  # four changed: as many as are searched beside the held ones
+    meaning._memory.wait()
+    assert reads[0] == 1
+
+    counted, release = rows.all_vectors, threading.Event()
+
+    def slow(*args, **kwargs):
+        if threading.current_thread().name == "meaning-vectors":
+            release.wait(30)
+        return counted(*args, **kwargs)
+
+    monkeypatch.setattr(rows, "all_vectors", slow)
+    for title in ("Again", "Once more"):  # each search finds more than four changed
+        add_story(archive, title, "en", BREAD_EN)
+        meaning.index(archive)
+        _hits(archive, "flood")
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name == "meaning-vectors":
+            thread.join()
+    assert reads[0] == 2
+    assert _hits(archive, "flood") == _fully_read(archive, "flood")
 
 
 def test_a_process_behind_what_the_log_still_holds_reads_every_vector_again(archive, reads):
@@ -165,3 +226,17 @@ def test_segments_that_take_an_erased_storys_ids_are_found_as_themselves(archive
     assert reads[0] == 1
     assert {h.segment_id: h.story_id for h in found if h.segment_id in erased} == dict.fromkeys(erased, again)
     assert [(h.segment_id, round(h.score, 5)) for h in found] == _fully_read(archive, "flood")
+
+
+def test_a_storys_passages_are_each_compared_with_a_share_of_the_lists():
+    rng = np.random.default_rng(3)
+    matrix = rng.standard_normal((2000, 16)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    order, found = lists.build(matrix)
+    block = memory.Block(np.arange(2000)[order], np.zeros(2000, np.int64), matrix[order], np.zeros(2000), found)
+    assert len(found.centroids) == 44
+    for share, each in ((0.05, 2), (1.0, 44)):
+        probed = block.probed(matrix[:3], share)
+        assert [sum(q in who for _, _, who in probed) for q in range(3)] == [each] * 3, share
+    exact = memory.Block(np.arange(2000), np.zeros(2000, np.int64), matrix, np.zeros(2000))
+    assert [(a, b, who.tolist()) for a, b, who in exact.probed(matrix[:3], 0.05)] == [(0, 2000, [0, 1, 2])]
