@@ -85,6 +85,7 @@ def test_a_pass_looks_through_the_segments_once_not_once_a_batch(archive, storie
                             SELECT id, story_id, ?, zeroblob(768) FROM segments WHERE story_id = ?""",
                          (meaning.model(), old))
     add_story(archive, "New", "en", [(i * 2.0, i * 2.0 + 2, f"A new line, {i}.") for i in range(8)])
+    add_story(archive, "Newer", "en", [(0.0, 2.0, "The newest line."), (2.0, 4.0, "And its last.")])
     steps, looks, counting = [0], [], [False]
 
     def step() -> None:
@@ -103,13 +104,40 @@ def test_a_pass_looks_through_the_segments_once_not_once_a_batch(archive, storie
     archive.conn.set_progress_handler(step, 10)
     monkeypatch.setattr(rows, "unindexed", look)
     monkeypatch.setattr(meaning, "BATCH", 2)
-    assert meaning.index(archive) == 8
-    assert looks == [2, 2, 2, 2, 0]
+    assert meaning.index(archive) == 10  # every story's, the oldest first
+    assert looks == [2, 2, 2, 2, 2, 0]
     pass_steps, steps[0] = steps[0], 0
     look(archive, meaning.model(), 1)  # one look through every segment, nothing missing
     assert looks[-1] == 0
-    assert pass_steps < 1.5 * steps[0], f"five looks took {pass_steps / steps[0]:.1f} times one look through all"
-    assert rows.counts(archive, meaning.model()) == (7 + 400 + 8, 7 + 400 + 8)
+    assert pass_steps < 1.5 * steps[0], f"six looks took {pass_steps / steps[0]:.1f} times one look through all"
+    assert rows.counts(archive, meaning.model()) == (7 + 400 + 8 + 2, 7 + 400 + 8 + 2)
+
+
+def test_a_vector_is_not_written_for_a_line_corrected_while_it_was_encoded(archive):
+    import numpy as np
+
+    from storyatlas.archive import vectors as rows
+
+    told = add_story(archive, "Powódź", "pl", FLOOD_PL)
+    todo = rows.unindexed(archive, meaning.model())
+    corrections.set_text(archive, told, todo[0].segment_id, "Woda stała na ulicach.", KEEPER, base=None)
+    made = np.ones((len(todo), 384), np.float32)
+    assert rows.store(archive, meaning.model(), zip(todo, made)) == 1
+    assert [s.segment_id for s in rows.unindexed(archive, meaning.model())] == [todo[0].segment_id]
+
+
+def test_an_older_models_vectors_are_neither_searched_nor_read_as_changes(archive, stories):
+    def found():
+        return {h.segment_id for h in meaning.nearest(archive, "flood", KEEPER, min_score=-9)}
+
+    every = found()  # every vector read
+    polish = {s.id for s in archive.segments(stories["pl"], KEEPER)}
+    # the encoder upgraded: a story's vectors are still the older one's until made again
+    archive.conn.execute("UPDATE segment_vectors SET model = 'an older model' WHERE story_id = ?", (stories["pl"],))
+    assert found() == every - polish  # read as changes
+    meaning._memory.forget()
+    assert found() == every - polish  # every vector read again
+    assert meaning.index(archive) == 2 and found() == every
 
 
 def test_what_a_redaction_leaves_is_encoded_without_its_mark(archive, stories):
