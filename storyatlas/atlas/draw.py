@@ -85,7 +85,7 @@ def _labels(markers: Sequence[Marker], most: int, width: int, height: int) -> st
            'stroke-width="4" paint-order="stroke" stroke-linejoin="round">']
     for m in markers[:LABELS]:
         r = radius(m.stories, most)
-        text = m.label[:24]
+        text = m.label if len(m.label) <= 24 else m.label[:23].rstrip(" ,.-") + "…"
         w, h = 12.0 * len(text), 22
         # right of the circle, else left of it, else above, else below
         for x, y, anchor in ((m.x + r + 4, m.y + 7, "start"), (m.x - r - 4, m.y + 7, "end"),

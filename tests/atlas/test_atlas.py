@@ -4,6 +4,7 @@ archive's counts into places, and the counts themselves through the access polic
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 
 import pytest
@@ -75,7 +76,18 @@ def test_counts_become_places_at_each_level():
     region = next(p for p in atlas.places(counts, "region").places if p.name == "Lower Silesia")
     assert not region.approximate  # between Zgorzelec and Wrocław
     assert 15.0 <= region.position[0] <= 17.1
-    assert {p.name: p.stories for p in atlas.places(counts, "country").places} == {"PL": 5, "DE": 1, "US": 1}
+    by_country = {p.name: p for p in atlas.places(counts, "country").places}
+    assert {name: p.stories for name, p in by_country.items()} == {"PL": 5, "DE": 1, "US": 1}
+    assert by_country["PL"].position == geometry.centres()["PL"] and not by_country["PL"].approximate
+    with pytest.raises(ValueError, match="community, region, country"):
+        atlas.places(counts, "street")
+
+
+def test_towns_of_one_name_in_two_countries_are_two_places_named_and_then_by_country():
+    counts = [PlaceCount("Kirchberg", None, "DE", 1), PlaceCount("Kirchberg", None, "AT", 1),
+              PlaceCount("Aachen", None, "DE", 1), PlaceCount("Linz", None, "AT", 2)]
+    assert [(p.name, p.country, p.stories) for p in atlas.places(counts).places] == [
+        ("Linz", "AT", 2), ("Aachen", "DE", 1), ("Kirchberg", "AT", 1), ("Kirchberg", "DE", 1)]
 
 
 def test_places_are_named_as_most_stories_spell_them_most_stories_first_each_side_apart():
@@ -159,3 +171,37 @@ def test_the_svg_names_each_circle_and_links_it():
     assert '<title>Zgorzelec, Poland: stories: 3</title>' in svg and '<title>A &lt;b&gt; &amp; c</title>' in svg
     assert 'href="/atlas?x=1&amp;y=2"' in svg and "stroke-dasharray" in svg
     assert "http" not in svg  # inline in HTML: no namespace, no address
+
+
+def _circles(svg):
+    return re.findall(r'<circle cx="([^"]+)" cy="([^"]+)" r="([^"]+)" fill="([^"]+)"', svg)
+
+
+def _labels(svg):
+    return re.findall(r'<text x="[^"]+" y="[^"]+" text-anchor="(\w+)">([^<]*)</text>', svg)
+
+
+def test_a_circles_area_grows_with_its_stories_and_the_small_ones_are_drawn_on_top():
+    svg = svg_map([Marker(100, 100, 1, "c", "/c", "C"), Marker(300, 100, 100, "a", "/a", "A"),
+                   Marker(500, 100, 25, "b", "/b", "B", side=1)], "Map", countries_with_stories={"PL"})
+    # the radius from the square root of the stories, never under 4.5; the second place of a comparison in its colour
+    assert _circles(svg) == [("300", "100", "30", "#0b5394"), ("500", "100", "15", "#b45f06"),
+                             ("100", "100", "4.5", "#0b5394")]
+    assert svg.count('class="lit"') == 1  # the one country with stories
+    assert 'class="lit"' not in svg_map([], "Map")
+
+
+def test_the_largest_places_are_named_where_the_name_covers_no_circle_and_no_other_name():
+    far = Marker(800, 800, 100, "far", "/far", "Far & away")
+    # a name right of the large circle would cover the small one beside it: it goes left
+    beside = [Marker(300, 300, 100, "a", "/a", "Large"), Marker(345, 300, 1, "b", "/b", "B")]
+    assert _labels(svg_map(beside, "Map"))[0] == ("end", "Large")
+    # the second of two small places one above the other: its name right would cover the first's
+    stacked = [far, Marker(300, 300, 1, "p", "/p", "Upper"), Marker(300, 320, 1, "q", "/q", "Lower")]
+    assert _labels(svg_map(stacked, "Map")) == [("start", "Far &amp; away"), ("start", "Upper"), ("end", "Lower")]
+    # at the map's right edge the name goes left; a long one is cut short, with an ellipsis
+    assert _labels(svg_map([Marker(990, 450, 1, "e", "/e", "Vila Nova de Famalicão, Braga")], "Map")) == [
+        ("end", "Vila Nova de Famalicão…")]
+    # twelve names at most, one each
+    many = [Marker(80 * (i % 4) + 100, 150 * (i // 4) + 100, 20 - i, str(i), "/", f"P{i}") for i in range(13)]
+    assert [name for _, name in _labels(svg_map(many, "Map"))] == [f"P{i}" for i in range(12)]
