@@ -132,6 +132,16 @@ def test_an_english_storys_words_count_on_both_sides(tmp_path_factory):
     assert english[1] > 0 and english[2] == english[1]
     german = tagger.read("de", [("Das Hochwasser kam in der Nacht.", "It came in the night.")]).features[0][floods]
     assert german[1] > 0 and german[2] == 0  # said only as told
+    translated = tagger.read("de", [("Es kam in der Nacht.", "The flood came in the night.")]).features[0][floods]
+    assert translated[1] == german[1] and translated[2] == 0  # said only in the translation: the same
+
+
+def test_a_story_not_yet_translated_is_read_as_told_and_its_language_in_any_case(tagger):
+    told = [("Powódź zalała nam piwnicę.", None)]
+    read = tagger.read("PL", told)
+    assert read.language == "pl" and read.hits == tagger.read("pl", told).hits and read.hits["floods"]["original"]
+    as_english = tagger.read("pl", [(text, text) for text, _ in told])
+    assert np.array_equal(read.features[0], as_english.features[0])  # the text stands for its missing English
 
 
 def test_a_passage_told_in_its_own_language_keeps_the_meaning_its_translation_lost(tmp_path_factory):
@@ -247,9 +257,21 @@ def test_a_theme_bias_and_a_language_weight_move_only_their_theme_and_language(t
     assert after[0] < before[0] and after[1] == pytest.approx(before[1])  # the bias: family only
     italian = weights.probability(features, ["family", "floods"], "it")
     assert italian[1] < after[1]  # the words weight: Italian stories only
+
+    def logit(p):
+        return np.log(p / (1 - p))
+
+    # each by its own amount: the bias on the theme, the language's on the words' feature (2.0)
+    assert logit(after[0]) - logit(before[0]) == pytest.approx(-1.5)
+    assert logit(italian[1]) - logit(after[1]) == pytest.approx(-0.8 * 2.0)
     path = tmp_path / "weights.json"
     write_weights(path, weights, plain)
     assert _load_weights(path) == (weights, plain)
+    # the weights a theme no labelled story was given is decided by are part of how a tagger decides
+    tagger = Tagger(VOCAB, tmp_path / "cache")
+    version = tagger.version
+    tagger.without_examples = weights
+    assert tagger.version != version
 
 
 def test_the_shipped_weights_have_a_bias_for_every_theme_of_the_vocabulary():
@@ -324,3 +346,27 @@ def test_a_trigger_said_again_counts_for_less_than_another_and_a_phrase_for_more
     assert _side_score([(0, "flood", 1)]) == 1.0
     assert _side_score([(0, "flood", 1), (3, "flood", 1)]) == 1.0 + REPEAT_WEIGHT
     assert _side_score([(0, "flood", 1), (3, "sandbag", 1), (5, "river burst its banks", 4)]) == 2.0 + PHRASE_WEIGHT
+
+
+def test_a_story_keeps_its_likeliest_theme_of_any_passage_and_its_themes_come_likeliest_first(tagger, monkeypatch):
+    from storyatlas.themes.tagger import PASSAGE, Reading
+
+    ids = tagger.vocabulary.ids()
+    given = []
+
+    def probability(rows, theme_ids, language=None):
+        return np.array([given[int(rows[0, 0])][t] for t in theme_ids])
+    for weights in ("weights", "without_examples"):
+        monkeypatch.setattr(tagger, weights, SimpleNamespace(probability=probability))
+
+    def chosen(*passages):
+        given[:] = passages
+        features = [np.full((len(ids), 1), n, np.float32) for n in range(len(passages))]
+        reading = Reading(["..."] * len(passages) * PASSAGE, [], {}, features)
+        return [(t.theme_id, t.score, t.segments) for t in tagger.choose(reading)]
+
+    # no passage reaches a theme: the story keeps its likeliest of all, from its first passage
+    assert chosen({"floods": 0.28, "eviction": 0.1}, {"floods": 0.1, "eviction": 0.26}) == [("floods", 0.28, [0])]
+    # found by meaning alone in the second passage: one of the second passage's segments
+    assert chosen({"floods": 0.1, "eviction": 0.35}, {"floods": 0.45, "eviction": 0.2}) == [
+        ("floods", 0.45, [PASSAGE]), ("eviction", 0.35, [0])]
