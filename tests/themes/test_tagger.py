@@ -196,6 +196,44 @@ def test_the_shipped_background_vectors_match_the_background_text():
         assert saved["vectors"].shape == (len(meaning.background_texts()), 384)
 
 
+def test_the_background_stamp_follows_its_text(monkeypatch):
+    from storyatlas.themes import meaning
+
+    stamp = meaning.background_stamp()
+    monkeypatch.setattr(meaning, "background_texts", lambda: ["One ordinary line, edited."])
+    assert meaning.background_stamp() != stamp
+    meaning.background_vectors.cache_clear()
+    try:
+        assert meaning.background_vectors().shape == (1, 384)  # encoded now, not the shipped file's
+    finally:
+        meaning.background_vectors.cache_clear()
+
+
+def test_closeness_to_a_theme_is_a_z_score_against_the_background():
+    from storyatlas.themes import default_vocabulary, meaning
+
+    for z in meaning.closeness(meaning.background_vectors(), default_vocabulary()):
+        assert z.mean(axis=0) == pytest.approx(0.0, abs=1e-4)
+        assert z.std(axis=0) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_theme_is_looked_for_by_its_description_and_its_words_read_as_told():
+    # the weights and the examples were fitted on these two views, encoded so
+    from storyatlas.themes import meaning
+
+    vocabulary = Vocabulary((Theme("floods", "Floods", "Water over the banks.", {}, {"en": ("flood", "sandbag")}),
+                             Theme("bees", "Bees", "", {}, {"pl": ("pszczoła",)})))
+    described, worded = meaning.theme_texts(vocabulary)
+    assert described == ("Floods. Water over the banks.", "Bees.")
+    assert worded == ("flood, sandbag", "Bees")  # the label when it has no English words
+    vectors = meaning.theme_vectors(vocabulary)
+    assert np.allclose(vectors[0], meaning.encode(described, query=True))
+    assert np.allclose(vectors[1], meaning.encode(worded))
+    # e5 reads what is looked for and what is told each with its own prefix
+    assert not np.allclose(meaning.encode(["Floods."], query=True), meaning.encode(["Floods."]))
+
+
+
 def test_the_shipped_examples_are_the_labelled_stories():
     # examples.npz is written by `python benchmarks/themes.py --write-examples` from every
     # stories-*.jsonl, one passage per story (none is longer than a passage), in order
