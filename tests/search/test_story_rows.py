@@ -84,6 +84,14 @@ def test_the_rows_are_made_again_with_the_index(archive, stories):
     assert [word_index.btrees(archive.conn, t) for t in word_index.TABLES] == [1, 1]
 
 
+def test_a_line_in_another_language_is_indexed_in_its_own_when_the_index_is_made_again(archive):
+    told = add_story(archive, "Dwa języki", "pl", [(0.0, 4.0, "Woda przyszła w nocy."),
+                                                   (4.0, 8.0, "Wir standen in den Kellern.", None, "de")])
+    assert _ids(FTSBackend(archive), "Keller") == [told]  # the German word's forms, in a Polish story
+    FTSBackend(archive).rebuild()
+    assert _ids(FTSBackend(archive), "Keller") == [told]
+
+
 def test_segments_inserted_in_one_statement_keep_their_values_and_are_indexed(archive):
     story = add_story(archive, "Empty", "de", [])
     transcript = archive.conn.execute("SELECT id FROM transcripts WHERE story_id = ?", (story,)).fetchone()[0]
@@ -167,6 +175,56 @@ def test_a_large_index_is_not_rewritten_for_each_few_small_stories(archive, monk
     assert [word_index.btrees(archive.conn, t) for t in word_index.TABLES] == [1, 1]
     assert largest not in _btree_pages(archive, "segment_terms")
     assert [_ids(backend, q) for q in queries] == before
+
+
+def test_a_table_is_merged_past_merge_above_b_trees_whole_when_the_small_ones_add_up(archive, monkeypatch):
+    merged, real = [], word_index._merge_steps
+
+    def steps(conn, table, pages):
+        merged.append((table, pages))
+        return real(conn, table, pages)
+
+    monkeypatch.setattr(word_index, "_merge_steps", steps)
+    for i in range(word_index.MERGE_ABOVE + 1):
+        add_story(archive, f"Story {i}", "en", [(0.0, 2.0, f"The flood came in {1950 + i}.")])
+        if i + 1 == word_index.MERGE_ABOVE:
+            assert [word_index.btrees(archive.conn, t) for t in word_index.TABLES] == [word_index.MERGE_ABOVE] * 2
+            assert word_index.merge(archive.conn) == 0 and merged == []  # as many as allowed
+    # five of a size: the others hold more than a tenth of the largest's pages, so all into one at once
+    assert word_index.merge(archive.conn) > 0
+    assert merged == [(t, -word_index.MERGE_PAGES) for t in word_index.TABLES]
+    assert [word_index.btrees(archive.conn, t) for t in word_index.TABLES] == [1, 1]
+
+
+def test_a_merge_step_that_fails_leaves_no_transaction_open(archive):
+    for i in range(word_index.MERGE_ABOVE + 1):
+        add_story(archive, f"Story {i}", "en", [(0.0, 2.0, f"The flood came in {1950 + i}.")])
+
+    def refuse(action, table, *_):
+        writes = action == sqlite3.SQLITE_INSERT and table == "segment_terms"
+        return sqlite3.SQLITE_DENY if writes else sqlite3.SQLITE_OK
+
+    archive.conn.set_authorizer(refuse)
+    try:
+        with pytest.raises(sqlite3.DatabaseError):
+            word_index.merge(archive.conn)
+    finally:
+        archive.conn.set_authorizer(None)
+    assert not archive.conn.in_transaction  # no write lock kept, and the next round can begin
+    assert word_index.merge(archive.conn) > 0
+
+
+def test_the_levels_are_read_from_the_structure_of_either_sqlite():
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t_data (id INTEGER PRIMARY KEY, block BLOB)")
+    levels = b"\x81\x05" + bytes(4)  # 133 as FTS5's varint, then the rest of the record
+    conn.execute("INSERT INTO t_data VALUES (10, ?)", (b"\0\0\0\1" + levels,))
+    assert word_index.levels(conn, "t") == 133
+    # SQLite 3.43 and later mark the version of a table that may delete from a contentless index
+    conn.execute("UPDATE t_data SET block = ?", (b"\0\0\0\1" + b"\xff\0\0\1" + levels,))
+    assert word_index.levels(conn, "t") == 133
+    conn.execute("DELETE FROM t_data")
+    assert word_index.levels(conn, "t") == 0  # nothing written yet
 
 
 @pytest.mark.parametrize("merge", ["optimize", "merge"])
