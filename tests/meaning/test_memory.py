@@ -107,14 +107,19 @@ def test_a_line_made_again_after_the_vectors_were_read_hides_no_other(archive, r
     assert answered == _fully_read(archive, "bakery")
 
 
-def test_too_many_changes_are_read_again_in_the_background(archive, reads, monkeypatch):
-    monkeypatch.setattr(memory, "REBUILD_AFTER", 2)
+def _four_changed_since_read(archive) -> None:
+    """One story's vectors read into memory, then two more stories' four written."""
     add_story(archive, "Damm", "de", FLOOD_DE)
     meaning.index(archive)
     _hits(archive, "flood")
     add_story(archive, "Bread", "en", BREAD_EN)
     add_story(archive, "Powódź", "pl", FLOOD_PL)
     meaning.index(archive)
+
+
+def test_too_many_changes_are_read_again_in_the_background(archive, reads, monkeypatch):
+    monkeypatch.setattr(memory, "REBUILD_AFTER", 2)
+    _four_changed_since_read(archive)
     answered = _hits(archive, "flood")  # at once, from what is held and the four changed
     meaning._memory.wait()
     assert reads[0] == 2
@@ -141,12 +146,7 @@ def test_a_change_written_while_every_vector_is_read_is_read_after(archive, read
 
 
 def test_every_vector_is_read_again_by_one_thread_at_a_time(archive, reads, monkeypatch):
-    add_story(archive, "Damm", "de", FLOOD_DE)
-    meaning.index(archive)
-    _hits(archive, "flood")
-    add_story(archive, "Bread", "en", BREAD_EN)
-    add_story(archive, "Powódź", "pl", FLOOD_PL)
-    meaning.index(archive)
+    _four_changed_since_read(archive)
     monkeypatch.setattr(memory, "REBUILD_AFTER", 4)
     _hits(archive, "flood")  # four changed: as many as are searched beside the held ones
     meaning._memory.wait()
