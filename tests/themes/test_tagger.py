@@ -267,6 +267,26 @@ def test_the_nearest_examples_vote_for_their_themes():
     share = labelled.share(axes[:2], ["floods", "family", "sport", "new_theme"])
     assert share[0].tolist() == pytest.approx([1.0, 1 / NEIGHBOURS, 0.0, 0.0])
     assert share[1][2] == pytest.approx(3 / NEIGHBOURS) and share[1][3] == 0.0  # a theme nobody labelled has no votes
+    # a theme labelled but not asked for votes for no other
+    assert labelled.share(axes[:2], ["family", "floods"]).tolist() == share[:, [1, 0]].tolist()
+    # which examples these are: their meaning and their themes alike
+    relabelled = Examples(labelled.vectors, (("sport",),) * (NEIGHBOURS + 3))
+    moved = Examples(labelled.vectors[::-1].copy(), labelled.themes)
+    assert len({labelled.stamp, relabelled.stamp, moved.stamp}) == 3
+
+
+def test_examples_encoded_by_another_model_are_not_used(monkeypatch, caplog):
+    from storyatlas.themes import examples, meaning
+
+    with monkeypatch.context() as m:
+        m.setattr(meaning, "model_version", lambda: "another encoder")
+        examples.shipped.cache_clear()
+        try:
+            assert len(examples.shipped()) == 0  # closeness across two models means nothing
+        finally:
+            examples.shipped.cache_clear()
+    assert "examples.npz was encoded by" in caplog.text
+    assert len(examples.shipped()) > 0
 
 
 def test_a_tagger_without_examples_still_tags_by_words_and_meaning(tmp_path_factory):
