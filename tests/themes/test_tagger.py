@@ -106,6 +106,32 @@ def test_lemma_index_keeps_only_forms_of_wanted_words_and_splits_compounds():
     assert fold("Überschwemmung") == "uberschwemmung"
 
 
+def test_forms_come_from_each_languages_table_in_its_own_shape():
+    # French maps a form to a list of lemmas; Greek has only a table of exceptions by part of speech
+    assert build_index("fr", {"inondation", "noyer"})["inondations"] == ["inondation"]
+    assert build_index("fr", {"noyer"})["noyaient"] == ["noyer"]
+    assert build_index("el", {fold("απλούστερος")})[fold("απλούστερη")] == [fold("απλούστερος")]
+    # Spanish makes "huelga" (a strike) into "holgar" (to rest): that verb's forms still meet it
+    strike = build_index("es", {"huelga"})
+    assert strike["huelgas"] == ["huelga"] and strike["huelgan"] == ["huelga"]
+
+
+def test_the_forms_are_kept_on_disk_a_file_for_each_language_and_set_of_words(tmp_path):
+    from storyatlas.themes.lemmas import _lemmatizer, lemmatizer
+
+    cellar, lake = lemmatizer("de", {"keller"}, tmp_path), lemmatizer("de", {"stausee"}, tmp_path)
+    lemmatizer("nl", {"keller"}, tmp_path)
+    assert "kellern" in cellar.index and "seen" in lake.index and "kellern" not in lake.index
+    assert len([p for p in (tmp_path / "lemmas").iterdir() if p.suffix == ".json"]) == 3
+    _lemmatizer.cache_clear()
+    assert lemmatizer("de", {"stausee"}, tmp_path).index == lake.index  # read back from its file
+
+
+def test_a_compound_whose_last_part_is_a_three_letter_word_matches_in_its_forms():
+    lemmas = Lemmatizer("de", build_index("de", {"stausee"}))
+    assert lemmas.candidates("Die Stauseen waren voll.")[1] == ("stauseen", "stausee")  # See, Seen
+
+
 def test_a_story_told_without_the_theme_words_is_found_by_its_meaning(tmp_path_factory):
     from storyatlas.themes import default_vocabulary
 
