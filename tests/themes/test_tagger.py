@@ -259,7 +259,6 @@ def test_a_theme_is_looked_for_by_its_description_and_its_words_read_as_told():
     assert not np.allclose(meaning.encode(["Floods."], query=True), meaning.encode(["Floods."]))
 
 
-
 def test_the_shipped_examples_are_the_labelled_stories():
     # examples.npz is written by `python benchmarks/themes.py --write-examples` from every
     # stories-*.jsonl, one passage per story (none is longer than a passage), in order
@@ -399,6 +398,16 @@ def test_every_labelled_story_has_its_own_id():
     assert len(ids) == len(set(ids))
 
 
+def _weighed_as(tagger, monkeypatch, given: list[dict[str, float]]) -> list[np.ndarray]:
+    """Each passage's features, which the tagger's weights (both) make into ``given``'s
+    probabilities of that passage: the rules that follow them are then what is tested."""
+    def probability(rows, theme_ids, language=None):
+        return np.array([given[int(rows[0, 0])][t] for t in theme_ids])
+    for weights in ("weights", "without_examples"):
+        monkeypatch.setattr(tagger, weights, SimpleNamespace(probability=probability))
+    return [np.full((len(tagger.vocabulary.ids()), 1), n, np.float32) for n in range(len(given))]
+
+
 def test_a_passages_likeliest_theme_needs_less_and_a_story_keeps_each_themes_best_score(tagger, monkeypatch):
     from storyatlas.themes.tagger import FIRST_THRESHOLD, PASSAGE, THRESHOLD, Reading
 
@@ -407,13 +416,7 @@ def test_a_passages_likeliest_theme_needs_less_and_a_story_keeps_each_themes_bes
              {"eviction": 0.9, "floods": 0.36},   # floods second: below THRESHOLD, not kept
              {"floods": 0.36, "eviction": 0.1}]   # floods first: above FIRST_THRESHOLD, kept
     assert FIRST_THRESHOLD < 0.36 < THRESHOLD
-    ids = tagger.vocabulary.ids()
-    features = [np.full((len(ids), 1), n, np.float32) for n in range(len(given))]
-
-    def probability(rows, theme_ids, language=None):
-        return np.array([given[int(rows[0, 0])][t] for t in theme_ids])
-    for weights in ("weights", "without_examples"):
-        monkeypatch.setattr(tagger, weights, SimpleNamespace(probability=probability))
+    features = _weighed_as(tagger, monkeypatch, given)
     said = {"floods": [(0, "flood", 1), (PASSAGE, "flood", 1), (2 * PASSAGE, "flood", 1)],
             "eviction": [(PASSAGE + 1, "bailiff", 1)]}
     reading = Reading(["..."] * 3 * PASSAGE, [], {t: {"original": f, "english": []} for t, f in said.items()},
@@ -435,17 +438,8 @@ def test_a_trigger_said_again_counts_for_less_than_another_and_a_phrase_for_more
 def test_a_story_keeps_its_likeliest_theme_of_any_passage_and_its_themes_come_likeliest_first(tagger, monkeypatch):
     from storyatlas.themes.tagger import PASSAGE, Reading
 
-    ids = tagger.vocabulary.ids()
-    given = []
-
-    def probability(rows, theme_ids, language=None):
-        return np.array([given[int(rows[0, 0])][t] for t in theme_ids])
-    for weights in ("weights", "without_examples"):
-        monkeypatch.setattr(tagger, weights, SimpleNamespace(probability=probability))
-
     def chosen(*passages):
-        given[:] = passages
-        features = [np.full((len(ids), 1), n, np.float32) for n in range(len(passages))]
+        features = _weighed_as(tagger, monkeypatch, list(passages))
         reading = Reading(["..."] * len(passages) * PASSAGE, [], {}, features)
         return [(t.theme_id, t.score, t.segments) for t in tagger.choose(reading)]
 
