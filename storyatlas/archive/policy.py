@@ -123,9 +123,9 @@ def moderated_condition(viewer: Viewer, alias: str = "st") -> tuple[str, list]:
     return f"({community} OR {collection})", p1 + p2
 
 
-def story_condition(viewer: Viewer, alias: str = "st", on: str | None = None) -> tuple[str, list]:
-    """SQL (and its parameters) that keeps the stories ``viewer`` may see; ``alias`` is
-    the name of ``stories`` in the query. ``on`` (today, by default) decides embargoes."""
+def story_condition(viewer: Viewer, alias: str = "st") -> tuple[str, list]:
+    """SQL (and its parameters) that keeps the stories ``viewer`` may see today (embargoes);
+    ``alias`` is the name of ``stories`` in the query."""
     viewer = _require(viewer)
     if viewer.is_admin:
         return "1", []
@@ -143,7 +143,7 @@ def story_condition(viewer: Viewer, alias: str = "st", on: str | None = None) ->
     published = (f"{alias}.declined = 0 AND coalesce({alias}.requested_visibility, 'public') = 'public' "
                  f"AND ({alias}.embargo_until IS NULL OR {alias}.embargo_until <= ?)")
     return (f"({moderated} OR ({published} AND ({' OR '.join(allowed)})))",
-            [*params, on or today(), *p1, *p2])
+            [*params, today(), *p1, *p2])
 
 
 def may_moderate(viewer: Viewer, community: str | None, collection: str | None) -> bool:
