@@ -106,12 +106,12 @@ def checkpoint(conn: sqlite3.Connection) -> bool:
     return not busy
 
 
-def forget_queued(queue_file: Path, job_ids: list[int]) -> int:
+def forget_queued(queue_file: Path, job_ids: list[int]) -> None:
     """Delete the queue's messages for these jobs from the huey SQLite queue beside the
     archive, and empty its write-ahead log. They hold only job numbers, but an erased
-    story should leave no trace there either. Returns how many were deleted."""
+    story should leave no trace there either."""
     if not job_ids or not queue_file.exists():
-        return 0
+        return
     from huey.serializer import Serializer
 
     serializer, wanted, doomed = Serializer(), set(job_ids), []
@@ -140,7 +140,6 @@ def forget_queued(queue_file: Path, job_ids: list[int]) -> int:
         log.warning("could not remove the erased story's messages from %s: %s", queue_file, e)
     finally:
         conn.close()
-    return len(doomed)
 
 
 def _story_files(c: sqlite3.Connection, media_dir: Path, story_id: int) -> list[str]:

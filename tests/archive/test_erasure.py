@@ -64,6 +64,8 @@ def test_an_erased_story_leaves_nothing_readable_in_the_archive_folder(archive, 
     queue.enqueue([recorded.job_id])  # its message stays in queue.db: erasure must take it out
     assert process_job(settings, recorded.job_id, archive=archive).state == "done"
     media = [r[0] for r in archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (recorded.story_id,))]
+    (sha,) = archive.conn.execute("SELECT sha256 FROM media WHERE story_id = ? AND role = 'original'",
+                                  (recorded.story_id,)).fetchone()
     assert len(media) == 3 and all((settings.media_dir / p).is_file() for p in media)
     assert archive.conn.execute("SELECT count(*) FROM segments WHERE story_id = ?", (recorded.story_id,)).fetchone()[0]
     assert _containing(settings.archive, "Zwieblowski") and _containing(settings.archive, "Qwyrtzel")
@@ -93,7 +95,6 @@ def test_an_erased_story_leaves_nothing_readable_in_the_archive_folder(archive, 
     queue.huey.storage.close()
 
     assert not any((settings.media_dir / p).exists() for p in media)
-    sha = Path(media[0]).stem
     assert not [p for p in settings.media_dir.rglob("*") if sha in p.name], "a folder still names the recording"
     assert _files(settings.media_dir) == []
     names = {p.name for p in _files(settings.archive)}
@@ -111,6 +112,40 @@ def test_erased_words_leave_no_trace_where_sqlite_keeps_deleted_bytes(settings, 
     """SQLite as its authors ship it leaves deleted rows' bytes in the file's free pages
     until they are reused; the archive turns ``secure_delete`` on, where this machine's
     SQLite (Debian's) has it on already. Here every new connection starts with it off."""
+    _as_shipped(monkeypatch)
+    with Archive(settings.database) as archive:
+        story = add_story(archive, "Qwyrtzel Lane", "en", [(0.0, 4.0, "Zwieblowski kept the keys.")])
+        assert _containing(settings.archive, "Zwieblowski")
+        erase(archive, settings.media_dir, story, "cli:tester", "withdrawn by the storyteller")
+        for word in ("Zwieblowski", "Qwyrtzel"):
+            assert _containing(settings.archive, word) == [], word
+
+
+def test_the_queue_forgets_the_erased_story_s_messages_and_keeps_every_other(settings, monkeypatch):
+    _as_shipped(monkeypatch)  # huey's connection and the erasure's too: the erasure turns it on itself
+    with Archive(settings.database) as archive:
+        erased, kept = (add_story(archive, title, "en", [(0.0, 4.0, "We met on Plumbago Lane.")])
+                        for title in ("Gone", "Kept"))
+        jobs = {sid: archive.conn.execute("SELECT id FROM jobs WHERE story_id = ?", (sid,)).fetchone()[0]
+                for sid in (erased, kept)}
+        queue = Queue(settings)
+        queue.enqueue([jobs[erased]])
+        (message,) = queue.huey.storage.enqueued_items()
+        queue.huey.add_schedule(queue.huey.deserialize_task(message))  # a retry waiting for its time
+        queue.enqueue([jobs[kept]])
+        queue.retag()
+
+        erase(archive, settings.media_dir, erased, "cli:tester", "withdrawn by the storyteller")
+
+        assert [(t.name, t.args) for t in queue.huey.pending()] == [("process_story", (jobs[kept],)), ("retag", ())]
+        assert queue.huey.scheduled_count() == 0
+        for path in settings.archive.glob("queue.db*"):  # huey's connection still open, as a worker's is
+            assert message not in path.read_bytes(), path.name
+        queue.huey.storage.close()
+
+
+def _as_shipped(monkeypatch) -> None:
+    """Every new connection with ``secure_delete`` off, as SQLite's authors ship it."""
     connect = sqlite3.connect
 
     def as_shipped(*args, **kwargs):
@@ -119,12 +154,6 @@ def test_erased_words_leave_no_trace_where_sqlite_keeps_deleted_bytes(settings, 
         return conn
 
     monkeypatch.setattr(sqlite3, "connect", as_shipped)
-    with Archive(settings.database) as archive:
-        story = add_story(archive, "Qwyrtzel Lane", "en", [(0.0, 4.0, "Zwieblowski kept the keys.")])
-        assert _containing(settings.archive, "Zwieblowski")
-        erase(archive, settings.media_dir, story, "cli:tester", "withdrawn by the storyteller")
-        for word in ("Zwieblowski", "Qwyrtzel"):
-            assert _containing(settings.archive, word) == [], word
 
 
 def test_what_a_crashed_transcription_or_redaction_left_of_the_story_goes_too(archive, settings):
@@ -190,6 +219,10 @@ def test_every_row_that_names_the_story_goes_and_no_other(archive, settings):
                      ).fetchone()[0] == 1
 
 
+def _power_cut(media_dir, relative):
+    raise OSError("power cut")
+
+
 def _worker_starts(settings) -> None:
     stop = threading.Event()
     stop.set()
@@ -207,10 +240,7 @@ def test_a_crash_after_the_commit_leaves_files_that_the_next_start_removes(archi
     result = _ingest(archive, settings, title="Crash")
     media = [r[0] for r in archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (result.story_id,))]
 
-    def crash(media_dir, relative):
-        raise OSError("power cut")
-
-    monkeypatch.setattr(erasure, "_unlink", crash)
+    monkeypatch.setattr(erasure, "_unlink", _power_cut)
     with pytest.raises(OSError, match="power cut"):
         erase(archive, settings.media_dir, result.story_id, "cli:tester", "asked")
     monkeypatch.undo()
@@ -226,6 +256,36 @@ def test_a_crash_after_the_commit_leaves_files_that_the_next_start_removes(archi
     with Archive(settings.database) as a:
         assert a.conn.execute("SELECT files FROM tombstones").fetchone()[0] == "[]"
         assert sweep_tombstones(a, settings.media_dir) == 0
+
+
+def test_a_crash_after_the_commit_is_finished_in_a_running_archive_and_leaves_no_words(archive, settings,
+                                                                                       monkeypatch):
+    result = _ingest(archive, settings, title="The Qwyrtzel flood", storyteller="Anna Qwyrtzel")
+    media = [r[0] for r in archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (result.story_id,))]
+    monkeypatch.setattr(erasure, "_unlink", _power_cut)
+    with pytest.raises(OSError, match="power cut"):
+        erase(archive, settings.media_dir, result.story_id, "cli:tester", "asked")
+    monkeypatch.undo()
+    assert _containing(settings.archive, "Qwyrtzel")  # the log still holds the rows as they were
+
+    assert sweep_tombstones(archive, settings.media_dir) == len(media) == 3
+    assert _files(settings.media_dir) == []
+    assert _containing(settings.archive, "Qwyrtzel") == []  # while the archive is still open
+
+
+def test_a_file_another_process_removed_first_is_no_error(archive, settings, monkeypatch):
+    # the web app and a worker both finish an erasure at the same start
+    result = _ingest(archive, settings, title="Twice swept")
+    chmod = erasure.os.chmod
+
+    def removed_meanwhile(target, mode):
+        Path(target).unlink()
+        chmod(target, mode)
+
+    monkeypatch.setattr(erasure.os, "chmod", removed_meanwhile)
+    done = erase(archive, settings.media_dir, result.story_id, "cli:tester", "asked")
+    assert len(done.files_removed) == 3 and _files(settings.media_dir) == []
+    assert archive.conn.execute("SELECT files FROM tombstones").fetchone()[0] == "[]"
 
 
 def test_a_recording_another_story_shares_stays_until_its_last_story_goes(archive, settings):
