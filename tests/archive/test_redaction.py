@@ -106,8 +106,8 @@ def test_a_redacted_word_is_gone_from_text_index_tags_and_audio(archive, setting
     # "floods" rested on "sandbag" in that segment alone
     assert archive.conn.execute("SELECT count(*) FROM story_themes WHERE story_id = ? AND theme_id = 'floods'",
                                 (story,)).fetchone()[0] == 0
-    audit = archive.conn.execute("SELECT who, action, story_id FROM audit WHERE action = 'redact'").fetchall()
-    assert [tuple(r) for r in audit] == [("cli:moderator", "redact", story)]
+    audit = archive.conn.execute("SELECT who, action, story_id, detail FROM audit WHERE action = 'redact'").fetchall()
+    assert [tuple(r) for r in audit] == [("cli:moderator", "redact", story, f"{start:.3f}-{end:.3f} s")]
     assert _db_files_containing(settings.archive, b"bread") == [] and not checkpoint.exists()
     assert _db_files_containing(settings.archive, b"soup"), "the scan reads the database"
 
@@ -136,6 +136,7 @@ def test_redactions_add_up_and_the_marks_of_earlier_ones_stay(archive, settings)
     text = archive.conn.execute("SELECT text FROM segments WHERE id = ?", (segment_id,)).fetchone()[0]
     assert text == f"The neighbors brought sandbags, {MARK} and {MARK} soup."
     assert second.ranges == ((bread_start, bread_end), (hot_start, hot_end))
+    assert ranges(archive, story) == list(second.ranges)  # in the recording's order, not the order made
     listen = _path(archive, story, "listen")
     assert "-r2-" in listen and not list(settings.media_dir.rglob("*-r1-*"))
     pcm = _pcm(settings.media_dir / listen, 48_000)
@@ -146,7 +147,8 @@ def test_redactions_add_up_and_the_marks_of_earlier_ones_stay(archive, settings)
     words = archive.conn.execute("SELECT start, end, word FROM words WHERE segment_id = ? ORDER BY idx",
                                  (segment_id,)).fetchall()
     middle = next(w for w in words if w["word"].strip() == "and" and w["start"] >= bread_end - 0.01)
-    redact(archive, settings.media_dir, story, middle["start"], middle["end"], Viewer.keeper("cli:moderator"))
+    third = redact(archive, settings.media_dir, story, middle["start"], middle["end"], Viewer.keeper("cli:moderator"))
+    assert third.words_removed == 1  # the earlier marks it joins are not words
     text = archive.conn.execute("SELECT text FROM segments WHERE id = ?", (segment_id,)).fetchone()[0]
     assert text == f"The neighbors brought sandbags, {MARK} soup."
     assert [w[0] for w in archive.conn.execute("SELECT word FROM words WHERE segment_id = ? ORDER BY idx",
@@ -180,10 +182,17 @@ def test_a_segment_without_word_times_loses_all_its_text_and_its_english(archive
     original = archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
     (settings.media_dir / original).parent.mkdir(parents=True)
     shutil.copyfile(story_file("en"), settings.media_dir / original)
+    cut, kept = (s.id for s in archive.segments(story, KEEPER))
+    for theme, segment_id in (("floods", cut), ("work", kept)):  # each theme found in one line
+        archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, ?, 3.0)", (story, theme))
+        archive.conn.execute("INSERT INTO theme_evidence (story_id, theme_id, segment_id, trigger, side) "
+                             "VALUES (?, ?, ?, 'zeile', 'original')", (story, theme, segment_id))
 
     done = redact(archive, settings.media_dir, story, 1.0, 2.0, Viewer.keeper("cli:moderator"))
 
     assert (done.segments_changed, done.words_removed) == (1, 0)
+    assert [r[0] for r in archive.conn.execute("SELECT theme_id FROM story_themes WHERE story_id = ?",
+                                               (story,))] == ["work"]
     rows = archive.conn.execute("SELECT text, text_en FROM segments WHERE story_id = ? ORDER BY idx", (story,))
     assert [tuple(r) for r in rows] == [(MARK, MARK), ("Zweite Zeile.", "Second line.")]
     assert archive.conn.execute("SELECT count(*) FROM segment_terms WHERE segment_terms MATCH ?",
@@ -191,8 +200,52 @@ def test_a_segment_without_word_times_loses_all_its_text_and_its_english(archive
     # the story had no derived audio yet: it has silenced copies now
     listen, speech = _path(archive, story, "listen"), _path(archive, story, "speech")
     assert "-r1-" in listen and listen.endswith(".webm") and "-r1-" in speech and speech.endswith(".wav")
+    made = archive.conn.execute("SELECT role, container, codec FROM media WHERE story_id = ? AND role <> 'original' "
+                                "ORDER BY role", (story,))
+    assert [tuple(r) for r in made] == [("listen", "webm", "opus"), ("speech", "wav", "pcm_s16le")]
     with wave.open(str(settings.media_dir / _path(archive, story, "speech"))) as w:
         assert w.getframerate() == 16_000 and w.getnchannels() == 1
+
+
+def test_words_said_past_their_lines_end_go_and_a_line_without_english_gets_none(archive, settings):
+    story = add_story(archive, "Mill", "en", [(0, 4, "We met at the old mill"), (6, 9, "Then it rained.", "Then."),
+                                              (9, 12, "Quiet.", "Quiet.")], timed=True)
+    original = archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
+    (settings.media_dir / original).parent.mkdir(parents=True)
+    shutil.copyfile(story_file("en"), settings.media_dir / original)
+    first, _, third = (s.id for s in archive.segments(story, KEEPER))
+    # Whisper's word times may run past its line's ("old mill" said from 4.1 to 4.9 s), and
+    # leave some of it without a word ("Quiet" said only at its end)
+    archive.conn.execute("UPDATE words SET start = 4.1 + (idx - 4) * 0.4, end = 4.5 + (idx - 4) * 0.4 "
+                         "WHERE segment_id = ? AND idx >= 4", (first,))
+    archive.conn.execute("UPDATE words SET start = 11.0 WHERE segment_id = ?", (third,))
+
+    done = redact(archive, settings.media_dir, story, 4.05, 6.5, Viewer.keeper("cli:moderator"))
+    assert (done.segments_changed, done.words_removed) == (2, 3)  # "old mill", then "Then"
+    mark = archive.conn.execute("SELECT start, end FROM words WHERE segment_id = ? AND word = ?",
+                                (first, f" {MARK}")).fetchone()
+    assert tuple(mark) == pytest.approx((4.1, 4.9))  # the mark is said where the words it stands for were
+    # no word in the range, but the English of the line cannot be cut word by word
+    done = redact(archive, settings.media_dir, story, 9.2, 10.5, Viewer.keeper("cli:moderator"))
+    assert (done.segments_changed, done.words_removed) == (1, 0)
+
+    rows = archive.conn.execute("SELECT text, text_en FROM segments WHERE story_id = ? ORDER BY idx", (story,))
+    assert [tuple(r) for r in rows] == [(f"We met at the {MARK}", None), (f"{MARK} it rained.", MARK),
+                                        ("Quiet.", MARK)]
+
+
+def test_a_mark_joins_words_written_without_spaces_as_they_are(archive, settings):
+    # Whisper writes Chinese and Japanese words without the space it puts before others
+    story = add_story(archive, "River", "zh", [(0, 3, "我们 在 河边")], timed=True)
+    original = archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
+    (settings.media_dir / original).parent.mkdir(parents=True)
+    shutil.copyfile(story_file("en"), settings.media_dir / original)
+    archive.conn.execute("UPDATE words SET word = ltrim(word)")
+    archive.conn.execute("UPDATE segments SET text = '我们在河边'")
+
+    redact(archive, settings.media_dir, story, 1.2, 1.8, Viewer.keeper("cli:moderator"))
+
+    assert archive.conn.execute("SELECT text FROM segments").fetchone()[0] == f"我们{MARK}河边"
 
 
 def test_the_same_recording_sent_while_a_redaction_is_saved_keeps_its_unredacted_copies(archive, settings,
@@ -230,10 +283,15 @@ def test_what_cannot_be_redacted_is_refused_and_changes_nothing(archive, setting
         redact(archive, settings.media_dir, story, 1, 2, Viewer.keeper("cli:moderator"))
     with pytest.raises(NotFound):
         redact(archive, settings.media_dir, 999, 1, 2, Viewer.keeper("cli:moderator"))
-    with pytest.raises(StoryAtlasError, match="end must come after the start"):
-        redact(archive, settings.media_dir, story, 3, 2, Viewer.keeper("cli:moderator"))
-    with pytest.raises(StoryAtlasError, match="only 4.0 s long"):
-        redact(archive, settings.media_dir, story, 5, 6, Viewer.keeper("cli:moderator"))
+    for start, end in ((3, 2), (2, 2), (-1, 2), (float("nan"), 2), (1, float("nan")), (1, float("inf"))):
+        with pytest.raises(StoryAtlasError, match="end must come after the start, and neither before 0"):
+            redact(archive, settings.media_dir, story, start, end, Viewer.keeper("cli:moderator"))
+    for start in (5, 4):  # from its very end on, nothing is said
+        with pytest.raises(StoryAtlasError, match="only 4.0 s long"):
+            redact(archive, settings.media_dir, story, start, 6, Viewer.keeper("cli:moderator"))
+    archive.conn.execute("DELETE FROM media WHERE story_id = ?", (story,))  # as an import without its recording
+    with pytest.raises(MediaError, match=f"story {story} has no original recording to make silenced copies from"):
+        redact(archive, settings.media_dir, story, 1, 2, Viewer.keeper("cli:moderator"))
     assert archive.conn.execute("SELECT count(*) FROM redactions").fetchone()[0] == 0
     assert archive.conn.execute("SELECT text FROM segments WHERE story_id = ?", (story,)).fetchone()[0] == "Hello there."
 
