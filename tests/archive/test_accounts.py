@@ -47,6 +47,38 @@ def test_community_roles_need_a_community_and_others_take_none(archive):
         accounts.add_user(archive, "Ada", PASSWORD, [("owner", None)], KEEPER)
 
 
+def test_names_roles_and_communities_are_kept_as_people_mean_them(archive):
+    accounts.add_user(archive, "  Ada \t Lovelace ", PASSWORD,
+                      [(" Moderator ", "  Zgorzelec   Old Town "), ("moderator", "zgorzelec old town"),
+                       ("MEMBER", "Görlitz"), ("Researcher", None)], KEEPER)
+    accounts.add_user(archive, "bea", PASSWORD, [], KEEPER)
+    accounts.add_user(archive, "Cy", PASSWORD, [], KEEPER)
+    person, *others = accounts.list_users(archive, KEEPER)
+    assert [p.name for p in others] == ["bea", "Cy"]  # by name, whatever its case
+    assert person.name == "Ada Lovelace"
+    assert person.roles == (("member", "Görlitz"), ("moderator", "Zgorzelec Old Town"),  # the same community once
+                            ("researcher", None))
+    accounts.set_password(archive, " Ada  Lovelace", "a new and longer one", KEEPER)  # found as typed in a form
+    assert accounts.authenticate(archive, "Ada Lovelace", "a new and longer one", "10.0.0.1").name == "Ada Lovelace"
+
+
+@pytest.mark.parametrize("name, password, community, refused", [
+    ("", PASSWORD, "Alder", "a person needs a name"),
+    (" \t ", PASSWORD, "Alder", "a person needs a name"),
+    ("A" * 65, PASSWORD, "Alder", "at most 64 printable characters"),
+    ("Ada\x07", PASSWORD, "Alder", "at most 64 printable characters"),
+    ("Ada", "nine char", "Alder", "at least 10 characters"),
+    ("Ada", "x" * 1025, "Alder", "at most 1024 characters"),
+    ("Ada", PASSWORD, "C" * 201, "a community name is at most 200 characters"),
+])
+def test_what_a_name_a_password_and_a_community_may_be(archive, name, password, community, refused):
+    with pytest.raises(AccountError, match=refused):
+        accounts.add_user(archive, name, password, [("member", community)], KEEPER)
+    assert accounts.count_users(archive) == 0
+    # each at its limit is taken
+    accounts.add_user(archive, "A" * 64, "ten chars!", [("member", "C" * 200)], KEEPER)
+
+
 def test_only_admins_change_people(archive):
     moderator = Viewer(name="Mo", roles=frozenset({"moderator"}), moderates=frozenset({"Zgorzelec"}))
     with pytest.raises(AccessDenied):
@@ -127,6 +159,9 @@ def test_five_failures_for_a_name_block_it_even_with_the_right_password(archive)
     with pytest.raises(SignInRefused, match="too many failed sign-ins for this name: try again in 15 minutes") as e:
         accounts.authenticate(archive, "ADA", PASSWORD, "10.9.9.9", now=now + 10)
     assert e.value.status == 429 and e.value.retry_after == accounts.FAILURE_WINDOW_S - 10
+    with pytest.raises(SignInRefused, match="try again in 14 minutes") as e:  # 13 min 19.5 s, rounded up
+        accounts.authenticate(archive, "Ada", PASSWORD, "10.9.9.9", now=now + 100.5)
+    assert e.value.retry_after == 800
     # once the oldest failure has left the window, the right password works again
     assert accounts.authenticate(archive, "Ada", PASSWORD, "10.9.9.9", now=now + accounts.FAILURE_WINDOW_S + 1).name == "Ada"
 
@@ -155,6 +190,30 @@ def test_a_success_forgives_the_failures_of_the_name(archive):
     assert refused.value.status == 403  # counting starts again
 
 
+def test_successes_are_no_failures_and_old_failures_are_forgotten(archive):
+    accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
+    now = 3_000_000.0
+    for i in range(accounts.ADDRESS_LIMIT + 1):  # a shared office's address signs in all day
+        assert accounts.authenticate(archive, "Ada", PASSWORD, "10.6.6.6", now=now + i).name == "Ada"
+    for i in range(3):
+        with pytest.raises(SignInRefused):
+            accounts.authenticate(archive, f"guess{i}", "wrong password!", "10.6.6.6", now=now + 100)
+    accounts.authenticate(archive, "Ada", PASSWORD, "10.0.0.1", now=now + 100 + accounts.FAILURE_WINDOW_S)
+    assert archive.conn.execute("SELECT count(*) FROM sign_in_failures").fetchone()[0] == 0
+
+
+def test_a_password_hashed_with_weaker_settings_is_hashed_again_at_sign_in(archive):
+    from argon2 import PasswordHasher
+
+    user_id = accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
+    weak = PasswordHasher(time_cost=1, memory_cost=1024).hash(PASSWORD)  # as an older release made them
+    archive.conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (weak, user_id))
+    accounts.authenticate(archive, "Ada", PASSWORD, "10.0.0.1")
+    stored = archive.conn.execute("SELECT password_hash FROM users WHERE id = ?", (user_id,)).fetchone()[0]
+    assert stored != weak and not PasswordHasher().check_needs_rehash(stored)
+    assert accounts.authenticate(archive, "Ada", PASSWORD, "10.0.0.1").name == "Ada"
+
+
 def test_a_session_stores_only_the_hash_of_its_token(archive):
     user_id = accounts.add_user(archive, "Ada", PASSWORD, [("admin", None)], KEEPER)
     token = accounts.start_session(archive, user_id, "10.0.0.1")
@@ -174,6 +233,8 @@ def test_a_session_slides_for_12_hours_but_never_past_7_days(archive):
     t0 = 3_000_000.0
     token = accounts.start_session(archive, user_id, None, now=t0)
     assert accounts.viewer_for_session(archive, token, now=t0 + accounts.IDLE_S + 1) == Viewer()
+    accounts.start_session(archive, user_id, None, now=t0 + accounts.IDLE_S + 1)
+    assert archive.conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1  # the ended one tidied away
     token = accounts.start_session(archive, user_id, None, now=t0)
     t = t0
     while t < t0 + accounts.ABSOLUTE_S - accounts.IDLE_S:  # used twice a day: it stays open...
@@ -285,4 +346,12 @@ def test_the_first_admin_from_the_settings_only_when_nobody_exists(archive):
     assert accounts.ensure_first_admin(archive, PASSWORD) is True
     assert accounts.authenticate(archive, "admin", PASSWORD, None).is_admin
     assert accounts.ensure_first_admin(archive, "a different password") is False
+    assert accounts.ensure_first_admin(archive, "short") is False  # an old setting no longer read: no error
     assert _actions(archive)[0] == ("STORYATLAS_ADMIN_PASSWORD", "user added")
+
+
+def test_of_two_processes_starting_at_once_only_the_first_adds_the_admin(archive, monkeypatch):
+    accounts.ensure_first_admin(archive, PASSWORD)
+    monkeypatch.setattr(accounts, "count_users", lambda archive: 0)  # counted before the other one wrote
+    assert accounts.ensure_first_admin(archive, "a different password") is False
+    assert archive.conn.execute("SELECT count(*) FROM users").fetchone()[0] == 1
