@@ -15,9 +15,10 @@ Portuguese, Spanish, French or Romanian). The second terms follow the segment's 
 after ``UNACCENTED``, so a phrase still matches the words in order, and never the
 segment's last word and the first of the second terms.
 
-The archive's triggers call ``index_terms`` and ``surface`` from SQL,
-so the words index is written in the same transaction as the text it comes from. This
-module is a bottom layer: it imports nothing of the project but ``text``.
+The archive's triggers call ``index_terms`` from SQL, so the words index is written in
+the same transaction as the text it comes from (``surface`` only for the migrations
+before 0014, which an archive made new still runs). This module is a bottom layer: it
+imports nothing of the project but ``text``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ OTHER = "xx"
 """Words of any other language (or of none known) are folded but not stemmed."""
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# a word as stored decomposed ("Ko" + U+0308 + "ln"): \w takes no combining mark, and
+# split it in two, so the word was found but never marked
+_DECOMPOSED_WORD = re.compile(r"\w[\w\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*")
 # shortest word offered as a suggestion ("did you mean")
 MIN_VOCABULARY = 3
 _CACHE_SIZE = 200_000
@@ -133,7 +137,7 @@ def spans(text: str) -> list[tuple[int, int, str]]:
     if unicodedata.is_normalized("NFC", text):  # as stored, almost always: no word to normalise
         return [(m.start(), m.end(), m.group().casefold()) for m in _WORD.finditer(text)]
     return [(m.start(), m.end(), unicodedata.normalize("NFC", m.group()).casefold())
-            for m in _WORD.finditer(text)]
+            for m in _DECOMPOSED_WORD.finditer(text)]
 
 
 def positions(text: str) -> list[tuple[int, int]]:

@@ -76,18 +76,42 @@ def test_letters_without_a_key_are_folded(backend, query, story, said):
     assert f"{MARK_OPEN}{said}{MARK_CLOSE}" in hit.moments[0].snippet
 
 
+@pytest.mark.parametrize("query", ["Köln", "Koln", "Kaffee Köln"])
+def test_a_word_stored_with_its_accents_decomposed_is_marked_where_it_is_found(archive, query):
+    # text pasted from some systems keeps "ö" as "o" and a combining diaeresis
+    story = add_story(archive, "Reise", "de", [(0.0, 4.0, "Wir fuhren nach Ko\u0308ln und tranken Kaffee.")])
+    results = _search(FTSBackend(archive), query)
+    assert _ids(results) == [story]
+    assert f"{MARK_OPEN}Ko\u0308ln{MARK_CLOSE}" in results.stories[0].moments[0].snippet
+
+
 def test_fold_writes_out_letters_that_have_no_diacritic_to_take_off():
     assert [fold(w) for w in ("Straße", "sœur", "Łódź", "Æble", "Ørsted", "Đakovo", "Þór", "ıs")] == \
            ["strasse", "soeur", "lodz", "aeble", "orsted", "dakovo", "thor", "is"]
 
 
 def test_stop_words_alone_make_no_hit(backend):
-    for text in ("the", "the of and", "der die das", "w i z", "The Of AND", "Der Die Das"):
+    for text in ("the", "the of and", "der die das", "w i z", "The Of AND", "Der Die Das", "über die"):
         assert _search(backend, text).stories == (), text
         assert parse(text) is None, text
     # a word that is a stop word elsewhere but a whole word in English is still searched
     assert parse("war") is not None
     assert "the" in stop_words("en") and "und" in stop_words("de") and "sie" in stop_words("pl")
+
+
+@pytest.mark.parametrize("said, query", [
+    ("Am văzut inundațiile din 1970.", "inundație"),  # another form, with its accents
+    ("Am vazut inundatie mare.", "inundație"),  # typed without accents where it was written
+    ("C'était le premier jour.", "premiere"),  # "première" typed without its accent grave
+])
+def test_a_query_word_meets_forms_its_stem_alone_would_miss(archive, said, query):
+    story = add_story(archive, "Said", "ro" if "Am " in said else "fr", [(0.0, 4.0, said)])
+    assert _ids(_search(FTSBackend(archive), query)) == [story]
+
+
+def test_a_quoted_phrase_typed_without_an_accent_on_its_last_letter_finds_it(archive):
+    story = add_story(archive, "Casa", "es", [(0.0, 4.0, "Perdí la casa en la inundación.")])
+    assert _ids(_search(FTSBackend(archive), '"perdi la casa"')) == [story]
 
 
 def test_a_moment_with_every_word_ranks_first_and_the_is_never_marked(backend):
