@@ -77,6 +77,8 @@ def test_facets_from_arrays_count_as_reading_each_story_does(archive, stories, m
     assert facet_counts(archive, np.array([stories["german"], 999]), ["language"]) == {"language": [("de", 1)]}
     # a story given twice (a words hit and a meaning hit) counts once
     assert facet_counts(archive, np.array([stories["german"]] * 3), ["language"]) == {"language": [("de", 1)]}
+    # the most common values only, as many as asked
+    assert facet_counts(archive, np.array(ids), ["language"], limit=2) == {"language": [("en", 3), ("de", 1)]}
 
 
 @pytest.mark.parametrize("few", [500, 0], ids=["from each story's values", "over every story"])
