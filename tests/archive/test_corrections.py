@@ -105,6 +105,7 @@ def test_split_merge_speakers_and_find_and_replace(archive):
     done = corrections.set_speaker(archive, story, first, "S1", VERA, base=done.revision)
     done = corrections.set_speaker(archive, story, third, "S2", VERA, base=done.revision)
     done = corrections.name_speaker(archive, story, "S1", "Anna Nowak", VERA, base=done.revision, role="storyteller")
+    assert done.changed == 1  # one speaker, no segment
     done = corrections.name_speaker(archive, story, "S2", "Jan", VERA, base=done.revision, role="interviewer")
     t = corrections.transcript(archive, story, VERA)
     assert [s.speaker for s in t.segments] == ["S1", None, None, "S2"]
@@ -116,6 +117,9 @@ def test_split_merge_speakers_and_find_and_replace(archive):
     done = corrections.replace_text(archive, story, "SETTLER", "cellar", VERA, base=done.revision,
                                     case_sensitive=False)
     assert done.changed == 2 and _found(archive, "settler") == 0 and _found(archive, "cellar") == 2
+    # the replacement as written (no pattern), its spaces as between words
+    done = corrections.replace_text(archive, story, "cellar", r"big  cellar\1 ", VERA, base=done.revision)
+    assert _texts(archive, story)[0] == r"We pumped the big cellar\1 dry."
     assert done.revision == len(corrections.revisions(archive, story, VERA)) - 1
 
 
@@ -126,6 +130,7 @@ def test_what_cannot_be_corrected_is_refused_and_changes_nothing(archive):
                   lambda: corrections.split(archive, story, first, VERA, base=0, at=9.0),
                   lambda: corrections.split(archive, story, first, VERA, base=0, at=0.1),  # before every word
                   lambda: corrections.split(archive, story, first, VERA, base=0),
+                  lambda: corrections.split(archive, story, first, VERA, base=0, at=2.0, offset=3),
                   lambda: corrections.merge(archive, story, last, VERA, base=0),
                   lambda: corrections.name_speaker(archive, story, "S1", "Anna", VERA, base=0, role="narrator"),
                   lambda: corrections.replace_text(archive, story, "", "x", VERA, base=0),
@@ -141,8 +146,38 @@ def test_what_cannot_be_corrected_is_refused_and_changes_nothing(archive):
             corrections.split(archive, story, _ids(archive, story)[0], VERA, base=0, at=float(nowhere))
         with pytest.raises(CorrectionError, match=f"no segment is playing at {nowhere} "):
             corrections.segment_at(archive, story, float(nowhere), VERA)
+    for offset in (0, len(LINES[0][2])):
+        with pytest.raises(CorrectionError, match="has 26 characters: split inside it"):
+            corrections.split(archive, story, first, VERA, base=0, offset=offset)
     assert corrections.segment_at(archive, story, 4.0, VERA).id == _ids(archive, story)[1]
+    assert corrections.segment_at(archive, story, 12.0, VERA).id == last  # the story's very end
     assert corrections.revisions(archive, story, VERA) == [] and _texts(archive, story) == [x[2] for x in LINES]
+
+
+def test_a_save_that_changes_nothing_or_only_speakers_keeps_what_depends_on_the_words(archive):
+    story = _story(archive)
+    archive.conn.execute("INSERT INTO taggings (story_id, vocabulary_version, models) VALUES (?, 'v1', '{}')", (story,))
+    first = _ids(archive, story)[0]
+    assert corrections.set_text(archive, story, first, f" {LINES[0][2]} ", VERA, base=0) == corrections.Saved(0, 0)
+    assert corrections.revisions(archive, story, VERA) == [] and not archive.segments(story, KEEPER)[0].text_en_stale
+    corrections.set_speaker(archive, story, first, "S1", VERA, base=0)
+    assert archive.conn.execute("SELECT count(*) FROM taggings").fetchone()[0] == 1  # the words are as tagged
+    corrections.set_text(archive, story, first, "We pumped the cellar dry.", VERA, base=1)
+    assert archive.conn.execute("SELECT count(*) FROM taggings").fetchone()[0] == 0
+
+
+def test_words_written_without_spaces_stay_so_and_a_split_stays_inside_its_line(archive):
+    story = add_story(archive, "River", "zh", [(0.0, 3.0, "我们 在 河边")], timed=True, community="Zgorzelec")
+    segment = _ids(archive, story)[0]
+    archive.conn.execute("UPDATE words SET word = ltrim(word)")  # as Whisper writes Chinese
+    corrections.set_text(archive, story, segment, "我们 在 海边", VERA, base=0)
+    assert [w.word for w in archive.segments(story, KEEPER, with_words=True)[0].words] == ["我们", "在", "海边"]
+    # its last words said past the line's end, as Whisper may time them: the split stays inside
+    archive.conn.execute("UPDATE words SET start = 2.9 + idx * 0.2, end = 3.0 + idx * 0.2 WHERE segment_id = ? "
+                         "AND idx >= 1", (segment,))
+    corrections.split(archive, story, segment, VERA, base=1, offset=len("我们 在 "))
+    first, second = archive.segments(story, KEEPER)
+    assert first.start < first.end == second.start < second.end == 3.0
 
 
 def test_revisions_compare_and_restore_the_machine_draft_too(archive):
