@@ -7,6 +7,7 @@ import pytest
 
 from storyatlas.archive import Place, StoryMetadata, Viewer
 from storyatlas.ingest import find_media, ingest_file, ingest_paths
+from storyatlas.ingest.probe import picture_size, probe
 from storyatlas.ingest.store import MediaStore, sha256_file
 from tests.conftest import FORMATS, VIDEO_FORMATS, ffmpeg
 
@@ -44,6 +45,15 @@ def test_a_recording_with_cover_art_is_no_video(archive, settings, media_dir, tm
            "-disposition:v", "attached_pic", "-id3v2_version", "3", str(tagged))
     result = ingest_file(archive, tagged, StoryMetadata(), settings, KEEPER)
     assert not archive.media(result.story_id, "original", KEEPER).has_video  # an album cover, not a picture that moves
+    assert picture_size(tagged) is None  # nor a picture for the IIIF description
+    assert picture_size(media_dir / "story.mp4") == (160, 120)
+
+
+def test_windows_media_audio_is_kept_as_wma(media_dir, tmp_path):
+    wma = tmp_path / "story.wma"
+    ffmpeg("-i", str(media_dir / "story.mp3"), "-ac", "2", "-c:a", "wmav2", "-b:a", "64k", str(wma))
+    found = probe(wma)
+    assert (found.container, found.extension, found.channels) == ("asf", "wma", 2)  # FFmpeg calls it asf
 
 
 def test_metadata_is_kept_and_title_defaults_to_the_file_name(archive, settings, media_dir, tmp_path):

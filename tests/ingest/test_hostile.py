@@ -91,7 +91,12 @@ def _hostile_files(folder: Path, other: Path, url: str) -> dict[str, tuple[Path,
                           '<Representation id="a" bandwidth="32000" codecs="opus">'
                           '<BaseURL>story.ogg</BaseURL></Representation></AdaptationSet></Period></MPD>\n',
                           "manifest"),
+        "hls without its header": ("list.part", f"#EXT-X-VERSION:3\n#EXTINF:18.0,\n{other.name}\n", "playlist"),
+        "plain m3u": ("plain.m3u", f"{other}\n", "playlist"),
+        "m3u with a byte order mark": ("bom.part", f"\ufeff\n #EXTM3U\n#EXTINF:18,Anna\n{other}\n", "playlist"),
         "subtitles": ("story.srt", "1\n00:00:00,000 --> 00:00:04,000\nMy name is Anna\n", "subtitles"),
+        "web subtitles": ("story.vtt", "WEBVTT\n\n00:00.000 --> 00:04.000\nMy name is Anna\n", "subtitles"),
+        "styled subtitles": ("story.ass", "[Script Info]\nTitle: Anna\nScriptType: v4.00+\n", "subtitles"),
     }
     made = {}
     for name, (filename, text, reason) in files.items():
