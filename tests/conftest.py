@@ -169,6 +169,19 @@ def add_story(archive: Archive, title: str, language: str, lines: list[tuple], t
     return story_id
 
 
+def give_recording(archive: Archive, media_dir: Path, story_id: int) -> str:
+    """Put a real recording (the English test story) where ``add_story``'s original is
+    said to be, for what reads it (redaction, speakers by channel); returns its path in
+    the media store."""
+    import shutil
+
+    original = archive.conn.execute("SELECT path FROM media WHERE story_id = ? AND role = 'original'",
+                                    (story_id,)).fetchone()[0]
+    (media_dir / original).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(story_file("en"), media_dir / original)
+    return original
+
+
 def wait_for(check, timeout: float, what: str, every_s: float = 0.2):
     """``check()``'s first true value, asked every ``every_s`` for at most ``timeout`` seconds."""
     import time

@@ -14,7 +14,7 @@ from storyatlas.archive.english import stale_english
 from storyatlas.cli import cli
 from storyatlas.ingest import ingest_file
 from storyatlas.jobs import Queue, process_job
-from tests.conftest import add_story, story_file
+from tests.conftest import add_story, give_recording, story_file
 
 KEEPER = Viewer.keeper("cli:test")
 LINES = [(0.0, 4.0, "We pumped the settler dry."), (4.0, 8.0, "Then the river came back."),
@@ -152,9 +152,7 @@ def test_revisions_listed_compared_and_shown_with_what_changed(run, archive):
 
 def test_speakers_by_channel_or_voice_say_when_they_cannot_tell(run, archive, settings, monkeypatch):
     story = add_story(archive, "Mono", "en", [(0.0, 2.0, "How was it?"), (2.0, 4.0, "Wet.")])
-    original = archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
-    (settings.media_dir / original).parent.mkdir(parents=True)
-    shutil.copyfile(story_file("en"), settings.media_dir / original)
+    original = give_recording(archive, settings.media_dir, story)
     assert "no channel leads anywhere" in run("correct", story, "--speakers-by-channel", code=1)
 
     from storyatlas import cli_corrections

@@ -1,14 +1,12 @@
 """`storyatlas erase` and `storyatlas redact`, as an archive keeper runs them."""
 
-import shutil
-
 import pytest
 from click.testing import CliRunner
 
 from storyatlas import meaning
 from storyatlas.archive import vectors as meaning_rows
 from storyatlas.cli_keepers import erase, redact, register
-from tests.conftest import add_story, story_file
+from tests.conftest import add_story, give_recording
 
 
 @pytest.fixture
@@ -54,9 +52,7 @@ def test_erase_with_yes_does_not_ask_and_a_missing_story_is_one_line(run, archiv
 
 def test_redact_takes_times_as_people_write_them(run, archive, settings):
     story = add_story(archive, "Lines", "en", [(0, 4, "First line here."), (4, 8, "Second line.")], timed=True)
-    original = archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
-    (settings.media_dir / original).parent.mkdir(parents=True)
-    shutil.copyfile(story_file("en"), settings.media_dir / original)
+    give_recording(archive, settings.media_dir, story)
 
     meaning.index(archive)
     done = run(redact, story, "--from", "0:01", "--to", "0:02.5")

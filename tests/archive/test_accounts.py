@@ -75,8 +75,11 @@ def test_what_a_name_a_password_and_a_community_may_be(archive, name, password, 
     with pytest.raises(AccountError, match=refused):
         accounts.add_user(archive, name, password, [("member", community)], KEEPER)
     assert accounts.count_users(archive) == 0
-    # each at its limit is taken
+
+
+def test_a_name_a_password_and_a_community_at_their_limits_are_taken(archive):
     accounts.add_user(archive, "A" * 64, "ten chars!", [("member", "C" * 200)], KEEPER)
+    assert accounts.count_users(archive) == 1
 
 
 def test_only_admins_change_people(archive):

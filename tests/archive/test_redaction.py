@@ -2,7 +2,6 @@
 tags and published audio, and only the untouched original keeps it."""
 
 import re
-import shutil
 import subprocess
 import wave
 from pathlib import Path
@@ -22,7 +21,7 @@ from storyatlas.ingest.redact import redact
 from storyatlas.ingest.store import sha256_file
 from storyatlas.text import clock_tenths
 from storyatlas.jobs import process_job
-from tests.conftest import Meanwhile, add_story, index_match, story_file
+from tests.conftest import Meanwhile, add_story, give_recording, index_match, story_file
 
 KEEPER = Viewer.keeper("test keeper")
 SILENT_DBFS = -60.0
@@ -179,9 +178,7 @@ def test_a_shared_recording_keeps_its_unredacted_copies_for_the_other_story(arch
 def test_a_segment_without_word_times_loses_all_its_text_and_its_english(archive, settings):
     story = add_story(archive, "Lines", "de", [(0, 4, "Erste Zeile hier.", "First line here."),
                                                (4, 8, "Zweite Zeile.", "Second line.")])
-    original = archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
-    (settings.media_dir / original).parent.mkdir(parents=True)
-    shutil.copyfile(story_file("en"), settings.media_dir / original)
+    give_recording(archive, settings.media_dir, story)
     cut, kept = (s.id for s in archive.segments(story, KEEPER))
     for theme, segment_id in (("floods", cut), ("work", kept)):  # each theme found in one line
         archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, ?, 3.0)", (story, theme))
@@ -210,9 +207,7 @@ def test_a_segment_without_word_times_loses_all_its_text_and_its_english(archive
 def test_words_said_past_their_lines_end_go_and_a_line_without_english_gets_none(archive, settings):
     story = add_story(archive, "Mill", "en", [(0, 4, "We met at the old mill"), (6, 9, "Then it rained.", "Then."),
                                               (9, 12, "Quiet.", "Quiet.")], timed=True)
-    original = archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
-    (settings.media_dir / original).parent.mkdir(parents=True)
-    shutil.copyfile(story_file("en"), settings.media_dir / original)
+    give_recording(archive, settings.media_dir, story)
     first, _, third = (s.id for s in archive.segments(story, KEEPER))
     # Whisper's word times may run past its line's ("old mill" said from 4.1 to 4.9 s), and
     # leave some of it without a word ("Quiet" said only at its end)
@@ -237,9 +232,7 @@ def test_words_said_past_their_lines_end_go_and_a_line_without_english_gets_none
 def test_a_mark_joins_words_written_without_spaces_as_they_are(archive, settings):
     # Whisper writes Chinese and Japanese words without the space it puts before others
     story = add_story(archive, "River", "zh", [(0, 3, "我们 在 河边")], timed=True)
-    original = archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
-    (settings.media_dir / original).parent.mkdir(parents=True)
-    shutil.copyfile(story_file("en"), settings.media_dir / original)
+    give_recording(archive, settings.media_dir, story)
     archive.conn.execute("UPDATE words SET word = ltrim(word)")
     archive.conn.execute("UPDATE segments SET text = '我们在河边'")
 

@@ -37,8 +37,8 @@ def test_an_unknown_role_is_refused_not_ignored():
 
 @pytest.mark.parametrize("who", [None, "admin", SimpleNamespace(is_admin=True, moderates=frozenset(), tells=())])
 def test_a_reading_without_a_viewer_fails_closed(archive, who):
-    add_story(archive, "Hidden", "en", [(0.0, 2.0, "the mill by the river")], visibility="private")
+    hidden = add_story(archive, "Hidden", "en", [(0.0, 2.0, "the mill by the river")], visibility="private")
     with pytest.raises(TypeError, match="a Viewer is required to read stories"):
         story_condition(who)
     with pytest.raises(TypeError, match="a Viewer is required to read stories"):
-        discover.summaries(archive, [1], who)
+        discover.summaries(archive, [hidden], who)

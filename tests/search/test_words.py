@@ -99,13 +99,13 @@ def test_stop_words_alone_make_no_hit(backend):
     assert "the" in stop_words("en") and "und" in stop_words("de") and "sie" in stop_words("pl")
 
 
-@pytest.mark.parametrize("said, query", [
-    ("Am văzut inundațiile din 1970.", "inundație"),  # another form, with its accents
-    ("Am vazut inundatie mare.", "inundație"),  # typed without accents where it was written
-    ("C'était le premier jour.", "premiere"),  # "première" typed without its accent grave
+@pytest.mark.parametrize("language, said, query", [
+    ("ro", "Am văzut inundațiile din 1970.", "inundație"),  # another form, with its accents
+    ("ro", "Am vazut inundatie mare.", "inundație"),  # typed without accents where it was written
+    ("fr", "C'était le premier jour.", "premiere"),  # "première" typed without its accent grave
 ])
-def test_a_query_word_meets_forms_its_stem_alone_would_miss(archive, said, query):
-    story = add_story(archive, "Said", "ro" if "Am " in said else "fr", [(0.0, 4.0, said)])
+def test_a_query_word_meets_forms_its_stem_alone_would_miss(archive, language, said, query):
+    story = add_story(archive, "Said", language, [(0.0, 4.0, said)])
     assert _ids(_search(FTSBackend(archive), query)) == [story]
 
 

@@ -2,12 +2,11 @@
 its vector with its old text, and the worker makes it again (found by meaning again)."""
 
 import re
-import shutil
 
 from storyatlas import meaning
 from storyatlas.archive import Viewer, accounts, redaction
 from storyatlas.archive import vectors as meaning_rows
-from tests.conftest import add_story, story_file
+from tests.conftest import add_story, give_recording
 
 KEEPER = Viewer.keeper("cli:test")
 PASSWORD = "correct horse battery"
@@ -22,10 +21,7 @@ def _redacting(client, app, web_archive) -> int:
     accounts.add_user(web_archive, "Zofia", PASSWORD, [("moderator", "Zgorzelec")], KEEPER)
     story = add_story(web_archive, "Lines", "en", [(0, 4, "First line here."), (4, 8, "Second line.")],
                       timed=True, community="Zgorzelec")
-    original = web_archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
-    media = app.state.settings.media_dir
-    (media / original).parent.mkdir(parents=True)
-    shutil.copyfile(story_file("en"), media / original)
+    give_recording(web_archive, app.state.settings.media_dir, story)
     assert client.post("/login", data={"csrf_token": _token(client, "/login"), "name": "Zofia",
                                        "password": PASSWORD}, follow_redirects=False).status_code == 303
     return story
@@ -107,9 +103,7 @@ def test_only_the_storys_moderators_act_on_its_page(app, web_archive):
 
     story = add_story(web_archive, "Lines", "en", [(0, 4, "First line here."), (4, 8, "Second line.")],
                       timed=True, community="Zgorzelec")
-    original = web_archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (story,)).fetchone()[0]
-    (app.state.settings.media_dir / original).parent.mkdir(parents=True)
-    shutil.copyfile(story_file("en"), app.state.settings.media_dir / original)
+    give_recording(web_archive, app.state.settings.media_dir, story)
     people = {"Mia": [("member", "Zgorzelec")], "Vera": [("volunteer", None)], "Olek": [("moderator", "Opole")]}
     page = f"/moderate/stories/{story}"
     for name, roles in people.items():
