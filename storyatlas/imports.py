@@ -40,7 +40,7 @@ TOLERANCE_S = 1.0
 
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}")
-_SRT_START = re.compile(r"^\s*(?:\d+\s*\n)?\s*\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->")
+_SRT_START = re.compile(r"^\s*(?:\d+\s+)?\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->")  # \s: any line ending
 _VOICE = re.compile(r"^\s*<v(?:\.[^\s>]*)?\s+([^>]*)>")
 _WHOLE_LANG = re.compile(r"^\s*<lang\s+([A-Za-z]{2,3})(?:-[^>]*)?>(.*)</lang>\s*$", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
@@ -320,7 +320,7 @@ def parse_transcript(data: bytes) -> ImportedTranscript:
         raise TranscriptError(said("the transcript is not UTF-8 text: save it as UTF-8 and try again")) from None
     if text.lstrip().startswith("WEBVTT"):
         return ImportedTranscript("vtt", tuple(parse_vtt(text.lstrip())))
-    if _SRT_START.match(text.replace("\r\n", "\n")):
+    if _SRT_START.match(text):
         return ImportedTranscript("srt", tuple(parse_srt(text)))
     raise TranscriptError(said("not a transcript this archive reads: give a WebVTT (.vtt), SRT (.srt) or OHMS XML "
                                "file"))
@@ -348,7 +348,7 @@ def parse_offset(value: str | None) -> float:
     sign = -1.0 if text.startswith("-") else 1.0
     parts = text.lstrip("+-").split(":")
     try:
-        if len(parts) > 3 or any(p.strip() == "" for p in parts):
+        if len(parts) > 3:  # an empty part is refused by float()
             raise ValueError
         total = 0.0
         for p in parts:

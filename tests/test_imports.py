@@ -369,3 +369,14 @@ def test_an_import_that_a_worker_beat_to_the_job_leaves_the_story_to_it(run, set
     with Archive(settings.database) as archive:
         job = archive.job_for_story(1, KEEPER)
         assert (job.state, job.worker) == ("running", "another-machine:1") and archive.segments(1, KEEPER) == []
+
+
+def test_a_transcript_imported_without_english_says_so_on_its_job(run, settings, tmp_path):
+    transcript = tmp_path / "hochwasser.srt"
+    transcript.write_text("1\n00:00:01,000 --> 00:00:03,000\nIm Frühling kam das Wasser.\n", encoding="utf-8")
+    run("ingest", str(story_file("de")), "--transcript", str(transcript), "--language", "de")
+    with Archive(settings.database) as archive:
+        job = archive.job_for_story(1, KEEPER)
+        assert job.state == "done"
+        assert job.message == ("imported without an English translation: it is found by its own words and themes, "
+                               "not in English")
