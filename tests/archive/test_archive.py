@@ -46,6 +46,25 @@ def test_story_and_job_are_created_together_or_not_at_all(archive):
     assert archive.conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 1
 
 
+def test_a_transaction_stopped_by_an_interrupt_keeps_nothing_and_the_archive_goes_on(archive):
+    with pytest.raises(KeyboardInterrupt):
+        with archive.transaction() as c:
+            c.execute("UPDATE generation SET n = n + 100")
+            raise KeyboardInterrupt  # Ctrl-C in the middle of a write
+    assert not archive.conn.in_transaction and archive.generation() < 100
+    add_story(archive, "after", "en", [(0.0, 1.0, "Still here.")])  # a new transaction starts
+
+
+def test_an_error_after_which_sqlite_rolled_back_itself_is_the_error_the_caller_sees(archive):
+    # what a damaged index does to a write, made happen here by a trigger
+    archive.conn.execute("CREATE TEMP TRIGGER refuse BEFORE UPDATE ON generation BEGIN "
+                         "SELECT RAISE(ROLLBACK, 'database disk image is malformed'); END")
+    with pytest.raises(sqlite3.IntegrityError, match="malformed"):
+        with archive.transaction() as c:
+            c.execute("UPDATE generation SET n = n + 1")
+    assert not archive.conn.in_transaction
+
+
 def test_missing_story_is_not_found(archive):
     with pytest.raises(NotFound, match="no story 7"):
         archive.story(7, Viewer.keeper())
@@ -128,3 +147,47 @@ def test_the_generation_moves_with_every_change_that_search_can_see(archive):
     after_add = archive.generation()
     archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (story_id,))
     assert start < after_add < archive.generation()
+
+
+def test_what_is_kept_of_a_story_is_read_only_by_who_may_see_it(archive):
+    hidden = add_story(archive, "Private", "en", [(0.0, 1.0, "Only mine.")], visibility="private")
+    archive.conn.execute("INSERT INTO redactions (story_id, start, end, who) VALUES (?, 5, 6, 'm'), (?, 1, 2, 'm')",
+                         (hidden, hidden))
+    assert archive.redactions(hidden, Viewer.keeper()) == [(1.0, 2.0), (5.0, 6.0)]  # in the recording's order
+    for read in (lambda v: archive.media(hidden, "original", v), lambda v: archive.redactions(hidden, v),
+                 lambda v: archive.transcripts(hidden, v), lambda v: archive.segments(hidden, v)):
+        with pytest.raises(NotFound, match=f"there is no story {hidden}"):
+            read(Viewer.anonymous())
+
+
+def test_a_transcription_is_kept_with_its_machine_translation(archive):
+    from storyatlas.transcribe.types import Transcript, TranscriptSegment
+
+    story = add_story(archive, "Flut", "de", [(0.0, 1.0, "Alt.")])
+    heard = Transcript("transcribe", "de", 0.9, 2.0, (TranscriptSegment(0.0, 2.0, "Das Wasser kam."),), "base")
+    english = Transcript("translate", "de", 0.9, 2.0, (TranscriptSegment(0.0, 2.0, "The water came."),), "base")
+    archive.save_transcription(story, heard, english, ["The water came."])
+    assert [(t["task"], t["machine_translation"]) for t in archive.transcripts(story, Viewer.keeper())] == [
+        ("transcribe", 0), ("translate", 1)]
+
+
+def test_a_storys_languages_are_its_main_one_then_the_most_spoken(archive):
+    from storyatlas.archive import spoken_languages
+    from storyatlas.transcribe.types import Transcript, TranscriptSegment
+
+    segments = (TranscriptSegment(0.0, 1.0, "Tak.", language="pl"), TranscriptSegment(1.0, 9.0, "Yes.", language="en"),
+                TranscriptSegment(9.0, 10.0, "Ja.", language="de"))
+    assert spoken_languages(Transcript("transcribe", "de", 0.9, 10.0, segments, "base")) == ["de", "en", "pl"]
+
+
+def test_an_archive_holding_only_a_private_story_is_not_empty(archive):
+    assert archive.is_empty()
+    story = archive.create_story(StoryMetadata(title="mine", visibility="private"), [], None)[0]
+    assert not archive.is_empty()
+    assert archive.story(story, Viewer.keeper()).languages == ()  # not transcribed: no language yet
+
+
+def test_stories_are_listed_a_page_at_a_time_oldest_or_newest_first(archive):
+    ids = [add_story(archive, title, "en", [(0.0, 1.0, "Words.")]) for title in ("one", "two", "three")]
+    assert [s.id for s in archive.stories(Viewer.keeper(), limit=2, offset=1)] == ids[1:]
+    assert [s.id for s in archive.stories(Viewer.keeper(), limit=2, offset=1, newest_first=True)] == ids[1::-1]

@@ -115,3 +115,17 @@ def test_a_declined_storys_teller_asking_again_puts_it_before_a_moderator_again(
     assert archive.story(declined, MODERATOR).state == "declined" and not _heard_by(archive, declined, MEMBER)
     consent.change(archive, declined, consent.Consent(visibility="community"), Viewer.teller(declined))
     assert [s.id for s in archive.awaiting_review(MODERATOR)] == [declined]
+
+
+def test_only_a_story_waiting_for_review_is_reviewed_and_the_review_is_audited(archive, story):
+    from storyatlas.archive import audit
+    from storyatlas.errors import NotFound
+
+    with pytest.raises(NotFound, match=f"story {story} is not waiting for your review"):
+        archive.review(story, publish=False, viewer=MODERATOR)  # published already: not declined by a slip
+    assert archive.story(story, MODERATOR).state == "published"
+    waiting = add_story(archive, "Czeka", "pl", LINES, community="Zgorzelec", visibility="private",
+                        requested_visibility="community")
+    archive.review(waiting, publish=True, viewer=MODERATOR)
+    assert [(e.action, e.story_id, e.detail) for e in audit.entries(archive, Viewer.keeper())][:1] == [
+        ("publish", waiting, "visibility community")]

@@ -440,3 +440,11 @@ def test_a_story_meaning_alone_found_shows_its_closest_moments_up_to_the_limit(a
     ids = list(segments)
     shown = fused.with_meaning([], [(ids[2], 0.8), (ids[0], 0.6), (ids[1], 0.1)], segments, "de", 2)
     assert [(m.segment_id, m.why) for m in shown] == [(ids[2], ("meaning",)), (ids[0], ("meaning",))]
+
+
+def test_vectors_made_after_a_story_is_done_change_what_a_search_may_answer(archive):
+    add_story(archive, "Brot", "en", OTHER_EN)
+    state, generation = archive.search_state(), archive.generation()
+    assert meaning.index(archive) == 2
+    # an answer cached before them would miss the story found by meaning
+    assert archive.generation() == generation and archive.search_state() != state
