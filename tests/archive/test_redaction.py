@@ -13,7 +13,7 @@ from storyatlas.archive import Archive, MediaFile, StoryMetadata, Viewer
 from storyatlas.archive.checkpoints import checkpoint_path
 from storyatlas.archive.erasure import erase
 from storyatlas.archive.redaction import MARK, parse_clock, ranges
-from storyatlas.errors import AccessDenied, MediaError, NotFound, StoryAtlasError
+from storyatlas.errors import AccessDenied, MediaError, NotFound, StoryAtlasError, TranscriptionError, said
 from storyatlas.ingest import ingest_file
 from storyatlas.ingest.audio import ffmpeg_exe
 from storyatlas.ingest import redact as redacting
@@ -330,13 +330,14 @@ def test_a_time_that_cannot_be_read_says_how_to_write_it(text):
         parse_clock(text)
 
 
-@pytest.mark.parametrize("when", ["while it is transcribed", "just before its transcript is stored"])
+@pytest.mark.parametrize("when", ["while it is transcribed", "as its audio is read", "just before its transcript is "
+                                                                                    "stored"])
 def test_a_redaction_during_processing_is_not_undone_by_the_transcript(archive, settings, monkeypatch, when):
     from storyatlas.jobs import pipeline
 
     result = ingest_file(archive, story_file("en"), StoryMetadata(title="River"), settings, KEEPER)
-    transcribe, speech_now = pipeline.transcribe_story, pipeline._speech_now
-    heard, redacted = [], []
+    transcribe, speech_now, save = pipeline.transcribe_story, pipeline._speech_now, archive.save_transcription
+    heard, redacted, saved = [], [], []
 
     def redact_once():
         if not redacted:  # a moderator cuts "bread" (15.2-15.42 s) meanwhile
@@ -345,6 +346,10 @@ def test_a_redaction_during_processing_is_not_undone_by_the_transcript(archive, 
                 redact(other, settings.media_dir, result.story_id, 15.15, 15.45, Viewer.keeper("cli:moderator"))
 
     def transcribe_then_redact(speech, *args, **kwargs):
+        if when == "as its audio is read" and not redacted:  # its file went in the middle of the reading
+            redact_once()
+            heard.append(Path(speech).name)
+            raise TranscriptionError(said("the audio could not be read"))
         out = transcribe(speech, *args, **kwargs)
         heard.append(Path(speech).name)
         if when == "while it is transcribed":
@@ -359,7 +364,11 @@ def test_a_redaction_during_processing_is_not_undone_by_the_transcript(archive, 
 
     monkeypatch.setattr(pipeline, "transcribe_story", transcribe_then_redact)
     monkeypatch.setattr(pipeline, "_speech_now", check_then_redact)
+    monkeypatch.setattr(archive, "save_transcription", lambda story, transcript, *rest: (
+        saved.append(" ".join(s.text for s in transcript.segments)), save(story, transcript, *rest)))
     assert process_job(settings, result.job_id, archive=archive).state == "done"
+    if when == "while it is transcribed":  # what was heard before the cut is never stored, not even for a while
+        assert saved and not any("bread" in text.lower() for text in saved)
 
     assert heard == ["speech.wav", Path(_path(archive, result.story_id, "speech")).name]
     assert heard[1].startswith(f"speech-story{result.story_id}-r1-")

@@ -94,11 +94,18 @@ def test_a_worker_killed_mid_story_leaves_a_checkpoint_and_the_next_run_does_onl
     assert " ".join(s.text for s in segments).lower().count("sandbags") == 8
 
 
-def test_a_checkpoint_of_the_audio_before_a_redaction_is_dropped(archive, settings, long_wav, runs):
+def test_a_checkpoint_of_the_audio_before_a_redaction_is_dropped(archive, settings, long_wav, runs, monkeypatch):
     result = ingest_file(archive, long_wav, StoryMetadata(), settings, KEEPER)
     path = checkpoint_path(settings.archive, result.story_id)
     stale = Checkpoint(AudioIdentity("speech-unredacted.wav", 1, 2), {"model": "tiny.en"}, done=16000 * 60)
     save_checkpoint(path, stale)
+    windowed = pipeline.transcribe_story
+
+    def checked(*args, **kwargs):
+        # gone before the work starts, not at its end: it holds what the redaction cut
+        assert load_checkpoint(path) is None, "the stale checkpoint is still on disk"
+        return windowed(*args, **kwargs)
+    monkeypatch.setattr(pipeline, "transcribe_story", checked)
 
     assert process_job(settings, result.job_id, archive=archive).state == "done"
     assert runs[0]["resume_from"] is None and runs[0]["result"].stats.started_at_s == 0

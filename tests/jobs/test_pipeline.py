@@ -1,11 +1,14 @@
+import sqlite3
 import threading
 import time
 
+import pytest
+
 from storyatlas import meaning
-from storyatlas.archive import Archive, StoryMetadata, Viewer, word_index
+from storyatlas.archive import Archive, StoryMetadata, Viewer, tags, word_index
 from storyatlas.archive import vectors as meaning_rows
 from storyatlas.ingest import ingest_file
-from storyatlas.jobs import Queue, process_job
+from storyatlas.jobs import Queue, pipeline, process_job
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
 from tests.conftest import add_story, story_file, wait_for
@@ -14,13 +17,19 @@ from tests.transcribe.sounds import build
 KEEPER = Viewer.keeper()  # the archive's own tools (the CLI, the worker)
 
 
-def test_a_queued_story_is_transcribed_stored_and_searchable(archive, settings, timings):
+def test_a_queued_story_is_transcribed_stored_and_searchable(archive, settings, timings, monkeypatch):
     result = ingest_file(archive, story_file("en"), StoryMetadata(title="River"), settings, KEEPER)
-    seen = []
+    seen, written = [], []
+    # progress is written to the archive at most every so often, but the end of a stage always
+    monkeypatch.setattr(pipeline, "_PROGRESS_INTERVAL_S", 1e12)
+    report = archive.report_progress
+    monkeypatch.setattr(archive, "report_progress", lambda job, stage, fraction, *rest: (
+        written.append((stage, fraction)), report(job, stage, fraction, *rest)))
     job = process_job(settings, result.job_id, listener=lambda j, p: seen.append(p.stage), archive=archive)
 
     assert job.state == "done" and job.progress == 1.0 and job.attempts == 1
     assert "transcribing" in seen and seen[-1] == "done"
+    assert ("tagging", 1.0) in written and all(fraction == 1.0 for _, fraction in written)
     story = archive.story(result.story_id, KEEPER)
     assert story.language == "en" and story.duration_s > 15
     # "We pumped the cellar...": tiny.en may hear "the settler", but "pumped" it gets right
@@ -29,6 +38,8 @@ def test_a_queued_story_is_transcribed_stored_and_searchable(archive, settings, 
     moment = hits[0].moments[0]
     assert abs(moment.at - timings["en"][2]["start"]) < 1.5
     assert archive.transcripts(result.story_id, KEEPER)[0]["model"] == "tiny.en"
+    # water in the street, a pumped cellar, sandbags
+    assert "floods" in [t.theme_id for t in tags.story_themes(archive, result.story_id, KEEPER)]
 
 
 def test_running_a_job_again_replaces_rather_than_duplicates(archive, settings):
@@ -43,11 +54,40 @@ def test_running_a_job_again_replaces_rather_than_duplicates(archive, settings):
     assert archive.conn.execute("SELECT count(*) FROM segment_terms").fetchone()[0] == len(before)
 
 
-def test_a_finished_job_is_not_run_again(archive, settings):
+def test_a_finished_job_is_not_run_again(archive, settings, monkeypatch):
     result = ingest_file(archive, story_file("en"), StoryMetadata(), settings, KEEPER)
     process_job(settings, result.job_id, archive=archive)
+
+    def transcribe_again(*_, **__):
+        raise AssertionError("a finished story was transcribed again")
+    monkeypatch.setattr(pipeline, "transcribe_story", transcribe_again)
     again = process_job(settings, result.job_id, archive=archive)
-    assert again.attempts == 1
+    assert (again.state, again.attempts) == ("done", 1)
+
+
+def test_a_job_whose_story_was_erased_is_said_so_and_the_archive_it_opened_is_closed(archive, settings, monkeypatch):
+    opened = []
+
+    class Opened(Archive):
+        def __init__(self, *args):
+            super().__init__(*args)
+            opened.append(self)
+    monkeypatch.setattr(pipeline, "Archive", Opened)
+    job = process_job(settings, 404)  # a message left in the queue for an erased story
+    assert (job.id, job.state, job.message) == (404, "failed", "the story was erased")
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[0].conn.execute("SELECT 1")
+
+
+def test_an_unexpected_error_fails_the_job_and_reaches_the_worker(archive, settings, monkeypatch):
+    def broken(*_, **__):
+        raise RuntimeError("the model file is truncated")
+    monkeypatch.setattr(pipeline, "transcribe_story", broken)
+    result = ingest_file(archive, story_file("en"), StoryMetadata(), settings, KEEPER)
+    with pytest.raises(RuntimeError, match="truncated"):  # the queue logs it with its traceback
+        process_job(settings, result.job_id, archive=archive)
+    job = archive.job(result.job_id)
+    assert (job.state, job.message) == ("failed", "internal error: RuntimeError: the model file is truncated")
 
 
 def test_a_failing_job_is_marked_failed_with_its_reason(archive, settings):

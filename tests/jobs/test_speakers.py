@@ -7,11 +7,13 @@ import subprocess
 import wave
 
 import numpy as np
+import pytest
 
 from storyatlas.archive import StoryMetadata, Viewer, corrections
+from storyatlas.errors import MediaError, said
 from storyatlas.ingest import ingest_file
 from storyatlas.ingest.audio import ffmpeg_exe
-from storyatlas.jobs import process_job
+from storyatlas.jobs import pipeline, process_job
 from tests.conftest import story_file
 
 KEEPER = Viewer.keeper("cli:test")
@@ -53,3 +55,16 @@ def test_a_stereo_recording_spoken_on_one_channel_names_no_speakers(archive, set
     assert process_job(settings, result.job_id, archive=archive).state == "done"
     segments = archive.segments(result.story_id, KEEPER)
     assert segments and {s.speaker for s in segments} == {None}  # one channel says nothing of who speaks
+
+
+@pytest.mark.parametrize("telling", ["channel_speakers", "speaker_turns"])
+def test_speakers_that_cannot_be_told_apart_leave_the_story_done_without_them(archive, settings, monkeypatch,
+                                                                              caplog, telling):
+    def unreadable(*_):
+        raise MediaError(said("the channels could not be read"))
+    monkeypatch.setattr(pipeline, telling, unreadable)
+    monkeypatch.setattr(pipeline, "voices_available", lambda: True)
+    result = ingest_file(archive, story_file("en"), StoryMetadata(title="River"), settings, KEEPER)
+    assert process_job(settings, result.job_id, archive=archive).state == "done"
+    assert {s.speaker for s in archive.segments(result.story_id, KEEPER)} == {None}
+    assert "speakers not labelled by" in caplog.text and "could not be read" in caplog.text
