@@ -108,6 +108,26 @@ def test_folders_are_walked_recursively_and_other_files_skipped(archive, setting
     assert {s.collection for s in archive.stories(KEEPER)} == {"W"}
 
 
+def test_the_walk_takes_media_in_name_order_and_leaves_hidden_files_and_folders(tmp_path):
+    day = [f"a/{n}.ogg" for n in "qwertyuiop"]  # made out of order: a folder lists in an order of its own
+    for name in ("b/2.ogg", *day, "a/1.OGG", "a/0.Mp3", ".thumbnails/x.ogg", "a/.partial.ogg", "c.txt",
+                 "b/.git/3.ogg"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.relative_to(tmp_path).as_posix() for p in find_media([tmp_path])] == [
+        "a/0.Mp3", "a/1.OGG", *sorted(day), "b/2.ogg"]
+
+
+@pytest.mark.parametrize("sent_as, title", [
+    ("C:\\Users\\Ana\\Babcia__opowiada--powódź.ogg", "Babcia opowiada powódź"),
+    ("___ - .ogg", "Untitled story"),
+])
+def test_a_story_is_titled_from_the_name_the_file_was_sent_as(archive, settings, media_dir, sent_as, title):
+    result = ingest_file(archive, media_dir / "story.ogg", StoryMetadata(), settings, KEEPER, original_name=sent_as)
+    assert archive.story(result.story_id, KEEPER).title == title
+    assert archive.media(result.story_id, "original", KEEPER).original_filename == sent_as
+
+
 def test_a_file_longer_than_the_limit_is_refused_before_decoding(archive, settings, media_dir):
     from storyatlas.errors import MediaError
 

@@ -44,14 +44,17 @@ def _bad_inputs(tmp: Path, media_dir: Path) -> dict[str, tuple[Path, str]]:
     truncated.write_bytes((media_dir / "story.m4a").read_bytes()[:3000])
     truncated_ogg = tmp / "truncated.ogg"
     truncated_ogg.write_bytes(story_file("en").read_bytes()[:200])
+    folder = tmp / "a folder.wav"
+    folder.mkdir()
     return {
         "not media": (text, "not a recording that can be read"),
-        "empty": (empty, "empty"),
+        "empty": (empty, r"empty \(0 bytes\); copy it again from the device"),
         "image": (image, "an image, not a recording"),
         "video without sound": (mute_video, "video without sound"),
         "truncated m4a": (truncated, "not a recording that can be read|truncated or damaged"),
         "truncated ogg": (truncated_ogg, "not a recording that can be read|truncated or damaged"),
         "missing": (tmp / "nowhere.wav", "no such file"),
+        "a folder": (folder, "not a regular file"),
     }
 
 
