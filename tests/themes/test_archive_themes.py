@@ -7,7 +7,7 @@ from storyatlas.archive.discover import compare, similar_stories, theme_overview
 from storyatlas.cli import cli
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
-from storyatlas.themes import emerging, store
+from storyatlas.themes import Theme, emerging, store
 
 KEEPER = Viewer.keeper()  # the archive's own tools: every story
 
@@ -191,3 +191,40 @@ def test_themes_listed_compared_and_a_phrase_taken_as_a_theme_from_the_command_l
     assert "no phrase outside the themes recurs in 3 or more stories" in run("themes", "suggest")
     assert "added theme t_pigeons for 'pigeon loft'" in run("themes", "suggest", "--accept", "pigeon loft", "t_pigeons")
     assert store.vocabulary(archive).get("t_pigeons").label == "Pigeon loft"
+
+
+def test_tagging_a_story_again_replaces_what_it_found(archive, tagged, settings):
+    from storyatlas.themes.run import tag_story
+    from tests.conftest import add_story
+
+    def found(story_id):
+        return {table: archive.conn.execute(f"SELECT count(*) FROM {table} WHERE story_id = ?",
+                                            (story_id,)).fetchone()[0]
+                for table in ("story_themes", "theme_evidence", "entities", "phrases", "taggings")}
+
+    story = add_story(archive, "Dresden", "en", [(0.0, 4.0, "The river burst its banks in Dresden, Germany, in 2002."),
+                                                  (4.0, 8.0, "We filled sandbags with Maria Schmidt all night.")])
+    tag_story(archive, story, settings.cache)
+    before = found(story)
+    assert all(before.values()), before
+    # a name the gazetteer does not know (a person's) is compared with others as it was said
+    entities = tags.story_entities(archive, story, Viewer.keeper())
+    assert {e["text"]: e["normalized"] for e in entities if e["kind"] == "person"} == {"Maria Schmidt": "Maria Schmidt"}
+    assert {e["text"]: (e["country"], e["normalized"]) for e in entities if e["kind"] == "place"} == {
+        "Dresden": (None, "Dresden"), "Germany": ("DE", "Germany")}
+    tag_story(archive, story, settings.cache)
+    assert found(story) == before
+
+
+def test_a_theme_saved_in_a_new_archive_joins_the_shipped_vocabulary(archive):
+    from storyatlas.themes.vocabulary import default_vocabulary
+
+    store.save_theme(archive, Theme("allotments", "Allotments", "", {}, {"en": ("allotment",)}))
+    assert set(store.vocabulary(archive).ids()) == {*default_vocabulary().ids(), "allotments"}
+
+
+def test_a_story_never_tagged_is_due(archive, tagged):
+    from tests.conftest import add_story
+
+    new = add_story(archive, "Untagged", "en", [(0.0, 2.0, "We moved to the coast.")])
+    assert new in store.stories_due(archive, store.vocabulary(archive).version)
