@@ -1,6 +1,7 @@
 """Each bad input gets a one-line reason naming the file, and the archive stays as it was."""
 
 import os
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -131,3 +132,42 @@ def test_the_original_is_not_left_writable_or_changed_by_a_refusal(archive, sett
     with pytest.raises(MediaError):
         ingest_file(archive, source, StoryMetadata(), replace(settings, max_duration_s=1), KEEPER)
     assert source.read_bytes() == before and os.access(source, os.W_OK)
+
+
+def test_a_file_at_the_size_limit_is_taken_and_one_byte_more_is_not(archive, settings):
+    size = story_file("en").stat().st_size
+    with pytest.raises(MediaError, match="over the .* limit"):
+        ingest_file(archive, story_file("en"), StoryMetadata(), replace(settings, max_file_bytes=size - 1), KEEPER)
+    assert ingest_file(archive, story_file("en"), StoryMetadata(), replace(settings, max_file_bytes=size), KEEPER).ok
+
+
+def test_a_story_that_fails_to_be_stored_leaves_the_files_another_story_shares(archive, settings, monkeypatch):
+    # the keeper's private story; a teller who may not see it sends the same recording
+    kept = ingest_file(archive, story_file("en"), StoryMetadata(visibility="private"), settings, KEEPER)
+    files = [settings.media_dir / archive.media(kept.story_id, role, KEEPER).path
+             for role in ("original", "speech", "listen")]
+
+    def fails(*_, **__):
+        raise sqlite3.OperationalError("disk I/O error")
+    monkeypatch.setattr(archive, "create_story", fails)
+    with pytest.raises(sqlite3.OperationalError):
+        ingest_file(archive, story_file("en"), StoryMetadata(), settings, Viewer.anonymous())
+    assert all(f.is_file() for f in files)
+
+
+def test_a_story_stopped_by_an_interrupt_as_it_is_stored_leaves_no_files(archive, settings, monkeypatch):
+    def interrupted(*_, **__):
+        raise KeyboardInterrupt  # Ctrl-C just as the story's rows are written
+    monkeypatch.setattr(archive, "create_story", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_file(archive, story_file("en"), StoryMetadata(), settings, KEEPER)
+    assert [p for p in settings.media_dir.rglob("*") if p.is_file()] == []
+
+
+def test_a_story_of_unknown_length_is_said_to_be_no_copy_cut_short(archive):
+    from storyatlas.archive import MediaFile
+    from storyatlas.ingest import recording_notice
+
+    original = MediaFile("original", "a" * 64, "originals/a.ogg", "ogg", "opus", False, 10, 60.0, "a.ogg")
+    story, _ = archive.create_story(StoryMetadata(title="Old"), [original], None)  # from before lengths were kept
+    assert recording_notice(archive, story, KEEPER) is None
