@@ -88,6 +88,9 @@ def test_a_word_stored_with_its_accents_decomposed_is_marked_where_it_is_found(a
 def test_fold_writes_out_letters_that_have_no_diacritic_to_take_off():
     assert [fold(w) for w in ("Straße", "sœur", "Łódź", "Æble", "Ørsted", "Đakovo", "Þór", "ıs")] == \
            ["strasse", "soeur", "lodz", "aeble", "orsted", "dakovo", "thor", "is"]
+    # ligatures, full-width letters and superscripts (pasted from PDFs and East Asian keyboards) as typed
+    assert [fold(w) for w in ("ﬂood", "Ｗａｓｓｅｒ", "m²", "Hochwasser-2002")] == \
+           ["flood", "wasser", "m2", "hochwasser2002"]
 
 
 def test_stop_words_alone_make_no_hit(backend):
