@@ -228,3 +228,25 @@ def test_a_story_never_tagged_is_due(archive, tagged):
 
     new = add_story(archive, "Untagged", "en", [(0.0, 2.0, "We moved to the coast.")])
     assert new in store.stories_due(archive, store.vocabulary(archive).version)
+
+
+def test_suggestions_leave_out_what_themes_cover_and_what_everyone_says(archive):
+    from tests.conftest import add_story
+
+    store.save_theme(archive, Theme("t_water", "Water (test)", "", {}, {"en": ("river burst", "Café")}))
+    stories = [add_story(archive, f"Story {n}", "en", [(0.0, 2.0, "Words.")]) for n in range(12)]
+    # phrases as the tagger keeps them (folded lemmas), and the stories that say them
+    said = {"pigeon loft": range(4), "quilt": range(4), "kite string": range(3), "river bank": range(4),
+            "cafe queue": range(4), "ox": range(4), "time": range(8), "weather": range(4, 12)}
+    for phrase, which in said.items():
+        for n in which:
+            segment = archive.segments(stories[n], KEEPER)[0].id
+            archive.conn.execute("INSERT INTO phrases (story_id, segment_id, phrase) VALUES (?, ?, ?)",
+                                 (stories[n], segment, phrase))
+    found = emerging.suggest(archive, KEEPER, min_stories=3)
+    # longer and rarer phrases first; none a theme's English word covers (as folded), none
+    # of two letters, none said in most stories
+    assert [(s.phrase, s.stories, s.score) for s in found] == [
+        ("pigeon loft", 4, 8.32), ("kite string", 3, 7.24), ("quilt", 4, 5.55)]
+    assert [s.phrase for s in emerging.suggest(archive, KEEPER, min_stories=3, limit=2)] == ["pigeon loft",
+                                                                                               "kite string"]
