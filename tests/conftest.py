@@ -175,8 +175,9 @@ def give_recording(archive: Archive, media_dir: Path, story_id: int) -> str:
     the media store."""
     import shutil
 
-    original = archive.conn.execute("SELECT path FROM media WHERE story_id = ? AND role = 'original'",
-                                    (story_id,)).fetchone()[0]
+    from storyatlas.archive import Viewer
+
+    original = archive.media(story_id, "original", Viewer.keeper()).path
     (media_dir / original).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(story_file("en"), media_dir / original)
     return original
