@@ -15,8 +15,6 @@ from storyatlas.errors import UploadError, said
 
 CSRF_COOKIE = "csrf"
 CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "x-csrf-token"
-UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # A page's form is bounded by its size in all, not by its fields: an index point's sends one
 # field per theme ticked, and moderators may add themes. Starlette's own bound on fields stays.
 FORM_BYTES, FORM_FIELDS = 1024 * 1024, 1000

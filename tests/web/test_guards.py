@@ -12,7 +12,7 @@ from storyatlas.archive import Viewer, accounts
 from storyatlas.errors import UploadError
 from storyatlas.web.app import create_app
 from storyatlas.web.intake import metadata_from
-from storyatlas.web.security import new_token
+from storyatlas.web.security import new_token, same_origin
 from storyatlas.web.uploads import read_multipart
 from tests.conftest import DATA, story_file
 
@@ -114,10 +114,19 @@ def test_uploads_are_stored_under_generated_names(client, app):
 
 def test_requests_from_another_site_are_refused(client):
     # "null": what a sandboxed frame or a data: page sends, from no site at all
-    for origin in ("http://evil.example", "null", "http://testserver.evil.example"):
+    # and another port of this machine: another program, not this archive
+    for origin in ("http://evil.example", "null", "http://testserver.evil.example", "http://testserver:8080"):
         for method, path in (("post", "/api/stories"), ("post", "/api/uploads"), ("post", "/upload")):
             response = getattr(client, method)(path, headers={"origin": origin}, files=_files(("a.ogg", b"x")))
             assert response.status_code == 403 and "came from another site" in response.text, (origin, path)
+
+
+def test_only_this_sites_origin_or_none_at_all_passes():
+    assert same_origin({}, "testserver")  # a program: curl sends no Origin and carries no cookies
+    assert same_origin({"origin": "http://archive.example:8000"}, "archive.example:8000")
+    # no site at all, even for a request that names no host (one the allowed hosts let through)
+    for origin in ("null", ""):
+        assert not same_origin({"origin": origin}, "") and not same_origin({"origin": origin}, "testserver")
 
 
 def test_a_form_without_its_csrf_token_is_refused_and_keeps_its_contents(client, settings):

@@ -46,9 +46,11 @@ def test_a_request_for_another_host_name_is_refused(client):
     assert answer.status_code == 400
     error = answer.json()["error"]
     assert "does not answer to the host name 'evil.example'" in error and "STORYATLAS_ALLOWED_HOSTS" in error
+    assert answer.json()["status"] == 400  # as every error of the API says it
     page = client.get("/", headers={"host": "rebound.attacker.example:8000"})
     assert page.status_code == 400 and "rebound.attacker.example" in page.text
     assert client.get("/openapi.json").status_code == 200  # testserver, allowed by the fixture
+    assert client.get("/openapi.json", headers={"host": "contestserver"}).status_code == 400  # ends like it
     malformed = client.get("/openapi.json", headers={"host": "testserver:8o8o"})  # the allowed name, a bad port
     assert malformed.status_code == 400 and "missing or malformed host name" in malformed.json()["error"]
 
@@ -75,6 +77,7 @@ def test_by_default_only_this_machines_names_are_answered(settings):
 def test_a_star_answers_any_host_and_a_wildcard_its_subdomains(settings):
     with TestClient(create_app(replace(settings, allowed_hosts=("*",)))) as c:
         assert c.get("/openapi.json", headers={"host": "anything.example"}).status_code == 200
+        assert c.get("/openapi.json", headers={"host": "anything:8o8o"}).status_code == 200  # any means any
     with TestClient(create_app(replace(settings, allowed_hosts=("*.atlas.example",)))) as c:
         assert c.get("/openapi.json", headers={"host": "eu.atlas.example"}).status_code == 200
         assert c.get("/openapi.json", headers={"host": "atlas.example.evil"}).status_code == 400
