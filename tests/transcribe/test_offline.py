@@ -131,3 +131,46 @@ def test_the_strace_check_would_see_a_connection():
         'connect(5, {sa_family=AF_INET, sin_port=htons(8000), sin_addr=inet_addr("127.0.0.1")}, 16) = 0',
     ]
     assert _outside_connections("\n".join(lines + harmless)) == lines
+
+
+# run in a subprocess: huggingface_hub imported before or after stay_offline(), then asked
+# for a model file it does not have, with an audit hook watching for the network
+HUB_SCRIPT = r'''
+import json, os, subprocess, sys
+seen = []
+sys.addaudithook(lambda event, args: seen.append(event) if event.startswith(("socket.", "urllib.")) else None)
+if sys.argv[1] == "before":
+    import huggingface_hub.constants
+from storyatlas.offline import stay_offline
+stay_offline()
+import huggingface_hub
+from huggingface_hub import constants
+try:
+    huggingface_hub.hf_hub_download("Systran/faster-whisper-tiny", "config.json", cache_dir=sys.argv[2])
+    refused = None
+except Exception as e:
+    refused = type(e).__name__
+child = subprocess.run([sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))"],
+                       capture_output=True, text=True, check=True)
+print(json.dumps({"refused": refused, "network": seen, "child": json.loads(child.stdout),
+                  "constants": {name: getattr(constants, name) for name in
+                                ("HF_HUB_OFFLINE", "HF_HUB_DISABLE_TELEMETRY", "HF_HUB_DISABLE_UPDATE_CHECK")}}))
+'''
+
+# what huggingface_hub, transformers, onnxruntime and the common conventions read
+TOLD = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY", "HF_HUB_DISABLE_UPDATE_CHECK",
+        "HF_HUB_DISABLE_IMPLICIT_TOKEN", "ORT_DISABLE_TELEMETRY", "DISABLE_TELEMETRY", "DO_NOT_TRACK")
+
+
+@pytest.mark.parametrize("imported", ["before", "after"])
+def test_huggingface_hub_downloads_nothing_whenever_it_was_imported(tmp_path, imported):
+    env = {k: v for k, v in os.environ.items() if k not in TOLD and not k.startswith("HF_")}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.run([sys.executable, "-c", HUB_SCRIPT, imported, str(tmp_path / "hub")],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["refused"] == "LocalEntryNotFoundError" and result["network"] == []
+    assert all(result["constants"].values()), result["constants"]
+    # and the programs it starts (ffmpeg, a worker) are told the same
+    assert {name: result["child"].get(name) for name in TOLD} == dict.fromkeys(TOLD, "1")
