@@ -92,10 +92,8 @@ class MediaStore:
         os.replace(made, target)
 
     def remove(self, relative: str) -> None:
-        target = self.absolute(relative)
-        if target.exists():
-            os.chmod(target, READ_ONLY | stat.S_IWUSR)
-            target.unlink()
+        # a read-only original goes like any file: unlinking asks only its folder's permission
+        self.absolute(relative).unlink(missing_ok=True)
 
 
 class ScratchLease:

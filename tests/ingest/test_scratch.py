@@ -81,6 +81,70 @@ def test_a_copy_into_the_store_cut_short_leaves_no_part_behind(tmp_path, monkeyp
     assert _remaining(store.root) == []
 
 
+def test_an_original_being_copied_in_survives_another_processs_start(tmp_path, monkeypatch):
+    import shutil
+
+    store = MediaStore(tmp_path / "media")
+    copy = shutil.copyfile
+
+    def another_start_meanwhile(source, target):
+        copy(source, target)
+        clean_scratch(store.root)  # the worker starting while the web server copies an upload in
+
+    monkeypatch.setattr(shutil, "copyfile", another_start_meanwhile)
+    relative = store.original_path("ab" * 32, "ogg")
+    store.keep_original(story_file("en"), relative)
+    assert store.absolute(relative).read_bytes() == story_file("en").read_bytes()
+
+
+def test_an_original_already_kept_is_not_copied_again(tmp_path):
+    """The same recording sent twice: the file the first story names stays as it is."""
+    store = MediaStore(tmp_path / "media")
+    relative = store.original_path("ab" * 32, "ogg")
+    store.keep_original(story_file("en"), relative)
+    kept = os.stat(store.absolute(relative))
+    store.keep_original(story_file("en"), relative)
+    again = os.stat(store.absolute(relative))
+    assert (again.st_ino, again.st_mtime_ns) == (kept.st_ino, kept.st_mtime_ns)
+    assert again.st_mode & 0o222 == 0  # and read-only
+
+
+def test_a_derivative_is_moved_into_the_store_and_a_removed_file_is_gone(tmp_path):
+    store = MediaStore(tmp_path / "media")
+    with store.scratch() as tmp:
+        made = Path(tmp) / "listen.webm"
+        made.write_bytes(b"an hour of listening copy")
+        store.keep_derivative(made, store.listen_path("ab" * 32))
+        assert not made.exists()  # moved, not written twice
+    original = store.original_path("ab" * 32, "ogg")
+    store.keep_original(story_file("en"), original)
+    for relative in (store.listen_path("ab" * 32), original):
+        store.remove(relative)
+        store.remove(relative)  # and again: an erasure run twice, a copy never made
+    assert _remaining(store.root) == []
+
+
+def test_a_clean_up_that_fails_keeps_no_other_process_waiting(tmp_path, monkeypatch):
+    """The folder locked while a start cleans it is unlocked when the cleaning fails, so the
+    next process's lease is not kept waiting for ever."""
+    import fcntl
+
+    from storyatlas.ingest import store
+
+    def refused(media_dir):
+        raise PermissionError(13, "Permission denied", str(media_dir / "tmp" / "uploads"))
+
+    media = tmp_path / "media"
+    monkeypatch.setattr(store, "_remove_leftovers", refused)
+    with pytest.raises(PermissionError):
+        claim_scratch(media)
+    fd = os.open(media / "tmp", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # BlockingIOError while the lock is held
+    finally:
+        os.close(fd)
+
+
 def test_a_start_leaves_the_work_of_a_running_process_alone(tmp_path):
     media = tmp_path / "media"
     left = _leave_a_crash_behind(media)
