@@ -70,6 +70,35 @@ def test_a_sentence_ends_at_its_mark_in_any_script_quotes_after_it_but_not_at_an
 def test_lines_without_word_times_are_kept_as_the_model_cut_them():
     lines = [TranscriptSegment(0.0, 2.0, "the water"), TranscriptSegment(2.0, 4.0, "came. In")]
     assert by_sentence(lines, lambda words: False) == lines
+    # one line with word times among lines without: the decoding is kept as it was cut
+    mixed = [_line((0.0, " The"), (0.4, " water.")), lines[1]]
+    assert by_sentence(mixed, lambda words: False) == mixed
+
+
+def test_a_pause_of_one_and_a_half_seconds_ends_a_segment():
+    out = by_sentence([_line((0.2, " The"), (2.0, " water"), (2.4, " came"))], lambda words: False)
+    assert [seg.text for seg in out] == ["The", "water came"]  # 2.0 - 0.5: the pause itself
+
+
+def test_a_segment_of_15_s_ends_at_the_line_end():
+    first = _line(*[(float(t), f" w{t}") for t in range(15)], (14.7, " w"))  # its last word ends at 15.0
+    out = by_sentence([first, _line((15.2, " and"), (15.6, " on"))], lambda words: False)
+    assert [(seg.start, seg.end) for seg in out] == [(0.0, 15.0), (15.2, 15.9)]
+
+
+def test_a_sentence_left_open_at_the_end_is_said_as_the_last_line_says():
+    from dataclasses import replace
+
+    german = replace(_line((1.0, " Das"), (1.4, " Wasser")), language="de", avg_logprob=-0.6, no_speech_prob=0.2)
+    out = by_sentence([_line((0.0, " Water.")), german], lambda words: False)
+    assert [(seg.text, seg.language, seg.avg_logprob, seg.no_speech_prob) for seg in out] == [
+        ("Water.", "en", -0.2, 0.01), ("Das Wasser", "de", -0.6, 0.2)]
+
+
+def test_a_sentence_is_its_words_as_the_model_spelled_them_out():
+    """Words carry their own spaces: a contraction's second part has none."""
+    out = by_sentence([_line((0.0, " I"), (0.3, " don"), (0.5, "'t"), (0.8, " know."))], lambda words: False)
+    assert [seg.text for seg in out] == ["I don't know."]
 
 
 # ---------------------------------------------------------------- chunks
@@ -103,12 +132,42 @@ def test_what_is_carried_over_is_a_chunk_of_its_own_when_the_next_span_does_not_
     assert [c.seconds for c in merge_spans(exactly, 30)] == [30.0]
 
 
+def test_no_chunk_is_empty_and_what_follows_a_carried_over_chunk_still_fills_one():
+    # 8 s after a long pause, then 25 s: the 8 s go alone, never an empty chunk before them
+    assert [len(c.pieces) for c in merge_spans([s(0, 8, 3.0, 0), s(10, 35, 1.0, 1)], 30)] == [1, 1]
+    # 15, 8, 25 and 2 s: the 8 s are carried over and do not fit with the 25; the 2 join the 25
+    spans = [s(0, 15, 0, 0), s(17, 25, 2.0, 1), s(25.5, 50.5, 0.5, 2), s(51, 53, 0.5, 3)]
+    assert [len(c.pieces) for c in merge_spans(spans, 30)] == [1, 1, 2]
+
+
+def test_a_chunk_knows_where_it_starts_and_ends_and_cuts_its_audio_from_the_window():
+    chunk = Chunk((s(10, 12), s(20, 25)))
+    assert (chunk.start_s, chunk.end_s, chunk.seconds) == (10.0, 25.0, 7.0)
+    window = np.arange(30 * SR, dtype=np.float32)  # a window starting at 5 s
+    audio = chunk.audio(window, 5 * SR)
+    assert len(audio) == 7 * SR and audio[0] == 5 * SR and audio[2 * SR - 1] == 7 * SR - 1
+    assert audio[2 * SR] == 15 * SR and audio[-1] == 20 * SR - 1
+
+
+def test_what_a_decoding_left_unheard_is_the_part_of_the_chunk_between_two_times():
+    chunk = Chunk((s(10, 12, 0.8, 0), s(20, 25, 3.0, 1)))
+    rest = chunk.between(0.5, 2.0)  # inside the first piece, up to where the second starts
+    assert [(p.start / SR, p.end / SR, p.pause_before) for p in rest.pieces] == [(10.5, 12.0, 0.0)]
+    rest = chunk.between(1.0, 4.0)
+    assert [(p.start / SR, p.end / SR, p.pause_before) for p in rest.pieces] == [(11.0, 12.0, 0.0),
+                                                                                 (20.0, 22.0, 3.0)]
+
+
 def test_a_time_in_a_chunk_maps_back_to_the_recording_across_its_pieces():
     chunk = Chunk((s(10, 12), s(20, 25)))  # 2 s, then 5 s: the pause between is left out
     assert chunk.recording_time(1.0) == 11.0
     assert chunk.recording_time(3.0) == 21.0
     assert chunk.recording_time(2.0, is_end=True) == 12.0  # an end stays before the pause
     assert chunk.recording_time(2.0) == 20.0                # a start goes after it
+    assert chunk.recording_time(1.25) == 11.25              # to the millisecond
+    assert chunk.recording_time(9.0) == 25.0                # past its end (Whisper overshoots): its end
+    # a word whose middle is in the second piece keeps both ends there
+    assert (chunk.recording_time(1.9, piece=1), chunk.recording_time(2.4, piece=1)) == (20.0, 20.4)
     assert chunk.recording_time(99) == 25.0
     rest = chunk.between(1.5, 7.0)
     assert [(p.start / SR, p.end / SR) for p in rest.pieces] == [(11.5, 12.0), (20.0, 25.0)]
@@ -263,12 +322,32 @@ def test_a_sure_decoding_is_no_silence_and_after_every_try_the_surest_that_does_
     assert best_of_tries([d("la " * 60, -0.8), d("na " * 60, -0.5)], OPTIONS).text.startswith("na")  # all repeat
 
 
+def test_silence_and_repetition_are_judged_past_their_thresholds_as_faster_whisper_does():
+    from storyatlas.transcribe.quality import best_of_tries, compression_ratio
+
+    unsure = OPTIONS.log_prob_threshold - 0.1
+    assert not is_silence(d("Hm.", unsure, no_speech=OPTIONS.no_speech_threshold), OPTIONS)  # at it: not past
+    assert is_silence(d("Hm.", unsure, no_speech=OPTIONS.no_speech_threshold + 0.01), OPTIONS)
+    # a ratio of exactly 2.4 is not yet past the threshold: such a decoding counts as calm
+    at = d("pumped night river mud cellar pumped the river school the school came pumped pumped street water "
+           "school water street we street piano river mud river we street school pumped street pumped the water "
+           "school water night river came school school", -1.5)
+    assert compression_ratio(at.text) == OPTIONS.compression_ratio_threshold
+    assert best_of_tries([at, d("la " * 60, -0.5)], OPTIONS) == at
+    # the spaces around a line are not part of what it says
+    line = "We pumped the cellar."
+    assert compression_ratio(" " * 40 + line + " " * 40) == compression_ratio(line)
+
+
 def test_a_line_that_repeats_the_one_before_is_a_loop_and_goes():
     lines = ["We pumped the cellar.", "We pumped the cellar!", "The neighbours came.", "The neighbours came."]
     assert looping(lines, OPTIONS)
     assert without_loops(lines, OPTIONS) == [True, False, True, False]
     assert not looping(["We pumped the cellar.", "The neighbours came."], OPTIONS)
     assert without_loops(["ok", "la " * 60], OPTIONS) == [True, False]  # a line that is a loop itself
+    # as written in full-width letters (CJK input methods) or with a ligature, the same line
+    assert without_loops(["Ｗｅ ｐｕｍｐｅｄ ｔｈｅ ｃｅｌｌａｒ", "We pumped the cellar", "ﬁve", "five"], OPTIONS) == [
+        True, False, True, False]
     assert looping(["We pumped the cellar.", "WE PUMPED THE CELLAR"], OPTIONS)  # case is no difference
     assert not looping(["…", "—"], OPTIONS)  # lines without words repeat nothing
     # no line repeats the one before, but together they go round in a loop
@@ -382,6 +461,12 @@ def test_phrases_are_cut_after_10_s_and_the_shortest_short_one_joins_first_the_e
     # 1.8 s, 1 s and 5 s: the 1 s phrase joins its closer neighbour first (the 5 s one); the
     # 1.8 s one then joins them (had it gone first, its 2.8 s with the 1 s one would stand)
     assert found(s(0, 1.8, 0, 0), s(2.7, 3.7, 0.9, 1), s(4.4, 9.4, 0.7, 2)) == [[(0, 1.8), (2.7, 3.7), (4.4, 9.4)]]
+    # the bounds themselves: a pause of 0.5 s cuts, 10 s is a whole phrase, and 2 s is long enough
+    assert found(s(0, 3, 0, 0), s(3.5, 6.5, 0.5, 1)) == [[(0, 3)], [(3.5, 6.5)]]
+    assert found(s(0, 5, 0, 0), s(5.2, 10.2, 0.2, 1), s(10.4, 15.4, 0.2, 2)) == [
+        [(0, 5), (5.2, 10.2)], [(10.4, 15.4)]]
+    assert found(s(0, 2, 0, 0), s(3, 8, 1.0, 1)) == [[(0, 2)], [(3, 8)]]
+    assert found(s(0, 5, 0, 0), s(6, 7, 1.0, 1)) == [[(0, 5), (6, 7)]]  # the last one short: the one before
     # as far from either neighbour: the earlier
     assert found(s(0, 5, 0, 0), s(5.8, 6.8, 0.8, 1), s(7.6, 12.6, 0.8, 2)) == [[(0, 5), (5.8, 6.8)], [(7.6, 12.6)]]
 
@@ -406,9 +491,11 @@ def test_chunks_are_suspected_of_mixing_languages_when_two_are_heard_or_theirs_i
         return suspects(list(detected), heard or {}, 0.8, 0.04)
 
     assert not story_mixed({"de": 300.0, "en": 4.0}) and story_mixed({"de": 300.0, "en": 12.0})
+    assert story_mixed({"de": 10.0, "en": 10.0}) and not story_mixed({"de": 10.0, "en": 9.9})  # from 10 s on
     assert suspected(("de", 0.99, 0.0), ("de", 0.95, 0.01)) == [False, False]
     assert suspected(("de", 0.99, 0.0), ("en", 0.9, 0.0)) == [True, True]    # two languages in the window
     assert suspected(("de", 0.99, 0.0), ("de", 0.6, 0.3)) == [False, True]   # an unsure chunk, alone
+    assert suspected(("de", 0.99, 0.0), ("de", 0.6, 0.01)) == [False, True]  # unsure, with no second likely
     assert suspected(("de", 0.99, 0.0), heard={"de": 50.0, "en": 20.0}) == [True]  # a story that mixes
     assert suspected(("de", 0.99, 0.0), ("en", 0.3, 0.2)) == [False, True]  # an unsure English says little
     # sure of its language, but a second one likely enough: from 0.04 on
