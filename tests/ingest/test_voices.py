@@ -99,6 +99,39 @@ def test_the_checkpoint_reader_refuses_other_globals(tmp_path):
         load_checkpoint(bad)
     with pytest.raises(WeightsError, match="only tensors"):
         voice_encoder._Unpickler(io.BytesIO(pickle.dumps(Boom())), {}).load()
+    # from torch itself, but not one of its storage types: torch.hub.load would run a download
+    for name in (b"hub.load", b"load", b"Tensor"):
+        with pytest.raises(WeightsError, match="only tensors"):
+            voice_encoder._Unpickler(io.BytesIO(b"ctorch\n" + name + b"\n(S'x'\ntR."), {}).load()
+
+
+def test_the_mel_scale_is_slaneys_as_librosa_has_it():
+    """librosa's documented values (htk=False): 3 mels for each 200 Hz up to 1 kHz, then
+    logarithmic; the way back is the inverse."""
+    assert voice_encoder._hz_to_mel(60.0) == pytest.approx(0.9)
+    assert voice_encoder._hz_to_mel(1000.0) == pytest.approx(15.0)
+    assert voice_encoder._mel_to_hz(3.0) == pytest.approx(200.0)
+    freqs = np.linspace(0.0, RATE / 2, 97)
+    assert voice_encoder._mel_to_hz(voice_encoder._hz_to_mel(freqs)) == pytest.approx(freqs)
+
+
+def test_quiet_speech_is_raised_to_30_dbfs_and_loud_speech_left_as_it_is():
+    def dbfs(wav):
+        return 20 * np.log10(np.sqrt(np.mean((wav.astype(np.float64) * (2 ** 15 - 1)) ** 2)) / (2 ** 15 - 1))
+
+    tone = np.sin(2 * np.pi * 220 * np.arange(RATE) / RATE).astype(np.float32)
+    assert dbfs(voice_encoder.normalize_volume(tone * 0.001)) == pytest.approx(-30, abs=0.01)
+    loud = tone * 0.5  # about -9 dBFS
+    assert np.array_equal(voice_encoder.normalize_volume(loud), loud)
+    assert not voice_encoder.normalize_volume(np.zeros(RATE, np.float32)).any()
+
+
+def test_the_first_frames_are_padded_by_reflection_as_librosa_centres_them():
+    """A steady tone is as loud in the first frame as in the middle: zeros padded in would
+    halve the first frame's window."""
+    tone = np.sin(2 * np.pi * 440 * np.arange(RATE) / RATE).astype(np.float32)
+    energy = voice_encoder.mel_spectrogram(tone).sum(axis=1)
+    assert energy[0] == pytest.approx(energy[50], rel=0.1)
 
 
 def test_the_weights_read_without_torch(weights):
