@@ -40,9 +40,16 @@ def test_a_round_asked_for_while_another_runs_follows_it(archive, settings, monk
     assert first.huey.pending_count() == 0
 
 
-def test_a_lock_held_by_a_live_worker_is_left_and_a_dead_ones_taken_over(archive, settings):
+def test_a_lock_held_by_a_live_worker_is_left_and_a_dead_ones_taken_over(archive, settings, monkeypatch):
     queue = Queue(settings)
     _two_lines(archive)
+    real, holders = meaning.index, []
+
+    def index(archive, progress=None, limit=None):
+        holders.append(queue.huey.get(LOCK, peek=True))
+        return real(archive, progress, limit)
+
+    monkeypatch.setattr(meaning, "index", index)
     queue.huey.put_if_empty(LOCK, f"{worker_id()} {time.time()}")
     assert queue._index_meaning.call_local() == 0
     assert meaning_rows.counts(archive, meaning.model()) == (0, 2)
@@ -51,6 +58,7 @@ def test_a_lock_held_by_a_live_worker_is_left_and_a_dead_ones_taken_over(archive
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     queue.huey.put_if_empty(LOCK, f"{socket.gethostname()}:{int(gone.stdout)} {time.time()}")
     assert queue._index_meaning.call_local() == 2
+    assert holders[-1].startswith(f"{worker_id()} ")  # taken over: held by this worker while it works
 
     # a holder not heard of for longer than a job's lease is taken over too (another machine's)
     archive.conn.execute("DELETE FROM segment_vectors")
