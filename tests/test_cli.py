@@ -96,7 +96,7 @@ def test_a_copy_cut_short_is_added_with_a_note(run, tmp_path):
     (("show", "99"), 3, "Error: there is no story 99"),
     (("export", "99"), 3, "Error: there is no story 99"),
     (("ingest", "/nowhere/at/all.wav"), 1, "no such file"),
-    (("ingest", str(DATA / "make_speech.py")), 1, "not a recording that can be read"),
+    (("ingest", str(DATA / "make_speech.py")), 1, "make_speech.py: not a recording that can be read"),
 ])
 def test_expected_failures_are_one_line_without_traceback(run, args, code, message):
     result = run(*args, code=code)

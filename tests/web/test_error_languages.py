@@ -93,6 +93,15 @@ def test_a_stored_message_is_said_in_the_readers_language_again():
     assert said_from_json("old English", None) == "old English"
 
 
+def test_a_stored_code_is_named_in_the_readers_language_again():
+    """An audit entry's review states: stored, then read back in German as the page names them."""
+    change = said("{before} -> {after}", before=errors.named("review", "draft"),
+                  after=errors.named("review", "reviewed"))
+    restored = said_from_json(str(change), said_as_json(change))
+    assert restored == "draft -> reviewed"
+    assert Translator("de").said(restored) == Translator("de").said(change) == "Maschinenentwurf -> Geprüft"
+
+
 def _in(lang: str, template: str, **values) -> str:
     return Translator(lang).said(said(template, **values))
 
