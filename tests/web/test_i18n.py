@@ -2,8 +2,9 @@
 
 import pytest
 
+from storyatlas.archive.records import Place
 from storyatlas.errors import said
-from storyatlas.web.i18n import Translator, negotiate, sentence
+from storyatlas.web.i18n import Translator, languages, negotiate, sentence
 
 
 @pytest.mark.parametrize("query, cookie, header, expected", [
@@ -23,6 +24,12 @@ def test_the_language_is_asked_for_by_link_then_cookie_then_browser(query, cooki
     assert negotiate(query, cookie, header) == expected
 
 
+def test_the_interface_languages_are_offered_by_code_each_in_its_own_name():
+    codes = [code for code, _ in languages()]
+    assert codes == sorted(codes) and {"en", "de", "fr", "es", "it", "pl"} <= set(codes)
+    assert dict(languages())["de"] == "Deutsch" and dict(languages())["pl"] == "Polski"
+
+
 def test_dates_full_or_partial_and_numbers_read_as_the_reader_writes_them():
     german = Translator("de")
     assert german.date("2026") == "2026"
@@ -36,6 +43,13 @@ def test_dates_full_or_partial_and_numbers_read_as_the_reader_writes_them():
     assert german.said(said("{name}: {size:,}", name="Oder, 1997.ogg", size=4096)) == "Oder, 1997.ogg: 4.096"
     assert Translator("pl").date("2026-03") == "marzec 2026"  # a month standing alone, not "marca"
     assert german.said(None) == ""
+
+
+def test_a_text_a_catalog_lacks_is_said_in_english_and_one_asked_without_values_as_it_stands():
+    german = Translator("de")
+    assert "{role}" in german("admin.role_of")  # the template as it stands, not a KeyError
+    german.messages = {}  # a catalog that has not caught up with a new page yet
+    assert german("nav.search") == Translator("en")("nav.search") != "nav.search"
 
 
 def test_codes_are_named_in_the_readers_language_or_left_as_they_are():
@@ -52,4 +66,10 @@ def test_codes_are_named_in_the_readers_language_or_left_as_they_are():
     assert french.language_name("de") == "allemand" and french.country_name("de") == "Allemagne"
     assert french.place_name("PL") == "Pologne" and french.place_name("Zgorzelec") == "Zgorzelec"
     assert Translator("en").audit_action("sign-in") != "sign-in" and Translator("en").audit_action("odd") == "odd"
+    assert french.audit_action("review state") == "état de relecture modifié"  # an action of two words
+    assert french.name("roles", [("moderator", "Zgorzelec")]) == french.roles([("moderator", "Zgorzelec")]) != (
+        "moderator")
+    assert french.place(Place("Zgorzelec", None, "PL")) == "Zgorzelec, Pologne"
+    assert french.country_name("XX") == "XX"  # a code no one knows, as it is
+    assert french.date("2026-13") == "2026-13"  # not a date: as written
     assert sentence("the file is empty") == "The file is empty" and sentence("") == ""
