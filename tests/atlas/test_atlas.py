@@ -54,6 +54,16 @@ def test_towns_are_found_by_any_spelling_within_their_country():
     assert gazetteer.locate("Porto", "PT")[2] == "PT"
     assert gazetteer.locate("Zgorzelec", "PT") is None  # not in that country
     assert gazetteer.locate("Hubmoor", "DE") is None and gazetteer.locate("  ", None) is None
+    assert gazetteer.locate("Kyoto", None) is None  # outside the map: only towns in and around Europe
+    # of several towns of one name, the most populous: Frankfurt am Main, not Frankfurt (Oder)
+    assert gazetteer.locate("Frankfurt", "DE")[0] == pytest.approx(8.68, abs=0.1)
+    assert gazetteer.locate("Tripoli", None)[2] == "LY" and gazetteer.locate("Tripoli", "LB")[2] == "LB"
+
+
+def test_a_town_is_known_by_its_name_and_its_latin_greek_and_cyrillic_spellings():
+    found = gazetteer._spellings("München", ["Munich", "Мюнхен", "慕尼黑", "", "Monaco di Baviera"])
+    assert found == {"munchen", "munich", "мюнхен", "monacodibaviera"}
+    assert gazetteer._spellings("’", ["…"]) == set()  # nothing left of it to look up
 
 
 def test_counts_become_places_at_each_level():
