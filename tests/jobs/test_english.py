@@ -96,3 +96,16 @@ def test_a_story_run_again_after_corrections_keeps_them(archive, settings):
 
     assert job.state == "done" and "corrected by people (revision 1)" in job.message
     assert "We pumped the cellar for three days." in [s.text for s in archive.segments(result.story_id, KEEPER)]
+
+
+def test_english_is_made_again_only_for_the_stories_asked_that_need_it(archive, settings):
+    """No story asked is no story done, and a story with nothing out of date is left
+    alone (its audio is not even looked for: these stories have none)."""
+    from storyatlas.jobs.english import refresh_english
+
+    stale, fresh = add_story(archive, "Hochwasser", "de", LINES), add_story(archive, "Keller", "de", LINES)
+    first = archive.segments(stale, KEEPER)[0].id
+    corrections.set_text(archive, stale, first, "Im Frühling kam das Wasser.", KEEPER, base=None)
+    assert _stale(archive, stale) == [first]
+    assert refresh_english(archive, settings, []) == 0 and refresh_english(archive, settings, [fresh]) == 0
+    assert _stale(archive, stale) == [first]
