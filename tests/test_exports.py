@@ -8,7 +8,7 @@ import webvtt
 
 from storyatlas.archive import Viewer, corrections
 from storyatlas.errors import StoryAtlasError
-from storyatlas.exports import clock, export
+from storyatlas.exports import clock, export, file_name
 from storyatlas.exports.subtitles import timestamp
 from tests.conftest import add_story
 
@@ -48,6 +48,32 @@ def test_json_holds_everything(archive, story):
     assert doc["title"] == "Hochwasser" and doc["language"] == "de"
     assert [s["text_en"] for s in doc["segments"]] == [LINES[0][3], LINES[1][3], None]
     assert doc["transcripts"][0]["model"] == "hand"
+    assert doc["state"] == "published" and doc["job"]["state"] == "done"  # where it stands, and its processing
+
+
+def test_json_names_each_segments_speaker_and_links_each_index_point(archive, story):
+    from storyatlas.archive import index_points
+    from storyatlas.archive.records import IndexPoint
+
+    first = archive.segments(story, KEEPER)[0].id
+    corrections.set_speaker(archive, story, first, "S1", KEEPER, base=None)
+    corrections.name_speaker(archive, story, "S1", "Anna", KEEPER, base=None)
+    index_points.add(archive, story, IndexPoint(65.5, "The cellar"), KEEPER)
+    doc = json.loads(export(archive, story, "json", KEEPER))
+    assert [s["speaker"] for s in doc["segments"]] == ["Anna", None, None]
+    assert [(p["title"], p["link"]) for p in doc["index_points"]] == [("The cellar", f"/stories/{story}?t=65")]
+
+
+def test_json_names_its_themes_with_the_moments_that_show_them(archive, story):
+    from storyatlas.themes import store
+
+    store.vocabulary(archive)
+    second = archive.segments(story, KEEPER)[1].id
+    archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 0.9)", (story,))
+    archive.conn.execute("INSERT INTO theme_evidence (story_id, theme_id, segment_id, trigger, side) "
+                         "VALUES (?, 'floods', ?, 'überschwemmung', 'original')", (story, second))
+    doc = json.loads(export(archive, story, "json", KEEPER))
+    assert doc["themes"] == [{"id": "floods", "label": "Floods and high water", "score": 0.9, "evidence": [3.9]}]
 
 
 def test_no_english_track_without_a_translation(archive):
@@ -56,9 +82,24 @@ def test_no_english_track_without_a_translation(archive):
         export(archive, story, "vtt", KEEPER, track="en")
 
 
-def test_unknown_format(archive, story):
+def test_a_story_out_of_sight_is_not_there_whether_or_not_it_may_be_exported(archive):
+    """Asked for a private story, an export says there is none: never that its teller
+    refused exports, which would tell that it exists."""
+    from storyatlas.errors import NotFound
+
+    for exportable in (True, False):
+        hidden = add_story(archive, "Privat", "de", LINES[:1], visibility="private", exportable=exportable)
+        for fmt in ("vtt", "json", "dc"):
+            with pytest.raises(NotFound, match=f"there is no story {hidden}"):
+                export(archive, hidden, fmt, Viewer.anonymous())
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xml"])  # xml: OHMS and Dublin Core are, but by their names
+def test_unknown_format(archive, story, fmt):
     with pytest.raises(StoryAtlasError, match="choose one of vtt, srt, txt, json"):
-        export(archive, story, "docx", KEEPER)
+        export(archive, story, fmt, KEEPER)
+    with pytest.raises(StoryAtlasError, match="unknown track 'de': choose one of original, en"):
+        export(archive, story, "vtt", KEEPER, track="de")
 
 
 def test_clock():
@@ -91,3 +132,11 @@ def test_times_are_rounded_to_the_millisecond_and_never_negative():
 def test_a_story_told_in_english_with_nothing_said_has_an_empty_english_track(archive):
     story = add_story(archive, "Silence", "en", [])
     assert export(archive, story, "vtt", KEEPER, track="en") == "WEBVTT\n"
+
+
+def test_an_export_is_named_by_its_story_format_and_track():
+    assert [file_name(12, "vtt"), file_name(12, "srt", "en"), file_name(12, "txt", "original")] == [
+        "story-12.vtt", "story-12.en.srt", "story-12.txt"]
+    # formats that hold the words and their English side by side have no track in their name
+    assert [file_name(12, fmt, "en") for fmt in ("json", "csv", "ohms", "iiif", "dc")] == [
+        "story-12.json", "story-12.csv", "story-12.ohms.xml", "story-12.iiif.json", "story-12.dc.xml"]
