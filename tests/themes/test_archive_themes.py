@@ -1,10 +1,12 @@
 """Themes in the archive: tagging, re-tagging, search through themes, comparison."""
 
+import pytest
 from click.testing import CliRunner
 
 from storyatlas.archive import Viewer, tags
 from storyatlas.archive.discover import compare, similar_stories, theme_overview
 from storyatlas.cli import cli
+from storyatlas.errors import VocabularyError
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
 from storyatlas.themes import Theme, emerging, store
@@ -126,6 +128,11 @@ def test_adding_a_theme_never_overwrites_one_already_there(archive, tagged, sett
     malformed = runner.invoke(cli, ["themes", "add", "Food Banks", "--label", "Food banks", "--trigger", "en:food bank",
                                     "--archive", str(settings.archive)])
     assert malformed.exit_code == 1 and "use lower-case letters, digits and _" in malformed.output
+    # an id is a word that starts with a letter: it is part of addresses and of the themes' table
+    for bad in ("2020_floods", "_floods", "food-banks", "x", "a" * 42):
+        with pytest.raises(VocabularyError, match="use lower-case letters"):
+            store.add_theme(archive, Theme(bad, "Food banks"))
+    store.add_theme(archive, Theme("food_banks_2020", "Food banks"))
 
 
 def test_a_theme_is_changed_from_the_command_line(archive, tagged, settings):
