@@ -99,6 +99,16 @@ def test_alignment_gives_each_english_line_to_the_segment_it_overlaps_most():
     assert align(original, english) == ["A", "B1 B2", "late"]
 
 
+def test_an_english_line_overlapping_nothing_goes_to_the_nearest_middle_and_none_is_none():
+    # 5-6 lies in the pause: 1 s after "a" ends and 0.5 s before "b" starts, but nearer a's middle
+    original = [TranscriptSegment(0, 4, "a"), TranscriptSegment(6.5, 20, "b")]
+    assert align(original, [TranscriptSegment(5, 6, "A")]) == ["A", None]
+    assert align([], [TranscriptSegment(5, 6, "A")]) == []
+    # overlap first: 1-6 lies mostly in a long "b", though its middle is nearer the short "a"'s
+    assert align([TranscriptSegment(0, 2, "a"), TranscriptSegment(2, 30, "b")], [TranscriptSegment(1, 6, "B")]) == [
+        None, "B"]
+
+
 @pytest.mark.slow
 def test_a_german_story_gets_a_german_transcript_and_an_english_translation(base_settings, tmp_path):
     wav = story_wav("de", tmp_path)
