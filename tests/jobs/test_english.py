@@ -109,3 +109,36 @@ def test_english_is_made_again_only_for_the_stories_asked_that_need_it(archive, 
     assert _stale(archive, stale) == [first]
     assert refresh_english(archive, settings, []) == 0 and refresh_english(archive, settings, [fresh]) == 0
     assert _stale(archive, stale) == [first]
+
+
+def test_each_line_is_translated_from_its_own_audio_with_a_little_either_side(tmp_path, settings, monkeypatch):
+    """What english_lines asks of the model, seen through a stand-in for it: the real
+    base model's translations are checked above."""
+    import wave
+    from types import SimpleNamespace
+
+    from storyatlas.archive.english import StaleLine
+    from storyatlas.transcribe import retranslate, whisper
+
+    speech = tmp_path / "speech.wav"
+    with wave.open(str(speech), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16_000)
+        w.writeframes(b"\0\0" * 16_000 * 10)
+    heard = []
+
+    def transcribe(audio, language, task, **options):
+        heard.append((len(audio) / 16_000, language, task))
+        return [SimpleNamespace(text=" The cellar ")] if language == "de" else [], None
+
+    model = SimpleNamespace(multilingual=True, model=SimpleNamespace(transcribe=transcribe))
+    monkeypatch.setattr(whisper, "get_transcriber", lambda settings: model)
+    lines = [StaleLine(1, 0.1, 2.0, "de", "Der Keller."), StaleLine(2, 2.0, 3.0, "en", "The cellar."),
+             StaleLine(3, 4.0, 6.0, "pl", "Piwnica.")]
+    assert retranslate.english_lines(settings, speech, lines) == {
+        1: ("Der Keller.", "The cellar"), 2: ("The cellar.", None), 3: ("Piwnica.", None)}  # Polish: nothing heard
+    # 0.2 s either side, from the recording's start at the earliest
+    assert heard == [(pytest.approx(2.2), "de", "translate"), (pytest.approx(2.4), "pl", "translate")]
+    model.multilingual = False  # an English-only model cannot translate: the lines stay out of date
+    assert retranslate.english_lines(settings, speech, lines) == {}
