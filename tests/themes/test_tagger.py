@@ -448,3 +448,13 @@ def test_a_story_keeps_its_likeliest_theme_of_any_passage_and_its_themes_come_li
     # found by meaning alone in the second passage: one of the second passage's segments
     assert chosen({"floods": 0.1, "eviction": 0.35}, {"floods": 0.45, "eviction": 0.2}) == [
         ("floods", 0.45, [PASSAGE]), ("eviction", 0.35, [0])]
+
+
+def test_the_english_is_read_as_words_and_lemmatised_noun_chunks_for_new_themes():
+    """Noun chunks feed the suggested new themes: their words, lemmatised, without numbers,
+    stop words ("many", "the") or names; punctuation is no word of the text."""
+    from storyatlas.themes.english import analyse
+
+    read = analyse(["Many people remember the 1963 floods, and Anna Kowalska kept the old photographs."])[0]
+    assert read.chunks == ("people", "flood", "old photograph")
+    assert ("floods", "flood") in read.candidates and all(word.isalnum() for word, *_ in read.candidates)
