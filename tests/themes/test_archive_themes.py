@@ -10,6 +10,7 @@ from storyatlas.errors import VocabularyError
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
 from storyatlas.themes import Theme, emerging, store
+from tests.conftest import add_story
 
 KEEPER = Viewer.keeper()  # the archive's own tools: every story
 
@@ -113,6 +114,10 @@ def test_a_story_tagged_by_another_tagger_is_due_for_retagging(archive, tagged, 
     assert store.stories_due(archive, tagger.vocabulary.version, tagger.version) == [tagged["de_flood"]]
     assert retag(archive, settings.cache) == 1
     assert store.stories_due(archive, tagger.vocabulary.version, tagger.version) == []
+    told = []
+    assert retag(archive, settings.cache, every=True, progress=lambda done, total: told.append((done, total))) == len(
+        tagged)
+    assert told == [(n, len(tagged)) for n in range(1, len(tagged) + 1)]  # every story, each counted of all
 
 
 def test_adding_a_theme_never_overwrites_one_already_there(archive, tagged, settings):
@@ -257,3 +262,14 @@ def test_suggestions_leave_out_what_themes_cover_and_what_everyone_says(archive)
         ("pigeon loft", 4, 8.32), ("kite string", 3, 7.24), ("quilt", 4, 5.55)]
     assert [s.phrase for s in emerging.suggest(archive, KEEPER, min_stories=3, limit=2)] == ["pigeon loft",
                                                                                                "kite string"]
+
+
+def test_the_tagger_learns_a_community_as_soon_as_a_story_names_it(archive, settings):
+    from storyatlas.themes.run import tagger_for
+
+    before = tagger_for(archive, settings.cache)
+    assert before is tagger_for(archive, settings.cache)  # kept while nothing changes
+    add_story(archive, "Oder", "de", [(0.0, 2.0, "Das Wasser kam.")], community="Słubice", country="PL")
+    after = tagger_for(archive, settings.cache)
+    assert after.places.normalise("Slubice") == ("PL", "Słubice") and before.places.normalise("Slubice") == (
+        None, None)
