@@ -101,6 +101,21 @@ def test_a_sentence_is_its_words_as_the_model_spelled_them_out():
     assert [seg.text for seg in out] == ["I don't know."]
 
 
+def test_a_transcripts_text_and_languages_most_spoken_first():
+    from storyatlas.transcribe import Transcript
+
+    def told(*lines):
+        return Transcript("transcribe", "pl", 0.9, 60.0, tuple(lines), "base")
+
+    # two German lines, but the one Polish line lasts longer
+    mixed = told(TranscriptSegment(0, 2, "Hochwasser.", language="de"),
+                 TranscriptSegment(2, 12, "Przyszła.", language="pl"),
+                 TranscriptSegment(12, 14, "Wasser.", language="de"), TranscriptSegment(14, 15, "Hm.", language=None))
+    assert mixed.languages == ("pl", "de") and mixed.text == "Hochwasser. Przyszła. Wasser. Hm."
+    assert told(TranscriptSegment(0, 2, "Woda.")).languages == ("pl",)  # none told apart: the story's own
+    assert told().languages == ("pl",) and told().text == ""
+
+
 # ---------------------------------------------------------------- chunks
 
 def test_spans_are_merged_into_chunks_of_at_most_30_s_ending_at_the_longest_late_pause():
