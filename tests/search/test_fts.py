@@ -203,3 +203,11 @@ def test_the_stories_a_viewer_may_reach_are_kept_for_a_few_states_only(backend):
     for i in range(30):  # each filter, another set of stories
         backend.search(SearchQuery("Keller", Viewer(), country=f"C{i}", meaning=False))
     assert 0 < len(fts._reachable) <= 17
+
+
+def test_a_snippet_is_escaped_for_a_page_and_marked_as_each_shell_marks():
+    from storyatlas.search import Moment
+
+    moment = Moment(1, 0.0, 2.0, "", None, f"<b>the</b> {MARK_OPEN}flood{MARK_CLOSE} & after", 0.5)
+    assert moment.snippet_html() == "&lt;b&gt;the&lt;/b&gt; <mark>flood</mark> &amp; after"
+    assert moment.snippet_marked("[", "]") == "<b>the</b> [flood] & after"
