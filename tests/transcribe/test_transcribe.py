@@ -130,3 +130,15 @@ def test_the_language_of_each_story_is_detected(base_settings, tmp_path, lang):
     result = transcribe_story(wav, replace(base_settings, translate=False))
     assert result.transcript.language == lang
     assert result.transcript.segments
+
+
+def test_the_settings_become_the_transcription_options(settings):
+    from dataclasses import replace
+
+    from storyatlas.transcribe import options_for
+
+    chosen = replace(settings, beam_size=3, vad=False, translate=False, batch_size=4)
+    options = options_for(chosen, "pl")
+    assert (options.language, options.beam_size, options.vad_filter, options.translate, options.batch_size) == (
+        "pl", 3, False, False, 4)
+    assert options_for(replace(chosen, batch_size=0)).batch_size == 8 and options_for(chosen).language is None
