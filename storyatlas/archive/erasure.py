@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,11 +206,9 @@ def _remove_files(archive: Archive, media_dir: Path, story_id: int) -> tuple[tup
 
 def _unlink(media_dir: Path, relative: str) -> None:
     target = media_dir / relative
-    try:
-        os.chmod(target, stat.S_IRUSR | stat.S_IWUSR)  # originals are kept read-only
-        target.unlink()
-    except FileNotFoundError:  # the web app and a worker sweeping at the same start
-        pass
+    # a read-only original goes like any file (unlinking asks only its folder's permission);
+    # missing_ok: the web app and a worker sweeping at the same start
+    target.unlink(missing_ok=True)
     # the folders are named after the recording's SHA-256: an empty one still says it was here
     folder = target.parent
     while folder != media_dir and media_dir in folder.parents:

@@ -276,13 +276,14 @@ def test_a_crash_after_the_commit_is_finished_in_a_running_archive_and_leaves_no
 def test_a_file_another_process_removed_first_is_no_error(archive, settings, monkeypatch):
     # the web app and a worker both finish an erasure at the same start
     result = _ingest(archive, settings, title="Twice swept")
-    chmod = erasure.os.chmod
+    unlink = Path.unlink
 
-    def removed_meanwhile(target, mode):
-        Path(target).unlink()
-        chmod(target, mode)
+    def removed_meanwhile(path, missing_ok=False):
+        if settings.media_dir in path.parents and path.exists():
+            unlink(path)  # the other process, just before this one
+        return unlink(path, missing_ok=missing_ok)
 
-    monkeypatch.setattr(erasure.os, "chmod", removed_meanwhile)
+    monkeypatch.setattr(Path, "unlink", removed_meanwhile)
     done = erase(archive, settings.media_dir, result.story_id, "cli:tester", "asked")
     assert len(done.files_removed) == 3 and _files(settings.media_dir) == []
     assert archive.conn.execute("SELECT files FROM tombstones").fetchone()[0] == "[]"
