@@ -114,18 +114,14 @@ def test_english_is_made_again_only_for_the_stories_asked_that_need_it(archive, 
 def test_each_line_is_translated_from_its_own_audio_with_a_little_either_side(tmp_path, settings, monkeypatch):
     """What english_lines asks of the model, seen through a stand-in for it: the real
     base model's translations are checked above."""
-    import wave
     from types import SimpleNamespace
 
     from storyatlas.archive.english import StaleLine
     from storyatlas.transcribe import retranslate, whisper
+    from tests.transcribe.sounds import build
 
     speech = tmp_path / "speech.wav"
-    with wave.open(str(speech), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16_000)
-        w.writeframes(b"\0\0" * 16_000 * 10)
+    build(speech, [("silence", 10)])
     heard = []
 
     def transcribe(audio, language, task, **options):

@@ -88,7 +88,6 @@ def test_similar_stories_come_from_other_communities(archive, tagged):
 
 def test_recurring_phrases_are_suggested_until_decided(archive, tagged, settings):
     from storyatlas.themes.run import tag_story
-    from tests.conftest import add_story
 
     for n, town in enumerate(["Leeds", "York", "Hull"]):
         story = add_story(archive, f"Allotment {n}", "en", [(0.0, 3.0, "The pigeon loft was where we met.")],
@@ -182,7 +181,6 @@ def test_stories_are_tagged_again_when_due_or_all_and_a_phrase_is_dismissed(arch
 
 def test_themes_listed_compared_and_a_phrase_taken_as_a_theme_from_the_command_line(archive, tagged, settings):
     from storyatlas.themes.run import tag_story
-    from tests.conftest import add_story
 
     def run(*args, code=0):
         result = CliRunner().invoke(cli, [*args, "--archive", str(settings.archive)])
@@ -207,7 +205,6 @@ def test_themes_listed_compared_and_a_phrase_taken_as_a_theme_from_the_command_l
 
 def test_tagging_a_story_again_replaces_what_it_found(archive, tagged, settings):
     from storyatlas.themes.run import tag_story
-    from tests.conftest import add_story
 
     def found(story_id):
         return {table: archive.conn.execute(f"SELECT count(*) FROM {table} WHERE story_id = ?",
@@ -236,15 +233,11 @@ def test_a_theme_saved_in_a_new_archive_joins_the_shipped_vocabulary(archive):
 
 
 def test_a_story_never_tagged_is_due(archive, tagged):
-    from tests.conftest import add_story
-
     new = add_story(archive, "Untagged", "en", [(0.0, 2.0, "We moved to the coast.")])
     assert new in store.stories_due(archive, store.vocabulary(archive).version)
 
 
 def test_suggestions_leave_out_what_themes_cover_and_what_everyone_says(archive):
-    from tests.conftest import add_story
-
     store.save_theme(archive, Theme("t_water", "Water (test)", "", {}, {"en": ("river burst", "Café")}))
     stories = [add_story(archive, f"Story {n}", "en", [(0.0, 2.0, "Words.")]) for n in range(12)]
     # phrases as the tagger keeps them (folded lemmas), and the stories that say them
