@@ -13,7 +13,7 @@ import click
 
 from storyatlas.archive import Archive, Job, Place, StoryMetadata
 from storyatlas.archive.accounts import count_users
-from storyatlas.cli_options import archive_option, keeper, progress_bar
+from storyatlas.cli_options import ROW_ID, archive_option, keeper, progress_bar
 from storyatlas.cli_themes import compare, themes
 from storyatlas.cli_keepers import register as register_keepers
 from storyatlas.cli_corrections import register as register_corrections
@@ -269,7 +269,7 @@ def search(query, language, country, collection, review_state, limit, as_json, a
 
 
 @cli.command()
-@click.argument("story_id", type=int)
+@click.argument("story_id", type=ROW_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable details.")
 @archive_option
 def show(story_id, as_json, archive) -> None:
@@ -315,7 +315,7 @@ def _print_story(doc: dict) -> None:
 
 
 @cli.command(name="export")
-@click.argument("story_id", type=int, required=False)
+@click.argument("story_id", type=ROW_ID, required=False)
 @click.option("--collection", help="Export every story of this collection (those whose tellers allowed it).")
 @click.option("--format", "fmt", type=click.Choice(ALL_FORMATS), default="vtt", show_default=True)
 @click.option("--track", type=click.Choice(TRACKS), default="original", show_default=True,
@@ -377,8 +377,9 @@ def stories(limit, offset, archive) -> None:
 
 
 @cli.command()
-@click.option("--publish", type=int, metavar="ID", help="Publish this story with the visibility its teller asked for.")
-@click.option("--decline", type=int, metavar="ID", help="Decline this story: it stays private.")
+@click.option("--publish", type=ROW_ID, metavar="ID",
+              help="Publish this story with the visibility its teller asked for.")
+@click.option("--decline", type=ROW_ID, metavar="ID", help="Decline this story: it stays private.")
 @archive_option
 def review(publish, decline, archive) -> None:
     """List the stories from the public that wait for a moderator, or publish or decline one."""

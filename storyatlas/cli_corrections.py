@@ -9,7 +9,7 @@ import click
 from storyatlas.archive import Archive, corrections
 from storyatlas.archive.corrections import SPEAKER_ROLES
 from storyatlas.cli_keepers import _clock_option, _n, _one_line_errors
-from storyatlas.cli_options import archive_option, keeper
+from storyatlas.cli_options import ROW_ID, archive_option, keeper
 from storyatlas.errors import CorrectionError, said
 from storyatlas.ingest.channels import channel_speakers
 from storyatlas.ingest.store import MediaStore
@@ -28,7 +28,7 @@ def _speaker_name(ctx, param, value):
 
 
 @click.command()
-@click.argument("story_id", type=int)
+@click.argument("story_id", type=ROW_ID)
 @_clock_option("at", "--at", "The segment playing at this time (with --text or --speaker).", required=False)
 @click.option("--text", help="The segment's corrected text (with --at).")
 @click.option("--speaker", help="The segment's speaker label, e.g. S1 (with --at); \"\" for nobody known.")
@@ -45,7 +45,7 @@ def _speaker_name(ctx, param, value):
               help="Label each segment S1, S2... by the loudest channel of a recording with a voice per channel.")
 @click.option("--speakers-by-voice", "by_voice", is_flag=True,
               help="Label each segment S1, S2... by its voice (needs: pip install --no-deps resemblyzer==0.1.4).")
-@click.option("--base", type=int, help="Refuse if the transcript is no longer at this revision (default: current).")
+@click.option("--base", type=ROW_ID, help="Refuse if the transcript is no longer at this revision (default: current).")
 @archive_option
 @_one_line_errors
 def correct(story_id: int, at, text, speaker, split_at, merge_at, naming, role, find, replacement, ignore_case,
@@ -151,9 +151,9 @@ def _show(t: corrections.Transcript) -> None:
 
 @click.command("revisions")
 @click.argument("story_id", type=int)
-@click.option("--compare", nargs=2, type=int, metavar="A B", help="What changed from revision A to B.")
-@click.option("--show", "show_number", type=int, metavar="N", help="The transcript saved in revision N.")
-@click.option("--restore", "restore_number", type=int, metavar="N",
+@click.option("--compare", nargs=2, type=ROW_ID, metavar="A B", help="What changed from revision A to B.")
+@click.option("--show", "show_number", type=ROW_ID, metavar="N", help="The transcript saved in revision N.")
+@click.option("--restore", "restore_number", type=ROW_ID, metavar="N",
               help="Make revision N the transcript again (a new revision).")
 @archive_option
 @_one_line_errors
@@ -190,7 +190,7 @@ def revisions(story_id: int, compare, show_number, restore_number, archive) -> N
 
 
 @click.command()
-@click.argument("story_ids", type=int, nargs=-1)
+@click.argument("story_ids", type=ROW_ID, nargs=-1)
 @click.option("--model", help="base (default) or a multilingual CTranslate2 Whisper folder.")
 @archive_option
 @_one_line_errors

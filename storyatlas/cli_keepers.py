@@ -11,7 +11,7 @@ from storyatlas.archive import Archive, index_points
 from storyatlas.archive.erasure import erase as erase_story
 from storyatlas.archive.records import IndexPoint
 from storyatlas.archive.redaction import parse_clock
-from storyatlas.cli_options import archive_option, keeper
+from storyatlas.cli_options import ROW_ID, archive_option, keeper
 from storyatlas.errors import StoryAtlasError
 from storyatlas.ingest.redact import redact as redact_story
 from storyatlas.settings import load_settings
@@ -46,7 +46,7 @@ def _n(count: int, thing: str) -> str:
 
 
 @click.command()
-@click.argument("story_id", type=int)
+@click.argument("story_id", type=ROW_ID)
 @click.option("--reason", required=True, help="Why (kept in the audit log; not the story's words).")
 @click.option("--yes", is_flag=True, help="Erase without asking.")
 @archive_option
@@ -71,7 +71,7 @@ def erase(story_id: int, reason: str, yes: bool, archive) -> None:
 
 
 @click.command()
-@click.argument("story_id", type=int)
+@click.argument("story_id", type=ROW_ID)
 @_clock_option("start", "--from", "Start of the range: 62, 1:02, 1:02.5 or 0:01:02.")
 @_clock_option("end", "--to", "End of the range, written the same way.")
 @archive_option
@@ -92,7 +92,7 @@ def redact(story_id: int, start: float, end: float, archive) -> None:
 
 
 @click.command("index")
-@click.argument("story_id", type=int)
+@click.argument("story_id", type=ROW_ID)
 @_clock_option("at", "--at", "Where the passage starts: 62, 1:02 or 0:01:02.", required=False)
 @click.option("--title", help="The passage's title.")
 @click.option("--synopsis", default="", help="What is told there.")
@@ -100,7 +100,7 @@ def redact(story_id: int, start: float, end: float, archive) -> None:
 @click.option("--theme", "themes", multiple=True, help="A theme id of the vocabulary (repeat for more).")
 @click.option("--place", default="", help="A place the passage is about.")
 @click.option("--list", "list_only", is_flag=True, help="List the story's index points instead.")
-@click.option("--remove", "remove_id", type=int, metavar="POINT", help="Remove this index point.")
+@click.option("--remove", "remove_id", type=ROW_ID, metavar="POINT", help="Remove this index point.")
 @archive_option
 @_one_line_errors
 def index(story_id: int, at: float | None, title: str | None, synopsis: str, keywords: tuple[str, ...],

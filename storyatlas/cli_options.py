@@ -11,6 +11,10 @@ import click
 
 from storyatlas.archive import Viewer
 
+# a story's, revision's or index point's id: SQLite's integers end at 2^63-1 (a larger
+# one was an OverflowError's traceback where the user should read what was wrong)
+ROW_ID = click.IntRange(0, 2**63 - 1)
+
 
 def archive_option(f):
     return click.option("--archive", type=click.Path(file_okay=False, path_type=Path),

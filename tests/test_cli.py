@@ -142,3 +142,14 @@ def test_bare_storyatlas_serves_the_web_archive_with_a_sample(run, monkeypatch, 
     run("serve", "--with-sample")  # not added twice
     with Archive(settings.database) as a:
         assert a.count_stories(Viewer.keeper()) == 1
+
+
+@pytest.mark.parametrize("args", [
+    ["show", "{n}"], ["export", "{n}"], ["erase", "{n}", "--reason", "x"], ["review", "--publish", "{n}"],
+    ["correct", "{n}"], ["revisions", "1", "--compare", "0", "{n}"], ["retranslate", "{n}"],
+    ["index", "1", "--remove", "{n}"],
+])
+def test_an_id_past_the_databases_integers_is_refused_with_the_range(run, args):
+    # 2^63 and past: SQLite cannot take it (an OverflowError's traceback before)
+    result = run(*[a.format(n=2**63) for a in args], code=2)
+    assert f"{2**63} is not in the range 0<=x<={2**63 - 1}" in result.output

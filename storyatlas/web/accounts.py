@@ -191,7 +191,8 @@ async def admin_audit(request: Request) -> Response:
         return asking
     archive = request.app.state.archives.get()
     try:
-        page = max(1, int(request.query_params.get("page", "1")))
+        # a billion pages is past any archive's last; more made an offset past SQLite's integers
+        page = min(max(1, int(request.query_params.get("page", "1"))), 10**9)
     except ValueError:
         page = 1
     total = audit.count(archive, asking)

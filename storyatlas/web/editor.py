@@ -24,7 +24,7 @@ from storyatlas.archive import Story, Viewer, corrections
 from storyatlas.archive.revisions import MACHINE
 from storyatlas.archive.worklist import REVIEW_STATES, work_list
 from storyatlas.errors import AccessDenied, Conflict, CorrectionError, reason, said
-from storyatlas.web import i18n
+from storyatlas.web import i18n, row_id
 from storyatlas.web.accounts import viewer
 from storyatlas.web.api import transcript_json
 from storyatlas.web.pages import render
@@ -76,11 +76,6 @@ def _clock_time(iso: str, translator: i18n.Translator) -> str:
     return f"{format_time(when, 'short', tzinfo=datetime.timezone.utc, locale=translator.locale)} UTC"
 
 
-def _whole(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() else None
-
-
 def _start(request: Request) -> float:
     try:
         return max(0.0, float(request.query_params.get("t", "0")))
@@ -118,11 +113,11 @@ async def edit(request: Request) -> Response:
 
 def _edit(request: Request, story: Story, who: Viewer, fields: dict[str, str] | None) -> Response:
     if fields is None:
-        return _page(request, story, who, saved=_whole(request.query_params.get("saved")))
+        return _page(request, story, who, saved=row_id(request.query_params.get("saved")))
     # a segment's form, sent without JavaScript
     archive = request.app.state.archives.get()
     story_id = story.id
-    segment_id, base, text = _whole(fields.get("segment")), _whole(fields.get("base")), fields.get("text", "")
+    segment_id, base, text = row_id(fields.get("segment")), row_id(fields.get("base")), fields.get("text", "")
     if segment_id is None or base is None:
         return _page(request, story, who, status=422,
                      error=said("the form lost its segment or revision: reload the page"))
@@ -162,6 +157,6 @@ async def work(request: Request) -> Response:
 
 
 routes = [
-    Route("/stories/{id:int}/edit", edit, methods=["GET", "POST"]),
+    Route("/stories/{id:rowid}/edit", edit, methods=["GET", "POST"]),
     Route("/work", work),
 ]

@@ -17,6 +17,7 @@ from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, reason, s
 from storyatlas.ingest import recording_notice
 from storyatlas.ingest.redact import redact
 from storyatlas.themes import store
+from storyatlas.web import row_id
 from storyatlas.web.accounts import viewer
 from storyatlas.web.i18n import Translator, request_language
 from storyatlas.web.intake import NAMINGS, VISIBILITIES
@@ -98,10 +99,10 @@ def _moderate(request: Request, story_id: int, who: Viewer, fields: dict[str, st
                 point = index_points.add(archive, story_id, _index_point_from(fields), who)
                 message = t("keep.done_index_added", seconds=f"{point.time:.0f}")
             elif action == "index_remove":
-                point_id = fields.get("point", "")
-                if not point_id.isdigit():
+                point_id = row_id(fields.get("point"))
+                if point_id is None:
                     raise NotFound(said("no such index point"))
-                index_points.remove(archive, int(point_id), who)
+                index_points.remove(archive, point_id, who)
                 message = t("keep.done_index_removed")
             elif action == "review_state":
                 story = index_points.set_review_state(archive, story_id, fields.get("review_state", ""), who)
@@ -150,6 +151,6 @@ def _tell(request: Request, who: Viewer, fields: dict[str, str] | None) -> Respo
 
 
 routes = [
-    Route("/moderate/stories/{id:int}", story_page, methods=["GET", "POST"]),
+    Route("/moderate/stories/{id:rowid}", story_page, methods=["GET", "POST"]),
     Route("/mine/{token}", teller_page, methods=["GET", "POST"]),
 ]

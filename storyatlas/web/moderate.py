@@ -17,6 +17,7 @@ from storyatlas.archive import Viewer, tags
 from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, UploadError, VocabularyError, reason, said
 from storyatlas.themes import emerging, store
 from storyatlas.themes.vocabulary import LANGUAGES, Theme
+from storyatlas.web import row_id
 from storyatlas.web.accounts import viewer
 from storyatlas.web.pages import render
 from storyatlas.web.security import read_form
@@ -147,7 +148,7 @@ def _review(request: Request, who: Viewer, fields: dict[str, str] | None) -> Res
     archive = request.app.state.archives.get()
     done = error = None
     if fields is not None:
-        story_id = int(fields["story"]) if fields.get("story", "").isdigit() else 0
+        story_id = row_id(fields.get("story")) or 0
         try:  # a second moderator, or the same form sent twice, may have been first
             done = (archive.review(story_id, fields.get("action") == "publish", who),
                     fields.get("action") == "publish")

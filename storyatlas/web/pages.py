@@ -247,9 +247,9 @@ async def upload(request: Request) -> Response:
 routes = [
     Route("/", home),
     Route("/search", search),
-    Route("/stories/{id:int}", story),
-    Route("/media/{id:int}/captions.vtt", captions),
-    Route("/media/{id:int}/{kind}", media),
+    Route("/stories/{id:rowid}", story),
+    Route("/media/{id:rowid}/captions.vtt", captions),
+    Route("/media/{id:rowid}/{kind}", media),
     Route("/record", record),
     Route("/upload", upload, methods=["GET", "POST"]),
 ]

@@ -131,7 +131,7 @@ def test_openapi_describes_every_api_route(client, app):
     served: dict[str, set[str]] = {}
     for r in app.routes:
         if getattr(r, "path", "").startswith("/api/"):
-            # a route's converters ({id:int}) are not part of the OpenAPI path
+            # a route's converters ({id:rowid}) are not part of the OpenAPI path
             served.setdefault(re.sub(r":\w+}", "}", r.path), set()).update(
                 m.lower() for m in r.methods if m != "HEAD")
     # each way in documented, and nothing documented that is not served

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import httpx
 import pytest
+from starlette.convertors import IntegerConvertor
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
@@ -18,6 +19,7 @@ from storyatlas.archive import Viewer, accounts
 from storyatlas.errors import ConfigurationError, UploadError
 from storyatlas.ingest.store import clean_scratch
 from storyatlas.settings import DEFAULT_ALLOWED_HOSTS, load_settings
+from storyatlas.web import RowId
 from storyatlas.web.app import create_app
 from storyatlas.web.security import read_form
 from storyatlas.web.uploads import MAX_FIELDS, ResumableUploads, read_multipart
@@ -335,3 +337,44 @@ def test_the_web_app_removes_what_a_crash_left_when_it_starts(settings):
     left.write_bytes(b"\0" * 1000)  # what this server leaves as it stops, killed mid-work
     clean_scratch(settings.media_dir)  # the next start: the stopped server holds the folder no more
     assert list((settings.media_dir / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize("number", ["9" * 20, str(2**63), "0" * 19 + "1"])
+def test_an_id_too_large_for_the_database_is_not_found_not_a_server_error(client, app, number):
+    numbered = [r for r in app.routes if any(isinstance(c, IntegerConvertor)
+                                             for c in getattr(r, "param_convertors", {}).values())]
+    # every number in a path is a row's id, bounded
+    assert numbered and all(isinstance(c, RowId) for r in numbered for c in r.param_convertors.values()
+                            if isinstance(c, IntegerConvertor))
+    for route in numbered:
+        for method in route.methods - {"HEAD"}:
+            path = re.sub(r"{\w+:rowid}", number, route.path).replace("{fmt}", "txt").replace("{kind}", "listen.webm")
+            response = client.request(method, path)
+            assert response.status_code == 404, (method, path, response.text[:200])
+    assert "does not exist" in client.get(f"/stories/{number}").text
+    # an id of a size the database takes still reaches its route, which says whose story is missing
+    assert "there is no story 123456789012345678" in client.get("/api/stories/123456789012345678").json()["error"]
+
+
+@pytest.mark.parametrize("number", ["9" * 20, str(2**63), "²"])
+def test_an_id_typed_into_a_form_that_is_no_rows_id_is_refused_not_a_server_error(app, web_archive, number):
+    from tests.conftest import add_story
+    from tests.web.test_corrections_api import KEEPER, LINES, PASSWORD, _sign_in
+
+    accounts.add_user(web_archive, "Ada", PASSWORD, [("admin", None), ("volunteer", None)], KEEPER)
+    story = add_story(web_archive, "The flood", "en", LINES, community="Zgorzelec")
+    client = TestClient(app, base_url="http://testserver", raise_server_exceptions=False)
+    _sign_in(client, "Ada")
+
+    def post(path: str, **fields: str) -> httpx.Response:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
+        return client.post(path, data={"csrf_token": token, **fields})
+
+    # answered as an id no row has: nothing found, said so
+    removed = post(f"/moderate/stories/{story}", action="index_remove", point=number)
+    assert removed.status_code == 422 and "No such index point" in removed.text
+    reviewed = post("/moderate/review", story=number, action="publish")
+    assert reviewed.status_code == 404 and "is not waiting for your review" in reviewed.text
+    edited = post(f"/stories/{story}/edit", segment=number, base="0", text="x")
+    assert edited.status_code == 422 and "the form lost its segment or revision" in edited.text
+    assert client.get("/admin/audit", params={"page": number}).status_code == 200
