@@ -202,7 +202,7 @@ def parse_ohms(data: bytes) -> ImportedTranscript:
 
 def _duration(value: str) -> float | None:
     parts = value.split(":")
-    if len(parts) == 3 and all(p.isdigit() for p in parts):
+    if len(parts) == 3 and all(p.isdecimal() for p in parts):
         return (int(parts[0]) * 3600 + int(parts[1]) * 60 + int(parts[2])) or None
     return None
 
@@ -224,7 +224,7 @@ def _synced(transcript: str, sync: str, duration: float | None) -> list[Cue]:
     line 13, word 14 of line 19... (the format as sciencehistory/scihist_digicoll's
     OhmsXml reads it). Each stretch between two marks becomes a segment."""
     interval, _, stamps = sync.partition(":")
-    if not interval.strip().isdigit():
+    if not interval.strip().isdecimal():
         raise TranscriptError(said("an OHMS <sync> that does not start with its interval in minutes: {sync!r}",
                                    sync=sync[:40]))
     step = int(interval) * 60

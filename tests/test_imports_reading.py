@@ -189,3 +189,11 @@ def test_an_english_transcript_s_lines_are_their_own_english(archive):
                                                                            english="Water.")]
     assert store_transcript(archive, story, 4.0, cues, "en", "ohms", "x")
     assert [s.text_en for s in archive.segments(story, KEEPER)] == [None, "Water."]
+
+
+def test_a_superscript_digit_is_not_read_as_a_number():
+    # "²" is a digit to str.isdigit() but not to int(): it was a ValueError, not the file's fault said
+    read = parse_transcript(_ohms("<duration>00:0²:30</duration><transcript>Hi [00:00:05] there.</transcript>"))
+    assert [(c.start, c.end) for c in read.cues] == [(0.0, 5.0), (5.0, 5.0)]  # no duration read
+    with pytest.raises(TranscriptError, match="does not start with its interval in minutes"):
+        parse_transcript(_ohms("<sync>²:|1(2)</sync><transcript>Eins zwei drei</transcript>"))

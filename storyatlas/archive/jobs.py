@@ -94,7 +94,7 @@ def holder_gone(worker: str | None, heard_at: float | None) -> bool:
         return True
     host, _, pid = (worker or "").rpartition(":")
     # on this machine we can tell for sure whether the holder still lives
-    return host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
+    return host == socket.gethostname() and pid.isdecimal() and not _pid_alive(int(pid))
 
 
 def _job(row: sqlite3.Row) -> Job:
