@@ -115,7 +115,7 @@ def ingest(paths, title, collection, place, recorded_on, language_hint, storytel
     meta = StoryMetadata(title=title, collection=collection, place=Place.parse(place),
                          recorded_on=recorded_on, language_hint=language_hint, storyteller=storyteller,
                          description=description, visibility=visibility, embargo_until=embargo_until,
-                         storyteller_naming=storyteller_naming, exportable=exportable)
+                         storyteller_naming=storyteller_naming, exportable=exportable).validated()
     if transcript_file is not None:
         _ingest_with_transcript(settings, list(paths), transcript_file, transcript_offset, meta)
         return

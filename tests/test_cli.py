@@ -153,3 +153,12 @@ def test_an_id_past_the_databases_integers_is_refused_with_the_range(run, args):
     # 2^63 and past: SQLite cannot take it (an OverflowError's traceback before)
     result = run(*[a.format(n=2**63) for a in args], code=2)
     assert f"{2**63} is not in the range 0<=x<={2**63 - 1}" in result.output
+
+
+def test_a_recording_date_that_is_no_date_is_refused_before_anything_is_taken_in(run, settings):
+    out = run("ingest", str(story_file("en")), "--recorded", "2026-02-30", "--no-wait", code=1).output
+    assert "2026-02-30 is not a date in the calendar" in out
+    assert "the language must be a code" in run("ingest", str(story_file("en")), "--language", "English",
+                                                "--no-wait", code=1).output
+    with Archive(settings.database) as archive:
+        assert archive.conn.execute("SELECT count(*) FROM stories").fetchone()[0] == 0

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime
+import re
+from dataclasses import dataclass, field, replace
+
+from storyatlas.errors import MediaError, said
+
+_RECORDED = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,26 @@ class StoryMetadata:
     """How the storyteller is shown: "full", "first" (first name) or "anonymous"."""
     exportable: bool = True
     """Whether the story may appear in exports and collection downloads."""
+
+    def validated(self) -> StoryMetadata:
+        """The same, once its recording date is a year, month or day of the calendar, not
+        after today, and its language a code (then in lower case); else MediaError."""
+        if self.recorded_on:
+            found = _RECORDED.fullmatch(self.recorded_on)
+            if not found:
+                raise MediaError(said("the recording date must look like 2026, 2026-03 or 2026-03-14"))
+            try:
+                datetime.date(*(int(part or 1) for part in found.groups()))
+            except ValueError:
+                raise MediaError(said("{date} is not a date in the calendar", date=self.recorded_on)) from None
+            # tomorrow: somewhere east of this server it may be already
+            if self.recorded_on > (datetime.date.today() + datetime.timedelta(days=1)).isoformat():
+                raise MediaError(said("{date} is after today: give the date it was recorded",
+                                      date=self.recorded_on))
+        language = self.language_hint.lower() if self.language_hint else None
+        if language and not _LANGUAGE.fullmatch(language):
+            raise MediaError(said("the language must be a code such as de, fr or pl"))
+        return replace(self, language_hint=language)
 
 
 @dataclass(frozen=True)

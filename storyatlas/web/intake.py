@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,13 +11,11 @@ from starlette.requests import Request
 from storyatlas.archive import Place, StoryMetadata, Viewer
 from storyatlas.archive.consent import NAMINGS, VISIBILITIES, Consent
 from storyatlas.archive.policy import may_moderate
-from storyatlas.errors import ConsentError, MediaError, UploadError, reason, said
+from storyatlas.errors import ConsentError, MediaError, UploadError, reason
 from storyatlas.ingest import ingest_file
 from storyatlas.web.accounts import viewer
 from storyatlas.web.i18n import Translator, request_language
 
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 __all__ = ["NAMINGS", "VISIBILITIES", "Accepted", "accept", "metadata_from", "request_metadata"]
 
@@ -33,11 +30,6 @@ def metadata_from(fields: dict[str, str], who: Viewer) -> StoryMetadata:
         value = " ".join((fields.get(name) or "").split())
         return value[:500] or None
 
-    recorded, language = get("recorded_on"), get("language")
-    if recorded and not _DATE.match(recorded):
-        raise UploadError(said("the recording date must look like 2026, 2026-03 or 2026-03-14"), status=422)
-    if language and not _LANGUAGE.match(language.lower()):
-        raise UploadError(said("the language must be a code such as de, fr or pl"), status=422)
     try:
         consent = Consent(get("visibility") or "public", get("embargo_until") or None,
                           get("storyteller_naming") or "full",
@@ -47,15 +39,19 @@ def metadata_from(fields: dict[str, str], who: Viewer) -> StoryMetadata:
     visibility = consent.visibility or "public"
     place = Place.parse(get("place"))
     moderator = may_moderate(who, place.community, get("collection"))
-    return StoryMetadata(
+    meta = StoryMetadata(
         title=get("title"), collection=get("collection"), place=place,
-        recorded_on=recorded, language_hint=language.lower() if language else None,
+        recorded_on=get("recorded_on"), language_hint=get("language"),
         storyteller=get("storyteller"), description=(fields.get("description") or "").strip()[:5000] or None,
         visibility=visibility if moderator else "private",
         requested_visibility=None if moderator or visibility == "private" else visibility,
         embargo_until=consent.embargo_until, storyteller_naming=consent.storyteller_naming or "full",
         exportable=bool(consent.exportable),
     )
+    try:
+        return meta.validated()
+    except MediaError as e:
+        raise UploadError(reason(e), status=422) from None
 
 
 def request_metadata(request: Request, fields: dict[str, str]) -> StoryMetadata:

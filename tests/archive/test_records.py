@@ -1,9 +1,13 @@
-"""A place as people type it ("Zgorzelec, Lower Silesia, PL") read into its parts, and a
-story's state told from its consent columns."""
+"""A place as people type it ("Zgorzelec, Lower Silesia, PL") read into its parts, a
+story's recording date and language checked as it is taken in, and a story's state told
+from its consent columns."""
+
+import datetime
 
 import pytest
 
-from storyatlas.archive.records import Place, Story
+from storyatlas.archive.records import Place, Story, StoryMetadata
+from storyatlas.errors import MediaError
 
 
 @pytest.mark.parametrize("typed, parts", [
@@ -39,3 +43,47 @@ def test_a_story_waits_for_a_moderator_while_its_teller_asks_for_more_than_it_ha
     assert _story(requested_visibility="public", declined=True).state == "waiting"  # asked again
     assert _story(declined=True).state == "declined"
     assert _story().state == "published"
+
+
+@pytest.mark.parametrize("recorded", ["2026", "2026-02", "2024-02-29", "1950-12-31", "0001", None, ""])
+def test_a_recording_date_of_the_calendar_is_kept_as_given(recorded):
+    assert StoryMetadata(recorded_on=recorded).validated().recorded_on == recorded
+
+
+@pytest.mark.parametrize("recorded, message", [
+    ("2026-13", "2026-13 is not a date in the calendar"),
+    ("2026-00", "2026-00 is not a date in the calendar"),
+    ("2025-02-29", "2025-02-29 is not a date in the calendar"),
+    ("0000", "0000 is not a date in the calendar"),
+    ("2026-3", "must look like 2026, 2026-03 or 2026-03-14"),
+    ("March 2026", "must look like 2026, 2026-03 or 2026-03-14"),
+    ("2026-03-14T10:00", "must look like 2026, 2026-03 or 2026-03-14"),
+    ("²⁰²⁶", "must look like 2026, 2026-03 or 2026-03-14"),  # digits to str.isdigit(), not to int()
+    ("２０２６", "must look like 2026, 2026-03 or 2026-03-14"),  # full-width: \d without re.ASCII took them
+])
+def test_a_recording_date_that_is_no_date_is_refused_saying_why(recorded, message):
+    with pytest.raises(MediaError, match=message):
+        StoryMetadata(recorded_on=recorded).validated()
+
+
+def test_a_recording_date_after_today_is_refused_but_tomorrow_is_somewhere_today():
+    today = datetime.date.today()
+    for later in (today + datetime.timedelta(days=2), datetime.date(today.year + 1, 1, 1)):
+        for typed in (later.isoformat(), later.isoformat()[:7], str(later.year)):
+            if typed > (today + datetime.timedelta(days=1)).isoformat():
+                with pytest.raises(MediaError, match=f"{typed} is after today: give the date it was recorded"):
+                    StoryMetadata(recorded_on=typed).validated()
+    for near in (today, today + datetime.timedelta(days=1)):
+        for typed in (near.isoformat(), near.isoformat()[:7], str(near.year)):
+            assert StoryMetadata(recorded_on=typed).validated().recorded_on == typed
+
+
+@pytest.mark.parametrize("typed, kept", [("de", "de"), ("PL", "pl"), ("yue", "yue"), (None, None), ("", None)])
+def test_a_language_is_a_code_kept_in_lower_case(typed, kept):
+    assert StoryMetadata(language_hint=typed).validated().language_hint == kept
+
+
+@pytest.mark.parametrize("typed", ["German", "d", "de-AT", "de ", "12", "łó"])
+def test_a_language_that_is_no_code_is_refused(typed):
+    with pytest.raises(MediaError, match="the language must be a code such as de, fr or pl"):
+        StoryMetadata(language_hint=typed).validated()

@@ -207,3 +207,23 @@ def test_a_piece_is_held_to_the_free_space_as_a_form_is(monkeypatch, tmp_path):
     with pytest.raises(UploadError, match="nearly full"):  # the disk filled while it arrived
         asyncio.run(uploads.append(upload, 0, _Stream(b"\1" * 5_000_000, BOUNDARY), min_free_bytes=1_000_000))
     assert uploads.offset(upload) == 0
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"recorded_on": "2026-13"}, "2026-13 is not a date in the calendar"),
+    ({"recorded_on": "3026"}, "3026 is after today: give the date it was recorded"),
+    ({"language": "German"}, "the language must be a code such as de, fr or pl"),
+])
+def test_a_recording_date_or_language_that_cannot_be_is_refused_and_nothing_taken_in(client, web_archive, fields,
+                                                                                      message):
+    answer = client.post("/api/stories", files={"files": ("story.m4a", story_file("fr").read_bytes())}, data=fields)
+    assert answer.status_code == 422 and answer.json()["error"] == message
+    assert web_archive.conn.execute("SELECT count(*) FROM stories").fetchone()[0] == 0
+
+
+def test_the_upload_page_says_why_a_date_is_refused_in_the_readers_language(client, web_archive):
+    client.get("/upload")
+    page = client.post("/upload", data={"csrf_token": client.cookies["csrf"], "recorded_on": "3026"},
+                       files={"files": ("s.m4a", story_file("fr").read_bytes())}, headers={"accept-language": "de"})
+    assert page.status_code == 422 and "3026 liegt nach dem heutigen Tag" in page.text
+    assert web_archive.conn.execute("SELECT count(*) FROM stories").fetchone()[0] == 0
