@@ -13,7 +13,7 @@ import click
 
 from storyatlas.archive import Archive, Job, Place, StoryMetadata
 from storyatlas.archive.accounts import count_users
-from storyatlas.cli_options import ROW_ID, archive_option, keeper, progress_bar
+from storyatlas.cli_options import LIMIT, OFFSET, ROW_ID, archive_option, keeper, progress_bar
 from storyatlas.cli_themes import compare, themes
 from storyatlas.cli_keepers import register as register_keepers
 from storyatlas.cli_corrections import register as register_corrections
@@ -230,7 +230,7 @@ def worker(workers, model, device, cpu_threads, batch_size, archive) -> None:
 @click.option("--collection", help="Only stories in this collection.")
 @click.option("--review-state", type=click.Choice(["draft", "corrected", "reviewed", "published"]),
               help="Only stories whose transcript is in this review state.")
-@click.option("--limit", default=20, show_default=True, help="Stories to show.")
+@click.option("--limit", type=LIMIT, default=20, show_default=True, help="Stories to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable results.")
 @archive_option
 def search(query, language, country, collection, review_state, limit, as_json, archive) -> None:
@@ -361,8 +361,8 @@ def _export_collection(settings, name: str, fmt: str, track: str, base_url: str,
 
 
 @cli.command()
-@click.option("--limit", default=50, show_default=True)
-@click.option("--offset", default=0)
+@click.option("--limit", type=LIMIT, default=50, show_default=True)
+@click.option("--offset", type=OFFSET, default=0)
 @archive_option
 def stories(limit, offset, archive) -> None:
     """List the stories in the archive with their processing state."""

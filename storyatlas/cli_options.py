@@ -14,6 +14,9 @@ from storyatlas.archive import Viewer
 # a story's, revision's or index point's id: SQLite's integers end at 2^63-1 (a larger
 # one was an OverflowError's traceback where the user should read what was wrong)
 ROW_ID = click.IntRange(0, 2**63 - 1)
+# how many to show (none would read as "nothing found"), and how many to skip
+LIMIT = click.IntRange(1, 10**6)
+OFFSET = click.IntRange(0, 10**12)
 
 
 def archive_option(f):

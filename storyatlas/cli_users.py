@@ -11,7 +11,7 @@ import click
 
 from storyatlas.archive import Archive, accounts, audit as audit_log
 from storyatlas.archive.policy import COMMUNITY_ROLES, ROLES
-from storyatlas.cli_options import archive_option, keeper
+from storyatlas.cli_options import LIMIT, OFFSET, archive_option, keeper
 from storyatlas.errors import AccountError
 from storyatlas.settings import load_settings
 
@@ -137,8 +137,8 @@ def password_command(name, password_file, archive) -> None:
 
 
 @click.command()
-@click.option("--limit", default=50, show_default=True, help="Entries to show, newest first.")
-@click.option("--offset", default=0, help="Skip this many of the newest entries.")
+@click.option("--limit", type=LIMIT, default=50, show_default=True, help="Entries to show, newest first.")
+@click.option("--offset", type=OFFSET, default=0, help="Skip this many of the newest entries.")
 @archive_option
 def audit(limit, offset, archive) -> None:
     """The audit log: sign-ins, people and roles, consent, publication; newest first."""

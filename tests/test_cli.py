@@ -162,3 +162,15 @@ def test_a_recording_date_that_is_no_date_is_refused_before_anything_is_taken_in
                                                 "--no-wait", code=1).output
     with Archive(settings.database) as archive:
         assert archive.conn.execute("SELECT count(*) FROM stories").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["search", "flood", "--limit", "0"], "'--limit': 0 is not in the range 1<=x<=1000000"),
+    (["stories", "--limit", "0"], "'--limit': 0 is not in the range 1<=x<=1000000"),
+    (["stories", "--offset", str(2**63)], f"'--offset': {2**63} is not in the range 0<=x<=1000000000000"),
+    (["audit", "--limit", "0"], "'--limit': 0 is not in the range 1<=x<=1000000"),
+    (["audit", "--offset", "-1"], "'--offset': -1 is not in the range 0<=x<=1000000000000"),
+])
+def test_a_list_of_none_or_one_past_the_databases_integers_is_refused(run, args, message):
+    # --limit 0 answered "no moments match" and "the audit log is empty"; 2^63 was a traceback
+    assert message in run(*args, code=2).output
