@@ -449,10 +449,11 @@ def _sample_path() -> Path:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--with-sample", is_flag=True, help="Add the bundled sample story if the archive is empty.")
 @click.option("--no-worker", is_flag=True, help="Only serve; leave processing to `storyatlas worker`.")
-@click.option("--workers", default=1, show_default=True, help="Server processes (one per core answers most).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Server processes (one per core answers most).")
 @_model_options
 @archive_option
 def serve(host="127.0.0.1", port=8000, with_sample=False, no_worker=False, workers=1, model=None, device=None,

@@ -98,7 +98,7 @@ class Settings:
             raise ConfigurationError(f"device must be cpu, cuda or auto, not {self.device!r}")
         if self.beam_size < 1:
             raise ConfigurationError("beam_size must be at least 1")
-        if self.max_duration_s <= 0 or self.max_file_bytes <= 0:
+        if not (self.max_duration_s > 0 and self.max_file_bytes > 0):  # not NaN either
             raise ConfigurationError("max_duration_s and max_file_bytes must be positive")
         if self.search_cache_size < 0:
             raise ConfigurationError("search_cache_size must be 0 or more")

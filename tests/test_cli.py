@@ -174,3 +174,13 @@ def test_a_recording_date_that_is_no_date_is_refused_before_anything_is_taken_in
 def test_a_list_of_none_or_one_past_the_databases_integers_is_refused(run, args, message):
     # --limit 0 answered "no moments match" and "the audit log is empty"; 2^63 was a traceback
     assert message in run(*args, code=2).output
+
+
+@pytest.mark.parametrize("args, message", [
+    # 99999 started the worker and no server, silently, until stopped
+    (["serve", "--port", "99999"], "'--port': 99999 is not in the range 1<=x<=65535"),
+    (["serve", "--port", "0"], "'--port': 0 is not in the range 1<=x<=65535"),
+    (["serve", "--workers", "0"], "'--workers': 0 is not in the range x>=1"),
+])
+def test_the_server_refuses_a_port_or_processes_it_cannot_have(run, args, message):
+    assert message in run(*args, code=2).output

@@ -36,6 +36,7 @@ def test_bad_values_are_named(env, message):
 @pytest.mark.parametrize("env, message", [
     ({"STORYATLAS_BEAM_SIZE": "0"}, "beam_size must be at least 1"),
     ({"STORYATLAS_MAX_FILE_BYTES": "0"}, "must be positive"),
+    ({"STORYATLAS_MAX_DURATION_S": "nan"}, "must be positive"),  # no comparison holds for NaN: no limit
     ({"STORYATLAS_SEARCH_CACHE_SIZE": "-1"}, "search_cache_size must be 0 or more"),
     ({"STORYATLAS_CPU_THREADS": "-1"}, "cpu_threads must be 0"),
     ({"STORYATLAS_WORKERS": "0"}, "workers must be at least 1"),
