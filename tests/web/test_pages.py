@@ -246,3 +246,16 @@ def test_the_storyteller_is_told_in_their_language_that_their_choice_was_saved(c
     assert saved.status_code == 200 and polish("keep.done_saved") in saved.text
     again = choose("first")
     assert polish("keep.done_nothing") in again.text and "nothing changed" not in again.text
+
+
+@pytest.mark.parametrize("lang, heading", [("en", "Not found"), ("pl", "Nie znaleziono")])
+def test_a_page_not_found_is_headed_so_not_as_a_fault(client, lang, heading):
+    for path in ("/stories/99", "/no/such/page"):
+        page = client.get(path, headers={"accept-language": lang})
+        assert page.status_code == 404
+        assert re.search(r"<title>([^<]*)</title>", page.text).group(1) == f"{heading} · Story Atlas"
+        assert re.search(r"<h1>([^<]*)</h1>", page.text).group(1) == heading
+    # any other refusal is still headed as something that went wrong, with what to do
+    refused = client.get("/mine/not-a-link", headers={"accept-language": lang})
+    assert refused.status_code == 403 and heading not in refused.text
+    assert re.search(r"<h1>([^<]*)</h1>", refused.text).group(1) in ("Something went wrong", "Coś poszło nie tak")
