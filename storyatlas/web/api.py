@@ -273,7 +273,7 @@ async def _small_json(request: Request, correction: bool = False) -> dict:
                               else said("the index point is at most {size} KB of JSON", size=size), status=413)
     try:
         data = json.loads(body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # nested a few thousand deep: within the size, past Python's stack
         raise UploadError(said("the body is not valid JSON"), status=400) from None
     if not isinstance(data, dict):
         raise UploadError(said('send one JSON object: {{"at": "1:02", "title": ...}}'), status=400)

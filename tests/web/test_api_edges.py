@@ -91,6 +91,18 @@ def test_an_index_point_with_no_body_says_what_it_needs(app, client, web_archive
     assert empty.status_code == 422 and empty.json()["error"].startswith('"at" is required')
 
 
+@pytest.mark.parametrize("body", [b"{", b'{"at": 1,}', b"[" * 5000 + b"]" * 5000,
+                                  b'{"a":' * 5000 + b"1" + b"}" * 5000])
+def test_a_body_that_is_not_json_is_refused_saying_so(client, web_archive, body):
+    # the last two, nested 5,000 deep within the size limit, were a RecursionError: a server error
+    story = add_story(web_archive, "Powódź", "pl", LINES)
+    _volunteer(client, web_archive)
+    for path in (f"/api/stories/{story}/index", f"/api/stories/{story}/segments/1"):
+        refused = client.request("POST" if path.endswith("index") else "PATCH", path, content=body,
+                                 headers={"content-type": "application/json"})
+        assert refused.status_code == 400 and refused.json()["error"] == "the body is not valid JSON"
+
+
 def test_search_answers_a_page_at_a_time(client, web_archive):
     for title in ("Pierwsza", "Druga", "Trzecia"):
         add_story(web_archive, title, "pl", LINES)
