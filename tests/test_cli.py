@@ -184,3 +184,8 @@ def test_a_list_of_none_or_one_past_the_databases_integers_is_refused(run, args,
 ])
 def test_the_server_refuses_a_port_or_processes_it_cannot_have(run, args, message):
     assert message in run(*args, code=2).output
+
+
+def test_a_search_too_long_to_be_a_query_is_refused(run):
+    out = run("search", " ".join(["flood"] * 201), code=1).output
+    assert "a search holds at most 200 words and 2000 characters: keep the words that matter most" in out

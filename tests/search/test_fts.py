@@ -211,3 +211,15 @@ def test_a_snippet_is_escaped_for_a_page_and_marked_as_each_shell_marks():
     moment = Moment(1, 0.0, 2.0, "", None, f"<b>the</b> {MARK_OPEN}flood{MARK_CLOSE} & after", 0.5)
     assert moment.snippet_html() == "&lt;b&gt;the&lt;/b&gt; <mark>flood</mark> &amp; after"
     assert moment.snippet_marked("[", "]") == "<b>the</b> [flood] & after"
+
+
+def test_a_search_of_a_pasted_text_is_refused_saying_how_long_one_may_be(backend):
+    longest = " ".join(["cellar"] + [f"word{i}" for i in range(fts.MAX_QUERY_WORDS - 1)])
+    found = backend.search(_query(longest, meaning=False))
+    assert found.relaxed and sorted(_ids(found)) == [1, 2, 3]  # every story says "cellar"
+    limit = f"at most {fts.MAX_QUERY_WORDS} words and {fts.MAX_QUERY_CHARACTERS} characters"
+    # 2,000 quoted pairs were "the search index cannot answer ...: run `storyatlas reindex`"
+    for text in (longest + " one", '"the cellar" ' * 2000, "c" * (fts.MAX_QUERY_CHARACTERS + 1)):
+        with pytest.raises(SearchError, match=limit):
+            backend.search(_query(text))
+    assert _ids(backend.search(_query("c" * fts.MAX_QUERY_CHARACTERS, meaning=False))) == []

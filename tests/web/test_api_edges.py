@@ -155,3 +155,12 @@ def test_a_correction_of_the_wrong_shape_is_refused_and_a_right_one_counted(clie
         return client.get(f"{url}/revisions", headers={"accept-language": language}).json()["revisions"][0]["summary"]
 
     assert latest("en").startswith("text at ") and latest("pl").startswith("tekst w ")  # the reader's language
+
+
+def test_a_search_too_long_to_be_a_query_says_how_long_one_may_be(client, web_archive):
+    pasted = " ".join(f"word{i}" for i in range(201))
+    refused = client.get("/api/search", params={"q": pasted})
+    assert refused.status_code == 422
+    assert refused.json()["error"].startswith("a search holds at most 200 words and 2000 characters")
+    page = client.get("/search", params={"q": pasted}, headers={"accept-language": "de"})
+    assert page.status_code == 422 and "Eine Suche umfasst höchstens 200 Wörter" in page.text
