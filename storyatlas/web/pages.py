@@ -19,6 +19,7 @@ from storyatlas.exports import TRACKS, clock, to_vtt
 from storyatlas.exports.facts import video_type
 from storyatlas.ingest.store import MediaStore
 from storyatlas.search import FACETS
+from storyatlas.search.fts import MAX_QUERY_CHARACTERS
 from storyatlas.themes import store
 from storyatlas.web import i18n
 from storyatlas.web.accounts import viewer
@@ -40,6 +41,7 @@ def _snippet(moment) -> str:
 
 templates.env.filters["snippet"] = _snippet
 templates.env.filters["sentence"] = i18n.sentence
+templates.env.globals["max_query_characters"] = MAX_QUERY_CHARACTERS  # the search box's
 
 
 def render(request: Request, name: str, status: int = 200, **context) -> Response:

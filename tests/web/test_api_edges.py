@@ -164,3 +164,4 @@ def test_a_search_too_long_to_be_a_query_says_how_long_one_may_be(client, web_ar
     assert refused.json()["error"].startswith("a search holds at most 200 words and 2000 characters")
     page = client.get("/search", params={"q": pasted}, headers={"accept-language": "de"})
     assert page.status_code == 422 and "Eine Suche umfasst höchstens 200 Wörter" in page.text
+    assert 'name="q" type="search" maxlength="2000"' in client.get("/").text  # the box says so first
