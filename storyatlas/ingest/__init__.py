@@ -70,7 +70,9 @@ def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Set
     name); it is never used as a path.
     """
     path = Path(path)
-    original_name = original_name or path.name
+    # a name in bytes that are not UTF-8 (a file system's, Python's surrogate escapes)
+    # cannot be stored as text: its bytes are shown as U+FFFD, as a browser would show them
+    original_name = (original_name or path.name).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if not path.exists():
         raise MediaError(said("no such file"), str(path))
     if not path.is_file():

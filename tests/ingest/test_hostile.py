@@ -4,7 +4,9 @@ each is refused with a reason, nothing it names is read, and the archive stays a
 from __future__ import annotations
 
 import http.server
+import os
 import struct
+import sys
 import threading
 from pathlib import Path
 
@@ -172,3 +174,14 @@ def test_decoding_that_takes_too_long_is_stopped_and_leaves_nothing(tmp_path):
     assert not speech.exists() and not listen.exists()
     # with its usual limit the same file decodes
     assert make_speech_wav(story_file("en"), speech, 3600, listen).duration_s > 15
+
+
+@pytest.mark.skipif(sys.getfilesystemencoding() != "utf-8", reason="names in bytes are a UTF-8 file system's")
+def test_a_file_named_in_bytes_that_are_not_utf8_is_taken_in_with_them_shown_as_unknown(archive, settings, tmp_path):
+    # as a file system from another machine names it: Python reads the bytes as surrogate
+    # escapes, which SQLite cannot store (a UnicodeEncodeError after the files before it)
+    path = Path(os.fsdecode(bytes(tmp_path) + b"/Anna \xff\xfe story.ogg"))
+    path.write_bytes(story_file("en").read_bytes())
+    result = ingest_file(archive, path, StoryMetadata(), settings, KEEPER)
+    assert archive.story(result.story_id, KEEPER).title == "Anna \ufffd\ufffd story"
+    assert archive.media(result.story_id, "original", KEEPER).original_filename == "Anna \ufffd\ufffd story.ogg"
