@@ -38,6 +38,15 @@ class _Group(click.Group):
         except StoryAtlasError as e:
             click.secho(f"Error: {e}", fg="red", err=True)
             ctx.exit(e.exit_code)
+        except UnicodeEncodeError as e:
+            # bytes given on the command line that are not UTF-8 reach Python as surrogate
+            # escapes, which SQLite refuses; a file's name may hold them, text to store not
+            if e.reason != "surrogates not allowed":
+                raise
+            typed = e.object[e.start:e.end].encode("utf-8", "surrogateescape")
+            click.secho(f"Error: text given on the command line holds bytes that are not UTF-8 ({typed!r}): type it "
+                        "again in a terminal set to UTF-8", fg="red", err=True)
+            ctx.exit(2)
 
 
 

@@ -189,3 +189,12 @@ def test_the_server_refuses_a_port_or_processes_it_cannot_have(run, args, messag
 def test_a_search_too_long_to_be_a_query_is_refused(run):
     out = run("search", " ".join(["flood"] * 201), code=1).output
     assert "a search holds at most 200 words and 2000 characters: keep the words that matter most" in out
+
+
+def test_text_on_the_command_line_that_is_not_utf8_is_refused_and_nothing_kept(run, settings):
+    # a terminal in another encoding: Python hands its bytes over as surrogate escapes
+    out = run("ingest", str(story_file("en")), "--title", "Anna \udcff\udcfe", "--no-wait", code=2).output
+    assert "text given on the command line holds bytes that are not UTF-8 (b'\\xff\\xfe')" in out
+    with Archive(settings.database) as archive:
+        assert archive.conn.execute("SELECT count(*) FROM stories").fetchone()[0] == 0
+    assert not [p for p in settings.media_dir.rglob("*") if p.is_file()]
