@@ -113,6 +113,9 @@ def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Set
                       listening.stat().st_size, audio.duration_s, None),
         ]
         with store.locked():  # from putting the files in place until the story's rows name them
+            existing = archive.story_for_original(sha, viewer)
+            if existing is not None:  # taken in by another process while this one made its audio
+                return IngestResult(path, story_id=existing, job_id=None, duplicate=True)
             store.keep_original(path, original)
             store.keep_derivative(audio.path, speech)
             store.keep_derivative(listening, listen)

@@ -171,3 +171,26 @@ def test_a_story_of_unknown_length_is_said_to_be_no_copy_cut_short(archive):
     original = MediaFile("original", "a" * 64, "originals/a.ogg", "ogg", "opus", False, 10, 60.0, "a.ogg")
     story, _ = archive.create_story(StoryMetadata(title="Old"), [original], None)  # from before lengths were kept
     assert recording_notice(archive, story, KEEPER) is None
+
+
+def test_the_same_file_taken_in_twice_at_once_is_one_story(archive, settings, monkeypatch):
+    # two volunteers send one workshop recording at the same moment: the second process
+    # looked for it before the first had saved it, and made a second story of it
+    from storyatlas import ingest
+
+    path = story_file("en")
+    inner: list = []
+
+    def meanwhile(*args, **kwargs):
+        if not inner:  # while this one makes its audio, another process takes the file in
+            inner.append(None)
+            inner[0] = ingest_file(archive, path, StoryMetadata(), settings, KEEPER)
+        return make_speech_wav(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "make_speech_wav", meanwhile)
+    result = ingest_file(archive, path, StoryMetadata(), settings, KEEPER)
+    assert result.duplicate and result.story_id == inner[0].story_id and result.job_id is None
+    assert archive.conn.execute("SELECT count(*) FROM stories").fetchone()[0] == 1
+    kept = [p for p in settings.media_dir.rglob("*")
+            if p.is_file() and "tmp" not in p.relative_to(settings.media_dir).parts]
+    assert len(kept) == 3  # the first one's original, speech and listening copy; nothing of the second
