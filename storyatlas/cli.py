@@ -179,7 +179,8 @@ def _ingest_and_process(settings, paths: list[Path], meta: StoryMetadata, wait: 
         failed = 0
         if wait and new:
             names = {r.job_id: r.path.name for r in new}
-            overall = tqdm(total=len(new), desc="all stories", unit="story", position=0,
+            # no bars in a log file (disable=None: only on a terminal)
+            overall = tqdm(total=len(new), desc="all stories", unit="story", position=0, disable=None,
                            bar_format="{l_bar}{bar}| {n:.1f}/{total} [{elapsed}<{remaining}]")
             bars: dict[int, Any] = {}
             done: dict[int, float] = {}
@@ -189,7 +190,8 @@ def _ingest_and_process(settings, paths: list[Path], meta: StoryMetadata, wait: 
                     return
                 if job.id not in bars:
                     bars[job.id] = tqdm(total=100, desc=names[job.id][:30], position=len(bars) + 1,
-                                        leave=False, bar_format="{desc:30} {bar} {percentage:3.0f}% {postfix}")
+                                        leave=False, disable=None,
+                                        bar_format="{desc:30} {bar} {percentage:3.0f}% {postfix}")
                 fraction = 1.0 if p.stage in ("done", "failed") else p.fraction
                 bar = bars[job.id]
                 bar.n = round(fraction * 100)

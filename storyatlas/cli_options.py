@@ -36,10 +36,11 @@ def keeper() -> Viewer:
 
 @contextmanager
 def progress_bar(desc: str, unit: str) -> Iterator[Callable[[int, int], None]]:
-    """A ``progress(done, total)`` for long work, drawn as a bar that goes when it ends."""
+    """A ``progress(done, total)`` for long work, drawn as a bar that goes when it ends;
+    none when the output is not a terminal (a log file would keep every redraw)."""
     from tqdm import tqdm
 
-    bar = tqdm(desc=desc, unit=unit, leave=False)
+    bar = tqdm(desc=desc, unit=unit, leave=False, disable=None)
 
     def progress(done: int, total: int) -> None:
         bar.total = total

@@ -45,6 +45,7 @@ def test_ingest_a_workshop_then_search_show_and_export(run, workshop, timings, t
               "--collection", "Flood memories", code=1).output  # one file is refused
     assert "broken.mp3" in out and "refused" in out
     assert "2 added, 0 already known, 1 refused, 2 processed, 0 failed" in out
+    assert "all stories" not in out and "%" not in out  # not a terminal: no progress bars in the log
     with Archive(settings.database) as archive:  # found by meaning too
         made, segments = meaning_rows.counts(archive, meaning.model())
     assert made == segments > 0

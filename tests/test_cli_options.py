@@ -1,6 +1,7 @@
 """The options and helpers the `storyatlas` commands share, and what the machine gives."""
 
 import getpass
+import io
 import os
 import subprocess
 import sys
@@ -26,15 +27,28 @@ def test_a_process_without_a_login_name_is_still_named_in_the_audit_log(monkeypa
     assert keeper.name == "cli:unknown" and keeper.roles == frozenset({"admin"})
 
 
-def test_the_progress_bar_shows_done_of_total_and_goes_when_the_work_ends(capsys) -> None:
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_shows_done_of_total_and_goes_when_the_work_ends(monkeypatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
     with cli_options.progress_bar("re-tagging", "story") as progress:
         progress(3, 10)
-        drawn = capsys.readouterr().err
+        drawn = terminal.getvalue()
         assert "re-tagging" in drawn and "3/10" in drawn and "story" in drawn
         progress(10, 10)
-        assert "10/10" in capsys.readouterr().err
+        assert "10/10" in terminal.getvalue()[len(drawn):]
     # leave=False: the bar's line is cleared, not left behind at the end
-    assert "10/10" not in capsys.readouterr().err.rsplit("\r", 1)[-1]
+    assert "10/10" not in terminal.getvalue().rsplit("\r", 1)[-1]
+
+
+def test_no_progress_bar_is_drawn_into_a_log_file(capsys) -> None:
+    with cli_options.progress_bar("re-tagging", "story") as progress:
+        progress(3, 10)
+    assert capsys.readouterr().err == ""
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux's")
