@@ -148,7 +148,8 @@ def _ingest_with_transcript(settings, paths: list[Path], transcript: Path, offse
         r = done.ingest
         english = ", with its English" if done.english else ""
         click.echo(f"added    {r.path} -> story {r.story_id}, its transcript from {transcript.name} "
-                   f"({done.kind}: {done.segments} segments{english}; {done.themes} themes found); "
+                   f"({done.kind}: {done.segments} segments{english}; {done.themes} themes found"
+                   f"{f'; {done.points} index points' if done.points else ''}); "
                    f"the storyteller's private link (shown once): /mine/{r.teller_token}")
         # no worker took this story, so nothing else would make its vectors until the next did
         _make_vectors(Queue(settings), archive, quiet=True)

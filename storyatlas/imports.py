@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from xml.parsers import expat
 
-from storyatlas.archive import Archive, StoryMetadata, Viewer
+from storyatlas.archive import Archive, StoryMetadata, Viewer, index_points
 from storyatlas.archive.records import GpsPoint, IndexPoint
-from storyatlas.errors import StoryAtlasError, TranscriptError, reason, said
+from storyatlas.errors import IndexPointError, StoryAtlasError, TranscriptError, reason, said
 from storyatlas.ingest import IngestResult, ingest_file
 from storyatlas.ingest.probe import probe
 from storyatlas.settings import Settings
@@ -433,17 +433,22 @@ class ImportResult:
     segments: int
     english: bool
     themes: int
+    points: int = 0
 
 
 def ingest_with_transcript(archive: Archive, media: Path, transcript_file: Path, meta: StoryMetadata,
                            settings: Settings, viewer: Viewer, offset: float = 0.0) -> ImportResult:
     """Ingest ``media`` as a new story whose transcript is ``transcript_file``; tag its
-    themes and mark its job done. Refuses (TranscriptError, MediaError), storing
-    nothing, a file that cannot be read or whose times do not fit the recording."""
+    themes and mark its job done; an OHMS file's index points become the story's.
+    Refuses (TranscriptError, MediaError), storing nothing, a file that cannot be read or
+    whose times do not fit the recording."""
     imported = read_transcript(transcript_file)
     language = transcript_language(imported, meta.language_hint)
+    points: list[IndexPoint] = []
     if Path(media).is_file():  # otherwise ingest_file says what is wrong with it
-        align(imported.cues, probe(media).duration_s, offset)  # refused before anything is stored
+        duration = probe(media).duration_s
+        align(imported.cues, duration, offset)  # refused before anything is stored
+        points = _index_points(imported.index, duration, offset, transcript_file)
     result = ingest_file(archive, media, meta, settings, viewer)
     if result.duplicate:
         raise TranscriptError(said("{media} is already in the archive as story {story}: its transcript "
@@ -459,6 +464,8 @@ def ingest_with_transcript(archive: Archive, media: Path, transcript_file: Path,
         archive.report_progress(result.job_id, "importing", 0.5)
         has_english = store_transcript(archive, story.id, story.duration_s, cues, language, imported.kind,
                                        Path(transcript_file).name)
+        for point in points:  # at most the decoded length, which may be a few milliseconds short
+            index_points.add(archive, story.id, replace(point, time=min(point.time, story.duration_s)), viewer)
         archive.report_progress(result.job_id, "tagging", 1.0)
         tagging = tag_story(archive, story.id, settings.cache)
     except StoryAtlasError as e:
@@ -472,4 +479,20 @@ def ingest_with_transcript(archive: Archive, media: Path, transcript_file: Path,
         "imported without an English translation: it is found by its own words and themes, not in English")
     archive.finish_job(result.job_id, "done", note)
     log.info("story %d: transcript imported from %s (%d segments)", story.id, transcript_file, len(cues))
-    return ImportResult(result, imported.kind, len(cues), has_english, len(tagging.themes))
+    return ImportResult(result, imported.kind, len(cues), has_english, len(tagging.themes), len(points))
+
+
+def _index_points(read: Sequence[IndexPoint], duration_s: float, offset: float, path: Path) -> list[IndexPoint]:
+    """The file's index points as the archive keeps them, shifted as its cues are, each
+    checked before anything is stored: OHMS's subjects join the keywords, and its first
+    GPS point's label names the place (the archive keeps no coordinates)."""
+    kept = []
+    for p in read:
+        place = next((g.label for g in p.gps if g.label), p.place)
+        try:
+            kept.append(index_points.tidied(IndexPoint(p.time + offset, p.title, synopsis=p.synopsis,
+                                                       keywords=p.keywords + p.subjects, place=place), duration_s))
+        except IndexPointError as e:
+            raise TranscriptError(said("{path}: its index point {title!r} at {time} s: {reason}", path=str(path),
+                                       title=p.title[:60], time=p.time, reason=reason(e))) from None
+    return kept

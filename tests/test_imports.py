@@ -10,7 +10,7 @@ import webvtt
 from click.testing import CliRunner
 
 from storyatlas import imports, meaning
-from storyatlas.archive import Archive, Viewer, tags
+from storyatlas.archive import Archive, Viewer, index_points, tags
 from storyatlas.archive import vectors as meaning_rows
 from storyatlas.cli import cli
 from storyatlas.errors import TranscriptError
@@ -321,6 +321,45 @@ def test_ingest_a_recording_with_its_webvtt_transcript(run, settings, timings, t
         assert [s.start for s in other.segments(1, KEEPER)] == pytest.approx([t["start"] for t in timings["en"]])
 
 
+def _ohms_with_points(points: str) -> str:
+    return ("<ROOT><record><title>T</title><language>English</language><index>" + points + "</index>"
+            "<transcript>[01:00:00] We pumped the cellar. [01:00:02] The river came back.</transcript></record></ROOT>")
+
+
+def test_an_ohms_files_index_points_become_the_storys(run, settings, tmp_path):
+    # timed from a tape's 1:00:00 timecode, as its transcript is: shifted with it
+    ohms = tmp_path / "indexed.xml"
+    ohms.write_text(_ohms_with_points(
+        "<point><time>3601</time><title>The  cellar</title><synopsis>They pumped it dry.</synopsis>"
+        "<keywords>cellar;pump</keywords><subjects>Floods;pump</subjects>"
+        "<gpspoints><gps>51.15, 15.0</gps><gps_text>Zgorzelec</gps_text></gpspoints></point>"
+        "<point><time>3602</time><title>The river</title></point>"), encoding="utf-8")
+    out = run("ingest", str(story_file("en")), "--transcript", str(ohms), "--transcript-offset", "-1:00:00")
+    assert "(ohms: 2 segments;" in out and "; 2 index points)" in out
+    with Archive(settings.database) as archive:
+        found = index_points.points(archive, 1, KEEPER)
+    assert [(p.time, p.title, p.synopsis, p.keywords, p.place) for p in found] == [
+        (1.0, "The cellar", "They pumped it dry.", ("cellar", "pump", "Floods"), "Zgorzelec"),
+        (2.0, "The river", "", (), "")]
+    assert "The cellar" in run("index", "1", "--list")
+
+
+@pytest.mark.parametrize("point, refusal", [
+    ("<point><time>nan</time><title>When</title></point>", "its index point 'When' at nan s: nan is not a time"),
+    ("<point><time>3</time><title></title></point>", "an index point needs a title"),
+    ("<point><time>99</time><title>Later</title></point>", "the recording ends at 17 s: an index point at 99 s"),
+    ("<point><time>1</time><title>" + "x" * 201 + "</title></point>", "a title or place holds at most 200"),
+])
+def test_an_index_point_the_archive_cannot_keep_refuses_the_import_before_anything_is_stored(
+        run, settings, tmp_path, point, refusal):
+    ohms = tmp_path / "indexed.xml"
+    ohms.write_text(_ohms_with_points(point).replace("[01:00:0", "[00:00:0"), encoding="utf-8")
+    out = run("ingest", str(story_file("en")), "--transcript", str(ohms), code=1)
+    assert f"{ohms}: its index point" in out and refusal in out
+    with Archive(settings.database) as archive:
+        assert archive.is_empty()
+
+
 def test_refusals_store_nothing(run, settings, tmp_path):
     hostile = tmp_path / "interview.xml"
     hostile.write_bytes(BILLION_LAUGHS)
@@ -380,3 +419,20 @@ def test_a_transcript_imported_without_english_says_so_on_its_job(run, settings,
         assert job.state == "done"
         assert job.message == ("imported without an English translation: it is found by its own words and themes, "
                                "not in English")
+
+
+def test_an_index_point_at_the_very_end_is_kept_at_the_decoded_end(run, settings, tmp_path, monkeypatch):
+    # the container may say a recording is a little longer than what decodes: a point
+    # within the first but past the second is kept at the last moment there is
+    from dataclasses import replace
+
+    probe = imports.probe
+    said_length = probe(story_file("en")).duration_s + 0.5
+    monkeypatch.setattr(imports, "probe", lambda path: replace(probe(path), duration_s=said_length))
+    ohms = tmp_path / "indexed.xml"
+    ohms.write_text(_ohms_with_points(f"<point><time>{said_length - 0.1:.1f}</time><title>The end</title></point>")
+                    .replace("[01:00:0", "[00:00:0"), encoding="utf-8")
+    run("ingest", str(story_file("en")), "--transcript", str(ohms))
+    with Archive(settings.database) as archive:
+        [point] = index_points.points(archive, 1, KEEPER)
+        assert point.time == archive.story(1, KEEPER).duration_s < said_length - 0.1

@@ -124,16 +124,17 @@ def _own(archive: Archive, point_id: int, viewer: Viewer) -> tuple[IndexPoint, S
     return point, story
 
 
-def _checked(archive: Archive, story: Story, point: IndexPoint) -> IndexPoint:
-    """``point`` tidied (spaces, duplicates), or IndexPointError saying what to change."""
+def tidied(point: IndexPoint, duration_s: float | None) -> IndexPoint:
+    """``point`` tidied (spaces, duplicates) for a recording of ``duration_s``, or
+    IndexPointError saying what to change; its themes are not looked up."""
     title = " ".join(point.title.split())
     if not title:
         raise IndexPointError(said("an index point needs a title"))
     if not math.isfinite(point.time) or point.time < 0:
         raise IndexPointError(said("{time} is not a time in the recording", time=point.time))
-    if story.duration_s and point.time > story.duration_s:
+    if duration_s and point.time > duration_s:
         raise IndexPointError(said("the recording ends at {end:.0f} s: an index point at {time:.0f} s would "
-                                   "point at nothing", end=story.duration_s, time=point.time))
+                                   "point at nothing", end=duration_s, time=point.time))
     synopsis, place = point.synopsis.strip(), " ".join(point.place.split())
     keywords = tuple(dict.fromkeys(k for k in (" ".join(w.split()) for w in point.keywords) if k))
     themes = tuple(dict.fromkeys(t.strip() for t in point.themes if t.strip()))
@@ -143,12 +144,18 @@ def _checked(archive: Archive, story: Story, point: IndexPoint) -> IndexPoint:
     if len(keywords) > _KEYWORDS_MAX or any(len(k) > _WORD_MAX for k in keywords):
         raise IndexPointError(said("at most {count} keywords of {length} characters each", count=_KEYWORDS_MAX,
                                    length=_WORD_MAX))
+    return replace(point, title=title, synopsis=synopsis, place=place, keywords=keywords, themes=themes)
+
+
+def _checked(archive: Archive, story: Story, point: IndexPoint) -> IndexPoint:
+    """``point`` tidied, its themes in the vocabulary, or IndexPointError saying what to change."""
+    p = tidied(point, story.duration_s)
     known = {r[0] for r in archive.conn.execute("SELECT id FROM themes")}
-    unknown = [t for t in themes if t not in known]
+    unknown = [t for t in p.themes if t not in known]
     if unknown:
         raise IndexPointError(said("no theme {themes} in the vocabulary: `storyatlas themes list` lists them",
                                    themes=", ".join(unknown)))
-    return replace(point, title=title, synopsis=synopsis, place=place, keywords=keywords, themes=themes)
+    return p
 
 
 def _get(conn: sqlite3.Connection, point_id: int) -> IndexPoint:
