@@ -1,5 +1,5 @@
-"""The archive keepers' commands: `storyatlas erase` (a withdrawal), `storyatlas redact`
-and `storyatlas index` (index points)."""
+"""The archive keepers' commands: `storyatlas erase` (a withdrawal), `storyatlas redact`,
+`storyatlas index` (index points) and `storyatlas retry` (a failed story processed again)."""
 
 from __future__ import annotations
 
@@ -126,8 +126,28 @@ def index(story_id: int, at: float | None, title: str | None, synopsis: str, key
                 click.echo(f"{'':>15} {p.synopsis}")
 
 
+@click.command()
+@click.argument("story_ids", type=ROW_ID, nargs=-1, required=True)
+@archive_option
+@_one_line_errors
+def retry(story_ids: tuple[int, ...], archive) -> None:
+    """Process again stories whose processing failed, once what made it fail is mended
+    (`storyatlas stories` says which failed, `show ID` why); a worker takes them."""
+    from storyatlas.jobs import Queue
+
+    settings = load_settings({"archive": archive})
+    queue = Queue(settings)
+    with Archive(settings.database) as a:
+        for story_id in story_ids:
+            job_id = a.retry(story_id, keeper())
+            queue.enqueue([job_id])
+            click.echo(f"story #{story_id} queued again (job {job_id}): a running worker takes it, or start "
+                       "`storyatlas worker`")
+
+
 def register(cli: click.Group) -> None:
     """Add these commands to the `storyatlas` group."""
     cli.add_command(erase)
     cli.add_command(redact)
     cli.add_command(index)
+    cli.add_command(retry)

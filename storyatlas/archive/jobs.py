@@ -7,9 +7,10 @@ import socket
 import sqlite3
 import time
 
+from storyatlas.archive import audit
 from storyatlas.archive.policy import Viewer
 from storyatlas.archive.records import Job
-from storyatlas.errors import NotFound, said, said_as_json, said_from_json
+from storyatlas.errors import NotFound, StoryAtlasError, said, said_as_json, said_from_json
 
 # a running job whose holder has not been heard of for this long is taken over
 LEASE_S = 300.0
@@ -77,6 +78,24 @@ class JobsMixin:
                message = ?, message_said = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?""",
             (state, state, state, message, said_as_json(message), job_id),
         )
+
+    def retry(self, story_id: int, viewer: Viewer) -> int:
+        """A new job for a story whose processing failed (its model was missing, the disk
+        full...), for one of its moderators; the failed job is kept, with its reason.
+        Returns the new job's id, to be queued. What people corrected meanwhile stays: a
+        transcription saved over corrections is refused."""
+        self.story_to_moderate(story_id, viewer)  # type: ignore[attr-defined]
+        with self.transaction() as c:  # type: ignore[attr-defined]
+            # looked at in the writing transaction: two moderators at once make one job
+            last = c.execute("SELECT id, state FROM jobs WHERE story_id = ? ORDER BY id DESC LIMIT 1",
+                             (story_id,)).fetchone()
+            if last is None or last[1] != "failed":
+                raise StoryAtlasError(said("story {story} has not failed: only a failed story is processed again",
+                                           story=story_id))
+            new = c.execute("INSERT INTO jobs (story_id) VALUES (?)", (story_id,)).lastrowid
+            audit.record(c, viewer, "processing retried", story_id, said("job {job} after job {failed}, which failed",
+                                                                          job=new, failed=last[0]))
+        return new
 
     def unfinished_jobs(self) -> list[Job]:
         """Jobs to (re)start: queued ones, and running ones whose worker is gone."""

@@ -70,7 +70,8 @@ def _moderator_of(request: Request, story_id: int) -> Viewer:
 
 
 async def story_page(request: Request) -> Response:
-    """A moderator's page for one story: consent, redaction and (admins) erasure."""
+    """A moderator's page for one story: consent, redaction, index points, processing a
+    failed story again and (admins) erasure."""
     story_id = request.path_params["id"]
     who = _moderator_of(request, story_id)
     fields = await read_form(request) if request.method == "POST" else None
@@ -104,6 +105,9 @@ def _moderate(request: Request, story_id: int, who: Viewer, fields: dict[str, st
                     raise NotFound(said("no such index point"))
                 index_points.remove(archive, point_id, who)
                 message = t("keep.done_index_removed")
+            elif action == "retry":
+                request.app.state.queue.enqueue([archive.retry(story_id, who)])
+                message = t("keep.done_retried")
             elif action == "review_state":
                 story = index_points.set_review_state(archive, story_id, fields.get("review_state", ""), who)
                 message = t("keep.done_review_state", state=t("review." + story.review_state))
