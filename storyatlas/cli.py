@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,27 @@ import click
 
 from storyatlas.archive import Archive, Job, Place, StoryMetadata
 from storyatlas.archive.accounts import count_users
-from storyatlas.cli_options import LIMIT, OFFSET, ROW_ID, archive_option, keeper, progress_bar
-from storyatlas.cli_themes import compare, themes
-from storyatlas.cli_keepers import register as register_keepers
 from storyatlas.cli_corrections import register as register_corrections
+from storyatlas.cli_keepers import register as register_keepers
+from storyatlas.cli_options import (
+    LIMIT,
+    OFFSET,
+    ROW_ID,
+    archive_option,
+    keeper,
+    progress_bar,
+)
+from storyatlas.cli_themes import compare, themes
 from storyatlas.cli_users import audit, users
 from storyatlas.errors import StoryAtlasError
-from storyatlas.exports import ALL_FORMATS, DEFAULT_BASE_URL, TRACKS, clock, export, story_document
+from storyatlas.exports import (
+    ALL_FORMATS,
+    DEFAULT_BASE_URL,
+    TRACKS,
+    clock,
+    export,
+    story_document,
+)
 from storyatlas.ingest import IngestResult, find_media, ingest_paths
 from storyatlas.ingest.store import sha256_file
 from storyatlas.jobs import Queue
@@ -351,10 +366,17 @@ def export_command(story_id, collection, fmt, track, base_url, output, archive) 
     with Archive(settings.database) as a:
         text = export(a, story_id, fmt, keeper(), track, base=base_url, media_dir=settings.media_dir)
     if output:
-        output.write_text(text, encoding="utf-8")
+        _writing(output, lambda: output.write_text(text, encoding="utf-8"))
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+def _writing(output: Path, write: Callable[[], Any]) -> Any:
+    try:
+        return write()
+    except OSError as e:  # a folder that does not exist or is not writable, a full disk
+        raise StoryAtlasError(f"cannot write {output}: {e.strerror or e}; name another place with -o") from None
 
 
 def _export_collection(settings, name: str, fmt: str, track: str, base_url: str, output: Path | None) -> None:
@@ -364,7 +386,7 @@ def _export_collection(settings, name: str, fmt: str, track: str, base_url: str,
         raise StoryAtlasError("a collection is written to a folder or a zip file: add -o FOLDER or -o FILE.zip")
     with Archive(settings.database) as a:
         done = export_collection(a, name, fmt, keeper(), track, base=base_url, media_dir=settings.media_dir)
-    where = done.write(output)
+    where = _writing(output, lambda: done.write(output))
     click.echo(f"wrote {len(done.files)} stories of {done.name!r} to {where}", err=True)
     if done.withheld:
         click.echo(f"left out {done.withheld} stories whose storytellers asked that they not be exported", err=True)

@@ -199,3 +199,16 @@ def test_text_on_the_command_line_that_is_not_utf8_is_refused_and_nothing_kept(r
     with Archive(settings.database) as archive:
         assert archive.conn.execute("SELECT count(*) FROM stories").fetchone()[0] == 0
     assert not [p for p in settings.media_dir.rglob("*") if p.is_file()]
+
+
+def test_an_export_to_a_place_that_cannot_be_written_says_so(run, tmp_path):
+    from tests.conftest import add_story
+
+    with Archive(tmp_path / "a" / "archive.db") as archive:
+        add_story(archive, "Powódź", "pl", [(0.0, 2.0, "Woda.")], collection="Floods")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    for args in (["export", "1"], ["export", "--collection", "Floods"]):
+        out = run(*args, "-o", str(blocked / "x.zip"), "--archive", str(tmp_path / "a"), code=1).output
+        # a file where a folder should be: "Not a directory", or "File exists" when it is made
+        assert f"Error: cannot write {blocked / 'x.zip'}: " in out and "; name another place with -o" in out
