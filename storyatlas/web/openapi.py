@@ -173,12 +173,14 @@ def spec() -> dict:
                 "parameters": [_param("q", "Words or \"a phrase\"", required=True),
                                _param("language", "ISO 639-1: stories in which it is spoken, anywhere in them"),
                                _param("country", "Two-letter code"), _param("region", "Region"),
-                               _param("collection", "Collection"), _param("year", "Year recorded"),
+                               _param("community", "Community"), _param("collection", "Collection"),
+                               _param("year", "Year recorded"),
+                               _param("theme", "Theme id of the vocabulary: stories tagged with it"),
                                {"name": "review_state", "in": "query", "description": "How far its transcript "
                                 "was checked", "schema": {"type": "string", "enum": list(_REVIEW_STATES)}},
                                _param("limit", "Stories per page, 1-100", "integer"),
                                _param("offset", "Stories to skip", "integer")],
-                "responses": {"200": _json("SearchResults"), "400": _ERROR}}},
+                "responses": {"200": _json("SearchResults"), "400": _ERROR, "422": _ERROR}}},
             "/api/uploads": {"post": {"summary": "Start a resumable upload",
                                       "responses": {"201": {"description": "Upload id and offset 0"}}}},
             "/api/uploads/{upload}": {

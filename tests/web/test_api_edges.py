@@ -165,3 +165,20 @@ def test_a_search_too_long_to_be_a_query_says_how_long_one_may_be(client, web_ar
     page = client.get("/search", params={"q": pasted}, headers={"accept-language": "de"})
     assert page.status_code == 422 and "Eine Suche umfasst höchstens 200 Wörter" in page.text
     assert 'name="q" type="search" maxlength="2000"' in client.get("/").text  # the box says so first
+
+
+def test_every_filter_the_api_documents_is_honoured(client, web_archive):
+    add_story(web_archive, "Powódź", "pl", LINES, community="Zgorzelec", region="Lower Silesia", country="PL",
+              collection="Floods", recorded_on="1997")
+    web_archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (1, 'floods', 0.9)")
+    documented = {p["name"] for p in client.get("/openapi.json").json()["paths"]["/api/search"]["get"]["parameters"]}
+    matching = {"language": "pl", "country": "PL", "region": "Lower Silesia", "community": "Zgorzelec",
+                "collection": "Floods", "year": "1997", "theme": "floods", "review_state": "published"}
+    assert documented == {"q", "limit", "offset", *matching}
+
+    def total(**filters):
+        return client.get("/api/search", params={"q": "woda", **filters}).json()["total_stories"]
+
+    for name, value in matching.items():
+        other = {"review_state": "draft", "theme": "war"}.get(name, "zz")
+        assert (total(**{name: value}), total(**{name: other})) == (1, 0), name
