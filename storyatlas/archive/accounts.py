@@ -25,6 +25,7 @@ import math
 import secrets
 import sqlite3
 import time
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -98,8 +99,14 @@ def _named_roles(roles: Iterable[Role]) -> Named:
 
 # validation ----------------------------------------------------------------------
 
+def _typed(name: str | None) -> str:
+    """A name as typed, its spaces tidied and its accents written one way (NFC): "Zoë"
+    typed with a combining diaeresis is the same person as "Zoë"."""
+    return unicodedata.normalize("NFC", " ".join((name or "").split()))
+
+
 def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
+    name = _typed(name)
     if not name:
         raise AccountError(said("a person needs a name"))
     if len(name) > MAX_NAME or not name.isprintable():
@@ -143,8 +150,20 @@ def _require_admin(by: Viewer) -> None:
 
 # people ----------------------------------------------------------------------------
 
+def _find(conn: sqlite3.Connection, name: str) -> sqlite3.Row | None:
+    """The person of this name however it is typed: spaces, accents written either way,
+    upper or lower case in any script (the column's NOCASE folds only ASCII letters, so
+    "ZOË" and "Zoë" were two people)."""
+    typed = _typed(name)
+    row = conn.execute("SELECT * FROM users WHERE name = ?", (typed,)).fetchone()
+    if row is None:
+        key = typed.casefold()
+        row = next((r for r in conn.execute("SELECT * FROM users") if _typed(r["name"]).casefold() == key), None)
+    return row
+
+
 def _user(conn: sqlite3.Connection, name: str) -> sqlite3.Row:
-    row = conn.execute("SELECT * FROM users WHERE name = ?", (" ".join((name or "").split()),)).fetchone()
+    row = _find(conn, name)
     if row is None:
         raise NotFound(said("there is no person named {name!r}: `storyatlas users list` lists them", name=name))
     return row
@@ -178,7 +197,7 @@ def add_user(archive: Archive, name: str, password: str, roles: Iterable[Role], 
     _check_password(password)
     hashed = _hasher.hash(password)  # slow on purpose: done before the write lock is taken
     with archive.transaction() as c:
-        taken = c.execute("SELECT name FROM users WHERE name = ?", (name,)).fetchone()
+        taken = _find(c, name)
         if taken:
             raise AccountError(said("there is already a person named {name!r}: choose another name, "
                                     "or change their roles", name=taken["name"]))
@@ -311,7 +330,7 @@ def authenticate(archive: Archive, name: str, password: str, address: str | None
     """The person signing in with this name and password, or ``SignInRefused``: status
     403 for a wrong name or password, 429 (with ``retry_after``) while rate-limited."""
     now = time.time() if now is None else now
-    name = " ".join((name or "").split())[:200]
+    name = _typed(name)[:200]
     address = (address or "unknown")[:100]
     name_key, address_key = f"name:{name.casefold()}", f"address:{address}"
     with archive.transaction() as c:
@@ -328,7 +347,7 @@ def authenticate(archive: Archive, name: str, password: str, address: str | None
         # counted now, forgiven below on success: parallel guesses all see each other
         c.execute("INSERT INTO sign_in_failures (key, at) VALUES (?, ?)", (name_key, now))
         attempt = c.execute("INSERT INTO sign_in_failures (key, at) VALUES (?, ?)", (address_key, now)).lastrowid
-    row = archive.conn.execute("SELECT id, name, password_hash FROM users WHERE name = ?", (name,)).fetchone()
+    row = _find(archive.conn, name)
     password = password or ""
     ok = len(password) <= MAX_PASSWORD and _verify(row["password_hash"] if row else _dummy_hash(), password)
     if not (row and ok):

@@ -38,6 +38,18 @@ def test_names_are_unique_whatever_their_case(archive):
         accounts.add_user(archive, "ada", PASSWORD, [], KEEPER)
 
 
+@pytest.mark.parametrize("again", ["Zoe\u0308", "ZOË", "zoe\u0308", " Zoë "])
+def test_a_name_is_one_person_however_its_accents_and_case_are_typed(archive, again):
+    # "Zoë" with a combining diaeresis looked the same and was a second person; SQLite's
+    # NOCASE folds only ASCII, so "ZOË" was another too
+    accounts.add_user(archive, "Zo\u00eb", PASSWORD, [], KEEPER)
+    with pytest.raises(AccountError, match="already a person named 'Zo\u00eb'"):
+        accounts.add_user(archive, again, PASSWORD, [], KEEPER)
+    assert accounts.authenticate(archive, again, PASSWORD, "127.0.0.1").name == "Zo\u00eb"
+    accounts.set_roles(archive, again, [("volunteer", None)], KEEPER)
+    assert [p.name for p in accounts.list_users(archive, KEEPER)] == ["Zo\u00eb"]
+
+
 def test_community_roles_need_a_community_and_others_take_none(archive):
     with pytest.raises(AccountError, match="held for a community"):
         accounts.add_user(archive, "Ada", PASSWORD, [("moderator", None)], KEEPER)
