@@ -129,7 +129,7 @@ def _clean_roles(roles: Iterable[Role]) -> list[tuple[str, str]]:
         role = (role or "").strip().lower()
         if role not in ROLES:
             raise AccountError(said("unknown role {role!r}: choose from {roles}", role=role, roles=", ".join(ROLES)))
-        community = " ".join((community or "").split())
+        community = _typed(community)  # compared with the stories' places, written the same way
         if role in COMMUNITY_ROLES and not community:
             raise AccountError(said("the {role} role is held for a community or collection: name it", role=role))
         if role not in COMMUNITY_ROLES and community:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 
 from storyatlas.errors import MediaError, said
@@ -27,7 +28,10 @@ class Place:
         """
         if not text:
             return cls()
-        parts = [p.strip() for p in text.split(",") if p.strip()]
+        # accents written one way (NFC), as the access policy compares communities bytewise
+        # with the moderators' and members' (a "Görlitz" typed with a combining umlaut was
+        # another community)
+        parts = [p.strip() for p in unicodedata.normalize("NFC", text).split(",") if p.strip()]
         country = None
         if parts and len(parts[-1]) == 2 and parts[-1].isalpha():
             country = parts.pop().upper()
@@ -79,7 +83,9 @@ class StoryMetadata:
         language = self.language_hint.lower() if self.language_hint else None
         if language and not _LANGUAGE.fullmatch(language):
             raise MediaError(said("the language must be a code such as de, fr or pl"))
-        return replace(self, language_hint=language)
+        # a collection is moderated and exported by its name: written one way, as places are
+        collection = unicodedata.normalize("NFC", self.collection) if self.collection else self.collection
+        return replace(self, language_hint=language, collection=collection)
 
 
 @dataclass(frozen=True)

@@ -370,3 +370,13 @@ def test_of_two_processes_starting_at_once_only_the_first_adds_the_admin(archive
     monkeypatch.setattr(accounts, "count_users", lambda archive: 0)  # counted before the other one wrote
     assert accounts.ensure_first_admin(archive, "a different password") is False
     assert archive.conn.execute("SELECT count(*) FROM users").fetchone()[0] == 1
+
+
+def test_a_moderator_of_a_community_typed_with_combining_accents_moderates_its_stories(archive):
+    from storyatlas.archive import Place
+    from tests.conftest import add_story
+
+    story = add_story(archive, "Flut", "de", [(0.0, 1.0, "Wasser.")], visibility="community",
+                      community=Place.parse("G\u00f6rlitz").community)
+    accounts.add_user(archive, "Mo", PASSWORD, [("moderator", "Go\u0308rlitz")], KEEPER)
+    assert archive.story_to_moderate(story, accounts.authenticate(archive, "Mo", PASSWORD, "127.0.0.1")).id == story

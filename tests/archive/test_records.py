@@ -87,3 +87,10 @@ def test_a_language_is_a_code_kept_in_lower_case(typed, kept):
 def test_a_language_that_is_no_code_is_refused(typed):
     with pytest.raises(MediaError, match="the language must be a code such as de, fr or pl"):
         StoryMetadata(language_hint=typed).validated()
+
+
+def test_a_place_and_a_collection_are_written_one_way_whatever_the_keyboard():
+    # "Görlitz" with a combining umlaut was another community to the access policy
+    typed = "Go\u0308rlitz, Sachsen, de"
+    assert Place.parse(typed) == Place("G\u00f6rlitz", "Sachsen", "DE")
+    assert StoryMetadata(collection="Flut in Go\u0308rlitz").validated().collection == "Flut in G\u00f6rlitz"
