@@ -27,7 +27,7 @@ from storyatlas.errors import AccessDenied, Conflict, CorrectionError, reason, s
 from storyatlas.web import i18n, row_id
 from storyatlas.web.accounts import viewer
 from storyatlas.web.api import transcript_json
-from storyatlas.web.pages import render
+from storyatlas.web.pages import render, start_time
 from storyatlas.web.security import read_form
 
 # the words the script shows, in the reader's language (it reads them from the page)
@@ -76,13 +76,6 @@ def _clock_time(iso: str, translator: i18n.Translator) -> str:
     return f"{format_time(when, 'short', tzinfo=datetime.timezone.utc, locale=translator.locale)} UTC"
 
 
-def _start(request: Request) -> float:
-    try:
-        return max(0.0, float(request.query_params.get("t", "0")))
-    except ValueError:
-        return 0.0
-
-
 def _page(request: Request, story: Story, who: Viewer, status: int = 200, **context) -> Response:
     archive = request.app.state.archives.get()
     t = corrections.transcript(archive, story.id, who)
@@ -91,7 +84,7 @@ def _page(request: Request, story: Story, who: Viewer, status: int = 200, **cont
     spoken = {s.language for s in t.segments if s.language} | {story.language or "und"}
     return render(request, "editor.html", status=status, story=story, segments=t.segments,
                   speakers={s.label: s for s in t.speakers}, choices=speaker_choices(t), revision=t.revision,
-                  roles=corrections.SPEAKER_ROLES, revisions=revisions, start=_start(request),
+                  roles=corrections.SPEAKER_ROLES, revisions=revisions, start=start_time(request),
                   revision_time=lambda iso: _clock_time(iso, translator), machine=MACHINE,
                   data={"transcript": transcript_json(t), "machine": MACHINE, "lang": translator.lang,
                         "language_names": {code: translator.language_name(code) for code in spoken},

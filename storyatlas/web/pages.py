@@ -3,6 +3,7 @@ that follows playback."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from urllib.parse import quote_plus
 
@@ -74,6 +75,16 @@ def render(request: Request, name: str, status: int = 200, **context) -> Respons
     return response
 
 
+def start_time(request: Request) -> float:
+    """Where a page's player starts (``?t=`` seconds): from the start for anything else
+    than a time (a negative one, "inf", "nan")."""
+    try:
+        at = float(request.query_params.get("t", "0"))
+    except ValueError:
+        return 0.0
+    return at if math.isfinite(at) and at > 0 else 0.0
+
+
 def error_page(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", status=status, status_code=status, message=message)
 
@@ -114,14 +125,10 @@ async def story(request: Request) -> Response:
     segments = archive.segments(story.id, who)
     original = archive.media(story.id, "original", who)
     view = request.query_params.get("view", "both")
-    try:
-        start = max(0.0, float(request.query_params.get("t", "0")))
-    except ValueError:
-        start = 0.0
     return render(request, "story.html", story=story, segments=segments, original=original,
                   video=original.has_video and _may_hear_original(archive, story.id, who),
                   downloads=story.exportable or may_moderate(who, story.place.community, story.collection),
-                  job=job_json(request, archive.job_for_story(story.id, who)), start=start,
+                  job=job_json(request, archive.job_for_story(story.id, who)), start=start_time(request),
                   themes=tags.story_themes(archive, story.id, who), starts={s.id: s.start for s in segments},
                   index=index_points.points(archive, story.id, who),
                   speakers=corrections.speaker_names(archive, story.id, who),
