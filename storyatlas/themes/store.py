@@ -57,7 +57,13 @@ def add_theme(archive: Archive, theme: Theme) -> None:
 
 
 def save_theme(archive: Archive, theme: Theme) -> None:
-    """A moderator's new or edited theme."""
+    """A moderator's new or edited theme: it needs a label and trigger words in at least
+    one language (the command line saved a theme with neither, which no story could get
+    and every page showed blank)."""
+    if not theme.label.strip():
+        raise VocabularyError(said("a theme needs a label"))
+    if not any(w.strip() for words in theme.triggers.values() for w in words):
+        raise VocabularyError(said("a theme needs trigger words in at least one language"))
     vocabulary(archive)  # seed first, so the edit is not overwritten by the seed
     with archive.transaction() as c:
         _upsert(c, theme, "moderator")

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from storyatlas.archive import Viewer, tags
-from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, UploadError, VocabularyError, reason, said
+from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, VocabularyError, reason, said
 from storyatlas.themes import emerging, store
 from storyatlas.themes.vocabulary import LANGUAGES, Theme
 from storyatlas.web import row_id
@@ -40,12 +40,8 @@ def start(request: Request) -> Response:
 
 def _theme_from_form(theme_id: str, fields: dict[str, str]) -> Theme:
     label = " ".join(fields.get("label", "").split())
-    if not label:
-        raise UploadError(said("a theme needs a label"), status=422)
     triggers = {lang: tuple(w.strip().lower() for w in fields.get(f"triggers_{lang}", "").split(",") if w.strip())
                 for lang in LANGUAGES}
-    if not any(triggers.values()):
-        raise UploadError(said("a theme needs trigger words in at least one language"), status=422)
     labels = {lang: fields[f"label_{lang}"].strip() for lang in LANGUAGES[1:] if fields.get(f"label_{lang}", "").strip()}
     return Theme(theme_id, label, fields.get("description", "").strip(), labels,
                  {lang: words for lang, words in triggers.items() if words})
@@ -61,7 +57,7 @@ def _save(request: Request, theme: Theme | None, fields: dict[str, str]) -> Resp
     try:
         posted = _theme_from_form(theme.id if theme else fields.get("id", "").strip(), fields)
         (store.save_theme if theme else store.add_theme)(request.app.state.archives.get(), posted)
-    except (UploadError, VocabularyError) as e:
+    except VocabularyError as e:
         return reason(e)
     _changed(request)
     return RedirectResponse(f"/moderate/themes/{posted.id}?saved=1", status_code=303)

@@ -110,5 +110,5 @@ def test_a_theme_a_moderator_adds_or_edits_is_called_up_at_once(archive):
     store.save_theme(archive, Theme("onion_beds", "Onion beds", triggers={"en": ("shallot",)}))
     assert query_themes(archive, "onion bed") == () and query_themes(archive, "shallots shallot") == ("onion_beds",)
     assert len(themed._filed) == 1  # only the vocabulary as it is now stays filed
-    store.save_theme(archive, Theme("blank", "Blank", triggers={"en": (" ",)}))  # a trigger of no words
+    store.save_theme(archive, Theme("blank", "Blank", triggers={"en": (" ", "marrow")}))  # one trigger of no words
     assert query_themes(archive, "shallot") == ("onion_beds",)

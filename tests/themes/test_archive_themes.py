@@ -136,7 +136,7 @@ def test_adding_a_theme_never_overwrites_one_already_there(archive, tagged, sett
     for bad in ("2020_floods", "_floods", "food-banks", "x", "a" * 42):
         with pytest.raises(VocabularyError, match="use lower-case letters"):
             store.add_theme(archive, Theme(bad, "Food banks"))
-    store.add_theme(archive, Theme("food_banks_2020", "Food banks"))
+    store.add_theme(archive, Theme("food_banks_2020", "Food banks", triggers={"en": ("food bank",)}))
 
 
 def test_a_theme_is_changed_from_the_command_line(archive, tagged, settings):
@@ -266,3 +266,20 @@ def test_the_tagger_learns_a_community_as_soon_as_a_story_names_it(archive, sett
     after = tagger_for(archive, settings.cache)
     assert after.places.normalise("Slubice") == ("PL", "Słubice") and before.places.normalise("Slubice") == (
         None, None)
+
+
+def test_a_theme_without_a_label_or_trigger_words_is_refused_from_every_shell(archive, tagged, settings):
+    # the command line saved both, a theme no story could get that every page showed blank
+    def run(*args):
+        result = CliRunner().invoke(cli, [*args, "--no-retag", "--archive", str(settings.archive)])
+        assert result.exit_code == 1, result.output
+        return result.output
+
+    assert "a theme needs a label" in run("themes", "add", "t_bees", "--label", " ", "--trigger", "en:bee")
+    assert "a theme needs trigger words in at least one language" in run(
+        "themes", "add", "t_bees", "--label", "Bees", "--trigger", "en: , ")
+    assert "t_bees" not in store.vocabulary(archive).ids()
+    before = store.vocabulary(archive).get("t_floods")
+    every = [f"{lang}:{', '.join(words)}" for lang, words in before.triggers.items()]
+    assert "trigger words" in run("themes", "edit", "t_floods", *(a for w in every for a in ("--remove-trigger", w)))
+    assert store.vocabulary(archive).get("t_floods") == before
