@@ -106,8 +106,8 @@ def test_a_moderator_adds_and_edits_a_theme_and_the_archive_is_retagged(moderate
     bad = client.post("/moderate/themes/t_bees", data={"csrf_token": _token(client, "/moderate/themes/t_bees"),
                                                       "label": "x"})
     assert bad.status_code == 422 and "trigger words" in bad.text
-    unnamed = client.post("/moderate/themes/t_bees", data=edit | {"csrf_token": _token(client, "/moderate/themes/t_bees"),
-                                                                  "label": " "})
+    unnamed = client.post("/moderate/themes/t_bees",
+                          data=edit | {"csrf_token": _token(client, "/moderate/themes/t_bees"), "label": " "})
     assert unnamed.status_code == 422 and "A theme needs a label" in unnamed.text
     assert store.vocabulary(archive).get("t_bees").label == "Bees and honey"
     assert client.post("/moderate/themes/t_bees", data=edit | {"csrf_token": "forged"}).status_code == 403
