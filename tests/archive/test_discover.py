@@ -109,3 +109,16 @@ def test_the_ids_of_stories_come_sorted_in_whatever_order_sqlite_reads_them(arch
         _tag(archive, story, theme)
     # read theme by theme from its index, floods first: the later stories first
     assert themed_stories(archive.conn, ("work", "floods")).tolist() == told
+
+
+def test_a_place_typed_with_combining_accents_finds_the_stories_kept_from_it(archive):
+    # a terminal or a link may write "Görlitz" with a combining umlaut; the archive keeps it one way
+    from storyatlas.archive.discover import compare
+
+    story = add_story(archive, "Flood", "en", LINES, community="G\u00f6rlitz", region="Sachsen",
+                      collection="Fl\u00fcsse")
+    _tag(archive, story, "floods")
+    typed = "Go\u0308rlitz"
+    assert list(story_ids(archive.conn, *stories_sql(KEEPER, {"community": typed}))) == [story]
+    assert list(story_ids(archive.conn, *stories_sql(KEEPER, {"collection": "Flu\u0308sse"}))) == [story]
+    assert compare(archive, typed, "Sachsen", KEEPER).stories_a == 1
