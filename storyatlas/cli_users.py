@@ -5,6 +5,7 @@ log as ``cli:<the system user>``."""
 from __future__ import annotations
 
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
@@ -148,4 +149,11 @@ def audit(limit, offset, archive) -> None:
         click.echo("the audit log is empty")
     for e in entries:
         story = f"story {e.story_id}" if e.story_id is not None else "-"
-        click.echo(f"{e.at}\t{e.who}\t{e.action}\t{story}\t{e.detail or ''}")
+        click.echo("\t".join(map(_shown, (e.at, e.who, e.action, story, e.detail or ""))))
+
+
+def _shown(field: str) -> str:
+    """A field of the log as one line of text: a control character anyone typed (a tab or
+    a line break in an erasure's reason, a terminal's escape in a name tried at sign-in)
+    is written out, so no entry can pass for another or work on the terminal."""
+    return "".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c for c in str(field))

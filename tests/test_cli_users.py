@@ -140,3 +140,14 @@ def test_the_audit_log_a_page_at_a_time_with_its_story_and_detail(run, settings,
     assert newest.split("\t")[1:] == ["cli:tester", "erase", "story 7", "withdrawn by the storyteller"]
     assert older.split("\t")[3] == "-"
     assert run("audit", "--offset", "1").output.splitlines() == [older]
+
+
+def test_no_entry_of_the_audit_log_can_pass_for_another_or_work_on_the_terminal(run, settings):
+    with Archive(settings.database) as a:
+        # a line break and tabs in an erasure's reason; a terminal's escape in a name tried at sign-in
+        audit.record(a, "cli:tester", "erase", 7, "withdrawn\nFAKE\tcli:admin\terase\tstory 1\tforged")
+        audit.record(a, "\x1b[2JAda", "sign-in failed", None, "from 127.0.0.1")
+    lines = run("audit").output.splitlines()
+    assert len(lines) == 2 and all(len(line.split("\t")) == 5 for line in lines)
+    assert lines[0].split("\t")[1] == "\\x1b[2JAda"
+    assert lines[1].split("\t")[4] == "withdrawn\\x0aFAKE\\x09cli:admin\\x09erase\\x09story 1\\x09forged"
