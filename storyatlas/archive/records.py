@@ -85,7 +85,19 @@ class StoryMetadata:
             raise MediaError(said("the language must be a code such as de, fr or pl"))
         # a collection is moderated and exported by its name: written one way, as places are
         collection = unicodedata.normalize("NFC", self.collection) if self.collection else self.collection
-        return replace(self, language_hint=language, collection=collection)
+        return replace(self, language_hint=language, collection=_printed(collection), title=_printed(self.title),
+                       storyteller=_printed(self.storyteller), description=_printed(self.description, keep="\n"),
+                       place=Place(*(_printed(p) for p in (self.place.community, self.place.region,
+                                                            self.place.country))))
+
+
+def _printed(text: str | None, keep: str = "") -> str | None:
+    """``text`` without control characters (but those in ``keep``; a tab or line break is
+    a space): anyone may upload a story, and its title is printed on its keepers'
+    terminals (`storyatlas stories`), where an escape sequence would work."""
+    if not text:
+        return text
+    return "".join(c if c in keep or unicodedata.category(c) != "Cc" else " " if c.isspace() else "" for c in text)
 
 
 @dataclass(frozen=True)

@@ -94,3 +94,13 @@ def test_a_place_and_a_collection_are_written_one_way_whatever_the_keyboard():
     typed = "Go\u0308rlitz, Sachsen, de"
     assert Place.parse(typed) == Place("G\u00f6rlitz", "Sachsen", "DE")
     assert StoryMetadata(collection="Flut in Go\u0308rlitz").validated().collection == "Flut in G\u00f6rlitz"
+
+
+def test_what_anyone_says_of_a_story_holds_no_control_characters():
+    # its title is printed on its keepers' terminals (`storyatlas stories`): an escape would work there
+    said = StoryMetadata(title="Flood\x1b[2J", storyteller="An\x07na", collection="Floods\x00",
+                         description="First line\nsecond\x1b[31m", place=Place("Zgorzelec\x1b", "Lower\tSilesia", "PL"))
+    kept = said.validated()
+    assert (kept.title, kept.storyteller, kept.collection) == ("Flood[2J", "Anna", "Floods")
+    assert kept.description == "First line\nsecond[31m"
+    assert kept.place == Place("Zgorzelec", "Lower Silesia", "PL")
