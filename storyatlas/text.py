@@ -14,6 +14,12 @@ _LETTERS = str.maketrans({
 })
 
 
+def as_kept(text: str) -> str:
+    """A name, place or collection with its accents written one way (NFC), as the archive
+    keeps and compares them: "Görlitz" typed with a combining umlaut is "Görlitz"."""
+    return unicodedata.normalize("NFC", text)
+
+
 def fold(word: str) -> str:
     """A word as the index sees it, and as theme triggers are compared: lower case,
     without diacritics or punctuation; letters such as ß, œ, æ, ł, ø, đ, þ written out

@@ -25,7 +25,6 @@ import math
 import secrets
 import sqlite3
 import time
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -45,6 +44,7 @@ from storyatlas.errors import (
     named,
     said,
 )
+from storyatlas.text import as_kept
 
 if TYPE_CHECKING:
     from storyatlas.archive import Archive
@@ -102,7 +102,7 @@ def _named_roles(roles: Iterable[Role]) -> Named:
 def _typed(name: str | None) -> str:
     """A name as typed, its spaces tidied and its accents written one way (NFC): "Zoë"
     typed with a combining diaeresis is the same person as "Zoë"."""
-    return unicodedata.normalize("NFC", " ".join((name or "").split()))
+    return as_kept(" ".join((name or "").split()))
 
 
 def _clean_name(name: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import numpy as np
 
 from storyatlas.archive import Archive
 from storyatlas.archive.policy import Viewer, story_condition
+from storyatlas.text import as_kept
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,7 @@ class Comparison:
 def _place_clause(name: str) -> tuple[str, tuple]:
     """A region, community, country code or collection, matched without regard to case."""
     return ("(st.region = ? COLLATE NOCASE OR st.community = ? COLLATE NOCASE "
-            "OR st.country = ? COLLATE NOCASE OR st.collection = ? COLLATE NOCASE)", (_as_kept(name),) * 4)
-
-
-def _as_kept(name: str) -> str:
-    """A place or collection as typed, its accents written as the archive keeps them (NFC)."""
-    return unicodedata.normalize("NFC", name)
+            "OR st.country = ? COLLATE NOCASE OR st.collection = ? COLLATE NOCASE)", (as_kept(name),) * 4)
 
 
 def compare(archive: Archive, a: str, b: str, viewer: Viewer) -> Comparison:
@@ -176,7 +171,7 @@ def stories_sql(viewer: Viewer, filters: dict[str, Any]) -> tuple[str, list]:
     for column in FILTERS:
         if column != "language" and filters.get(column):
             clauses.append(f"st.{column} = ? COLLATE NOCASE")
-            values.append(_as_kept(str(filters[column])))
+            values.append(as_kept(str(filters[column])))
     return f"SELECT st.id FROM stories st WHERE {' AND '.join(clauses)}", values
 
 

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 
 from storyatlas.errors import MediaError, said
+from storyatlas.text import as_kept
 
 _RECORDED = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
@@ -31,7 +32,7 @@ class Place:
         # accents written one way (NFC), as the access policy compares communities bytewise
         # with the moderators' and members' (a "Görlitz" typed with a combining umlaut was
         # another community)
-        parts = [p.strip() for p in unicodedata.normalize("NFC", text).split(",") if p.strip()]
+        parts = [p.strip() for p in as_kept(text).split(",") if p.strip()]
         country = None
         if parts and len(parts[-1]) == 2 and parts[-1].isalpha():
             country = parts.pop().upper()
@@ -84,7 +85,7 @@ class StoryMetadata:
         if language and not _LANGUAGE.fullmatch(language):
             raise MediaError(said("the language must be a code such as de, fr or pl"))
         # a collection is moderated and exported by its name: written one way, as places are
-        collection = unicodedata.normalize("NFC", self.collection) if self.collection else self.collection
+        collection = as_kept(self.collection) if self.collection else self.collection
         return replace(self, language_hint=language, collection=_printed(collection), title=_printed(self.title),
                        storyteller=_printed(self.storyteller), description=_printed(self.description, keep="\n"),
                        place=Place(*(_printed(p) for p in (self.place.community, self.place.region,
