@@ -1,17 +1,20 @@
 """The archive keepers' commands: `storyatlas erase` (a withdrawal), `storyatlas redact`,
-`storyatlas index` (index points) and `storyatlas retry` (a failed story processed again)."""
+`storyatlas index` (index points), `storyatlas retry` (a failed story processed again),
+`storyatlas backup` and `storyatlas restore`."""
 
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import click
 
 from storyatlas.archive import Archive, index_points
+from storyatlas.archive import backup as backups
 from storyatlas.archive.erasure import erase as erase_story
 from storyatlas.archive.records import IndexPoint
 from storyatlas.archive.redaction import parse_clock
-from storyatlas.cli_options import ROW_ID, archive_option, keeper
+from storyatlas.cli_options import ROW_ID, archive_option, keeper, progress_bar
 from storyatlas.errors import StoryAtlasError
 from storyatlas.ingest.redact import redact as redact_story
 from storyatlas.settings import load_settings
@@ -42,7 +45,9 @@ def _clock_option(name: str, flag: str, help: str, required: bool = True):
 
 
 def _n(count: int, thing: str) -> str:
-    return f"{count} {thing}{'' if count == 1 else 's'}"
+    if count == 1:
+        return f"{count} {thing}"
+    return f"{count} {thing[:-1]}ies" if thing.endswith("y") else f"{count} {thing}s"
 
 
 @click.command()
@@ -68,6 +73,7 @@ def erase(story_id: int, reason: str, yes: bool, archive) -> None:
         click.echo(f"  kept {path} (another story uses this recording)")
     if not done.scrubbed:
         click.echo("note: another program has the archive open; the database's log is emptied when it closes")
+    click.echo("note: a backup made before now holds the story until `storyatlas backup` runs again into it")
 
 
 @click.command()
@@ -145,9 +151,56 @@ def retry(story_ids: tuple[int, ...], archive) -> None:
                        "`storyatlas worker`")
 
 
+@click.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@archive_option
+@_one_line_errors
+def backup(folder: Path, archive) -> None:
+    """Copy the archive into FOLDER (a new folder, or the one the last backup went to),
+    safely while the server and workers run. Run again into the same folder, only what
+    changed is copied, and stories erased since leave the backup."""
+    settings = load_settings({"archive": archive})
+    if not settings.database.is_file():
+        raise StoryAtlasError(f"there is no archive at {settings.archive}: name it with --archive "
+                              "or STORYATLAS_ARCHIVE")
+    with Archive(settings.database) as a, progress_bar("media files", "file") as progress:
+        done = backups.backup(a, settings.media_dir, folder, progress)
+    click.echo(f"backed up {_n(done.stories, 'story')} and {_n(done.files, 'media file')} ({done.bytes / 1e6:.1f} MB) "
+               f"to {done.folder} at {done.made_at}: {_n(done.files_copied, 'file')} copied, "
+               f"{_n(done.files_removed, 'file')} no longer in the archive removed")
+    if done.missing:
+        for path in done.missing:
+            click.echo(f"  missing from the media store: {path}", err=True)
+        raise StoryAtlasError(f"{_n(len(done.missing), 'media file')} the archive names could not be backed up, "
+                              f"as they are missing from {settings.media_dir}: put them back from an older backup")
+
+
+@click.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@archive_option
+@_one_line_errors
+def restore(folder: Path, archive) -> None:
+    """Make the archive (--archive, or the default one) from the backup in FOLDER. An
+    archive already there is never written over: restore into a new folder."""
+    settings = load_settings({"archive": archive})
+    with progress_bar("media files", "file") as progress:
+        done = backups.restore(folder, settings.database, settings.media_dir, progress)
+    click.echo(f"restored {_n(done.stories, 'story')} and {_n(done.files, 'media file')} into {settings.archive} "
+               f"from the backup made at {done.made_at}")
+    click.echo(f"note: stories withdrawn after {done.made_at} are in it again: erase them again "
+               "(`storyatlas erase ID --reason ...`)")
+    if done.damaged:
+        for path in done.damaged:
+            click.echo(f"  damaged or missing in the backup, not restored: {path}", err=True)
+        raise StoryAtlasError(f"{_n(len(done.damaged), 'media file')} could not be restored; the stories that "
+                              "name them lack their audio: take those files from an older backup")
+
+
 def register(cli: click.Group) -> None:
     """Add these commands to the `storyatlas` group."""
     cli.add_command(erase)
     cli.add_command(redact)
     cli.add_command(index)
     cli.add_command(retry)
+    cli.add_command(backup)
+    cli.add_command(restore)

@@ -71,7 +71,7 @@ def test_the_commands_join_the_main_group():
 
     group = click.Group()
     register(group)
-    assert set(group.commands) == {"erase", "redact", "index", "retry"}
+    assert set(group.commands) == {"erase", "redact", "index", "retry", "backup", "restore"}
 
 
 def test_erase_names_the_files_it_removed_and_those_another_story_keeps(run, archive, settings):

@@ -1,0 +1,293 @@
+"""Backups: a copy of the archive that holds together while the server and workers write
+to it, and that follows withdrawals.
+
+Copying ``archive.db`` with ``cp`` while the server writes can give a broken file (the
+last changes sit in the write-ahead log, and the copy may take pages from before and
+after a change). ``backup`` takes the database as one snapshot with SQLite's online
+backup (a reader in WAL mode: nobody waits for it), then the media files that snapshot
+names. A media file's path names its bytes once and for all (originals by their
+SHA-256; redacted copies get a new name each time), so a file already in the backup is
+not copied again, and a file the snapshot no longer names (a story erased, the unredacted
+copy a redaction replaced) is removed from it: a withdrawal reaches the backup at its
+next run. Copies of the backup folder kept elsewhere keep what they held (README:
+*Backups*).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from storyatlas.archive import Archive
+from storyatlas.errors import StoryAtlasError
+
+MANIFEST = "storyatlas-backup.json"
+FORMAT = 1
+Progress = Callable[[int, int], None]
+# a story erased or redacted while its files were copied: the snapshot is taken again
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class BackupReport:
+    folder: Path
+    made_at: str
+    stories: int
+    files: int
+    """Media files the backup holds."""
+    bytes: int
+    files_copied: int
+    files_removed: int
+    """Files no longer in the archive (erased stories, replaced copies) removed from the backup."""
+    missing: tuple[str, ...]
+    """Files the archive names that its media store lacks (nothing to copy: damage to mend)."""
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    made_at: str
+    stories: int
+    files: int
+    damaged: tuple[str, ...]
+    """Media files missing from the backup or whose bytes are not those named (not restored)."""
+
+
+@dataclass(frozen=True)
+class _Named:
+    path: str
+    sha256: str
+    role: str
+    size: int | None
+
+
+def backup(archive: Archive, media_dir: Path, folder: Path, progress: Progress | None = None) -> BackupReport:
+    """Bring the backup in ``folder`` up to date with the archive: a new folder, or one an
+    earlier backup of this archive was written to (anything else is refused, as its files
+    would be removed). Raises StoryAtlasError."""
+    folder = folder.absolute()
+    home = archive.path.parent.absolute()
+    if folder == home or home in folder.parents:
+        raise StoryAtlasError(f"{folder} is inside the archive folder {home}: a backup must be kept apart from "
+                              "what it saves (another disk, ideally)")
+    _check_folder(folder, archive.identity())
+    with _locked(folder):
+        for _ in range(_ATTEMPTS):
+            snapshot = folder / "archive.db.partial"
+            made_at = _now()  # what it holds: a story erased after this may be in it
+            named, stories = _snapshot(archive, snapshot)
+            copied, total, missing = _copy_files(named, media_dir, folder / "media", progress)
+            gone = [n.path for n in missing if not archive.media_in_use(n.path)]
+            if not gone:
+                break  # else files went with a change made after the snapshot: take it again
+        # the database first: a crash after it leaves files no row names, harmless, which
+        # the next run removes; the other way round it would name files removed
+        os.replace(snapshot, folder / "archive.db")
+        _sync(folder)
+        removed = _remove_unnamed(folder / "media", {n.path for n in named})
+        _write_json(folder / MANIFEST, {
+            "format": FORMAT, "archive": archive.identity(), "made_at": made_at, "stories": stories,
+            "media_files": len(named) - len(missing), "media_bytes": total, "missing": sorted(n.path for n in missing)})
+    return BackupReport(folder, made_at, stories, len(named) - len(missing), total, copied, removed,
+                        tuple(sorted(n.path for n in missing)))
+
+
+def restore(folder: Path, database: Path, media_dir: Path, progress: Progress | None = None) -> RestoreReport:
+    """Make a new archive at ``database`` and ``media_dir`` from the backup in ``folder``,
+    refusing to write over an archive that is there. The backup's database is checked
+    (SQLite's integrity check) and every media file against its size and, for originals,
+    its SHA-256; a damaged file is left out and reported. Raises StoryAtlasError."""
+    folder = folder.absolute()
+    manifest = _manifest(folder)
+    if manifest is None or not (folder / "archive.db").is_file():
+        raise StoryAtlasError(f"{folder} holds no Story Atlas backup (no {MANIFEST} and archive.db): name the "
+                              "folder `storyatlas backup` wrote")
+    for there in (database, database.with_name(database.name + "-wal")):
+        if there.exists():
+            raise StoryAtlasError(f"there is an archive at {there} already; nothing was changed: restore into a "
+                                  "new folder (--archive), or move that one aside first")
+    if media_dir.exists() and any(p.is_file() for p in media_dir.rglob("*")):
+        raise StoryAtlasError(f"the media folder {media_dir} holds files already; nothing was changed: restore "
+                              "into a new folder (--archive), or move that one aside first")
+    named = _check_database(folder / "archive.db")
+    database.parent.mkdir(parents=True, exist_ok=True)
+    partial = database.with_name(database.name + ".partial")
+    shutil.copyfile(folder / "archive.db", partial)
+    damaged = _restore_files(named, folder / "media", media_dir, progress)
+    os.replace(partial, database)
+    _sync(database.parent)
+    with Archive(database) as restored:  # brought up to this version's schema, if older
+        stories = restored.conn.execute("SELECT count(*) FROM stories").fetchone()[0]
+    return RestoreReport(str(manifest.get("made_at", "an unknown date")), stories,
+                         len(named) - len(damaged), damaged)
+
+
+def _check_folder(folder: Path, identity: str) -> None:
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise StoryAtlasError(f"{folder} is a file, not a folder: name a folder for the backup")
+    manifest = _manifest(folder)
+    if manifest is None:
+        if any(folder.iterdir()):
+            raise StoryAtlasError(f"{folder} holds other files: name an empty folder, or one a backup of this "
+                                  "archive was written to (a backup removes the files it does not name)")
+    elif manifest.get("archive") != identity:
+        raise StoryAtlasError(f"{folder} holds the backup of another archive (made {manifest.get('made_at')}); "
+                              "name another folder for this one")
+
+
+def _manifest(folder: Path) -> dict | None:
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoryAtlasError(f"another backup is being written to {folder}; wait for it to finish") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _snapshot(archive: Archive, target: Path) -> tuple[list[_Named], int]:
+    """The database as it is now, written to ``target`` as one file; what it names."""
+    target.unlink(missing_ok=True)
+    copy = sqlite3.connect(target, isolation_level=None)
+    try:
+        # one step: the whole copy is read in one read transaction, a consistent state
+        archive.conn.backup(copy)
+        copy.execute("PRAGMA journal_mode=DELETE")  # one file, without a log beside it
+        named = _named(copy)
+        stories = copy.execute("SELECT count(*) FROM stories").fetchone()[0]
+    finally:
+        copy.close()
+    _sync(target)
+    return named, stories
+
+
+def _named(conn: sqlite3.Connection) -> list[_Named]:
+    rows = conn.execute("SELECT path, sha256, role, size_bytes FROM media ORDER BY path").fetchall()
+    return list({r[0]: _Named(*r) for r in rows}.values())
+
+
+def _copy_files(named: list[_Named], source: Path, target: Path,
+                progress: Progress | None) -> tuple[int, int, list[_Named]]:
+    """Copy what ``target`` lacks; (files copied, bytes the named files hold, missing)."""
+    copied, total, missing = 0, 0, []
+    for done, n in enumerate(named):
+        there, here = source / n.path, target / n.path
+        try:
+            size = there.stat().st_size
+        except FileNotFoundError:
+            missing.append(n)
+            continue
+        total += size
+        if not (here.is_file() and here.stat().st_size == size):
+            _copy(there, here)
+            copied += 1
+        if progress:
+            progress(done + 1, len(named))
+    return copied, total, missing
+
+
+def _copy(source: Path, target: Path) -> None:
+    """``target`` is the whole of ``source`` or, after a crash, what it was before; an
+    original stays read-only."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    shutil.copyfile(source, partial)
+    shutil.copymode(source, partial)
+    _sync(partial)
+    os.replace(partial, target)
+
+
+def _remove_unnamed(media: Path, named: set[str]) -> int:
+    removed = 0
+    if not media.is_dir():
+        return 0
+    for path in sorted(media.rglob("*"), reverse=True):  # files before their folders
+        if path.is_dir():
+            with contextlib.suppress(OSError):
+                path.rmdir()  # only when empty
+        elif path.relative_to(media).as_posix() not in named:
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def _check_database(path: Path) -> list[_Named]:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            problems = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+            if problems != ["ok"]:
+                raise StoryAtlasError(f"the backup's database {path} is damaged ({'; '.join(problems[:3])}); "
+                                      "nothing was restored: use an older backup")
+            return _named(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as e:
+        raise StoryAtlasError(f"the backup's database {path} cannot be read ({e}); nothing was restored: "
+                              "use an older backup") from e
+
+
+def _restore_files(named: list[_Named], source: Path, target: Path, progress: Progress | None) -> tuple[str, ...]:
+    damaged = []
+    for done, n in enumerate(named):
+        there = source / n.path
+        if not there.is_file() or not _sound(there, n):
+            damaged.append(n.path)
+        else:
+            _copy(there, target / n.path)
+        if progress:
+            progress(done + 1, len(named))
+    return tuple(damaged)
+
+
+def _sound(path: Path, n: _Named) -> bool:
+    if n.size is not None and path.stat().st_size != n.size:
+        return False
+    if n.role != "original":
+        return True  # derived copies are named by their original's bytes, not their own
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest() == n.sha256
+
+
+def _write_json(path: Path, data: dict) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _sync(path: Path) -> None:
+    """On disk, a file or a folder's list of names (read-only: so is an original)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

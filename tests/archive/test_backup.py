@@ -1,0 +1,233 @@
+"""Backups: a copy that holds together while the archive is written to, that follows
+withdrawals at its next run, and that makes the archive again."""
+
+import json
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from storyatlas.archive import Archive, StoryMetadata, Viewer
+from storyatlas.archive import backup as backups
+from storyatlas.archive.erasure import erase
+from storyatlas.cli_keepers import backup as backup_command
+from storyatlas.cli_keepers import restore as restore_command
+from storyatlas.errors import StoryAtlasError
+from storyatlas.ingest import ingest_file
+from storyatlas.ingest.store import READ_ONLY
+from tests.archive.test_erasure import _containing
+from tests.conftest import add_story, story_file
+
+KEEPER = Viewer.keeper("test keeper")
+
+
+def _ingest(archive, settings, lang: str, title: str) -> int:
+    return ingest_file(archive, story_file(lang), StoryMetadata(title=title), settings, KEEPER).story_id
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` but the scratch space, by its path there."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and not p.relative_to(folder).as_posix().startswith("tmp/")}
+
+
+def _original(archive, story_id: int) -> str:
+    return archive.media(story_id, "original", KEEPER).path
+
+
+def test_a_restored_backup_is_the_archive_as_it_was(archive, settings, tmp_path):
+    first = _ingest(archive, settings, "en", "The bakery on Mill Street")
+    second = _ingest(archive, settings, "de", "Der Damm")
+    archive.finish_job(archive.job_for_story(first, KEEPER).id, "done")
+
+    done = backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    assert (done.stories, done.files, done.files_copied, done.files_removed, done.missing) == (2, 6, 6, 0, ())
+    assert done.bytes == sum(map(len, _files(settings.media_dir).values()))
+    manifest = json.loads((tmp_path / "backup" / backups.MANIFEST).read_text())
+    assert (manifest["archive"], manifest["made_at"], manifest["stories"]) == (archive.identity(), done.made_at, 2)
+
+    new = tmp_path / "restored"
+    restored = backups.restore(tmp_path / "backup", new / "archive.db", new / "media")
+    assert (restored.stories, restored.files, restored.damaged, restored.made_at) == (2, 6, (), done.made_at)
+    assert _files(new / "media") == _files(settings.media_dir)
+    assert stat.S_IMODE((new / "media" / _original(archive, first)).stat().st_mode) == READ_ONLY
+    with Archive(new / "archive.db") as again:
+        assert [s.title for s in again.stories(KEEPER)] == ["The bakery on Mill Street", "Der Damm"]
+        assert again.media(first, "listen", KEEPER) == archive.media(first, "listen", KEEPER)
+        # the jobs table is the truth: a worker takes up the story not yet processed
+        assert [again.job_for_story(s, KEEPER).state for s in (first, second)] == ["done", "queued"]
+        assert again.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_second_run_copies_only_what_changed(archive, settings, tmp_path):
+    _ingest(archive, settings, "en", "First")
+    backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    _ingest(archive, settings, "es", "Second")
+    again = backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    assert (again.stories, again.files, again.files_copied, again.files_removed) == (2, 6, 3, 0)
+    assert not list((tmp_path / "backup").rglob("*.partial"))
+    # one file, not in WAL mode (the header's version bytes), so that it can be read
+    # where it is, from a disk mounted read-only
+    assert (tmp_path / "backup" / "archive.db").read_bytes()[18:20] == b"\x01\x01"
+    copy = sqlite3.connect(f"file:{tmp_path / 'backup' / 'archive.db'}?mode=ro", uri=True)
+    assert copy.execute("SELECT count(*) FROM stories").fetchone()[0] == 2
+    copy.close()
+
+
+def test_a_backup_waits_for_no_writer_and_holds_what_was_committed(archive, settings, tmp_path):
+    story = _ingest(archive, settings, "en", "As committed")
+    writer = sqlite3.connect(settings.database, isolation_level=None, timeout=0)
+    writer.execute("BEGIN IMMEDIATE")  # the server in the middle of saving a change
+    writer.execute("UPDATE stories SET title = 'Half-written' WHERE id = ?", (story,))
+    try:
+        backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    finally:
+        writer.execute("COMMIT")
+        writer.close()
+    copy = sqlite3.connect(f"file:{tmp_path / 'backup' / 'archive.db'}?mode=ro", uri=True)
+    assert copy.execute("SELECT title FROM stories").fetchall() == [("As committed",)]
+    copy.close()
+
+
+def test_a_story_erased_since_leaves_the_backup_at_its_next_run(archive, settings, tmp_path):
+    _ingest(archive, settings, "en", "Kept story")
+    gone = _ingest(archive, settings, "de", "Qwyrtzelburg remembers")
+    gone_files = [m[0] for m in archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (gone,))]
+    backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    assert _containing(tmp_path / "backup", "Qwyrtzelburg") == ["archive.db"]
+
+    erase(archive, settings.media_dir, gone, "test", "withdrawn")
+    done = backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    assert (done.stories, done.files, done.files_removed) == (1, 3, 3)
+    assert _containing(tmp_path / "backup", "Qwyrtzelburg") == []
+    assert not any((tmp_path / "backup" / "media" / path).exists() for path in gone_files)
+
+
+def test_a_story_erased_while_its_files_are_copied_is_not_in_the_backup(archive, settings, tmp_path, monkeypatch):
+    _ingest(archive, settings, "en", "Kept story")
+    gone = _ingest(archive, settings, "de", "Qwyrtzelburg remembers")
+    copy, calls = backups._copy_files, []
+
+    def erased_meanwhile(named, source, target, progress):
+        if not calls:  # after the snapshot, before its files are copied
+            with Archive(archive.path) as other:
+                erase(other, settings.media_dir, gone, "test", "withdrawn")
+        calls.append(1)
+        return copy(named, source, target, progress)
+
+    monkeypatch.setattr(backups, "_copy_files", erased_meanwhile)
+    done = backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    assert len(calls) == 2 and (done.stories, done.files, done.missing) == (1, 3, ())
+    assert _containing(tmp_path / "backup", "Qwyrtzelburg") == []
+
+
+def test_files_missing_from_the_media_store_are_reported_and_the_rest_backed_up(archive, settings, tmp_path):
+    # a story whose recording was never put in the media store (as a damaged disk would leave it)
+    lost = add_story(archive, "Told by hand", "en", [(0, 3, "We pumped the cellar all night.")])
+    kept = _ingest(archive, settings, "en", "Kept story")
+    done = backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    assert done.missing == (_original(archive, lost),) and (done.stories, done.files) == (2, 3)
+    assert json.loads((tmp_path / "backup" / backups.MANIFEST).read_text())["missing"] == [_original(archive, lost)]
+    assert (tmp_path / "backup" / "media" / _original(archive, kept)).is_file()
+
+
+@pytest.mark.parametrize("where", ["other files", "another archive's backup", "inside the archive", "a file"])
+def test_a_backup_is_never_written_over_what_is_not_its_own(archive, settings, tmp_path, where):
+    _ingest(archive, settings, "en", "A story")
+    folder = tmp_path / "elsewhere"
+    if where == "other files":
+        folder.mkdir()
+        (folder / "thesis.odt").write_text("years of work")
+        expected = "holds other files"
+    elif where == "another archive's backup":
+        with Archive(tmp_path / "other" / "archive.db") as other:
+            backups.backup(other, tmp_path / "other" / "media", folder)
+        expected = "holds the backup of another archive"
+    elif where == "inside the archive":
+        folder = settings.media_dir / "backup"
+        expected = "inside the archive folder"
+    else:
+        folder.write_text("a file")
+        expected = "is a file, not a folder"
+    before = _files(folder) if folder.is_dir() else None
+    with pytest.raises(StoryAtlasError, match=expected):
+        backups.backup(archive, settings.media_dir, folder)
+    assert (_files(folder) if folder.is_dir() else None) == before
+
+
+def test_restore_never_writes_over_an_archive(archive, settings, tmp_path):
+    _ingest(archive, settings, "en", "In the backup")
+    backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    _ingest(archive, settings, "de", "Only in the archive")
+    with pytest.raises(StoryAtlasError, match="there is an archive at .* already; nothing was changed"):
+        backups.restore(tmp_path / "backup", settings.database, settings.media_dir)
+    assert archive.count_stories(KEEPER) == 2
+
+    media_only = tmp_path / "new"
+    (media_only / "media").mkdir(parents=True)
+    (media_only / "media" / "a.ogg").write_bytes(b"someone's recording")
+    with pytest.raises(StoryAtlasError, match="holds files already"):
+        backups.restore(tmp_path / "backup", media_only / "archive.db", media_only / "media")
+    assert not (media_only / "archive.db").exists()
+    with pytest.raises(StoryAtlasError, match="holds no Story Atlas backup"):
+        backups.restore(tmp_path, tmp_path / "x" / "archive.db", tmp_path / "x" / "media")
+
+
+def test_a_damaged_backup_is_found_out(archive, settings, tmp_path):
+    story = _ingest(archive, settings, "en", "A story")
+    backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    original = tmp_path / "backup" / "media" / _original(archive, story)
+    data = bytearray(original.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one bit gone bad, the size unchanged
+    original.write_bytes(bytes(data))
+
+    new = tmp_path / "restored"
+    restored = backups.restore(tmp_path / "backup", new / "archive.db", new / "media")
+    assert restored.damaged == (_original(archive, story),) and restored.files == 2
+    assert not (new / "media" / _original(archive, story)).exists()
+
+    listen = tmp_path / "backup" / "media" / archive.media(story, "listen", KEEPER).path
+    listen.write_bytes(listen.read_bytes()[:-100])  # cut short
+    restored = backups.restore(tmp_path / "backup", tmp_path / "r1" / "archive.db", tmp_path / "r1" / "media")
+    assert restored.damaged == tuple(sorted((_original(archive, story), archive.media(story, "listen", KEEPER).path)))
+
+    conn = sqlite3.connect(tmp_path / "backup" / "archive.db")  # an index that no longer matches its table
+    conn.execute("PRAGMA writable_schema=ON")
+    conn.execute("UPDATE sqlite_schema SET sql = 'CREATE INDEX media_sha ON media(role, sha256)' "
+                 "WHERE name = 'media_sha'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoryAtlasError, match="is damaged .*missing from index media_sha.*use an older backup"):
+        backups.restore(tmp_path / "backup", tmp_path / "r2" / "archive.db", tmp_path / "r2" / "media")
+    assert not (tmp_path / "r2" / "archive.db").exists()
+
+    (tmp_path / "backup" / "archive.db").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StoryAtlasError, match="cannot be read .*nothing was restored: use an older backup"):
+        backups.restore(tmp_path / "backup", tmp_path / "r3" / "archive.db", tmp_path / "r3" / "media")
+    assert not (tmp_path / "r3" / "archive.db").exists()
+
+
+def test_the_commands_say_what_they_did(archive, settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("STORYATLAS_CACHE", str(settings.cache))
+    _ingest(archive, settings, "en", "A story")
+    lost = add_story(archive, "Told by hand", "en", [(0, 3, "Words.")])
+
+    def run(command, *args, code=0):
+        result = CliRunner().invoke(command, [*map(str, args)], catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    said = run(backup_command, tmp_path / "b", "--archive", settings.archive, code=1)
+    assert "backed up 2 stories and 3 media files" in said and "3 files copied" in said
+    assert f"missing from the media store: {_original(archive, lost)}" in said
+    assert "1 media file the archive names could not be backed up" in said
+
+    restored = run(restore_command, tmp_path / "b", "--archive", tmp_path / "new", code=1)
+    assert "restored 2 stories and 3 media files" in restored and "erase them again" in restored
+    assert f"damaged or missing in the backup, not restored: {_original(archive, lost)}" in restored
+    assert "Traceback" not in restored
+
+    nothing = run(backup_command, tmp_path / "b2", "--archive", tmp_path / "none", code=1)
+    assert "there is no archive at" in nothing and not (tmp_path / "none").exists()
