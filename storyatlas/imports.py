@@ -27,7 +27,7 @@ from storyatlas.errors import IndexPointError, StoryAtlasError, TranscriptError,
 from storyatlas.ingest import IngestResult, ingest_file
 from storyatlas.ingest.probe import probe
 from storyatlas.settings import Settings
-from storyatlas.text import language_code
+from storyatlas.text import language_code, one_line
 from storyatlas.themes.run import tag_story
 from storyatlas.transcribe.types import Transcript, TranscriptSegment
 
@@ -116,7 +116,7 @@ def parse_vtt(text: str) -> list[Cue]:
 
 def _vtt_cue(raw: str, start: float, end: float) -> Cue:
     voice = _VOICE.match(raw)
-    speaker = html.unescape(" ".join(voice.group(1).split())) if voice else None
+    speaker = one_line(html.unescape(voice.group(1))) if voice else None
     body = _VOICE.sub("", raw).replace("</v>", "")
     language = None
     whole = _WHOLE_LANG.match(body)
@@ -124,7 +124,7 @@ def _vtt_cue(raw: str, start: float, end: float) -> Cue:
         language, body = whole.group(1).lower(), whole.group(2)
     body = body.replace("<br>", " ")  # OHMS writes line breaks inside cues so
     text = html.unescape(_TAG.sub("", body))  # tags out first: "&lt;" is a "<" of the words
-    return Cue(start, end, " ".join(text.split()), language, speaker or None)
+    return Cue(start, end, one_line(text), language, speaker or None)
 
 
 def parse_srt(text: str) -> list[Cue]:
@@ -135,7 +135,7 @@ def parse_srt(text: str) -> list[Cue]:
         times = _timing(block[at]) if at is not None else None
         if times is None:
             raise TranscriptError(said("an SRT block without a readable time line: {line!r}", line=block[0][:80]))
-        words = " ".join(_SRT_TAG.sub("", " ".join(block[at + 1:])).split())
+        words = one_line(_SRT_TAG.sub("", " ".join(block[at + 1:])))
         if words:
             cues.append(Cue(*times, words))
     return cues

@@ -20,6 +20,18 @@ def as_kept(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def printed(text: str, keep: str = "") -> str:
+    """``text`` without control characters (but those in ``keep``; a tab or line break is
+    a space): what people type or send is printed on the keepers' terminals too
+    (`storyatlas stories`, `show`), where an escape sequence would work."""
+    return "".join(c if c in keep or unicodedata.category(c) != "Cc" else " " if c.isspace() else "" for c in text)
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line, single spaces, without control characters."""
+    return " ".join(printed(text).split())
+
+
 def fold(word: str) -> str:
     """A word as the index sees it, and as theme triggers are compared: lower case,
     without diacritics or punctuation; letters such as ß, œ, æ, ł, ø, đ, þ written out

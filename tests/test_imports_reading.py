@@ -36,7 +36,9 @@ def _read(text: str) -> list[tuple[float, float, str]]:
     ("1\n00:00:01,000 --> 00:00:02,000\n{\\an8}Hello.\n", [(1.0, 2.0, "Hello.")]),
     # a cue with nothing to say (only tags) is left out, not stored empty
     ("1\n00:00:01,000 --> 00:00:02,000\n<i></i>\n\n2\n00:00:03,000 --> 00:00:04,000\nBye.\n", [(3.0, 4.0, "Bye.")]),
-], ids=["unnumbered", "short-fraction", "spaces-between", "cr-only", "ass-tag", "empty-cue"])
+    # control characters (a terminal's escape, a bell) are no words
+    ("1\n00:00:01,000 --> 00:00:02,000\nHel\x1b[2Jlo\x07.\n", [(1.0, 2.0, "Hel[2Jlo.")]),
+], ids=["unnumbered", "short-fraction", "spaces-between", "cr-only", "ass-tag", "empty-cue", "control-characters"])
 def test_srt_as_tools_write_it(text, cues):
     assert parse_transcript(text.encode()).kind == "srt"
     assert _read(text) == cues
@@ -60,8 +62,10 @@ def test_a_webvtt_text_with_a_byte_order_mark_is_read():
     ("<v   Mary   &amp; Jo>Hello.", None, "Mary & Jo", "Hello."),
     ("<v >Hello.", None, None, "Hello."),
     ("<v Anna></v>", None, None, None),
+    # a terminal's escape, written out or as an entity, is no word (`storyatlas show` prints them)
+    ("<v An\x1bna&#27;>Hel&#27;[31mlo\x07 there.", None, "Anna", "Hel[31mlo there."),
 ], ids=["region-subtag", "upper-case", "inside-a-voice", "two-languages", "speaker-spaces", "no-speaker",
-        "empty"])
+        "empty", "control-characters"])
 def test_a_webvtt_cue_s_language_speaker_and_words(cue, language, speaker, text):
     read = parse_vtt(f"WEBVTT\n\n00:01.000 --> 00:02.000\n{cue}\n\n00:03.000 --> 00:04.000\nEnd.\n")
     if text is None:

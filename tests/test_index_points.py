@@ -92,6 +92,13 @@ def test_a_point_is_tidied_and_bounded_as_it_is_written(archive):
         90, "The end", synopsis="  By the mill.\n", place="  Zgorzelec   Old\tTown ",
         themes=(" floods", "floods", " ")), MODERATOR)
     assert (point.synopsis, point.place, point.themes) == ("By the mill.", "Zgorzelec Old Town", ("floods",))
+    # control characters go (`index --list` prints these on a terminal); the synopsis keeps its lines
+    escaped = index_points.add(archive, story, IndexPoint(
+        2, "The\x1b[2J end\x07", synopsis="By the\x1b mill.\nThen home.", place="Old\x00 Town",
+        keywords=("dyke\x1b[0m",)), MODERATOR)
+    assert (escaped.title, escaped.synopsis, escaped.place, escaped.keywords) == (
+        "The[2J end", "By the mill.\nThen home.", "Old Town", ("dyke[0m",))
+    index_points.remove(archive, escaped.id, MODERATOR)
     many = tuple(f"k{i}" for i in range(30))
     index_points.add(archive, story, IndexPoint(1, "t" * 200, synopsis="s" * 4000, place="p" * 200,
                                                 keywords=many[:-1] + ("w" * 100,)), MODERATOR)  # at every limit

@@ -3,7 +3,7 @@ and times written for people."""
 
 import pytest
 
-from storyatlas.text import clock, clock_tenths, language_code, language_name
+from storyatlas.text import clock, clock_tenths, language_code, language_name, one_line, printed
 
 
 def test_a_language_is_named_in_english_and_an_unknown_code_is_kept():
@@ -30,3 +30,9 @@ def test_a_time_is_written_in_minutes_and_seconds_and_hours_when_it_has_them(sec
     (-3, "0:00.0"), (float("nan"), "nan"), (float("inf"), "inf")])
 def test_a_moment_is_written_to_the_tenth(seconds, said):
     assert clock_tenths(seconds) == said
+
+
+def test_text_for_a_terminal_keeps_no_control_character_but_those_asked_for():
+    assert printed("a\x1b[31mb\tc\x00d\x9be\nf") == "a[31mb cde f"
+    assert printed("a\x1bb\nc\r\n", keep="\n") == "ab\nc \n"
+    assert one_line("  a\x1b\t\n b\x07  ") == "a b"

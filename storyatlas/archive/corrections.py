@@ -32,7 +32,7 @@ from storyatlas.archive.policy import Viewer, shown_storyteller
 from storyatlas.archive.records import Word
 from storyatlas.archive.revisions import Line, Revision, Speaker
 from storyatlas.errors import AccessDenied, CorrectionError, NotFound, said
-from storyatlas.text import clock_tenths
+from storyatlas.text import clock_tenths, one_line
 
 SPEAKER_ROLES = ("interviewer", "storyteller", "other")
 _TEXT_MAX, _LABEL_MAX, _NAME_MAX = 5000, 40, 200
@@ -154,7 +154,7 @@ def set_text(archive: Archive, story_id: int, segment_id: int, text: str, viewer
              base: int | None) -> Saved:
     """Replace a segment's text. Words that stay keep their timings; new ones are spread
     over the time of those they replace."""
-    text = " ".join(str(text).split())
+    text = one_line(str(text))
     if not text:
         raise CorrectionError(said("a segment needs some text: to take words out for good, ask a moderator to "
                                     "redact them"))
@@ -229,7 +229,7 @@ def label_speakers(archive: Archive, story_id: int, labels: Mapping[int, str | N
 def name_speaker(archive: Archive, story_id: int, label: str, name: str, viewer: Viewer, *,
                  base: int | None, role: str = "other") -> Saved:
     """Give a speaker label a name and a role (interviewer, storyteller or other)."""
-    label, name = _label(label), " ".join(str(name).split())
+    label, name = _label(label), one_line(str(name))
     if role not in SPEAKER_ROLES:
         raise CorrectionError(said("unknown speaker role {role!r}: choose one of {roles}", role=role,
                                     roles=", ".join(SPEAKER_ROLES)))
@@ -254,7 +254,7 @@ def replace_text(archive: Archive, story_id: int, find: str, replacement: str, v
     def change(lines: list[Line], speakers: list[Speaker]):
         out = []
         for x in lines:
-            text = " ".join(pattern.sub(lambda _: replacement, x.text).split())
+            text = one_line(pattern.sub(lambda _: replacement, x.text))
             if not text:
                 raise CorrectionError(said("the replacement would leave the segment at {at} without words: replace "
                                            "with something, or ask a moderator to redact it", at=clock_tenths(x.start)))
@@ -331,7 +331,7 @@ def _find(lines: Sequence[Line], segment_id: int, story_id: int) -> int:
 
 
 def _label(label: str) -> str:
-    label = " ".join(str(label).split())
+    label = one_line(str(label))
     if not label or len(label) > _LABEL_MAX:
         raise CorrectionError(said("a speaker label is 1 to {count} characters, such as S1", count=_LABEL_MAX))
     return label

@@ -19,6 +19,7 @@ from storyatlas.archive import Archive, Story, audit
 from storyatlas.archive.policy import Viewer, may_moderate
 from storyatlas.archive.records import IndexPoint
 from storyatlas.errors import AccessDenied, IndexPointError, NotFound, named, said
+from storyatlas.text import one_line, printed
 
 REVIEW_STATES = ("draft", "corrected", "reviewed", "published")
 # what a volunteer may say of a transcript; reviewing and publishing are the moderators'
@@ -127,7 +128,7 @@ def _own(archive: Archive, point_id: int, viewer: Viewer) -> tuple[IndexPoint, S
 def tidied(point: IndexPoint, duration_s: float | None) -> IndexPoint:
     """``point`` tidied (spaces, duplicates) for a recording of ``duration_s``, or
     IndexPointError saying what to change; its themes are not looked up."""
-    title = " ".join(point.title.split())
+    title = one_line(point.title)
     if not title:
         raise IndexPointError(said("an index point needs a title"))
     if not math.isfinite(point.time) or point.time < 0:
@@ -135,8 +136,8 @@ def tidied(point: IndexPoint, duration_s: float | None) -> IndexPoint:
     if duration_s and point.time > duration_s:
         raise IndexPointError(said("the recording ends at {end:.0f} s: an index point at {time:.0f} s would "
                                    "point at nothing", end=duration_s, time=point.time))
-    synopsis, place = point.synopsis.strip(), " ".join(point.place.split())
-    keywords = tuple(dict.fromkeys(k for k in (" ".join(w.split()) for w in point.keywords) if k))
+    synopsis, place = printed(point.synopsis, keep="\n").strip(), one_line(point.place)
+    keywords = tuple(dict.fromkeys(k for k in map(one_line, point.keywords) if k))
     themes = tuple(dict.fromkeys(t.strip() for t in point.themes if t.strip()))
     if len(title) > _TITLE_MAX or len(place) > _TITLE_MAX or len(synopsis) > _TEXT_MAX:
         raise IndexPointError(said("a title or place holds at most {title_max} characters, a synopsis {text_max}",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime
 import re
-import unicodedata
 from dataclasses import dataclass, field, replace
 
 from storyatlas.errors import MediaError, said
-from storyatlas.text import as_kept
+from storyatlas.text import as_kept, printed
 
 _RECORDED = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
@@ -93,12 +92,8 @@ class StoryMetadata:
 
 
 def _printed(text: str | None, keep: str = "") -> str | None:
-    """``text`` without control characters (but those in ``keep``; a tab or line break is
-    a space): anyone may upload a story, and its title is printed on its keepers'
-    terminals (`storyatlas stories`), where an escape sequence would work."""
-    if not text:
-        return text
-    return "".join(c if c in keep or unicodedata.category(c) != "Cc" else " " if c.isspace() else "" for c in text)
+    # anyone may upload a story, and its title is printed on its keepers' terminals
+    return printed(text, keep) if text else text
 
 
 @dataclass(frozen=True)

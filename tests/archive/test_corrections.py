@@ -120,6 +120,13 @@ def test_split_merge_speakers_and_find_and_replace(archive):
     # the replacement as written (no pattern), its spaces as between words
     done = corrections.replace_text(archive, story, "cellar", r"big  cellar\1 ", VERA, base=done.revision)
     assert _texts(archive, story)[0] == r"We pumped the big cellar\1 dry."
+    # control characters are no words: `storyatlas show` prints the text on a terminal
+    done = corrections.replace_text(archive, story, "big", "b\x1b[2Jig\x07", VERA, base=done.revision)
+    done = corrections.set_text(archive, story, third, "The river\x1b]0;x\x07 came back.", VERA, base=done.revision)
+    done = corrections.name_speaker(archive, story, "S2", "J\x1ban\x9b", VERA, base=done.revision)
+    assert _texts(archive, story)[0] == r"We pumped the b[2Jig cellar\1 dry."
+    assert _texts(archive, story)[3] == "The river]0;x came back."
+    assert corrections.transcript(archive, story, VERA).speakers[1].name == "Jan"
     assert done.revision == len(corrections.revisions(archive, story, VERA)) - 1
 
 
