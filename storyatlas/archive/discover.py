@@ -83,8 +83,19 @@ class Comparison:
 
 def _place_clause(name: str) -> tuple[str, tuple]:
     """A region, community, country code or collection, matched without regard to case."""
-    return ("(st.region = ? COLLATE NOCASE OR st.community = ? COLLATE NOCASE "
-            "OR st.country = ? COLLATE NOCASE OR st.collection = ? COLLATE NOCASE)", (as_kept(name),) * 4)
+    clauses, values = zip(*(same_name(f"st.{column}", name) for column in ("region", "community", "country",
+                                                                          "collection")))
+    return f"({' OR '.join(clauses)})", tuple(v for vs in values for v in vs)
+
+
+def same_name(column: str, name: str) -> tuple[str, list]:
+    """``column`` holding ``name`` in upper or lower case, in any script, as the access
+    policy compares communities ("ŁÓDŹ" is "Łódź"; SQLite's NOCASE folds A-Z only). A name
+    in ASCII keeps NOCASE, which asks no Python function of each story."""
+    name = as_kept(name)
+    if name.isascii():
+        return f"{column} = ? COLLATE NOCASE", [name]
+    return f"casefold({column}) = ?", [name.casefold()]
 
 
 def compare(archive: Archive, a: str, b: str, viewer: Viewer) -> Comparison:
@@ -170,8 +181,9 @@ def stories_sql(viewer: Viewer, filters: dict[str, Any]) -> tuple[str, list]:
     clauses, values = [where, *clauses], [*params, *values]
     for column in FILTERS:
         if column != "language" and filters.get(column):
-            clauses.append(f"st.{column} = ? COLLATE NOCASE")
-            values.append(as_kept(str(filters[column])))
+            clause, value = same_name(f"st.{column}", str(filters[column]))
+            clauses.append(clause)
+            values += value
     return f"SELECT st.id FROM stories st WHERE {' AND '.join(clauses)}", values
 
 

@@ -122,3 +122,8 @@ def test_a_place_typed_with_combining_accents_finds_the_stories_kept_from_it(arc
     assert list(story_ids(archive.conn, *stories_sql(KEEPER, {"community": typed}))) == [story]
     assert list(story_ids(archive.conn, *stories_sql(KEEPER, {"collection": "Flu\u0308sse"}))) == [story]
     assert compare(archive, typed, "Sachsen", KEEPER).stories_a == 1
+    # and in capitals, as the access policy reads a community (SQLite's NOCASE folds A-Z only)
+    assert list(story_ids(archive.conn, *stories_sql(KEEPER, {"community": "GÖRLITZ"}))) == [story]
+    assert list(story_ids(archive.conn, *stories_sql(KEEPER, {"collection": "FLÜSSE", "region": "sachsen"}))) == [story]
+    assert compare(archive, "GO\u0308RLITZ", "sachsen", KEEPER).stories_a == 1
+    assert list(story_ids(archive.conn, *stories_sql(KEEPER, {"community": "GÖRLITZER"}))) == []
