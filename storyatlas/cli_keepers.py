@@ -189,6 +189,9 @@ def restore(folder: Path, archive) -> None:
                f"from the backup made at {done.made_at}")
     click.echo(f"note: stories withdrawn after {done.made_at} are in it again: erase them again "
                "(`storyatlas erase ID --reason ...`)")
+    if done.requeued:
+        click.echo(f"{_n(done.requeued, 'story')} being processed at the snapshot will be processed again by "
+                   "`storyatlas worker` (or the server's own)")
     if done.damaged:
         for path in done.damaged:
             click.echo(f"  damaged or missing in the backup, not restored: {path}", err=True)

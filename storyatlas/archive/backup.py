@@ -59,6 +59,8 @@ class RestoreReport:
     files: int
     damaged: tuple[str, ...]
     """Media files missing from the backup or whose bytes are not those named (not restored)."""
+    requeued: int
+    """Stories being processed at the snapshot, queued to be processed again."""
 
 
 @dataclass(frozen=True)
@@ -126,8 +128,13 @@ def restore(folder: Path, database: Path, media_dir: Path, progress: Progress | 
     _sync(database.parent)
     with Archive(database) as restored:  # brought up to this version's schema, if older
         stories = restored.conn.execute("SELECT count(*) FROM stories").fetchone()[0]
+        # a job running at the snapshot runs nowhere on this copy; its worker may still live
+        # (on the archive backed up), so it would wait out the lease before it is taken up
+        requeued = restored.conn.execute(
+            """UPDATE jobs SET state = 'queued', worker = NULL, heartbeat_at = NULL, stage = NULL, progress = 0
+               WHERE state = 'running'""").rowcount
     return RestoreReport(str(manifest.get("made_at", "an unknown date")), stories,
-                         len(named) - len(damaged), damaged)
+                         len(named) - len(damaged), damaged, requeued)
 
 
 def _check_folder(folder: Path, identity: str) -> None:

@@ -40,24 +40,29 @@ def _original(archive, story_id: int) -> str:
 def test_a_restored_backup_is_the_archive_as_it_was(archive, settings, tmp_path):
     first = _ingest(archive, settings, "en", "The bakery on Mill Street")
     second = _ingest(archive, settings, "de", "Der Damm")
+    third = _ingest(archive, settings, "es", "La presa")
     archive.finish_job(archive.job_for_story(first, KEEPER).id, "done")
+    assert archive.claim_job(archive.job_for_story(third, KEEPER).id)  # this process's worker has it
 
     done = backups.backup(archive, settings.media_dir, tmp_path / "backup")
-    assert (done.stories, done.files, done.files_copied, done.files_removed, done.missing) == (2, 6, 6, 0, ())
+    assert (done.stories, done.files, done.files_copied, done.files_removed, done.missing) == (3, 9, 9, 0, ())
     assert done.bytes == sum(map(len, _files(settings.media_dir).values()))
     manifest = json.loads((tmp_path / "backup" / backups.MANIFEST).read_text())
-    assert (manifest["archive"], manifest["made_at"], manifest["stories"]) == (archive.identity(), done.made_at, 2)
+    assert (manifest["archive"], manifest["made_at"], manifest["stories"]) == (archive.identity(), done.made_at, 3)
 
     new = tmp_path / "restored"
     restored = backups.restore(tmp_path / "backup", new / "archive.db", new / "media")
-    assert (restored.stories, restored.files, restored.damaged, restored.made_at) == (2, 6, (), done.made_at)
+    assert (restored.stories, restored.files, restored.damaged, restored.made_at) == (3, 9, (), done.made_at)
+    assert restored.requeued == 1
     assert _files(new / "media") == _files(settings.media_dir)
     assert stat.S_IMODE((new / "media" / _original(archive, first)).stat().st_mode) == READ_ONLY
     with Archive(new / "archive.db") as again:
-        assert [s.title for s in again.stories(KEEPER)] == ["The bakery on Mill Street", "Der Damm"]
+        assert [s.title for s in again.stories(KEEPER)] == ["The bakery on Mill Street", "Der Damm", "La presa"]
         assert again.media(first, "listen", KEEPER) == archive.media(first, "listen", KEEPER)
-        # the jobs table is the truth: a worker takes up the story not yet processed
-        assert [again.job_for_story(s, KEEPER).state for s in (first, second)] == ["done", "queued"]
+        # the jobs table is the truth: a worker takes up the stories not yet processed, the
+        # one being processed at the snapshot too (its worker, alive, works on the other archive)
+        assert [again.job_for_story(s, KEEPER).state for s in (first, second, third)] == ["done", "queued", "queued"]
+        assert [j.story_id for j in again.unfinished_jobs()] == [second, third]
         assert again.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
