@@ -41,10 +41,12 @@ _ATTEMPTS = 3
 class BackupReport:
     folder: Path
     made_at: str
+    """When the snapshot was taken (UTC): what was erased after it may be in it."""
     stories: int
     files: int
     """Media files the backup holds."""
     bytes: int
+    """What those files hold."""
     files_copied: int
     files_removed: int
     """Files no longer in the archive (erased stories, replaced copies) removed from the backup."""
@@ -81,6 +83,14 @@ def backup(archive: Archive, media_dir: Path, folder: Path, progress: Progress |
         raise StoryAtlasError(f"{folder} is inside the archive folder {home}: a backup must be kept apart from "
                               "what it saves (another disk, ideally)")
     _check_folder(folder, archive.identity())
+    try:
+        return _backup(archive, media_dir, folder, progress)
+    except (OSError, sqlite3.Error) as e:
+        raise StoryAtlasError(f"the backup to {folder} stopped ({e}); what it held before is whole: check that the "
+                              "disk has room and can be written to, then run it again") from e
+
+
+def _backup(archive: Archive, media_dir: Path, folder: Path, progress: Progress | None) -> BackupReport:
     with _locked(folder):
         for _ in range(_ATTEMPTS):
             snapshot = folder / "archive.db.partial"
@@ -120,6 +130,21 @@ def restore(folder: Path, database: Path, media_dir: Path, progress: Progress | 
         raise StoryAtlasError(f"the media folder {media_dir} holds files already; nothing was changed: restore "
                               "into a new folder (--archive), or move that one aside first")
     named = _check_database(folder / "archive.db")
+    try:
+        return _restore(folder, manifest, named, database, media_dir, progress)
+    except BaseException as e:
+        # nothing was there (see above): what was written goes, and it can be run again
+        for made in (database.with_name(database.name + end) for end in ("", ".partial", "-wal", "-shm")):
+            made.unlink(missing_ok=True)
+        shutil.rmtree(media_dir, ignore_errors=True)
+        if isinstance(e, (OSError, sqlite3.Error)):
+            raise StoryAtlasError(f"the restore into {database.parent} stopped ({e}); what it wrote is removed: "
+                                  "check that the disk has room and can be written to, then run it again") from e
+        raise
+
+
+def _restore(folder: Path, manifest: dict, named: list[_Named], database: Path, media_dir: Path,
+             progress: Progress | None) -> RestoreReport:
     database.parent.mkdir(parents=True, exist_ok=True)
     partial = database.with_name(database.name + ".partial")
     shutil.copyfile(folder / "archive.db", partial)

@@ -1,6 +1,7 @@
 """Backups: a copy that holds together while the archive is written to, that follows
 withdrawals at its next run, and that makes the archive again."""
 
+import errno
 import json
 import sqlite3
 import stat
@@ -136,6 +137,31 @@ def test_files_missing_from_the_media_store_are_reported_and_the_rest_backed_up(
     assert done.missing == (_original(archive, lost),) and (done.stories, done.files) == (2, 3)
     assert json.loads((tmp_path / "backup" / backups.MANIFEST).read_text())["missing"] == [_original(archive, lost)]
     assert (tmp_path / "backup" / "media" / _original(archive, kept)).is_file()
+
+
+def test_a_full_disk_stops_a_backup_or_a_restore_and_loses_nothing(archive, settings, tmp_path, monkeypatch):
+    _ingest(archive, settings, "en", "First")
+    backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    before = _files(tmp_path / "backup")
+    _ingest(archive, settings, "de", "Second")
+    copy = backups._copy
+
+    def disk_full(source, target):
+        if target.name.startswith("speech"):  # after a listening copy, in the order of their paths
+            raise OSError(errno.ENOSPC, "No space left on device")
+        copy(source, target)
+
+    monkeypatch.setattr(backups, "_copy", disk_full)
+    with pytest.raises(StoryAtlasError, match="stopped .*No space left on device.*what it held before is whole"):
+        backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    assert {k: v for k, v in _files(tmp_path / "backup").items() if k in before} == before
+    with pytest.raises(StoryAtlasError, match="stopped .*No space left on device.*what it wrote is removed"):
+        backups.restore(tmp_path / "backup", tmp_path / "new" / "archive.db", tmp_path / "new" / "media")
+    assert list((tmp_path / "new").rglob("*")) == []
+
+    monkeypatch.setattr(backups, "_copy", copy)  # room again: both run as if nothing had happened
+    assert backups.backup(archive, settings.media_dir, tmp_path / "backup").stories == 2
+    assert backups.restore(tmp_path / "backup", tmp_path / "new" / "archive.db", tmp_path / "new" / "media").files == 6
 
 
 @pytest.mark.parametrize("where", ["other files", "another archive's backup", "inside the archive", "a file"])
