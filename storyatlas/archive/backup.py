@@ -77,8 +77,8 @@ def backup(archive: Archive, media_dir: Path, folder: Path, progress: Progress |
     """Bring the backup in ``folder`` up to date with the archive: a new folder, or one an
     earlier backup of this archive was written to (anything else is refused, as its files
     would be removed). Raises StoryAtlasError."""
-    folder = folder.absolute()
-    home = archive.path.parent.absolute()
+    folder = folder.resolve()  # a link into the archive folder is inside it
+    home = archive.path.parent.resolve()
     if folder == home or home in folder.parents:
         raise StoryAtlasError(f"{folder} is inside the archive folder {home}: a backup must be kept apart from "
                               "what it saves (another disk, ideally)")

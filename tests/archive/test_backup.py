@@ -164,7 +164,8 @@ def test_a_full_disk_stops_a_backup_or_a_restore_and_loses_nothing(archive, sett
     assert backups.restore(tmp_path / "backup", tmp_path / "new" / "archive.db", tmp_path / "new" / "media").files == 6
 
 
-@pytest.mark.parametrize("where", ["other files", "another archive's backup", "inside the archive", "a file"])
+@pytest.mark.parametrize("where", ["other files", "another archive's backup", "inside the archive",
+                                   "a link into the archive", "a file"])
 def test_a_backup_is_never_written_over_what_is_not_its_own(archive, settings, tmp_path, where):
     _ingest(archive, settings, "en", "A story")
     folder = tmp_path / "elsewhere"
@@ -178,6 +179,10 @@ def test_a_backup_is_never_written_over_what_is_not_its_own(archive, settings, t
         expected = "holds the backup of another archive"
     elif where == "inside the archive":
         folder = settings.media_dir / "backup"
+        expected = "inside the archive folder"
+    elif where == "a link into the archive":
+        (settings.media_dir / "backup").mkdir()
+        folder.symlink_to(settings.media_dir / "backup")
         expected = "inside the archive folder"
     else:
         folder.write_text("a file")
