@@ -164,7 +164,7 @@ def backup(folder: Path, archive) -> None:
         raise StoryAtlasError(f"there is no archive at {settings.archive}: name it with --archive "
                               "or STORYATLAS_ARCHIVE")
     with Archive(settings.database) as a, progress_bar("media files", "file") as progress:
-        done = backups.backup(a, settings.media_dir, folder, progress)
+        done = backups.backup(a, settings.media_dir, folder, keeper(), progress)
     click.echo(f"backed up {_n(done.stories, 'story')} and {_n(done.files, 'media file')} ({done.bytes / 1e6:.1f} MB) "
                f"to {done.folder} at {done.made_at}: {_n(done.files_copied, 'file')} copied, "
                f"{_n(done.files_removed, 'file')} no longer in the archive removed")
@@ -184,7 +184,7 @@ def restore(folder: Path, archive) -> None:
     archive already there is never written over: restore into a new folder."""
     settings = load_settings({"archive": archive})
     with progress_bar("media files", "file") as progress:
-        done = backups.restore(folder, settings.database, settings.media_dir, progress)
+        done = backups.restore(folder, settings.database, settings.media_dir, keeper(), progress)
     click.echo(f"restored {_n(done.stories, 'story')} and {_n(done.files, 'media file')} into {settings.archive} "
                f"from the backup made at {done.made_at}")
     click.echo(f"note: stories withdrawn after {done.made_at} are in it again: erase them again "

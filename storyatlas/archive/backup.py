@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from storyatlas.archive import Archive
-from storyatlas.errors import StoryAtlasError
+from storyatlas.archive import Archive, Viewer, audit
+from storyatlas.errors import AccessDenied, StoryAtlasError, said
 
 MANIFEST = "storyatlas-backup.json"
 FORMAT = 1
@@ -73,21 +73,31 @@ class _Named:
     size: int | None
 
 
-def backup(archive: Archive, media_dir: Path, folder: Path, progress: Progress | None = None) -> BackupReport:
+def backup(archive: Archive, media_dir: Path, folder: Path, who: Viewer,
+           progress: Progress | None = None) -> BackupReport:
     """Bring the backup in ``folder`` up to date with the archive: a new folder, or one an
     earlier backup of this archive was written to (anything else is refused, as its files
-    would be removed). Raises StoryAtlasError."""
+    would be removed). Only admins may (a backup holds every story); the audit log says
+    who made it, where. Raises StoryAtlasError, AccessDenied."""
+    if not who.is_admin:
+        raise AccessDenied(said("only the archive's admins may back it up or restore it"))
     folder = folder.resolve()  # a link into the archive folder is inside it
     home = archive.path.parent.resolve()
     if folder == home or home in folder.parents:
-        raise StoryAtlasError(f"{folder} is inside the archive folder {home}: a backup must be kept apart from "
-                              "what it saves (another disk, ideally)")
+        raise StoryAtlasError(said("{folder} is inside the archive folder {home}: a backup must be kept apart from "
+                                   "what it saves (another disk, ideally)", folder=str(folder), home=str(home)))
     _check_folder(folder, archive.identity())
     try:
-        return _backup(archive, media_dir, folder, progress)
+        done = _backup(archive, media_dir, folder, progress)
     except (OSError, sqlite3.Error) as e:
-        raise StoryAtlasError(f"the backup to {folder} stopped ({e}); what it held before is whole: check that the "
-                              "disk has room and can be written to, then run it again") from e
+        raise StoryAtlasError(said("the backup to {folder} stopped ({detail}); what it held before is whole: check "
+                                   "that the disk has room and can be written to, then run it again",
+                                   folder=str(folder), detail=str(e))) from e
+    with archive.transaction() as c:
+        audit.record(c, who, "backup made", None, said("to {folder}: {stories} stories, as they were at {made_at}",
+                                                       folder=str(folder), stories=done.stories,
+                                                       made_at=done.made_at))
+    return done
 
 
 def _backup(archive: Archive, media_dir: Path, folder: Path, progress: Progress | None) -> BackupReport:
@@ -112,38 +122,43 @@ def _backup(archive: Archive, media_dir: Path, folder: Path, progress: Progress 
                         tuple(sorted(n.path for n in missing)))
 
 
-def restore(folder: Path, database: Path, media_dir: Path, progress: Progress | None = None) -> RestoreReport:
+def restore(folder: Path, database: Path, media_dir: Path, who: Viewer,
+            progress: Progress | None = None) -> RestoreReport:
     """Make a new archive at ``database`` and ``media_dir`` from the backup in ``folder``,
     refusing to write over an archive that is there. The backup's database is checked
     (SQLite's integrity check) and every media file against its size and, for originals,
-    its SHA-256; a damaged file is left out and reported. Raises StoryAtlasError."""
+    its SHA-256; a damaged file is left out and reported. The restored archive's audit log
+    says who restored it, from when. Raises StoryAtlasError, AccessDenied."""
+    if not who.is_admin:
+        raise AccessDenied(said("only the archive's admins may back it up or restore it"))
     folder = folder.absolute()
     manifest = _manifest(folder)
     if manifest is None or not (folder / "archive.db").is_file():
-        raise StoryAtlasError(f"{folder} holds no Story Atlas backup (no {MANIFEST} and archive.db): name the "
-                              "folder `storyatlas backup` wrote")
+        raise StoryAtlasError(said("{folder} holds no Story Atlas backup (no storyatlas-backup.json and archive.db): "
+                                   "name the folder `storyatlas backup` wrote", folder=str(folder)))
     for there in (database, database.with_name(database.name + "-wal")):
         if there.exists():
-            raise StoryAtlasError(f"there is an archive at {there} already; nothing was changed: restore into a "
-                                  "new folder (--archive), or move that one aside first")
+            raise StoryAtlasError(said("there is an archive at {path} already; nothing was changed: restore into a "
+                                       "new folder (--archive), or move that one aside first", path=str(there)))
     if media_dir.exists() and any(p.is_file() for p in media_dir.rglob("*")):
-        raise StoryAtlasError(f"the media folder {media_dir} holds files already; nothing was changed: restore "
-                              "into a new folder (--archive), or move that one aside first")
+        raise StoryAtlasError(said("the media folder {path} holds files already; nothing was changed: restore "
+                                   "into a new folder (--archive), or move that one aside first", path=str(media_dir)))
     named = _check_database(folder / "archive.db")
     try:
-        return _restore(folder, manifest, named, database, media_dir, progress)
+        return _restore(folder, manifest, named, database, media_dir, who, progress)
     except BaseException as e:
         # nothing was there (see above): what was written goes, and it can be run again
         for made in (database.with_name(database.name + end) for end in ("", ".partial", "-wal", "-shm")):
             made.unlink(missing_ok=True)
         shutil.rmtree(media_dir, ignore_errors=True)
         if isinstance(e, (OSError, sqlite3.Error)):
-            raise StoryAtlasError(f"the restore into {database.parent} stopped ({e}); what it wrote is removed: "
-                                  "check that the disk has room and can be written to, then run it again") from e
+            raise StoryAtlasError(said("the restore into {folder} stopped ({detail}); what it wrote is removed: "
+                                       "check that the disk has room and can be written to, then run it again",
+                                       folder=str(database.parent), detail=str(e))) from e
         raise
 
 
-def _restore(folder: Path, manifest: dict, named: list[_Named], database: Path, media_dir: Path,
+def _restore(folder: Path, manifest: dict, named: list[_Named], database: Path, media_dir: Path, who: Viewer,
              progress: Progress | None) -> RestoreReport:
     database.parent.mkdir(parents=True, exist_ok=True)
     partial = database.with_name(database.name + ".partial")
@@ -151,30 +166,35 @@ def _restore(folder: Path, manifest: dict, named: list[_Named], database: Path, 
     damaged = _restore_files(named, folder / "media", media_dir, progress)
     os.replace(partial, database)
     _sync(database.parent)
-    with Archive(database) as restored:  # brought up to this version's schema, if older
-        stories = restored.conn.execute("SELECT count(*) FROM stories").fetchone()[0]
+    made_at = str(manifest.get("made_at", "an unknown date"))
+    with Archive(database) as restored, restored.transaction() as c:  # brought up to this schema, if older
+        stories = c.execute("SELECT count(*) FROM stories").fetchone()[0]
         # a job running at the snapshot runs nowhere on this copy; its worker may still live
         # (on the archive backed up), so it would wait out the lease before it is taken up
-        requeued = restored.conn.execute(
+        requeued = c.execute(
             """UPDATE jobs SET state = 'queued', worker = NULL, heartbeat_at = NULL, stage = NULL, progress = 0
                WHERE state = 'running'""").rowcount
-    return RestoreReport(str(manifest.get("made_at", "an unknown date")), stories,
-                         len(named) - len(damaged), damaged, requeued)
+        audit.record(c, who, "archive restored", None, said(
+            "from the backup of {made_at} in {folder}: stories erased since then are in it again",
+            made_at=made_at, folder=str(folder)))
+    return RestoreReport(made_at, stories, len(named) - len(damaged), damaged, requeued)
 
 
 def _check_folder(folder: Path, identity: str) -> None:
     if not folder.exists():
         return
     if not folder.is_dir():
-        raise StoryAtlasError(f"{folder} is a file, not a folder: name a folder for the backup")
+        raise StoryAtlasError(said("{folder} is a file, not a folder: name a folder for the backup",
+                                   folder=str(folder)))
     manifest = _manifest(folder)
     if manifest is None:
         if any(folder.iterdir()):
-            raise StoryAtlasError(f"{folder} holds other files: name an empty folder, or one a backup of this "
-                                  "archive was written to (a backup removes the files it does not name)")
+            raise StoryAtlasError(said("{folder} holds other files: name an empty folder, or one a backup of this "
+                                       "archive was written to (a backup removes the files it does not name)",
+                                       folder=str(folder)))
     elif manifest.get("archive") != identity:
-        raise StoryAtlasError(f"{folder} holds the backup of another archive (made {manifest.get('made_at')}); "
-                              "name another folder for this one")
+        raise StoryAtlasError(said("{folder} holds the backup of another archive (made {made_at}); name another "
+                                   "folder for this one", folder=str(folder), made_at=str(manifest.get("made_at"))))
 
 
 def _manifest(folder: Path) -> dict | None:
@@ -193,7 +213,8 @@ def _locked(folder: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise StoryAtlasError(f"another backup is being written to {folder}; wait for it to finish") from None
+            raise StoryAtlasError(said("another backup is being written to {folder}; wait for it to finish",
+                                       folder=str(folder))) from None
         yield
     finally:
         os.close(fd)
@@ -271,14 +292,15 @@ def _check_database(path: Path) -> list[_Named]:
         try:
             problems = [r[0] for r in conn.execute("PRAGMA integrity_check")]
             if problems != ["ok"]:
-                raise StoryAtlasError(f"the backup's database {path} is damaged ({'; '.join(problems[:3])}); "
-                                      "nothing was restored: use an older backup")
+                raise StoryAtlasError(said("the backup's database {path} is damaged ({detail}); nothing was "
+                                           "restored: use an older backup", path=str(path),
+                                           detail="; ".join(problems[:3])))
             return _named(conn)
         finally:
             conn.close()
     except sqlite3.DatabaseError as e:
-        raise StoryAtlasError(f"the backup's database {path} cannot be read ({e}); nothing was restored: "
-                              "use an older backup") from e
+        raise StoryAtlasError(said("the backup's database {path} cannot be read ({detail}); nothing was restored: "
+                                   "use an older backup", path=str(path), detail=str(e))) from e
 
 
 def _restore_files(named: list[_Named], source: Path, target: Path, progress: Progress | None) -> tuple[str, ...]:

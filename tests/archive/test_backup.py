@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from storyatlas.archive import Archive, StoryMetadata, Viewer
+from storyatlas.archive import Archive, StoryMetadata, Viewer, audit
 from storyatlas.archive import backup as backups
 from storyatlas.archive.erasure import erase
 from storyatlas.cli_keepers import backup as backup_command
 from storyatlas.cli_keepers import restore as restore_command
-from storyatlas.errors import StoryAtlasError
+from storyatlas.errors import AccessDenied, StoryAtlasError
 from storyatlas.ingest import ingest_file
 from storyatlas.ingest.store import READ_ONLY
 from tests.archive.test_erasure import _containing
@@ -45,14 +45,14 @@ def test_a_restored_backup_is_the_archive_as_it_was(archive, settings, tmp_path)
     archive.finish_job(archive.job_for_story(first, KEEPER).id, "done")
     assert archive.claim_job(archive.job_for_story(third, KEEPER).id)  # this process's worker has it
 
-    done = backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    done = backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
     assert (done.stories, done.files, done.files_copied, done.files_removed, done.missing) == (3, 9, 9, 0, ())
     assert done.bytes == sum(map(len, _files(settings.media_dir).values()))
     manifest = json.loads((tmp_path / "backup" / backups.MANIFEST).read_text())
     assert (manifest["archive"], manifest["made_at"], manifest["stories"]) == (archive.identity(), done.made_at, 3)
 
     new = tmp_path / "restored"
-    restored = backups.restore(tmp_path / "backup", new / "archive.db", new / "media")
+    restored = backups.restore(tmp_path / "backup", new / "archive.db", new / "media", KEEPER)
     assert (restored.stories, restored.files, restored.damaged, restored.made_at) == (3, 9, (), done.made_at)
     assert restored.requeued == 1
     assert _files(new / "media") == _files(settings.media_dir)
@@ -65,13 +65,34 @@ def test_a_restored_backup_is_the_archive_as_it_was(archive, settings, tmp_path)
         assert [again.job_for_story(s, KEEPER).state for s in (first, second, third)] == ["done", "queued", "queued"]
         assert [j.story_id for j in again.unfinished_jobs()] == [second, third]
         assert again.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        # who restored it, from when, and what that means for withdrawals, in its audit log
+        entry = audit.entries(again, KEEPER)[0]
+        assert (entry.who, entry.action) == ("test keeper", "archive restored")
+        assert entry.detail == (f"from the backup of {done.made_at} in {tmp_path / 'backup'}: stories erased since "
+                                "then are in it again")
+    # and who made the backup, where, in the archive's own
+    entry = audit.entries(archive, KEEPER)[0]
+    assert (entry.who, entry.action, entry.detail) == (
+        "test keeper", "backup made", f"to {tmp_path / 'backup'}: 3 stories, as they were at {done.made_at}")
+
+
+def test_only_admins_back_up_or_restore(archive, settings, tmp_path):
+    _ingest(archive, settings, "en", "A story")
+    backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
+    moderator = Viewer(name="Marta", roles=frozenset({"moderator"}), moderates=frozenset({"Zgorzelec"}))
+    for who in (moderator, Viewer.anonymous()):
+        with pytest.raises(AccessDenied, match="only the archive's admins"):
+            backups.backup(archive, settings.media_dir, tmp_path / "elsewhere", who)
+        with pytest.raises(AccessDenied, match="only the archive's admins"):
+            backups.restore(tmp_path / "backup", tmp_path / "new" / "archive.db", tmp_path / "new" / "media", who)
+    assert not (tmp_path / "elsewhere").exists() and not (tmp_path / "new").exists()
 
 
 def test_a_second_run_copies_only_what_changed(archive, settings, tmp_path):
     _ingest(archive, settings, "en", "First")
-    backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
     _ingest(archive, settings, "es", "Second")
-    again = backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    again = backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
     assert (again.stories, again.files, again.files_copied, again.files_removed) == (2, 6, 3, 0)
     assert not list((tmp_path / "backup").rglob("*.partial"))
     # one file, not in WAL mode (the header's version bytes), so that it can be read
@@ -82,30 +103,35 @@ def test_a_second_run_copies_only_what_changed(archive, settings, tmp_path):
     copy.close()
 
 
-def test_a_backup_waits_for_no_writer_and_holds_what_was_committed(archive, settings, tmp_path):
+def test_a_backup_waits_for_no_writer_and_holds_what_was_committed(archive, settings, tmp_path, monkeypatch):
     story = _ingest(archive, settings, "en", "As committed")
     writer = sqlite3.connect(settings.database, isolation_level=None, timeout=0)
     writer.execute("BEGIN IMMEDIATE")  # the server in the middle of saving a change
     writer.execute("UPDATE stories SET title = 'Half-written' WHERE id = ?", (story,))
-    try:
-        backups.backup(archive, settings.media_dir, tmp_path / "backup")
-    finally:
-        writer.execute("COMMIT")
-        writer.close()
-    copy = sqlite3.connect(f"file:{tmp_path / 'backup' / 'archive.db'}?mode=ro", uri=True)
-    assert copy.execute("SELECT title FROM stories").fetchall() == [("As committed",)]
-    copy.close()
+    copy = backups._copy_files
+
+    def committed_after_the_snapshot(*args):
+        writer.execute("COMMIT")  # the snapshot was taken while the writer held its lock
+        return copy(*args)
+
+    monkeypatch.setattr(backups, "_copy_files", committed_after_the_snapshot)
+    backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
+    writer.close()
+    snapshot = sqlite3.connect(f"file:{tmp_path / 'backup' / 'archive.db'}?mode=ro", uri=True)
+    assert snapshot.execute("SELECT title FROM stories").fetchall() == [("As committed",)]
+    snapshot.close()
+    assert archive.story(story, KEEPER).title == "Half-written"
 
 
 def test_a_story_erased_since_leaves_the_backup_at_its_next_run(archive, settings, tmp_path):
     _ingest(archive, settings, "en", "Kept story")
     gone = _ingest(archive, settings, "de", "Qwyrtzelburg remembers")
     gone_files = [m[0] for m in archive.conn.execute("SELECT path FROM media WHERE story_id = ?", (gone,))]
-    backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
     assert _containing(tmp_path / "backup", "Qwyrtzelburg") == ["archive.db"]
 
     erase(archive, settings.media_dir, gone, "test", "withdrawn")
-    done = backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    done = backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
     assert (done.stories, done.files, done.files_removed) == (1, 3, 3)
     assert _containing(tmp_path / "backup", "Qwyrtzelburg") == []
     assert not any((tmp_path / "backup" / "media" / path).exists() for path in gone_files)
@@ -124,7 +150,7 @@ def test_a_story_erased_while_its_files_are_copied_is_not_in_the_backup(archive,
         return copy(named, source, target, progress)
 
     monkeypatch.setattr(backups, "_copy_files", erased_meanwhile)
-    done = backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    done = backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
     assert len(calls) == 2 and (done.stories, done.files, done.missing) == (1, 3, ())
     assert _containing(tmp_path / "backup", "Qwyrtzelburg") == []
 
@@ -133,7 +159,7 @@ def test_files_missing_from_the_media_store_are_reported_and_the_rest_backed_up(
     # a story whose recording was never put in the media store (as a damaged disk would leave it)
     lost = add_story(archive, "Told by hand", "en", [(0, 3, "We pumped the cellar all night.")])
     kept = _ingest(archive, settings, "en", "Kept story")
-    done = backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    done = backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
     assert done.missing == (_original(archive, lost),) and (done.stories, done.files) == (2, 3)
     assert json.loads((tmp_path / "backup" / backups.MANIFEST).read_text())["missing"] == [_original(archive, lost)]
     assert (tmp_path / "backup" / "media" / _original(archive, kept)).is_file()
@@ -141,7 +167,7 @@ def test_files_missing_from_the_media_store_are_reported_and_the_rest_backed_up(
 
 def test_a_full_disk_stops_a_backup_or_a_restore_and_loses_nothing(archive, settings, tmp_path, monkeypatch):
     _ingest(archive, settings, "en", "First")
-    backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
     before = _files(tmp_path / "backup")
     _ingest(archive, settings, "de", "Second")
     copy = backups._copy
@@ -153,15 +179,16 @@ def test_a_full_disk_stops_a_backup_or_a_restore_and_loses_nothing(archive, sett
 
     monkeypatch.setattr(backups, "_copy", disk_full)
     with pytest.raises(StoryAtlasError, match="stopped .*No space left on device.*what it held before is whole"):
-        backups.backup(archive, settings.media_dir, tmp_path / "backup")
+        backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
     assert {k: v for k, v in _files(tmp_path / "backup").items() if k in before} == before
     with pytest.raises(StoryAtlasError, match="stopped .*No space left on device.*what it wrote is removed"):
-        backups.restore(tmp_path / "backup", tmp_path / "new" / "archive.db", tmp_path / "new" / "media")
+        backups.restore(tmp_path / "backup", tmp_path / "new" / "archive.db", tmp_path / "new" / "media", KEEPER)
     assert list((tmp_path / "new").rglob("*")) == []
 
     monkeypatch.setattr(backups, "_copy", copy)  # room again: both run as if nothing had happened
-    assert backups.backup(archive, settings.media_dir, tmp_path / "backup").stories == 2
-    assert backups.restore(tmp_path / "backup", tmp_path / "new" / "archive.db", tmp_path / "new" / "media").files == 6
+    assert backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER).stories == 2
+    again = backups.restore(tmp_path / "backup", tmp_path / "new" / "archive.db", tmp_path / "new" / "media", KEEPER)
+    assert again.files == 6
 
 
 @pytest.mark.parametrize("where", ["other files", "another archive's backup", "inside the archive",
@@ -175,7 +202,7 @@ def test_a_backup_is_never_written_over_what_is_not_its_own(archive, settings, t
         expected = "holds other files"
     elif where == "another archive's backup":
         with Archive(tmp_path / "other" / "archive.db") as other:
-            backups.backup(other, tmp_path / "other" / "media", folder)
+            backups.backup(other, tmp_path / "other" / "media", folder, KEEPER)
         expected = "holds the backup of another archive"
     elif where == "inside the archive":
         folder = settings.media_dir / "backup"
@@ -189,44 +216,44 @@ def test_a_backup_is_never_written_over_what_is_not_its_own(archive, settings, t
         expected = "is a file, not a folder"
     before = _files(folder) if folder.is_dir() else None
     with pytest.raises(StoryAtlasError, match=expected):
-        backups.backup(archive, settings.media_dir, folder)
+        backups.backup(archive, settings.media_dir, folder, KEEPER)
     assert (_files(folder) if folder.is_dir() else None) == before
 
 
 def test_restore_never_writes_over_an_archive(archive, settings, tmp_path):
     _ingest(archive, settings, "en", "In the backup")
-    backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
     _ingest(archive, settings, "de", "Only in the archive")
     with pytest.raises(StoryAtlasError, match="there is an archive at .* already; nothing was changed"):
-        backups.restore(tmp_path / "backup", settings.database, settings.media_dir)
+        backups.restore(tmp_path / "backup", settings.database, settings.media_dir, KEEPER)
     assert archive.count_stories(KEEPER) == 2
 
     media_only = tmp_path / "new"
     (media_only / "media").mkdir(parents=True)
     (media_only / "media" / "a.ogg").write_bytes(b"someone's recording")
     with pytest.raises(StoryAtlasError, match="holds files already"):
-        backups.restore(tmp_path / "backup", media_only / "archive.db", media_only / "media")
+        backups.restore(tmp_path / "backup", media_only / "archive.db", media_only / "media", KEEPER)
     assert not (media_only / "archive.db").exists()
     with pytest.raises(StoryAtlasError, match="holds no Story Atlas backup"):
-        backups.restore(tmp_path, tmp_path / "x" / "archive.db", tmp_path / "x" / "media")
+        backups.restore(tmp_path, tmp_path / "x" / "archive.db", tmp_path / "x" / "media", KEEPER)
 
 
 def test_a_damaged_backup_is_found_out(archive, settings, tmp_path):
     story = _ingest(archive, settings, "en", "A story")
-    backups.backup(archive, settings.media_dir, tmp_path / "backup")
+    backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
     original = tmp_path / "backup" / "media" / _original(archive, story)
     data = bytearray(original.read_bytes())
     data[len(data) // 2] ^= 0xFF  # one bit gone bad, the size unchanged
     original.write_bytes(bytes(data))
 
     new = tmp_path / "restored"
-    restored = backups.restore(tmp_path / "backup", new / "archive.db", new / "media")
+    restored = backups.restore(tmp_path / "backup", new / "archive.db", new / "media", KEEPER)
     assert restored.damaged == (_original(archive, story),) and restored.files == 2
     assert not (new / "media" / _original(archive, story)).exists()
 
     listen = tmp_path / "backup" / "media" / archive.media(story, "listen", KEEPER).path
     listen.write_bytes(listen.read_bytes()[:-100])  # cut short
-    restored = backups.restore(tmp_path / "backup", tmp_path / "r1" / "archive.db", tmp_path / "r1" / "media")
+    restored = backups.restore(tmp_path / "backup", tmp_path / "r1" / "archive.db", tmp_path / "r1" / "media", KEEPER)
     assert restored.damaged == tuple(sorted((_original(archive, story), archive.media(story, "listen", KEEPER).path)))
 
     conn = sqlite3.connect(tmp_path / "backup" / "archive.db")  # an index that no longer matches its table
@@ -236,12 +263,12 @@ def test_a_damaged_backup_is_found_out(archive, settings, tmp_path):
     conn.commit()
     conn.close()
     with pytest.raises(StoryAtlasError, match="is damaged .*missing from index media_sha.*use an older backup"):
-        backups.restore(tmp_path / "backup", tmp_path / "r2" / "archive.db", tmp_path / "r2" / "media")
+        backups.restore(tmp_path / "backup", tmp_path / "r2" / "archive.db", tmp_path / "r2" / "media", KEEPER)
     assert not (tmp_path / "r2" / "archive.db").exists()
 
     (tmp_path / "backup" / "archive.db").write_bytes(b"not a database at all" * 100)
     with pytest.raises(StoryAtlasError, match="cannot be read .*nothing was restored: use an older backup"):
-        backups.restore(tmp_path / "backup", tmp_path / "r3" / "archive.db", tmp_path / "r3" / "media")
+        backups.restore(tmp_path / "backup", tmp_path / "r3" / "archive.db", tmp_path / "r3" / "media", KEEPER)
     assert not (tmp_path / "r3" / "archive.db").exists()
 
 
