@@ -94,9 +94,9 @@ def backup(archive: Archive, media_dir: Path, folder: Path, who: Viewer,
                                    "that the disk has room and can be written to, then run it again",
                                    folder=str(folder), detail=str(e))) from e
     with archive.transaction() as c:
-        audit.record(c, who, "backup made", None, said("to {folder}: {stories} stories, as they were at {made_at}",
-                                                       folder=str(folder), stories=done.stories,
-                                                       made_at=done.made_at))
+        audit.record(c, who, "backup made", None, said(
+            "to {folder}: the archive as it was at {made_at} (number of stories: {stories})",
+            folder=str(folder), made_at=done.made_at, stories=done.stories))
     return done
 
 

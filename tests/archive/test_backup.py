@@ -73,7 +73,8 @@ def test_a_restored_backup_is_the_archive_as_it_was(archive, settings, tmp_path)
     # and who made the backup, where, in the archive's own
     entry = audit.entries(archive, KEEPER)[0]
     assert (entry.who, entry.action, entry.detail) == (
-        "test keeper", "backup made", f"to {tmp_path / 'backup'}: 3 stories, as they were at {done.made_at}")
+        "test keeper", "backup made",
+        f"to {tmp_path / 'backup'}: the archive as it was at {done.made_at} (number of stories: 3)")
 
 
 def test_only_admins_back_up_or_restore(archive, settings, tmp_path):
