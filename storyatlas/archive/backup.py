@@ -93,10 +93,15 @@ def backup(archive: Archive, media_dir: Path, folder: Path, who: Viewer,
         raise StoryAtlasError(said("the backup to {folder} stopped ({detail}); what it held before is whole: check "
                                    "that the disk has room and can be written to, then run it again",
                                    folder=str(folder), detail=str(e))) from e
-    with archive.transaction() as c:
-        audit.record(c, who, "backup made", None, said(
-            "to {folder}: the archive as it was at {made_at} (number of stories: {stories})",
-            folder=str(folder), made_at=done.made_at, stories=done.stories))
+    try:
+        with archive.transaction() as c:
+            audit.record(c, who, "backup made", None, said(
+                "to {folder}: the archive as it was at {made_at} (number of stories: {stories})",
+                folder=str(folder), made_at=done.made_at, stories=done.stories))
+    except sqlite3.OperationalError as e:  # a writer held the archive past the busy timeout
+        raise StoryAtlasError(said("the backup to {folder} is made, but the audit log could not record it ({detail}): "
+                                   "run it again when the archive is less busy", folder=str(folder),
+                                   detail=str(e))) from e
     return done
 
 

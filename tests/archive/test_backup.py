@@ -124,6 +124,24 @@ def test_a_backup_waits_for_no_writer_and_holds_what_was_committed(archive, sett
     assert archive.story(story, KEEPER).title == "Half-written"
 
 
+def test_a_backup_the_audit_log_cannot_record_is_made_and_says_so(archive, settings, tmp_path, monkeypatch):
+    _ingest(archive, settings, "en", "A story")
+    writer = sqlite3.connect(settings.database, isolation_level=None, timeout=0)
+    copy = backups._copy_files
+
+    def busy_after_the_snapshot(*args):
+        writer.execute("BEGIN IMMEDIATE")  # a long write (a reindex) holds the archive
+        return copy(*args)
+
+    monkeypatch.setattr(backups, "_copy_files", busy_after_the_snapshot)
+    archive.conn.execute("PRAGMA busy_timeout = 50")  # not the 30 s it waits for
+    with pytest.raises(StoryAtlasError, match="is made, but the audit log could not record it .*less busy"):
+        backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
+    writer.execute("ROLLBACK")
+    writer.close()
+    assert json.loads((tmp_path / "backup" / backups.MANIFEST).read_text())["stories"] == 1
+
+
 def test_a_story_erased_since_leaves_the_backup_at_its_next_run(archive, settings, tmp_path):
     _ingest(archive, settings, "en", "Kept story")
     gone = _ingest(archive, settings, "de", "Qwyrtzelburg remembers")
