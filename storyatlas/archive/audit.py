@@ -53,3 +53,13 @@ def count(archive: Archive, viewer: Viewer) -> int:
     if not isinstance(viewer, Viewer) or not viewer.is_admin:
         raise AccessDenied(said("only the archive's admins may read the audit log: sign in as an admin"))
     return archive.conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+
+
+def last(archive: Archive, viewer: Viewer, action: str) -> AuditEntry | None:
+    """The newest entry of ``action`` (when the last backup was made); admins only."""
+    if not isinstance(viewer, Viewer) or not viewer.is_admin:
+        raise AccessDenied(said("only the archive's admins may read the audit log: sign in as an admin"))
+    row = archive.conn.execute(
+        "SELECT id, at, who, action, story_id, detail, detail_said FROM audit WHERE action = ? ORDER BY id DESC "
+        "LIMIT 1", (action,)).fetchone()
+    return AuditEntry(*row[:5], said_from_json(row[5], row[6])) if row else None

@@ -198,7 +198,8 @@ async def admin_audit(request: Request) -> Response:
     total = audit.count(archive, asking)
     return _render(request, "admin_audit.html", entries=audit.entries(archive, asking, AUDIT_PAGE,
                                                                         (page - 1) * AUDIT_PAGE),
-                   page=page, more=page * AUDIT_PAGE < total, total=total)
+                   page=page, more=page * AUDIT_PAGE < total, total=total,
+                   last_backup=audit.last(archive, asking, "backup made"))
 
 
 routes = [

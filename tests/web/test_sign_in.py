@@ -232,6 +232,18 @@ def test_the_audit_log_is_read_a_hundred_entries_a_page(client, people):
     assert shown(0)[0] == shown(-3)[0] == shown("x")[0] == newest
 
 
+def test_the_audit_page_says_when_the_last_backup_was_made(app, client, people, tmp_path):
+    from storyatlas.archive.backup import backup
+
+    _sign_in(client, "Ada")
+    assert "No backup of this archive has been made" in client.get("/admin/audit").text
+    done = backup(people, app.state.settings.media_dir, tmp_path / "backup", KEEPER)
+    page = client.get("/admin/audit", params={"lang": "fr"}).text
+    when = done.made_at.replace("T", " ").replace("Z", " UTC")
+    assert f"La dernière sauvegarde a été faite le {when} par {KEEPER.label()}" in page
+    assert "sauvegarde faite" in page and "Aucune sauvegarde" not in page
+
+
 def test_every_action_the_audit_log_records_is_named_in_every_language():
     import ast
     from pathlib import Path
