@@ -260,6 +260,7 @@ def test_a_teller_withdraws_only_once_they_tick_the_box(moderated, monkeypatch):
     seen = _looked_at_while_erased(monkeypatch, public, page)
     gone = public.post(page, data={"csrf_token": _token(public, page), "action": "withdraw", "confirm": "yes"})
     assert 'id="erased"' in gone.text and seen == [200] and public.get(page).status_code == 403
+    assert "Backups of the archive made before now may still hold it" in gone.text  # told, not promised away
 
 
 def test_the_consent_form_starts_from_what_the_teller_asked_and_reads_as_browsers_send_it(moderated):
