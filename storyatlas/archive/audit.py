@@ -40,26 +40,34 @@ def record(conn_or_archive: sqlite3.Connection | Archive, who: str | Viewer, act
 
 def entries(archive: Archive, viewer: Viewer, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
     """The newest entries first; admins only."""
-    if not isinstance(viewer, Viewer) or not viewer.is_admin:
-        raise AccessDenied(said("only the archive's admins may read the audit log: sign in as an admin"))
+    _admins_only(viewer)
     rows = archive.conn.execute(
-        "SELECT id, at, who, action, story_id, detail, detail_said FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",
+        f"SELECT {_COLUMNS} FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",
         (max(0, int(limit)), max(0, int(offset)))).fetchall()
-    return [AuditEntry(*row[:5], said_from_json(row[5], row[6])) for row in rows]
+    return [_entry(row) for row in rows]
 
 
 def count(archive: Archive, viewer: Viewer) -> int:
     """How many entries the log holds; admins only."""
-    if not isinstance(viewer, Viewer) or not viewer.is_admin:
-        raise AccessDenied(said("only the archive's admins may read the audit log: sign in as an admin"))
+    _admins_only(viewer)
     return archive.conn.execute("SELECT count(*) FROM audit").fetchone()[0]
 
 
 def last(archive: Archive, viewer: Viewer, action: str) -> AuditEntry | None:
     """The newest entry of ``action`` (when the last backup was made); admins only."""
+    _admins_only(viewer)
+    row = archive.conn.execute(
+        f"SELECT {_COLUMNS} FROM audit WHERE action = ? ORDER BY id DESC LIMIT 1", (action,)).fetchone()
+    return _entry(row) if row else None
+
+
+def _admins_only(viewer: Viewer) -> None:
     if not isinstance(viewer, Viewer) or not viewer.is_admin:
         raise AccessDenied(said("only the archive's admins may read the audit log: sign in as an admin"))
-    row = archive.conn.execute(
-        "SELECT id, at, who, action, story_id, detail, detail_said FROM audit WHERE action = ? ORDER BY id DESC "
-        "LIMIT 1", (action,)).fetchone()
-    return AuditEntry(*row[:5], said_from_json(row[5], row[6])) if row else None
+
+
+_COLUMNS = "id, at, who, action, story_id, detail, detail_said"
+
+
+def _entry(row: sqlite3.Row) -> AuditEntry:
+    return AuditEntry(*row[:5], said_from_json(row[5], row[6]))
