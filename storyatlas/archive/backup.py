@@ -233,10 +233,17 @@ def _snapshot(archive: Archive, target: Path) -> tuple[list[_Named], int]:
         # one step: the whole copy is read in one read transaction, a consistent state
         archive.conn.backup(copy)
         copy.execute("PRAGMA journal_mode=DELETE")  # one file, without a log beside it
+        # a damaged archive copied over the last good backup would leave none
+        problems = [r[0] for r in copy.execute("PRAGMA integrity_check")]
         named = _named(copy)
         stories = copy.execute("SELECT count(*) FROM stories").fetchone()[0]
     finally:
         copy.close()
+    if problems != ["ok"]:
+        target.unlink()
+        raise StoryAtlasError(said(
+            "the archive's database is damaged ({detail}); the backup in {folder} was left as it was: restore the "
+            "archive from it (`storyatlas restore`)", detail="; ".join(problems[:3]), folder=str(target.parent)))
     _sync(target)
     return named, stories
 

@@ -142,6 +142,27 @@ def test_a_backup_the_audit_log_cannot_record_is_made_and_says_so(archive, setti
     assert json.loads((tmp_path / "backup" / backups.MANIFEST).read_text())["stories"] == 1
 
 
+def test_a_damaged_archive_is_not_copied_over_the_last_good_backup(archive, settings, tmp_path):
+    _ingest(archive, settings, "en", "A story")
+    backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
+    good = _files(tmp_path / "backup")
+    _damage_an_index(settings.database)
+    with pytest.raises(StoryAtlasError, match="the archive's database is damaged .*missing from index media_sha.*"
+                                              "left as it was"):
+        backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
+    assert _files(tmp_path / "backup") == good
+
+
+def _damage_an_index(database: Path) -> None:
+    """An index that no longer matches its table, as a failing disk can leave one."""
+    conn = sqlite3.connect(database)
+    conn.execute("PRAGMA writable_schema=ON")
+    conn.execute("UPDATE sqlite_schema SET sql = 'CREATE INDEX media_sha ON media(role, sha256)' "
+                 "WHERE name = 'media_sha'")
+    conn.commit()
+    conn.close()
+
+
 def test_a_story_erased_since_leaves_the_backup_at_its_next_run(archive, settings, tmp_path):
     _ingest(archive, settings, "en", "Kept story")
     gone = _ingest(archive, settings, "de", "Qwyrtzelburg remembers")
@@ -275,12 +296,7 @@ def test_a_damaged_backup_is_found_out(archive, settings, tmp_path):
     restored = backups.restore(tmp_path / "backup", tmp_path / "r1" / "archive.db", tmp_path / "r1" / "media", KEEPER)
     assert restored.damaged == tuple(sorted((_original(archive, story), archive.media(story, "listen", KEEPER).path)))
 
-    conn = sqlite3.connect(tmp_path / "backup" / "archive.db")  # an index that no longer matches its table
-    conn.execute("PRAGMA writable_schema=ON")
-    conn.execute("UPDATE sqlite_schema SET sql = 'CREATE INDEX media_sha ON media(role, sha256)' "
-                 "WHERE name = 'media_sha'")
-    conn.commit()
-    conn.close()
+    _damage_an_index(tmp_path / "backup" / "archive.db")
     with pytest.raises(StoryAtlasError, match="is damaged .*missing from index media_sha.*use an older backup"):
         backups.restore(tmp_path / "backup", tmp_path / "r2" / "archive.db", tmp_path / "r2" / "media", KEEPER)
     assert not (tmp_path / "r2" / "archive.db").exists()
