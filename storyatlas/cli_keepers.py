@@ -168,11 +168,13 @@ def backup(folder: Path, archive) -> None:
     click.echo(f"backed up {_n(done.stories, 'story')} and {_n(done.files, 'media file')} ({done.bytes / 1e6:.1f} MB) "
                f"to {done.folder} at {done.made_at}: {_n(done.files_copied, 'file')} copied, "
                f"{_n(done.files_removed, 'file')} no longer in the archive removed")
-    if done.missing:
-        for path in done.missing:
-            click.echo(f"  missing from the media store: {path}", err=True)
-        raise StoryAtlasError(f"{_n(len(done.missing), 'media file')} the archive names could not be backed up, "
-                              f"as they are missing from {settings.media_dir}: put them back from an older backup")
+    for path in done.missing:
+        click.echo(f"  missing from the media store: {path}", err=True)
+    for path in done.damaged:
+        click.echo(f"  damaged in the media store (its bytes are not those it was stored with): {path}", err=True)
+    if done.missing or done.damaged:
+        raise StoryAtlasError(f"{_n(len(done.missing) + len(done.damaged), 'media file')} the archive names could "
+                              f"not be backed up (above): put them back in {settings.media_dir} from an older backup")
 
 
 @click.command()

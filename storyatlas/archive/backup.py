@@ -52,6 +52,8 @@ class BackupReport:
     """Files no longer in the archive (erased stories, replaced copies) removed from the backup."""
     missing: tuple[str, ...]
     """Files the archive names that its media store lacks (nothing to copy: damage to mend)."""
+    damaged: tuple[str, ...]
+    """Originals not copied, their bytes no longer those they were stored with (SHA-256)."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def _backup(archive: Archive, media_dir: Path, folder: Path, progress: Progress 
             snapshot = folder / "archive.db.partial"
             made_at = _now()  # what it holds: a story erased after this may be in it
             named, stories = _snapshot(archive, snapshot)
-            copied, total, missing = _copy_files(named, media_dir, folder / "media", progress)
+            copied, total, missing, damaged = _copy_files(named, media_dir, folder / "media", progress)
             gone = [n.path for n in missing if not archive.media_in_use(n.path)]
             if not gone:
                 break  # else files went with a change made after the snapshot: take it again
@@ -122,9 +124,10 @@ def _backup(archive: Archive, media_dir: Path, folder: Path, progress: Progress 
         removed = _remove_unnamed(folder / "media", {n.path for n in named})
         _write_json(folder / MANIFEST, {
             "format": FORMAT, "archive": archive.identity(), "made_at": made_at, "stories": stories,
-            "media_files": len(named) - len(missing), "media_bytes": total, "missing": sorted(n.path for n in missing)})
-    return BackupReport(folder, made_at, stories, len(named) - len(missing), total, copied, removed,
-                        tuple(sorted(n.path for n in missing)))
+            "media_files": len(named) - len(missing) - len(damaged), "media_bytes": total,
+            "missing": [n.path for n in missing], "damaged": [n.path for n in damaged]})
+    return BackupReport(folder, made_at, stories, len(named) - len(missing) - len(damaged), total, copied, removed,
+                        tuple(n.path for n in missing), tuple(n.path for n in damaged))
 
 
 def restore(folder: Path, database: Path, media_dir: Path, who: Viewer,
@@ -254,9 +257,11 @@ def _named(conn: sqlite3.Connection) -> list[_Named]:
 
 
 def _copy_files(named: list[_Named], source: Path, target: Path,
-                progress: Progress | None) -> tuple[int, int, list[_Named]]:
-    """Copy what ``target`` lacks; (files copied, bytes the named files hold, missing)."""
-    copied, total, missing = 0, 0, []
+                progress: Progress | None) -> tuple[int, int, list[_Named], list[_Named]]:
+    """Copy what ``target`` lacks; (files copied, bytes the named files hold, missing,
+    damaged). A file already there is not read again: a copy made while the original was
+    sound stays, when the original goes bad later."""
+    copied, total, missing, damaged = 0, 0, [], []
     for done, n in enumerate(named):
         there, here = source / n.path, target / n.path
         try:
@@ -266,11 +271,14 @@ def _copy_files(named: list[_Named], source: Path, target: Path,
             continue
         total += size
         if not (here.is_file() and here.stat().st_size == size):
+            if not _sound(there, n):
+                damaged.append(n)
+                continue
             _copy(there, here)
             copied += 1
         if progress:
             progress(done + 1, len(named))
-    return copied, total, missing
+    return copied, total, missing, damaged
 
 
 def _copy(source: Path, target: Path) -> None:

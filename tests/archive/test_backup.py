@@ -231,6 +231,28 @@ def test_a_full_disk_stops_a_backup_or_a_restore_and_loses_nothing(archive, sett
     assert again.files == 6
 
 
+def test_an_original_gone_bad_is_not_backed_up_and_its_good_copy_stays(archive, settings, tmp_path):
+    early = _ingest(archive, settings, "en", "Backed up while sound")
+    backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
+    sound = (tmp_path / "backup" / "media" / _original(archive, early)).read_bytes()
+    late = _ingest(archive, settings, "de", "Gone bad before its first backup")
+    for story in (early, late):  # one bit flipped on the archive's disk, the size unchanged
+        path = settings.media_dir / _original(archive, story)
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        path.chmod(0o644)
+        path.write_bytes(bytes(data))
+
+    done = backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
+    assert done.damaged == (_original(archive, late),) and (done.files, done.missing) == (5, ())
+    assert not (tmp_path / "backup" / "media" / _original(archive, late)).exists()
+    assert (tmp_path / "backup" / "media" / _original(archive, early)).read_bytes() == sound
+    restored = backups.restore(tmp_path / "backup", tmp_path / "new" / "archive.db", tmp_path / "new" / "media",
+                               KEEPER)
+    assert restored.damaged == (_original(archive, late),)
+    assert (tmp_path / "new" / "media" / _original(archive, early)).read_bytes() == sound
+
+
 @pytest.mark.parametrize("where", ["other files", "another archive's backup", "inside the archive",
                                    "a link into the archive", "a file"])
 def test_a_backup_is_never_written_over_what_is_not_its_own(archive, settings, tmp_path, where):
