@@ -215,7 +215,11 @@ def _manifest(folder: Path) -> dict | None:
 
 @contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[None]:
-    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        # its owner's only: it holds private stories and the accounts' password hashes,
+        # often on a disk other people of the machine can reach
+        folder.mkdir(mode=0o700, exist_ok=True)
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         try:

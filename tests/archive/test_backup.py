@@ -48,6 +48,7 @@ def test_a_restored_backup_is_the_archive_as_it_was(archive, settings, tmp_path)
     done = backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
     assert (done.stories, done.files, done.files_copied, done.files_removed, done.missing) == (3, 9, 9, 0, ())
     assert done.bytes == sum(map(len, _files(settings.media_dir).values()))
+    assert stat.S_IMODE((tmp_path / "backup").stat().st_mode) == 0o700  # its owner's only
     manifest = json.loads((tmp_path / "backup" / backups.MANIFEST).read_text())
     assert (manifest["archive"], manifest["made_at"], manifest["stories"]) == (archive.identity(), done.made_at, 3)
 
