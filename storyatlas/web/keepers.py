@@ -21,7 +21,7 @@ from storyatlas.web import row_id
 from storyatlas.web.accounts import viewer
 from storyatlas.web.i18n import Translator, request_language
 from storyatlas.web.intake import NAMINGS, VISIBILITIES
-from storyatlas.web.pages import render
+from storyatlas.web.pages import media_file, render
 from storyatlas.web.security import read_form
 
 
@@ -154,7 +154,16 @@ def _tell(request: Request, who: Viewer, fields: dict[str, str] | None) -> Respo
                  error=error, token=request.path_params["token"])
 
 
+def teller_listening(request: Request) -> Response:
+    """The story's listening copy, for its teller by their link: a story waiting for review
+    (as every story from the public does) is out of everyone else's hearing, so the page's
+    player cannot ask /media/ for it."""
+    who = consent.teller_viewer(request.app.state.archives.get(), request.path_params["token"])
+    return media_file(request, next(iter(who.tells)), "listen.webm", who)
+
+
 routes = [
     Route("/moderate/stories/{id:rowid}", story_page, methods=["GET", "POST"]),
     Route("/mine/{token}", teller_page, methods=["GET", "POST"]),
+    Route("/mine/{token}/listen.webm", teller_listening),
 ]

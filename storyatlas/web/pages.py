@@ -13,7 +13,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from storyatlas.archive import corrections, discover, index_points, tags
+from storyatlas.archive import Viewer, corrections, discover, index_points, tags
 from storyatlas.archive.policy import may_moderate
 from storyatlas.errors import NotFound, Said, UploadError, reason, said
 from storyatlas.exports import TRACKS, clock, to_vtt
@@ -189,9 +189,12 @@ def _may_hear_original(archive, story_id: int, who) -> bool:
 
 def media(request: Request) -> Response:
     """The listening copy, or the original video for the player; ranges for seeking."""
+    return media_file(request, request.path_params["id"], request.path_params["kind"], viewer(request))
+
+
+def media_file(request: Request, story_id: int, kind: str, who: Viewer) -> Response:
+    """``kind`` (listen.webm, video, original) of the story, if ``who`` may have it."""
     archive = request.app.state.archives.get()
-    story_id, kind = request.path_params["id"], request.path_params["kind"]
-    who = viewer(request)
     archive.story(story_id, who)
     if kind not in ("listen.webm", "video", "original"):
         raise NotFound(said("no such media"))

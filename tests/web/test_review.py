@@ -250,6 +250,18 @@ def test_a_change_waiting_for_another_writer_holds_up_no_other_request(moderated
     assert app.state.archives.get().story(story, KEEPER).storyteller_naming == "first"
 
 
+def test_a_teller_hears_their_story_on_their_page_before_anyone_else_may(moderated):
+    app, public, _ = moderated
+    sent = _send(public)  # waits for a moderator: out of everyone else's hearing
+    page = public.get(f"/mine/{sent['receipt']}").text
+    src = re.search(r'<audio[^>]* src="([^"]+)"', page).group(1)
+    assert src == f"/mine/{sent['receipt']}/listen.webm"
+    heard = public.get(src, headers={"range": "bytes=0-99"})
+    assert heard.status_code == 206 and heard.headers["content-type"] == "audio/webm" and len(heard.content) == 100
+    assert public.get(f"/media/{sent['story_id']}/listen.webm").status_code == 404
+    assert public.get("/mine/" + "x" * 32 + "/listen.webm").status_code == 403  # as the page for a wrong link
+
+
 def test_a_teller_withdraws_only_once_they_tick_the_box(moderated, monkeypatch):
     app, public, _ = moderated
     sent = _send(public)
