@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from storyatlas.archive import Archive, index_points
+from storyatlas.archive import Archive, audit, index_points
 from storyatlas.archive import backup as backups
 from storyatlas.archive.erasure import erase as erase_story
 from storyatlas.archive.records import IndexPoint
@@ -66,6 +66,7 @@ def erase(story_id: int, reason: str, yes: bool, archive) -> None:
             click.confirm(f"Erase story #{story_id} \"{story.title}\" and its media files? This cannot be undone",
                           abort=True)
         done = erase_story(a, settings.media_dir, story_id, keeper().label(), reason)
+        backed_up = audit.last(a, keeper(), "backup made")
     click.echo(f"erased story #{story_id}: {_n(done.rows, 'row')}, {_n(len(done.files_removed), 'media file')} removed")
     for path in done.files_removed:
         click.echo(f"  removed {path}")
@@ -73,7 +74,9 @@ def erase(story_id: int, reason: str, yes: bool, archive) -> None:
         click.echo(f"  kept {path} (another story uses this recording)")
     if not done.scrubbed:
         click.echo("note: another program has the archive open; the database's log is emptied when it closes")
-    click.echo("note: a backup made before now holds the story until `storyatlas backup` runs again into it")
+    if backed_up:
+        click.echo(f"note: the backup made at {backed_up.at} holds the story until `storyatlas backup` runs again "
+                   "into its folder")
 
 
 @click.command()

@@ -4,7 +4,9 @@ import pytest
 from click.testing import CliRunner
 
 from storyatlas import meaning
+from storyatlas.archive import Viewer, audit
 from storyatlas.archive import vectors as meaning_rows
+from storyatlas.archive.backup import backup
 from storyatlas.cli_keepers import erase, redact, register
 from tests.conftest import add_story, give_recording
 
@@ -40,10 +42,17 @@ def test_erase_asks_first_then_says_what_it_removed(run, archive):
     assert who[0].startswith("cli:") and who[1] == "teller asked"
 
 
-def test_erase_with_yes_does_not_ask_and_a_missing_story_is_one_line(run, archive):
+def test_erase_with_yes_does_not_ask_and_a_missing_story_is_one_line(run, archive, settings, tmp_path):
     story = add_story(archive, "Gone", "en", [(0, 2, "Hello.")])
     done = run(erase, story, "--reason", "withdrawn", "--yes")
     assert "Erase story" not in done.output and f"erased story #{story}" in done.output
+    assert "backup" not in done.output  # none was made
+
+    backup(archive, settings.media_dir, tmp_path / "backup", Viewer.keeper())
+    made = audit.last(archive, Viewer.keeper(), "backup made").at
+    later = add_story(archive, "Gone too", "en", [(0, 2, "Hello.")])
+    done = run(erase, later, "--reason", "withdrawn", "--yes")
+    assert f"note: the backup made at {made} holds the story until" in done.output
 
     missing = run(erase, story, "--reason", "withdrawn", "--yes", code=3)
     assert f"there is no story {story}" in missing.output and "Traceback" not in missing.output

@@ -237,9 +237,9 @@ def test_the_audit_page_says_when_the_last_backup_was_made(app, client, people, 
 
     _sign_in(client, "Ada")
     assert "No backup of this archive has been made" in client.get("/admin/audit").text
-    done = backup(people, app.state.settings.media_dir, tmp_path / "backup", KEEPER)
+    backup(people, app.state.settings.media_dir, tmp_path / "backup", KEEPER)
     page = client.get("/admin/audit", params={"lang": "fr"}).text
-    when = done.made_at.replace("T", " ").replace("Z", " UTC")
+    when = audit.last(people, KEEPER, "backup made").at.replace("T", " ").replace("Z", " UTC")
     assert f"La dernière sauvegarde a été faite le {when} par {KEEPER.label()}" in page
     assert "sauvegarde faite" in page and "Aucune sauvegarde" not in page
 
