@@ -13,26 +13,16 @@ import click
 
 from storyatlas.archive import Archive, Job, Place, StoryMetadata
 from storyatlas.archive.accounts import count_users
+from storyatlas.archive.media_folder import sha256_file
 from storyatlas.cli_corrections import register as register_corrections
 from storyatlas.cli_exports import register as register_exports
 from storyatlas.cli_keepers import register as register_keepers
-from storyatlas.cli_options import (
-    LIMIT,
-    OFFSET,
-    ROW_ID,
-    archive_option,
-    keeper,
-    progress_bar,
-)
+from storyatlas.cli_options import LIMIT, OFFSET, ROW_ID, archive_option, keeper, progress_bar
 from storyatlas.cli_themes import compare, themes
 from storyatlas.cli_users import audit, users
 from storyatlas.errors import StoryAtlasError
-from storyatlas.exports import (
-    clock,
-    story_document,
-)
+from storyatlas.exports import clock, story_document
 from storyatlas.ingest import IngestResult, find_media, ingest_paths
-from storyatlas.ingest.store import sha256_file
 from storyatlas.jobs import Queue
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyatlas.archive import Archive, Viewer, audit
+from storyatlas.archive.media_folder import sha256_file
 from storyatlas.errors import AccessDenied, StoryAtlasError, said
 
 MANIFEST = "storyatlas-backup.json"
@@ -241,18 +241,24 @@ def _snapshot(archive: Archive, target: Path) -> tuple[list[_Named], int]:
         archive.conn.backup(copy)
         copy.execute("PRAGMA journal_mode=DELETE")  # one file, without a log beside it
         # a damaged archive copied over the last good backup would leave none
-        problems = [r[0] for r in copy.execute("PRAGMA integrity_check")]
+        problems = _problems(copy)
         named = _named(copy)
         stories = copy.execute("SELECT count(*) FROM stories").fetchone()[0]
     finally:
         copy.close()
-    if problems != ["ok"]:
+    if problems:
         target.unlink()
         raise StoryAtlasError(said(
             "the archive's database is damaged ({detail}); the backup in {folder} was left as it was: restore the "
-            "archive from it (`storyatlas restore`)", detail="; ".join(problems[:3]), folder=str(target.parent)))
+            "archive from it (`storyatlas restore`)", detail=problems, folder=str(target.parent)))
     _sync(target)
     return named, stories
+
+
+def _problems(conn: sqlite3.Connection) -> str:
+    """What SQLite's integrity check finds wrong (the first three things), or nothing."""
+    found = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    return "" if found == ["ok"] else "; ".join(found[:3])
 
 
 def _named(conn: sqlite3.Connection) -> list[_Named]:
@@ -314,11 +320,10 @@ def _check_database(path: Path) -> list[_Named]:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            problems = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-            if problems != ["ok"]:
+            problems = _problems(conn)
+            if problems:
                 raise StoryAtlasError(said("the backup's database {path} is damaged ({detail}); nothing was "
-                                           "restored: use an older backup", path=str(path),
-                                           detail="; ".join(problems[:3])))
+                                           "restored: use an older backup", path=str(path), detail=problems))
             return _named(conn)
         finally:
             conn.close()
@@ -343,13 +348,8 @@ def _restore_files(named: list[_Named], source: Path, target: Path, progress: Pr
 def _sound(path: Path, n: _Named) -> bool:
     if n.size is not None and path.stat().st_size != n.size:
         return False
-    if n.role != "original":
-        return True  # derived copies are named by their original's bytes, not their own
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest() == n.sha256
+    # derived copies are named by their original's bytes, not their own
+    return n.role != "original" or sha256_file(path) == n.sha256
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,3 +25,12 @@ def lock(media_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def sha256_file(path: Path) -> str:
+    """The file's SHA-256, the name an original is stored under (and checked against)."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

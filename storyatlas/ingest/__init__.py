@@ -11,10 +11,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyatlas.archive import Archive, MediaFile, StoryMetadata, Viewer
+from storyatlas.archive.media_folder import sha256_file
 from storyatlas.errors import MediaError, Said, said
 from storyatlas.ingest.audio import check_duration, make_speech_wav, shortfall
 from storyatlas.ingest.probe import probe
-from storyatlas.ingest.store import MediaStore, sha256_file
+from storyatlas.ingest.store import MediaStore
 from storyatlas.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -88,6 +88,8 @@ def test_only_admins_back_up_or_restore(archive, settings, tmp_path):
         with pytest.raises(AccessDenied, match="only the archive's admins"):
             backups.restore(tmp_path / "backup", tmp_path / "new" / "archive.db", tmp_path / "new" / "media", who)
     assert not (tmp_path / "elsewhere").exists() and not (tmp_path / "new").exists()
+    with pytest.raises(AccessDenied):  # nor when the last one was made (/admin/audit)
+        audit.last(archive, moderator, "backup made")
 
 
 def test_a_second_run_copies_only_what_changed(archive, settings, tmp_path):

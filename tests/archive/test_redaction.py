@@ -12,13 +12,13 @@ import pytest
 from storyatlas.archive import Archive, MediaFile, StoryMetadata, Viewer
 from storyatlas.archive.checkpoints import checkpoint_path
 from storyatlas.archive.erasure import erase
+from storyatlas.archive.media_folder import sha256_file
 from storyatlas.archive.redaction import MARK, parse_clock, ranges
 from storyatlas.errors import AccessDenied, MediaError, NotFound, StoryAtlasError, TranscriptionError, said
 from storyatlas.ingest import ingest_file
 from storyatlas.ingest.audio import ffmpeg_exe
 from storyatlas.ingest import redact as redacting
 from storyatlas.ingest.redact import redact
-from storyatlas.ingest.store import sha256_file
 from storyatlas.text import clock_tenths
 from storyatlas.jobs import process_job
 from tests.conftest import Meanwhile, add_story, give_recording, index_match, story_file

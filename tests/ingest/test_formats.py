@@ -6,9 +6,10 @@ from dataclasses import replace
 import pytest
 
 from storyatlas.archive import Place, StoryMetadata, Viewer
+from storyatlas.archive.media_folder import sha256_file
 from storyatlas.ingest import find_media, ingest_file, ingest_paths
 from storyatlas.ingest.probe import picture_size, probe
-from storyatlas.ingest.store import MediaStore, sha256_file
+from storyatlas.ingest.store import MediaStore
 from tests.conftest import FORMATS, VIDEO_FORMATS, ffmpeg
 
 STORY_S = 17.4  # length of the English story (tests/data/speech.json)

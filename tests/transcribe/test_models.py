@@ -2,9 +2,9 @@ import importlib.util
 
 import pytest
 
+from storyatlas.archive.media_folder import sha256_file
 from storyatlas.errors import ModelError
 from storyatlas.transcribe.models import BASE_SHA256, resolve_model
-from storyatlas.ingest.store import sha256_file
 
 
 def test_base_is_joined_once_from_its_two_packages_and_verified(tmp_path):
