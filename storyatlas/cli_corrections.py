@@ -8,8 +8,8 @@ import click
 
 from storyatlas.archive import Archive, corrections
 from storyatlas.archive.corrections import SPEAKER_ROLES
-from storyatlas.cli_keepers import _clock_option, _n, _one_line_errors
-from storyatlas.cli_options import ROW_ID, archive_option, keeper
+from storyatlas.cli_keepers import _clock_option, _one_line_errors
+from storyatlas.cli_options import ROW_ID, archive_option, counted, keeper
 from storyatlas.errors import CorrectionError, said
 from storyatlas.ingest.channels import channel_speakers
 from storyatlas.ingest.store import MediaStore
@@ -75,7 +75,7 @@ def correct(story_id: int, at, text, speaker, split_at, merge_at, naming, role, 
         elif find is not None:
             done = corrections.replace_text(a, story_id, find, replacement, who, base=base,
                                             case_sensitive=not ignore_case)
-            click.echo(f"replaced in {_n(done.changed, 'segment')}")
+            click.echo(f"replaced in {counted(done.changed, 'segment')}")
         elif split_at is not None:
             segment = corrections.segment_at(a, story_id, split_at, who)
             done = corrections.split(a, story_id, segment.id, who, base=base, at=split_at)
@@ -109,8 +109,8 @@ def _by_channel(a: Archive, media_dir, story_id: int, base: int | None) -> corre
         raise CorrectionError("no channel leads anywhere: the recording is mono, or every voice is on every "
                               "channel; label speakers by hand with --speaker")
     counts = {label: list(found.values()).count(label) for label in sorted(set(found.values()))}
-    click.echo(f"labelled {_n(len(found), 'segment')} by channel: "
-               + ", ".join(f"{label} {_n(n, 'segment')}" for label, n in counts.items()))
+    click.echo(f"labelled {counted(len(found), 'segment')} by channel: "
+               + ", ".join(f"{label} {counted(n, 'segment')}" for label, n in counts.items()))
     return corrections.label_speakers(a, story_id, found, who, base=base, summary=said("speakers labelled by channel"))
 
 
@@ -126,8 +126,8 @@ def _by_voice(a: Archive, media_dir, story_id: int, base: int | None) -> correct
     counts = {label: list(found.values()).count(label) for label in sorted(set(found.values()))}
     if len(counts) < 2:
         raise CorrectionError("one voice is heard throughout: label speakers by hand with --speaker")
-    click.echo(f"labelled {_n(len(found), 'segment')} by voice: "
-               + ", ".join(f"{label} {_n(n, 'segment')}" for label, n in counts.items()))
+    click.echo(f"labelled {counted(len(found), 'segment')} by voice: "
+               + ", ".join(f"{label} {counted(n, 'segment')}" for label, n in counts.items()))
     return corrections.label_speakers(a, story_id, found, who, base=base, summary=said("speakers labelled by voice"))
 
 
@@ -170,7 +170,7 @@ def revisions(story_id: int, compare, show_number, restore_number, archive) -> N
                        if done.changed else f"revision {restore_number} is the transcript already: nothing changed")
         elif compare:
             changes = corrections.compare(a, story_id, *compare, who)
-            click.echo(f"{_n(len(changes), 'segment')} changed from revision {compare[0]} to {compare[1]}")
+            click.echo(f"{counted(len(changes), 'segment')} changed from revision {compare[0]} to {compare[1]}")
             for c in changes:
                 before, after = ("(none)" if x is None else x for x in (c.before, c.after))
                 click.echo(f"{clock_tenths(c.start):>9}-{clock_tenths(c.end):<9} - {before}")
@@ -206,13 +206,13 @@ def retranslate(story_ids: tuple[int, ...], model, archive) -> None:
     with Archive(settings.database) as a:
         written = refresh_english(a, settings, story_ids or None, who)
         left = [x for s in story_ids or stories_with_stale_english(a, who) for x in stale_english(a, s, who)]
-    click.echo(f"{_n(written, 'English line')} made again")
+    click.echo(f"{counted(written, 'English line')} made again")
     if left:
         # a line not in English was given to the model, so it is loaded already
         untranslatable = any(x.language != "en" for x in left) and not get_transcriber(settings).multilingual
         why = (f"the model {settings.model} knows only English and cannot translate: use --model base"
                if untranslatable else "their text was corrected again meanwhile: run this again")
-        click.secho(f"{_n(len(left), 'line')} still out of date: {why}", fg="yellow", err=True)
+        click.secho(f"{counted(len(left), 'line')} still out of date: {why}", fg="yellow", err=True)
         raise click.exceptions.Exit(1)
 
 

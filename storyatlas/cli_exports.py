@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from storyatlas.archive import Archive
-from storyatlas.cli_options import ROW_ID, archive_option, keeper
+from storyatlas.cli_options import ROW_ID, archive_option, counted, keeper
 from storyatlas.errors import StoryAtlasError
 from storyatlas.exports import ALL_FORMATS, DEFAULT_BASE_URL, TRACKS, export
 from storyatlas.settings import load_settings
@@ -62,9 +62,10 @@ def _export_collection(settings, name: str, fmt: str, track: str, base_url: str,
     with Archive(settings.database) as a:
         done = export_collection(a, name, fmt, keeper(), track, base=base_url, media_dir=settings.media_dir)
     where = _writing(output, lambda: done.write(output))
-    click.echo(f"wrote {len(done.files)} stories of {done.name!r} to {where}", err=True)
+    click.echo(f"wrote {counted(len(done.files), 'story')} of {done.name!r} to {where}", err=True)
     if done.withheld:
-        click.echo(f"left out {done.withheld} stories whose storytellers asked that they not be exported", err=True)
+        click.echo(f"left out {counted(done.withheld, 'story')} whose storytellers asked that they not be exported",
+                   err=True)
     for reason in done.skipped:
         click.echo(f"left out: {reason}", err=True)
 

@@ -14,7 +14,7 @@ from storyatlas.archive import backup as backups
 from storyatlas.archive.erasure import erase as erase_story
 from storyatlas.archive.records import IndexPoint
 from storyatlas.archive.redaction import parse_clock
-from storyatlas.cli_options import ROW_ID, archive_option, keeper, progress_bar
+from storyatlas.cli_options import ROW_ID, archive_option, counted, keeper, progress_bar
 from storyatlas.errors import StoryAtlasError
 from storyatlas.ingest.redact import redact as redact_story
 from storyatlas.settings import load_settings
@@ -44,12 +44,6 @@ def _clock_option(name: str, flag: str, help: str, required: bool = True):
     return click.option(flag, name, required=required, metavar="TIME", callback=convert, help=help)
 
 
-def _n(count: int, thing: str) -> str:
-    if count == 1:
-        return f"{count} {thing}"
-    return f"{count} {thing[:-1]}ies" if thing.endswith("y") else f"{count} {thing}s"
-
-
 @click.command()
 @click.argument("story_id", type=ROW_ID)
 @click.option("--reason", required=True, help="Why (kept in the audit log; not the story's words).")
@@ -67,7 +61,8 @@ def erase(story_id: int, reason: str, yes: bool, archive) -> None:
                           abort=True)
         done = erase_story(a, settings.media_dir, story_id, keeper().label(), reason)
         backed_up = audit.last(a, keeper(), "backup made")
-    click.echo(f"erased story #{story_id}: {_n(done.rows, 'row')}, {_n(len(done.files_removed), 'media file')} removed")
+    click.echo(f"erased story #{story_id}: {counted(done.rows, 'row')}, "
+               f"{counted(len(done.files_removed), 'media file')} removed")
     for path in done.files_removed:
         click.echo(f"  removed {path}")
     for path in done.files_kept:
@@ -96,7 +91,7 @@ def redact(story_id: int, start: float, end: float, archive) -> None:
         # what is left of a cut line, found by meaning again (by a worker, if one is at it)
         Queue(settings).index_meaning_here(a)
     click.echo(f"redacted {clock_tenths(done.start)}-{clock_tenths(done.end)} of story #{story_id}: "
-               f"{_n(done.segments_changed, 'segment')} changed, {_n(done.words_removed, 'word')} removed; "
+               f"{counted(done.segments_changed, 'segment')} changed, {counted(done.words_removed, 'word')} removed; "
                "the listening copy is silent there")
 
 
@@ -168,15 +163,16 @@ def backup(folder: Path, archive) -> None:
                               "or STORYATLAS_ARCHIVE")
     with Archive(settings.database) as a, progress_bar("media files", "file") as progress:
         done = backups.backup(a, settings.media_dir, folder, keeper(), progress)
-    click.echo(f"backed up {_n(done.stories, 'story')} and {_n(done.files, 'media file')} ({done.bytes / 1e6:.1f} MB) "
-               f"to {done.folder} at {done.made_at}: {_n(done.files_copied, 'file')} copied, "
-               f"{_n(done.files_removed, 'file')} no longer in the archive removed")
+    click.echo(f"backed up {counted(done.stories, 'story')} and {counted(done.files, 'media file')} "
+               f"({done.bytes / 1e6:.1f} MB) to {done.folder} at {done.made_at}: "
+               f"{counted(done.files_copied, 'file')} copied, "
+               f"{counted(done.files_removed, 'file')} no longer in the archive removed")
     for path in done.missing:
         click.echo(f"  missing from the media store: {path}", err=True)
     for path in done.damaged:
         click.echo(f"  damaged in the media store (its bytes are not those it was stored with): {path}", err=True)
     if done.missing or done.damaged:
-        raise StoryAtlasError(f"{_n(len(done.missing) + len(done.damaged), 'media file')} the archive names could "
+        raise StoryAtlasError(f"{counted(len(done.missing) + len(done.damaged), 'media file')} the archive names could "
                               f"not be backed up (above): put them back in {settings.media_dir} from an older backup")
 
 
@@ -190,17 +186,17 @@ def restore(folder: Path, archive) -> None:
     settings = load_settings({"archive": archive})
     with progress_bar("media files", "file") as progress:
         done = backups.restore(folder, settings.database, settings.media_dir, keeper(), progress)
-    click.echo(f"restored {_n(done.stories, 'story')} and {_n(done.files, 'media file')} into {settings.archive} "
-               f"from the backup made at {done.made_at}")
+    click.echo(f"restored {counted(done.stories, 'story')} and {counted(done.files, 'media file')} "
+               f"into {settings.archive} from the backup made at {done.made_at}")
     click.echo(f"note: stories withdrawn after {done.made_at} are in it again: erase them again "
                "(`storyatlas erase ID --reason ...`)")
     if done.requeued:
-        click.echo(f"{_n(done.requeued, 'story')} being processed at the snapshot will be processed again by "
+        click.echo(f"{counted(done.requeued, 'story')} being processed at the snapshot will be processed again by "
                    "`storyatlas worker` (or the server's own)")
     if done.damaged:
         for path in done.damaged:
             click.echo(f"  damaged or missing in the backup, not restored: {path}", err=True)
-        raise StoryAtlasError(f"{_n(len(done.damaged), 'media file')} could not be restored; the stories that "
+        raise StoryAtlasError(f"{counted(len(done.damaged), 'media file')} could not be restored; the stories that "
                               "name them lack their audio: take those files from an older backup")
 
 

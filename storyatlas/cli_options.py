@@ -25,6 +25,13 @@ def archive_option(f):
                              "or ~/.local/share/storyatlas.")(f)
 
 
+def counted(count: int, thing: str) -> str:
+    """"1 story", "2 stories", "0 segments"."""
+    if count == 1:
+        return f"{count} {thing}"
+    return f"{count} {thing[:-1]}ies" if thing.endswith("y") else f"{count} {thing}s"
+
+
 def keeper() -> Viewer:
     """Whoever runs the command line holds the archive's files: an admin, named in the audit log."""
     try:

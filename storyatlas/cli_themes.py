@@ -7,7 +7,7 @@ import click
 
 from storyatlas.archive import Archive, tags
 from storyatlas.archive.discover import compare as compare_places
-from storyatlas.cli_options import archive_option, keeper, progress_bar
+from storyatlas.cli_options import archive_option, counted, keeper, progress_bar
 from storyatlas.errors import StoryAtlasError
 from storyatlas.settings import load_settings
 from storyatlas.themes import emerging, store
@@ -17,7 +17,7 @@ from storyatlas.themes.vocabulary import LANGUAGES, Theme
 def _retag(a: Archive, settings, every: bool = False) -> None:
     with progress_bar("re-tagging", "story") as progress:
         n = retag(a, settings.cache, every=every, progress=progress)
-    click.echo(f"re-tagged {n} stories")
+    click.echo(f"re-tagged {counted(n, 'story')}")
 
 
 def _triggers(values: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
@@ -129,7 +129,7 @@ def suggest(min_stories, accept, dismiss, archive) -> None:
         if not found:
             click.echo(f"no phrase outside the themes recurs in {min_stories} or more stories")
         for s in found:
-            click.secho(f"{s.phrase!r}: {s.stories} stories", bold=True)
+            click.secho(f"{s.phrase!r}: {counted(s.stories, 'story')}", bold=True)
             for e in s.examples:
                 click.echo(f"   #{e.story_id} {clock(e.start)}  {e.text[:90]}")
 
@@ -155,7 +155,7 @@ def compare(a, b, lang, archive) -> None:
         except StoryAtlasError:
             return theme_id
 
-    click.echo(f"{a}: {result.stories_a} stories    {b}: {result.stories_b} stories")
+    click.echo(f"{a}: {counted(result.stories_a, 'story')}    {b}: {counted(result.stories_b, 'story')}")
     for title, ids in (("shared", result.shared), (f"only {a}", result.only_a), (f"only {b}", result.only_b)):
         click.secho(title, bold=True)
         for theme_id in ids:
