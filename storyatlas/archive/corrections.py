@@ -411,9 +411,10 @@ def _split(line: Line, at: float | None, offset: int | None) -> list[Line]:
     else:
         head = _retime(line.words, first, line.start, at)
         tail = _retime(line.words, second, at, line.end)
-    # the English cannot be cut where the original is: it stays with the first part, out of date
+    # the English cannot be cut where the original is, and left whole on one part it would
+    # keep the other part's words from a redaction of that part: both wait for their own
     stale = line.text_en_stale or line.text_en is not None
-    return [replace(line, end=at, text=first, words=head, text_en_stale=stale),
+    return [replace(line, end=at, text=first, words=head, text_en=None, text_en_stale=stale),
             replace(line, id=None, start=at, text=second, words=tail, text_en=None, text_en_stale=stale)]
 
 

@@ -171,6 +171,10 @@ def _cut_transcript(c: sqlite3.Connection, story_id: int, start: float, end: flo
             changed += 1
         for table in ("theme_evidence", "entities", "phrases"):
             c.execute(f"DELETE FROM {table} WHERE segment_id = ?", (seg["id"],))
+    # an English line out of date may hold words said beyond its segment (a split before
+    # 2026-12-04 left the whole line's English on its first part): it goes, to be made again
+    c.execute("UPDATE segments SET text_en = NULL WHERE story_id = ? AND text_en_stale = 1 AND text_en IS NOT NULL",
+              (story_id,))
     # a theme whose every piece of evidence was cut out no longer has a reason to be there
     c.execute("""DELETE FROM story_themes WHERE story_id = ? AND NOT EXISTS (
                      SELECT 1 FROM theme_evidence e WHERE e.story_id = story_themes.story_id

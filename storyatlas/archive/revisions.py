@@ -220,15 +220,21 @@ def after_redaction(c: sqlite3.Connection, story_id: int, start: float, end: flo
     A revision's segment that said what the cut segment said gets its redacted text; one
     that said something else in the range becomes the mark alone (a snapshot has no word
     timings to cut by): some words of old revisions may go with the redacted ones, none stay.
+    A segment since merged into a cut one may have held a cut word said before its start
+    (Whisper's word times drift past a line's): it becomes the mark where it meets the cut
+    segment's words. An English line out of date may hold words said beyond its segment (a
+    split before 2026-12-04 left the whole line's English on its first part): it goes.
     """
     lines, speakers = load(c, story_id), load_speakers(c, story_id)
     rows = c.execute("SELECT id, snapshot FROM revisions WHERE story_id = ?", (story_id,)).fetchall()
     if not rows and not lines:
         return  # nothing transcribed yet, nothing saved
     now = {line.id: line for line in lines}
+    reach = [(min([x.start, *(w.start for w in x.words)]), max([x.end, *(w.end for w in x.words)]))
+             for x in lines if x.id in cut]
     for row in rows:
         old, names = _parse(row["snapshot"])
-        scrubbed = tuple(_scrub(x, now.get(x.id), cut, start, end, mark) for x in old)
+        scrubbed = tuple(_scrub(x, now.get(x.id), cut, start, end, mark, reach) for x in old)
         if scrubbed != old:
             c.execute("UPDATE revisions SET snapshot = ? WHERE id = ?", (_snapshot(scrubbed, names), row["id"]))
     latest = number(c, story_id)
@@ -237,8 +243,12 @@ def after_redaction(c: sqlite3.Connection, story_id: int, start: float, end: flo
     add(c, story_id, latest + 1, who, f"redacted {start:.1f}-{end:.1f} s", lines, speakers)
 
 
-def _scrub(line: Line, now: Line | None, cut: Mapping[int, str], start: float, end: float, mark: str) -> Line:
-    if line.id not in cut and not (line.start < end and line.end > start):
+def _scrub(line: Line, now: Line | None, cut: Mapping[int, str], start: float, end: float, mark: str,
+           reach: Sequence[tuple[float, float]]) -> Line:
+    if line.text_en_stale and line.text_en is not None:
+        line = replace(line, text_en=None)
+    merged_away = now is None and any(line.start < b and line.end > a for a, b in reach)
+    if line.id not in cut and not (line.start < end and line.end > start) and not merged_away:
         return line
     same = now is not None and line.id in cut and line.text == cut[line.id]
     return replace(line, text=now.text if same else mark, text_en=None if line.text_en is None else mark)

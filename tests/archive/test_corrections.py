@@ -91,7 +91,7 @@ def test_split_merge_speakers_and_find_and_replace(archive):
     segs = archive.segments(story, KEEPER, with_words=True)
     assert (segs[0].end, segs[1].start, segs[1].end) == (2.0, 2.0, 4.0) and segs[0].id == first
     assert [w.word for w in segs[1].words] == [" the", " settler", " dry."]
-    assert segs[1].text_en is None and segs[0].text_en_stale and segs[1].text_en_stale
+    assert segs[0].text_en is segs[1].text_en is None and segs[0].text_en_stale and segs[1].text_en_stale
 
     done = corrections.split(archive, story, second, VERA, base=done.revision, offset=len("Then the "))
     assert _texts(archive, story)[2:4] == ["Then the", "river came back."]
@@ -275,9 +275,10 @@ def test_a_redaction_reaches_every_revision_and_stale_editors(archive):
     assert archive.segments(story, KEEPER)[0].text == f"We pumped the {MARK} fully dry."
     snapshots = [json.loads(r[0])["segments"][0] for r in archive.conn.execute(
         "SELECT snapshot FROM revisions WHERE story_id = ? ORDER BY number", (story,))]
-    # the revision that said what was cut is cut the same way; the older one loses the segment's words
+    # the revision that said what was cut is cut the same way; the older one loses the segment's words;
+    # the English out of date since the correction goes, to be made again
     assert [(s["text"], s["text_en"]) for s in snapshots] == [
-        (MARK, MARK), (f"We pumped the {MARK} fully dry.", MARK), (f"We pumped the {MARK} fully dry.", MARK)]
+        (MARK, MARK), (f"We pumped the {MARK} fully dry.", None), (f"We pumped the {MARK} fully dry.", None)]
     restored = corrections.restore(archive, story, 0, KEEPER, base=None)
     assert "settler" not in archive.segments(story, KEEPER)[0].text
     assert corrections.revision(archive, story, 2, KEEPER).summary == "redacted 2.5-3.0 s"
@@ -305,6 +306,58 @@ def test_a_redaction_reaches_a_segment_only_an_older_revision_holds(archive):
     _redact(archive, story, 2.5, 3.0)  # "settler", 2.4-3.2 s
     assert said_in_revision_1()[1] == MARK
     assert not any("settler dry" in r[0] for r in archive.conn.execute("SELECT snapshot FROM revisions"))
+
+
+def _snapshots(archive, story) -> list[list[tuple[str, str | None]]]:
+    return [[(x["text"], x["text_en"]) for x in json.loads(r[0])["segments"]] for r in archive.conn.execute(
+        "SELECT snapshot FROM revisions WHERE story_id = ? ORDER BY number", (story,))]
+
+
+def test_a_name_redacted_from_one_part_of_a_split_line_leaves_no_english_behind(archive):
+    story = add_story(archive, "Flut", "de", [(0.0, 8.0, "Wir pumpten den Keller leer und dann kam Anna Nowak.",
+                                               "We pumped the cellar dry and then Anna Nowak came.")], timed=True)
+    line = _ids(archive, story)[0]
+    corrections.split(archive, story, line, VERA, base=0, offset=len("Wir pumpten den Keller leer "))
+    assert [s.text_en for s in archive.segments(story, KEEPER)] == [None, None]  # both wait for their own
+
+    _redact(archive, story, 6.5, 7.9)  # "Anna Nowak", 6.4-8.0 s: only the second part
+
+    assert not any("Nowak" in f"{s.text} {s.text_en}" for s in archive.segments(story, KEEPER))
+    assert not any("Nowak" in f"{text} {english}" for revision in _snapshots(archive, story)
+                   for text, english in revision[1:])  # revision 0 is the line before the split: all of it goes
+    assert _snapshots(archive, story)[0] == [(MARK, MARK)]
+
+
+def test_english_out_of_date_leaves_with_a_redaction_as_an_older_split_left_it(archive):
+    """Before 2026-12-04 a split left the whole line's English on its first part, out of
+    date: a redaction of the second part takes it from the segments and the revisions."""
+    story = add_story(archive, "Flut", "de", [(0.0, 4.0, "Wir pumpten den Keller leer", "We pumped the cellar dry "
+                                               "and then Anna Nowak came."), (4.0, 8.0, "und dann kam Anna Nowak.")],
+                      timed=True)
+    first, second = _ids(archive, story)
+    archive.conn.execute("UPDATE segments SET text_en_stale = 1 WHERE story_id = ?", (story,))
+    corrections.set_speaker(archive, story, second, "S1", VERA, base=None)  # revision 1 holds it too
+
+    _redact(archive, story, 6.5, 7.9)
+
+    assert not any("Nowak" in f"{s.text} {s.text_en}" for s in archive.segments(story, KEEPER))
+    assert not any("Nowak" in f"{text} {english}" for revision in _snapshots(archive, story)
+                   for text, english in revision)
+
+
+def test_a_word_said_before_its_line_starts_leaves_the_revision_it_was_merged_from(archive):
+    story = _story(archive)
+    first, second, _ = _ids(archive, story)
+    # Whisper put the second line's first word ("Then") before the line starts
+    archive.conn.execute("UPDATE words SET start = 3.6, end = 3.95 WHERE segment_id = ? AND idx = 0", (second,))
+    corrections.merge(archive, story, first, VERA, base=0)
+
+    _redact(archive, story, 3.62, 3.93)  # "Then", within the first line's time in revision 0
+
+    assert "Then" not in " ".join(_texts(archive, story))
+    assert not any("Then" in text for revision in _snapshots(archive, story) for text, _ in revision)
+    corrections.restore(archive, story, 0, KEEPER, base=None)
+    assert "Then" not in " ".join(_texts(archive, story))
 
 
 def test_a_redaction_before_any_correction_keeps_stale_editors_out_too(archive):
