@@ -78,7 +78,7 @@ def clock_tenths(seconds: float) -> str:
     """m:ss.s (or h:mm:ss.s): a moment to the tenth of a second, as ``parse_clock`` reads
     it back. Rounded before it is split, so 59.96 s is 1:00.0, not 0:60.0; a time that is
     no number ("nan", "inf": a request may send one) is said as it came."""
-    if not math.isfinite(seconds):
+    if not math.isfinite(seconds * 10):  # 1e308 s is a number whose tenths are not
         return str(seconds)
     tenths = round(max(0.0, seconds) * 10)
     minutes, tenths = divmod(tenths, 600)

@@ -150,16 +150,23 @@ def compare(archive: Archive, story_id: int, a: int, b: int, viewer: Viewer) -> 
 
 # editing ----------------------------------------------------------------------------
 
-def set_text(archive: Archive, story_id: int, segment_id: int, text: str, viewer: Viewer, *,
-             base: int | None) -> Saved:
-    """Replace a segment's text. Words that stay keep their timings; new ones are spread
-    over the time of those they replace."""
+def checked_text(text: str) -> str:
+    """A segment's text as it will be saved, or CorrectionError: asked before anything of
+    an edit is saved (a speaker sent with a text refused must not be saved alone)."""
     text = one_line(str(text))
     if not text:
         raise CorrectionError(said("a segment needs some text: to take words out for good, ask a moderator to "
                                     "redact them"))
     if len(text) > _TEXT_MAX:
         raise CorrectionError(said("a segment holds at most {count} characters: split it first", count=_TEXT_MAX))
+    return text
+
+
+def set_text(archive: Archive, story_id: int, segment_id: int, text: str, viewer: Viewer, *,
+             base: int | None) -> Saved:
+    """Replace a segment's text. Words that stay keep their timings; new ones are spread
+    over the time of those they replace."""
+    text = checked_text(text)
 
     def change(lines: list[Line], speakers: list[Speaker]):
         i = _find(lines, segment_id, story_id)
@@ -249,16 +256,24 @@ def replace_text(archive: Archive, story_id: int, find: str, replacement: str, v
     ``changed`` says in how many."""
     if not find or not find.strip():
         raise CorrectionError(said("say what to find: an empty text would match everywhere"))
+    if len(find) > _TEXT_MAX or len(replacement) > _TEXT_MAX:
+        raise CorrectionError(said("a segment holds at most {count} characters: split it first", count=_TEXT_MAX))
     pattern = re.compile(re.escape(find), 0 if case_sensitive else re.IGNORECASE)
 
     def change(lines: list[Line], speakers: list[Speaker]):
         out = []
         for x in lines:
             text = one_line(pattern.sub(lambda _: replacement, x.text))
+            if text == x.text:
+                out.append(x)
+                continue
             if not text:
                 raise CorrectionError(said("the replacement would leave the segment at {at} without words: replace "
                                            "with something, or ask a moderator to redact it", at=clock_tenths(x.start)))
-            out.append(x if text == x.text else _retext(x, text))
+            if len(text) > _TEXT_MAX:
+                raise CorrectionError(said("the replacement would make the segment at {at} longer than {count} "
+                                           "characters: replace with less", at=clock_tenths(x.start), count=_TEXT_MAX))
+            out.append(_retext(x, text))
         return out, speakers, "find and replace"
     return _save(archive, story_id, viewer, base, change)
 

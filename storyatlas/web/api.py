@@ -385,16 +385,14 @@ def patch_segment(request: Request, who: Viewer, story_id: int, data: dict) -> R
     archive, segment_id = request.app.state.archives.get(), request.path_params["segment"]
     if "text" not in data and "speaker" not in data:
         raise CorrectionError(said('send "text" or "speaker" (with "base")'))
-    if "text" in data and not _text(data, "text").strip():  # refused before the speaker is saved
-        raise CorrectionError(said("a segment needs some text: to take words out for good, "
-                                   "ask a moderator to redact them"))
+    text = corrections.checked_text(_text(data, "text")) if "text" in data else None  # before the speaker is saved
     done = corrections.Saved(data["base"], 0)
     if "speaker" in data:
         label = _text(data, "speaker", required=False)
         done = corrections.set_speaker(archive, story_id, segment_id, label, who, base=data["base"])
-    if "text" in data:
-        text = corrections.set_text(archive, story_id, segment_id, _text(data, "text"), who, base=done.revision)
-        done = corrections.Saved(text.revision, done.changed + text.changed)
+    if text is not None:
+        saved = corrections.set_text(archive, story_id, segment_id, text, who, base=done.revision)
+        done = corrections.Saved(saved.revision, done.changed + saved.changed)
     return _saved(request, story_id, who, done, retag="text" in data)
 
 

@@ -114,19 +114,18 @@ def _edit(request: Request, story: Story, who: Viewer, fields: dict[str, str] | 
     if segment_id is None or base is None:
         return _page(request, story, who, status=422,
                      error=said("the form lost its segment or revision: reload the page"))
-    if not text.split():  # refused before a speaker is saved with it
-        return _page(request, story, who, status=422, kept={segment_id: text},
-                     error=said("a segment needs some text: to take words out for good, "
-                                "ask a moderator to redact them"))
     try:
+        corrections.checked_text(text)  # refused before a speaker is saved with it
         done = corrections.Saved(base, 0)
         segment = next((s for s in archive.segments(story_id, who) if s.id == segment_id), None)
         speaker = fields.get("speaker")
         if speaker is not None and segment is not None and (speaker or None) != segment.speaker:
             done = corrections.set_speaker(archive, story_id, segment_id, speaker, who, base=base)
         saved = corrections.set_text(archive, story_id, segment_id, text, who, base=done.revision)
-    except Conflict:
-        latest = corrections.revisions(archive, story_id, who)[0]
+    except Conflict as e:
+        latest = next(iter(corrections.revisions(archive, story_id, who)), None)
+        if latest is None:  # a revision the form could not have loaded: nothing was saved yet
+            return _page(request, story, who, status=409, error=reason(e), kept={segment_id: text})
         return _page(request, story, who, status=409, conflict={
             "who": latest.who, "number": latest.number, "at": latest.at, "text": text, "segment": segment_id})
     except CorrectionError as e:

@@ -139,6 +139,11 @@ def test_malformed_requests_are_refused_clearly_and_change_nothing(client, story
     monkeypatch.setattr(app.state.queue, "retag", lambda: retagged.append(story))
     for method, path, body, said in [
         ("patch", f"segments/{first}", {"base": 0, "speaker": "S1", "text": "   "}, "needs some text"),
+        ("patch", f"segments/{first}", {"base": 0, "speaker": "S1", "text": "\x07\x08"}, "needs some text"),
+        ("patch", f"segments/{first}", {"base": 0, "speaker": "S1", "text": "x" * 5001}, "at most 5000 characters"),
+        ("post", "replace", {"base": 0, "find": "e", "replace": "w" * 4000}, "longer than 5000 characters"),
+        ("post", "replace", {"base": 0, "find": "e" * 5001, "replace": "w"}, "at most 5000 characters"),
+        ("post", f"segments/{first}/split", {"base": 0, "at": 1e308}, "is not inside the segment"),
         ("post", "replace", {"base": 0, "find": "a", "replace": "b", "case_sensitive": "no"}, "true or false"),
         ("post", f"segments/{first}/split", {"base": 0, "offset": "3"}, "character position"),
         ("post", f"segments/{first}/split", {"base": 0, "at": [6]}, "seconds (12.5)"),

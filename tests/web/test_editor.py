@@ -181,9 +181,12 @@ def test_a_refused_form_says_why_and_keeps_the_text(client, story, web_archive):
     empty = client.post(edit, data=form | {"text": "   "})
     assert empty.status_code == 422 and "Not saved: a segment needs some text" in empty.text
     too_long = "word " * 1200
-    answer = client.post(edit, data=form | {"text": too_long})
+    answer = client.post(edit, data=form | {"text": too_long, "speaker": "S1"})  # the speaker is not saved alone
     assert answer.status_code == 422 and "at most 5000 characters" in answer.text
     assert _form(answer.text, first.id)["text"] == too_long
+    # a revision the story never had (a form made up, or from another archive)
+    nowhere = client.post(edit, data=form | {"base": "5", "text": "We pumped the cellar dry."})
+    assert nowhere.status_code == 409 and "no revision 5" in nowhere.text
     # forms from elsewhere, or without the page's token, are refused; nothing was saved
     assert client.post(edit, data=form | {"csrf_token": "forged"}).status_code == 403
     assert client.post(edit, data=form, headers={"origin": "https://elsewhere.example"}).status_code == 403
