@@ -117,10 +117,14 @@ class MediaError(StoryAtlasError):
 
 
 class UploadError(MediaError):
-    """An upload broke a limit or the protocol (too big, too many files, bad offset)."""
+    """An upload broke a limit or the protocol (too big, too many files, bad offset).
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    ``retry_after``: the seconds to wait before asking again, where asking again will do.
+    """
+
+    def __init__(self, message: str, status: int = 400, retry_after: int | None = None) -> None:
         self.status = status
+        self.retry_after = retry_after
         super().__init__(message)
 
 

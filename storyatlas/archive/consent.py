@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import secrets
 from dataclasses import dataclass
 
 from storyatlas.archive import Archive, Story, audit, token_hash
@@ -60,6 +61,18 @@ def teller_viewer(archive: Archive, token: str) -> Viewer:
     if not token or row is None:
         raise AccessDenied(said("this link does not open any story: it may be mistyped, or the story was withdrawn"))
     return Viewer.teller(row[0])
+
+
+def new_teller_link(archive: Archive, story_id: int) -> str | None:
+    """A new private link for the story's teller, the one before it opening nothing more;
+    None once the story is gone (withdrawn). Only for the sender of the upload that made
+    the story, who lost the answer that held the first: the archive keeps no link it could
+    give again (only its hash)."""
+    token = secrets.token_urlsafe(24)
+    with archive.transaction() as c:
+        renewed = c.execute("UPDATE stories SET teller_token = ? WHERE id = ? AND teller_token IS NOT NULL",
+                            (token_hash(token), story_id)).rowcount
+    return token if renewed else None
 
 
 def _may_change(viewer: Viewer, story: Story) -> bool:

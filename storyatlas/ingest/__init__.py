@@ -17,8 +17,12 @@ from storyatlas.ingest.audio import check_duration, make_speech_wav, shortfall
 from storyatlas.ingest.probe import probe
 from storyatlas.ingest.store import MediaStore
 from storyatlas.settings import Settings
+from storyatlas.text import one_line
 
 log = logging.getLogger(__name__)
+
+NAME_MAX = 500
+"""A title or file name made from a file's name is cut as a typed title is."""
 
 # what the folder walk picks up; anything else in a folder is skipped quietly
 MEDIA_SUFFIXES = {
@@ -72,8 +76,10 @@ def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Set
     """
     path = Path(path)
     # a name in bytes that are not UTF-8 (a file system's, Python's surrogate escapes)
-    # cannot be stored as text: its bytes are shown as U+FFFD, as a browser would show them
-    original_name = (original_name or path.name).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    # cannot be stored as text: its bytes are shown as U+FFFD, as a browser would show them;
+    # it is the sender's, printed on the keepers' terminals as a typed title is: cleaned as one
+    original_name = one_line((original_name or path.name).encode("utf-8", "surrogateescape")
+                             .decode("utf-8", "replace"))[:NAME_MAX]
     if not path.exists():
         raise MediaError(said("no such file"), str(path))
     if not path.is_file():
@@ -169,5 +175,5 @@ def recording_notice(archive: Archive, story_id: int, viewer: Viewer) -> Said | 
 
 
 def _title_from(name: str) -> str:
-    stem = Path(name.replace("\\", "/")).stem.replace("_", " ").replace("-", " ").strip()
-    return " ".join(stem.split()) or "Untitled story"
+    stem = Path(name.replace("\\", "/")).stem.replace("_", " ").replace("-", " ")
+    return one_line(stem)[:NAME_MAX] or "Untitled story"

@@ -28,7 +28,7 @@ from storyatlas.search.fts import FTSBackend
 from storyatlas.themes import store
 from storyatlas.web.accounts import viewer
 from storyatlas.web.i18n import Translator, request_language
-from storyatlas.web.intake import accept, request_metadata
+from storyatlas.web.intake import accept, finish, request_metadata
 from storyatlas.web.openapi import spec
 from storyatlas.web.security import refuse_other_sites
 from storyatlas.web.uploads import client_address, read_multipart
@@ -205,6 +205,7 @@ def export_collection_zip(request: Request) -> Response:
 async def create_stories(request: Request) -> Response:
     refuse_other_sites(request, "request")
     settings = request.app.state.settings
+    request.app.state.uploads.sweep()  # what uploads abandoned long ago hold is room for this one
     form = await read_multipart(request, settings.media_dir / "tmp" / "uploads", settings.max_file_bytes,
                                 min_free_bytes=settings.min_free_bytes)
     try:
@@ -245,13 +246,8 @@ async def append_upload(request: Request) -> Response:
 
 async def finish_upload(request: Request) -> Response:
     refuse_other_sites(request, "request")
-    uploads = request.app.state.uploads
-    # no piece may arrive while the file is hashed and taken in (409 while one still does)
-    with uploads.finishing(request.path_params["upload"]) as path:
-        fields = dict(await request.form(max_files=0, max_fields=20, max_part_size=64 * 1024))
-        meta = request_metadata(request, {k: v for k, v in fields.items() if isinstance(v, str)})
-        accepted = await accept(request, path, fields.get("filename") or "recording.webm", meta)
-    return JSONResponse(accepted.as_json(), status_code=201 if accepted.story_id else 422)
+    status, answer = await finish(request, request.path_params["upload"])
+    return JSONResponse(answer, status_code=status)
 
 
 _JSON_LIMIT = 64 * 1024

@@ -101,8 +101,12 @@ async def handle_error(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s", request.url.path)
         status, message = 500, t.said(said("an unexpected error happened; it has been logged"))
     if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
-        return JSONResponse({"error": message, "status": status}, status_code=status)
-    return pages.error_page(request, status, message)
+        response = JSONResponse({"error": message, "status": status}, status_code=status)
+    else:
+        response = pages.error_page(request, status, message)
+    if getattr(exc, "retry_after", None):  # a refusal that passes: the sender may ask again after it
+        response.headers["retry-after"] = str(exc.retry_after)
+    return response
 
 
 def create_app(settings: Settings, worker: bool = False) -> Starlette:

@@ -5,19 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from storyatlas.archive import Place, StoryMetadata, Viewer
-from storyatlas.archive.consent import NAMINGS, VISIBILITIES, Consent
+from storyatlas.archive.consent import NAMINGS, VISIBILITIES, Consent, new_teller_link
 from storyatlas.archive.policy import may_moderate
-from storyatlas.errors import ConsentError, MediaError, UploadError, reason
+from storyatlas.errors import ConsentError, MediaError, UploadError, reason, said
 from storyatlas.ingest import ingest_file
 from storyatlas.web.accounts import viewer
 from storyatlas.web.i18n import Translator, request_language
+from storyatlas.web.uploads import NEW_LINK
 
+__all__ = ["NAMINGS", "VISIBILITIES", "Accepted", "accept", "finish", "metadata_from", "request_metadata"]
 
-__all__ = ["NAMINGS", "VISIBILITIES", "Accepted", "accept", "metadata_from", "request_metadata"]
+FINISH_FIELDS, FINISH_FIELD_BYTES = 20, 64 * 1024
+_FORMS = (b"multipart/form-data", b"application/x-www-form-urlencoded")
 
 
 def metadata_from(fields: dict[str, str], who: Viewer) -> StoryMetadata:
@@ -79,9 +84,13 @@ class Accepted:
 
 
 async def accept(request: Request, path: Path, filename: str, meta: StoryMetadata) -> Accepted:
-    """Ingest one uploaded file (in a worker thread) and queue its processing."""
+    """Ingest one uploaded file (in a worker thread) and queue its processing. The file is
+    left where it is, for the caller to remove: when taking it in failed for a passing
+    reason (a database busy for a moment), a resumable upload stays to be finished again."""
     state = request.app.state
     who = viewer(request)
+    # a file part named "" (an empty file input, a script): its scratch name would mean nothing
+    filename = filename or "recording"
 
     def work() -> Accepted:
         archive = state.archives.get()
@@ -90,8 +99,6 @@ async def accept(request: Request, path: Path, filename: str, meta: StoryMetadat
         except MediaError as e:
             # the temp name means nothing to the person: name their file instead
             return Accepted(filename, error=f"{filename}: {Translator(request_language(request)).error(e)}")
-        finally:
-            path.unlink(missing_ok=True)
         if result.job_id is not None:
             state.queue.enqueue([result.job_id])
         if result.duplicate:  # a story the sender may see already: say which
@@ -99,7 +106,60 @@ async def accept(request: Request, path: Path, filename: str, meta: StoryMetadat
             return Accepted(filename, result.story_id, job.state if job else None, duplicate=True)
         notice = Translator(request_language(request)).said(result.notice) if result.notice else None
         return Accepted(filename, result.story_id, "queued", receipt=result.teller_token,
-                        link=f"/mine/{result.teller_token}", awaiting_review=meta.requested_visibility is not None or None,
-                        notice=notice)
+                        link=f"/mine/{result.teller_token}",
+                        awaiting_review=meta.requested_visibility is not None or None, notice=notice)
 
     return await run_in_threadpool(work)
+
+
+async def finish_form(request: Request) -> dict[str, str]:
+    """The fields sent with a resumable upload's finish: a form, or nothing at all. Any
+    other body (JSON...) would have its fields silently dropped, the story's consent
+    among them, so it is refused."""
+    content_type, params = parse_options_header(request.headers.get("content-type"))
+    if content_type not in _FORMS or (content_type == _FORMS[0] and b"boundary" not in params):
+        refused = UploadError(said("send the form as multipart/form-data"), status=415)
+        if content_type:
+            raise refused
+        async for chunk in request.stream():
+            if chunk:  # said at its first byte: a body of no kind is not read whole
+                raise refused
+        return {}
+    try:
+        form = await request.form(max_files=0, max_fields=FINISH_FIELDS, max_part_size=FINISH_FIELD_BYTES)
+    except HTTPException as e:  # Starlette's refusal, in its own English
+        raise UploadError(said("the form that finishes an upload holds at most {fields} fields of at most "
+                               "{size} KB each, and no file (the recording goes in the pieces); send it again "
+                               "within those", fields=FINISH_FIELDS, size=FINISH_FIELD_BYTES // 1024),
+                          status=413) from e
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+async def finish(request: Request, upload_id: str) -> tuple[int, dict]:
+    """Finish a resumable upload with the request's form: the status and JSON to answer
+    with, the same again for a finish sent again once it is done."""
+    uploads = request.app.state.uploads
+    uploads.sweep(every=60)
+    kept = uploads.answer(upload_id)
+    if kept is not None:  # its answer was lost on the way: the same again, not "start it again"
+        return await _with_new_link(request, kept)
+    fields = await finish_form(request)
+    meta = request_metadata(request, fields)
+
+    async def take_in(path: Path) -> tuple[int, dict]:
+        accepted = await accept(request, path, fields.get("filename") or "recording.webm", meta)
+        return 201 if accepted.story_id else 422, accepted.as_json()
+
+    return await _with_new_link(request, await uploads.finish(upload_id, take_in))
+
+
+async def _with_new_link(request: Request, answer: tuple[int, dict]) -> tuple[int, dict]:
+    """A kept answer given again: its story's teller gets a new private link, the first
+    one (lost with the answer that held it, or not) opening nothing more."""
+    status, body = answer
+    if not body.pop(NEW_LINK, False):
+        return answer
+    token = await run_in_threadpool(new_teller_link, request.app.state.archives.get(), body["story_id"])
+    if token is not None:  # None: withdrawn meanwhile, nothing to open
+        body |= {"receipt": token, "link": f"/mine/{token}"}
+    return status, body

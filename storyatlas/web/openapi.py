@@ -193,11 +193,15 @@ def spec() -> dict:
                         "requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
                         "responses": {"200": {"description": "New offset"}, "409": _ERROR, "413": _ERROR}}},
             "/api/uploads/{upload}/finish": {"post": {
-                "summary": "Turn a finished upload into a story",
+                "summary": "Turn a finished upload into a story; sent again, the same answer with a new private "
+                           "link (kept as long as an unfinished upload; 409 with Retry-After while the first is "
+                           "still at work)",
                 "parameters": [_param("upload", "Upload id", where="path", required=True)],
-                "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
-                    "type": "object", "properties": {"filename": {"type": "string"}, **_METADATA}}}}},
-                "responses": {"201": _json("Accepted"), "404": _ERROR, "422": _json("Accepted")}}},
+                "requestBody": {"content": {form: {"schema": {
+                    "type": "object", "properties": {"filename": {"type": "string"}, **_METADATA}}}
+                    for form in ("application/x-www-form-urlencoded", "multipart/form-data")}},
+                "responses": {"201": _json("Accepted"), "404": _ERROR, "409": _ERROR, "413": _ERROR, "415": _ERROR,
+                              "422": _json("Accepted")}}},
         },
         "components": {"schemas": {
             "Error": {"type": "object", "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},

@@ -237,6 +237,7 @@ async def upload(request: Request) -> Response:
     fields: dict[str, str] = {}
     try:
         refuse_other_sites(request)
+        request.app.state.uploads.sweep()  # what uploads abandoned long ago hold is room for this one
         form = await read_multipart(request, settings.media_dir / "tmp" / "uploads", settings.max_file_bytes)
         fields = form.fields
         try:

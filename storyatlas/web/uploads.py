@@ -9,19 +9,21 @@ as the bytes arrive. Two ways in:
 Files get generated names; the client's file name is kept only as data. What one request
 or one client can hold is bounded: form fields in number and size, resumable uploads per
 client address in number and bytes, and nothing is taken in while the archive's disk is
-nearly full. Each resumable upload takes one piece at a time.
+nearly full. Each resumable upload takes one piece at a time; once finished, the answer
+it was given takes its place for a while, so a finish sent again gets that answer again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import re
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -40,6 +42,12 @@ MAX_FILES = 50
 # how often, in bytes written, a long upload looks again at the free space and its client's total
 _RECHECK_BYTES = 1024 * 1024
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+FINISH_RETRY_S = 5
+"""How long a finish sent again while the first still takes the file in is told to wait."""
+Answer = tuple[int, dict]
+"""A finish's HTTP status and JSON body."""
+NEW_LINK = "new_link"
+"""In a kept answer: the story's teller is to be given a new private link with it."""
 
 
 @dataclass
@@ -110,7 +118,12 @@ async def read_multipart(request: Request, scratch: Path, max_file_bytes: int, *
         raise UploadError(said("send the form as multipart/form-data"), status=415)
     scratch.mkdir(parents=True, exist_ok=True)
     min_free = _min_free(request, min_free_bytes)
-    check_free_space(scratch, min_free, _declared_length(request))
+    declared = _declared_length(request)
+    # every part may bring its headers and boundary besides its bytes
+    per_part = 2 * MAX_PART_HEADER_BYTES + len(params[b"boundary"]) + 16
+    if declared > MAX_FILES * (max_file_bytes + per_part) + max_fields * per_part + max_fields_bytes:
+        raise _too_big(max_file_bytes)  # said before the disk is looked at: no disk would be big enough
+    check_free_space(scratch, min_free, declared)
     form = UploadForm()
     state: dict = {}
     totals = {"fields": 0, "field_bytes": 0, "written": 0, "ended": 0}
@@ -228,6 +241,8 @@ class ResumableUploads:
     An upload is ``<id>.part`` in ``folder``, with ``<id>.client`` naming the address that
     opened it. A piece being written holds an exclusive lock on the file (across server
     processes too), so a second piece, or finishing, waits for it rather than mixing in.
+    A finish holds the lock of ``<id>.client`` too, so one sent again meanwhile is told
+    so; once done, ``<id>.done`` keeps its answer as long as the upload would have been kept.
     """
 
     def __init__(self, folder: Path, max_bytes: int, max_age_s: float = 86400,
@@ -238,6 +253,7 @@ class ResumableUploads:
         self.max_client_bytes = max_bytes if max_client_bytes is None else max_client_bytes
         """What one address's unfinished uploads may hold together."""
         self.max_open_total = max_open_total
+        self._swept: float | None = None
 
     def _path(self, upload_id: str) -> Path:
         if not _UPLOAD_ID.match(upload_id):
@@ -272,6 +288,13 @@ class ResumableUploads:
                     total += (self.folder / f"{upload_id}.part").stat().st_size
         return total
 
+    def _check_free(self, min_free_bytes: int, incoming: int = 0) -> None:
+        try:
+            check_free_space(self.folder, min_free_bytes, incoming)
+        except UploadError:
+            self.sweep()  # uploads abandoned long ago may be what holds the space
+            check_free_space(self.folder, min_free_bytes, incoming)
+
     def create(self, client: str = "unknown", max_open: int = 10, min_free_bytes: int = 0) -> str:
         """A new upload for ``client``, who may hold at most ``max_open`` unfinished ones."""
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -300,6 +323,7 @@ class ResumableUploads:
     async def append(self, upload_id: str, offset: int, request: Request, min_free_bytes: int = 0) -> int:
         """Write the request's body at ``offset``; answers 409 while another piece is being written."""
         path = self._path(upload_id)
+        self.sweep(every=60)
         try:
             # never O_CREAT: an upload finished a moment ago must not come back empty
             fd = os.open(path, os.O_WRONLY | os.O_APPEND)
@@ -314,7 +338,10 @@ class ResumableUploads:
             if offset != current:
                 raise UploadError(said("this upload continues at byte {current}, not {offset}", current=current,
                                        offset=offset), status=409)
-            check_free_space(self.folder, min_free_bytes, _declared_length(request))
+            declared = _declared_length(request)
+            if current + declared > self.max_bytes:  # no disk would be big enough: not a full disk's fault
+                raise _too_big(self.max_bytes)
+            self._check_free(min_free_bytes, declared)
             client = (self.folder / f"{upload_id}.client").read_text(encoding="utf-8") \
                 if (self.folder / f"{upload_id}.client").exists() else "unknown"
             others = self._client_bytes(client, but=upload_id)
@@ -335,7 +362,7 @@ class ResumableUploads:
                     unchecked += len(chunk)
                     if unchecked >= _RECHECK_BYTES:
                         unchecked = 0
-                        check_free_space(self.folder, min_free_bytes)
+                        self._check_free(min_free_bytes)
                         others = self._client_bytes(client, but=upload_id)
             except BaseException:
                 # keep only whole pieces: the client resends this one from `current`
@@ -344,39 +371,107 @@ class ResumableUploads:
                 raise
         return size
 
-    @contextlib.contextmanager
-    def finishing(self, upload_id: str) -> Iterator[Path]:
-        """The finished file, for the caller to ingest while no piece can be added (409 while
-        one is still arriving). Once the caller is done the upload is gone; when the caller
-        fails (e.g. bad metadata), the upload stays to be finished again."""
-        path = self._path(upload_id)
+    def answer(self, upload_id: str) -> Answer | None:
+        """What finishing the upload answered, while it is kept (``max_age_s``): the answer
+        may have been lost on its way, and only it held the storyteller's private link
+        (not kept: ``NEW_LINK`` says the teller is to get a new one)."""
+        if not _UPLOAD_ID.match(upload_id):
+            return None
+        done = self.folder / f"{upload_id}.done"
         try:
-            held = path.open("rb")
-        except FileNotFoundError:
-            raise UploadError(said("unknown or expired upload; start it again"), status=404) from None
-        with held:
-            _lock(held, said("a piece of this upload is still being sent; finish the upload once it has arrived"))
-            if not _still_there(held, path):
-                raise UploadError(said("unknown or expired upload; start it again"), status=404)
-            yield path
+            if done.stat().st_mtime < time.time() - self.max_age_s:
+                return None
+            kept = json.loads(done.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return kept["status"], kept["answer"]
+
+    async def finish(self, upload_id: str, take_in: Callable[[Path], Awaitable[Answer]]) -> Answer:
+        """Take the finished file in with ``take_in`` while no piece can be added (409 while
+        one is still arriving, or while another finish runs), and answer as it did. Once
+        ``take_in`` has answered, the upload gives way to its answer, which a finish sent
+        again gets; when ``take_in`` fails (bad metadata, a database busy for a moment),
+        the upload stays to be finished again."""
+        kept = self.answer(upload_id)
+        if kept is not None:
+            return kept
+        with contextlib.ExitStack() as held:
+            try:
+                path = self._held_for_finishing(upload_id, held)
+            except UploadError as e:
+                if e.status == 404 and (kept := self.answer(upload_id)) is not None:
+                    return kept  # finished by another request since the look above
+                raise
+            answer = await take_in(path)
+            self._keep(upload_id, answer)  # before the upload goes, so that one of them is always there
             path.unlink(missing_ok=True)
             (self.folder / f"{upload_id}.client").unlink(missing_ok=True)
+        return answer
 
-    def sweep(self) -> None:
-        """Forget uploads abandoned for longer than max_age_s."""
+    def _held_for_finishing(self, upload_id: str, held: contextlib.ExitStack) -> Path:
+        path = self._path(upload_id)
+        try:
+            marker = held.enter_context((self.folder / f"{upload_id}.client").open("rb"))
+        except FileNotFoundError:
+            pass  # being removed by a finish just done: the file's own lock and look below say so
+        else:
+            try:
+                fcntl.flock(marker.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise UploadError(said("this upload is being finished right now; ask again in a few seconds "
+                                       "to get its answer"), status=409, retry_after=FINISH_RETRY_S) from None
+        try:
+            part = held.enter_context(path.open("rb"))
+        except FileNotFoundError:
+            raise UploadError(said("unknown or expired upload; start it again"), status=404) from None
+        _lock(part, said("a piece of this upload is still being sent; finish the upload once it has arrived"))
+        if not _still_there(part, path):
+            raise UploadError(said("unknown or expired upload; start it again"), status=404)
+        return path
+
+    def _keep(self, upload_id: str, answer: Answer) -> None:
+        # never the storyteller's private link, of which the archive keeps only the hash:
+        # a finish sent again is given a new one (NEW_LINK)
+        status, body = answer
+        kept = {k: v for k, v in body.items() if k not in ("receipt", "link")}
+        if "receipt" in body:
+            kept[NEW_LINK] = True
+        done = self.folder / f"{upload_id}.done"
+        partial = self.folder / f"{upload_id}.done-{secrets.token_hex(4)}"
+        try:
+            with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w",
+                           encoding="utf-8") as out:
+                json.dump({"status": status, "answer": kept}, out)
+            os.replace(partial, done)  # whole or not at all, for a finish sent again reading it
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def sweep(self, every: float = 0) -> None:
+        """Forget uploads abandoned for longer than max_age_s, and answers kept as long; with
+        ``every``, only if the last sweep (of this process) was at least that many seconds ago."""
+        now = time.monotonic()
+        if every and self._swept is not None and now - self._swept < every:
+            return
+        self._swept = now
         if not self.folder.exists():
             return
         cutoff = time.time() - self.max_age_s
         with self._folder_locked():
             for part in self.folder.glob("*.part"):
-                with contextlib.suppress(OSError), part.open("rb") as held:
-                    if part.stat().st_mtime >= cutoff:
+                with contextlib.suppress(OSError):
+                    if part.stat().st_mtime >= cutoff:  # most are: only the old ones are opened
                         continue
-                    try:
-                        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    except BlockingIOError:
-                        continue  # a piece is arriving right now
-                    part.unlink(missing_ok=True)
+                    with part.open("rb") as held:
+                        try:
+                            fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        except BlockingIOError:
+                            continue  # a piece is arriving, or it is being finished, right now
+                        if part.stat().st_mtime < cutoff:  # no piece came since the first look
+                            part.unlink(missing_ok=True)
+            for done in self.folder.glob("*.done"):
+                with contextlib.suppress(OSError):
+                    if done.stat().st_mtime < cutoff:
+                        done.unlink(missing_ok=True)
             for marker in self.folder.glob("*.client"):
                 if not marker.with_suffix(".part").exists():
                     marker.unlink(missing_ok=True)

@@ -129,6 +129,18 @@ def test_a_story_is_titled_from_the_name_the_file_was_sent_as(archive, settings,
     assert archive.media(result.story_id, "original", KEEPER).original_filename == sent_as
 
 
+def test_a_title_made_from_a_file_name_is_cleaned_and_cut_as_a_typed_one(archive, settings, media_dir):
+    """Both are printed on the keepers' terminals (`storyatlas stories`), where an escape works."""
+    escaped = ingest_file(archive, media_dir / "story.ogg", StoryMetadata(), settings, KEEPER,
+                          original_name="\x1b[2J\x1b]0;pwned\x07Evil\tname.ogg")
+    assert archive.story(escaped.story_id, KEEPER).title == "[2J]0;pwnedEvil name"
+    assert archive.media(escaped.story_id, "original", KEEPER).original_filename == "[2J]0;pwnedEvil name.ogg"
+    long = ingest_file(archive, media_dir / "story.m4a", StoryMetadata(), settings, KEEPER,
+                       original_name="A" * 60_000 + ".ogg")
+    assert archive.story(long.story_id, KEEPER).title == "A" * 500
+    assert archive.media(long.story_id, "original", KEEPER).original_filename == "A" * 500
+
+
 def test_a_file_longer_than_the_limit_is_refused_before_decoding(archive, settings, media_dir):
     from storyatlas.errors import MediaError
 

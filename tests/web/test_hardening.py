@@ -217,9 +217,11 @@ def test_an_upload_finished_while_another_request_opened_it_is_not_written_to_or
 def test_finishing_with_a_huge_form_is_refused(client):
     upload = _upload(client, story_file("en").read_bytes())
     refused = client.post(f"/api/uploads/{upload}/finish", data={f"field{i}": "x" for i in range(25)})
-    assert refused.status_code == 400 and "Too many fields" in refused.json()["error"]
+    assert refused.status_code == 413 and "holds at most 20 fields of at most 64 KB" in refused.json()["error"]
     long_field = client.post(f"/api/uploads/{upload}/finish", data={"description": "x" * 70_000})
-    assert long_field.status_code == 400
+    assert long_field.status_code == 413
+    with_file = client.post(f"/api/uploads/{upload}/finish", files={"files": ("s.ogg", b"x")})
+    assert with_file.status_code == 413 and "and no file" in with_file.json()["error"]
     assert client.post(f"/api/uploads/{upload}/finish").status_code == 201  # the upload was kept
 
 

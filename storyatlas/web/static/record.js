@@ -111,8 +111,14 @@
       $("rec-status").textContent = words.sending.replace("{percent}", Math.round((100 * offset) / data.size) + " %");
     }
     fields.append("filename", "recording." + (data.type.includes("ogg") ? "ogg" : data.type.includes("mp4") ? "m4a" : "webm"));
-    const done = await withRetry(() => fetch(`/api/uploads/${created.id}/finish`, { method: "POST", body: fields }));
-    return done.json();
+    for (;;) {
+      const done = await withRetry(() => fetch(`/api/uploads/${created.id}/finish`, { method: "POST", body: fields }));
+      // sent again (its answer lost) while the first still takes the recording in: that
+      // answer, with the private link, is kept for this upload and comes once it is done
+      const wait = done.status === 409 && Number(done.headers.get("Retry-After"));
+      if (!wait) return done.json();
+      await new Promise((ok) => setTimeout(ok, wait * 1000));
+    }
   }
 
   async function follow(story) {
