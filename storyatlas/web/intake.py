@@ -43,7 +43,10 @@ def metadata_from(fields: dict[str, str], who: Viewer) -> StoryMetadata:
         raise UploadError(reason(e), status=422) from None
     visibility = consent.visibility or "public"
     place = Place.parse(get("place"))
-    moderator = may_moderate(who, place.community, get("collection"))
+    # published at once only by a moderator of its community: a collection is whatever the
+    # sender types, and naming one they moderate must not publish into another community
+    # without its moderators' review
+    moderator = may_moderate(who, place.community, None if place.community else get("collection"))
     meta = StoryMetadata(
         title=get("title"), collection=get("collection"), place=place,
         recorded_on=get("recorded_on"), language_hint=get("language"),

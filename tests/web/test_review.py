@@ -105,6 +105,15 @@ def test_a_moderators_own_upload_and_a_private_one_need_no_review(moderated):
     archive = app.state.archives.get()
     assert archive.story(own["story_id"], KEEPER).visibility == "public"
     assert archive.awaiting_review(KEEPER) == []
+    # a collection is whatever the sender types: naming one they moderate publishes nothing
+    # into another community without its moderators' review; without a community, it counts
+    for lang, place, waits in (("de", "Krakow, Lesser Poland, PL", True), ("fr", "", False)):
+        files = [("files", (f"story_{lang}.ogg", story_file(lang).read_bytes(), "audio/ogg"))]
+        sent = moderator.post("/api/stories", files=files, data={
+            "title": "Elsewhere", "place": place, "collection": "Zgorzelec", "visibility": "community"}).json()
+        story = archive.story(sent["stories"][0]["story_id"], KEEPER)
+        assert (story.visibility, story.requested_visibility) == (("private", "community") if waits
+                                                                  else ("community", None)), place
 
 
 def test_review_from_the_command_line(moderated, settings):
