@@ -37,6 +37,10 @@ SUFFIXES = {"ohms": "ohms.xml", "iiif": "iiif.json", "dc": "dc.xml"}
 _BOTH_TRACKS = ("json", "csv", "ohms", "iiif", "dc")
 
 
+CONSENT_FIELDS = ("visibility", "requested_visibility", "embargo_until", "declined", "state")
+"""A story's fields that only its teller and its moderators are shown."""
+
+
 def file_name(story_id: int, fmt: str, track: str = "original") -> str:
     """story-12.vtt, story-12.en.srt, story-12.ohms.xml..."""
     track_part = "" if track == "original" or fmt in _BOTH_TRACKS else f".{track}"
@@ -51,6 +55,10 @@ def story_document(archive: Archive, story_id: int, viewer: Viewer, words: bool 
     doc = asdict(story)
     doc["place"] = asdict(story.place)
     doc["state"] = story.state
+    if not (story.id in viewer.tells or may_moderate(viewer, story.place.community, story.collection)):
+        # what its teller asked (a wider audience, an embargo) is theirs and its moderators'
+        for private in CONSENT_FIELDS:
+            doc.pop(private)
     doc["job"] = asdict(job) if job else None
     doc["transcripts"] = archive.transcripts(story_id, viewer)
     segments = archive.segments(story_id, viewer, with_words=words)

@@ -34,6 +34,9 @@ _CANDIDATES = 3000
 _LENGTHS = 2
 _NEAREST = sorted(range(-_LENGTHS, _LENGTHS + 1), key=abs)  # 0, -1, 1, -2, 2
 _SHOWN = 3
+# the closest candidates asked whether a story the searcher may see says them: bounds the
+# time a word with very many close ones takes, far beyond what a few hidden stories hold
+_ASKED = 100
 # a vocabulary this small (about 20 ms to read) is read again as soon as the archive changes
 _READ_AT_ONCE = 20_000
 log = logging.getLogger(__name__)
@@ -67,13 +70,15 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query,
             if not term:
                 continue
             stem = term[len(lang) + 1:]
-            # difflib's ratio, in C++: the Python one took most of a misspelled query's time
+            # difflib's ratio, in C++: the Python one took most of a misspelled query's time;
+            # every close one: words of stories the searcher may not see must not crowd out
+            # those they may (which are only known by asking, below)
             for candidate, ratio, _ in process.extract(stem, vocabulary.near(lang, stem), scorer=fuzz.ratio,
-                                                       score_cutoff=75, limit=11):
+                                                       score_cutoff=75, limit=None):
                 if candidate != stem:
                     close.append((ratio / 100, f"{lang}_{candidate}"))
         shown: list[str] = []
-        for _, candidate in sorted(close, key=lambda c: (-c[0], c[1]))[:10]:
+        for _, candidate in sorted(close, key=lambda c: (-c[0], c[1]))[:_ASKED]:
             said = _said(conn, candidate, stories_sql, params)
             if said and fold(said) != fold(word) and said not in shown:
                 shown.append(said)

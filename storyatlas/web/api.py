@@ -71,15 +71,18 @@ def search_json(results: SearchResults) -> dict:
         "query": results.query.text, "total_stories": results.total_stories, "relaxed": results.relaxed,
         "suggestions": list(results.suggestions), "themes": list(results.themes),
         "facets": {name: [{"value": v, "count": n} for v, n in results.facets.get(name, [])] for name in FACETS},
+        # the place in the ranking, not its score: bm25 weighs a word by how many stories of
+        # the whole archive say it, so a score would tell whether stories the viewer may not
+        # see say the words
         "stories": [{
             "story_id": h.story_id, "title": h.title, "language": h.language, "languages": list(h.languages),
-            "country": h.country, "collection": h.collection, "score": round(h.score, 4),
+            "country": h.country, "collection": h.collection, "rank": results.query.offset + i,
             "moments": [{"at": m.at, "start": m.start, "end": m.end, "text": m.text, "text_en": m.text_en,
                          "language": m.language, "snippet": m.snippet_html(), "why": list(m.why),
                          "link": f"/stories/{h.story_id}?t={int(m.at)}"}
                         for m in h.moments],
             "themes": list(h.themes),
-        } for h in results.stories],
+        } for i, h in enumerate(results.stories, 1)],
     }
 
 
@@ -139,12 +142,9 @@ def get_story(request: Request) -> Response:
     who = viewer(request)
     doc = story_document(archive, story_id, who, words=request.query_params.get("words") == "1")
     doc["job"] = job_json(request, archive.job_for_story(story_id, who))
-    if may_moderate(who, doc["place"]["community"], doc["collection"]):
+    if may_moderate(who, doc["place"]["community"], doc["collection"]):  # the consent fields too (story_document)
         notice = recording_notice(archive, story_id, who)
         doc["recording_notice"] = Translator(request_language(request)).said(notice) if notice else None
-    else:
-        for private in ("visibility", "requested_visibility", "embargo_until", "declined"):
-            doc.pop(private, None)
     return JSONResponse(doc)
 
 

@@ -292,7 +292,8 @@ def spec() -> dict:
                 "story_id": {"type": "integer"}, "title": {"type": "string"},
                 "language": {"type": ["string", "null"]}, "languages": _LANGUAGES,
                 "country": {"type": ["string", "null"]}, "collection": {"type": ["string", "null"]},
-                "score": {"type": "number"}, "themes": {"type": "array", "items": {"type": "string"}},
+                "rank": {"type": "integer", "description": "Place in the ranking, from 1"},
+                "themes": {"type": "array", "items": {"type": "string"}},
                 "moments": {"type": "array", "items": {"$ref": "#/components/schemas/Moment"}}}},
             "Moment": {"type": "object", "properties": {
                 "at": {"type": "number", "description": "Seconds: where the first matched word is spoken"},

@@ -191,6 +191,16 @@ def test_did_you_mean_offers_words_as_said_from_stories_one_may_see(backend, arc
     assert "zwieblowski" not in _search(backend, "zwiablowski", Viewer()).suggestions
 
 
+def test_words_of_stories_one_may_not_see_crowd_out_no_suggestion(backend, archive):
+    add_story(archive, "Meadow", "en", [(0.0, 3.0, "The kelmarud of the meadow.")])
+    assert _search(backend, "kelmarod", Viewer()).suggestions == ("kelmarud",)
+    # eleven words closer to what was typed, said only where the visitor may not look
+    add_story(archive, "Secret", "en", [(0.0, 3.0, " ".join(f"kelmarod{c}" for c in "bcdfghklmnp"))],
+              visibility="private")
+    assert "kelmarodb" in _search(backend, "kelmarod").suggestions  # the keeper's
+    assert _search(backend, "kelmarod", Viewer()).suggestions == ("kelmarud",)
+
+
 def test_a_large_vocabulary_is_read_again_in_the_background_and_never_offers_a_word_gone(
         backend, archive, settings, monkeypatch):
     monkeypatch.setattr(suggest, "_READ_AT_ONCE", 0)  # as a large archive's is

@@ -4,6 +4,10 @@ and names that become headers."""
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 import pytest
 
 from storyatlas.archive import Viewer, accounts
@@ -13,21 +17,34 @@ KEEPER = Viewer.keeper()
 LINES = [(0.0, 4.0, "Woda przyszła w nocy.", "The water came in the night.")]
 PASSWORD = "a moderator's password"
 ELSEWHERE = {"origin": "https://elsewhere.example"}
-CONSENT = ("visibility", "requested_visibility", "embargo_until", "declined")
+CONSENT = ("visibility", "requested_visibility", "embargo_until", "declined", "state")
 
 
 def test_a_storys_consent_is_shown_only_to_its_moderators(app, client, web_archive):
     story = add_story(web_archive, "Powódź", "pl", LINES, community="Zgorzelec", visibility="community",
-                      requested_visibility="public", embargo_until="2001-01-01")
+                      requested_visibility="public", embargo_until="2001-01-01", exportable=True,
+                      collection="Powodzie")
     member = add_story(web_archive, "Nasza", "pl", LINES, community="Zgorzelec")
     public = client.get(f"/api/stories/{member}").json()
     assert not set(CONSENT) & set(public) and public["review_state"] == "published"
+    # a member hears the story, but what its teller asked of a moderator is not theirs to read
+    accounts.add_user(web_archive, "Ala", PASSWORD, [("member", "Zgorzelec")], KEEPER)
+    client.post("/login", data={"csrf_token": _token(client), "name": "Ala", "password": PASSWORD})
+    exported = client.get(f"/api/stories/{story}/export.json")
+    zipped = client.get("/api/collections/Powodzie/export.zip", params={"format": "json"})
+    assert exported.status_code == zipped.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(zipped.content)) as z:
+        in_zip = json.loads(z.read(f"story-{story}.json"))
+    for doc in (client.get(f"/api/stories/{story}").json(), exported.json(), in_zip):
+        assert not set(CONSENT) & set(doc) and doc["title"] == "Powódź"
+    client.post("/logout", data={"csrf_token": _token(client)})
 
     accounts.add_user(web_archive, "Mod", PASSWORD, [("moderator", "Zgorzelec")], KEEPER)
     client.post("/login", data={"csrf_token": _token(client), "name": "Mod", "password": PASSWORD})
     moderated = client.get(f"/api/stories/{story}").json()
     assert {k: moderated[k] for k in CONSENT} == {"visibility": "community", "requested_visibility": "public",
-                                                  "embargo_until": "2001-01-01", "declined": False}
+                                                  "embargo_until": "2001-01-01", "declined": False,
+                                                  "state": "waiting"}
     listed = client.get("/api/stories").json()["stories"]
     assert {s["id"]: s["review_state"] for s in listed} == {story: "draft", member: "published"}
 
@@ -182,3 +199,25 @@ def test_every_filter_the_api_documents_is_honoured(client, web_archive):
     for name, value in matching.items():
         other = {"review_state": "draft", "theme": "war"}.get(name, "zz")
         assert (total(**{name: value}), total(**{name: other})) == (1, 0), name
+
+
+def test_a_search_answers_the_same_whatever_stories_one_may_not_see_say(client, web_archive):
+    """bm25 weighs a word by how many stories of the whole archive say it: a score in the
+    answer would tell a visitor that a private story says the word."""
+    from storyatlas.archive import index_points
+    from storyatlas.archive.records import IndexPoint
+    from storyatlas.themes import store
+
+    store.vocabulary(web_archive)
+    told = add_story(web_archive, "Alpha", "en", [(0.0, 4.0, "zorblat quaxil meadow")])
+    add_story(web_archive, "Gamma", "en", [(0.0, 4.0, "nothing here at all")])
+    index_points.add(web_archive, told, IndexPoint(1.0, "zorblat quaxil"), KEEPER)
+
+    def answers():
+        return [client.get("/api/search", params={"q": q}).json() for q in ("zorblat", "quaxil")]
+
+    before = answers()
+    assert [a["stories"][0]["rank"] for a in before] == [1, 1]
+    hidden = add_story(web_archive, "Secret", "en", [(0.0, 4.0, "zorblat river")], visibility="private")
+    index_points.add(web_archive, hidden, IndexPoint(1.0, "zorblat"), KEEPER)
+    assert answers() == before
