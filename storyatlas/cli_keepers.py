@@ -93,6 +93,10 @@ def redact(story_id: int, start: float, end: float, archive) -> None:
     click.echo(f"redacted {clock_tenths(done.start)}-{clock_tenths(done.end)} of story #{story_id}: "
                f"{counted(done.segments_changed, 'segment')} changed, {counted(done.words_removed, 'word')} removed; "
                "the listening copy is silent there")
+    if done.index_points:
+        click.echo("index points whose passage holds the range, written by people and not cut: read their title, "
+                   f"synopsis and keywords (`storyatlas index {story_id} --list`): "
+                   + ", ".join(clock_tenths(at) for at in done.index_points))
 
 
 @click.command("index")

@@ -4,10 +4,12 @@ import pytest
 from click.testing import CliRunner
 
 from storyatlas import meaning
-from storyatlas.archive import Viewer, audit
+from storyatlas.archive import Viewer, audit, index_points
 from storyatlas.archive import vectors as meaning_rows
 from storyatlas.archive.backup import backup
+from storyatlas.archive.records import IndexPoint
 from storyatlas.cli_keepers import erase, redact, register
+from storyatlas.themes import store
 from tests.conftest import add_story, give_recording
 
 
@@ -66,6 +68,7 @@ def test_redact_takes_times_as_people_write_them(run, archive, settings):
     meaning.index(archive)
     done = run(redact, story, "--from", "0:01", "--to", "0:02.5")
     assert f"redacted 0:01.0-0:02.5 of story #{story}: 1 segment changed" in done.output
+    assert "index points" not in done.output  # the story has none
     assert archive.conn.execute("SELECT start, end FROM redactions").fetchone()[:] == (1.0, 2.5)
     assert meaning_rows.counts(archive, meaning.model()) == (2, 2)  # the cut line's made again
 
@@ -73,6 +76,20 @@ def test_redact_takes_times_as_people_write_them(run, archive, settings):
     assert "minutes:seconds" in bad.output
     backwards = run(redact, story, "--from", "3", "--to", "2", code=1)
     assert "end must come after the start" in backwards.output
+
+
+
+def test_redact_names_the_index_points_whose_passage_it_cuts_into(run, archive, settings):
+    story = add_story(archive, "Lines", "en", [(0, 4, "First line here."), (4, 8, "Second line.")], timed=True)
+    give_recording(archive, settings.media_dir, story)
+    store.vocabulary(archive)
+    for at, title in ((0.0, "Arrival"), (3.0, "Anna Nowak's flight"), (6.0, "After")):
+        index_points.add(archive, story, IndexPoint(at, title), Viewer.keeper())
+
+    first = run(redact, story, "--from", "0:01", "--to", "0:02.5").output
+    assert "index points whose passage holds the range" in first and first.rstrip().endswith(": 0:00.0")
+    across = run(redact, story, "--from", "0:02.9", "--to", "0:06.5").output
+    assert across.rstrip().endswith(": 0:00.0, 0:03.0, 0:06.0")
 
 
 def test_the_commands_join_the_main_group():

@@ -42,6 +42,10 @@ class Redaction:
     words_removed: int
     ranges: tuple[tuple[float, float], ...]
     """Every redacted range of the story, this one included, in order."""
+    index_points: tuple[float, ...] = ()
+    """Where the index points start whose passage holds some of the range: what people
+    wrote there (a title, a synopsis, keywords) is theirs, not the recording's, and is not
+    cut; whoever redacts is told to read it."""
 
 
 def parse_clock(text: str) -> float:
@@ -128,7 +132,15 @@ def record_redaction(archive: Archive, plan: RedactionPlan, made: Mapping[str, t
     log.info("redacted %.2f-%.2f s of story %d: %d segments changed", plan.start, plan.end, plan.story_id, changed)
     # a killed transcription's checkpoint holds the words just cut
     discard_story_checkpoint(archive.path, plan.story_id)
-    return Redaction(redaction_id, plan.story_id, plan.start, plan.end, who, changed, removed, plan.ranges)
+    return Redaction(redaction_id, plan.story_id, plan.start, plan.end, who, changed, removed, plan.ranges,
+                     _index_points_over(archive, plan.story_id, plan.start, plan.end))
+
+
+def _index_points_over(archive: Archive, story_id: int, start: float, end: float) -> tuple[float, ...]:
+    """The index points whose passage (to the next point, or the end) meets the range."""
+    starts = [r[0] for r in archive.conn.execute(
+        "SELECT DISTINCT at FROM index_points WHERE story_id = ? ORDER BY at", (story_id,))]
+    return tuple(at for at, until in zip(starts, [*starts[1:], math.inf]) if at < end and until > start)
 
 
 def still_there(c: sqlite3.Connection, story_id: int) -> None:

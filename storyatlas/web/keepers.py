@@ -16,6 +16,7 @@ from storyatlas.archive.redaction import parse_clock
 from storyatlas.errors import AccessDenied, NotFound, StoryAtlasError, reason, said
 from storyatlas.ingest import recording_notice
 from storyatlas.ingest.redact import redact
+from storyatlas.text import clock_tenths
 from storyatlas.themes import store
 from storyatlas.web import row_id
 from storyatlas.web.accounts import viewer
@@ -95,6 +96,9 @@ def _moderate(request: Request, story_id: int, who: Viewer, fields: dict[str, st
                 request.app.state.queue.index_meaning()  # what is left of a cut line, found by meaning again
                 message = t("keep.done_redacted", start=fields["start"], end=fields["end"],
                             count=done.segments_changed)
+                if done.index_points:
+                    message += " " + t("keep.redacted_index_points",
+                                       times=", ".join(clock_tenths(at) for at in done.index_points))
             elif action == "index":
                 store.vocabulary(archive)  # a new archive knows its themes once the vocabulary is seeded
                 point = index_points.add(archive, story_id, _index_point_from(fields), who)

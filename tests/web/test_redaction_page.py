@@ -4,8 +4,10 @@ its vector with its old text, and the worker makes it again (found by meaning ag
 import re
 
 from storyatlas import meaning
-from storyatlas.archive import Viewer, accounts, redaction
+from storyatlas.archive import Viewer, accounts, index_points, redaction
 from storyatlas.archive import vectors as meaning_rows
+from storyatlas.archive.records import IndexPoint
+from storyatlas.themes import store
 from tests.conftest import add_story, give_recording
 
 KEEPER = Viewer.keeper("cli:test")
@@ -37,7 +39,7 @@ def test_a_redaction_on_the_page_has_the_cut_lines_vector_made_again(client, app
     story = _redacting(client, app, web_archive)
     meaning.index(web_archive)
     answer = _redact_first_line(client, story)
-    assert "1 segment(s) changed" in answer.text
+    assert "1 segment(s) changed" in answer.text and "Index points at" not in answer.text
     assert web_archive.segments(story, KEEPER)[0].text == "[…] here."
     assert meaning_rows.counts(web_archive, meaning.model()) == (1, 2)
 
@@ -118,3 +120,12 @@ def test_only_the_storys_moderators_act_on_its_page(app, web_archive):
     assert web_archive.redactions(story, KEEPER) == []
     assert web_archive.segments(story, KEEPER)[0].text == "First line here."
     assert web_archive.story(story, KEEPER).review_state == "published"
+
+
+def test_a_redaction_on_the_page_names_the_index_points_over_it(client, app, web_archive):
+    story = _redacting(client, app, web_archive)
+    store.vocabulary(web_archive)
+    for at, title in ((0.0, "Arrival"), (5.0, "After")):
+        index_points.add(web_archive, story, IndexPoint(at, title), KEEPER)
+    answer = _redact_first_line(client, story)
+    assert "Index points at 0:00.0 describe that passage" in answer.text and "0:05.0" not in answer.text
