@@ -152,8 +152,13 @@ def audit(limit, offset, archive) -> None:
         click.echo("\t".join(map(_shown, (e.at, e.who, e.action, story, e.detail or ""))))
 
 
+_HIDDEN = {"Cc", "Cf", "Zl", "Zp"}
+
+
 def _shown(field: str) -> str:
     """A field of the log as one line of text: a control character anyone typed (a tab or
-    a line break in an erasure's reason, a terminal's escape in a name tried at sign-in)
-    is written out, so no entry can pass for another or work on the terminal."""
-    return "".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c for c in str(field))
+    a line break in an erasure's reason, a terminal's escape in a name tried at sign-in), or
+    one that turns or hides text (a right-to-left override, a line separator), is written
+    out, so no entry can pass for another or work on the terminal."""
+    return "".join((f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}")
+                   if unicodedata.category(c) in _HIDDEN else c for c in str(field))

@@ -146,8 +146,9 @@ def test_no_entry_of_the_audit_log_can_pass_for_another_or_work_on_the_terminal(
     with Archive(settings.database) as a:
         # a line break and tabs in an erasure's reason; a terminal's escape in a name tried at sign-in
         audit.record(a, "cli:tester", "erase", 7, "withdrawn\nFAKE\tcli:admin\terase\tstory 1\tforged")
-        audit.record(a, "\x1b[2JAda", "sign-in failed", None, "from 127.0.0.1")
+        audit.record(a, "\x1b[2JAda\u202e", "sign-in failed", None, "from 127.0.0.1\u2028forged")
     lines = run("audit").output.splitlines()
     assert len(lines) == 2 and all(len(line.split("\t")) == 5 for line in lines)
-    assert lines[0].split("\t")[1] == "\\x1b[2JAda"
+    assert lines[0].split("\t")[1] == "\\x1b[2JAda\\u202e"  # nor turn what follows right to left
+    assert lines[0].split("\t")[4] == "from 127.0.0.1\\u2028forged"
     assert lines[1].split("\t")[4] == "withdrawn\\x0aFAKE\\x09cli:admin\\x09erase\\x09story 1\\x09forged"

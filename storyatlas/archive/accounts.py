@@ -351,7 +351,8 @@ def authenticate(archive: Archive, name: str, password: str, address: str | None
     password = password or ""
     ok = len(password) <= MAX_PASSWORD and _verify(row["password_hash"] if row else _dummy_hash(), password)
     if not (row and ok):
-        audit.record(archive, name or "(no name)", "sign-in failed",
+        # a name no one has is kept out of the log: it may be a password typed in the wrong box
+        audit.record(archive, row["name"] if row else "(no such person)", "sign-in failed",
                      detail=said("from {address}", address=address) if row
                      else said("from {address}; no such person", address=address))
         raise SignInRefused(said("wrong name or password: check both and try again"))

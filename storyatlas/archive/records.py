@@ -28,10 +28,10 @@ class Place:
         """
         if not text:
             return cls()
-        # accents written one way (NFC), as the access policy compares communities bytewise
-        # with the moderators' and members' (a "Görlitz" typed with a combining umlaut was
-        # another community)
-        parts = [p.strip() for p in as_kept(text).split(",") if p.strip()]
+        # accents and spaces written one way (NFC, single spaces), as the access policy
+        # compares communities bytewise with the moderators' and members' (a "Görlitz" typed
+        # with a combining umlaut, or "Nowa  Wieś" with two spaces, was another community)
+        parts = [" ".join(p.split()) for p in as_kept(text).split(",") if p.strip()]
         country = None
         if parts and len(parts[-1]) == 2 and parts[-1].isalpha():
             country = parts.pop().upper()
@@ -83,12 +83,16 @@ class StoryMetadata:
         language = self.language_hint.lower() if self.language_hint else None
         if language and not _LANGUAGE.fullmatch(language):
             raise MediaError(said("the language must be a code such as de, fr or pl"))
-        # a collection is moderated and exported by its name: written one way, as places are
-        collection = as_kept(self.collection) if self.collection else self.collection
-        return replace(self, language_hint=language, collection=_printed(collection), title=_printed(self.title),
+        # a community or collection is moderated and exported by its name: written one way
+        place = self.place
+        return replace(self, language_hint=language, collection=_named(self.collection), title=_printed(self.title),
                        storyteller=_printed(self.storyteller), description=_printed(self.description, keep="\n"),
-                       place=Place(*(_printed(p) for p in (self.place.community, self.place.region,
-                                                            self.place.country))))
+                       place=Place(_named(place.community), _printed(place.region), _printed(place.country)))
+
+
+def _named(name: str | None) -> str | None:
+    """A community or collection as roles name them (``accounts._typed``): NFC, single spaces."""
+    return _printed(" ".join(as_kept(name).split()) or None) if name else name
 
 
 def _printed(text: str | None, keep: str = "") -> str | None:

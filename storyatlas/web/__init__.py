@@ -24,3 +24,9 @@ def row_id(value: str | None) -> int | None:
     it is not one (empty, not ASCII digits, too long)."""
     value = (value or "").strip()
     return int(value) if re.fullmatch(_ROW_ID, value) else None
+
+
+def reading(request) -> bool:
+    """Whether the request only reads: Starlette answers HEAD on every GET route, and a HEAD
+    must not run what a POST does (sign in, upload)."""
+    return request.method in ("GET", "HEAD")

@@ -20,7 +20,8 @@ from starlette.routing import Route
 from storyatlas.archive import Archive, accounts, audit
 from storyatlas.archive.policy import COMMUNITY_ROLES, ROLES, Viewer
 from storyatlas.errors import AccessDenied, AccountError, NotFound, SignInRefused, reason, said
-from storyatlas.web.security import read_form
+from storyatlas.web import reading
+from storyatlas.web.security import forget_token, read_form
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def _sign_in(request: Request, name: str, password: str) -> str:
 
 async def login(request: Request) -> Response:
     target = local_path(request.query_params.get("next"))
-    if request.method == "GET":
+    if reading(request):
         if viewer(request).signed_in and request.query_params.get("next"):
             return RedirectResponse(target, status_code=303)
         return _render(request, "login.html", next=target, typed_name="", error=None)
@@ -107,6 +108,7 @@ async def login(request: Request) -> Response:
         return response
     response = RedirectResponse(target, status_code=303)
     _set_session_cookie(request, response, token)
+    forget_token(request, response)
     return response
 
 
@@ -121,6 +123,7 @@ async def logout(request: Request) -> Response:
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
                            secure=request.url.scheme == "https")
+    forget_token(request, response)
     return response
 
 
@@ -128,7 +131,7 @@ def _admin(request: Request) -> Viewer | Response:
     """The admin asking, or where to send the visitor: anonymous visitors of a page to
     the sign-in (and back), anyone else refused."""
     asking = viewer(request)
-    if not asking.signed_in and request.method == "GET":
+    if not asking.signed_in and reading(request):
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     if not asking.is_admin:
         raise AccessDenied(said("only the archive's admins may see this page: sign in as an admin"))

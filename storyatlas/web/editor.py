@@ -24,7 +24,7 @@ from storyatlas.archive import Story, Viewer, corrections
 from storyatlas.archive.revisions import MACHINE
 from storyatlas.archive.worklist import REVIEW_STATES, work_list
 from storyatlas.errors import AccessDenied, Conflict, CorrectionError, reason, said
-from storyatlas.web import i18n, row_id
+from storyatlas.web import i18n, reading, row_id
 from storyatlas.web.accounts import viewer
 from storyatlas.web.api import transcript_json
 from storyatlas.web.pages import render, start_time
@@ -50,7 +50,7 @@ def _editor_of(request: Request, story_id: int) -> tuple[Viewer, Story] | Respon
     who = viewer(request)
     story = request.app.state.archives.get().story(story_id, who)  # NotFound for a story out of sight
     if not who.signed_in:
-        if request.method == "GET":
+        if reading(request):
             return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
         raise AccessDenied(said("sign in as a volunteer or a moderator to correct transcripts, at /login"))
     if not corrections.may_correct(story, who):

@@ -22,11 +22,11 @@ from storyatlas.ingest.store import MediaStore
 from storyatlas.search import FACETS
 from storyatlas.search.fts import MAX_QUERY_CHARACTERS
 from storyatlas.themes import store
-from storyatlas.web import i18n
+from storyatlas.web import i18n, reading
 from storyatlas.web.accounts import viewer
 from storyatlas.web.api import cached_search, job_json, search_query
 from storyatlas.web.intake import NAMINGS, VISIBILITIES, accept, request_metadata
-from storyatlas.web.security import CSRF_COOKIE, CSRF_FIELD, new_token, refuse_expired_form, refuse_other_sites
+from storyatlas.web.security import CSRF_FIELD, keep_token, page_token, refuse_expired_form, refuse_other_sites
 from storyatlas.web.uploads import read_multipart
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes
@@ -50,7 +50,7 @@ def render(request: Request, name: str, status: int = 200, **context) -> Respons
     t = i18n.Translator(lang)
     if isinstance(context.get("error"), Said):  # a library error's reason, in the reader's language
         context["error"] = t.said(context["error"])
-    token = request.cookies.get(CSRF_COOKIE) or new_token()
+    token = page_token(request)
     other = {k: v for k, v in request.query_params.items() if k != "lang"}
     labels: dict[str, str] = {}
 
@@ -68,8 +68,7 @@ def render(request: Request, name: str, status: int = 200, **context) -> Respons
         "csrf_field": CSRF_FIELD, "here": request.url.path, "here_query": other, "theme_label": theme_label,
         "viewer": viewer(request), **context,
     }, status_code=status)
-    if request.cookies.get(CSRF_COOKIE) != token:
-        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
+    keep_token(request, response, token)
     if request.query_params.get("lang") == lang:
         response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, samesite="lax")
     return response
@@ -230,7 +229,7 @@ def record(request: Request) -> Response:
 
 
 async def upload(request: Request) -> Response:
-    if request.method == "GET":
+    if reading(request):
         return render(request, "upload.html", visibilities=VISIBILITIES, namings=NAMINGS, fields={}, results=None,
                       error=None)
     settings = request.app.state.settings

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storyatlas.errors import UploadError, said
@@ -65,6 +66,26 @@ def refuse_other_sites(request: Request, what: Literal["form", "request"] = "for
     if not same_origin(request.headers, request.headers.get("host", "")):
         raise UploadError(said("this request came from another site and was refused") if what == "request"
                           else said("this form came from another site and was refused"), status=403)
+
+
+def page_token(request: Request) -> str:
+    """The CSRF token a page's forms carry: the browser's, or a new one (``keep_token``)."""
+    return request.cookies.get(CSRF_COOKIE) or new_token()
+
+
+def keep_token(request: Request, response: Response, token: str) -> None:
+    """The page's CSRF token, in its cookie. Lax, not Strict: a page opened from a link on
+    another site (an email) came without it, made a new one, and every form open in
+    another tab was refused; the Origin check and the token keep other sites' posts out."""
+    if request.cookies.get(CSRF_COOKIE) != token:
+        response.set_cookie(CSRF_COOKIE, token, path="/", httponly=True, samesite="lax",
+                            secure=request.url.scheme == "https")
+
+
+def forget_token(request: Request, response: Response) -> None:
+    """At sign-in and sign-out: a token read before (by anyone at that browser) is no
+    longer the one the pages after carry."""
+    response.delete_cookie(CSRF_COOKIE, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https")
 
 
 def refuse_expired_form(request: Request, fields: dict[str, str]) -> None:

@@ -128,16 +128,17 @@ def test_a_wrong_password_is_refused_and_audited(archive):
         accounts.authenticate(archive, "Ada", "wrong password!", "10.0.0.1")
     assert refused.value.status == 403
     with pytest.raises(SignInRefused, match="wrong name or password"):
-        accounts.authenticate(archive, "Nobody", "wrong password!", "10.0.0.1")  # the same answer
+        accounts.authenticate(archive, "my secret passphrase", "", "10.0.0.1")  # the same answer
     accounts.authenticate(archive, "Ada", PASSWORD, "10.0.0.1")
     entries = audit.entries(archive, KEEPER, 10)
     assert [(e.who, e.action, e.detail) for e in reversed(entries)] == [
         ("cli:test", "user added", "Ada: no role"),
         ("Ada", "sign-in failed", "from 10.0.0.1"),
-        ("Nobody", "sign-in failed", "from 10.0.0.1; no such person"),
+        ("(no such person)", "sign-in failed", "from 10.0.0.1; no such person"),
         ("Ada", "sign-in", "from 10.0.0.1"),
     ]
-    assert all("wrong password" not in (e.detail or "") for e in entries)  # never a password
+    assert all("wrong password" not in (e.detail or "") for e in entries)  # never a password,
+    assert all("passphrase" not in e.who for e in entries)  # nor one typed where the name goes
 
 
 def test_an_overlong_password_is_refused_without_being_hashed(archive, monkeypatch):

@@ -94,6 +94,10 @@ def test_a_place_and_a_collection_are_written_one_way_whatever_the_keyboard():
     typed = "Go\u0308rlitz, Sachsen, de"
     assert Place.parse(typed) == Place("G\u00f6rlitz", "Sachsen", "DE")
     assert StoryMetadata(collection="Flut in Go\u0308rlitz").validated().collection == "Flut in G\u00f6rlitz"
+    # and spaces as a role's community is written: "Nowa  Wieś" was another community than its moderator's
+    assert Place.parse("Nowa  Wie\u015b,\u00a0Lower\tSilesia , PL") == Place("Nowa Wie\u015b", "Lower Silesia", "PL")
+    tidied = StoryMetadata(collection=" Oral\u00a0 History ", place=Place("Nowa  Wie\u015b")).validated()
+    assert (tidied.collection, tidied.place.community) == ("Oral History", "Nowa Wie\u015b")
 
 
 def test_what_anyone_says_of_a_story_holds_no_control_characters():

@@ -62,7 +62,8 @@ def test_the_language_switch_keeps_the_query_and_not_the_language_chosen_before(
 
 def test_the_forms_token_cookie_is_for_this_site_and_no_script(client):
     cookie = client.get("/upload").headers["set-cookie"].lower()
-    assert cookie.startswith("csrf=") and "httponly" in cookie and "samesite=strict" in cookie
+    # Lax: a page opened from a link elsewhere keeps the token other tabs' forms hold (test_sign_in)
+    assert cookie.startswith("csrf=") and "httponly" in cookie and "samesite=lax" in cookie
 
 
 def test_an_upload_form_sent_with_no_file_chosen_asks_for_one(client, settings):

@@ -159,6 +159,41 @@ def test_signing_out_ends_the_session_on_the_server(app, client, people):
     assert _actions(people)[-1] == ("Ada", "sign-out")
 
 
+def _csrf_cookie(response) -> str:
+    [cookie] = [c for c in response.headers.get_list("set-cookie") if c.startswith("csrf=")]
+    return cookie.lower()
+
+
+def test_a_pages_token_is_renewed_at_sign_in_and_out_and_follows_links_from_elsewhere(app, client, people):
+    read_before = _token(client)  # by anyone at this browser, before Ada signs in
+    signed_in = _sign_in(client, "Ada")
+    assert _csrf_cookie(signed_in).startswith('csrf=""')  # gone: the next page makes a new one
+    assert _token(client, "/admin/users") != read_before
+    refused = client.post("/admin/users", data={"csrf_token": read_before, "action": "remove", "name": "Rea"})
+    assert refused.status_code == 403 and len(accounts.list_users(people, KEEPER)) == 2
+    now = _token(client, "/")
+    out = client.post("/logout", data={"csrf_token": now}, follow_redirects=False)
+    assert _csrf_cookie(out).startswith('csrf=""') and _token(client) != now
+    # Lax, not Strict: a page opened from a link elsewhere (an email) carries the cookie
+    # and keeps the token that forms open in other tabs hold
+    with TestClient(app) as fresh:
+        cookie = _csrf_cookie(fresh.get("/login"))
+        assert "samesite=lax" in cookie and "httponly" in cookie and "secure" not in cookie
+    with TestClient(app, base_url="https://testserver") as secure:
+        assert "; secure" in _csrf_cookie(secure.get("/login"))
+
+
+def test_a_head_request_reads_as_a_get_and_signs_no_one_in(client, people):
+    assert client.head("/login").status_code == 200
+    assert client.head("/upload").status_code == 200
+    assert client.head("/admin/users", follow_redirects=False).headers["location"] == "/login?next=/admin/users"
+    form = f"csrf_token={_token(client)}&name=Ada&password={PASSWORD.replace(' ', '+')}"
+    head = client.request("HEAD", "/login", content=form, follow_redirects=False,
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+    assert head.status_code == 200 and "session" not in client.cookies
+    assert ("Ada", "sign-in") not in _actions(people)
+
+
 def test_admin_pages_refuse_anyone_but_admins(app, client, people):
     anonymous = client.get("/admin/users", follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"] == "/login?next=/admin/users"
@@ -319,6 +354,7 @@ def test_an_admin_signs_a_person_out_everywhere(tmp_path):
         page = client.get("/login")
         csrf = client.cookies["csrf"]
         client.post("/login", data={"csrf_token": csrf, "name": "Ada", "password": "a long admin password"})
+        csrf = _token(client, "/admin/users")  # a new one once signed in
         done = client.post("/admin/users", data={"csrf_token": csrf, "action": "signout", "name": "Jan"})
         assert done.status_code == 200 and "Jan is signed out everywhere." in done.text
         assert page.status_code == 200
