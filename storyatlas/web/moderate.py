@@ -143,16 +143,18 @@ async def review(request: Request) -> Response:
 def _review(request: Request, who: Viewer, fields: dict[str, str] | None) -> Response:
     archive = request.app.state.archives.get()
     done = error = None
+    status = 200
     if fields is not None:
-        story_id = row_id(fields.get("story")) or 0
+        story_id, action = row_id(fields.get("story")) or 0, fields.get("action")
         try:  # a second moderator, or the same form sent twice, may have been first
-            done = (archive.review(story_id, fields.get("action") == "publish", who),
-                    fields.get("action") == "publish")
+            if action not in ("publish", "decline"):  # a form garbled on its way declines nothing
+                status, error = 422, said("say whether to publish or decline the story")
+            else:
+                done = (archive.review(story_id, action == "publish", who), action == "publish")
         except NotFound as e:
-            error = reason(e)
+            status, error = 404, reason(e)
     waiting = [(s, archive.job_for_story(s.id, who), archive.segments(s.id, who)) for s in archive.awaiting_review(who)]
-    return render(request, "moderate_review.html", status=404 if error else 200, waiting=waiting, done=done,
-                  error=error)
+    return render(request, "moderate_review.html", status=status, waiting=waiting, done=done, error=error)
 
 
 routes = [

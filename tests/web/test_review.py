@@ -79,7 +79,12 @@ def test_a_review_naming_no_story_by_number_is_answered_as_no_such_story(moderat
     for story in ("abc", "-1", ""):
         done = moderator.post("/moderate/review", data={"csrf_token": token, "story": story, "action": "publish"})
         assert done.status_code == 404 and "Story 0 is not waiting for your review" in done.text
-    assert app.state.archives.get().story(sent["story_id"], KEEPER).requested_visibility == "public"
+    for action in ("", "Publish", "decline "):  # a form garbled on its way declines nothing
+        done = moderator.post("/moderate/review", data={"csrf_token": token, "story": str(sent["story_id"]),
+                                                        "action": action})
+        assert done.status_code == 422 and "Say whether to publish or decline the story" in done.text
+    story = app.state.archives.get().story(sent["story_id"], KEEPER)
+    assert (story.requested_visibility, story.declined) == ("public", False)
 
 
 def test_a_declined_story_stays_private(moderated):
