@@ -9,24 +9,16 @@ import srt
 import webvtt
 from click.testing import CliRunner
 
-from storyatlas import imports, meaning
+from storyatlas import imports, meaning, transcript_files
 from storyatlas.archive import Archive, Viewer, index_points, tags
 from storyatlas.archive import vectors as meaning_rows
 from storyatlas.cli import cli
 from storyatlas.errors import TranscriptError
 from storyatlas.exports import export
 from storyatlas.exports.subtitles import timestamp
-from storyatlas.imports import (
-    Cue,
-    ImportedTranscript,
-    align,
-    parse_offset,
-    parse_transcript,
-    read_transcript,
-    store_transcript,
-    transcript_language,
-)
-from tests.conftest import add_story, story_file
+from storyatlas.imports import align, parse_offset, store_transcript, transcript_language
+from storyatlas.transcript_files import Cue, ImportedTranscript, parse_transcript, read_transcript
+from tests.conftest import add_story, cut_short, story_file
 
 KEEPER = Viewer.keeper()
 
@@ -110,8 +102,8 @@ def test_ohms_round_trip_keeps_languages_and_english(archive, story):
 
 def test_the_format_is_told_by_content_not_by_name(tmp_path):
     vtt = tmp_path / "named-like.srt"
-    vtt.write_text("\ufeffWEBVTT\n\n1\n00:01.000 --> 00:02.500 align:start\n<v.loud Mary Smith><i>Hello</i> &amp; bye\n",
-                   encoding="utf-8")
+    vtt.write_text("\ufeffWEBVTT\n\n1\n00:01.000 --> 00:02.500 align:start\n"
+                   "<v.loud Mary Smith><i>Hello</i> &amp; bye\n", encoding="utf-8")
     read = read_transcript(vtt)
     assert read.kind == "vtt" and read.cues == (Cue(1.0, 2.5, "Hello & bye", speaker="Mary Smith"),)
     vtt.write_text("WEBVTT\n\nSTYLE\n::cue { color: lime }\n\nREGION\nid:left width:40%\n\n"
@@ -227,7 +219,7 @@ def test_hostile_xml_is_refused(hostile):
 
 
 def test_a_file_far_larger_than_a_transcript_is_refused_unread(monkeypatch):
-    monkeypatch.setattr(imports, "MAX_BYTES", 1000)
+    monkeypatch.setattr(transcript_files, "MAX_BYTES", 1000)
     with pytest.raises(TranscriptError, match="a transcript is far smaller"):
         parse_transcript(b"WEBVTT\n\n" + b"00:00:01.000 --> 00:00:02.000\nHello.\n\n" * 40)
 
@@ -262,6 +254,10 @@ def test_offsets():
         [0.0, 90.0, -3600.0, 90.0, -3600.0, 1.5]
     with pytest.raises(TranscriptError, match="h:mm:ss"):
         parse_offset("one hour")
+    # float() reads these: "nan" put every cue at 0-0, "inf" ended in an OverflowError
+    for value in ("nan", "-NaN", "inf", "-infinity", "1e999", "1e308:00"):
+        with pytest.raises(TranscriptError, match=r"--transcript-offset .*h:mm:ss"):
+            parse_offset(value)
 
 
 # taking a recording in with its transcript ----------------------------------------
@@ -358,6 +354,18 @@ def test_an_index_point_the_archive_cannot_keep_refuses_the_import_before_anythi
     assert f"{ohms}: its index point" in out and refusal in out
     with Archive(settings.database) as archive:
         assert archive.is_empty()
+
+
+def test_a_transcript_refused_only_by_the_length_decoded_stores_nothing(run, settings, tmp_path):
+    # the header says a minute and 8.8 s decode: text at 0:00:50 passed the first check
+    transcript = tmp_path / "t.srt"
+    transcript.write_text("1\n00:00:01,000 --> 00:00:02,000\nHello.\n\n2\n00:00:50,000 --> 00:00:52,000\nLate.\n",
+                          encoding="utf-8")
+    out = run("ingest", str(cut_short(tmp_path)), "--transcript", str(transcript), "--language", "en", code=1)
+    assert "the transcript has text at 0:00:50, after the recording ends (0:00:08)" in out
+    with Archive(settings.database) as archive:
+        assert archive.is_empty() and archive.conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 0
+    assert [f for f in settings.media_dir.rglob("*") if f.is_file() and "tmp" not in f.parts] == []
 
 
 def test_refusals_store_nothing(run, settings, tmp_path):

@@ -2,12 +2,15 @@
 variants, OHMS sync points and index points, the English beside a transcript, and the
 alignment of cues to a recording."""
 
+import time
+
 import pytest
 
-from storyatlas import imports
+from storyatlas import transcript_files
 from storyatlas.archive import Viewer
 from storyatlas.errors import TranscriptError
-from storyatlas.imports import Cue, align, parse_transcript, parse_vtt, read_transcript, store_transcript
+from storyatlas.imports import align, store_transcript
+from storyatlas.transcript_files import Cue, parse_transcript, parse_vtt, read_transcript
 from tests.conftest import add_story
 
 KEEPER = Viewer.keeper()
@@ -38,10 +41,47 @@ def _read(text: str) -> list[tuple[float, float, str]]:
     ("1\n00:00:01,000 --> 00:00:02,000\n<i></i>\n\n2\n00:00:03,000 --> 00:00:04,000\nBye.\n", [(3.0, 4.0, "Bye.")]),
     # control characters (a terminal's escape, a bell) are no words
     ("1\n00:00:01,000 --> 00:00:02,000\nHel\x1b[2Jlo\x07.\n", [(1.0, 2.0, "Hel[2Jlo.")]),
-], ids=["unnumbered", "short-fraction", "spaces-between", "cr-only", "ass-tag", "empty-cue", "control-characters"])
+    # a tag ends before the next opens: an unclosed one took the words up to the next tag's end
+    # (and, many times over, made reading take as long as the file's length squared)
+    ("1\n00:00:01,000 --> 00:00:02,000\na <font b <i>c</i> {\\an8 d {\\b1}e\n",
+     [(1.0, 2.0, "a <font b c {\\an8 d e")]),
+], ids=["unnumbered", "short-fraction", "spaces-between", "cr-only", "ass-tag", "empty-cue", "control-characters",
+        "unclosed-tags"])
 def test_srt_as_tools_write_it(text, cues):
     assert parse_transcript(text.encode()).kind == "srt"
     assert _read(text) == cues
+
+
+@pytest.mark.parametrize("text", [
+    # an extra blank line between cues: the third line ending was read as a block of its own
+    "1\n00:00:01,000 --> 00:00:02,000\nHello\n\n\n2\n00:00:02,000 --> 00:00:03,000\nWorld\n",
+    "1\r\n00:00:01,000 --> 00:00:02,000\r\nHello\r\n\r\n\r\n2\r\n00:00:02,000 --> 00:00:03,000\r\nWorld\r\n",
+    "WEBVTT\n\nc1\n00:00:01.000 --> 00:00:02.000\nHello\n\n\n \n\t\nc2\n00:00:02.000 --> 00:00:03.000\nWorld\n",
+    # no blank line between cues: the second one's number and time line were read as words
+    "1\n00:00:01,000 --> 00:00:02,000\nHello\n2\n00:00:02,000 --> 00:00:03,000\nWorld\n",
+    "00:00:01,000 --> 00:00:02,000\nHello\n00:00:02,000 --> 00:00:03,000\nWorld\n",
+    "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n00:00:02.000 --> 00:00:03.000\nWorld\n",
+    # none after the WEBVTT line: the first cue was left out with the header
+    "WEBVTT\n00:00:01.000 --> 00:00:02.000\nHello\n\n00:00:02.000 --> 00:00:03.000\nWorld\n",
+    "WEBVTT\n00:00:01.000 --> 00:00:02.000\nHello\n00:00:02.000 --> 00:00:03.000\nWorld\n",
+], ids=["srt-extra", "srt-extra-crlf", "vtt-extra", "srt-missing", "srt-unnumbered-missing", "vtt-missing",
+        "vtt-after-header", "vtt-after-header-and-missing"])
+def test_blank_lines_between_cues_as_people_leave_them(text):
+    assert _read(text) == [(1.0, 2.0, "Hello"), (2.0, 3.0, "World")]
+
+
+def test_a_line_before_a_time_line_is_the_cue_s_words_in_webvtt_and_its_number_in_srt():
+    # as WebVTT's parser (and webvtt-py) reads it: without a blank line there is no id
+    assert _read("WEBVTT\n\n00:01.000 --> 00:02.000\nHello\nc2\n00:03.000 --> 00:04.000\nBye\n") == [
+        (1.0, 2.0, "Hello c2"), (3.0, 4.0, "Bye")]
+    assert _read("1\n00:00:01,000 --> 00:00:02,000\nIn\n1945\n\n2\n00:00:03,000 --> 00:00:04,000\nBye\n") == [
+        (1.0, 2.0, "In 1945"), (3.0, 4.0, "Bye")]
+
+
+@pytest.mark.parametrize("ident", ["NOTES-1", "STYLE_intro", "REGIONAL-2", "NOTE", "STYLE"])
+def test_a_cue_whose_id_begins_like_a_comment_is_a_cue(ident):
+    text = f"WEBVTT\n\nNOTE a comment\n\nNOTE\nanother\n\n{ident}\n00:01.000 --> 00:02.000\nHello\n"
+    assert _read(text) == [(1.0, 2.0, "Hello")]
 
 
 def test_a_webvtt_file_with_blank_lines_before_its_header_is_webvtt():
@@ -64,8 +104,10 @@ def test_a_webvtt_text_with_a_byte_order_mark_is_read():
     ("<v Anna></v>", None, None, None),
     # a terminal's escape, written out or as an entity, is no word (`storyatlas show` prints them)
     ("<v An\x1bna&#27;>Hel&#27;[31mlo\x07 there.", None, "Anna", "Hel[31mlo there."),
+    # a "<" left unescaped is a word, not a tag up to the next one's end (nor, many times over, slow)
+    ("1 < 2 <i>yes</i>", None, None, "1 < 2 yes"),
 ], ids=["region-subtag", "upper-case", "inside-a-voice", "two-languages", "speaker-spaces", "no-speaker",
-        "empty", "control-characters"])
+        "empty", "control-characters", "unescaped-less-than"])
 def test_a_webvtt_cue_s_language_speaker_and_words(cue, language, speaker, text):
     read = parse_vtt(f"WEBVTT\n\n00:01.000 --> 00:02.000\n{cue}\n\n00:03.000 --> 00:04.000\nEnd.\n")
     if text is None:
@@ -86,6 +128,16 @@ def test_an_ohms_file_with_a_byte_order_mark_is_ohms():
     assert read.kind == "ohms" and [c.text for c in read.cues] == ["Hello", "there."]
 
 
+@pytest.mark.parametrize("encoding, declared", [
+    ("utf-16", True), ("utf-16-le", True), ("utf-16-be", True), ("utf-16", False)])
+def test_ohms_in_utf16_is_read_as_its_xml_says(encoding, declared):
+    xml = _ohms("<language>Polish</language><vtt_transcript>WEBVTT\n\n00:01.000 --> 00:02.000\nZażółć."
+                "</vtt_transcript>").decode()
+    xml = ('<?xml version="1.0" encoding="UTF-16"?>' if declared else "") + xml
+    read = parse_transcript(xml.encode(encoding))
+    assert (read.kind, read.language, [c.text for c in read.cues]) == ("ohms", "pl", ["Zażółć."])
+
+
 def test_xml_whose_root_is_not_ohms_is_refused_even_if_it_holds_a_record():
     with pytest.raises(TranscriptError, match="not an OHMS file"):
         parse_transcript(b"<html><record><transcript>Hello [00:00:05] there.</transcript></record></html>")
@@ -104,6 +156,14 @@ def test_footnotes_are_left_out_and_the_words_between_them_kept():
     read = parse_transcript(_ohms("<transcript>a [[footnotes]]x[[/footnotes]] b [00:00:05] c "
                                   "[[footnotes]]y[[/footnotes]]</transcript>"))
     assert [c.text for c in read.cues] == ["a b", "c"]
+
+
+def test_many_unclosed_footnotes_are_read_at_once():
+    # each unclosed opening was read to the end of the transcript again: 300 KB took half a minute
+    started = time.monotonic()
+    read = parse_transcript(_ohms("<transcript>a [00:00:05] b " + "[[footnotes]]" * 25_000 + "</transcript>"))
+    assert time.monotonic() - started < 5  # a guard only: it takes milliseconds
+    assert [c.text[:15] for c in read.cues] == ["a", "b [[footnotes]]"]  # never closed: no footnote
 
 
 def test_bracketed_marks_past_an_hour_and_two_marks_in_a_row():
@@ -147,11 +207,19 @@ def test_an_index_point_with_empty_fields():
     assert [g.zoom for g in point.gps] == [17]  # no zoom said: a street's
 
 
+def test_only_the_index_s_points_and_a_point_s_own_places_are_read():
+    # a walk through all below each point read deeply nested ones as many times as they are deep
+    nested = "<point><time>2</time><title>Inner</title><gpspoints><gps>1, 2</gps></gpspoints></point>"
+    read = parse_transcript(_ohms("<transcript>Hi [00:00:05] there.</transcript><index><point><time>1</time>"
+                                  f"<title>Outer</title><extra>{nested}</extra></point></index>{nested}"))
+    assert [(p.title, p.gps) for p in read.index] == [("Outer", ())]
+
+
 # reading a file and aligning it -----------------------------------------------------
 
 
 def test_a_file_one_byte_over_the_limit_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_BYTES", 1000)
+    monkeypatch.setattr(transcript_files, "MAX_BYTES", 1000)
     path = tmp_path / "long.vtt"
     head = b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n"
     path.write_bytes(head + b"a" * (1000 - len(head)) + b"\n")
@@ -174,8 +242,11 @@ def test_text_a_little_after_the_recording_ends_is_refused_without_a_timecode_hi
     with pytest.raises(TranscriptError, match=r"at 2:10:00, after the recording ends") as refused:
         align([Cue(3600, 3605, "A."), Cue(7800, 7805, "B.")], 7200.0)
     assert "offset" not in str(refused.value)
-    # within a second of the end (rounding) it is kept, and ends no earlier than it starts
-    assert [(c.start, c.end) for c in align([Cue(0, 5, "A."), Cue(40.5, 45, "B.")], 40.0)] == [(0, 5), (40.5, 40.5)]
+    # within a second of the end (rounding) it is kept, in the recording's last second
+    assert [(c.start, c.end) for c in align([Cue(0, 5, "A."), Cue(40.5, 45, "B.")], 40.0)] == [(0, 5), (39, 40)]
+    # and not before a cue the transcript has earlier; one that starts at the very end, missing its end, too
+    assert [(c.start, c.end) for c in align([Cue(39.5, 39.8, "A."), Cue(40, 0, "B."), Cue(40.5, 45, "C.")], 40.0)] \
+        == [(39.5, 39.8), (39.5, 40), (39.5, 40)]
 
 
 # storing ---------------------------------------------------------------------------

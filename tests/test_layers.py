@@ -15,7 +15,7 @@ LAYERS = {
     "machine": -1,  # the same
     "stems": 0, "settings": 0, "offline": 0,
     "archive": 1,
-    "ingest": 2,
+    "ingest": 2, "transcript_files": 2,
     "transcribe": 3,  # reads the speech audio that ingest made
     "themes": 3,
     "meaning": 3.5,  # the themes' encoder, read by search
