@@ -112,8 +112,11 @@ async def read_form(request: Request) -> dict[str, str]:
     try:
         form = await Request(request.scope, replay).form(max_files=0, max_fields=FORM_FIELDS,
                                                          max_part_size=FORM_BYTES)
-    except HTTPException as e:  # Starlette's refusal of a form past a limit, in its own words
-        raise too_large from e
+    except HTTPException as e:  # Starlette's refusal, in its own words: a form past a limit, or garbled
+        if "too many" in str(e.detail).lower():  # fields: the size was bounded above
+            raise too_large from e
+        raise UploadError(said("the form could not be read (it is not as this archive's pages send it): reload "
+                               "the page and send it again"), status=400) from e
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     refuse_expired_form(request, fields)
     return fields

@@ -253,6 +253,8 @@ def test_a_pages_form_is_small_and_text_only(app, client):
         assert "at most 1024 KB and 1000 fields, and no files); reload the page" in refused.text
     in_polish = client.post("/login", data=sign_in | too_many, headers={"accept-language": "pl"})
     assert "najwyżej 1024 KB i 1000 pól" in in_polish.text
+    garbled = client.post("/login", content=b"--x\r\nname=Ada", headers={"content-type": "multipart/form-data"})
+    assert garbled.status_code == 400 and "The form could not be read" in garbled.text  # not "too large"
     assert app.state.archives.get().conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
     within = sign_in | {f"f{i}": "x" for i in range(990)} | {"note": "x" * 200_000}
     assert client.post("/login", data=within, follow_redirects=False).status_code == 303
