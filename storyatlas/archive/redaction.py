@@ -51,13 +51,29 @@ class Redaction:
 def parse_clock(text: str) -> float:
     """Seconds from ``62``, ``62.5``, ``1:02``, ``1:02.5`` or ``0:01:02``."""
     m = re.fullmatch(r"\s*(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d*)?)\s*", text or "")
-    if m is None or (m.group(2) is not None and float(m.group(3)) >= 60) or \
-            (m.group(1) is not None and int(m.group(2)) >= 60):
-        raise StoryAtlasError(said("{text!r} is not a time in the recording: write seconds (62 or 62.5), "
-                                   "minutes:seconds (1:02 or 1:02.5) or hours:minutes:seconds (0:01:02)",
-                                   text=text))
-    hours, minutes, seconds = m.group(1), m.group(2), m.group(3)
-    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
+    try:  # a number of 400 digits is no time either (int + float overflows)
+        if m is not None and not (m.group(2) is not None and float(m.group(3)) >= 60) and \
+                not (m.group(1) is not None and int(m.group(2)) >= 60):
+            hours, minutes, seconds = m.group(1), m.group(2), m.group(3)
+            total = int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
+            if math.isfinite(total):
+                return total
+    except OverflowError:
+        pass
+    raise StoryAtlasError(said("{text!r} is not a time in the recording: write seconds (62 or 62.5), "
+                               "minutes:seconds (1:02 or 1:02.5) or hours:minutes:seconds (0:01:02)",
+                               text=text[:40]))
+
+
+def seconds(at: int | float | str) -> float:
+    """A time sent as a number, or written (``parse_clock``); a number past any float
+    (10**400) is no time: infinite, refused as such where it is used."""
+    if isinstance(at, str):
+        return parse_clock(at)
+    try:
+        return float(at)
+    except OverflowError:
+        return math.inf
 
 
 def ranges(archive: Archive, story_id: int) -> list[tuple[float, float]]:

@@ -18,7 +18,7 @@ from storyatlas.archive import Story, Viewer, corrections, index_points
 from storyatlas.archive.consent import teller_viewer
 from storyatlas.archive.policy import may_moderate
 from storyatlas.archive.records import IndexPoint
-from storyatlas.archive.redaction import parse_clock
+from storyatlas.archive.redaction import seconds
 from storyatlas.errors import AccessDenied, CorrectionError, IndexPointError, NotFound, UploadError, said
 from storyatlas.exports import ALL_FORMATS, MEDIA_TYPES, TRACKS, export, file_name, story_document
 from storyatlas.exports.collection import export_collection
@@ -291,7 +291,7 @@ def _index_point(data: dict) -> IndexPoint:
     texts = {k: data.get(k) or "" for k in ("title", "synopsis", "place")}
     if not all(isinstance(v, str) for v in texts.values()):
         raise IndexPointError(said("title, synopsis and place must be strings"))
-    return IndexPoint(parse_clock(at) if isinstance(at, str) else float(at), texts["title"],
+    return IndexPoint(seconds(at), texts["title"],
                       synopsis=texts["synopsis"], keywords=_strings(data.get("keywords"), "keywords"),
                       themes=_strings(data.get("themes"), "themes"), place=texts["place"])
 
@@ -401,7 +401,7 @@ def split_segment(request: Request, who: Viewer, story_id: int, data: dict) -> R
         raise CorrectionError(said('"offset" is a character position in the segment\'s text'))
     done = corrections.split(request.app.state.archives.get(), story_id, request.path_params["segment"], who,
                              base=data["base"], offset=offset,
-                             at=parse_clock(at) if isinstance(at, str) else None if at is None else float(at))
+                             at=None if at is None else seconds(at))
     return _saved(request, story_id, who, done)
 
 

@@ -324,7 +324,8 @@ def test_a_time_is_written_to_the_tenth_as_it_is_read_back(seconds, text):
     assert parse_clock(text) == pytest.approx(round(max(0, seconds), 1))
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1:75", "1:60:00", "-3", "1:02:03:04", "1,5", "1:"])
+@pytest.mark.parametrize("text", ["", "abc", "1:75", "1:60:00", "-3", "1:02:03:04", "1,5", "1:", "9" * 400 + ":00",
+                                  "9" * 400 + ":00:00", "9" * 400])
 def test_a_time_that_cannot_be_read_says_how_to_write_it(text):
     with pytest.raises(StoryAtlasError, match=r"minutes:seconds \(1:02"):
         parse_clock(text)

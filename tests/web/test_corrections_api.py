@@ -148,6 +148,8 @@ def test_malformed_requests_are_refused_clearly_and_change_nothing(client, story
         ("post", f"segments/{first}/split", {"base": 0, "offset": "3"}, "character position"),
         ("post", f"segments/{first}/split", {"base": 0, "at": [6]}, "seconds (12.5)"),
         ("post", "index", {"at": [6], "title": "Cellar"}, '"at" is required'),
+        ("post", "index", {"at": 10 ** 400, "title": "Cellar"}, "a time in the recording"),
+        ("post", f"segments/{first}/split", {"base": 0, "at": 10 ** 400}, "is not inside the segment"),
         ("post", "index", {"at": 6, "title": "Cellar", "keywords": "mud"}, "must be a list of strings"),
     ]:
         answer = getattr(client, method)(f"{url}/{path}", json=body)
