@@ -138,9 +138,13 @@ def _parse(text: str) -> tuple[list[list[Term]], list[Term]]:
         words = _WORD.findall(phrase if phrase else word)
         if not words:
             continue
-        quoted = bool(phrase)
-        # a word written with an apostrophe or hyphen ("l'inondation") is its words
-        terms = [Term(tuple(words), True)] if quoted and len(words) > 1 else [Term((w,), quoted) for w in words]
+        if phrase:
+            terms = [Term(tuple(words), True)]
+        else:
+            # a word written with an apostrophe ("l'inondation") is its words, the article a
+            # stop word; one written with hyphens ("e-mail", "Baden-Württemberg") is a phrase
+            terms = [Term(tuple(part), len(part) > 1) for part in
+                     (_WORD.findall(piece) for piece in re.split(r"['’]", word)) if part]
         if minus or minus_word or negate_next:
             excluded += terms
         elif join_next and clauses:

@@ -299,6 +299,19 @@ def test_a_quoted_phrase_matches_its_words_in_order(backend):
     assert _ids(_search(backend, '"Strassen"')) == [1] and _ids(_search(backend, '"pumping the cellars"')) == [4]
 
 
+def test_a_hyphenated_word_is_its_words_together_and_one_with_an_apostrophe_its_words(archive):
+    apart = add_story(archive, "Apart", "en", [(0.0, 3.0, "I got a letter in the mail."),
+                                               (3.0, 6.0, "We went to Baden and later to Württemberg.")])
+    together = add_story(archive, "Together", "en", [(0.0, 3.0, "She sent me an e-mail."),
+                                                     (3.0, 6.0, "Baden-Württemberg is a state.")])
+    french = add_story(archive, "Eau", "fr", [(0.0, 3.0, "Une inondation a tout pris.")])
+    backend = FTSBackend(archive)
+    for query in ("e-mail", '"e-mail"', "Baden-Württemberg"):
+        assert _ids(_search(backend, query)) == [together], query
+    assert _ids(_search(backend, "-e-mail letter")) == [apart]
+    assert _ids(_search(backend, "l'inondation")) == [french]  # the article left out: any inondation
+
+
 def test_a_story_whose_moments_hold_a_phrase_more_often_ranks_higher(backend, archive):
     # story 4 says "the cellar" in two moments; the newer story in three, and in one it
     # says "pumped the cellar" too (all the words of the query in one moment, as in 4)
