@@ -5,9 +5,12 @@ costs a retry, never a story."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
 
 from huey import SqliteHuey, crontab
 
@@ -20,6 +23,7 @@ from storyatlas.settings import Settings
 from storyatlas.transcribe.types import Progress
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MEANING_ROUND = 1024
 """Vectors a worker makes before it looks at its queue again (about 20 s on 2 cores)."""
@@ -33,7 +37,7 @@ class Queue:
         settings.archive.mkdir(parents=True, exist_ok=True)
         # no results kept: nothing reads them (the jobs table is the truth), and kept they
         # piled up in the queue's file, a row for every task ever run
-        self.huey = SqliteHuey(name="storyatlas", filename=str(settings.queue_file), results=False)
+        self.huey = _sqlite_huey(settings.queue_file)
 
         @self.huey.task(name="process_story")
         def process_story(job_id: int) -> str:
@@ -145,10 +149,10 @@ class Queue:
         while pending:
             task = self.huey.dequeue()
             if task is not None:
-                self._run(task, archive, listener)
+                _logged(lambda: self._run(task, archive, listener))  # its job says it failed; on to the next
             else:
                 for job_id in sorted(pending):
-                    job = self._process(job_id, archive, listener)
+                    job = _logged(lambda: self._process(job_id, archive, listener)) or archive.job(job_id)
                     if job.state == "running" and listener:
                         listener(job, Progress(job.stage or job.state, job.progress, job.message))
                 if any(archive.job(j).state == "running" for j in pending):
@@ -159,25 +163,25 @@ class Queue:
     def run_until(self, stop: threading.Event, poll_s: float = 0.5, recover_every_s: float = 60) -> None:
         """A worker loop for a thread inside another program (the web server)."""
         with Archive(self.settings.database) as archive:
-            sweep_tombstones(archive, self.settings.media_dir)  # an erasure cut short by a crash
-            self.recover(archive)
+            # each step on its own: a step that fails (the archive locked past its timeout
+            # by another process) is logged, and the worker goes on; a thread that ended
+            # left the server taking uploads that nothing would process
+            _logged(lambda: sweep_tombstones(archive, self.settings.media_dir))  # an erasure cut short by a crash
+            _logged(lambda: self.recover(archive))
             # vectors missing since before this worker made them for its stories, or cut
             # short by a stop: made after the jobs waiting (nothing to do costs one query,
             # about half a second at a million segments); the words index likewise merged
-            self.index_meaning()
-            self._merge_words()
+            _logged(self.index_meaning)
+            _logged(self._merge_words)
             last_recovery = time.monotonic()
             while not stop.is_set():
-                task = self.huey.dequeue()
+                task = _logged(self.huey.dequeue)
                 if task is not None:
-                    try:
-                        self._run(task, archive, None)
-                    except Exception:  # logged by process_job; the loop must go on
-                        log.exception("task %s failed", task)
+                    _logged(lambda: self._run(task, archive, None))
                     continue
                 stop.wait(poll_s)
                 if time.monotonic() - last_recovery > recover_every_s:
-                    self._every_minute(archive)
+                    _logged(lambda: self._every_minute(archive))
                     last_recovery = time.monotonic()
 
     def _every_minute(self, archive: Archive) -> None:
@@ -202,3 +206,27 @@ class Queue:
             self._index_meaning.call_local()
             self._merge_words.call_local()
         return job
+
+
+def _logged(step: Callable[[], T]) -> T | None:
+    """The step's result, or None once what it raised is logged: a worker goes on."""
+    try:
+        return step()
+    except Exception:
+        log.exception("a worker's step failed; it goes on")
+        return None
+
+
+def _sqlite_huey(path: Path) -> SqliteHuey:
+    """The queue's file; a damaged one is moved aside for a new one. It holds only job
+    numbers (the archive's jobs table is the truth), and a worker's start queues again
+    every job not done."""
+    try:
+        return SqliteHuey(name="storyatlas", filename=str(path), results=False)
+    except sqlite3.DatabaseError as e:
+        aside = f".damaged-{int(time.time())}"
+        log.warning("the queue's file %s is damaged (%s): moved to %s%s, a new one made", path, e, path, aside)
+        for part in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+            if part.exists():
+                part.rename(part.with_name(part.name + aside))
+        return SqliteHuey(name="storyatlas", filename=str(path), results=False)

@@ -194,6 +194,64 @@ def _work_until(queue: Queue, done, within_s: float = 120) -> None:
         worker.join(timeout=within_s)  # the task it is at (the vectors) ends first
 
 
+def test_the_servers_worker_goes_on_when_one_of_its_steps_fails(archive, settings, monkeypatch):
+    """The archive locked past its timeout by another process, at the worker's start and in
+    its rounds: the step is logged and the thread goes on (it ended, and the server took
+    uploads that nothing processed)."""
+    import sqlite3
+
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    queue = Queue(settings)
+    monkeypatch.setattr(queue, "recover", locked)
+    monkeypatch.setattr(queue, "_every_minute", locked)
+    monkeypatch.setattr(word_index, "merge", locked)
+    stop = threading.Event()
+    worker = threading.Thread(target=queue.run_until, args=(stop, 0.05, 0.1))
+    worker.start()
+    try:
+        time.sleep(0.5)  # rounds that failed
+        result = ingest_file(archive, story_file("en"), StoryMetadata(title="River"), settings, KEEPER)
+        queue.enqueue([result.job_id])
+        deadline = time.monotonic() + 120
+        while archive.job(result.job_id).state in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert worker.is_alive() and archive.job(result.job_id).state == "done"
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+
+
+def test_one_storys_unexpected_failure_leaves_the_others_of_a_batch_processed(archive, settings, monkeypatch):
+    from storyatlas.jobs import pipeline
+
+    transcribe, calls = pipeline.transcribe_story, []
+
+    def first_fails(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return transcribe(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "transcribe_story", first_fails)
+    queue = Queue(settings)
+    jobs = [ingest_file(archive, story_file(lang), StoryMetadata(language_hint="en"), settings, KEEPER).job_id
+            for lang in ("en", "fr")]
+    queue.enqueue(jobs)
+    assert [j.state for j in queue.drain(archive, jobs)] == ["failed", "done"]
+
+
+def test_a_damaged_queue_file_is_moved_aside_for_a_new_one(settings):
+    settings.archive.mkdir(parents=True, exist_ok=True)
+    settings.queue_file.write_bytes(b"not a database at all" * 100)
+    queue = Queue(settings)
+    queue.enqueue([7])
+    assert queue.huey.pending_count() == 1
+    [aside] = [p for p in settings.queue_file.parent.iterdir() if ".damaged-" in p.name]
+    assert aside.read_bytes().startswith(b"not a database")
+
+
 def test_every_minute_the_worker_merges_what_edits_wrote(archive, settings, monkeypatch):
     """FTS5 leaves merging to the worker (migration 0019): b-trees written by edits, with
     no story processed after them, are merged by the worker's round once a minute, in the
