@@ -230,16 +230,32 @@ def _first_words(conn: sqlite3.Connection, matched: dict[int, tuple[str | None, 
     """Into ``found``, the first of the segments' words (those ``holding`` one of these
     strings, or all) that is one of the query's."""
     held = " OR ".join(["instr(word, ?) > 0"] * len(holding))
-    wanted: dict[str | None, tuple[str, frozenset[str]]] = {}  # per language: its key, the terms that count
-    for seg_id, start, word in conn.execute(
-        f"""SELECT segment_id, start, word FROM words WHERE segment_id IN ({','.join('?' * len(segments))})
+    keys: dict[str | None, str] = {}
+    # per segment its words in order: (timed word's idx, start, the terms it may stand for)
+    said: dict[int, list[tuple[int, float, set[str]]]] = {}
+    for seg_id, idx, start, word in conn.execute(
+        f"""SELECT segment_id, idx, start, word FROM words WHERE segment_id IN ({','.join('?' * len(segments))})
             {f'AND ({held})' if held else ''} ORDER BY segment_id, idx""", [*segments, *holding]):
         if seg_id in found:
             continue
         lang = matched[seg_id][0]
-        if lang not in wanted:
-            key = stems.language_key(lang)
-            wanted[lang] = key, forms | {p[0] for p in phrases if p}
-        key, terms = wanted[lang]
-        if any(stems.term(w, key) in terms or stems.unaccented(w, key) in terms for w in stems.words(word)):
-            found[seg_id] = start
+        key = keys.setdefault(lang, stems.language_key(lang))
+        said.setdefault(seg_id, []).extend((idx, start, {stems.term(w, key), stems.unaccented(w, key)})
+                                           for w in stems.words(word))
+    for seg_id, words in said.items():
+        for i, (_, start, terms) in enumerate(words):
+            # a phrase counts where all of it is said, in order (its first word alone, said
+            # earlier, is not where the phrase the moment marks is)
+            if terms & forms or any(_said_from(words, i, phrase) for phrase in phrases if phrase):
+                found[seg_id] = start
+                break
+
+
+def _said_from(words: list[tuple[int, float, set[str]]], i: int, phrase: tuple[str, ...]) -> bool:
+    """Whether ``phrase`` is said from the ``i``-th word on, word after word (a timed word
+    may hold two: "e-mail")."""
+    if i + len(phrase) > len(words):
+        return False
+    run = words[i:i + len(phrase)]
+    return all(term in terms for term, (_, _, terms) in zip(phrase, run)) and \
+        all(b[0] - a[0] in (0, 1) for a, b in zip(run, run[1:]))
