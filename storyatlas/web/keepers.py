@@ -125,8 +125,10 @@ def _moderate(request: Request, story_id: int, who: Viewer, fields: dict[str, st
             if isinstance(e, AccessDenied):
                 raise
             error = reason(e)
+    # an index point refused keeps what was typed in its form, to be mended and sent again
+    typed = fields if error and fields and fields.get("action") == "index" else {}
     return _page(request, "moderate_story.html", story_id, who, status=422 if error else 200,
-                 message=message, error=error, index=index_points.points(archive, story_id, who),
+                 message=message, error=error, typed=typed, index=index_points.points(archive, story_id, who),
                  theme_ids=[r["id"] for r in tags.theme_rows(archive)], review_states=index_points.REVIEW_STATES)
 
 

@@ -129,3 +129,18 @@ def test_a_redaction_on_the_page_names_the_index_points_over_it(client, app, web
         index_points.add(web_archive, story, IndexPoint(at, title), KEEPER)
     answer = _redact_first_line(client, story)
     assert "Index points at 0:00.0 describe that passage" in answer.text and "0:05.0" not in answer.text
+
+
+def test_an_index_point_refused_on_the_page_keeps_what_was_typed(client, app, web_archive):
+    story = _redacting(client, app, web_archive)
+    store.vocabulary(web_archive)
+    page = f"/moderate/stories/{story}"
+    typed = {"action": "index", "at": "9:00", "title": "Anna & the <flood>", "synopsis": "What she saw.",
+             "keywords": "river, cellar", "place": "Zgorzelec", "theme:floods": "1"}
+    refused = client.post(page, data={"csrf_token": _token(client, page), **typed})
+    assert refused.status_code == 422 and "The recording ends at 8 s" in refused.text
+    form = refused.text[refused.text.index('class="index-point"'):]
+    assert 'value="9:00"' in form and 'value="Anna &amp; the &lt;flood&gt;"' in form
+    assert ">What she saw.</textarea>" in form and 'value="river, cellar"' in form and 'value="Zgorzelec"' in form
+    assert 'name="theme:floods" value="1" checked' in form and 'name="theme:work" value="1">' in form
+    assert 'value="9:00"' not in client.get(page).text  # a new page starts empty
