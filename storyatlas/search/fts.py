@@ -39,7 +39,7 @@ from storyatlas.errors import SearchError, said
 from storyatlas.search import FACETS, SearchQuery, SearchResults, StoryHit, fused, moments, parts, ranked, suggest
 from storyatlas.search.moments import PER_WORD, matched_sql
 from storyatlas.search.query import Query, literal, parse
-from storyatlas.search.themed import query_themes, rank_themed, themed_stories
+from storyatlas.search.themed import query_themes, rank_themed, themed_stories, told_without
 
 # a paragraph pasted in is searched (500 words took 0.09 s on one story), but no more: 5,000
 # took 0.9 s, and 2,000 quoted pairs passed FTS5's limit on an expression's depth
@@ -182,9 +182,13 @@ class FTSBackend:
         found = _union(matched, np.fromiter((r[0] for r in c.execute("SELECT story_id FROM temp.search_hits")),
                                             np.int64))
         themed_ids = np.zeros(0, np.int64)
+        told: dict[int, list[int]] | None = None  # with words left out: where each themed story tells it
         if themes:
             themed_ids = themed_stories(c, themes)
             themed_ids = themed_ids[ranked.among(themed_ids, self._reachable(stories_sql, params))]
+            if parsed is not None and parsed.excluded and len(themed_ids):
+                told = told_without(c, themes, themed_ids, parsed.excluded_fts())
+                themed_ids = np.fromiter(told, np.int64)
             found = _union(found, themed_ids)
         by_words = len(found)
         meant = fused.meaning_hits(self.archive, query, self._reachable(stories_sql, params)) if query.meaning else {}
@@ -202,7 +206,7 @@ class FTSBackend:
             found = _union(found, np.fromiter(meant, np.int64))
         if len(themed_ids) and c.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0] < \
                 query.offset + query.limit:
-            rank_themed(c, themes, stories_sql, params)
+            rank_themed(c, themes, stories_sql, params, only=None if told is None else themed_ids.tolist())
         total = len(found)
         facets = (facet_counts(self.archive, found, FACETS, keep=not self._outer) if total
                   else {name: [] for name in FACETS})
@@ -216,6 +220,8 @@ class FTSBackend:
             c, {sid: index_points[sid] for sid in page_ids if sid in index_points}, parsed, relaxed) if parsed else {}
         themed = [r[0] for r in page if r[1] == 1]
         evidence = tags.theme_evidence(self.archive, themes, themed, query.viewer) if themed else {}
+        if told is not None:
+            evidence = {sid: [seg for seg in segs if seg in told.get(sid, ())] for sid, segs in evidence.items()}
         worded = [r[0] for r in page if r[1] == 0] if parsed else []
         shown = moments.moments(c, worded, evidence, parsed, relaxed, stories, query)
         for sid, at in index_moments.items():

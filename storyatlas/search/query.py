@@ -105,6 +105,10 @@ class Query:
         """The FTS5 query of the words index: every clause, or any when ``any_clause``."""
         return self._expression([self.clause_fts(c) for c in self.clauses], any_clause, Term.words_fts)
 
+    def excluded_fts(self) -> str:
+        """Any of the words left out, against the words index."""
+        return " OR ".join(t.words_fts() for t in self.excluded)
+
     def plain_fts(self, any_clause: bool = False) -> str:
         return self._expression([" OR ".join(t.plain_fts() for t in c) for c in self.clauses], any_clause,
                                 Term.plain_fts)

@@ -12,6 +12,7 @@ import numpy as np
 
 from storyatlas.archive import Archive, tags
 from storyatlas.archive.discover import story_ids
+from storyatlas.archive.word_index import STORY
 from storyatlas.search.query import fold, query_words
 
 
@@ -64,6 +65,24 @@ def themed_stories(conn: sqlite3.Connection, themes: tuple[str, ...]) -> np.ndar
     """Every story tagged with any of ``themes`` (sorted, each once)."""
     return story_ids(conn, f"SELECT DISTINCT story_id AS id FROM story_themes WHERE theme_id IN ({_marks(themes)})",
                      themes)
+
+
+def told_without(conn: sqlite3.Connection, themes: tuple[str, ...], story_ids: np.ndarray,
+                 excluded_fts: str) -> dict[int, list[int]]:
+    """Per story of ``story_ids``, its segments that tell one of ``themes`` and say none of
+    the words a query leaves out (``excluded_fts``, against the words index): a story
+    found through a theme with no such segment is no hit, as a moment saying such a word
+    is none."""
+    told: dict[int, list[int]] = {}
+    for story_id, segment_id in conn.execute(
+            f"""SELECT e.story_id, e.segment_id FROM theme_evidence e JOIN segments s ON s.id = e.segment_id
+                WHERE e.theme_id IN ({_marks(themes)}) AND e.story_id IN (SELECT value FROM json_each(?))
+                AND e.story_id * {STORY} + e.segment_id NOT IN (
+                    SELECT rowid FROM segment_terms WHERE segment_terms MATCH ?)
+                GROUP BY e.segment_id ORDER BY e.story_id, s.idx""",
+            (*themes, json.dumps(story_ids.tolist()), excluded_fts)):
+        told.setdefault(story_id, []).append(segment_id)
+    return told
 
 
 def rank_themed(conn: sqlite3.Connection, themes: tuple[str, ...], stories_sql: str, params: list,

@@ -99,6 +99,29 @@ def test_a_story_found_through_its_theme_shows_where_it_tells_it_up_to_the_momen
     assert moments(moments_per_story=2) == [(4.0, ("theme",)), (8.0, ("theme",))]
 
 
+def test_a_story_found_through_its_theme_is_no_hit_where_it_tells_it_only_with_a_word_left_out(archive):
+    from storyatlas.archive import Viewer
+    from storyatlas.search import SearchQuery
+    from storyatlas.search.fts import FTSBackend
+    from tests.conftest import add_story
+
+    store.vocabulary(archive)
+    lines = [(0.0, 4.0, "The bailiff came in November."), (4.0, 8.0, "The river rose into the street.")]
+    stories = [add_story(archive, title, "en", lines[:n]) for title, n in (("Bailiff only", 1), ("Both", 2))]
+    with archive.transaction() as c:
+        for story in stories:
+            c.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 0.9)", (story,))
+            c.executemany("INSERT INTO theme_evidence (story_id, theme_id, segment_id, trigger, side) "
+                          "VALUES (?, 'floods', ?, 'came', 'english')",
+                          [(story, s.id) for s in archive.segments(story, Viewer.keeper())])
+
+    def found(text):
+        results = FTSBackend(archive).search(SearchQuery(text, Viewer.anonymous(), meaning=False))
+        return results.total_stories, [(h.story_id, [m.text for m in h.moments]) for h in results.stories]
+    assert found("flood")[0] == 2
+    assert found("flood -bailiff") == (1, [(stories[1], ["The river rose into the street."])])
+
+
 def test_a_theme_a_moderator_adds_or_edits_is_called_up_at_once(archive):
     from storyatlas.search import themed
     from storyatlas.themes.vocabulary import Theme
