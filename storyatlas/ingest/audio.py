@@ -11,6 +11,7 @@ import functools
 import logging
 import re
 import shutil
+import struct
 import subprocess
 import wave
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ SPEECH_RATE = 16_000
 # 16-minute story took 7.4 s at 10 and 2.4 s at 5 on 2 cores (most of what ingest cost
 # beyond the speech model), and at this rate speech sounds the same
 LISTEN_CODEC = ("-c:a", "libopus", "-b:a", "48k", "-compression_level", "5")
+# the listening copy in mono or stereo, whatever the source: FFmpeg guesses 2.1 and 4.0 for a
+# field recorder's 3 and 4 tracks, which libopus refuses, and that stopped both outputs (the
+# speech cut to a second, the listening copy empty); a browser plays two channels at most
+LISTEN_LAYOUT = ("-af", "aformat=channel_layouts=mono|stereo")
 # below this peak level (about -60 dBFS) a recording holds nothing a person could hear
 SILENCE_PEAK = 32
 MIN_DECODED_S = 0.2
@@ -107,7 +112,7 @@ def make_speech_wav(source: Path, target: Path, max_duration_s: float,
         *limit, "-ac", "1", "-ar", str(SPEECH_RATE), "-c:a", "pcm_s16le", "-f", "wav", file_url(target),
     ]
     if listening_copy is not None:
-        cmd += [*limit, *LISTEN_CODEC, "-f", "webm", file_url(listening_copy)]
+        cmd += [*limit, *LISTEN_LAYOUT, *LISTEN_CODEC, "-f", "webm", file_url(listening_copy)]
     try:
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout_s)
@@ -128,7 +133,12 @@ def make_speech_wav(source: Path, target: Path, max_duration_s: float,
 
 def _check_decoded(source: Path, target: Path, max_duration_s: float, listening_copy: Path | None,
                    proc: subprocess.CompletedProcess) -> SpeechAudio:
-    decoded = _wav_duration(target) if target.exists() else 0.0
+    if proc.returncode != 0 and "No space left on device" in proc.stderr:
+        # what was written is cut short, and its length (a WAV header never finished) means nothing
+        raise MediaError(said("the archive's disk is full, so this recording's audio could not be made and "
+                              "nothing of it was kept: send it again once the archive's keepers have made room"),
+                         str(source))
+    decoded = _settle_wav(target) if target.exists() else 0.0
     if decoded < MIN_DECODED_S:
         detail = _FFMPEG_PART.sub("", proc.stderr.strip().splitlines()[-1]) if proc.stderr.strip() else ""
         if not detail:
@@ -144,8 +154,10 @@ def _check_decoded(source: Path, target: Path, max_duration_s: float, listening_
         log.warning("%s: decoding stopped early at %.1f s: %s", source, decoded, proc.stderr.strip()[-200:])
     if decoded > max_duration_s:
         raise MediaError(_too_long(max_duration_s), str(source))
-    if listening_copy is not None and not listening_copy.exists():
-        raise MediaError(said("the listening copy could not be made: {detail}", detail=proc.stderr.strip()[-200:]),
+    if listening_copy is not None and not _listening_copy_whole(listening_copy, decoded, proc.returncode):
+        # a failing encoder stops FFmpeg, and with it the speech WAV: what decoded is not the recording
+        log.warning("%s: the listening copy failed: %s", source, proc.stderr.strip()[-500:])
+        raise MediaError(said("the listening copy could not be made: {detail}", detail=_first_line(proc.stderr)),
                          str(source))
     peak = _peak(target)
     if peak < SILENCE_PEAK:
@@ -154,6 +166,44 @@ def _check_decoded(source: Path, target: Path, max_duration_s: float, listening_
                  "check the microphone or that the right file was chosen", minutes=decoded / 60), str(source),
         )
     return SpeechAudio(target, decoded, peak)
+
+
+def _listening_copy_whole(path: Path, decoded_s: float, returncode: int) -> bool:
+    """Whether the listening copy holds what the speech WAV holds. FFmpeg writes both from
+    the one decoding, so where it stopped early because of the input they end together; one
+    that stops short (or holds nothing) failed on its own. Looked into only when FFmpeg
+    failed: a finished run wrote both whole."""
+    if not path.exists():
+        return False
+    if returncode == 0:
+        return True
+    if path.stat().st_size == 0:
+        return False
+    return decoded_s - _opus_length(path) <= max(2.0, decoded_s / 20)
+
+
+def _opus_length(path: Path) -> float:
+    """Seconds of sound in a listening copy, from its packets (FFmpeg, stopped by a failure,
+    may not have written the length into the header)."""
+    import av
+
+    end = 0.0
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.audio[0]
+            for packet in container.demux(stream):
+                if packet.pts is not None and packet.time_base is not None:
+                    end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+    except (av.error.FFmpegError, IndexError, OSError):
+        pass  # what was read until then counts
+    return end
+
+
+def _first_line(stderr: str) -> str:
+    """FFmpeg's first complaint (the cause; what follows is what it stopped because of), without
+    the name of the part that said it."""
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    return _FFMPEG_PART.sub("", lines[0]).strip()[:200] if lines else ""
 
 
 def _too_long(limit_s: float) -> Said:
@@ -181,12 +231,44 @@ def check_duration(source: Path, duration_s: float | None, max_duration_s: float
         raise MediaError(_too_long(max_duration_s), str(source))
 
 
-def _wav_duration(path: Path) -> float:
+def _settle_wav(path: Path) -> float:
+    """Seconds of sound in the WAV ffmpeg wrote, counted from the samples it holds. FFmpeg
+    writes the sizes into the header last; stopped before (the disk filled up), the header
+    still says 4 GiB, which is 37 h of 16 kHz speech. The header is then made to say what
+    is there, so every reader of the file counts the same."""
     try:
         with wave.open(str(path)) as w:
-            return w.getnframes() / w.getframerate()
+            stated, rate, frame_bytes = w.getnframes(), w.getframerate(), w.getsampwidth() * w.getnchannels()
     except (wave.Error, EOFError):
         return 0.0
+    start = _data_start(path)
+    if start is None:
+        return 0.0
+    present = min(stated, (path.stat().st_size - start) // frame_bytes)
+    if present < stated:
+        data_bytes = present * frame_bytes
+        with open(path, "r+b") as f:
+            f.seek(4)
+            f.write(struct.pack("<I", start - 8 + data_bytes))
+            f.seek(start - 4)
+            f.write(struct.pack("<I", data_bytes))
+    return present / rate
+
+
+def _data_start(path: Path) -> int | None:
+    """Where the samples of a RIFF WAV start (after its data chunk's id and size)."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:] != b"WAVE":
+            return None
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return None
+            size = struct.unpack("<I", chunk[4:])[0]
+            if chunk[:4] == b"data":
+                return f.tell()
+            f.seek(size + (size & 1), 1)
 
 
 def _peak(path: Path, block_frames: int = SPEECH_RATE * 60) -> int:

@@ -21,8 +21,8 @@ from storyatlas.ingest.voices import available as voices_available, speaker_turn
 from storyatlas.settings import Settings
 from storyatlas.themes.run import tag_story
 from storyatlas.transcribe import (
-    Checkpoint, CheckpointCallback, Progress, ProgressCallback, checkpoint_path, discard_checkpoint, load_checkpoint, save_checkpoint,
-    transcribe_story,
+    Checkpoint, CheckpointCallback, Progress, ProgressCallback, checkpoint_path, discard_checkpoint, load_checkpoint,
+    save_checkpoint, transcribe_story,
 )
 from storyatlas.transcribe.audio_windows import AudioIdentity
 
@@ -207,7 +207,14 @@ def _keeper(archive: Archive, settings: Settings, story_id: int, speech: Path,
     def keep(checkpoint: Checkpoint) -> None:
         # erased or redacted meanwhile: nothing heard from the old audio is written down
         if _speech_now(archive, settings, story_id) == speech:
-            save_checkpoint(checkpoints, checkpoint)
+            try:
+                save_checkpoint(checkpoints, checkpoint)
+            except OSError as e:
+                # a checkpoint only saves work should the worker die: a full disk (or a folder
+                # that cannot be written) must not fail a transcription that can go on.
+                # save_checkpoint removed its partial file; an earlier checkpoint stays, as good
+                # a place to resume from as any (only further back)
+                log.warning("story %d: checkpoint not written (%s); transcribing on without it", story_id, e)
         else:
             discard_checkpoint(checkpoints)
     return keep

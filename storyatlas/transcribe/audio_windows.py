@@ -9,6 +9,7 @@ between two speech spans, so no word is lost or heard twice.
 
 from __future__ import annotations
 
+import logging
 import os
 import wave
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from storyatlas.errors import TranscriptionError, said
+
+log = logging.getLogger(__name__)
 
 # what Whisper hears, and what the ingest writes (ingest.audio.SPEECH_RATE; the transcribe
 # package sits beside the ingest, not above it, so it does not import it)
@@ -80,15 +83,15 @@ class SpeechWav:
             with wave.open(os.fspath(path), "rb") as w:
                 rate, channels, width, frames = w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes()
         except (wave.Error, EOFError, OSError) as e:
-            raise TranscriptionError(said(
-                "{file} is not the 16 kHz speech WAV the ingest makes ({detail}); "
-                "ingest the recording (storyatlas ingest) or make it with ingest.audio.make_speech_wav",
-                file=path.name, detail=str(e))) from e
+            raise _unreadable(path, e) from e
         if (rate, channels, width) != (SPEECH_RATE, 1, 2):
+            log.warning("%s is %d Hz, %d channel(s), %d-bit: not the speech WAV the ingest made",
+                        path, rate, channels, 8 * width)
             raise TranscriptionError(said(
-                "{file} is {rate} Hz, {channels} channel(s), {bits}-bit; the speech model reads "
-                "the {expected} Hz mono 16-bit WAV the ingest makes: ingest the recording again",
-                file=path.name, rate=rate, channels=channels, bits=8 * width, expected=SPEECH_RATE))
+                "the story's speech audio is {rate} Hz, {channels} channel(s), {bits}-bit, not the "
+                "{expected} Hz mono 16-bit WAV the ingest makes: put it back from a backup (the log names "
+                "the file; a backup keeps it at the same place in its media folder), then run `storyatlas retry` "
+                "on the story", rate=rate, channels=channels, bits=8 * width, expected=SPEECH_RATE))
         self.frames = frames
 
     @property
@@ -106,9 +109,31 @@ class SpeechWav:
                 pcm = np.frombuffer(w.readframes(end - start), dtype="<i2")
         except (wave.Error, EOFError, OSError) as e:
             # read a window at a time, the file can go while it is transcribed (the story erased)
-            raise TranscriptionError(said("the speech audio {file} can no longer be read: {detail}",
-                                          file=self.path.name, detail=str(e))) from e
+            raise _unreadable(self.path, e) from e
         return pcm.astype(np.float32) / 32768.0
+
+
+def _unreadable(path: Path, e: BaseException) -> TranscriptionError:
+    """Why the speech WAV cannot be read, and how a keeper mends it. Said to everyone who may
+    see the story (a failed job's message), so without ``str(e)``: an OSError's names the
+    file's place on the server, which goes to the log alone. Only a copy from a backup
+    mends the file: `storyatlas retry` transcribes the speech WAV that is there, and
+    ingesting the recording again finds it already in the archive."""
+    log.warning("cannot read the speech audio %s: %s", path, e)
+    if isinstance(e, (FileNotFoundError, NotADirectoryError)):
+        return TranscriptionError(said(
+            "the story's speech audio is missing from the media store: put it back from a backup (the log names "
+            "the file; a backup keeps it at the same place in its media folder), then run `storyatlas retry` "
+            "on the story"))
+    if isinstance(e, OSError) and not isinstance(e, IsADirectoryError):
+        # the file is there, but this process may not read it (its owner, its mode, the disk)
+        return TranscriptionError(said(
+            "the story's speech audio cannot be read ({reason}): check that the archive's user may read the "
+            "media store and its disk is sound, then run `storyatlas retry` on the story",
+            reason=e.strerror or type(e).__name__))
+    return TranscriptionError(said(
+        "the story's speech audio in the media store is damaged: put it back from a backup (the log names the "
+        "file; a backup keeps it at the same place in its media folder), then run `storyatlas retry` on the story"))
 
 
 def speech_spans(audio: np.ndarray, offset: int, max_span_s: float, threshold: float,

@@ -3,6 +3,7 @@ what the sender is told when a file is damaged or holds less than it says."""
 
 from __future__ import annotations
 
+import struct
 import subprocess
 import wave
 from pathlib import Path
@@ -14,7 +15,14 @@ import pytest
 from storyatlas.archive import StoryMetadata, Viewer
 from storyatlas.errors import MediaError
 from storyatlas.ingest import ingest_file
-from storyatlas.ingest.audio import SPEECH_RATE, _check_decoded, decode_time_limit, make_speech_wav, shortfall
+from storyatlas.ingest.audio import (
+    SPEECH_RATE,
+    _check_decoded,
+    _opus_length,
+    decode_time_limit,
+    make_speech_wav,
+    shortfall,
+)
 from storyatlas.ingest.probe import probe
 from storyatlas.text import clock
 from tests.conftest import cut_short, ffmpeg, story_file
@@ -89,6 +97,78 @@ def test_what_ffmpeg_left_unmade_is_refused(tmp_path):
     speech = _decode(story_file("en"), tmp_path).path
     with pytest.raises(MediaError, match="the listening copy could not be made: Conversion failed!"):
         _check_decoded(tmp_path / "x.flac", speech, 3600, tmp_path / "never-made.webm", finished)
+
+
+@pytest.mark.parametrize("channels", [3, 4, 6])
+def test_a_field_recorders_tracks_are_kept_whole_in_both_copies(tmp_path, channels):
+    """A recorder's 3 or 4 tracks: FFmpeg takes them for 2.1 and 4.0, which libopus refused,
+    and that stopped both outputs (1 s of speech kept, an empty listening copy). The
+    listening copy is stereo at most, so every layout encodes."""
+    poly = tmp_path / f"poly{channels}.wav"
+    ffmpeg("-i", str(story_file("en")), "-ac", str(channels), "-c:a", "pcm_s16le", str(poly))
+    stated = probe(poly).duration_s
+    audio = _decode(poly, tmp_path, listening=True)
+    assert audio.duration_s == pytest.approx(stated, abs=0.1) and audio.peak > 1000
+    listen = tmp_path / "listen.webm"
+    assert listen.stat().st_size > 0 and _opus_length(listen) == pytest.approx(stated, abs=0.2)
+    with av.open(str(listen)) as opened:
+        assert opened.streams.audio[0].codec_context.channels == 2
+
+
+def _ffmpeg_failed(stderr: str) -> subprocess.CompletedProcess:
+    return subprocess.CompletedProcess([], 1, "", stderr)
+
+
+def test_a_listening_copy_that_failed_refuses_the_recording(tmp_path):
+    """FFmpeg stopped by its encoder, not by the recording: what decoded is not the whole
+    of it, so it is refused with FFmpeg's reason rather than kept as a short story."""
+    speech = _decode(story_file("en"), tmp_path).path  # 17 s
+    stopped = _ffmpeg_failed("[libopus @ 0x5631] Invalid channel layout 2.1 for specified mapping family -1.\n"
+                             "[out#1/webm @ 0x5632] Nothing was written into output file\n")
+    empty = tmp_path / "empty.webm"
+    empty.touch()
+    with pytest.raises(MediaError, match=r"the listening copy could not be made: Invalid channel layout 2\.1 for"):
+        _check_decoded(tmp_path / "x.wav", speech, 3600, empty, stopped)
+    short = tmp_path / "short.webm"
+    ffmpeg("-i", str(story_file("en")), "-t", "3", "-c:a", "libopus", str(short))
+    with pytest.raises(MediaError, match="the listening copy could not be made"):
+        _check_decoded(tmp_path / "x.wav", speech, 3600, short, stopped)
+
+    # the recording itself cut short: both copies end where decoding did, and are kept
+    whole = tmp_path / "whole.webm"
+    ffmpeg("-i", str(story_file("en")), "-c:a", "libopus", str(whole))
+    damaged = _ffmpeg_failed("[mp3 @ 0x5631] Invalid data found when processing input\n")
+    assert _check_decoded(tmp_path / "x.wav", speech, 3600, whole, damaged).duration_s > 17
+
+
+def _unfinished(wav: Path, cut: int) -> None:
+    """The WAV as FFmpeg leaves it when writing stops: its last ``cut`` bytes never written,
+    and the sizes in its header never filled in."""
+    data = bytearray(wav.read_bytes()[:-cut])
+    data[4:8] = struct.pack("<I", 0xFFFFFFFF)
+    start = data.index(b"data")
+    data[start + 4:start + 8] = struct.pack("<I", 0xFFFFFFFF)
+    wav.write_bytes(bytes(data))
+
+
+def test_a_full_disk_is_said_so_not_taken_for_a_recording_over_the_limit(tmp_path):
+    """The header of a WAV FFmpeg could not finish says 4 GiB (37 h of speech): the length
+    is what the file holds, and a disk that filled up is named."""
+    speech = _decode(story_file("en"), tmp_path).path
+    _unfinished(speech, SPEECH_RATE * 2 * 5)  # its last 5 s
+    full = _ffmpeg_failed("[out#0/wav @ 0x5631] Error writing trailer: No space left on device\n")
+    with pytest.raises(MediaError, match=": the archive's disk is full, so this recording's audio could not be made"):
+        _check_decoded(tmp_path / "x.ogg", speech, 4 * 3600, None, full)
+
+
+def test_a_wav_ffmpeg_could_not_finish_counts_what_it_holds(tmp_path):
+    speech = _decode(story_file("en"), tmp_path).path
+    whole = _decode(story_file("en"), tmp_path).duration_s
+    _unfinished(speech, SPEECH_RATE * 2 * 5)
+    audio = _check_decoded(tmp_path / "x.ogg", speech, 4 * 3600, None, _ffmpeg_failed("Conversion failed!"))
+    assert audio.duration_s == pytest.approx(whole - 5, abs=0.01)
+    with wave.open(str(speech)) as w:  # the header says so, for every later reader
+        assert w.getnframes() == round(audio.duration_s * SPEECH_RATE)
 
 
 def test_a_tenth_of_a_second_is_too_little_to_keep(tmp_path):

@@ -125,6 +125,34 @@ def test_a_failed_job_leaves_no_checkpoint(archive, settings, long_wav, runs):
     assert job.state == "failed" and not path.exists()
 
 
+def test_a_checkpoint_the_disk_has_no_room_for_leaves_the_story_to_be_transcribed(archive, settings, long_wav, runs,
+                                                                                  monkeypatch, caplog):
+    """A checkpoint only saves work should the worker die: a full disk while it is written
+    (here at its flush, with half of it on the disk) loses it, not the story."""
+    import errno
+    import os
+
+    from storyatlas.transcribe import checkpoint
+
+    class FullDisk:
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        @staticmethod
+        def fsync(fd):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint, "os", FullDisk())
+    result = ingest_file(archive, long_wav, StoryMetadata(), settings, KEEPER)
+    path = checkpoint_path(settings.archive, result.story_id)
+    left = []
+    runs.then = lambda _: left.append(sorted(p.name for p in path.parent.iterdir()))
+    job = process_job(settings, result.job_id, archive=archive)
+    assert job.state == "done" and job.message is None and len(archive.segments(result.story_id, KEEPER)) > 4
+    assert left and all(names == [] for names in left)  # neither a checkpoint nor half of one
+    assert "checkpoint not written" in caplog.text
+
+
 def test_nothing_is_written_down_for_a_story_erased_while_it_is_transcribed(archive, settings, long_wav,
                                                                             monkeypatch):
     result = ingest_file(archive, long_wav, StoryMetadata(), settings, KEEPER)

@@ -11,6 +11,7 @@ from storyatlas.archive import Place, StoryMetadata, Viewer, audit
 from storyatlas.cli import cli
 from storyatlas.errors import AccessDenied, ModelError, StoryAtlasError, said
 from storyatlas.ingest import ingest_file
+from storyatlas.ingest.store import MediaStore
 from storyatlas.jobs import Queue, pipeline, process_job
 from tests.conftest import story_file
 
@@ -42,6 +43,21 @@ def test_a_failed_story_is_processed_again_and_its_failure_kept(archive, setting
     # done now: nothing to retry
     with pytest.raises(StoryAtlasError, match=f"story {failed} has not failed"):
         archive.retry(failed, KEEPER)
+
+
+def test_a_story_whose_speech_audio_went_missing_is_processed_again_once_it_is_put_back(archive, settings):
+    """The message says what the keeper must do, and doing it works; it is shown to everyone
+    who may see the story, so the file's place on the server stays in the log."""
+    result = ingest_file(archive, story_file("en"), StoryMetadata(), settings, KEEPER)
+    speech = MediaStore(settings.media_dir).absolute(archive.media(result.story_id, "speech", KEEPER).path)
+    kept = speech.rename(speech.with_name("aside.wav"))
+    failed = process_job(settings, result.job_id, archive=archive)
+    assert failed.state == "failed" and str(settings.archive) not in failed.message
+    assert failed.message.startswith("the story's speech audio is missing from the media store: put it back from a "
+                                     "backup") and failed.message.endswith("then run `storyatlas retry` on the story")
+    kept.rename(speech)  # from the backup
+    again = process_job(settings, archive.retry(result.story_id, KEEPER), archive=archive)
+    assert again.state == "done" and archive.segments(result.story_id, KEEPER)
 
 
 def test_only_its_moderators_retry_a_story(archive, failed):

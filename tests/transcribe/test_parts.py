@@ -267,7 +267,7 @@ def test_only_the_speech_wav_is_read(tmp_path):
         w.setsampwidth(2)
         w.setframerate(44100)
         w.writeframes(b"\0" * 4000)
-    with pytest.raises(TranscriptionError, match="44100 Hz, 2 channel.*ingest"):
+    with pytest.raises(TranscriptionError, match="44100 Hz, 2 channel.*put it back from a backup"):
         SpeechWav(path)
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
@@ -277,7 +277,7 @@ def test_only_the_speech_wav_is_read(tmp_path):
     with pytest.raises(TranscriptionError, match="16000 Hz, 1 channel.*8-bit"):
         SpeechWav(path)
     (tmp_path / "x.wav").write_bytes(b"not a wav")
-    with pytest.raises(TranscriptionError, match="not the 16 kHz speech WAV"):
+    with pytest.raises(TranscriptionError, match="^the story's speech audio in the media store is damaged: put"):
         SpeechWav(tmp_path / "x.wav")
 
 
@@ -297,8 +297,36 @@ def test_the_wav_is_read_in_parts(tmp_path):
     assert len(wav.read(2 * SR, 10 * SR)) == SR  # past the end: what there is
     assert len(wav.read(4 * SR, 5 * SR)) == 0  # after it: nothing
     path.unlink()  # the story erased while it is transcribed
-    with pytest.raises(TranscriptionError, match="s.wav can no longer be read"):
+    with pytest.raises(TranscriptionError, match="^the story's speech audio is missing from the media store"):
         wav.read(0, SR)
+
+
+def test_a_speech_wav_that_cannot_be_read_is_said_so_without_its_place_on_the_server(tmp_path, monkeypatch, caplog):
+    """A failed job's message is shown to everyone who may see the story: what is wrong and
+    how a keeper mends it (ingesting the recording again only finds it in the archive), and
+    the file's path in the log alone."""
+    gone = tmp_path / "media" / "speech.wav"
+    with pytest.raises(TranscriptionError) as missing:
+        SpeechWav(gone)
+    said = str(missing.value)
+    assert said.startswith("the story's speech audio is missing from the media store: put it back from a backup")
+    assert "`storyatlas retry`" in said and str(tmp_path) not in said and "not the 16 kHz" not in said
+    assert str(gone) in caplog.text
+
+    gone.parent.mkdir()
+    gone.write_bytes(b"RIFF")  # cut off in its header
+    with pytest.raises(TranscriptionError, match="^the story's speech audio in the media store is damaged") as damaged:
+        SpeechWav(gone)
+    assert str(tmp_path) not in str(damaged.value)
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(gone))
+
+    monkeypatch.setattr(wave, "open", refused)
+    with pytest.raises(TranscriptionError) as unreadable:
+        SpeechWav(gone)
+    assert str(unreadable.value).startswith("the story's speech audio cannot be read (Permission denied): check")
+    assert str(tmp_path) not in str(unreadable.value)
 
 
 def test_a_wav_written_again_at_the_same_size_is_another_file(tmp_path):
