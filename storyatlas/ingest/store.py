@@ -9,6 +9,7 @@ be removed at the next start (``claim_scratch``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from storyatlas.archive import media_folder
+from storyatlas.errors import MediaError, said
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 log = logging.getLogger(__name__)
@@ -72,6 +74,12 @@ class MediaStore:
                 shutil.copyfile(source, partial)
                 os.chmod(partial, READ_ONLY)
                 os.replace(partial, target)
+            except OSError as e:
+                if e.errno == errno.ENOSPC:  # said as the speech WAV's full disk is, not as a crash
+                    raise MediaError(said("the archive's disk is full, so this recording's audio could not be made "
+                                          "and nothing of it was kept: send it again once the archive's keepers have "
+                                          "made room"), str(source)) from e
+                raise
             finally:
                 partial.unlink(missing_ok=True)
         finally:

@@ -155,6 +155,20 @@ def test_a_story_that_fails_to_be_stored_leaves_the_files_another_story_shares(a
     assert all(f.is_file() for f in files)
 
 
+def test_a_disk_too_full_for_the_original_is_said_so_and_leaves_nothing(archive, settings, monkeypatch):
+    import errno
+    import shutil
+
+    def full(source, target):
+        Path(target).write_bytes(b"half")  # what was copied before the disk filled up
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(shutil, "copyfile", full)
+    with pytest.raises(MediaError, match="the archive's disk is full"):
+        ingest_file(archive, story_file("en"), StoryMetadata(), settings, KEEPER)
+    assert [p for p in settings.media_dir.rglob("*") if p.is_file()] == []
+    assert archive.conn.execute("SELECT count(*) FROM stories").fetchone()[0] == 0
+
+
 def test_a_story_stopped_by_an_interrupt_as_it_is_stored_leaves_no_files(archive, settings, monkeypatch):
     def interrupted(*_, **__):
         raise KeyboardInterrupt  # Ctrl-C just as the story's rows are written
