@@ -140,7 +140,7 @@ async def finish_form(request: Request) -> dict[str, str]:
 
 async def finish(request: Request, upload_id: str) -> tuple[int, dict]:
     """Finish a resumable upload with the request's form: the status and JSON to answer
-    with, the same again for a finish sent again once it is done."""
+    with; for a finish sent again once it is done, the same (with a new private link)."""
     uploads = request.app.state.uploads
     uploads.sweep(every=60)
     kept = uploads.answer(upload_id)
