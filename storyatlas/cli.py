@@ -17,7 +17,7 @@ from storyatlas.archive.media_folder import sha256_file
 from storyatlas.cli_corrections import register as register_corrections
 from storyatlas.cli_exports import register as register_exports
 from storyatlas.cli_keepers import register as register_keepers
-from storyatlas.cli_options import LIMIT, OFFSET, ROW_ID, archive_option, keeper, progress_bar
+from storyatlas.cli_options import LIMIT, OFFSET, ROW_ID, archive_option, keeper, opened, progress_bar
 from storyatlas.cli_themes import compare, themes
 from storyatlas.cli_users import audit, users
 from storyatlas.errors import StoryAtlasError
@@ -249,7 +249,7 @@ def worker(workers, model, device, cpu_threads, batch_size, archive) -> None:
 def search(query, language, country, collection, review_state, limit, as_json, archive) -> None:
     """Find the moments where words are spoken (in the original or in English)."""
     settings = _settings(archive=archive)
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         results = FTSBackend(a).search(
             SearchQuery(query, keeper(), language=language, country=country, collection=collection,
                         review_state=review_state, limit=limit))
@@ -288,7 +288,7 @@ def search(query, language, country, collection, review_state, limit, as_json, a
 def show(story_id, as_json, archive) -> None:
     """Print a story's details and its transcript, original and English side by side."""
     settings = _settings(archive=archive)
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         doc = story_document(a, story_id, keeper())
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
@@ -334,7 +334,7 @@ def _print_story(doc: dict) -> None:
 def stories(limit, offset, archive) -> None:
     """List the stories in the archive with their processing state."""
     settings = _settings(archive=archive)
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         who = keeper()
         for s in a.stories(who, limit, offset):
             job = a.job_for_story(s.id, who)
@@ -350,8 +350,10 @@ def stories(limit, offset, archive) -> None:
 @archive_option
 def review(publish, decline, archive) -> None:
     """List the stories from the public that wait for a moderator, or publish or decline one."""
+    if publish is not None and decline is not None:
+        raise click.UsageError("publish or decline one story at a time: give --publish or --decline, not both")
     settings = _settings(archive=archive)
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         who = keeper()
         if publish is not None or decline is not None:
             story = a.review(publish if publish is not None else decline, publish is not None, who)
@@ -382,7 +384,7 @@ def _make_vectors(queue: Queue, archive: Archive, quiet: bool = False) -> None:
 def reindex(archive) -> None:
     """Rebuild the words index from the archive, and make the meaning index's missing vectors."""
     settings = _settings(archive=archive)
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         n = FTSBackend(a).rebuild()
         click.echo(f"indexed {n} segments by their words")
         _make_vectors(Queue(settings), a)

@@ -9,7 +9,7 @@ import click
 from storyatlas.archive import Archive, corrections
 from storyatlas.archive.corrections import SPEAKER_ROLES
 from storyatlas.cli_keepers import _clock_option, _one_line_errors
-from storyatlas.cli_options import ROW_ID, archive_option, counted, keeper
+from storyatlas.cli_options import ROW_ID, archive_option, counted, keeper, opened
 from storyatlas.errors import CorrectionError, said
 from storyatlas.ingest.channels import channel_speakers
 from storyatlas.ingest.store import MediaStore
@@ -62,7 +62,7 @@ def correct(story_id: int, at, text, speaker, split_at, merge_at, naming, role, 
         raise CorrectionError("say what replaces it with --replace")
     settings = load_settings({"archive": archive})
     who = keeper()
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         if not asked:
             _show(corrections.transcript(a, story_id, who))
             return
@@ -150,7 +150,7 @@ def _show(t: corrections.Transcript) -> None:
 
 
 @click.command("revisions")
-@click.argument("story_id", type=int)
+@click.argument("story_id", type=ROW_ID)
 @click.option("--compare", nargs=2, type=ROW_ID, metavar="A B", help="What changed from revision A to B.")
 @click.option("--show", "show_number", type=ROW_ID, metavar="N", help="The transcript saved in revision N.")
 @click.option("--restore", "restore_number", type=ROW_ID, metavar="N",
@@ -161,7 +161,7 @@ def revisions(story_id: int, compare, show_number, restore_number, archive) -> N
     """List a story's transcript revisions, compare two, show or restore one."""
     settings = load_settings({"archive": archive})
     who = keeper()
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         if restore_number is not None:
             done = corrections.restore(a, story_id, restore_number, who, base=None)
             if done.changed:
@@ -203,7 +203,7 @@ def retranslate(story_ids: tuple[int, ...], model, archive) -> None:
 
     settings = load_settings({"archive": archive, "model": model})
     who = keeper()
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         written = refresh_english(a, settings, story_ids or None, who)
         left = [x for s in story_ids or stories_with_stale_english(a, who) for x in stale_english(a, s, who)]
     click.echo(f"{counted(written, 'English line')} made again")

@@ -9,8 +9,7 @@ from typing import Any
 
 import click
 
-from storyatlas.archive import Archive
-from storyatlas.cli_options import ROW_ID, archive_option, counted, keeper
+from storyatlas.cli_options import ROW_ID, archive_option, counted, keeper, opened
 from storyatlas.errors import StoryAtlasError
 from storyatlas.exports import ALL_FORMATS, DEFAULT_BASE_URL, TRACKS, export
 from storyatlas.settings import load_settings
@@ -38,7 +37,7 @@ def export_command(story_id, collection, fmt, track, base_url, output, archive) 
         return
     if output is not None and output.is_dir():
         raise StoryAtlasError(f"{output} is a folder: name the file to write (a folder is for --collection)")
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         text = export(a, story_id, fmt, keeper(), track, base=base_url, media_dir=settings.media_dir)
     if output:
         _writing(output, lambda: output.write_text(text, encoding="utf-8"))
@@ -59,7 +58,7 @@ def _export_collection(settings, name: str, fmt: str, track: str, base_url: str,
 
     if output is None:
         raise StoryAtlasError("a collection is written to a folder or a zip file: add -o FOLDER or -o FILE.zip")
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         done = export_collection(a, name, fmt, keeper(), track, base=base_url, media_dir=settings.media_dir)
     where = _writing(output, lambda: done.write(output))
     click.echo(f"wrote {counted(len(done.files), 'story')} of {done.name!r} to {where}", err=True)

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 
-from storyatlas.archive import Archive, audit, index_points
+from storyatlas.archive import audit, index_points
 from storyatlas.archive import backup as backups
 from storyatlas.archive.erasure import erase as erase_story
 from storyatlas.archive.records import IndexPoint
 from storyatlas.archive.redaction import parse_clock
-from storyatlas.cli_options import ROW_ID, archive_option, counted, keeper, progress_bar
+from storyatlas.cli_options import ROW_ID, archive_option, counted, keeper, opened, progress_bar
 from storyatlas.errors import StoryAtlasError
 from storyatlas.ingest.redact import redact as redact_story
 from storyatlas.settings import load_settings
@@ -53,8 +53,11 @@ def _clock_option(name: str, flag: str, help: str, required: bool = True):
 def erase(story_id: int, reason: str, yes: bool, archive) -> None:
     """Erase a story for good (a withdrawal): its transcript, tags, index entries and
     media files. Only its number, the date, who and why stay, in the audit log."""
+    reason = " ".join(reason.split())
+    if not reason:  # the audit log keeps why, where nothing else of the story stays
+        raise click.BadParameter("say why the story is erased (a withdrawal, a request...)", param_hint="'--reason'")
     settings = load_settings({"archive": archive})
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         story = a.story(story_id, keeper())
         if not yes:
             click.confirm(f"Erase story #{story_id} \"{story.title}\" and its media files? This cannot be undone",
@@ -86,7 +89,7 @@ def redact(story_id: int, start: float, end: float, archive) -> None:
     from storyatlas.jobs import Queue
 
     settings = load_settings({"archive": archive})
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         done = redact_story(a, settings.media_dir, story_id, start, end, keeper())
         # what is left of a cut line, found by meaning again (by a worker, if one is at it)
         Queue(settings).index_meaning_here(a)
@@ -115,9 +118,9 @@ def index(story_id: int, at: float | None, title: str | None, synopsis: str, key
           themes: tuple[str, ...], place: str, list_only: bool, remove_id: int | None, archive) -> None:
     """Add an index point (a titled passage, as in OHMS) to a story, list them, or remove one."""
     settings = load_settings({"archive": archive})
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         if remove_id is not None:
-            index_points.remove(a, remove_id, keeper())
+            index_points.remove(a, remove_id, keeper(), story_id=story_id)
             click.echo(f"removed index point {remove_id}")
         elif not list_only:
             if at is None or not title:
@@ -145,7 +148,7 @@ def retry(story_ids: tuple[int, ...], archive) -> None:
 
     settings = load_settings({"archive": archive})
     queue = Queue(settings)
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         for story_id in story_ids:
             job_id = a.retry(story_id, keeper())
             queue.enqueue([job_id])
@@ -162,10 +165,7 @@ def backup(folder: Path, archive) -> None:
     safely while the server and workers run. Run again into the same folder, only what
     changed is copied, and stories erased since leave the backup."""
     settings = load_settings({"archive": archive})
-    if not settings.database.is_file():
-        raise StoryAtlasError(f"there is no archive at {settings.archive}: name it with --archive "
-                              "or STORYATLAS_ARCHIVE")
-    with Archive(settings.database) as a, progress_bar("media files", "file") as progress:
+    with opened(settings) as a, progress_bar("media files", "file") as progress:
         done = backups.backup(a, settings.media_dir, folder, keeper(), progress)
     click.echo(f"backed up {counted(done.stories, 'story')} and {counted(done.files, 'media file')} "
                f"({done.bytes / 1e6:.1f} MB) to {done.folder} at {done.made_at}: "

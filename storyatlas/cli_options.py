@@ -9,7 +9,9 @@ from pathlib import Path
 
 import click
 
-from storyatlas.archive import Viewer
+from storyatlas.archive import Archive, Viewer
+from storyatlas.errors import StoryAtlasError
+from storyatlas.settings import Settings
 
 # a story's, revision's or index point's id: SQLite's integers end at 2^63-1 (a larger
 # one was an OverflowError's traceback where the user should read what was wrong)
@@ -30,6 +32,15 @@ def counted(count: int, thing: str) -> str:
     if count == 1:
         return f"{count} {thing}"
     return f"{count} {thing[:-1]}ies" if thing.endswith("y") else f"{count} {thing}s"
+
+
+def opened(settings: Settings) -> Archive:
+    """The archive a command reads or changes. One that is not there is said so, not made:
+    a mistyped --archive made a new empty archive, of which `stories` said it held none."""
+    if not settings.database.is_file():
+        raise StoryAtlasError(f"there is no archive at {settings.archive}: name it with --archive or "
+                              "STORYATLAS_ARCHIVE, or make one (`storyatlas ingest FILE`, `storyatlas demo`)")
+    return Archive(settings.database)
 
 
 def keeper() -> Viewer:

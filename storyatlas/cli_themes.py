@@ -7,7 +7,7 @@ import click
 
 from storyatlas.archive import Archive, tags
 from storyatlas.archive.discover import compare as compare_places
-from storyatlas.cli_options import archive_option, counted, keeper, progress_bar
+from storyatlas.cli_options import archive_option, counted, keeper, opened, progress_bar
 from storyatlas.errors import StoryAtlasError
 from storyatlas.settings import load_settings
 from storyatlas.themes import emerging, store
@@ -42,7 +42,7 @@ def themes() -> None:
 def list_themes(lang, archive) -> None:
     """Themes with how many stories have each."""
     settings = load_settings({"archive": archive})
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         vocabulary = store.vocabulary(a)
         counts = tags.theme_counts(a, keeper())
         for theme in vocabulary.themes:
@@ -61,7 +61,7 @@ def list_themes(lang, archive) -> None:
 def add(theme_id, label, description, triggers, no_retag, archive) -> None:
     """Add a theme; every story is then tagged again."""
     settings = load_settings({"archive": archive})
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         store.add_theme(a, Theme(theme_id, label, description, {}, _triggers(triggers)))
         click.echo(f"added theme {theme_id}")
         if not no_retag:
@@ -79,7 +79,7 @@ def add(theme_id, label, description, triggers, no_retag, archive) -> None:
 def edit(theme_id, label, description, triggers, removed, no_retag, archive) -> None:
     """Change a theme's label, description or trigger words; every story is then tagged again."""
     settings = load_settings({"archive": archive})
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         theme = store.vocabulary(a).get(theme_id)
         merged = {lang: list(words) for lang, words in theme.triggers.items()}
         for lang, words in _triggers(triggers).items():
@@ -100,7 +100,7 @@ def edit(theme_id, label, description, triggers, removed, no_retag, archive) -> 
 def retag_command(every, archive) -> None:
     """Tag stories again with the current vocabulary."""
     settings = load_settings({"archive": archive})
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         _retag(a, settings, every)
 
 
@@ -114,7 +114,7 @@ def suggest(min_stories, accept, dismiss, archive) -> None:
     from storyatlas.exports import clock
 
     settings = load_settings({"archive": archive})
-    with Archive(settings.database) as a:
+    with opened(settings) as a:
         if dismiss:
             emerging.dismiss(a, dismiss)
             click.echo(f"dismissed {dismiss!r}")
@@ -142,7 +142,7 @@ def suggest(min_stories, accept, dismiss, archive) -> None:
 def compare(a, b, lang, archive) -> None:
     """Themes two regions (or communities, countries, collections) share, and those only one has."""
     settings = load_settings({"archive": archive})
-    with Archive(settings.database) as arch:
+    with opened(settings) as arch:
         vocabulary = store.vocabulary(arch)
         result = compare_places(arch, a, b, keeper())
     if not result.stories_a or not result.stories_b:

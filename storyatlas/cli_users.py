@@ -12,13 +12,15 @@ import click
 
 from storyatlas.archive import Archive, accounts, audit as audit_log
 from storyatlas.archive.policy import COMMUNITY_ROLES, ROLES
-from storyatlas.cli_options import LIMIT, OFFSET, archive_option, keeper
+from storyatlas.cli_options import LIMIT, OFFSET, archive_option, keeper, opened
 from storyatlas.errors import AccountError
 from storyatlas.settings import load_settings
 
 
-def _archive(archive: Path | None) -> Archive:
-    return Archive(load_settings({"archive": archive}).database)
+def _archive(archive: Path | None, make: bool = False) -> Archive:
+    """The archive named; ``make``: made when it is not there (its first admin is added first)."""
+    settings = load_settings({"archive": archive})
+    return Archive(settings.database) if make else opened(settings)
 
 
 def _roles(roles: tuple[str, ...], communities: tuple[str, ...]) -> list[tuple[str, str | None]]:
@@ -75,7 +77,7 @@ def add(name, roles, communities, password_file, archive) -> None:
     """Add a person. The first admin: `storyatlas users add NAME --role admin`."""
     pairs = _roles(roles, communities)
     password = _password(password_file)
-    with _archive(archive) as a:
+    with _archive(archive, make=True) as a:
         accounts.add_user(a, name, password, pairs, keeper())
     click.echo(f"added {name} ({accounts.roles_text(pairs)})")
 

@@ -99,9 +99,18 @@ def test_a_copy_cut_short_is_added_with_a_note(run, tmp_path):
     (("ingest", "/nowhere/at/all.wav"), 1, "no such file"),
     (("ingest", str(DATA / "make_speech.py")), 1, "make_speech.py: not a recording that can be read"),
 ])
-def test_expected_failures_are_one_line_without_traceback(run, args, code, message):
+def test_expected_failures_are_one_line_without_traceback(run, settings, args, code, message):
+    Archive(settings.database).close()  # an archive, empty
     result = run(*args, code=code)
     assert message in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args", [("stories",), ("show", "1"), ("search", "flood"), ("users", "list"), ("audit",),
+                                  ("themes", "list"), ("export", "1"), ("erase", "1", "--reason", "x", "--yes")])
+def test_an_archive_that_is_not_there_is_said_so_not_made(run, settings, args):
+    """A mistyped --archive made a new, empty archive, and `stories` said it held none."""
+    result = run(*args, code=1)
+    assert f"there is no archive at {settings.archive}" in result.output and not settings.database.exists()
 
 
 def test_a_bad_setting_is_reported(run, monkeypatch):
@@ -187,7 +196,8 @@ def test_the_server_refuses_a_port_or_processes_it_cannot_have(run, args, messag
     assert message in run(*args, code=2).output
 
 
-def test_a_search_too_long_to_be_a_query_is_refused(run):
+def test_a_search_too_long_to_be_a_query_is_refused(run, settings):
+    Archive(settings.database).close()
     out = run("search", " ".join(["flood"] * 201), code=1).output
     assert "a search holds at most 200 words and 2000 characters: keep the words that matter most" in out
 

@@ -148,6 +148,7 @@ def test_revisions_listed_compared_and_shown_with_what_changed(run, archive):
     assert "0:08.0-0:12.0    [S2] And we pumped again." in run("revisions", story, "--show", 2)
     assert "revision 4 is the transcript already: nothing changed" in run("revisions", story, "--restore", 4)
     assert "=\"Anna Nowak\"" in run("correct", story, "--name-speaker", " =Anna", code=2)
+    assert "is not in the range" in run("revisions", 99999999999999999999, code=2)  # no story's number
 
 
 def test_speakers_by_channel_or_voice_say_when_they_cannot_tell(run, archive, settings, monkeypatch):

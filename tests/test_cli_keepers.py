@@ -58,6 +58,9 @@ def test_erase_with_yes_does_not_ask_and_a_missing_story_is_one_line(run, archiv
 
     missing = run(erase, story, "--reason", "withdrawn", "--yes", code=3)
     assert f"there is no story {story}" in missing.output and "Traceback" not in missing.output
+    kept = add_story(archive, "Kept", "en", [(0, 2, "Hello.")])
+    blank = run(erase, kept, "--reason", "   ", "--yes", code=2)  # the audit log keeps why
+    assert "say why the story is erased" in blank.output and archive.story(kept, Viewer.keeper()).title == "Kept"
     assert "--reason" in run(erase, story, code=2).output
 
 

@@ -17,6 +17,7 @@ PASSWORD = "correct horse battery"
 @pytest.fixture
 def run(settings, monkeypatch):
     monkeypatch.setenv("STORYATLAS_ARCHIVE", str(settings.archive))
+    Archive(settings.database).close()  # an archive, as the server or an ingest made it
 
     def invoke(*args, code=0, input=None):
         result = CliRunner().invoke(cli, list(args), catch_exceptions=False, input=input)

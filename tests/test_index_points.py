@@ -61,7 +61,10 @@ def test_people_who_look_after_a_story_add_edit_and_remove_points(archive):
     assert (changed.time, changed.title) == (6.0, "Pumping the cellar")
     with pytest.raises(AccessDenied):  # a volunteer changes only their own
         index_points.edit(archive, point.id, IndexPoint(1, "Mine now"), VOLUNTEER)
-    index_points.remove(archive, mine.id, MODERATOR)  # a moderator any
+    other = add_story(archive, "Another", "en", [(0.0, 10.0, "Words.")], community="Zgorzelec")
+    with pytest.raises(NotFound, match=f"there is no index point {mine.id}"):  # asked from another story's page
+        index_points.remove(archive, mine.id, MODERATOR, story_id=other)
+    index_points.remove(archive, mine.id, MODERATOR, story_id=story)  # a moderator any
     assert [p.id for p in index_points.points(archive, story, KEEPER)] == [point.id]
     actions = [(e.who, e.action) for e in reversed(audit.entries(archive, KEEPER))]
     assert actions == [("Mira", "index point added"), ("Vera", "index point added"),

@@ -73,8 +73,10 @@ def edit(archive: Archive, point_id: int, point: IndexPoint, viewer: Viewer) -> 
     return _get(archive.conn, point_id)
 
 
-def remove(archive: Archive, point_id: int, viewer: Viewer) -> None:
-    old, story = _own(archive, point_id, viewer)
+def remove(archive: Archive, point_id: int, viewer: Viewer, *, story_id: int | None = None) -> None:
+    """Remove an index point; with ``story_id``, only one of that story (the page or the
+    command it was asked from names the story: a point of another is none of its)."""
+    old, story = _own(archive, point_id, viewer, story_id)
     with archive.transaction() as c:
         c.execute("DELETE FROM index_points WHERE id = ?", (point_id,))
         audit.record(c, viewer, "index point removed", story.id,
@@ -108,12 +110,12 @@ def _writable(archive: Archive, story_id: int, viewer: Viewer) -> Story:
     return story
 
 
-def _own(archive: Archive, point_id: int, viewer: Viewer) -> tuple[IndexPoint, Story]:
-    """The point and its story, when ``viewer`` may change it."""
+def _own(archive: Archive, point_id: int, viewer: Viewer, story_id: int | None = None) -> tuple[IndexPoint, Story]:
+    """The point and its story (``story_id``'s only, when given), when ``viewer`` may change it."""
     row = archive.conn.execute("SELECT story_id FROM index_points WHERE id = ?", (point_id,)).fetchone()
     missing = NotFound(said("there is no index point {point}: `storyatlas index ID --list` lists a story's",
                               point=point_id))
-    if row is None:
+    if row is None or story_id is not None and row[0] != story_id:
         raise missing
     try:
         story = _writable(archive, row[0], viewer)

@@ -107,7 +107,7 @@ def _moderate(request: Request, story_id: int, who: Viewer, fields: dict[str, st
                 point_id = row_id(fields.get("point"))
                 if point_id is None:
                     raise NotFound(said("no such index point"))
-                index_points.remove(archive, point_id, who)
+                index_points.remove(archive, point_id, who, story_id=story_id)
                 message = t("keep.done_index_removed")
             elif action == "retry":
                 request.app.state.queue.enqueue([archive.retry(story_id, who)])

@@ -137,6 +137,8 @@ def test_review_from_the_command_line(moderated, settings):
     assert declined.exit_code == 0 and "declined, visible to private" in declined.output
     assert app.state.archives.get().story(other["story_id"], KEEPER).visibility == "private"
     assert "no story is waiting" in runner.invoke(cli, ["review", "--archive", str(settings.archive)]).output
+    both = runner.invoke(cli, ["review", "--publish", "1", "--decline", "2", "--archive", str(settings.archive)])
+    assert both.exit_code == 2 and "give --publish or --decline, not both" in both.output
 
 
 @pytest.mark.parametrize("asked, heard_meanwhile, heard_after_decline", [
