@@ -60,6 +60,11 @@ def correct(story_id: int, at, text, speaker, split_at, merge_at, naming, role, 
         raise CorrectionError("say which segment with --at TIME (a time while it plays, e.g. --at 0:09)")
     if find is not None and replacement is None:
         raise CorrectionError("say what replaces it with --replace")
+    # half a change asked for is said so, not taken for "show the transcript"
+    if find is None and (replacement is not None or ignore_case):
+        raise CorrectionError("say what to find with --find (--replace and --ignore-case go with it)")
+    if at is not None and text is None and speaker is None:
+        raise CorrectionError("say what changes at that time: --text or --speaker")
     settings = load_settings({"archive": archive})
     who = keeper()
     with opened(settings) as a:

@@ -117,6 +117,10 @@ def redact(story_id: int, start: float, end: float, archive) -> None:
 def index(story_id: int, at: float | None, title: str | None, synopsis: str, keywords: tuple[str, ...],
           themes: tuple[str, ...], place: str, list_only: bool, remove_id: int | None, archive) -> None:
     """Add an index point (a titled passage, as in OHMS) to a story, list them, or remove one."""
+    adding = at is not None or title is not None
+    if (list_only or remove_id is not None) and adding or list_only and remove_id is not None:
+        raise click.UsageError("add a point (--at, --title), list them (--list) or remove one (--remove): "
+                               "one at a time")
     settings = load_settings({"archive": archive})
     with opened(settings) as a:
         if remove_id is not None:

@@ -260,6 +260,10 @@ def test_the_command_line_adds_and_lists_points(archive, settings, monkeypatch):
     assert "1:10.0 The mill [Görlitz]" in run("--list")
     assert f"removed index point {point}" in run("--remove", str(point))
     assert [p.title for p in index_points.points(archive, story, KEEPER)] == ["The water", "The embankment"]
+    for both in (("--at", "5", "--title", "Lost", "--list"), ("--remove", "1", "--title", "Lost"),
+                 ("--list", "--remove", "1")):
+        assert "one at a time" in run(*both, code=2)  # the add (or the removal) was dropped without a word
+    assert [p.title for p in index_points.points(archive, story, KEEPER)] == ["The water", "The embankment"]
 
 
 # the web ----------------------------------------------------------------------------
