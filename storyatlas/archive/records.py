@@ -43,6 +43,10 @@ class Place:
         return ", ".join(p for p in (self.community, self.region, self.country) if p)
 
 
+LINE_MAX = 500
+"""A title, a storyteller's name, a collection: as long as the web's forms let them be."""
+
+
 @dataclass(frozen=True)
 class StoryMetadata:
     """What a person says about a story when it is taken in."""
@@ -85,14 +89,20 @@ class StoryMetadata:
             raise MediaError(said("the language must be a code such as de, fr or pl"))
         # a community or collection is moderated and exported by its name: written one way
         place = self.place
-        return replace(self, language_hint=language, collection=_named(self.collection), title=_printed(self.title),
-                       storyteller=_printed(self.storyteller), description=_printed(self.description, keep="\n"),
+        return replace(self, language_hint=language, collection=_named(self.collection), title=_line(self.title),
+                       storyteller=_line(self.storyteller), description=_printed(self.description, keep="\n"),
                        place=Place(_named(place.community), _printed(place.region), _printed(place.country)))
 
 
 def _named(name: str | None) -> str | None:
     """A community or collection as roles name them (``accounts._typed``): NFC, single spaces."""
-    return _printed(" ".join(as_kept(name).split()) or None) if name else name
+    return _line(" ".join(as_kept(name).split())) if name else None
+
+
+def _line(text: str | None) -> str | None:
+    """A title or a name as the web's forms take it: printable, at most LINE_MAX
+    characters, None when nothing is left (a title then comes from the file's name)."""
+    return " ".join((_printed(text) or "").split())[:LINE_MAX] or None
 
 
 def _printed(text: str | None, keep: str = "") -> str | None:

@@ -98,6 +98,10 @@ def test_a_place_and_a_collection_are_written_one_way_whatever_the_keyboard():
     assert Place.parse("Nowa  Wie\u015b,\u00a0Lower\tSilesia , PL") == Place("Nowa Wie\u015b", "Lower Silesia", "PL")
     tidied = StoryMetadata(collection=" Oral\u00a0 History ", place=Place("Nowa  Wie\u015b")).validated()
     assert (tidied.collection, tidied.place.community) == ("Oral History", "Nowa Wie\u015b")
+    # as the web's forms take them: blank is none (a title then comes from the file's name), and at most 500
+    blank = StoryMetadata(title="  ", collection="", storyteller=" ").validated()
+    assert (blank.title, blank.collection, blank.storyteller) == (None, None, None)
+    assert StoryMetadata(title="A" * 3000).validated().title == "A" * 500
 
 
 def test_what_anyone_says_of_a_story_holds_no_control_characters():
