@@ -105,7 +105,8 @@ def retag_command(every, archive) -> None:
 
 
 @themes.command()
-@click.option("--min-stories", default=3, show_default=True, help="In at least this many stories.")
+@click.option("--min-stories", type=click.IntRange(1, 1_000_000), default=3, show_default=True,
+              help="In at least this many stories.")
 @click.option("--accept", nargs=2, metavar="PHRASE THEME_ID", help="Make PHRASE a new theme THEME_ID.")
 @click.option("--dismiss", metavar="PHRASE", help="Stop suggesting PHRASE.")
 @archive_option
@@ -113,6 +114,8 @@ def suggest(min_stories, accept, dismiss, archive) -> None:
     """Recurring phrases that no theme covers yet, with example moments."""
     from storyatlas.exports import clock
 
+    if accept and dismiss:
+        raise click.UsageError("accept one phrase or dismiss one: not both at once")
     settings = load_settings({"archive": archive})
     with opened(settings) as a:
         if dismiss:

@@ -148,7 +148,7 @@ def audit(limit, offset, archive) -> None:
     with _archive(archive) as a:
         entries = audit_log.entries(a, keeper(), limit, offset)
     if not entries:
-        click.echo("the audit log is empty")
+        click.echo(f"the audit log has no entries past its newest {offset}" if offset else "the audit log is empty")
     for e in entries:
         story = f"story {e.story_id}" if e.story_id is not None else "-"
         click.echo("\t".join(map(_shown, (e.at, e.who, e.action, story, e.detail or ""))))

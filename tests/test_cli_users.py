@@ -141,6 +141,7 @@ def test_the_audit_log_a_page_at_a_time_with_its_story_and_detail(run, settings,
     assert newest.split("\t")[1:] == ["cli:tester", "erase", "story 7", "withdrawn by the storyteller"]
     assert older.split("\t")[3] == "-"
     assert run("audit", "--offset", "1").output.splitlines() == [older]
+    assert run("audit", "--offset", "5").output.strip() == "the audit log has no entries past its newest 5"
 
 
 def test_no_entry_of_the_audit_log_can_pass_for_another_or_work_on_the_terminal(run, settings):

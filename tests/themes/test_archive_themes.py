@@ -166,14 +166,17 @@ def test_a_theme_is_changed_from_the_command_line(archive, tagged, settings):
 
 
 def test_stories_are_tagged_again_when_due_or_all_and_a_phrase_is_dismissed(archive, tagged, settings):
-    def run(*args):
+    def run(*args, code=0):
         result = CliRunner().invoke(cli, [*args, "--archive", str(settings.archive)])
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == code, result.output
         return result.output
 
     assert "re-tagged 0 stories" in run("themes", "retag")  # none tagged with an older vocabulary
     assert "re-tagged 4 stories" in run("themes", "retag", "--all")
     assert "no phrase outside the themes recurs in 2 or more stories" in run("themes", "suggest", "--min-stories", "2")
+    assert "is not in the range" in run("themes", "suggest", "--min-stories", "-5", code=2)
+    assert "not both at once" in run("themes", "suggest", "--accept", "sand bags", "t_sand", "--dismiss", "soup",
+                                     code=2)
     assert "dismissed 'pigeon loft'" in run("themes", "suggest", "--dismiss", "pigeon loft")
     assert [tuple(r) for r in archive.conn.execute("SELECT phrase, status FROM theme_suggestions")] == [
         ("pigeon loft", "dismissed")]
