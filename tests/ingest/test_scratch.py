@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from storyatlas.archive import StoryMetadata, Viewer
+from storyatlas.errors import MediaError
 from storyatlas.ingest import ingest_file
 from storyatlas.ingest.store import MediaStore, ScratchLease, claim_scratch, clean_scratch
 from tests.conftest import story_file
@@ -66,8 +67,8 @@ def test_a_link_left_under_tmp_goes_and_what_it_names_stays(tmp_path):
 
 
 def test_a_copy_into_the_store_cut_short_leaves_no_part_behind(tmp_path, monkeypatch):
-    """The disk filling up mid-copy: the error goes up, and neither a half original nor
-    its part file stays."""
+    """The disk filling up mid-copy: said so, and neither a half original nor its part
+    file stays."""
     import shutil
 
     def fill_the_disk(source, target):
@@ -76,7 +77,7 @@ def test_a_copy_into_the_store_cut_short_leaves_no_part_behind(tmp_path, monkeyp
 
     store = MediaStore(tmp_path / "media")
     monkeypatch.setattr(shutil, "copyfile", fill_the_disk)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(MediaError, match="the archive's disk is full"):
         store.keep_original(story_file("en"), store.original_path("ab" * 32, "ogg"))
     assert _remaining(store.root) == []
 
