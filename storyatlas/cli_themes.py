@@ -86,9 +86,14 @@ def edit(theme_id, label, description, triggers, removed, no_retag, archive) -> 
             merged.setdefault(lang, []).extend(w for w in words if w not in merged.get(lang, []))
         for lang, words in _triggers(removed).items():
             merged[lang] = [w for w in merged.get(lang, []) if w not in words]
-        store.save_theme(a, Theme(theme.id, label or theme.label, description if description is not None
-                                 else theme.description, theme.labels,
-                                 {lang: tuple(w) for lang, w in merged.items()}))
+        if label is not None and not label.strip():
+            raise StoryAtlasError("a theme needs a label: give --label a name, or leave it out to keep it")
+        changed = Theme(theme.id, label or theme.label, description if description is not None
+                        else theme.description, theme.labels, {lang: tuple(w) for lang, w in merged.items()})
+        if changed == theme:  # said so, and no archive tagged again for nothing
+            click.echo(f"theme {theme_id} is as asked already: nothing changed")
+            return
+        store.save_theme(a, changed)
         click.echo(f"changed theme {theme_id}")
         if not no_retag:
             _retag(a, settings)

@@ -160,6 +160,11 @@ def test_a_theme_is_changed_from_the_command_line(archive, tagged, settings):
     theme = store.vocabulary(archive).get("t_floods")
     assert (theme.label, theme.description) == ("High water", "Water where it should not be.")
     assert theme.triggers["en"] == ("flood", "river burst its banks", "pumped the cellar")
+    for same in ((), ("--remove-trigger", "en:nosuchword"), ("--label", "High water")):
+        out = run("themes", "edit", "t_floods", *same)
+        assert "nothing changed" in out and "re-tagged" not in out  # and no archive tagged again for nothing
+    assert "a theme needs a label" in run("themes", "edit", "t_floods", "--label", " ", code=1)
+    assert store.vocabulary(archive).get("t_floods") == theme
     for wrong in ("xx:water", "flood"):
         assert "write LANG:word, phrase, ... with LANG one of" in run("themes", "edit", "t_floods", "--trigger",
                                                                        wrong, code=1)
