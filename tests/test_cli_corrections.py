@@ -149,6 +149,9 @@ def test_revisions_listed_compared_and_shown_with_what_changed(run, archive):
     assert "revision 4 is the transcript already: nothing changed" in run("revisions", story, "--restore", 4)
     assert "=\"Anna Nowak\"" in run("correct", story, "--name-speaker", " =Anna", code=2)
     assert "is not in the range" in run("revisions", 99999999999999999999, code=2)  # no story's number
+    fresh = add_story(archive, "Not corrected", "en", LINES)
+    assert "has not been corrected yet: revision 0 is its transcript as it is" in run("revisions", fresh, "--show", 0,
+                                                                                     code=3)
     for half in (("--replace", "cellar"), ("--ignore-case",), ("--at", "9")):  # not "show the transcript"
         assert "say what" in run("correct", story, *half, code=1)
 

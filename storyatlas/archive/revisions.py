@@ -185,6 +185,9 @@ def get(c: sqlite3.Connection, story_id: int, number: int) -> Revision:
     row = c.execute("SELECT number, who, at, summary, summary_said, snapshot FROM revisions "
                     "WHERE story_id = ? AND number = ?",
                     (story_id, number)).fetchone()
+    if row is None and number == 0:  # the machine's draft is saved as revision 0 at the first correction
+        raise NotFound(said("story {story} has not been corrected yet: revision 0 is its transcript as it is "
+                            "(`storyatlas correct {story}` shows it)", story=story_id))
     if row is None:
         raise NotFound(said("story {story} has no revision {number}: `storyatlas revisions {story}` lists them",
                             story=story_id, number=number))
