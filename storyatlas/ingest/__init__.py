@@ -12,6 +12,7 @@ from pathlib import Path
 
 from storyatlas.archive import Archive, MediaFile, StoryMetadata, Viewer
 from storyatlas.archive.media_folder import sha256_file
+from storyatlas.archive.records import LINE_MAX
 from storyatlas.errors import MediaError, Said, said
 from storyatlas.ingest.audio import check_duration, make_speech_wav, shortfall
 from storyatlas.ingest.probe import probe
@@ -20,9 +21,6 @@ from storyatlas.settings import Settings
 from storyatlas.text import one_line
 
 log = logging.getLogger(__name__)
-
-NAME_MAX = 500
-"""A title or file name made from a file's name is cut as a typed title is."""
 
 # what the folder walk picks up; anything else in a folder is skipped quietly
 MEDIA_SUFFIXES = {
@@ -79,7 +77,7 @@ def ingest_file(archive: Archive, path: Path, meta: StoryMetadata, settings: Set
     # cannot be stored as text: its bytes are shown as U+FFFD, as a browser would show them;
     # it is the sender's, printed on the keepers' terminals as a typed title is: cleaned as one
     original_name = one_line((original_name or path.name).encode("utf-8", "surrogateescape")
-                             .decode("utf-8", "replace"))[:NAME_MAX]
+                             .decode("utf-8", "replace"))[:LINE_MAX]
     if not path.exists():
         raise MediaError(said("no such file"), str(path))
     if not path.is_file():
@@ -176,4 +174,4 @@ def recording_notice(archive: Archive, story_id: int, viewer: Viewer) -> Said | 
 
 def _title_from(name: str) -> str:
     stem = Path(name.replace("\\", "/")).stem.replace("_", " ").replace("-", " ")
-    return one_line(stem)[:NAME_MAX] or "Untitled story"
+    return one_line(stem)[:LINE_MAX] or "Untitled story"

@@ -21,6 +21,7 @@ import numpy as np
 
 from storyatlas.errors import MediaError, Said, said
 from storyatlas.ingest.probe import MEDIA_DEMUXERS, OPEN_OPTIONS, file_url, probe
+from storyatlas.ingest.store import disk_full
 from storyatlas.text import clock
 
 log = logging.getLogger(__name__)
@@ -135,9 +136,7 @@ def _check_decoded(source: Path, target: Path, max_duration_s: float, listening_
                    proc: subprocess.CompletedProcess) -> SpeechAudio:
     if proc.returncode != 0 and "No space left on device" in proc.stderr:
         # what was written is cut short, and its length (a WAV header never finished) means nothing
-        raise MediaError(said("the archive's disk is full, so this recording's audio could not be made and "
-                              "nothing of it was kept: send it again once the archive's keepers have made room"),
-                         str(source))
+        raise disk_full(source)
     decoded = _settle_wav(target) if target.exists() else 0.0
     if decoded < MIN_DECODED_S:
         detail = _FFMPEG_PART.sub("", proc.stderr.strip().splitlines()[-1]) if proc.stderr.strip() else ""

