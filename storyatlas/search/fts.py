@@ -25,7 +25,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -66,14 +66,16 @@ class FTSBackend:
             raise SearchError(said("a search holds at most {words} words and {characters} characters: keep "
                                    "the words that matter most",
                                    words=MAX_QUERY_WORDS, characters=MAX_QUERY_CHARACTERS))
-        parsed = parse(query.text, query.language)
-        if parsed is None and not (query.meaning and _says_something(query.text)):
-            return SearchResults(query, 0)
-        themes = query_themes(self.archive, query.text)
         try:
+            parsed = parse(query.text, query.language, self._held)
+            if parsed is None and not (query.meaning and _says_something(query.text)):
+                return SearchResults(query, 0)
+            themes = query_themes(self.archive, query.text)
             with self._snapshot():
                 if parsed is not None:
-                    parsed = parsed.known(self._held(parsed).__contains__)
+                    forms = (f for t in (*parsed.terms(), *parsed.excluded) for form in t.all_forms()
+                             for f in form.split())
+                    parsed = parsed.known(self._held(forms).__contains__)
                 results = self._search(query, parsed, themes)
                 if parsed is None:
                     # only stop words (spaCy's lists hold some content words: Italian
@@ -89,11 +91,10 @@ class FTSBackend:
                                    "again from the stories", detail=str(e))) from e
         return results
 
-    def _held(self, parsed: Query) -> set[str]:
-        """Which of the index terms the query's words may stand for the index holds:
-        one statement, each term's first entry at most."""
-        forms = sorted({f for t in (*parsed.terms(), *parsed.excluded) for form in t.all_forms()
-                        for f in form.split()})
+    def _held(self, terms: Iterable[str]) -> set[str]:
+        """Which of these index terms the index holds: one statement, each term's first
+        entry at most."""
+        forms = sorted(set(terms))
         held: set[str] = set()
         for at in range(0, len(forms), 200):
             batch = forms[at:at + 200]

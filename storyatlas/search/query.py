@@ -159,26 +159,38 @@ def _parse(text: str) -> tuple[list[list[Term]], list[Term]]:
     return clauses, excluded
 
 
-def query_language(words: list[str], language: str | None = None) -> str:
+def query_language(words: list[str], language: str | None = None,
+                   holds: Callable[[set[str]], set[str]] | None = None) -> str:
     """The language whose stop words a query's words are: the language asked for, or
     the one most of them are stop words of (English, the archive's common language,
-    when it is not clear)."""
+    when it is not clear). Where no more than half the words are stop words of that
+    language, ``holds`` (which of the index terms given the index has) decides by the
+    stories: "war years" is English where English stories say both words, though "war"
+    is a German stop word, and "die Flut" German where German stories say "Flut"."""
     if language in stems.SNOWBALL:
         return language
-    best, hits = "en", sum(w in stems.stop_words("en") for w in words)
-    for lang in stems.LANGUAGES:
-        n = sum(w in stems.stop_words(lang) for w in words)
-        if n > hits:
-            best, hits = lang, n
-    return best
+    hits = {lang: sum(w in stems.stop_words(lang) for w in words) for lang in stems.LANGUAGES}
+    # max keeps the first of equals: English, then the language listed first
+    best = max(stems.LANGUAGES, key=lambda lang: (hits[lang], lang == "en"))
+    if best == "en" or holds is None or 2 * hits[best] > len(words):
+        return best
+    candidates = [lang for lang in stems.LANGUAGES if hits[lang] or lang == "en"]
+    held = holds({stems.term(w, lang) for lang in candidates for w in words} - {""})
+
+    def said_in(lang: str) -> int:
+        return sum(w in stems.stop_words(lang) or stems.term(w, lang) in held for w in words)
+
+    return max(candidates, key=lambda lang: (said_in(lang), hits[lang], lang == "en"))
 
 
-def parse(text: str, language: str | None = None) -> Query | None:
+def parse(text: str, language: str | None = None,
+          holds: Callable[[set[str]], set[str]] | None = None) -> Query | None:
     """The query, stop words left out; None when nothing searchable is left (no words,
-    only stop words, or only words to leave out)."""
+    only stop words, or only words to leave out). ``holds``, which of the index terms
+    given the index has, helps tell the query's language (``query_language``)."""
     clauses, excluded = _parse(text)
     free = [fold(t.words[0]) for c in clauses for t in c if not t.phrase]
-    lang = query_language(free, language)
+    lang = query_language(free, language, holds)
     kept = _without_stop_words(clauses, lang)
     if not kept and lang != "en" and language is None and len(free) == 1:
         # "war", "man", "die": stop words in German, whole words in English; a query of

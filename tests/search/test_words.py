@@ -409,6 +409,22 @@ def test_a_query_takes_the_stop_words_of_the_language_most_of_its_words_are_stop
     assert query_language(["in", "die", "Flut"]) == "de"  # in Dutch too
 
 
+def test_a_word_that_is_a_stop_word_elsewhere_counts_where_the_stories_say_the_query_in_its_own_language(archive):
+    # "war" and "die" are German stop words and English words: the stories tell which
+    war = add_story(archive, "War", "en", [(0.0, 4.0, "In the war years we ate turnips.")])
+    add_story(archive, "Turnips", "en", [(0.0, 4.0, "For years we ate turnips.")])
+    die = add_story(archive, "Old", "en", [(0.0, 4.0, "They say the good die young.")])
+    flood = add_story(archive, "Flut", "de", [(0.0, 4.0, "Es war die Flut, sie kam in der Nacht.")])
+    backend = FTSBackend(archive)
+    [hit] = _search(backend, "war years", meaning=False).stories  # not every story saying "years"
+    assert hit.story_id == war and f"{MARK_OPEN}war years{MARK_CLOSE}" in hit.moments[0].snippet
+    assert _ids(_search(backend, "die young", meaning=False)) == [die]
+    # German where German stories say the other word: "die" leaves no English story found
+    assert _ids(_search(backend, "die Flut", meaning=False)) == [flood]
+    assert parse("war years", holds=lambda terms: set()).language == "de"  # nothing to tell by: the stop words
+    assert parse("in der Flut", holds=lambda terms: {"en_in"}).language == "de"  # most words German stop words
+
+
 @pytest.mark.parametrize("language, said, typed", [
     ("pt", "A inundação levou a nossa casa.", "inundacao"),
     ("fr", "Les rues inondées du quartier.", "inondees"),
