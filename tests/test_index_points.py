@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import xml.etree.ElementTree as ET
 
 import pytest
 from click.testing import CliRunner
 
+from storyatlas import text
 from storyatlas.archive import Viewer, accounts, audit, index_points
 from storyatlas.archive.erasure import erase
 from storyatlas.archive.records import IndexPoint
@@ -19,6 +21,7 @@ from storyatlas.errors import AccessDenied, IndexPointError, NotFound
 from storyatlas.exports import export
 from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery
 from storyatlas.search.fts import FTSBackend
+from storyatlas.text import fold
 from storyatlas.themes import store
 from storyatlas.themes.vocabulary import Theme
 from tests.conftest import add_story
@@ -122,6 +125,40 @@ def test_a_keyword_with_accents_is_found_and_a_change_is_dated(archive):
     archive.conn.execute("UPDATE index_points SET updated_at = '2020-01-01T00:00:00Z' WHERE id = ?", (point.id,))
     changed = index_points.edit(archive, point.id, IndexPoint(6, "The cellar, pumped"), MODERATOR)
     assert changed.updated_at > "2026"
+
+
+@pytest.mark.parametrize("typed", ["Lodz", "LODZ", "Łódź", "lodz strasse", '"Strasse der"', "soeur", "Sœur"])
+def test_a_point_is_found_however_its_letters_such_as_l_with_stroke_and_sharp_s_are_typed(archive, typed):
+    story = _story(archive)
+    index_points.add(archive, story, IndexPoint(5, "Łódź, Straße der Freiheit", keywords=("sœur",)), MODERATOR)
+    other = _story(archive, title="Other")
+    index_points.add(archive, other, IndexPoint(5, "Lodz, Strasse der Freiheit", synopsis="Ma soeur."), MODERATOR)
+    found = _search(archive, typed, meaning=False)
+    assert sorted(h.story_id for h in found.stories) == [story, other]
+    [snippet] = [h.moments[0].snippet for h in found.stories if h.story_id == story]
+    said = {"lodz": "Łódź", "łódź": "Łódź", "soeur": "sœur", "sœur": "sœur"}.get(typed.casefold(), "Straße")
+    assert f"{MARK_OPEN}{said}{MARK_CLOSE}" in snippet or f"{MARK_OPEN}{said} der{MARK_CLOSE}" in snippet
+
+
+def test_the_points_folded_words_write_out_the_letters_that_search_folds(archive):
+    # migration 0024 spells the letters out in SQL: the same as text.fold's, both cases
+    letters = "".join(c + c.upper() for c in map(chr, text._LETTERS)) + "ß"
+    point = index_points.add(archive, _story(archive), IndexPoint(5, letters), MODERATOR)
+    [folded] = archive.conn.execute("SELECT folded FROM index_points WHERE id = ?", (point.id,)).fetchone()
+    assert folded.split()[0].casefold() == text.written_out(letters) == fold(letters)
+
+
+def test_the_points_of_an_archive_made_before_are_found_by_their_letters_written_out(tmp_path):
+    from storyatlas.archive import Archive
+    from tests.conftest import old_archive
+
+    path = tmp_path / "old.sqlite3"
+    old_archive(path, 23, "pl", "Pamiętam powódź.")
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO index_points (story_id, at, title, who) VALUES (1, 0, 'Powódź w Łodzi', 'Ola')")
+    with Archive(path) as archive:
+        [hit] = FTSBackend(archive).search(SearchQuery("Lodzi", KEEPER, meaning=False)).stories
+        assert hit.moments[0].snippet == f"Powódź w {MARK_OPEN}Łodzi{MARK_CLOSE}"
 
 
 def test_a_point_of_a_story_out_of_sight_is_no_point_and_a_member_sets_no_review_state(archive):

@@ -10,6 +10,7 @@ from storyatlas import stems
 from storyatlas.archive.word_index import STORY
 from storyatlas.search import MARK_CLOSE, MARK_OPEN, Moment, SearchQuery, fused
 from storyatlas.search.query import Query
+from storyatlas.text import fold
 
 # a moment holding one more of the query's words ranks above any bm25 difference
 PER_WORD = 1_000_000.0
@@ -189,10 +190,15 @@ def index_moments(conn: sqlite3.Connection, wanted: dict[int, list[int]], parsed
            FROM index_points_fts JOIN index_points p ON p.id = index_points_fts.rowid
            WHERE index_points_fts MATCH ? AND p.id IN ({','.join('?' * len(ids))})""",
         (MARK_OPEN, MARK_CLOSE) * 3 + (parsed.plain_fts(relaxed), *ids))}
+    folded = {fold(w) for t in parsed.terms() for w in t.words}
     out: dict[int, list[Moment]] = {}
     for sid, points in wanted.items():
         for point_id in points:
             _, at, title, title_marked, synopsis, keywords = rows[point_id]
+            if not any(MARK_OPEN in p for p in (title_marked, synopsis, keywords)):
+                # found by its words with ß, ł... written out ("Lodz" for "Łódź"), a column
+                # highlight() does not show
+                title_marked, synopsis, keywords = (_marked_folded(p, folded) for p in (title, synopsis, keywords))
             # keywords are a JSON list; the marks sit inside its strings, so it still parses
             marked_keywords = [k for k in json.loads(keywords or "[]") if MARK_OPEN in k]
             parts = [title_marked] + [p for p in (synopsis, ", ".join(marked_keywords)) if MARK_OPEN in p]
@@ -203,6 +209,16 @@ def index_moments(conn: sqlite3.Connection, wanted: dict[int, list[int]], parsed
                 segment[0] if segment else None, at, max(at, segment[1]) if segment else at, title, None,
                 " — ".join(parts), at, ("index",)))
     return out
+
+
+def _marked_folded(text: str, folded: set[str]) -> str:
+    """``text`` with its words that fold to one of ``folded`` marked."""
+    out, at = [], 0
+    for start, end, word in stems.spans(text or ""):
+        if fold(word) in folded:
+            out += [text[at:start], MARK_OPEN, text[start:end], MARK_CLOSE]
+            at = end
+    return "".join(out) + (text or "")[at:]
 
 
 def first_matched_words(conn: sqlite3.Connection, matched: dict[int, tuple[str | None, set[str]]],

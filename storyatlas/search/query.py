@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from storyatlas import stems
-from storyatlas.text import fold
+from storyatlas.text import fold, written_out
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)([\w][\w\'’-]*)', re.UNICODE)
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -72,8 +72,12 @@ class Term:
         return "(" + (" OR ".join(literal(f) for f in forms) or literal(NOWHERE)) + ")"
 
     def plain_fts(self) -> str:
-        """This term against an index of a plain tokenizer (the index points')."""
-        return literal(" ".join(self.words))
+        """This term against an index of a plain tokenizer (the index points'), as typed
+        and with ß, œ, ł and the like written out (their ``folded`` column): "Lodz" and
+        "Łódź" find each other."""
+        said = " ".join(self.words)
+        out = written_out(said)
+        return literal(said) if out == said.casefold() else f"({literal(said)} OR {literal(out)})"
 
 
 NOWHERE = "__"
