@@ -88,6 +88,9 @@ def backup(archive: Archive, media_dir: Path, folder: Path, who: Viewer,
     if folder == home or home in folder.parents:
         raise StoryAtlasError(said("{folder} is inside the archive folder {home}: a backup must be kept apart from "
                                    "what it saves (another disk, ideally)", folder=str(folder), home=str(home)))
+    if folder in home.parents:  # as a restore into the backup folder leaves it: its files are not the backup's
+        raise StoryAtlasError(said("the archive folder {home} is inside {folder}: a backup must be kept apart from "
+                                   "what it saves (another disk, ideally)", folder=str(folder), home=str(home)))
     _check_folder(folder, archive.identity())
     try:
         done = _backup(archive, media_dir, folder, progress)
@@ -109,6 +112,10 @@ def backup(archive: Archive, media_dir: Path, folder: Path, who: Viewer,
 
 def _backup(archive: Archive, media_dir: Path, folder: Path, progress: Progress | None) -> BackupReport:
     with _locked(folder):
+        if _manifest(folder) is None:
+            # claimed before anything is written: a first run that stops (a full disk) leaves
+            # files that would otherwise make the next run refuse the folder as someone else's
+            _write_json(folder / MANIFEST, {"format": FORMAT, "archive": archive.identity(), "made_at": None})
         for _ in range(_ATTEMPTS):
             snapshot = folder / "archive.db.partial"
             made_at = _now()  # what it holds: a story erased after this may be in it
@@ -140,10 +147,28 @@ def restore(folder: Path, database: Path, media_dir: Path, who: Viewer,
     if not who.is_admin:
         raise AccessDenied(said("only the archive's admins may back it up or restore it"))
     folder = folder.absolute()
+    if not folder.is_dir():
+        raise _no_backup(folder)
+    # a backup written into the folder meanwhile would replace the database after its
+    # files were listed, and remove files it no longer names while they are copied
+    with _locked(folder, shared=True):
+        return _restore_checked(folder, database, media_dir, who, progress)
+
+
+def _no_backup(folder: Path) -> StoryAtlasError:
+    return StoryAtlasError(said("{folder} holds no Story Atlas backup (no storyatlas-backup.json and archive.db): "
+                                "name the folder `storyatlas backup` wrote", folder=str(folder)))
+
+
+def _restore_checked(folder: Path, database: Path, media_dir: Path, who: Viewer,
+                     progress: Progress | None) -> RestoreReport:
     manifest = _manifest(folder)
     if manifest is None or not (folder / "archive.db").is_file():
-        raise StoryAtlasError(said("{folder} holds no Story Atlas backup (no storyatlas-backup.json and archive.db): "
-                                   "name the folder `storyatlas backup` wrote", folder=str(folder)))
+        raise _no_backup(folder)
+    home, kept = database.parent.resolve(), folder.resolve()
+    if home == kept or kept in home.parents:  # the next backup into it would remove what it does not name
+        raise StoryAtlasError(said("{path} is inside the backup folder {folder}; nothing was changed: restore into "
+                                   "a folder apart from the backup", path=str(database.parent), folder=str(folder)))
     for there in (database, database.with_name(database.name + "-wal")):
         if there.exists():
             raise StoryAtlasError(said("there is an archive at {path} already; nothing was changed: restore into a "
@@ -174,7 +199,7 @@ def _restore(folder: Path, manifest: dict, named: list[_Named], database: Path, 
     damaged = _restore_files(named, folder / "media", media_dir, progress)
     os.replace(partial, database)
     _sync(database.parent)
-    made_at = str(manifest.get("made_at", "an unknown date"))
+    made_at = str(manifest.get("made_at") or "an unknown date")
     with Archive(database) as restored, restored.transaction() as c:  # brought up to this schema, if older
         stories = c.execute("SELECT count(*) FROM stories").fetchone()[0]
         # a job running at the snapshot runs nowhere on this copy; its worker may still live
@@ -202,7 +227,8 @@ def _check_folder(folder: Path, identity: str) -> None:
                                        folder=str(folder)))
     elif manifest.get("archive") != identity:
         raise StoryAtlasError(said("{folder} holds the backup of another archive (made {made_at}); name another "
-                                   "folder for this one", folder=str(folder), made_at=str(manifest.get("made_at"))))
+                                   "folder for this one", folder=str(folder),
+                                   made_at=str(manifest.get("made_at") or "an unknown date")))
 
 
 def _manifest(folder: Path) -> dict | None:
@@ -214,8 +240,10 @@ def _manifest(folder: Path) -> dict | None:
 
 
 @contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    if not folder.exists():
+def _locked(folder: Path, shared: bool = False) -> Iterator[None]:
+    """The backup folder to write (or, ``shared``, to restore from): one backup at a
+    time, and none while an archive is restored from it."""
+    if not shared and not folder.exists():
         folder.parent.mkdir(parents=True, exist_ok=True)
         # its owner's only: it holds private stories and the accounts' password hashes,
         # often on a disk other people of the machine can reach
@@ -223,10 +251,13 @@ def _locked(folder: Path) -> Iterator[None]:
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise StoryAtlasError(said("another backup is being written to {folder}; wait for it to finish",
-                                       folder=str(folder))) from None
+            if shared:
+                raise StoryAtlasError(said("a backup is being written to {folder}; restore from it once it has "
+                                           "finished", folder=str(folder))) from None
+            raise StoryAtlasError(said("another backup is being written to {folder}, or an archive restored from "
+                                       "it; wait for it to finish", folder=str(folder))) from None
         yield
     finally:
         os.close(fd)

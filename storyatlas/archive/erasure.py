@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,30 +68,35 @@ def erase(archive: Archive, media_dir: Path, story_id: int, who: str, reason: st
     log.info("erased story %d (%d rows)", story_id, rows)
     forget_queued(archive.path.with_name("queue.db"), job_ids)
     removed, kept = _remove_files(archive, media_dir, story_id)
-    scrubbed = scrub(archive)
+    scrubbed = scrub(archive, erased=(story_id,))
     return Erasure(story_id, rows, removed, kept, scrubbed)
 
 
 def sweep_tombstones(archive: Archive, media_dir: Path) -> int:
-    """Remove the files that erasures left behind (a crash between their commit and
-    the removal of the files); call it when the web app or a worker starts.
-    Returns how many files were removed."""
-    pending = archive.conn.execute("SELECT story_id FROM tombstones WHERE files <> '[]'").fetchall()
+    """Finish the erasures a crash cut short after their commit (their files, and the
+    search index's merge that takes their words out); call it when the web app or a
+    worker starts. Returns how many files were removed."""
+    pending = [r[0] for r in archive.conn.execute("SELECT story_id FROM tombstones WHERE files <> '[]'")]
     removed = 0
-    for (story_id,) in pending:
+    for story_id in pending:
         gone, _ = _remove_files(archive, media_dir, story_id)
         removed += len(gone)
     if pending:
-        log.info("finished erasing stories %s (%d files)", [r[0] for r in pending], removed)
-        scrub(archive)
+        log.info("finished erasing stories %s (%d files)", pending, removed)
+        scrub(archive, erased=pending)
     return removed
 
 
-def scrub(archive: Archive) -> bool:
+def scrub(archive: Archive, erased: Sequence[int] = ()) -> bool:
     """Leave no deleted words readable in the database files: merge the search index
     (its old segments still hold deleted entries) and empty the write-ahead log.
+    ``erased``: stories whose tombstones are done with once the merge is made.
     False when other connections kept the log from being emptied now."""
     word_index.optimize(archive.conn, ("index_points_fts", *word_index.TABLES))
+    # only now: a tombstone emptied before the merge, which a crash or a busy writer can
+    # stop, left the erased words in the index's old segments with nothing to merge them
+    for story_id in erased:
+        archive.conn.execute("UPDATE tombstones SET files = '[]' WHERE story_id = ?", (story_id,))
     return checkpoint(archive.conn)
 
 
@@ -186,8 +192,8 @@ def _quoted(name: str) -> str:
 
 
 def _remove_files(archive: Archive, media_dir: Path, story_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Remove the files a tombstone lists, except those a story's media still uses,
-    then empty its list. Returns (removed, kept)."""
+    """Remove the files a tombstone lists, except those a story's media still uses (the
+    list is emptied by ``scrub``). Returns (removed, kept)."""
     row = archive.conn.execute("SELECT files FROM tombstones WHERE story_id = ?", (story_id,)).fetchone()
     files = json.loads(row[0]) if row else []
     removed, kept = [], []
@@ -199,7 +205,6 @@ def _remove_files(archive: Archive, media_dir: Path, story_id: int) -> tuple[tup
             if (media_dir / relative).exists():
                 _unlink(media_dir, relative)
                 removed.append(relative)
-    archive.conn.execute("UPDATE tombstones SET files = '[]' WHERE story_id = ?", (story_id,))
     discard_story_checkpoint(archive.path, story_id)
     return tuple(removed), tuple(kept)
 

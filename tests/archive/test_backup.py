@@ -234,6 +234,28 @@ def test_a_full_disk_stops_a_backup_or_a_restore_and_loses_nothing(archive, sett
     assert again.files == 6
 
 
+def test_a_first_backup_that_stopped_is_run_again_into_its_folder(archive, settings, tmp_path, monkeypatch):
+    _ingest(archive, settings, "en", "First")
+    copy = backups._copy
+
+    def disk_full(source, target):
+        if target.name.startswith("speech"):  # the snapshot and a media file are written by then
+            raise OSError(errno.ENOSPC, "No space left on device")
+        copy(source, target)
+
+    monkeypatch.setattr(backups, "_copy", disk_full)
+    with pytest.raises(StoryAtlasError, match="stopped .*No space left on device.*run it again"):
+        backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
+    # what it left is no backup to restore from, and no other program's files to keep
+    with pytest.raises(StoryAtlasError, match="holds no Story Atlas backup"):
+        backups.restore(tmp_path / "backup", tmp_path / "new" / "archive.db", tmp_path / "new" / "media", KEEPER)
+    monkeypatch.setattr(backups, "_copy", copy)
+    done = backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
+    assert (done.stories, done.files) == (1, 3)
+    assert backups.restore(tmp_path / "backup", tmp_path / "new" / "archive.db", tmp_path / "new" / "media",
+                           KEEPER).made_at == done.made_at
+
+
 def test_an_original_gone_bad_is_not_backed_up_and_its_good_copy_stays(archive, settings, tmp_path):
     early = _ingest(archive, settings, "en", "Backed up while sound")
     backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
@@ -301,6 +323,59 @@ def test_restore_never_writes_over_an_archive(archive, settings, tmp_path):
     assert not (media_only / "archive.db").exists()
     with pytest.raises(StoryAtlasError, match="holds no Story Atlas backup"):
         backups.restore(tmp_path, tmp_path / "x" / "archive.db", tmp_path / "x" / "media", KEEPER)
+
+
+def test_a_backup_and_a_restore_do_not_use_one_folder_at_once(archive, settings, tmp_path, monkeypatch):
+    _ingest(archive, settings, "en", "First")
+    backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
+    _ingest(archive, settings, "de", "Second")
+    check, copy, refused = backups._check_database, backups._copy_files, []
+
+    def nightly_backup_meanwhile(path):
+        named = check(path)  # the files the backup's database names, listed
+        with pytest.raises(StoryAtlasError, match="or an archive restored from it; wait for it to finish") as e:
+            backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER)
+        refused.append(e)
+        return named
+
+    monkeypatch.setattr(backups, "_check_database", nightly_backup_meanwhile)
+    new = tmp_path / "new"
+    done = backups.restore(tmp_path / "backup", new / "archive.db", new / "media", KEEPER)
+    assert refused and (done.stories, done.files, done.damaged) == (1, 3, ())
+    assert len(_files(new / "media")) == 3
+    monkeypatch.undo()
+
+    def restore_meanwhile(*args):
+        with pytest.raises(StoryAtlasError, match="a backup is being written to .*restore from it once"):
+            backups.restore(tmp_path / "backup", tmp_path / "r" / "archive.db", tmp_path / "r" / "media", KEEPER)
+        refused.append(1)
+        return copy(*args)
+
+    monkeypatch.setattr(backups, "_copy_files", restore_meanwhile)
+    assert backups.backup(archive, settings.media_dir, tmp_path / "backup", KEEPER).stories == 2
+    assert len(refused) == 2 and not (tmp_path / "r").exists()
+
+
+def test_an_archive_is_never_restored_into_its_backup_nor_backed_up_around_itself(archive, settings, tmp_path):
+    _ingest(archive, settings, "en", "A story")
+    folder = tmp_path / "backup"
+    backups.backup(archive, settings.media_dir, folder, KEEPER)
+    before = _files(folder)
+    for home in (folder, folder / "restored", folder / "media"):
+        with pytest.raises(StoryAtlasError, match="is inside the backup folder .*nothing was changed"):
+            backups.restore(folder, home / "archive.db", home / "media", KEEPER)
+    assert _files(folder) == before
+
+    # restored apart, then moved there: its next backup would remove its database and media
+    # files as files the backup does not name
+    backups.restore(folder, tmp_path / "new" / "archive.db", tmp_path / "new" / "media", KEEPER)
+    home = folder / "media" / "archive"
+    (tmp_path / "new").rename(home)
+    with Archive(home / "archive.db") as restored:
+        with pytest.raises(StoryAtlasError, match=f"the archive folder {home} is inside {folder}"):
+            backups.backup(restored, home / "media", folder, KEEPER)
+        assert restored.count_stories(KEEPER) == 1
+    assert len(_files(home / "media")) == 3
 
 
 def test_a_damaged_backup_is_found_out(archive, settings, tmp_path):

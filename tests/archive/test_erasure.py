@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storyatlas.archive import Archive, MediaFile, Place, StoryMetadata, Viewer
-from storyatlas.archive import erasure
+from storyatlas.archive import Archive, MediaFile, Place, StoryMetadata, Viewer, erasure
 from storyatlas.archive.erasure import erase, sweep_tombstones
 from storyatlas.errors import NotFound
 from storyatlas.ingest import ingest_file
@@ -271,6 +270,23 @@ def test_a_crash_after_the_commit_is_finished_in_a_running_archive_and_leaves_no
     assert sweep_tombstones(archive, settings.media_dir) == len(media) == 3
     assert _files(settings.media_dir) == []
     assert _containing(settings.archive, "Qwyrtzel") == []  # while the archive is still open
+
+
+def test_a_crash_before_the_index_is_merged_is_finished_at_the_next_start(archive, settings, monkeypatch):
+    # the merge is the slow part (seconds at scale), and a writer holding the archive past
+    # the busy timeout stops it too: the words stayed in the index's old segments for good
+    story = add_story(archive, "Plumbago Lane", "en", [(0, 4, "Zwieblowski pumped the cellar.",
+                                                        "Zwieblowski pumped the cellar.")])
+    erasure.checkpoint(archive.conn)
+    monkeypatch.setattr(erasure.word_index, "optimize", lambda *args: _power_cut(None, None))
+    with pytest.raises(OSError, match="power cut"):
+        erase(archive, settings.media_dir, story, "cli:tester", "asked")
+    monkeypatch.undo()
+    assert _rows_of(archive, story) == {}
+
+    sweep_tombstones(archive, settings.media_dir)  # as the web app or a worker starts
+    assert archive.conn.execute("SELECT files FROM tombstones").fetchone()[0] == "[]"
+    assert _containing(settings.archive, "Zwieblowski") == []
 
 
 def test_a_file_another_process_removed_first_is_no_error(archive, settings, monkeypatch):
