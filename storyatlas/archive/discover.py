@@ -94,8 +94,16 @@ def same_name(column: str, name: str) -> tuple[str, list]:
     in ASCII keeps NOCASE, which asks no Python function of each story."""
     name = as_kept(name)
     if name.isascii():
-        return f"{column} = ? COLLATE NOCASE", [name]
+        # a name in ASCII is also one with letters that fold to ASCII ("Gießen" is "Giessen"):
+        # only such names ask the Python function
+        return f"({column} = ? COLLATE NOCASE OR ({column} GLOB ? AND casefold({column}) = ?))", [
+            name, _FOLDS_TO_ASCII, name.casefold()]
     return f"casefold({column}) = ?", [name.casefold()]
+
+
+# the letters outside ASCII that str.casefold writes in ASCII (every one, as a test
+# checks): ß, ẞ, long s, the Kelvin sign, the Latin ligatures ﬀ to ﬆ
+_FOLDS_TO_ASCII = "*[ßẞſ\u212aﬀ-ﬆ]*"
 
 
 def compare(archive: Archive, a: str, b: str, viewer: Viewer) -> Comparison:
@@ -132,6 +140,8 @@ def similar_stories(archive: Archive, story_id: int, viewer: Viewer, limit: int 
     if not themes and not names:
         return []
     vis, vparams = story_condition(viewer)
+    # another community, as the access policy tells them apart ("GÖRLITZ" is "Görlitz")
+    same_place, place_params = same_name("coalesce(st.community, '')", story.place.community or "")
     rows = archive.conn.execute(
         f"""WITH shared AS (
               SELECT story_id, 2.0 AS w, 'theme:' || theme_id AS what FROM story_themes
@@ -142,10 +152,9 @@ def similar_stories(archive: Archive, story_id: int, viewer: Viewer, limit: int 
             SELECT st.id, st.title, coalesce(st.community, st.region, st.country, ''), st.language,
                    sum(w), group_concat(what, '|')
             FROM shared JOIN stories st ON st.id = shared.story_id
-            WHERE st.id != ? AND {vis}
-              AND coalesce(st.community, '') != coalesce(?, '')
+            WHERE st.id != ? AND {vis} AND NOT {same_place}
             GROUP BY st.id ORDER BY sum(w) DESC, st.id LIMIT ?""",
-        (json.dumps(themes), json.dumps(names), story_id, *vparams, story.place.community, limit)).fetchall()
+        (json.dumps(themes), json.dumps(names), story_id, *vparams, *place_params, limit)).fetchall()
     out = []
     for sid, title, place, language, score, what in rows:
         parts = (what or "").split("|")

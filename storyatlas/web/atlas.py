@@ -5,7 +5,7 @@ the home page and the compare page show. Drawn on the server; nothing from elsew
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from markupsafe import Markup
@@ -14,10 +14,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from storyatlas import atlas
+from storyatlas.archive import Archive, Story, Viewer
 from storyatlas.archive import places as archive_places
 from storyatlas.archive.places import PlaceFilters
 from storyatlas.atlas import gazetteer
 from storyatlas.atlas.draw import COLOURS, Marker, svg_map
+from storyatlas.text import as_kept
 from storyatlas.web import i18n
 from storyatlas.web.accounts import viewer
 from storyatlas.web.pages import render
@@ -46,6 +48,7 @@ class Map:
     colours: tuple[str, ...]
     no_place: int
     total: int
+    """The stories of the table's places: those with no place are counted apart."""
     by: str
 
 
@@ -57,15 +60,40 @@ def place_name(place: atlas.Place, t: i18n.Translator) -> str:
 
 def _filters_from(request: Request) -> PlaceFilters:
     p = request.query_params
-    place = {name: p[name] for name in ("community", "region", "country") if name in p}
+    place = {name: as_kept(p[name]) for name in ("community", "region", "country") if name in p}
+    inside = as_kept(p.get("in", "")).strip()
     return PlaceFilters(theme=p.get("theme") or None, language=p.get("language") or None,
-                        year=p.get("year") or None, **place)
+                        year=p.get("year") or None, within=(inside,) if inside else (), **place)
+
+
+def _outside(request: Request) -> tuple[str, ...]:
+    """The places compared before the one a compare map's circle was in (``outside``)."""
+    names = (as_kept(v).strip() for v in request.query_params.getlist("outside"))
+    return tuple(n for n in names if n)[:2]
+
+
+def _listed(archive: Archive, who: Viewer, filters: PlaceFilters, outside: tuple[str, ...],
+            offset: int) -> tuple[int, list[Story]]:
+    """(how many, a page from ``offset``) of the stories ``filters`` names, but those in a
+    place of ``outside``: the compare map counted these under that place."""
+    if not outside or not filters.within:
+        return archive_places.place_stories(archive, who, filters, PAGE_SIZE, offset)
+    _, earlier = archive_places.place_stories(archive, who, replace(filters, within=outside), -1)
+    skip = {s.id for s in earlier}
+    _, every = archive_places.place_stories(archive, who, filters, -1)
+    kept = [s for s in every if s.id not in skip]
+    return len(kept), kept[offset:offset + PAGE_SIZE]
 
 
 def _listing_link(place: atlas.Place, by: str, filters: PlaceFilters) -> str:
-    query = {**place.filters, "by": by,
-             **{k: v for k, v in (("theme", filters.theme), ("language", filters.language), ("year", filters.year)) if v}}
-    return "/atlas?" + urlencode(query) + "#stories"
+    chosen = (("theme", filters.theme), ("language", filters.language), ("year", filters.year))
+    query: dict[str, str | list[str]] = {**place.filters, "by": by, **{k: v for k, v in chosen if v}}
+    if place.within is not None and filters.within:
+        # a compared place's circle counts only its stories in that place, and not in the
+        # one compared before it (``PlaceFilters.within``): its listing must too
+        query["in"] = filters.within[place.within]
+        query["outside"] = list(filters.within[:place.within])
+    return "/atlas?" + urlencode(query, doseq=True) + "#stories"
 
 
 def make_map(request: Request, by: str, filters: PlaceFilters, label: str, css_class: str = "atlas-map") -> Map:
@@ -74,7 +102,7 @@ def make_map(request: Request, by: str, filters: PlaceFilters, label: str, css_c
     t = i18n.Translator(i18n.request_language(request))
     counts = archive_places.place_counts(archive, viewer(request), filters)
     found = atlas.places(counts, by)
-    listing = PlaceFilters(theme=filters.theme, language=filters.language, year=filters.year)
+    listing = PlaceFilters(theme=filters.theme, language=filters.language, year=filters.year, within=filters.within)
     markers, rows = [], []
     for place in found.places:
         name = place_name(place, t)
@@ -87,7 +115,7 @@ def make_map(request: Request, by: str, filters: PlaceFilters, label: str, css_c
         rows.append(Row(name, t.country_name(place.country) if place.level != "country" else "",
                         place.stories, href, bool(place.xy), place.approximate, place.within))
     svg = svg_map(markers, label, found.countries, css_class)
-    return Map(Markup(svg), rows, COLOURS, found.no_place, found.total, by)
+    return Map(Markup(svg), rows, COLOURS, found.no_place, found.total - found.no_place, by)
 
 
 def _by(request: Request, default: str = "community") -> str:
@@ -110,13 +138,19 @@ def atlas_page(request: Request) -> Response:
     total = 0
     if any(v is not None for v in (filters.community, filters.region, filters.country)):
         offset = _offset(request)
-        total, stories = archive_places.place_stories(archive, who, filters, PAGE_SIZE, offset)
+        outside = _outside(request)
+        total, stories = _listed(archive, who, filters, outside, offset)
         chosen = ", ".join(
             v for v in (filters.community, filters.region, t.country_name(filters.country) if filters.country else "")
             if v) or t("atlas.nowhere")
+        if filters.within and outside:
+            chosen = t("atlas.place_in_not", place=chosen, within=t.place_name(filters.within[0]),
+                       other=", ".join(t.place_name(n) for n in outside))
+        elif filters.within:
+            chosen = t("atlas.place_in", place=chosen, within=t.place_name(filters.within[0]))
         if total > offset + len(stories):
-            params = {k: v for k, v in request.query_params.items() if k not in ("offset", "lang")}
-            more = "/atlas?" + urlencode({**params, "offset": offset + PAGE_SIZE}) + "#stories"
+            params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "lang")]
+            more = "/atlas?" + urlencode([*params, ("offset", offset + PAGE_SIZE)]) + "#stories"
     return render(request, "atlas.html", map=the_map, by=by, filters=filters,
                   choices=archive_places.filter_choices(archive, who), chosen=chosen, stories=stories,
                   total=total, more=more, by_names=BY, all_places="/atlas?" + urlencode(keep),

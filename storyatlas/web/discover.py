@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from storyatlas.archive import discover, tags
 from storyatlas.errors import NotFound, StoryAtlasError, said
+from storyatlas.text import as_kept
 from storyatlas.themes.charts import bar_chart, paired_chart
 from storyatlas.themes.store import vocabulary as theme_vocabulary
 from storyatlas.web import atlas, i18n
@@ -47,7 +48,8 @@ def theme_page(request: Request) -> Response:
 
 
 def compare_page(request: Request) -> Response:
-    a, b = request.query_params.get("a", "").strip(), request.query_params.get("b", "").strip()
+    # accents written one way, as places are kept: the counts' query does so, the map's not
+    a, b = (as_kept(request.query_params.get(side, "")).strip() for side in ("a", "b"))
     archive = request.app.state.archives.get()
     who = viewer(request)
     places = discover.place_names(archive, who)

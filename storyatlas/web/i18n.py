@@ -179,8 +179,13 @@ class Translator:
         return _country_name(code.upper(), self.lang) if code else ""
 
     def place_name(self, name: str) -> str:
-        """A place as typed (a community, a region, a collection), a country code by its name."""
-        return self.country_name(name) if len(name) == 2 and name.isalpha() else name
+        """A place as typed (a community, a region, a collection), a country code by its
+        name; a two-letter town that is no country's code ("Ry", in Denmark) as typed."""
+        if len(name) == 2 and name.isalpha():
+            country = self.country_name(name)
+            if country != name.upper():
+                return country
+        return name
 
     def place(self, place: Any) -> str:
         """A story's place (``records.Place``) as read: community, region, country by name."""

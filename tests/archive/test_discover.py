@@ -127,3 +127,26 @@ def test_a_place_typed_with_combining_accents_finds_the_stories_kept_from_it(arc
     assert list(story_ids(archive.conn, *stories_sql(KEEPER, {"collection": "FLÜSSE", "region": "sachsen"}))) == [story]
     assert compare(archive, "GO\u0308RLITZ", "sachsen", KEEPER).stories_a == 1
     assert list(story_ids(archive.conn, *stories_sql(KEEPER, {"community": "GÖRLITZER"}))) == []
+
+
+def test_a_place_in_ascii_finds_one_written_with_letters_that_fold_to_it(archive):
+    from storyatlas.archive.discover import _FOLDS_TO_ASCII, compare
+
+    story = add_story(archive, "Flood", "en", LINES, community="Gießen", region="Hessen")
+    assert list(story_ids(archive.conn, *stories_sql(KEEPER, {"community": "Giessen"}))) == [story]
+    assert list(story_ids(archive.conn, *stories_sql(KEEPER, {"community": "GIESSEN"}))) == [story]
+    assert compare(archive, "giessen", "Hessen", KEEPER).stories_a == 1
+    assert list(story_ids(archive.conn, *stories_sql(KEEPER, {"community": "Giesen"}))) == []
+    # every letter outside ASCII that casefolds into it is one the query asks about
+    folding = sorted(c for c in map(chr, range(0x80, 0x110000)) if c.casefold().isascii())
+    assert all(archive.conn.execute("SELECT ? GLOB ?", (c, _FOLDS_TO_ASCII)).fetchone()[0] for c in folding)
+    assert not archive.conn.execute("SELECT 'Görlitz' GLOB ?", (_FOLDS_TO_ASCII,)).fetchone()[0]
+
+
+def test_similar_stories_come_from_other_communities_as_the_policy_tells_them_apart(archive):
+    story = add_story(archive, "Flood", "en", LINES, community="Görlitz")
+    add_story(archive, "Same", "en", LINES, community="GÖRLITZ")
+    other = add_story(archive, "Other", "en", LINES, community="Porto")
+    for sid in (1, 2, 3):
+        _tag(archive, sid, "floods")
+    assert [s.story_id for s in similar_stories(archive, story, KEEPER)] == [other]

@@ -32,6 +32,7 @@ def test_a_place_known_only_by_its_country_is_named_in_the_readers_language(clie
     """Both lists of related stories showed "PL" for a story with no community."""
     dam = add_story(web_archive, "Der Damm", "de", DAM, community="Görlitz", country="DE")
     add_story(web_archive, "Powódź", "pl", FLOOD, country="PL")
+    add_story(web_archive, "Wały", "pl", FLOOD, region="Dolny Śląsk", country="PL")
     for story_id in (1, 2):
         web_archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 1)",
                                  (story_id,))
@@ -41,6 +42,7 @@ def test_a_place_known_only_by_its_country_is_named_in_the_readers_language(clie
     kindred = page[page.index('class="kindred"'):]
     similar = page[page.index('class="similar"'):page.index('class="kindred"')]
     assert "Powódź · Polen · " in kindred and "· PL ·" not in kindred
+    assert "Wały · Dolny Śląsk · " in kindred  # a region, where there is no community
     assert "Polen" in similar and ">PL" not in similar and "PL ·" not in similar
 
 
@@ -123,6 +125,7 @@ def test_others_lived_this_too_names_other_places_and_five_of_them_at_most(clien
     """The same place's stories are under "similar stories"; kindred ones come from elsewhere."""
     dam = add_story(web_archive, "Der Damm", "de", DAM, community="Görlitz", country="DE")
     add_story(web_archive, "Nachbarn", "pl", FLOOD, community="Görlitz", country="DE")
+    add_story(web_archive, "Sąsiedzi", "pl", FLOOD, community="GÖRLITZ", country="DE")  # as the policy reads it
     for i, place in enumerate(("Zgorzelec", "Opole", "Wrocław", "Kłodzko", "Nysa", "Racibórz")):
         add_story(web_archive, f"Powódź {i}", "pl", FLOOD, community=place, country="PL")
     meaning.index(web_archive)
@@ -130,4 +133,4 @@ def test_others_lived_this_too_names_other_places_and_five_of_them_at_most(clien
     page = client.get(f"/stories/{dam}").text
     kindred = page[page.index('class="kindred"'):]
     kindred = kindred[:kindred.index("</ul>")]
-    assert "Nachbarn" not in kindred and kindred.count("<li") == 5
+    assert "Nachbarn" not in kindred and "Sąsiedzi" not in kindred and kindred.count("<li") == 5
