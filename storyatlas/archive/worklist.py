@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from storyatlas.archive import Archive
 from storyatlas.archive.corrections import may_correct
 from storyatlas.archive.index_points import REVIEW_STATES
-from storyatlas.archive.policy import Viewer
+from storyatlas.archive.policy import Viewer, moderated_condition, story_condition
 
 LIMIT = 5000
-"""Stories looked at, at most (the first by number)."""
+"""Stories listed, at most (those the machine was least sure of first)."""
 
 
 @dataclass(frozen=True)
@@ -32,28 +32,32 @@ def work_list(archive: Archive, viewer: Viewer, state: str | None = None, mine: 
     segments first; ``state`` keeps one review state, ``mine`` those the viewer saved."""
     if state is not None and state not in REVIEW_STATES:
         raise ValueError(f"review state {state!r}: one of {', '.join(REVIEW_STATES)}")
-    stories = {s.id: s for s in archive.stories(viewer, limit=LIMIT) if may_correct(s, viewer)}
-    if not stories:
-        return []
-    marks = ",".join("?" * len(stories))
-    counts = {r[0]: (r[1], r[2]) for r in archive.conn.execute(
-        f"""SELECT story_id, count(*), sum(low_confidence) FROM segments WHERE story_id IN ({marks})
-            GROUP BY story_id""", list(stories))}
-    last = {r[0]: (r[1], r[2], r[3]) for r in archive.conn.execute(
-        f"""SELECT r.story_id, r.number, r.who, r.at FROM revisions r
-            JOIN (SELECT story_id, max(number) AS n FROM revisions WHERE story_id IN ({marks}) GROUP BY story_id) m
-              ON m.story_id = r.story_id AND m.n = r.number""", list(stories))}
-    saved_by_me = {r[0] for r in archive.conn.execute(
-        f"SELECT DISTINCT story_id FROM revisions WHERE who = ? AND story_id IN ({marks})",
-        [viewer.label(), *stories])} if mine else set()
+    # ordered, filtered and bounded in SQL: bounding the stories first and filtering them
+    # after left out every story past the first LIMIT the viewer may see (a moderator's
+    # own community's, in an archive with many others), however unsure the machine was
+    where, params = story_condition(viewer)
+    if "volunteer" not in viewer.roles:  # a moderator corrects the stories they moderate only
+        moderated, more = moderated_condition(viewer)
+        where, params = f"{where} AND {moderated}", [*params, *more]
+    if state is not None:
+        where, params = f"{where} AND st.review_state = ?", [*params, state]
+    if mine:
+        where, params = f"{where} AND st.id IN (SELECT story_id FROM revisions WHERE who = ?)", [
+            *params, viewer.label()]
+    rows = archive.conn.execute(
+        f"""SELECT st.id, count(*) AS segments, coalesce(sum(s.low_confidence), 0) AS unsure
+            FROM stories st JOIN segments s ON s.story_id = st.id WHERE {where}
+            GROUP BY st.id ORDER BY unsure DESC, st.id""", params)
     items = []
-    for sid, story in stories.items():
-        if sid not in counts:
-            continue  # not transcribed yet: nothing to correct
-        review = story.review_state or "draft"
-        if (state and review != state) or (mine and sid not in saved_by_me):
+    for sid, segments, unsure in rows:
+        story = archive.story(sid, viewer)
+        if not may_correct(story, viewer):  # the policy decides; the query only narrows
             continue
-        segments, unsure = counts[sid]
-        revision, who, at = last.get(sid, (0, None, None))
-        items.append(WorkItem(sid, story.title or f"story {sid}", review, segments, unsure or 0, revision, who, at))
-    return sorted(items, key=lambda i: (-i.unsure, i.story_id))
+        last = archive.conn.execute("SELECT number, who, at FROM revisions WHERE story_id = ? "
+                                    "ORDER BY number DESC LIMIT 1", (sid,)).fetchone()
+        revision, who, at = tuple(last) if last else (0, None, None)
+        items.append(WorkItem(sid, story.title or f"story {sid}", story.review_state or "draft", segments, unsure,
+                              revision, who, at))
+        if len(items) >= LIMIT:
+            break
+    return items

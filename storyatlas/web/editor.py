@@ -23,10 +23,10 @@ from starlette.routing import Route
 from storyatlas.archive import Story, Viewer, corrections
 from storyatlas.archive.revisions import MACHINE
 from storyatlas.archive.worklist import REVIEW_STATES, work_list
-from storyatlas.errors import AccessDenied, Conflict, CorrectionError, reason, said
+from storyatlas.errors import AccessDenied, Conflict, CorrectionError, NotFound, reason, said
 from storyatlas.web import i18n, reading, row_id
 from storyatlas.web.accounts import viewer
-from storyatlas.web.api import transcript_json
+from storyatlas.web.api import job_json, transcript_json
 from storyatlas.web.pages import render, start_time
 from storyatlas.web.security import read_form
 
@@ -86,10 +86,11 @@ def _page(request: Request, story: Story, who: Viewer, status: int = 200, **cont
                   speakers={s.label: s for s in t.speakers}, choices=speaker_choices(t), revision=t.revision,
                   roles=corrections.SPEAKER_ROLES, revisions=revisions, start=start_time(request),
                   revision_time=lambda iso: _clock_time(iso, translator), machine=MACHINE,
+                  job=None if t.segments else job_json(request, archive.job_for_story(story.id, who)),
                   data={"transcript": transcript_json(t), "machine": MACHINE, "lang": translator.lang,
                         "language_names": {code: translator.language_name(code) for code in spoken},
                         "strings": {k: translator(k) for k in SCRIPT_STRINGS}},
-                  **{"kept": {}, "conflict": None, "error": None, "saved": None, **context})
+                  **{"kept": {}, "conflict": None, "error": None, "saved": None, "unchanged": False, **context})
 
 
 async def edit(request: Request) -> Response:
@@ -106,7 +107,8 @@ async def edit(request: Request) -> Response:
 
 def _edit(request: Request, story: Story, who: Viewer, fields: dict[str, str] | None) -> Response:
     if fields is None:
-        return _page(request, story, who, saved=row_id(request.query_params.get("saved")))
+        return _page(request, story, who, saved=row_id(request.query_params.get("saved")),
+                     unchanged=request.query_params.get("unchanged") == "1")
     # a segment's form, sent without JavaScript
     archive = request.app.state.archives.get()
     story_id = story.id
@@ -114,14 +116,22 @@ def _edit(request: Request, story: Story, who: Viewer, fields: dict[str, str] | 
     if segment_id is None or base is None:
         return _page(request, story, who, status=422,
                      error=said("the form lost its segment or revision: reload the page"))
+    segment = next((s for s in archive.segments(story_id, who) if s.id == segment_id), None)
     try:
         corrections.checked_text(text)  # refused before a speaker is saved with it
         done = corrections.Saved(base, 0)
-        segment = next((s for s in archive.segments(story_id, who) if s.id == segment_id), None)
         speaker = fields.get("speaker")
         if speaker is not None and segment is not None and (speaker or None) != segment.speaker:
             done = corrections.set_speaker(archive, story_id, segment_id, speaker, who, base=base)
         saved = corrections.set_text(archive, story_id, segment_id, text, who, base=done.revision)
+    except NotFound:
+        if segment is not None:
+            raise  # the story itself went out of sight
+        # the segment went while the page was open (the story was transcribed again): the
+        # typed text stays in view, not lost behind the 404 of a page that does not exist
+        return _page(request, story, who, status=409, conflict={"text": text}, error=said(
+            "that segment is no longer in the transcript (it was merged, split or transcribed again): your text "
+            "is kept below, to add where it belongs"))
     except Conflict as e:
         latest = next(iter(corrections.revisions(archive, story_id, who)), None)
         if latest is None:  # a revision the form could not have loaded: nothing was saved yet
@@ -132,7 +142,9 @@ def _edit(request: Request, story: Story, who: Viewer, fields: dict[str, str] | 
         return _page(request, story, who, status=422, error=reason(e), kept={segment_id: text})
     if saved.changed:
         request.app.state.queue.retag()  # the worker tags the corrected story again
-    return RedirectResponse(f"/stories/{story_id}/edit?saved={saved.revision}#seg-{segment_id}", status_code=303)
+    # a form sent as it came saves no revision: "Saved: revision 0" would name one that is not there
+    said_back = f"saved={saved.revision}" if saved.changed or done.changed else "unchanged=1"
+    return RedirectResponse(f"/stories/{story_id}/edit?{said_back}#seg-{segment_id}", status_code=303)
 
 
 async def work(request: Request) -> Response:

@@ -190,7 +190,8 @@ def test_a_refused_form_says_why_and_keeps_the_text(client, story, web_archive):
     # forms from elsewhere, or without the page's token, are refused; nothing was saved
     assert client.post(edit, data=form | {"csrf_token": "forged"}).status_code == 403
     assert client.post(edit, data=form, headers={"origin": "https://elsewhere.example"}).status_code == 403
-    assert client.post(edit, data=form | {"segment": "999999", "text": "Mine."}).status_code == 404
+    # a segment not in the transcript (made up, or gone since): said, with the text kept, not a bare 404
+    assert client.post(edit, data=form | {"segment": "999999", "text": "Mine."}).status_code == 409
     assert corrections.transcript(web_archive, story, KEEPER).revision == 0
     # said in the reader's language, as every other refusal is
     polish = i18n.Translator("pl")

@@ -364,6 +364,14 @@
     if (e.target.classList.contains("seg-speaker")) setSpeaker(e.target.closest(".seg"), e.target.value);
   });
 
+  // Alt with a letter types a letter on some keyboards (Option+S is "ś" on a Mac's Polish
+  // layout, "ß" on its US one): a shortcut only where it gives the letter itself, or none
+  function altLetter(e, letter) {
+    if (!e.altKey || e.ctrlKey || e.metaKey) return false;
+    const key = e.key || "";
+    return key.toLowerCase() === letter || (key.length !== 1 && e.code === "Key" + letter.toUpperCase());
+  }
+
   document.addEventListener("keydown", (e) => {
     const area = e.target.closest && e.target.closest(".seg-text");
     const ctrl = e.ctrlKey || e.metaKey;
@@ -375,8 +383,8 @@
     else if (ctrl && e.key === "ArrowDown") rate(-1);
     else if (ctrl && e.key === "ArrowUp") rate(1);
     else if (area && e.key === "Enter" && !e.shiftKey && !e.altKey && !e.isComposing) save(area.closest(".seg"));
-    else if (area && e.altKey && !ctrl && (e.code === "KeyS" || (e.key || "").toLowerCase() === "s")) splitAt(area.closest(".seg"), area);
-    else if (area && e.altKey && !ctrl && (e.code === "KeyM" || (e.key || "").toLowerCase() === "m")) mergeNext(area.closest(".seg"));
+    else if (area && altLetter(e, "s")) splitAt(area.closest(".seg"), area);
+    else if (area && altLetter(e, "m")) mergeNext(area.closest(".seg"));
     else handled = false;
     if (handled) e.preventDefault();
   });
