@@ -47,6 +47,8 @@ def _password(password_file: Path | None) -> str:
             text = sys.stdin.read() if str(password_file) == "-" else password_file.read_text(encoding="utf-8")
         except OSError as e:
             raise AccountError(f"cannot read the password file {password_file}: {e.strerror}") from e
+        # Notepad's "UTF-8" starts the file with a byte order mark, which is no part of the password
+        text = text.removeprefix("\ufeff")
         return text.splitlines()[0] if text else ""  # the first line, without its line break
     if not sys.stdin.isatty():
         raise AccountError("no terminal to ask for the password on: pass --password-file FILE (or - for stdin)")

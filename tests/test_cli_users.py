@@ -154,3 +154,17 @@ def test_no_entry_of_the_audit_log_can_pass_for_another_or_work_on_the_terminal(
     assert lines[0].split("\t")[1] == "\\x1b[2JAda\\u202e"  # nor turn what follows right to left
     assert lines[0].split("\t")[4] == "from 127.0.0.1\\u2028forged"
     assert lines[1].split("\t")[4] == "withdrawn\\x0aFAKE\\x09cli:admin\\x09erase\\x09story 1\\x09forged"
+
+
+@pytest.mark.parametrize("source", ["file", "stdin"])
+def test_a_password_file_saved_with_a_byte_order_mark_gives_the_password_in_it(run, settings, tmp_path, source):
+    # Notepad's "UTF-8" starts a file with U+FEFF: it became part of the password, and the
+    # password typed at the sign-in was refused
+    path = tmp_path / "password.txt"
+    path.write_text(PASSWORD + "\r\n", encoding="utf-8-sig")
+    if source == "file":
+        run("users", "add", "Ada", "--role", "admin", "--password-file", str(path))
+    else:
+        run("users", "add", "Ada", "--role", "admin", "--password-file", "-", input=path.read_text("utf-8"))
+    with Archive(settings.database) as a:
+        assert accounts.authenticate(a, "Ada", PASSWORD, None).is_admin

@@ -1,7 +1,10 @@
 """People, their roles, signing in, and sessions.
 
 - Passwords are hashed with Argon2id (argon2-cffi's defaults, RFC 9106's low-memory
-  profile) and must be at least ``MIN_PASSWORD`` characters long.
+  profile), their accents written one way (NFC, as RFC 8265 asks), and must be at least
+  ``MIN_PASSWORD`` characters long.
+- No two people's names look alike (case, full-width or look-alike letters, characters
+  that show nothing), and none is a name the audit log gives the archive's own tools.
 - Signing in is rate-limited per name and per address: after ``NAME_LIMIT`` failures
   for a name, or ``ADDRESS_LIMIT`` from an address, within ``FAILURE_WINDOW_S``, every
   attempt is refused (the right password too) until the oldest of them is older than
@@ -22,9 +25,11 @@ import functools
 import hashlib
 import logging
 import math
+import re
 import secrets
 import sqlite3
 import time
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -105,13 +110,43 @@ def _typed(name: str | None) -> str:
     return as_kept(" ".join((name or "").split()))
 
 
+# Two names that differ only in these read the same in every list and in the audit log:
+# characters that show nothing, and letters of other alphabets drawn like Latin ones
+# (casefolded: "А" is "а"). NFKC already folds full-width and mathematical letters.
+_BLANK = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\ufe00-\ufe0f\uffa0"
+                    "\U000e0100-\U000e01ef]")
+_LOOKALIKE = str.maketrans("аԁеһіјӏорԛѕԝхусвкмнт" "αβεζηικμνορτυχ",
+                           "adehijlopqswxycbkmht" "abezhikmnoptyx")
+
+
+def _likeness(name: str) -> str:
+    """What a name looks like: two people whose names look alike cannot be told apart."""
+    folded = unicodedata.normalize("NFKC", _typed(name)).casefold()
+    return " ".join(_BLANK.sub("", folded).translate(_LOOKALIKE).split())
+
+
+# how the audit log names the archive's own tools and its visitors (``Viewer.label``, and the
+# command line's ``cli:<system user>``): a person of that name passed for them there
+_NOT_PEOPLE = ("anonymous", "storyteller (private link)", "(no such person)", "archive keeper", "worker", "tagger",
+               "storyatlas_admin_password")
+
+
 def _clean_name(name: str) -> str:
     name = _typed(name)
-    if not name:
+    likeness = _likeness(name)
+    if not likeness:  # nothing but characters that show nothing
         raise AccountError(said("a person needs a name"))
     if len(name) > MAX_NAME or not name.isprintable():
         raise AccountError(said("a name is at most {count} printable characters: choose a shorter one", count=MAX_NAME))
+    if likeness in _NOT_PEOPLE or likeness.startswith("cli:"):
+        raise AccountError(said("the audit log names the archive's own tools {name!r}: choose another name",
+                                name=name))
     return name
+
+
+def _hash(password: str) -> str:
+    # accents typed either way are one password (RFC 8265): keyboards and systems differ
+    return _hasher.hash(as_kept(password))
 
 
 def _check_password(password: str) -> None:
@@ -130,6 +165,8 @@ def _clean_roles(roles: Iterable[Role]) -> list[tuple[str, str]]:
         if role not in ROLES:
             raise AccountError(said("unknown role {role!r}: choose from {roles}", role=role, roles=", ".join(ROLES)))
         community = _typed(community)  # compared with the stories' places, written the same way
+        if not community.isprintable():  # an escape would work on the keeper's terminal (`users list`)
+            raise AccountError(said("a community name is written in printable characters only: type it again"))
         if role in COMMUNITY_ROLES and not community:
             raise AccountError(said("the {role} role is held for a community or collection: name it", role=role))
         if role not in COMMUNITY_ROLES and community:
@@ -195,9 +232,11 @@ def add_user(archive: Archive, name: str, password: str, roles: Iterable[Role], 
     _require_admin(by)
     name, cleaned = _clean_name(name), _clean_roles(roles)
     _check_password(password)
-    hashed = _hasher.hash(password)  # slow on purpose: done before the write lock is taken
+    hashed = _hash(password)  # slow on purpose: done before the write lock is taken
     with archive.transaction() as c:
-        taken = _find(c, name)
+        likeness = _likeness(name)
+        taken = _find(c, name) or next((r for r in c.execute("SELECT name FROM users")
+                                        if _likeness(r["name"]) == likeness), None)
         if taken:
             raise AccountError(said("there is already a person named {name!r}: choose another name, "
                                     "or change their roles", name=taken["name"]))
@@ -238,7 +277,7 @@ def set_password(archive: Archive, name: str, password: str, by: Viewer) -> None
     """Give a person a new password, and end their sessions."""
     _require_admin(by)
     _check_password(password)
-    hashed = _hasher.hash(password)
+    hashed = _hash(password)
     with archive.transaction() as c:
         row = _user(c, name)
         c.execute("UPDATE users SET password_hash = ? WHERE id = ?", (hashed, row["id"]))
@@ -279,7 +318,10 @@ def ensure_first_admin(archive: Archive, password: str, name: str = "admin",
     if len(password) < MIN_PASSWORD:
         raise ConfigurationError(said("{source} must be at least {count} characters long: choose a longer one",
                                       source=source, count=MIN_PASSWORD))
-    hashed = _hasher.hash(password)
+    if len(password) > MAX_PASSWORD:  # a sign-in refuses it unhashed: the admin could never sign in
+        raise ConfigurationError(said("{source} must be at most {count} characters long: choose a shorter one",
+                                      source=source, count=MAX_PASSWORD))
+    hashed = _hash(password)
     with archive.transaction() as c:
         if c.execute("SELECT count(*) FROM users").fetchone()[0]:
             return False  # another process was first
@@ -298,11 +340,17 @@ def _dummy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
-def _verify(hashed: str, password: str) -> bool:
+def _verify_one(hashed: str, password: str) -> bool:
     try:
         return _hasher.verify(hashed, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _verify(hashed: str, password: str) -> str | None:
+    """The form of ``password`` that ``hashed`` was made from: with its accents written one
+    way (NFC), or as typed (a hash made before passwords were written one way), or None."""
+    return next((p for p in dict.fromkeys((as_kept(password), password)) if _verify_one(hashed, p)), None)
 
 
 def _wait(conn: sqlite3.Connection, key: str, limit: int, now: float) -> float:
@@ -349,8 +397,9 @@ def authenticate(archive: Archive, name: str, password: str, address: str | None
         attempt = c.execute("INSERT INTO sign_in_failures (key, at) VALUES (?, ?)", (address_key, now)).lastrowid
     row = _find(archive.conn, name)
     password = password or ""
-    ok = len(password) <= MAX_PASSWORD and _verify(row["password_hash"] if row else _dummy_hash(), password)
-    if not (row and ok):
+    matched = None if len(password) > MAX_PASSWORD else _verify(row["password_hash"] if row else _dummy_hash(),
+                                                                 password)
+    if not (row and matched is not None):
         # a name no one has is kept out of the log: it may be a password typed in the wrong box
         audit.record(archive, row["name"] if row else "(no such person)", "sign-in failed",
                      detail=said("from {address}", address=address) if row
@@ -358,8 +407,8 @@ def authenticate(archive: Archive, name: str, password: str, address: str | None
         raise SignInRefused(said("wrong name or password: check both and try again"))
     with archive.transaction() as c:
         c.execute("DELETE FROM sign_in_failures WHERE key = ? OR rowid = ?", (name_key, attempt))
-        if _hasher.check_needs_rehash(row["password_hash"]):
-            c.execute("UPDATE users SET password_hash = ? WHERE id = ?", (_hasher.hash(password), row["id"]))
+        if _hasher.check_needs_rehash(row["password_hash"]) or matched != as_kept(password):
+            c.execute("UPDATE users SET password_hash = ? WHERE id = ?", (_hash(password), row["id"]))
         audit.record(c, row["name"], "sign-in", detail=said("from {address}", address=address))
     return _viewer(archive.conn, row["id"], row["name"])
 

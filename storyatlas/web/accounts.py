@@ -8,6 +8,8 @@ revoked or expired, is simply anonymous.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from urllib.parse import quote, urlsplit
 
@@ -139,11 +141,27 @@ def _admin(request: Request) -> Viewer | Response:
 
 
 def roles_from_form(fields: dict[str, str]) -> list[tuple[str, str | None]]:
-    """Checkboxes ``role_admin``... and comma-separated communities ``moderates``, ``member_of``."""
+    """Checkboxes ``role_admin``... and comma-separated communities ``moderates``, ``member_of``
+    (a name holding a comma in double quotes, as ``_Listed`` shows it)."""
     pairs: list[tuple[str, str | None]] = [(r, None) for r in ARCHIVE_ROLES if fields.get(f"role_{r}")]
     for role, field in COMMUNITY_FIELDS.items():
-        pairs += [(role, c.strip()) for c in fields.get(field, "").split(",") if c.strip()]
+        text = " ".join(fields.get(field, "").splitlines())
+        pairs += [(role, c.strip()) for c in next(csv.reader([text], skipinitialspace=True), []) if c.strip()]
     return pairs
+
+
+def _quoted(community: str) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow([community])
+    return out.getvalue()
+
+
+class _Listed(accounts.Person):
+    """A person as the page's forms show them: the roles form lists communities separated by
+    commas, so a collection such as "Floods, 1997" is quoted, or saving the form split it in two."""
+
+    def communities(self, role: str) -> list[str]:
+        return [_quoted(c) for c in super().communities(role)]
 
 
 def _change(request: Request, asking: Viewer, fields: dict[str, str]) -> str:
@@ -182,9 +200,9 @@ async def admin_users(request: Request) -> Response:
             error = reason(e)
     archive = request.app.state.archives.get()
     kept = {} if done else {k: v for k, v in fields.items() if "password" not in k and k != "csrf_token"}
-    return _render(request, "admin_users.html", status=422 if error else 200,
-                   people=accounts.list_users(archive, asking), done=done, error=error, fields=kept,
-                   archive_roles=ARCHIVE_ROLES, min_password=accounts.MIN_PASSWORD,
+    people = [_Listed(p.id, p.name, p.created_at, p.roles) for p in accounts.list_users(archive, asking)]
+    return _render(request, "admin_users.html", status=422 if error else 200, people=people, done=done,
+                   error=error, fields=kept, archive_roles=ARCHIVE_ROLES, min_password=accounts.MIN_PASSWORD,
                    kept_roles=[r for r in ARCHIVE_ROLES if kept.get(f"role_{r}")])
 
 

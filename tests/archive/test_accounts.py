@@ -77,6 +77,8 @@ def test_names_roles_and_communities_are_kept_as_people_mean_them(archive):
 @pytest.mark.parametrize("name, password, community, refused", [
     ("", PASSWORD, "Alder", "a person needs a name"),
     (" \t ", PASSWORD, "Alder", "a person needs a name"),
+    ("\u3164", PASSWORD, "Alder", "a person needs a name"),  # a Hangul filler: a name that shows nothing
+    ("\u2800 \ufe0f", PASSWORD, "Alder", "a person needs a name"),
     ("A" * 65, PASSWORD, "Alder", "at most 64 printable characters"),
     ("Ada\x07", PASSWORD, "Alder", "at most 64 printable characters"),
     ("Ada", "nine char", "Alder", "at least 10 characters"),
@@ -381,3 +383,68 @@ def test_a_moderator_of_a_community_typed_with_combining_accents_moderates_its_s
                       community=Place.parse("G\u00f6rlitz").community)
     accounts.add_user(archive, "Mo", PASSWORD, [("moderator", "Go\u0308rlitz")], KEEPER)
     assert archive.story_to_moderate(story, accounts.authenticate(archive, "Mo", PASSWORD, "127.0.0.1")).id == story
+
+
+@pytest.mark.parametrize("twin", [
+    "\uff21\uff44\uff41",  # full-width letters
+    "\U0001d400da",  # a mathematical bold A
+    "\u0410da", "Ad\u0430",  # a Cyrillic A, a Cyrillic a
+    "Ada\u3164", "Ada\u2800", "Ada\u034f", "Ada\ufe0f",  # followed by something that shows nothing
+])
+def test_a_name_that_only_looks_like_anothers_is_refused(archive, twin):
+    # each was a second "Ada" in the list of people and the audit log, one of them a volunteer
+    accounts.add_user(archive, "Ada", PASSWORD, [("admin", None)], KEEPER)
+    with pytest.raises(AccountError, match="already a person named 'Ada'"):
+        accounts.add_user(archive, twin, PASSWORD, [("volunteer", None)], KEEPER)
+    assert [p.name for p in accounts.list_users(archive, KEEPER)] == ["Ada"]
+
+
+def test_names_of_other_alphabets_that_only_share_some_letters_are_people_of_their_own(archive):
+    accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
+    accounts.add_user(archive, "\u0410\u0434\u0430", PASSWORD, [], KEEPER)  # Ада, Russian
+    accounts.add_user(archive, "Ad\u00e1", PASSWORD, [], KEEPER)
+    assert len(accounts.list_users(archive, KEEPER)) == 3
+
+
+@pytest.mark.parametrize("given, typed", [("Zo\u00eb ist hier!", "Zoe\u0308 ist hier!"),
+                                          ("Zoe\u0308 ist hier!", "Zo\u00eb ist hier!")])
+def test_a_password_is_one_whichever_way_its_accents_are_typed(archive, given, typed):
+    # a password set on one system was refused when typed on another that writes "ë" as "e" + "¨"
+    accounts.add_user(archive, "Ada", given, [], KEEPER)
+    assert accounts.authenticate(archive, "Ada", typed, "127.0.0.1").name == "Ada"
+
+
+def test_a_password_hashed_as_it_was_typed_still_signs_in_and_is_hashed_again(archive):
+    user_id = accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
+    decomposed = "Zoe\u0308 ist hier!"
+    with archive.transaction() as c:  # as passwords were hashed before they were written one way
+        c.execute("UPDATE users SET password_hash = ? WHERE id = ?", (accounts._hasher.hash(decomposed), user_id))
+    assert accounts.authenticate(archive, "Ada", decomposed, "127.0.0.1").name == "Ada"
+    assert accounts.authenticate(archive, "Ada", "Zo\u00eb ist hier!", "127.0.0.1").name == "Ada"
+
+
+@pytest.mark.parametrize("community", ["Zg\x1b[2Jorzelec", "Zgorzelec\x00", "Zgo\u202erzelec"])
+def test_a_community_with_a_control_character_is_refused(archive, community):
+    # the escape was printed as it is by `storyatlas users list` on the keeper's terminal
+    with pytest.raises(AccountError, match="printable characters only"):
+        accounts.add_user(archive, "Mo", PASSWORD, [("moderator", community)], KEEPER)
+    accounts.add_user(archive, "Mo", PASSWORD, [], KEEPER)
+    with pytest.raises(AccountError, match="printable characters only"):
+        accounts.set_roles(archive, "Mo", [("member", community)], KEEPER)
+    assert accounts.list_users(archive, KEEPER)[0].roles == ()
+
+
+@pytest.mark.parametrize("name", ["cli:root", "CLI:ada", "anonymous", "storyteller (private link)",
+                                  "(no such person)", "archive keeper", "worker", "STORYATLAS_ADMIN_PASSWORD"])
+def test_no_one_may_be_named_as_the_audit_log_names_the_archives_tools(archive, name):
+    # a person named "cli:root" signed in, removed someone, and the log read as if the keeper had
+    with pytest.raises(AccountError, match="names the archive's own tools"):
+        accounts.add_user(archive, name, PASSWORD, [("admin", None)], KEEPER)
+    assert accounts.count_users(archive) == 0
+
+
+def test_a_first_admin_password_too_long_to_sign_in_with_is_refused(archive):
+    # the admin was made, every sign-in then refused the password, and nobody could add another
+    with pytest.raises(ConfigurationError, match="STORYATLAS_ADMIN_PASSWORD must be at most 1024 characters"):
+        accounts.ensure_first_admin(archive, "x" * (accounts.MAX_PASSWORD + 1))
+    assert accounts.count_users(archive) == 0
