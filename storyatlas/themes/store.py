@@ -64,6 +64,11 @@ def save_theme(archive: Archive, theme: Theme) -> None:
         raise VocabularyError(said("a theme needs a label"))
     if not any(w.strip() for words in theme.triggers.values() for w in words):
         raise VocabularyError(said("a theme needs trigger words in at least one language"))
+    # printed on the keepers' terminals too (`storyatlas themes list`), where an escape would work
+    said_in = [theme.label, " ".join(theme.description.split()), *(w for ws in theme.triggers.values() for w in ws)]
+    if not all(text.isprintable() for text in said_in):
+        raise VocabularyError(said("a theme's label, description and trigger words are written in printable "
+                                   "characters only: type them again"))
     vocabulary(archive)  # seed first, so the edit is not overwritten by the seed
     with archive.transaction() as c:
         _upsert(c, theme, "moderator")

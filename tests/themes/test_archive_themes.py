@@ -286,6 +286,7 @@ def test_a_theme_without_a_label_or_trigger_words_is_refused_from_every_shell(ar
     assert "a theme needs a label" in run("themes", "add", "t_bees", "--label", " ", "--trigger", "en:bee")
     assert "a theme needs trigger words in at least one language" in run(
         "themes", "add", "t_bees", "--label", "Bees", "--trigger", "en: , ")
+    assert "printable characters only" in run("themes", "add", "t_bees", "--label", "Bees\x1b[2J", "--trigger", "en:bee")
     assert "t_bees" not in store.vocabulary(archive).ids()
     before = store.vocabulary(archive).get("t_floods")
     every = [f"{lang}:{', '.join(words)}" for lang, words in before.triggers.items()]
