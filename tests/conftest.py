@@ -55,6 +55,23 @@ def timings() -> dict[str, list[dict]]:
     return json.loads((DATA / "speech.json").read_text(encoding="utf-8"))
 
 
+def rewind(conn: sqlite3.Connection, version: int) -> None:
+    """An archive made now, marked as of schema ``version`` and, from 24 on, with what
+    the later migrations add that cannot be added twice taken out again."""
+    if version < 24:  # the index points' folded words: their index as migration 0008 made it
+        for statement in ("DROP TRIGGER index_points_ai", "DROP TRIGGER index_points_ad",
+                          "DROP TRIGGER index_points_au", "DROP TABLE index_points_fts",
+                          "ALTER TABLE index_points DROP COLUMN folded",
+                          "ALTER TABLE index_points DROP COLUMN spelled"):
+            conn.execute(statement)
+        [made] = [sql for number, _, sql in _migrations() if number == 8]
+        for statement in _statements(made):
+            if "index_points_fts" in statement and not statement.startswith("CREATE INDEX"):
+                conn.execute(statement)
+        conn.execute("INSERT INTO index_points_fts(index_points_fts) VALUES ('rebuild')")
+    conn.execute(f"PRAGMA user_version={version}")
+
+
 def old_archive(path: Path, version: int, language: str, text: str,
                 search_terms: Callable[[str | None, str | None], str] = stems.index_terms) -> None:
     """An archive file as schema ``version`` left it, holding story 1 (in ``language``)

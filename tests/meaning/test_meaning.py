@@ -12,7 +12,7 @@ from storyatlas.archive.erasure import erase
 from storyatlas.archive.redaction import plan_redaction, record_redaction
 from storyatlas.meaning import lists as vector_lists
 from storyatlas.search import fused
-from tests.conftest import add_story
+from tests.conftest import add_story, rewind
 
 KEEPER = Viewer.keeper("cli:test")
 
@@ -163,7 +163,7 @@ def test_an_archive_upgraded_loses_the_vectors_made_with_a_mark(archive, stories
                          (cut.id, stories["de"], meaning.model(), bytes(2 * 384)))
     for table, column in (("jobs", "message_said"), ("revisions", "summary_said"), ("audit", "detail_said")):
         archive.conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # as version 14 had it
-    archive.conn.execute("PRAGMA user_version = 14")
+    rewind(archive.conn, 14)
     with Archive(archive.path) as upgraded:
         assert upgraded.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert upgraded.conn.execute("SELECT count(*) FROM segment_vectors WHERE segment_id = ?",
