@@ -71,7 +71,8 @@ def erase(story_id: int, reason: str, yes: bool, archive) -> None:
     for path in done.files_kept:
         click.echo(f"  kept {path} (another story uses this recording)")
     if not done.scrubbed:
-        click.echo("note: another program has the archive open; the database's log is emptied when it closes")
+        click.echo("note: another program has the archive open; what is left of the story's words in the database "
+                   "files goes when it closes, or at the next start of the web app or a worker")
     if backed_up:
         click.echo(f"note: the backup made at {backed_up.at} holds the story until `storyatlas backup` runs again "
                    "into its folder")

@@ -73,9 +73,9 @@ def erase(archive: Archive, media_dir: Path, story_id: int, who: str, reason: st
 
 
 def sweep_tombstones(archive: Archive, media_dir: Path) -> int:
-    """Finish the erasures a crash cut short after their commit (their files, and the
-    search index's merge that takes their words out); call it when the web app or a
-    worker starts. Returns how many files were removed."""
+    """Finish the erasures and redactions a crash cut short after their commit (the
+    erased files, and the search index's merge that takes their words out); call it when
+    the web app or a worker starts. Returns how many files were removed."""
     pending = [r[0] for r in archive.conn.execute("SELECT story_id FROM tombstones WHERE files <> '[]'")]
     removed = 0
     for story_id in pending:
@@ -83,6 +83,7 @@ def sweep_tombstones(archive: Archive, media_dir: Path) -> int:
         removed += len(gone)
     if pending:
         log.info("finished erasing stories %s (%d files)", pending, removed)
+    if pending or archive.conn.execute("SELECT 1 FROM scrubs_owed LIMIT 1").fetchone():
         scrub(archive, erased=pending)
     return removed
 
@@ -90,13 +91,22 @@ def sweep_tombstones(archive: Archive, media_dir: Path) -> int:
 def scrub(archive: Archive, erased: Sequence[int] = ()) -> bool:
     """Leave no deleted words readable in the database files: merge the search index
     (its old segments still hold deleted entries) and empty the write-ahead log.
-    ``erased``: stories whose tombstones are done with once the merge is made.
-    False when other connections kept the log from being emptied now."""
-    word_index.optimize(archive.conn, ("index_points_fts", *word_index.TABLES))
+    ``erased``: stories whose tombstones are done with once the merge is made. False
+    when the merge must wait for the next start (another writer held the archive) or
+    other connections kept the log from being emptied now."""
+    owed = archive.conn.execute("SELECT max(id) FROM scrubs_owed").fetchone()[0]
+    try:
+        word_index.optimize(archive.conn, ("index_points_fts", *word_index.TABLES))
+    except sqlite3.OperationalError as e:  # what was taken out is out of every answer already
+        log.warning("the search index could not be merged now (%s): the words taken out stay in its old "
+                    "b-trees until the next start of the web app or a worker merges it", e)
+        return False
     # only now: a tombstone emptied before the merge, which a crash or a busy writer can
     # stop, left the erased words in the index's old segments with nothing to merge them
     for story_id in erased:
         archive.conn.execute("UPDATE tombstones SET files = '[]' WHERE story_id = ?", (story_id,))
+    if owed is not None:  # a redaction committed after the merge began owes its own
+        archive.conn.execute("DELETE FROM scrubs_owed WHERE id <= ?", (owed,))
     return checkpoint(archive.conn)
 
 

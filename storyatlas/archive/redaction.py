@@ -145,6 +145,7 @@ def record_redaction(archive: Archive, plan: RedactionPlan, made: Mapping[str, t
         c.execute("UPDATE stories SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
                   (plan.story_id,))
         record(c, who, "redact", plan.story_id, f"{plan.start:.3f}-{plan.end:.3f} s")
+        c.execute("INSERT INTO scrubs_owed (story_id, why) VALUES (?, 'redact')", (plan.story_id,))
     log.info("redacted %.2f-%.2f s of story %d: %d segments changed", plan.start, plan.end, plan.story_id, changed)
     # a killed transcription's checkpoint holds the words just cut
     discard_story_checkpoint(archive.path, plan.story_id)

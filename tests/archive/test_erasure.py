@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from storyatlas.archive import Archive, MediaFile, Place, StoryMetadata, Viewer, erasure
-from storyatlas.archive.erasure import erase, sweep_tombstones
+from storyatlas.archive.erasure import erase, scrub, sweep_tombstones
 from storyatlas.errors import NotFound
 from storyatlas.ingest import ingest_file
 from storyatlas.jobs import Queue, pipeline, process_job
@@ -286,6 +286,30 @@ def test_a_crash_before_the_index_is_merged_is_finished_at_the_next_start(archiv
 
     sweep_tombstones(archive, settings.media_dir)  # as the web app or a worker starts
     assert archive.conn.execute("SELECT files FROM tombstones").fetchone()[0] == "[]"
+    assert _containing(settings.archive, "Zwieblowski") == []
+
+
+def test_a_redactions_merge_a_busy_archive_put_off_is_made_at_the_next_start(archive, settings, monkeypatch):
+    import sqlite3
+
+    from storyatlas.archive.redaction import plan_redaction, record_redaction
+
+    story = add_story(archive, "Plumbago Lane", "en", [(0, 4, "Zwieblowski pumped the cellar.",
+                                                        "Zwieblowski pumped the cellar.")], timed=True)
+    erasure.checkpoint(archive.conn)
+    record_redaction(archive, plan_redaction(archive, story, 0.0, 1.0), {}, "cli:tester")
+
+    def locked(*args):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(erasure.word_index, "optimize", locked)
+    assert scrub(archive) is False  # said, not raised: the redaction is made
+    monkeypatch.undo()
+    assert [tuple(r) for r in archive.conn.execute("SELECT story_id, why FROM scrubs_owed")] == [(story, "redact")]
+    assert _containing(settings.archive, "Zwieblowski") != []  # in the index's old b-trees
+
+    sweep_tombstones(archive, settings.media_dir)  # as the web app or a worker starts
+    assert archive.conn.execute("SELECT count(*) FROM scrubs_owed").fetchone()[0] == 0
     assert _containing(settings.archive, "Zwieblowski") == []
 
 
