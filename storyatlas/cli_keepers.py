@@ -73,7 +73,7 @@ def erase(story_id: int, reason: str, yes: bool, archive) -> None:
     if not done.scrubbed:
         click.echo("note: another program has the archive open; what is left of the story's words in the database "
                    "files goes when it closes, or at the next start of the web app or a worker")
-    if backed_up:
+    if backed_up and story.created_at <= backed_up.at:  # a story added since is in no backup
         click.echo(f"note: the backup made at {backed_up.at} holds the story until `storyatlas backup` runs again "
                    "into its folder")
 

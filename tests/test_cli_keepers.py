@@ -52,9 +52,12 @@ def test_erase_with_yes_does_not_ask_and_a_missing_story_is_one_line(run, archiv
 
     backup(archive, settings.media_dir, tmp_path / "backup", Viewer.keeper())
     made = audit.last(archive, Viewer.keeper(), "backup made").at
-    later = add_story(archive, "Gone too", "en", [(0, 2, "Hello.")])
-    done = run(erase, later, "--reason", "withdrawn", "--yes")
+    before, after = (add_story(archive, title, "en", [(0, 2, "Hello.")]) for title in ("Gone too", "Added since"))
+    archive.conn.execute("UPDATE stories SET created_at = '2020-01-01T00:00:00Z' WHERE id = ?", (before,))
+    archive.conn.execute("UPDATE stories SET created_at = '2999-01-01T00:00:00Z' WHERE id = ?", (after,))
+    done = run(erase, before, "--reason", "withdrawn", "--yes")
     assert f"note: the backup made at {made} holds the story until" in done.output
+    assert "backup" not in run(erase, after, "--reason", "withdrawn", "--yes").output  # not in the backup
 
     missing = run(erase, story, "--reason", "withdrawn", "--yes", code=3)
     assert f"there is no story {story}" in missing.output and "Traceback" not in missing.output
