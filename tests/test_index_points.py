@@ -75,6 +75,20 @@ def test_people_who_look_after_a_story_add_edit_and_remove_points(archive):
     assert not any("embankment" in (e.detail or "") for e in audit.entries(archive, KEEPER))  # never the words
 
 
+def test_a_person_added_under_the_name_of_one_removed_does_not_own_their_points(archive):
+    story = _story(archive)
+    first = accounts.add_user(archive, "Vera", PASSWORD, [("volunteer", None)], KEEPER)
+    vera = Viewer("Vera", frozenset({"volunteer"}), user_id=first)
+    point = index_points.add(archive, story, IndexPoint(5, "The cellar"), vera)
+    assert index_points.edit(archive, point.id, IndexPoint(5, "The cellar, pumped"), vera).title == "The cellar, pumped"
+    accounts.remove_user(archive, "Vera", KEEPER)
+    second = accounts.add_user(archive, "Vera", PASSWORD, [("volunteer", None)], KEEPER)
+    archive.conn.execute("UPDATE users SET created_at = '2999-01-01T00:00:00Z' WHERE id = ?", (second,))
+    with pytest.raises(AccessDenied, match="only their own index points"):
+        index_points.edit(archive, point.id, IndexPoint(1, "Mine now"),
+                          Viewer("Vera", frozenset({"volunteer"}), user_id=second))
+
+
 def test_who_may_not_index_and_what_is_refused(archive):
     store.vocabulary(archive)
     story = _story(archive)

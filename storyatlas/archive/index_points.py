@@ -122,9 +122,22 @@ def _own(archive: Archive, point_id: int, viewer: Viewer, story_id: int | None =
     except NotFound:
         raise missing from None  # a point of a story the viewer may not see does not exist for them
     point = _get(archive.conn, point_id)
-    if not may_moderate(viewer, story.place.community, story.collection) and point.who != viewer.label():
+    if not may_moderate(viewer, story.place.community, story.collection) and not _wrote(archive, point_id, viewer):
         raise AccessDenied(said("a volunteer changes only their own index points; ask a moderator"))
     return point, story
+
+
+def _wrote(archive: Archive, point_id: int, viewer: Viewer) -> bool:
+    """Whether ``viewer`` wrote the point: a point keeps its writer's name, which a person
+    added later under the name of one removed has too, so it must not be older than them."""
+    if viewer.user_id is None:  # the command line's keeper, a tool
+        row = archive.conn.execute("SELECT who = ? FROM index_points WHERE id = ?", (viewer.label(), point_id))
+    else:
+        row = archive.conn.execute(
+            "SELECT p.who = ? AND p.created_at >= u.created_at FROM index_points p, users u WHERE p.id = ? AND u.id = ?",
+            (viewer.label(), point_id, viewer.user_id))
+    found = row.fetchone()
+    return bool(found and found[0])
 
 
 def tidied(point: IndexPoint, duration_s: float | None) -> IndexPoint:
