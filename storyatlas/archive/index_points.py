@@ -134,8 +134,8 @@ def _wrote(archive: Archive, point_id: int, viewer: Viewer) -> bool:
         row = archive.conn.execute("SELECT who = ? FROM index_points WHERE id = ?", (viewer.label(), point_id))
     else:
         row = archive.conn.execute(
-            "SELECT p.who = ? AND p.created_at >= u.created_at FROM index_points p, users u WHERE p.id = ? AND u.id = ?",
-            (viewer.label(), point_id, viewer.user_id))
+            "SELECT p.who = ? AND p.created_at >= u.created_at FROM index_points p, users u "
+            "WHERE p.id = ? AND u.id = ?", (viewer.label(), point_id, viewer.user_id))
     found = row.fetchone()
     return bool(found and found[0])
 
