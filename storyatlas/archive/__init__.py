@@ -231,7 +231,8 @@ class Archive(JobsMixin):
         ``english[i]`` is the English text aligned to ``transcript.segments[i]``. Each
         segment keeps its own language (the transcript's when it has none) and whether
         the model was unsure there; the story keeps its main language and every one
-        spoken. Running it twice leaves the same rows as running it once.
+        spoken. Running it twice leaves the same rows as running it once, the segments
+        under ids above those of the segments they replace.
         """
         languages = spoken_languages(transcript)
         with self.transaction() as c:
@@ -240,15 +241,22 @@ class Archive(JobsMixin):
                 raise Conflict(said("story {story} has been corrected by people (revision {revision}): the "
                                     "machine's new transcript was not stored over their work; correct it further "
                                     "instead", story=story_id, revision=corrected))
-            c.execute("DELETE FROM transcripts WHERE story_id = ?", (story_id,))
-            c.execute("DELETE FROM segments WHERE story_id = ?", (story_id,))
+            # An editor loaded before names the old segments by id, and its edits start from revision 0
+            # as one loaded now would: the new segments must not take those ids, which SQLite gives again
+            # once the highest rows are deleted. Inserted while the old rows stand (moved out of the new
+            # ones' places), they get higher ids, and an edit naming an old one finds no segment. (A
+            # transcript with no segments leaves no row to hold them: the one after it may reuse them.)
+            c.execute("UPDATE segments SET idx = -1 - idx WHERE story_id = ?", (story_id,))
             transcript_id = self._insert_transcript(c, story_id, transcript)
             if translation is not None:
                 self._insert_transcript(c, story_id, translation)
+            else:
+                c.execute("DELETE FROM transcripts WHERE story_id = ? AND task = 'translate'", (story_id,))
             ids = word_index.insert_segments(c, [
                 (story_id, transcript_id, idx, seg.start, seg.end, seg.text, english[idx], seg.avg_logprob,
                  seg.no_speech_prob, seg.language or transcript.language, int(seg.low_confidence))
                 for idx, seg in enumerate(transcript.segments)])
+            c.execute("DELETE FROM segments WHERE story_id = ? AND idx < 0", (story_id,))  # words go by cascade
             c.executemany(
                 "INSERT INTO words (segment_id, idx, start, end, word, probability) VALUES (?, ?, ?, ?, ?, ?)",
                 [(ids[story_id, idx], i, w.start, w.end, w.word, w.probability)
@@ -263,13 +271,19 @@ class Archive(JobsMixin):
 
     @staticmethod
     def _insert_transcript(c: sqlite3.Connection, story_id: int, t: Transcript) -> int:
+        # the story's row for the task, made anew in place: the old segments still refer to it
         return c.execute(
             """INSERT INTO transcripts (story_id, task, language, language_probability, model,
-               options, versions, machine_translation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+               options, versions, machine_translation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (story_id, task) DO UPDATE SET language = excluded.language,
+               language_probability = excluded.language_probability, model = excluded.model,
+               options = excluded.options, versions = excluded.versions,
+               machine_translation = excluded.machine_translation,
+               created_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') RETURNING id""",
             (story_id, t.task, t.language, t.language_probability, t.model,
              json.dumps(t.options, sort_keys=True), json.dumps(t.versions, sort_keys=True),
              int(t.task == "translate")),
-        ).lastrowid
+        ).fetchone()[0]
 
     def segments(self, story_id: int, viewer: Viewer, with_words: bool = False) -> list[Segment]:
         story = self.story(story_id, viewer)

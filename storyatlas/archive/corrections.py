@@ -8,7 +8,9 @@ story out of sight is NotFound; one in sight but not theirs to edit, AccessDenie
 
 Every edit names ``base``, the revision the editor started from (reads return the
 current one); when someone saved since, it raises Conflict naming them, so two people
-never overwrite each other silently. A save changes the segments (the search index
+never overwrite each other silently. An edit naming a segment the transcript no longer
+holds is a Conflict too (a story transcribed again stays at revision 0, and its new
+segments never take the old ones' ids). A save changes the segments (the search index
 follows through the triggers on ``segments``, the search cache through the generation
 counter they move), marks the English of changed text out of date, moves a machine
 draft to "corrected", makes the story due for re-tagging, and writes an audit entry
@@ -31,7 +33,7 @@ from storyatlas.archive.index_points import may_index
 from storyatlas.archive.policy import Viewer, shown_storyteller
 from storyatlas.archive.records import Word
 from storyatlas.archive.revisions import Line, Revision, Speaker
-from storyatlas.errors import AccessDenied, CorrectionError, NotFound, said
+from storyatlas.errors import AccessDenied, Conflict, CorrectionError, said
 from storyatlas.text import clock_tenths, one_line
 
 SPEAKER_ROLES = ("interviewer", "storyteller", "other")
@@ -341,8 +343,10 @@ def _find(lines: Sequence[Line], segment_id: int, story_id: int) -> int:
     for i, x in enumerate(lines):
         if x.id == segment_id:
             return i
-    raise NotFound(said("story {story} has no segment {segment}: reload the transcript", story=story_id,
-                         segment=segment_id))
+    # a Conflict, as for a newer revision: the editor's transcript is not the story's now (the
+    # segment was merged, split, or the story transcribed again at the same revision)
+    raise Conflict(said("story {story} has no segment {segment}: reload the transcript", story=story_id,
+                        segment=segment_id))
 
 
 def _label(label: str) -> str:

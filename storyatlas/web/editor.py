@@ -23,7 +23,7 @@ from starlette.routing import Route
 from storyatlas.archive import Story, Viewer, corrections
 from storyatlas.archive.revisions import MACHINE
 from storyatlas.archive.worklist import REVIEW_STATES, work_list
-from storyatlas.errors import AccessDenied, Conflict, CorrectionError, NotFound, reason, said
+from storyatlas.errors import AccessDenied, Conflict, CorrectionError, reason, said
 from storyatlas.web import i18n, reading, row_id
 from storyatlas.web.accounts import viewer
 from storyatlas.web.api import job_json, transcript_json
@@ -124,16 +124,14 @@ def _edit(request: Request, story: Story, who: Viewer, fields: dict[str, str] | 
         if speaker is not None and segment is not None and (speaker or None) != segment.speaker:
             done = corrections.set_speaker(archive, story_id, segment_id, speaker, who, base=base)
         saved = corrections.set_text(archive, story_id, segment_id, text, who, base=done.revision)
-    except NotFound:
-        if segment is not None:
-            raise  # the story itself went out of sight
-        # the segment went while the page was open (the story was transcribed again): the
-        # typed text stays in view, not lost behind the 404 of a page that does not exist
-        return _page(request, story, who, status=409, conflict={"text": text}, error=said(
-            "that segment is no longer in the transcript (it was merged, split or transcribed again): your text "
-            "is kept below, to add where it belongs"))
     except Conflict as e:
         latest = next(iter(corrections.revisions(archive, story_id, who)), None)
+        if (latest.number if latest else 0) == done.revision:
+            # no newer revision: the segment went while the page was open (the story was transcribed
+            # again): the typed text stays in view, as the segment it was typed in is not there
+            return _page(request, story, who, status=409, conflict={"text": text}, error=said(
+                "that segment is no longer in the transcript (it was merged, split or transcribed again): your "
+                "text is kept below, to add where it belongs"))
         if latest is None:  # a revision the form could not have loaded: nothing was saved yet
             return _page(request, story, who, status=409, error=reason(e), kept={segment_id: text})
         return _page(request, story, who, status=409, conflict={

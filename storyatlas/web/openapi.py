@@ -54,7 +54,8 @@ _INDEX_FIELDS = {
 _SEGMENT_ID = _param("segment", "Segment id (from the transcript)", "integer", "path", True)
 _REVISION_NUMBER = _param("number", "Revision number (0: the machine's draft)", "integer", "path", True)
 _BASE = {"type": "integer", "description": "The revision you started from (the transcript's \"revision\"); "
-                                          "409 when someone saved a newer one: reload and make the change again"}
+                                          "409 when someone saved a newer one, or the segment is no longer in the "
+                                          "transcript: reload and make the change again"}
 _EDITORS = ("for signed-in volunteers and the moderators of the story's community (the session cookie); only "
             "JSON, only from this site. Answers the transcript after the change, with how many segments changed")
 _EDIT_ERRORS = {"400": _ERROR, "403": _ERROR, "404": _ERROR, "409": _ERROR, "413": _ERROR, "415": _ERROR,

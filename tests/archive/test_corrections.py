@@ -144,7 +144,7 @@ def test_what_cannot_be_corrected_is_refused_and_changes_nothing(archive):
                   lambda: corrections.replace_text(archive, story, "Then the river came back.", "", VERA, base=0)):
         with pytest.raises(CorrectionError):
             wrong()
-    with pytest.raises(NotFound, match="no segment"):
+    with pytest.raises(Conflict, match="no segment"):  # not in the transcript the editor has: reload it
         corrections.set_text(archive, story, 99999, "x", VERA, base=0)
     with pytest.raises(CorrectionError, match="no segment is playing at 0:20.0"):
         corrections.segment_at(archive, story, 20.0, VERA)
@@ -461,7 +461,7 @@ def test_speakers_are_renamed_in_place_and_labelled_only_on_the_storys_segments(
            [("S1", "Anna", "other")]
     other = _story(archive, title="Another")
     for wrong in ({first: "S1", _ids(archive, other)[0]: "S2"}, {first: "S1", 99999: "S2"}):
-        with pytest.raises(NotFound, match="no segment"):
+        with pytest.raises(Conflict, match="no segment"):
             corrections.label_speakers(archive, story, wrong, VERA, base=done.revision)
     assert [s.speaker for s in archive.segments(other, KEEPER)] == [None, None, None]
     assert corrections.label_speakers(archive, story, {first: "S1", second: "S2"}, VERA,

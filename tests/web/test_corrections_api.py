@@ -92,6 +92,18 @@ def test_a_stale_edit_is_refused_with_409_naming_who_saved_first(client, story):
     assert client.get(f"{url}/transcript").json()["segments"][0]["text"] == "We pumped the cellar dry."
 
 
+def test_an_edit_from_before_the_story_was_transcribed_again_is_refused_with_409(client, story, web_archive):
+    from tests.archive.test_transcribed_again import AGAIN, transcribe_again
+
+    _sign_in(client, "Vera")
+    url = f"/api/stories/{story}"
+    first = client.get(f"{url}/transcript").json()["segments"][0]["id"]  # loaded at revision 0
+    transcribe_again(web_archive, story, AGAIN)  # still revision 0: only the segments tell
+    stale = client.patch(f"{url}/segments/{first}", json={"text": "We pumped the cellars dry.", "base": 0})
+    assert stale.status_code == 409 and "reload the transcript" in stale.json()["error"]
+    assert [s["text"] for s in client.get(f"{url}/transcript").json()["segments"]] == [x[2] for x in AGAIN]
+
+
 def test_who_may_correct_through_the_api(client, story, web_archive):
     url = f"/api/stories/{story}"
     first = client.get(f"{url}/transcript").json()["segments"][0]["id"]
@@ -108,7 +120,7 @@ def test_who_may_correct_through_the_api(client, story, web_archive):
     assert client.patch(f"{url}/segments/{first}", json={"text": "No base."}).status_code == 422
     assert client.patch(f"{url}/segments/{first}", json={"text": " ", "base": 0}).status_code == 422
     assert client.post(f"{url}/segments/{first}/split", json={"at": 9, "base": 0}).status_code == 422
-    assert client.patch(f"{url}/segments/999999", json=edit).status_code == 404
+    assert client.patch(f"{url}/segments/999999", json=edit).status_code == 409  # not in it: reload it
     assert client.patch("/api/stories/999/segments/1", json=edit).status_code == 404
     assert client.get(f"{url}/revisions/3").status_code == 404
     private = add_story(web_archive, "Private", "en", LINES, visibility="private")

@@ -173,6 +173,22 @@ def test_a_stale_form_answers_who_saved_first_and_keeps_the_text(client, story, 
     assert [r.number for r in corrections.revisions(web_archive, story, KEEPER)] == [1, 0]
 
 
+def test_a_form_from_before_the_story_was_transcribed_again_keeps_the_text_and_saves_nothing(
+        client, story, web_archive):
+    from tests.archive.test_transcribed_again import AGAIN, transcribe_again
+
+    edit = f"/stories/{story}/edit"
+    first, _ = _segments(web_archive, story)
+    _sign_in(client, "Vera")
+    stale = _form(client.get(edit).text, first.id)  # the page at revision 0
+    transcribe_again(web_archive, story, AGAIN)  # a failed job retried: still revision 0
+    answer = client.post(edit, data=stale | {"text": "We pumped the cellars dry."})
+    assert answer.status_code == 409 and "that segment is no longer in the transcript" in answer.text
+    assert '<textarea id="conflict-text" rows="3" readonly>We pumped the cellars dry.</textarea>' in answer.text
+    assert [s.text for s in _segments(web_archive, story)] == [x[2] for x in AGAIN]
+    assert corrections.transcript(web_archive, story, KEEPER).revision == 0
+
+
 def test_a_refused_form_says_why_and_keeps_the_text(client, story, web_archive):
     edit = f"/stories/{story}/edit"
     first, _ = _segments(web_archive, story)
