@@ -60,10 +60,13 @@ def store(archive: Archive, model: str, made: Iterable[tuple[Unindexed, np.ndarr
     written = 0
     with archive.transaction() as c:
         for segment, vector in made:
-            if c.execute("SELECT 1 FROM segments WHERE id = ? AND text = ?", (segment.segment_id, segment.text)
-                         ).fetchone() is None:
+            # its story too: an erased or merged-away segment's id is taken by the next one
+            # made, which may say the same ("Thank you.") in a story others may not see
+            if c.execute("SELECT 1 FROM segments WHERE id = ? AND story_id = ? AND text = ?",
+                         (segment.segment_id, segment.story_id, segment.text)).fetchone() is None:
                 continue  # corrected, redacted or erased meanwhile: the next round makes it again
-            c.execute("INSERT OR REPLACE INTO segment_vectors (segment_id, story_id, model, vector) VALUES (?, ?, ?, ?)",
+            c.execute("INSERT OR REPLACE INTO segment_vectors (segment_id, story_id, model, vector) "
+                      "VALUES (?, ?, ?, ?)",
                       (segment.segment_id, segment.story_id, model, np.asarray(vector, np.float16).tobytes()))
             written += 1
     return written
@@ -119,6 +122,19 @@ def visible_stories(archive: Archive, viewer: Viewer) -> np.ndarray:
     """The ids of the stories the viewer may see, sorted."""
     condition, params = story_condition(viewer)
     return story_ids(archive.conn, f"SELECT st.id AS id FROM stories st WHERE {condition}", params)
+
+
+def told_in(archive: Archive, community: str) -> np.ndarray:
+    """The ids of the stories told in ``community`` (in any case), whoever may see them: to
+    be left out, never shown."""
+    return story_ids(archive.conn, "SELECT st.id AS id FROM stories st WHERE casefold(st.community) = ?",
+                     [community.casefold()])
+
+
+def story_segments(archive: Archive, story_id: int) -> list[int]:
+    """The story's segment ids in the order they are told."""
+    return [r[0] for r in archive.conn.execute("SELECT id FROM segments WHERE story_id = ? ORDER BY idx",
+                                               (story_id,))]
 
 
 def counts(archive: Archive, model: str) -> tuple[int, int]:

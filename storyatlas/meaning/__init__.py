@@ -20,6 +20,8 @@ import numpy as np
 from storyatlas.archive import Archive
 from storyatlas.archive import vectors as rows
 from storyatlas.archive.policy import Viewer
+from storyatlas.errors import SearchError
+from storyatlas.meaning import encoding
 from storyatlas.meaning import lists as vector_lists
 from storyatlas.meaning.memory import Memory, k_mean
 from storyatlas.themes import meaning as encoder
@@ -72,7 +74,7 @@ def index(archive: Archive, progress: Callable[[int, int], None] | None = None, 
         if not todo:
             break
         after = (todo[-1].story_id, todo[-1].idx)
-        made = encoder.encode([s.said for s in todo])
+        made = encoding.encode([s.said for s in todo])
         stored = rows.store(archive, name, zip(todo, made))
         written += stored
         if progress:
@@ -100,8 +102,8 @@ def nearest(archive: Archive, query: str, viewer: Viewer, limit: int = 50,
     if not blocks or not query.strip():
         return []
     reachable = rows.visible_stories(archive, viewer) if within is None else within
-    q = encoder.encode([query], query=True)[0].astype(np.float32)
-    r_q = float(k_mean((encoder.background_vectors() @ q)[None, :])[0])
+    q = encoding.encode([query], query=True)[0].astype(np.float32)
+    r_q = float(k_mean((encoding.loaded(encoder.background_vectors) @ q)[None, :])[0])
     ids, stories, scores = [], [], []
     for block in blocks:
         for a, b in block.parts(q):
@@ -142,17 +144,33 @@ and a story page shows the five closest: kept at 0.1."""
 
 
 def kindred(archive: Archive, story_id: int, viewer: Viewer, limit: int = 5,
-            min_score: float = KINDRED_MIN) -> list[MeaningHit]:
+            min_score: float = KINDRED_MIN, apart_from: str | None = None) -> list[MeaningHit]:
     """Passages of other stories the viewer may see closest in meaning to any passage of
-    this one, one per story, best first: where others lived the same thing."""
-    blocks = _memory.blocks(archive, model())
+    this one, one per story, best first: where others lived the same thing; none when the
+    encoder cannot load (the story page is shown without them). ``apart_from``: a
+    community whose stories are left out before the closest are taken (the story's own:
+    taken after, a dozen of its own stories hid every other place's)."""
+    try:
+        blocks = _memory.blocks(archive, model())
+    except SearchError as e:
+        encoding.told_once(e)
+        return []
     own = [(b, b.rows_of(story_id)) for b in blocks]
-    mine = np.concatenate([b.matrix[at] for b, at in own])[:KINDRED_PASSAGES]
+    # the first as told: in memory a line corrected since the vectors were read comes after
+    # the rest, and by lists every line in its list's place, so which were compared
+    # depended on when the process read them
+    told = {segment_id: i for i, segment_id in enumerate(rows.story_segments(archive, story_id))}
+    first = np.argsort([told.get(int(i), len(told)) for b, at in own for i in b.ids[at]],
+                       kind="stable")[:KINDRED_PASSAGES]
+    mine = np.concatenate([b.matrix[at] for b, at in own])[first]
     if not len(mine):
         return []
-    mine_hubness = np.concatenate([b.hubness[at] for b, at in own])[:KINDRED_PASSAGES]
+    mine_hubness = np.concatenate([b.hubness[at] for b, at in own])[first]
     allowed = _allowed(rows.visible_stories(archive, viewer), max(int(b.stories.max(initial=0)) for b in blocks))
     allowed[story_id] = False
+    if apart_from:
+        here = rows.told_in(archive, apart_from)
+        allowed[here[here < len(allowed)]] = False
     ids, stories, scores = [], [], []
     for block in blocks:
         # each passage with its own closest lists: the union of forty passages' lists was

@@ -21,6 +21,7 @@ import numpy as np
 from storyatlas.archive import Archive
 from storyatlas.archive import vectors as rows
 from storyatlas.archive.held import read_at_start
+from storyatlas.meaning import encoding
 from storyatlas.meaning import lists as vector_lists
 from storyatlas.themes import meaning as encoder
 
@@ -79,7 +80,7 @@ def _theme_queries() -> np.ndarray:
     from storyatlas.themes.vocabulary import default_vocabulary
 
     # the shipped vocabulary's themes: a fixed reference of what people look for
-    return encoder.theme_vectors(default_vocabulary())[0]
+    return encoding.loaded(lambda: encoder.theme_vectors(default_vocabulary())[0])
 
 
 def _block(ids: np.ndarray, stories: np.ndarray, stored: np.ndarray, cut: bool) -> Block:

@@ -9,13 +9,18 @@ place; each moment says why it is there ("words", "translation", "meaning", "the
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import numpy as np
 
 from storyatlas import meaning
 from storyatlas.archive import Archive
+from storyatlas.archive.word_index import STORY
+from storyatlas.errors import SearchError
+from storyatlas.meaning import encoding
 from storyatlas.search import Moment, SearchQuery
+from storyatlas.search.query import Query, Term, said_and_left_out
 
 K = 60
 FUSED_WORD_STORIES = 200
@@ -27,11 +32,43 @@ RELAXED_WEIGHT = 0.5
 
 def meaning_hits(archive: Archive, query: SearchQuery, within: np.ndarray) -> dict[int, list[tuple[int, float]]]:
     """Story -> its segments closest in meaning to the query (segment id, score), best
-    first, among the stories the query may reach (``within``: the policy and the filters)."""
+    first, among the stories the query may reach (``within``: the policy and the filters).
+    A segment saying a word the query leaves out ("-cellar") is none, as for the words.
+    None when the encoder cannot load: the stories found by their words are still an answer."""
+    said, excluded = said_and_left_out(query.text)
+    # "-cellar" read as part of the query drew the cellar passages to it
+    text = said if excluded else query.text
+    try:
+        hits = meaning.nearest(archive, text, query.viewer, MEANING_SEGMENTS, within=within)
+    except SearchError as e:
+        encoding.told_once(e)
+        return {}
+    kept = _in_snapshot(archive.conn, [(h.story_id, h.segment_id) for h in hits], excluded)
     found: dict[int, list[tuple[int, float]]] = {}
-    for h in meaning.nearest(archive, query.text, query.viewer, MEANING_SEGMENTS, within=within):
-        found.setdefault(h.story_id, []).append((h.segment_id, h.score))
+    for h in hits:
+        if (h.story_id, h.segment_id) in kept:
+            found.setdefault(h.story_id, []).append((h.segment_id, h.score))
     return found
+
+
+def _in_snapshot(c: sqlite3.Connection, hits: list[tuple[int, int]],
+                 excluded: tuple[Term, ...]) -> set[tuple[int, int]]:
+    """The (story, segment) hits this connection's snapshot holds, saying none of ``excluded``.
+    The vectors held in memory may have been read by another connection after this
+    search's snapshot began: a segment made since (a split) was a hit the moments could
+    not show (KeyError, a 500)."""
+    if not hits:
+        return set()
+    ids = json.dumps([segment for _, segment in hits])
+    kept = {(r[0], r[1]) for r in c.execute(
+        "SELECT story_id, id FROM segments WHERE id IN (SELECT value FROM json_each(?))", (ids,))}
+    if excluded and kept:
+        said = Query((), excluded).excluded_fts()
+        rowids = json.dumps([story * STORY + segment for story, segment in kept])
+        kept -= {divmod(r[0], STORY) for r in c.execute(
+            "SELECT rowid FROM segment_terms WHERE segment_terms MATCH ? AND rowid IN (SELECT value FROM json_each(?))",
+            (said, rowids))}
+    return kept
 
 
 def fuse(c: sqlite3.Connection, meant: dict[int, list[tuple[int, float]]], words_weight: float = 1.0) -> None:

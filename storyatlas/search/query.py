@@ -212,6 +212,12 @@ def _without_stop_words(clauses: list[list[Term]], lang: str) -> list[list[Term]
     return [c for c in kept if c]
 
 
+def said_and_left_out(text: str) -> tuple[str, tuple[Term, ...]]:
+    """The query's words and phrases, without the terms it leaves out ("-cellar"), and those."""
+    clauses, excluded = _parse(text)
+    return " ".join(w for c in clauses for t in c for w in t.words), tuple(excluded)
+
+
 def terms(text: str) -> list[str]:
     """The words and phrases of a query, each as an FTS5 string literal."""
     clauses, _ = _parse(text)

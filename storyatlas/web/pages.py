@@ -169,7 +169,7 @@ def _kindred(archive, story, who) -> list[dict]:
     from storyatlas import meaning
 
     found = []
-    for hit in meaning.kindred(archive, story.id, who, limit=12):
+    for hit in meaning.kindred(archive, story.id, who, limit=12, apart_from=story.place.community):
         other = archive.story(hit.story_id, who)
         if other.place.community and other.place.community.casefold() == (story.place.community or "").casefold():
             continue  # the same place: "similar stories" shows those

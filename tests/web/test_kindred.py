@@ -134,3 +134,16 @@ def test_others_lived_this_too_names_other_places_and_five_of_them_at_most(clien
     kindred = page[page.index('class="kindred"'):]
     kindred = kindred[:kindred.index("</ul>")]
     assert "Nachbarn" not in kindred and "Sąsiedzi" not in kindred and kindred.count("<li") == 5
+
+
+def test_many_stories_alike_from_the_storys_own_place_leave_room_for_another_place(client, web_archive):
+    """Twelve closest were taken, then the story's own community's left out: nothing was left."""
+    dam = add_story(web_archive, "Der Damm", "de", DAM, community="Görlitz", country="DE")
+    for i in range(13):
+        add_story(web_archive, f"Nachbarn {i}", "pl", FLOOD, community="Görlitz", country="DE")
+    add_story(web_archive, "Powódź", "pl", FLOOD, community="Zgorzelec", country="PL")
+    meaning.index(web_archive)
+
+    page = client.get(f"/stories/{dam}").text
+    kindred = page[page.index('class="kindred"'):]
+    assert "Powódź · Zgorzelec" in kindred[:kindred.index("</ul>")]
