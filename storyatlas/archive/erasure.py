@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,11 +63,12 @@ def erase(archive: Archive, media_dir: Path, story_id: int, who: str, reason: st
         rows = _delete_rows(c, story_id)
         c.execute("INSERT OR REPLACE INTO tombstones (story_id, files) VALUES (?, ?)",
                   (story_id, json.dumps(files)))
+        c.execute("INSERT INTO scrubs_owed (story_id, why) VALUES (?, 'erase')", (story_id,))
         record(c, who, "erase", story_id, reason)
     log.info("erased story %d (%d rows)", story_id, rows)
     forget_queued(archive.path.with_name("queue.db"), job_ids)
     removed, kept = _remove_files(archive, media_dir, story_id)
-    scrubbed = scrub(archive, erased=(story_id,))
+    scrubbed = scrub(archive)
     return Erasure(story_id, rows, removed, kept, scrubbed)
 
 
@@ -83,17 +83,17 @@ def sweep_tombstones(archive: Archive, media_dir: Path) -> int:
         removed += len(gone)
     if pending:
         log.info("finished erasing stories %s (%d files)", pending, removed)
-    if pending or archive.conn.execute("SELECT 1 FROM scrubs_owed LIMIT 1").fetchone():
-        scrub(archive, erased=pending)
+    if archive.conn.execute("SELECT 1 FROM scrubs_owed LIMIT 1").fetchone():
+        scrub(archive)
     return removed
 
 
-def scrub(archive: Archive, erased: Sequence[int] = ()) -> bool:
+def scrub(archive: Archive) -> bool:
     """Leave no deleted words readable in the database files: merge the search index
-    (its old segments still hold deleted entries) and empty the write-ahead log.
-    ``erased``: stories whose tombstones are done with once the merge is made. False
-    when the merge must wait for the next start (another writer held the archive) or
-    other connections kept the log from being emptied now."""
+    (its old segments still hold deleted entries), then strike the merges erasures and
+    redactions owed (``scrubs_owed``), and empty the write-ahead log. False when the merge
+    must wait for the next start (another writer held the archive) or other connections
+    kept the log from being emptied now."""
     owed = archive.conn.execute("SELECT max(id) FROM scrubs_owed").fetchone()[0]
     try:
         word_index.optimize(archive.conn, ("index_points_fts", *word_index.TABLES))
@@ -101,11 +101,7 @@ def scrub(archive: Archive, erased: Sequence[int] = ()) -> bool:
         log.warning("the search index could not be merged now (%s): the words taken out stay in its old "
                     "b-trees until the next start of the web app or a worker merges it", e)
         return False
-    # only now: a tombstone emptied before the merge, which a crash or a busy writer can
-    # stop, left the erased words in the index's old segments with nothing to merge them
-    for story_id in erased:
-        archive.conn.execute("UPDATE tombstones SET files = '[]' WHERE story_id = ?", (story_id,))
-    if owed is not None:  # a redaction committed after the merge began owes its own
+    if owed is not None:  # one committed after the merge began owes its own
         archive.conn.execute("DELETE FROM scrubs_owed WHERE id <= ?", (owed,))
     return checkpoint(archive.conn)
 
@@ -202,8 +198,8 @@ def _quoted(name: str) -> str:
 
 
 def _remove_files(archive: Archive, media_dir: Path, story_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Remove the files a tombstone lists, except those a story's media still uses (the
-    list is emptied by ``scrub``). Returns (removed, kept)."""
+    """Remove the files a tombstone lists, except those a story's media still uses,
+    then empty its list. Returns (removed, kept)."""
     row = archive.conn.execute("SELECT files FROM tombstones WHERE story_id = ?", (story_id,)).fetchone()
     files = json.loads(row[0]) if row else []
     removed, kept = [], []
@@ -215,6 +211,7 @@ def _remove_files(archive: Archive, media_dir: Path, story_id: int) -> tuple[tup
             if (media_dir / relative).exists():
                 _unlink(media_dir, relative)
                 removed.append(relative)
+    archive.conn.execute("UPDATE tombstones SET files = '[]' WHERE story_id = ?", (story_id,))
     discard_story_checkpoint(archive.path, story_id)
     return tuple(removed), tuple(kept)
 

@@ -34,6 +34,9 @@ class PlaceFilters:
     within: tuple[str, ...] = ()
     """Regions, communities, country codes or collections (as the compare page names
     them): only stories in one of them count, each under the first it is in."""
+    outside: tuple[str, ...] = ()
+    """Names as ``within``'s: stories in any of them do not count (a compare map's second
+    place lists only its stories not counted under the first)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,10 @@ def _where(viewer: Viewer, filters: PlaceFilters) -> tuple[str, list]:
         parts = [_within_clause(name) for name in filters.within]
         clauses.append("(" + " OR ".join(p for p, _ in parts) + ")")
         values += [v for _, p in parts for v in p]
+    for name in filters.outside:
+        clause, more = _within_clause(name)
+        clauses.append(f"NOT coalesce({clause}, 0)")
+        values += more
     return " AND ".join(clauses), values
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from storyatlas.archive import Archive
-from storyatlas.archive.discover import story_ids
+from storyatlas.archive.discover import same_name, story_ids
 from storyatlas.archive.held import position
 from storyatlas.archive.policy import Viewer, story_condition
 from storyatlas.archive.redaction import MARK
@@ -127,8 +127,8 @@ def visible_stories(archive: Archive, viewer: Viewer) -> np.ndarray:
 def told_in(archive: Archive, community: str) -> np.ndarray:
     """The ids of the stories told in ``community`` (in any case), whoever may see them: to
     be left out, never shown."""
-    return story_ids(archive.conn, "SELECT st.id AS id FROM stories st WHERE casefold(st.community) = ?",
-                     [community.casefold()])
+    same, params = same_name("st.community", community)
+    return story_ids(archive.conn, f"SELECT st.id AS id FROM stories st WHERE {same}", params)
 
 
 def story_segments(archive: Archive, story_id: int) -> list[int]:

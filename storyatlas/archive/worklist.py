@@ -3,6 +3,7 @@ was checked, where the machine was unsure, and who last saved it."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from storyatlas.archive import Archive
@@ -48,16 +49,18 @@ def work_list(archive: Archive, viewer: Viewer, state: str | None = None, mine: 
         f"""SELECT st.id, count(*) AS segments, coalesce(sum(s.low_confidence), 0) AS unsure
             FROM stories st JOIN segments s ON s.story_id = st.id WHERE {where}
             GROUP BY st.id ORDER BY unsure DESC, st.id""", params)
-    items = []
+    listed = []
     for sid, segments, unsure in rows:
         story = archive.story(sid, viewer)
-        if not may_correct(story, viewer):  # the policy decides; the query only narrows
-            continue
-        last = archive.conn.execute("SELECT number, who, at FROM revisions WHERE story_id = ? "
-                                    "ORDER BY number DESC LIMIT 1", (sid,)).fetchone()
-        revision, who, at = tuple(last) if last else (0, None, None)
-        items.append(WorkItem(sid, story.title or f"story {sid}", story.review_state or "draft", segments, unsure,
-                              revision, who, at))
-        if len(items) >= LIMIT:
+        if may_correct(story, viewer):  # the policy decides; the query only narrows
+            listed.append((story, segments, unsure))
+        if len(listed) >= LIMIT:
             break
-    return items
+    ids = json.dumps([story.id for story, _, _ in listed])
+    last = {r[0]: (r[1], r[2], r[3]) for r in archive.conn.execute(
+        """SELECT r.story_id, r.number, r.who, r.at FROM revisions r
+           JOIN (SELECT story_id, max(number) AS n FROM revisions
+                 WHERE story_id IN (SELECT value FROM json_each(?)) GROUP BY story_id) m
+             ON m.story_id = r.story_id AND m.n = r.number""", (ids,))}
+    return [WorkItem(story.id, story.title or f"story {story.id}", story.review_state or "draft", segments, unsure,
+                     *last.get(story.id, (0, None, None))) for story, segments, unsure in listed]

@@ -14,7 +14,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from storyatlas import atlas
-from storyatlas.archive import Archive, Story, Viewer
 from storyatlas.archive import places as archive_places
 from storyatlas.archive.places import PlaceFilters
 from storyatlas.atlas import gazetteer
@@ -72,19 +71,6 @@ def _outside(request: Request) -> tuple[str, ...]:
     return tuple(n for n in names if n)[:2]
 
 
-def _listed(archive: Archive, who: Viewer, filters: PlaceFilters, outside: tuple[str, ...],
-            offset: int) -> tuple[int, list[Story]]:
-    """(how many, a page from ``offset``) of the stories ``filters`` names, but those in a
-    place of ``outside``: the compare map counted these under that place."""
-    if not outside or not filters.within:
-        return archive_places.place_stories(archive, who, filters, PAGE_SIZE, offset)
-    _, earlier = archive_places.place_stories(archive, who, replace(filters, within=outside), -1)
-    skip = {s.id for s in earlier}
-    _, every = archive_places.place_stories(archive, who, filters, -1)
-    kept = [s for s in every if s.id not in skip]
-    return len(kept), kept[offset:offset + PAGE_SIZE]
-
-
 def _listing_link(place: atlas.Place, by: str, filters: PlaceFilters) -> str:
     chosen = (("theme", filters.theme), ("language", filters.language), ("year", filters.year))
     query: dict[str, str | list[str]] = {**place.filters, "by": by, **{k: v for k, v in chosen if v}}
@@ -138,8 +124,9 @@ def atlas_page(request: Request) -> Response:
     total = 0
     if any(v is not None for v in (filters.community, filters.region, filters.country)):
         offset = _offset(request)
-        outside = _outside(request)
-        total, stories = _listed(archive, who, filters, outside, offset)
+        outside = _outside(request) if filters.within else ()
+        total, stories = archive_places.place_stories(archive, who, replace(filters, outside=outside), PAGE_SIZE,
+                                                      offset)
         chosen = ", ".join(
             v for v in (filters.community, filters.region, t.country_name(filters.country) if filters.country else "")
             if v) or t("atlas.nowhere")

@@ -170,9 +170,7 @@ def _kindred(archive, story, who) -> list[dict]:
 
     found = []
     for hit in meaning.kindred(archive, story.id, who, limit=12, apart_from=story.place.community):
-        other = archive.story(hit.story_id, who)
-        if other.place.community and other.place.community.casefold() == (story.place.community or "").casefold():
-            continue  # the same place: "similar stories" shows those
+        other = archive.story(hit.story_id, who)  # the same place's are left out: "similar stories" shows those
         segment = next((s for s in archive.segments(other.id, who) if s.id == hit.segment_id), None)
         if segment is not None:
             found.append({"story": other, "segment": segment})

@@ -38,13 +38,13 @@ def _containing(folder: Path, needle: str) -> list[str]:
 
 
 def _rows_of(archive, story_id: int) -> dict[str, int]:
-    """Rows that still name the story, table by table (tombstones, audit and the log of
-    stories changed, which hold its number only, aside)."""
+    """Rows that still name the story, table by table (tombstones, the merges owed, audit
+    and the log of stories changed, which hold its number only, aside)."""
     counts = {}
     for (table,) in archive.conn.execute(
             "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'"):
         columns = {r[1] for r in archive.conn.execute(f"PRAGMA table_info({table})")}
-        if "story_id" in columns and table not in ("tombstones", "audit", "story_changes"):
+        if "story_id" in columns and table not in ("tombstones", "scrubs_owed", "audit", "story_changes"):
             n = archive.conn.execute(f"SELECT count(*) FROM {table} WHERE story_id = ?", (story_id,)).fetchone()[0]
             if n:
                 counts[table] = n
