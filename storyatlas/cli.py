@@ -416,6 +416,24 @@ def _sample_path() -> Path:
     return Path(str(resources.files("storyatlas").joinpath("sample/river.ogg")))
 
 
+def _ready_to_serve(settings, worker: bool) -> None:
+    """An archive folder that cannot be made, or (with a worker) no speech model or a cache it
+    cannot write, was a traceback, or a server whose every upload then failed."""
+    from storyatlas.transcribe.models import resolve_model
+
+    try:
+        settings.archive.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoryAtlasError(f"cannot make the archive folder {settings.archive} ({e.strerror or e}): name "
+                              "another with --archive or STORYATLAS_ARCHIVE, or mount the disk it is on") from None
+    try:
+        if worker:
+            resolve_model(settings.model, settings.cache)  # the base model is joined into the cache once
+    except OSError as e:
+        raise StoryAtlasError(f"cannot keep the speech model in {settings.cache} ({e.strerror or e}): set "
+                              "STORYATLAS_CACHE to a folder this user may write to") from None
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
@@ -435,16 +453,22 @@ def serve(host="127.0.0.1", port=8000, with_sample=False, no_worker=False, worke
 
     settings = _settings(archive=archive, model=model, device=device, cpu_threads=cpu_threads,
                          batch_size=batch_size).allowing_host(host)
+    _ready_to_serve(settings, worker=not no_worker)
     if with_sample:
         with Archive(settings.database) as a:
             if a.is_empty():
                 result = ingest_file(a, _sample_path(), SAMPLE, settings, keeper())
                 Queue(settings).enqueue([result.job_id])
-    click.echo(f"Story Atlas on http://{host}:{port}/ (archive: {settings.archive}; Ctrl-C to stop)")
+    # here with more processes too: what stops one starting (STORYATLAS_ADMIN_PASSWORD too short) is said
+    # once, not as a traceback per process, each started again and again
+    app = create_app(settings, worker=not no_worker and workers == 1)
     with Archive(settings.database) as a:
-        if not count_users(a) and not settings.admin_password:
-            click.echo("Nobody can sign in yet: create the first admin with "
-                       "`storyatlas users add NAME --role admin` (in .venv/bin after scripts/run)")
+        nobody = not count_users(a)
+    named = f"[{host.strip('[]')}]" if ":" in host else host  # an IPv6 address in a link: http://[::1]:8000/
+    click.echo(f"Story Atlas on http://{named}:{port}/ (archive: {settings.archive}; Ctrl-C to stop)")
+    if nobody:
+        click.echo("Nobody can sign in yet: create the first admin with "
+                   "`storyatlas users add NAME --role admin` (in .venv/bin after scripts/run)")
     if workers > 1:
         # each process builds its own app from the environment; each one's worker gets its
         # share of the cores, or the processes' threads would fight over them
@@ -459,7 +483,7 @@ def serve(host="127.0.0.1", port=8000, with_sample=False, no_worker=False, worke
         uvicorn.run("storyatlas.web.app:from_environment", factory=True, host=host, port=port,
                     workers=workers, log_level="warning")
     else:
-        uvicorn.run(create_app(settings, worker=not no_worker), host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 cli.add_command(themes)

@@ -21,14 +21,30 @@ log = logging.getLogger(__name__)
 DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
+def _home(setting: str) -> Path:
+    try:
+        return Path.home()
+    except RuntimeError:  # no HOME and no entry in the password file (a container's own user id)
+        raise ConfigurationError(f"there is no home folder to keep the {setting} in: set {ENV_PREFIX}"
+                                 f"{setting.upper()} (or HOME)") from None
+
+
 def _default_archive(env: Mapping[str, str]) -> Path:
-    data_home = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    data_home = env.get("XDG_DATA_HOME") or str(_home("archive") / ".local" / "share")
     return Path(data_home) / "storyatlas"
 
 
 def _default_cache(env: Mapping[str, str]) -> Path:
-    cache_home = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    cache_home = env.get("XDG_CACHE_HOME") or str(_home("cache") / ".cache")
     return Path(cache_home) / "storyatlas"
+
+
+def _path(raw: str | Path, said_as: str) -> Path:
+    try:
+        return Path(raw).expanduser()
+    except RuntimeError:  # "~someone/..." of nobody on this machine: Python cannot tell where it is
+        raise ConfigurationError(f"{said_as}: there is no home folder for {str(raw).split('/')[0]!r} on this "
+                                 "machine; give the folder's full path") from None
 
 
 @dataclass(frozen=True)
@@ -118,6 +134,11 @@ class Settings:
                 raise ConfigurationError(
                     f"allowed_hosts: {host!r} is not a host name; give names such as archive.example.org, "
                     "*.example.org or 192.168.1.20, separated by commas, or * for any")
+            # a browser's Host header is compared without its port: with one, no request was answered
+            named, colon, port = host.rpartition(":")
+            if colon and port.isdigit() and (":" not in named or named.startswith("[")):
+                raise ConfigurationError(f"allowed_hosts: {host!r} names a port; give the host name alone "
+                                         f"({named.strip('[]')}): it is answered on every port")
         if self.min_free_bytes < 0:
             raise ConfigurationError("min_free_bytes must be 0 or more")
         if self.max_open_uploads < 1:
@@ -146,7 +167,7 @@ def _coerce(name: str, raw: str, kind: Any) -> Any:
                 return False
             raise ValueError(raw)
         if kind is Path:
-            return Path(raw).expanduser()
+            return _path(raw, f"{ENV_PREFIX}{name.upper()}={raw!r}")
         return kind(raw)
     except ValueError:
         raise ConfigurationError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind.__name__}")
@@ -162,10 +183,7 @@ def load_settings(
              "max_duration_s": float, "max_file_bytes": int, "search_cache_size": int, "searches_at_once": int,
              "admin_password": str,
              "allowed_hosts": host_list, "min_free_bytes": int, "max_open_uploads": int}
-    values: dict[str, Any] = {
-        "archive": _default_archive(env),
-        "cache": _default_cache(env),
-    }
+    values: dict[str, Any] = {}
     for f in dataclasses.fields(Settings):
         raw = env.get(ENV_PREFIX + f.name.upper())
         if raw:
@@ -176,5 +194,10 @@ def load_settings(
             values[new] = env[ENV_PREFIX + old]
     for key, value in (overrides or {}).items():
         if value is not None:
-            values[key] = Path(value).expanduser() if types[key] is Path else value
+            values[key] = _path(value, f"--{key}") if types[key] is Path else value
+    # only when not given: with no home folder, naming the folders is the way out
+    if "archive" not in values:
+        values["archive"] = _default_archive(env)
+    if "cache" not in values:
+        values["cache"] = _default_cache(env)
     return Settings(**values).validate()

@@ -47,6 +47,10 @@ def test_bad_values_are_named(env, message):
     ({"STORYATLAS_ALLOWED_HOSTS": "archive example.org"}, "'archive example.org' is not a host name"),
     ({"STORYATLAS_ALLOWED_HOSTS": "*example.org"}, "'\\*example.org' is not a host name"),
     ({"STORYATLAS_ALLOWED_HOSTS": "archive.*.org"}, "'archive.\\*.org' is not a host name"),
+    # the Host header is compared without its port: every request was refused, the name seemingly allowed
+    ({"STORYATLAS_ALLOWED_HOSTS": "archive.example.org:8000"},
+     "'archive.example.org:8000' names a port; give the host name alone \\(archive.example.org\\)"),
+    ({"STORYATLAS_ALLOWED_HOSTS": "[::1]:8000"}, "'\\[::1\\]:8000' names a port"),
 ])
 def test_every_limit_is_checked(env, message):
     with pytest.raises(ConfigurationError, match=message):
@@ -76,3 +80,100 @@ def test_serving_on_a_host_answers_to_its_name(tmp_path):
     assert s.allowing_host("[::1]") is s  # named already
     anyone = load_settings({"archive": tmp_path}, env={"STORYATLAS_ALLOWED_HOSTS": "*"})
     assert anyone.allowing_host("archive.local") is anyone
+
+
+@pytest.mark.parametrize("env, flags, message", [
+    ({"STORYATLAS_ARCHIVE": "~nobody-here-at-all/stories"}, {},
+     "STORYATLAS_ARCHIVE='~nobody-here-at-all/stories': there is no home folder for '~nobody-here-at-all'"),
+    ({}, {"archive": "~nobody-here-at-all/stories"}, "--archive: there is no home folder for '~nobody-here-at-all'"),
+])
+def test_a_folder_in_the_home_of_nobody_here_is_named(tmp_path, env, flags, message):
+    # Python cannot expand "~name" of no user of this machine: a RuntimeError's traceback before
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings(flags, env={"XDG_DATA_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path), **env})
+
+
+def test_with_no_home_folder_the_folders_can_still_be_named(tmp_path, monkeypatch):
+    # a container's user id with no HOME and no entry in the password file
+    def homeless(cls):
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", classmethod(homeless))
+    with pytest.raises(ConfigurationError, match="no home folder to keep the archive in: set STORYATLAS_ARCHIVE"):
+        load_settings(env={})
+    s = load_settings(env={"STORYATLAS_ARCHIVE": str(tmp_path / "a"), "STORYATLAS_CACHE": str(tmp_path / "c")})
+    assert (s.archive, s.cache) == (tmp_path / "a", tmp_path / "c")
+
+
+@pytest.mark.parametrize("where", ["a-file/archive", "a-file"])
+def test_serving_an_archive_folder_that_cannot_be_made_says_so(tmp_path, monkeypatch, where):
+    # a path through a file (or a disk not mounted, or read-only) was an OSError's traceback
+    import uvicorn
+    from click.testing import CliRunner
+
+    from storyatlas.cli import cli
+
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("STORYATLAS_ARCHIVE", str(tmp_path / where))
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: pytest.fail("served an archive it cannot have"))
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 1
+    assert f"Error: cannot make the archive folder {tmp_path / where}" in result.output
+    assert "Story Atlas on http" not in result.output
+
+
+def test_ipv6_addresses_are_no_ports(tmp_path):
+    assert load_settings(env={"STORYATLAS_ALLOWED_HOSTS": "::1, fe80::1"}).allowed_hosts == ("::1", "fe80::1")
+
+
+def test_serving_with_processes_says_once_what_stops_them_from_starting(tmp_path, monkeypatch):
+    # each of `serve --workers 2`'s processes failed on its own, a traceback each, started again and again
+    import uvicorn
+    from click.testing import CliRunner
+
+    from storyatlas.cli import cli
+
+    monkeypatch.setenv("STORYATLAS_ARCHIVE", str(tmp_path / "archive"))
+    monkeypatch.setenv("STORYATLAS_ADMIN_PASSWORD", "short")
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: pytest.fail("served processes that cannot start"))
+    result = CliRunner().invoke(cli, ["serve", "--workers", "2", "--no-worker"])
+    assert result.exit_code == 2
+    assert "Error: STORYATLAS_ADMIN_PASSWORD must be at least 10 characters long" in result.output
+    assert "Story Atlas on http" not in result.output
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"STORYATLAS_MODEL": "small"}, "Error: 'small' is not a model name (base, tiny.en) nor a CTranslate2"),
+    ({"STORYATLAS_MODEL": "base", "STORYATLAS_CACHE": "{tmp}/a-file/cache"},
+     "Error: cannot keep the speech model in {tmp}/a-file/cache (Not a directory): set STORYATLAS_CACHE"),
+])
+def test_serving_with_a_worker_finds_its_speech_model_first(tmp_path, monkeypatch, env, message):
+    # the server started, and each upload failed afterwards ("internal error: NotADirectoryError ...")
+    import uvicorn
+    from click.testing import CliRunner
+
+    from storyatlas.cli import cli
+
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("STORYATLAS_ARCHIVE", str(tmp_path / "archive"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.format(tmp=tmp_path))
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: pytest.fail("served with no speech model"))
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 1 and message.format(tmp=tmp_path) in result.output
+    assert "Story Atlas on http" not in result.output
+
+
+def test_serving_on_an_ipv6_address_gives_a_link_that_opens(tmp_path, monkeypatch):
+    # "http://::1:8000/" opens nothing
+    import uvicorn
+    from click.testing import CliRunner
+
+    from storyatlas.cli import cli
+
+    monkeypatch.setenv("STORYATLAS_ARCHIVE", str(tmp_path / "archive"))
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(kw))
+    result = CliRunner().invoke(cli, ["serve", "--host", "::1", "--no-worker"])
+    assert result.exit_code == 0 and "Story Atlas on http://[::1]:8000/ " in result.output
+    assert served["host"] == "::1"

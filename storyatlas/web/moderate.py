@@ -51,14 +51,15 @@ def _changed(request: Request) -> None:
     request.app.state.queue.retag()  # the worker re-tags every story in the background
 
 
-def _save(request: Request, theme: Theme | None, fields: dict[str, str]) -> Response | str:
+def _save(request: Request, theme: Theme | None, fields: dict[str, str]) -> Response | tuple[str, Theme]:
     """Save the posted theme (a new one when ``theme`` is None) and re-tag the archive:
-    the saved theme's page, or what to tell the moderator."""
+    the saved theme's page, or what to tell the moderator with the theme as posted (the
+    form shown again with it: a refusal emptied what had been typed in ten languages)."""
+    posted = _theme_from_form(theme.id if theme else fields.get("id", "").strip(), fields)
     try:
-        posted = _theme_from_form(theme.id if theme else fields.get("id", "").strip(), fields)
         (store.save_theme if theme else store.add_theme)(request.app.state.archives.get(), posted)
     except VocabularyError as e:
-        return reason(e)
+        return reason(e), posted
     _changed(request)
     return RedirectResponse(f"/moderate/themes/{posted.id}?saved=1", status_code=303)
 
@@ -80,14 +81,14 @@ async def themes(request: Request) -> Response:
 
 def _themes(request: Request, who: Viewer, fields: dict[str, str] | None) -> Response:
     archive = request.app.state.archives.get()
-    error = None
+    error = posted = None
     if fields is not None:
         saved = _save(request, None, fields)
         if isinstance(saved, Response):
             return saved
-        error = saved
+        error, posted = saved
     return render(request, "moderate_themes.html", status=422 if error else 200, vocabulary=store.vocabulary(archive),
-                  counts=tags.theme_counts(archive, who), error=error, languages_=LANGUAGES)
+                  counts=tags.theme_counts(archive, who), error=error, posted=posted, languages_=LANGUAGES)
 
 
 async def edit_theme(request: Request) -> Response:
@@ -100,14 +101,14 @@ def _edit_theme(request: Request, fields: dict[str, str] | None) -> Response:
         theme = store.vocabulary(request.app.state.archives.get()).get(request.path_params["theme"])
     except StoryAtlasError:
         raise NotFound(said("there is no such theme")) from None
-    error = None
+    error = posted = None
     if fields is not None:
         saved = _save(request, theme, fields)
         if isinstance(saved, Response):
             return saved
-        error = saved
+        error, posted = saved
     return render(request, "moderate_theme.html", status=422 if error else 200, theme=theme, error=error,
-                  saved=request.query_params.get("saved") == "1", languages_=LANGUAGES)
+                  posted=posted, saved=request.query_params.get("saved") == "1", languages_=LANGUAGES)
 
 
 async def suggestions(request: Request) -> Response:
