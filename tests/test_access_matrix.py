@@ -485,7 +485,7 @@ def test_every_output_shows_exactly_what_the_viewer_may_see(world, viewer):
     themes = c.get("/themes")
     c.count(themes, rf'href="/themes/{THEME}">[^<]*</a> <span class="count">stories: (\d+)<', n, "/themes")
     theme = c.get(f"/themes/{THEME}")
-    c.count(theme, r"stories: (\d+) ·", n, f"/themes/{THEME}")
+    c.count(theme, r"<p class=\"muted\">stories: (\d+)</p>", n, f"/themes/{THEME}")
     for key in sees:
         c.expect(theme, {"title": WORDS[key].title, "text": WORDS[key].text, "region": WORDS[key].region},
                  f"/themes/{THEME}", key)
