@@ -102,20 +102,23 @@ def nearest(archive: Archive, query: str, viewer: Viewer, limit: int = 50,
     if not blocks or not query.strip():
         return []
     reachable = rows.visible_stories(archive, viewer) if within is None else within
+    allowed = _allowed(reachable, max(int(b.stories.max()) for b in blocks))
     q = encoding.encode([query], query=True)[0].astype(np.float32)
     r_q = float(k_mean((encoding.loaded(encoder.background_vectors) @ q)[None, :])[0])
     ids, stories, scores = [], [], []
     for block in blocks:
-        for a, b in block.parts(q):
-            part = 2 * (block.matrix[a:b] @ q) - r_q - block.hubness[a:b]
-            part[~block.live(a, b)] = -np.inf  # never a hit, whatever the least score asked for
-            ids.append(block.ids[a:b])
-            stories.append(block.stories[a:b])
+        # the rows the viewer may see, chosen before they are compared: the lists closest
+        # to the query, probed first and filtered after, held none of a few public stories
+        for at, _ in block.seen(q, allowed):
+            part = 2 * (block.matrix[at] @ q) - r_q - block.hubness[at]
+            # never a hit, whatever the least score asked for
+            part[~(block.alive(at) & allowed[block.stories[at]])] = -np.inf
+            ids.append(block.ids[at])
+            stories.append(block.stories[at])
             scores.append(part)
     if not scores:
         return []
     ids, stories, scores = np.concatenate(ids), np.concatenate(stories), np.concatenate(scores)
-    scores[~_allowed(reachable, int(stories.max()))[stories]] = -np.inf
     top = np.argpartition(-scores, limit)[:limit] if len(scores) > limit else np.arange(len(scores))
     top = top[np.argsort(-scores[top])]
     return [MeaningHit(int(ids[i]), int(stories[i]), float(scores[i]))
@@ -173,15 +176,16 @@ def kindred(archive: Archive, story_id: int, viewer: Viewer, limit: int = 5,
         allowed[here[here < len(allowed)]] = False
     ids, stories, scores = [], [], []
     for block in blocks:
-        # each passage with its own closest lists: the union of forty passages' lists was
-        # nearly every vector (1.3-1.8 s at a million segments)
-        for a, b, who in block.probed(mine, vector_lists.KINDRED_PROBED):
-            part = block.matrix[a:b] @ mine[who].T
+        # each passage with its own closest lists (holding rows of the stories allowed: see
+        # ``nearest``): the union of forty passages' lists was nearly every vector (1.3-1.8 s
+        # at a million segments)
+        for at, who in block.seen(mine, allowed, vector_lists.KINDRED_PROBED):
+            part = block.matrix[at] @ mine[who].T
             # corrected both ways: a passage's own hubness stands for the query's
-            part = (2 * part - block.hubness[a:b, None] - mine_hubness[who][None, :]).max(axis=1)
-            kept = np.flatnonzero((part >= min_score) & block.live(a, b) & allowed[block.stories[a:b]])
-            ids.append(block.ids[a + kept])
-            stories.append(block.stories[a + kept])
+            part = (2 * part - block.hubness[at][:, None] - mine_hubness[who][None, :]).max(axis=1)
+            kept = np.flatnonzero((part >= min_score) & block.alive(at) & allowed[block.stories[at]])
+            ids.append(block.ids[at][kept])
+            stories.append(block.stories[at][kept])
             scores.append(part[kept])
     if not scores:
         return []

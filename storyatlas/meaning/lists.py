@@ -7,7 +7,9 @@ sphere (the vectors are normalised), and stored list by list, so that a list is 
 a query is compared with the centroids, and then only with the vectors of the closest
 tenth of the lists. The closest passages can be missed when they sit in a list that was
 not probed; ``benchmarks/meaning_index.py`` measures how often, on real e5 vectors,
-against the exact search. numpy only: usearch and faiss are not needed for
+against the exact search. A viewer who may see only some stories (or a search filtered to
+some) is compared with as many of their passages as one who may see all (``chosen``), or
+with every one of them when they are fewer (``memory.Block.seen``). numpy only: usearch and faiss are not needed for
 this, and k-means over a sample takes seconds where an HNSW graph over a million
 vectors took minutes to build on two cores.
 """
@@ -46,19 +48,50 @@ class Lists:
         ``queries``: slices, so that reading them copies nothing."""
         return [(a, b) for a, b, _ in self.probed(queries, probes)]
 
-    def probed(self, queries: np.ndarray, probes: int | None = None) -> list[tuple[int, int, np.ndarray]]:
+    def probes(self, probes: int | None = None) -> int:
+        """The lists a query is compared with: ``probes``, or a share of them (``PROBED``)."""
+        return min(probes or max(PROBES, round(PROBED * len(self.centroids))), len(self.centroids))
+
+    def probed(self, queries: np.ndarray, probes: int | None = None,
+               held: np.ndarray | None = None) -> list[tuple[int, int, np.ndarray]]:
         """(start, end, which queries) for each list that is among the ``probes``
-        closest to any of ``queries``: the queries whose closest it is."""
+        closest to any of ``queries``: the queries whose closest it is. See ``chosen``
+        for ``held``."""
+        return self.grouped(*self.chosen(queries, probes, held))
+
+    def chosen(self, queries: np.ndarray, probes: int | None = None,
+               held: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(lists, queries): each query's closest lists, a pair each. ``held``: how many
+        rows of each list may be found (of the stories a viewer may see, and the filters
+        leave); then each query goes on to its next closest lists until they hold as many
+        such rows as its ``probes`` closest hold rows. The lists were probed before the
+        policy filtered them: a visitor who may see a few stories among many private ones
+        near the query found none of them, though they were close, in lists not probed."""
         closeness = np.atleast_2d(queries) @ self.centroids.T
-        k = min(probes or max(PROBES, round(PROBED * len(self.centroids))), len(self.centroids))
-        closest = np.argpartition(-closeness, k - 1, axis=1)[:, :k]
-        lists, asked = closest.ravel(), np.repeat(np.arange(len(closest)), k)
+        k = self.probes(probes)
+        if held is None:
+            closest = np.argpartition(-closeness, k - 1, axis=1)[:, :k]
+            return closest.ravel(), np.repeat(np.arange(len(closest)), k)
+        order = np.argsort(-closeness, axis=1, kind="stable")
+        wanted = np.cumsum(np.diff(self.offsets)[order], axis=1)[:, k - 1]
+        short = np.cumsum(held[order], axis=1) < wanted[:, None]
+        # up to and with the first list that makes up what is wanted (all, if none does)
+        taken = np.minimum(short.sum(axis=1) + 1, len(self.centroids))
+        mask = np.arange(len(self.centroids))[None, :] < taken[:, None]
+        return order[mask], np.nonzero(mask)[0]
+
+    def grouped(self, lists: np.ndarray, asked: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+        """(start, end, which queries) for each list of the (list, query) pairs, once."""
         order = np.argsort(lists, kind="stable")
         lists, asked = lists[order], asked[order]
         bounds = np.flatnonzero(np.diff(lists)) + 1
         return [(int(self.offsets[lst]), int(self.offsets[lst + 1]), who)
                 for lst, who in zip(lists[np.concatenate([[0], bounds])] if len(lists) else [], np.split(asked, bounds))
                 if self.offsets[lst + 1] > self.offsets[lst]]
+
+    def rows(self, lists: np.ndarray) -> int:
+        """How many rows ``lists`` hold (a list as often as it is given)."""
+        return int(np.diff(self.offsets)[lists].sum())
 
 
 def how_many_lists(n: int) -> int:

@@ -62,6 +62,32 @@ class Block:
             return [(a, b, every) for a, b in self.parts(queries)]
         return self.lists.probed(queries, max(1, round(share * len(self.lists.centroids))))
 
+    def seen(self, queries: np.ndarray, allowed: np.ndarray,
+             share: float | None = None) -> list[tuple[slice | np.ndarray, np.ndarray]]:
+        """(rows, which queries) to compare, among the rows of the stories ``allowed`` (a
+        table by story id: the policy and the filters) as many as the lists would compare
+        were every story allowed (``share`` of the lists, or ``lists.PROBED``): the closest
+        lists that hold them, or, when the allowed rows are fewer than those lists would
+        compare, the allowed rows themselves (exactly, and bounded by them)."""
+        every = np.arange(len(np.atleast_2d(queries)))
+        if self.lists is None:
+            return [(slice(a, b), every) for a, b in self.parts(queries)]
+        visible = allowed[self.stories]
+        if self.gone is not None:
+            visible &= ~self.gone
+        upto = np.concatenate([[0], np.cumsum(visible)])
+        held = upto[self.lists.offsets[1:]] - upto[self.lists.offsets[:-1]]
+        probes = None if share is None else max(1, round(share * len(self.lists.centroids)))
+        lists, asked = self.lists.chosen(queries, probes, held)
+        if upto[-1] * len(every) <= self.lists.rows(lists):
+            rows = np.flatnonzero(visible)
+            return [(rows[at:at + CHUNK], every) for at in range(0, len(rows), CHUNK)]
+        return [(slice(a, b), who) for a, b, who in self.lists.grouped(lists, asked)]
+
+    def alive(self, rows: slice | np.ndarray) -> np.ndarray:
+        """Which of ``rows`` still stand for their segment."""
+        return np.ones(len(self.ids[rows]), bool) if self.gone is None else ~self.gone[rows]
+
     def live(self, start: int, end: int) -> np.ndarray:
         """Which of rows ``start:end`` still stand for their segment."""
         return np.ones(end - start, bool) if self.gone is None else ~self.gone[start:end]
