@@ -19,6 +19,10 @@ _DEPRECATED = {"MODERATOR_PASSWORD": "admin_password"}
 log = logging.getLogger(__name__)
 # the names a browser on this machine uses; `storyatlas serve --host` adds the one it binds to
 DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "::1")
+# CTranslate2's compute types (faster-whisper passes the setting on): anything else failed
+# every story's job when the model was loaded, long after the server had started
+COMPUTE_TYPES = ("auto", "default", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
+                 "float16", "bfloat16", "float32")
 
 
 def _home(setting: str) -> Path:
@@ -112,6 +116,9 @@ class Settings:
     def validate(self) -> Settings:
         if self.device not in ("cpu", "cuda", "auto"):
             raise ConfigurationError(f"device must be cpu, cuda or auto, not {self.device!r}")
+        if self.compute_type not in COMPUTE_TYPES:
+            raise ConfigurationError(f"{ENV_PREFIX}COMPUTE_TYPE must be one of {', '.join(COMPUTE_TYPES)} (the "
+                                     f"compute types of CTranslate2), not {self.compute_type!r}")
         if self.beam_size < 1:
             raise ConfigurationError("beam_size must be at least 1")
         if not (self.max_duration_s > 0 and self.max_file_bytes > 0):  # not NaN either

@@ -58,6 +58,10 @@ def timings() -> dict[str, list[dict]]:
 def rewind(conn: sqlite3.Connection, version: int) -> None:
     """An archive made now, marked as of schema ``version`` and, from 24 on, with what
     the later migrations add that cannot be added twice taken out again."""
+    if version < 26:
+        for statement in ("DROP TRIGGER ids_given_stories", "DROP TRIGGER ids_given_segments",
+                          "DROP TRIGGER ids_given_index_points", "DROP TABLE ids_given"):
+            conn.execute(statement)
     if version < 25:
         conn.execute("DROP TABLE scrubs_owed")
     if version < 24:  # the index points' folded words: their index as migration 0008 made it

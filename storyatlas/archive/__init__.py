@@ -18,10 +18,20 @@ from storyatlas.archive.db import connect
 from storyatlas.archive.held import last_change
 from storyatlas.archive.jobs import LEASE_S, JobsMixin, worker_id
 from storyatlas.archive.policy import (
-    Viewer, may_moderate, moderated_condition, shown_storyteller, story_condition,
+    Viewer,
+    may_moderate,
+    moderated_condition,
+    shown_storyteller,
+    story_condition,
 )
 from storyatlas.archive.records import (
-    Job, MediaFile, Place, Segment, Story, StoryMetadata, Word,
+    Job,
+    MediaFile,
+    Place,
+    Segment,
+    Story,
+    StoryMetadata,
+    Word,
 )
 from storyatlas.errors import AccessDenied, Conflict, NotFound, named, said
 
@@ -95,14 +105,16 @@ class Archive(JobsMixin):
         Returns (story id, job id).
         """
         with self.transaction() as c:
-            # an erased story's number is never given again: links, receipts and audit
-            # entries made for it must not come to mean another story
+            # no story's number is given again, an erased one's nor one a restored backup
+            # lacks (migration 0026): links, receipts and audit entries made for it must not
+            # come to mean another story
             story_id = c.execute(
                 """INSERT INTO stories (id, title, collection, community, region, country, recorded_on,
                    language_hint, storyteller, description, visibility, requested_visibility, duration_s,
                    embargo_until, storyteller_naming, exportable, teller_token, review_state)
                    VALUES ((SELECT max(coalesce((SELECT max(id) FROM stories), 0),
-                                       coalesce((SELECT max(story_id) FROM tombstones), 0)) + 1),
+                                       coalesce((SELECT max(story_id) FROM tombstones), 0),
+                                       (SELECT last FROM ids_given WHERE name = 'stories')) + 1),
                            ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (meta.title, meta.collection, meta.place.community, meta.place.region,
                  meta.place.country, meta.recorded_on, meta.language_hint, meta.storyteller,
@@ -232,7 +244,7 @@ class Archive(JobsMixin):
         segment keeps its own language (the transcript's when it has none) and whether
         the model was unsure there; the story keeps its main language and every one
         spoken. Running it twice leaves the same rows as running it once, the segments
-        under ids above those of the segments they replace.
+        under ids above any a segment was ever given (migration 0026).
         """
         languages = spoken_languages(transcript)
         with self.transaction() as c:
@@ -244,10 +256,11 @@ class Archive(JobsMixin):
             # An editor loaded before names the old segments by id, and its edits start from revision 0
             # as one loaded now would: the new segments must not take those ids, which SQLite gives again
             # once the highest rows are deleted. Inserted while the old rows stand (moved out of the new
-            # ones' places), they get higher ids, and an edit naming an old one finds no segment. (A
-            # transcript with no segments leaves no row to hold them: the one after it may reuse them.)
+            # ones' places), they get higher ids, and an edit naming an old one finds no segment.
             c.execute("UPDATE segments SET idx = -1 - idx WHERE story_id = ?", (story_id,))
             transcript_id = self._insert_transcript(c, story_id, transcript)
+            if transcript.segments:
+                _hold_given_segment_ids(c, story_id, transcript_id)
             if translation is not None:
                 self._insert_transcript(c, story_id, translation)
             else:
@@ -313,6 +326,19 @@ class Archive(JobsMixin):
         ).fetchall()
         return [dict(r) | {"options": json.loads(r["options"]), "versions": json.loads(r["versions"])}
                 for r in rows]
+
+
+def _hold_given_segment_ids(c: sqlite3.Connection, story_id: int, transcript_id: int) -> None:
+    """Where the segments with the highest numbers ever given are gone (deleted by a transcript
+    with no speech, an erasure, a restored backup lacking them), a row of the story under the
+    highest, moved out of the way like its old ones, stands in for them while the new ones
+    are inserted (SQLite gives the largest id in the table plus one), and goes with the old."""
+    given, present = c.execute("SELECT (SELECT last FROM ids_given WHERE name = 'segments'), "
+                               "(SELECT coalesce(max(id), 0) FROM segments)").fetchone()
+    if given > present:
+        c.execute("""INSERT INTO segments (id, story_id, transcript_id, idx, start, end, text)
+                     VALUES (?, ?, ?, (SELECT coalesce(min(idx), 0) - 1 FROM segments WHERE story_id = ?), 0, 0, '')""",
+                  (given, story_id, transcript_id, story_id))
 
 
 def spoken_languages(transcript: Transcript) -> list[str]:

