@@ -119,7 +119,7 @@ def test_stories_transcribed_before_keep_their_one_language(tmp_path):
         assert [(m.why, m.language) for m in hit.moments] == [(("theme",), "de")]
         assert meaning.index(archive) == 1
         [hit] = backend.search(SearchQuery("inundação", KEEPER)).stories
-        assert [(m.why, m.language) for m in hit.moments] == [(("meaning",), "de")]
+        assert [(m.why, m.language) for m in hit.moments] == [(("theme", "meaning"), "de")]
 
 
 # the JSON API -----------------------------------------------------------------------

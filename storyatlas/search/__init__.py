@@ -10,8 +10,17 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from storyatlas.archive.policy import Viewer
+from storyatlas.text import as_kept
 
 FACETS = ("theme", "language", "country", "region", "community", "collection", "year", "review_state")
+
+
+def same_value(a: str, b: str) -> bool:
+    """Whether two values of a facet are one to its filter: in upper or lower case, in any
+    script, its accents written either way, as the access policy compares communities
+    (``discover.same_name``): "de" is "DE", "GÖRLITZ" "Görlitz" (a theme's id is in lower case)."""
+    return as_kept(a).casefold() == as_kept(b).casefold()
+
 
 # snippets carry these private-use characters around matched words; each shell
 # turns them into its own highlighting after escaping the rest

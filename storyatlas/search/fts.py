@@ -36,7 +36,18 @@ from storyatlas.archive import Archive, discover, tags, word_index
 from storyatlas.archive.db import rebuild_word_search
 from storyatlas.archive.facets import facet_counts
 from storyatlas.errors import SearchError, said
-from storyatlas.search import FACETS, SearchQuery, SearchResults, StoryHit, fused, moments, parts, ranked, suggest
+from storyatlas.search import (
+    FACETS,
+    SearchQuery,
+    SearchResults,
+    StoryHit,
+    fused,
+    moments,
+    parts,
+    ranked,
+    same_value,
+    suggest,
+)
 from storyatlas.search.moments import PER_WORD, matched_sql
 from storyatlas.search.query import Query, literal, parse
 from storyatlas.search.themed import query_themes, rank_themed, themed_stories, told_without
@@ -127,6 +138,8 @@ class FTSBackend:
         every statement); the policy's own query inside a caller's transaction, which
         may yet be rolled back."""
         filters = {name: getattr(query, name) for name in (*discover.FILTERS, "year", "theme")}
+        if query.theme:  # a theme's id is in lower case ("Floods" typed is "floods"), the others compare so
+            filters["theme"] = query.theme.casefold()
         sql, params = discover.stories_sql(query.viewer, filters)
         if self._outer:
             return sql, params
@@ -210,7 +223,7 @@ class FTSBackend:
                 query.offset + query.limit:
             rank_themed(c, themes, stories_sql, params, only=None if told is None else themed_ids.tolist())
         total = len(found)
-        facets = (facet_counts(self.archive, found, FACETS, keep=not self._outer) if total
+        facets = (_spellings_joined(facet_counts(self.archive, found, FACETS, keep=not self._outer)) if total
                   else {name: [] for name in FACETS})
         page = c.execute("""SELECT story_id, tier, score FROM temp.search_hits ORDER BY tier, fused DESC, key DESC,
                             story_id LIMIT ? OFFSET ?""", (query.limit, query.offset)).fetchall()
@@ -218,19 +231,7 @@ class FTSBackend:
             return SearchResults(query, total, relaxed=relaxed, facets=facets, themes=themes, by_words=by_words)
         page_ids = [r[0] for r in page]
         stories = discover.summaries(self.archive, page_ids, query.viewer)
-        index_moments = moments.index_moments(
-            c, {sid: index_points[sid] for sid in page_ids if sid in index_points}, parsed, relaxed) if parsed else {}
-        themed = [r[0] for r in page if r[1] == 1]
-        evidence = tags.theme_evidence(self.archive, themes, themed, query.viewer) if themed else {}
-        if told is not None:
-            evidence = {sid: [seg for seg in segs if seg in told.get(sid, ())] for sid, segs in evidence.items()}
-        worded = [r[0] for r in page if r[1] == 0] if parsed else []
-        shown = moments.moments(c, worded, evidence, parsed, relaxed, stories, query)
-        for sid, at in index_moments.items():
-            # the passages people titled come first: they say what the moment is about
-            shown[sid] = (at + shown.get(sid, []))[: query.moments_per_story]
-        if meant:
-            moments.with_meaning(c, shown, {sid: meant[sid] for sid in page_ids if sid in meant}, stories, query)
+        shown = self._moments(query, parsed, relaxed, page, stories, index_points, themes, themed_ids, told, meant)
         story_themes = tags.themes_of(self.archive, themes, page_ids, query.viewer)
         hits = tuple(
             StoryHit(sid, stories[sid]["title"], stories[sid]["language"], stories[sid]["country"],
@@ -239,6 +240,35 @@ class FTSBackend:
             for sid, _, score in page if sid in stories
         )
         return SearchResults(query, total, hits, relaxed, facets, themes=themes, by_words=by_words)
+
+    def _moments(self, query: SearchQuery, parsed: Query | None, relaxed: bool, page: list, stories: dict,
+                 index_points: dict[int, list[int]], themes: tuple[str, ...], themed_ids: np.ndarray,
+                 told: dict[int, list[int]] | None, meant: dict[int, list[tuple[int, float]]]) -> dict[int, list]:
+        """The moments of the page's stories that say why each was found: its index points,
+        its words, where it tells a theme the query called up, what meaning found."""
+        c, per_story = self.conn, query.moments_per_story
+        page_ids = [r[0] for r in page]
+        indexed = moments.index_moments(
+            c, {sid: index_points[sid] for sid in page_ids if sid in index_points}, parsed, relaxed) if parsed else {}
+        worded = [r[0] for r in page if r[1] == 0] if parsed else []
+        words = moments.moments(c, worded, parsed, relaxed, stories, query) if worded else {}
+        # every story of the page tagged with a theme the query called up, found by its words
+        # or meaning too: one found through a theme and by meaning showed meaning's moments only
+        ids = np.array(page_ids, np.int64)
+        themed = ids[ranked.among(ids, np.sort(themed_ids))].tolist() if len(themed_ids) else []
+        evidence = tags.theme_evidence(self.archive, themes, themed, query.viewer) if themed else {}
+        if told is not None:
+            evidence = {sid: [seg for seg in segs if seg in told.get(sid, ())] for sid, segs in evidence.items()}
+        telling = moments.theme_moments(c, evidence, stories, per_story)
+        close = {sid: meant[sid] for sid in page_ids if sid in meant}
+        meaning = moments.meaning_moments(c, close, stories, per_story)
+        # the passages people titled first: they say what the moment is about (both are
+        # where the query's words are)
+        return {sid: fused.shown([([*indexed.get(sid, []), *words.get(sid, [])], ()),
+                                  (telling.get(sid, []), evidence.get(sid, ())),
+                                  (meaning.get(sid, []), [seg for seg, _ in close.get(sid, ())])],
+                                 per_story, {seg for seg, _ in close.get(sid, ())})
+                for sid in page_ids}
 
     def _words(self, parsed: Query, relaxed: bool, stories_sql: str, params: list, wanted: int,
                per_story: int) -> tuple[dict[int, list[int]], np.ndarray]:
@@ -343,6 +373,23 @@ def _per_story(rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         first = np.flatnonzero(np.concatenate(([True], stories[1:] != stories[:-1])))
         return stories[first], np.diff(np.append(first, len(stories)))
     return np.unique(stories, return_counts=True)
+
+
+def _spellings_joined(facets: dict[str, list[tuple[str, int]]]) -> dict[str, list[tuple[str, int]]]:
+    """The values of a facet its filter takes for one ("DE" and "de", "Görlitz" and
+    "GÖRLITZ": ``same_value``) as one, in its most common spelling, their stories counted
+    together: a facet said 1 beside a link that found 3."""
+    joined: dict[str, list[tuple[str, int]]] = {}
+    for name, values in facets.items():
+        kept: list[list] = []
+        for value, count in values:  # most first: the first spelling of a value is its most common
+            same = next((v for v in kept if same_value(v[0], value)), None)
+            if same is None:
+                kept.append([value, count])
+            else:
+                same[1] += count
+        joined[name] = sorted(((v, n) for v, n in kept), key=lambda v: (-v[1], v[0]))
+    return joined
 
 
 def _union(ids: np.ndarray, more: np.ndarray) -> np.ndarray:

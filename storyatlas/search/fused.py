@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -87,18 +89,63 @@ def fuse(c: sqlite3.Connection, meant: dict[int, list[tuple[int, float]]], words
         [(sid, meant[sid][0][1] if sid in meant else 0.0, score) for sid, score in fused.items()])
 
 
-def with_meaning(moments: list[Moment], meant: list[tuple[int, float]], segments: dict[int, sqlite3.Row],
+def closest(meant: list[tuple[int, float]], segments: Mapping[int, Mapping], language: str | None,
+            limit: int) -> list[Moment]:
+    """A story's moments closest in meaning (``meant``: segment and score, best first), up to ``limit``."""
+    return [Moment(segment_id, s["start"], s["end"], s["text"], s["text_en"], s["text"], s["start"], ("meaning",),
+                   s["language"] or language)
+            for segment_id, s in ((segment_id, segments[segment_id]) for segment_id, _ in meant[:limit])]
+
+
+def with_meaning(moments: list[Moment], meant: list[tuple[int, float]], segments: Mapping[int, Mapping],
                  language: str | None, limit: int) -> list[Moment]:
-    """A story's moments with meaning's: a moment both found says so; where the words
-    found none, the closest moments in meaning are shown."""
-    close = {segment_id for segment_id, _ in meant}
-    marked = [m if m.segment_id not in close else Moment(m.segment_id, m.start, m.end, m.text, m.text_en, m.snippet,
-                                                           m.at, (*m.why, "meaning"), m.language) for m in moments]
-    if marked:
-        return marked
-    out = []
-    for segment_id, _ in meant[:limit]:
-        s = segments[segment_id]
-        out.append(Moment(segment_id, s["start"], s["end"], s["text"], s["text_en"], s["text"], s["start"],
-                          ("meaning",), s["language"] or language))
-    return out
+    """A story's moments with meaning's (see ``shown``)."""
+    return shown([(moments, ()), (closest(meant, segments, language, limit), [s for s, _ in meant])], limit,
+                 {s for s, _ in meant})
+
+
+def shown(ways: Sequence[tuple[Sequence[Moment], Collection[int]]], limit: int,
+          close: Collection[int] = ()) -> list[Moment]:
+    """Up to ``limit`` of a story's moments, from each way it was found: ``ways`` in the
+    order they are shown (its words and index points, themes, meaning), each its moments,
+    best first, and the segments that explain it (where a theme is told, those meaning found).
+    Each way that no moment taken already explains gives its best moment first, then
+    the ways fill what is left in order: a story found by its words and through a theme
+    showed only its words' moments, one found through a theme and by meaning only
+    meaning's. A segment is shown once (an index point's moment beside it: it shows
+    what people wrote there); one meaning found (``close``) says so."""
+    taken: dict[tuple[int, int], Moment] = {}
+    said: set[int] = set()
+
+    def take(way: int, at: int) -> None:
+        segment = _segment(ways[way][0][at])
+        if segment is not None:
+            # the segment as the first way that has it shows it (its words, marked)
+            way, at = next((w, a) for w, (moments, _) in enumerate(ways) for a, m in enumerate(moments)
+                           if _segment(m) == segment)
+            said.add(segment)
+        taken[way, at] = ways[way][0][at]
+
+    def new(moment: Moment) -> bool:
+        return _segment(moment) is None or moment.segment_id not in said
+
+    for way, (moments, explaining) in enumerate(ways):
+        first = next((at for at, m in enumerate(moments) if new(m)), None)
+        if len(taken) < limit and first is not None and said.isdisjoint(explaining):
+            take(way, first)
+    for way, (moments, _) in enumerate(ways):
+        for at, moment in enumerate(moments):
+            if len(taken) < limit and (way, at) not in taken and new(moment):
+                take(way, at)
+    return [_meant(taken[k], close) for k in sorted(taken)]
+
+
+def _segment(moment: Moment) -> int | None:
+    """The segment a moment stands for, to show once; None for an index point's."""
+    return None if "index" in moment.why else moment.segment_id
+
+
+def _meant(moment: Moment, close: Collection[int]) -> Moment:
+    if moment.segment_id not in close or "meaning" in moment.why:
+        return moment
+    return replace(moment, why=(*moment.why, "meaning"))

@@ -127,9 +127,9 @@ def best_moments(conn: sqlite3.Connection, worded: list[int], parsed: Query, rel
     return rows
 
 
-def moments(conn: sqlite3.Connection, worded: list[int], evidence: dict[int, list[int]], parsed: Query | None,
-            relaxed: bool, stories: dict[int, sqlite3.Row], query: SearchQuery) -> dict[int, list[Moment]]:
-    """The moments shown per story: where its words are, else where its themes are told."""
+def moments(conn: sqlite3.Connection, worded: list[int], parsed: Query | None, relaxed: bool,
+            stories: dict[int, sqlite3.Row], query: SearchQuery) -> dict[int, list[Moment]]:
+    """Per story, its best moments where its words are said, the words marked."""
     rows = best_moments(conn, worded, parsed, relaxed, query.moments_per_story) if parsed else []
     terms = parsed.terms() if parsed else []
     forms = frozenset(f for t in terms for f in t.forms())
@@ -148,33 +148,39 @@ def moments(conn: sqlite3.Connection, worded: list[int], evidence: dict[int, lis
         snippet = english.snippet() if english.found and not original.found else original.snippet()
         out.setdefault(sid, []).append(
             Moment(seg, start, end, text, text_en, snippet, first_word.get(seg, start), why, lang))
-    theme_segments = {sid: segs[: query.moments_per_story] for sid, segs in evidence.items() if sid not in out}
-    wanted = [seg for segs in theme_segments.values() for seg in segs]
-    if wanted:
-        segments = {r[0]: r for r in conn.execute(
-            f"""SELECT id, story_id, start, end, text, text_en, language FROM segments
-                WHERE id IN ({','.join('?' * len(wanted))})""", wanted)}
-        for sid, segs in theme_segments.items():
-            for seg in segs:
-                s = segments[seg]
-                lang = s[6] or (stories[sid]["language"] if sid in stories else None)
-                out.setdefault(sid, []).append(Moment(seg, s[2], s[3], s[4], s[5], s[4], s[2], ("theme",), lang))
     return out
 
 
-def with_meaning(conn: sqlite3.Connection, moments: dict[int, list[Moment]],
-                 meant: dict[int, list[tuple[int, float]]], stories: dict[int, sqlite3.Row],
-                 query: SearchQuery) -> None:
-    """Each story's moments with those meaning found (see ``fused.with_meaning``)."""
-    ids = [segment for found in meant.values() for segment, _ in found]
+def theme_moments(conn: sqlite3.Connection, evidence: dict[int, list[int]], stories: dict[int, sqlite3.Row],
+                  per_story: int) -> dict[int, list[Moment]]:
+    """Per story, a moment at each of its first segments that tell a theme the query
+    called up (``evidence``, in story order), why "theme"."""
+    wanted = {sid: segs[:per_story] for sid, segs in evidence.items()}
+    segments = _segments(conn, [seg for segs in wanted.values() for seg in segs])
+    out: dict[int, list[Moment]] = {}
+    for sid, segs in wanted.items():
+        for seg in segs:
+            s = segments[seg]
+            lang = s["language"] or (stories[sid]["language"] if sid in stories else None)
+            out.setdefault(sid, []).append(
+                Moment(seg, s["start"], s["end"], s["text"], s["text_en"], s["text"], s["start"], ("theme",), lang))
+    return out
+
+
+def meaning_moments(conn: sqlite3.Connection, meant: dict[int, list[tuple[int, float]]],
+                    stories: dict[int, sqlite3.Row], per_story: int) -> dict[int, list[Moment]]:
+    """Per story, a moment at each of its segments closest in meaning (see ``fused.closest``)."""
+    segments = _segments(conn, [segment for found in meant.values() for segment, _ in found[:per_story]])
+    return {sid: fused.closest(found, segments, stories[sid]["language"] if sid in stories else None, per_story)
+            for sid, found in meant.items()}
+
+
+def _segments(conn: sqlite3.Connection, ids: list[int]) -> dict[int, sqlite3.Row]:
     if not ids:
-        return
-    segments = {r["id"]: r for r in conn.execute(
+        return {}
+    return {r["id"]: r for r in conn.execute(
         f"""SELECT id, start, end, text, text_en, language FROM segments
             WHERE id IN ({','.join('?' * len(ids))})""", ids)}
-    for sid, found in meant.items():
-        language = stories[sid]["language"] if sid in stories else None
-        moments[sid] = fused.with_meaning(moments.get(sid, []), found, segments, language, query.moments_per_story)
 
 
 def index_moments(conn: sqlite3.Connection, wanted: dict[int, list[int]], parsed: Query,

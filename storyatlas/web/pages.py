@@ -9,7 +9,7 @@ from urllib.parse import quote_plus
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
@@ -19,7 +19,7 @@ from storyatlas.errors import NotFound, Said, UploadError, reason, said
 from storyatlas.exports import TRACKS, clock, to_vtt
 from storyatlas.exports.facts import video_type
 from storyatlas.ingest.store import MediaStore
-from storyatlas.search import FACETS
+from storyatlas.search import FACETS, same_value
 from storyatlas.search.fts import MAX_QUERY_CHARACTERS
 from storyatlas.themes import store
 from storyatlas.web import i18n, reading
@@ -98,21 +98,30 @@ def home(request: Request) -> Response:
 
 
 async def search(request: Request) -> Response:
-    query = search_query(request, limit=PAGE_SIZE)
-    results = await cached_search(request, query) if query.text.strip() else None
     filters = {name: request.query_params.get(name) for name in FACETS if request.query_params.get(name)}
 
     def link(changes: dict | None = None, **more) -> str:
         params = {**here, **(changes or {}), **more}
-        return "/search?" + "&".join(said[k] if v is here.get(k) else f"{quote_plus(k)}={quote_plus(str(v))}"
-                                     for k, v in params.items() if v not in (None, ""))
+        encoded = "&".join(said[k] if v is here.get(k) else f"{quote_plus(k)}={quote_plus(str(v))}"
+                           for k, v in params.items() if v not in (None, ""))
+        return f"/search?{encoded}" if encoded else "/search"
 
     # a page has a link for each facet value (eighty): the query and filters are encoded once
-    here = {"q": query.text, **filters}
+    here = {"q": request.query_params.get("q", ""), **filters}
     said = {k: f"{quote_plus(k)}={quote_plus(str(v))}" for k, v in here.items() if v not in (None, "")}
+    if request.query_params.get("everything"):
+        # the search box's "search all stories": its query, without the filters it carried
+        return RedirectResponse(link(dict.fromkeys(filters)), status_code=303)
+    query = search_query(request, limit=PAGE_SIZE)
+    results = await cached_search(request, query) if query.text.strip() else None
 
-    return render(request, "search.html", query=query, results=results, filters=filters, link=link,
-                  clear_link=link(dict.fromkeys(filters)), facet_names=FACETS)
+    def chosen(name: str, value: str) -> bool:
+        """Whether a facet's value is the one its filter chose, as the filter compares
+        them: "DE" is chosen by ``country=de``."""
+        return name in filters and same_value(filters[name], value)
+
+    return render(request, "search.html", query=query, results=results, filters=filters, link=link, chosen=chosen,
+                  clear_link=link(dict.fromkeys(filters)), facet_names=FACETS, review_states=index_points.REVIEW_STATES)
 
 
 async def story(request: Request) -> Response:
