@@ -286,6 +286,9 @@ def spec() -> dict:
             "SearchResults": {"type": "object", "properties": {
                 "query": {"type": "string"}, "total_stories": {"type": "integer"}, "relaxed": {"type": "boolean"},
                 "suggestions": {"type": "array", "items": {"type": "string"}},
+                "filters": {"type": "object", "additionalProperties": {"type": "string"},
+                            "description": "The filters searched within (language, country, theme, ...), as given"},
+                "limit": {"type": "integer"}, "offset": {"type": "integer"},
                 "facets": {"type": "object", "description": "Per facet, values with story counts; a story counts "
                            "under every language spoken in it"},
                 "stories": {"type": "array", "items": {"$ref": "#/components/schemas/StoryHit"}}}},

@@ -106,8 +106,9 @@ async def search(request: Request) -> Response:
                            for k, v in params.items() if v not in (None, ""))
         return f"/search?{encoded}" if encoded else "/search"
 
-    # a page has a link for each facet value (eighty): the query and filters are encoded once
-    here = {"q": request.query_params.get("q", ""), **filters}
+    # a page has a link for each facet value (eighty): the query, filters and number per
+    # page are encoded once (a filter chosen or removed starts again at the first page)
+    here = {"q": request.query_params.get("q", ""), **filters, "limit": request.query_params.get("limit")}
     said = {k: f"{quote_plus(k)}={quote_plus(str(v))}" for k, v in here.items() if v not in (None, "")}
     if request.query_params.get("everything"):
         # the search box's "search all stories": its query, without the filters it carried

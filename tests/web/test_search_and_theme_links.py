@@ -35,7 +35,11 @@ def test_a_page_past_the_last_says_the_stories_are_on_the_pages_before(client, f
 def test_more_results_keep_the_number_per_page(client, floods):
     page = client.get("/search", params={"q": "flood", "limit": 1}).text
     assert page.count('class="hit"') == 1
-    assert 'rel="next" href="/search?q=flood&amp;offset=1&amp;limit=1"' in page
+    assert 'rel="next" href="/search?q=flood&amp;limit=1&amp;offset=1"' in page
+    # and so do a filter chosen and one removed, which start again at the first page
+    assert 'href="/search?q=flood&amp;limit=1&amp;country=DE"' in page
+    page = client.get("/search", params={"q": "flood", "country": "DE", "limit": 1, "offset": 1}).text
+    assert 'href="/search?q=flood&amp;limit=1">Remove' in page
 
 
 def test_a_moments_link_starts_no_later_than_the_moment(client, floods):

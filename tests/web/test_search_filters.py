@@ -126,9 +126,18 @@ def test_a_facet_counts_the_stories_its_link_finds(client, floods, web_archive):
 def test_more_results_keep_the_filters(client, floods):
     page = client.get("/search", params={"q": "flood", "country": "de", "limit": 2}).text
     assert page.count('class="hit"') == 2
-    assert 'rel="next" href="/search?q=flood&amp;country=de&amp;offset=2&amp;limit=2"' in page
+    assert 'rel="next" href="/search?q=flood&amp;country=de&amp;limit=2&amp;offset=2"' in page
     rest = client.get("/search?q=flood&country=de&offset=2&limit=2").text
-    assert rest.count('class="hit"') == 1 and ("Country", "Germany", "/search?q=flood") in _active(rest)
+    assert rest.count('class="hit"') == 1 and ("Country", "Germany", "/search?q=flood&amp;limit=2") in _active(rest)
+
+
+def test_the_api_says_what_it_searched_within(client, floods):
+    # a client could not tell a mistyped filter (nothing found) from a filter that found nothing
+    found = client.get("/api/search", params={"q": "flood", "country": "de", "theme": "", "limit": 2,
+                                              "offset": 2}).json()
+    assert (found["filters"], found["limit"], found["offset"]) == ({"country": "de"}, 2, 2)
+    assert [h["rank"] for h in found["stories"]] == [3]
+    assert client.get("/api/search", params={"q": "flood"}).json()["filters"] == {}
 
 
 # in a browser --------------------------------------------------------------------------------
