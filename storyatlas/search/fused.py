@@ -97,13 +97,6 @@ def closest(meant: list[tuple[int, float]], segments: Mapping[int, Mapping], lan
             for segment_id, s in ((segment_id, segments[segment_id]) for segment_id, _ in meant[:limit])]
 
 
-def with_meaning(moments: list[Moment], meant: list[tuple[int, float]], segments: Mapping[int, Mapping],
-                 language: str | None, limit: int) -> list[Moment]:
-    """A story's moments with meaning's (see ``shown``)."""
-    return shown([(moments, ()), (closest(meant, segments, language, limit), [s for s, _ in meant])], limit,
-                 {s for s, _ in meant})
-
-
 def shown(ways: Sequence[tuple[Sequence[Moment], Collection[int]]], limit: int,
           close: Collection[int] = ()) -> list[Moment]:
     """Up to ``limit`` of a story's moments, from each way it was found: ``ways`` in the
