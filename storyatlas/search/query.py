@@ -31,6 +31,8 @@ class Term:
     phrase: bool
     known: tuple[str, ...] | None = None
     """The forms the index holds (``Query.known``); None before they are looked up."""
+    languages: tuple[str, ...] | None = None
+    """The languages whose forms a word stands for; None for every one (``_said_elsewhere``)."""
 
     @property
     def folded(self) -> tuple[str, ...]:
@@ -40,7 +42,9 @@ class Term:
         """Every index term this word may stand for or, for a phrase, every sequence of
         terms it may be found as, in each language."""
         if not self.phrase:
-            return stems.query_forms(self.words[0])
+            forms = stems.query_forms(self.words[0])
+            return forms if self.languages is None else tuple(
+                f for f in forms if f.partition("_")[0] in self.languages)
         return self.phrase_forms()
 
     def phrase_forms(self, holds: Callable[[str], bool] | None = None) -> tuple[str, ...]:
@@ -201,6 +205,8 @@ def parse(text: str, language: str | None = None,
         # one such word alone means the word
         lang = "en"
         kept = _without_stop_words(clauses, lang)
+    if not kept and language is None and holds is not None:
+        kept = _said_elsewhere(clauses, lang, holds)
     if not kept:
         return None
     return Query(tuple(tuple(c) for c in kept), tuple(excluded), lang)
@@ -209,6 +215,22 @@ def parse(text: str, language: str | None = None,
 def _without_stop_words(clauses: list[list[Term]], lang: str) -> list[list[Term]]:
     stop = stems.stop_words(lang)
     kept = [[t for t in c if t.phrase or fold(t.words[0]) not in stop] for c in clauses]
+    return [c for c in kept if c]
+
+
+def _said_elsewhere(clauses: list[list[Term]], lang: str,
+                    holds: Callable[[set[str]], set[str]]) -> list[list[Term]]:
+    """A query of stop words only, in a language nobody gave: its words that the stories
+    say as whole words of another language, each standing for its forms in those alone
+    ("in der war" finds English stories about the war, never a German "war"); nothing
+    where no story says one so (stop words alone never make a hit)."""
+    def others(word: str) -> list[str]:
+        return [other for other in stems.LANGUAGES if other != lang and word not in stems.stop_words(other)]
+
+    words = {fold(t.words[0]) for c in clauses for t in c}
+    held = holds({stems.term(w, other) for w in words for other in others(w)} - {""})
+    said = {w: tuple(other for other in others(w) if stems.term(w, other) in held) for w in words}
+    kept = [[replace(t, languages=said[fold(t.words[0])]) for t in c if said[fold(t.words[0])]] for c in clauses]
     return [c for c in kept if c]
 
 

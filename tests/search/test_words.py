@@ -425,6 +425,29 @@ def test_a_word_that_is_a_stop_word_elsewhere_counts_where_the_stories_say_the_q
     assert parse("in der Flut", holds=lambda terms: {"en_in"}).language == "de"  # most words German stop words
 
 
+def test_a_query_of_stop_words_only_searches_those_the_stories_say_as_words_of_another_language(archive):
+    # "in der war": German stop words all, but "war" is an English word the English stories say
+    war = add_story(archive, "War", "en", [(0.0, 4.0, "In the war we ate turnips.")])
+    add_story(archive, "Flut", "de", [(0.0, 4.0, "Es war die Flut, sie kam in der Nacht.")])
+    krieg = add_story(archive, "Krieg", "de", [(0.0, 4.0, "Im Krieg hatten wir Hunger.")])
+    backend = FTSBackend(archive)
+    for text in ("in der war", "der war"):
+        [hit] = _search(backend, text, meaning=False).stories  # not the German "Es war", a stop word there
+        assert hit.story_id == war and hit.moments[0].snippet == f"In the {MARK_OPEN}war{MARK_CLOSE} we ate turnips."
+    # a language given decides: in German every word is a stop word; in English "der" is a word no story says
+    assert _search(backend, "in der war", language="de", meaning=False).stories == ()
+    [hit] = _search(backend, "in der war", language="en", meaning=False).stories
+    assert hit.story_id == war and f"{MARK_OPEN}war{MARK_CLOSE}" in hit.moments[0].snippet
+    # stop words alone, or stop words no story says as another language's words, find nothing
+    for text in ("in der", "der die das", "in der die"):
+        assert _search(backend, text, meaning=False).stories == (), text
+    assert _ids(_search(backend, "der Krieg", meaning=False)) == [krieg]
+    assert war in _ids(_search(backend, "the war", meaning=False))
+    [[term]] = parse("in der war", holds=lambda terms: {"en_war", "de_war"} & terms).clauses
+    assert term.words == ("war",) and term.languages == ("en",) and set(term.all_forms()) == {"en_war"}
+    assert parse("in der war", holds=lambda terms: set()) is None
+
+
 @pytest.mark.parametrize("language, said, typed", [
     ("pt", "A inundação levou a nossa casa.", "inundacao"),
     ("fr", "Les rues inondées du quartier.", "inondees"),
