@@ -188,15 +188,23 @@ def backup(folder: Path, archive) -> None:
 @click.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @archive_option
+@click.option("--replacing", type=click.Path(path_type=Path), metavar="PATH",
+              help="The archive this one replaces (its folder or archive.db, moved aside): numbers it gave to "
+                   "stories, segments, index points and revisions are not given again. Default: the archive the "
+                   "backup was made of, where it was, when it is there still.")
 @_one_line_errors
-def restore(folder: Path, archive) -> None:
+def restore(folder: Path, archive, replacing: Path | None) -> None:
     """Make the archive (--archive, or the default one) from the backup in FOLDER. An
     archive already there is never written over: restore into a new folder."""
     settings = load_settings({"archive": archive})
+    if replacing is not None and replacing.is_dir():
+        replacing = replacing / settings.database.name
     with progress_bar("media files", "file") as progress:
-        done = backups.restore(folder, settings.database, settings.media_dir, keeper(), progress)
+        done = backups.restore(folder, settings.database, settings.media_dir, keeper(), progress,
+                               replacing=replacing)
     click.echo(f"restored {counted(done.stories, 'story')} and {counted(done.files, 'media file')} "
                f"into {settings.archive} from the backup made at {done.made_at}")
+    _say_numbers_kept(done)
     click.echo(f"note: stories withdrawn after {done.made_at} are in it again: erase them again "
                "(`storyatlas erase ID --reason ...`)")
     if done.requeued:
@@ -207,6 +215,17 @@ def restore(folder: Path, archive) -> None:
             click.echo(f"  damaged or missing in the backup, not restored: {path}", err=True)
         raise StoryAtlasError(f"{counted(len(done.damaged), 'media file')} could not be restored; the stories that "
                               "name them lack their audio: take those files from an older backup")
+
+
+def _say_numbers_kept(done: backups.RestoreReport) -> None:
+    if done.numbers_from is not None:
+        click.echo(f"numbers kept from {done.numbers_from}: no story, segment or index point number it gave is "
+                   "given again")
+    else:
+        click.echo("note: the archive this one replaces was not read (the one backed up is not where it was), so the "
+                   "numbers of stories made after the snapshot may be given again and links to them show other "
+                   "stories: if you still have it, restore again into an empty folder with --replacing PATH",
+                   err=True)
 
 
 def register(cli: click.Group) -> None:

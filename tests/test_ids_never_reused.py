@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from storyatlas.archive import Archive, Viewer, accounts, corrections
+from storyatlas.archive import Archive, Viewer, accounts, corrections, index_points
 from storyatlas.archive import backup as backups
 from storyatlas.archive.erasure import erase
-from storyatlas.errors import Conflict, StoryAtlasError
+from storyatlas.archive.records import IndexPoint
+from storyatlas.errors import Conflict, NotFound, StoryAtlasError
 from storyatlas.web.app import create_app
 from tests.archive.test_transcribed_again import AGAIN, LINES, transcribe_again
 from tests.conftest import add_story, old_archive, rewind
@@ -101,6 +102,33 @@ def test_an_archive_upgraded_knows_its_numbers(tmp_path):
         assert add_story(archive, "Next", "en", LINES) == 8
 
 
+# index points ------------------------------------------------------------------------------
+
+def test_a_removed_index_point_does_not_give_its_number_again(archive):
+    story = add_story(archive, "The flood", "en", LINES)
+    index_points.add(archive, story, IndexPoint(1.0, "The cellar"), VERA)
+    newest = index_points.add(archive, story, IndexPoint(2.0, "The pump"), VERA).id
+    index_points.remove(archive, newest, VERA)  # while a moderator's page still lists it
+    added = index_points.add(archive, story, IndexPoint(3.0, "The dry summer"), VERA)
+    assert added.id > newest
+    with pytest.raises(NotFound):  # that page's change of the removed point reaches no other point
+        index_points.edit(archive, newest, IndexPoint(2.5, "The pump, later"), VERA)
+    assert [p.title for p in index_points.points(archive, story, VERA)] == ["The cellar", "The dry summer"]
+    with Archive(archive.path) as again:  # nor after the archive is opened again
+        assert index_points.add(again, story, IndexPoint(4.0, "Autumn"), VERA).id > added.id
+
+
+def test_a_restored_archive_gives_no_index_point_number_again(tmp_path, settings):
+    live = tmp_path / "live" / "archive.db"
+    with Archive(live) as archive:
+        story = add_story(archive, "The flood", "en", LINES)
+        backups.backup(archive, live.parent / "media", tmp_path / "backup", KEEPER)
+        late = index_points.add(archive, story, IndexPoint(1.0, "After the snapshot"), VERA).id
+    backups.restore(tmp_path / "backup", settings.database, settings.media_dir, KEEPER)
+    with Archive(settings.database) as restored:
+        assert index_points.add(restored, story, IndexPoint(2.0, "Someone else's"), VERA).id > late
+
+
 # restore -------------------------------------------------------------------------------------
 
 def _live_with_a_story_after_the_backup(tmp_path: Path) -> tuple[Path, Path, int, set[int]]:
@@ -160,3 +188,56 @@ def test_a_restore_without_the_archive_replaced_says_so(tmp_path):
     with sqlite3.connect(restored) as conn:  # the other archive's numbers (up to 5) were not taken
         assert conn.execute("SELECT max(id), (SELECT last FROM ids_given WHERE name = 'stories') FROM stories"
                             ).fetchone() == (late - 1, 0)
+
+
+# revisions -----------------------------------------------------------------------------------
+
+def _edit(archive: Archive, story: int, text: str, base: int) -> int:
+    first = corrections.transcript(archive, story, VERA).segments[0].id
+    return corrections.set_text(archive, story, first, text, VERA, base=base).revision
+
+
+def test_a_restored_story_gives_no_revision_number_again_so_an_editor_from_before_is_refused(tmp_path, settings):
+    live = tmp_path / "live" / "archive.db"
+    with Archive(live) as archive:
+        kept = add_story(archive, "Corrected before the snapshot", "en", LINES)
+        late = add_story(archive, "Corrected after it", "en", LINES)
+        assert _edit(archive, kept, "We pumped the cellar dry.", 0) == 1
+        backups.backup(archive, live.parent / "media", tmp_path / "backup", KEEPER)
+        assert [_edit(archive, kept, f"Edit {n}.", n) for n in (1, 2)] == [2, 3]
+        assert [_edit(archive, late, f"Edit {n}.", n) for n in (0, 1)] == [1, 2]
+        # an editor loaded now holds revision 3 (and 2): its next save names it as its base
+        loaded = {story: corrections.transcript(archive, story, VERA) for story in (kept, late)}
+    backups.restore(tmp_path / "backup", settings.database, settings.media_dir, KEEPER)
+
+    with Archive(settings.database) as restored:
+        # each story is one revision past the newest the replaced archive saved, and says why
+        assert [r.number for r in corrections.revisions(restored, kept, VERA)] == [4, 1, 0]
+        assert [r.number for r in corrections.revisions(restored, late, VERA)] == [3, 0]
+        assert "up to revision 3, are not in it" in corrections.revisions(restored, kept, VERA)[0].summary
+        assert corrections.transcript(restored, kept, VERA).segments[0].text == "We pumped the cellar dry."
+        # saves made in the restored archive never give the editor's number again ...
+        assert _edit(restored, kept, "Said again after the restore.", 4) == 5
+        for story, stale in loaded.items():
+            segment = stale.segments[0].id
+            with pytest.raises(Conflict, match="reload the transcript"):  # ... so its save is refused
+                corrections.set_text(restored, story, segment, "From before the restore.", VERA,
+                                     base=stale.revision)
+        assert corrections.transcript(restored, kept, VERA).segments[0].text == "Said again after the restore."
+
+
+def test_another_archive_named_as_replaced_gives_its_numbers_but_says_no_revision_lost(tmp_path, settings):
+    live = tmp_path / "live" / "archive.db"
+    with Archive(live) as archive:
+        story = add_story(archive, "In the backup", "en", LINES)
+        backups.backup(archive, live.parent / "media", tmp_path / "backup", KEEPER)
+    other = tmp_path / "other" / "archive.db"
+    with Archive(other) as another:  # its story of that number is another story
+        assert add_story(another, "Someone else's", "en", LINES) == story
+        assert [_edit(another, story, f"Edit {n}.", n) for n in (0, 1)] == [1, 2]
+        newest = add_story(another, "Someone else's too", "en", LINES)
+    done = backups.restore(tmp_path / "backup", settings.database, settings.media_dir, KEEPER, replacing=other)
+    assert done.numbers_from == other
+    with Archive(settings.database) as restored:
+        assert corrections.revisions(restored, story, VERA) == []  # nothing of the other's said lost here
+        assert add_story(restored, "Next", "en", LINES) == newest + 1  # the keeper's word: its numbers kept

@@ -8,10 +8,11 @@ import re
 
 import pytest
 
-from storyatlas.archive import Viewer, accounts, index_points
+from storyatlas.archive import Viewer, accounts, corrections, index_points
 from storyatlas.errors import AccessDenied, IndexPointError, NotFound
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
+from storyatlas.web.i18n import Translator
 from tests.conftest import add_story
 from tests.web.conftest import app, client, web_archive  # noqa: F401 (the web's fixtures, used here too)
 
@@ -40,6 +41,7 @@ def test_stories_start_published_or_as_drafts_and_moderators_move_them(archive):
     with pytest.raises(NotFound):  # a volunteer does not see a story waiting for review...
         index_points.set_review_state(archive, sent, "corrected", VOLUNTEER)
     assert archive.story(sent, KEEPER).review_state == "draft"
+    assert index_points.set_review_state(archive, ingested, "draft", MODERATOR).review_state == "draft"
     assert index_points.set_review_state(archive, ingested, "corrected", VOLUNTEER).review_state == "corrected"
     with pytest.raises(AccessDenied):  # ...and does not review
         index_points.set_review_state(archive, ingested, "reviewed", VOLUNTEER)
@@ -50,6 +52,38 @@ def test_stories_start_published_or_as_drafts_and_moderators_move_them(archive):
     published = archive.review(sent, True, MODERATOR)
     assert (published.state, published.review_state, published.visibility) == ("published", "published", "public")
     assert archive.story(ingested, Viewer.anonymous()).review_state == "reviewed"  # visibility untouched
+
+
+def test_a_volunteer_moves_a_story_only_between_draft_and_corrected(archive):
+    story = _story(archive, "Alpha")
+    index_points.set_review_state(archive, story, "draft", MODERATOR)
+    assert index_points.set_review_state(archive, story, "corrected", VOLUNTEER).review_state == "corrected"
+    assert index_points.set_review_state(archive, story, "draft", VOLUNTEER).review_state == "draft"
+    assert index_points.set_review_state(archive, story, "draft", VOLUNTEER).review_state == "draft"
+
+    for reviewed in ("reviewed", "published"):  # a moderator's state is not a volunteer's to undo
+        index_points.set_review_state(archive, story, reviewed, MODERATOR)
+        for back in ("draft", "corrected"):
+            with pytest.raises(AccessDenied) as refused:
+                index_points.set_review_state(archive, story, back, VOLUNTEER)
+            assert str(refused.value) == (f"this story's review state is {reviewed}: only the moderators of its "
+                                          "community may change it")
+        assert archive.story(story, KEEPER).review_state == reviewed
+    german = Translator("de").error(refused.value)
+    assert german == ("der Prüfstatus dieser Geschichte ist „Veröffentlicht“: nur die Moderatorinnen und "
+                      "Moderatoren ihrer Gemeinschaft dürfen ihn ändern")
+    assert index_points.set_review_state(archive, story, "corrected", MODERATOR).review_state == "corrected"
+
+
+def test_a_volunteers_correction_marks_a_draft_corrected_and_leaves_a_review_alone(archive):
+    draft, reviewed = _story(archive, "Alpha"), _story(archive, "Beta")
+    index_points.set_review_state(archive, draft, "draft", MODERATOR)
+    index_points.set_review_state(archive, reviewed, "reviewed", MODERATOR)
+    for story in (draft, reviewed):
+        segment = archive.segments(story, KEEPER)[0]
+        corrections.set_text(archive, story, segment.id, "We pumped the cellar dry.", VOLUNTEER, base=None)
+    assert archive.story(draft, KEEPER).review_state == "corrected"
+    assert archive.story(reviewed, KEEPER).review_state == "reviewed"  # for its moderators to look at again
 
 
 def test_search_filters_and_counts_by_review_state_within_the_policy(archive):

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from storyatlas.archive import Archive, Viewer, audit
+from storyatlas.archive import Archive, Viewer, audit, revisions
 from storyatlas.archive.media_folder import sha256_file
 from storyatlas.errors import AccessDenied, StoryAtlasError, said
 
@@ -67,8 +67,17 @@ class RestoreReport:
     """Stories being processed at the snapshot, queued to be processed again."""
     numbers_from: Path | None = None
     """The archive the backup was made of (or the one named as replaced), whose story,
-    segment and index point numbers the restored archive does not give again; None where
-    none was read."""
+    segment, index point (and revision) numbers the restored one does not give again; None
+    where none was read."""
+
+
+@dataclass(frozen=True)
+class _Given:
+    """What the archive a restore replaces gave: the highest story, segment and index point
+    numbers, and its stories' newest revision numbers (its own only: None where it is not
+    the archive the backup was made of, whose stories these numbers name)."""
+    ids: dict[str, int]
+    revisions: dict[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -150,8 +159,8 @@ def restore(folder: Path, database: Path, media_dir: Path, who: Viewer,
     its SHA-256; a damaged file is left out and reported. The restored archive's audit log
     says who restored it, from when.
 
-    Stories and segments made after the snapshot are not in it, but links and editors
-    hold their numbers: it gives none that the archive it replaces gave. That archive is
+    Stories, segments and revisions made after the snapshot are not in it, but links and
+    editors hold their numbers: it gives none that the archive it replaces gave. That archive is
     ``replacing`` (the database moved aside), else the one the backup was made of, where
     it was, when it is there still and readable. Raises StoryAtlasError, AccessDenied."""
     if not who.is_admin:
@@ -179,6 +188,7 @@ def _restore_checked(folder: Path, database: Path, media_dir: Path, who: Viewer,
     if home == kept or kept in home.parents:  # the next backup into it would remove what it does not name
         raise StoryAtlasError(said("{path} is inside the backup folder {folder}; nothing was changed: restore into "
                                    "a folder apart from the backup", path=str(database.parent), folder=str(folder)))
+    _check_folders(database.parent, media_dir)
     for there in (database, database.with_name(database.name + "-wal")):
         if there.exists():
             raise StoryAtlasError(said("there is an archive at {path} already; nothing was changed: restore into a "
@@ -188,6 +198,8 @@ def _restore_checked(folder: Path, database: Path, media_dir: Path, who: Viewer,
                                    "into a new folder (--archive), or move that one aside first", path=str(media_dir)))
     named = _check_database(folder / "archive.db")
     replaced, given = _replaced(manifest, replacing)
+    if given is None:
+        replaced = None
     try:
         done = _restore(folder, manifest, named, database, media_dir, who, progress, given)
     except BaseException as e:
@@ -200,48 +212,70 @@ def _restore_checked(folder: Path, database: Path, media_dir: Path, who: Viewer,
                                        "check that the disk has room and can be written to, then run it again",
                                        folder=str(database.parent), detail=str(e))) from e
         raise
-    return replace(done, numbers_from=replaced if given else None)
+    return replace(done, numbers_from=replaced)
 
 
-def _replaced(manifest: dict, replacing: Path | None) -> tuple[Path | None, dict[str, int]]:
-    """The archive the restored one replaces, and the highest numbers it gave (none when it
-    cannot be read: a damaged one, or none there)."""
+def _check_folders(*folders: Path) -> None:
+    """StoryAtlasError where a folder to restore into, or one it would be made in, is a file."""
+    for folder in folders:
+        there = next((p for p in (folder, *folder.parents) if os.path.lexists(p)), None)
+        if there is not None and not there.is_dir():
+            raise StoryAtlasError(said("{path} is a file, not a folder; nothing was changed: restore into a new "
+                                       "folder (--archive)", path=str(there)))
+
+
+def _replaced(manifest: dict, replacing: Path | None) -> tuple[Path | None, _Given | None]:
+    """The archive the restored one replaces, and the numbers it gave (None when it cannot
+    be read, a damaged one or none there, or is another archive)."""
+    identity = manifest.get("archive")
     if replacing is not None:
         try:
-            return replacing, _numbers_given(replacing, None)
+            return replacing, _numbers_given(replacing, identity, named=True)
         except sqlite3.Error as e:
             raise StoryAtlasError(said("the numbers the archive {path} gave cannot be read ({detail}); nothing was "
                                        "restored: name the archive the restored one replaces, or none",
                                        path=str(replacing), detail=str(e))) from e
     source = manifest.get("database")
     if not isinstance(source, str):  # a backup made before it was written down
-        return None, {}
+        return None, None
     try:
-        return Path(source), _numbers_given(Path(source), manifest.get("archive"))
+        return Path(source), _numbers_given(Path(source), identity)
     except sqlite3.Error:  # moved aside, or gone bad (what a restore is for): nothing to read
-        return Path(source), {}
+        return Path(source), None
 
 
-def _numbers_given(database: Path, identity: object) -> dict[str, int]:
-    """The highest story, segment and index point numbers the archive at ``database`` gave;
-    none where it is another archive than ``identity`` names (when it names one). Raises
-    sqlite3.Error where it cannot be read, or is not there."""
+def _numbers_given(database: Path, identity: object, named: bool = False) -> _Given | None:
+    """The numbers the archive at ``database`` gave; None where it is another archive than
+    ``identity`` names (when it names one), unless the keeper ``named`` it: then its story,
+    segment and index point numbers are kept all the same (not giving a number harms
+    nothing), but its revisions, which would be said lost in the stories of that number,
+    are not. Raises sqlite3.Error where it cannot be read, or is not there."""
     if not database.is_file():
         raise sqlite3.OperationalError(f"there is no file {database}")
-    conn = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
+    conn = _read_only(database)
     try:
-        if identity is not None and conn.execute("SELECT id FROM archive_identity").fetchone()[0] != identity:
-            return {}
+        ours = identity is None or (_has_table(conn, "archive_identity") and
+                                    conn.execute("SELECT id FROM archive_identity").fetchone()[0] == identity)
+        if not ours and not named:
+            return None
         marks = "SELECT name, last FROM ids_given" if _has_table(conn, "ids_given") else "SELECT 0, 0 WHERE 0"
         given = dict(conn.execute(marks).fetchall())
         stories, erased = conn.execute("SELECT (SELECT coalesce(max(id), 0) FROM stories), "
                                        "(SELECT coalesce(max(story_id), 0) FROM tombstones)").fetchone()
         present = {name: conn.execute(f"SELECT coalesce(max(id), 0) FROM {name}").fetchone()[0]
                    for name in ("segments", "index_points")}
+        saved = dict(conn.execute("SELECT story_id, max(number) FROM revisions GROUP BY story_id").fetchall()
+                     ) if ours else None
     finally:
         conn.close()
-    return {"stories": max(stories, erased, given.get("stories", 0)),
-            **{name: max(n, given.get(name, 0)) for name, n in present.items()}}
+    return _Given({"stories": max(stories, erased, given.get("stories", 0)),
+                   **{name: max(n, given.get(name, 0)) for name, n in present.items()}}, saved)
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    # as a URI, escaped: in "file:{path}" a "#" or "?" in a folder's name ends the path (and
+    # SQLite makes an empty database where it ends), and "%20" stands for a space
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
@@ -249,7 +283,7 @@ def _has_table(conn: sqlite3.Connection, name: str) -> bool:
 
 
 def _restore(folder: Path, manifest: dict, named: list[_Named], database: Path, media_dir: Path, who: Viewer,
-             progress: Progress | None, given: dict[str, int]) -> RestoreReport:
+             progress: Progress | None, given: _Given | None) -> RestoreReport:
     database.parent.mkdir(parents=True, exist_ok=True)
     partial = database.with_name(database.name + ".partial")
     shutil.copyfile(folder / "archive.db", partial)
@@ -264,9 +298,12 @@ def _restore(folder: Path, manifest: dict, named: list[_Named], database: Path, 
         requeued = c.execute(
             """UPDATE jobs SET state = 'queued', worker = NULL, heartbeat_at = NULL, stage = NULL, progress = 0
                WHERE state = 'running'""").rowcount
-        # the replaced archive's newest stories and segments are not in the snapshot (migration 0026)
-        c.executemany("UPDATE ids_given SET last = max(last, ?) WHERE name = ?",
-                      [(last, name) for name, last in given.items()])
+        if given is not None:  # the replaced archive's newest stories and segments are not in the snapshot (0026)
+            c.executemany("UPDATE ids_given SET last = max(last, ?) WHERE name = ?",
+                          [(last, name) for name, last in given.ids.items()])
+            revisions.hold_numbers(c, given.revisions or {}, who.label(), lambda last: said(
+                "restored from the backup of {made_at}: the revisions saved after it, up to revision {last}, are "
+                "not in it", made_at=made_at, last=last))
         audit.record(c, who, "archive restored", None, said(
             "from the backup of {made_at} in {folder}: stories erased since then are in it again",
             made_at=made_at, folder=str(folder)))
@@ -409,7 +446,7 @@ def _remove_unnamed(media: Path, named: set[str]) -> int:
 
 def _check_database(path: Path) -> list[_Named]:
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = _read_only(path)
         try:
             problems = _problems(conn)
             if problems:

@@ -47,9 +47,13 @@ def add(archive: Archive, story_id: int, point: IndexPoint, viewer: Viewer) -> I
     story = _writable(archive, story_id, viewer)
     p = _checked(archive, story, point)
     with archive.transaction() as c:
+        # no point's number is given again, a removed one's nor one a restored backup lacks
+        # (migration 0026): an editor or a link may still name it
         point_id = c.execute(
-            """INSERT INTO index_points (story_id, at, title, synopsis, keywords, themes, place, who)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            """INSERT INTO index_points (id, story_id, at, title, synopsis, keywords, themes, place, who)
+               VALUES ((SELECT max(coalesce((SELECT max(id) FROM index_points), 0),
+                                   (SELECT last FROM ids_given WHERE name = 'index_points')) + 1),
+                       ?, ?, ?, ?, ?, ?, ?, ?)""",
             (story_id, p.time, p.title, p.synopsis, json.dumps(p.keywords, ensure_ascii=False),
              json.dumps(p.themes), p.place, viewer.label())).lastrowid
         audit.record(c, viewer, "index point added", story_id,
@@ -85,14 +89,14 @@ def remove(archive: Archive, point_id: int, viewer: Viewer, *, story_id: int | N
 
 def set_review_state(archive: Archive, story_id: int, state: str, viewer: Viewer) -> Story:
     """Say how far people have checked the story's transcript. Moderators of the story
-    set any state; volunteers only "draft" or "corrected" (the editor's)."""
+    set any state; volunteers move it only between "draft" and "corrected" (the editor's):
+    a story a moderator reviewed or published stays so until a moderator changes it."""
     if state not in REVIEW_STATES:
         raise IndexPointError(said("unknown review state {state!r}: choose one of {states}", state=state,
                                    states=", ".join(REVIEW_STATES)))
     story = archive.story(story_id, viewer)
-    moderator = may_moderate(viewer, story.place.community, story.collection)
-    if not moderator and not ("volunteer" in viewer.roles and state in _VOLUNTEER_STATES):
-        raise AccessDenied(said("only the moderators of this story's community may mark it {state}", state=state))
+    if not may_moderate(viewer, story.place.community, story.collection):
+        _check_volunteer_move(story, state, viewer)
     if state == story.review_state:
         return story
     with archive.transaction() as c:
@@ -100,6 +104,17 @@ def set_review_state(archive: Archive, story_id: int, state: str, viewer: Viewer
         audit.record(c, viewer, "review state", story_id, said("{before} -> {after}", before=named(
             "review", story.review_state), after=named("review", state)))
     return archive.story(story_id, viewer)
+
+
+def _check_volunteer_move(story: Story, state: str, viewer: Viewer) -> None:
+    """AccessDenied unless ``viewer`` (no moderator of ``story``) may set ``state``: a volunteer
+    may only move a story between the editor's states, never undo a moderator's review."""
+    if not ("volunteer" in viewer.roles and state in _VOLUNTEER_STATES):
+        raise AccessDenied(said("only the moderators of this story's community may mark it {state}",
+                                state=named("review", state)))
+    if story.review_state not in _VOLUNTEER_STATES:
+        raise AccessDenied(said("this story's review state is {state}: only the moderators of its community "
+                                "may change it", state=named("review", story.review_state)))
 
 
 def _writable(archive: Archive, story_id: int, viewer: Viewer) -> Story:

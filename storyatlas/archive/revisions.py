@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from storyatlas.archive.records import Word
@@ -208,6 +208,26 @@ def _snapshot(lines: Sequence[Line], speakers: Sequence[Speaker]) -> str:
 def _parse(snapshot: str) -> tuple[tuple[Line, ...], tuple[Speaker, ...]]:
     data = json.loads(snapshot)
     return (tuple(Line(**s) for s in data["segments"]), tuple(Speaker(**s) for s in data["speakers"]))
+
+
+def hold_numbers(c: sqlite3.Connection, saved: Mapping[int, int], who: str, summary: Callable[[int], str]) -> None:
+    """After a restore: a story the replaced archive saved revisions of after the snapshot
+    (``saved``: its newest revision's number by story) gets one past that newest, holding
+    the transcript restored (``summary(newest)`` says why). Else the next save would give
+    those numbers again, and an editor loaded before the restore, its ``base`` one of them,
+    would save over a transcript it never saw; now it gets a Conflict."""
+    for story_id, last in saved.items():
+        now = current(c, story_id)
+        if now is not None and now["number"] >= last:
+            continue
+        lines = load(c, story_id)
+        if now is None and (not lines or c.execute(  # the machine's draft, to be made again: not to be kept
+                "SELECT 1 FROM jobs WHERE story_id = ? AND state != 'done'", (story_id,)).fetchone()):
+            continue
+        speakers = load_speakers(c, story_id)
+        if now is None:  # as the first save keeps it, so that it can be restored
+            add(c, story_id, 0, MACHINE, said("the machine's transcript"), lines, speakers)
+        add(c, story_id, last + 1, who, summary(last), lines, speakers)
 
 
 # redaction --------------------------------------------------------------------------

@@ -22,7 +22,7 @@ END;
 CREATE TRIGGER IF NOT EXISTS ids_given_segments AFTER DELETE ON segments BEGIN
     UPDATE ids_given SET last = OLD.id WHERE name = 'segments' AND last < OLD.id;
 END;
--- (index_points.add does not read it yet: a point removed is kept here for when it does)
+-- (index_points.add reads it: an editor or a link may still name a point removed)
 CREATE TRIGGER IF NOT EXISTS ids_given_index_points AFTER DELETE ON index_points BEGIN
     UPDATE ids_given SET last = OLD.id WHERE name = 'index_points' AND last < OLD.id;
 END;
