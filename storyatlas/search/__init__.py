@@ -19,7 +19,12 @@ def same_value(a: str, b: str) -> bool:
     """Whether two values of a facet are one to its filter: in upper or lower case, in any
     script, its accents written either way, as the access policy compares communities
     (``discover.same_name``): "de" is "DE", "GÖRLITZ" "Görlitz" (a theme's id is in lower case)."""
-    return as_kept(a).casefold() == as_kept(b).casefold()
+    return value_key(a) == value_key(b)
+
+
+def value_key(value: str) -> str:
+    """A facet's value as its filter compares it (see ``same_value``)."""
+    return as_kept(value).casefold()
 
 
 # snippets carry these private-use characters around matched words; each shell

@@ -45,8 +45,8 @@ from storyatlas.search import (
     moments,
     parts,
     ranked,
-    same_value,
     suggest,
+    value_key,
 )
 from storyatlas.search.moments import PER_WORD, matched_sql
 from storyatlas.search.query import Query, literal, parse
@@ -381,14 +381,11 @@ def _spellings_joined(facets: dict[str, list[tuple[str, int]]]) -> dict[str, lis
     together: a facet said 1 beside a link that found 3."""
     joined: dict[str, list[tuple[str, int]]] = {}
     for name, values in facets.items():
-        kept: list[list] = []
+        kept: dict[str, list] = {}  # by key: comparing each value with each kept took 0.6 ms a search
         for value, count in values:  # most first: the first spelling of a value is its most common
-            same = next((v for v in kept if same_value(v[0], value)), None)
-            if same is None:
-                kept.append([value, count])
-            else:
-                same[1] += count
-        joined[name] = sorted(((v, n) for v, n in kept), key=lambda v: (-v[1], v[0]))
+            same = kept.setdefault(value_key(value), [value, 0])
+            same[1] += count
+        joined[name] = sorted(((v, n) for v, n in kept.values()), key=lambda v: (-v[1], v[0]))
     return joined
 
 

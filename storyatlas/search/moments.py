@@ -113,8 +113,7 @@ def best_moments(conn: sqlite3.Connection, worded: list[int], parsed: Query, rel
     shortest (as bm25 ranks a word said once), then the earliest; each story's read from
     its own range of the index. Not bm25 itself: each statement using it first counts
     every row holding each word, the whole archive's, once per story here. One statement
-    for the page (its arms in the page's order, each story's rows in its own order), as
-    a statement each cost a tenth of a rare word's search."""
+    for the page, an arm for each story (its rows in its own order)."""
     arms: list[str] = []
     params: list = []
     for story in worded:
