@@ -438,7 +438,8 @@ def test_a_story_meaning_alone_found_shows_its_closest_moments_up_to_the_limit(a
     segments = {s.id: {"start": s.start, "end": s.end, "text": s.text, "text_en": s.text_en, "language": s.language}
                 for s in archive.segments(story, Viewer.keeper())}
     ids = list(segments)
-    shown = fused.with_meaning([], [(ids[2], 0.8), (ids[0], 0.6), (ids[1], 0.1)], segments, "de", 2)
+    meant = [(ids[2], 0.8), (ids[0], 0.6), (ids[1], 0.1)]
+    shown = fused.shown([([], ()), (fused.closest(meant, segments, "de", 2), ids)], 2, set(ids))
     assert [(m.segment_id, m.why) for m in shown] == [(ids[2], ("meaning",)), (ids[0], ("meaning",))]
 
 
