@@ -15,6 +15,8 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -82,13 +84,19 @@ def web_settings(tmp_path_factory, model_cache: Path) -> Settings:
 @pytest.fixture(scope="module")
 def server(web_settings: Settings, chromium_path: str):
     """The app served for real by uvicorn, with its worker thread, on a free port."""
-    port = _free_port()
-    config = uvicorn.Config(create_app(web_settings, worker=True), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on")
-    srv = uvicorn.Server(config)
+    with served(create_app(web_settings, worker=True)) as base:
+        yield base
+
+
+@contextmanager
+def served(app) -> Iterator[str]:
+    """``app`` served for real by uvicorn on a free port, in a thread: its address, once
+    its home page answers."""
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning",
+                                        lifespan="on"))
     thread = threading.Thread(target=srv.run, name="uvicorn", daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{srv.config.port}"
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -100,9 +108,11 @@ def server(web_settings: Settings, chromium_path: str):
             srv.should_exit = True
             pytest.fail("the web server did not start within 30 s")
         time.sleep(0.1)
-    yield base
-    srv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield base
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

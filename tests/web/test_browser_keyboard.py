@@ -8,19 +8,22 @@ Uses the Chromium fixtures of test_browser.py (skipped without Chromium except u
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 
 from storyatlas.archive import Archive, Viewer, accounts
 from storyatlas.settings import Settings
 from storyatlas.web.app import create_app
 from tests.conftest import add_story
-from tests.web.test_browser import PASSWORD, Problems, _context, browser, chromium_path, playwright_  # noqa: F401
+from tests.web.test_browser import (  # noqa: F401
+    PASSWORD,
+    Problems,
+    _context,
+    browser,
+    chromium_path,
+    playwright_,
+    served,
+)
 
 LINES = [(0.0, 4.0, "We pumped the cellar dry."), (4.0, 8.0, "Then the river came back.")]
 
@@ -33,21 +36,8 @@ def quiet_server(tmp_path_factory, chromium_path: str):  # noqa: F811 (the fixtu
     with Archive(settings.database) as archive:
         accounts.add_user(archive, "Vera", PASSWORD, [("volunteer", None)], Viewer.keeper())
         story = add_story(archive, "The flood", "en", LINES)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, worker=False), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the web server did not start within 30 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", story
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(settings, worker=False)) as base:
+        yield base, story
 
 
 def test_alt_with_a_letter_that_types_one_does_not_split(browser, quiet_server):  # noqa: F811

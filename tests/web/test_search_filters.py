@@ -7,12 +7,8 @@ filtered page with axe-core in Chromium (skipped without it, except under CI=tru
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 
 import pytest
-import uvicorn
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
@@ -21,7 +17,7 @@ from storyatlas.themes import store
 from storyatlas.themes.tagger import Evidence, Tagging, ThemeTag
 from storyatlas.web.app import create_app
 from tests.conftest import add_story
-from tests.web.test_browser import Problems, _context, browser, chromium_path, playwright_  # noqa: F401
+from tests.web.test_browser import Problems, _context, browser, chromium_path, playwright_, served  # noqa: F401
 
 LINES = [(0.0, 4.0, "The flood came in the night."), (65.95, 70.0, "We filled sandbags.")]
 
@@ -151,20 +147,8 @@ def filtered_server(tmp_path_factory, chromium_path: str):  # noqa: F811 (the fi
     archive = app.state.archives.get()
     for i in range(2):
         add_story(archive, f"Flood {i}", "de", LINES, country="DE", community="Görlitz")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the web server did not start within 30 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as base:
+        yield base
 
 
 def test_the_filtered_page_passes_an_audit_and_its_box_searches_within_or_everywhere(browser, filtered_server):  # noqa: F811
