@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyatlas.archive import Archive, Viewer, audit, revisions
+from storyatlas.archive.db import read_only_uri
 from storyatlas.archive.media_folder import sha256_file
 from storyatlas.errors import AccessDenied, StoryAtlasError, said
 
@@ -273,9 +274,7 @@ def _numbers_given(database: Path, identity: object, named: bool = False) -> _Gi
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
-    # as a URI, escaped: in "file:{path}" a "#" or "?" in a folder's name ends the path (and
-    # SQLite makes an empty database where it ends), and "%20" stands for a space
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    return sqlite3.connect(read_only_uri(path), uri=True)
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:

@@ -15,7 +15,7 @@ from storyatlas.errors import AccessDenied, ConsentError, named, said
 
 VISIBILITIES = ("public", "community", "researchers", "private")
 NAMINGS = ("full", "first", "anonymous")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # whole (fullmatch): "$" let a line end follow
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Consent:
             raise ConsentError(said("the storyteller is named in one of these ways: {namings}",
                                     namings=", ".join(NAMINGS)))
         if self.embargo_until:
-            if not _DATE.match(self.embargo_until):
+            if not _DATE.fullmatch(self.embargo_until):
                 raise ConsentError(said("an embargo date looks like 2030-01-31"))
             try:
                 datetime.date.fromisoformat(self.embargo_until)

@@ -35,13 +35,7 @@ SCHEMA_VERSION = max(v for v, _, _ in _migrations())
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the archive database and bring its schema up to date."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:  # a path through a file, a read-only disk, a folder this user may not write to
-        raise StoryAtlasError(said(
-            "cannot make the folder of the archive database {path} ({detail}): name another archive with "
-            "--archive or STORYATLAS_ARCHIVE, or check that this user may write there",
-            path=str(path), detail=e.strerror or str(e))) from None
+    make_folder_of(path)
     conn = None
     try:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -71,9 +65,28 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def make_folder_of(path: Path) -> None:
+    """Make the archive's folder, where ``path`` (its database, its queue) lies; StoryAtlasError
+    where it cannot be made (a path through a file, a read-only disk, no permission)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoryAtlasError(said(
+            "cannot make the folder of the archive database {path} ({detail}): name another archive with "
+            "--archive or STORYATLAS_ARCHIVE, or check that this user may write there",
+            path=str(path), detail=e.strerror or str(e))) from None
+
+
 # SQLite's kinds of failure of a file it may not open or write (a folder, a read-only disk,
 # no permission) or that its disk cannot hold: no broken archive, one where it cannot be used
 _NOT_USABLE_HERE = {"CANTOPEN", "READONLY", "PERM", "IOERR", "FULL"}
+
+
+def read_only_uri(path: str | Path) -> str:
+    """The URI that opens the database at ``path`` read-only (``uri=True``), escaped: in
+    "file:{path}" a "#" or "?" in a folder's name ends the path (and SQLite makes an empty
+    database where it ends), and "%20" stands for a space."""
+    return f"{Path(path).resolve().as_uri()}?mode=ro"
 
 
 def _cannot_open(path: Path, e: sqlite3.DatabaseError | OSError) -> str:

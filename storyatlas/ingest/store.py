@@ -109,9 +109,14 @@ class ScratchLease:
 
     def __init__(self, media_dir: Path, clean: bool = False) -> None:
         tmp = media_dir / "tmp"
-        tmp.mkdir(parents=True, exist_ok=True)
-        # the lock is on the folder itself, so that it leaves no file behind
-        self._fd: int | None = os.open(tmp, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            tmp.mkdir(parents=True, exist_ok=True)
+            # the lock is on the folder itself, so that it leaves no file behind
+            self._fd: int | None = os.open(tmp, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as e:  # a media folder that is a file, on a read-only disk, not this user's
+            raise MediaError(said(
+                "cannot use the media folder {path} ({detail}): move aside what is there, or check that this user "
+                "may write there", path=str(media_dir), detail=e.strerror or str(e))) from None
         try:
             if clean:
                 try:

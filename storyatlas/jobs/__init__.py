@@ -15,7 +15,9 @@ from typing import TypeVar
 from huey import SqliteHuey, crontab
 
 from storyatlas.archive import Archive, Job, word_index
+from storyatlas.archive.db import make_folder_of
 from storyatlas.archive.erasure import sweep_tombstones
+from storyatlas.errors import StoryAtlasError, said
 from storyatlas.ingest.store import clean_scratch
 from storyatlas.jobs.exclusive import Exclusive
 from storyatlas.jobs.pipeline import JobListener, process_job
@@ -34,7 +36,7 @@ __all__ = ["Queue", "process_job"]
 class Queue:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        settings.archive.mkdir(parents=True, exist_ok=True)
+        make_folder_of(settings.queue_file)
         # no results kept: nothing reads them (the jobs table is the truth), and kept they
         # piled up in the queue's file, a row for every task ever run
         self.huey = _sqlite_huey(settings.queue_file)
@@ -224,6 +226,11 @@ def _sqlite_huey(path: Path) -> SqliteHuey:
     try:
         return SqliteHuey(name="storyatlas", filename=str(path), results=False)
     except sqlite3.DatabaseError as e:
+        if not (getattr(e, "sqlite_errorname", None) or "").startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+            # a full or read-only disk, a file it may not write: the file may be sound, its jobs waiting
+            raise StoryAtlasError(said(
+                "cannot open the queue's file {path} ({detail}): check that this user may read and write it and "
+                "its folder, on a disk with room", path=str(path), detail=str(e))) from None
         aside = f".damaged-{int(time.time())}"
         log.warning("the queue's file %s is damaged (%s): moved to %s%s, a new one made", path, e, path, aside)
         for part in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):

@@ -25,6 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
+from storyatlas.archive.db import read_only_uri
 from storyatlas.archive.word_index import STORY
 from storyatlas.machine import available_cores
 from storyatlas.search import ranked
@@ -90,7 +91,7 @@ def _connection(path: str) -> sqlite3.Connection:
         kept = _local.connections = {}
     conn = kept.pop(path, None)
     if conn is None:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=30)
+        conn = sqlite3.connect(read_only_uri(path), uri=True, isolation_level=None, timeout=30)
         conn.execute("PRAGMA cache_size=-65536")  # as the archive's own (archive/db.py): 2 MB re-read pages
         while len(kept) >= _KEPT:
             kept.pop(next(iter(kept))).close()

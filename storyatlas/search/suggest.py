@@ -24,6 +24,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from storyatlas import stems
+from storyatlas.archive.db import read_only_uri
 from storyatlas.archive.word_index import STORY
 from storyatlas.search.query import Query, Term, literal
 from storyatlas.text import fold
@@ -141,7 +142,7 @@ def _read(conn: sqlite3.Connection) -> Vocabulary:
 
 def _reread(path: str, state: bytes | None) -> None:
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
         try:
             if state is None:
                 state = words_state(conn)

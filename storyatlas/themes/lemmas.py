@@ -8,6 +8,7 @@ picked out once per set of trigger words and kept in a small file in the cache.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 import hashlib
@@ -126,8 +127,14 @@ def _lemmatizer(lang: str, wanted: frozenset[str], digest: str, cache: Path) -> 
             return Lemmatizer(lang, json.loads(path.read_text(encoding="utf-8")))
         log.info("indexing %s word forms for theme triggers (once per vocabulary version)", lang)
         index = build_index(lang, set(wanted))
-        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
-        partial.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
+            partial.replace(path)
+        except OSError as e:  # a cache that cannot be written (full, read-only) costs time, not the theme job
+            log.warning("cannot keep the %s word forms in %s (%s): they are made again in each process; set "
+                        "STORYATLAS_CACHE to a folder this user may write to", lang, path.parent, e)
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
         return Lemmatizer(lang, index)

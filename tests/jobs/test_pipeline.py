@@ -1,12 +1,14 @@
 import sqlite3
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
 from storyatlas import meaning
 from storyatlas.archive import Archive, StoryMetadata, Viewer, tags, word_index
 from storyatlas.archive import vectors as meaning_rows
+from storyatlas.errors import StoryAtlasError
 from storyatlas.ingest import ingest_file
 from storyatlas.jobs import Queue, pipeline, process_job
 from storyatlas.search import SearchQuery
@@ -250,6 +252,24 @@ def test_a_damaged_queue_file_is_moved_aside_for_a_new_one(settings):
     assert queue.huey.pending_count() == 1
     [aside] = [p for p in settings.queue_file.parent.iterdir() if ".damaged-" in p.name]
     assert aside.read_bytes().startswith(b"not a database")
+
+
+def test_a_queue_file_that_cannot_be_opened_is_left_where_it_is_and_said(settings):
+    # only a file that is no database, or a damaged one, is moved aside: one that cannot be
+    # opened here (a full disk, no permission; here a folder) was renamed, its jobs out of sight
+    settings.queue_file.mkdir(parents=True)
+    (settings.queue_file / "kept").write_text("here")
+    with pytest.raises(StoryAtlasError, match="^cannot open the queue's file .*on a disk with room$"):
+        Queue(settings)
+    assert (settings.queue_file / "kept").read_text() == "here"
+    assert not [p for p in settings.archive.iterdir() if ".damaged-" in p.name]
+
+
+def test_a_queue_whose_folder_cannot_be_made_says_so(settings, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    settings = replace(settings, archive=tmp_path / "file" / "archive")
+    with pytest.raises(StoryAtlasError, match="^cannot make the folder of the archive database .*file/archive/queue"):
+        Queue(settings)
 
 
 def test_every_minute_the_worker_merges_what_edits_wrote(archive, settings, monkeypatch):

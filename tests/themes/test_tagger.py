@@ -127,6 +127,16 @@ def test_the_forms_are_kept_on_disk_a_file_for_each_language_and_set_of_words(tm
     assert lemmatizer("de", {"stausee"}, tmp_path).index == lake.index  # read back from its file
 
 
+def test_forms_that_cannot_be_kept_on_disk_are_used_all_the_same(tmp_path, caplog):
+    # a cache folder that cannot be made (here: under a file) failed the theme job
+    from storyatlas.themes.lemmas import lemmatizer
+
+    (tmp_path / "file").write_text("not a folder")
+    cellar = lemmatizer("de", {"keller"}, tmp_path / "file")
+    assert "kellern" in cellar.index
+    assert "cannot keep the de word forms" in caplog.text
+
+
 def test_a_compound_whose_last_part_is_a_three_letter_word_matches_in_its_forms():
     lemmas = Lemmatizer("de", build_index("de", {"stausee"}))
     assert lemmas.candidates("Die Stauseen waren voll.")[1] == ("stauseen", "stausee")  # See, Seen
