@@ -226,14 +226,46 @@ def _sqlite_huey(path: Path) -> SqliteHuey:
     try:
         return SqliteHuey(name="storyatlas", filename=str(path), results=False)
     except sqlite3.DatabaseError as e:
-        if not (getattr(e, "sqlite_errorname", None) or "").startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+        if not _damaged(e):
             # a full or read-only disk, a file it may not write: the file may be sound, its jobs waiting
-            raise StoryAtlasError(said(
-                "cannot open the queue's file {path} ({detail}): check that this user may read and write it and "
-                "its folder, on a disk with room", path=str(path), detail=str(e))) from None
-        aside = f".damaged-{int(time.time())}"
-        log.warning("the queue's file %s is damaged (%s): moved to %s%s, a new one made", path, e, path, aside)
-        for part in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+            raise StoryAtlasError(_cannot_open_queue(path, e)) from None
+        _move_aside(path, e)
+    try:
+        return SqliteHuey(name="storyatlas", filename=str(path), results=False)
+    except sqlite3.DatabaseError as e:
+        raise StoryAtlasError(_cannot_open_queue(path, e)) from None
+
+
+# SQLite's own words where a Python without sqlite_errorname (or a wrapper) leaves only them
+_DAMAGED_WORDS = ("file is not a database", "database disk image is malformed")
+
+
+def _damaged(e: sqlite3.DatabaseError) -> bool:
+    """Whether the file is no database, or a damaged one: only then is it moved aside."""
+    name = getattr(e, "sqlite_errorname", None) or ""
+    return name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or any(w in str(e) for w in _DAMAGED_WORDS)
+
+
+def _cannot_open_queue(path: Path, e: sqlite3.DatabaseError) -> str:
+    return said("cannot open the queue's file {path} ({detail}): check that this user may read and write it and "
+                "its folder, on a disk with room", path=str(path), detail=str(e))
+
+
+def _aside_suffix() -> str:
+    return f".damaged-{int(time.time())}"
+
+
+def _move_aside(path: Path, e: sqlite3.DatabaseError) -> None:
+    aside = _aside_suffix()
+    # its write-ahead log first: one left behind would be read into the new file as if its own
+    for part in (path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm"), path):
+        try:
             if part.exists():
                 part.rename(part.with_name(part.name + aside))
-        return SqliteHuey(name="storyatlas", filename=str(path), results=False)
+        except OSError as moving:
+            raise StoryAtlasError(said(
+                "the queue's file {path} is damaged ({detail}) and cannot be moved aside ({moving}): move or remove "
+                "it (it holds only job numbers; a worker's start queues again every job not done), or check that "
+                "this user may write its folder", path=str(path), detail=str(e),
+                moving=moving.strerror or str(moving))) from None
+    log.warning("the queue's file %s is damaged (%s): moved to %s%s, a new one made", path, e, path, aside)

@@ -123,18 +123,38 @@ def lemmatizer(lang: str, wanted: set[str], cache: Path) -> Lemmatizer:
 def _lemmatizer(lang: str, wanted: frozenset[str], digest: str, cache: Path) -> Lemmatizer:
     path = cache / "lemmas" / f"{lang}-{digest}.json"
     with _lock:
-        if path.exists():
-            return Lemmatizer(lang, json.loads(path.read_text(encoding="utf-8")))
+        index = _kept(path)
+        if index is not None:
+            return Lemmatizer(lang, index)
         log.info("indexing %s word forms for theme triggers (once per vocabulary version)", lang)
         index = build_index(lang, set(wanted))
-        partial = path.with_suffix(".partial")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
-            partial.replace(path)
-        except OSError as e:  # a cache that cannot be written (full, read-only) costs time, not the theme job
-            log.warning("cannot keep the %s word forms in %s (%s): they are made again in each process; set "
-                        "STORYATLAS_CACHE to a folder this user may write to", lang, path.parent, e)
-            with contextlib.suppress(OSError):
-                partial.unlink(missing_ok=True)
+        _keep(path, lang, index)
         return Lemmatizer(lang, index)
+
+
+def _kept(path: Path) -> dict[str, list[str]] | None:
+    """The forms kept at ``path``; None where there are none, or none that can be read (a
+    file damaged or cut short, a folder this user may not read): they are made again."""
+    try:
+        if not path.exists():
+            return None
+        index = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(index, dict):
+            raise ValueError("not a table of word forms")
+    except (OSError, ValueError) as e:
+        log.warning("cannot read the word forms kept in %s (%s): they are made again", path, e)
+        return None
+    return index
+
+
+def _keep(path: Path, lang: str, index: dict[str, list[str]]) -> None:
+    partial = path.with_suffix(".partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
+        partial.replace(path)
+    except OSError as e:  # a cache that cannot be written (full, read-only) costs time, not the theme job
+        log.warning("cannot keep the %s word forms in %s (%s): they are made again in each process; set "
+                    "STORYATLAS_CACHE to a folder this user may write to", lang, path.parent, e)
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
