@@ -36,7 +36,7 @@ __all__ = ["Queue", "process_job"]
 class Queue:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        make_folder_of(settings.queue_file)
+        make_folder_of(settings.database)  # the same folder, said as db.connect says it
         # no results kept: nothing reads them (the jobs table is the truth), and kept they
         # piled up in the queue's file, a row for every task ever run
         self.huey = _sqlite_huey(settings.queue_file)

@@ -41,7 +41,7 @@ MAX_PART_HEADER_BYTES = 16 * 1024
 MAX_FILES = 50
 # how often, in bytes written, a long upload looks again at the free space and its client's total
 _RECHECK_BYTES = 1024 * 1024
-_UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")  # fullmatch: "$" let a line end follow
 FINISH_RETRY_S = 5
 """How long a finish sent again while the first still takes the file in is told to wait."""
 Answer = tuple[int, dict]
@@ -256,7 +256,7 @@ class ResumableUploads:
         self._swept: float | None = None
 
     def _path(self, upload_id: str) -> Path:
-        if not _UPLOAD_ID.match(upload_id):
+        if not _UPLOAD_ID.fullmatch(upload_id):
             raise UploadError(said("unknown upload"), status=404)
         path = self.folder / f"{upload_id}.part"
         if not path.exists():
@@ -375,7 +375,7 @@ class ResumableUploads:
         """What finishing the upload answered, while it is kept (``max_age_s``): the answer
         may have been lost on its way, and only it held the storyteller's private link
         (not kept: ``NEW_LINK`` says the teller is to get a new one)."""
-        if not _UPLOAD_ID.match(upload_id):
+        if not _UPLOAD_ID.fullmatch(upload_id):
             return None
         done = self.folder / f"{upload_id}.done"
         try:

@@ -268,7 +268,7 @@ def test_a_queue_file_that_cannot_be_opened_is_left_where_it_is_and_said(setting
 def test_a_queue_whose_folder_cannot_be_made_says_so(settings, tmp_path):
     (tmp_path / "file").write_text("not a folder")
     settings = replace(settings, archive=tmp_path / "file" / "archive")
-    with pytest.raises(StoryAtlasError, match="^cannot make the folder of the archive database .*file/archive/queue"):
+    with pytest.raises(StoryAtlasError, match="^cannot make the folder of the archive database .*/archive.db "):
         Queue(settings)
 
 

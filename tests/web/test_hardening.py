@@ -150,6 +150,10 @@ def test_an_upload_id_cannot_name_a_file_outside_the_uploads_folder(tmp_path):
     with pytest.raises(UploadError, match="unknown upload") as refused:
         uploads.offset("../elsewhere")
     assert refused.value.status == 404
+    # an id is the whole name: "$" let one end in a line end, a name no upload is given
+    (tmp_path / "uploads" / f"{'a' * 16}\n.part").write_bytes(b"not an upload")
+    with pytest.raises(UploadError, match="^unknown upload$"):
+        uploads.offset(f"{'a' * 16}\n")
 
 
 def test_pieces_of_one_upload_are_taken_one_at_a_time(app):
