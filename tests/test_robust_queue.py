@@ -30,13 +30,18 @@ def test_a_queue_file_locked_by_another_program_is_said_and_keeps_its_jobs(setti
     assert Queue(settings).huey.pending_count() == 1
 
 
-def test_a_damaged_queue_file_that_cannot_be_moved_aside_is_said_and_left(settings, monkeypatch):
+def _damaged_queue_with_its_way_aside_blocked(settings, monkeypatch, name: str) -> None:
+    """A damaged queue file, and where ``name`` would be moved aside a folder with something
+    in it: the rename is refused (as on a read-only folder, which root may write)."""
     settings.archive.mkdir(parents=True)
     settings.queue_file.write_bytes(DAMAGED)
     monkeypatch.setattr(jobs, "_aside_suffix", lambda: ".damaged-1")
-    # where it would go, a folder with something in it: the rename is refused (as on a read-only folder)
-    (settings.archive / "queue.db.damaged-1").mkdir()
-    (settings.archive / "queue.db.damaged-1" / "kept").write_text("here")
+    (settings.archive / f"{name}.damaged-1").mkdir()
+    (settings.archive / f"{name}.damaged-1" / "kept").write_text("here")
+
+
+def test_a_damaged_queue_file_that_cannot_be_moved_aside_is_said_and_left(settings, monkeypatch):
+    _damaged_queue_with_its_way_aside_blocked(settings, monkeypatch, "queue.db")
     with pytest.raises(StoryAtlasError, match="^the queue's file .*queue.db is damaged .*cannot be moved aside"):
         Queue(settings)
     assert settings.queue_file.read_bytes() == DAMAGED
@@ -44,12 +49,8 @@ def test_a_damaged_queue_file_that_cannot_be_moved_aside_is_said_and_left(settin
 
 def test_a_damaged_queue_file_stays_while_its_log_cannot_be_moved_aside(settings, monkeypatch):
     # the file moved first and its log left behind, the next start read that log into a new file
-    settings.archive.mkdir(parents=True)
-    settings.queue_file.write_bytes(DAMAGED)
+    _damaged_queue_with_its_way_aside_blocked(settings, monkeypatch, "queue.db-wal")
     (settings.archive / "queue.db-wal").write_bytes(b"an old log")
-    monkeypatch.setattr(jobs, "_aside_suffix", lambda: ".damaged-1")
-    (settings.archive / "queue.db-wal.damaged-1").mkdir()
-    (settings.archive / "queue.db-wal.damaged-1" / "kept").write_text("here")
     with pytest.raises(StoryAtlasError, match="cannot be moved aside"):
         Queue(settings)
     assert settings.queue_file.read_bytes() == DAMAGED

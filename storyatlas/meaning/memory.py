@@ -88,12 +88,8 @@ class Block:
         """Which of ``rows`` still stand for their segment."""
         return np.ones(len(self.ids[rows]), bool) if self.gone is None else ~self.gone[rows]
 
-    def live(self, start: int, end: int) -> np.ndarray:
-        """Which of rows ``start:end`` still stand for their segment."""
-        return np.ones(end - start, bool) if self.gone is None else ~self.gone[start:end]
-
     def rows_of(self, story_id: int) -> np.ndarray:
-        return np.flatnonzero((self.stories == story_id) & self.live(0, len(self.ids)))
+        return np.flatnonzero((self.stories == story_id) & self.alive(slice(None)))
 
 
 def k_mean(similarities: np.ndarray) -> np.ndarray:
