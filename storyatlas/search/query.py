@@ -209,7 +209,24 @@ def parse(text: str, language: str | None = None,
         kept = _said_elsewhere(clauses, lang, holds)
     if not kept:
         return None
-    return Query(tuple(tuple(c) for c in kept), tuple(excluded), lang)
+    return Query(_once(kept), tuple(excluded), lang)
+
+
+def _once(clauses: list[list[Term]]) -> tuple[tuple[Term, ...], ...]:
+    """Each clause once, and each term once in its clause (the first as typed): FTS5 reads
+    a word's whole list again each time it is asked, and "Water water water" took three
+    times as long as "water" (77-105 ms at a million segments)."""
+    seen, out = set(), []
+    for clause in clauses:
+        keys, terms = set(), []
+        for t in clause:
+            if (t.folded, t.phrase) not in keys:
+                keys.add((t.folded, t.phrase))
+                terms.append(t)
+        if frozenset(keys) not in seen:
+            seen.add(frozenset(keys))
+            out.append(tuple(terms))
+    return tuple(out)
 
 
 def _without_stop_words(clauses: list[list[Term]], lang: str) -> list[list[Term]]:

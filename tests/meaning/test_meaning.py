@@ -419,10 +419,14 @@ def test_a_relaxed_words_ranking_counts_half_in_the_search(archive, monkeypatch)
     worded = add_story(archive, "Cellar", "en", [(0.0, 4.0, "The cellar flooded."), (4.0, 8.0, "The dyke held.")])
     closest, second = (add_story(archive, title, "en", [(0.0, 4.0, text)])
                        for title, text in (("Sang", "We sang."), ("Danced", "We danced.")))
-    # meaning's ranking given, not encoded: the stories meaning finds, closest first
-    monkeypatch.setattr(fused, "meaning_hits", lambda archive, query, within: {
-        closest: [(archive.segments(closest, KEEPER)[0].id, 0.9)],
-        second: [(archive.segments(second, KEEPER)[0].id, 0.8)]})
+    asked = []
+
+    def meaning_hits(archive, query, within):  # meaning's ranking given, not encoded: closest first
+        asked.append(query.text)
+        return {closest: [(archive.segments(closest, KEEPER)[0].id, 0.9)],
+                second: [(archive.segments(second, KEEPER)[0].id, 0.8)]}
+
+    monkeypatch.setattr(fused, "meaning_hits", meaning_hits)
 
     def order(text):
         found = FTSBackend(archive).search(SearchQuery(text, Viewer.anonymous()))
@@ -431,6 +435,8 @@ def test_a_relaxed_words_ranking_counts_half_in_the_search(archive, monkeypatch)
     # words' first is worth meaning's first (above its second); relaxed, half of it (below)
     assert order("cellar flooded")[1][2] == second
     assert order("cellar dyke") == (True, [closest, second, worded])
+    # the search that found no moment holding both words asked meaning nothing: its answer is not shown
+    assert asked == ["cellar flooded", "cellar dyke"]
 
 
 def test_a_story_meaning_alone_found_shows_its_closest_moments_up_to_the_limit(archive):

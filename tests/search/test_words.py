@@ -402,6 +402,17 @@ def test_and_joins_words_in_any_language_and_a_language_given_decides_the_stop_w
     assert parse("die", "de") is None and [[t.words for t in c] for c in parse("die", "en").clauses] == [[("die",)]]
 
 
+def test_a_word_typed_again_is_asked_of_the_index_once(backend):
+    # FTS5 reads a word's whole list once for each time a query names it
+    assert [[t.words for t in c] for c in parse("Water water OR WATER flood water").clauses] == \
+        [[("Water",)], [("flood",)]]
+    assert [[t.words for t in c] for c in parse('"the river" "The River" river').clauses] == \
+        [[("the", "river")], [("river",)]]
+    once, again = _search(backend, "water"), _search(backend, "water Water WATER")
+    assert _ids(again) == _ids(once) == [2, 1]
+    assert [h.moments for h in again.stories] == [h.moments for h in once.stories]
+
+
 def test_a_query_takes_the_stop_words_of_the_language_most_of_its_words_are_stop_words_of():
     assert query_language(["die", "der", "Flut"]) == "de"
     # a tie goes to English, the archive's common language, then to the language listed first
