@@ -122,7 +122,8 @@ async def search(request: Request) -> Response:
         return name in filters and same_value(filters[name], value)
 
     return render(request, "search.html", query=query, results=results, filters=filters, link=link, chosen=chosen,
-                  clear_link=link(dict.fromkeys(filters)), facet_names=FACETS, review_states=index_points.REVIEW_STATES)
+                  clear_link=link(dict.fromkeys(filters)), facet_names=FACETS, review_states=index_points.REVIEW_STATES,
+                  limit=query.limit if here["limit"] else None)
 
 
 async def story(request: Request) -> Response:

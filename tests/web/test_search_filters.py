@@ -100,6 +100,13 @@ def test_the_search_box_keeps_the_filters_and_offers_to_search_every_story(clien
     everywhere = client.get("/search", params={"q": "sandbags", "country": "pl", "everything": "1"},
                             follow_redirects=False)
     assert (everywhere.status_code, everywhere.headers["location"]) == (303, "/search?q=sandbags")
+    # the stories a page, when chosen, are kept both ways
+    page = client.get("/search", params={"q": "flood", "country": "pl", "limit": "5"}).text
+    box = page[page.index('<form class="searchbox"'):]
+    assert re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', box[:box.index("</form>")]) == [
+        ("country", "pl"), ("limit", "5")]
+    assert client.get("/search", params={"q": "sandbags", "country": "pl", "limit": "5", "everything": "1"},
+                      follow_redirects=False).headers["location"] == "/search?q=sandbags&limit=5"
     assert "Stories found: 4" in client.get(everywhere.headers["location"]).text
     # without filters (and on the home page) the box has neither
     for path in ("/search?q=flood", "/"):
