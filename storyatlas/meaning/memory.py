@@ -48,20 +48,6 @@ class Block:
     gone: np.ndarray | None = None
     """Rows whose segment changed since they were read: never a hit."""
 
-    def parts(self, queries: np.ndarray) -> list[tuple[int, int]]:
-        """The rows to compare ``queries`` with: all of them, or the closest lists'."""
-        if self.lists is None:
-            return [(start, min(start + CHUNK, len(self.ids))) for start in range(0, len(self.ids), CHUNK)]
-        return self.lists.slices(queries)
-
-    def probed(self, queries: np.ndarray, share: float) -> list[tuple[int, int, np.ndarray]]:
-        """(start, end, which queries) to compare: each query with the rows of its own
-        closest lists (``share`` of them), or every query with every row."""
-        if self.lists is None:
-            every = np.arange(len(queries))
-            return [(a, b, every) for a, b in self.parts(queries)]
-        return self.lists.probed(queries, max(1, round(share * len(self.lists.centroids))))
-
     def seen(self, queries: np.ndarray, allowed: np.ndarray,
              share: float | None = None) -> list[tuple[slice | np.ndarray, np.ndarray]]:
         """(rows, which queries) to compare, among the rows of the stories ``allowed`` (a
@@ -71,7 +57,7 @@ class Block:
         compare, the allowed rows themselves (exactly, and bounded by them)."""
         every = np.arange(len(np.atleast_2d(queries)))
         if self.lists is None:
-            return [(slice(a, b), every) for a, b in self.parts(queries)]
+            return [(slice(at, min(at + CHUNK, len(self.ids))), every) for at in range(0, len(self.ids), CHUNK)]
         visible = allowed[self.stories]
         if self.gone is not None:
             visible &= ~self.gone

@@ -237,8 +237,12 @@ def test_a_storys_passages_are_each_compared_with_a_share_of_the_lists():
     order, found = lists.build(matrix)
     block = memory.Block(np.arange(2000)[order], np.zeros(2000, np.int64), matrix[order], np.zeros(2000), found)
     assert len(found.centroids) == 44
-    for share, each in ((0.05, 2), (1.0, 44)):
-        probed = block.probed(matrix[:3], share)
-        assert [sum(q in who for _, _, who in probed) for q in range(3)] == [each] * 3, share
+    every = np.ones(1, bool)  # the one story, allowed
+    for share, each in ((0.05, 2), (0.2, 9)):
+        probed = block.seen(matrix[:3], every, share)
+        assert [sum(q in who for _, who in probed) for q in range(3)] == [each] * 3, share
+    # compared with every list, each passage is compared with every row once
+    [(at, who)] = block.seen(matrix[:3], every, 1.0)
+    assert at.tolist() == list(range(2000)) and who.tolist() == [0, 1, 2]
     exact = memory.Block(np.arange(2000), np.zeros(2000, np.int64), matrix, np.zeros(2000))
-    assert [(a, b, who.tolist()) for a, b, who in exact.probed(matrix[:3], 0.05)] == [(0, 2000, [0, 1, 2])]
+    assert [(at, who.tolist()) for at, who in exact.seen(matrix[:3], every, 0.05)] == [(slice(0, 2000), [0, 1, 2])]
