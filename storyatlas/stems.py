@@ -285,6 +285,26 @@ def query_forms(word: str) -> tuple[str, ...]:
     return tuple(sorted(forms))
 
 
+@functools.lru_cache(maxsize=1)
+def _function_words() -> dict[str, frozenset[str]]:
+    import json
+
+    path = Path(__file__).parent / "function_words" / "snowball.json"
+    lists = json.loads(path.read_text(encoding="utf-8"))
+    by_word: dict[str, set[str]] = {}
+    for lang, said in lists.items():
+        for word in said:
+            by_word.setdefault(fold(word), set()).add(lang)
+    return {word: frozenset(langs) for word, langs in by_word.items()}
+
+
+def function_word_in(word: str) -> frozenset[str]:
+    """The languages in which ``word`` (folded) is a function word ("war", "die", "son"),
+    by the Snowball project's short lists (function_words/SOURCES.md): spaCy's stop lists
+    hold content words too (Italian "casa", "lavoro")."""
+    return _function_words().get(word, frozenset())
+
+
 @functools.lru_cache(maxsize=None)
 def stop_words(lang: str) -> frozenset[str]:
     """Folded stop words of a language, from spaCy's lists (read without loading spaCy);

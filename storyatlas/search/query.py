@@ -42,9 +42,11 @@ class Term:
         """Every index term this word may stand for or, for a phrase, every sequence of
         terms it may be found as, in each language."""
         if not self.phrase:
-            forms = stems.query_forms(self.words[0])
-            return forms if self.languages is None else tuple(
-                f for f in forms if f.partition("_")[0] in self.languages)
+            # never a language's function word: "war" typed alone met every German "es war"
+            grammar = stems.function_word_in(fold(self.words[0]))
+            return tuple(f for f in stems.query_forms(self.words[0])
+                         if f.partition("_")[0] not in grammar
+                         and (self.languages is None or f.partition("_")[0] in self.languages))
         return self.phrase_forms()
 
     def phrase_forms(self, holds: Callable[[str], bool] | None = None) -> tuple[str, ...]:
