@@ -419,13 +419,10 @@ def _sample_path() -> Path:
 def _ready_to_serve(settings, worker: bool) -> None:
     """An archive folder that cannot be made, or (with a worker) no speech model or a cache it
     cannot write, was a traceback, or a server whose every upload then failed."""
+    from storyatlas.archive.db import make_folder_of
     from storyatlas.transcribe.models import resolve_model
 
-    try:
-        settings.archive.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise StoryAtlasError(f"cannot make the archive folder {settings.archive} ({e.strerror or e}): name "
-                              "another with --archive or STORYATLAS_ARCHIVE, or mount the disk it is on") from None
+    make_folder_of(settings.database)
     try:
         if worker:
             resolve_model(settings.model, settings.cache)  # the base model is joined into the cache once

@@ -118,7 +118,7 @@ def test_serving_an_archive_folder_that_cannot_be_made_says_so(tmp_path, monkeyp
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: pytest.fail("served an archive it cannot have"))
     result = CliRunner().invoke(cli, ["serve"])
     assert result.exit_code == 1
-    assert f"Error: cannot make the archive folder {tmp_path / where}" in result.output
+    assert f"Error: cannot make the folder of the archive database {tmp_path / where / 'archive.db'}" in result.output
     assert "Story Atlas on http" not in result.output
 
 
