@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import itertools
+import json
 import math
 import re
 import threading
@@ -287,8 +288,6 @@ def query_forms(word: str) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=1)
 def _function_words() -> dict[str, frozenset[str]]:
-    import json
-
     path = Path(__file__).parent / "function_words" / "snowball.json"
     lists = json.loads(path.read_text(encoding="utf-8"))
     by_word: dict[str, set[str]] = {}
