@@ -226,6 +226,30 @@ def test_a_restored_story_gives_no_revision_number_again_so_an_editor_from_befor
         assert corrections.transcript(restored, kept, VERA).segments[0].text == "Said again after the restore."
 
 
+def test_a_story_transcribed_at_the_snapshot_holds_its_number_for_the_draft_made_again(tmp_path, settings):
+    live = tmp_path / "live" / "archive.db"
+    with Archive(live) as archive:
+        story = add_story(archive, "Being transcribed at the snapshot", "en", LINES)
+        with archive.transaction() as c:
+            c.execute("UPDATE jobs SET state = 'queued' WHERE story_id = ?", (story,))
+        backups.backup(archive, live.parent / "media", tmp_path / "backup", KEEPER)
+        with archive.transaction() as c:
+            c.execute("UPDATE jobs SET state = 'done' WHERE story_id = ?", (story,))
+        assert [_edit(archive, story, f"Edit {n}.", n) for n in (0, 1)] == [1, 2]
+        stale = corrections.transcript(archive, story, VERA)
+    backups.restore(tmp_path / "backup", settings.database, settings.media_dir, KEEPER)
+
+    with Archive(settings.database) as restored:
+        assert corrections.revisions(restored, story, VERA) == []  # the machine's draft is made again, not kept
+        transcribe_again(restored, story, AGAIN)  # as its worker then does
+        assert corrections.transcript(restored, story, VERA).revision == 3  # past the editor's 2
+        with pytest.raises(Conflict, match="reload the transcript"):
+            corrections.name_speaker(restored, story, "A", "Anna", VERA, base=stale.revision)
+        assert _edit(restored, story, "Said after the restore.", 3) == 4
+        assert [r.number for r in corrections.revisions(restored, story, VERA)] == [4, 0]
+
+
+
 def test_another_archive_named_as_replaced_gives_its_numbers_but_says_no_revision_lost(tmp_path, settings):
     live = tmp_path / "live" / "archive.db"
     with Archive(live) as archive:

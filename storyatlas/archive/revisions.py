@@ -147,16 +147,26 @@ def current(c: sqlite3.Connection, story_id: int) -> sqlite3.Row | None:
 
 
 def number(c: sqlite3.Connection, story_id: int) -> int:
-    """The story's current revision: 0 (the machine's draft) before the first save."""
+    """The story's current revision: before the first save, the machine's draft, 0 (or
+    the number a restore held for it: ``hold_numbers``)."""
     row = current(c, story_id)
-    return row["number"] if row else 0
+    return row["number"] if row else _held(c, story_id)
+
+
+def _held(c: sqlite3.Connection, story_id: int) -> int:
+    row = c.execute("SELECT last FROM ids_given WHERE name = ?", (_HELD.format(story_id),)).fetchone()
+    return row[0] if row else 0
+
+
+_HELD = "revisions of story {}"
+"""Its ids_given row: the number a machine's draft stands at, held by a restore."""
 
 
 def check_base(c: sqlite3.Connection, story_id: int, base: int | None) -> int:
     """The current revision, when the editor started from it (``base``; None: whatever
     is current); Conflict, naming who saved the newer one and when, otherwise."""
     row = current(c, story_id)
-    now = row["number"] if row else 0
+    now = row["number"] if row else _held(c, story_id)
     if base is None or base == now:
         return now
     if row is None or base > now:
@@ -215,7 +225,9 @@ def hold_numbers(c: sqlite3.Connection, saved: Mapping[int, int], who: str, summ
     (``saved``: its newest revision's number by story) gets one past that newest, holding
     the transcript restored (``summary(newest)`` says why). Else the next save would give
     those numbers again, and an editor loaded before the restore, its ``base`` one of them,
-    would save over a transcript it never saw; now it gets a Conflict."""
+    would save over a transcript it never saw; now it gets a Conflict. A story with no
+    transcript to keep (its machine's draft still to be made) keeps no revision: the
+    number is held for its draft (``number``), and its first save comes after it."""
     for story_id, last in saved.items():
         now = current(c, story_id)
         if now is not None and now["number"] >= last:
@@ -223,6 +235,9 @@ def hold_numbers(c: sqlite3.Connection, saved: Mapping[int, int], who: str, summ
         lines = load(c, story_id)
         if now is None and (not lines or c.execute(  # the machine's draft, to be made again: not to be kept
                 "SELECT 1 FROM jobs WHERE story_id = ? AND state != 'done'", (story_id,)).fetchone()):
+            c.execute("""INSERT INTO ids_given (name, last) VALUES (?, ?)
+                         ON CONFLICT (name) DO UPDATE SET last = max(last, excluded.last)""",
+                      (_HELD.format(story_id), last + 1))
             continue
         speakers = load_speakers(c, story_id)
         if now is None:  # as the first save keeps it, so that it can be restored
