@@ -5,7 +5,8 @@ lists (https://github.com/snowballstem/snowball-website, algorithms/<language>/s
     python scripts/function_words.py PATH/TO/snowball-website
 
 Only each line's first word is taken (a list's comments begin with "|"); the words are
-kept as written, folded when they are read (storyatlas.stems.function_words).
+kept as written, folded when they are read (storyatlas.stems.function_word_in). The few
+that are nouns too are left out (NOUNS_TOO): "Weg" is a path, "estado" a state.
 """
 
 import json
@@ -14,6 +15,7 @@ from pathlib import Path
 
 LANGUAGES = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian",
              "nl": "dutch", "pt": "portuguese"}
+NOUNS_TOO = {"de": {"weg"}, "es": {"estado", "estados"}, "nl": {"wezen"}}
 OUT = Path(__file__).resolve().parent.parent / "storyatlas" / "function_words" / "snowball.json"
 
 
@@ -24,7 +26,8 @@ def words(text: str) -> list[str]:
 
 def main() -> None:
     root = Path(sys.argv[1])
-    lists = {lang: words((root / "algorithms" / name / "stop.txt").read_text(encoding="utf-8"))
+    lists = {lang: [w for w in words((root / "algorithms" / name / "stop.txt").read_text(encoding="utf-8"))
+                    if w not in NOUNS_TOO.get(lang, ())]
              for lang, name in LANGUAGES.items()}
     # a language a line
     OUT.write_text("{\n" + ",\n".join(f" {json.dumps(lang)}: {json.dumps(said, ensure_ascii=False)}"

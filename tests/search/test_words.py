@@ -445,6 +445,7 @@ def test_a_word_never_meets_a_language_it_is_a_function_word_of(archive):
     assert _ids(_search(backend, "war", meaning=False)) == [war]
     assert _ids(_search(backend, "casa", meaning=False)) == [casa]
     assert stems.function_word_in("war") == {"de"} and stems.function_word_in("casa") == frozenset()
+    assert stems.function_word_in("weg") == frozenset()  # "Weg", a way, is a noun too
 
 
 def test_a_query_of_stop_words_only_searches_those_the_stories_say_as_words_of_another_language(archive):
