@@ -1,6 +1,7 @@
-"""Write storyatlas/function_words/snowball.json from the Snowball project's stop word
+"""Write storyatlas/function_words/lists.json from the Snowball project's stop word
 lists (https://github.com/snowballstem/snowball-website, algorithms/<language>/stop.txt;
-3-clause BSD licence, see storyatlas/function_words/SOURCES.md).
+3-clause BSD licence, see storyatlas/function_words/SOURCES.md), and the project's own
+for Polish and Romanian.
 
     python scripts/function_words.py PATH/TO/snowball-website
 
@@ -16,7 +17,20 @@ from pathlib import Path
 LANGUAGES = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian",
              "nl": "dutch", "pt": "portuguese"}
 NOUNS_TOO = {"de": {"weg"}, "es": {"estado", "estados"}, "nl": {"wezen"}}
-OUT = Path(__file__).resolve().parent.parent / "storyatlas" / "function_words" / "snowball.json"
+# Snowball has no list for these (nor does Greek need one: no other vocabulary language
+# writes its letters). spaCy's lists hold content words (Romanian "mare", "timp", "zi",
+# Polish "pan", "roku"), so these are the project's own, short: pronouns, conjunctions,
+# prepositions, particles and forms of "to be" and "to have"
+OWN = {
+    "pl": "a aby albo ale ani bo by być był była byli było były będzie będą ci cię co czy dla do gdy go i ich im "
+          "ja jak je jego jej jemu jest jestem jeszcze już ku lub ma mi mnie mu my na nad nam nas nie nic niż o od "
+          "on ona one oni ono oraz po pod przed przez przy się są ta tak tam te tego tej ten to tu ty tych tym u w "
+          "we wy z za ze że żeby",
+    "ro": "a acea aceasta acest acesta ai al ale am ar are au ca care ce cu cum dar de din după ea ei el ele era "
+          "erau este eu fi fost în îi îl îmi își la le lor lui mai ne noi nu o pe pentru prin sau să se și sunt tu "
+          "un una unei unui va voi vor",
+}
+OUT = Path(__file__).resolve().parent.parent / "storyatlas" / "function_words" / "lists.json"
 
 
 def words(text: str) -> list[str]:
@@ -29,6 +43,7 @@ def main() -> None:
     lists = {lang: [w for w in words((root / "algorithms" / name / "stop.txt").read_text(encoding="utf-8"))
                     if w not in NOUNS_TOO.get(lang, ())]
              for lang, name in LANGUAGES.items()}
+    lists.update({lang: sorted(said.split()) for lang, said in OWN.items()})
     # a language a line
     OUT.write_text("{\n" + ",\n".join(f" {json.dumps(lang)}: {json.dumps(said, ensure_ascii=False)}"
                                       for lang, said in lists.items()) + "\n}\n", encoding="utf-8")

@@ -288,7 +288,7 @@ def query_forms(word: str) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=1)
 def _function_words() -> dict[str, frozenset[str]]:
-    path = Path(__file__).parent / "function_words" / "snowball.json"
+    path = Path(__file__).parent / "function_words" / "lists.json"
     lists = json.loads(path.read_text(encoding="utf-8"))
     by_word: dict[str, set[str]] = {}
     for lang, said in lists.items():
@@ -299,8 +299,9 @@ def _function_words() -> dict[str, frozenset[str]]:
 
 def function_word_in(word: str) -> frozenset[str]:
     """The languages in which ``word`` (folded) is a function word ("war", "die", "son"),
-    by the Snowball project's short lists (function_words/SOURCES.md): spaCy's stop lists
-    hold content words too (Italian "casa", "lavoro")."""
+    by the Snowball project's short lists and the project's own for Polish and Romanian
+    (function_words/SOURCES.md): spaCy's stop lists hold content words too (Italian "casa",
+    "lavoro", Romanian "mare")."""
     return _function_words().get(word, frozenset())
 
 
