@@ -449,6 +449,24 @@ def test_a_word_never_meets_a_language_it_is_a_function_word_of(archive):
     assert stems.function_word_in("care") == {"ro"}  # Romanian "which"; Polish and Romanian lists are our own
 
 
+def test_polish_and_romanian_function_words_meet_no_word_of_another_language(archive):
+    # Romanian "cât" (how much) folds to "cat", "alt" (other) is German "old"; the
+    # project's own lists, since Snowball has none for Polish or Romanian
+    cat = add_story(archive, "Cat", "en", [(0.0, 4.0, "Our cat hid under the stairs.")])
+    alt = add_story(archive, "Alt", "de", [(0.0, 4.0, "Der alte Mann war schon alt.")])
+    add_story(archive, "Cât", "ro", [(0.0, 4.0, "Nu știam cât timp a trecut, alt om ne-a ajutat.")])
+    add_story(archive, "Ile", "pl", [(0.0, 4.0, "Ile lat minęło, nie wiem.")])
+    ile = add_story(archive, "Île", "fr", [(0.0, 4.0, "Sur l'île, la mer montait.")])
+    teeth = add_story(archive, "Zęby", "pl", [(0.0, 4.0, "Bolały mnie zęby całą zimę.")])
+    backend = FTSBackend(archive)
+    assert _ids(_search(backend, "cat", meaning=False)) == [cat]
+    assert _ids(_search(backend, "alt", meaning=False)) == [alt]
+    assert _ids(_search(backend, "île", meaning=False)) == [ile]
+    # "żeby" (so that) is left out of the list: folded, it is "zęby", teeth
+    assert _ids(_search(backend, "zęby", meaning=False)) == [teeth]
+    assert stems.function_word_in("ile") == {"pl"} and stems.function_word_in("tie") == {"ro"}  # Romanian "ție"
+
+
 def test_a_query_of_stop_words_only_searches_those_the_stories_say_as_words_of_another_language(archive):
     # "in der war": German stop words all, but "war" is an English word the English stories say
     war = add_story(archive, "War", "en", [(0.0, 4.0, "In the war we ate turnips.")])
