@@ -21,34 +21,39 @@ NOUNS_TOO = {"de": {"weg"}, "es": {"estado", "estados"}, "nl": {"wezen"}}
 # writes its letters). spaCy's lists hold content words (Romanian "mare", "timp", "zi",
 # Polish "pan", "roku"), so these are the project's own, in Snowball's manner: pronouns,
 # possessives, demonstratives, question words, conjunctions, prepositions, particles, a few
-# adverbs of grammar and the forms of "to be" and "to have". Left out, as content words
-# too once folded: Polish "żeby" ("zęby", teeth), "mamy" (mums), "mają" ("maja", of May),
+# adverbs of grammar and the forms of "to be" and "to have", checked against spaCy's lists
+# both ways. Left out, as content words too once folded: Polish "żeby" ("zęby", teeth), "mamy" (mums), "mają" ("maja", of May),
 # "poza" (a pose); Romanian "nouă" (nine), "fii" (sons), "peste" ("pește", a fish)
 OWN = {
-    "pl": "a aby albo ale ani bardzo bez bo by być był była byłaby byłam byłaś byłby byłem byłeś byli byliśmy "
-          "było byłoby były byłyśmy bym byś będzie będziecie będziemy będziesz będą będę ci ciebie cię co coś "
-          "czego czemu czy czyli czym choć chociaż dla do gdy gdyż gdzie go i ich ile im ja jak jaka jaki jakie "
-          "jakiego jakiej jakim jakich jako je jednak jego jej jemu jest jestem jesteś jesteście jesteśmy "
-          "jeszcze jeśli jeżeli już ją każda każde każdy kim kiedy kogo komu kto ktoś która które którego "
-          "której któremu którym których którymi którzy którą ku lecz lub ma mam masz mi miał miała miałam "
-          "miałem miało miały mieli mieliśmy mieć mnie mną moi moich moim moja moje mojego mojej mojemu moją "
-          "mu mój my na nad nam nami nas nasi nasz nasza nasze naszego naszej naszych naszym naszą nawet nic "
-          "niczego nie niech niego niej niemu nich nikogo nikt nim nimi niż nią no o obok od około on ona one "
-          "oni ono oraz po pod ponieważ potem przed przez przy się siebie sobie sobą spod swoi swoich swoim "
-          "swoja swoje swojego swojej swoją swój są ta tak także tam tamta tamte tamtego tamtej tamten tamto "
-          "te tego tej temu ten teraz też to tobie tobą tu tutaj ty tych tylko tym tymi tę tą u w was wam wami "
-          "wasz wasza wasze waszego waszej waszych we według więc wszyscy wszystkie wszystkich wszystko wtedy "
-          "wy wśród z za zatem ze znad zza że",
-    "ro": "a acea aceasta aceea acei aceia acel acela acele acelea acelei acelor acelui acest acesta aceste "
-          "acestea acestei acestor acestui acești aceștia acolo acum ai aia aici al ale alt alta alte altul "
-          "alți am apoi ar are asta asupra atunci atât au avea aveai aveam aveau aveți avem avut având aș "
-          "ca care ce cea cei cel cele celei celor celui ceva cine cineva contra cu cum când cât către că da "
-          "dacă dar de decât deci deja despre din dintre doar după ea ei el ele era eram erau erai este eu "
-          "ești fi fie fiecare fiind foarte fost fără iar la le li lor lui lângă mai mea mei mele meu mi mie "
-          "mine mă ne ni nici nimic noastre noastră noi nostru noștri nu o ori pe pentru prin până sa sale sau "
-          "se sine spre sub sunt suntem sunteți sînt să său ta tale te tine tot toate toți totul tu tău un una "
-          "unde unei unele unii unor unui va vi voastre voastră voi vor vostru voștri vouă vă îi îl îmi în "
-          "între își îți ție ăla ăsta și",
+    "pl": "a aby albo ale ani aż bardziej bardzo bez bo bowiem by byli byliśmy bym być był była byłaby byłam "
+          "byłaś byłby byłem byłeś było byłoby były byłyśmy byś będzie będziecie będziemy będziesz będą będę "
+          "chociaż choć ci ciebie cię co coś czego czemu czy czyli czym dla dlaczego dlatego do gdy gdyby gdyż "
+          "gdzie go i ich ile im iż ja jak jaka jakaś jakby jaki jakich jakie jakiego jakiej jakieś jakim "
+          "jakiś jako je jednak jego jej jemu jest jestem jesteś jesteście jesteśmy jeszcze jeśli jeżeli już "
+          "ją każda każde każdy kiedy kim kogo komu kto ktoś która które którego której któremu który których "
+          "którym którymi którzy którą ku lecz lub ma mam masz mi miał miała miałam miałem miało miały mieli "
+          "mieliśmy mieć mimo między mnie mną moi moich moim moja moje mojego mojej mojemu moją mu my mój na "
+          "nad nam nami nas nasi nasz nasza nasze naszego naszej naszych naszym naszą natomiast nawet nic nich "
+          "niczego nie niech niego niej niemu nikogo nikt nim nimi nią niż no o obok od około on ona one oni "
+          "ono oraz po pod podczas ponad ponieważ potem przecież przed przede przez przy również sam sama samo "
+          "siebie się sobie sobą spod swoi swoich swoim swoja swoje swojego swojej swoją swój są ta tak taka "
+          "taki takich takie także tam tamta tamte tamtego tamtej tamten tamto te tego tej temu ten teraz też "
+          "to tobie tobą tu tutaj twoi twoich twoim twoja twoje twojego twojej twój ty tych tylko tym tymi tą "
+          "tę u w wam wami was wasi wasz wasza wasze waszego waszej waszych we według więc wszyscy wszystkich "
+          "wszystkie wszystko wtedy wy właśnie wśród z za zatem zaś ze znad znowu znów zza żaden żadna żadne "
+          "żadnych że",
+    "ro": "a acea aceasta aceea aceeași acei aceia aceiași acel acela același acele acelea acelei acelor "
+          "acelui acest acesta aceste acestea acestei acestor acestui acești aceștia acolo acum adică ai aia "
+          "aici al ale alea alt alta altceva alte altul alți am apoi ar are asta astea astfel asupra atunci "
+          "atât atâta au avea aveai aveam aveau avem aveți avut având aș așa ca care ce cea ceea cei cel cele "
+          "celei celor celui ceva chiar ci cine cineva contra cu cui cum cumva când cât câte câți că căci "
+          "către da dacă dar de deci decât deja deoarece despre deși din dintr dintre doar după e ea ei el ele "
+          "era erai eram erau este eu ești fi fie fiecare fiind foarte fost fără iar la le li lor lui lângă "
+          "mai mea mei mele meu mi mie mine mă ne ni nici nimeni nimic niște noastre noastră noi nostru noștri "
+          "nu numai o ori oricare orice oricine pe pentru prea prin printr printre până sa sale sau se sine "
+          "spre sub sunt suntem sunteți sînt să său ta tale te tine toate tot totul toți tu tău un una unde "
+          "unei unele unii unor unui va vi voastre voastră voi vom vor vostru vouă voștri vreo vreun vă îi îl "
+          "îmi în încât încă însă într între își îți ăla ăsta ăștia și ție",
 }
 OUT = Path(__file__).resolve().parent.parent / "storyatlas" / "function_words" / "lists.json"
 
