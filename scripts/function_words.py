@@ -7,7 +7,9 @@ for Polish and Romanian.
 
 Only each line's first word is taken (a list's comments begin with "|"); the words are
 kept as written, folded when they are read (storyatlas.stems.function_word_in). The few
-that are nouns too are left out (NOUNS_TOO): "Weg" is a path, "estado" a state.
+that are nouns too are left out (NOUNS_TOO): "Weg" is a path, "estado" a state. So are
+English contractions: a query is split at an apostrophe, as the index is, and folded
+"she'll" and "we'd" were "shell" and "wed", which then found no English story.
 """
 
 import json
@@ -22,8 +24,9 @@ NOUNS_TOO = {"de": {"weg"}, "es": {"estado", "estados"}, "nl": {"wezen"}}
 # Polish "pan", "roku"), so these are the project's own, in Snowball's manner: pronouns,
 # possessives, demonstratives, question words, conjunctions, prepositions, particles, a few
 # adverbs of grammar and the forms of "to be" and "to have", checked against spaCy's lists
-# both ways. Left out, as content words too once folded: Polish "żeby" ("zęby", teeth), "mamy" (mums), "mają" ("maja", of May),
-# "poza" (a pose); Romanian "nouă" (nine), "fii" (sons), "peste" ("pește", a fish)
+# both ways. Left out, as content words too once folded: Polish "żeby" ("zęby", teeth),
+# "mamy" (mums), "mają" ("maja", of May), "poza" (a pose); Romanian "nouă" (nine), "fii"
+# (sons), "peste" ("pește", a fish)
 OWN = {
     "pl": "a aby albo ale ani aż bardziej bardzo bez bo bowiem by byli byliśmy bym być był była byłaby byłam "
           "byłaś byłby byłem byłeś było byłoby były byłyśmy byś będzie będziecie będziemy będziesz będą będę "
@@ -66,7 +69,7 @@ def words(text: str) -> list[str]:
 def main() -> None:
     root = Path(sys.argv[1])
     lists = {lang: [w for w in words((root / "algorithms" / name / "stop.txt").read_text(encoding="utf-8"))
-                    if w not in NOUNS_TOO.get(lang, ())]
+                    if w not in NOUNS_TOO.get(lang, ()) and "'" not in w]
              for lang, name in LANGUAGES.items()}
     lists.update({lang: sorted(said.split()) for lang, said in OWN.items()})
     # a language a line

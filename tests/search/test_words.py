@@ -447,6 +447,10 @@ def test_a_word_never_meets_a_language_it_is_a_function_word_of(archive):
     assert stems.function_word_in("war") == {"de"} and stems.function_word_in("casa") == frozenset()
     assert stems.function_word_in("weg") == frozenset()  # "Weg", a way, is a noun too
     assert stems.function_word_in("care") == {"ro"}  # Romanian "which"; Polish and Romanian lists are our own
+    # "she'll" and "we'd", folded, were "shell" and "wed": a query splits at the apostrophe
+    shell = add_story(archive, "Shell", "en", [(0.0, 4.0, "A shell fell on the shed the day they wed.")])
+    for text in ("shell", "shed", "wed"):
+        assert _ids(_search(backend, text, meaning=False)) == [shell], text
 
 
 def test_polish_and_romanian_function_words_meet_no_word_of_another_language(archive):
