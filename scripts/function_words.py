@@ -7,9 +7,9 @@ for Polish and Romanian.
 
 Only each line's first word is taken (a list's comments begin with "|"); the words are
 kept as written, folded when they are read (storyatlas.stems.function_word_in). The few
-that are nouns too are left out (NOUNS_TOO): "Weg" is a path, "estado" a state. So are
-English contractions: a query is split at an apostrophe, as the index is, and folded
-"she'll" and "we'd" were "shell" and "wed", which then found no English story.
+that are nouns too are left out (NOUNS_TOO): "Weg" is a path, "estado" a state, "faccia"
+a face. So are English contractions: a query is split at an apostrophe, as the index is,
+and folded "she'll" and "we'd" were "shell" and "wed", which then found no English story.
 """
 
 import json
@@ -18,7 +18,7 @@ from pathlib import Path
 
 LANGUAGES = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian",
              "nl": "dutch", "pt": "portuguese"}
-NOUNS_TOO = {"de": {"weg"}, "es": {"estado", "estados"}, "nl": {"wezen"}}
+NOUNS_TOO = {"de": {"weg"}, "es": {"estado", "estados"}, "it": {"faccia"}, "nl": {"wezen"}}
 # Snowball has no list for these (nor does Greek need one: no other vocabulary language
 # writes its letters). spaCy's lists hold content words (Romanian "mare", "timp", "zi",
 # Polish "pan", "roku"), so these are the project's own, in Snowball's manner: pronouns,
