@@ -319,4 +319,5 @@ def stop_words(lang: str) -> frozenset[str]:
         return frozenset()
     namespace: dict = {}
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # a list of words, no imports
-    return frozenset(f for f in (fold(w) for w in namespace.get("STOP_WORDS", ())) if f)
+    # split at an apostrophe, as a query is: Dutch "zo'n", folded whole, was "zon", the sun
+    return frozenset(f for w in namespace.get("STOP_WORDS", ()) for f in map(fold, re.split("['‘’]", w)) if f)

@@ -102,6 +102,16 @@ def test_stop_words_alone_make_no_hit(backend):
     assert "the" in stop_words("en") and "und" in stop_words("de") and "sie" in stop_words("pl")
 
 
+def test_a_stop_word_is_read_as_a_query_splits_it(archive):
+    # spaCy's Dutch "zo'n", folded whole, was "zon", the sun: "de zon" was stop words alone
+    sun = add_story(archive, "Zon", "nl", [(0.0, 4.0, "De zon scheen op het water.")])
+    backend = FTSBackend(archive)
+    assert _ids(_search(backend, "de zon", meaning=False)) == [sun]
+    assert _ids(_search(backend, "de zon", language="nl", meaning=False)) == [sun]
+    assert {"zo", "n"} <= stop_words("nl") and {"ll", "s"} <= stop_words("en")  # "zo'n", "'ll", "'s"
+    assert "neuf" not in stop_words("fr")  # new, or nine: a hyphen ("dix-neuf") makes a phrase, not words
+
+
 @pytest.mark.parametrize("language, said, query", [
     ("ro", "Am văzut inundațiile din 1970.", "inundație"),  # another form, with its accents
     ("ro", "Am vazut inundatie mare.", "inundație"),  # typed without accents where it was written
