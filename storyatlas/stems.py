@@ -305,10 +305,27 @@ def function_word_in(word: str) -> frozenset[str]:
     return _function_words().get(word, frozenset())
 
 
+# words of spaCy's stop lists that carry a subject a story may be found by ("the mine
+# closed", "la casa"), folded; a query keeps them
+SUBJECTS_TOO = {
+    "en": "amount bottom empty front full mine name part serious side top",
+    "de": "ende jahr jahre jahren morgen recht tag tage tagen teil uhr zeit",
+    "fr": "effet gens retour",
+    "es": "dia dias lado pais tarde verdad",
+    "it": "anni anno casa cima citta consiglio esempio fine forza futuro giorni giorno governo gruppo lato "
+          "lavoro luogo mesi ministro momento mondo ore paese persone piedi posto scopo tempo uomo vita",
+    "pt": "apoio area caminho coisa conselho exemplo falta fim forma grupo inicio lado local lugar mes meses "
+          "momento nivel numero ponto posicao povo questao sistema tempo tipo valor",
+    "pl": "kierunku roku",
+    "ro": "acord capat drept fata mare nevoie noroc spate timp vreme zi",
+}
+
+
 @functools.lru_cache(maxsize=None)
 def stop_words(lang: str) -> frozenset[str]:
-    """Folded stop words of a language, from spaCy's lists (read without loading spaCy);
-    empty for a language spaCy has none for."""
+    """Folded stop words of a language, from spaCy's lists (read without loading spaCy)
+    less the words among them that carry a subject (``SUBJECTS_TOO``); empty for a language
+    spaCy has none for."""
     if lang not in SNOWBALL:
         return frozenset()
     spec = importlib.util.find_spec("spacy")
@@ -320,4 +337,5 @@ def stop_words(lang: str) -> frozenset[str]:
     namespace: dict = {}
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # a list of words, no imports
     # split at an apostrophe, as a query is: Dutch "zo'n", folded whole, was "zon", the sun
-    return frozenset(f for w in namespace.get("STOP_WORDS", ()) for f in map(fold, re.split("['‘’]", w)) if f)
+    said = {f for w in namespace.get("STOP_WORDS", ()) for f in map(fold, re.split("['‘’]", w)) if f}
+    return frozenset(said - set(SUBJECTS_TOO.get(lang, "").split()))

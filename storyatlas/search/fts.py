@@ -90,8 +90,8 @@ class FTSBackend:
                     parsed = parsed.known(self._held(forms).__contains__)
                 results = self._search(query, parsed, themes)
                 if parsed is None:
-                    # only stop words (spaCy's lists hold some content words: Italian
-                    # "paese"): nothing for the words index, but meaning may find it
+                    # only stop words (spaCy's lists hold words with a meaning: German
+                    # "selbst"): nothing for the words index, but meaning may find it
                     return results
                 if _relaxes(parsed, results.by_words):
                     # no moment holds every word: moments holding most of them
@@ -368,7 +368,7 @@ def _relaxes(parsed: Query | None, by_words: int) -> bool:
 
 def _says_something(text: str) -> bool:
     """Whether a query of stop words only is worth asking meaning: spaCy's lists hold
-    some content words (Italian "paese", "proprio"), but short function words mean
+    words with a meaning (German "selbst", Italian "proprio"), but short function words mean
     nothing to e5 ("the", "der die das", "y de la que" scored 0.03-0.06 against unrelated
     passages, above the meaning threshold), so some word must have five letters."""
     return any(len(w) >= 5 for w in stems.words(text))

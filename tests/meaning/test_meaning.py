@@ -286,11 +286,11 @@ def test_a_query_of_stop_words_only_is_still_searched_by_meaning(archive, storie
     from storyatlas.search import SearchQuery
     from storyatlas.search.fts import FTSBackend
 
-    # every word of this Italian query is on spaCy's Italian stop-word list, "paese" too
+    # every word of this German query is on spaCy's German stop-word list, "selbst" and "tun" too
     said = "Ask not what your country can do for you, ask what you can do for your country."
     country = add_story(archive, "Speech", "en", [(0.0, 5.0, said)])
     meaning.index(archive)
-    query = "cosa fare per il proprio paese"
+    query = "was können wir selbst tun"
     found = FTSBackend(archive).search(SearchQuery(query, Viewer.anonymous()))
     assert found.stories and found.stories[0].story_id == country
     assert found.by_words == 0 and found.stories[0].moments[0].why == ("meaning",)

@@ -102,6 +102,20 @@ def test_stop_words_alone_make_no_hit(backend):
     assert "the" in stop_words("en") and "und" in stop_words("de") and "sie" in stop_words("pl")
 
 
+def test_a_word_of_spacys_stop_lists_that_carries_a_subject_is_searched(archive):
+    # "mine", "casa" and "Jahre" are on spaCy's stop lists: "the mine" was "the" alone, and
+    # "la nostra casa sul fiume" every story on a river
+    mine = add_story(archive, "Mine", "en", [(0.0, 4.0, "The mine closed and the town went quiet.")])
+    casa = add_story(archive, "Casa", "it", [(0.0, 4.0, "La nostra casa sul fiume è crollata.")])
+    add_story(archive, "Fiume", "it", [(0.0, 4.0, "Il fiume è salito nella notte.")])
+    backend = FTSBackend(archive)
+    [hit] = _search(backend, "the mine", meaning=False).stories
+    assert hit.story_id == mine and f"{MARK_OPEN}mine{MARK_CLOSE}" in hit.moments[0].snippet
+    assert _ids(_search(backend, "la nostra casa sul fiume", meaning=False)) == [casa]
+    assert {"mine", "casa", "jahre"}.isdisjoint(stop_words("en") | stop_words("it") | stop_words("de"))
+    assert {"the", "nostra", "sul"} <= stop_words("en") | stop_words("it")
+
+
 def test_a_stop_word_is_read_as_a_query_splits_it(archive):
     # spaCy's Dutch "zo'n", folded whole, was "zon", the sun: "de zon" was stop words alone
     sun = add_story(archive, "Zon", "nl", [(0.0, 4.0, "De zon scheen op het water.")])
