@@ -190,7 +190,12 @@ def query_language(words: list[str], language: str | None = None,
     def said_in(lang: str) -> int:
         return sum(w in stems.stop_words(lang) or stems.term(w, lang) in held for w in words)
 
-    return max(candidates, key=lambda lang: (said_in(lang), hits[lang], lang == "en"))
+    def held_in(lang: str) -> int:
+        return sum(stems.term(w, lang) in held for w in words)
+
+    # between equals, the stories' words before stop words: "teh mine" was Romanian, whose
+    # stop word "mine" is, and left "teh" alone
+    return max(candidates, key=lambda lang: (said_in(lang), held_in(lang), hits[lang], lang == "en"))
 
 
 def parse(text: str, language: str | None = None,

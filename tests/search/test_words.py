@@ -460,6 +460,16 @@ def test_a_word_that_is_a_stop_word_elsewhere_counts_where_the_stories_say_the_q
     assert parse("in der Flut", holds=lambda terms: {"en_in"}).language == "de"  # most words German stop words
 
 
+def test_between_languages_as_likely_the_stories_words_decide_before_stop_words(archive):
+    # "mine" is a Romanian stop word and an English word; "teh" is in no language: "teh mine"
+    # was Romanian, and searched "teh" alone
+    mine = add_story(archive, "Mine", "en", [(0.0, 4.0, "The mine closed and the town went quiet.")])
+    found = _search(FTSBackend(archive), "teh mine", meaning=False)
+    assert _ids(found) == [mine] and found.relaxed
+    assert f"{MARK_OPEN}mine{MARK_CLOSE}" in found.stories[0].moments[0].snippet
+    assert parse("teh mine", holds=lambda terms: {"en_mine"} & terms).language == "en"
+
+
 def test_a_word_never_meets_a_language_it_is_a_function_word_of(archive):
     # "war" alone is an English word and German for "was"; "casa", on spaCy's Italian stop list, is a word
     war = add_story(archive, "War", "en", [(0.0, 4.0, "The war took my father.")])
