@@ -312,7 +312,7 @@ SUBJECTS_TOO = {
     "de": "ende jahr jahre jahren morgen recht tag tage tagen teil uhr zeit",
     "fr": "effet gens retour",
     "es": "dia dias lado pais tarde verdad",
-    "it": "anni anno casa cima citta consiglio esempio fine forza futuro giorni giorno governo gruppo lato "
+    "it": "anni anno casa cima citta consiglio esempio faccia fine forza futuro giorni giorno governo gruppo lato "
           "lavoro luogo mesi ministro momento mondo ore paese persone piedi posto scopo tempo uomo vita",
     "pt": "apoio area caminho coisa conselho exemplo falta fim forma grupo inicio lado local lugar mes meses "
           "momento nivel numero ponto posicao povo questao sistema tempo tipo valor",

@@ -174,17 +174,21 @@ def query_language(words: list[str], language: str | None = None,
     """The language whose stop words a query's words are: the language asked for, or
     the one most of them are stop words of (English, the archive's common language,
     when it is not clear). Where no more than half the words are stop words of that
-    language, ``holds`` (which of the index terms given the index has) decides by the
-    stories: "war years" is English where English stories say both words, though "war"
-    is a German stop word, and "die Flut" German where German stories say "Flut"."""
+    language, or where other languages have as many, ``holds`` (which of the index terms
+    given the index has) decides by the stories: "war years" is English where English
+    stories say both words, though "war" is a German stop word, "die Flut" German where
+    German stories say "Flut", and "sera e io" Italian where Italian stories say "sera"
+    (Spanish has as many stop words in it: "será", "e")."""
     if language in stems.SNOWBALL:
         return language
     hits = {lang: sum(w in stems.stop_words(lang) for w in words) for lang in stems.LANGUAGES}
     # max keeps the first of equals: English, then the language listed first
     best = max(stems.LANGUAGES, key=lambda lang: (hits[lang], lang == "en"))
-    if best == "en" or holds is None or 2 * hits[best] > len(words):
+    tied = [lang for lang in stems.LANGUAGES if hits[lang] == hits[best]]
+    if best == "en" or holds is None or (2 * hits[best] > len(words) and len(tied) == 1):
         return best
-    candidates = [lang for lang in stems.LANGUAGES if hits[lang] or lang == "en"]
+    candidates = tied if 2 * hits[best] > len(words) else [lang for lang in stems.LANGUAGES
+                                                             if hits[lang] or lang == "en"]
     held = holds({stems.term(w, lang) for lang in candidates for w in words} - {""})
 
     def said_in(lang: str) -> int:

@@ -112,7 +112,7 @@ def test_a_word_of_spacys_stop_lists_that_carries_a_subject_is_searched(archive)
     [hit] = _search(backend, "the mine", meaning=False).stories
     assert hit.story_id == mine and f"{MARK_OPEN}mine{MARK_CLOSE}" in hit.moments[0].snippet
     assert _ids(_search(backend, "la nostra casa sul fiume", meaning=False)) == [casa]
-    assert {"mine", "casa", "jahre"}.isdisjoint(stop_words("en") | stop_words("it") | stop_words("de"))
+    assert {"mine", "casa", "faccia", "jahre"}.isdisjoint(stop_words("en") | stop_words("it") | stop_words("de"))
     assert {"the", "nostra", "sul"} <= stop_words("en") | stop_words("it")
 
 
@@ -468,6 +468,10 @@ def test_between_languages_as_likely_the_stories_words_decide_before_stop_words(
     assert _ids(found) == [mine] and found.relaxed
     assert f"{MARK_OPEN}mine{MARK_CLOSE}" in found.stories[0].moments[0].snippet
     assert parse("teh mine", holds=lambda terms: {"en_mine"} & terms).language == "en"
+    # "sera e io": as many stop words in Spanish ("será", "e") as in Italian, listed before it
+    evening = add_story(archive, "Sera", "it", [(0.0, 4.0, "Quella sera e io eravamo soli in casa.")])
+    assert _ids(_search(FTSBackend(archive), "sera e io", meaning=False)) == [evening]
+    assert parse("sera e io", holds=lambda terms: {"it_ser"} & terms).language == "it"
 
 
 def test_a_word_never_meets_a_language_it_is_a_function_word_of(archive):
