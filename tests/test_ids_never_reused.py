@@ -249,7 +249,6 @@ def test_a_story_transcribed_at_the_snapshot_holds_its_number_for_the_draft_made
         assert [r.number for r in corrections.revisions(restored, story, VERA)] == [4, 0]
 
 
-
 def test_another_archive_named_as_replaced_gives_its_numbers_but_says_no_revision_lost(tmp_path, settings):
     live = tmp_path / "live" / "archive.db"
     with Archive(live) as archive:
