@@ -79,40 +79,48 @@ class FTSBackend:
                                    "the words that matter most",
                                    words=MAX_QUERY_WORDS, characters=MAX_QUERY_CHARACTERS))
         try:
-            parsed = parse(query.text, query.language, self._held)
-            if parsed is None and not (query.meaning and _says_something(query.text)):
-                return SearchResults(query, 0)
-            themes = query_themes(self.archive, query.text)
             with self._snapshot():
+                visible = self._stories(query)
+
+                def held(terms: Iterable[str]) -> set[str]:
+                    return self._held(terms, *visible)
+
+                # the stories' words tell the query's language: only those the searcher may
+                # see, or what it finds would tell a private story's words
+                parsed = parse(query.text, query.language, held)
+                if parsed is None and not (query.meaning and _says_something(query.text)):
+                    return SearchResults(query, 0)
+                themes = query_themes(self.archive, query.text)
                 if parsed is not None:
                     forms = (f for t in (*parsed.terms(), *parsed.excluded) for form in t.all_forms()
                              for f in form.split())
-                    parsed = parsed.known(self._held(forms).__contains__)
-                results = self._search(query, parsed, themes)
+                    parsed = parsed.known(held(forms).__contains__)
+                results = self._search(query, visible, parsed, themes)
                 if parsed is None:
                     # only stop words (spaCy's lists hold words with a meaning: German
                     # "selbst"): nothing for the words index, but meaning may find it
                     return results
                 if _relaxes(parsed, results.by_words):
                     # no moment holds every word: moments holding most of them
-                    results = self._search(query, parsed, themes, relaxed=True)
+                    results = self._search(query, visible, parsed, themes, relaxed=True)
                 if results.by_words == 0 or results.relaxed:
-                    results = replace(results, suggestions=self._suggest(query, parsed))
+                    results = replace(results, suggestions=self._suggest(visible, parsed))
         except sqlite3.DatabaseError as e:  # a damaged index says "malformed", not an operational error
             raise SearchError(said("the search index cannot answer ({detail}); run `storyatlas reindex` to make it "
                                    "again from the stories", detail=str(e))) from e
         return results
 
-    def _held(self, terms: Iterable[str]) -> set[str]:
-        """Which of these index terms the index holds: one statement, each term's first
-        entry at most."""
+    def _held(self, terms: Iterable[str], stories_sql: str, params: list) -> set[str]:
+        """Which of these index terms a moment of the stories ``stories_sql`` gives holds:
+        one statement, reading each term's entries up to the first in such a story."""
         forms = sorted(set(terms))
         held: set[str] = set()
         for at in range(0, len(forms), 200):
             batch = forms[at:at + 200]
             held.update(batch[r[0]] for r in self.conn.execute(" UNION ALL ".join(
-                f"SELECT {i} FROM (SELECT 1 FROM segment_terms WHERE segment_terms MATCH ? LIMIT 1)"
-                for i in range(len(batch))), [literal(f) for f in batch]))
+                f"""SELECT {i} FROM (SELECT 1 FROM segment_terms WHERE segment_terms MATCH ?
+                                     AND segment_terms.rowid >> 32 IN ({stories_sql}) LIMIT 1)"""
+                for i in range(len(batch))), [p for f in batch for p in (literal(f), *params)]))
         return held
 
     @contextmanager
@@ -182,9 +190,9 @@ class FTSBackend:
                          fused REAL NOT NULL DEFAULT 0)""")
         c.execute("DELETE FROM temp.search_hits")
 
-    def _search(self, query: SearchQuery, parsed: Query | None, themes: tuple[str, ...],
+    def _search(self, query: SearchQuery, visible: tuple[str, list], parsed: Query | None, themes: tuple[str, ...],
                 relaxed: bool = False) -> SearchResults:
-        stories_sql, params = self._stories(query)
+        stories_sql, params = visible
         c = self.conn
         self._tables()
         index_points: dict[int, list[int]] = {}
@@ -345,8 +353,8 @@ class FTSBackend:
                 best[sid].append(point_id)
         return best
 
-    def _suggest(self, query: SearchQuery, parsed: Query) -> tuple[str, ...]:
-        stories_sql, params = self._stories(query)
+    def _suggest(self, visible: tuple[str, list], parsed: Query) -> tuple[str, ...]:
+        stories_sql, params = visible
         return suggest.suggestions(self.conn, (str(self.archive.path), suggest.words_state(self.conn)), parsed,
                                    stories_sql, params)
 

@@ -474,6 +474,18 @@ def test_between_languages_as_likely_the_stories_words_decide_before_stop_words(
     assert parse("sera e io", holds=lambda terms: {"it_ser"} & terms).language == "it"
 
 
+def test_only_the_stories_a_searcher_may_see_tell_a_querys_language(archive):
+    # "sera e io" is Italian where Italian stories say "sera" (above): were a private story
+    # to tell it, a searcher who may not see it would find "io" no more, and learn its word
+    io = add_story(archive, "Júpiter", "es", [(0.0, 4.0, "Vimos Io, la luna de Júpiter.")])
+    evening = add_story(archive, "Sera", "it", [(0.0, 4.0, "Quella sera e io eravamo soli in casa.")])
+    archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (evening,))
+    backend = FTSBackend(archive)
+    anonymous = _search(backend, "sera e io", Viewer(), meaning=False)
+    assert _ids(anonymous) == [io]
+    assert _ids(_search(backend, "sera e io", meaning=False)) == [evening]
+
+
 def test_a_word_never_meets_a_language_it_is_a_function_word_of(archive):
     # "war" alone is an English word and German for "was"; "casa", on spaCy's Italian stop list, is a word
     war = add_story(archive, "War", "en", [(0.0, 4.0, "The war took my father.")])
