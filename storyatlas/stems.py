@@ -2,7 +2,9 @@
 
 Each word is stemmed with the Snowball stemmer of its language (through PyStemmer: all
 ten vocabulary languages, Polish included, so "powodzi" and "powódź" meet, as do
-"Kellern" and "Keller") and then folded like every word of the archive (``text.fold``).
+"Kellern" and "Keller") and then folded like every word of the archive (``text.fold``),
+but for a word whose accents tell it from a function word its stem would fold like
+(French "mémé" is no "même", German "schön" no "schon": ``_grammar_stems``).
 A stem is kept with its language ("de_kell"): a German stem and a Polish one that
 happen to be spelled alike stay apart, and a query, whose language is not known, is
 stemmed in every language and meets each segment only in the segment's own language.
@@ -81,10 +83,23 @@ def _stemmer(lang: str):
 
 
 def _stem(word: str, lang: str) -> str:
-    """``word`` (case-folded, accents kept: the stemmers read them) stemmed and folded."""
+    """``word`` (case-folded, accents kept: the stemmers read them) stemmed and folded, or
+    stemmed only where its accents tell it from a function word (``_grammar_stems``)."""
     if lang == OTHER:
         return fold(word)
-    return fold(_stemmer(lang).stemWord(word))
+    stem = _stemmer(lang).stemWord(word)
+    folded = fold(stem)
+    if word.isascii() or folded not in (grammar := _grammar_stems(lang)):
+        return folded
+    written = _written_stem(word, stem)
+    return written if written != folded and written not in grammar[folded] else folded
+
+
+def _written_stem(word: str, stem: str) -> str:
+    """A stem with the accents its word is written with: the French and Spanish stemmers
+    take some off ("mémé" is "mem", "té" is "te"); "ş" and "ţ" written with a comma below."""
+    said = word[:len(stem)]
+    return (said if fold(said) == fold(stem) else stem).translate(_COMMA_BELOW)
 
 
 def term(word: str, lang: str) -> str:
@@ -99,6 +114,12 @@ def term(word: str, lang: str) -> str:
             cache.clear()
         cache[word] = found
     return found
+
+
+def kept_accents(term: str) -> bool:
+    """Whether an index term keeps its word's accents (``_stem``): "fr_mém", not "fr_mem"."""
+    stem = term.partition("_")[2]
+    return fold(stem) != stem
 
 
 def unaccented(word: str, lang: str) -> str:
@@ -282,6 +303,12 @@ def query_forms(word: str) -> tuple[str, ...]:
     forms.add(term(bare, OTHER))
     for lang in ENDING_ACCENTS:  # from the folded word: phones leave out some accents and not others
         forms |= reaccented(bare, lang)
+    for lang in LANGUAGES:
+        own = term(typed, lang)
+        if kept_accents(own):
+            # typed with the accents that tell it from a function word ("mémé", "jąkał"):
+            # never as typed without them, which is that word ("même", "jak")
+            forms.discard(f"{lang}_{fold(own.partition('_')[2])}")
     forms.discard("")
     return tuple(sorted(forms))
 
@@ -322,10 +349,10 @@ SUBJECTS_TOO = {
 
 
 @functools.lru_cache(maxsize=None)
-def stop_words(lang: str) -> frozenset[str]:
-    """Folded stop words of a language, from spaCy's lists (read without loading spaCy)
-    less the words among them that carry a subject (``SUBJECTS_TOO``); empty for a language
-    spaCy has none for."""
+def _spacy_stop_words(lang: str) -> frozenset[str]:
+    """A language's words of spaCy's stop list (read without loading spaCy), case-folded
+    with their accents, less those that carry a subject (``SUBJECTS_TOO``); empty for a
+    language spaCy has none for."""
     if lang not in SNOWBALL:
         return frozenset()
     spec = importlib.util.find_spec("spacy")
@@ -337,5 +364,63 @@ def stop_words(lang: str) -> frozenset[str]:
     namespace: dict = {}
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # a list of words, no imports
     # split at an apostrophe, as a query is: Dutch "zo'n", folded whole, was "zon", the sun
-    said = {f for w in namespace.get("STOP_WORDS", ()) for f in map(fold, re.split("['‘’]", w)) if f}
-    return frozenset(said - set(SUBJECTS_TOO.get(lang, "").split()))
+    said = {unicodedata.normalize("NFC", w).casefold() for words in namespace.get("STOP_WORDS", ())
+            for w in re.split("['‘’]", words) if w}
+    subjects = set(SUBJECTS_TOO.get(lang, "").split())
+    return frozenset(w for w in said if fold(w) and fold(w) not in subjects)
+
+
+@functools.lru_cache(maxsize=None)
+def stop_words(lang: str) -> frozenset[str]:
+    """Folded stop words of a language: spaCy's (``_spacy_stop_words``)."""
+    return frozenset(fold(w) for w in _spacy_stop_words(lang))
+
+
+def is_stop_word(word: str, lang: str) -> bool:
+    """Whether a case-folded word is a stop word of ``lang``: folded, one of its stop
+    words, and not told apart from them by its accents (French "mémé" is not "même")."""
+    return fold(word) in stop_words(lang) and (word.isascii() or not kept_accents(term(word, lang)))
+
+
+# the accented spellings of function words that the lists write without the accents, so
+# that they are still function words (``_grammar_stems``): Italian "né", "sì" and "lì"
+# beside "ne", "si" and "li"; Romanian "ceilalți", where spaCy writes "ceilalti"
+WRITTEN_TOO = {
+    "de": "gäbe gäben käme kämen nähme nähmen sähe sähen wärst wärt",
+    "es": "atrás",
+    "it": "ché ciò dà lì né sé sì",
+    "pt": "àquela àquelas àquele àqueles àquilo dás dê dês irão quão sê tá vá ó",
+    "pl": "byście coście gdzieście jakąś jeśliście jeśliśmy jeżeliście jeżeliśmy",
+    "ro": "altă astă atâți atâția avuți ceilalți căreia dați făcea făceți poți ăi ăia ăl",
+}
+# Romanian's s and t with a comma below, which older texts (and spaCy's list) write with a cedilla
+_COMMA_BELOW = str.maketrans("şţ", "șț")
+
+
+@functools.lru_cache(maxsize=None)
+def _grammar_stems(lang: str) -> dict[str, frozenset[str]]:
+    """The stems of a language's stop and function words as written, by their folded
+    form. A word whose stem folds to one of them but is written otherwise keeps its
+    accents in the index (``_stem``): French "mémé" (granny) was "fr_mem" as "même" is,
+    so a search for it met every "même", and Polish "jąkał" (stuttered) every "jak"."""
+    path = Path(__file__).parent / "function_words" / "lists.json"
+    written = {unicodedata.normalize("NFC", w).casefold()
+               for w in json.loads(path.read_text(encoding="utf-8")).get(lang, ())}
+    written |= _spacy_stop_words(lang) | set(WRITTEN_TOO.get(lang, "").split())
+    stemmer = _stemmer(lang)
+    by_folded: dict[str, set[str]] = {}
+    for word in written:
+        stem = stemmer.stemWord(word)
+        by_folded.setdefault(fold(stem), set()).add(_written_stem(word, stem))
+    return {folded: frozenset(stems) for folded, stems in by_folded.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def grammar_version() -> str:
+    """What names the stems ``_grammar_stems`` gives in every language: the words index
+    is made again when it changes (the lists, or spaCy's, changed), as its terms do."""
+    import hashlib
+
+    said = json.dumps({lang: sorted((k, sorted(v)) for k, v in _grammar_stems(lang).items()) for lang in LANGUAGES},
+                      ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(said.encode()).hexdigest()[:16]

@@ -137,15 +137,28 @@ def _written(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 def _remake_word_index(conn: sqlite3.Connection) -> None:
-    """Make the words index again where a migration asked for it (its terms changed)."""
-    asked = [r[0] for r in conn.execute("SELECT why FROM word_index_remake")]
-    if not asked:
+    """Make the words index again where a migration asked for it, or where it was made
+    with other lists of function words (its terms changed: ``stems.grammar_version``)."""
+    if not _remake_asked(conn):
         return
-    log.info("making the words index again from the segments (%s)", "; ".join(asked))
     with _written(conn):
-        word_index.rebuild(conn)
+        asked = _remake_asked(conn)  # another process may have made it meanwhile
+        if asked and conn.execute("SELECT 1 FROM segments LIMIT 1").fetchone() is not None:
+            log.info("making the words index again from the segments (%s)", "; ".join(asked))
+            word_index.rebuild(conn)
+        else:
+            word_index.made_with(conn, stems.grammar_version())
         conn.execute("DELETE FROM word_index_remake")
-    word_index.optimize(conn)
+    if asked:
+        word_index.optimize(conn)
+
+
+def _remake_asked(conn: sqlite3.Connection) -> list[str]:
+    asked = [r[0] for r in conn.execute("SELECT why FROM word_index_remake")]
+    made = conn.execute("SELECT version FROM word_index_grammar").fetchone()
+    if made is None or made[0] != stems.grammar_version():
+        asked.append("the function words, whose terms keep the accents of words told apart from them, changed")
+    return asked
 
 
 def _refresh_story_words(conn: sqlite3.Connection) -> None:

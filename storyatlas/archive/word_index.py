@@ -24,7 +24,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 
-from storyatlas.stems import UNACCENTED
+from storyatlas.stems import UNACCENTED, grammar_version
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,13 @@ def rebuild(conn: sqlite3.Connection) -> None:
            FROM segments s LEFT JOIN stories st ON st.id = s.story_id""")
     conn.execute("INSERT OR IGNORE INTO story_terms_stale (story_id) SELECT DISTINCT story_id FROM segments")
     refresh(conn)
+    made_with(conn, grammar_version())
+
+
+def made_with(conn: sqlite3.Connection, version: str) -> None:
+    """Record which function words the index's terms were made with (``grammar_version``)."""
+    conn.execute("DELETE FROM word_index_grammar")
+    conn.execute("INSERT INTO word_index_grammar (version) VALUES (?)", (version,))
 
 
 TABLES = ("segment_terms", "story_terms")

@@ -14,6 +14,7 @@ the query's language are left out, unless quoted: they neither make a hit nor co
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -43,7 +44,10 @@ class Term:
         terms it may be found as, in each language."""
         if not self.phrase:
             # never a language's function word: "war" typed alone met every German "es war"
-            grammar = stems.function_word_in(fold(self.words[0]))
+            # (but "mémé" is no "même": ``stems.kept_accents``)
+            typed = _typed(self)
+            grammar = {lang for lang in stems.function_word_in(fold(typed))
+                       if typed.isascii() or not stems.kept_accents(stems.term(typed, lang))}
             return tuple(f for f in stems.query_forms(self.words[0])
                          if f.partition("_")[0] not in grammar
                          and (self.languages is None or f.partition("_")[0] in self.languages))
@@ -181,7 +185,7 @@ def query_language(words: list[str], language: str | None = None,
     (Spanish has as many stop words in it: "será", "e")."""
     if language in stems.SNOWBALL:
         return language
-    hits = {lang: sum(w in stems.stop_words(lang) for w in words) for lang in stems.LANGUAGES}
+    hits = {lang: sum(stems.is_stop_word(w, lang) for w in words) for lang in stems.LANGUAGES}
     # max keeps the first of equals: English, then the language listed first
     best = max(stems.LANGUAGES, key=lambda lang: (hits[lang], lang == "en"))
     tied = [lang for lang in stems.LANGUAGES if hits[lang] == hits[best]]
@@ -189,13 +193,13 @@ def query_language(words: list[str], language: str | None = None,
         return best
     candidates = tied if 2 * hits[best] > len(words) else [lang for lang in stems.LANGUAGES
                                                              if hits[lang] or lang == "en"]
-    held = holds({stems.term(w, lang) for lang in candidates for w in words} - {""})
+    held = holds({t for lang in candidates for w in words for t in _terms_of(w, lang)})
 
     def said_in(lang: str) -> int:
-        return sum(w in stems.stop_words(lang) or stems.term(w, lang) in held for w in words)
+        return sum(stems.is_stop_word(w, lang) or bool(_terms_of(w, lang) & held) for w in words)
 
     def held_in(lang: str) -> int:
-        return sum(stems.term(w, lang) in held for w in words)
+        return sum(bool(_terms_of(w, lang) & held) for w in words)
 
     # between equals, the stories' words before stop words: "teh mine" was Romanian, whose
     # stop word "mine" is, and left "teh" alone
@@ -208,7 +212,7 @@ def parse(text: str, language: str | None = None,
     only stop words, or only words to leave out). ``holds``, which of the index terms
     given the index has, helps tell the query's language (``query_language``)."""
     clauses, excluded = _parse(text)
-    free = [fold(t.words[0]) for c in clauses for t in c if not t.phrase]
+    free = [_typed(t) for c in clauses for t in c if not t.phrase]
     lang = query_language(free, language, holds)
     kept = _without_stop_words(clauses, lang)
     if not kept and lang != "en" and language is None and len(free) == 1:
@@ -240,9 +244,20 @@ def _once(clauses: list[list[Term]]) -> tuple[tuple[Term, ...], ...]:
     return tuple(out)
 
 
+def _typed(term: Term) -> str:
+    """A term's (first) word as typed, case-folded with its accents."""
+    return unicodedata.normalize("NFC", term.words[0]).casefold()
+
+
+def _terms_of(word: str, lang: str) -> set[str]:
+    """The index terms of a word typed (case-folded) in ``lang``: its own, and as typed
+    without accents, but for a word its accents tell from a function word."""
+    own = stems.term(word, lang)
+    return ({own} if stems.kept_accents(own) else {own, stems.term(fold(word), lang)}) - {""}
+
+
 def _without_stop_words(clauses: list[list[Term]], lang: str) -> list[list[Term]]:
-    stop = stems.stop_words(lang)
-    kept = [[t for t in c if t.phrase or fold(t.words[0]) not in stop] for c in clauses]
+    kept = [[t for t in c if t.phrase or not stems.is_stop_word(_typed(t), lang)] for c in clauses]
     return [c for c in kept if c]
 
 
@@ -253,12 +268,12 @@ def _said_elsewhere(clauses: list[list[Term]], lang: str,
     ("in der war" finds English stories about the war, never a German "war"); nothing
     where no story says one so (stop words alone never make a hit)."""
     def others(word: str) -> list[str]:
-        return [other for other in stems.LANGUAGES if other != lang and word not in stems.stop_words(other)]
+        return [other for other in stems.LANGUAGES if other != lang and not stems.is_stop_word(word, other)]
 
-    words = {fold(t.words[0]) for c in clauses for t in c}
-    held = holds({stems.term(w, other) for w in words for other in others(w)} - {""})
-    said = {w: tuple(other for other in others(w) if stems.term(w, other) in held) for w in words}
-    kept = [[replace(t, languages=said[fold(t.words[0])]) for t in c if said[fold(t.words[0])]] for c in clauses]
+    words = {_typed(t) for c in clauses for t in c}
+    held = holds({t for w in words for other in others(w) for t in _terms_of(w, other)})
+    said = {w: tuple(other for other in others(w) if _terms_of(w, other) & held) for w in words}
+    kept = [[replace(t, languages=said[_typed(t)]) for t in c if said[_typed(t)]] for c in clauses]
     return [c for c in kept if c]
 
 

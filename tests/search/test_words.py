@@ -521,6 +521,50 @@ def test_polish_and_romanian_function_words_meet_no_word_of_another_language(arc
     assert stems.function_word_in("ile") == {"pl"} and stems.function_word_in("tie") == {"ro"}  # Romanian "ție"
 
 
+@pytest.mark.parametrize("language, said, typed, other", [
+    ("fr", "Ma mémé faisait du pain le dimanche.", "mémé", "C'est la même chose, je ne sais pas."),
+    ("fr", "Je suis né à Lyon en 1932.", "né", "Je ne sais pas, il ne venait plus."),
+    ("es", "Tomábamos té con leche en la cocina.", "té", "No te lo digo, te lo juro."),
+    ("es", "Me rompí una uña en la fábrica.", "uña", "Era una casa con una puerta."),
+    ("pl", "Dziadek miał wielki wąs.", "wąs", "Czy was widział ktoś wtedy?"),
+    ("pl", "Ciągle się jąkał przy ojcu.", "jąkał", "Jak to było wtedy, nie wiem."),
+    ("de", "Der Garten war schön im Mai.", "schön", "Es war schon spät am Abend."),
+])
+def test_a_word_its_accents_tell_from_a_function_word_is_found_and_never_meets_it(archive, language, said, typed,
+                                                                                  other):
+    # folded after stemming, "mémé" was "même" and "schön" was "schon": the word alone
+    # found nothing (a stop word), or every story saying the function word
+    story = add_story(archive, "Said", language, [(0.0, 4.0, said)])
+    add_story(archive, "Other", language, [(0.0, 4.0, other)])
+    [hit] = _search(FTSBackend(archive), typed, meaning=False).stories
+    assert hit.story_id == story and f"{MARK_OPEN}{typed}{MARK_CLOSE}" in hit.moments[0].snippet
+    assert stems.kept_accents(stems.term(typed, language))
+    assert not stems.kept_accents(stems.term(fold(typed), language))  # typed without: the function word
+
+
+def test_an_archive_indexed_with_other_function_words_is_indexed_again(tmp_path):
+    import sqlite3
+
+    from storyatlas.archive import Archive
+
+    path = tmp_path / "old.sqlite3"
+    # as the index was made before migration 0027: "mémé" folded like "même"
+    old_archive(path, 26, "fr", "Ma mémé faisait du pain.",
+                lambda text, lang: stems.index_terms(text, lang).replace("fr_mém", "fr_mem"))
+    assert "fr_mem " in sqlite3.connect(path).execute("SELECT terms FROM segment_terms").fetchone()[0]
+    with Archive(path) as archive:
+        assert _ids(FTSBackend(archive).search(SearchQuery("mémé", KEEPER, meaning=False))) == [1]
+        assert archive.conn.execute("SELECT version FROM word_index_grammar").fetchone()[0] == \
+            stems.grammar_version()
+    # the lists changed since (another version): made again as the archive opens
+    old = sqlite3.connect(path, isolation_level=None)
+    old.execute("UPDATE word_index_grammar SET version = 'other lists'")
+    old.execute("DELETE FROM segment_terms")
+    old.close()
+    with Archive(path) as archive:
+        assert _ids(FTSBackend(archive).search(SearchQuery("mémé", KEEPER, meaning=False))) == [1]
+
+
 def test_a_query_of_stop_words_only_searches_those_the_stories_say_as_words_of_another_language(archive):
     # "in der war": German stop words all, but "war" is an English word the English stories say
     war = add_story(archive, "War", "en", [(0.0, 4.0, "In the war we ate turnips.")])
