@@ -143,13 +143,17 @@ def _remake_word_index(conn: sqlite3.Connection) -> None:
         return
     with _written(conn):
         asked = _remake_asked(conn)  # another process may have made it meanwhile
-        if asked and conn.execute("SELECT 1 FROM segments LIMIT 1").fetchone() is not None:
-            log.info("making the words index again from the segments (%s)", "; ".join(asked))
+        segments = conn.execute("SELECT count(*) FROM segments").fetchone()[0] if asked else 0
+        if segments:
+            # said without -v: a server's start would seem to hang (35 s at a million
+            # segments on 2 cores)
+            log.warning("making the words index again from the archive's %s (%s): about a minute a million "
+                        "segments", f"{segments:,} segment{'s' if segments != 1 else ''}", "; ".join(asked))
             word_index.rebuild(conn)
         else:
             word_index.made_with(conn, stems.grammar_version())
         conn.execute("DELETE FROM word_index_remake")
-    if asked:
+    if segments:
         word_index.optimize(conn)
 
 
