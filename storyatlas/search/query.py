@@ -178,10 +178,8 @@ def query_language(words: list[str], language: str | None = None,
     """The language whose stop words a query's words are: the language asked for, or
     the one most of them are stop words of (English, the archive's common language,
     when it is not clear). Where no more than half the words are stop words of that
-    language (then among all languages), or where other languages have as many,
-    ``holds`` (which of the index terms given the index has) decides by the stories:
-    "alt xqztv" is German where German stories say "alt", a Romanian stop word;
-    "war years" is English where English
+    language, or where other languages have as many, ``holds`` (which of the index terms
+    given the index has) decides by the stories: "war years" is English where English
     stories say both words, though "war" is a German stop word, "die Flut" German where
     German stories say "Flut", and "sera e io" Italian where Italian stories say "sera"
     (Spanish has as many stop words in it: "será", "e")."""
@@ -193,22 +191,19 @@ def query_language(words: list[str], language: str | None = None,
     tied = [lang for lang in stems.LANGUAGES if hits[lang] == hits[best]]
     if best == "en" or holds is None or (2 * hits[best] > len(words) and len(tied) == 1):
         return best
-    # where stop words are not most of the query, any language may be the one its stories
-    # say it in: "alt xqztv" was Romanian, whose stop word "alt" (other) is, not German
-    candidates = tied if 2 * hits[best] > len(words) else list(stems.LANGUAGES)
+    candidates = tied if 2 * hits[best] > len(words) else [lang for lang in stems.LANGUAGES
+                                                             if hits[lang] or lang == "en"]
     held = holds({t for lang in candidates for w in words for t in _terms_of(w, lang)})
 
     def said_in(lang: str) -> int:
         return sum(stems.is_stop_word(w, lang) or bool(_terms_of(w, lang) & held) for w in words)
 
-    def held_in(lang: str, stop_too: bool) -> int:
-        return sum((stop_too or not stems.is_stop_word(w, lang)) and bool(_terms_of(w, lang) & held) for w in words)
+    def held_in(lang: str) -> int:
+        return sum(bool(_terms_of(w, lang) & held) for w in words)
 
-    # between equals, the stories' words before stop words, then those that are not its
-    # stop words: "teh mine" was Romanian, whose stop word "mine" is, and left "teh"
-    # alone; "car accidnet" French, whose stories say "car" (because) as English ones do
-    return max(candidates, key=lambda lang: (said_in(lang), held_in(lang, True), held_in(lang, False), hits[lang],
-                                             lang == "en"))
+    # between equals, the stories' words before stop words: "teh mine" was Romanian, whose
+    # stop word "mine" is, and left "teh" alone
+    return max(candidates, key=lambda lang: (said_in(lang), held_in(lang), hits[lang], lang == "en"))
 
 
 def parse(text: str, language: str | None = None,
