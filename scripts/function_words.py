@@ -10,6 +10,7 @@ kept as written, folded when they are read (storyatlas.stems.function_word_in). 
 that are nouns too are left out (NOUNS_TOO): "Weg" is a path, "estado" a state, "faccia"
 a face. So are English contractions: a query is split at an apostrophe, as the index is,
 and folded "she'll" and "we'd" were "shell" and "wed", which then found no English story.
+A few words a list lacks are added (ADDED).
 """
 
 import json
@@ -58,6 +59,9 @@ OWN = {
           "unei unele unii unor unui va vi voastre voastră voi vom vor vostru vouă voștri vreo vreun vă îi îl "
           "îmi în încât încă însă într între își îți ăla ăsta ăștia și ție",
 }
+# words Snowball's lists lack that met a content word of another language: French "car"
+# ("because") met every English "car"
+ADDED = {"fr": "car"}
 OUT = Path(__file__).resolve().parent.parent / "storyatlas" / "function_words" / "lists.json"
 
 
@@ -68,8 +72,8 @@ def words(text: str) -> list[str]:
 
 def main() -> None:
     root = Path(sys.argv[1])
-    lists = {lang: [w for w in words((root / "algorithms" / name / "stop.txt").read_text(encoding="utf-8"))
-                    if w not in NOUNS_TOO.get(lang, ()) and "'" not in w]
+    lists = {lang: sorted({w for w in words((root / "algorithms" / name / "stop.txt").read_text(encoding="utf-8"))
+                           if w not in NOUNS_TOO.get(lang, ()) and "'" not in w} | set(ADDED.get(lang, "").split()))
              for lang, name in LANGUAGES.items()}
     lists.update({lang: sorted(said.split()) for lang, said in OWN.items()})
     # a language a line
