@@ -116,10 +116,16 @@ def term(word: str, lang: str) -> str:
     return found
 
 
-def kept_accents(term: str) -> bool:
+def kept_accents(index_term: str) -> bool:
     """Whether an index term keeps its word's accents (``_stem``): "fr_mém", not "fr_mem"."""
-    stem = term.partition("_")[2]
+    stem = index_term.partition("_")[2]
     return fold(stem) != stem
+
+
+def told_apart(word: str, lang: str) -> bool:
+    """Whether a case-folded word's accents tell it, in ``lang``, from the function or
+    stop word it folds like: French "mémé" from "même"."""
+    return not word.isascii() and kept_accents(term(word, lang))
 
 
 def unaccented(word: str, lang: str) -> str:
@@ -304,21 +310,24 @@ def query_forms(word: str) -> tuple[str, ...]:
     for lang in ENDING_ACCENTS:  # from the folded word: phones leave out some accents and not others
         forms |= reaccented(bare, lang)
     for lang in LANGUAGES:
-        own = term(typed, lang)
-        if kept_accents(own):
+        if told_apart(typed, lang):
             # typed with the accents that tell it from a function word ("mémé", "jąkał"):
             # never as typed without them, which is that word ("même", "jak")
-            forms.discard(f"{lang}_{fold(own.partition('_')[2])}")
+            forms.discard(f"{lang}_{fold(term(typed, lang).partition('_')[2])}")
     forms.discard("")
     return tuple(sorted(forms))
 
 
 @functools.lru_cache(maxsize=1)
+def _function_lists() -> dict[str, list[str]]:
+    """Each language's function words as written (function_words/lists.json)."""
+    return json.loads((Path(__file__).parent / "function_words" / "lists.json").read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=1)
 def _function_words() -> dict[str, frozenset[str]]:
-    path = Path(__file__).parent / "function_words" / "lists.json"
-    lists = json.loads(path.read_text(encoding="utf-8"))
     by_word: dict[str, set[str]] = {}
-    for lang, said in lists.items():
+    for lang, said in _function_lists().items():
         for word in said:
             by_word.setdefault(fold(word), set()).add(lang)
     return {word: frozenset(langs) for word, langs in by_word.items()}
@@ -379,7 +388,7 @@ def stop_words(lang: str) -> frozenset[str]:
 def is_stop_word(word: str, lang: str) -> bool:
     """Whether a case-folded word is a stop word of ``lang``: folded, one of its stop
     words, and not told apart from them by its accents (French "mémé" is not "même")."""
-    return fold(word) in stop_words(lang) and (word.isascii() or not kept_accents(term(word, lang)))
+    return fold(word) in stop_words(lang) and not told_apart(word, lang)
 
 
 # the accented spellings of function words that the lists write without the accents, so
@@ -403,9 +412,7 @@ def _grammar_stems(lang: str) -> dict[str, frozenset[str]]:
     form. A word whose stem folds to one of them but is written otherwise keeps its
     accents in the index (``_stem``): French "mémé" (granny) was "fr_mem" as "même" is,
     so a search for it met every "même", and Polish "jąkał" (stuttered) every "jak"."""
-    path = Path(__file__).parent / "function_words" / "lists.json"
-    written = {unicodedata.normalize("NFC", w).casefold()
-               for w in json.loads(path.read_text(encoding="utf-8")).get(lang, ())}
+    written = {unicodedata.normalize("NFC", w).casefold() for w in _function_lists().get(lang, ())}
     written |= _spacy_stop_words(lang) | set(WRITTEN_TOO.get(lang, "").split())
     stemmer = _stemmer(lang)
     by_folded: dict[str, set[str]] = {}

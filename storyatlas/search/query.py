@@ -44,10 +44,9 @@ class Term:
         terms it may be found as, in each language."""
         if not self.phrase:
             # never a language's function word: "war" typed alone met every German "es war"
-            # (but "mémé" is no "même": ``stems.kept_accents``)
+            # (but "mémé" is no "même": ``stems.told_apart``)
             typed = _typed(self)
-            grammar = {lang for lang in stems.function_word_in(fold(typed))
-                       if typed.isascii() or not stems.kept_accents(stems.term(typed, lang))}
+            grammar = {lang for lang in stems.function_word_in(fold(typed)) if not stems.told_apart(typed, lang)}
             return tuple(f for f in stems.query_forms(self.words[0])
                          if f.partition("_")[0] not in grammar
                          and (self.languages is None or f.partition("_")[0] in self.languages))

@@ -546,6 +546,13 @@ def test_a_word_its_accents_tell_from_a_function_word_is_found_and_never_meets_i
     assert not stems.kept_accents(stems.term(fold(typed), language))  # typed without: the function word
 
 
+def test_a_function_word_written_with_accents_its_lists_leave_out_is_still_one():
+    # Italian "né" and "sì", which the lists write "ne" and "si" (stems.WRITTEN_TOO);
+    # Romanian "ceilalți" with a comma below or, as older texts write it, a cedilla
+    for word, lang in (("né", "it"), ("sì", "it"), ("ceilalți", "ro"), ("ceilalţi", "ro")):
+        assert stems.is_stop_word(word, lang) and not stems.told_apart(word, lang), word
+
+
 def test_an_archive_indexed_with_other_function_words_is_indexed_again(tmp_path, caplog):
     import sqlite3
 
