@@ -385,7 +385,8 @@ def reindex(archive) -> None:
     """Rebuild the words index from the archive, and make the meaning index's missing vectors."""
     settings = _settings(archive=archive)
     with opened(settings) as a:
-        n = FTSBackend(a).rebuild()
+        with progress_bar("words index", "segment") as progress:
+            n = FTSBackend(a).rebuild(progress)
         click.echo(f"indexed {n} segments by their words")
         _make_vectors(Queue(settings), a)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -118,9 +119,9 @@ def register_search_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("search_surface", 1, stems.surface, deterministic=True)
 
 
-def rebuild_word_search(conn: sqlite3.Connection) -> None:
+def rebuild_word_search(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None = None) -> None:
     """Make the words index again from the segments, in the caller's transaction."""
-    word_index.rebuild(conn)
+    word_index.rebuild(conn, progress)
 
 
 @contextmanager
@@ -141,6 +142,7 @@ def _remake_word_index(conn: sqlite3.Connection) -> None:
     with other lists of function words (its terms changed: ``stems.grammar_version``)."""
     if not _remake_asked(conn):
         return
+    began = time.monotonic()
     with _written(conn):
         asked = _remake_asked(conn)  # another process may have made it meanwhile
         segments = conn.execute("SELECT count(*) FROM segments").fetchone()[0] if asked else 0
@@ -149,12 +151,29 @@ def _remake_word_index(conn: sqlite3.Connection) -> None:
             # segments on 2 cores)
             log.warning("making the words index again from the archive's %s (%s): about a minute a million "
                         "segments", f"{segments:,} segment{'s' if segments != 1 else ''}", "; ".join(asked))
-            word_index.rebuild(conn)
+            word_index.rebuild(conn, _told_every(PROGRESS_EVERY))
         else:
             word_index.made_with(conn, stems.grammar_version())
         conn.execute("DELETE FROM word_index_remake")
     if segments:
         word_index.optimize(conn)
+        log.warning("words index made again in %.0f s", time.monotonic() - began)
+
+
+PROGRESS_EVERY = 10.0
+"""Seconds between two lines of the log telling how far the words index is made again."""
+
+
+def _told_every(seconds: float) -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` that logs how far it is, at most every ``seconds``."""
+    last = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        nonlocal last
+        if time.monotonic() - last >= seconds and done < total:
+            last = time.monotonic()
+            log.warning("words index: %s of %s segments made again", f"{done:,}", f"{total:,}")
+    return progress
 
 
 def _remake_asked(conn: sqlite3.Connection) -> list[str]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -49,7 +49,7 @@ from storyatlas.search import (
     value_key,
 )
 from storyatlas.search.moments import PER_WORD, matched_sql
-from storyatlas.search.query import Query, literal, parse
+from storyatlas.search.query import Query, literal, parse, said_and_left_out
 from storyatlas.search.themed import query_themes, rank_themed, themed_stories, told_without
 
 # a paragraph pasted in is searched (500 words took 0.09 s on one story), but no more: 5,000
@@ -89,7 +89,7 @@ class FTSBackend:
                 # see, or what it finds would tell a private story's words
                 parsed = parse(query.text, query.language, held)
                 if parsed is None and not (query.meaning and _says_something(query.text)):
-                    return SearchResults(query, 0)
+                    return SearchResults(query, 0, suggestions=self._accented(visible, query.text))
                 themes = query_themes(self.archive, query.text)
                 if parsed is not None:
                     forms = (f for t in (*parsed.terms(), *parsed.excluded) for form in t.all_forms()
@@ -99,7 +99,8 @@ class FTSBackend:
                 if parsed is None:
                     # only stop words (spaCy's lists hold words with a meaning: German
                     # "selbst"): nothing for the words index, but meaning may find it
-                    return results
+                    return results if results.by_words else replace(
+                        results, suggestions=self._accented(visible, query.text))
                 if _relaxes(parsed, results.by_words):
                     # no moment holds every word: moments holding most of them
                     results = self._search(query, visible, parsed, themes, relaxed=True)
@@ -358,12 +359,20 @@ class FTSBackend:
         return suggest.suggestions(self.conn, (str(self.archive.path), suggest.words_state(self.conn)), parsed,
                                    stories_sql, params)
 
-    def rebuild(self) -> int:
-        """Rebuild the indexes; returns the number of segments indexed."""
+    def _accented(self, visible: tuple[str, list], text: str) -> tuple[str, ...]:
+        stories_sql, params = visible
+        said, _ = said_and_left_out(text)  # "-meme" asks for no "mémé"
+        words = list(dict.fromkeys(w.casefold() for w in stems.words(said)))
+        return suggest.accented_words(self.conn, (str(self.archive.path), suggest.words_state(self.conn)), words,
+                                      stories_sql, params)
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Rebuild the indexes; returns the number of segments indexed. ``progress(done,
+        total)`` is told the segments indexed so far."""
         with self.archive.transaction() as c:
             word_index.remake(c, "index_points_fts")
             c.execute("INSERT INTO index_points_fts(index_points_fts) VALUES ('rebuild')")
-            rebuild_word_search(c)
+            rebuild_word_search(c, progress)
         word_index.optimize(self.conn)  # the old b-trees, and the new, into one
         return self.conn.execute("SELECT count(*) FROM segments").fetchone()[0]
 

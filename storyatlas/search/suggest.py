@@ -78,15 +78,50 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query,
                                                        score_cutoff=75, limit=None):
                 if candidate != stem:
                     close.append((ratio / 100, f"{lang}_{candidate}"))
-        shown: list[str] = []
-        for _, candidate in sorted(close, key=lambda c: (-c[0], c[1]))[:_ASKED]:
-            said = _said(conn, candidate, stories_sql, params)
-            if said and fold(said) != fold(word) and said not in shown:
-                shown.append(said)
-            if len(shown) == _SHOWN:
-                break
-        out += shown
+        # "meme" is French "même", a function word that finds nothing; "mémé" (granny)
+        # is what was meant, its accents left out: offered first
+        close += [(1.0, accented) for accented in _accented(vocabulary, word)]
+        out += _shown(conn, word, close, stories_sql, params)
     return tuple(dict.fromkeys(out))
+
+
+def accented_words(conn: sqlite3.Connection, key: tuple[str, bytes], words: list[str], stories_sql: str,
+                   params: list) -> tuple[str, ...]:
+    """For a query of function words only, which finds nothing: the words stories the
+    searcher may see say, that differ from one typed only by the accents that tell them
+    from it ("ma meme": "mémé")."""
+    vocabulary = _vocabulary(conn, key)
+    out: list[str] = []
+    for word in words:
+        out += _shown(conn, word, [(1.0, accented) for accented in _accented(vocabulary, word)], stories_sql, params)
+    return tuple(dict.fromkeys(out))
+
+
+def _accented(vocabulary: Vocabulary, word: str) -> list[str]:
+    """The index terms that keep their accents (``stems.told_apart``) and, in their
+    language, fold like ``word``'s term."""
+    found = []
+    for lang in stems.LANGUAGES:
+        term = stems.term(fold(word), lang)
+        if term:
+            found += [f"{lang}_{stem}" for stem in vocabulary.accented(lang, term[len(lang) + 1:])
+                      if f"{lang}_{stem}" != stems.term(word, lang)]
+    return found
+
+
+def _shown(conn: sqlite3.Connection, word: str, close: list[tuple[float, str]], stories_sql: str,
+           params: list) -> list[str]:
+    """The closest candidate terms' words, as said in stories the searcher may see."""
+    shown: list[str] = []
+    for _, candidate in sorted(close, key=lambda c: (-c[0], c[1]))[:_ASKED]:
+        said = _said(conn, candidate, stories_sql, params)
+        # a word that differs only by accents is found as typed already, but for these
+        if said and (fold(said) != fold(word) or stems.kept_accents(candidate)) and said != word \
+                and said not in shown:
+            shown.append(said)
+        if len(shown) == _SHOWN:
+            break
+    return shown
 
 
 class Vocabulary:
@@ -96,9 +131,17 @@ class Vocabulary:
     def __init__(self, terms: list[str]) -> None:
         self.size = len(terms)
         self._stems: dict[tuple[str, int], list[str]] = {}
+        self._accented: dict[str, list[str]] = {}
         for term in terms:
             lang, _, stem = term.partition("_")
             self._stems.setdefault((f"{lang}_{stem[:2]}", len(stem)), []).append(stem)
+            if not stem.isascii() and stems.kept_accents(term):  # isascii first: a million terms
+                self._accented.setdefault(f"{lang}_{fold(stem)}", []).append(stem)
+
+    def accented(self, lang: str, stem: str) -> list[str]:
+        """Stems of ``lang`` that keep their word's accents (``stems.told_apart``) and
+        fold to ``stem``: "mém" (French "mémé") for "mem" ("même")."""
+        return self._accented.get(f"{lang}_{stem}", [])
 
     def near(self, lang: str, stem: str) -> list[str]:
         """Stems of ``lang`` that share the first two letters of ``stem`` and differ in

@@ -84,6 +84,18 @@ def test_the_rows_are_made_again_with_the_index(archive, stories):
     assert [word_index.btrees(archive.conn, t) for t in word_index.TABLES] == [1, 1]
 
 
+def test_the_index_is_made_again_story_by_story_telling_how_far_it_is(archive, stories, monkeypatch):
+    rows = {story: _row(archive, story) for story in stories.values()}
+    segments = archive.conn.execute("SELECT count(*) FROM segments").fetchone()[0]
+    monkeypatch.setattr(word_index, "REBUILD_BATCH", 1)  # each story a batch of its own
+    told = []
+    assert FTSBackend(archive).rebuild(lambda done, total: told.append((done, total))) == segments
+    assert len(told) == len(stories) and told[-1] == (segments, segments)
+    assert [done for done, _ in told] == sorted({done for done, _ in told})
+    assert {story: _row(archive, story) for story in stories.values()} == rows
+    assert set(_ids(FTSBackend(archive), "flood")) == set(stories.values())
+
+
 def test_a_line_in_another_language_is_indexed_in_its_own_when_the_index_is_made_again(archive):
     told = add_story(archive, "Dwa języki", "pl", [(0.0, 4.0, "Woda przyszła w nocy."),
                                                    (4.0, 8.0, "Wir standen in den Kellern.", None, "de")])

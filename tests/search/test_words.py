@@ -546,6 +546,21 @@ def test_a_word_its_accents_tell_from_a_function_word_is_found_and_never_meets_i
     assert not stems.kept_accents(stems.term(fold(typed), language))  # typed without: the function word
 
 
+def test_a_word_typed_without_the_accents_that_tell_it_from_a_function_word_is_offered(archive):
+    # "meme" is "même", a function word: it finds nothing, so "did you mean" offers the
+    # word meant, also where every word typed is a function word ("ma meme")
+    add_story(archive, "Granny", "fr", [(0.0, 4.0, "Ma mémé faisait du pain le dimanche.")])
+    add_story(archive, "Same", "fr", [(0.0, 4.0, "C'est la même chose, je ne sais pas.")])
+    add_story(archive, "Nail", "es", [(0.0, 4.0, "Me rompí una uña en la fábrica.")], visibility="private")
+    backend = FTSBackend(archive)
+    for typed, offered in (("meme", "mémé"), ("Ma meme", "mémé"), ("una", "uña"), ("la una", "uña")):
+        results = _search(backend, typed, meaning=False)
+        assert not results.stories and results.suggestions[0] == offered, typed
+    # never a word of a story the searcher may not see, nor one asked to be left out
+    assert "uña" not in _search(backend, "una", Viewer(), meaning=False).suggestions
+    assert _search(backend, "ma -meme", meaning=False).suggestions == ()
+
+
 def test_a_function_word_written_with_accents_its_lists_leave_out_is_still_one():
     # Italian "né" and "sì", which the lists write "ne" and "si" (stems.WRITTEN_TOO);
     # Romanian "ceilalți" with a comma below or, as older texts write it, a cedilla
@@ -553,10 +568,10 @@ def test_a_function_word_written_with_accents_its_lists_leave_out_is_still_one()
         assert stems.is_stop_word(word, lang) and not stems.told_apart(word, lang), word
 
 
-def test_an_archive_indexed_with_other_function_words_is_indexed_again(tmp_path, caplog):
+def test_an_archive_indexed_with_other_function_words_is_indexed_again(tmp_path, caplog, monkeypatch):
     import sqlite3
 
-    from storyatlas.archive import Archive
+    from storyatlas.archive import Archive, db
 
     path = tmp_path / "old.sqlite3"
     # as the index was made before migration 0027: "mémé" folded like "même"
@@ -571,11 +586,18 @@ def test_an_archive_indexed_with_other_function_words_is_indexed_again(tmp_path,
     old = sqlite3.connect(path, isolation_level=None)
     old.execute("UPDATE word_index_grammar SET version = 'other lists'")
     old.execute("DELETE FROM segment_terms")
+    db.register_search_functions(old)
+    old.execute("INSERT INTO stories (id, title, language) VALUES (2, 'Two', 'fr')")
+    old.execute("INSERT INTO segments (story_id, transcript_id, idx, start, end, text) "
+                "VALUES (2, 1, 0, 0.0, 2.0, 'Le pain.')")
     old.close()
+    monkeypatch.setattr(word_index, "REBUILD_BATCH", 1)
+    monkeypatch.setattr(db, "PROGRESS_EVERY", 0.0)
     with caplog.at_level("WARNING"), Archive(path) as archive:
         assert _ids(FTSBackend(archive).search(SearchQuery("mémé", KEEPER, meaning=False))) == [1]
-    # said without -v: a large archive's server would seem to hang as it starts
-    assert "making the words index again from the archive's 1 segment (" in caplog.text
+    # said without -v, and how far it is: a large archive's server would seem to hang as it starts
+    assert "making the words index again from the archive's 2 segments (" in caplog.text
+    assert "words index: 1 of 2 segments made again" in caplog.text and "words index made again in" in caplog.text
 
 
 def test_a_query_of_stop_words_only_searches_those_the_stories_say_as_words_of_another_language(archive):
