@@ -7,15 +7,17 @@ the postings of thousands of words.
 The index holds terms (a word stemmed in its language, "de_kell"), so a query word is
 compared, in each language, with the terms of that language sharing its first two
 letters and about its length (kept apart by both: a pass over every term sharing the
-letters was half of a misspelled query's time at a million segments); a close term is
-offered as a word someone said: the first word of a segment the searcher may see whose
-term it is ("Keller", not "kell"). That vocabulary is the whole archive's, so a term is
+letters was half of a misspelled query's time at a million segments), and with the
+shorter terms it begins with (a slip in an ending leaves a word unstemmed); a close term
+is offered as a word someone said: the first word of a segment the searcher may see
+whose term it is ("Keller", not "kell"), those spelled most like the word typed first. That vocabulary is the whole archive's, so a term is
 offered only once found in a story the searcher may see: a word from a private story
 must never be offered.
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
 import sqlite3
 import threading
@@ -35,6 +37,7 @@ _CANDIDATES = 3000
 _LENGTHS = 2
 _NEAREST = sorted(range(-_LENGTHS, _LENGTHS + 1), key=abs)  # 0, -1, 1, -2, 2
 _SHOWN = 3
+_COMPARED = 6  # words found, of which the _SHOWN spelled most like the word typed are offered
 # the closest candidates asked whether a story the searcher may see says them: bounds the
 # time a word with very many close ones takes, far beyond what a few hidden stories hold
 _ASKED = 100
@@ -66,6 +69,7 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query,
     out: list[str] = []
     for word in typed:
         close: list[tuple[float, str]] = []
+        folded = fold(word)
         for lang in (*stems.LANGUAGES, stems.OTHER):
             term = stems.term(word, lang)
             if not term:
@@ -78,6 +82,10 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query,
                                                        score_cutoff=75, limit=None):
                 if candidate != stem:
                     close.append((ratio / 100, f"{lang}_{candidate}"))
+            # a slip in a word's ending leaves it unstemmed ("tuvioms" for "tuvimos", whose
+            # stem is "tuv"): the shorter stems it begins with, after the others
+            close += [(length / 100 - 1, f"{lang}_{folded[:length]}") for length in
+                      range(len(stem) - _LENGTHS - 1, 2, -1) if vocabulary.holds(lang, folded[:length])]
         # "meme" is French "même", a function word that finds nothing; "mémé" (granny)
         # is what was meant, its accents left out: offered first
         close += [(1.0, accented) for accented in _accented(vocabulary, word)]
@@ -100,9 +108,10 @@ def accented_words(conn: sqlite3.Connection, key: tuple[str, bytes], words: list
 def _accented(vocabulary: Vocabulary, word: str) -> list[str]:
     """The index terms that keep their accents (``stems.told_apart``) and, in their
     language, fold like ``word``'s term."""
-    found = []
+    found: list[str] = []
+    folded = fold(word)
     for lang in stems.LANGUAGES:
-        term = stems.term(fold(word), lang)
+        term = stems.term(folded, lang)
         if term:
             found += [f"{lang}_{stem}" for stem in vocabulary.accented(lang, term[len(lang) + 1:])
                       if f"{lang}_{stem}" != stems.term(word, lang)]
@@ -111,17 +120,21 @@ def _accented(vocabulary: Vocabulary, word: str) -> list[str]:
 
 def _shown(conn: sqlite3.Connection, word: str, close: list[tuple[float, str]], stories_sql: str,
            params: list) -> list[str]:
-    """The closest candidate terms' words, as said in stories the searcher may see."""
+    """The closest candidate terms' words, as said in stories the searcher may see: of
+    the first found, those spelled most like the word typed (stems compare only the
+    words' beginnings: "siguienhdo" is "siguiendo", not "siguiente")."""
     shown: list[str] = []
+    folded = fold(word)
     for _, candidate in sorted(close, key=lambda c: (-c[0], c[1]))[:_ASKED]:
         said = _said(conn, candidate, stories_sql, params)
         # a word that differs only by accents is found as typed already, but for these
-        if said and (fold(said) != fold(word) or stems.kept_accents(candidate)) and said != word \
+        if said and (fold(said) != folded or stems.kept_accents(candidate)) and said != word \
                 and said not in shown:
             shown.append(said)
-        if len(shown) == _SHOWN:
+        if len(shown) == _COMPARED:
             break
-    return shown
+    # sorted keeps the stems' order between words spelled as like
+    return sorted(shown, key=lambda said: -fuzz.ratio(fold(said), folded))[:_SHOWN]
 
 
 class Vocabulary:
@@ -142,6 +155,12 @@ class Vocabulary:
         """Stems of ``lang`` that keep their word's accents (``stems.told_apart``) and
         fold to ``stem``: "mém" (French "mémé") for "mem" ("même")."""
         return self._accented.get(f"{lang}_{stem}", [])
+
+    def holds(self, lang: str, stem: str) -> bool:
+        """Whether ``lang`` has this stem (the terms are read in order, so each list is sorted)."""
+        stems_of = self._stems.get((f"{lang}_{stem[:2]}", len(stem)), [])
+        at = bisect.bisect_left(stems_of, stem)
+        return at < len(stems_of) and stems_of[at] == stem
 
     def near(self, lang: str, stem: str) -> list[str]:
         """Stems of ``lang`` that share the first two letters of ``stem`` and differ in

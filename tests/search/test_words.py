@@ -215,6 +215,17 @@ def test_did_you_mean_offers_words_as_said_from_stories_one_may_see(backend, arc
     assert "zwieblowski" not in _search(backend, "zwiablowski", Viewer()).suggestions
 
 
+def test_a_slip_that_leaves_a_word_unstemmed_is_offered_the_word_spelled_most_like_it(archive):
+    # "tuvioms" is no form the stemmer knows, so its stem is the whole word, and "tuvimos"'
+    # is "tuv"; "siguienhdo" is as close by stems to "siguiente" as to "siguiendo"
+    add_story(archive, "Río", "es", [(0.0, 4.0, "Tuvimos que salir. Seguimos siguiendo el río."),
+                                     (4.0, 8.0, "Llegamos a la siguiente aldea.")])
+    backend = FTSBackend(archive)
+    for typed, meant in (("tuvioms", "tuvimos"), ("siguienhdo", "siguiendo"), ("aldae", "aldea")):
+        results = _search(backend, typed, meaning=False)
+        assert not results.stories and results.suggestions[0] == meant, (typed, results.suggestions)
+
+
 def test_words_of_stories_one_may_not_see_crowd_out_no_suggestion(backend, archive):
     add_story(archive, "Meadow", "en", [(0.0, 3.0, "The kelmarud of the meadow.")])
     assert _search(backend, "kelmarod", Viewer()).suggestions == ("kelmarud",)
