@@ -108,6 +108,10 @@ class SearchResults:
     """Per facet (language, country, region, collection, year): values with story counts."""
     suggestions: tuple[str, ...] = ()
     """Words from stories the viewer may see, close to the query's, offered when nothing matched."""
+    suggested_queries: tuple[str, ...] = ()
+    """The query with each suggestion in the place of the word it was offered for, and each
+    other word not found written as its first suggestion: what "did you mean" links to
+    ("flood cellr": "flood cellar"; "cellr accidnet": "cellar accident")."""
     themes: tuple[str, ...] = ()
     """Themes whose trigger words are in the query (in any of the vocabulary's languages)."""
     by_words: int = 0

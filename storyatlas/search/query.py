@@ -276,6 +276,11 @@ def _said_elsewhere(clauses: list[list[Term]], lang: str,
     return [c for c in kept if c]
 
 
+def with_word(text: str, typed: str, offered: str) -> str:
+    """The query with the word ``typed`` (in any case) written ``offered``."""
+    return re.sub(rf"(?<!\w){re.escape(typed)}(?!\w)", lambda _: offered, text, flags=re.IGNORECASE)
+
+
 def said_and_left_out(text: str) -> tuple[str, tuple[Term, ...]]:
     """The query's words and phrases, without the terms it leaves out ("-cellar"), and those."""
     clauses, excluded = _parse(text)

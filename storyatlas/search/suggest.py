@@ -10,9 +10,9 @@ letters and about its length (kept apart by both: a pass over every term sharing
 letters was half of a misspelled query's time at a million segments), and with the
 shorter terms it begins with (a slip in an ending leaves a word unstemmed); a close term
 is offered as a word someone said: the first word of a segment the searcher may see
-whose term it is ("Keller", not "kell"), those spelled most like the word typed first. That vocabulary is the whole archive's, so a term is
-offered only once found in a story the searcher may see: a word from a private story
-must never be offered.
+whose term it is ("Keller", not "kell"), those spelled most like the word typed first.
+That vocabulary is the whole archive's, so a term is offered only once found in a story
+the searcher may see: a word from a private story must never be offered.
 """
 
 from __future__ import annotations
@@ -59,14 +59,14 @@ def words_state(conn: sqlite3.Connection) -> bytes:
 
 
 def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query, stories_sql: str,
-                params: list) -> tuple[str, ...]:
-    """Up to three words per query word not found; ``key`` names the archive and its words
-    index's state (path, ``words_state``)."""
+                params: list) -> tuple[tuple[str, str], ...]:
+    """Up to three words per query word not found, each as (the word typed, the word
+    offered); ``key`` names the archive and its words index's state (path, ``words_state``)."""
     typed = _unseen(conn, parsed, stories_sql, params)
     if not typed:
         return ()
     vocabulary = _vocabulary(conn, key)
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     for word in typed:
         close: list[tuple[float, str]] = []
         folded = fold(word)
@@ -89,20 +89,29 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query,
         # "meme" is French "même", a function word that finds nothing; "mémé" (granny)
         # is what was meant, its accents left out: offered first
         close += [(1.0, accented) for accented in _accented(vocabulary, word)]
-        out += _shown(conn, word, close, stories_sql, params)
-    return tuple(dict.fromkeys(out))
+        out += [(word, said) for said in _shown(conn, word, close, stories_sql, params)]
+    return _once(out)
 
 
 def accented_words(conn: sqlite3.Connection, key: tuple[str, bytes], words: list[str], stories_sql: str,
-                   params: list) -> tuple[str, ...]:
+                   params: list) -> tuple[tuple[str, str], ...]:
     """For a query of function words only, which finds nothing: the words stories the
     searcher may see say, that differ from one typed only by the accents that tell them
     from it ("ma meme": "mémé")."""
     vocabulary = _vocabulary(conn, key)
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     for word in words:
-        out += _shown(conn, word, [(1.0, accented) for accented in _accented(vocabulary, word)], stories_sql, params)
-    return tuple(dict.fromkeys(out))
+        close = [(1.0, accented) for accented in _accented(vocabulary, word)]
+        out += [(word, said) for said in _shown(conn, word, close, stories_sql, params)]
+    return _once(out)
+
+
+def _once(offered: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """Each word offered once, for the first word typed it was found for."""
+    first: dict[str, tuple[str, str]] = {}
+    for word, said in offered:
+        first.setdefault(said, (word, said))
+    return tuple(first.values())
 
 
 def _accented(vocabulary: Vocabulary, word: str) -> list[str]:

@@ -72,7 +72,8 @@ def search_json(results: SearchResults) -> dict:
         # what was searched within, as the search read it, so a client can tell a filter it mistyped
         "filters": {name: getattr(results.query, name) for name in FACETS if getattr(results.query, name)},
         "limit": results.query.limit, "offset": results.query.offset,
-        "suggestions": list(results.suggestions), "themes": list(results.themes),
+        "suggestions": list(results.suggestions), "suggested_queries": list(results.suggested_queries),
+        "themes": list(results.themes),
         "facets": {name: [{"value": v, "count": n} for v, n in results.facets.get(name, [])] for name in FACETS},
         # the place in the ranking, not its score: bm25 weighs a word by how many stories of
         # the whole archive say it, so a score would tell whether stories the viewer may not

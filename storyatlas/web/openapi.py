@@ -286,6 +286,8 @@ def spec() -> dict:
             "SearchResults": {"type": "object", "properties": {
                 "query": {"type": "string"}, "total_stories": {"type": "integer"}, "relaxed": {"type": "boolean"},
                 "suggestions": {"type": "array", "items": {"type": "string"}},
+                "suggested_queries": {"type": "array", "items": {"type": "string"},
+                                      "description": "The query with each suggestion in the place of its word"},
                 "filters": {"type": "object", "additionalProperties": {"type": "string"},
                             "description": "The filters searched within (language, country, theme, ...), as given"},
                 "limit": {"type": "integer"}, "offset": {"type": "integer"},

@@ -226,6 +226,15 @@ def test_a_slip_that_leaves_a_word_unstemmed_is_offered_the_word_spelled_most_li
         assert not results.stories and results.suggestions[0] == meant, (typed, results.suggestions)
 
 
+def test_did_you_mean_offers_the_query_with_each_word_not_found_written_as_offered(archive):
+    add_story(archive, "Car", "en", [(0.0, 4.0, "The car crashed, a bad accident. The cellar flooded.")])
+    add_story(archive, "Granny", "fr", [(0.0, 4.0, "Ma mémé faisait du pain le dimanche.")])
+    backend = FTSBackend(archive)
+    for typed, offered in (("flood Cellr", "flood cellar"), ("cellr accidnet", "cellar accident"),
+                           ('"the cellr" -car', '"the cellar" -car'), ("Ma meme", "Ma mémé")):
+        assert _search(backend, typed, meaning=False).suggested_queries == (offered,), typed
+
+
 def test_words_of_stories_one_may_not_see_crowd_out_no_suggestion(backend, archive):
     add_story(archive, "Meadow", "en", [(0.0, 3.0, "The kelmarud of the meadow.")])
     assert _search(backend, "kelmarod", Viewer()).suggestions == ("kelmarud",)

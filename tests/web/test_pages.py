@@ -104,6 +104,10 @@ def test_empty_and_misspelled_queries_get_help(client, stories):
     assert "Type a word or a phrase" in client.get("/search").text
     page = client.get("/search", params={"q": "Keler"}).text
     assert "Did you mean" in page and 'href="/search?q=keller"' in page
+    # the query whole, the word not found written as offered
+    page = client.get("/search", params={"q": "wasser Keler"}).text
+    assert 'href="/search?q=wasser+keller">wasser keller</a>' in page
+    assert client.get("/api/search", params={"q": "wasser Keler"}).json()["suggested_queries"] == ["wasser keller"]
 
 
 def test_private_story_is_never_shown(client, stories):
