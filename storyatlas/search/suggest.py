@@ -8,7 +8,9 @@ The index holds terms (a word stemmed in its language, "de_kell"), so a query wo
 compared, in each language, with the terms of that language sharing its first two
 letters and about its length (kept apart by both: a pass over every term sharing the
 letters was half of a misspelled query's time at a million segments), and with the
-shorter terms it begins with (a slip in an ending leaves a word unstemmed); a close term
+shorter terms it begins with (a slip in an ending leaves a word unstemmed), and where
+those find nothing as like it, with those a slip in its first two letters leaves (kept
+by the first and third letters and by the second and third too); a close term
 is offered as a word someone said: the first word of a segment the searcher may see
 whose term it is ("Keller", not "kell"), those spelled most like the word typed first.
 That vocabulary is the whole archive's, so a term is offered only once found in a story
@@ -37,6 +39,11 @@ _CANDIDATES = 3000
 _LENGTHS = 2
 _NEAREST = sorted(range(-_LENGTHS, _LENGTHS + 1), key=abs)  # 0, -1, 1, -2, 2
 _SHOWN = 3
+# when the word found most like the word typed is less like it than this (fuzz.ratio),
+# the stems a slip in its first two letters leaves are asked too (_beginnings); chosen on
+# benchmarks/did_you_mean.py --sets 1 2 3 --seed 7: always asking them offered fewer
+# words first for slips past those letters, and took 0.8 ms more a misspelling
+_LIKE = 80
 _COMPARED = 6  # words found, of which the _SHOWN spelled most like the word typed are offered
 # the closest candidates asked whether a story the searcher may see says them: bounds the
 # time a word with very many close ones takes, far beyond what a few hidden stories hold
@@ -68,20 +75,12 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query,
     vocabulary = _vocabulary(conn, key)
     out: list[tuple[str, str]] = []
     for word in typed:
-        close: list[tuple[float, str]] = []
         folded = fold(word)
-        for lang in (*stems.LANGUAGES, stems.OTHER):
-            term = stems.term(word, lang)
-            if not term:
-                continue
-            stem = term[len(lang) + 1:]
-            # difflib's ratio, in C++: the Python one took most of a misspelled query's time;
-            # every close one: words of stories the searcher may not see must not crowd out
-            # those they may (which are only known by asking, below)
-            for candidate, ratio, _ in process.extract(stem, vocabulary.near(lang, stem), scorer=fuzz.ratio,
-                                                       score_cutoff=75, limit=None):
-                if candidate != stem:
-                    close.append((ratio / 100, f"{lang}_{candidate}"))
+        said_in = [(lang, term[len(lang) + 1:]) for lang in (*stems.LANGUAGES, stems.OTHER)
+                   if (term := stems.term(word, lang))]
+        close: list[tuple[float, str]] = []
+        for lang, stem in said_in:
+            close += _close(vocabulary, lang, stem)
             # a slip in a word's ending leaves it unstemmed ("tuvioms" for "tuvimos", whose
             # stem is "tuv"): the shorter stems it begins with, after the others
             close += [(length / 100 - 1, f"{lang}_{folded[:length]}") for length in
@@ -89,8 +88,42 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query,
         # "meme" is French "même", a function word that finds nothing; "mémé" (granny)
         # is what was meant, its accents left out: offered first
         close += [(1.0, accented) for accented in _accented(vocabulary, word)]
-        out += [(word, said) for said in _shown(conn, word, close, stories_sql, params)]
+        shown = _shown(conn, word, close, stories_sql, params)
+        if not shown or _likeness(shown[0], folded) < _LIKE:
+            # a slip in the first two letters ("lfood", "fhood", "clelar"): the stems that
+            # begin as the word would without it, asked only now (seven lists, not one)
+            close = [c for lang, stem in said_in for begins in _beginnings(stem)
+                     for c in _close(vocabulary, lang, stem, begins)]
+            shown = sorted(dict.fromkeys(shown + _shown(conn, word, close, stories_sql, params)),
+                           key=lambda said: -_likeness(said, folded))[:_SHOWN]
+        out += [(word, said) for said in shown]
     return _once(out)
+
+
+def _close(vocabulary: Vocabulary, lang: str, stem: str, begins: str | None = None) -> list[tuple[float, str]]:
+    """The stems of ``lang`` close to ``stem`` among those ``Vocabulary.near`` gives, each
+    with its likeness."""
+    # difflib's ratio, in C++: the Python one took most of a misspelled query's time;
+    # every close one: words of stories the searcher may not see must not crowd out
+    # those they may (which are only known by asking, in _shown)
+    return [(ratio / 100, f"{lang}_{candidate}") for candidate, ratio, _ in
+            process.extract(stem, vocabulary.near(lang, stem, begins), scorer=fuzz.ratio, score_cutoff=75,
+                            limit=None) if candidate != stem]
+
+
+def _beginnings(stem: str) -> list[str]:
+    """How the word a stem was misspelt from may begin, where the slip is in its first two
+    letters (``Vocabulary.near``'s ``begins``; "." is any letter): "lf" swapped is "fl",
+    "lood" with one dropped ".lo" or "l.o"..."""
+    if len(stem) < 3:
+        return []
+    a, b, c = stem[:3]
+    found = [b + a,  # swapped
+             b + c,  # one added before them
+             a + c,  # one added between them
+             "." + b + c, a + "." + c,  # one replaced
+             "." + a + b, a + "." + b]  # one dropped
+    return [f for f in dict.fromkeys(found) if f != a + b]
 
 
 def accented_words(conn: sqlite3.Connection, key: tuple[str, bytes], words: list[str], stories_sql: str,
@@ -143,12 +176,17 @@ def _shown(conn: sqlite3.Connection, word: str, close: list[tuple[float, str]], 
         if len(shown) == _COMPARED:
             break
     # sorted keeps the stems' order between words spelled as like
-    return sorted(shown, key=lambda said: -fuzz.ratio(fold(said), folded))[:_SHOWN]
+    return sorted(shown, key=lambda said: -_likeness(said, folded))[:_SHOWN]
+
+
+def _likeness(said: str, folded: str) -> float:
+    """How like a word typed (folded) a word said is spelled, from 0 to 100."""
+    return fuzz.ratio(fold(said), folded)
 
 
 class Vocabulary:
     """The words index's terms, each language's stems kept by their first two letters and
-    their length."""
+    their length (and by the first and third letters, and the second and third)."""
 
     def __init__(self, terms: list[str]) -> None:
         self.size = len(terms)
@@ -157,6 +195,9 @@ class Vocabulary:
         for term in terms:
             lang, _, stem = term.partition("_")
             self._stems.setdefault((f"{lang}_{stem[:2]}", len(stem)), []).append(stem)
+            if len(stem) >= 3:  # by their first and third letters, and second and third (_beginnings)
+                self._stems.setdefault((f"{lang}_{stem[0]}.{stem[2]}", len(stem)), []).append(stem)
+                self._stems.setdefault((f"{lang}_.{stem[1:3]}", len(stem)), []).append(stem)
             if not stem.isascii() and stems.kept_accents(term):  # isascii first: a million terms
                 self._accented.setdefault(f"{lang}_{fold(stem)}", []).append(stem)
 
@@ -171,10 +212,11 @@ class Vocabulary:
         at = bisect.bisect_left(stems_of, stem)
         return at < len(stems_of) and stems_of[at] == stem
 
-    def near(self, lang: str, stem: str) -> list[str]:
-        """Stems of ``lang`` that share the first two letters of ``stem`` and differ in
-        length by at most _LENGTHS: the closest lengths first, at most _CANDIDATES."""
-        prefix, found = f"{lang}_{stem[:2]}", []
+    def near(self, lang: str, stem: str, begins: str | None = None) -> list[str]:
+        """Stems of ``lang`` that share the first two letters of ``stem`` (or begin as
+        ``begins`` says: "fl", "f.o", ".lo") and differ in length by at most _LENGTHS:
+        the closest lengths first, at most _CANDIDATES."""
+        prefix, found = f"{lang}_{begins or stem[:2]}", []
         for d in _NEAREST:
             found += self._stems.get((prefix, len(stem) + d), ())
             if len(found) >= _CANDIDATES:

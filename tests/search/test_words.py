@@ -226,6 +226,16 @@ def test_a_slip_that_leaves_a_word_unstemmed_is_offered_the_word_spelled_most_li
         assert not results.stories and results.suggestions[0] == meant, (typed, results.suggestions)
 
 
+def test_a_slip_in_a_words_first_two_letters_is_offered_the_word(archive):
+    # the candidates are kept by their first two letters: "lfood" shares none with "flood"
+    add_story(archive, "Flood", "en", [(0.0, 4.0, "The flood reached the cellar of the bakery.")])
+    backend = FTSBackend(archive)
+    for typed, meant in (("lfood", "flood"), ("fhood", "flood"), ("clelar", "cellar"), ("ellar", "cellar"),
+                         ("xbakery", "bakery"), ("bkery", "bakery")):
+        results = _search(backend, typed, meaning=False)
+        assert not results.stories and results.suggestions[:1] == (meant,), (typed, results.suggestions)
+
+
 def test_did_you_mean_offers_the_query_with_each_word_not_found_written_as_offered(archive):
     add_story(archive, "Car", "en", [(0.0, 4.0, "The car crashed, a bad accident. The cellar flooded.")])
     add_story(archive, "Granny", "fr", [(0.0, 4.0, "Ma mémé faisait du pain le dimanche.")])
