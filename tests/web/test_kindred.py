@@ -147,3 +147,14 @@ def test_many_stories_alike_from_the_storys_own_place_leave_room_for_another_pla
     page = client.get(f"/stories/{dam}").text
     kindred = page[page.index('class="kindred"'):]
     assert "Powódź · Zgorzelec" in kindred[:kindred.index("</ul>")]
+
+
+def test_a_misspelling_meaning_finds_stories_for_still_gets_did_you_mean(client, web_archive):
+    # the words find nothing, meaning finds the flood: "did you mean" was shown only
+    # when nothing was found, or beside moments holding some of the words
+    flood = add_story(web_archive, "Powódź", "pl", FLOOD, community="Zgorzelec", country="PL")
+    meaning.index(web_archive)
+    found = client.get("/api/search", params={"q": "flodd"}).json()
+    assert [s["story_id"] for s in found["stories"]] == [flood] and not found["relaxed"]
+    page = client.get("/search", params={"q": "flodd"}).text
+    assert f'href="/stories/{flood}' in page and 'href="/search?q=flood">flood</a>' in page
