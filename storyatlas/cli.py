@@ -256,6 +256,7 @@ def search(query, language, country, collection, review_state, limit, as_json, a
     if as_json:
         click.echo(json.dumps({
             "query": query, "total_stories": results.total_stories, "relaxed": results.relaxed,
+            "suggestions": list(results.suggestions), "suggested_queries": list(results.suggested_queries),
             "stories": [{
                 "story_id": h.story_id, "title": h.title, "language": h.language,
                 "country": h.country, "collection": h.collection, "score": h.score,
@@ -264,11 +265,16 @@ def search(query, language, country, collection, review_state, limit, as_json, a
             } for h in results.stories],
         }, ensure_ascii=False, indent=2))
         return
+    offered = f"Did you mean: {', '.join(repr(q) for q in results.suggested_queries)}?"
     if not results.stories:
         click.echo(f"No moments match {query!r}. Try fewer or other words, or drop the filters.")
+        if results.suggested_queries:
+            click.echo(offered)
         return
     if results.relaxed:
         click.echo("No moment holds all the words; showing moments with any of them.")
+    if results.suggested_queries:
+        click.echo(offered)
     for hit in results.stories:
         click.secho(f"#{hit.story_id} {hit.title}", bold=True, nl=False)
         click.echo(f"  ({', '.join(x for x in (hit.language, hit.country, hit.collection) if x)})")

@@ -56,6 +56,10 @@ def test_search_filters_pages_and_says_when_it_relaxed(run, stories):
     assert relaxed.startswith("No moment holds all the words; showing moments with any of them.")
     assert json.loads(run("search", "water nothingness", "--json"))["relaxed"] is True
     assert "No moments match 'nothingness'" in run("search", "nothingness")
+    # "did you mean", the query whole
+    assert "Did you mean: 'water came'?" in run("search", "water cmae")
+    assert "Did you mean: 'night'?" in run("search", "nigth")
+    assert json.loads(run("search", "nigth", "--json"))["suggested_queries"] == ["night"]
 
 
 def test_show_says_who_told_it_what_is_being_done_and_what_was_found(run, archive, stories):
