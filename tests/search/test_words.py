@@ -234,6 +234,10 @@ def test_a_slip_in_a_words_first_two_letters_is_offered_the_word(archive):
                          ("xbakery", "bakery"), ("bkery", "bakery")):
         results = _search(backend, typed, meaning=False)
         assert not results.stories and results.suggestions[:1] == (meant,), (typed, results.suggestions)
+    # never a word of a story the searcher may not see, this way either
+    add_story(archive, "Secret", "en", [(0.0, 4.0, "The granary burned.")], visibility="private")
+    assert _search(backend, "rganary", meaning=False).suggestions[:1] == ("granary",)
+    assert "granary" not in _search(backend, "rganary", Viewer(), meaning=False).suggestions
 
 
 def test_did_you_mean_offers_the_query_with_each_word_not_found_written_as_offered(archive):
