@@ -265,15 +265,15 @@ def search(query, language, country, collection, review_state, limit, as_json, a
             } for h in results.stories],
         }, ensure_ascii=False, indent=2))
         return
-    offered = f"Did you mean: {', '.join(repr(q) for q in results.suggested_queries)}?"
+    offered = results.suggested_queries and f"Did you mean: {', '.join(map(repr, results.suggested_queries))}?"
     if not results.stories:
         click.echo(f"No moments match {query!r}. Try fewer or other words, or drop the filters.")
-        if results.suggested_queries:
+        if offered:
             click.echo(offered)
         return
     if results.relaxed:
         click.echo("No moment holds all the words; showing moments with any of them.")
-    if results.suggested_queries:
+    if offered:
         click.echo(offered)
     for hit in results.stories:
         click.secho(f"#{hit.story_id} {hit.title}", bold=True, nl=False)

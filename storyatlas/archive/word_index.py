@@ -118,7 +118,7 @@ def rebuild(conn: sqlite3.Connection, progress: Callable[[int, int], None] | Non
         done += sum(n for _, n in batch)
         if progress is not None:
             progress(done, total)
-    refresh(conn)  # stories left stale before that have no segments
+    refresh(conn)  # an archive without segments has no batch: its stale stories too
     made_with(conn, grammar_version())
 
 

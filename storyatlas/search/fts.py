@@ -49,7 +49,7 @@ from storyatlas.search import (
     value_key,
 )
 from storyatlas.search.moments import PER_WORD, matched_sql
-from storyatlas.search.query import Query, literal, parse, said_and_left_out, with_word
+from storyatlas.search.query import Query, literal, parse, said_and_left_out
 from storyatlas.search.themed import query_themes, rank_themed, themed_stories, told_without
 
 # a paragraph pasted in is searched (500 words took 0.09 s on one story), but no more: 5,000
@@ -89,7 +89,7 @@ class FTSBackend:
                 # see, or what it finds would tell a private story's words
                 parsed = parse(query.text, query.language, held)
                 if parsed is None and not (query.meaning and _says_something(query.text)):
-                    return SearchResults(query, 0, **_offers(query.text, self._accented(visible, query.text)))
+                    return SearchResults(query, 0, **self._suggest(visible, query, parsed))
                 themes = query_themes(self.archive, query.text)
                 if parsed is not None:
                     forms = (f for t in (*parsed.terms(), *parsed.excluded) for form in t.all_forms()
@@ -99,13 +99,12 @@ class FTSBackend:
                 if parsed is None:
                     # only stop words (spaCy's lists hold words with a meaning: German
                     # "selbst"): nothing for the words index, but meaning may find it
-                    return results if results.by_words else replace(
-                        results, **_offers(query.text, self._accented(visible, query.text)))
+                    return results if results.by_words else replace(results, **self._suggest(visible, query, parsed))
                 if _relaxes(parsed, results.by_words):
                     # no moment holds every word: moments holding most of them
                     results = self._search(query, visible, parsed, themes, relaxed=True)
                 if results.by_words == 0 or results.relaxed:
-                    results = replace(results, **_offers(query.text, self._suggest(visible, parsed)))
+                    results = replace(results, **self._suggest(visible, query, parsed))
         except sqlite3.DatabaseError as e:  # a damaged index says "malformed", not an operational error
             raise SearchError(said("the search index cannot answer ({detail}); run `storyatlas reindex` to make it "
                                    "again from the stories", detail=str(e))) from e
@@ -354,17 +353,17 @@ class FTSBackend:
                 best[sid].append(point_id)
         return best
 
-    def _suggest(self, visible: tuple[str, list], parsed: Query) -> tuple[tuple[str, str], ...]:
-        stories_sql, params = visible
-        return suggest.suggestions(self.conn, (str(self.archive.path), suggest.words_state(self.conn)), parsed,
-                                   stories_sql, params)
-
-    def _accented(self, visible: tuple[str, list], text: str) -> tuple[tuple[str, str], ...]:
-        stories_sql, params = visible
-        said, _ = said_and_left_out(text)  # "-meme" asks for no "mémé"
-        words = list(dict.fromkeys(w.casefold() for w in stems.words(said)))
-        return suggest.accented_words(self.conn, (str(self.archive.path), suggest.words_state(self.conn)), words,
-                                      stories_sql, params)
+    def _suggest(self, visible: tuple[str, list], query: SearchQuery, parsed: Query | None) -> dict:
+        """"Did you mean", as ``SearchResults``' fields: for the words not found, or, for a
+        query of function words only, for those typed without their accents."""
+        key = (str(self.archive.path), suggest.words_state(self.conn))
+        if parsed is not None:
+            offered = suggest.suggestions(self.conn, key, parsed, *visible)
+        else:
+            said, _ = said_and_left_out(query.text)  # "-meme" asks for no "mémé"
+            words = list(dict.fromkeys(w.casefold() for w in stems.words(said)))
+            offered = suggest.accented_words(self.conn, key, words, *visible)
+        return suggest.offers(query.text, offered)
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Rebuild the indexes; returns the number of segments indexed. ``progress(done,
@@ -375,22 +374,6 @@ class FTSBackend:
             rebuild_word_search(c, progress)
         word_index.optimize(self.conn)  # the old b-trees, and the new, into one
         return self.conn.execute("SELECT count(*) FROM segments").fetchone()[0]
-
-
-def _offers(text: str, offered: tuple[tuple[str, str], ...]) -> dict[str, tuple[str, ...]]:
-    """"Did you mean": the words offered, and the query with each in the place of the word
-    it was offered for, every other word not found written as the first word offered for
-    it ("flood cellr": "flood cellar"; "cellr accidnet": "cellar accident")."""
-    first: dict[str, str] = {}
-    for typed, word in offered:
-        first.setdefault(typed, word)
-    queries = []
-    for typed, word in offered:
-        query = with_word(text, typed, word)
-        for other, its in first.items():
-            query = query if other == typed else with_word(query, other, its)
-        queries.append(query if query != text else word)  # spelled otherwise in the query (another normalisation)
-    return {"suggestions": tuple(word for _, word in offered), "suggested_queries": tuple(dict.fromkeys(queries))}
 
 
 def _relaxes(parsed: Query | None, by_words: int) -> bool:

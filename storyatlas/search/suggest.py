@@ -30,7 +30,7 @@ from rapidfuzz import fuzz, process
 from storyatlas import stems
 from storyatlas.archive.db import read_only_uri
 from storyatlas.archive.word_index import STORY
-from storyatlas.search.query import Query, Term, literal
+from storyatlas.search.query import Query, Term, literal, with_word
 from storyatlas.text import fold
 
 # candidates share the first letters, differ in length by at most _LENGTHS, and at most
@@ -137,6 +137,22 @@ def accented_words(conn: sqlite3.Connection, key: tuple[str, bytes], words: list
         close = [(1.0, accented) for accented in _accented(vocabulary, word)]
         out += [(word, said) for said in _shown(conn, word, close, stories_sql, params)]
     return _once(out)
+
+
+def offers(text: str, offered: tuple[tuple[str, str], ...]) -> dict[str, tuple[str, ...]]:
+    """``SearchResults``' "did you mean": the words offered, and the query with each in the
+    place of the word it was offered for, every other word not found written as the first
+    word offered for it ("flood cellr": "flood cellar"; "cellr accidnet": "cellar accident")."""
+    first: dict[str, str] = {}
+    for typed, word in offered:
+        first.setdefault(typed, word)
+    queries = []
+    for typed, word in offered:
+        query = with_word(text, typed, word)
+        for other, its in first.items():
+            query = query if other == typed else with_word(query, other, its)
+        queries.append(query if query != text else word)  # spelled otherwise in the query (another normalisation)
+    return {"suggestions": tuple(word for _, word in offered), "suggested_queries": tuple(dict.fromkeys(queries))}
 
 
 def _once(offered: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
