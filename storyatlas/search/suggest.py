@@ -10,7 +10,9 @@ letters and about its length (kept apart by both: a pass over every term sharing
 letters was half of a misspelled query's time at a million segments), and with the
 shorter terms it begins with (a slip in an ending leaves a word unstemmed), and where
 those find nothing as like it, with those a slip in its first two letters leaves (kept
-by the first and third letters and by the second and third too); a close term
+by the first and third letters and by the second and third too), and where those
+find nothing as like it either, with the stems its beginning is a slip or two from (a
+word with two slips is seldom stemmed as it would be); a close term
 is offered as a word someone said: the first word of a segment the searcher may see
 whose term it is ("Keller", not "kell"), those spelled most like the word typed first.
 That vocabulary is the whole archive's, so a term is offered only once found in a story
@@ -23,9 +25,11 @@ import bisect
 import logging
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from storyatlas import stems
 from storyatlas.archive.db import read_only_uri
@@ -89,15 +93,22 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query,
         # is what was meant, its accents left out: offered first
         close += [(1.0, accented) for accented in _accented(vocabulary, word)]
         shown = _shown(conn, word, close, stories_sql, params)
-        if not shown or _likeness(shown[0], folded) < _LIKE:
-            # a slip in the first two letters ("lfood", "fhood", "clelar"): the stems that
-            # begin as the word would without it, asked only now (seven lists, not one)
-            close = [c for lang, stem in said_in for begins in _beginnings(stem)
-                     for c in _close(vocabulary, lang, stem, begins)]
-            shown = sorted(dict.fromkeys(shown + _shown(conn, word, close, stories_sql, params)),
+        for more in _wider(vocabulary, said_in, folded):
+            if shown and _likeness(shown[0], folded) >= _LIKE:
+                break
+            shown = sorted(dict.fromkeys(shown + _shown(conn, word, more, stories_sql, params)),
                            key=lambda said: -_likeness(said, folded))[:_SHOWN]
         out += [(word, said) for said in shown]
     return _once(out)
+
+
+def _wider(vocabulary: Vocabulary, said_in: list[tuple[str, str]], folded: str) -> Iterator[list[tuple[float, str]]]:
+    """Candidates asked, one set after the other, only while no word found is as like the
+    word typed as _LIKE: those a slip in its first two letters leaves ("lfood",
+    "clelar": the stems that begin as the word would without it, seven lists, not one),
+    then those two slips leave ("saultaqrlo")."""
+    yield [c for lang, stem in said_in for begins in _beginnings(stem) for c in _close(vocabulary, lang, stem, begins)]
+    yield [c for lang, _ in said_in for c in _unstemmed(vocabulary, lang, folded)]
 
 
 def _close(vocabulary: Vocabulary, lang: str, stem: str, begins: str | None = None) -> list[tuple[float, str]]:
@@ -109,6 +120,23 @@ def _close(vocabulary: Vocabulary, lang: str, stem: str, begins: str | None = No
     return [(ratio / 100, f"{lang}_{candidate}") for candidate, ratio, _ in
             process.extract(stem, vocabulary.near(lang, stem, begins), scorer=fuzz.ratio, score_cutoff=75,
                             limit=None) if candidate != stem]
+
+
+def _unstemmed(vocabulary: Vocabulary, lang: str, folded: str) -> list[tuple[float, str]]:
+    """The stems of ``lang`` that the beginning of a word typed is at most one slip from
+    (two from seven letters on: "strxxt", a third off "street", is offered nothing): a
+    word with two slips is seldom stemmed as the word would be ("saultaqrlo" is its own
+    stem, "salutarlo"'s is "salut"), so its stem is no guide. Only stems of four letters
+    and half the word or more (a shorter one begins too many words); the longest and
+    fewest slips away score highest."""
+    found: dict[str, int] = {}
+    for length in range(max(4, (len(folded) + 1) // 2), len(folded) + 1):
+        typed, most = folded[:length], 1 if length < 7 else 2
+        for d in (-1, 0, 1):
+            for candidate, slips, _ in process.extract(typed, vocabulary.of_length(lang, folded[:2], length + d),
+                                                       scorer=OSA.distance, score_cutoff=most, limit=None):
+                found[candidate] = min(slips, found.get(candidate, most))
+    return [((len(c) - 2 * slips) / len(folded), f"{lang}_{c}") for c, slips in found.items()]
 
 
 def _beginnings(stem: str) -> list[str]:
@@ -227,6 +255,10 @@ class Vocabulary:
         stems_of = self._stems.get((f"{lang}_{stem[:2]}", len(stem)), [])
         at = bisect.bisect_left(stems_of, stem)
         return at < len(stems_of) and stems_of[at] == stem
+
+    def of_length(self, lang: str, begins: str, length: int) -> list[str]:
+        """Stems of ``lang`` that begin with the two letters ``begins`` and have ``length`` letters."""
+        return self._stems.get((f"{lang}_{begins}", length), [])
 
     def near(self, lang: str, stem: str, begins: str | None = None) -> list[str]:
         """Stems of ``lang`` that share the first two letters of ``stem`` (or begin as

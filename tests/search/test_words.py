@@ -240,6 +240,20 @@ def test_a_slip_in_a_words_first_two_letters_is_offered_the_word(archive):
     assert "granary" not in _search(backend, "rganary", Viewer(), meaning=False).suggestions
 
 
+def test_a_word_with_two_slips_is_offered_the_word(archive):
+    # a word with two slips is seldom stemmed as the word would be ("saultaqrlo" is its
+    # own stem, "salutarlo"'s is "salut"): too far by stems, close by the word's beginning
+    add_story(archive, "Piazza", "it", [(0.0, 4.0, "Volevo salutarlo in piazza, alla manifestazione.")])
+    add_story(archive, "Studia", "pl", [(0.0, 4.0, "Studiowałam na uniwersytecie w Krakowie.")])
+    add_story(archive, "Leaving", "en", [(0.0, 4.0, "They were leaving the village.")], visibility="private")
+    backend = FTSBackend(archive)
+    for typed, meant in (("saultaqrlo", "salutarlo"), ("manifezstazinoe", "manifestazione"),
+                         ("uniwertytecrie", "uniwersytecie"), ("leauign", "leaving")):
+        results = _search(backend, typed, meaning=False)
+        assert not results.stories and results.suggestions[:1] == (meant,), (typed, results.suggestions)
+    assert "leaving" not in _search(backend, "leauign", Viewer(), meaning=False).suggestions
+
+
 def test_did_you_mean_offers_the_query_with_each_word_not_found_written_as_offered(archive):
     add_story(archive, "Car", "en", [(0.0, 4.0, "The car crashed, a bad accident. The cellar flooded.")])
     add_story(archive, "Granny", "fr", [(0.0, 4.0, "Ma mémé faisait du pain le dimanche.")])
