@@ -221,7 +221,10 @@ def test_a_slip_that_leaves_a_word_unstemmed_is_offered_the_word_spelled_most_li
     add_story(archive, "Río", "es", [(0.0, 4.0, "Tuvimos que salir. Seguimos siguiendo el río."),
                                      (4.0, 8.0, "Llegamos a la siguiente aldea.")])
     backend = FTSBackend(archive)
-    for typed, meant in (("tuvioms", "tuvimos"), ("siguienhdo", "siguiendo"), ("aldae", "aldea")):
+    add_story(archive, "Women", "en", [(0.0, 4.0, "A woman came, then the women of the village.")])
+    # two letters swapped are one slip: "woemn" is a slip from "women", two from "woman"
+    for typed, meant in (("tuvioms", "tuvimos"), ("siguienhdo", "siguiendo"), ("aldae", "aldea"),
+                         ("woemn", "women"), ("wmoan", "woman")):
         results = _search(backend, typed, meaning=False)
         assert not results.stories and results.suggestions[0] == meant, (typed, results.suggestions)
 
