@@ -20,7 +20,9 @@ them before the last threshold (``suggest._LIKE``) was chosen. With ``--slips 2`
 word gets two slips, one after the other (they may undo each other: then it is found).
 The two-slip pass (``suggest._unstemmed``, 2026-12-05) was built looking at sets 4-7 once
 (its misses gave the idea); its one choice, two slips only from seven letters on (six
-offered "street" for "strxxt"), was made on sets 1-3 with seed 7.
+offered "street" for "strxxt"), was made on sets 1-3 with seed 7, as were the likeness
+counting a swap as one slip and the stems of the word with a slip undone (after one
+more look at sets 4-7, for the likeness).
 """
 
 from __future__ import annotations
