@@ -49,6 +49,11 @@ _SHOWN = 3
 # slips past them, and took 0.8 ms more a misspelling (70-85 were as good, with
 # _likeness as it is now)
 _LIKE = 80
+# segments read for a candidate's words as said, the one spelled most like the word typed
+# offered ("rzszowa": "rzeszowa", not "rzeszów"); benchmarks/did_you_mean.py --sets 1 2 3
+# --seed 7: 90.2 % offered first with 1, 92.4 % with 2, 93.0 % with 3, at 0.1 and 0.3 ms more
+# a misspelling at 200k (benchmarks/search.py)
+_FORMS = 2
 _COMPARED = 6  # words found, of which the _SHOWN spelled most like the word typed are offered
 # the closest candidates asked whether a story the searcher may see says them: bounds the
 # time a word with very many close ones takes, far beyond what a few hidden stories hold
@@ -226,7 +231,7 @@ def _shown(conn: sqlite3.Connection, word: str, close: list[tuple[float, str]], 
     shown: list[str] = []
     folded = fold(word)
     for _, candidate in sorted(close, key=lambda c: (-c[0], c[1]))[:_ASKED]:
-        said = _said(conn, candidate, stories_sql, params)
+        said = _said(conn, candidate, stories_sql, params, folded)
         # a word that differs only by accents is found as typed already, but for these
         if said and (fold(said) != folded or stems.kept_accents(candidate)) and said != word \
                 and said not in shown:
@@ -370,19 +375,21 @@ def _seen(conn: sqlite3.Connection, term: Term, stories_sql: str, params: list) 
                         [term.words_fts(), *params]).fetchone() is not None
 
 
-def _said(conn: sqlite3.Connection, term: str, stories_sql: str, params: list) -> str | None:
+def _said(conn: sqlite3.Connection, term: str, stories_sql: str, params: list, folded: str) -> str | None:
     """A word whose term is ``term``, as said (in lower case) in a story the searcher may
-    see; None when no such story says it. The term's prefix is the language its words
-    were stemmed in: the segment's own (its text) or English (its translation)."""
+    see, of those _FORMS segments say the one most like ``folded``; None when no such
+    story says it. The term's prefix is the language its words were stemmed in: the
+    segment's own (its text) or English (its translation)."""
     lang = term.split("_", 1)[0]
-    for column, at in (("terms", 0), ("terms_en", 1)):
+    for column, text in (("terms", "text"), ("terms_en", "text_en")):
         if column == "terms_en" and lang != "en":
             continue
-        row = conn.execute(
-            f"""SELECT s.text, s.text_en FROM segment_terms JOIN segments s ON s.id = segment_terms.rowid & {STORY - 1}
-                WHERE segment_terms MATCH ? AND segment_terms.rowid >> 32 IN ({stories_sql}) LIMIT 1""",
-            ["{" + column + "} : " + literal(term), *params]).fetchone()
-        for _, _, said in stems.spans((row[at] or "") if row else ""):
-            if term in (stems.term(said, lang), stems.unaccented(said, lang)):
-                return said
+        rows = conn.execute(
+            f"""SELECT s.{text} FROM segment_terms JOIN segments s ON s.id = segment_terms.rowid & {STORY - 1}
+                WHERE segment_terms MATCH ? AND segment_terms.rowid >> 32 IN ({stories_sql}) LIMIT {_FORMS}""",
+            ["{" + column + "} : " + literal(term), *params]).fetchall()
+        forms = [said for row in rows for _, _, said in stems.spans(row[0] or "")
+                 if term in (stems.term(said, lang), stems.unaccented(said, lang))]
+        if forms:
+            return max(dict.fromkeys(forms), key=lambda said: _likeness(said, folded))
     return None

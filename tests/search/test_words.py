@@ -229,6 +229,14 @@ def test_a_slip_that_leaves_a_word_unstemmed_is_offered_the_word_spelled_most_li
         assert not results.stories and results.suggestions[0] == meant, (typed, results.suggestions)
 
 
+def test_did_you_mean_offers_the_form_said_most_like_the_word_typed(archive):
+    # "Rzeszowie" and "Rzeszowa" are one term; the first segment says the one less like it
+    add_story(archive, "Rzeszów", "pl", [(0.0, 4.0, "Mieszkałam w Rzeszowie."), (4.0, 8.0, "Wyjechałam z Rzeszowa.")])
+    backend = FTSBackend(archive)
+    assert _search(backend, "rzszowa", meaning=False).suggestions == ("rzeszowa",)
+    assert _search(backend, "rzeszwoie", meaning=False).suggestions == ("rzeszowie",)
+
+
 def test_a_slip_in_a_words_first_two_letters_is_offered_the_word(archive, monkeypatch):
     # the candidates are kept by their first two letters: "lfood" shares none with "flood"
     add_story(archive, "Flood", "en", [(0.0, 4.0, "The flood reached the cellar of the bakery.")])
