@@ -12,17 +12,19 @@ counted apart. The word counts as offered when a suggestion is it, or a word of 
 in its story's language.
 
 Printed, by kind of slip and overall: offered first, offered second or third, not
-offered. The choices of 2026-12-05 (shorter stems a misspelt ending leaves unstemmed,
-suggestions ordered by how the word as said is spelled, the stems a slip in the first
-two letters leaves and when to ask them) were made looking at sets 1-3 with seed 7;
-sets 4-7 with seed 11 (the defaults) were held apart from them, but for one look at
-them before the last threshold (``suggest._LIKE``) was chosen. With ``--slips 2`` each
-word gets two slips, one after the other (they may undo each other: then it is found).
-The two-slip pass (``suggest._unstemmed``, 2026-12-05) was built looking at sets 4-7 once
-(its misses gave the idea); its one choice, two slips only from seven letters on (six
-offered "street" for "strxxt"), was made on sets 1-3 with seed 7, as were the likeness
-counting a swap as one slip and the stems of the word with a slip undone (after one
-more look at sets 4-7, for the likeness).
+offered. With ``--slips 2`` each word gets two slips, one after the other (they may
+undo each other: then it is found).
+
+The choices of 2026-12-05 were made looking at sets 1-3 with seed 7: the shorter stems
+a misspelt ending leaves unstemmed, suggestions ordered by how the word as said is
+spelled, the stems a slip in the first two letters leaves and when to ask them
+(``suggest._LIKE``), the two-slip pass (``suggest._unstemmed``) and its one choice (two
+slips only from seven letters on: six offered "street" for "strxxt"), the likeness
+counting a swap as one slip, the stems of the word with a slip undone, and how many
+segments are read for the form said (``suggest._FORMS``). Sets 4-7 with seed 11 (the
+defaults) were held apart from them, but for a look at them before ``_LIKE`` was
+chosen, one at the two-slip pass's misses (which gave the idea) and one at the
+likeness; each change was run on them once made, to report it.
 """
 
 from __future__ import annotations

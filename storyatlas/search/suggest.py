@@ -8,13 +8,11 @@ The index holds terms (a word stemmed in its language, "de_kell"), so a query wo
 compared, in each language, with the terms of that language sharing its first two
 letters and about its length (kept apart by both: a pass over every term sharing the
 letters was half of a misspelled query's time at a million segments), and with the
-shorter terms it begins with (a slip in an ending leaves a word unstemmed), and where
-those find nothing as like it, with those a slip in its first two letters leaves (kept
-by the first and third letters and by the second and third too), and where those
-find nothing as like it either, with the stems its beginning is a slip or two from (a
-word with two slips is seldom stemmed as it would be); a close term
-is offered as a word someone said: the first word of a segment the searcher may see
-whose term it is ("Keller", not "kell"), those spelled most like the word typed first.
+shorter terms it begins with (a slip in an ending leaves a word unstemmed). Where those
+find nothing as like it, wider candidates are asked, one set after the other (``_wider``).
+A close term is offered as a word someone said ("Keller", not "kell"): of the words of
+the first segments the searcher may see whose term it is, the one spelled most like the
+word typed; and of the words so found, those most like it first.
 That vocabulary is the whole archive's, so a term is offered only once found in a story
 the searcher may see: a word from a private story must never be offered.
 """
