@@ -20,7 +20,7 @@ a misspelt ending leaves unstemmed, suggestions ordered by how the word as said 
 spelled, the stems a slip in the first two letters leaves and when to ask them
 (``suggest._LIKE``), the two-slip pass (``suggest._unstemmed``) and its one choice (two
 slips only from seven letters on: six offered "street" for "strxxt"), the likeness
-counting a swap as one slip, the stems of the word with a slip undone, and how many
+counting a swap as one slip, the stems of the word with a swap undone, and how many
 segments are read for the form said (``suggest._FORMS``). Sets 4-7 with seed 11 (the
 defaults) were held apart from them, but for a look at them before ``_LIKE`` was
 chosen, one at the two-slip pass's misses (which gave the idea) and one at the

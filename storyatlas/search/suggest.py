@@ -110,13 +110,15 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query,
 
 def _wider(vocabulary: Vocabulary, said_in: list[tuple[str, str]], folded: str) -> Iterator[list[tuple[float, str]]]:
     """Candidates asked, one set after the other, only while no word found is as like the
-    word typed as _LIKE: the stems of the word with a swap or an added letter undone
-    ("bakrey"), those a slip in its first two letters leaves ("lfood", "clelar": the
-    stems that begin as the word would without it, seven lists, not one), then those two
-    slips leave ("saultaqrlo")."""
-    # a swap or a letter added can change how the word is stemmed ("bakrey" is its own
-    # stem, "bakery"'s is "bakeri"): the word with each undone, stemmed (0.8 ms a word)
-    yield [(1.0, term) for lang, _ in said_in for term in dict.fromkeys(stems.term(w, lang) for w in _undone(folded))
+    word typed as _LIKE: the stems of the word with a swap undone ("bakrey"), those a
+    slip in its first two letters leaves ("lfood", "clelar": the stems that begin as the
+    word would without it, seven lists, not one), then those two slips leave
+    ("saultaqrlo")."""
+    # a swap can change how the word is stemmed ("bakrey" is its own stem, "bakery"'s is
+    # "bakeri"): the word with each swap undone, stemmed (with each letter dropped too,
+    # no more words were offered first on the tuning sets, for 0.2 ms more)
+    swapped = _swapped_back(folded)
+    yield [(1.0, term) for lang, _ in said_in for term in dict.fromkeys(stems.terms_once(swapped, lang))
            if term and vocabulary.holds(lang, term[len(lang) + 1:])]
     yield [c for lang, stem in said_in for begins in _beginnings(stem) for c in _close(vocabulary, lang, stem, begins)]
     yield [c for lang, _ in said_in for c in _unstemmed(vocabulary, lang, folded)]
@@ -150,10 +152,9 @@ def _unstemmed(vocabulary: Vocabulary, lang: str, folded: str) -> list[tuple[flo
     return [((len(c) - 2 * slips) / len(folded), f"{lang}_{c}") for c, slips in found.items()]
 
 
-def _undone(folded: str) -> list[str]:
-    """The word typed with each pair of letters swapped back, and with each letter dropped."""
-    return [folded[:i] + folded[i + 1] + folded[i] + folded[i + 2:] for i in range(len(folded) - 1)] + \
-        [folded[:i] + folded[i + 1:] for i in range(len(folded))]
+def _swapped_back(folded: str) -> list[str]:
+    """The word typed with each pair of letters next to each other swapped back."""
+    return [folded[:i] + folded[i + 1] + folded[i] + folded[i + 2:] for i in range(len(folded) - 1)]
 
 
 def _beginnings(stem: str) -> list[str]:

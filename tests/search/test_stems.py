@@ -35,3 +35,13 @@ def test_the_caches_stay_bounded(monkeypatch):
         stems.unaccented(f"wörter{i}", "de")
     assert 0 < len(stems._caches["de"]) <= 10 and 0 < len(stems._unaccented["de"]) <= 10
     assert stems.term("kellern", "de") == "de_kell"  # and still right after being emptied
+
+
+def test_words_asked_about_once_get_the_same_terms_and_stay_out_of_the_cache():
+    """"Did you mean" stems a misspelling's variants (``terms_once``) by another path."""
+    words = ["bakrey", "bakery", "kellern", "powodz", "zzz", "12ab", "наводнение", "___"]
+    for lang in (*stems.LANGUAGES, stems.OTHER):
+        before = dict(stems._caches[lang])
+        once = [stems.terms_once(batch, lang) for batch in (words[:5], words)]  # ASCII only, and not
+        assert stems._caches[lang] == before, lang
+        assert once == [[stems.term(w, lang) for w in batch] for batch in (words[:5], words)], lang
