@@ -1,6 +1,6 @@
 """How often "did you mean" offers the word a misspelling was typed for.
 
-    python benchmarks/did_you_mean.py [--sets 4 5 6 7] [--words 800] [--seed 11] [--from 2] [--slips 1]
+    python benchmarks/did_you_mean.py [--sets 4 5 6 7] [--words 800] [--seed 11] [--from 2] [--slips 1] [--joined]
 
 The labelled stories of tests/data/themes (first-person testimonies in en, de, fr, es,
 it, pl) go into a fresh archive, one segment per sentence. Words of five letters or more
@@ -13,7 +13,9 @@ in its story's language.
 
 Printed, by kind of slip and overall: offered first, offered second or third, not
 offered. With ``--slips 2`` each word gets two slips, one after the other (they may
-undo each other: then it is found).
+undo each other: then it is found). With ``--joined``, instead of words, pairs of words
+said one after the other (not both function words) are typed without the space
+between them, and count as offered when the suggestion is the two words apart.
 
 The choices of 2026-12-05 were made looking at sets 1-3 with seed 7: the shorter stems
 a misspelt ending leaves unstemmed, suggestions ordered by how the word as said is
@@ -21,7 +23,8 @@ spelled, the stems a slip in the first two letters leaves and when to ask them
 (``suggest._LIKE``), the two-slip pass (``suggest._unstemmed``) and its one choice (two
 slips only from seven letters on: six offered "street" for "strxxt"), the likeness
 counting a swap as one slip, the stems of the word with a swap undone, and how many
-segments are read for the form said (``suggest._FORMS``). Sets 4-7 with seed 11 (the
+segments are read for the form said (``suggest._FORMS``), and when two words run
+together are offered apart (``suggest._split``). Sets 4-7 with seed 11 (the
 defaults) were held apart from them, but for a look at them before ``_LIKE`` was
 chosen, one at the two-slip pass's misses (which gave the idea) and one at the
 likeness; each change was run on them once made, to report it.
@@ -63,6 +66,13 @@ def misspelt(word: str, rng: random.Random, first: int = 2) -> tuple[str, str]:
     return word[:at] + rng.choice(LETTERS.replace(word[at], "")) + word[at + 1:], slip
 
 
+def _is(offered: str, meant: str, lang: str) -> bool:
+    """Whether the words offered are those meant, or words of their stems in ``lang``."""
+    pairs = list(zip(offered.split(), meant.split()))
+    return len(pairs) == len(meant.split()) == len(offered.split()) and all(
+        o == m or stems.term(o, lang) == stems.term(m, lang) for o, m in pairs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", type=int, nargs="+", default=[4, 5, 6, 7])
@@ -71,6 +81,8 @@ def main() -> None:
     parser.add_argument("--from", dest="first", type=int, default=2,
                         help="the first letter a slip may be at (0: the word's first two letters too)")
     parser.add_argument("--slips", type=int, default=1, help="slips made in each word, one after the other")
+    parser.add_argument("--joined", action="store_true",
+                        help="instead, two words said one after the other, typed without the space between them")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     stories = [story for n in args.sets for story in load(DATA / f"stories-{n}.jsonl")]
@@ -81,6 +93,25 @@ def main() -> None:
                 word = word.casefold()
                 if len(word) >= 5 and word.isalpha() and not stems.is_stop_word(word, story["language"]):
                     language_of.setdefault(word, story["language"])
+    if args.joined:  # two words said one after the other, typed without the space
+        pairs: dict[str, str] = {}
+        for story in stories:
+            lang = story["language"]
+            for text, _ in segments(story):
+                said = [w.casefold() for w in stems.words(text)]
+                for a, b in zip(said, said[1:]):
+                    if a.isalpha() and b.isalpha() and min(len(a), len(b)) >= 2 \
+                            and not (stems.is_stop_word(a, lang) and stems.is_stop_word(b, lang)):
+                        pairs.setdefault(f"{a} {b}", lang)
+        drawn = [(pair, pair.replace(" ", ""), "joined", pairs[pair])
+                 for pair in rng.sample(sorted(pairs), min(args.words, len(pairs)))]
+    else:
+        drawn = []
+        for word in rng.sample(sorted(language_of), min(args.words, len(language_of))):
+            typed, slip = word, ""
+            for _ in range(args.slips):
+                typed, slip = misspelt(typed, rng, args.first)
+            drawn.append((word, typed, slip, language_of[word]))
     counts: Counter[tuple[str, str]] = Counter()
     with tempfile.TemporaryDirectory(prefix="storyatlas-did-you-mean-") as tmp, \
             Archive(Path(tmp) / "archive.db") as archive:
@@ -88,22 +119,17 @@ def main() -> None:
             lines = [(i * 5.0, i * 5.0 + 5.0, text, english) for i, (text, english) in enumerate(segments(story))]
             add_story(archive, f"story {n}", story["language"], lines)
         backend = FTSBackend(archive)
-        for word in rng.sample(sorted(language_of), min(args.words, len(language_of))):
-            typed, slip = word, ""
-            for _ in range(args.slips):
-                typed, slip = misspelt(typed, rng, args.first)
+        for meant, typed, slip, lang in drawn:
             found = backend.search(SearchQuery(typed, Viewer.anonymous(), meaning=False))
             if found.stories:
                 counts[(slip, "a word found")] += 1
                 continue
-            lang = language_of[word]
-            at = next((i for i, s in enumerate(found.suggestions)
-                       if s.casefold() == word or stems.term(s.casefold(), lang) == stems.term(word, lang)), None)
+            at = next((i for i, s in enumerate(found.suggestions) if _is(s.casefold(), meant, lang)), None)
             counts[(slip, "first" if at == 0 else "second or third" if at is not None else "not offered")] += 1
     outcomes = ("first", "second or third", "not offered", "a word found")
     print(f"{len(stories)} stories, sets {' '.join(map(str, args.sets))}, seed {args.seed}")
     print(f"{'slip':<10}" + "".join(f"{o:>17}" for o in outcomes))
-    for slip in (*SLIPS, "all"):
+    for slip in (*SLIPS, "joined", "all"):
         row = {o: sum(v for (s, oo), v in counts.items() if oo == o and slip in (s, "all")) for o in outcomes}
         judged = sum(row[o] for o in outcomes[:3])
         print(f"{slip:<10}" + "".join(f"{row[o]:>9} {row[o] / judged if o != 'a word found' and judged else 0:6.1%}"

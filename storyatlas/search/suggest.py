@@ -104,8 +104,37 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query,
                 break
             shown = sorted(dict.fromkeys(shown + _shown(conn, word, more, stories_sql, params)),
                            key=lambda said: -_likeness(said, folded))[:_SHOWN]
+        if not shown or _likeness(shown[0], folded) < _LIKE:
+            shown = (_split(conn, vocabulary, word, stories_sql, params) + shown)[:_SHOWN]
         out += [(word, said) for said in shown]
     return _once(out)
+
+
+def _split(conn: sqlite3.Connection, vocabulary: Vocabulary, word: str, stories_sql: str,
+           params: list) -> list[str]:
+    """Two words run together ("rivercame": "river came"): the word typed split in two
+    words of one language, each of two letters or more, that stories the searcher may
+    see say just so (a function word in any form); the most even first. Offered only
+    where no word is as like the one typed: always asking offered fewer words first for
+    one-slip misspellings, whose halves are often two words by chance ("turnde")."""
+    typed = word.casefold()
+    if len(fold(typed)) != len(typed):  # "ß" is "ss": split the folded word
+        typed = fold(typed)
+    cuts = [(at, fold(typed[:at]), fold(typed[at:])) for at in
+            sorted(range(2, len(typed) - 1), key=lambda at: (abs(len(typed) - 2 * at), at))]
+    halves = list(dict.fromkeys(h for _, left, right in cuts for h in (left, right) if h))
+    held: dict[str, dict[str, str]] = {}  # per language, the halves whose terms it holds
+    for lang in stems.LANGUAGES:
+        held[lang] = {half: term for half, term in zip(halves, stems.terms_once(halves, lang), strict=True)
+                      if term and vocabulary.holds(lang, term[len(lang) + 1:])}
+    found: list[str] = []
+    for at, left, right in cuts:
+        if any(left in terms and right in terms and _said_as(conn, terms[left], left, lang, stories_sql, params)
+               and _said_as(conn, terms[right], right, lang, stories_sql, params) for lang, terms in held.items()):
+            found.append(f"{typed[:at]} {typed[at:]}")
+            if len(found) == _SHOWN:
+                break
+    return found
 
 
 def _wider(vocabulary: Vocabulary, said_in: list[tuple[str, str]], folded: str) -> Iterator[list[tuple[float, str]]]:
@@ -372,6 +401,13 @@ def _seen(conn: sqlite3.Connection, term: Term, stories_sql: str, params: list) 
     return conn.execute(f"""SELECT 1 FROM segment_terms WHERE segment_terms MATCH ?
                             AND segment_terms.rowid >> 32 IN ({stories_sql}) LIMIT 1""",
                         [term.words_fts(), *params]).fetchone() is not None
+
+
+def _said_as(conn: sqlite3.Connection, term: str, folded: str, lang: str, stories_sql: str, params: list) -> bool:
+    """Whether a story the searcher may see says the word ``folded`` (in one of the first
+    _FORMS segments saying its term), or any form of a function word's term."""
+    said = _said(conn, term, stories_sql, params, folded)
+    return said is not None and (fold(said) == folded or stems.is_stop_word(folded, lang))
 
 
 def _said(conn: sqlite3.Connection, term: str, stories_sql: str, params: list, folded: str) -> str | None:

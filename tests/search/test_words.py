@@ -270,6 +270,20 @@ def test_a_word_with_two_slips_is_offered_the_word(archive):
     assert "leaving" not in _search(backend, "leauign", Viewer(), meaning=False).suggestions
 
 
+def test_two_words_run_together_are_offered_apart(archive):
+    add_story(archive, "River", "en", [(0.0, 4.0, "The night the river came into the cellar.")])
+    add_story(archive, "Wasser", "de", [(0.0, 4.0, "Ich hörte, wie das Wasser stieg.")])
+    add_story(archive, "Secret", "en", [(0.0, 4.0, "The granary burned down.")], visibility="private")
+    backend = FTSBackend(archive)
+    for typed, apart in (("rivercame", "river came"), ("thecellar", "the cellar"), ("wasserstieg", "wasser stieg"),
+                         ("granaryburned", "granary burned")):
+        results = _search(backend, typed, meaning=False)
+        assert not results.stories and results.suggestions[:1] == (apart,), (typed, results.suggestions)
+    assert _search(backend, "flood rivercame", meaning=False).suggested_queries[0] == "flood river came"
+    # never two words of a story the searcher may not see
+    assert "granary burned" not in _search(backend, "granaryburned", Viewer(), meaning=False).suggestions
+
+
 def test_did_you_mean_offers_the_query_with_each_word_not_found_written_as_offered(archive):
     add_story(archive, "Car", "en", [(0.0, 4.0, "The car crashed, a bad accident. The cellar flooded.")])
     add_story(archive, "Granny", "fr", [(0.0, 4.0, "Ma mémé faisait du pain le dimanche.")])
