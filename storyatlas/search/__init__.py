@@ -55,6 +55,11 @@ class SearchQuery:
     meaning: bool = True
     """Also find moments by meaning (any language), fused with those found by words."""
 
+    def __post_init__(self) -> None:
+        # a phone's keyboard may send "ö" as "o" and a combining mark, which the query's
+        # words would be cut at ("Ko\u0308ln" was searched as "Ko" and "ln")
+        object.__setattr__(self, "text", as_kept(self.text))
+
 
 @dataclass(frozen=True)
 class Moment:

@@ -270,6 +270,14 @@ def test_a_word_with_two_slips_is_offered_the_word(archive):
     assert "leaving" not in _search(backend, "leauign", Viewer(), meaning=False).suggestions
 
 
+def test_a_query_typed_with_combining_accents_is_read_as_written_with_them_whole(archive):
+    add_story(archive, "Köln", "de", [(0.0, 4.0, "In Köln stieg das Wasser.")])
+    backend = FTSBackend(archive)
+    assert len(_search(backend, "Ko\u0308ln", meaning=False).stories) == 1  # was "Ko" and "ln"
+    results = _search(backend, "Ko\u0308ln stie\u0301gg", meaning=False)
+    assert results.suggested_queries == ("Köln stieg",)  # was "Ko\u0308ln stieǵg"
+
+
 def test_two_words_run_together_are_offered_apart(archive):
     add_story(archive, "River", "en", [(0.0, 4.0, "The night the river came into the cellar.")])
     add_story(archive, "Wasser", "de", [(0.0, 4.0, "Ich hörte, wie das Wasser stieg.")])
