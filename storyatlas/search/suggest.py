@@ -117,9 +117,7 @@ def _split(conn: sqlite3.Connection, vocabulary: Vocabulary, word: str, stories_
     see say just so (a function word in any form); the most even first. Offered only
     where no word is as like the one typed: always asking offered fewer words first for
     one-slip misspellings, whose halves are often two words by chance ("turnde")."""
-    typed = word.casefold()
-    if len(fold(typed)) != len(typed):  # "ß" is "ss": split the folded word
-        typed = fold(typed)
+    typed = word.casefold()  # split as typed: "straße" folds to more letters
     cuts = [(at, fold(typed[:at]), fold(typed[at:])) for at in
             sorted(range(2, len(typed) - 1), key=lambda at: (abs(len(typed) - 2 * at), at))]
     halves = list(dict.fromkeys(h for _, left, right in cuts for h in (left, right) if h))
@@ -128,12 +126,15 @@ def _split(conn: sqlite3.Connection, vocabulary: Vocabulary, word: str, stories_
         held[lang] = {half: term for half, term in zip(halves, stems.terms_once(halves, lang), strict=True)
                       if term and vocabulary.holds(lang, term[len(lang) + 1:])}
     found: list[str] = []
-    for at, left, right in cuts:
-        if any(left in terms and right in terms and _said_as(conn, terms[left], left, lang, stories_sql, params)
-               and _said_as(conn, terms[right], right, lang, stories_sql, params) for lang, terms in held.items()):
-            found.append(f"{typed[:at]} {typed[at:]}")
-            if len(found) == _SHOWN:
-                break
+    for _, left, right in cuts:
+        for lang, terms in held.items():
+            if left in terms and right in terms:
+                said = [_said_as(conn, terms[half], half, lang, stories_sql, params) for half in (left, right)]
+                if all(said) and (apart := f"{said[0]} {said[1]}") not in found:
+                    found.append(apart)
+                    break
+        if len(found) == _SHOWN:
+            break
     return found
 
 
@@ -403,11 +404,15 @@ def _seen(conn: sqlite3.Connection, term: Term, stories_sql: str, params: list) 
                         [term.words_fts(), *params]).fetchone() is not None
 
 
-def _said_as(conn: sqlite3.Connection, term: str, folded: str, lang: str, stories_sql: str, params: list) -> bool:
-    """Whether a story the searcher may see says the word ``folded`` (in one of the first
-    _FORMS segments saying its term), or any form of a function word's term."""
+def _said_as(conn: sqlite3.Connection, term: str, folded: str, lang: str, stories_sql: str,
+             params: list) -> str | None:
+    """The word ``folded`` as said in a story the searcher may see (in one of the first
+    _FORMS segments saying its term; a function word as typed, when any form of it is
+    said there); None when none is."""
     said = _said(conn, term, stories_sql, params, folded)
-    return said is not None and (fold(said) == folded or stems.is_stop_word(folded, lang))
+    if said is None or (fold(said) != folded and not stems.is_stop_word(folded, lang)):
+        return None
+    return said if fold(said) == folded else folded
 
 
 def _said(conn: sqlite3.Connection, term: str, stories_sql: str, params: list, folded: str) -> str | None:
