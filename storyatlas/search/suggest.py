@@ -118,15 +118,15 @@ def _split(conn: sqlite3.Connection, vocabulary: Vocabulary, word: str, stories_
     where no word is as like the one typed: always asking offered fewer words first for
     one-slip misspellings, whose halves are often two words by chance ("turnde")."""
     typed = word.casefold()  # split as typed: "straße" folds to more letters
-    cuts = [(at, fold(typed[:at]), fold(typed[at:])) for at in
+    cuts = [(fold(typed[:at]), fold(typed[at:])) for at in
             sorted(range(2, len(typed) - 1), key=lambda at: (abs(len(typed) - 2 * at), at))]
-    halves = list(dict.fromkeys(h for _, left, right in cuts for h in (left, right) if h))
+    halves = list(dict.fromkeys(half for cut in cuts for half in cut if half))
     held: dict[str, dict[str, str]] = {}  # per language, the halves whose terms it holds
     for lang in stems.LANGUAGES:
         held[lang] = {half: term for half, term in zip(halves, stems.terms_once(halves, lang), strict=True)
                       if term and vocabulary.holds(lang, term[len(lang) + 1:])}
     found: list[str] = []
-    for _, left, right in cuts:
+    for left, right in cuts:
         for lang, terms in held.items():
             if left in terms and right in terms:
                 said = [_said_as(conn, terms[half], half, lang, stories_sql, params) for half in (left, right)]
