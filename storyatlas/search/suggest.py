@@ -33,7 +33,7 @@ from storyatlas import stems
 from storyatlas.archive.db import read_only_uri
 from storyatlas.archive.word_index import STORY
 from storyatlas.search.query import Query, Term, literal, with_word
-from storyatlas.text import fold
+from storyatlas.text import as_kept, fold
 
 # candidates share the first letters, differ in length by at most _LENGTHS, and at most
 # _CANDIDATES are compared per language (the closest lengths first)
@@ -428,7 +428,8 @@ def _said(conn: sqlite3.Connection, term: str, stories_sql: str, params: list, f
             f"""SELECT s.{text} FROM segment_terms JOIN segments s ON s.id = segment_terms.rowid & {STORY - 1}
                 WHERE segment_terms MATCH ? AND segment_terms.rowid >> 32 IN ({stories_sql}) LIMIT {_FORMS}""",
             ["{" + column + "} : " + literal(term), *params]).fetchall()
-        forms = [said for row in rows for _, _, said in stems.spans(row[0] or "")
+        # in lower case, not case-folded: "straße", not "strasse"
+        forms = [as_kept(row[0][start:end]).lower() for row in rows for start, end, said in stems.spans(row[0] or "")
                  if term in (stems.term(said, lang), stems.unaccented(said, lang))]
         if forms:
             return max(dict.fromkeys(forms), key=lambda said: _likeness(said, folded))

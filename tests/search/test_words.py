@@ -235,6 +235,9 @@ def test_did_you_mean_offers_the_form_said_most_like_the_word_typed(archive):
     backend = FTSBackend(archive)
     assert _search(backend, "rzszowa", meaning=False).suggestions == ("rzeszowa",)
     assert _search(backend, "rzeszwoie", meaning=False).suggestions == ("rzeszowie",)
+    # in lower case as written, not case-folded ("strasse")
+    add_story(archive, "Straße", "de", [(0.0, 4.0, "Die Straße war nass.")])
+    assert _search(backend, "strase", meaning=False).suggestions == ("straße",)
 
 
 def test_a_slip_in_a_words_first_two_letters_is_offered_the_word(archive, monkeypatch):
