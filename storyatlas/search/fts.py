@@ -361,7 +361,7 @@ class FTSBackend:
             offered = suggest.suggestions(self.conn, key, parsed, *visible)
         else:
             said, _ = said_and_left_out(query.text)  # "-meme" asks for no "mémé"
-            words = list(dict.fromkeys(w.casefold() for w in stems.words(said)))
+            words = list(dict.fromkeys(stems.words(said)))
             offered = suggest.accented_words(self.conn, key, words, *visible)
         return suggest.offers(query.text, offered)
 

@@ -98,16 +98,18 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query,
         close += [(1.0, accented) for accented in _accented(vocabulary, word)]
         shown = _shown(conn, word, close, stories_sql, params)
         wider = _wider(vocabulary, said_in, folded)  # each set made only when asked
-        while not shown or _likeness(shown[0], folded) < _LIKE:
-            more = next(wider, None)
-            if more is None:
-                break
+        while _unlike(shown, folded) and (more := next(wider, None)) is not None:
             shown = sorted(dict.fromkeys(shown + _shown(conn, word, more, stories_sql, params)),
                            key=lambda said: -_likeness(said, folded))[:_SHOWN]
-        if not shown or _likeness(shown[0], folded) < _LIKE:
+        if _unlike(shown, folded):
             shown = (_split(conn, vocabulary, word, stories_sql, params) + shown)[:_SHOWN]
         out += [(word, said) for said in shown]
     return _once(out)
+
+
+def _unlike(shown: list[str], folded: str) -> bool:
+    """Whether no word offered so far is as like the word typed as _LIKE."""
+    return not shown or _likeness(shown[0], folded) < _LIKE
 
 
 def _split(conn: sqlite3.Connection, vocabulary: Vocabulary, word: str, stories_sql: str,
@@ -124,7 +126,7 @@ def _split(conn: sqlite3.Connection, vocabulary: Vocabulary, word: str, stories_
     held: dict[str, dict[str, str]] = {}  # per language, the halves whose terms it holds
     for lang in stems.LANGUAGES:
         held[lang] = {half: term for half, term in zip(halves, stems.terms_once(halves, lang), strict=True)
-                      if term and vocabulary.holds(lang, term[len(lang) + 1:])}
+                      if vocabulary.holds_term(term)}
     found: list[str] = []
     for left, right in cuts:
         for lang, terms in held.items():
@@ -149,7 +151,7 @@ def _wider(vocabulary: Vocabulary, said_in: list[tuple[str, str]], folded: str) 
     # no more words were offered first on the tuning sets, for 0.2 ms more)
     swapped = _swapped_back(folded)
     yield [(1.0, term) for lang, _ in said_in for term in dict.fromkeys(stems.terms_once(swapped, lang))
-           if term and vocabulary.holds(lang, term[len(lang) + 1:])]
+           if vocabulary.holds_term(term)]
     yield [c for lang, stem in said_in for begins in _beginnings(stem) for c in _close(vocabulary, lang, stem, begins)]
     yield [c for lang, _ in said_in for c in _unstemmed(vocabulary, lang, folded)]
 
@@ -307,6 +309,11 @@ class Vocabulary:
         stems_of = self._stems.get((f"{lang}_{stem[:2]}", len(stem)), [])
         at = bisect.bisect_left(stems_of, stem)
         return at < len(stems_of) and stems_of[at] == stem
+
+    def holds_term(self, term: str) -> bool:
+        """Whether it holds an index term ("en_bakeri"; "" for a word that folds to nothing)."""
+        lang, _, stem = term.partition("_")
+        return bool(stem) and self.holds(lang, stem)
 
     def of_length(self, lang: str, begins: str, length: int) -> list[str]:
         """Stems of ``lang`` that begin with the two letters ``begins`` and have ``length`` letters."""
