@@ -257,6 +257,7 @@ def search(query, language, country, collection, review_state, limit, as_json, a
         click.echo(json.dumps({
             "query": query, "total_stories": results.total_stories, "relaxed": results.relaxed,
             "suggestions": list(results.suggestions), "suggested_queries": list(results.suggested_queries),
+            "word_for_word": results.word_for_word or None, "only_left_out": results.only_left_out,
             "stories": [{
                 "story_id": h.story_id, "title": h.title, "language": h.language,
                 "country": h.country, "collection": h.collection, "score": h.score,
@@ -266,8 +267,14 @@ def search(query, language, country, collection, review_state, limit, as_json, a
         }, ensure_ascii=False, indent=2))
         return
     offered = results.suggested_queries and f"Did you mean: {', '.join(map(repr, results.suggested_queries))}?"
+    if results.word_for_word:
+        click.echo(f"{query!r} holds only words too common to search alone (such as \"the\" or \"and\"). "
+                   f"To search them word for word: {results.word_for_word!r}")
+    elif results.only_left_out:
+        click.echo(f"{query!r} only says which words to leave out: add a word to find.")
     if not results.stories:
-        click.echo(f"No moments match {query!r}. Try fewer or other words, or drop the filters.")
+        if not (results.word_for_word or results.only_left_out):
+            click.echo(f"No moments match {query!r}. Try fewer or other words, or drop the filters.")
         if offered:
             click.echo(offered)
         return

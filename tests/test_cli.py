@@ -62,6 +62,8 @@ def test_ingest_a_workshop_then_search_show_and_export(run, workshop, timings, t
     assert {"start", "end", "text", "text_en", "snippet"} <= moment.keys()
 
     assert "no moments match" in run("search", "pumped", "--country", "DE").output.lower()
+    out = run("search", "the -river").output
+    assert "too common to search alone" in out and "'\"the\" -river'" in out and "no moments match" not in out
 
     shown = run("show", "1").output
     assert "Zgorzelec, Lower Silesia, PL" in shown and "Flood memories" in shown

@@ -119,6 +119,12 @@ class SearchResults:
     ("flood cellr": "flood cellar"; "cellr accidnet": "cellar accident")."""
     themes: tuple[str, ...] = ()
     """Themes whose trigger words are in the query (in any of the vocabulary's languages)."""
+    word_for_word: str = ""
+    """Where every word the query asks for is one too common to search alone (a function
+    word of its language: "the", "jusqu'à"), so the words index was not asked: the query
+    with them quoted, which searches them word for word ('"the"')."""
+    only_left_out: bool = False
+    """True when the query only says what to leave out ("-river"): it asks for no word."""
     by_words: int = 0
     """Of the stories, those found by their words, index points or themes (not by meaning
     alone): when none is, the query is relaxed and "did you mean" offered."""

@@ -49,7 +49,7 @@ from storyatlas.search import (
     value_key,
 )
 from storyatlas.search.moments import PER_WORD, matched_sql
-from storyatlas.search.query import Query, literal, parse, said_and_left_out
+from storyatlas.search.query import Query, literal, parse, said_and_left_out, word_for_word
 from storyatlas.search.themed import query_themes, rank_themed, themed_stories, told_without
 
 # a paragraph pasted in is searched (500 words took 0.09 s on one story), but no more: 5,000
@@ -355,14 +355,17 @@ class FTSBackend:
 
     def _suggest(self, visible: tuple[str, list], query: SearchQuery, parsed: Query | None) -> dict:
         """"Did you mean", as ``SearchResults``' fields: for the words not found, or, for a
-        query of function words only, for those typed without their accents."""
+        query of function words only, for those typed without their accents, and the
+        query with its words quoted."""
         key = (str(self.archive.path), suggest.words_state(self.conn))
         if parsed is not None:
             offered = suggest.suggestions(self.conn, key, parsed, *visible)
         else:
-            said, _ = said_and_left_out(query.text)  # "-meme" asks for no "mémé"
+            said, left_out = said_and_left_out(query.text)  # "-meme" asks for no "mémé"
             words = list(dict.fromkeys(stems.words(said)))
             offered = suggest.accented_words(self.conn, key, words, *visible)
+            return {**suggest.offers(query.text, offered), "word_for_word": word_for_word(query.text),
+                    "only_left_out": bool(left_out) and not words}
         return suggest.offers(query.text, offered)
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:

@@ -287,6 +287,23 @@ def said_and_left_out(text: str) -> tuple[str, tuple[Term, ...]]:
     return " ".join(w for c in clauses for t in c for w in t.words), tuple(excluded)
 
 
+def word_for_word(text: str) -> str:
+    """The query with the words it asks for quoted as one phrase, as typed ("jusqu'à"), the
+    words it leaves out kept: what searches words too common to search alone ("the -river":
+    '"the" -river'); empty where it asks for no word."""
+    asked, left_out, negate = [], [], False
+    for minus, phrase, minus_word, word in _TOKEN.findall(text):
+        if not phrase and word in ("OR", "AND", "NOT"):
+            negate = word == "NOT"
+            continue
+        if minus or minus_word or negate:
+            left_out.append("-" + (literal(phrase) if phrase else word))
+        elif _WORD.search(phrase or word):
+            asked.append(phrase or word)
+        negate = False
+    return " ".join((literal(" ".join(asked)), *left_out)) if asked else ""
+
+
 def terms(text: str) -> list[str]:
     """The words and phrases of a query, each as an FTS5 string literal."""
     clauses, _ = _parse(text)

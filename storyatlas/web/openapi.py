@@ -288,6 +288,12 @@ def spec() -> dict:
                 "suggestions": {"type": "array", "items": {"type": "string"}},
                 "suggested_queries": {"type": "array", "items": {"type": "string"},
                                       "description": "The query with each suggestion in the place of its word"},
+                "word_for_word": {"type": ["string", "null"],
+                                  "description": "Where every word asked for is too common to search alone "
+                                  "(\"the\"), so none was searched: the query with them quoted, which searches "
+                                  "them word for word"},
+                "only_left_out": {"type": "boolean",
+                                  "description": "The query only says what to leave out (\"-river\")"},
                 "filters": {"type": "object", "additionalProperties": {"type": "string"},
                             "description": "The filters searched within (language, country, theme, ...), as given"},
                 "limit": {"type": "integer"}, "offset": {"type": "integer"},

@@ -97,6 +97,12 @@ def test_stop_words_alone_make_no_hit(backend):
     for text in ("the", "the of and", "der die das", "w i z", "The Of AND", "Der Die Das", "über die"):
         assert _search(backend, text).stories == (), text
         assert parse(text) is None, text
+    # told why, and how to search them all the same
+    assert _search(backend, "The of and -keller").word_for_word == '"The of and" -keller'
+    assert _search(backend, "c'est").word_for_word == '"c\'est"'
+    [hit] = _search(backend, _search(backend, "über die").word_for_word).stories
+    assert "kam über die Straße" in hit.moments[0].text
+    assert _search(backend, "keller").word_for_word == "" and not _search(backend, "keller").only_left_out
     # a word that is a stop word elsewhere but a whole word in English is still searched
     assert parse("war") is not None
     assert "the" in stop_words("en") and "und" in stop_words("de") and "sie" in stop_words("pl")

@@ -110,6 +110,20 @@ def test_empty_and_misspelled_queries_get_help(client, stories):
     assert client.get("/api/search", params={"q": "wasser Keler"}).json()["suggested_queries"] == ["wasser keller"]
 
 
+def test_a_query_of_words_too_common_to_search_alone_says_so_and_links_to_them_quoted(client, stories, web_archive):
+    add_story(web_archive, "Over", "en", [(0.0, 3.0, "And then it was over.")])
+    page = client.get("/search", params={"q": "it was"}).text
+    assert "holds only words too common to search alone" in page and "No moment matches" not in page
+    assert 'href="/search?q=%22it+was%22">&#34;it was&#34;</a>' in page
+    assert "then <mark>it was</mark> over" in client.get("/search", params={"q": '"it was"'}).text
+    assert client.get("/api/search", params={"q": "it was -Keller"}).json()["word_for_word"] == '"it was" -Keller'
+    assert client.get("/api/search", params={"q": "Wasser"}).json()["word_for_word"] is None
+    # nothing asked for at all
+    page = client.get("/search", params={"q": "-Keller"}).text
+    assert "only says which words to leave out" in page and "too common" not in page
+    assert client.get("/api/search", params={"q": "-Keller"}).json()["only_left_out"] is True
+
+
 def test_private_story_is_never_shown(client, stories):
     private = stories[1]
     for path in (f"/stories/{private}", f"/media/{private}/listen.webm", f"/api/stories/{private}",
