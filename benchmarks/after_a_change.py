@@ -43,7 +43,8 @@ from search import SEED, WORDS, Language, queries  # noqa: E402  (storyatlas fir
 
 from storyatlas import meaning  # noqa: E402
 from storyatlas.archive import Archive, Viewer, facets  # noqa: E402
-from storyatlas.search import SearchQuery, suggest  # noqa: E402
+from storyatlas.search import SearchQuery  # noqa: E402
+from storyatlas.search import vocabulary as words_vocabulary  # noqa: E402
 from storyatlas.search.fts import FTSBackend  # noqa: E402
 
 
@@ -91,7 +92,7 @@ def main() -> None:
     rng = random.Random(SEED)
     visitor = Viewer()
     started = time.perf_counter()
-    suggest.warm(args.archive)
+    words_vocabulary.warm(args.archive)
     meaning.warm(args.archive)
     if not args.no_facets_warm:
         facets.warm(args.archive)
@@ -128,10 +129,10 @@ def main() -> None:
                 at = 5 + 2 * (w * args.rounds + r)
                 first.append(ms(words[at]))
                 nxt.append(ms(words[at + 1]))
-                held = suggest._vocabularies[str(archive.path)][1]
+                held = words_vocabulary._vocabularies[str(archive.path)][1]
                 ms(misspelled[at])
                 _settle()
-                vocabulary += suggest._vocabularies[str(archive.path)][1] is not held
+                vocabulary += words_vocabulary._vocabularies[str(archive.path)][1] is not held
             print(f"{way}: first after a change p50 {statistics.median(first):.1f} ms, max {max(first):.1f}; "
                   f"the next p50 {statistics.median(nxt):.1f}, max {max(nxt):.1f} "
                   f"({statistics.median(first) / statistics.median(nxt):.2f}x the next at p50); "

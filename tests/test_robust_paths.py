@@ -11,7 +11,7 @@ from storyatlas.archive import Archive
 from storyatlas.archive.consent import Consent
 from storyatlas.errors import ConsentError, MediaError
 from storyatlas.ingest.store import claim_scratch
-from storyatlas.search import parts, suggest
+from storyatlas.search import parts, vocabulary
 from tests.conftest import add_story
 
 ODD = "a#b?c%20d"
@@ -30,11 +30,11 @@ def _left_beside(folder: Path) -> list[str]:
 
 
 def test_did_you_mean_reads_the_words_of_an_archive_in_a_folder_named_with_uri_characters(odd_archive, tmp_path):
-    # as a server starts (suggest.warm), and after a large archive changes: "file:.../a#b?c%20d/
+    # as a server starts (vocabulary.warm), and after a large archive changes: "file:.../a#b?c%20d/
     # archive.db?mode=ro" opened ".../a", an empty database made there, and no word was offered
-    suggest._reread(str(odd_archive.path), None)
-    state, vocabulary = suggest._vocabularies.pop(str(odd_archive.path))
-    assert vocabulary.size > 0
+    vocabulary._reread(str(odd_archive.path), None)
+    state, words = vocabulary._vocabularies.pop(str(odd_archive.path))
+    assert words.size > 0
     assert _left_beside(tmp_path) == []
 
 

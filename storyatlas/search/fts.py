@@ -47,6 +47,7 @@ from storyatlas.search import (
     ranked,
     suggest,
     value_key,
+    vocabulary,
 )
 from storyatlas.search.moments import PER_WORD, matched_sql
 from storyatlas.search.query import Query, literal, parse, said_and_left_out, word_for_word
@@ -357,7 +358,7 @@ class FTSBackend:
         """"Did you mean", as ``SearchResults``' fields: for the words not found, or, for a
         query of function words only, for those typed without their accents, and the
         query with its words quoted."""
-        key = (str(self.archive.path), suggest.words_state(self.conn))
+        key = (str(self.archive.path), vocabulary.words_state(self.conn))
         if parsed is not None:
             offered = suggest.suggestions(self.conn, key, parsed, *visible)
         else:

@@ -42,7 +42,7 @@ from storyatlas.errors import (
 from storyatlas.ingest.store import claim_scratch
 from storyatlas.jobs import Queue
 from storyatlas.machine import available_cores
-from storyatlas.search import suggest
+from storyatlas.search import vocabulary
 from storyatlas.search.cache import GenerationCache
 from storyatlas.settings import Settings
 from storyatlas.web import accounts, api, discover, editor, keepers, moderate, pages
@@ -121,7 +121,7 @@ def create_app(settings: Settings, worker: bool = False) -> Starlette:
         # what a crashed process left half-done under media/tmp goes now, unless another is at work
         scratch = claim_scratch(settings.media_dir)
         read_file_at_start(settings.database)
-        suggest.warm(settings.database)
+        vocabulary.warm(settings.database)
         meaning.warm(settings.database)
         facets.warm(settings.database)
         stop = threading.Event()

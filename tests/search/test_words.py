@@ -9,7 +9,7 @@ import pytest
 from storyatlas import stems
 from storyatlas.archive import Viewer, word_index
 from storyatlas.archive.erasure import erase
-from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery, suggest
+from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery, suggest, vocabulary
 from storyatlas.search.fts import FTSBackend
 from storyatlas.search.query import parse, query_language
 from storyatlas.stems import query_forms, stop_words
@@ -322,7 +322,7 @@ def test_words_of_stories_one_may_not_see_crowd_out_no_suggestion(backend, archi
 
 def test_a_large_vocabulary_is_read_again_in_the_background_and_never_offers_a_word_gone(
         backend, archive, settings, monkeypatch):
-    monkeypatch.setattr(suggest, "_READ_AT_ONCE", 0)  # as a large archive's is
+    monkeypatch.setattr(vocabulary, "_READ_AT_ONCE", 0)  # as a large archive's is
     assert "families" in _search(backend, "familes").suggestions
     story = add_story(archive, "Secret", "en", [(0.0, 3.0, "Zwieblowski hid there.")])
     deadline = time.monotonic() + 10
@@ -335,8 +335,8 @@ def test_a_large_vocabulary_is_read_again_in_the_background_and_never_offers_a_w
 
 
 def test_the_vocabulary_is_read_again_only_when_the_words_index_changes(backend, archive, monkeypatch):
-    reads, read = [], suggest._read
-    monkeypatch.setattr(suggest, "_read", lambda conn: reads.append(conn) or read(conn))
+    reads, read = [], vocabulary._read
+    monkeypatch.setattr(vocabulary, "_read", lambda conn: reads.append(conn) or read(conn))
     assert "families" in _search(backend, "familes").suggestions
     with archive.transaction() as c:  # what a moderator changes: not a word of the index
         c.execute("UPDATE stories SET title = 'Renamed', review_state = 'reviewed' WHERE id = 1")
@@ -351,32 +351,32 @@ def test_the_vocabulary_is_read_again_only_when_the_words_index_changes(backend,
 
 
 def test_the_vocabulary_is_read_in_the_background_once_at_a_time_and_knows_what_it_read(backend, archive, monkeypatch):
-    monkeypatch.setattr(suggest, "_READ_AT_ONCE", 0)  # as a large archive's is
+    monkeypatch.setattr(vocabulary, "_READ_AT_ONCE", 0)  # as a large archive's is
     _search(backend, "familes")  # the first reading, at once
-    release, reads, read = threading.Event(), [], suggest._read
+    release, reads, read = threading.Event(), [], vocabulary._read
 
     def slow(conn):
         reads.append(conn)
         release.wait(10)
         return read(conn)
 
-    monkeypatch.setattr(suggest, "_read", slow)
+    monkeypatch.setattr(vocabulary, "_read", slow)
     add_story(archive, "Barn", "en", [(0.0, 3.0, "Zwieblowski hid there.")])
     _search(backend, "zwiablowski")
     wait_for(lambda: reads, 5, "the reading in the background")
     # searches and a server starting while it reads start no other reading
     _search(backend, "zwiablowski")
-    suggest.warm(archive.path)
+    vocabulary.warm(archive.path)
     time.sleep(0.3)
     assert len(reads) == 1
     release.set()
     path = str(archive.path)
-    wait_for(lambda: path not in suggest._refreshing, 5, "the reading to end")
+    wait_for(lambda: path not in vocabulary._refreshing, 5, "the reading to end")
     assert "zwieblowski" in _search(backend, "zwiablowski").suggestions and len(reads) == 1
     # a reading started as a server starts keeps the state it read, so the next query reads nothing again
-    suggest.warm(archive.path)
-    wait_for(lambda: len(reads) == 2 and path not in suggest._refreshing, 5, "the warm-up")
-    assert suggest._vocabularies[path][0] == suggest.words_state(archive.conn)
+    vocabulary.warm(archive.path)
+    wait_for(lambda: len(reads) == 2 and path not in vocabulary._refreshing, 5, "the warm-up")
+    assert vocabulary._vocabularies[path][0] == vocabulary.words_state(archive.conn)
     _search(backend, "zwiablowski")
     time.sleep(0.3)
     assert len(reads) == 2
