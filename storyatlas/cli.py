@@ -247,7 +247,12 @@ def worker(workers, model, device, cpu_threads, batch_size, archive) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable results.")
 @archive_option
 def search(query, language, country, collection, review_state, limit, as_json, archive) -> None:
-    """Find the moments where words are spoken (in the original or in English)."""
+    """Find the moments where words are spoken (in the original or in English).
+
+    \b
+    QUERY is words in any of their forms and languages; "a phrase" in quotes
+    finds its words in order; -word leaves a word out; flood OR river finds
+    either; riv* finds the words that begin so."""
     settings = _settings(archive=archive)
     with opened(settings) as a:
         results = FTSBackend(a).search(
@@ -258,6 +263,7 @@ def search(query, language, country, collection, review_state, limit, as_json, a
             "query": query, "total_stories": results.total_stories, "relaxed": results.relaxed,
             "suggestions": list(results.suggestions), "suggested_queries": list(results.suggested_queries),
             "word_for_word": results.word_for_word or None, "only_left_out": results.only_left_out,
+            "begun_cut": list(results.begun_cut),
             "stories": [{
                 "story_id": h.story_id, "title": h.title, "language": h.language,
                 "country": h.country, "collection": h.collection, "score": h.score,
@@ -280,6 +286,8 @@ def search(query, language, country, collection, review_state, limit, as_json, a
         return
     if results.relaxed:
         click.echo("No moment holds all the words; showing moments with any of them.")
+    for word in results.begun_cut:
+        click.echo(f"So many words begin with {word!r} that only the shortest are searched: type more letters.")
     if offered:
         click.echo(offered)
     for hit in results.stories:

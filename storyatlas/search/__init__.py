@@ -125,6 +125,9 @@ class SearchResults:
     with them quoted, which searches them word for word ('"the"')."""
     only_left_out: bool = False
     """True when the query only says what to leave out ("-river"): it asks for no word."""
+    begun_cut: tuple[str, ...] = ()
+    """Words typed with ``*`` that begin more of the index's words than are searched
+    (``vocabulary.BEGUN``, the shortest): more letters would find the others."""
     by_words: int = 0
     """Of the stories, those found by their words, index points or themes (not by meaning
     alone): when none is, the query is relaxed and "did you mean" offered."""

@@ -93,6 +93,7 @@ class FTSBackend:
                     return SearchResults(query, 0, **self._suggest(visible, query, parsed))
                 themes = query_themes(self.archive, query.text)
                 if parsed is not None:
+                    parsed = parsed.begun(self._begun)
                     forms = (f for t in (*parsed.terms(), *parsed.excluded) for form in t.all_forms()
                              for f in form.split())
                     parsed = parsed.known(held(forms).__contains__)
@@ -106,6 +107,7 @@ class FTSBackend:
                     results = self._search(query, visible, parsed, themes, relaxed=True)
                 if results.by_words == 0 or results.relaxed:
                     results = replace(results, **self._suggest(visible, query, parsed))
+                results = replace(results, begun_cut=tuple(t.words[0] for t in parsed.terms() if t.more_begun))
         except sqlite3.DatabaseError as e:  # a damaged index says "malformed", not an operational error
             raise SearchError(said("the search index cannot answer ({detail}); run `storyatlas reindex` to make it "
                                    "again from the stories", detail=str(e))) from e
@@ -358,7 +360,7 @@ class FTSBackend:
         """"Did you mean", as ``SearchResults``' fields: for the words not found, or, for a
         query of function words only, for those typed without their accents, and the
         query with its words quoted."""
-        key = (str(self.archive.path), vocabulary.words_state(self.conn))
+        key = self._words_key()
         if parsed is not None:
             offered = suggest.suggestions(self.conn, key, parsed, *visible)
         else:
@@ -368,6 +370,14 @@ class FTSBackend:
             return {**suggest.offers(query.text, offered), "word_for_word": word_for_word(query.text),
                     "only_left_out": bool(left_out) and not words}
         return suggest.offers(query.text, offered)
+
+    def _words_key(self) -> tuple[str, bytes]:
+        """The archive and its words index's state, which name its vocabulary."""
+        return str(self.archive.path), vocabulary.words_state(self.conn)
+
+    def _begun(self, word: str) -> tuple[tuple[str, ...], bool]:
+        """The index terms a word typed with ``*`` stands for (``vocabulary.begun``)."""
+        return vocabulary.begun(vocabulary.kept_vocabulary(self.conn, self._words_key()), word)
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Rebuild the indexes; returns the number of segments indexed. ``progress(done,

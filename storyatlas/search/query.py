@@ -1,7 +1,7 @@
 """Turning what a person types into FTS5 queries, safely.
 
 A query is words, "quoted phrases", ``-word`` (or ``-"a phrase"``, or ``NOT word``) to
-leave out, and ``OR`` between two terms for either. Every other character FTS5 would
+leave out, ``OR`` between two terms for either, and ``word*`` for the words it begins. Every other character FTS5 would
 read as syntax is dropped, so no input can produce a syntax error.
 
 A word stands for its forms in every language (``stems.query_forms``: "Kellern" meets
@@ -21,7 +21,10 @@ from dataclasses import dataclass, replace
 from storyatlas import stems
 from storyatlas.text import fold, written_out
 
-_TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)([\w][\w\'’-]*)', re.UNICODE)
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)([\w][\w\'’-]*)(\*?)', re.UNICODE)
+# a word typed with * stands for the words it begins from this many letters on ("riv*"):
+# "a*" would be most of the index
+MIN_BEGUN = 3
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -34,6 +37,12 @@ class Term:
     """The forms the index holds (``Query.known``); None before they are looked up."""
     languages: tuple[str, ...] | None = None
     """The languages whose forms a word stands for; None for every one (``_said_elsewhere``)."""
+    prefix: bool = False
+    """A word typed with ``*``: it stands for the index terms it begins (``Query.begun``)."""
+    begun: tuple[str, ...] = ()
+    """For a word typed with ``*``, those terms."""
+    more_begun: bool = False
+    """Whether it begins more terms than ``begun`` holds (``vocabulary.BEGUN``)."""
 
     @property
     def folded(self) -> tuple[str, ...]:
@@ -42,6 +51,8 @@ class Term:
     def all_forms(self) -> tuple[str, ...]:
         """Every index term this word may stand for or, for a phrase, every sequence of
         terms it may be found as, in each language."""
+        if self.prefix:
+            return self.begun
         if not self.phrase:
             # never a language's function word: "war" typed alone met every German "es war"
             # (but "mémé" is no "même": ``stems.told_apart``)
@@ -86,7 +97,9 @@ class Term:
         "Łódź" find each other."""
         said = " ".join(self.words)
         out = written_out(said)
-        return literal(said) if out == said.casefold() else f"({literal(said)} OR {literal(out)})"
+        begins = " *" if self.prefix else ""
+        return literal(said) + begins if out == said.casefold() else \
+            f"({literal(said)}{begins} OR {literal(out)}{begins})"
 
 
 NOWHERE = "__"
@@ -129,6 +142,17 @@ class Query:
     def terms(self) -> list[Term]:
         return [t for c in self.clauses for t in c]
 
+    def begun(self, beginning: Callable[[str], tuple[tuple[str, ...], bool]]) -> Query:
+        """This query with each word typed with ``*`` standing for the terms ``beginning``
+        says it begins (and whether it begins more)."""
+        def expand(term: Term) -> Term:
+            if not term.prefix:
+                return term
+            found, more = beginning(term.words[0])
+            return replace(term, begun=found, more_begun=more)
+        return replace(self, clauses=tuple(tuple(expand(t) for t in c) for c in self.clauses),
+                       excluded=tuple(expand(t) for t in self.excluded))
+
     def known(self, holds: Callable[[str], bool]) -> Query:
         """This query with each word's forms cut to those ``holds`` says the index has
         (a form of every word is looked up in ten languages; most are in none, and
@@ -147,7 +171,7 @@ def _parse(text: str) -> tuple[list[list[Term]], list[Term]]:
     clauses: list[list[Term]] = []
     excluded: list[Term] = []
     join_next = negate_next = False
-    for minus, phrase, minus_word, word in _TOKEN.findall(text):
+    for minus, phrase, minus_word, word, star in _TOKEN.findall(text):
         if not phrase and word in ("OR", "AND", "NOT"):
             join_next = word == "OR" and bool(clauses)
             negate_next = word == "NOT"
@@ -162,6 +186,8 @@ def _parse(text: str) -> tuple[list[list[Term]], list[Term]]:
             # stop word; one written with hyphens ("e-mail", "Baden-Württemberg") is a phrase
             terms = [Term(tuple(part), len(part) > 1) for part in
                      (_WORD.findall(piece) for piece in re.split(r"['’]", word)) if part]
+            if star and not terms[-1].phrase and len(fold(terms[-1].words[0])) >= MIN_BEGUN:
+                terms[-1] = replace(terms[-1], prefix=True)
         if minus or minus_word or negate_next:
             excluded += terms
         elif join_next and clauses:
@@ -211,7 +237,7 @@ def parse(text: str, language: str | None = None,
     only stop words, or only words to leave out). ``holds``, which of the index terms
     given the index has, helps tell the query's language (``query_language``)."""
     clauses, excluded = _parse(text)
-    free = [_typed(t) for c in clauses for t in c if not t.phrase]
+    free = [_typed(t) for c in clauses for t in c if not (t.phrase or t.prefix)]
     lang = query_language(free, language, holds)
     kept = _without_stop_words(clauses, lang)
     if not kept and lang != "en" and language is None and len(free) == 1:
@@ -234,8 +260,8 @@ def _once(clauses: list[list[Term]]) -> tuple[tuple[Term, ...], ...]:
     for clause in clauses:
         keys, terms = set(), []
         for t in clause:
-            if (t.folded, t.phrase) not in keys:
-                keys.add((t.folded, t.phrase))
+            if (t.folded, t.phrase, t.prefix) not in keys:
+                keys.add((t.folded, t.phrase, t.prefix))
                 terms.append(t)
         if frozenset(keys) not in seen:
             seen.add(frozenset(keys))
@@ -256,7 +282,7 @@ def _terms_of(word: str, lang: str) -> set[str]:
 
 
 def _without_stop_words(clauses: list[list[Term]], lang: str) -> list[list[Term]]:
-    kept = [[t for t in c if t.phrase or not stems.is_stop_word(_typed(t), lang)] for c in clauses]
+    kept = [[t for t in c if t.phrase or t.prefix or not stems.is_stop_word(_typed(t), lang)] for c in clauses]
     return [c for c in kept if c]
 
 
@@ -292,7 +318,7 @@ def word_for_word(text: str) -> str:
     words it leaves out kept: what searches words too common to search alone ("the -river":
     '"the" -river'); empty where it asks for no word."""
     asked, left_out, negate = [], [], False
-    for minus, phrase, minus_word, word in _TOKEN.findall(text):
+    for minus, phrase, minus_word, word, _ in _TOKEN.findall(text):
         if not phrase and word in ("OR", "AND", "NOT"):
             negate = word == "NOT"
             continue

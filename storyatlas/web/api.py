@@ -74,6 +74,7 @@ def search_json(results: SearchResults) -> dict:
         "limit": results.query.limit, "offset": results.query.offset,
         "suggestions": list(results.suggestions), "suggested_queries": list(results.suggested_queries),
         "word_for_word": results.word_for_word or None, "only_left_out": results.only_left_out,
+        "begun_cut": list(results.begun_cut),
         "themes": list(results.themes),
         "facets": {name: [{"value": v, "count": n} for v, n in results.facets.get(name, [])] for name in FACETS},
         # the place in the ranking, not its score: bm25 weighs a word by how many stories of

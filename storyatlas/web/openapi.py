@@ -171,7 +171,8 @@ def spec() -> dict:
                               "404": _ERROR}}},
             "/api/search": {"get": {
                 "summary": "Moments where words are spoken, grouped by story, with facet counts",
-                "parameters": [_param("q", "Words or \"a phrase\"", required=True),
+                "parameters": [_param("q", "Words, \"a phrase\", -word to leave out, OR, word* for the words it begins",
+                                      required=True),
                                _param("language", "ISO 639-1: stories in which it is spoken, anywhere in them"),
                                _param("country", "Two-letter code"), _param("region", "Region"),
                                _param("community", "Community"), _param("collection", "Collection"),
@@ -294,6 +295,9 @@ def spec() -> dict:
                                   "them word for word"},
                 "only_left_out": {"type": "boolean",
                                   "description": "The query only says what to leave out (\"-river\")"},
+                "begun_cut": {"type": "array", "items": {"type": "string"},
+                              "description": "Words typed with * that begin so many words that only the "
+                              "shortest were searched"},
                 "filters": {"type": "object", "additionalProperties": {"type": "string"},
                             "description": "The filters searched within (language, country, theme, ...), as given"},
                 "limit": {"type": "integer"}, "offset": {"type": "integer"},

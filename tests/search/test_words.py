@@ -7,8 +7,9 @@ import time
 import pytest
 
 from storyatlas import stems
-from storyatlas.archive import Viewer, word_index
+from storyatlas.archive import Viewer, index_points, word_index
 from storyatlas.archive.erasure import erase
+from storyatlas.archive.records import IndexPoint
 from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery, suggest, vocabulary
 from storyatlas.search.fts import FTSBackend
 from storyatlas.search.query import parse, query_language
@@ -852,3 +853,29 @@ def test_an_archive_indexed_before_0023_is_indexed_again_with_the_words_typed_wi
         assert archive.conn.execute("SELECT terms FROM segment_terms").fetchone()[0].endswith("pl_piwnic _ pl_zalal")
         assert FTSBackend(archive).search(SearchQuery('"piwnice zalala"', KEEPER, meaning=False)).stories == ()
         assert _ids(FTSBackend(archive).search(SearchQuery("zalala", KEEPER, meaning=False))) == [1]
+
+
+def test_a_word_typed_with_a_star_finds_the_words_it_begins_in_every_language(archive, monkeypatch):
+    english = add_story(archive, "River", "en", [(0.0, 4.0, "The river came up, the riverside flooded.")])
+    french = add_story(archive, "Rivière", "fr", [(0.0, 4.0, "J'ai peur de la rivière."),
+                                                   (4.0, 8.0, "L'inondation a tout pris.")])
+    add_story(archive, "Rivington", "en", [(0.0, 4.0, "Rivington Street was dry.")], visibility="private")
+    points = add_story(archive, "Bank", "en", [(0.0, 4.0, "We walked along.")])
+    index_points.add(archive, points, IndexPoint(0.0, "Riverbank walks"), KEEPER)
+    backend, visitor = FTSBackend(archive), Viewer.anonymous()
+    found = _search(backend, "riv*", visitor, meaning=False)
+    assert sorted(_ids(found)) == sorted([english, french, points])
+    marked = {m.snippet for h in found.stories for m in h.moments}
+    assert f"The {MARK_OPEN}river{MARK_CLOSE} came up, the {MARK_OPEN}riverside{MARK_CLOSE} flooded." in marked
+    assert f"J'ai peur de la {MARK_OPEN}rivière{MARK_CLOSE}." in marked
+    assert "Rivington" not in str(found)  # a private story's word: never found, marked or offered
+    assert _ids(_search(backend, "riv", visitor, meaning=False)) == []  # without the star: the word "riv"
+    # the stem of the word meant ("inond", of "inondation") is shorter than the letters typed
+    assert _ids(_search(backend, "inonda*", meaning=False)) == [french]
+    assert sorted(_ids(_search(backend, "riv* -flood*", visitor, meaning=False))) == [french, points]
+    assert _search(backend, "ri*", meaning=False).stories == ()  # two letters: the word "ri"
+    assert found.begun_cut == ()
+    # more words begin with it than are searched: the shortest are, and the searcher is told
+    monkeypatch.setattr(vocabulary, "BEGUN", 1)
+    cut = _search(backend, "riv*", visitor, meaning=False)
+    assert len({english, french} & set(_ids(cut))) == 1 and cut.begun_cut == ("riv",)

@@ -102,6 +102,7 @@ def test_each_facet_value_links_to_the_search_with_it_chosen_or_taken_away(clien
 
 def test_empty_and_misspelled_queries_get_help(client, stories):
     assert "Type a word or a phrase" in client.get("/search").text
+    assert "riv* finds the words that begin so" in client.get("/search").text
     page = client.get("/search", params={"q": "Keler"}).text
     assert "Did you mean" in page and 'href="/search?q=keller"' in page
     # the query whole, the word not found written as offered
@@ -122,6 +123,18 @@ def test_a_query_of_words_too_common_to_search_alone_says_so_and_links_to_them_q
     page = client.get("/search", params={"q": "-Keller"}).text
     assert "only says which words to leave out" in page and "too common" not in page
     assert client.get("/api/search", params={"q": "-Keller"}).json()["only_left_out"] is True
+
+
+def test_a_word_typed_with_a_star_finds_the_words_it_begins(client, stories, web_archive, monkeypatch):
+    from storyatlas.search import vocabulary
+
+    page = client.get("/search", params={"q": "überschw*"}).text
+    assert "Die <mark>Überschwemmung</mark> hat" in page and "only the shortest" not in page
+    add_story(web_archive, "Banks", "en", [(0.0, 3.0, "The river left the riverside.")])
+    monkeypatch.setattr(vocabulary, "BEGUN", 1)
+    page = client.get("/search", params={"q": "Riv*"}).text
+    assert re.search("So many words begin with “.?Riv.?” that only the shortest are searched", page)
+    assert client.get("/api/search", params={"q": "riv*"}).json()["begun_cut"] == ["riv"]
 
 
 def test_private_story_is_never_shown(client, stories):
