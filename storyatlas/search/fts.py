@@ -93,8 +93,8 @@ class FTSBackend:
                     return SearchResults(query, 0, **self._suggest(visible, query, parsed))
                 themes = query_themes(self.archive, query.text)
                 if parsed is not None:
-                    parsed = parsed.begun(self._begun)
-                    forms = (f for t in (*parsed.terms(), *parsed.excluded) for form in t.all_forms()
+                    parsed = parsed.begun(lambda word: vocabulary.begun(self._vocabulary(), word, held))
+                    forms = (f for t in (*parsed.terms(), *parsed.excluded) if not t.prefix for form in t.all_forms()
                              for f in form.split())
                     parsed = parsed.known(held(forms).__contains__)
                 results = self._search(query, visible, parsed, themes)
@@ -375,9 +375,8 @@ class FTSBackend:
         """The archive and its words index's state, which name its vocabulary."""
         return str(self.archive.path), vocabulary.words_state(self.conn)
 
-    def _begun(self, word: str) -> tuple[tuple[str, ...], bool]:
-        """The index terms a word typed with ``*`` stands for (``vocabulary.begun``)."""
-        return vocabulary.begun(vocabulary.kept_vocabulary(self.conn, self._words_key()), word)
+    def _vocabulary(self) -> vocabulary.Vocabulary:
+        return vocabulary.kept_vocabulary(self.conn, self._words_key())
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Rebuild the indexes; returns the number of segments indexed. ``progress(done,

@@ -40,7 +40,7 @@ class Term:
     prefix: bool = False
     """A word typed with ``*``: it stands for the index terms it begins (``Query.begun``)."""
     begun: tuple[str, ...] = ()
-    """For a word typed with ``*``, those terms."""
+    """For a word typed with ``*``, those terms, of those said in stories the searcher may see."""
     more_begun: bool = False
     """Whether it begins more terms than ``begun`` holds (``vocabulary.BEGUN``)."""
 
@@ -158,7 +158,9 @@ class Query:
         (a form of every word is looked up in ten languages; most are in none, and
         each one left in an FTS5 expression costs every statement that uses it)."""
         def cut(term: Term) -> Term:
-            if term.phrase:
+            if term.prefix:  # already only those held (``begun``)
+                kept = term.begun
+            elif term.phrase:
                 kept = term.phrase_forms(holds)
             else:
                 kept = tuple(f for f in term.all_forms() if holds(f))

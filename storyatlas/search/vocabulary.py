@@ -8,6 +8,7 @@ import bisect
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from storyatlas import stems
@@ -30,14 +31,23 @@ _refreshing: set[str] = set()
 _lock = threading.Lock()
 
 
-def begun(vocabulary: Vocabulary, word: str) -> tuple[tuple[str, ...], bool]:
+def begun(vocabulary: Vocabulary, word: str, held: Callable[[list[str]], set[str]]) -> tuple[tuple[str, ...], bool]:
     """The index terms a word typed with ``*`` stands for, in every language: those whose
     stem begins with it, and its own forms, as the stem of the word meant may be shorter
-    than the letters typed ("inonda*": French "inond", of "inondation"). At most BEGUN,
-    the shortest first; and whether more begin with it."""
+    than the letters typed ("inonda*": French "inond", of "inondation"). Of those ``held``
+    says the stories the searcher may see say (so that neither which nor how many tell of
+    a story they may not), at most BEGUN, the shortest first; and whether more begin with it."""
     forms = {f for f in stems.query_forms(word) if vocabulary.holds_term(f)}
-    found = forms.union(*(vocabulary.beginning(lang, fold(word)) for lang in (*stems.LANGUAGES, stems.OTHER)))
-    return tuple(sorted(found, key=lambda term: (len(term), term))[:BEGUN]), len(found) > BEGUN
+    found = sorted(forms.union(*(vocabulary.beginning(lang, fold(word)) for lang in (*stems.LANGUAGES, stems.OTHER))),
+                   key=lambda term: (len(term), term))
+    kept: list[str] = []
+    for at in range(0, len(found), 2 * BEGUN):  # about 5 µs a term (1,000: 5.5 ms at a million segments)
+        batch = found[at:at + 2 * BEGUN]
+        said = held(batch)
+        kept += [term for term in batch if term in said]
+        if len(kept) > BEGUN:
+            break
+    return tuple(kept[:BEGUN]), len(kept) > BEGUN
 
 
 def words_state(conn: sqlite3.Connection) -> bytes:
