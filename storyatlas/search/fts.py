@@ -221,7 +221,8 @@ class FTSBackend:
             # asked again relaxed (``search``): meaning, facets and moments here would be
             # thrown away ("Pelseldorned nemeklund vinfimekstad", fused: 80-93 ms, not 40)
             return SearchResults(query, 0, themes=themes)
-        meant = fused.meaning_hits(self.archive, query, self._reachable(stories_sql, params)) if query.meaning else {}
+        meant = fused.meaning_hits(self.archive, query, self._reachable(stories_sql, params), parsed) \
+            if query.meaning else {}
         # the stories found only through a theme come after the others: they are ranked
         # only where they count (reading them into the ranking took 1.7 ms of a common
         # word's 9 at a million segments, and their ids back 0.6), those meaning found

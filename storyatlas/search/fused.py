@@ -22,7 +22,7 @@ from storyatlas.archive.word_index import STORY
 from storyatlas.errors import SearchError
 from storyatlas.meaning import encoding
 from storyatlas.search import Moment, SearchQuery
-from storyatlas.search.query import Query, Term, said_and_left_out
+from storyatlas.search.query import Query, Term, meant, said_and_left_out
 
 K = 60
 FUSED_WORD_STORIES = 200
@@ -32,14 +32,18 @@ RELAXED_WEIGHT = 0.5
 """A relaxed words ranking (moments holding only some of the query's words) counts half."""
 
 
-def meaning_hits(archive: Archive, query: SearchQuery, within: np.ndarray) -> dict[int, list[tuple[int, float]]]:
+def meaning_hits(archive: Archive, query: SearchQuery, within: np.ndarray,
+                 parsed: Query | None = None) -> dict[int, list[tuple[int, float]]]:
     """Story -> its segments closest in meaning to the query (segment id, score), best
     first, among the stories the query may reach (``within``: the policy and the filters).
-    A segment saying a word the query leaves out ("-cellar") is none, as for the words.
+    A segment saying a word the query leaves out ("-cellar", "-riv*": ``parsed``'s terms,
+    a word typed with * standing for those it begins) is none, as for the words.
     None when the encoder cannot load: the stories found by their words are still an answer."""
-    said, excluded = said_and_left_out(query.text)
+    excluded = parsed.excluded if parsed is not None else said_and_left_out(query.text)[1]
     # "-cellar" read as part of the query drew the cellar passages to it
-    text = said if excluded else query.text
+    text = meant(query.text)
+    if not text.strip():
+        return {}
     try:
         hits = meaning.nearest(archive, text, query.viewer, MEANING_SEGMENTS, within=within)
     except SearchError as e:

@@ -309,6 +309,16 @@ def with_word(text: str, typed: str, offered: str) -> str:
     return re.sub(rf"(?<!\w){re.escape(typed)}(?!\w)", lambda _: offered, text, flags=re.IGNORECASE)
 
 
+def meant(text: str) -> str:
+    """What a query asks for by meaning: the query as typed or, where it leaves words out
+    or has words typed with ``*`` (the beginnings of words, which mean nothing to the
+    encoder), its other words and phrases alone."""
+    clauses, excluded = _parse(text)
+    if not excluded and not any(t.prefix for c in clauses for t in c):
+        return text
+    return " ".join(w for c in clauses for t in c if not t.prefix for w in t.words)
+
+
 def said_and_left_out(text: str) -> tuple[str, tuple[Term, ...]]:
     """The query's words and phrases, without the terms it leaves out ("-cellar"), and those."""
     clauses, excluded = _parse(text)

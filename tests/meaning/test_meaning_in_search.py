@@ -10,6 +10,7 @@ from storyatlas.archive import Archive, Viewer, corrections
 from storyatlas.errors import SearchError
 from storyatlas.search import SearchQuery
 from storyatlas.search.fts import FTSBackend
+from storyatlas.search.query import meant
 from storyatlas.themes import meaning as e5
 from tests.conftest import add_story
 
@@ -30,12 +31,15 @@ def test_a_word_left_out_leaves_out_the_moments_meaning_finds_saying_it(archive)
     german = add_story(archive, "Damm", "de", FLOOD_DE)
     meaning.index(archive)
     assert cellar in _shown(archive, "flood")
-    for text in ("flood -cellar", "flood NOT cellar", "-cellar"):
+    for text in ("flood -cellar", "flood NOT cellar", "-cellar", "flood -cell*", "flood -cellars*"):
         shown = _shown(archive, text)
         # the cellar's moment was shown, labelled "meaning", for a search that left "cellar" out
         assert cellar not in shown, (text, shown)
     # and "-cellar", read as part of what is meant, drew the query away from the floods told elsewhere
     assert {polish, german} <= set(_shown(archive, "flood -cellar"))
+    # the beginning of a word means nothing to the encoder: meaning is asked for the other words
+    assert (meant("flood piw*"), meant("riv*"), meant("flood -cellar"), meant("flood cellar")) == \
+        ("flood", "", "flood", "flood cellar")
 
 
 def test_a_segment_made_after_the_searchs_snapshot_began_is_no_hit(archive):
