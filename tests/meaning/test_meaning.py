@@ -421,7 +421,7 @@ def test_a_relaxed_words_ranking_counts_half_in_the_search(archive, monkeypatch)
                        for title, text in (("Sang", "We sang."), ("Danced", "We danced.")))
     asked = []
 
-    def meaning_hits(archive, query, within):  # meaning's ranking given, not encoded: closest first
+    def meaning_hits(archive, query, within, parsed=None):  # meaning's ranking given, not encoded: closest first
         asked.append(query.text)
         return {closest: [(archive.segments(closest, KEEPER)[0].id, 0.9)],
                 second: [(archive.segments(second, KEEPER)[0].id, 0.8)]}

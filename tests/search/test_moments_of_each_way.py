@@ -34,7 +34,7 @@ def story(archive):
 def _meaning_finds(monkeypatch, archive, story, *lines):
     segments = archive.segments(story, KEEPER)
     found = {story: [(segments[line].id, 0.9 - line / 100) for line in lines]} if lines else {}
-    monkeypatch.setattr(fused, "meaning_hits", lambda archive, query, within: found)
+    monkeypatch.setattr(fused, "meaning_hits", lambda archive, query, within, parsed=None: found)
 
 
 def _moments(archive, text, **options):
