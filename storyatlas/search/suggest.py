@@ -38,6 +38,10 @@ _SHOWN = 3
 # slips past them, and took 0.8 ms more a misspelling (70-85 were as good, with
 # _likeness as it is now)
 _LIKE = 80
+# the last wider set (two slips, one in the first two letters) offers only words at least
+# this like the word typed: it lets half the word's beginning, one slip off, find a stem
+# ("sandbags" was offered "stand"); 50-70 were as good on the tuning sets
+_LIKE_BEGUN = 60
 # segments read for a candidate's words as said, the one spelled most like the word typed
 # offered ("rzszowa": "rzeszowa", not "rzeszów"); benchmarks/did_you_mean.py --sets 1 2 3
 # --seed 7: 90.2 % offered first with 1, 92.4 % with 2, 93.0 % with 3, at 0.1 and 0.3 ms more
@@ -75,7 +79,10 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query,
         shown = _shown(conn, word, close, stories_sql, params)
         wider = _wider(vocabulary, said_in, folded)  # each set made only when asked
         while _unlike(shown, folded) and (more := next(wider, None)) is not None:
-            shown = sorted(dict.fromkeys(shown + _shown(conn, word, more, stories_sql, params)),
+            least, candidates = more
+            if least and shown:  # a last resort (``_wider``): words found come first
+                break
+            shown = sorted(dict.fromkeys(shown + _shown(conn, word, candidates, stories_sql, params, least)),
                            key=lambda said: -_likeness(said, folded))[:_SHOWN]
         if _unlike(shown, folded):
             shown = (_split(conn, vocabulary, word, stories_sql, params) + shown)[:_SHOWN]
@@ -116,20 +123,32 @@ def _split(conn: sqlite3.Connection, vocabulary: Vocabulary, word: str, stories_
     return found
 
 
-def _wider(vocabulary: Vocabulary, said_in: list[tuple[str, str]], folded: str) -> Iterator[list[tuple[float, str]]]:
+def _wider(vocabulary: Vocabulary, said_in: list[tuple[str, str]],
+           folded: str) -> Iterator[tuple[float, list[tuple[float, str]]]]:
     """Candidates asked, one set after the other, only while no word found is as like the
-    word typed as _LIKE: the stems of the word with a swap undone ("bakrey"), those a
-    slip in its first two letters leaves ("lfood", "clelar": the stems that begin as the
-    word would without it, seven lists, not one), then those two slips leave
-    ("saultaqrlo")."""
+    word typed as _LIKE, each with how like it a word offered from them must be: the
+    stems of the word with a swap undone ("bakrey"), those a slip in its first two
+    letters leaves ("lfood", "clelar": the stems that begin as the word would without
+    it, seven lists, not one), then those two slips leave ("saultaqrlo"), and last,
+    from seven letters on and only where no word was found, those two slips leave where
+    one is in its first two letters ("aslutarol")."""
     # a swap can change how the word is stemmed ("bakrey" is its own stem, "bakery"'s is
     # "bakeri"): the word with each swap undone, stemmed (with each letter dropped too,
     # no more words were offered first on the tuning sets, for 0.2 ms more)
     swapped = _swapped_back(folded)
-    yield [(1.0, term) for lang, _ in said_in for term in dict.fromkeys(stems.terms_once(swapped, lang))
+    yield 0, [(1.0, term) for lang, _ in said_in for term in dict.fromkeys(stems.terms_once(swapped, lang))
            if vocabulary.holds_term(term)]
-    yield [c for lang, stem in said_in for begins in _beginnings(stem) for c in _close(vocabulary, lang, stem, begins)]
-    yield [c for lang, _ in said_in for c in _unstemmed(vocabulary, lang, folded)]
+    yield 0, [c for lang, stem in said_in for begins in _beginnings(stem)
+              for c in _close(vocabulary, lang, stem, begins)]
+    yield 0, [c for lang, _ in said_in for c in _unstemmed(vocabulary, lang, folded)]
+    # benchmarks/did_you_mean.py --sets 1 2 3 --seed 7 --slips 2 --from 0: offered first 51.1 %
+    # without, 55.6 % with, 55.4 % from seven letters on (55.3 % with _LIKE_BEGUN), 54.1 %
+    # only where no word was found, as then one slip lost no word offered first (it did 0.1-
+    # 0.3 % so), at 0.1-0.2 ms more than without for a word no story says at a million
+    # segments (0.5-1.2 ms more for every length)
+    if len(folded) >= 7:
+        yield _LIKE_BEGUN, [c for lang, _ in said_in
+                            for c in _unstemmed(vocabulary, lang, folded, _beginnings(folded))]
 
 
 def _close(vocabulary: Vocabulary, lang: str, stem: str, begins: str | None = None) -> list[tuple[float, str]]:
@@ -143,19 +162,24 @@ def _close(vocabulary: Vocabulary, lang: str, stem: str, begins: str | None = No
                             limit=None) if candidate != stem]
 
 
-def _unstemmed(vocabulary: Vocabulary, lang: str, folded: str) -> list[tuple[float, str]]:
+def _unstemmed(vocabulary: Vocabulary, lang: str, folded: str,
+               begins: list[str] | None = None) -> list[tuple[float, str]]:
     """The stems of ``lang`` that the beginning of a word typed is at most one slip from
     (two from seven letters on: "strxxt", a third off "street", is offered nothing): a
     word with two slips is seldom stemmed as the word would be ("saultaqrlo" is its own
     stem, "salutarlo"'s is "salut"), so its stem is no guide. Only stems of four letters
     and half the word or more (a shorter one begins too many words); the longest and
-    fewest slips away score highest."""
+    fewest slips away score highest. ``begins``: the first letters the stems may begin
+    with (``_beginnings``), not the word's own two."""
     found: dict[str, int] = {}
-    for length in range(max(4, (len(folded) + 1) // 2), len(folded) + 1):
+    lengths = range(max(4, (len(folded) + 1) // 2), len(folded) + 1)
+    of_length = {n: [c for b in begins or [folded[:2]] for c in vocabulary.of_length(lang, b, n)]
+                 for n in range(lengths.start - 1, lengths.stop + 1)}
+    for length in lengths:
         typed, most = folded[:length], 1 if length < 7 else 2
         for d in (-1, 0, 1):
-            for candidate, slips, _ in process.extract(typed, vocabulary.of_length(lang, folded[:2], length + d),
-                                                       scorer=OSA.distance, score_cutoff=most, limit=None):
+            for candidate, slips, _ in process.extract(typed, of_length[length + d], scorer=OSA.distance,
+                                                       score_cutoff=most, limit=None):
                 found[candidate] = min(slips, found.get(candidate, most))
     return [((len(c) - 2 * slips) / len(folded), f"{lang}_{c}") for c, slips in found.items()]
 
@@ -231,7 +255,7 @@ def _accented(vocabulary: Vocabulary, word: str) -> list[str]:
 
 
 def _shown(conn: sqlite3.Connection, word: str, close: list[tuple[float, str]], stories_sql: str,
-           params: list) -> list[str]:
+           params: list, least: float = 0) -> list[str]:
     """The closest candidate terms' words, as said in stories the searcher may see: of
     the first found, those spelled most like the word typed (stems compare only the
     words' beginnings: "siguienhdo" is "siguiendo", not "siguiente")."""
@@ -241,7 +265,7 @@ def _shown(conn: sqlite3.Connection, word: str, close: list[tuple[float, str]], 
         said = _said(conn, candidate, stories_sql, params, folded)
         # a word that differs only by accents is found as typed already, but for these
         if said and (fold(said) != folded or stems.kept_accents(candidate)) and said != word \
-                and said not in shown:
+                and said not in shown and (not least or _likeness(said, folded) >= least):
             shown.append(said)
         if len(shown) == _COMPARED:
             break

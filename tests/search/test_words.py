@@ -274,7 +274,9 @@ def test_a_word_with_two_slips_is_offered_the_word(archive):
     add_story(archive, "Leaving", "en", [(0.0, 4.0, "They were leaving the village.")], visibility="private")
     backend = FTSBackend(archive)
     for typed, meant in (("saultaqrlo", "salutarlo"), ("manifezstazinoe", "manifestazione"),
-                         ("uniwertytecrie", "uniwersytecie"), ("leauign", "leaving")):
+                         ("uniwertytecrie", "uniwersytecie"), ("leauign", "leaving"),
+                         # one of them in the first two letters, which candidates are kept apart by
+                         ("amnifestazinoe", "manifestazione"), ("aslutarol", "salutarlo")):
         results = _search(backend, typed, meaning=False)
         assert not results.stories and results.suggestions[:1] == (meant,), (typed, results.suggestions)
     assert "leaving" not in _search(backend, "leauign", Viewer(), meaning=False).suggestions
