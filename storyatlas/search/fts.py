@@ -376,8 +376,8 @@ class FTSBackend:
         """The archive and its words index's state, which name its vocabulary."""
         return str(self.archive.path), vocabulary.words_state(self.conn)
 
-    def _vocabulary(self) -> vocabulary.Vocabulary:
-        return vocabulary.kept_vocabulary(self.conn, self._words_key())
+    def _vocabulary(self) -> vocabulary.Vocabulary | vocabulary.IndexTerms:
+        return vocabulary.vocabulary_now(self.conn, self._words_key())
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Rebuild the indexes; returns the number of segments indexed. ``progress(done,

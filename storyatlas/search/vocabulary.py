@@ -31,7 +31,8 @@ _refreshing: set[str] = set()
 _lock = threading.Lock()
 
 
-def begun(vocabulary: Vocabulary, word: str, held: Callable[[list[str]], set[str]]) -> tuple[tuple[str, ...], bool]:
+def begun(vocabulary: Vocabulary | IndexTerms, word: str,
+          held: Callable[[list[str]], set[str]]) -> tuple[tuple[str, ...], bool]:
     """The index terms a word typed with ``*`` stands for, in every language: those whose
     stem begins with it, and its own forms, as the stem of the word meant may be shorter
     than the letters typed ("inonda*": French "inond", of "inondation"). Of those ``held``
@@ -141,9 +142,42 @@ def kept_vocabulary(conn: sqlite3.Connection, key: tuple[str, bytes]) -> Vocabul
     return found[1]
 
 
-def _read(conn: sqlite3.Connection) -> Vocabulary:
+def vocabulary_now(conn: sqlite3.Connection, key: tuple[str, bytes]) -> Vocabulary | IndexTerms:
+    """The vocabulary, where it is the words index's as it is now; else (a large archive
+    changed, its vocabulary read again in the background) the index's own terms, read as
+    asked: a word typed with * must find a word said since, and the answer is kept until
+    the archive changes again."""
+    vocabulary = kept_vocabulary(conn, key)
+    with _lock:
+        current = _vocabularies.get(key[0], (b"", None))[0] == key[1]
+    return vocabulary if current else IndexTerms(conn)
+
+
+class IndexTerms:
+    """The words index's terms, read from it as asked (``vocabulary_now``): slower than
+    the vocabulary in memory where many terms begin alike (fts5vocab counts each one's
+    entries), but never behind the index."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        _vocabulary_table(conn)
+
+    def beginning(self, lang: str, begins: str) -> list[str]:
+        start = f"{lang}_{begins}"
+        return [r[0] for r in self.conn.execute(
+            "SELECT term FROM temp.segment_terms_vocab WHERE term >= ? AND term < ?", (start, start + "\U0010ffff"))]
+
+    def holds_term(self, term: str) -> bool:
+        return bool(term)  # ``begun``'s ``held`` asks the index which it holds
+
+
+def _vocabulary_table(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.segment_terms_vocab "
                  "USING fts5vocab(main, segment_terms, row)")
+
+
+def _read(conn: sqlite3.Connection) -> Vocabulary:
+    _vocabulary_table(conn)
     return Vocabulary([r[0] for r in conn.execute("SELECT term FROM temp.segment_terms_vocab ORDER BY term")])
 
 

@@ -887,3 +887,17 @@ def test_a_word_typed_with_a_star_finds_the_words_it_begins_in_every_language(ar
     monkeypatch.setattr(vocabulary, "BEGUN", 1)
     cut = _search(backend, "Riv*", visitor, meaning=False)
     assert len({english, french} & set(_ids(cut))) == 1 and cut.begun_cut == ("Riv",)
+
+
+def test_a_word_typed_with_a_star_finds_a_word_said_since_the_vocabulary_was_read(backend, archive, monkeypatch):
+    monkeypatch.setattr(vocabulary, "_READ_AT_ONCE", 0)  # as a large archive's is: read again in the background
+    assert _search(backend, "famil*", meaning=False).stories  # the vocabulary read
+    release, read = threading.Event(), vocabulary._read
+    monkeypatch.setattr(vocabulary, "_read", lambda conn: release.wait(10) and read(conn))
+    story = add_story(archive, "Barn", "en", [(0.0, 3.0, "Zwieblowski hid there.")])
+    # while it is read again, the index's own terms answer: the answer is kept until the archive changes
+    assert _ids(_search(backend, "zwieb*", meaning=False)) == [story]
+    assert str(archive.path) in vocabulary._refreshing
+    release.set()
+    wait_for(lambda: str(archive.path) not in vocabulary._refreshing, 5, "the reading to end")
+    assert _ids(_search(backend, "zwiebl*", meaning=False)) == [story]
