@@ -47,6 +47,8 @@ _LIKE_BEGUN = 60
 # --seed 7: 90.2 % offered first with 1, 92.4 % with 2, 93.0 % with 3, at 0.1 and 0.3 ms more
 # a misspelling at 200k (benchmarks/search.py)
 _FORMS = 2
+# segments saying a term read for a form of it said just so (``_said_just_so``)
+_JUST_SO = 200
 _COMPARED = 6  # words found, of which the _SHOWN spelled most like the word typed are offered
 # the closest candidates asked whether a story the searcher may see says them: bounds the
 # time a word with very many close ones takes, far beyond what a few hidden stories hold
@@ -311,9 +313,27 @@ def _said_as(conn: sqlite3.Connection, term: str, folded: str, lang: str, storie
     _FORMS segments saying its term; a function word as typed, when any form of it is
     said there); None when none is."""
     said = _said(conn, term, stories_sql, params, folded)
+    if said is not None and fold(said) != folded and not stems.is_stop_word(folded, lang):
+        said = _said_just_so(conn, term, folded, lang, stories_sql, params)
     if said is None or (fold(said) != folded and not stems.is_stop_word(folded, lang)):
         return None
     return said if fold(said) == folded else folded
+
+
+def _said_just_so(conn: sqlite3.Connection, term: str, folded: str, lang: str, stories_sql: str,
+                  params: list) -> str | None:
+    """The word ``folded``, as said, in one of the first _JUST_SO segments saying its term
+    that hold its letters: a form of a common stem the first segments do not say
+    ("lavora", of Italian "lavor")."""
+    pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = conn.execute(
+        f"""SELECT s.text FROM (SELECT segment_terms.rowid & {STORY - 1} AS id FROM segment_terms
+                                WHERE segment_terms MATCH ? AND segment_terms.rowid >> 32 IN ({stories_sql})
+                                LIMIT {_JUST_SO}) m
+            JOIN segments s ON s.id = m.id WHERE s.text LIKE ? ESCAPE '\\' LIMIT 10""",
+        ["{terms} : " + literal(term), *params, pattern]).fetchall()
+    return next((as_kept(row[0][start:end]).lower() for row in rows for start, end, said in stems.spans(row[0])
+                 if fold(said) == folded), None)
 
 
 def _said(conn: sqlite3.Connection, term: str, stories_sql: str, params: list, folded: str) -> str | None:

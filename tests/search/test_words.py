@@ -294,9 +294,12 @@ def test_two_words_run_together_are_offered_apart(archive):
     add_story(archive, "River", "en", [(0.0, 4.0, "The night the river came into the cellar.")])
     add_story(archive, "Wasser", "de", [(0.0, 4.0, "Ich hörte, wie das Wasser stieg.")])
     add_story(archive, "Secret", "en", [(0.0, 4.0, "The granary burned down.")], visibility="private")
+    # a form of a common stem that the first segments saying it do not say ("lavora": "lavor")
+    add_story(archive, "Fabbrica", "it", [(0.0, 4.0, "Lavoro in fabbrica."), (4.0, 8.0, "Lavorare era duro."),
+                                          (8.0, 12.0, "Mio padre lavorava di notte."), (12.0, 16.0, "Chi lavora?")])
     backend = FTSBackend(archive)
     for typed, apart in (("rivercame", "river came"), ("thecellar", "the cellar"), ("wasserstieg", "wasser stieg"),
-                         ("granaryburned", "granary burned")):
+                         ("granaryburned", "granary burned"), ("chilavora", "chi lavora")):
         results = _search(backend, typed, meaning=False)
         assert not results.stories and results.suggestions[:1] == (apart,), (typed, results.suggestions)
     assert _search(backend, "flood rivercame", meaning=False).suggested_queries[0] == "flood river came"
