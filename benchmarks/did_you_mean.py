@@ -23,7 +23,8 @@ spelled, the stems a slip in the first two letters leaves and when to ask them
 (``suggest._LIKE``), the two-slip pass (``suggest._unstemmed``) and its one choice (two
 slips only from seven letters on: six offered "street" for "strxxt"), the likeness
 counting a swap as one slip, the stems of the word with a swap undone, and how many
-segments are read for the form said (``suggest._FORMS``), when two words run together
+segments are read for the form said (``suggest._FORMS``) and how many more where those
+say none as like the word typed (``suggest._MORE_FORMS``, ``_READ_MORE``), when two words run together
 are offered apart (``suggest._split``) and where a half's form is looked for (the tuning
 sets' ``--joined``: 83.9 % offered first with the first two segments alone, 91.7 % with
 ``suggest._said_just_so``), and the last resort for two slips, one

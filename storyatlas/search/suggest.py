@@ -47,6 +47,13 @@ _LIKE_BEGUN = 60
 # --seed 7: 90.2 % offered first with 1, 92.4 % with 2, 93.0 % with 3, at 0.1 and 0.3 ms more
 # a misspelling at 200k (benchmarks/search.py)
 _FORMS = 2
+# where none of those is as like it as _LIKE (a form of a common stem: "teinendo", of
+# Spanish "ten"), _MORE_FORMS more are read, for the first _READ_MORE candidates asked;
+# --sets 1 2 3 --seed 7: offered first 92.2 -> 94.2 % (one slip), 90.2 -> 92.2 % (--from 0),
+# at 0.1-0.3 ms more a misspelling at a million segments (every candidate: 92.5 % with
+# --from 0, 0.7-1.2 ms more)
+_MORE_FORMS = 20
+_READ_MORE = 3
 # segments saying a term read for a form of it said just so (``_said_just_so``)
 _JUST_SO = 200
 _COMPARED = 6  # words found, of which the _SHOWN spelled most like the word typed are offered
@@ -263,8 +270,8 @@ def _shown(conn: sqlite3.Connection, word: str, close: list[tuple[float, str]], 
     words' beginnings: "siguienhdo" is "siguiendo", not "siguiente")."""
     shown: list[str] = []
     folded = fold(word)
-    for _, candidate in sorted(close, key=lambda c: (-c[0], c[1]))[:_ASKED]:
-        said = _said(conn, candidate, stories_sql, params, folded)
+    for asked, (_, candidate) in enumerate(sorted(close, key=lambda c: (-c[0], c[1]))[:_ASKED]):
+        said = _said(conn, candidate, stories_sql, params, folded, more=asked < _READ_MORE)
         # a word that differs only by accents is found as typed already, but for these
         if said and (fold(said) != folded or stems.kept_accents(candidate)) and said != word \
                 and said not in shown and (not least or _likeness(said, folded) >= least):
@@ -336,22 +343,32 @@ def _said_just_so(conn: sqlite3.Connection, term: str, folded: str, lang: str, s
                  if fold(said) == folded), None)
 
 
-def _said(conn: sqlite3.Connection, term: str, stories_sql: str, params: list, folded: str) -> str | None:
+def _said(conn: sqlite3.Connection, term: str, stories_sql: str, params: list, folded: str,
+          more: bool = False) -> str | None:
     """A word whose term is ``term``, as said (in lower case) in a story the searcher may
-    see, of those _FORMS segments say the one most like ``folded``; None when no such
-    story says it. The term's prefix is the language its words were stemmed in: the
-    segment's own (its text) or English (its translation)."""
+    see, of those _FORMS segments say the one most like ``folded`` (with ``more``, and
+    none as like as _LIKE, of _MORE_FORMS more); None when no such story says it. The
+    term's prefix is the language its words were stemmed in: the segment's own (its
+    text) or English (its translation)."""
     lang = term.split("_", 1)[0]
     for column, text in (("terms", "text"), ("terms_en", "text_en")):
         if column == "terms_en" and lang != "en":
             continue
-        rows = conn.execute(
-            f"""SELECT s.{text} FROM segment_terms JOIN segments s ON s.id = segment_terms.rowid & {STORY - 1}
-                WHERE segment_terms MATCH ? AND segment_terms.rowid >> 32 IN ({stories_sql}) LIMIT {_FORMS}""",
-            ["{" + column + "} : " + literal(term), *params]).fetchall()
-        # in lower case, not case-folded: "straße", not "strasse"
-        forms = [as_kept(row[0][start:end]).lower() for row in rows for start, end, said in stems.spans(row[0] or "")
-                 if term in (stems.term(said, lang), stems.unaccented(said, lang))]
-        if forms:
-            return max(dict.fromkeys(forms), key=lambda said: _likeness(said, folded))
+        best = None
+        for offset, limit in ((0, _FORMS), (_FORMS, _MORE_FORMS)):
+            rows = conn.execute(
+                f"""SELECT s.{text} FROM segment_terms JOIN segments s ON s.id = segment_terms.rowid & {STORY - 1}
+                    WHERE segment_terms MATCH ? AND segment_terms.rowid >> 32 IN ({stories_sql})
+                    LIMIT {limit} OFFSET {offset}""",
+                ["{" + column + "} : " + literal(term), *params]).fetchall()
+            # in lower case, not case-folded: "straße", not "strasse"
+            forms = [as_kept(row[0][start:end]).lower() for row in rows
+                     for start, end, said in stems.spans(row[0] or "")
+                     if term in (stems.term(said, lang), stems.unaccented(said, lang))]
+            if forms:
+                best = max(dict.fromkeys([best, *forms] if best else forms), key=lambda said: _likeness(said, folded))
+            if best is None or not more or _likeness(best, folded) >= _LIKE:
+                break
+        if best is not None:
+            return best
     return None

@@ -245,6 +245,10 @@ def test_did_you_mean_offers_the_form_said_most_like_the_word_typed(archive):
     # in lower case as written, not case-folded ("strasse")
     add_story(archive, "Straße", "de", [(0.0, 4.0, "Die Straße war nass.")])
     assert _search(backend, "strase", meaning=False).suggestions == ("straße",)
+    # a common stem's form the first two segments do not say: more are read when those say none as like it
+    add_story(archive, "Casa", "es", [(0.0, 4.0, "Tenía miedo."), (4.0, 8.0, "Tener casa era difícil."),
+                                      (8.0, 12.0, "Tenemos tiempo."), (12.0, 16.0, "Seguimos teniendo esperanza.")])
+    assert _search(backend, "teinendo", meaning=False).suggestions[0] == "teniendo"
 
 
 def test_a_slip_in_a_words_first_two_letters_is_offered_the_word(archive, monkeypatch):
