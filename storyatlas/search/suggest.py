@@ -146,7 +146,7 @@ def _wider(vocabulary: Vocabulary, said_in: list[tuple[str, str]],
     # no more words were offered first on the tuning sets, for 0.2 ms more)
     swapped = _swapped_back(folded)
     yield 0, [(1.0, term) for lang, _ in said_in for term in dict.fromkeys(stems.terms_once(swapped, lang))
-           if vocabulary.holds_term(term)]
+              if vocabulary.holds_term(term)]
     yield 0, [c for lang, stem in said_in for begins in _beginnings(stem)
               for c in _close(vocabulary, lang, stem, begins)]
     yield 0, [c for lang, _ in said_in for c in _unstemmed(vocabulary, lang, folded)]
