@@ -42,8 +42,8 @@ def begun(vocabulary: Vocabulary | IndexTerms, word: str,
     found = sorted(forms.union(*(vocabulary.beginning(lang, fold(word)) for lang in (*stems.LANGUAGES, stems.OTHER))),
                    key=lambda term: (len(term), term))
     kept: list[str] = []
-    for at in range(0, len(found), 2 * BEGUN):  # about 5 µs a term (1,000: 5.5 ms at a million segments)
-        batch = found[at:at + 2 * BEGUN]
+    for at in range(0, len(found), BEGUN + 1):  # about 5 µs a term (1,000: 5.5 ms at a million segments)
+        batch = found[at:at + BEGUN + 1]
         said = held(batch)
         kept += [term for term in batch if term in said]
         if len(kept) > BEGUN:
@@ -96,12 +96,8 @@ class Vocabulary:
 
     def beginning(self, lang: str, begins: str) -> list[str]:
         """The terms of ``lang`` whose stem begins with ``begins``."""
-        start, found = f"{lang}_{begins}", []
-        for term in self._terms[bisect.bisect_left(self._terms, start):]:
-            if not term.startswith(start):
-                break
-            found.append(term)
-        return found
+        start = f"{lang}_{begins}"
+        return self._terms[bisect.bisect_left(self._terms, start):bisect.bisect_left(self._terms, start + "\U0010ffff")]
 
     def of_length(self, lang: str, begins: str, length: int) -> list[str]:
         """Stems of ``lang`` that begin with the two letters ``begins`` and have ``length`` letters."""
