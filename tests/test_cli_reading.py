@@ -44,6 +44,18 @@ def _ids(out: str) -> list[int]:
     return [int(line.split()[0][1:]) for line in out.splitlines() if line.startswith("#")]
 
 
+def test_search_says_when_more_words_begin_as_typed_than_are_searched(run, stories, archive, monkeypatch):
+    from storyatlas.search import vocabulary
+
+    add_story(archive, "Falls", "en", [(0.0, 4.0, "The waterfall froze.")])
+    assert "only the shortest are searched" not in run("search", "wat*")
+    monkeypatch.setattr(vocabulary, "BEGUN", 1)  # "water" and "waterfall" begin so: the shorter searched
+    out = run("search", "Wat*")
+    assert "So many words begin with 'Wat' that only the shortest are searched" in out
+    assert set(_ids(out)) == set(stories.values())
+    assert json.loads(run("search", "wat*", "--json"))["begun_cut"] == ["wat"]
+
+
 def test_search_filters_pages_and_says_when_it_relaxed(run, stories):
     assert set(_ids(run("search", "water"))) == set(stories.values())
     assert _ids(run("search", "water", "--language", "de")) == [stories["gorlitz"]]

@@ -333,14 +333,24 @@ def _said_just_so(conn: sqlite3.Connection, term: str, folded: str, lang: str, s
     that hold its letters: a form of a common stem the first segments do not say
     ("lavora", of Italian "lavor")."""
     pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    rows = conn.execute(
-        f"""SELECT s.text FROM (SELECT segment_terms.rowid & {STORY - 1} AS id FROM segment_terms
-                                WHERE segment_terms MATCH ? AND segment_terms.rowid >> 32 IN ({stories_sql})
-                                LIMIT {_JUST_SO}) m
-            JOIN segments s ON s.id = m.id WHERE s.text LIKE ? ESCAPE '\\' LIMIT 10""",
-        ["{terms} : " + literal(term), *params, pattern]).fetchall()
-    return next((as_kept(row[0][start:end]).lower() for row in rows for start, end, said in stems.spans(row[0])
-                 if fold(said) == folded), None)
+    for column, text in _columns(lang):
+        rows = conn.execute(
+            f"""SELECT s.{text} FROM (SELECT segment_terms.rowid & {STORY - 1} AS id FROM segment_terms
+                                     WHERE segment_terms MATCH ? AND segment_terms.rowid >> 32 IN ({stories_sql})
+                                     LIMIT {_JUST_SO}) m
+                JOIN segments s ON s.id = m.id WHERE s.{text} LIKE ? ESCAPE '\\' LIMIT 10""",
+            ["{" + column + "} : " + literal(term), *params, pattern]).fetchall()
+        said = next((as_kept(row[0][start:end]).lower() for row in rows for start, end, said in stems.spans(row[0])
+                     if fold(said) == folded), None)
+        if said is not None:
+            return said
+    return None
+
+
+def _columns(lang: str) -> tuple[tuple[str, str], ...]:
+    """Where a term of ``lang`` is said: the words index's column and the segment's text.
+    English terms are the segment's own words or its translation's."""
+    return (("terms", "text"), ("terms_en", "text_en")) if lang == "en" else (("terms", "text"),)
 
 
 def _said(conn: sqlite3.Connection, term: str, stories_sql: str, params: list, folded: str,
@@ -351,9 +361,7 @@ def _said(conn: sqlite3.Connection, term: str, stories_sql: str, params: list, f
     term's prefix is the language its words were stemmed in: the segment's own (its
     text) or English (its translation)."""
     lang = term.split("_", 1)[0]
-    for column, text in (("terms", "text"), ("terms_en", "text_en")):
-        if column == "terms_en" and lang != "en":
-            continue
+    for column, text in _columns(lang):
         best = None
         for offset, limit in ((0, _FORMS), (_FORMS, _MORE_FORMS)):
             rows = conn.execute(

@@ -309,6 +309,15 @@ def test_two_words_run_together_are_offered_apart(archive):
     assert _search(backend, "flood rivercame", meaning=False).suggested_queries[0] == "flood river came"
     # never two words of a story the searcher may not see
     assert "granary burned" not in _search(backend, "granaryburned", Viewer(), meaning=False).suggestions
+    # a form looked for past the first segments: in English translations too, and never a private story's
+    add_story(archive, "Flut", "de", [(0.0, 4.0, "Die Flut kam.", "The flood came."),
+                                      (4.0, 8.0, "Wieder Fluten.", "Floods again."),
+                                      (8.0, 12.0, "Der Keller lief voll.", "The cellar flooded.")])
+    add_story(archive, "Sonno", "it", [(0.0, 4.0, "Dormire era difficile."), (4.0, 8.0, "Dormo poco.")])
+    add_story(archive, "Schlaf", "it", [(0.0, 4.0, "Chi dormiva?")], visibility="private")
+    assert _search(backend, "cellarflooded", meaning=False).suggestions[:1] == ("cellar flooded",)
+    assert _search(backend, "chidormiva", meaning=False).suggestions[:1] == ("chi dormiva",)
+    assert "chi dormiva" not in _search(backend, "chidormiva", Viewer(), meaning=False).suggestions
 
 
 def test_did_you_mean_offers_the_query_with_each_word_not_found_written_as_offered(archive):
