@@ -9,6 +9,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,12 @@ class Comparison:
     @property
     def only_b(self) -> list[str]:
         return sorted(set(self.counts_b) - set(self.counts_a), key=lambda t: -self.counts_b[t])
+
+    def charted(self, most: int) -> list[str]:
+        """Up to ``most`` themes to chart: those both share, then each place's own in turn
+        (the first place's own filled a chart of twenty, and the second's were never drawn)."""
+        own = [theme for pair in zip_longest(self.only_a, self.only_b) for theme in pair if theme]
+        return (self.shared + own)[:most]
 
 
 def _place_clause(name: str) -> tuple[str, tuple]:

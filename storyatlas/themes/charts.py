@@ -10,6 +10,24 @@ _BAR = 22
 _GAP = 6
 _LABEL_W = 190
 _WIDTH = 560
+_LABEL_CHARS = 24
+"""What the labels' column holds at 13 px: "Emergencies and preparedness" ran off its left edge."""
+
+
+def _label(label: str, x: int, y: float, lines: int = 1) -> str:
+    """A label right-aligned at ``x``, in up to ``lines`` lines of the column's width
+    around ``y``, cut with "…" where it is longer (the chart's title holds it whole)."""
+    said: list[str] = []
+    for word in label.split():
+        if said and len(said[-1]) + 1 + len(word) <= _LABEL_CHARS:
+            said[-1] += " " + word
+        else:
+            said.append(word)
+    said = said[:lines - 1] + [" ".join(said[lines - 1:])] if len(said) > lines else said or [""]
+    said = [line if len(line) <= _LABEL_CHARS else line[:_LABEL_CHARS - 1].rstrip() + "…" for line in said]
+    first = y - 8 * (len(said) - 1)
+    spans = "".join(f'<tspan x="{x}" y="{first + 16 * i:.1f}">{escape(line)}</tspan>' for i, line in enumerate(said))
+    return f'<text text-anchor="end" font-size="13" fill="#1b1b1b">{spans}</text>'
 
 
 def bar_chart(title: str, rows: Sequence[tuple[str, int]], colour: str = "#0b5394") -> str:
@@ -24,8 +42,7 @@ def bar_chart(title: str, rows: Sequence[tuple[str, int]], colour: str = "#0b539
     for i, (label, n) in enumerate(rows):
         y = _GAP + i * (_BAR + _GAP)
         width = max(2, round(room * n / biggest))
-        parts.append(f'<text x="{_LABEL_W - 8}" y="{y + _BAR * 0.7:.1f}" text-anchor="end" '
-                     f'font-size="13" fill="#1b1b1b">{escape(label[:28])}</text>')
+        parts.append(_label(label, _LABEL_W - 8, y + _BAR * 0.7))
         parts.append(f'<rect x="{_LABEL_W}" y="{y}" width="{width}" height="{_BAR}" fill="{colour}" rx="2"/>')
         parts.append(f'<text x="{_LABEL_W + width + 6}" y="{y + _BAR * 0.7:.1f}" font-size="13" '
                      f'fill="#1b1b1b">{n}</text>')
@@ -51,8 +68,7 @@ def paired_chart(title: str, rows: Sequence[tuple[str, int, int]], names: tuple[
                      f'<text x="{x + 18}" y="15" font-size="13" fill="#1b1b1b">{escape(name[:22])}</text>')
     for i, (label, *values) in enumerate(rows):
         y = 24 + _GAP + i * (pair + _GAP)
-        parts.append(f'<text x="{_LABEL_W - 8}" y="{y + pair * 0.6:.1f}" text-anchor="end" '
-                     f'font-size="13" fill="#1b1b1b">{escape(label[:28])}</text>')
+        parts.append(_label(label, _LABEL_W - 8, y + pair * 0.6, lines=2))
         for k, n in enumerate(values):
             width = max(2, round(room * n / biggest)) if n else 0
             yy = y + k * (pair // 2)

@@ -66,7 +66,7 @@ def compare_page(request: Request) -> Response:
         vocabulary = theme_vocabulary(archive)
         labels = {th.id: th.label_in(t.lang) for th in vocabulary.themes}
         rows = [(labels.get(tid, tid), result.counts_a.get(tid, 0), result.counts_b.get(tid, 0))
-                for tid in (result.shared + result.only_a + result.only_b)][:20]
+                for tid in result.charted(20)]
         chart = Markup(paired_chart(t("compare.title"), rows, names)) if rows else None
     return render(request, "compare.html", a=a, b=b, names=names, places=places, result=result, chart=chart,
                   map=the_map)

@@ -26,3 +26,15 @@ def test_two_places_side_by_side_share_one_scale_and_a_zero_draws_no_bar():
     assert widths == [round(ROOM / 4), ROOM, ROOM // 2, 0]
     assert "Floods: Görlitz 2, &lt;i&gt;Z&lt;/i&gt; 8; Work: Görlitz 4, &lt;i&gt;Z&lt;/i&gt; 0" in svg
     assert "<i>" not in svg
+
+
+def test_a_long_label_keeps_to_its_column_in_two_lines_or_cut_and_whole_in_the_title():
+    label = "Emergencies and preparedness"  # ran off the column's left edge: "ergencies and preparedness"
+    paired = paired_chart("Compared", [(label, 1, 2)], ("A", "B"))
+    assert re.findall(r"<tspan[^>]*>([^<]*)</tspan>", paired) == ["Emergencies and", "preparedness"]
+    assert f"<title>Compared: {label}: A 1, B 2</title>" in paired
+    one_line = re.findall(r"<tspan[^>]*>([^<]*)</tspan>", bar_chart("Themes", [(label, 3)]))
+    assert one_line == ["Emergencies and prepare…"]
+    long = re.findall(r"<tspan[^>]*>([^<]*)</tspan>", paired_chart("C", [("Überschwemmungen und Hochwasser"
+                                                                            "katastrophen im Tal", 1, 1)], ("A", "B")))
+    assert long == ["Überschwemmungen und", "Hochwasserkatastrophen…"]

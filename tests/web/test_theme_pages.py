@@ -248,11 +248,16 @@ def test_compare_reads_the_places_as_typed_and_charts_the_themes_by_their_labels
 
 
 def test_the_compare_chart_holds_twenty_themes_at_most(client, tagged, archive):
-    for n in range(25):  # a story of Saxony with 25 more themes
+    for n in range(25):  # a story of Saxony with 25 more themes, one of Lower Silesia with 2
         archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, ?, 0.5)",
                              (tagged["de_flood"], f"t_extra_{n:02d}"))
+    for n in range(2):
+        archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, ?, 0.5)",
+                             (tagged["pl_flood"], f"t_own_{n}"))
     page = client.get("/compare", params={"a": "Saxony", "b": "Lower Silesia"}).text
     chart = next(c for c in re.findall(r"<title>([^<]*)</title>", page) if ": Saxony " in c)
     rows = chart.split(": ", 1)[1].split("; ")  # the chart's title names each of its rows
     assert len(rows) == 20 and rows[0] == "Floods (test): Saxony 1, Lower Silesia 1"
+    # each place's own themes in turn: Saxony's filled the chart, and Lower Silesia's were not drawn
+    assert {"t_own_0: Saxony 0, Lower Silesia 1", "t_own_1: Saxony 0, Lower Silesia 1"} <= set(rows)
     assert "t_extra_24" in page  # still listed below the chart
