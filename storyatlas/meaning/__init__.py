@@ -51,6 +51,8 @@ class MeaningHit:
     segment_id: int
     story_id: int
     score: float
+    beside: int | None = None
+    """For ``kindred``: the segment of the story asked about that this one is closest to."""
 
 
 def model() -> str:
@@ -166,6 +168,7 @@ def kindred(archive: Archive, story_id: int, viewer: Viewer, limit: int = 5,
     first = np.argsort([told.get(int(i), len(told)) for b, at in own for i in b.ids[at]],
                        kind="stable")[:KINDRED_PASSAGES]
     mine = np.concatenate([b.matrix[at] for b, at in own])[first]
+    mine_ids = np.concatenate([b.ids[at] for b, at in own])[first]
     if not len(mine):
         return []
     mine_hubness = np.concatenate([b.hubness[at] for b, at in own])[first]
@@ -174,7 +177,7 @@ def kindred(archive: Archive, story_id: int, viewer: Viewer, limit: int = 5,
     if apart_from:
         here = rows.told_in(archive, apart_from)
         allowed[here[here < len(allowed)]] = False
-    ids, stories, scores = [], [], []
+    ids, stories, scores, beside = [], [], [], []
     for block in blocks:
         # each passage with its own closest lists (holding rows of the stories allowed: see
         # ``nearest``): the union of forty passages' lists was nearly every vector (1.3-1.8 s
@@ -182,17 +185,20 @@ def kindred(archive: Archive, story_id: int, viewer: Viewer, limit: int = 5,
         for at, who in block.seen(mine, allowed, vector_lists.KINDRED_PROBED):
             part = block.matrix[at] @ mine[who].T
             # corrected both ways: a passage's own hubness stands for the query's
-            part = (2 * part - block.hubness[at][:, None] - mine_hubness[who][None, :]).max(axis=1)
+            part = 2 * part - block.hubness[at][:, None] - mine_hubness[who][None, :]
+            closest = part.argmax(axis=1)
+            part = part[np.arange(len(part)), closest]
             kept = np.flatnonzero((part >= min_score) & block.alive(at) & allowed[block.stories[at]])
             ids.append(block.ids[at][kept])
             stories.append(block.stories[at][kept])
             scores.append(part[kept])
+            beside.append(mine_ids[np.asarray(who)[closest[kept]]])
     if not scores:
         return []
-    ids, stories, scores = np.concatenate(ids), np.concatenate(stories), np.concatenate(scores)
+    ids, stories, scores, beside = (np.concatenate(x) for x in (ids, stories, scores, beside))
     # each story's closest passage, then the stories closest first
     order = np.lexsort((ids, -scores))
     _, first = np.unique(stories[order], return_index=True)
     best = order[first]
     best = best[np.lexsort((stories[best], -scores[best]))][:limit]
-    return [MeaningHit(int(ids[i]), int(stories[i]), float(scores[i])) for i in best]
+    return [MeaningHit(int(ids[i]), int(stories[i]), float(scores[i]), int(beside[i])) for i in best]

@@ -184,7 +184,7 @@ def _kindred(archive, story, who) -> list[dict]:
         other = archive.story(hit.story_id, who)  # the same place's are left out: "similar stories" shows those
         segment = next((s for s in archive.segments(other.id, who) if s.id == hit.segment_id), None)
         if segment is not None:
-            found.append({"story": other, "segment": segment})
+            found.append({"story": other, "segment": segment, "beside": hit.beside})
         if len(found) == 5:
             break
     return found

@@ -210,6 +210,11 @@ def test_others_lived_this_too_from_other_places_and_languages(archive, stories,
     assert found == {stories["pl"]: archive.segments(stories["pl"], KEEPER)[0].id,
                      stories["en"]: archive.segments(stories["en"], KEEPER)[0].id}
 
+    # each beside the passage of this story it is closest to: the flood by the dam, the bread by the bakery
+    beside = {hit.story_id: hit.beside for hit in meaning.kindred(archive, stories["de"], Viewer.anonymous())}
+    dam, bakery = (archive.segments(stories["de"], KEEPER)[i].id for i in (1, 2))
+    assert beside == {stories["pl"]: dam, stories["en"]: bakery}
+
     closest = meaning.kindred(archive, stories["de"], Viewer.anonymous(), limit=1)
     assert len(closest) == 1 and closest[0].story_id in found
     # a long story is compared by its first passages only: here the first, where Klaus says who he is

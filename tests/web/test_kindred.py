@@ -23,6 +23,7 @@ def test_the_story_page_shows_what_others_lived_elsewhere(client, web_archive):
     assert "Powódź zniszczyła naszą piwnicę" in section and "The flood destroyed our cellar" in section
     assert "Zgorzelec" in section and f'href="/stories/{flood}?t=0.0"' in section
     assert "Minha avó" not in section  # bread is not what the dam story lived
+    assert '<a class="beside" href="?t=0.0">close to 00:00 in this story</a>' in section
 
     web_archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (flood,))
     assert "Powódź zniszczyła" not in client.get(f"/stories/{dam}").text
