@@ -130,7 +130,10 @@ class SearchResults:
     (``vocabulary.BEGUN``, the shortest): more letters would find the others."""
     by_words: int = 0
     """Of the stories, those found by their words, index points or themes (not by meaning
-    alone): when none is, the query is relaxed and "did you mean" offered."""
+    alone)."""
+    worded: int = 0
+    """Of the stories, those whose moments or index points hold the query's words: when
+    none does, the query is relaxed and "did you mean" offered."""
 
 
 class SearchBackend(Protocol):

@@ -51,7 +51,14 @@ from storyatlas.search import (
 )
 from storyatlas.search.moments import PER_WORD, matched_sql
 from storyatlas.search.query import Query, literal, parse, said_and_left_out, word_for_word
-from storyatlas.search.themed import query_themes, rank_themed, themed_stories, told_without
+from storyatlas.search.themed import (
+    by_theme,
+    calling_words,
+    query_themes,
+    rank_themed,
+    themed_stories,
+    told_without,
+)
 
 # a paragraph pasted in is searched (500 words took 0.09 s on one story), but no more: 5,000
 # took 0.9 s, and 2,000 quoted pairs passed FTS5's limit on an expression's depth
@@ -102,10 +109,12 @@ class FTSBackend:
                     # only stop words (spaCy's lists hold words with a meaning: German
                     # "selbst"): nothing for the words index, but meaning may find it
                     return results if results.by_words else replace(results, **self._suggest(visible, query, parsed))
-                if _relaxes(parsed, results.by_words):
-                    # no moment holds every word: moments holding most of them
+                if _relaxes(parsed, results.worded):
+                    # no moment holds every word: moments holding most of them (stories a
+                    # theme the query called up held none: "students" calling up schools
+                    # kept "scaffolding helps students learn new things" from its clip)
                     results = self._search(query, visible, parsed, themes, relaxed=True)
-                if results.by_words == 0 or results.relaxed:
+                if results.worded == 0 or results.relaxed:
                     results = replace(results, **self._suggest(visible, query, parsed))
                 results = replace(results, begun_cut=tuple(t.words[0] for t in parsed.terms() if t.more_begun))
         except sqlite3.DatabaseError as e:  # a damaged index says "malformed", not an operational error
@@ -209,6 +218,7 @@ class FTSBackend:
                                             np.int64))
         themed_ids = np.zeros(0, np.int64)
         told: dict[int, list[int]] | None = None  # with words left out: where each themed story tells it
+        worded = len(found)
         if themes:
             themed_ids = themed_stories(c, themes)
             themed_ids = themed_ids[ranked.among(themed_ids, self._reachable(stories_sql, params))]
@@ -217,23 +227,30 @@ class FTSBackend:
                 themed_ids = np.fromiter(told, np.int64)
             found = _union(found, themed_ids)
         by_words = len(found)
-        if not relaxed and _relaxes(parsed, by_words):
+        if not relaxed and _relaxes(parsed, worded):
             # asked again relaxed (``search``): meaning, facets and moments here would be
             # thrown away ("Pelseldorned nemeklund vinfimekstad", fused: 80-93 ms, not 40)
             return SearchResults(query, 0, themes=themes)
         meant = fused.meaning_hits(self.archive, query, self._reachable(stories_sql, params), parsed) \
             if query.meaning else {}
-        # the stories found only through a theme come after the others: they are ranked
-        # only where they count (reading them into the ranking took 1.7 ms of a common
-        # word's 9 at a million segments, and their ids back 0.6), those meaning found
-        # too before fusion (it ranks them with it), and the others when the stories
-        # found otherwise do not fill the page
+        # the stories found only through a theme are ranked only where they count (reading
+        # them into the ranking took 1.7 ms of a common word's 9 at a million segments,
+        # and their ids back 0.6): in a fused search, those meaning found too with their
+        # theme's score, and the theme's surest in fusion; in any search, the others after
+        # those found otherwise, when they do not fill the page
         also = np.fromiter(meant, np.int64)
         also = also[ranked.among(also, themed_ids)]
         if len(also):
             rank_themed(c, themes, stories_sql, params, only=also.tolist())
         if meant:
-            fused.fuse(c, meant, words_weight=fused.RELAXED_WEIGHT if relaxed else 1.0)
+            # the themes' ranking counts beside the words' and meaning's: "powódź", which no
+            # story said, showed first a story of bad air that meaning put first, above the
+            # flood stories that the theme called up and meaning found too
+            about = len(themed_ids) > 0 and _about_themes(self.archive, query.text, parsed)
+            # the theme's stories that count: all of them, or those found otherwise (``fused.fuse``)
+            counted = themed_ids if about else themed_ids[ranked.among(themed_ids, fused.found(c, meant))]
+            fused.fuse(c, meant, fused.RELAXED_WEIGHT if relaxed else 1.0,
+                       by_theme(c, themes, counted) if len(counted) else [], about)
             found = _union(found, np.fromiter(meant, np.int64))
         if len(themed_ids) and c.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0] < \
                 query.offset + query.limit:
@@ -244,7 +261,8 @@ class FTSBackend:
         page = c.execute("""SELECT story_id, tier, score FROM temp.search_hits ORDER BY tier, fused DESC, key DESC,
                             story_id LIMIT ? OFFSET ?""", (query.limit, query.offset)).fetchall()
         if not page:
-            return SearchResults(query, total, relaxed=relaxed, facets=facets, themes=themes, by_words=by_words)
+            return SearchResults(query, total, relaxed=relaxed, facets=facets, themes=themes, by_words=by_words,
+                                 worded=worded)
         page_ids = [r[0] for r in page]
         stories = discover.summaries(self.archive, page_ids, query.viewer)
         shown = self._moments(query, parsed, relaxed, page, stories, index_points, themes, themed_ids, told, meant)
@@ -255,7 +273,7 @@ class FTSBackend:
                      story_themes.get(sid, ()), _languages(stories[sid]))
             for sid, _, score in page if sid in stories
         )
-        return SearchResults(query, total, hits, relaxed, facets, themes=themes, by_words=by_words)
+        return SearchResults(query, total, hits, relaxed, facets, themes=themes, by_words=by_words, worded=worded)
 
     def _moments(self, query: SearchQuery, parsed: Query | None, relaxed: bool, page: list, stories: dict,
                  index_points: dict[int, list[int]], themes: tuple[str, ...], themed_ids: np.ndarray,
@@ -390,10 +408,10 @@ class FTSBackend:
         return self.conn.execute("SELECT count(*) FROM segments").fetchone()[0]
 
 
-def _relaxes(parsed: Query | None, by_words: int) -> bool:
-    """Whether a search whose words found ``by_words`` stories is asked again with
+def _relaxes(parsed: Query | None, worded: int) -> bool:
+    """Whether a search whose words found ``worded`` stories is asked again with
     moments holding some of its words."""
-    return parsed is not None and by_words == 0 and len(parsed.clauses) > 1
+    return parsed is not None and worded == 0 and len(parsed.clauses) > 1
 
 
 def _says_something(text: str) -> bool:
@@ -427,6 +445,12 @@ def _spellings_joined(facets: dict[str, list[tuple[str, int]]]) -> dict[str, lis
             same[1] += count
         joined[name] = sorted(((v, n) for v, n in kept.values()), key=lambda v: (-v[1], v[0]))
     return joined
+
+
+def _about_themes(archive: Archive, text: str, parsed: Query | None) -> bool:
+    """Whether most of the query's words searched (not its stop words) call up a theme."""
+    searched = {w for t in parsed.terms() for w in t.folded} if parsed is not None else set()
+    return 2 * len(searched & calling_words(archive, text)) > len(searched)
 
 
 def _union(ids: np.ndarray, more: np.ndarray) -> np.ndarray:

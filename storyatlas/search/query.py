@@ -357,5 +357,10 @@ def fts_query(text: str, any_term: bool = False) -> str | None:
 
 def query_words(text: str) -> set[str]:
     """The folded words of a query (stop words too: theme triggers may hold them)."""
+    return {fold(w) for w in typed_words(text)}
+
+
+def typed_words(text: str) -> set[str]:
+    """The words of a query as typed, case-folded with their accents (stop words too)."""
     clauses, _ = _parse(text)
-    return {fold(w) for c in clauses for t in c for w in t.words}
+    return {unicodedata.normalize("NFC", w).casefold() for c in clauses for t in c for w in t.words}

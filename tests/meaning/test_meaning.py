@@ -403,6 +403,48 @@ def test_fusion_adds_each_storys_reciprocal_ranks_in_the_words_and_the_meaning_r
     assert scores[4] == pytest.approx(words_weight / (fused.K + 4) + 1 / (fused.K + 1))
 
 
+def test_fusion_counts_the_ranking_of_the_stories_a_theme_called_up_among_those_found(archive):
+    from storyatlas.search.fts import FTSBackend
+
+    FTSBackend(archive)._tables()
+    c = archive.conn
+    # words found 1; meaning 5, 3, 2; the theme 4 (surest, found by neither), then 2, then 3
+    c.execute("INSERT INTO temp.search_hits (story_id, tier, key, score) VALUES (1, 0, 4.0, 1)")
+    fused.fuse(c, {5: [(50, 0.95)], 3: [(30, 0.9)], 2: [(20, 0.8)]}, by_theme=[4, 2, 3])
+    ranked = [r[0] for r in c.execute("SELECT story_id FROM temp.search_hits ORDER BY tier, fused DESC, key DESC")]
+    assert ranked == [2, 3, 1, 5]  # 4 is not ranked here: it follows those found otherwise (``rank_themed``)
+    scores = dict(c.execute("SELECT story_id, fused FROM temp.search_hits"))
+    # each counts its place among the theme's stories found otherwise
+    assert scores[2] == pytest.approx(1 / (fused.K + 3) + 1 / (fused.K + 1))
+    assert scores[3] == pytest.approx(1 / (fused.K + 2) + 1 / (fused.K + 2))
+
+    # a query about the theme ("powódź"): each counts its place among all of them, and 4 joins
+    c.execute("DELETE FROM temp.search_hits")
+    c.execute("INSERT INTO temp.search_hits (story_id, tier, key, score) VALUES (1, 0, 4.0, 1)")
+    fused.fuse(c, {5: [(50, 0.95)], 3: [(30, 0.9)], 2: [(20, 0.8)]}, by_theme=[4, 2, 3], about_themes=True)
+    scores = dict(c.execute("SELECT story_id, fused FROM temp.search_hits"))
+    assert scores[4] == pytest.approx(1 / (fused.K + 1))
+    assert scores[2] == pytest.approx(1 / (fused.K + 3) + 1 / (fused.K + 2))
+
+
+def test_a_story_a_theme_and_meaning_find_ranks_above_one_meaning_alone_puts_first(archive, stories):
+    from storyatlas.search import SearchQuery
+    from storyatlas.search.fts import FTSBackend
+    from storyatlas.themes import store
+
+    store.vocabulary(archive)
+    order = list(dict.fromkeys(hit.story_id for hit in meaning.nearest(archive, "inundação", Viewer.anonymous())))
+    assert len(order) >= 2
+    # "powódź", which no story said, showed first a story meaning put first (of bad air),
+    # above the flood stories that the theme called up and meaning found too
+    archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 2.0)",
+                         (order[1],))
+    found = FTSBackend(archive).search(SearchQuery("inundação", Viewer.anonymous()))
+    assert found.themes == ("floods",)
+    assert [hit.story_id for hit in found.stories[:2]] == order[1::-1]
+    assert found.stories[0].themes == ("floods",)
+
+
 def test_a_story_found_through_a_theme_and_by_meaning_is_fused_among_those_found_by_words(archive):
     from storyatlas.search.fts import FTSBackend
 
