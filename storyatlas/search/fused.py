@@ -87,9 +87,9 @@ def fuse(c: sqlite3.Connection, meant: dict[int, list[tuple[int, float]]], words
     the query is ``about_themes`` (most of its words call them up: "powódź", "Hochwasser
     und Überschwemmung") each counts its place in it, and those found by neither words
     nor meaning join; otherwise only those found so count, by their place among them:
-    a theme one word of a longer query called up ("terra" in "non sentiamo la terra
-    muoversi": religion) put its stories above the one meaning found first, in two
-    queries of 52 on real recordings."""
+    a theme one word of a longer query called up ("non", Dutch for nun, in "non sentiamo
+    la terra muoversi": religion) put its stories above the one meaning found first, in
+    two queries of 52 on real recordings."""
     worded = _worded(c)
     fused: dict[int, float] = {sid: words_weight / (K + rank) for rank, sid in enumerate(worded, 1)}
     by_meaning = sorted(meant, key=lambda sid: -meant[sid][0][1])
