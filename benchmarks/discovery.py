@@ -21,6 +21,10 @@ themes' ranking. Printed: recall at 10 (relevant stories in the first ten, over 
 relevant, averaged) and mean reciprocal rank of the first relevant story, per query
 language and overall; the target is that the fused ranking beats both words and meaning.
 
+``--kindred`` prints instead what each story's five closest passages ("others lived this
+too", ``meaning.kindred``) share with it: a labelled theme, and another language, by how
+many are taken first from stories told in another language.
+
 ``--held-apart``: the 144 stories of ``held-apart-12.jsonl`` instead, which no choice
 of the tagger saw (it was fitted on the numbered sets, 1-3 among them, so on those the
 themes' ranking is flattered). Either way a query is a theme's name, and a story is
@@ -95,6 +99,22 @@ def without_themes(backend: FTSBackend, query: str) -> list[int]:
         fts.by_theme = kept
 
 
+def kindred(archive: Archive, language_of: dict[int, str], themes_of: dict[int, set[str]]) -> None:
+    """The five passages "others lived this too" shows, for each story (these have no
+    place, so none is left out for being told in the story's own): how many share a
+    labelled theme with it, how many are told in another language, taking first that many
+    of the closest in another language."""
+    print(f"\n{'other languages first':>21} {'shown':>6} {'share a theme':>13} {'another language':>16}")
+    for first in (0, 1, 2, 3, 4, 5):
+        shown = shared = elsewhere = 0
+        for sid in language_of:
+            hits = meaning.kindred(archive, sid, READER, limit=5, other_languages=first)
+            shown += len(hits)
+            shared += sum(bool(themes_of[h.story_id] & themes_of[sid]) for h in hits)
+            elsewhere += sum(language_of[h.story_id] != language_of[sid] for h in hits)
+        print(f"{first:>21} {shown:>6} {shared / shown:>13.3f} {elsewhere / shown:>16.3f}")
+
+
 def query_text(theme, lang: str) -> str | None:
     return theme.label if lang == "en" else theme.labels.get(lang)
 
@@ -141,6 +161,8 @@ def main() -> None:
                         help=f"the stories of {HELD_APART.name} instead (never used to fit the tagger)")
     parser.add_argument("--thresholds", action="store_true",
                         help="print how well meaning's thresholds separate relevant stories, instead of the rankings")
+    parser.add_argument("--kindred", action="store_true",
+                        help="print what a story page's five closest passages share with it, instead of the rankings")
     args = parser.parse_args()
     files = [HELD_APART] if args.held_apart else [DATA / f"stories-{n}.jsonl" for n in args.sets]
     stories = [story for path in files for story in load(path)]
@@ -157,6 +179,9 @@ def main() -> None:
         print(f"{len(stories)} stories, {made} passages given meaning vectors in {time.perf_counter() - started:.0f} s")
         if args.thresholds:
             thresholds(archive, vocabulary, language_of, themes_of)
+            return
+        if args.kindred:
+            kindred(archive, language_of, themes_of)
             return
         started = time.perf_counter()
         store.vocabulary(archive)  # the archive's own vocabulary, whose triggers call a query's themes up

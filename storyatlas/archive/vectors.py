@@ -131,6 +131,12 @@ def told_in(archive: Archive, community: str) -> np.ndarray:
     return story_ids(archive.conn, f"SELECT st.id AS id FROM stories st WHERE {same}", params)
 
 
+def told_in_language_of(archive: Archive, story_id: int) -> np.ndarray:
+    """The ids of the stories told in the language of this one (its own among them)."""
+    return story_ids(archive.conn, """SELECT id FROM stories WHERE language =
+                                      (SELECT language FROM stories WHERE id = ?)""", (story_id,))
+
+
 def story_segments(archive: Archive, story_id: int) -> list[int]:
     """The story's segment ids in the order they are told."""
     return [r[0] for r in archive.conn.execute("SELECT id FROM segments WHERE story_id = ? ORDER BY idx",

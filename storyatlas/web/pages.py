@@ -32,6 +32,9 @@ from storyatlas.web.uploads import read_multipart
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes
 templates.env.filters["clock"] = clock
 PAGE_SIZE = 20
+KINDRED_OTHER_LANGUAGES = 3
+"""Of the five passages "others lived this too" shows, how many are first the closest told
+in another language (``meaning.kindred``): a German story's five closest were all German."""
 
 
 def _snippet(moment) -> str:
@@ -180,14 +183,15 @@ def _kindred(archive, story, who) -> list[dict]:
     from storyatlas import meaning
 
     found = []
-    for hit in meaning.kindred(archive, story.id, who, limit=12, apart_from=story.place.community):
+    for hit in meaning.kindred(archive, story.id, who, limit=12, apart_from=story.place.community,
+                               other_languages=KINDRED_OTHER_LANGUAGES):
         other = archive.story(hit.story_id, who)  # the same place's are left out: "similar stories" shows those
         segment = next((s for s in archive.segments(other.id, who) if s.id == hit.segment_id), None)
         if segment is not None:
-            found.append({"story": other, "segment": segment, "beside": hit.beside})
+            found.append({"story": other, "segment": segment, "beside": hit.beside, "score": hit.score})
         if len(found) == 5:
             break
-    return found
+    return sorted(found, key=lambda k: -k["score"])
 
 
 def _may_hear_original(archive, story_id: int, who) -> bool:

@@ -231,6 +231,19 @@ def test_others_lived_this_too_from_other_places_and_languages(archive, stories,
     assert stories["pl"] not in [hit.story_id for hit in meaning.kindred(archive, stories["de"], Viewer.anonymous())]
 
 
+def test_others_lived_this_too_takes_the_closest_in_other_languages_first(archive, stories):
+    near = add_story(archive, "Hochwasser", "de", [(0.0, 4.0, "Im Frühjahr kam das Hochwasser, und der Damm hielt.")],
+                     community="Passau")
+    meaning.index(archive)
+    closest = meaning.kindred(archive, stories["de"], Viewer.anonymous())
+    assert closest[0].story_id == near  # a passage is closest to those told in its own language
+    first = meaning.kindred(archive, stories["de"], Viewer.anonymous(), limit=2, other_languages=1)
+    assert first[0].story_id == next(h.story_id for h in closest if h.story_id != near)
+    assert first[1].story_id == near
+    assert meaning.kindred(archive, stories["de"], Viewer.anonymous(), other_languages=5) == \
+        [h for h in closest if h.story_id != near] + [h for h in closest if h.story_id == near]
+
+
 def test_a_line_corrected_since_the_vectors_were_read_takes_no_place_among_a_storys_passages(archive, stories,
                                                                                              monkeypatch):
     meaning.kindred(archive, stories["de"], KEEPER)  # every vector read
