@@ -93,7 +93,7 @@ def _called(triggers: _Triggers, text: str) -> list[tuple[str, set[str]]]:
 def _forms(typed: str) -> frozenset[str]:
     """A query's word (case-folded) as index terms, in each language it is no function word
     of: "inondations", "powodzi", "Überschwemmungen" and "floods" called up no theme, where
-    the trigger's own word did. None for a word shorter than a stem that counts."""
+    the trigger's own word did. Nothing for a word shorter than a stem that counts."""
     word = fold(typed)
     if len(word) < MIN_STEM:
         return frozenset()
@@ -106,6 +106,10 @@ def themed_stories(conn: sqlite3.Connection, themes: tuple[str, ...]) -> np.ndar
     """Every story tagged with any of ``themes`` (sorted, each once)."""
     return story_ids(conn, f"SELECT DISTINCT story_id AS id FROM story_themes WHERE theme_id IN ({_marks(themes)})",
                      themes)
+
+
+_ASKED_BY_ID = 1000
+"""Up to this many stories, ``by_theme`` looks each up rather than read all of a theme's."""
 
 
 def by_theme(conn: sqlite3.Connection, themes: tuple[str, ...], among: np.ndarray) -> list[int]:
@@ -126,9 +130,6 @@ def by_theme(conn: sqlite3.Connection, themes: tuple[str, ...], among: np.ndarra
     kept = ranked.among(ids, among)
     ids, scores = ids[kept], scores[kept]
     return ids[np.lexsort((ids, -scores))].tolist()
-
-
-_ASKED_BY_ID = 1000
 
 
 def told_without(conn: sqlite3.Connection, themes: tuple[str, ...], story_ids: np.ndarray,
