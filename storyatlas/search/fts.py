@@ -51,14 +51,7 @@ from storyatlas.search import (
 )
 from storyatlas.search.moments import PER_WORD, matched_sql
 from storyatlas.search.query import Query, literal, parse, said_and_left_out, word_for_word
-from storyatlas.search.themed import (
-    by_theme,
-    calling_words,
-    query_themes,
-    rank_themed,
-    themed_stories,
-    told_without,
-)
+from storyatlas.search.themed import by_theme, called_up, rank_themed, themed_stories, told_without
 
 # a paragraph pasted in is searched (500 words took 0.09 s on one story), but no more: 5,000
 # took 0.9 s, and 2,000 quoted pairs passed FTS5's limit on an expression's depth
@@ -98,13 +91,15 @@ class FTSBackend:
                 parsed = parse(query.text, query.language, held)
                 if parsed is None and not (query.meaning and _says_something(query.text)):
                     return SearchResults(query, 0, **self._suggest(visible, query, parsed))
-                themes = query_themes(self.archive, query.text)
+                called = called_up(self.archive, query.text)
+                themes = called.themes
                 if parsed is not None:
                     parsed = parsed.begun(lambda word: vocabulary.begun(self._vocabulary(), word, held))
                     forms = (f for t in (*parsed.terms(), *parsed.excluded) if not t.prefix for form in t.all_forms()
                              for f in form.split())
                     parsed = parsed.known(held(forms).__contains__)
-                results = self._search(query, visible, parsed, themes)
+                about = bool(themes) and _about_themes(parsed, called.words)
+                results = self._search(query, visible, parsed, themes, about)
                 if parsed is None:
                     # only stop words (spaCy's lists hold words with a meaning: German
                     # "selbst"): nothing for the words index, but meaning may find it
@@ -113,7 +108,7 @@ class FTSBackend:
                     # no moment holds every word: moments holding most of them (stories a
                     # theme the query called up held none: "students" calling up schools
                     # kept "scaffolding helps students learn new things" from its clip)
-                    results = self._search(query, visible, parsed, themes, relaxed=True)
+                    results = self._search(query, visible, parsed, themes, about, relaxed=True)
                 if results.worded == 0 or results.relaxed:
                     results = replace(results, **self._suggest(visible, query, parsed))
                 results = replace(results, begun_cut=tuple(t.words[0] for t in parsed.terms() if t.more_begun))
@@ -203,7 +198,8 @@ class FTSBackend:
         c.execute("DELETE FROM temp.search_hits")
 
     def _search(self, query: SearchQuery, visible: tuple[str, list], parsed: Query | None, themes: tuple[str, ...],
-                relaxed: bool = False) -> SearchResults:
+                about: bool = False, relaxed: bool = False) -> SearchResults:
+        """One search; ``about``: whether most of the query's words call ``themes`` up (``fused.fuse``)."""
         stories_sql, params = visible
         c = self.conn
         self._tables()
@@ -246,7 +242,6 @@ class FTSBackend:
             # the themes' ranking counts beside the words' and meaning's: "powódź", which no
             # story said, showed first a story of bad air that meaning put first, above the
             # flood stories that the theme called up and meaning found too
-            about = len(themed_ids) > 0 and _about_themes(self.archive, query.text, parsed)
             # the theme's stories that count: all of them, or those found otherwise (``fused.fuse``)
             counted = themed_ids if about else themed_ids[ranked.among(themed_ids, fused.found(c, meant))]
             fused.fuse(c, meant, fused.RELAXED_WEIGHT if relaxed else 1.0,
@@ -447,10 +442,11 @@ def _spellings_joined(facets: dict[str, list[tuple[str, int]]]) -> dict[str, lis
     return joined
 
 
-def _about_themes(archive: Archive, text: str, parsed: Query | None) -> bool:
-    """Whether most of the query's words searched (not its stop words) call up a theme."""
+def _about_themes(parsed: Query | None, calling: frozenset[str]) -> bool:
+    """Whether most of the query's words searched (not its stop words) are among those
+    ``calling`` a theme up (``themed.Called.words``)."""
     searched = {w for t in parsed.terms() for w in t.folded} if parsed is not None else set()
-    return 2 * len(searched & calling_words(archive, text)) > len(searched)
+    return 2 * len(searched & calling) > len(searched)
 
 
 def _union(ids: np.ndarray, more: np.ndarray) -> np.ndarray:

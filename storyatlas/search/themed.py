@@ -66,16 +66,26 @@ def _triggers(archive: Archive) -> _Triggers:
     return found
 
 
-def query_themes(archive: Archive, text: str) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Called:
+    themes: tuple[str, ...]
     """Themes with a trigger made of the query's words (all of a phrase's words present,
-    in any of their forms)."""
+    in any of their forms), in the vocabulary's order."""
+    words: frozenset[str]
+    """The query's words (folded) in a trigger phrase that calls one up."""
+
+
+def called_up(archive: Archive, text: str) -> Called:
+    """The themes a query calls up, and by which of its words."""
     triggers = _triggers(archive)
-    return tuple(sorted({theme_id for theme_id, _ in _called(triggers, text)}, key=triggers.order.__getitem__))
+    called = _called(triggers, text)
+    return Called(tuple(sorted({theme_id for theme_id, _ in called}, key=triggers.order.__getitem__)),
+                  frozenset(w for _, words in called for w in words))
 
 
-def calling_words(archive: Archive, text: str) -> set[str]:
-    """The query's words (folded) in a trigger phrase that calls a theme up."""
-    return {w for _, words in _called(_triggers(archive), text) for w in words}
+def query_themes(archive: Archive, text: str) -> tuple[str, ...]:
+    """The themes a query calls up (``called_up``)."""
+    return called_up(archive, text).themes
 
 
 def _called(triggers: _Triggers, text: str) -> list[tuple[str, set[str]]]:

@@ -458,6 +458,28 @@ def test_a_story_a_theme_and_meaning_find_ranks_above_one_meaning_alone_puts_fir
     assert found.stories[0].themes == ("floods",)
 
 
+def test_a_query_about_a_theme_ranks_its_stories_the_viewer_may_see_only(archive, stories):
+    from storyatlas.search import SearchQuery
+    from storyatlas.search.fts import FTSBackend
+    from storyatlas.themes import store
+
+    store.vocabulary(archive)
+    public, hidden = (add_story(archive, title, "pl", [(0.0, 4.0, "Chodziliśmy do kina w sobotę.")], community="Łódź",
+                                visibility=visibility) for title, visibility in (("Kino", "public"), ("Ukryta", "private")))
+    meaning.index(archive)
+    archive.conn.executemany("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 9.0)",
+                             [(public,), (hidden,)])
+
+    def ranked(viewer):
+        found = FTSBackend(archive).search(SearchQuery("inundação", viewer))
+        return found.total_stories, [hit.story_id for hit in found.stories]
+
+    # "inundação" is about floods: the theme's surest story takes a place beside meaning's first
+    total, order = ranked(Viewer.anonymous())
+    assert hidden not in order and public in order[:2] and total == len(order)
+    assert hidden in ranked(KEEPER)[1]  # a keeper may see it
+
+
 def test_a_story_found_through_a_theme_and_by_meaning_is_fused_among_those_found_by_words(archive):
     from storyatlas.search.fts import FTSBackend
 

@@ -53,12 +53,30 @@ def test_a_query_calls_up_each_theme_a_whole_trigger_phrase_of_it_names_in_the_v
 def test_a_query_is_about_its_themes_where_most_of_its_words_searched_call_them_up(archive):
     from storyatlas.search.fts import _about_themes
     from storyatlas.search.query import parse
+    from storyatlas.search.themed import called_up
 
     store.vocabulary(archive)
     for text, about in (("powodzi", True), ("Hochwasser und Überschwemmungen", True), ("floods -cellar", True),
                         ("nur zwei Bahnsteige in Betrieb", False),  # "Betrieb" calls up work
                         ("flood diary", False), ("the", False), ("zzzz", False)):
-        assert _about_themes(archive, text, parse(text)) is about, text
+        assert _about_themes(parse(text), called_up(archive, text).words) is about, text
+
+
+def test_a_query_no_moment_holds_whole_is_relaxed_though_a_theme_found_stories(archive):
+    from storyatlas.archive import Viewer
+    from storyatlas.search import SearchQuery
+    from storyatlas.search.fts import FTSBackend
+    from tests.conftest import add_story
+
+    store.vocabulary(archive)
+    said = add_story(archive, "Said", "en", [(0.0, 4.0, "The flood came at night.")])
+    tagged = add_story(archive, "Tagged", "en", [(0.0, 4.0, "We left the house.")])
+    archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 1)", (tagged,))
+    # "flood" calls up floods; no moment says "wardrobe": the tagged story kept the query
+    # from being relaxed, and the moment saying "flood" was never shown
+    found = FTSBackend(archive).search(SearchQuery("flood wardrobe", Viewer.anonymous(), meaning=False))
+    assert found.themes == ("floods",) and found.relaxed and found.worded == 1
+    assert [hit.story_id for hit in found.stories] == [said, tagged]
 
 
 def test_stories_found_only_through_a_theme_are_counted_and_come_after_those_with_the_words(archive):
