@@ -1,6 +1,7 @@
 """How often "did you mean" offers the word a misspelling was typed for.
 
     python benchmarks/did_you_mean.py [--sets 4 5 6 7] [--words 800] [--seed 11] [--from 2] [--slips 1] [--joined]
+                                      [--absent 12 13 14 held-apart-12]
 
 The labelled stories of tests/data/themes (first-person testimonies in en, de, fr, es,
 it, pl) go into a fresh archive, one segment per sentence. Words of five letters or more
@@ -16,6 +17,10 @@ offered. With ``--slips 2`` each word gets two slips, one after the other (they 
 undo each other: then it is found). With ``--joined``, instead of words, pairs of words
 said one after the other (not both function words) are typed without the space
 between them, and count as offered when the suggestion is the two words apart.
+With ``--absent``, instead, words spelled right that no story of the archive says: words
+of other labelled sets, drawn as above, that search finds nothing for. Nothing offered
+for them is what was meant, so fewer offered is better (a word one slip from another,
+"stank": "stand", is offered all the same).
 
 The choices of 2026-12-05 were made looking at sets 1-3 with seed 7: the shorter stems
 a misspelt ending leaves unstemmed, suggestions ordered by how the word as said is
@@ -90,17 +95,18 @@ def main() -> None:
     parser.add_argument("--slips", type=int, default=1, help="slips made in each word, one after the other")
     parser.add_argument("--joined", action="store_true",
                         help="instead, two words said one after the other, typed without the space between them")
+    parser.add_argument("--absent", nargs="+", metavar="SET",
+                        help="instead, words spelled right of these labelled sets (12, held-apart-12, ...)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     stories = [story for n in args.sets for story in load(DATA / f"stories-{n}.jsonl")]
-    language_of: dict[str, str] = {}
-    for story in stories:
-        for text, _ in segments(story):
-            for word in stems.words(text):
-                word = word.casefold()
-                if len(word) >= 5 and word.isalpha() and not stems.is_stop_word(word, story["language"]):
-                    language_of.setdefault(word, story["language"])
-    if args.joined:  # two words said one after the other, typed without the space
+    language_of = _words(stories)
+    if args.absent:
+        others = _words([story for n in args.absent for story in
+                         load(DATA / (f"{n}.jsonl" if n.startswith("held") else f"stories-{n}.jsonl"))])
+        drawn = [(word, word, "absent", others[word]) for word in
+                 rng.sample(sorted(set(others) - set(language_of)), min(args.words, len(others)))]
+    elif args.joined:  # two words said one after the other, typed without the space
         pairs: dict[str, str] = {}
         for story in stories:
             lang = story["language"]
@@ -131,16 +137,38 @@ def main() -> None:
             if found.stories:
                 counts[(slip, "a word found")] += 1
                 continue
+            if slip == "absent":
+                counts[(slip, "offered" if found.suggestions else "not offered")] += 1
+                continue
             at = next((i for i, s in enumerate(found.suggestions) if _is(s.casefold(), meant, lang)), None)
             counts[(slip, "first" if at == 0 else "second or third" if at is not None else "not offered")] += 1
-    outcomes = ("first", "second or third", "not offered", "a word found")
     print(f"{len(stories)} stories, sets {' '.join(map(str, args.sets))}, seed {args.seed}")
+    if args.absent:
+        judged = counts[("absent", "offered")] + counts[("absent", "not offered")]
+        print(f"words spelled right, of sets {' '.join(args.absent)}, that no story says: {judged}; "
+              f"offered a word {counts[('absent', 'offered')] / judged:.1%}, nothing "
+              f"{counts[('absent', 'not offered')] / judged:.1%} ({counts[('absent', 'a word found')]} found stories)")
+        return
+    outcomes = ("first", "second or third", "not offered", "a word found")
     print(f"{'slip':<10}" + "".join(f"{o:>17}" for o in outcomes))
     for slip in (*SLIPS, "joined", "all"):
         row = {o: sum(v for (s, oo), v in counts.items() if oo == o and slip in (s, "all")) for o in outcomes}
         judged = sum(row[o] for o in outcomes[:3])
         print(f"{slip:<10}" + "".join(f"{row[o]:>9} {row[o] / judged if o != 'a word found' and judged else 0:6.1%}"
                                       if o != "a word found" else f"{row[o]:>17}" for o in outcomes))
+
+
+def _words(stories: list[dict]) -> dict[str, str]:
+    """The words of five letters or more, not function words, the stories say, with the
+    language of the first story saying each."""
+    language_of: dict[str, str] = {}
+    for story in stories:
+        for text, _ in segments(story):
+            for word in stems.words(text):
+                word = word.casefold()
+                if len(word) >= 5 and word.isalpha() and not stems.is_stop_word(word, story["language"]):
+                    language_of.setdefault(word, story["language"])
+    return language_of
 
 
 if __name__ == "__main__":

@@ -42,6 +42,14 @@ _LIKE = 80
 # this like the word typed: it lets half the word's beginning, one slip off, find a stem
 # ("sandbags" was offered "stand"); 50-70 were as good on the tuning sets
 _LIKE_BEGUN = 60
+# no word less like the word typed than this is offered (two slips in five letters are
+# 60): most words no story says are spelled right, and were offered a short word they
+# begin like ("ensayando": "esa", "verschwiegen": "verso"); benchmarks/did_you_mean.py
+# --sets 1 2 3 --seed 7 --absent 8 9 10 11 --words 1500: 89.4 % of them offered a word
+# without it, 59.0 % with it; misspellings offered their word first 94.2 -> 94.2 % (one
+# slip), 92.2 -> 92.1 (--from 0), 69.4 -> 69.2 (two), 54.6 -> 55.8 (two, --from 0);
+# 65 offered 1-7 % fewer words with two slips first (ad hoc)
+_LEAST = 60
 # segments read for a candidate's words as said, the one spelled most like the word typed
 # offered ("rzszowa": "rzeszowa", not "rzeszów"); benchmarks/did_you_mean.py --sets 1 2 3
 # --seed 7: 90.2 % offered first with 1, 92.4 % with 2, 93.0 % with 3, at 0.1 and 0.3 ms more
@@ -274,7 +282,7 @@ def _shown(conn: sqlite3.Connection, word: str, close: list[tuple[float, str]], 
         said = _said(conn, candidate, stories_sql, params, folded, more=asked < _READ_MORE)
         # a word that differs only by accents is found as typed already, but for these
         if said and (fold(said) != folded or stems.kept_accents(candidate)) and said != word \
-                and said not in shown and (not least or _likeness(said, folded) >= least):
+                and said not in shown and _likeness(said, folded) >= max(least, _LEAST):
             shown.append(said)
         if len(shown) == _COMPARED:
             break
