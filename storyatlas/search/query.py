@@ -117,6 +117,8 @@ class Query:
     excluded: tuple[Term, ...] = ()
     language: str = "en"
     """The language whose stop words were left out."""
+    told: bool = False
+    """Whether the query's own function words told its language (not given, not assumed)."""
 
     def _expression(self, clauses: list[str], any_clause: bool, term_fts) -> str:
         joined = (" OR " if any_clause else " AND ").join(f"({c})" for c in clauses)
@@ -156,17 +158,24 @@ class Query:
     def known(self, holds: Callable[[str], bool]) -> Query:
         """This query with each word's forms cut to those ``holds`` says the index has
         (a form of every word is looked up in ten languages; most are in none, and
-        each one left in an FTS5 expression costs every statement that uses it)."""
-        def cut(term: Term) -> Term:
+        each one left in an FTS5 expression costs every statement that uses it).
+        Where the query's function words told its language and the stories say a word in
+        it, the word stands for its forms in that language alone: "the train was late"
+        met a German "Trainer" (whose stem is "train") beside a translation's "late"."""
+        own = (f"{self.language}_", f"{stems.OTHER}_")
+
+        def cut(term: Term, asked: bool) -> Term:
             if term.prefix:  # already only those held (``begun``)
                 kept = term.begun
             elif term.phrase:
                 kept = term.phrase_forms(holds)
             else:
                 kept = tuple(f for f in term.all_forms() if holds(f))
+                if asked and self.told and any(f.startswith(own[0]) for f in kept):
+                    kept = tuple(f for f in kept if f.startswith(own))
             return replace(term, known=kept)
-        return replace(self, clauses=tuple(tuple(cut(t) for t in c) for c in self.clauses),
-                       excluded=tuple(cut(t) for t in self.excluded))
+        return replace(self, clauses=tuple(tuple(cut(t, True) for t in c) for c in self.clauses),
+                       excluded=tuple(cut(t, False) for t in self.excluded))
 
 
 def _parse(text: str) -> tuple[list[list[Term]], list[Term]]:
@@ -251,7 +260,8 @@ def parse(text: str, language: str | None = None,
         kept = _said_elsewhere(clauses, lang, holds)
     if not kept:
         return None
-    return Query(_once(kept), tuple(excluded), lang)
+    told = language is None and any(stems.is_stop_word(w, lang) for w in free)
+    return Query(_once(kept), tuple(excluded), lang, told)
 
 
 def _once(clauses: list[list[Term]]) -> tuple[tuple[Term, ...], ...]:

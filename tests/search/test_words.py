@@ -588,6 +588,22 @@ def test_a_word_that_is_a_stop_word_elsewhere_counts_where_the_stories_say_the_q
     assert parse("in der Flut", holds=lambda terms: {"en_in"}).language == "de"  # most words German stop words
 
 
+def test_a_word_the_stories_say_in_the_language_its_query_is_told_in_stands_for_that_languages_forms(archive):
+    # German "Trainer" is stemmed "train": "the train was late" met it beside its
+    # translation's "late", the only moment with both words, ahead of the trains
+    coach = add_story(archive, "Trainer", "de", [(0.0, 4.0, "Der Trainer brachte uns spät nach Hause.",
+                                                 "The coach took us home late.")])
+    train = add_story(archive, "Train", "en", [(0.0, 4.0, "The train was late again."),
+                                               (4.0, 8.0, "We waited on the cold platform.")])
+    backend = FTSBackend(archive)
+    assert _ids(_search(backend, "the train was late", meaning=False)) == [train]
+    assert parse("the train was late").told and not parse("train late").told
+    # typed without a function word, a word is every language's: the coach too
+    assert set(_ids(_search(backend, "train late", meaning=False))) == {coach, train}
+    # a word English stories do not say stays every language's in an English query
+    assert _ids(_search(backend, "the Trainer", meaning=False)) == [coach]
+
+
 def test_between_languages_as_likely_the_stories_words_decide_before_stop_words(archive):
     # "mine" is a Romanian stop word and an English word; "teh" is in no language: "teh mine"
     # was Romanian, and searched "teh" alone
