@@ -52,6 +52,10 @@ def test_search_says_why_each_moment_matched(client, tagged):
     assert '<span class="badge">theme</span>' in page
     data = client.get("/api/search", params={"q": "bailiff"}).json()
     assert data["stories"][0]["moments"][0]["why"] == ["translation"]
+    # found in its English alone: the words as said, and the English below with the word marked
+    moment = client.get("/search", params={"q": "bailiff"}).text.split('class="moment"')[1].split("</li>")[0]
+    assert '<span class="snippet">Komornik przyszedł w listopadzie.</span>' in moment
+    assert "The <mark>bailiff</mark> came in November.</p>" in moment
     themed = client.get("/api/search", params={"q": "flood", "theme": "t_eviction"}).json()
     assert themed["total_stories"] == 0
 
