@@ -159,9 +159,13 @@ class Query:
         """This query with each word's forms cut to those ``holds`` says the index has
         (a form of every word is looked up in ten languages; most are in none, and
         each one left in an FTS5 expression costs every statement that uses it).
-        Where the query's function words told its language and the stories say a word in
-        it, the word stands for its forms in that language alone: "the train was late"
-        met a German "Trainer" (whose stem is "train") beside a translation's "late"."""
+        Where the query's function words told it is English and English stories or
+        translations say a word of it, the word stands for its English forms alone:
+        "the train was late" met a German "Trainer" (whose stem is "train") beside a
+        translation's "late". Every story's translation is English, so no story is lost
+        by it; a query told another language keeps every language's forms, as the
+        telling may be wrong ("a kind man" is German by its function words "a" and "man")
+        and other languages' forms are its only words into other languages' stories."""
         own = (f"{self.language}_", f"{stems.OTHER}_")
 
         def cut(term: Term, asked: bool) -> Term:
@@ -171,7 +175,7 @@ class Query:
                 kept = term.phrase_forms(holds)
             else:
                 kept = tuple(f for f in term.all_forms() if holds(f))
-                if asked and self.told and any(f.startswith(own[0]) for f in kept):
+                if asked and self.told and self.language == "en" and any(f.startswith(own[0]) for f in kept):
                     kept = tuple(f for f in kept if f.startswith(own))
             return replace(term, known=kept)
         return replace(self, clauses=tuple(tuple(cut(t, True) for t in c) for c in self.clauses),

@@ -588,7 +588,7 @@ def test_a_word_that_is_a_stop_word_elsewhere_counts_where_the_stories_say_the_q
     assert parse("in der Flut", holds=lambda terms: {"en_in"}).language == "de"  # most words German stop words
 
 
-def test_a_word_the_stories_say_in_the_language_its_query_is_told_in_stands_for_that_languages_forms(archive):
+def test_a_word_english_stories_say_stands_for_its_english_forms_in_a_query_told_english(archive):
     # German "Trainer" is stemmed "train": "the train was late" met it beside its
     # translation's "late", the only moment with both words, ahead of the trains
     coach = add_story(archive, "Trainer", "de", [(0.0, 4.0, "Der Trainer brachte uns spät nach Hause.",
@@ -602,6 +602,12 @@ def test_a_word_the_stories_say_in_the_language_its_query_is_told_in_stands_for_
     assert set(_ids(_search(backend, "train late", meaning=False))) == {coach, train}
     # a word English stories do not say stays every language's in an English query
     assert _ids(_search(backend, "the Trainer", meaning=False)) == [coach]
+    # a query told another language keeps every language's forms: the telling may be
+    # wrong ("a" and "man" are German function words), and they are its words into others
+    child = add_story(archive, "Kind", "de", [(0.0, 4.0, "Das Kind spielte im Hof.")])
+    kind = add_story(archive, "Kind man", "en", [(0.0, 4.0, "He was a kind man.")])
+    assert parse("a kind man").language == "de"
+    assert set(_ids(_search(backend, "a kind man", meaning=False))) == {child, kind}
 
 
 def test_between_languages_as_likely_the_stories_words_decide_before_stop_words(archive):
