@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 
 from storyatlas.atlas.geometry import country_paths, frame
@@ -19,6 +19,8 @@ from storyatlas.atlas.geometry import country_paths, frame
 LARGEST = 30.0  # radius, in the map's units (1000 across), of the place with the most stories
 SMALLEST = 4.5
 LABELS = 12  # the largest places get their name written beside them, when there is room
+SAME = 2.0  # places closer than this to a larger one (about 8 km) are at its spot (``_apart``)
+SHOWN = 8.0
 COLOURS = ("#0b5394", "#b45f06")  # one place, or the first and second of a comparison
 
 
@@ -63,7 +65,7 @@ def svg_map(markers: Sequence[Marker], label: str, countries_with_stories: Itera
         parts.append(f'<path{lit_class} d="{d}"/>')
     parts.append("</g>")
     most = max((m.stories for m in markers), default=0)
-    shown = sorted(markers, key=lambda m: -m.stories)  # the small ones on top, where they can be reached
+    shown = _apart(sorted(markers, key=lambda m: -m.stories))  # the small ones on top, where they can be reached
     parts.append('<g class="places" stroke="#fff" stroke-width="1.5">')
     for m in shown:
         r = radius(m.stories, most)
@@ -76,6 +78,41 @@ def svg_map(markers: Sequence[Marker], label: str, countries_with_stories: Itera
     parts.append(_labels(shown, most, f.width, f.height))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _apart(markers: list[Marker]) -> list[Marker]:
+    """The markers, those at one spot spread round it, SHOWN apart: equal circles there
+    hid one another. Görlitz and Zgorzelec, a bridge apart, were one circle: the name
+    written was Görlitz's, the link Zgorzelec's. So were the places of a country placed
+    at its centre. A spot is a place and those closer to it than SAME (about 8 km), the
+    largest place first; a city's suburbs, each near the next, are not one spot (taken
+    so, of 3,000 of benchmarks/atlas.py's towns one moved 142 units, 25 now; 0.8 ms at
+    300 places, 17 ms at 3,000). Moving every circle that hid too much of another apart
+    instead, pass after pass, took 4 ms at 300 places and 0.45 s at 3,000."""
+    cells: dict[tuple[int, int], list[int]] = {}
+    for i, m in enumerate(markers):
+        cells.setdefault((int(m.x // SAME), int(m.y // SAME)), []).append(i)
+    taken: set[int] = set()
+    out = list(markers)
+    for i, m in enumerate(markers):
+        if i in taken:
+            continue
+        cx, cy = int(m.x // SAME), int(m.y // SAME)
+        spot = [i] + [j for dx in (-1, 0, 1) for dy in (-1, 0, 1) for j in cells.get((cx + dx, cy + dy), ())
+                      if j > i and j not in taken and math.hypot(markers[j].x - m.x, markers[j].y - m.y) < SAME]
+        taken.update(spot)
+        if len(spot) == 1:
+            continue
+        x = sum(markers[j].x for j in spot) / len(spot)
+        y = sum(markers[j].y for j in spot) / len(spot)
+        # each on its own side of the spot (Görlitz west, Zgorzelec east), SHOWN from the next
+        ring = SHOWN / (2 * math.sin(math.pi / len(spot)))
+        spot.sort(key=lambda j: (math.atan2(markers[j].y - y, markers[j].x - x), j))
+        turn = math.atan2(markers[spot[0]].y - y, markers[spot[0]].x - x)
+        for k, j in enumerate(spot):
+            angle = turn + 2 * math.pi * k / len(spot)
+            out[j] = replace(markers[j], x=x + ring * math.cos(angle), y=y + ring * math.sin(angle))
+    return out
 
 
 def _labels(markers: Sequence[Marker], most: int, width: int, height: int) -> str:

@@ -4,6 +4,7 @@ archive's counts into places, and the counts themselves through the access polic
 from __future__ import annotations
 
 import json
+import math
 import re
 from importlib import resources
 
@@ -13,7 +14,7 @@ from storyatlas import atlas
 from storyatlas.archive.places import PlaceCount, PlaceFilters, filter_choices, place_counts, place_stories
 from storyatlas.archive.policy import Viewer
 from storyatlas.atlas import gazetteer, geometry
-from storyatlas.atlas.draw import Marker, svg_map
+from storyatlas.atlas.draw import SHOWN, Marker, svg_map
 from tests.conftest import add_story
 
 
@@ -199,6 +200,24 @@ def test_a_circles_area_grows_with_its_stories_and_the_small_ones_are_drawn_on_t
                              ("100", "100", "4.5", "#0b5394")]
     assert svg.count('class="lit"') == 1  # the one country with stories
     assert 'class="lit"' not in svg_map([], "Map")
+
+
+def test_places_at_one_spot_are_spread_round_it_each_with_its_name():
+    # Görlitz and Zgorzelec are a bridge apart: one circle, Zgorzelec's link under Görlitz's name
+    twins = [Marker(473.2, 512.3, 2, "g", "/g", "Görlitz"), Marker(473.5, 512.5, 2, "z", "/z", "Zgorzelec")]
+    svg = svg_map(twins, "Map")
+    (gx, gy), (zx, zy) = [(float(x), float(y)) for x, y, _, _ in _circles(svg)]
+    assert math.hypot(zx - gx, zy - gy) == pytest.approx(SHOWN, abs=0.1) and gx < zx  # Görlitz stays west
+    assert (gx + zx) / 2 == pytest.approx(473.35, abs=0.1) and (gy + zy) / 2 == pytest.approx(512.4, abs=0.1)
+    assert sorted(name for _, name in _labels(svg)) == ["Görlitz", "Zgorzelec"]
+    # places at one point (their country's centre) go round it, each SHOWN from the next
+    same = [Marker(500, 500, 1, str(i), "/", f"P{i}") for i in range(5)]
+    circles = [(float(x), float(y)) for x, y, _, _ in _circles(svg_map(same, "Map"))]
+    assert min(math.hypot(a[0] - b[0], a[1] - b[1]) for i, a in enumerate(circles) for b in circles[i + 1:]) \
+        == pytest.approx(SHOWN, abs=0.1)
+    # places further apart stay where they are, however their circles overlap
+    near = [Marker(300, 300, 100, "a", "/a", "A"), Marker(303, 300, 100, "b", "/b", "B")]
+    assert _circles(svg_map(near, "Map")) == [("300", "300", "30", "#0b5394"), ("303", "300", "30", "#0b5394")]
 
 
 def test_the_largest_places_are_named_where_the_name_covers_no_circle_and_no_other_name():
