@@ -23,10 +23,11 @@ from storyatlas.search.query import fold, typed_words
 class _Triggers:
     order: dict[str, int]
     """Each theme's place in the vocabulary: the themes a query calls up come in it."""
-    by_word: dict[str, tuple[tuple[str, frozenset[str]], ...]]
+    by_word: dict[str, tuple[tuple[str, frozenset[str], str], ...]]
     """(theme id, a trigger phrase's folded words, or its words' index terms in its
-    language: "fr_inond"), filed under one of them: a phrase is called up only when every
-    word of it is in the query, that one too, as typed or in another of its forms."""
+    language: "fr_inond", and that language), filed under one of them: a phrase is called
+    up only when every word of it is in the query, that one too, as typed or in another
+    of its forms."""
 
 
 MIN_STEM = 5
@@ -58,7 +59,7 @@ def _triggers(archive: Archive) -> _Triggers:
                     for filed in (words, terms if all(len(t.partition("_")[2]) >= MIN_STEM for t in terms)
                                   else frozenset()):
                         if filed:
-                            by_word.setdefault(min(filed), []).append((theme_id, filed))
+                            by_word.setdefault(min(filed), []).append((theme_id, filed, lang))
         found = _Triggers(order, {w: tuple(filed) for w, filed in by_word.items()})
         with _lock:
             _filed.clear()
@@ -75,12 +76,18 @@ class Called:
     """The query's words (folded) in a trigger phrase that calls one up."""
 
 
-def called_up(archive: Archive, text: str) -> Called:
-    """The themes a query calls up, and by which of its words."""
+def called_up(archive: Archive, text: str, language: str | None = None) -> Called:
+    """The themes a query calls up, and by which of its words. ``language``: the one the
+    query's function words tell (``Query.told``): a word in a trigger of that language
+    calls up no other language's ("mi padre emigró", Spanish, called up religion through
+    Portuguese "padre", a priest; Spanish "padre" is family's)."""
     triggers = _triggers(archive)
     called = _called(triggers, text)
-    return Called(tuple(sorted({theme_id for theme_id, _ in called}, key=triggers.order.__getitem__)),
-                  frozenset(w for _, words in called for w in words))
+    if language is not None:
+        own = {w for _, words, lang in called if lang == language for w in words}
+        called = [c for c in called if c[2] == language or own.isdisjoint(c[1])]
+    return Called(tuple(sorted({theme_id for theme_id, _, _ in called}, key=triggers.order.__getitem__)),
+                  frozenset(w for _, words, _ in called for w in words))
 
 
 def query_themes(archive: Archive, text: str) -> tuple[str, ...]:
@@ -88,15 +95,16 @@ def query_themes(archive: Archive, text: str) -> tuple[str, ...]:
     return called_up(archive, text).themes
 
 
-def _called(triggers: _Triggers, text: str) -> list[tuple[str, set[str]]]:
-    """(theme id, the query's folded words that called it up) for each trigger phrase the query holds."""
+def _called(triggers: _Triggers, text: str) -> list[tuple[str, set[str], str]]:
+    """(theme id, the query's folded words that called it up, the trigger's language) for
+    each trigger phrase the query holds."""
     said: dict[str, set[str]] = {}  # what a trigger may be filed under -> the query's words saying it
     for typed in typed_words(text):
         word = fold(typed)
         for key in (word, *_forms(typed)):
             said.setdefault(key, set()).add(word)
-    return [(theme_id, set().union(*(said[w] for w in phrase)))
-            for key in said for theme_id, phrase in triggers.by_word.get(key, ()) if phrase <= said.keys()]
+    return [(theme_id, set().union(*(said[w] for w in phrase)), lang)
+            for key in said for theme_id, phrase, lang in triggers.by_word.get(key, ()) if phrase <= said.keys()]
 
 
 @functools.lru_cache(maxsize=65536)

@@ -50,6 +50,24 @@ def test_a_query_calls_up_each_theme_a_whole_trigger_phrase_of_it_names_in_the_v
     assert query_themes(archive, "die") == ()  # a German function word is not stemmed as German
 
 
+def test_a_word_in_a_trigger_of_the_language_its_query_is_told_in_calls_up_no_other_languages(archive):
+    from storyatlas.archive import Viewer
+    from storyatlas.search import SearchQuery
+    from storyatlas.search.fts import FTSBackend
+    from storyatlas.search.themed import called_up
+
+    store.vocabulary(archive)
+    # Portuguese "padre" is a priest (religion), Spanish and Italian "padre" a father (family)
+    assert called_up(archive, "mi padre emigró").themes == ("emigration", "family", "religion")
+    assert called_up(archive, "mi padre emigró", "es").themes == ("emigration", "family")
+    assert called_up(archive, "o padre da aldeia", "pt").themes == ("religion",)
+    # English "pastor" is religion's; a word with no trigger in the language told calls up every language's
+    assert called_up(archive, "el pastor y sus ovejas", "es").themes == ("farming",)
+    assert called_up(archive, "the padre", "en").themes == ("family", "religion")
+    # the search tells the language by the query's function words
+    assert FTSBackend(archive).search(SearchQuery("mi padre emigró", Viewer.keeper())).themes == ("emigration", "family")
+
+
 def test_a_query_is_about_its_themes_where_most_of_its_words_searched_call_them_up(archive):
     from storyatlas.search.fts import _about_themes
     from storyatlas.search.query import parse
