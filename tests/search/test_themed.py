@@ -65,7 +65,8 @@ def test_a_word_in_a_trigger_of_the_language_its_query_is_told_in_calls_up_no_ot
     assert called_up(archive, "el pastor y sus ovejas", "es").themes == ("farming",)
     assert called_up(archive, "the padre", "en").themes == ("family", "religion")
     # the search tells the language by the query's function words
-    assert FTSBackend(archive).search(SearchQuery("mi padre emigró", Viewer.keeper())).themes == ("emigration", "family")
+    found = FTSBackend(archive).search(SearchQuery("mi padre emigró", Viewer.keeper()))
+    assert found.themes == ("emigration", "family")
 
 
 def test_a_query_is_about_its_themes_where_most_of_its_words_searched_call_them_up(archive):
