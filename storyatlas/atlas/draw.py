@@ -20,7 +20,7 @@ LARGEST = 30.0  # radius, in the map's units (1000 across), of the place with th
 SMALLEST = 4.5
 LABELS = 12  # the largest places get their name written beside them, when there is room
 SAME = 2.0  # places closer than this to a larger one (about 8 km) are at its spot (``_apart``)
-SHOWN = 8.0
+SHOWN = 8.0  # how far apart the places of one spot are drawn (about 30 km)
 COLOURS = ("#0b5394", "#b45f06")  # one place, or the first and second of a comparison
 
 

@@ -162,11 +162,12 @@ class Query:
         Where the query's function words told it is English and English stories or
         translations say a word of it, the word stands for its English forms alone:
         "the train was late" met a German "Trainer" (whose stem is "train") beside a
-        translation's "late". Every story's translation is English, so no story is lost
-        by it; a query told another language keeps every language's forms, as the
-        telling may be wrong ("a kind man" is German by its function words "a" and "man")
-        and other languages' forms are its only words into other languages' stories."""
-        own = (f"{self.language}_", f"{stems.OTHER}_")
+        translation's "late". Every story's translation is English, so each is still
+        reached through it; a query told another language keeps every language's forms,
+        as the telling may be wrong ("a kind man" is German by its function words "a"
+        and "man") and other languages' forms are its only words into other languages'
+        stories."""
+        english = self.told and self.language == "en"
 
         def cut(term: Term, asked: bool) -> Term:
             if term.prefix:  # already only those held (``begun``)
@@ -175,8 +176,8 @@ class Query:
                 kept = term.phrase_forms(holds)
             else:
                 kept = tuple(f for f in term.all_forms() if holds(f))
-                if asked and self.told and self.language == "en" and any(f.startswith(own[0]) for f in kept):
-                    kept = tuple(f for f in kept if f.startswith(own))
+                if asked and english and any(f.startswith("en_") for f in kept):
+                    kept = tuple(f for f in kept if f.startswith(("en_", f"{stems.OTHER}_")))
             return replace(term, known=kept)
         return replace(self, clauses=tuple(tuple(cut(t, True) for t in c) for c in self.clauses),
                        excluded=tuple(cut(t, False) for t in self.excluded))
