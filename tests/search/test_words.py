@@ -286,14 +286,16 @@ def test_a_word_with_two_slips_is_offered_the_word(archive):
     assert "leaving" not in _search(backend, "leauign", Viewer(), meaning=False).suggestions
 
 
-def test_a_word_spelled_right_that_no_story_says_is_not_offered_a_word_it_only_begins_like(archive):
+def test_a_word_spelled_right_that_no_story_says_is_not_offered_a_word_it_only_looks_like(archive):
     # most words nothing holds are spelled right; "esa" and "verso" share only their
     # first letters with them (four or more slips), "sto" is a Polish stem "stoczni" begins with
     add_story(archive, "Casa", "es", [(0.0, 4.0, "Esa casa era pequeña.")])
     add_story(archive, "Verso", "it", [(0.0, 4.0, "Andavamo verso il mare.")])
     add_story(archive, "Sto", "pl", [(0.0, 4.0, "Było nas sto osób.")])
+    add_story(archive, "Scooter", "en", [(0.0, 4.0, "I rode my scooter to work.")])
     backend = FTSBackend(archive)
-    for typed in ("ensayando", "verschwiegen", "stoczni"):
+    # "sciopero" (a strike) is three slips from "scooter", however long it is
+    for typed in ("ensayando", "verschwiegen", "stoczni", "sciopero"):
         results = _search(backend, typed, meaning=False)
         assert not results.stories and results.suggestions == (), (typed, results.suggestions)
     # two slips in five letters are still offered
