@@ -60,6 +60,12 @@ _LEAST = 60
 # slip as before. Most offered no more were no kin of the word ("spacer": "später",
 # "soledad": "solidale"), some were ("tuvieron": "tuvimos")
 _SLIPS = 2
+# candidates whose words are read at most, for a word typed: those turned away by the
+# rules above are read first (--sets 1 2 3 --seed 7: one word of 749 offered second
+# before, not now, with 12; two with 8); benchmarks/search.py --reuse at 200k, two runs
+# each, alternating: a misspelling 2.0-2.1 ms at p50 and 2.7-3.4 at p99 with 12,
+# against 2.2-2.3 and 6.8-7.8 with none (1,037 reads a run, 802 with it)
+_READ_AT_MOST = 12
 _KIN = 6
 # segments read for a candidate's words as said, the one spelled most like the word typed
 # offered ("rzszowa": "rzeszowa", not "rzeszów"); benchmarks/did_you_mean.py --sets 1 2 3
@@ -289,9 +295,13 @@ def _shown(conn: sqlite3.Connection, word: str, close: list[tuple[float, str]], 
     words' beginnings: "siguienhdo" is "siguiendo", not "siguiente")."""
     shown: list[str] = []
     folded = fold(word)
+    read = 0
     for asked, (_, candidate) in enumerate(sorted(close, key=lambda c: (-c[0], c[1]))[:_ASKED]):
         if _too_far(candidate, folded):
             continue
+        if read == _READ_AT_MOST:
+            break
+        read += 1
         said = _said(conn, candidate, stories_sql, params, folded, more=asked < _READ_MORE)
         # a word that differs only by accents is found as typed already, but for these
         if said and (fold(said) != folded or stems.kept_accents(candidate)) and said != word \
