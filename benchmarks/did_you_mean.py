@@ -104,8 +104,8 @@ def main() -> None:
     if args.absent:
         others = _words([story for n in args.absent for story in
                          load(DATA / (f"{n}.jsonl" if n.startswith("held") else f"stories-{n}.jsonl"))])
-        drawn = [(word, word, "absent", others[word]) for word in
-                 rng.sample(sorted(set(others) - set(language_of)), min(args.words, len(others)))]
+        unsaid = sorted(set(others) - set(language_of))
+        drawn = [(word, word, "absent", others[word]) for word in rng.sample(unsaid, min(args.words, len(unsaid)))]
     elif args.joined:  # two words said one after the other, typed without the space
         pairs: dict[str, str] = {}
         for story in stories:
@@ -146,8 +146,9 @@ def main() -> None:
     if args.absent:
         judged = counts[("absent", "offered")] + counts[("absent", "not offered")]
         print(f"words spelled right, of sets {' '.join(args.absent)}, that no story says: {judged}; "
-              f"offered a word {counts[('absent', 'offered')] / judged:.1%}, nothing "
-              f"{counts[('absent', 'not offered')] / judged:.1%} ({counts[('absent', 'a word found')]} found stories)")
+              f"offered a word {counts[('absent', 'offered')] / max(judged, 1):.1%}, nothing "
+              f"{counts[('absent', 'not offered')] / max(judged, 1):.1%} "
+              f"({counts[('absent', 'a word found')]} found stories)")
         return
     outcomes = ("first", "second or third", "not offered", "a word found")
     print(f"{'slip':<10}" + "".join(f"{o:>17}" for o in outcomes))

@@ -239,13 +239,14 @@ class FTSBackend:
         if len(also):
             rank_themed(c, themes, stories_sql, params, only=also.tolist())
         if meant:
-            # the themes' ranking counts beside the words' and meaning's: "powódź", which no
+            # the themes' ranking counts beside the words' and meaning's ("powódź", which no
             # story said, showed first a story of bad air that meaning put first, above the
-            # flood stories that the theme called up and meaning found too
-            # the theme's stories that count: all of them, or those found otherwise (``fused.fuse``)
-            counted = themed_ids if about else themed_ids[ranked.among(themed_ids, fused.found(c, meant))]
+            # flood stories that the theme called up and meaning found too), with all of a
+            # theme's stories or only those found otherwise (``fused.fuse``)
+            in_words = fused.words_ranked(c)
+            counted = themed_ids if about else themed_ids[ranked.among(themed_ids, fused.found(in_words, meant))]
             fused.fuse(c, meant, fused.RELAXED_WEIGHT if relaxed else 1.0,
-                       by_theme(c, themes, counted) if len(counted) else [], about)
+                       by_theme(c, themes, counted) if len(counted) else [], about, in_words)
             found = _union(found, np.fromiter(meant, np.int64))
         if len(themed_ids) and c.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0] < \
                 query.offset + query.limit:

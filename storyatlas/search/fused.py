@@ -80,7 +80,7 @@ def _in_snapshot(c: sqlite3.Connection, hits: list[tuple[int, int]],
 
 
 def fuse(c: sqlite3.Connection, meant: dict[int, list[tuple[int, float]]], words_weight: float = 1.0,
-         by_theme: Sequence[int] = (), about_themes: bool = False) -> None:
+         by_theme: Sequence[int] = (), about_themes: bool = False, worded: Sequence[int] | None = None) -> None:
     """Give the stories in ``temp.search_hits`` (tier 0: found by words) and those meaning
     found their fused score; stories only meaning found join them. ``by_theme``: the
     stories tagged with a theme the query called up, surest first, a third ranking. Where
@@ -89,8 +89,9 @@ def fuse(c: sqlite3.Connection, meant: dict[int, list[tuple[int, float]]], words
     nor meaning join; otherwise only those found so count, by their place among them:
     a theme one word of a longer query called up ("non", Dutch for nun, in "non sentiamo
     la terra muoversi": religion) put its stories above the one meaning found first, in
-    two queries of 52 on real recordings."""
-    worded = _worded(c)
+    two queries of 52 on real recordings. ``worded``: the words ranking's stories
+    (``words_ranked``), read here when not given."""
+    worded = words_ranked(c) if worded is None else worded
     fused: dict[int, float] = {sid: words_weight / (K + rank) for rank, sid in enumerate(worded, 1)}
     by_meaning = sorted(meant, key=lambda sid: -meant[sid][0][1])
     for rank, sid in enumerate(by_meaning, 1):
@@ -103,12 +104,14 @@ def fuse(c: sqlite3.Connection, meant: dict[int, list[tuple[int, float]]], words
         [(sid, meant[sid][0][1] if sid in meant else 0.0, score) for sid, score in fused.items()])
 
 
-def found(c: sqlite3.Connection, meant: dict[int, list[tuple[int, float]]]) -> np.ndarray:
-    """The stories the words ranking brings to fusion and those meaning found (sorted)."""
-    return np.union1d(np.array(_worded(c), np.int64), np.fromiter(meant, np.int64))
+def found(worded: Sequence[int], meant: dict[int, list[tuple[int, float]]]) -> np.ndarray:
+    """The stories the words ranking brings to fusion (``words_ranked``) and those meaning found (sorted)."""
+    return np.union1d(np.array(worded, np.int64), np.fromiter(meant, np.int64))
 
 
-def _worded(c: sqlite3.Connection) -> list[int]:
+def words_ranked(c: sqlite3.Connection) -> list[int]:
+    """The stories found by their words (tier 0 of ``temp.search_hits``) that take part in
+    fusion, best first."""
     return [r[0] for r in c.execute(
         "SELECT story_id FROM temp.search_hits WHERE tier = 0 ORDER BY key DESC, story_id LIMIT ?",
         (FUSED_WORD_STORIES,))]

@@ -612,6 +612,18 @@ def test_a_word_english_stories_say_stands_for_its_english_forms_in_a_query_told
     assert set(_ids(_search(backend, "a kind man", meaning=False))) == {child, kind}
 
 
+def test_only_the_stories_a_searcher_may_see_tell_whether_a_word_stands_for_its_english_forms(archive):
+    # were a private story's "train" to cut a visitor's query to English forms, the
+    # visitor would find nothing where the coach was found, and so learn of the story
+    coach = add_story(archive, "Trainer", "de", [(0.0, 4.0, "Der Trainer brachte uns spät nach Hause.",
+                                                 "The coach took us home late.")])
+    train = add_story(archive, "Train", "en", [(0.0, 4.0, "The train was late again.")], visibility="private")
+    backend = FTSBackend(archive)
+    found = _search(backend, "the train was late", Viewer(), meaning=False)
+    assert _ids(found) == [coach] and not found.relaxed  # its moment holds both words, as before
+    assert _ids(_search(backend, "the train was late", meaning=False)) == [train]
+
+
 def test_between_languages_as_likely_the_stories_words_decide_before_stop_words(archive):
     # "mine" is a Romanian stop word and an English word; "teh" is in no language: "teh mine"
     # was Romanian, and searched "teh" alone
