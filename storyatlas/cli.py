@@ -260,7 +260,8 @@ def search(query, language, country, collection, review_state, limit, as_json, a
                         review_state=review_state, limit=limit))
     if as_json:
         click.echo(json.dumps({
-            "query": query, "total_stories": results.total_stories, "relaxed": results.relaxed,
+            "query": query, "total_stories": results.total_stories, "by_words": results.by_words,
+            "relaxed": results.relaxed,
             "suggestions": list(results.suggestions), "suggested_queries": list(results.suggested_queries),
             "word_for_word": results.word_for_word or None, "only_left_out": results.only_left_out,
             "begun_cut": list(results.begun_cut),
@@ -300,6 +301,9 @@ def search(query, language, country, collection, review_state, limit, as_json, a
     shown = len(results.stories)
     if results.total_stories > shown:
         click.echo(f"... {results.total_stories - shown} more stories (use --limit)")
+    if results.total_stories > results.by_words:
+        click.echo(f"Found by their words or themes: {results.by_words}; only close in meaning: "
+                   f"{results.total_stories - results.by_words}")
 
 
 @cli.command()

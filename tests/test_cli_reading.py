@@ -110,3 +110,14 @@ def test_reindex_makes_the_words_index_and_says_what_meaning_vectors_it_made(run
     first = run("reindex")
     assert "indexed 3 segments by their words" in first and "made 3 meaning vectors" in first
     assert "made 0 meaning vectors" in run("reindex")  # said, so that nothing missing is not silence
+
+
+def test_search_says_how_many_stories_only_come_close_in_meaning(run, stories, archive):
+    from storyatlas import meaning
+
+    add_story(archive, "Bread", "en", [(0.0, 4.0, "My grandmother baked bread on Sundays.")])
+    meaning.index(archive)
+    found = json.loads(run("search", "bread", "--json"))
+    assert (found["total_stories"], found["by_words"]) == (2, 1)
+    assert run("search", "bread").endswith("Found by their words or themes: 1; only close in meaning: 1\n")
+    assert "close in meaning" not in run("search", "water")  # each found by its words

@@ -68,7 +68,8 @@ def story_summary(request: Request, story: Story, who: Viewer) -> dict:
 
 def search_json(results: SearchResults) -> dict:
     return {
-        "query": results.query.text, "total_stories": results.total_stories, "relaxed": results.relaxed,
+        "query": results.query.text, "total_stories": results.total_stories, "by_words": results.by_words,
+        "relaxed": results.relaxed,
         # what was searched within, as the search read it, so a client can tell a filter it mistyped
         "filters": {name: getattr(results.query, name) for name in FACETS if getattr(results.query, name)},
         "limit": results.query.limit, "offset": results.query.offset,

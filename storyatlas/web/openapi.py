@@ -285,7 +285,10 @@ def spec() -> dict:
                 "notice": {"type": "string", "description": "Taken in, but the sender should know something: "
                            "less could be decoded than the file says it holds"}}},
             "SearchResults": {"type": "object", "properties": {
-                "query": {"type": "string"}, "total_stories": {"type": "integer"}, "relaxed": {"type": "boolean"},
+                "query": {"type": "string"}, "total_stories": {"type": "integer"},
+                "by_words": {"type": "integer", "description": "Of the stories, those found by their words or "
+                             "themes; the others only come close in meaning"},
+                "relaxed": {"type": "boolean"},
                 "suggestions": {"type": "array", "items": {"type": "string"}},
                 "suggested_queries": {"type": "array", "items": {"type": "string"},
                                       "description": "The query with each suggestion in the place of its word"},
