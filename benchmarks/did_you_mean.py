@@ -1,6 +1,7 @@
 """How often "did you mean" offers the word a misspelling was typed for.
 
     python benchmarks/did_you_mean.py [--sets 4 5 6 7] [--words 800] [--seed 11] [--from 2] [--slips 1] [--joined]
+                                      [--in-sentence]
                                       [--absent 12 13 14 held-apart-12]
 
 The labelled stories of tests/data/themes (first-person testimonies in en, de, fr, es,
@@ -17,10 +18,13 @@ offered. With ``--slips 2`` each word gets two slips, one after the other (they 
 undo each other: then it is found). With ``--joined``, instead of words, pairs of words
 said one after the other (not both function words) are typed without the space
 between them, and count as offered when the suggestion is the two words apart.
-With ``--absent``, instead, words spelled right that no story of the archive says: words
-of other labelled sets, drawn as above, that search finds nothing for. Nothing offered
-for them is what was meant, so fewer offered is better (a word one slip from another,
-"stank": "stand", is offered all the same).
+With ``--in-sentence``, each misspelling that finds nothing alone is then typed among
+the words said around it in its story (up to four before and three after), as part of
+a longer query, whose function words may tell its language. With ``--absent``, instead,
+words spelled right that no story of the archive says: words of other labelled sets,
+drawn as above, that search finds nothing for. Nothing offered for them is what was
+meant, so fewer offered is better (a word one slip from another, "stank": "stand", is
+offered all the same).
 
 The choices of 2026-12-05 were made looking at sets 1-3 with seed 7: the shorter stems
 a misspelt ending leaves unstemmed, suggestions ordered by how the word as said is
@@ -95,6 +99,8 @@ def main() -> None:
     parser.add_argument("--slips", type=int, default=1, help="slips made in each word, one after the other")
     parser.add_argument("--joined", action="store_true",
                         help="instead, two words said one after the other, typed without the space between them")
+    parser.add_argument("--in-sentence", action="store_true",
+                        help="type each misspelling among the words said around it (up to four before, three after)")
     parser.add_argument("--absent", nargs="+", metavar="SET",
                         help="instead, words spelled right of these labelled sets (12, held-apart-12, ...)")
     args = parser.parse_args()
@@ -132,11 +138,16 @@ def main() -> None:
             lines = [(i * 5.0, i * 5.0 + 5.0, text, english) for i, (text, english) in enumerate(segments(story))]
             add_story(archive, f"story {n}", story["language"], lines)
         backend = FTSBackend(archive)
+        around = _around(stories) if args.in_sentence else {}
         for meant, typed, slip, lang in drawn:
             found = backend.search(SearchQuery(typed, Viewer.anonymous(), meaning=False))
             if found.stories:
                 counts[(slip, "a word found")] += 1
                 continue
+            if meant in around:
+                before, after = around[meant]
+                found = backend.search(SearchQuery(" ".join((*before, typed, *after)), Viewer.anonymous(),
+                                                   meaning=False))
             if slip == "absent":
                 counts[(slip, "offered" if found.suggestions else "not offered")] += 1
                 continue
@@ -157,6 +168,18 @@ def main() -> None:
         judged = sum(row[o] for o in outcomes[:3])
         print(f"{slip:<10}" + "".join(f"{row[o]:>9} {row[o] / judged if o != 'a word found' and judged else 0:6.1%}"
                                       if o != "a word found" else f"{row[o]:>17}" for o in outcomes))
+
+
+def _around(stories: list[dict]) -> dict[str, tuple[list[str], list[str]]]:
+    """For each word, the words said around it where it is first said: up to four
+    before and three after, in its sentence."""
+    found: dict[str, tuple[list[str], list[str]]] = {}
+    for story in stories:
+        for text, _ in segments(story):
+            said = [w.casefold() for w in stems.words(text)]
+            for at, word in enumerate(said):
+                found.setdefault(word, (said[max(0, at - 4):at], said[at + 1:at + 4]))
+    return found
 
 
 def _words(stories: list[dict]) -> dict[str, str]:

@@ -302,6 +302,19 @@ def test_a_word_spelled_right_that_no_story_says_is_not_offered_a_word_it_only_l
     assert _search(backend, "vresi", meaning=False).suggestions[:1] == ("verso",)
 
 
+def test_the_words_of_the_language_a_querys_function_words_tell_are_offered_first(archive):
+    add_story(archive, "Acier", "fr", [(0.0, 4.0, "Mon père travaillait à l'aciérie.")])
+    add_story(archive, "Cieszę", "pl", [(0.0, 4.0, "Cieszę się, że wróciłem.")])
+    add_story(archive, "Mina", "es", [(0.0, 4.0, "Cerró la mina en 1992 y nos quedamos sin nada.")])
+    backend = FTSBackend(archive)
+    # alone, "cierre" tells no language: the words most like it first
+    assert _search(backend, "cierre", meaning=False).suggestions == ("aciérie", "cieszę", "cerró")
+    # "de la" tells Spanish: "cerró" was offered third, after French and Polish
+    results = _search(backend, "cierre de la mina", meaning=False)
+    assert results.suggestions == ("cerró", "aciérie", "cieszę")
+    assert results.suggested_queries[0] == "cerró de la mina"
+
+
 def test_a_query_typed_with_combining_accents_is_read_as_written_with_them_whole(archive):
     add_story(archive, "Köln", "de", [(0.0, 4.0, "In Köln stieg das Wasser.")])
     backend = FTSBackend(archive)
