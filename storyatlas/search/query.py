@@ -26,6 +26,7 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)([\w][\w\'’-]*)(\*?)', re.UNICODE)
 # "a*" would be most of the index
 MIN_BEGUN = 3
 _WORD = re.compile(r"\w+", re.UNICODE)
+_SYNTAX = re.compile(r'"|(?<!\S)(?:OR|AND)(?!\S)')
 
 
 @dataclass(frozen=True)
@@ -325,12 +326,14 @@ def with_word(text: str, typed: str, offered: str) -> str:
 
 
 def meant(text: str) -> str:
-    """What a query asks for by meaning: the query as typed or, where it leaves words out
-    or has words typed with ``*`` (the beginnings of words, which mean nothing to the
-    encoder), its other words and phrases alone."""
+    """What a query asks for by meaning: the query as typed, without the quotes and the
+    OR and AND that say how to search its words, or, where it leaves words out or has
+    words typed with ``*`` (the beginnings of words, which mean nothing to the encoder),
+    its other words and phrases alone. Quoted, '"wielka woda"' (high water) came closest
+    to short lines about nothing ("I still call her at Christmas."), unquoted to floods."""
     clauses, excluded = _parse(text)
     if not excluded and not any(t.prefix for c in clauses for t in c):
-        return text
+        return " ".join(_SYNTAX.sub(" ", text).split()) if _SYNTAX.search(text) else text
     return " ".join(w for c in clauses for t in c if not t.prefix for w in t.words)
 
 

@@ -36,6 +36,10 @@ many letters: shorter stems meet by chance ("tenait" and "tennis" are both "ten"
 French stemmer, "bed" is Dutch "bede"). Of 3,000 words drawn from the labelled stories,
 241 called up a theme as written; with the forms of stems of three letters and more
 487, about a third of the new ones by chance, with five letters and more 366, about a tenth."""
+MIN_PHRASE_STEM = 3
+"""The same for a trigger of two words or more, all of which a query must say: Polish
+"wielki woda" (high water) stood for no other form, "woda"'s stem being "wod", so
+"wielka woda" called up no theme."""
 
 # the vocabulary holds ten thousand trigger words: fold, stem and file them once per
 # version of it, not on every search (looking at each of them took 0.45 ms a search)
@@ -56,7 +60,8 @@ def _triggers(archive: Archive) -> _Triggers:
                     words = frozenset(fold(w) for w in phrase.split())
                     terms = frozenset(stems.term(w.casefold(), lang) for w in phrase.split()) \
                         if lang in stems.SNOWBALL else frozenset()
-                    for filed in (words, terms if all(len(t.partition("_")[2]) >= MIN_STEM for t in terms)
+                    least = MIN_STEM if len(words) == 1 else MIN_PHRASE_STEM
+                    for filed in (words, terms if all(len(t.partition("_")[2]) >= least for t in terms)
                                   else frozenset()):
                         if filed:
                             by_word.setdefault(min(filed), []).append((theme_id, filed, lang))
@@ -113,7 +118,7 @@ def _forms(typed: str) -> frozenset[str]:
     of: "inondations", "powodzi", "Überschwemmungen" and "floods" called up no theme, where
     the trigger's own word did. Nothing for a word shorter than a stem that counts."""
     word = fold(typed)
-    if len(word) < MIN_STEM:
+    if len(word) < MIN_PHRASE_STEM:
         return frozenset()
     return frozenset(stems.term(form, lang) for lang in stems.LANGUAGES
                      if word not in stems.stop_words(lang) or stems.told_apart(typed, lang)

@@ -42,6 +42,21 @@ def test_a_word_left_out_leaves_out_the_moments_meaning_finds_saying_it(archive)
         ("flood", "", "flood", "flood cellar")
 
 
+def test_the_quotes_and_or_that_say_how_to_search_the_words_are_not_read_as_meaning(archive):
+    add_story(archive, "Cellar", "en", CELLAR_EN)
+    add_story(archive, "Powódź", "pl", FLOOD_PL)
+    add_story(archive, "Damm", "de", FLOOD_DE)
+    meaning.index(archive)
+    assert (meant('"wielka woda"'), meant("powódź OR Hochwasser"), meant('a "b c" AND d'), meant("ORacle")) == \
+        ("wielka woda", "powódź Hochwasser", "a b c d", "ORacle")
+    # quoted, the Polish for high water came closest to lines about nothing
+    def scored(text):
+        return [(h.segment_id, round(h.score, 4)) for h in meaning.nearest(archive, text, KEEPER, min_score=-9.0)]
+
+    for typed, plain in (('"wielka woda"', "wielka woda"), ("powódź OR Hochwasser", "powódź Hochwasser")):
+        assert scored(meant(typed)) == scored(plain) != scored(typed)
+
+
 def test_a_segment_made_after_the_searchs_snapshot_began_is_no_hit(archive):
     told = add_story(archive, "Choir", "en", [
         (0.0, 4.0, "We sang in the choir on Sundays. The river flooded the whole valley."),

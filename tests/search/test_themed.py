@@ -5,21 +5,22 @@ import random
 from storyatlas import stems
 from storyatlas.archive import tags
 from storyatlas.search.query import fold, query_words, typed_words
-from storyatlas.search.themed import MIN_STEM, query_themes
+from storyatlas.search.themed import MIN_PHRASE_STEM, MIN_STEM, query_themes
 from storyatlas.themes import store
 
 
 def _by_reading_every_trigger(triggers, text):
     """A trigger phrase's words all in the query folded, or all its words' terms in its language
-    (stems of MIN_STEM letters at least) among those of the query's words in each language
-    they are no function word of."""
+    (stems of MIN_STEM letters at least, MIN_PHRASE_STEM in a phrase of several words) among
+    those of the query's words in each language they are no function word of."""
     words = query_words(text)
     terms = {stems.term(form, lang) for w in typed_words(text) for lang in stems.LANGUAGES
              if not stems.is_stop_word(w, lang) for form in (w, fold(w))}
 
     def holds(phrase, lang):
         said = {stems.term(w.casefold(), lang) for w in phrase.split()} if lang in stems.SNOWBALL else {""}
-        long = all(len(t.partition("_")[2]) >= MIN_STEM for t in said)
+        least = MIN_STEM if len(phrase.split()) == 1 else MIN_PHRASE_STEM
+        long = all(len(t.partition("_")[2]) >= least for t in said)
         return {fold(w) for w in phrase.split()} <= words or (long and said <= terms)
 
     return tuple(theme_id for theme_id, by_lang in triggers
@@ -48,6 +49,10 @@ def test_a_query_calls_up_each_theme_a_whole_trigger_phrase_of_it_names_in_the_v
     for word in ("Überschwemmung", "Überschwemmungen", "inondations", "powodzi", "floods", "flooded"):
         assert query_themes(archive, word) == ("floods",), word
     assert query_themes(archive, "die") == ()  # a German function word is not stemmed as German
+    # a phrase's words in other forms, though a stem is short: "woda" is "wod" (Polish "wielki woda", high water)
+    for text in ("wielka woda", "wielkiej wody", "Wielka Woda"):
+        assert query_themes(archive, text) == ("floods",), text
+    assert query_themes(archive, "wielka") == query_themes(archive, "wody") == ()
 
 
 def test_a_word_in_a_trigger_of_the_language_its_query_is_told_in_calls_up_no_other_languages(archive):
