@@ -64,6 +64,7 @@ from storyatlas import stems  # noqa: E402
 from storyatlas.archive import Archive, Viewer  # noqa: E402
 from storyatlas.search import SearchQuery  # noqa: E402
 from storyatlas.search.fts import FTSBackend  # noqa: E402
+from storyatlas.themes import store  # noqa: E402
 from tests.conftest import add_story  # noqa: E402
 
 SLIPS = ("swapped", "dropped", "added", "replaced")
@@ -137,6 +138,7 @@ def main() -> None:
         for n, story in enumerate(stories):
             lines = [(i * 5.0, i * 5.0 + 5.0, text, english) for i, (text, english) in enumerate(segments(story))]
             add_story(archive, f"story {n}", story["language"], lines)
+        store.vocabulary(archive)  # seeded, as once a story is tagged: a query's words call themes up
         backend = FTSBackend(archive)
         around = _around(stories) if args.in_sentence else {}
         for meant, typed, slip, lang in drawn:

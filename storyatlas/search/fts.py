@@ -25,7 +25,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -110,7 +110,7 @@ class FTSBackend:
                     # kept "scaffolding helps students learn new things" from its clip)
                     results = self._search(query, visible, parsed, themes, about, relaxed=True)
                 if results.worded == 0 or results.relaxed:
-                    results = replace(results, **self._suggest(visible, query, parsed))
+                    results = replace(results, **self._suggest(visible, query, parsed, called.words))
                 results = replace(results, begun_cut=tuple(t.words[0] for t in parsed.terms() if t.more_begun))
         except sqlite3.DatabaseError as e:  # a damaged index says "malformed", not an operational error
             raise SearchError(said("the search index cannot answer ({detail}); run `storyatlas reindex` to make it "
@@ -371,13 +371,15 @@ class FTSBackend:
                 best[sid].append(point_id)
         return best
 
-    def _suggest(self, visible: tuple[str, list], query: SearchQuery, parsed: Query | None) -> dict:
+    def _suggest(self, visible: tuple[str, list], query: SearchQuery, parsed: Query | None,
+                 spelled_right: Collection[str] = ()) -> dict:
         """"Did you mean", as ``SearchResults``' fields: for the words not found, or, for a
         query of function words only, for those typed without their accents, and the
-        query with its words quoted."""
+        query with its words quoted. ``spelled_right``: words (folded) known to be (a
+        theme's trigger called up by them), offered nothing."""
         key = self._words_key()
         if parsed is not None:
-            offered = suggest.suggestions(self.conn, key, parsed, *visible)
+            offered = suggest.suggestions(self.conn, key, parsed, *visible, spelled_right=spelled_right)
         else:
             said, left_out = said_and_left_out(query.text)  # "-meme" asks for no "mémé"
             words = list(dict.fromkeys(stems.words(said)))

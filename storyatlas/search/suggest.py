@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -88,10 +88,13 @@ _ASKED = 100
 
 
 def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query, stories_sql: str,
-                params: list) -> tuple[tuple[str, str], ...]:
+                params: list, spelled_right: Collection[str] = ()) -> tuple[tuple[str, str], ...]:
     """Up to three words per query word not found, each as (the word typed, the word
-    offered); ``key`` names the archive and its words index's state (path, ``words_state``)."""
-    typed = _unseen(conn, parsed, stories_sql, params)
+    offered); ``key`` names the archive and its words index's state (path, ``words_state``).
+    None for a word in ``spelled_right`` (folded): most words no story says are spelled
+    right, and the themes' trigger words are words of their languages ("strajk", a strike,
+    was offered "staje", "straw" and "strada")."""
+    typed = [word for word in _unseen(conn, parsed, stories_sql, params) if fold(word) not in spelled_right]
     if not typed:
         return ()
     vocabulary = kept_vocabulary(conn, key)

@@ -315,6 +315,19 @@ def test_the_words_of_the_language_a_querys_function_words_tell_are_offered_firs
     assert results.suggested_queries[0] == "cerró de la mina"
 
 
+def test_a_word_that_calls_up_a_theme_is_spelled_right_and_offered_nothing(archive):
+    from storyatlas.themes import store
+
+    add_story(archive, "Staje", "pl", [(0.0, 4.0, "Pociąg staje w Kłodzku.")])
+    add_story(archive, "Straw", "en", [(0.0, 4.0, "We slept on straw in the barn.")])
+    backend = FTSBackend(archive)
+    assert _search(backend, "strajk", meaning=False).suggestions  # a word like it, before the themes are known
+    store.vocabulary(archive)  # seeded, as once a story is tagged: Polish "strajk" (a strike) calls up protest
+    results = _search(backend, "strajk", meaning=False)
+    assert results.themes == ("protest",) and results.suggestions == ()
+    assert _search(backend, "strwa", meaning=False).suggestions[:1] == ("straw",)
+
+
 def test_a_query_typed_with_combining_accents_is_read_as_written_with_them_whole(archive):
     add_story(archive, "Köln", "de", [(0.0, 4.0, "In Köln stieg das Wasser.")])
     backend = FTSBackend(archive)
