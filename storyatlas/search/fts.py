@@ -375,8 +375,8 @@ class FTSBackend:
                  spelled_right: Collection[str] = ()) -> dict:
         """"Did you mean", as ``SearchResults``' fields: for the words not found, or, for a
         query of function words only, for those typed without their accents, and the
-        query with its words quoted. ``spelled_right``: words (folded) known to be (a
-        theme's trigger called up by them), offered nothing."""
+        query with its words quoted. ``spelled_right``: the query's words (folded) known to
+        be spelled right, as they call a theme up: offered nothing."""
         key = self._words_key()
         if parsed is not None:
             offered = suggest.suggestions(self.conn, key, parsed, *visible, spelled_right=spelled_right)

@@ -49,10 +49,11 @@ def test_the_quotes_and_or_that_say_how_to_search_the_words_are_not_read_as_mean
     meaning.index(archive)
     assert (meant('"wielka woda"'), meant("powódź OR Hochwasser"), meant('a "b c" AND d'), meant("ORacle")) == \
         ("wielka woda", "powódź Hochwasser", "a b c d", "ORacle")
-    # quoted, the Polish for high water came closest to lines about nothing
+
     def scored(text):
         return [(h.segment_id, round(h.score, 4)) for h in meaning.nearest(archive, text, KEEPER, min_score=-9.0)]
 
+    # quoted, the Polish for high water came closest to lines about nothing
     for typed, plain in (('"wielka woda"', "wielka woda"), ("powódź OR Hochwasser", "powódź Hochwasser")):
         assert scored(meant(typed)) == scored(plain) != scored(typed)
 
