@@ -378,11 +378,11 @@ def _unseen(conn: sqlite3.Connection, parsed: Query, stories_sql: str, params: l
     own: a word said needs no other (when a query is relaxed, "cellars sandbags" offered
     "cell" for the word it had found, and a phrase found beside a word that was not, or
     one whose words are all said but not in that order, had each of its words offered
-    another)."""
+    another). Not a number: "2002", a year no story names, was offered "2005" and "200"."""
     words: dict[str, Term] = {}  # each word once, however often it is typed
     for t in parsed.terms():
         for w in stems.words(" ".join(t.words)):
-            if len(fold(w)) >= stems.MIN_VOCABULARY:
+            if len(fold(w)) >= stems.MIN_VOCABULARY and not w.isdecimal():
                 words.setdefault(w, Term((w,), False) if t.phrase else t)
     return [w for w, term in words.items() if not _seen(conn, term, stories_sql, params)]
 

@@ -302,6 +302,15 @@ def test_a_word_spelled_right_that_no_story_says_is_not_offered_a_word_it_only_l
     assert _search(backend, "vresi", meaning=False).suggestions[:1] == ("verso",)
 
 
+def test_a_number_no_story_says_is_offered_no_other(archive):
+    add_story(archive, "Years", "de", [(0.0, 4.0, "Das Hochwasser von 2005 kam nach 200 Jahren wieder.")])
+    backend = FTSBackend(archive)
+    # a year no story names: "2005" and "200" are other years, not what was meant
+    for typed in ("2002", "Hochwasser 2002"):
+        assert _search(backend, typed, meaning=False).suggestions == (), typed
+    assert _search(backend, "Hochwaser 2005", meaning=False).suggestions == ("hochwasser",)
+
+
 def test_the_words_of_the_language_a_querys_function_words_tell_are_offered_first(archive):
     add_story(archive, "Acier", "fr", [(0.0, 4.0, "Mon père travaillait à l'aciérie.")])
     add_story(archive, "Cieszę", "pl", [(0.0, 4.0, "Cieszę się, że wróciłem.")])
