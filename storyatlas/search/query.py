@@ -219,9 +219,9 @@ def query_language(words: list[str], language: str | None = None,
                    holds: Callable[[set[str]], set[str]] | None = None) -> str:
     """The language whose stop words a query's words are: the language asked for, or
     the one most of them are stop words of (English, the archive's common language,
-    when it is not clear). Where no more than half the words are stop words of that
-    language, or where other languages have as many, ``holds`` (which of the index terms
-    given the index has) decides by the stories: "war years" is English where English
+    when it is not clear). Where another language has as many, or where no more than
+    half the words are stop words of the one language (English but for that), ``holds``
+    (which of the index terms given the index has) decides by the stories: "war years" is English where English
     stories say both words, though "war" is a German stop word, "die Flut" German where
     German stories say "Flut", and "sera e io" Italian where Italian stories say "sera"
     (Spanish has as many stop words in it: "será", "e")."""
@@ -231,7 +231,9 @@ def query_language(words: list[str], language: str | None = None,
     # max keeps the first of equals: English, then the language listed first
     best = max(stems.LANGUAGES, key=lambda lang: (hits[lang], lang == "en"))
     tied = [lang for lang in stems.LANGUAGES if hits[lang] == hits[best]]
-    if best == "en" or holds is None or (2 * hits[best] > len(words) and len(tied) == 1):
+    # English alone, at once: the stories are asked only between equals ("przez most", across
+    # the bridge, was English by "most", and searched "przez" alone)
+    if holds is None or len(tied) == 1 and (best == "en" or 2 * hits[best] > len(words)):
         return best
     candidates = tied if 2 * hits[best] > len(words) else [lang for lang in stems.LANGUAGES
                                                              if hits[lang] or lang == "en"]

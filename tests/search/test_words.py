@@ -671,6 +671,13 @@ def test_between_languages_as_likely_the_stories_words_decide_before_stop_words(
     evening = add_story(archive, "Sera", "it", [(0.0, 4.0, "Quella sera e io eravamo soli in casa.")])
     assert _ids(_search(FTSBackend(archive), "sera e io", meaning=False)) == [evening]
     assert parse("sera e io", holds=lambda terms: {"it_ser"} & terms).language == "it"
+    # English ties too: "most" is an English stop word and Polish for a bridge, "przez"
+    # (across) a Polish one: "przez most" was English and searched "przez" alone
+    bridge = add_story(archive, "Most", "pl", [(0.0, 4.0, "Chodziłam przez most po chleb.")])
+    add_story(archive, "Most of us", "en", [(0.0, 4.0, "Most of us walked.")])
+    assert _ids(_search(FTSBackend(archive), "przez most", meaning=False)) == [bridge]
+    assert parse("przez most", holds=lambda terms: {"pl_most"} & terms).language == "pl"
+    assert parse("przez most").language == "en"  # nothing to tell by: English, as before
 
 
 def test_only_the_stories_a_searcher_may_see_tell_a_querys_language(archive):
