@@ -221,10 +221,10 @@ def query_language(words: list[str], language: str | None = None,
     the one most of them are stop words of (English, the archive's common language,
     when it is not clear). Where another language has as many, or where no more than
     half the words are stop words of the one language (English but for that), ``holds``
-    (which of the index terms given the index has) decides by the stories: "war years" is English where English
-    stories say both words, though "war" is a German stop word, "die Flut" German where
-    German stories say "Flut", and "sera e io" Italian where Italian stories say "sera"
-    (Spanish has as many stop words in it: "será", "e")."""
+    (which of the index terms given the index has) decides by the stories: "war years"
+    is English where English stories say both words, though "war" is a German stop word,
+    "die Flut" German where German stories say "Flut", and "sera e io" Italian where
+    Italian stories say "sera" (Spanish has as many stop words in it: "será", "e")."""
     if language in stems.SNOWBALL:
         return language
     hits = {lang: sum(stems.is_stop_word(w, lang) for w in words) for lang in stems.LANGUAGES}

@@ -12,7 +12,9 @@ shorter terms it begins with (a slip in an ending leaves a word unstemmed). Wher
 find nothing as like it, wider candidates are asked, one set after the other (``_wider``).
 A close term is offered as a word someone said ("Keller", not "kell"): of the words of
 the first segments the searcher may see whose term it is, the one spelled most like the
-word typed; and of the words so found, those most like it first.
+word typed; and of the words so found, those of the language the query's function
+words tell first (``_Order``), then those most like it. No word is offered for a number,
+nor for a word that calls up a theme (it is a word of its language).
 That vocabulary is the whole archive's, so a term is offered only once found in a story
 the searcher may see: a word from a private story must never be offered.
 """
@@ -60,13 +62,13 @@ _LEAST = 60
 # slip as before. Most offered no more were no kin of the word ("spacer": "später",
 # "soledad": "solidale"), some were ("tuvieron": "tuvimos")
 _SLIPS = 2
+_KIN = 6
 # candidates whose words are read at most, for a word typed: those turned away by the
 # rules above are read first (--sets 1 2 3 --seed 7: one word of 749 offered second
 # before, not now, with 12; two with 8); benchmarks/search.py --reuse at 200k, two runs
 # each, alternating: a misspelling 2.0-2.1 ms at p50 and 2.7-3.4 at p99 with 12,
 # against 2.2-2.3 and 6.8-7.8 with none (1,037 reads a run, 802 with it)
 _READ_AT_MOST = 12
-_KIN = 6
 # segments read for a candidate's words as said, the one spelled most like the word typed
 # offered ("rzszowa": "rzeszowa", not "rzeszów"); benchmarks/did_you_mean.py --sets 1 2 3
 # --seed 7: 90.2 % offered first with 1, 92.4 % with 2, 93.0 % with 3, at 0.1 and 0.3 ms more

@@ -175,3 +175,15 @@ def test_the_search_says_how_many_stories_only_come_close_in_meaning(client, web
     assert "Stories found: 3</h2>" in page and "By their words or themes: 1 · only close in meaning: 2" in page
     alone = client.get("/search", params={"q": "dam", "lang": "de", "community": "Görlitz"}).text
     assert "Passende Geschichten: 1</h2>" in alone and "der Bedeutung nach" not in alone
+
+
+def test_the_stories_counted_by_their_words_are_only_those_the_reader_may_see(client, web_archive):
+    dam = add_story(web_archive, "Der Damm", "de", DAM, community="Görlitz", country="DE")
+    add_story(web_archive, "Powódź", "pl", FLOOD, community="Zgorzelec", country="PL")
+    meaning.index(web_archive)
+    assert client.get("/api/search", params={"q": "dam"}).json()["by_words"] == 1
+    web_archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (dam,))
+    found = client.get("/api/search", params={"q": "dam"}).json()
+    # the private dam, which alone says "dam", is neither counted nor shown
+    assert found["by_words"] == 0 and dam not in [s["story_id"] for s in found["stories"]]
+    assert "By their words or themes: 1" not in client.get("/search", params={"q": "dam"}).text
