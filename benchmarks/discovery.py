@@ -23,7 +23,8 @@ language and overall; the target is that the fused ranking beats both words and 
 
 ``--kindred`` prints instead what each story's five closest passages ("others lived this
 too", ``meaning.kindred``) share with it: a labelled theme, and another language, by how
-many are taken first from stories told in another language.
+many are taken first from stories told in another language, and with or without the
+stories tagged with a theme of this one's first (the story page takes three and those).
 
 ``--held-apart``: the 144 stories of ``held-apart-12.jsonl`` instead, which no choice
 of the tagger saw (it was fitted on the numbered sets, 1-3 among them, so on those the
@@ -103,16 +104,17 @@ def kindred(archive: Archive, language_of: dict[int, str], themes_of: dict[int, 
     """The five passages "others lived this too" shows, for each story (these have no
     place, so none is left out for being told in the story's own): how many share a
     labelled theme with it, how many are told in another language, taking first that many
-    of the closest in another language."""
-    print(f"\n{'other languages first':>21} {'shown':>6} {'share a theme':>13} {'another language':>16}")
-    for first in (0, 1, 2, 3, 4, 5):
+    of the closest in another language, and the stories sharing a tagged theme or not."""
+    print(f"\n{'other languages first':>21} {'themes first':>12} {'shown':>6} {'share a theme':>13} "
+          f"{'another language':>16}")
+    for first, themes_first in [(n, False) for n in range(6)] + [(n, True) for n in range(6)]:
         shown = shared = elsewhere = 0
         for sid in language_of:
-            hits = meaning.kindred(archive, sid, READER, limit=5, other_languages=first)
+            hits = meaning.kindred(archive, sid, READER, limit=5, other_languages=first, themes_first=themes_first)
             shown += len(hits)
             shared += sum(bool(themes_of[h.story_id] & themes_of[sid]) for h in hits)
             elsewhere += sum(language_of[h.story_id] != language_of[sid] for h in hits)
-        print(f"{first:>21} {shown:>6} {shared / shown:>13.3f} {elsewhere / shown:>16.3f}")
+        print(f"{first:>21} {str(themes_first):>12} {shown:>6} {shared / shown:>13.3f} {elsewhere / shown:>16.3f}")
 
 
 def query_text(theme, lang: str) -> str | None:
@@ -180,15 +182,15 @@ def main() -> None:
         if args.thresholds:
             thresholds(archive, vocabulary, language_of, themes_of)
             return
-        if args.kindred:
-            kindred(archive, language_of, themes_of)
-            return
         started = time.perf_counter()
         store.vocabulary(archive)  # the archive's own vocabulary, whose triggers call a query's themes up
         tagger = Tagger(vocabulary, Path(tmp))
         for sid in language_of:
             tag_story(archive, sid, Path(tmp), tagger)
         print(f"tagged with themes, as the archive tags a story, in {time.perf_counter() - started:.0f} s")
+        if args.kindred:
+            kindred(archive, language_of, themes_of)
+            return
         backend = FTSBackend(archive)
         scores: dict[str, dict[str, list[tuple[float, float]]]] = defaultdict(lambda: defaultdict(list))
         for theme in vocabulary.themes:

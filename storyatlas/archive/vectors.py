@@ -137,6 +137,14 @@ def told_in_language_of(archive: Archive, story_id: int) -> np.ndarray:
                                       (SELECT language FROM stories WHERE id = ?)""", (story_id,))
 
 
+def sharing_a_theme(archive: Archive, story_id: int) -> np.ndarray:
+    """The ids of the stories tagged with a theme this one is tagged with (its own among
+    them), whoever may see them: to order those allowed, never shown."""
+    return story_ids(archive.conn, """SELECT DISTINCT other.story_id AS id FROM story_themes mine
+                                      JOIN story_themes other ON other.theme_id = mine.theme_id
+                                      WHERE mine.story_id = ?""", (story_id,))
+
+
 def story_segments(archive: Archive, story_id: int) -> list[int]:
     """The story's segment ids in the order they are told."""
     return [r[0] for r in archive.conn.execute("SELECT id FROM segments WHERE story_id = ? ORDER BY idx",

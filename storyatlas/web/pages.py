@@ -34,7 +34,8 @@ templates.env.filters["clock"] = clock
 PAGE_SIZE = 20
 KINDRED_OTHER_LANGUAGES = 3
 """Of the five passages "others lived this too" shows, how many are first the closest told
-in another language (``meaning.kindred``): a German story's five closest were all German."""
+in another language (``meaning.kindred``): a German story's five closest were all German.
+Stories tagged with a theme of this one's come first either way (``themes_first``)."""
 
 
 def _snippet(moment) -> str:
@@ -184,7 +185,7 @@ def _kindred(archive, story, who) -> list[dict]:
 
     found = []
     for hit in meaning.kindred(archive, story.id, who, limit=12, apart_from=story.place.community,
-                               other_languages=KINDRED_OTHER_LANGUAGES):
+                               other_languages=KINDRED_OTHER_LANGUAGES, themes_first=True):
         other = archive.story(hit.story_id, who)  # the same place's are left out: "similar stories" shows those
         segment = next((s for s in archive.segments(other.id, who) if s.id == hit.segment_id), None)
         if segment is not None:

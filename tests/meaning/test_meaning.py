@@ -244,6 +244,16 @@ def test_others_lived_this_too_takes_the_closest_in_other_languages_first(archiv
         [h for h in closest if h.story_id != near] + [h for h in closest if h.story_id == near]
 
 
+def test_others_lived_this_too_can_take_the_stories_sharing_a_theme_first(archive, stories):
+    closest = meaning.kindred(archive, stories["de"], Viewer.anonymous())
+    assert [h.story_id for h in closest] == [stories["en"], stories["pl"]]  # the bread by the bakery
+    tag = "INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, ?, 1)"
+    archive.conn.executemany(tag, [(stories["de"], "floods"), (stories["pl"], "floods"), (stories["en"], "family")])
+    first = meaning.kindred(archive, stories["de"], Viewer.anonymous(), themes_first=True)
+    assert first == closest[::-1]  # the flood shares a theme with the dam story, the bread does not
+    assert meaning.kindred(archive, stories["de"], Viewer.anonymous()) == closest
+
+
 def test_a_line_corrected_since_the_vectors_were_read_takes_no_place_among_a_storys_passages(archive, stories,
                                                                                              monkeypatch):
     meaning.kindred(archive, stories["de"], KEEPER)  # every vector read

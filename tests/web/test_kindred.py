@@ -3,6 +3,7 @@ meaning to its own ("Others lived this too"), with their English, and only those
 reader may see."""
 
 from storyatlas import meaning
+from storyatlas.archive import Viewer
 from tests.conftest import add_story
 
 DAM = [(0.0, 4.0, "Nach 1963 baute man den Damm, und die Überschwemmungen jedes Frühjahr hörten auf.",
@@ -135,6 +136,25 @@ def test_others_lived_this_too_names_other_places_and_five_of_them_at_most(clien
     kindred = page[page.index('class="kindred"'):]
     kindred = kindred[:kindred.index("</ul>")]
     assert "Nachbarn" not in kindred and "Sąsiedzi" not in kindred and kindred.count("<li") == 5
+
+
+def test_others_lived_this_too_shows_first_the_stories_sharing_a_theme_with_this_one(client, web_archive):
+    """Closeness alone put "for thirty years I thought school wasn't for me" beside "I
+    lived thirty-five years in the same flat"."""
+    dam = add_story(web_archive, "Der Damm", "de", DAM, community="Görlitz", country="DE")
+    water = [(0.0, 4.0, "Woda stała na ulicach przez tydzień.", "The water stood in the streets for a week.", "pl")]
+    for place in ("Opole", "Wrocław", "Kłodzko", "Nysa", "Racibórz", "Brzeg"):
+        add_story(web_archive, f"Woda w {place}", "pl", water, community=place, country="PL")
+    flood = add_story(web_archive, "Powódź", "pl", FLOOD, community="Zgorzelec", country="PL")
+    meaning.index(web_archive)
+    assert flood not in [h.story_id for h in meaning.kindred(web_archive, dam, Viewer.anonymous())]  # a little further
+    web_archive.conn.executemany("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 1)",
+                                 [(dam,), (flood,)])
+
+    page = client.get(f"/stories/{dam}").text
+    kindred = page[page.index('class="kindred"'):]
+    kindred = kindred[:kindred.index("</ul>")]
+    assert "Powódź zniszczyła" in kindred and kindred.count("<li") == 5
 
 
 def test_many_stories_alike_from_the_storys_own_place_leave_room_for_another_place(client, web_archive):
