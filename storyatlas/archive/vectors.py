@@ -1,5 +1,6 @@
-"""The meaning index's rows: one vector per segment (migration 0012), read through the
-access policy. What makes and searches them lives in ``storyatlas.meaning``."""
+"""The meaning index's rows: one vector per segment (migration 0012), of its words and
+of its English line where it has one (0028), read through the access policy. What makes
+and searches them lives in ``storyatlas.meaning``."""
 
 from __future__ import annotations
 
@@ -29,11 +30,23 @@ class Unindexed:
     text: str
     idx: int
     """Its place in its story: with ``story_id``, where the next look for missing ones starts."""
+    text_en: str | None = None
+    """Its English line, unless the line is English or its English is stale."""
 
     @property
     def said(self) -> str:
         """The text the encoder reads: the words left around any redacted run."""
-        return " ".join(self.text.replace(MARK, " ").split())
+        return _unmarked(self.text)
+
+    @property
+    def english(self) -> str | None:
+        """The English the encoder reads too, where it says something the text does not."""
+        english = _unmarked(self.text_en or "")
+        return english if english and english != self.said else None
+
+
+def _unmarked(text: str) -> str:
+    return " ".join(text.replace(MARK, " ").split())
 
 
 def unindexed(archive: Archive, model: str, limit: int = 512,
@@ -46,7 +59,7 @@ def unindexed(archive: Archive, model: str, limit: int = 512,
     # condition on g alone before the join, and read every segment's text: at a million
     # segments a look through all of them took 0.98-1.15 s, and 0.54-0.56 s this way)
     rows = archive.conn.execute(
-        f"""SELECT g.id, g.story_id, g.text, g.idx FROM segments g
+        f"""SELECT g.id, g.story_id, g.text, g.idx, CASE WHEN g.text_en_stale = 0 THEN g.text_en END FROM segments g
            LEFT JOIN segment_vectors v ON v.segment_id = g.id AND v.model = ?
            WHERE (g.story_id, g.idx) > (?, ?) AND v.segment_id IS NULL
              AND CASE WHEN v.segment_id IS NULL THEN {_SAID} END
@@ -62,8 +75,9 @@ def store(archive: Archive, model: str, made: Iterable[tuple[Unindexed, np.ndarr
         for segment, vector in made:
             # its story too: an erased or merged-away segment's id is taken by the next one
             # made, which may say the same ("Thank you.") in a story others may not see
-            if c.execute("SELECT 1 FROM segments WHERE id = ? AND story_id = ? AND text = ?",
-                         (segment.segment_id, segment.story_id, segment.text)).fetchone() is None:
+            if c.execute("""SELECT 1 FROM segments WHERE id = ? AND story_id = ? AND text = ?
+                            AND (CASE WHEN text_en_stale = 0 THEN text_en END) IS ?""",
+                         (segment.segment_id, segment.story_id, segment.text, segment.text_en)).fetchone() is None:
                 continue  # corrected, redacted or erased meanwhile: the next round makes it again
             c.execute("INSERT OR REPLACE INTO segment_vectors (segment_id, story_id, model, vector) "
                       "VALUES (?, ?, ?, ?)",

@@ -48,6 +48,26 @@ def test_a_query_finds_passages_in_other_languages_by_meaning_alone(archive, sto
     assert _found(archive, "loneliness") == []  # nothing means that here
 
 
+def test_a_lines_english_brings_it_closer_to_a_query_in_another_language_while_it_is_not_stale(archive):
+    line = "Ale bëła wiôlgô wòda w naszi wsë."  # Kashubian, which the encoder hardly knows
+    told = add_story(archive, "Wòda", "csb", [(0.0, 4.0, line, "There was a great flood in our village.", "csb")])
+    add_story(archive, "Bread", "en", OTHER_EN)
+    assert meaning.index(archive) == 3
+
+    def closeness():
+        return next(h.score for h in meaning.nearest(archive, "flood", KEEPER, min_score=-1) if h.story_id == told)
+
+    with_english = closeness()
+    # the line corrected: its English says what it said before, until translated again
+    archive.conn.execute("UPDATE segments SET text_en_stale = 1 WHERE story_id = ?", (told,))
+    assert meaning.index(archive) == 1
+    assert closeness() < with_english - 0.03
+    archive.conn.execute("UPDATE segments SET text_en_stale = 0 WHERE story_id = ?", (told,))
+    assert meaning.index(archive) == 1 and closeness() == pytest.approx(with_english, abs=0.002)
+    archive.conn.execute("UPDATE segments SET text_en = 'We baked bread on Sundays.' WHERE story_id = ?", (told,))
+    assert meaning.index(archive) == 1 and closeness() < with_english - 0.03
+
+
 def test_only_stories_the_reader_may_see_are_searched(archive, stories):
     archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (stories["pl"],))
     found = _found(archive, "flood", Viewer.anonymous())
@@ -420,7 +440,7 @@ def test_fusion_adds_each_storys_reciprocal_ranks_in_the_words_and_the_meaning_r
                   [(1, 4.0), (2, 3.0), (3, 2.0), (4, 1.0)])
     fused.fuse(c, {5: [(50, 0.5)], 4: [(40, 0.9), (41, 0.2)]}, words_weight)
     ranked = [r[0] for r in c.execute("SELECT story_id FROM temp.search_hits ORDER BY tier, fused DESC, key DESC")]
-    # 4 is in both; with a relaxed words ranking (half) meaning's second beats words' first
+    # 4 is in both; with a relaxed words ranking (counted less) meaning's second beats words' first
     assert ranked == order
     scores = dict(c.execute("SELECT story_id, fused FROM temp.search_hits"))
     assert scores[4] == pytest.approx(words_weight / (fused.K + 4) + 1 / (fused.K + 1))

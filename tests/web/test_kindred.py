@@ -142,19 +142,21 @@ def test_others_lived_this_too_shows_first_the_stories_sharing_a_theme_with_this
     """Closeness alone put "for thirty years I thought school wasn't for me" beside "I
     lived thirty-five years in the same flat"."""
     dam = add_story(web_archive, "Der Damm", "de", DAM, community="Görlitz", country="DE")
-    water = [(0.0, 4.0, "Woda stała na ulicach przez tydzień.", "The water stood in the streets for a week.", "pl")]
+    bridge = [(0.0, 4.0, "Most na rzece zbudowano w 1970 roku.", "The bridge over the river was built in 1970.", "pl")]
     for place in ("Opole", "Wrocław", "Kłodzko", "Nysa", "Racibórz", "Brzeg"):
-        add_story(web_archive, f"Woda w {place}", "pl", water, community=place, country="PL")
-    flood = add_story(web_archive, "Powódź", "pl", FLOOD, community="Zgorzelec", country="PL")
+        add_story(web_archive, f"Most w {place}", "pl", bridge, community=place, country="PL")
+    banks = add_story(web_archive, "Wały", "pl", [(0.0, 4.0, "Po powodzi wały podniesiono o metr.",
+                                                   "After the flood the embankments were raised by a metre.", "pl")],
+                      community="Zgorzelec", country="PL")
     meaning.index(web_archive)
-    assert flood not in [h.story_id for h in meaning.kindred(web_archive, dam, Viewer.anonymous())]  # a little further
+    assert banks not in [h.story_id for h in meaning.kindred(web_archive, dam, Viewer.anonymous())]  # further
     web_archive.conn.executemany("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 1)",
-                                 [(dam,), (flood,)])
+                                 [(dam,), (banks,)])
 
     page = client.get(f"/stories/{dam}").text
     kindred = page[page.index('class="kindred"'):]
     kindred = kindred[:kindred.index("</ul>")]
-    assert "Powódź zniszczyła" in kindred and kindred.count("<li") == 5
+    assert "Po powodzi wały" in kindred and kindred.count("<li") == 5
 
 
 def test_many_stories_alike_from_the_storys_own_place_leave_room_for_another_place(client, web_archive):
