@@ -80,6 +80,7 @@ from tests.conftest import add_story  # noqa: E402
 
 LANGUAGES = ("en", "de", "fr", "es", "it", "pl")
 DEPTH = 10
+WAYS = ("words", "meaning", "fused")
 HELD_APART = DATA / "held-apart-12.jsonl"
 MOMENT_QUERIES = HERE / "data" / "moment-queries.tsv"
 READER = Viewer.anonymous()
@@ -127,8 +128,7 @@ def kindred(archive: Archive, language_of: dict[int, str], themes_of: dict[int, 
 
 def moments(backend: FTSBackend, archive: Archive, story_of: dict[str, int]) -> None:
     """Where each moment query puts the one story it was written for (``--moments``)."""
-    lines = [line for line in MOMENT_QUERIES.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
-    rows = list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
+    rows = read_tsv(MOMENT_QUERIES)
     ranks: dict[str, dict[str, list[int | None]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
         wanted = story_of[row["story"]]
@@ -137,18 +137,31 @@ def moments(backend: FTSBackend, archive: Archive, story_of: dict[str, int]) -> 
                              ("fused", ranked_words(backend, row["query"], fused=True))):
             for key in (row["query_language"], "all"):
                 ranks[key][way].append(ranking.index(wanted) + 1 if wanted in ranking else None)
-    print(f"\n{len(rows)} queries about a moment of one story: in the top {DEPTH} / first / mean reciprocal rank")
-    print(f"{'query language':<15}" + "".join(f" {way:^20}" for way in ("words", "meaning", "fused")))
-    print("-" * 78)
-    for key in (*LANGUAGES, "all"):
-        cells = []
-        for way in ("words", "meaning", "fused"):
-            found = ranks[key][way]
-            top = sum(1 for r in found if r is not None and r <= DEPTH)
-            first = sum(1 for r in found if r == 1)
-            mrr = sum(1 / r for r in found if r) / len(found)
-            cells.append(f"{top:>2}/{len(found):<2} {first:>2}/{len(found):<2} {mrr:.3f}")
-        print(f"{key:<15}" + "".join(f" {cell:>20}" for cell in cells))
+    table(f"{len(rows)} queries about a moment of one story, by the query's language", ranks, [*LANGUAGES, "all"])
+
+
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    """A table of tab-separated values with a header, its lines starting with # left out."""
+    with path.open(newline="", encoding="utf-8") as f:
+        lines = [line for line in f if not line.startswith("#")]
+    return list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def cell(ranks: list[int | None]) -> str:
+    """How many of the wanted stories are in the top ten, how many first, and the mean reciprocal rank."""
+    n = len(ranks)
+    top10 = sum(1 for r in ranks if r is not None and r <= DEPTH)
+    top1 = sum(1 for r in ranks if r == 1)
+    mrr = sum(1 / r for r in ranks if r) / n if n else 0.0
+    return f"{top10:>2}/{n:<2} {top1:>2}/{n:<2} {mrr:.3f}"
+
+
+def table(title: str, groups: dict[str, dict[str, list[int | None]]], order: list[str]) -> None:
+    print(f"\n{title}: in the top {DEPTH} / first / mean reciprocal rank")
+    print(f"{'':10}" + "".join(f" {way:^20}" for way in WAYS))
+    print("-" * 73)
+    for key in order:
+        print(f"{key:10}" + "".join(f" {cell(groups[key][way]):>20}" for way in WAYS))
 
 
 def query_text(theme, lang: str) -> str | None:

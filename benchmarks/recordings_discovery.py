@@ -36,7 +36,6 @@ alone takes seconds; building transcribes every clip).
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import tempfile
 import time
@@ -48,7 +47,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
-from discovery import ranked_meaning, ranked_words  # noqa: E402  (the same three rankings)
+from discovery import WAYS, ranked_meaning, ranked_words, read_tsv, table  # noqa: E402  (the same rankings)
 
 from storyatlas import meaning
 from storyatlas.archive import Archive, StoryMetadata, Viewer
@@ -58,15 +57,7 @@ from storyatlas.search.fts import FTSBackend
 from storyatlas.settings import Settings
 
 KEEPER = Viewer.keeper("benchmark")
-DEPTH = 10
-WAYS = ("words", "meaning", "fused")
 STORIES_FILE = "stories.tsv"  # in the archive folder: file -> story id, and the build time
-
-
-def read_tsv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as f:
-        lines = [line for line in f if not line.startswith("#")]
-    return list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
 def build(folder: Path, speech: Path, model: str) -> tuple[dict[str, int], float]:
@@ -108,22 +99,6 @@ def heard(archive: Archive, story_id: int) -> tuple[str, str, str]:
     text = " ".join(s.text.strip() for s in segments)
     english = " ".join((s.text_en or "").strip() for s in segments if s.text_en)
     return story.language or "-", text, english
-
-
-def cell(ranks: list[int | None]) -> str:
-    n = len(ranks)
-    top10 = sum(1 for r in ranks if r is not None and r <= DEPTH)
-    top1 = sum(1 for r in ranks if r == 1)
-    mrr = sum(1 / r for r in ranks if r) / n if n else 0.0
-    return f"{top10:>2}/{n:<2} {top1:>2}/{n:<2} {mrr:.3f}"
-
-
-def table(title: str, groups: dict[str, dict[str, list[int | None]]], order: list[str]) -> None:
-    print(f"\n{title}: in the top {DEPTH} / first / mean reciprocal rank")
-    print(f"{'':10}" + "".join(f" {way:^20}" for way in WAYS))
-    print("-" * 73)
-    for key in order:
-        print(f"{key:10}" + "".join(f" {cell(groups[key][way]):>20}" for way in WAYS))
 
 
 def main() -> None:

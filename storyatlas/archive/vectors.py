@@ -21,6 +21,8 @@ DIMENSIONS = 384
 
 # a redacted run of words leaves a mark, which means nothing
 _SAID = f"trim(replace(g.text, '{MARK}', '')) <> ''"
+# the English line the encoder reads too: none while it is stale (the line corrected since)
+_ENGLISH = "CASE WHEN g.text_en_stale = 0 THEN g.text_en END"
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def unindexed(archive: Archive, model: str, limit: int = 512,
     # condition on g alone before the join, and read every segment's text: at a million
     # segments a look through all of them took 0.98-1.15 s, and 0.54-0.56 s this way)
     rows = archive.conn.execute(
-        f"""SELECT g.id, g.story_id, g.text, g.idx, CASE WHEN g.text_en_stale = 0 THEN g.text_en END FROM segments g
+        f"""SELECT g.id, g.story_id, g.text, g.idx, {_ENGLISH} FROM segments g
            LEFT JOIN segment_vectors v ON v.segment_id = g.id AND v.model = ?
            WHERE (g.story_id, g.idx) > (?, ?) AND v.segment_id IS NULL
              AND CASE WHEN v.segment_id IS NULL THEN {_SAID} END
@@ -75,8 +77,8 @@ def store(archive: Archive, model: str, made: Iterable[tuple[Unindexed, np.ndarr
         for segment, vector in made:
             # its story too: an erased or merged-away segment's id is taken by the next one
             # made, which may say the same ("Thank you.") in a story others may not see
-            if c.execute("""SELECT 1 FROM segments WHERE id = ? AND story_id = ? AND text = ?
-                            AND (CASE WHEN text_en_stale = 0 THEN text_en END) IS ?""",
+            if c.execute(f"""SELECT 1 FROM segments g WHERE id = ? AND story_id = ? AND text = ?
+                             AND {_ENGLISH} IS ?""",
                          (segment.segment_id, segment.story_id, segment.text, segment.text_en)).fetchone() is None:
                 continue  # corrected, redacted or erased meanwhile: the next round makes it again
             c.execute("INSERT OR REPLACE INTO segment_vectors (segment_id, story_id, model, vector) "

@@ -272,6 +272,10 @@ def test_others_lived_this_too_can_take_the_stories_sharing_a_theme_first(archiv
     first = meaning.kindred(archive, stories["de"], Viewer.anonymous(), themes_first=True)
     assert first == closest[::-1]  # the flood shares a theme with the dam story, the bread does not
     assert meaning.kindred(archive, stories["de"], Viewer.anonymous()) == closest
+    # a story sharing the theme that the reader may not see is not among them
+    archive.conn.execute("UPDATE stories SET visibility = 'private' WHERE id = ?", (stories["pl"],))
+    assert [h.story_id for h in meaning.kindred(archive, stories["de"], Viewer.anonymous(), themes_first=True)] \
+        == [stories["en"]]
 
 
 def test_a_line_corrected_since_the_vectors_were_read_takes_no_place_among_a_storys_passages(archive, stories,
