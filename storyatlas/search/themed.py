@@ -7,6 +7,7 @@ import functools
 import json
 import sqlite3
 import threading
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,9 +24,10 @@ from storyatlas.search.query import fold, typed_words
 class _Triggers:
     order: dict[str, int]
     """Each theme's place in the vocabulary: the themes a query calls up come in it."""
-    by_word: dict[str, tuple[tuple[str, frozenset[str], str], ...]]
+    by_word: dict[str, tuple[tuple[str, frozenset[str], str, str], ...]]
     """(theme id, a trigger phrase's folded words, or its words' index terms in its
-    language: "fr_inond", and that language), filed under one of them: a phrase is called
+    language: "fr_inond", that language, and a one-word trigger as written, case-folded:
+    "déporté", "" when filed by its terms), filed under one of them: a phrase is called
     up only when every word of it is in the query, that one too, as typed or in another
     of its forms."""
 
@@ -61,10 +63,12 @@ def _triggers(archive: Archive) -> _Triggers:
                     terms = frozenset(stems.term(w.casefold(), lang) for w in phrase.split()) \
                         if lang in stems.SNOWBALL else frozenset()
                     least = MIN_STEM if len(words) == 1 else MIN_PHRASE_STEM
-                    for filed in (words, terms if all(len(t.partition("_")[2]) >= least for t in terms)
-                                  else frozenset()):
+                    written = unicodedata.normalize("NFC", phrase).casefold() if len(words) == 1 else ""
+                    for filed, as_written in ((words, written),
+                                              (terms if all(len(t.partition("_")[2]) >= least for t in terms)
+                                               else frozenset(), "")):
                         if filed:
-                            by_word.setdefault(min(filed), []).append((theme_id, filed, lang))
+                            by_word.setdefault(min(filed), []).append((theme_id, filed, lang, as_written))
         found = _Triggers(order, {w: tuple(filed) for w, filed in by_word.items()})
         with _lock:
             _filed.clear()
@@ -102,14 +106,28 @@ def query_themes(archive: Archive, text: str) -> tuple[str, ...]:
 
 def _called(triggers: _Triggers, text: str) -> list[tuple[str, set[str], str]]:
     """(theme id, the query's folded words that called it up, the trigger's language) for
-    each trigger phrase the query holds."""
+    each trigger phrase the query holds. A word calls up only the nearest of the one-word
+    triggers it meets: those written as it is typed, accents and all, before those it
+    folds to, and those before the ones it meets by a form (a stem): Spanish "deporte"
+    (sport) called up war and migration through French "déporté" and the stem "deport"
+    of six languages."""
+    typed = typed_words(text)
     said: dict[str, set[str]] = {}  # what a trigger may be filed under -> the query's words saying it
-    for typed in typed_words(text):
-        word = fold(typed)
-        for key in (word, *_forms(typed)):
-            said.setdefault(key, set()).add(word)
-    return [(theme_id, set().union(*(said[w] for w in phrase)), lang)
-            for key in said for theme_id, phrase, lang in triggers.by_word.get(key, ()) if phrase <= said.keys()]
+    for word in typed:
+        for key in (fold(word), *_forms(word)):
+            said.setdefault(key, set()).add(fold(word))
+    found = [(theme_id, phrase, lang, written) for key in said
+             for theme_id, phrase, lang, written in triggers.by_word.get(key, ()) if phrase <= said.keys()]
+
+    def nearness(written: str) -> int:
+        return 0 if written in typed else 1 if written else 2
+
+    nearest: dict[str, int] = {}  # a query's word -> the nearness of the nearest one-word trigger it meets
+    for _, phrase, _, written in found:
+        for word in said[min(phrase)] if len(phrase) == 1 else ():
+            nearest[word] = min(nearest.get(word, 2), nearness(written))
+    return [(theme_id, set().union(*(said[w] for w in phrase)), lang) for theme_id, phrase, lang, written in found
+            if len(phrase) > 1 or any(nearness(written) <= nearest[w] for w in said[min(phrase)])]
 
 
 @functools.lru_cache(maxsize=65536)

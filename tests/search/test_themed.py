@@ -1,6 +1,7 @@
 """A query calls up the themes whose trigger phrases it holds, in any of the vocabulary's languages."""
 
 import random
+import unicodedata
 
 from storyatlas import stems
 from storyatlas.archive import tags
@@ -9,22 +10,50 @@ from storyatlas.search.themed import MIN_PHRASE_STEM, MIN_STEM, query_themes
 from storyatlas.themes import store
 
 
-def _by_reading_every_trigger(triggers, text):
+def _said(phrase, lang):
+    """A trigger phrase's terms in its language where their stems are long enough to count, else {None}."""
+    said = {stems.term(w.casefold(), lang) for w in phrase.split()} if lang in stems.SNOWBALL else {""}
+    least = MIN_STEM if len(phrase.split()) == 1 else MIN_PHRASE_STEM
+    return frozenset(said) if all(len(t.partition("_")[2]) >= least for t in said) else frozenset({None})
+
+
+class _ReadingEveryTrigger:
     """A trigger phrase's words all in the query folded, or all its words' terms in its language
     (stems of MIN_STEM letters at least, MIN_PHRASE_STEM in a phrase of several words) among
-    those of the query's words in each language they are no function word of."""
-    words = query_words(text)
-    terms = {stems.term(form, lang) for w in typed_words(text) for lang in stems.LANGUAGES
-             if not stems.is_stop_word(w, lang) for form in (w, fold(w))}
+    those of the query's words in each language they are no function word of; a one-word
+    trigger only where no other that a word meets is nearer to it: written as the word is
+    typed, then folded alike, then by terms."""
 
-    def holds(phrase, lang):
-        said = {stems.term(w.casefold(), lang) for w in phrase.split()} if lang in stems.SNOWBALL else {""}
-        least = MIN_STEM if len(phrase.split()) == 1 else MIN_PHRASE_STEM
-        long = all(len(t.partition("_")[2]) >= least for t in said)
-        return {fold(w) for w in phrase.split()} <= words or (long and said <= terms)
+    def __init__(self, triggers):
+        self.triggers = [(theme_id, [(p, lang, _said(p, lang)) for lang, ps in by_lang.items() for p in ps
+                                     if p.split()]) for theme_id, by_lang in triggers]
+        self.one_word = {}  # by its folded word and by its term: every one a word may meet
+        for _, phrases in self.triggers:
+            for p, _, said in phrases:
+                if len(p.split()) == 1:
+                    for key in (fold(p), *said):
+                        self.one_word.setdefault(key, []).append(
+                            (unicodedata.normalize("NFC", p).casefold(), fold(p), said))
 
-    return tuple(theme_id for theme_id, by_lang in triggers
-                 if any(holds(p, lang) for lang, ps in by_lang.items() for p in ps if p.split()))
+    def themes(self, text):
+        words = query_words(text)
+        typed = typed_words(text)
+        terms = {w: {stems.term(form, lang) for lang in stems.LANGUAGES if not stems.is_stop_word(w, lang)
+                     for form in (w, fold(w))} for w in typed}
+
+        def nearness(word, written, folded, said):  # None where the one-word trigger does not meet the word
+            return 0 if written == word else 1 if folded == fold(word) else 2 if said <= terms[word] else None
+
+        nearest = {w: min((n for key in (fold(w), *terms[w]) for t in self.one_word.get(key, ())
+                           if (n := nearness(w, *t)) is not None), default=None) for w in typed}
+
+        def holds(phrase, said):
+            if len(phrase.split()) == 1:
+                one = (unicodedata.normalize("NFC", phrase).casefold(), fold(phrase), said)
+                return any((n := nearness(w, *one)) is not None and n == nearest[w] for w in typed)
+            return {fold(w) for w in phrase.split()} <= words or said <= set().union(*terms.values())
+
+        return tuple(theme_id for theme_id, phrases in self.triggers if any(holds(p, said) for p, _, said in phrases))
 
 
 def test_a_query_calls_up_each_theme_a_whole_trigger_phrase_of_it_names_in_the_vocabularys_order(archive):
@@ -40,8 +69,9 @@ def test_a_query_calls_up_each_theme_a_whole_trigger_phrase_of_it_names_in_the_v
                *(p.upper() for p in rng.sample(phrases, 50)),
                "", "the", "zzzz unheard of"]
     called_up = 0
+    reading = _ReadingEveryTrigger(triggers)
     for text in queries:
-        expected = _by_reading_every_trigger(triggers, text)
+        expected = reading.themes(text)
         assert query_themes(archive, text) == expected, text
         called_up += bool(expected)
     assert called_up > 600
@@ -53,6 +83,19 @@ def test_a_query_calls_up_each_theme_a_whole_trigger_phrase_of_it_names_in_the_v
     for text in ("wielka woda", "wielkiej wody", "Wielka Woda"):
         assert query_themes(archive, text) == ("floods",), text
     assert query_themes(archive, "wielka") == query_themes(archive, "wody") == ()
+
+
+def test_a_word_calls_up_only_the_nearest_of_the_one_word_triggers_it_meets(archive):
+    store.vocabulary(archive)
+    # Spanish "deporte" is sport's; French "déporté", and "deport", the stem of six languages, war's
+    # and migration's: as typed before folded alike, and that before a stem
+    assert query_themes(archive, "deporte") == query_themes(archive, "Deporte y clubes") == ("sport",)
+    assert query_themes(archive, "déporté") == ("war",)
+    assert query_themes(archive, "deportes") == ("migration", "sport", "war")  # a form of every one of them
+    # "protestant" is religion's, though its English stem is protest's "protest"
+    assert query_themes(archive, "protestant") == ("religion",)
+    assert query_themes(archive, "carbón") == ("mining",)  # "carbon" (climate) by its Spanish stem
+    assert query_themes(archive, "protestant protest") == ("protest", "religion")  # each word its own
 
 
 def test_a_word_in_a_trigger_of_the_language_its_query_is_told_in_calls_up_no_other_languages(archive):
