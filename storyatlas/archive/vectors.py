@@ -88,11 +88,13 @@ def store(archive: Archive, model: str, made: Iterable[tuple[Unindexed, np.ndarr
     return written
 
 
-def all_vectors(archive: Archive, model: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(segment ids, story ids, vectors as a float16 matrix) of every indexed segment,
-    whatever its story: the caller keeps only the stories ``visible_stories`` gives."""
-    return _arrays(archive.conn.execute("SELECT segment_id, story_id, vector FROM segment_vectors WHERE model = ?",
-                                        (model,)).fetchall())
+def all_vectors(archive: Archive, models: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(segment ids, story ids, vectors as a float16 matrix) of every segment with a vector
+    from one of ``models``, whatever its story: the caller keeps only the stories
+    ``visible_stories`` gives."""
+    return _arrays(archive.conn.execute(
+        f"SELECT segment_id, story_id, vector FROM segment_vectors WHERE model IN ({','.join('?' * len(models))})",
+        models).fetchall())
 
 
 def _arrays(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -113,17 +115,17 @@ def changes_at(archive: Archive) -> tuple[int, int]:
     return position(archive.conn, "vector_changes")
 
 
-def changed_since(archive: Archive, model: str, after: int, upto: int
+def changed_since(archive: Archive, models: tuple[str, ...], after: int, upto: int
                   ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The ids of the segments whose vectors changed after change ``after`` up to change
     ``upto`` (sorted), and what ``all_vectors`` gives for those of them that have one
-    from ``model`` now (both of the same changes, whatever is written meanwhile)."""
+    from ``models`` now (both of the same changes, whatever is written meanwhile)."""
     changes = "SELECT segment_id FROM vector_changes WHERE seq > ? AND seq <= ?"
     changed = np.fromiter((r[0] for r in archive.conn.execute(
         f"SELECT DISTINCT segment_id FROM ({changes}) ORDER BY segment_id", (after, upto))), np.int64)
     found = archive.conn.execute(
-        f"SELECT segment_id, story_id, vector FROM segment_vectors WHERE model = ? AND segment_id IN ({changes})",
-        (model, after, upto)).fetchall()
+        f"SELECT segment_id, story_id, vector FROM segment_vectors WHERE model IN ({','.join('?' * len(models))}) "
+        f"AND segment_id IN ({changes})", (*models, after, upto)).fetchall()
     return changed, _arrays(found)
 
 

@@ -139,8 +139,8 @@ class Memory:
         self._view: tuple[tuple, list[Block]] | None = None
         self._reading: threading.Thread | None = None
 
-    def blocks(self, archive: Archive, model: str) -> list[Block]:
-        key = (archive.identity(), model)
+    def blocks(self, archive: Archive, models: tuple[str, ...]) -> list[Block]:
+        key = (archive.identity(), models)
         seq, pruned = rows.changes_at(archive)
         with self._lock:
             held = self._held
@@ -181,12 +181,12 @@ class Memory:
             with self._lock:
                 self._reading = None
 
-    def warm(self, path: Path, model: str) -> None:
+    def warm(self, path: Path, models: tuple[str, ...]) -> None:
         """Read every vector in the background (a server, as it starts), so that the first
         meaning search does not wait for it (22 s at a million segments)."""
         def read(archive: Archive) -> None:
             if archive.conn.execute("SELECT 1 FROM segment_vectors LIMIT 1").fetchone():
-                self.blocks(archive, model)
+                self.blocks(archive, models)
 
         read_at_start(path, "meaning", read)
 

@@ -37,7 +37,7 @@ def crowded(archive, flood, monkeypatch):
     public = [add_story(archive, title, lang, [(0.0, 4.0, text)], community="Zgorzelec")
               for title, lang, text in FLOODS]
     meaning.index(archive)
-    told = meaning._memory.blocks(archive, meaning.model())[0].matrix
+    told = meaning._memory.blocks(archive, meaning.searched())[0].matrix
     for n in range(PRIVATE_STORIES):
         add_story(archive, f"Private {n}", "en", [(i * 4.0, i * 4.0 + 4.0, f"line {i} of {n}") for i in range(LINES)],
                   visibility="private", community="Görlitz")
@@ -57,7 +57,7 @@ def crowded(archive, flood, monkeypatch):
     monkeypatch.setattr(lists, "PROBES", 2)
     monkeypatch.setattr(lists, "PROBED", 0.0)
     meaning._memory.forget()
-    block = meaning._memory.blocks(archive, meaning.model())[0]
+    block = meaning._memory.blocks(archive, meaning.searched())[0]
     assert block.lists is not None and len(block.lists.centroids) == 42
     yield public, exact, kindred
     meaning._memory.forget()
@@ -96,7 +96,7 @@ def test_others_lived_this_too_finds_the_public_stories_by_lists(archive, crowde
 
 
 def test_a_viewer_who_may_see_every_story_probes_the_same_lists_as_before(archive, crowded):
-    block = meaning._memory.blocks(archive, meaning.model())[0]
+    block = meaning._memory.blocks(archive, meaning.searched())[0]
     flood = encoding.encode(["flood"], query=True)[0]
     held = np.diff(block.lists.offsets)
     plain, asked = block.lists.chosen(flood)

@@ -160,6 +160,25 @@ def test_an_older_models_vectors_are_neither_searched_nor_read_as_changes(archiv
     assert meaning.index(archive) == 2 and found() == every
 
 
+def test_the_encoders_vectors_of_a_lines_words_alone_are_searched_until_made_again(archive, stories):
+    from storyatlas.archive import vectors as rows
+    from storyatlas.themes import meaning as encoder
+
+    def found():
+        return {h.segment_id for h in meaning.nearest(archive, "flood", KEEPER, min_score=-9)}
+
+    every = found()
+    lines = rows.counts(archive, meaning.model())[1]
+    # an archive upgraded through migration 0028: its vectors read the words alone, by the same encoder
+    archive.conn.execute("UPDATE segment_vectors SET model = ? WHERE story_id = ?",
+                         (encoder.model_version(), stories["pl"]))
+    assert found() == every  # read as changes
+    meaning._memory.forget()
+    assert found() == every  # every vector read again
+    assert rows.counts(archive, meaning.model()) == (lines - 2, lines)  # the Polish story's two, made again:
+    assert meaning.index(archive) == 2 and found() == every and rows.counts(archive, meaning.model()) == (lines, lines)
+
+
 def test_what_a_redaction_leaves_is_encoded_without_its_mark(archive, stories):
     from storyatlas.archive import vectors as rows
 
@@ -366,7 +385,7 @@ def test_searched_by_lists_the_nearest_passages_are_the_exact_search_s(archive, 
     monkeypatch.setattr(lists, "PROBES", 64)  # every list probed: the same passages, found by lists
     monkeypatch.setattr(lists, "KINDRED_PROBED", 1.0)
     meaning._memory.forget()
-    assert meaning._memory.blocks(archive, meaning.model())[0].lists is not None
+    assert meaning._memory.blocks(archive, meaning.searched())[0].lists is not None
     assert [(h.segment_id, h.score) for h in meaning.nearest(archive, "flood", KEEPER)] == scored(exact) and exact
     assert [(h.segment_id, h.score) for h in meaning.kindred(archive, stories["de"], KEEPER)] == scored(kindred)
     assert kindred

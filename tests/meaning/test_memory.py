@@ -89,7 +89,7 @@ def test_a_new_story_a_correction_a_redaction_and_an_erasure_are_read_without_ev
     left = _hits(archive, "flood")
     assert reads[0] == 3
     assert not ({cut} | withdrawn) & {i for i, _ in left}
-    held = meaning._memory.blocks(archive, meaning.model())[0]
+    held = meaning._memory.blocks(archive, meaning.searched())[0]
     assert not held.matrix[np.isin(held.ids, list({cut} | withdrawn))].any()  # gone from memory too
     assert left == _fully_read(archive, "flood")
 
@@ -123,7 +123,7 @@ def test_too_many_changes_are_read_again_in_the_background(archive, reads, monke
     answered = _hits(archive, "flood")  # at once, from what is held and the four changed
     meaning._memory.wait()
     assert reads[0] == 2
-    assert len(meaning._memory.blocks(archive, meaning.model())) == 1  # all of them held again
+    assert len(meaning._memory.blocks(archive, meaning.searched())) == 1  # all of them held again
     assert _hits(archive, "flood") == answered == _fully_read(archive, "flood")
 
 
