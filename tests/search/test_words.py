@@ -57,6 +57,7 @@ def _search(backend, text, viewer=KEEPER, **options):
     ("powodzi", 2, "powódź"),
     ("powodzią", 2, "powódź"),
     ("piwnicy", 2, "piwnica"),
+    ("wodzie", 2, "wodą"),  # Polish "d" alternates with "dz" (``stems.alternated``): "w wodzie", in the water
     ("inondations", 3, "inondation"),
 ])
 def test_word_forms_meet_in_the_language_spoken(backend, query, story, said):
@@ -582,6 +583,13 @@ def test_a_query_word_stands_for_its_forms_in_each_language():
     forms = query_forms("Kellern")
     assert "de_kell" in forms and "en_kellern" in forms and "xx_kellern" in forms
     assert "pl_powodz" in query_forms("powodzi") and "pl_powodz" in query_forms("powódź")
+    # a Polish stem's last consonant alternated, both ways: "fabryka", "w fabryce"; "siostra", "siostrze";
+    # and an "e" before it that comes and goes: "koniec", "w końcu"; "matka", "matek"
+    for one, other in (("fabryka", "fabryce"), ("siostra", "siostrze"), ("droga", "drodze"), ("ręka", "ręce"),
+                       ("koniec", "końcu"), ("matka", "matek"), ("sierpień", "sierpniu")):
+        assert stems.term(one, "pl") != stems.term(other, "pl")
+        assert stems.term(one, "pl") in query_forms(other) and stems.term(other, "pl") in query_forms(one)
+    assert stems.alternated("de_fabrik") == set() and stems.alternated("pl_dom") == set()  # Polish, 2 letters kept
 
 
 def test_and_joins_words_in_any_language_and_a_language_given_decides_the_stop_words():
