@@ -175,7 +175,7 @@ def test_the_encoders_vectors_of_a_lines_words_alone_are_searched_until_made_aga
     assert found() == every  # read as changes
     meaning._memory.forget()
     assert found() == every  # every vector read again
-    assert rows.counts(archive, meaning.model()) == (lines - 2, lines)  # the Polish story's two, made again:
+    assert rows.counts(archive, meaning.model()) == (lines - 2, lines)  # the Polish story's two are to be made again
     assert meaning.index(archive) == 2 and found() == every and rows.counts(archive, meaning.model()) == (lines, lines)
 
 
