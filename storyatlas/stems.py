@@ -319,12 +319,12 @@ def query_forms(word: str) -> tuple[str, ...]:
     forms.add(term(bare, OTHER))
     for lang in ENDING_ACCENTS:  # from the folded word: phones leave out some accents and not others
         forms |= reaccented(bare, lang)
-    forms |= {f for form in forms for f in alternated(form)}
     for lang in LANGUAGES:
         if told_apart(typed, lang):
             # typed with the accents that tell it from a function word ("mémé", "jąkał"):
             # never as typed without them, which is that word ("même", "jak")
             forms.discard(f"{lang}_{fold(term(typed, lang).partition('_')[2])}")
+    forms |= {f for form in forms for f in alternated(form)}  # after: "jak" alternated is no form of "jąkał"
     forms.discard("")
     return tuple(sorted(forms))
 

@@ -109,7 +109,7 @@ def _vectors(todo: list[rows.Unindexed]) -> np.ndarray:
     ``benchmarks/recordings_discovery.py``). A translation that lost what was said (a
     German dam and its floods as "the sediments were distributed to the state") still
     brought "flood" closer than the words alone."""
-    english = [(i, s.english) for i, s in enumerate(todo) if s.english]
+    english = [(i, said) for i, s in enumerate(todo) if (said := s.english)]
     made = encoding.encode([s.said for s in todo] + [text for _, text in english])
     vectors = made[:len(todo)].astype(np.float32)
     if english:

@@ -590,6 +590,8 @@ def test_a_query_word_stands_for_its_forms_in_each_language():
         assert stems.term(one, "pl") != stems.term(other, "pl")
         assert stems.term(one, "pl") in query_forms(other) and stems.term(other, "pl") in query_forms(one)
     assert stems.alternated("de_fabrik") == set() and stems.alternated("pl_dom") == set()  # Polish, 2 letters kept
+    # a word told from a function word by its accents stands for no form of that word: "jąkał" (stuttered), "jak"
+    assert "pl_jąc" in query_forms("jąkał") and not {"pl_jak", "pl_jac"} & set(query_forms("jąkał"))
 
 
 def test_and_joins_words_in_any_language_and_a_language_given_decides_the_stop_words():
