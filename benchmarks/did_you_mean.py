@@ -62,8 +62,9 @@ from themes import DATA, load, segments  # noqa: E402
 
 from storyatlas import stems  # noqa: E402
 from storyatlas.archive import Archive, Viewer  # noqa: E402
-from storyatlas.search import SearchQuery  # noqa: E402
+from storyatlas.search import SearchQuery, known_words  # noqa: E402
 from storyatlas.search.fts import FTSBackend  # noqa: E402
+from storyatlas.settings import Settings  # noqa: E402
 from storyatlas.themes import store  # noqa: E402
 from tests.conftest import add_story  # noqa: E402
 
@@ -139,7 +140,8 @@ def main() -> None:
             lines = [(i * 5.0, i * 5.0 + 5.0, text, english) for i, (text, english) in enumerate(segments(story))]
             add_story(archive, f"story {n}", story["language"], lines)
         store.vocabulary(archive)  # seeded, as once a story is tagged: a query's words call themes up
-        backend = FTSBackend(archive)
+        cache = Settings().cache  # the known words, as a server reads them
+        backend = FTSBackend(archive, known_words.loaded(cache) or known_words.make(cache))
         around = _around(stories) if args.in_sentence else {}
         for meant, typed, slip, lang in drawn:
             found = backend.search(SearchQuery(typed, Viewer.anonymous(), meaning=False))

@@ -41,9 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from storyatlas import meaning  # noqa: E402  (first: it sets how numpy's threads wait)
 from storyatlas.archive import Archive, Viewer, held, vectors, word_index  # noqa: E402
-from storyatlas.search import SearchQuery  # noqa: E402
+from storyatlas.search import SearchQuery, known_words  # noqa: E402
 from storyatlas.search.fts import FTSBackend  # noqa: E402
 from storyatlas.search.query import parse  # noqa: E402
+from storyatlas.settings import Settings  # noqa: E402
 from storyatlas.themes import meaning as encoder, store  # noqa: E402
 
 import numpy as np  # noqa: E402, I001
@@ -275,8 +276,14 @@ def time_words(archive: Archive) -> None:
             t.executemany("INSERT INTO words (segment_id, idx, start, end, word) VALUES (?, ?, ?, ?, ?)", rows)
 
 
+def _known() -> known_words.KnownWords:
+    """The known words, as a server reads them ("did you mean" asks them), made once if need be."""
+    cache = Settings().cache
+    return known_words.loaded(cache) or known_words.make(cache)
+
+
 def measure(archive: Archive, kinds: dict[str, list[str]]) -> list[tuple[str, float, float, float, float, float]]:
-    backend = FTSBackend(archive)
+    backend = FTSBackend(archive, _known())
     visitor = Viewer()
     c = archive.conn
     # warm the page cache as a running server's is: a few searches of other words (and
@@ -403,7 +410,7 @@ def measure_kindred(archive: Archive, rng: random.Random, n: int = 30) -> tuple[
 
 
 def measure_fused(archive: Archive, kinds: dict[str, list[str]]) -> list[tuple[str, float, float]]:
-    backend = FTSBackend(archive)
+    backend = FTSBackend(archive, _known())
     visitor = Viewer()
     started = time.perf_counter()
     backend.search(SearchQuery("water", visitor))  # the vectors are read into memory once per archive state

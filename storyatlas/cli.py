@@ -24,7 +24,7 @@ from storyatlas.errors import StoryAtlasError
 from storyatlas.exports import clock, story_document
 from storyatlas.ingest import IngestResult, find_media, ingest_paths
 from storyatlas.jobs import Queue
-from storyatlas.search import SearchQuery
+from storyatlas.search import SearchQuery, known_words
 from storyatlas.search.fts import FTSBackend
 from storyatlas.settings import load_settings
 from storyatlas.transcribe import Progress
@@ -255,7 +255,7 @@ def search(query, language, country, collection, review_state, limit, as_json, a
     either; riv* finds the words that begin so."""
     settings = _settings(archive=archive)
     with opened(settings) as a:
-        results = FTSBackend(a).search(
+        results = FTSBackend(a, known_words.loaded(settings.cache) or ()).search(
             SearchQuery(query, keeper(), language=language, country=country, collection=collection,
                         review_state=review_state, limit=limit))
     if as_json:

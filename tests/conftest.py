@@ -30,8 +30,18 @@ def model_cache() -> Path:
     return Path(os.environ.get("STORYATLAS_CACHE") or _default_cache(os.environ))
 
 
+@pytest.fixture(scope="session")
+def known_words(model_cache: Path):
+    """The words of the vocabulary's languages, made in the cache before any app reads it:
+    an app made before them would start making them (40 s), and "did you mean" would
+    change as they came."""
+    from storyatlas.search import known_words
+
+    return known_words.loaded(model_cache) or known_words.make(model_cache)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, model_cache: Path) -> Settings:
+def settings(tmp_path: Path, model_cache: Path, known_words) -> Settings:
     # Starlette's test client asks for the host "testserver"
     return Settings(archive=tmp_path / "archive", cache=model_cache, model="tiny.en",
                     allowed_hosts=(*DEFAULT_ALLOWED_HOSTS, "testserver"))

@@ -25,7 +25,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -68,8 +68,10 @@ class FTSBackend:
     """Which stories a query may reach comes from the archive's access policy
     (``discover.stories_sql``); this module reads only the indexes and the segments."""
 
-    def __init__(self, archive: Archive) -> None:
+    def __init__(self, archive: Archive, known: Container[str] = ()) -> None:
+        """``known``: the words of the vocabulary's languages (``known_words.loaded``), for "did you mean"."""
         self.archive = archive
+        self.known = known
         self.conn = archive.conn
         self._outer = False
         self._reachable_token: str | None = None
@@ -379,7 +381,8 @@ class FTSBackend:
         be spelled right, as they call a theme up: offered nothing."""
         key = self._words_key()
         if parsed is not None:
-            offered = suggest.suggestions(self.conn, key, parsed, *visible, spelled_right=spelled_right)
+            offered = suggest.suggestions(self.conn, key, parsed, *visible, spelled_right=spelled_right,
+                                          known=self.known)
         else:
             said, left_out = said_and_left_out(query.text)  # "-meme" asks for no "mémé"
             words = list(dict.fromkeys(stems.words(said)))

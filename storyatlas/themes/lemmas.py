@@ -35,7 +35,7 @@ def words(text: str) -> list[str]:
     return [fold(w) for w in _WORD.findall(text)]
 
 
-def _table_files(lang: str) -> list[Path]:
+def table_files(lang: str) -> list[Path]:
     spec = importlib.util.find_spec("spacy_lookups_data")
     if spec is None or not spec.submodule_search_locations:
         return []
@@ -45,7 +45,7 @@ def _table_files(lang: str) -> list[Path]:
     return files or sorted(data.glob(f"{lang}_lemma_exc.json.gz"))
 
 
-def _pairs(path: Path) -> Iterable[tuple[str, str]]:
+def table_pairs(path: Path) -> Iterable[tuple[str, str]]:
     with gzip.open(path, "rt", encoding="utf-8") as f:
         table = json.load(f)
     for key, value in table.items():
@@ -74,7 +74,7 @@ def build_index(lang: str, wanted: set[str]) -> dict[str, list[str]]:
     """
     if lang in COMPOUNDING:
         wanted = wanted | _heads(wanted)
-    pairs = [(fold(form), fold(lemma)) for path in _table_files(lang) for form, lemma in _pairs(path)]
+    pairs = [(fold(form), fold(lemma)) for path in table_files(lang) for form, lemma in table_pairs(path)]
     # what the table makes of each wanted word itself
     via: dict[str, set[str]] = {}
     for form, lemma in pairs:

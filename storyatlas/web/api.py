@@ -23,7 +23,7 @@ from storyatlas.errors import AccessDenied, CorrectionError, IndexPointError, No
 from storyatlas.exports import ALL_FORMATS, MEDIA_TYPES, TRACKS, export, file_name, story_document
 from storyatlas.exports.collection import export_collection
 from storyatlas.ingest import recording_notice
-from storyatlas.search import FACETS, SearchQuery, SearchResults
+from storyatlas.search import FACETS, SearchQuery, SearchResults, known_words
 from storyatlas.search.fts import FTSBackend
 from storyatlas.themes import store
 from storyatlas.web.accounts import viewer
@@ -107,8 +107,9 @@ def search_query(request: Request, limit: int = 20) -> SearchQuery:
 
 def run_search(request: Request, query: SearchQuery) -> SearchResults:
     archive = request.app.state.archives.get()
+    known = known_words.loaded(request.app.state.settings.cache) or ()
     return request.app.state.search_cache.get(
-        query, archive.search_state(), lambda: FTSBackend(archive).search(query))
+        query, archive.search_state(), lambda: FTSBackend(archive, known).search(query))
 
 
 async def cached_search(request: Request, query: SearchQuery) -> SearchResults:

@@ -42,7 +42,7 @@ from storyatlas.errors import (
 from storyatlas.ingest.store import claim_scratch
 from storyatlas.jobs import Queue
 from storyatlas.machine import available_cores
-from storyatlas.search import vocabulary
+from storyatlas.search import known_words, vocabulary
 from storyatlas.search.cache import GenerationCache
 from storyatlas.settings import Settings
 from storyatlas.web import accounts, api, discover, editor, keepers, moderate, pages
@@ -124,6 +124,7 @@ def create_app(settings: Settings, worker: bool = False) -> Starlette:
         vocabulary.warm(settings.database)
         meaning.warm(settings.database)
         facets.warm(settings.database)
+        known_words.warm(settings.cache)
         stop = threading.Event()
         thread = None
         if worker:

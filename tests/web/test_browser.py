@@ -73,7 +73,7 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="module")
-def web_settings(tmp_path_factory, model_cache: Path) -> Settings:
+def web_settings(tmp_path_factory, model_cache: Path, known_words) -> Settings:
     settings = Settings(archive=tmp_path_factory.mktemp("web") / "archive", cache=model_cache, model="tiny.en")
     with Archive(settings.database) as archive:
         accounts.add_user(archive, MODERATOR, PASSWORD, [("moderator", "Zgorzelec")], Viewer.keeper())

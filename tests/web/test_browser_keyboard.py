@@ -29,10 +29,10 @@ LINES = [(0.0, 4.0, "We pumped the cellar dry."), (4.0, 8.0, "Then the river cam
 
 
 @pytest.fixture(scope="module")
-def quiet_server(tmp_path_factory, chromium_path: str):  # noqa: F811 (the fixture of test_browser.py)
+def quiet_server(tmp_path_factory, chromium_path: str, model_cache, known_words):  # noqa: F811 (the fixture of test_browser.py)
     """The app served by uvicorn without its worker, a volunteer, and a story to correct."""
     folder = tmp_path_factory.mktemp("workbench")
-    settings = Settings(archive=folder / "archive", cache=folder / "cache", model="tiny.en")
+    settings = Settings(archive=folder / "archive", cache=model_cache, model="tiny.en")
     with Archive(settings.database) as archive:
         accounts.add_user(archive, "Vera", PASSWORD, [("volunteer", None)], Viewer.keeper())
         story = add_story(archive, "The flood", "en", LINES)

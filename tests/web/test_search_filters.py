@@ -147,9 +147,9 @@ def test_the_api_says_what_it_searched_within(client, floods):
 
 
 @pytest.fixture(scope="module")
-def filtered_server(tmp_path_factory, chromium_path: str):  # noqa: F811 (the fixture of test_browser.py)
+def filtered_server(tmp_path_factory, chromium_path: str, model_cache, known_words):  # noqa: F811 (the fixture of test_browser.py)
     folder = tmp_path_factory.mktemp("filters")
-    settings = Settings(archive=folder / "archive", cache=folder / "cache", model="tiny.en")
+    settings = Settings(archive=folder / "archive", cache=model_cache, model="tiny.en")
     app = create_app(settings, worker=False)
     archive = app.state.archives.get()
     for i in range(2):

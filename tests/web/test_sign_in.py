@@ -332,7 +332,7 @@ def test_the_old_moderator_password_setting_still_names_the_first_admin(caplog):
     assert both.admin_password == PASSWORD
 
 
-def test_an_admin_signs_a_person_out_everywhere(tmp_path):
+def test_an_admin_signs_a_person_out_everywhere(tmp_path, known_words):
     from storyatlas.archive import Archive, Viewer, accounts
     from storyatlas.settings import Settings
     from storyatlas.web.app import create_app

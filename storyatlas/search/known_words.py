@@ -1,0 +1,154 @@
+"""Words of the vocabulary's languages, as dictionaries spell them: a word no story says
+may be spelled right ("Oma hat gekocht"), and is then offered no word it is not one slip
+from ("gedacht").
+
+They come from spaCy's lookup tables (spacy-lookups-data, a dependency already): every
+form and lemma, 6.5 million words in the ten languages, too many to hold as Python
+strings (1.2 GB) or to read per search (37 s). So each is kept as an 8-byte hash of its
+folded spelling, sorted, in one file of the cache (about 50 MB) made once in the
+background and read through a memory map: a look-up reads a few pages. Two words share a
+hash about once in 10^12 look-ups.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib.metadata
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from array import array
+from pathlib import Path
+
+import numpy as np
+
+from storyatlas import stems
+from storyatlas.text import fold
+from storyatlas.themes.lemmas import table_files, table_pairs
+
+log = logging.getLogger(__name__)
+
+_FORMAT = 1  # made again when this changes, or the tables' version, or how words are folded
+_STALE_LOCK_S = 600  # a lock older than this was left by a process that died making the file
+_lock = threading.Lock()
+_loaded: dict[Path, KnownWords] = {}
+_making: set[Path] = set()
+
+
+def _hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(fold(word).encode(), digest_size=8).digest(), "little")
+
+
+class KnownWords:
+    """Whether a word (as typed, in any case and accents) is a word of one of the languages."""
+
+    def __init__(self, hashes: np.ndarray) -> None:
+        self._hashes = hashes
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str) or not word:
+            return False
+        h = np.uint64(_hash(word))
+        at = int(np.searchsorted(self._hashes, h))
+        return at < len(self._hashes) and self._hashes[at] == h
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+
+@functools.lru_cache(maxsize=16)  # asked on every search: the tables' version is read from their package's files
+def path(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> Path:
+    tables = ",".join(p.name for lang in languages for p in table_files(lang))
+    version = importlib.metadata.version("spacy-lookups-data")
+    digest = hashlib.sha256(f"{_FORMAT} {version} {tables}".encode()).hexdigest()[:12]
+    return cache / "known-words" / f"{digest}.npy"
+
+
+def make(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> KnownWords:
+    """Make the file of known words (40 s for all languages) and read it."""
+    target = path(cache, languages)
+    hashes = array("Q")
+    for table in (table for lang in languages for table in table_files(lang)):
+        # a lemma stands beside each of its forms: each word hashed once took half the time
+        hashes.extend(map(_hash, {word for pair in table_pairs(table) for word in pair}))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    with open(partial, "wb") as f:
+        np.save(f, np.unique(np.frombuffer(hashes, dtype=np.uint64)))
+    partial.replace(target)
+    return _read(target)
+
+
+def _read(at: Path) -> KnownWords:
+    known = KnownWords(np.load(at, mmap_mode="r"))
+    with _lock:
+        _loaded[at] = known
+    return known
+
+
+def loaded(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> KnownWords | None:
+    """The known words, once made (``warm``); None until then: a search never waits for them."""
+    at = path(cache, languages)
+    with _lock:
+        known = _loaded.get(at)
+    if known is not None:
+        return known
+    try:
+        return _read(at) if at.exists() else None
+    except (OSError, ValueError) as e:  # cut short or damaged: ``warm`` makes it again
+        log.warning("cannot read the known words in %s (%s)", at, e)
+        return None
+
+
+def warm(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> threading.Thread | None:
+    """Make the known words in the background where no process has (a server, as it starts):
+    in a process of its own, at a lower priority, so that the 650 MB the tables take to
+    read are given back and the server's threads keep the interpreter."""
+    at = path(cache, languages)
+    with _lock:
+        if at in _making:
+            return None
+        _making.add(at)
+    thread = threading.Thread(target=_make_once, args=(cache, languages, at), daemon=True,
+                              name="storyatlas-known-words")
+    thread.start()
+    return thread
+
+
+def _make_once(cache: Path, languages: tuple[str, ...], at: Path) -> None:
+    if loaded(cache, languages) is not None:
+        return
+    lock = at.with_suffix(".lock")
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            if time.time() - lock.stat().st_mtime > _STALE_LOCK_S:
+                lock.unlink()
+        os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:  # another process is making them
+        return
+    except OSError as e:
+        log.warning("cannot make the known words in %s (%s): \"did you mean\" offers words for words spelled "
+                    "right too; set STORYATLAS_CACHE to a folder this user may write to", at.parent, e)
+        return
+    try:
+        log.info("listing the words of %d languages for \"did you mean\" (once, about a minute)", len(languages))
+        done = subprocess.run([sys.executable, "-m", __name__, str(cache), *languages],
+                              capture_output=True, text=True, timeout=_STALE_LOCK_S)
+        if done.returncode:
+            log.warning("cannot make the known words in %s: %s", at.parent, done.stderr.strip()[-2000:])
+    except (OSError, subprocess.TimeoutExpired) as e:
+        log.warning("cannot make the known words in %s (%s)", at.parent, e)
+    finally:
+        with contextlib.suppress(OSError):
+            lock.unlink()
+
+
+if __name__ == "__main__":
+    os.nice(10)
+    make(Path(sys.argv[1]), tuple(sys.argv[2:]))

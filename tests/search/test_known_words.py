@@ -1,0 +1,79 @@
+"""The words of the vocabulary's languages: a word spelled right that no story says is
+offered only words one slip from it."""
+
+import os
+import time
+
+import pytest
+from starlette.testclient import TestClient
+
+from storyatlas.archive import Viewer
+from storyatlas.search import SearchQuery, known_words
+from storyatlas.search.fts import FTSBackend
+from storyatlas.web.app import create_app
+from tests.conftest import add_story
+
+GERMAN = ("de",)
+LINES = [(0.0, 4.0, "Wir standen im Keller und haben gedacht, das Wasser kommt nicht.")]
+
+
+@pytest.fixture(scope="module")
+def german(tmp_path_factory) -> known_words.KnownWords:
+    return known_words.make(tmp_path_factory.mktemp("cache"), GERMAN)
+
+
+def test_a_known_word_is_one_in_any_case_and_accents_and_a_slip_is_none(german):
+    assert all(w in german for w in ("gekocht", "Gekocht", "GEDACHT", "Überschwemmung", "uberschwemmung"))
+    assert not any(w in german for w in ("gedackt", "Kelller", "", "xqzzy"))
+    assert len(german) > 300_000
+
+
+def test_a_word_spelled_right_that_no_story_says_is_offered_only_words_one_slip_from_it(archive, german):
+    add_story(archive, "Hochwasser", "de", LINES)
+
+    def offered(backend: FTSBackend, typed: str) -> tuple[str, ...]:
+        found = backend.search(SearchQuery(typed, Viewer.anonymous(), meaning=False))
+        assert not found.stories, typed
+        return found.suggestions
+
+    knowing, not_knowing = FTSBackend(archive, german), FTSBackend(archive)
+    assert "gedacht" in offered(not_knowing, "gekocht")  # two slips: what a misspelling would be offered
+    assert offered(knowing, "gekocht") == ()
+    assert offered(knowing, "Oma hat gekocht") == ()
+    assert offered(knowing, "gedackt") == offered(not_knowing, "gedackt") == ("gedacht",)  # no word
+    assert offered(knowing, "Kellner") == ("keller",)  # a word, one slip from one said
+
+
+def test_a_server_makes_the_known_words_once_in_the_background(tmp_path):
+    thread = known_words.warm(tmp_path, GERMAN)
+    assert thread is not None and known_words.warm(tmp_path, GERMAN) is None  # once a process
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    made = known_words.loaded(tmp_path, GERMAN)
+    assert made is not None and "gekocht" in made
+    assert not known_words.path(tmp_path, GERMAN).with_suffix(".lock").exists()
+
+
+def test_known_words_another_process_is_making_are_left_to_it_unless_it_died(tmp_path):
+    at = known_words.path(tmp_path, ("fr",))
+    at.parent.mkdir(parents=True)
+    lock = at.with_suffix(".lock")
+    lock.touch()
+    known_words.warm(tmp_path, ("fr",)).join(timeout=120)
+    assert known_words.loaded(tmp_path, ("fr",)) is None and lock.exists()
+    os.utime(lock, (time.time() - 3600,) * 2)  # left by a process that died making them
+    known_words._making.clear()
+    known_words.warm(tmp_path, ("fr",)).join(timeout=120)
+    assert "inondée" in known_words.loaded(tmp_path, ("fr",)) and not lock.exists()
+
+
+def test_the_web_search_offers_a_word_spelled_right_nothing_two_slips_from_it(settings):
+    app = create_app(settings)
+    add_story(app.state.archives.get(), "Hochwasser", "de", LINES)
+    with TestClient(app) as client:
+        def offered(q: str) -> list[str]:
+            return client.get("/api/search", params={"q": q}).json()["suggestions"]
+
+        assert offered("gekocht") == [] and offered("gedackt") == ["gedacht"]
+        page = client.get("/search", params={"q": "gekocht"}).text
+        assert "gedacht" not in page
