@@ -140,8 +140,7 @@ def main() -> None:
             lines = [(i * 5.0, i * 5.0 + 5.0, text, english) for i, (text, english) in enumerate(segments(story))]
             add_story(archive, f"story {n}", story["language"], lines)
         store.vocabulary(archive)  # seeded, as once a story is tagged: a query's words call themes up
-        cache = Settings().cache  # the known words, as a server reads them
-        backend = FTSBackend(archive, known_words.loaded(cache) or known_words.make(cache))
+        backend = FTSBackend(archive, known_words.made(Settings().cache))  # as a server has them
         around = _around(stories) if args.in_sentence else {}
         for meant, typed, slip, lang in drawn:
             found = backend.search(SearchQuery(typed, Viewer.anonymous(), meaning=False))

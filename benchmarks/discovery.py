@@ -71,8 +71,9 @@ from themes import DATA, load, segments  # noqa: E402
 
 from storyatlas import meaning  # noqa: E402
 from storyatlas.archive import Archive, Viewer  # noqa: E402
-from storyatlas.search import SearchQuery, fts  # noqa: E402
+from storyatlas.search import SearchQuery, fts, known_words  # noqa: E402
 from storyatlas.search.fts import FTSBackend  # noqa: E402
+from storyatlas.settings import Settings  # noqa: E402
 from storyatlas.themes import default_vocabulary, store  # noqa: E402
 from storyatlas.themes.run import tag_story  # noqa: E402
 from storyatlas.themes.tagger import Tagger  # noqa: E402
@@ -240,7 +241,7 @@ def main() -> None:
         if args.kindred:
             kindred(archive, language_of, themes_of)
             return
-        backend = FTSBackend(archive)
+        backend = FTSBackend(archive, known_words.made(Settings().cache))  # as a server has them
         if args.moments:
             moments(backend, archive, story_of)
             return

@@ -53,6 +53,7 @@ from storyatlas import meaning
 from storyatlas.archive import Archive, StoryMetadata, Viewer
 from storyatlas.ingest import ingest_file
 from storyatlas.jobs import process_job
+from storyatlas.search import known_words
 from storyatlas.search.fts import FTSBackend
 from storyatlas.settings import Settings
 
@@ -128,7 +129,7 @@ def main() -> None:
             stories, _ = build(folder, args.speech, args.model)
         with Archive(Settings(archive=folder, model=args.model).database) as archive:
             meaning.index(archive)  # nothing to do unless a build was cut short
-            backend = FTSBackend(archive)
+            backend = FTSBackend(archive, known_words.made(Settings().cache))  # as a server has them
             by_clip: dict[str, dict[str, list[int | None]]] = defaultdict(lambda: defaultdict(list))
             by_query: dict[str, dict[str, list[int | None]]] = defaultdict(lambda: defaultdict(list))
             for q in queries:

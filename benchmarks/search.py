@@ -276,14 +276,8 @@ def time_words(archive: Archive) -> None:
             t.executemany("INSERT INTO words (segment_id, idx, start, end, word) VALUES (?, ?, ?, ?, ?)", rows)
 
 
-def _known() -> known_words.KnownWords:
-    """The known words, as a server reads them ("did you mean" asks them), made once if need be."""
-    cache = Settings().cache
-    return known_words.loaded(cache) or known_words.make(cache)
-
-
 def measure(archive: Archive, kinds: dict[str, list[str]]) -> list[tuple[str, float, float, float, float, float]]:
-    backend = FTSBackend(archive, _known())
+    backend = FTSBackend(archive, known_words.made(Settings().cache))  # as a server has them
     visitor = Viewer()
     c = archive.conn
     # warm the page cache as a running server's is: a few searches of other words (and
@@ -410,7 +404,7 @@ def measure_kindred(archive: Archive, rng: random.Random, n: int = 30) -> tuple[
 
 
 def measure_fused(archive: Archive, kinds: dict[str, list[str]]) -> list[tuple[str, float, float]]:
-    backend = FTSBackend(archive, _known())
+    backend = FTSBackend(archive, known_words.made(Settings().cache))  # as a server has them
     visitor = Viewer()
     started = time.perf_counter()
     backend.search(SearchQuery("water", visitor))  # the vectors are read into memory once per archive state

@@ -255,7 +255,7 @@ def search(query, language, country, collection, review_state, limit, as_json, a
     either; riv* finds the words that begin so."""
     settings = _settings(archive=archive)
     with opened(settings) as a:
-        results = FTSBackend(a, known_words.loaded(settings.cache) or ()).search(
+        results = FTSBackend(a, known_words.loaded(settings.cache)).search(
             SearchQuery(query, keeper(), language=language, country=country, collection=collection,
                         review_state=review_state, limit=limit))
     if as_json:

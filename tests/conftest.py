@@ -37,7 +37,7 @@ def known_words(model_cache: Path):
     change as they came."""
     from storyatlas.search import known_words
 
-    return known_words.loaded(model_cache) or known_words.make(model_cache)
+    return known_words.made(model_cache)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Collection, Container, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -49,6 +49,7 @@ from storyatlas.search import (
     value_key,
     vocabulary,
 )
+from storyatlas.search.known_words import KnownWords
 from storyatlas.search.moments import PER_WORD, matched_sql
 from storyatlas.search.query import Query, literal, parse, said_and_left_out, word_for_word
 from storyatlas.search.themed import by_theme, called_up, rank_themed, themed_stories, told_without
@@ -68,8 +69,9 @@ class FTSBackend:
     """Which stories a query may reach comes from the archive's access policy
     (``discover.stories_sql``); this module reads only the indexes and the segments."""
 
-    def __init__(self, archive: Archive, known: Container[str] = ()) -> None:
-        """``known``: the words of the vocabulary's languages (``known_words.loaded``), for "did you mean"."""
+    def __init__(self, archive: Archive, known: KnownWords | None = None) -> None:
+        """``known``: the words of the vocabulary's languages (``known_words.loaded``), which
+        tell a query's language and a word spelled right to "did you mean"."""
         self.archive = archive
         self.known = known
         self.conn = archive.conn
@@ -90,7 +92,7 @@ class FTSBackend:
 
                 # the stories' words tell the query's language: only those the searcher may
                 # see, or what it finds would tell a private story's words
-                parsed = parse(query.text, query.language, held)
+                parsed = parse(query.text, query.language, held, self.known)
                 if parsed is None and not (query.meaning and _says_something(query.text)):
                     return SearchResults(query, 0, **self._suggest(visible, query, parsed))
                 called = called_up(self.archive, query.text, parsed.language if parsed and parsed.told else None)
@@ -382,7 +384,7 @@ class FTSBackend:
         key = self._words_key()
         if parsed is not None:
             offered = suggest.suggestions(self.conn, key, parsed, *visible, spelled_right=spelled_right,
-                                          known=self.known)
+                                          known=self.known or ())
         else:
             said, left_out = said_and_left_out(query.text)  # "-meme" asks for no "mémé"
             words = list(dict.fromkeys(stems.words(said)))

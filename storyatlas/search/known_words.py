@@ -5,9 +5,9 @@ from ("gedacht").
 They come from spaCy's lookup tables (spacy-lookups-data, a dependency already): every
 form and lemma, 6.5 million words in the ten languages, too many to hold as Python
 strings (1.2 GB) or to read per search (37 s). So each is kept as an 8-byte hash of its
-folded spelling, sorted, in one file of the cache (about 50 MB) made once in the
-background and read through a memory map: a look-up reads a few pages. Two words share a
-hash about once in 10^12 look-ups.
+folded spelling, its last four bits the language, sorted, in one file of the cache
+(about 50 MB) made once in the background and read through a memory map: a look-up
+reads a few pages. A word no table holds is taken for one about once in 10^11 look-ups.
 """
 
 from __future__ import annotations
@@ -33,29 +33,43 @@ from storyatlas.themes.lemmas import table_files, table_pairs
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 1  # made again when this changes, or the tables' version, or how words are folded
+_FORMAT = 2  # made again when this changes, or the tables' version, or how words are folded
 _STALE_LOCK_S = 600  # a lock older than this was left by a process that died making the file
 _lock = threading.Lock()
 _loaded: dict[Path, KnownWords] = {}
 _making: set[Path] = set()
 
 
+_LANGUAGE_BITS = 0xF  # room for 16 languages
+
+
 def _hash(word: str) -> int:
-    return int.from_bytes(hashlib.blake2b(fold(word).encode(), digest_size=8).digest(), "little")
+    """The word's hash, with the language bits clear."""
+    return int.from_bytes(hashlib.blake2b(fold(word).encode(), digest_size=8).digest(), "little") & ~_LANGUAGE_BITS
 
 
 class KnownWords:
-    """Whether a word (as typed, in any case and accents) is a word of one of the languages."""
+    """Whether a word (as typed, in any case and accents) is a word of one of the languages,
+    and of which."""
 
-    def __init__(self, hashes: np.ndarray) -> None:
+    def __init__(self, hashes: np.ndarray, languages: tuple[str, ...]) -> None:
         self._hashes = hashes
+        self._languages = languages
 
     def __contains__(self, word: object) -> bool:
-        if not isinstance(word, str) or not word:
-            return False
-        h = np.uint64(_hash(word))
-        at = int(np.searchsorted(self._hashes, h))
-        return at < len(self._hashes) and self._hashes[at] == h
+        return isinstance(word, str) and bool(self.languages(word))
+
+    def languages(self, word: str) -> frozenset[str]:
+        """The languages ``word`` is a form of (folded: French "déporte" and Spanish "deporte" are one)."""
+        if not word:
+            return frozenset()
+        h = _hash(word)
+        at = int(np.searchsorted(self._hashes, np.uint64(h)))
+        found = set()
+        while at < len(self._hashes) and int(self._hashes[at]) & ~_LANGUAGE_BITS == h:
+            found.add(self._languages[int(self._hashes[at]) & _LANGUAGE_BITS])
+            at += 1
+        return frozenset(found)
 
     def __len__(self) -> int:
         return len(self._hashes)
@@ -65,7 +79,7 @@ class KnownWords:
 def path(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> Path:
     tables = ",".join(p.name for lang in languages for p in table_files(lang))
     version = importlib.metadata.version("spacy-lookups-data")
-    digest = hashlib.sha256(f"{_FORMAT} {version} {tables}".encode()).hexdigest()[:12]
+    digest = hashlib.sha256(f"{_FORMAT} {version} {','.join(languages)} {tables}".encode()).hexdigest()[:12]
     return cache / "known-words" / f"{digest}.npy"
 
 
@@ -73,19 +87,24 @@ def make(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> KnownWord
     """Make the file of known words (40 s for all languages) and read it."""
     target = path(cache, languages)
     hashes = array("Q")
-    for table in (table for lang in languages for table in table_files(lang)):
-        # a lemma stands beside each of its forms: each word hashed once took half the time
-        hashes.extend(map(_hash, {word for pair in table_pairs(table) for word in pair}))
+    for n, lang in enumerate(languages):
+        for table in table_files(lang):
+            # a lemma stands beside each of its forms: each word hashed once took half the time
+            hashes.extend(_hash(word) | n for word in {word for pair in table_pairs(table) for word in pair})
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     with open(partial, "wb") as f:
         np.save(f, np.unique(np.frombuffer(hashes, dtype=np.uint64)))
     partial.replace(target)
-    return _read(target)
+    for older in target.parent.glob("*.npy"):  # made for other versions of the tables or of this file
+        if older != target and older.stem.isalnum():
+            with contextlib.suppress(OSError):
+                older.unlink()
+    return _read(target, languages)
 
 
-def _read(at: Path) -> KnownWords:
-    known = KnownWords(np.load(at, mmap_mode="r"))
+def _read(at: Path, languages: tuple[str, ...]) -> KnownWords:
+    known = KnownWords(np.load(at, mmap_mode="r"), languages)
     with _lock:
         _loaded[at] = known
     return known
@@ -99,10 +118,15 @@ def loaded(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> KnownWo
     if known is not None:
         return known
     try:
-        return _read(at) if at.exists() else None
+        return _read(at, languages) if at.exists() else None
     except (OSError, ValueError) as e:  # cut short or damaged: ``warm`` makes it again
         log.warning("cannot read the known words in %s (%s)", at, e)
         return None
+
+
+def made(cache: Path) -> KnownWords:
+    """The known words, made now where they are not yet (a benchmark, a test)."""
+    return loaded(cache) or make(cache)
 
 
 def warm(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> threading.Thread | None:

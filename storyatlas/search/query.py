@@ -17,9 +17,13 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from storyatlas import stems
 from storyatlas.text import fold, written_out
+
+if TYPE_CHECKING:
+    from storyatlas.search.known_words import KnownWords
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)([\w][\w\'’-]*)(\*?)', re.UNICODE)
 # a word typed with * stands for the words it begins from this many letters on ("riv*"):
@@ -216,7 +220,7 @@ def _parse(text: str) -> tuple[list[list[Term]], list[Term]]:
 
 
 def query_language(words: list[str], language: str | None = None,
-                   holds: Callable[[set[str]], set[str]] | None = None) -> str:
+                   holds: Callable[[set[str]], set[str]] | None = None, known: KnownWords | None = None) -> str:
     """The language whose stop words a query's words are: the language asked for, or
     the one most of them are stop words of (English, the archive's common language,
     when it is not clear). Where another language has as many, or where no more than
@@ -224,7 +228,10 @@ def query_language(words: list[str], language: str | None = None,
     (which of the index terms given the index has) decides by the stories: "war years"
     is English where English stories say both words, though "war" is a German stop word,
     "die Flut" German where German stories say "Flut", and "sera e io" Italian where
-    Italian stories say "sera" (Spanish has as many stop words in it: "será", "e")."""
+    Italian stories say "sera" (Spanish has as many stop words in it: "será", "e"). Before
+    the stories, ``known`` (``known_words``) decides by the words that are forms of each
+    language: "Deporte y clubes" (sport and clubs) was French by "y" ("deporte" is
+    "déporte" folded, "clubes" no French word)."""
     if language in stems.SNOWBALL:
         return language
     hits = {lang: sum(stems.is_stop_word(w, lang) for w in words) for lang in stems.LANGUAGES}
@@ -245,19 +252,23 @@ def query_language(words: list[str], language: str | None = None,
     def held_in(lang: str) -> int:
         return sum(bool(_terms_of(w, lang) & held) for w in words)
 
-    # between equals, the stories' words before stop words: "teh mine" was Romanian, whose
-    # stop word "mine" is, and left "teh" alone
-    return max(candidates, key=lambda lang: (said_in(lang), held_in(lang), hits[lang], lang == "en"))
+    def words_of(lang: str) -> int:  # its function words and the forms its dictionary holds
+        return 0 if known is None else sum(stems.is_stop_word(w, lang) or lang in known.languages(w) for w in words)
+
+    # between equals, the words of each language first, then the stories' words before
+    # stop words: "teh mine" was Romanian, whose stop word "mine" is, and left "teh" alone
+    return max(candidates, key=lambda lang: (words_of(lang), said_in(lang), held_in(lang), hits[lang], lang == "en"))
 
 
-def parse(text: str, language: str | None = None,
-          holds: Callable[[set[str]], set[str]] | None = None) -> Query | None:
+def parse(text: str, language: str | None = None, holds: Callable[[set[str]], set[str]] | None = None,
+          known: KnownWords | None = None) -> Query | None:
     """The query, stop words left out; None when nothing searchable is left (no words,
     only stop words, or only words to leave out). ``holds``, which of the index terms
-    given the index has, helps tell the query's language (``query_language``)."""
+    given the index has, and ``known``, the languages' words, help tell the query's
+    language (``query_language``)."""
     clauses, excluded = _parse(text)
     free = [_typed(t) for c in clauses for t in c if not (t.phrase or t.prefix)]
-    lang = query_language(free, language, holds)
+    lang = query_language(free, language, holds, known)
     kept = _without_stop_words(clauses, lang)
     if not kept and lang != "en" and language is None and len(free) == 1:
         # "war", "man", "die": stop words in German, whole words in English; a query of

@@ -107,7 +107,7 @@ def search_query(request: Request, limit: int = 20) -> SearchQuery:
 
 def run_search(request: Request, query: SearchQuery) -> SearchResults:
     archive = request.app.state.archives.get()
-    known = known_words.loaded(request.app.state.settings.cache) or ()
+    known = known_words.loaded(request.app.state.settings.cache)
     return request.app.state.search_cache.get(
         query, archive.search_state(), lambda: FTSBackend(archive, known).search(query))
 

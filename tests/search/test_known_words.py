@@ -10,6 +10,8 @@ from starlette.testclient import TestClient
 from storyatlas.archive import Viewer
 from storyatlas.search import SearchQuery, known_words
 from storyatlas.search.fts import FTSBackend
+from storyatlas.search.query import parse
+from storyatlas.themes import store
 from storyatlas.web.app import create_app
 from tests.conftest import add_story
 
@@ -42,6 +44,23 @@ def test_a_word_spelled_right_that_no_story_says_is_offered_only_words_one_slip_
     assert offered(knowing, "Oma hat gekocht") == ()
     assert offered(knowing, "gedackt") == offered(not_knowing, "gedackt") == ("gedacht",)  # no word
     assert offered(knowing, "Kellner") == ("keller",)  # a word, one slip from one said
+
+
+def test_a_querys_language_is_told_by_its_words_of_each_language_before_the_stories(archive, model_cache):
+    every = known_words.made(model_cache)
+    assert {"es", "fr"} <= every.languages("deporte") and "fr" not in every.languages("clubes")
+    # "y" is a French and a Spanish function word; stories in both say each word's stem
+    everything = lambda terms: terms  # noqa: E731
+    assert parse("Deporte y clubes", holds=everything).language == "fr"
+    assert parse("Deporte y clubes", holds=everything, known=every).language == "es"
+    assert parse("Protest i aktywizm", holds=everything, known=every).language == "pl"  # "i": English
+    # and so the Spanish word calls up sport, not French deportations
+    store.vocabulary(archive)
+    add_story(archive, "Drancy", "fr", [(0.0, 4.0, "Mes parents ont été déportés ; il y avait le club.")])
+    add_story(archive, "Pueblo", "es", [(0.0, 4.0, "Los deportes y los clubes del pueblo.")])
+    query = SearchQuery("deportes y clubes", Viewer.anonymous(), meaning=False)
+    assert FTSBackend(archive).search(query).themes == ("war",)
+    assert "sport" in FTSBackend(archive, every).search(query).themes
 
 
 def test_a_server_makes_the_known_words_once_in_the_background(tmp_path):
