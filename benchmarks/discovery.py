@@ -9,7 +9,10 @@ The queries are each theme's name in each of the six languages, as the vocabular
 it ("Hochwasser und Überschwemmung", "Powodzie i wielka woda", ...): 34 themes x 6 = 204
 queries. A story is relevant to a query when a person labelled it with the theme and it
 is told in another language than the query's (stories in the query's own language are
-left out of the ranking: this measures discovery across languages).
+left out of the ranking: this measures discovery across languages). Since 2026-12-06 a
+theme's name calls the theme up (``search.themed.named``), so each query calls up its
+own: the words' column then holds the stories the tagger tagged with it; ``--moments``
+has free queries.
 
 The stories are tagged with themes as the archive tags a story once it is transcribed.
 For each query the stories are ranked four ways, in the same process, the same archive:

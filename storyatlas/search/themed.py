@@ -49,13 +49,41 @@ _filed: dict[tuple[str, int], _Triggers] = {}
 _lock = threading.Lock()
 
 
+_AND = frozenset({"and", "und", "et", "y", "e", "i", "en", "si", "και"})
+"""The words joining the two parts of a theme's label ("Work and workplaces") in the
+vocabulary's languages, folded."""
+
+
+def named(label: str) -> str:
+    """A theme's name: its label up to "and" ("Work", "Travail", "Local democracy").
+    A query saying it calls the theme up, as a trigger would: "work", "travail", "trabajo",
+    "care", "soins" and "transport" called up none, as the vocabulary leaves words said in
+    passing in every story out of its triggers (so a story is not tagged for them). The
+    label's second part ("War and memory") is no name of the theme ("memory")."""
+    words = label.split()
+    cut = next((at for at, word in enumerate(words) if at and fold(word) in _AND), len(words))
+    return " ".join(words[:cut])
+
+
+def query_triggers(archive: Archive) -> list[tuple[str, dict[str, list[str]]]]:
+    """(theme id, the phrases a query calls it up by, per language): its triggers and its
+    names (``named``)."""
+    found = []
+    for row in tags.theme_rows(archive):
+        triggers = json.loads(row["triggers"])
+        for lang, label in {"en": row["label"], **json.loads(row["labels"] or "{}")}.items():
+            triggers[lang] = [*triggers.get(lang, ()), named(label)]
+        found.append((row["id"], triggers))
+    return found
+
+
 def _triggers(archive: Archive) -> _Triggers:
     key = (str(archive.path), tags.vocabulary_generation(archive))
     with _lock:
         found = _filed.get(key)
     if found is None:
         order, by_word = {}, {}
-        for theme_id, triggers in tags.theme_triggers(archive):
+        for theme_id, triggers in query_triggers(archive):
             order[theme_id] = len(order)
             for lang, phrases in triggers.items():
                 for phrase in phrases:

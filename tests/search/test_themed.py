@@ -6,7 +6,7 @@ import unicodedata
 from storyatlas import stems
 from storyatlas.archive import tags
 from storyatlas.search.query import fold, query_words, typed_words
-from storyatlas.search.themed import MIN_PHRASE_STEM, MIN_STEM, query_themes
+from storyatlas.search.themed import MIN_PHRASE_STEM, MIN_STEM, named, query_themes, query_triggers
 from storyatlas.themes import store
 
 
@@ -59,7 +59,7 @@ class _ReadingEveryTrigger:
 
 def test_a_query_calls_up_each_theme_a_whole_trigger_phrase_of_it_names_in_the_vocabularys_order(archive):
     store.vocabulary(archive)  # the shipped vocabulary, ten thousand trigger words
-    triggers = tags.theme_triggers(archive)
+    triggers = query_triggers(archive)  # the vocabulary's triggers and the themes' names
     phrases = [p for _, by_lang in triggers for ps in by_lang.values() for p in ps if p.split()]
     several = [p for p in phrases if len(p.split()) > 1]
     assert len(phrases) > 5000 and several
@@ -86,6 +86,21 @@ def test_a_query_calls_up_each_theme_a_whole_trigger_phrase_of_it_names_in_the_v
     assert query_themes(archive, "wielka") == query_themes(archive, "wody") == ()
     # a Polish stem's last consonant alternated: "fabryce" (fabryka, a factory) is "fabryc"
     assert query_themes(archive, "praca w fabryce") == ("work",)
+
+
+def test_a_themes_name_calls_it_up_in_every_language_and_the_second_part_of_its_label_does_not(archive):
+    store.vocabulary(archive)
+    # the vocabulary leaves out of its triggers the words every story says in passing
+    [work] = [by_lang for theme_id, by_lang in tags.theme_triggers(archive) if theme_id == "work"]
+    assert "work" not in work["en"] and "travail" not in work["fr"]
+    for name, theme in (("work", "work"), ("Travail", "work"), ("trabajo", "work"), ("Praca", "work"),
+                        ("care", "care"), ("soins", "care"), ("Cuidados", "care"), ("transport", "transport"),
+                        ("Travail et lieux de travail", "work"), ("Local democracy", "democracy")):
+        assert query_themes(archive, name) == (theme,), name
+    assert query_themes(archive, "memory") == query_themes(archive, "local") == ()  # "War and memory"
+    assert [named(label) for label in ("Work and workplaces", "Local democracy and participation", "Family",
+                                       "Leaving to work abroad", "Starzenie się i starość", "Evacuare și strămutare")
+            ] == ["Work", "Local democracy", "Family", "Leaving to work abroad", "Starzenie się", "Evacuare"]
 
 
 def test_a_word_calls_up_only_the_nearest_of_the_one_word_triggers_it_meets(archive):
@@ -241,10 +256,13 @@ def test_a_theme_a_moderator_adds_or_edits_is_called_up_at_once(archive):
 
     store.vocabulary(archive)
     assert query_themes(archive, "onion bed") == ()  # the shipped vocabulary, filed
-    store.save_theme(archive, Theme("onion_beds", "Onion beds", triggers={"en": ("onion bed",)}))
+    store.save_theme(archive, Theme("onion_beds", "Allotments", triggers={"en": ("onion bed",)}))
     assert query_themes(archive, "onion bed") == ("onion_beds",)
-    store.save_theme(archive, Theme("onion_beds", "Onion beds", triggers={"en": ("shallot",)}))
+    store.save_theme(archive, Theme("onion_beds", "Allotments", triggers={"en": ("shallot",)}))
     assert query_themes(archive, "onion bed") == () and query_themes(archive, "shallots shallot") == ("onion_beds",)
+    store.save_theme(archive, Theme("onion_beds", "Kitchen gardens", triggers={"en": ("shallot",)}))
+    assert "onion_beds" not in query_themes(archive, "allotments")  # its name no more
+    assert "onion_beds" in query_themes(archive, "kitchen gardens")
     assert len(themed._filed) == 1  # only the vocabulary as it is now stays filed
     store.save_theme(archive, Theme("blank", "Blank", triggers={"en": (" ", "marrow")}))  # one trigger of no words
     assert query_themes(archive, "shallot") == ("onion_beds",)
