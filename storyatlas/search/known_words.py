@@ -3,10 +3,10 @@ may be spelled right ("Oma hat gekocht"), and is then offered no word it is not 
 from ("gedacht").
 
 They come from spaCy's lookup tables (spacy-lookups-data, a dependency already): every
-form and lemma, 6.5 million words in the ten languages, too many to hold as Python
+form and lemma, 6.7 million words of a language in the ten, too many to hold as Python
 strings (1.2 GB) or to read per search (37 s). So each is kept as an 8-byte hash of its
 folded spelling, its last four bits the language, sorted, in one file of the cache
-(about 50 MB) made once in the background and read through a memory map: a look-up
+(54 MB) made once in the background and read through a memory map: a look-up
 reads a few pages. A word no table holds is taken for one about once in 10^11 look-ups.
 """
 
