@@ -73,6 +73,15 @@ def test_a_server_makes_the_known_words_once_in_the_background(tmp_path):
     assert not known_words.path(tmp_path, GERMAN).with_suffix(".lock").exists()
 
 
+def test_known_words_cut_short_are_read_as_none_and_made_again(tmp_path, caplog):
+    at = known_words.path(tmp_path, GERMAN)
+    at.parent.mkdir(parents=True)
+    at.write_bytes(b"\x93NUMPY cut short")
+    assert known_words.loaded(tmp_path, GERMAN) is None and "cannot read the known words" in caplog.text
+    known_words.warm(tmp_path, GERMAN).join(timeout=120)
+    assert "gekocht" in known_words.loaded(tmp_path, GERMAN)
+
+
 def test_known_words_another_process_is_making_are_left_to_it_unless_it_died(tmp_path):
     at = known_words.path(tmp_path, ("fr",))
     at.parent.mkdir(parents=True)
