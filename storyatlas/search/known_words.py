@@ -92,7 +92,7 @@ def make(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> KnownWord
             # a lemma stands beside each of its forms: each word hashed once took half the time
             hashes.extend(_hash(word) | n for word in {word for pair in table_pairs(table) for word in pair})
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
+    partial = target.with_suffix(f".{os.getpid()}.partial")  # two processes may make it at once
     with open(partial, "wb") as f:
         np.save(f, np.unique(np.frombuffer(hashes, dtype=np.uint64)))
     partial.replace(target)
@@ -144,16 +144,32 @@ def warm(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> threading
     return thread
 
 
+def _left(lock: Path) -> bool:
+    """Whether a lock was left by a process that stopped before making the words: one no
+    longer running (a server stopped as it started), or one older than _STALE_LOCK_S."""
+    try:
+        if time.time() - lock.stat().st_mtime > _STALE_LOCK_S:
+            return True
+        os.kill(int(lock.read_text() or 0) or os.getpid(), 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, ValueError):  # no lock, another user's process, a lock being written
+        return False
+    return False
+
+
 def _make_once(cache: Path, languages: tuple[str, ...], at: Path) -> None:
     if loaded(cache, languages) is not None:
         return
     lock = at.with_suffix(".lock")
     try:
         lock.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileNotFoundError):
-            if time.time() - lock.stat().st_mtime > _STALE_LOCK_S:
+        if _left(lock):
+            with contextlib.suppress(FileNotFoundError):
                 lock.unlink()
-        os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        held = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        os.write(held, str(os.getpid()).encode())
+        os.close(held)
     except FileExistsError:  # another process is making them
         return
     except OSError as e:

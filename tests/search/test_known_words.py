@@ -2,6 +2,7 @@
 offered only words one slip from it."""
 
 import os
+import subprocess
 import time
 
 import pytest
@@ -93,6 +94,17 @@ def test_known_words_another_process_is_making_are_left_to_it_unless_it_died(tmp
     known_words._making.clear()
     known_words.warm(tmp_path, ("fr",)).join(timeout=120)
     assert "inondée" in known_words.loaded(tmp_path, ("fr",)) and not lock.exists()
+
+
+def test_known_words_a_stopped_server_was_making_are_made_at_once(tmp_path):
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process no longer running
+    at = known_words.path(tmp_path, GERMAN)
+    at.parent.mkdir(parents=True)
+    lock = at.with_suffix(".lock")
+    lock.write_text(str(gone.pid))
+    known_words.warm(tmp_path, GERMAN).join(timeout=120)
+    assert "gekocht" in known_words.loaded(tmp_path, GERMAN) and not lock.exists()
 
 
 def test_the_web_search_offers_a_word_spelled_right_nothing_two_slips_from_it(settings):
