@@ -234,7 +234,8 @@ def query_language(words: list[str], language: str | None = None,
     "déporte" folded, "clubes" no French word)."""
     if language in stems.SNOWBALL:
         return language
-    hits = {lang: sum(stems.is_stop_word(w, lang) for w in words) for lang in stems.LANGUAGES}
+    stop = {lang: [stems.is_stop_word(w, lang) for w in words] for lang in stems.LANGUAGES}
+    hits = {lang: sum(stop[lang]) for lang in stems.LANGUAGES}
     # max keeps the first of equals: English, then the language listed first
     best = max(stems.LANGUAGES, key=lambda lang: (hits[lang], lang == "en"))
     tied = [lang for lang in stems.LANGUAGES if hits[lang] == hits[best]]
@@ -247,13 +248,15 @@ def query_language(words: list[str], language: str | None = None,
     held = holds({t for lang in candidates for w in words for t in _terms_of(w, lang)})
 
     def said_in(lang: str) -> int:
-        return sum(stems.is_stop_word(w, lang) or bool(_terms_of(w, lang) & held) for w in words)
+        return sum(stopped or bool(_terms_of(w, lang) & held) for w, stopped in zip(words, stop[lang]))
 
     def held_in(lang: str) -> int:
         return sum(bool(_terms_of(w, lang) & held) for w in words)
 
+    languages_of = {w: known.languages(w) for w in words} if known is not None else {}
+
     def words_of(lang: str) -> int:  # its function words and the forms its dictionary holds
-        return 0 if known is None else sum(stems.is_stop_word(w, lang) or lang in known.languages(w) for w in words)
+        return 0 if known is None else sum(stopped or lang in languages_of[w] for w, stopped in zip(words, stop[lang]))
 
     # between equals, the words of each language first, then the stories' words before
     # stop words: "teh mine" was Romanian, whose stop word "mine" is, and left "teh" alone
