@@ -131,7 +131,7 @@ def made(cache: Path) -> KnownWords:
 
 def warm(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> threading.Thread | None:
     """Make the known words in the background where no process has (a server, as it starts):
-    in a process of its own, at a lower priority, so that the 650 MB the tables take to
+    in a process of its own, at a lower priority, so that the 620 MB the tables take to
     read are given back and the server's threads keep the interpreter."""
     at = path(cache, languages)
     with _lock:

@@ -64,6 +64,14 @@ def test_a_querys_language_is_told_by_its_words_of_each_language_before_the_stor
     assert "sport" in FTSBackend(archive, every).search(query).themes
 
 
+def test_known_words_made_again_replace_those_of_another_version(tmp_path):
+    other = known_words.path(tmp_path, GERMAN).with_name("0123456789ab.npy")  # older tables, or format
+    other.parent.mkdir(parents=True)
+    other.write_bytes(b"made by another version")
+    known_words.make(tmp_path, GERMAN)
+    assert not other.exists() and [p.name for p in other.parent.iterdir()] == [known_words.path(tmp_path, GERMAN).name]
+
+
 def test_a_server_makes_the_known_words_once_in_the_background(tmp_path):
     thread = known_words.warm(tmp_path, GERMAN)
     assert thread is not None and known_words.warm(tmp_path, GERMAN) is None  # once a process
