@@ -33,7 +33,7 @@ def model_cache() -> Path:
 @pytest.fixture(scope="session")
 def known_words(model_cache: Path):
     """The words of the vocabulary's languages, made in the cache before any app reads it:
-    an app made before them would start making them (40 s), and "did you mean" would
+    an app made before them would start making them (50 s), and "did you mean" would
     change as they came."""
     from storyatlas.search import known_words
 

@@ -4,10 +4,11 @@ from ("gedacht").
 
 They come from spaCy's lookup tables (spacy-lookups-data, a dependency already): every
 form and lemma, 6.7 million words of a language in the ten, too many to hold as Python
-strings (1.2 GB) or to read per search (37 s). So each is kept as an 8-byte hash of its
-folded spelling, its last four bits the language, sorted, in one file of the cache
-(54 MB) made once in the background and read through a memory map: a look-up
-reads a few pages. A word no table holds is taken for one about once in 10^11 look-ups.
+strings (1.2 GB) or to read per search (48 s). So each is kept as an 8-byte hash of its
+folded spelling, and of its spelling as written where it has accents, its last four bits
+the language, sorted, in one file of the cache (79 MB) made once in the background and
+read through a memory map: a look-up reads a few pages. A word no table holds is taken
+for one about once in 10^11 look-ups.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import subprocess
 import sys
 import threading
 import time
+import unicodedata
 from array import array
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +36,7 @@ from storyatlas.themes.lemmas import table_files, table_pairs
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 2  # made again when this changes, or the tables' version, or how words are folded
+_FORMAT = 3  # made again when this changes, or the tables' version, or how words are folded
 _STALE_LOCK_S = 600  # a lock older than this was left by a process that died making the file
 _lock = threading.Lock()
 _loaded: dict[Path, KnownWords] = {}
@@ -41,11 +44,22 @@ _making: set[Path] = set()
 
 
 _LANGUAGE_BITS = 0xF  # room for 16 languages
+_AS_WRITTEN = "="  # the hash of a word as written, accents and all, beside that of its folded spelling
 
 
 def _hash(word: str) -> int:
     """The word's hash, with the language bits clear."""
-    return int.from_bytes(hashlib.blake2b(fold(word).encode(), digest_size=8).digest(), "little") & ~_LANGUAGE_BITS
+    return _hashed(fold(word))
+
+
+def _written(word: str) -> str | None:
+    """The word as written, accents and all, where folding changes more than its case."""
+    written = unicodedata.normalize("NFC", word.casefold())
+    return written if written != fold(written) else None
+
+
+def _hashed(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") & ~_LANGUAGE_BITS
 
 
 class KnownWords:
@@ -60,10 +74,15 @@ class KnownWords:
         return isinstance(word, str) and bool(self.languages(word))
 
     def languages(self, word: str) -> frozenset[str]:
-        """The languages ``word`` is a form of (folded: French "déporte" and Spanish "deporte" are one)."""
+        """The languages ``word`` is a form of: as written where it is written with accents
+        and some language writes it so ("fermé" is French, not Romanian "ferme"); else
+        folded (French "déporte" typed "deporte" is French)."""
         if not word:
             return frozenset()
-        h = _hash(word)
+        written = _written(word)
+        return (written is not None and self._find(_hashed(_AS_WRITTEN + written))) or self._find(_hash(word))
+
+    def _find(self, h: int) -> frozenset[str]:
         at = int(np.searchsorted(self._hashes, np.uint64(h)))
         found = set()
         while at < len(self._hashes) and int(self._hashes[at]) & ~_LANGUAGE_BITS == h:
@@ -84,13 +103,13 @@ def path(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> Path:
 
 
 def make(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> KnownWords:
-    """Make the file of known words (40 s for all languages) and read it."""
+    """Make the file of known words (50 s for all languages) and read it."""
     target = path(cache, languages)
     hashes = array("Q")
     for n, lang in enumerate(languages):
         for table in table_files(lang):
             # a lemma stands beside each of its forms: each word hashed once took half the time
-            hashes.extend(_hash(word) | n for word in {word for pair in table_pairs(table) for word in pair})
+            hashes.extend(_entries({word for pair in table_pairs(table) for word in pair}, n))
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".{os.getpid()}.partial")  # two processes may make it at once
     with open(partial, "wb") as f:
@@ -101,6 +120,16 @@ def make(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> KnownWord
             with contextlib.suppress(OSError):
                 older.unlink()
     return _read(target, languages)
+
+
+def _entries(words: set[str], language: int) -> Iterator[int]:
+    """Each word's hash folded, and as written where that differs, with the language's bits."""
+    for word in words:
+        folded = fold(word)
+        yield _hashed(folded) | language
+        written = unicodedata.normalize("NFC", word.casefold())
+        if written != folded:
+            yield _hashed(_AS_WRITTEN + written) | language
 
 
 def _read(at: Path, languages: tuple[str, ...]) -> KnownWords:
@@ -131,7 +160,7 @@ def made(cache: Path) -> KnownWords:
 
 def warm(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> threading.Thread | None:
     """Make the known words in the background where no process has (a server, as it starts):
-    in a process of its own, at a lower priority, so that the 620 MB the tables take to
+    in a process of its own, at a lower priority, so that the 690 MB the tables take to
     read are given back and the server's threads keep the interpreter."""
     at = path(cache, languages)
     with _lock:

@@ -239,12 +239,28 @@ def query_language(words: list[str], language: str | None = None,
     # max keeps the first of equals: English, then the language listed first
     best = max(stems.LANGUAGES, key=lambda lang: (hits[lang], lang == "en"))
     tied = [lang for lang in stems.LANGUAGES if hits[lang] == hits[best]]
+    languages_of: dict[str, frozenset[str]] = {}  # each word's, read once and only where asked
+
+    def of(word: str) -> frozenset[str]:
+        if word not in languages_of:
+            languages_of[word] = known.languages(word)
+        return languages_of[word]
+
+    def words_of(lang: str) -> int:  # its function words and the forms its dictionary holds
+        return 0 if known is None else sum(stopped or lang in of(w) for w, stopped in zip(words, stop[lang]))
+
+    # a language with more function words than any other is not the query's where another
+    # has more of its words: "la mine a fermé" was Romanian by "la", "a" and "mine" (me),
+    # and searched "fermé" alone, which met Polish "fermę" and Italian "ferma". English
+    # is (its dictionary lacks most of its function words, and "the" is French "thé" folded)
+    outworded = known is not None and best != "en" and any(words_of(lang) > words_of(best)
+                                                            for lang in stems.LANGUAGES)
     # English alone, at once: the stories are asked only between equals ("przez most", across
     # the bridge, was English by "most", and searched "przez" alone)
-    if holds is None or len(tied) == 1 and (best == "en" or 2 * hits[best] > len(words)):
+    if holds is None or len(tied) == 1 and (best == "en" or 2 * hits[best] > len(words)) and not outworded:
         return best
-    candidates = tied if 2 * hits[best] > len(words) else [lang for lang in stems.LANGUAGES
-                                                             if hits[lang] or lang == "en"]
+    candidates = tied if 2 * hits[best] > len(words) and not outworded else [
+        lang for lang in stems.LANGUAGES if hits[lang] or lang == "en"]
     held = holds({t for lang in candidates for w in words for t in _terms_of(w, lang)})
 
     def said_in(lang: str) -> int:
@@ -252,11 +268,6 @@ def query_language(words: list[str], language: str | None = None,
 
     def held_in(lang: str) -> int:
         return sum(bool(_terms_of(w, lang) & held) for w in words)
-
-    languages_of = {w: known.languages(w) for w in words} if known is not None else {}
-
-    def words_of(lang: str) -> int:  # its function words and the forms its dictionary holds
-        return 0 if known is None else sum(stopped or lang in languages_of[w] for w, stopped in zip(words, stop[lang]))
 
     # between equals, the words of each language first, then the stories' words before
     # stop words: "teh mine" was Romanian, whose stop word "mine" is, and left "teh" alone

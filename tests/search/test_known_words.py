@@ -104,6 +104,22 @@ def test_known_words_another_process_is_making_are_left_to_it_unless_it_died(tmp
     assert "inondée" in known_words.loaded(tmp_path, ("fr",)) and not lock.exists()
 
 
+def test_a_word_typed_with_accents_is_of_the_languages_that_write_it_so(archive, model_cache):
+    every = known_words.made(model_cache)
+    assert every.languages("fermé") == {"fr"} and "ro" in every.languages("ferme")  # Romanian: farms
+    assert every.languages("Łódź") == every.languages("lodz") == {"pl"}
+    # "la", "a" and "mine" (me) are Romanian function words, two of them French ones
+    everything = lambda terms: terms  # noqa: E731
+    assert parse("la mine a fermé", holds=everything).language == "ro"
+    told = parse("la mine a fermé", holds=everything, known=every)
+    assert told.language == "fr" and [t.words for t in told.terms()] == [("mine",), ("fermé",)]
+    mine = add_story(archive, "Salsigne", "fr", [(0.0, 4.0, "La mine a fermé en 2004.")])
+    add_story(archive, "Kościan", "pl", [(0.0, 4.0, "Za miedzą postawili wielką fermę świń.")])
+    query = SearchQuery("la mine a fermé", Viewer.anonymous(), meaning=False)
+    assert len(FTSBackend(archive).search(query).stories) == 2  # "fermé" alone
+    assert [hit.story_id for hit in FTSBackend(archive, every).search(query).stories] == [mine]
+
+
 def test_known_words_a_stopped_server_was_making_are_made_at_once(tmp_path):
     gone = subprocess.Popen(["true"])
     gone.wait()  # a process no longer running
