@@ -250,11 +250,13 @@ def query_language(words: list[str], language: str | None = None,
         return 0 if known is None else sum(stopped or lang in of(w) for w, stopped in zip(words, stop[lang]))
 
     # a language with more function words than any other is not the query's where another
-    # has more of its words: "la mine a fermé" was Romanian by "la", "a" and "mine" (me),
-    # and searched "fermé" alone, which met Polish "fermę" and Italian "ferma". English
-    # is (its dictionary lacks most of its function words, and "the" is French "thé" folded)
-    outworded = known is not None and best != "en" and any(words_of(lang) > words_of(best)
-                                                            for lang in stems.LANGUAGES)
+    # with one fewer has more of its words: "la mine a fermé" was Romanian by "la", "a" and
+    # "mine" (me), and searched "fermé" alone, which met Polish "fermę" and Italian "ferma".
+    # Not with two fewer: the tables hold words of other languages (Polish's "beim", "weiss",
+    # "bis"). English is the query's (its table lacks most of its function words, and "the"
+    # is French "thé" folded)
+    outworded = known is not None and best != "en" and any(
+        hits[lang] + 1 >= hits[best] and words_of(lang) > words_of(best) for lang in stems.LANGUAGES)
     # English alone, at once: the stories are asked only between equals ("przez most", across
     # the bridge, was English by "most", and searched "przez" alone)
     if holds is None or len(tied) == 1 and (best == "en" or 2 * hits[best] > len(words)) and not outworded:
