@@ -428,8 +428,12 @@ def _spacy_stop_words(lang: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=None)
 def stop_words(lang: str) -> frozenset[str]:
-    """Folded stop words of a language: spaCy's (``_spacy_stop_words``)."""
-    return frozenset(fold(w) for w in _spacy_stop_words(lang))
+    """Folded stop words of a language: spaCy's (``_spacy_stop_words``) and its function
+    words (``function_word_in``), some of which spaCy's lists lack: Italian "i" and "o",
+    French "fut" and "avez", Spanish "estuve", Polish "potem" and "kogo"."""
+    subjects = set(SUBJECTS_TOO.get(lang, "").split())
+    return frozenset(fold(w) for w in _spacy_stop_words(lang)) | frozenset(
+        f for f in map(fold, _function_lists().get(lang, ())) if f and f not in subjects)
 
 
 def is_stop_word(word: str, lang: str) -> bool:

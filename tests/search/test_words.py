@@ -619,6 +619,17 @@ def test_a_query_takes_the_stop_words_of_the_language_most_of_its_words_are_stop
     assert query_language(["in", "die", "Flut"]) == "de"  # in Dutch too
 
 
+def test_the_function_words_spacys_stop_lists_lack_are_stop_words_too():
+    # Italian "i" and "o", French "fut", Polish "potem" and "kogo", Spanish "estuve"
+    assert all(stems.is_stop_word(w, lang) for w, lang in
+               [("i", "it"), ("o", "it"), ("fut", "fr"), ("potem", "pl"), ("kogo", "pl"), ("estuve", "es")])
+    assert [t.words for t in parse("il fut déporté").terms()] == [("déporté",)]
+    told = parse("estuve en la fábrica")  # French by "en" and "la" with "estuve" a word
+    assert told.language == "es" and [t.words for t in told.terms()] == [("fábrica",)]
+    told = parse("potem kogo zobaczyłem")
+    assert told.language == "pl" and [t.words for t in told.terms()] == [("zobaczyłem",)]
+
+
 def test_a_word_that_is_a_stop_word_elsewhere_counts_where_the_stories_say_the_query_in_its_own_language(archive):
     # "war" and "die" are German stop words and English words: the stories tell which
     war = add_story(archive, "War", "en", [(0.0, 4.0, "In the war years we ate turnips.")])
