@@ -95,7 +95,8 @@ class FTSBackend:
                 parsed = parse(query.text, query.language, held, self.known)
                 if parsed is None and not (query.meaning and _says_something(query.text)):
                     return SearchResults(query, 0, **self._suggest(visible, query, parsed))
-                called = called_up(self.archive, query.text, parsed.language if parsed and parsed.told else None)
+                called = called_up(self.archive, query.text, parsed.language if parsed and parsed.told else None,
+                                   self.known)
                 themes = called.themes
                 if parsed is not None:
                     parsed = parsed.begun(lambda word: vocabulary.begun(self._vocabulary(), word, held))

@@ -4,11 +4,12 @@ from ("gedacht").
 
 They come from spaCy's lookup tables (spacy-lookups-data, a dependency already): every
 form and lemma, 6.7 million words of a language in the ten, too many to hold as Python
-strings (1.2 GB) or to read per search (48 s). So each is kept as an 8-byte hash of its
+strings (1.2 GB) or to read per search (45 s). So each is kept as an 8-byte hash of its
 folded spelling, and of its spelling as written where it has accents, its last four bits
-the language, sorted, in one file of the cache (79 MB) made once in the background and
-read through a memory map: a look-up reads a few pages. A word no table holds is taken
-for one about once in 10^11 look-ups.
+the language, sorted, each beside the high 32 bits of its lemma's hash (a theme's
+trigger stands for its forms by them: ``search.themed``), in one file of the cache
+(122 MB) made once in the background and read through a memory map: a look-up reads a
+few pages. A word no table holds is taken for one about once in 10^11 look-ups.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import threading
 import time
 import unicodedata
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ from storyatlas.themes.lemmas import table_files, table_pairs
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 3  # made again when this changes, or the tables' version, or how words are folded
+_FORMAT = 4  # made again when this changes, or the tables' version, or how words are folded
 _STALE_LOCK_S = 600  # a lock older than this was left by a process that died making the file
 _lock = threading.Lock()
 _loaded: dict[Path, KnownWords] = {}
@@ -58,16 +59,22 @@ def _written(word: str) -> str | None:
     return written if written != fold(written) else None
 
 
+def _lemma_hash(lemma: str) -> int:
+    """What stands beside each of its forms: the high 32 bits of its hash as written."""
+    return _hashed(unicodedata.normalize("NFC", lemma.casefold())) >> 32
+
+
 def _hashed(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") & ~_LANGUAGE_BITS
 
 
 class KnownWords:
     """Whether a word (as typed, in any case and accents) is a word of one of the languages,
-    and of which."""
+    of which, and the form of which lemmas."""
 
-    def __init__(self, hashes: np.ndarray, languages: tuple[str, ...]) -> None:
+    def __init__(self, hashes: np.ndarray, lemmas: np.ndarray, languages: tuple[str, ...]) -> None:
         self._hashes = hashes
+        self._lemmas = lemmas  # beside each hash, its word's lemma's (the high 32 bits)
         self._languages = languages
 
     def __contains__(self, word: object) -> bool:
@@ -81,6 +88,29 @@ class KnownWords:
             return frozenset()
         written = _written(word)
         return (written is not None and self._find(_hashed(_AS_WRITTEN + written))) or self._find(_hash(word))
+
+    def lemmas(self, word: str, language: str) -> frozenset[int]:
+        """The dictionary forms ``word`` is a form of in ``language`` (itself where it is
+        one), as hashes: "wojny" and "wojnie" share "wojna"'s, "tenait" and "tennis" none.
+        As written where it is written with accents and the language writes it so."""
+        if not word or language not in self._languages:
+            return frozenset()
+        n, written = self._languages.index(language), _written(word)
+        return (written is not None and self._lemmas_of(_hashed(_AS_WRITTEN + written) | n)) or \
+            self._lemmas_of(_hash(word) | n)
+
+    def form_of(self, word: str, lemma: str, language: str) -> bool:
+        """Whether ``language``'s dictionary makes ``word`` a form of ``lemma`` (or ``lemma``
+        itself): "wojny" of "wojna"; Italian "partir" of "partire", not of "partita"."""
+        return _lemma_hash(lemma) in self.lemmas(word, language)
+
+    def _lemmas_of(self, key: int) -> frozenset[int]:
+        at = int(np.searchsorted(self._hashes, np.uint64(key)))
+        found = set()
+        while at < len(self._hashes) and int(self._hashes[at]) == key:
+            found.add(int(self._lemmas[at]))
+            at += 1
+        return frozenset(found)
 
     def _find(self, h: int) -> frozenset[str]:
         at = int(np.searchsorted(self._hashes, np.uint64(h)))
@@ -105,15 +135,20 @@ def path(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> Path:
 def make(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> KnownWords:
     """Make the file of known words (50 s for all languages) and read it."""
     target = path(cache, languages)
-    hashes = array("Q")
+    rows = array("Q")  # (hash with the language's bits, lemma's hash) of each word
     for n, lang in enumerate(languages):
         for table in table_files(lang):
-            # a lemma stands beside each of its forms: each word hashed once took half the time
-            hashes.extend(_entries({word for pair in table_pairs(table) for word in pair}, n))
+            rows.extend(_rows(table_pairs(table), n))
+    pairs = np.frombuffer(rows, dtype=np.uint64).reshape(-1, 2)
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    pairs = pairs[np.concatenate([[True], (pairs[1:] != pairs[:-1]).any(axis=1)])]
+    lemmas = pairs[:, 1].astype(np.uint32)
+    if len(lemmas) % 2:
+        lemmas = np.append(lemmas, np.uint32(0))
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".{os.getpid()}.partial")  # two processes may make it at once
-    with open(partial, "wb") as f:
-        np.save(f, np.unique(np.frombuffer(hashes, dtype=np.uint64)))
+    with open(partial, "wb") as f:  # how many words, their hashes, then their lemmas' two to a number
+        np.save(f, np.concatenate([np.array([len(pairs)], np.uint64), pairs[:, 0], lemmas.view(np.uint64)]))
     partial.replace(target)
     for older in target.parent.glob("*.npy"):  # made for other versions of the tables or of this file
         if older != target and older.stem.isalnum():
@@ -122,18 +157,35 @@ def make(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> KnownWord
     return _read(target, languages)
 
 
-def _entries(words: set[str], language: int) -> Iterator[int]:
-    """Each word's hash folded, and as written where that differs, with the language's bits."""
-    for word in words:
-        folded = fold(word)
-        yield _hashed(folded) | language
-        written = unicodedata.normalize("NFC", word.casefold())
-        if written != folded:
-            yield _hashed(_AS_WRITTEN + written) | language
+def _rows(pairs: Iterable[tuple[str, str]], language: int) -> Iterator[int]:
+    """For each form and lemma of a table, its hash folded with the language's bits and
+    its lemma's hash's high 32 bits (a lemma is its own), then as written where that
+    differs; one after the other."""
+    lemma_of: dict[str, int] = {}  # each lemma hashed once (a form is mostly in one pair)
+    for form, lemma in pairs:
+        if lemma not in lemma_of:
+            # as written: Romanian "malul" (the shore's) is a form of "mal", not of "mâl" (silt)
+            lemma_of[lemma] = _lemma_hash(lemma)
+            yield from _word_rows(lemma, language, lemma_of[lemma])
+        yield from _word_rows(form, language, lemma_of[lemma])
+
+
+def _word_rows(word: str, language: int, lemma: int) -> Iterator[int]:
+    folded = fold(word)
+    yield _hashed(folded) | language
+    yield lemma
+    written = unicodedata.normalize("NFC", word.casefold())
+    if written != folded:
+        yield _hashed(_AS_WRITTEN + written) | language
+        yield lemma
 
 
 def _read(at: Path, languages: tuple[str, ...]) -> KnownWords:
-    known = KnownWords(np.load(at, mmap_mode="r"), languages)
+    kept = np.load(at, mmap_mode="r")
+    count = int(kept[0]) if len(kept) else -1
+    if len(kept) != 1 + count + (count + 1) // 2:
+        raise ValueError(f"{len(kept)} numbers where {count} words take {1 + count + (count + 1) // 2}")
+    known = KnownWords(kept[1:1 + count], kept[1 + count:].view(np.uint32)[:count], languages)
     with _lock:
         _loaded[at] = known
     return known
@@ -160,7 +212,7 @@ def made(cache: Path) -> KnownWords:
 
 def warm(cache: Path, languages: tuple[str, ...] = stems.LANGUAGES) -> threading.Thread | None:
     """Make the known words in the background where no process has (a server, as it starts):
-    in a process of its own, at a lower priority, so that the 690 MB the tables take to
+    in a process of its own, at a lower priority, so that the 680 MB the tables take to
     read are given back and the server's threads keep the interpreter."""
     at = path(cache, languages)
     with _lock:

@@ -17,19 +17,25 @@ from storyatlas.archive import Archive, tags
 from storyatlas.archive.discover import story_ids
 from storyatlas.archive.word_index import STORY
 from storyatlas.search import ranked
+from storyatlas.search.known_words import KnownWords
 from storyatlas.search.query import fold, typed_words
+
+_WORDS, _FORMS, _LEMMAS = 0, 1, 2
+"""How a trigger is filed: by its folded words; by its words' index terms (a stem that
+stands for the other forms); by a stem too short to, which a query's word meets only
+where the dictionary makes them forms of one word (``known_words.KnownWords.lemmas``)."""
 
 
 @dataclass(frozen=True)
 class _Triggers:
     order: dict[str, int]
     """Each theme's place in the vocabulary: the themes a query calls up come in it."""
-    by_word: dict[str, tuple[tuple[str, frozenset[str], str, str], ...]]
+    by_word: dict[str, tuple[tuple[str, frozenset[str], str, str, int], ...]]
     """(theme id, a trigger phrase's folded words, or its words' index terms in its
-    language: "fr_inond", that language, and a one-word trigger as written, case-folded:
-    "déporté", "" when filed by its terms), filed under one of them: a phrase is called
-    up only when every word of it is in the query, that one too, as typed or in another
-    of its forms."""
+    language: "fr_inond", that language, a one-word trigger as written, case-folded:
+    "déporté" ("" for a phrase), and how it is filed: ``_WORDS``, ``_FORMS``, ``_LEMMAS``),
+    filed under one of them: a phrase is called up only when every word of it is in the
+    query, that one too, as typed or in another of its forms."""
 
 
 MIN_STEM = 5
@@ -37,7 +43,9 @@ MIN_STEM = 5
 many letters: shorter stems meet by chance ("tenait" and "tennis" are both "ten" to the
 French stemmer, "bed" is Dutch "bede"). Of 3,000 words drawn from the labelled stories,
 241 called up a theme as written; with the forms of stems of three letters and more
-487, about a third of the new ones by chance, with five letters and more 366, about a tenth."""
+487, about a third of the new ones by chance, with five letters and more 366, about a tenth.
+A shorter stem (from ``MIN_PHRASE_STEM``) stands for the forms the dictionary gives the
+trigger's lemma: Polish "wojny" and "wojnie" called up no war, "wojna"'s stem being "wojn"."""
 MIN_PHRASE_STEM = 3
 """The same for a trigger of two words or more, all of which a query must say: Polish
 "wielki woda" (high water) stood for no other form, "woda"'s stem being "wod", so
@@ -90,13 +98,13 @@ def _triggers(archive: Archive) -> _Triggers:
                     words = frozenset(fold(w) for w in phrase.split())
                     terms = frozenset(stems.term(w.casefold(), lang) for w in phrase.split()) \
                         if lang in stems.SNOWBALL else frozenset()
-                    least = MIN_STEM if len(words) == 1 else MIN_PHRASE_STEM
+                    shortest = min((len(t.partition("_")[2]) for t in terms), default=0)
+                    stemmed = _FORMS if shortest >= (MIN_STEM if len(words) == 1 else MIN_PHRASE_STEM) else \
+                        _LEMMAS if len(words) == 1 and shortest >= MIN_PHRASE_STEM else None
                     written = unicodedata.normalize("NFC", phrase).casefold() if len(words) == 1 else ""
-                    for filed, as_written in ((words, written),
-                                              (terms if all(len(t.partition("_")[2]) >= least for t in terms)
-                                               else frozenset(), "")):
+                    for filed, how in ((words, _WORDS), (terms if stemmed is not None else frozenset(), stemmed)):
                         if filed:
-                            by_word.setdefault(min(filed), []).append((theme_id, filed, lang, as_written))
+                            by_word.setdefault(min(filed), []).append((theme_id, filed, lang, written, how))
         found = _Triggers(order, {w: tuple(filed) for w, filed in by_word.items()})
         with _lock:
             _filed.clear()
@@ -113,13 +121,14 @@ class Called:
     """The query's words (folded) in a trigger phrase that calls one up."""
 
 
-def called_up(archive: Archive, text: str, language: str | None = None) -> Called:
+def called_up(archive: Archive, text: str, language: str | None = None, known: KnownWords | None = None) -> Called:
     """The themes a query calls up, and by which of its words. ``language``: the one the
     query's function words tell (``Query.told``): a word in a trigger of that language
     calls up no other language's ("mi padre emigró", Spanish, called up religion through
-    Portuguese "padre", a priest; Spanish "padre" is family's)."""
+    Portuguese "padre", a priest; Spanish "padre" is family's). ``known``: the languages'
+    dictionaries, by which a trigger with a short stem stands for its forms (``MIN_STEM``)."""
     triggers = _triggers(archive)
-    called = _called(triggers, text)
+    called = _called(triggers, text, known)
     if language is not None:
         own = {w for _, words, lang in called if lang == language for w in words}
         called = [c for c in called if c[2] == language or own.isdisjoint(c[1])]
@@ -132,7 +141,7 @@ def query_themes(archive: Archive, text: str) -> tuple[str, ...]:
     return called_up(archive, text).themes
 
 
-def _called(triggers: _Triggers, text: str) -> list[tuple[str, set[str], str]]:
+def _called(triggers: _Triggers, text: str, known: KnownWords | None = None) -> list[tuple[str, set[str], str]]:
     """(theme id, the query's folded words that called it up, the trigger's language) for
     each trigger phrase the query holds. A word calls up only the nearest of the one-word
     triggers it meets: those written as it is typed, accents and all, before those it
@@ -141,21 +150,33 @@ def _called(triggers: _Triggers, text: str) -> list[tuple[str, set[str], str]]:
     of six languages."""
     typed = typed_words(text)
     said: dict[str, set[str]] = {}  # what a trigger may be filed under -> the query's words saying it
+    typed_as: dict[str, str] = {}  # a query's word folded -> as typed
     for word in typed:
+        typed_as.setdefault(fold(word), word)
         for key in (fold(word), *_forms(word)):
             said.setdefault(key, set()).add(fold(word))
-    found = [(theme_id, phrase, lang, written) for key in said
-             for theme_id, phrase, lang, written in triggers.by_word.get(key, ()) if phrase <= said.keys()]
-
-    def nearness(written: str) -> int:
-        return 0 if written in typed else 1 if written else 2
-
+    found = [(theme_id, phrase, lang, nearness)
+             for key in said for theme_id, phrase, lang, written, how in triggers.by_word.get(key, ())
+             if phrase <= said.keys() and (how != _LEMMAS or known is not None and any(
+                 _lemma_of(known, typed_as[w], written, lang) for w in said[key]))
+             for nearness in [2 if how else 0 if written in typed else 1 if written else 2]]
     nearest: dict[str, int] = {}  # a query's word -> the nearness of the nearest one-word trigger it meets
-    for _, phrase, _, written in found:
+    for _, phrase, _, nearness in found:
         for word in said[min(phrase)] if len(phrase) == 1 else ():
-            nearest[word] = min(nearest.get(word, 2), nearness(written))
-    return [(theme_id, set().union(*(said[w] for w in phrase)), lang) for theme_id, phrase, lang, written in found
-            if len(phrase) > 1 or any(nearness(written) <= nearest[w] for w in said[min(phrase)])]
+            nearest[word] = min(nearest.get(word, 2), nearness)
+    return [(theme_id, set().union(*(said[w] for w in phrase)), lang) for theme_id, phrase, lang, nearness in found
+            if len(phrase) > 1 or any(nearness <= nearest[w] for w in said[min(phrase)])]
+
+
+@functools.lru_cache(maxsize=65536)
+def _lemma_of(known: KnownWords, word: str, trigger: str, lang: str) -> bool:
+    """Whether the dictionary of ``lang`` makes a query's word a form of a trigger
+    (``_LEMMAS``): not a function word of any language ("für" is Romanian "fur", I steal),
+    and a word of ``lang`` as typed, accents and all. A form of the trigger itself, not
+    of a word the trigger is a form of too: Italian "partir" (to leave) is "partire",
+    whose past participle is "partita", a match, sport's."""
+    return not stems.function_word_in(fold(word)) and lang in known.languages(word) and \
+        known.form_of(word, trigger, lang)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -12,6 +12,7 @@ from storyatlas.archive import Viewer
 from storyatlas.search import SearchQuery, known_words
 from storyatlas.search.fts import FTSBackend
 from storyatlas.search.query import parse
+from storyatlas.search.themed import called_up
 from storyatlas.themes import store
 from storyatlas.web.app import create_app
 from tests.conftest import add_story
@@ -120,6 +121,23 @@ def test_a_word_typed_with_accents_is_of_the_languages_that_write_it_so(archive,
     query = SearchQuery("la mine a fermé", Viewer.anonymous(), meaning=False)
     assert len(FTSBackend(archive).search(query).stories) == 2  # "fermé" alone
     assert [hit.story_id for hit in FTSBackend(archive, every).search(query).stories] == [mine]
+
+
+def test_a_trigger_with_a_short_stem_stands_for_the_forms_its_dictionary_gives(archive, model_cache):
+    every = known_words.made(model_cache)
+    assert not every.lemmas("wojny", "pl").isdisjoint(every.lemmas("wojna", "pl"))  # war
+    assert every.lemmas("tenait", "fr").isdisjoint(every.lemmas("tennis", "fr"))  # both "fr_ten"
+    assert every.lemmas("mâl", "ro") < every.lemmas("mal", "ro")  # silt; typed so, silt or shore
+    assert every.form_of("wojny", "wojna", "pl") and every.form_of("partir", "partire", "it")
+    assert not every.form_of("partir", "partita", "it")  # "partita" is "partire"'s too
+    store.vocabulary(archive)
+    # "wojna"'s stem, "wojn", is too short to stand for its forms by itself
+    assert called_up(archive, "w czasie wojny", "pl").themes == ()
+    assert called_up(archive, "w czasie wojny", "pl", every).themes == ("war",)
+    assert called_up(archive, "wojnie", known=every).themes == ("war",)
+    # Romanian "fur" (I steal) is a form of a theft's word, but "für" is German, and a function word
+    assert called_up(archive, "für", known=every).themes == ()
+    assert called_up(archive, "partir", known=every).themes == ()  # not sport's "partita"
 
 
 def test_known_words_a_stopped_server_was_making_are_made_at_once(tmp_path):
