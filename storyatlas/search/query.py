@@ -231,7 +231,8 @@ def query_language(words: list[str], language: str | None = None,
     Italian stories say "sera" (Spanish has as many stop words in it: "será", "e"). Before
     the stories, ``known`` (``known_words``) decides by the words that are forms of each
     language: "Deporte y clubes" (sport and clubs) was French by "y" ("deporte" is
-    "déporte" folded, "clubes" no French word)."""
+    "déporte" folded, "clubes" no French word). It overrules a language with one function
+    word more: "la mine a fermé" is French, not Romanian by "mine" (me)."""
     if language in stems.SNOWBALL:
         return language
     stop = {lang: [stems.is_stop_word(w, lang) for w in words] for lang in stems.LANGUAGES}
