@@ -432,8 +432,8 @@ def stop_words(lang: str) -> frozenset[str]:
     words (``function_word_in``), some of which spaCy's lists lack: Italian "i" and "o",
     French "fut" and "avez", Spanish "estuve", Polish "potem" and "kogo"."""
     subjects = set(SUBJECTS_TOO.get(lang, "").split())
-    return frozenset(fold(w) for w in _spacy_stop_words(lang)) | frozenset(
-        f for f in map(fold, _function_lists().get(lang, ())) if f and f not in subjects)
+    return frozenset(f for f in map(fold, (*_spacy_stop_words(lang), *_function_lists().get(lang, ())))
+                     if f and f not in subjects)
 
 
 def is_stop_word(word: str, lang: str) -> bool:

@@ -48,15 +48,14 @@ _LANGUAGE_BITS = 0xF  # room for 16 languages
 _AS_WRITTEN = "="  # the hash of a word as written, accents and all, beside that of its folded spelling
 
 
-def _hash(word: str) -> int:
-    """The word's hash, with the language bits clear."""
-    return _hashed(fold(word))
-
-
-def _written(word: str) -> str | None:
-    """The word as written, accents and all, where folding changes more than its case."""
+def _spellings(word: str) -> tuple[int, ...]:
+    """The hashes a word is looked up by, in turn: as written, accents and all, where
+    folding changes more than its case, then folded; none for no word."""
+    folded = fold(word)
+    if not folded:
+        return ()
     written = unicodedata.normalize("NFC", word.casefold())
-    return written if written != fold(written) else None
+    return (_hashed(_AS_WRITTEN + written), _hashed(folded)) if written != folded else (_hashed(folded),)
 
 
 def _lemma_hash(lemma: str) -> int:
@@ -84,41 +83,36 @@ class KnownWords:
         """The languages ``word`` is a form of: as written where it is written with accents
         and some language writes it so ("fermé" is French, not Romanian "ferme"); else
         folded (French "déporte" typed "deporte" is French)."""
-        if not word:
-            return frozenset()
-        written = _written(word)
-        return (written is not None and self._find(_hashed(_AS_WRITTEN + written))) or self._find(_hash(word))
+        for h in _spellings(word):
+            found = frozenset(self._languages[key & _LANGUAGE_BITS] for _, key in self._rows(h, h | _LANGUAGE_BITS))
+            if found:
+                return found
+        return frozenset()
 
     def lemmas(self, word: str, language: str) -> frozenset[int]:
         """The dictionary forms ``word`` is a form of in ``language`` (itself where it is
         one), as hashes: "wojny" and "wojnie" share "wojna"'s, "tenait" and "tennis" none.
         As written where it is written with accents and the language writes it so."""
-        if not word or language not in self._languages:
+        if language not in self._languages:
             return frozenset()
-        n, written = self._languages.index(language), _written(word)
-        return (written is not None and self._lemmas_of(_hashed(_AS_WRITTEN + written) | n)) or \
-            self._lemmas_of(_hash(word) | n)
+        for h in _spellings(word):
+            key = h | self._languages.index(language)
+            found = frozenset(int(self._lemmas[at]) for at, _ in self._rows(key, key))
+            if found:
+                return found
+        return frozenset()
 
     def form_of(self, word: str, lemma: str, language: str) -> bool:
         """Whether ``language``'s dictionary makes ``word`` a form of ``lemma`` (or ``lemma``
         itself): "wojny" of "wojna"; Italian "partir" of "partire", not of "partita"."""
         return _lemma_hash(lemma) in self.lemmas(word, language)
 
-    def _lemmas_of(self, key: int) -> frozenset[int]:
-        at = int(np.searchsorted(self._hashes, np.uint64(key)))
-        found = set()
-        while at < len(self._hashes) and int(self._hashes[at]) == key:
-            found.add(int(self._lemmas[at]))
+    def _rows(self, low: int, high: int) -> Iterator[tuple[int, int]]:
+        """(row, hash) of each hash from ``low`` to ``high``: a few at most, one a language or lemma."""
+        at = int(np.searchsorted(self._hashes, np.uint64(low)))
+        while at < len(self._hashes) and (key := int(self._hashes[at])) <= high:
+            yield at, key
             at += 1
-        return frozenset(found)
-
-    def _find(self, h: int) -> frozenset[str]:
-        at = int(np.searchsorted(self._hashes, np.uint64(h)))
-        found = set()
-        while at < len(self._hashes) and int(self._hashes[at]) & ~_LANGUAGE_BITS == h:
-            found.add(self._languages[int(self._hashes[at]) & _LANGUAGE_BITS])
-            at += 1
-        return frozenset(found)
 
     def __len__(self) -> int:
         return len(self._hashes)
@@ -171,12 +165,8 @@ def _rows(pairs: Iterable[tuple[str, str]], language: int) -> Iterator[int]:
 
 
 def _word_rows(word: str, language: int, lemma: int) -> Iterator[int]:
-    folded = fold(word)
-    yield _hashed(folded) | language
-    yield lemma
-    written = unicodedata.normalize("NFC", word.casefold())
-    if written != folded:
-        yield _hashed(_AS_WRITTEN + written) | language
+    for h in _spellings(word):
+        yield h | language
         yield lemma
 
 

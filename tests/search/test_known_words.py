@@ -92,6 +92,15 @@ def test_known_words_cut_short_are_read_as_none_and_made_again(tmp_path, caplog)
     assert "gekocht" in known_words.loaded(tmp_path, GERMAN)
 
 
+def test_known_words_whose_count_disagrees_with_their_numbers_are_read_as_none(tmp_path, caplog):
+    import numpy as np
+
+    at = known_words.path(tmp_path, GERMAN)
+    at.parent.mkdir(parents=True)
+    np.save(at, np.array([5, 1, 2], np.uint64))  # five words claimed, one kept
+    assert known_words.loaded(tmp_path, GERMAN) is None and "5 words take 9" in caplog.text
+
+
 def test_known_words_another_process_is_making_are_left_to_it_unless_it_died(tmp_path):
     at = known_words.path(tmp_path, ("fr",))
     at.parent.mkdir(parents=True)
