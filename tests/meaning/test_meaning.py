@@ -4,6 +4,8 @@ vectors follow corrections, redactions and erasure."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from storyatlas import meaning
@@ -458,15 +460,37 @@ def test_fusion_adds_each_storys_reciprocal_ranks_in_the_words_and_the_meaning_r
 
     FTSBackend(archive)._tables()
     c = archive.conn
-    # the words ranked 1, 2, 3, 4; meaning 4 (its closest passage 0.9), then 5 (0.5)
+    # the words ranked 1, 2, 3, 4; meaning 4 (its closest passage 0.9), then 5 (0.899, as close)
     c.executemany("INSERT INTO temp.search_hits (story_id, tier, key, score) VALUES (?, 0, ?, 1)",
                   [(1, 4.0), (2, 3.0), (3, 2.0), (4, 1.0)])
-    fused.fuse(c, {5: [(50, 0.5)], 4: [(40, 0.9), (41, 0.2)]}, words_weight)
+    fused.fuse(c, {5: [(50, 0.899)], 4: [(40, 0.9), (41, 0.2)]}, words_weight)
     ranked = [r[0] for r in c.execute("SELECT story_id FROM temp.search_hits ORDER BY tier, fused DESC, key DESC")]
     # 4 is in both; with a relaxed words ranking (counted less) meaning's second beats words' first
     assert ranked == order
     scores = dict(c.execute("SELECT story_id, fused FROM temp.search_hits"))
     assert scores[4] == pytest.approx(words_weight / (fused.K + 4) + 1 / (fused.K + 1))
+    assert scores[5] == pytest.approx(math.exp(-0.001 / fused.CLOSENESS_SCALE) / (fused.K + 2))
+
+
+def test_a_place_in_meanings_ranking_counts_less_the_farther_below_the_closest(archive):
+    from storyatlas.search.fts import FTSBackend
+
+    FTSBackend(archive)._tables()
+    c = archive.conn
+    # "pongo dos platos por costumbre": meaning put the story it was written for (5) first,
+    # clear of the rest; 3 a theme one word called up put first, and meaning 2nd, far below
+    fused.fuse(c, {5: [(50, 0.135)], 3: [(30, 0.057)]}, by_theme=[3])
+    ranked = [r[0] for r in c.execute("SELECT story_id FROM temp.search_hits ORDER BY tier, fused DESC, key DESC")]
+    assert ranked == [5, 3]  # by ranks alone 3 was first: 1 / 62 + 1 / 61
+    scores = dict(c.execute("SELECT story_id, fused FROM temp.search_hits"))
+    near = math.exp(-0.078 / fused.CLOSENESS_SCALE)
+    assert scores[3] == pytest.approx(near * (1 / (fused.K + 2) + 1 / (fused.K + 1)))
+
+    # a query about the theme: its place among the theme's stories counts fully
+    c.execute("DELETE FROM temp.search_hits")
+    fused.fuse(c, {5: [(50, 0.135)], 3: [(30, 0.057)]}, by_theme=[3], about_themes=True)
+    ranked = [r[0] for r in c.execute("SELECT story_id FROM temp.search_hits ORDER BY tier, fused DESC, key DESC")]
+    assert ranked == [3, 5]
 
 
 def test_fusion_counts_the_ranking_of_the_stories_a_theme_called_up_among_those_found(archive):
@@ -474,23 +498,25 @@ def test_fusion_counts_the_ranking_of_the_stories_a_theme_called_up_among_those_
 
     FTSBackend(archive)._tables()
     c = archive.conn
-    # words found 1; meaning 5, 3, 2; the theme 4 (surest, found by neither), then 2, then 3
+    # words found 1; meaning 5, 2, 3; the theme 4 (surest, found by neither), then 2, then 3
     c.execute("INSERT INTO temp.search_hits (story_id, tier, key, score) VALUES (1, 0, 4.0, 1)")
-    fused.fuse(c, {5: [(50, 0.95)], 3: [(30, 0.9)], 2: [(20, 0.8)]}, by_theme=[4, 2, 3])
+    meant = {5: [(50, 0.95)], 2: [(20, 0.945)], 3: [(30, 0.94)]}
+    near = {sid: math.exp((meant[sid][0][1] - 0.95) / fused.CLOSENESS_SCALE) for sid in meant}
+    fused.fuse(c, meant, by_theme=[4, 2, 3])
     ranked = [r[0] for r in c.execute("SELECT story_id FROM temp.search_hits ORDER BY tier, fused DESC, key DESC")]
     assert ranked == [2, 3, 1, 5]  # 4 is not ranked here: it follows those found otherwise (``rank_themed``)
     scores = dict(c.execute("SELECT story_id, fused FROM temp.search_hits"))
     # each counts its place among the theme's stories found otherwise
-    assert scores[2] == pytest.approx(1 / (fused.K + 3) + 1 / (fused.K + 1))
-    assert scores[3] == pytest.approx(1 / (fused.K + 2) + 1 / (fused.K + 2))
+    assert scores[2] == pytest.approx(near[2] * (1 / (fused.K + 2) + 1 / (fused.K + 1)))
+    assert scores[3] == pytest.approx(near[3] * (1 / (fused.K + 3) + 1 / (fused.K + 2)))
 
     # a query about the theme ("powódź"): each counts its place among all of them, and 4 joins
     c.execute("DELETE FROM temp.search_hits")
     c.execute("INSERT INTO temp.search_hits (story_id, tier, key, score) VALUES (1, 0, 4.0, 1)")
-    fused.fuse(c, {5: [(50, 0.95)], 3: [(30, 0.9)], 2: [(20, 0.8)]}, by_theme=[4, 2, 3], about_themes=True)
+    fused.fuse(c, meant, by_theme=[4, 2, 3], about_themes=True)
     scores = dict(c.execute("SELECT story_id, fused FROM temp.search_hits"))
     assert scores[4] == pytest.approx(1 / (fused.K + 1))
-    assert scores[2] == pytest.approx(1 / (fused.K + 3) + 1 / (fused.K + 2))
+    assert scores[2] == pytest.approx(near[2] / (fused.K + 2) + 1 / (fused.K + 2))
 
 
 def test_a_story_a_theme_and_meaning_find_ranks_above_one_meaning_alone_puts_first(archive, stories):
