@@ -174,9 +174,13 @@ def _lemma_of(known: KnownWords, word: str, trigger: str, lang: str) -> bool:
     (``_LEMMAS``): not a function word of any language ("für" is Romanian "fur", I steal),
     and a word of ``lang`` as typed, accents and all. A form of the trigger itself, not
     of a word the trigger is a form of too: Italian "partir" (to leave) is "partire",
-    whose past participle is "partita", a match, sport's."""
+    whose past participle is "partita", a match, sport's. A word typed without the
+    trigger's accents that is a form of the word they fold to as well is that word, as
+    typed: Romanian "malul" is the shore's ("mal"), not the silt's ("mâl", of floods)."""
+    bare = fold(trigger)
     return not stems.function_word_in(fold(word)) and lang in known.languages(word) and \
-        known.form_of(word, trigger, lang)
+        known.form_of(word, trigger, lang) and not (
+            fold(word) == word.casefold() and bare != trigger.casefold() and known.form_of(word, bare, lang))
 
 
 @functools.lru_cache(maxsize=65536)

@@ -147,6 +147,9 @@ def test_a_trigger_with_a_short_stem_stands_for_the_forms_its_dictionary_gives(a
     # Romanian "fur" (I steal) is a form of a theft's word, but "für" is German, and a function word
     assert called_up(archive, "für", known=every).themes == ()
     assert called_up(archive, "partir", known=every).themes == ()  # not sport's "partita"
+    # typed without accents, "malul" is the shore's ("mal"), not the silt's ("mâl")
+    assert called_up(archive, "pe malul Mării Galbene", known=every).themes == ()
+    assert called_up(archive, "mâlul", known=every).themes == ("floods",)
 
 
 def test_known_words_a_stopped_server_was_making_are_made_at_once(tmp_path):
