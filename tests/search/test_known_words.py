@@ -132,6 +132,17 @@ def test_a_word_typed_with_accents_is_of_the_languages_that_write_it_so(archive,
     assert [hit.story_id for hit in FTSBackend(archive, every).search(query).stories] == [mine]
 
 
+def test_a_word_is_of_the_languages_that_write_the_letters_it_is_typed_with(model_cache):
+    every = known_words.made(model_cache)
+    # Spanish's table lacks "carbón" (coal); Romanian writes no "ó", and "ü" neither
+    assert "ro" in every.languages("carbon") and "ro" not in every.languages("carbón")
+    assert "ro" in every.languages("fur") and "ro" not in every.languages("für")
+    assert every.languages("straße") == {"de"}  # "ss" as typed on a keyboard without it
+    everything = lambda terms: terms  # noqa: E731
+    # Romanian has one function word fewer ("la"), and was told by "carbón", "para" and "cocina"
+    assert parse("carbón para la cocina", holds=everything, known=every).language == "es"
+
+
 def test_a_trigger_with_a_short_stem_stands_for_the_forms_its_dictionary_gives(archive, model_cache):
     every = known_words.made(model_cache)
     assert not every.lemmas("wojny", "pl").isdisjoint(every.lemmas("wojna", "pl"))  # war
