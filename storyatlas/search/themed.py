@@ -159,7 +159,8 @@ def _called(triggers: _Triggers, text: str, known: KnownWords | None = None) -> 
              for key in said for theme_id, phrase, lang, written, how in triggers.by_word.get(key, ())
              if phrase <= said.keys() and (how != _LEMMAS or known is not None and any(
                  _lemma_of(known, typed_as[w], written, lang) for w in said[key]))
-             for nearness in [2 if how else 0 if written in typed else 1 if written else 2]]
+             for nearness in [2 if how else 0 if written in typed else 1 if written else 2]
+             if nearness != 1 or known is None or any(_bare_of(known, typed_as[w], written, lang) for w in said[key])]
     nearest: dict[str, int] = {}  # a query's word -> the nearness of the nearest one-word trigger it meets
     for _, phrase, _, nearness in found:
         for word in said[min(phrase)] if len(phrase) == 1 else ():
@@ -181,6 +182,17 @@ def _lemma_of(known: KnownWords, word: str, trigger: str, lang: str) -> bool:
     return not stems.function_word_in(fold(word)) and lang in known.languages(word) and \
         known.form_of(word, trigger, lang) and not (
             fold(word) == word.casefold() and bare != trigger.casefold() and known.form_of(word, bare, lang))
+
+
+@functools.lru_cache(maxsize=65536)
+def _bare_of(known: KnownWords, word: str, trigger: str, lang: str) -> bool:
+    """Whether a query's word meets a one-word trigger (``written``) it folds to. Not
+    where it is typed with accents the trigger lacks and the dictionary knows it, but not
+    as a form of the trigger: French "fermé" (closed) met "ferme" (a farm), Polish
+    "szłam" (I walked) "szlam" (sludge); "wojną" is "wojna"'s (war)."""
+    if fold(word) == word.casefold() or fold(trigger) != trigger:
+        return True
+    return not known.languages(word) or known.form_of(word, trigger, lang)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -161,6 +161,11 @@ def test_a_trigger_with_a_short_stem_stands_for_the_forms_its_dictionary_gives(a
     # typed without accents, "malul" is the shore's ("mal"), not the silt's ("mâl")
     assert called_up(archive, "pe malul Mării Galbene", known=every).themes == ()
     assert called_up(archive, "mâlul", known=every).themes == ("floods",)
+    # typed with accents a trigger lacks, another word: "fermé" (closed) is no "ferme" (a
+    # farm), "szłam" (I walked) no "szlam" (sludge); "wojną" is a form of "wojna" (war)
+    for word, theme in (("fermé", "farming"), ("szłam", "floods"), ("wojną", "war")):
+        assert called_up(archive, word).themes == (theme,)
+    assert [called_up(archive, w, known=every).themes for w in ("fermé", "szłam", "wojną")] == [(), (), ("war",)]
 
 
 def test_known_words_a_stopped_server_was_making_are_made_at_once(tmp_path):
