@@ -65,6 +65,9 @@ def _spellings(word: str) -> tuple[int, ...]:
     return (_hashed(_AS_WRITTEN + written), _hashed(folded)) if written != folded else (_hashed(folded),)
 
 
+_EVERY = frozenset(stems.LANGUAGES)
+
+
 @functools.lru_cache(maxsize=4096)
 def _writing(word: str) -> frozenset[str]:
     """The languages that write every letter of ``word`` beyond a-z (``_WRITTEN_WITH``)."""
@@ -74,9 +77,6 @@ def _writing(word: str) -> frozenset[str]:
     greek = all(unicodedata.name(c, "").startswith("GREEK") for c in letters)
     return frozenset({"en", *(["el"] if greek else []),
                       *(lang for lang, written in _WRITTEN_WITH.items() if letters <= set(written))})
-
-
-_EVERY = frozenset(stems.LANGUAGES)
 
 
 def _lemma_hash(lemma: str) -> int:
@@ -101,7 +101,7 @@ class KnownWords:
         # whatever letters it is typed with: the tables lack many words with accents
         # ("comisión", "déjà", "Bücherei"), known only as another language's, folded;
         # as no word, 62 of the labelled stories' 38,015 would be offered other words
-        return isinstance(word, str) and bool(self._of(word, _EVERY))
+        return isinstance(word, str) and bool(self._languages_among(word, _EVERY))
 
     def languages(self, word: str) -> frozenset[str]:
         """The languages ``word`` is a form of: as written where it is written with accents
@@ -109,9 +109,9 @@ class KnownWords:
         folded (French "déporte" typed "deporte" is French), among those that write the
         letters it is typed with: "carbón" (coal), which Spanish's table lacks, is not
         Romanian "carbon"."""
-        return self._of(word, _writing(word))
+        return self._languages_among(word, _writing(word))
 
-    def _of(self, word: str, writing: frozenset[str]) -> frozenset[str]:
+    def _languages_among(self, word: str, writing: frozenset[str]) -> frozenset[str]:
         for h in _spellings(word):
             found = frozenset(self._languages[key & _LANGUAGE_BITS]
                               for _, key in self._rows(h, h | _LANGUAGE_BITS)) & writing

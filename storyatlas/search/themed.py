@@ -157,16 +157,29 @@ def _called(triggers: _Triggers, text: str, known: KnownWords | None = None) -> 
             said.setdefault(key, set()).add(fold(word))
     found = [(theme_id, phrase, lang, nearness)
              for key in said for theme_id, phrase, lang, written, how in triggers.by_word.get(key, ())
-             if phrase <= said.keys() and (how != _LEMMAS or known is not None and any(
-                 _lemma_of(known, typed_as[w], written, lang) for w in said[key]))
              for nearness in [2 if how else 0 if written in typed else 1 if written else 2]
-             if nearness != 1 or known is None or any(_bare_of(known, typed_as[w], written, lang) for w in said[key])]
+             if phrase <= said.keys() and _meets(known, how, nearness, [typed_as[w] for w in said[key]], written, lang)]
     nearest: dict[str, int] = {}  # a query's word -> the nearness of the nearest one-word trigger it meets
     for _, phrase, _, nearness in found:
         for word in said[min(phrase)] if len(phrase) == 1 else ():
             nearest[word] = min(nearest.get(word, 2), nearness)
     return [(theme_id, set().union(*(said[w] for w in phrase)), lang) for theme_id, phrase, lang, nearness in found
             if len(phrase) > 1 or any(nearness <= nearest[w] for w in said[min(phrase)])]
+
+
+def _meets(known: KnownWords | None, how: int, nearness: int, words: list[str], written: str, lang: str) -> bool:
+    """Whether a query's ``words`` (as typed) that a trigger is filed under (``how``) meet
+    it: by a short stem only where the dictionary makes one a form of it (``_lemma_of``),
+    folded only where none is another word, typed with accents it lacks (``_bare_of``).
+    Without the dictionary (before a server has made it), by no short stem, and folded."""
+    if how == _LEMMAS:
+        return known is not None and any(_lemma_of(known, w, written, lang) for w in words)
+    return nearness != 1 or known is None or any(_bare_of(known, w, written, lang) for w in words)
+
+
+def _accented(word: str) -> bool:
+    """Whether a word (case-folded, as written) has letters folding changes: "fermé", "szłam"."""
+    return fold(word) != word
 
 
 @functools.lru_cache(maxsize=65536)
@@ -178,10 +191,9 @@ def _lemma_of(known: KnownWords, word: str, trigger: str, lang: str) -> bool:
     whose past participle is "partita", a match, sport's. A word typed without the
     trigger's accents that is a form of the word they fold to as well is that word, as
     typed: Romanian "malul" is the shore's ("mal"), not the silt's ("mâl", of floods)."""
-    bare = fold(trigger)
     return not stems.function_word_in(fold(word)) and lang in known.languages(word) and \
         known.form_of(word, trigger, lang) and not (
-            fold(word) == word.casefold() and bare != trigger.casefold() and known.form_of(word, bare, lang))
+            not _accented(word) and _accented(trigger) and known.form_of(word, fold(trigger), lang))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -190,7 +202,7 @@ def _bare_of(known: KnownWords, word: str, trigger: str, lang: str) -> bool:
     where it is typed with accents the trigger lacks and the dictionary knows it, but not
     as a form of the trigger: French "fermé" (closed) met "ferme" (a farm), Polish
     "szłam" (I walked) "szlam" (sludge); "wojną" is "wojna"'s (war)."""
-    if fold(word) == word.casefold() or fold(trigger) != trigger:
+    if not _accented(word) or _accented(trigger):
         return True
     return not known.languages(word) or known.form_of(word, trigger, lang)
 
