@@ -145,9 +145,10 @@ def _called(triggers: _Triggers, text: str, known: KnownWords | None = None) -> 
     """(theme id, the query's folded words that called it up, the trigger's language) for
     each trigger phrase the query holds. A word calls up only the nearest of the one-word
     triggers it meets: those written as it is typed, accents and all, before those it
-    folds to, and those before the ones it meets by a form (a stem): Spanish "deporte"
-    (sport) called up war and migration through French "déporté" and the stem "deport"
-    of six languages."""
+    folds to, then those the dictionary makes it a form of, then those it meets by a
+    stem alone: Spanish "deporte" (sport) called up war and migration through French
+    "déporté" and the stem "deport" of six languages, Italian "turni" (shifts) sport
+    through German "Turnier" (a tournament) beside work's "turno"."""
     typed = typed_words(text)
     said: dict[str, set[str]] = {}  # what a trigger may be filed under -> the query's words saying it
     typed_as: dict[str, str] = {}  # a query's word folded -> as typed
@@ -157,14 +158,28 @@ def _called(triggers: _Triggers, text: str, known: KnownWords | None = None) -> 
             said.setdefault(key, set()).add(fold(word))
     found = [(theme_id, phrase, lang, nearness)
              for key in said for theme_id, phrase, lang, written, how in triggers.by_word.get(key, ())
-             for nearness in [2 if how else 0 if written in typed else 1 if written else 2]
-             if phrase <= said.keys() and _meets(known, how, nearness, [typed_as[w] for w in said[key]], written, lang)]
+             for words in [[typed_as[w] for w in said[key]]]
+             for nearness in [_nearness(known, how, typed, words, written, lang)]
+             if phrase <= said.keys() and _meets(known, how, nearness, words, written, lang)]
     nearest: dict[str, int] = {}  # a query's word -> the nearness of the nearest one-word trigger it meets
     for _, phrase, _, nearness in found:
         for word in said[min(phrase)] if len(phrase) == 1 else ():
-            nearest[word] = min(nearest.get(word, 2), nearness)
+            nearest[word] = min(nearest.get(word, _BY_STEM), nearness)
     return [(theme_id, set().union(*(said[w] for w in phrase)), lang) for theme_id, phrase, lang, nearness in found
             if len(phrase) > 1 or any(nearness <= nearest[w] for w in said[min(phrase)])]
+
+
+_AS_TYPED, _FOLDED, _BY_DICTIONARY, _BY_STEM = range(4)
+"""How near a query's word is to a one-word trigger it meets, nearest first: typed as the
+trigger is written, folded to it, a form of it by the dictionary, of its stem alone."""
+
+
+def _nearness(known: KnownWords | None, how: int, typed: list[str], words: list[str], written: str, lang: str) -> int:
+    if how == _WORDS:
+        return _AS_TYPED if written in typed else _FOLDED if written else _BY_STEM
+    if written and known is not None and any(_lemma_of(known, w, written, lang) for w in words):
+        return _BY_DICTIONARY
+    return _BY_STEM
 
 
 def _meets(known: KnownWords | None, how: int, nearness: int, words: list[str], written: str, lang: str) -> bool:
@@ -174,7 +189,7 @@ def _meets(known: KnownWords | None, how: int, nearness: int, words: list[str], 
     Without the dictionary (before a server has made it), by no short stem, and folded."""
     if how == _LEMMAS:
         return known is not None and any(_lemma_of(known, w, written, lang) for w in words)
-    return nearness != 1 or known is None or any(_bare_of(known, w, written, lang) for w in words)
+    return nearness != _FOLDED or known is None or any(_bare_of(known, w, written, lang) for w in words)
 
 
 def _accented(word: str) -> bool:

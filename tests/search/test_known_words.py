@@ -168,6 +168,22 @@ def test_a_trigger_with_a_short_stem_stands_for_the_forms_its_dictionary_gives(a
     assert [called_up(archive, w, known=every).themes for w in ("fermé", "szłam", "wojną")] == [(), (), ("war",)]
 
 
+def test_a_word_calls_up_the_trigger_its_dictionary_makes_it_a_form_of_before_those_it_meets_by_stem(
+        archive, model_cache):
+    every = known_words.made(model_cache)
+    store.vocabulary(archive)
+    # "turni" (shifts) has the stem of German "Turnier" (a tournament) too, "trains" that of
+    # German "Trainer", "colegios" (schools) that of Romanian "coleg" (a colleague)
+    for query, stem_alone, dictionary in (("i turni di notte in fabbrica", ("sport", "work"), ("work",)),
+                                         ("trains", ("sport", "transport"), ("transport",)),
+                                         ("colegios", ("schools", "work"), ("schools",))):
+        assert called_up(archive, query).themes == stem_alone
+        assert called_up(archive, query, known=every).themes == dictionary
+    # a form of each trigger it meets, by the dictionary: "deportes" is sport's "deporte"
+    # and Spanish "deportar"'s ("que tú deportes"), so it calls up all they are triggers of
+    assert called_up(archive, "deportes", known=every).themes == ("migration", "sport", "war")
+
+
 def test_known_words_a_stopped_server_was_making_are_made_at_once(tmp_path):
     gone = subprocess.Popen(["true"])
     gone.wait()  # a process no longer running
