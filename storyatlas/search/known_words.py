@@ -79,7 +79,7 @@ def _writing(word: str) -> frozenset[str]:
                       *(lang for lang, written in _WRITTEN_WITH.items() if letters <= set(written))})
 
 
-def _lemma_hash(lemma: str) -> int:
+def lemma_hash(lemma: str) -> int:
     """What stands beside each of its forms: the high 32 bits of its hash as written."""
     return _hashed(unicodedata.normalize("NFC", lemma.casefold())) >> 32
 
@@ -135,7 +135,7 @@ class KnownWords:
     def form_of(self, word: str, lemma: str, language: str) -> bool:
         """Whether ``language``'s dictionary makes ``word`` a form of ``lemma`` (or ``lemma``
         itself): "wojny" of "wojna"; Italian "partir" of "partire", not of "partita"."""
-        return _lemma_hash(lemma) in self.lemmas(word, language)
+        return lemma_hash(lemma) in self.lemmas(word, language)
 
     def _rows(self, low: int, high: int) -> Iterator[tuple[int, int]]:
         """(row, hash) of each hash from ``low`` to ``high``: a few at most, one a language or lemma."""
@@ -189,7 +189,7 @@ def _rows(pairs: Iterable[tuple[str, str]], language: int) -> Iterator[int]:
     for form, lemma in pairs:
         if lemma not in lemma_of:
             # as written: Romanian "malul" (the shore's) is a form of "mal", not of "mâl" (silt)
-            lemma_of[lemma] = _lemma_hash(lemma)
+            lemma_of[lemma] = lemma_hash(lemma)
             yield from _word_rows(lemma, language, lemma_of[lemma])
         yield from _word_rows(form, language, lemma_of[lemma])
 

@@ -16,14 +16,16 @@ from storyatlas import stems
 from storyatlas.archive import Archive, tags
 from storyatlas.archive.discover import story_ids
 from storyatlas.archive.word_index import STORY
-from storyatlas.search import ranked
+from storyatlas.search import known_words, ranked
 from storyatlas.search.known_words import KnownWords
 from storyatlas.search.query import fold, typed_words
 
 _WORDS, _FORMS, _LEMMAS = 0, 1, 2
 """How a trigger is filed: by its folded words; by its words' index terms (a stem that
-stands for the other forms); by a stem too short to, which a query's word meets only
-where the dictionary makes them forms of one word (``known_words.KnownWords.lemmas``)."""
+stands for the other forms); by a stem too short to, and a one-word trigger by itself as
+a dictionary form too, which a query's word meets only where the dictionary makes them
+forms of one word (``known_words.KnownWords.lemmas``): German "streikten" and "gestreikt"
+(went on strike, struck) have the stem "streikt" and "gestreikt", "streiken" "streik"."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,10 @@ def _triggers(archive: Archive) -> _Triggers:
                     stemmed = _FORMS if shortest >= (MIN_STEM if len(words) == 1 else MIN_PHRASE_STEM) else \
                         _LEMMAS if len(words) == 1 and shortest >= MIN_PHRASE_STEM else None
                     written = unicodedata.normalize("NFC", phrase).casefold() if len(words) == 1 else ""
-                    for filed, how in ((words, _WORDS), (terms if stemmed is not None else frozenset(), stemmed)):
+                    lemma = frozenset({_lemma_key(lang, known_words.lemma_hash(written))}) \
+                        if written and lang in stems.LANGUAGES else frozenset()
+                    for filed, how in ((words, _WORDS), (terms if stemmed is not None else frozenset(), stemmed),
+                                       (lemma, _LEMMAS)):
                         if filed:
                             by_word.setdefault(min(filed), []).append((theme_id, filed, lang, written, how))
         found = _Triggers(order, {w: tuple(filed) for w, filed in by_word.items()})
@@ -154,7 +159,7 @@ def _called(triggers: _Triggers, text: str, known: KnownWords | None = None) -> 
     typed_as: dict[str, str] = {}  # a query's word folded -> as typed
     for word in typed:
         typed_as.setdefault(fold(word), word)
-        for key in (fold(word), *_forms(word)):
+        for key in (fold(word), *_forms(word), *(_lemmas(known, word) if known is not None else ())):
             said.setdefault(key, set()).add(fold(word))
     found = [(theme_id, phrase, lang, nearness)
              for key in said for theme_id, phrase, lang, written, how in triggers.by_word.get(key, ())
@@ -184,9 +189,10 @@ def _nearness(known: KnownWords | None, how: int, typed: list[str], words: list[
 
 def _meets(known: KnownWords | None, how: int, nearness: int, words: list[str], written: str, lang: str) -> bool:
     """Whether a query's ``words`` (as typed) that a trigger is filed under (``how``) meet
-    it: by a short stem only where the dictionary makes one a form of it (``_lemma_of``),
-    folded only where none is another word, typed with accents it lacks (``_bare_of``).
-    Without the dictionary (before a server has made it), by no short stem, and folded."""
+    it: by a short stem or a dictionary form only where the dictionary makes one a form
+    of it (``_lemma_of``), folded only where none is another word, typed with accents it
+    lacks (``_bare_of``). Without the dictionary (before a server has made it), by no
+    short stem nor dictionary form, and folded."""
     if how == _LEMMAS:
         return known is not None and any(_lemma_of(known, w, written, lang) for w in words)
     return nearness != _FOLDED or known is None or any(_bare_of(known, w, written, lang) for w in words)
@@ -220,6 +226,24 @@ def _bare_of(known: KnownWords, word: str, trigger: str, lang: str) -> bool:
     if not _accented(word) or _accented(trigger):
         return True
     return not known.languages(word) or known.form_of(word, trigger, lang)
+
+
+@functools.lru_cache(maxsize=65536)
+def _lemmas(known: KnownWords, typed: str) -> frozenset[str]:
+    """A query's word (case-folded) as the dictionary forms it is a form of, where it is a
+    word of one language and no function word of any. Of the labelled stories' words, 193
+    called up 477 themes more so, a third of them their story's (as of all call-ups); in
+    every language it is a word of, 233 called up 868, a fifth, by chance: Italian "ora"
+    (now) called up religion through Portuguese "orar" (to pray), "sat" farming through
+    German "säen" ("sät", sows)."""
+    languages = known.languages(typed)
+    if stems.function_word_in(fold(typed)) or len(languages) != 1:
+        return frozenset()
+    return frozenset(_lemma_key(lang, h) for lang in languages for h in known.lemmas(typed, lang))
+
+
+def _lemma_key(lang: str, lemma: int) -> str:
+    return f"{lang}#{lemma}"
 
 
 @functools.lru_cache(maxsize=65536)

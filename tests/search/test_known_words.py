@@ -184,6 +184,21 @@ def test_a_word_calls_up_the_trigger_its_dictionary_makes_it_a_form_of_before_th
     assert called_up(archive, "deportes", known=every).themes == ("migration", "sport", "war")
 
 
+def test_a_word_calls_up_a_trigger_its_dictionary_makes_it_a_form_of_whatever_their_stems(archive, model_cache):
+    every = known_words.made(model_cache)
+    store.vocabulary(archive)
+    # "gestreikt" (went on strike) stems to "gestreikt", "streiken" to "streik"; "mężem"
+    # (with the husband) to "mężem", "mąż" to "mąż"; "w kościele" (in church), "na dworcu"
+    # (at the station), "w hucie" (at the steelworks)
+    for query, theme in (("wir haben drei Wochen gestreikt", "protest"), ("z mężem", "family"),
+                         ("w kościele", "religion"), ("na dworcu", "transport"), ("w hucie", "mining")):
+        assert called_up(archive, query).themes == ()
+        assert called_up(archive, query, known=every).themes == (theme,)
+    # only a word of one language: Italian "ora" (now) is Portuguese "orar"'s (to pray) too
+    assert "pt" in every.languages("ora") and every.form_of("ora", "orar", "pt")
+    assert called_up(archive, "ora", known=every).themes == ()
+
+
 def test_known_words_a_stopped_server_was_making_are_made_at_once(tmp_path):
     gone = subprocess.Popen(["true"])
     gone.wait()  # a process no longer running
