@@ -36,7 +36,7 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-from storyatlas.text import fold
+from storyatlas.text import as_written, fold
 
 # the theme vocabulary's languages (themes.vocabulary.LANGUAGES), with their Snowball names
 SNOWBALL = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian",
@@ -154,7 +154,7 @@ def words(text: str | None) -> list[str]:
     last = getattr(_local, "last", None)
     if last is not None and last[0] == text:
         return last[1]
-    found = _WORD.findall(unicodedata.normalize("NFC", text).casefold())
+    found = _WORD.findall(as_written(text))
     _local.last = (text, found)
     return found
 
@@ -164,7 +164,7 @@ def spans(text: str) -> list[tuple[int, int, str]]:
     matched words in the text itself."""
     if unicodedata.is_normalized("NFC", text):  # as stored, almost always: no word to normalise
         return [(m.start(), m.end(), m.group().casefold()) for m in _WORD.finditer(text)]
-    return [(m.start(), m.end(), unicodedata.normalize("NFC", m.group()).casefold())
+    return [(m.start(), m.end(), as_written(m.group()))
             for m in _DECOMPOSED_WORD.finditer(text)]
 
 
@@ -420,7 +420,7 @@ def _spacy_stop_words(lang: str) -> frozenset[str]:
     namespace: dict = {}
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # a list of words, no imports
     # split at an apostrophe, as a query is: Dutch "zo'n", folded whole, was "zon", the sun
-    said = {unicodedata.normalize("NFC", w).casefold() for words in namespace.get("STOP_WORDS", ())
+    said = {as_written(w) for words in namespace.get("STOP_WORDS", ())
             for w in re.split("['‘’]", words) if w}
     subjects = set(SUBJECTS_TOO.get(lang, "").split())
     return frozenset(w for w in said if fold(w) and fold(w) not in subjects)
@@ -463,7 +463,7 @@ def _grammar_stems(lang: str) -> dict[str, frozenset[str]]:
     form. A word whose stem folds to one of them but is written otherwise keeps its
     accents in the index (``_stem``): French "mémé" (granny) was "fr_mem" as "même" is,
     so a search for it met every "même", and Polish "jąkał" (stuttered) every "jak"."""
-    written = {unicodedata.normalize("NFC", w).casefold() for w in _function_lists().get(lang, ())}
+    written = {as_written(w) for w in _function_lists().get(lang, ())}
     written |= _spacy_stop_words(lang) | set(WRITTEN_TOO.get(lang, "").split())
     stemmer = _stemmer(lang)
     by_folded: dict[str, set[str]] = {}

@@ -27,6 +27,13 @@ def as_kept(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def as_written(text: str) -> str:
+    """``text`` case-folded, its accents kept and written one way (NFC): a word "as
+    written", as the word lists, the theme triggers and a phrase's words compare it
+    ("Fermé", and "fermé" typed with a combining accent, are "fermé")."""
+    return as_kept(text).casefold()
+
+
 def printed(text: str, keep: str = "") -> str:
     """``text`` without control characters (but those in ``keep``; a tab or line break is
     a space): what people type or send is printed on the keepers' terminals too

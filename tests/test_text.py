@@ -3,7 +3,7 @@ and times written for people."""
 
 import pytest
 
-from storyatlas.text import clock, clock_tenths, language_code, language_name, one_line, printed
+from storyatlas.text import as_written, clock, clock_tenths, language_code, language_name, one_line, printed
 
 
 def test_a_language_is_named_in_english_and_an_unknown_code_is_kept():
@@ -36,3 +36,9 @@ def test_text_for_a_terminal_keeps_no_control_character_but_those_asked_for():
     assert printed("a\x1b[31mb\tc\x00d\x9be\nf") == "a[31mb cde f"
     assert printed("a\x1bb\nc\r\n", keep="\n") == "ab\nc \n"
     assert one_line("  a\x1b\t\n b\x07  ") == "a b"
+
+
+def test_a_word_as_written_is_case_folded_with_its_accents_written_one_way():
+    # "é" typed as "e" and a combining acute, as some keyboards send it
+    assert as_written("Fermé") == as_written("Ferme\u0301") == "fermé"
+    assert as_written("STRASSE") == "strasse" and as_written("Łódź") == "łódź"  # accents kept, not folded

@@ -14,13 +14,12 @@ the query's language are left out, unless quoted: they neither make a hit nor co
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from storyatlas import stems
-from storyatlas.text import fold, written_out
+from storyatlas.text import as_written, fold, written_out
 
 if TYPE_CHECKING:
     from storyatlas.search.known_words import KnownWords
@@ -319,7 +318,7 @@ def _once(clauses: list[list[Term]]) -> tuple[tuple[Term, ...], ...]:
 
 def _typed(term: Term) -> str:
     """A term's (first) word as typed, case-folded with its accents."""
-    return unicodedata.normalize("NFC", term.words[0]).casefold()
+    return as_written(term.words[0])
 
 
 def _terms_of(word: str, lang: str) -> set[str]:
@@ -411,4 +410,4 @@ def query_words(text: str) -> set[str]:
 def typed_words(text: str) -> set[str]:
     """The words of a query as typed, case-folded with their accents (stop words too)."""
     clauses, _ = _parse(text)
-    return {unicodedata.normalize("NFC", w).casefold() for c in clauses for t in c for w in t.words}
+    return {as_written(w) for c in clauses for t in c for w in t.words}

@@ -7,7 +7,6 @@ import functools
 import json
 import sqlite3
 import threading
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +18,7 @@ from storyatlas.archive.word_index import STORY
 from storyatlas.search import known_words, ranked
 from storyatlas.search.known_words import KnownWords
 from storyatlas.search.query import fold, typed_words
+from storyatlas.text import as_written
 
 _WORDS, _FORMS, _LEMMAS = 0, 1, 2
 """How a trigger is filed: by its folded words; by its words' index terms (a stem that
@@ -103,7 +103,7 @@ def _triggers(archive: Archive) -> _Triggers:
                     shortest = min((len(t.partition("_")[2]) for t in terms), default=0)
                     stemmed = _FORMS if shortest >= (MIN_STEM if len(words) == 1 else MIN_PHRASE_STEM) else \
                         _LEMMAS if len(words) == 1 and shortest >= MIN_PHRASE_STEM else None
-                    written = unicodedata.normalize("NFC", phrase).casefold() if len(words) == 1 else ""
+                    written = as_written(phrase) if len(words) == 1 else ""
                     lemma = frozenset({_lemma_key(lang, known_words.lemma_hash(written))}) \
                         if written and lang in stems.LANGUAGES else frozenset()
                     for filed, how in ((words, _WORDS), (terms if stemmed is not None else frozenset(), stemmed),
