@@ -47,7 +47,8 @@ holds some of the words no place among those meaning ranks alike."""
 CLOSENESS_SCALE = 0.1
 """A story's place in meaning's ranking counts exp(-d / 0.1), d how far its closest
 passage is below the closest of all (corrected closeness, ``meaning.MIN_SCORE``), and so
-does its place among a theme's stories where the query is not about its themes. Ranks
+does its place among a theme's stories where the query is not about its themes (fully
+where meaning did not find it, only the words). Ranks
 alone made meaning's 22nd, 0.08 below a first that was clear of the rest, count nearly as
 much as that first (1 / 82 against 1 / 61), so stories a theme and meaning found both,
 faintly, came before the one a query was written for ("pongo dos platos por costumbre",
