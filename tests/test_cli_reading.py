@@ -116,6 +116,7 @@ def test_search_says_how_many_stories_only_come_close_in_meaning(run, stories, a
     from storyatlas import meaning
 
     add_story(archive, "Bread", "en", [(0.0, 4.0, "My grandmother baked bread on Sundays.")])
+    add_story(archive, "Pão", "pt", [(0.0, 4.0, "Minha avó fazia pão todos os domingos.")])
     meaning.index(archive)
     found = json.loads(run("search", "bread", "--json"))
     assert (found["total_stories"], found["by_words"]) == (2, 1)
