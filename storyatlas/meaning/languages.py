@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
+import zipfile
 from importlib import resources
 
 import numpy as np
 
 from storyatlas.themes import meaning as encoder
 
+log = logging.getLogger(__name__)
 _FILE = "languages.npz"
 
 
@@ -71,8 +74,11 @@ def directions() -> np.ndarray:
             saved = np.load(f)
             if str(saved["stamp"]) == stamp():
                 return saved["directions"].astype(np.float32)
-    except (FileNotFoundError, KeyError, ValueError):
-        pass
+            why = f"made by {saved['stamp']}, not {stamp()}"
+    # a truncated file is a BadZipFile: every meaning search failed on it
+    except (FileNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as e:
+        why = f"{type(e).__name__}: {e}"
+    log.warning("%s not usable (%s): made again now; `python scripts/encode_background.py` writes it", _FILE, why)
     return made()
 
 

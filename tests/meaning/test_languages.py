@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from importlib import resources
 from pathlib import Path
@@ -58,3 +59,17 @@ def test_the_shipped_directions_match_the_theme_names_and_the_encoder():
         assert str(saved["stamp"]) == languages.stamp()
         shipped, now = saved["directions"], languages.made()
         assert np.allclose(shipped.T @ shipped, now.T @ now, atol=1e-2)  # the same directions, signs aside
+
+
+def test_a_broken_or_stale_shipped_file_is_made_again_and_said(tmp_path, monkeypatch, caplog):
+    shipped = languages.directions()
+    broken = tmp_path / "languages.npz"
+    broken.write_bytes(b"PK\x03\x04 cut short")  # a zip's first bytes, then nothing
+    monkeypatch.setattr(languages, "_FILE", str(broken))  # an absolute path joined to the package's
+    with caplog.at_level(logging.WARNING, logger="storyatlas.meaning.languages"):
+        made = languages.directions.__wrapped__()
+        np.savez(broken, directions=shipped, stamp=np.array("another encoder"))
+        languages.directions.__wrapped__()
+    assert np.allclose(made.T @ made, shipped.T @ shipped, atol=1e-2)
+    said = [r.getMessage() for r in caplog.records]
+    assert "BadZipFile" in said[0] and "made by another encoder" in said[1], said
