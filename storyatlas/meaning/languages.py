@@ -26,11 +26,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import zipfile
-from importlib import resources
 
 import numpy as np
 
+from storyatlas import bundled
 from storyatlas.themes import meaning as encoder
 
 log = logging.getLogger(__name__)
@@ -69,15 +68,9 @@ def write(path) -> None:
 @functools.cache
 def directions() -> np.ndarray:
     """From the shipped file when it was made by this encoder from these names, else now."""
-    try:
-        with resources.files("storyatlas.meaning").joinpath(_FILE).open("rb") as f:
-            saved = np.load(f)
-            if str(saved["stamp"]) == stamp():
-                return saved["directions"].astype(np.float32)
-            why = f"made by {saved['stamp']}, not {stamp()}"
-    # a truncated file is a BadZipFile: every meaning search failed on it
-    except (FileNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as e:
-        why = f"{type(e).__name__}: {e}"
+    saved, why = bundled.arrays("storyatlas.meaning", _FILE, "stamp", stamp())
+    if saved is not None:
+        return saved["directions"].astype(np.float32)
     log.warning("%s not usable (%s): made again now; `python scripts/encode_background.py` writes it", _FILE, why)
     return made()
 

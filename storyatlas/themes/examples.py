@@ -31,14 +31,15 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from storyatlas import bundled
 from storyatlas.themes import meaning
 
 log = logging.getLogger(__name__)
+_FILE = "examples.npz"
 
 NEIGHBOURS = 5
 """How many of the nearest labelled passages vote (5 and 10 measured the same within
@@ -129,19 +130,12 @@ def write(path: Path, examples: Examples) -> None:
 
 @functools.cache
 def shipped() -> Examples:
-    """The labelled examples beside this module; none when they are missing or were
-    encoded by another model (closeness across two models means nothing)."""
-    try:
-        with resources.files("storyatlas.themes").joinpath("examples.npz").open("rb") as f:
-            saved = np.load(f)
-            if str(saved["model"]) != meaning.model_version():
-                log.warning("examples.npz was encoded by %s, not %s: tagging without examples "
-                            "(`python benchmarks/themes.py --write-examples` encodes them again)",
-                            saved["model"], meaning.model_version())
-                return empty()
-            return Examples(saved["vectors"].astype(np.float32),
-                            tuple(tuple(str(t).split()) for t in saved["themes"]))
-    except (FileNotFoundError, KeyError, ValueError) as e:
+    """The labelled examples beside this module; none when they are missing, damaged or
+    were encoded by another model (closeness across two models means nothing)."""
+    saved, why = bundled.arrays("storyatlas.themes", _FILE, "model", meaning.model_version())
+    if saved is None:
         # the weights count on the examples: without them fewer themes reach the thresholds
-        log.warning("no usable examples.npz beside the tagger (%s): tagging without examples", e)
+        log.warning("%s not usable (%s): tagging without examples; `python benchmarks/themes.py "
+                    "--write-examples` encodes them again", _FILE, why)
         return empty()
+    return Examples(saved["vectors"].astype(np.float32), tuple(tuple(str(t).split()) for t in saved["themes"]))

@@ -22,15 +22,19 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import threading
 from collections.abc import Sequence
 from importlib import resources
 
 import numpy as np
 
+from storyatlas import bundled
 from storyatlas.themes.vocabulary import Vocabulary
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
+_BACKGROUND = "background.npz"
 
 
 @functools.cache
@@ -81,16 +85,12 @@ def background_texts() -> list[str]:
 def background_vectors() -> np.ndarray:
     """The background passages, encoded once: from the shipped file when it was made by
     this model from this text, else now (about ten seconds)."""
-    texts = background_texts()
-    stamp = background_stamp()
-    try:
-        with resources.files("storyatlas.themes").joinpath("background.npz").open("rb") as f:
-            saved = np.load(f)
-            if str(saved["stamp"]) == stamp:
-                return saved["vectors"].astype(np.float32)
-    except (FileNotFoundError, KeyError, ValueError):
-        pass
-    return encode(texts)
+    saved, why = bundled.arrays("storyatlas.themes", _BACKGROUND, "stamp", background_stamp())
+    if saved is not None:
+        return saved["vectors"].astype(np.float32)
+    log.warning("%s not usable (%s): encoding the background now; `python scripts/encode_background.py` "
+                "writes it", _BACKGROUND, why)
+    return encode(background_texts())
 
 
 def write_background(path) -> None:
