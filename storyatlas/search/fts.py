@@ -49,6 +49,7 @@ from storyatlas.search import (
     value_key,
     vocabulary,
 )
+from storyatlas.search.compounds import compounds
 from storyatlas.search.known_words import KnownWords
 from storyatlas.search.moments import PER_WORD, matched_sql
 from storyatlas.search.query import Query, literal, parse, said_and_left_out, word_for_word
@@ -100,6 +101,8 @@ class FTSBackend:
                 themes = called.themes
                 if parsed is not None:
                     parsed = parsed.begun(lambda word: vocabulary.begun(self._vocabulary(), word, held))
+                    if self.known is not None:
+                        parsed = parsed.compounded(lambda word: compounds(self._vocabulary(), self.known, word))
                     forms = (f for t in (*parsed.terms(), *parsed.excluded) if not t.prefix for form in t.all_forms()
                              for f in form.split())
                     parsed = parsed.known(held(forms).__contains__)

@@ -47,6 +47,9 @@ class Term:
     """For a word typed with ``*``, those terms, of those said in stories the searcher may see."""
     more_begun: bool = False
     """Whether it begins more terms than ``begun`` holds (``vocabulary.BEGUN``)."""
+    compounds: tuple[str, ...] = ()
+    """The index terms of German and Dutch compounds whose last part is this word
+    (``Query.compounded``)."""
 
     @property
     def folded(self) -> tuple[str, ...]:
@@ -62,7 +65,7 @@ class Term:
             # (but "mémé" is no "même": ``stems.told_apart``)
             typed = _typed(self)
             grammar = {lang for lang in stems.function_word_in(fold(typed)) if not stems.told_apart(typed, lang)}
-            return tuple(f for f in stems.query_forms(self.words[0])
+            return tuple(f for f in (*stems.query_forms(self.words[0]), *self.compounds)
                          if f.partition("_")[0] not in grammar
                          and (self.languages is None or f.partition("_")[0] in self.languages))
         return self.phrase_forms()
@@ -158,6 +161,13 @@ class Query:
             return replace(term, begun=found, more_begun=more)
         return replace(self, clauses=tuple(tuple(expand(t) for t in c) for c in self.clauses),
                        excluded=tuple(expand(t) for t in self.excluded))
+
+    def compounded(self, ending: Callable[[str], tuple[str, ...]]) -> Query:
+        """This query with each word it looks for (not a phrase's, a word typed with ``*``
+        nor one left out) standing for the compounds ``ending`` says it ends too."""
+        def expand(term: Term) -> Term:
+            return term if term.phrase or term.prefix else replace(term, compounds=ending(term.words[0]))
+        return replace(self, clauses=tuple(tuple(expand(t) for t in c) for c in self.clauses))
 
     def known(self, holds: Callable[[str], bool]) -> Query:
         """This query with each word's forms cut to those ``holds`` says the index has

@@ -1,0 +1,81 @@
+"""German and Dutch compounds found by their last part: "Arzt" finds "Zahnarzt",
+"Hochwasser" "Jahrhunderthochwasser", "Keller" "Weinkeller".
+
+Both languages write a compound as one word, whose last part says what it is (a
+"Zahnarzt" is an "Arzt", a dentist a doctor), so its stem is no form of that part's
+and the words index did not meet it. Of the 2,579 words of seven letters or more
+written with a capital in the labelled German stories, 961 are two German words
+joined (by the dictionary); a query of the last part now finds 785 of them (ad hoc,
+2026-12-07). Of 60 of the compounds those stories' words stand for, drawn at random,
+about 53 are a kind of the word; most of the rest have a stem like it: "Schülern"
+(pupils) stands for "Berufsschule" (a school), "Leitern" (ladders) for "Heimleiter".
+
+A query's word stands, besides its own forms, for the index terms of the stories'
+words that end with its stem where what comes before is a word of that language by
+the dictionary (``known_words``), as it is or less a joining letter or two
+("Jahrhundert", "Frühstück-s"), and no function word: "Land" does not find "Ausland"
+(abroad), nor "Rand" (edge) "Strand" (a beach), "st" being no word. A compound is not
+found by its first part: that part's stem is cut from the whole ("Hochwasserschutz"),
+and a "Wasserwerfer" (water cannon) is no water. A compound of three words is found by
+its last two ("Hochwasser" finds "Jahrhunderthochwasser", "Wasser" does not): looking
+for two words in what comes before would look up every way of cutting it, for each of
+hundreds of terms.
+
+Without the dictionary (before a server has made it) no compound is found so.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from storyatlas import stems
+from storyatlas.search.known_words import KnownWords
+from storyatlas.text import fold
+
+LANGUAGES = ("de", "nl")
+MIN_STEM = 4
+"""The shortest stem of a query's word found at the end of compounds: "Tür" ("tur")
+would end "Natur"; "Arzt" and "Haus" are found so."""
+MIN_FRONT = 3
+JOINING = ("s", "es", "n", "en", "er", "e")
+"""What German and Dutch put between a compound's parts ("Arbeit-s-platz", "Kinder-garten")."""
+MOST = 20
+"""The most compounds a word stands for, the shortest first: each term in the FTS5 query
+costs every statement that reads it."""
+LOOKED_AT = 100
+"""The most terms ending with a word's stem whose front is looked up in the dictionary,
+the shortest first (about 20 µs a term: "Arbeit" ended 87 of 55,718 German terms, the
+stems of spaCy's German table, and took 1.7 ms; ad hoc, 2026-12-07)."""
+
+
+class _Terms(Protocol):
+    def ending(self, lang: str, ends: str) -> list[str]: ...
+
+
+def compounds(vocabulary: _Terms, known: KnownWords, word: str) -> tuple[str, ...]:
+    """The index terms of German and Dutch compounds whose last part is ``word`` (as typed)."""
+    found: list[str] = []
+    folded = fold(word.casefold())
+    for lang in LANGUAGES:
+        if folded in stems.stop_words(lang):
+            continue
+        stem = stems.term(folded, lang).partition("_")[2]
+        if len(stem) < MIN_STEM:
+            continue
+        ending = sorted(vocabulary.ending(lang, stem), key=len)[:LOOKED_AT]
+        found += [term for term in ending if _front(term.partition("_")[2][:-len(stem)], stem, lang, known)][:MOST]
+    return tuple(sorted(found, key=lambda term: (len(term), term))[:MOST])
+
+
+def _front(front: str, stem: str, lang: str, known: KnownWords) -> bool:
+    """Whether what comes before a compound's last part (``stem``) is a word of ``lang``,
+    as it is or less a joining letter or two that do not begin a word with the last part:
+    "Schnürsenkel" (a shoelace) is "Schnür" and "Senkel", no "Enkel" (a grandchild)."""
+    if _word(front, lang, known):
+        return True
+    return any(front.endswith(j) and _word(front[:-len(j)], lang, known) and not _word(j + stem, lang, known)
+               for j in JOINING)
+
+
+def _word(word: str, lang: str, known: KnownWords) -> bool:
+    return len(word) >= MIN_FRONT and not stems.function_word_in(word) and lang in known.languages(word)

@@ -1,0 +1,70 @@
+"""German and Dutch compounds found by their last part ("Arzt" finds "Zahnarzt")."""
+
+import pytest
+
+from storyatlas.archive import Viewer
+from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery
+from storyatlas.search.compounds import compounds
+from storyatlas.search.fts import FTSBackend
+from storyatlas.search.vocabulary import Vocabulary
+from tests.conftest import add_story
+
+ANYONE = Viewer.anonymous()
+
+
+@pytest.fixture
+def stories(archive):
+    add_story(archive, "Zahnarzt", "de", [(0.0, 4.0, "Der Zahnarzt kam nur montags ins Dorf.")])
+    add_story(archive, "Flut", "de", [(0.0, 4.0, "Das Jahrhunderthochwasser nahm uns das Haus.")])
+    add_story(archive, "Regen", "de", [(0.0, 4.0, "Das Regenwasser stand im Keller.")])
+    add_story(archive, "Strand", "de", [(0.0, 4.0, "Im Sommer lagen wir am Strand.")])
+    add_story(archive, "Schuhe", "de", [(0.0, 4.0, "Die Schnürsenkel waren gerissen.")])
+    add_story(archive, "Ausland", "de", [(0.0, 4.0, "Mein Bruder ging ins Ausland.")])
+    add_story(archive, "Wijn", "nl", [(0.0, 4.0, "Mijn vader werkte in de wijnkelder.")])
+    add_story(archive, "Geheim", "de", [(0.0, 4.0, "Der Kinderarzt wusste es.")], visibility="private")
+    return archive
+
+
+def _found(archive, text, known, viewer=ANYONE):
+    return FTSBackend(archive, known).search(SearchQuery(text, viewer, meaning=False))
+
+
+@pytest.mark.parametrize("query, title, said", [
+    ("Arzt", "Zahnarzt", "Zahnarzt"),
+    ("Ärzte", "Zahnarzt", "Zahnarzt"),  # a form of the last part
+    ("Hochwasser", "Flut", "Jahrhunderthochwasser"),
+    ("Wasser", "Regen", "Regenwasser"),  # of three words ("Jahrhundert-hoch-wasser"), by the last two
+    ("kelder", "Wijn", "wijnkelder"),  # Dutch
+])
+def test_a_word_finds_the_compounds_it_ends_and_marks_them(stories, known_words, query, title, said):
+    [hit] = _found(stories, query, known_words).stories
+    assert hit.title == title
+    assert f"{MARK_OPEN}{said}{MARK_CLOSE}" in hit.moments[0].snippet
+    assert not _found(stories, query, None).stories  # without the dictionary, as before
+
+
+@pytest.mark.parametrize("query", ["Rand", "Land", "Enkel"])
+def test_a_word_ending_another_by_chance_does_not_find_it(stories, known_words, query):
+    # "St" is no word; "aus" is a function word ("Ausland", abroad, is no land); a
+    # shoelace is "Schnür-senkel", no grandchild ("Enkel") after a joining "s"
+    assert not _found(stories, query, known_words).stories
+
+
+def test_a_compound_said_only_in_a_story_the_viewer_may_not_see_is_not_found(stories, known_words):
+    assert [h.title for h in _found(stories, "Arzt", known_words).stories] == ["Zahnarzt"]
+    assert sorted(h.title for h in _found(stories, "Arzt", known_words, Viewer.keeper()).stories) == \
+        ["Geheim", "Zahnarzt"]
+
+
+def test_a_compound_is_not_found_by_its_first_part_nor_by_a_phrase_or_a_word_left_out(stories, known_words):
+    assert not _found(stories, "Zahn", known_words).stories
+    assert not _found(stories, '"der Arzt"', known_words).stories
+    assert [h.title for h in _found(stories, "Dorf -Arzt", known_words).stories] == ["Zahnarzt"]
+
+
+def test_compounds_come_from_the_terms_ending_with_the_words_stem(known_words):
+    vocabulary = Vocabulary(sorted(["de_zahnarzt", "de_kinderarzt", "de_arzt", "de_strand", "de_natur",
+                                    "en_zahnarzt", "nl_wijnkelder"]))
+    assert sorted(vocabulary.ending("de", "arzt")) == ["de_arzt", "de_kinderarzt", "de_zahnarzt"]
+    assert compounds(vocabulary, known_words, "Arzt") == ("de_zahnarzt", "de_kinderarzt")
+    assert compounds(vocabulary, known_words, "Tür") == ()  # a stem of three letters ends too many words
