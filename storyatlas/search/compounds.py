@@ -4,11 +4,11 @@
 Both languages write a compound as one word, whose last part says what it is (a
 "Zahnarzt" is an "Arzt", a dentist a doctor), so its stem is no form of that part's
 and the words index did not meet it. Of the 2,579 words of seven letters or more
-written with a capital in the labelled German stories, 961 are two German words
-joined (by the dictionary); a query of the last part now finds 785 of them (ad hoc,
-2026-12-07). Of 60 of the compounds those stories' words stand for, drawn at random,
-about 53 are a kind of the word; most of the rest have a stem like it: "Schülern"
-(pupils) stands for "Berufsschule" (a school), "Leitern" (ladders) for "Heimleiter".
+written with a capital in the labelled German stories, 954 are two German words
+joined (by the dictionary); a query of the last part now finds 783 of them
+(``benchmarks/compounds.py``). Of 60 of the compounds those stories' words stand for,
+drawn at random, 54 are a kind of the word; most of the rest have a stem like it:
+"Schüler" (pupils) stands for "Volksschule" (a school).
 
 A query's word stands, besides its own forms, for the index terms of the stories'
 words that end with its stem where what comes before is a word of that language by
@@ -51,6 +51,8 @@ stems of spaCy's German table, and took 1.7 ms; ad hoc, 2026-12-07)."""
 class _Terms(Protocol):
     def ending(self, lang: str, ends: str) -> list[str]: ...
 
+    def holds(self, lang: str, stem: str) -> bool: ...
+
 
 def compounds(vocabulary: _Terms, known: KnownWords, word: str) -> tuple[str, ...]:
     """The index terms of German and Dutch compounds whose last part is ``word`` (as typed)."""
@@ -63,18 +65,20 @@ def compounds(vocabulary: _Terms, known: KnownWords, word: str) -> tuple[str, ..
         if len(stem) < MIN_STEM:
             continue
         ending = sorted(vocabulary.ending(lang, stem), key=len)[:LOOKED_AT]
-        found += [term for term in ending if _front(term.partition("_")[2][:-len(stem)], stem, lang, known)][:MOST]
+        found += [term for term in ending
+                  if _front(term.partition("_")[2][:-len(stem)], stem, lang, vocabulary, known)][:MOST]
     return tuple(sorted(found, key=lambda term: (len(term), term))[:MOST])
 
 
-def _front(front: str, stem: str, lang: str, known: KnownWords) -> bool:
+def _front(front: str, stem: str, lang: str, vocabulary: _Terms, known: KnownWords) -> bool:
     """Whether what comes before a compound's last part (``stem``) is a word of ``lang``,
-    as it is or less a joining letter or two that do not begin a word with the last part:
-    "Schnürsenkel" (a shoelace) is "Schnür" and "Senkel", no "Enkel" (a grandchild)."""
+    as it is or less a joining letter or two that do not begin a word, or a stem the
+    index holds, with the last part: "Schnürsenkel" (a shoelace) is "Schnür" and
+    "Senkel", no "Enkel" (a grandchild); "Hauptstraße" no "Trasse" (a route)."""
     if _word(front, lang, known):
         return True
-    return any(front.endswith(j) and _word(front[:-len(j)], lang, known) and not _word(j + stem, lang, known)
-               for j in JOINING)
+    return any(front.endswith(j) and _word(front[:-len(j)], lang, known)
+               and not (_word(j + stem, lang, known) or vocabulary.holds(lang, j + stem)) for j in JOINING)
 
 
 def _word(word: str, lang: str, known: KnownWords) -> bool:

@@ -178,6 +178,10 @@ class IndexTerms:
         memory is read again, seconds after the archive changed."""
         return []
 
+    def holds(self, lang: str, stem: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM temp.segment_terms_vocab WHERE term = ?",
+                                 (f"{lang}_{stem}",)).fetchone() is not None
+
     def beginning(self, lang: str, begins: str) -> list[str]:
         start = f"{lang}_{begins}"
         return [r[0] for r in self.conn.execute(

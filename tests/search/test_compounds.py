@@ -19,6 +19,7 @@ def stories(archive):
     add_story(archive, "Regen", "de", [(0.0, 4.0, "Das Regenwasser stand im Keller.")])
     add_story(archive, "Strand", "de", [(0.0, 4.0, "Im Sommer lagen wir am Strand.")])
     add_story(archive, "Schuhe", "de", [(0.0, 4.0, "Die Schnürsenkel waren gerissen.")])
+    add_story(archive, "Mitte", "de", [(0.0, 4.0, "Wir wohnten an der Hauptstraße, die Straße war laut.")])
     add_story(archive, "Ausland", "de", [(0.0, 4.0, "Mein Bruder ging ins Ausland.")])
     add_story(archive, "Wijn", "nl", [(0.0, 4.0, "Mijn vader werkte in de wijnkelder.")])
     add_story(archive, "Geheim", "de", [(0.0, 4.0, "Der Kinderarzt wusste es.")], visibility="private")
@@ -43,10 +44,11 @@ def test_a_word_finds_the_compounds_it_ends_and_marks_them(stories, known_words,
     assert not _found(stories, query, None).stories  # without the dictionary, as before
 
 
-@pytest.mark.parametrize("query", ["Rand", "Land", "Enkel"])
+@pytest.mark.parametrize("query", ["Rand", "Land", "Enkel", "Trasse"])
 def test_a_word_ending_another_by_chance_does_not_find_it(stories, known_words, query):
     # "St" is no word; "aus" is a function word ("Ausland", abroad, is no land); a
-    # shoelace is "Schnür-senkel", no grandchild ("Enkel") after a joining "s"
+    # shoelace is "Schnür-senkel", no grandchild ("Enkel") after a joining "s"; a main
+    # street "Haupt-straße", no route ("Trasse"): the index holds "straße"
     assert not _found(stories, query, known_words).stories
 
 

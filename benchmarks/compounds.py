@@ -1,0 +1,92 @@
+"""German and Dutch compounds found by their last part (``search/compounds.py``).
+
+    python benchmarks/compounds.py [--show 60]
+
+The words of the labelled German stories (tests/data/themes/*.jsonl; there are no Dutch
+ones) make a vocabulary, stemmed as the words index stems them, and those written with
+a capital (nouns, and names) the queries. Counted:
+
+- of those of seven letters or more that the dictionary (``known_words``) cuts into two
+  words of the language (the first less a joining letter, and no function word; the
+  first such cut from the left), how many a query of the last part now finds;
+- how many compounds each of them, as a query, stands for; ``--show N`` prints N of
+  those (query and compound) drawn at random, to be read by someone who knows the
+  language: is the compound a kind of the word?
+
+The cut here is the benchmark's own, not the search's, which looks only at the words
+that end with a query's stem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from storyatlas import stems  # noqa: E402
+from storyatlas.search import known_words  # noqa: E402
+from storyatlas.search.compounds import JOINING, MIN_FRONT, compounds  # noqa: E402
+from storyatlas.search.vocabulary import Vocabulary  # noqa: E402
+from storyatlas.settings import Settings  # noqa: E402
+from storyatlas.text import fold  # noqa: E402
+
+DATA = HERE.parent / "tests" / "data" / "themes"
+LANGUAGE = "de"
+
+
+def capitalised(language: str) -> tuple[set[str], set[str]]:
+    """Every word of the stories told in ``language``, and those written with a capital."""
+    every, nouns = set(), set()
+    for path in sorted(DATA.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            story = json.loads(line) if line.strip() else None
+            if story and story["language"] == language:
+                for word in re.findall(r"\w+", story["text"]):
+                    every.add(word.casefold())
+                    if word[:1].isupper() and word[1:2].islower():
+                        nouns.add(word.casefold())
+    return every, nouns
+
+
+def cut(word: str, language: str, known) -> tuple[str, str] | None:
+    """A word as two words of ``language`` (the first from the left), or None."""
+    def of(part: str) -> bool:
+        return len(part) >= MIN_FRONT and not stems.function_word_in(part) and language in known.languages(part)
+    for at in range(MIN_FRONT, len(word) - 3):
+        front, last = word[:at], word[at:]
+        if of(last) and any(of(f) for f in (front, *(front[:-len(j)] for j in JOINING if front.endswith(j)))):
+            return front, last
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--show", type=int, default=0, metavar="N")
+    args = parser.parse_args()
+    known = known_words.made(Settings().cache)
+    every, nouns = capitalised(LANGUAGE)
+    vocabulary = Vocabulary(sorted({stems.term(fold(w), LANGUAGE) for w in every} - {""}))
+    long = [w for w in sorted(nouns) if len(w) >= 7]
+    joined = {w: parts for w in long if (parts := cut(w, LANGUAGE, known))}
+    found = sum(stems.term(fold(w), LANGUAGE) in compounds(vocabulary, known, last)
+                for w, (_, last) in joined.items())
+    print(f"{vocabulary.size} terms of {LANGUAGE} stories; {len(long)} capitalised words of 7+ letters, "
+          f"{len(joined)} two words joined; found by a query of the last part: {found} "
+          f"({found / max(1, len(joined)):.1%})")
+    standing = {w: compounds(vocabulary, known, w) for w in sorted(nouns) if len(w) >= 4}
+    pairs = [(w, term) for w, terms in standing.items() for term in terms]
+    print(f"{len(standing)} capitalised words of 4+ letters as queries: {sum(map(bool, standing.values()))} "
+          f"stand for compounds, {len(pairs)} in all")
+    random.Random(7).shuffle(pairs)
+    for word, term in pairs[:args.show]:
+        print(f"  {word} -> {term}")
+
+
+if __name__ == "__main__":
+    main()
