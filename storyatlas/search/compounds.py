@@ -26,6 +26,7 @@ Without the dictionary (before a server has made it) no compound is found so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from storyatlas import stems
@@ -43,9 +44,10 @@ MOST = 20
 """The most compounds a word stands for, the shortest first: each term in the FTS5 query
 costs every statement that reads it."""
 LOOKED_AT = 100
-"""The most terms ending with a word's stem whose front is looked up in the dictionary,
-the shortest first (about 20 µs a term: "Arbeit" ended 87 of 55,718 German terms, the
-stems of spaCy's German table, and took 1.7 ms; ad hoc, 2026-12-07)."""
+"""The most terms ending with a word's stem whose front is looked up in the dictionary, of
+those said in stories the searcher may see, the shortest first (about 20 µs a term:
+"Arbeit" ended 87 of the 55,718 stems of spaCy's German table and took 1.7 ms; ad hoc,
+2026-12-07)."""
 
 
 class _Terms(Protocol):
@@ -54,8 +56,11 @@ class _Terms(Protocol):
     def holds(self, lang: str, stem: str) -> bool: ...
 
 
-def compounds(vocabulary: _Terms, known: KnownWords, word: str) -> tuple[str, ...]:
-    """The index terms of German and Dutch compounds whose last part is ``word`` (as typed)."""
+def compounds(vocabulary: _Terms, known: KnownWords, word: str,
+              held: Callable[[list[str]], set[str]] | None = None) -> tuple[str, ...]:
+    """The index terms of German and Dutch compounds whose last part is ``word`` (as typed);
+    ``held``: of those given, the terms said in stories the searcher may see, which alone
+    are looked at (so that which are found tells nothing of the others)."""
     found: list[str] = []
     folded = fold(word.casefold())
     for lang in LANGUAGES:
@@ -64,9 +69,19 @@ def compounds(vocabulary: _Terms, known: KnownWords, word: str) -> tuple[str, ..
         stem = stems.term(folded, lang).partition("_")[2]
         if len(stem) < MIN_STEM:
             continue
-        ending = sorted(vocabulary.ending(lang, stem), key=len)[:LOOKED_AT]
-        found += [term for term in ending
-                  if _front(term.partition("_")[2][:-len(stem)], stem, lang, vocabulary, known)][:MOST]
+        ending, kept, looked = sorted(vocabulary.ending(lang, stem), key=lambda term: (len(term), term)), [], 0
+        for at in range(0, len(ending), LOOKED_AT):
+            batch = ending[at:at + LOOKED_AT]
+            if held is not None:
+                said = held(batch)
+                batch = [term for term in batch if term in said]
+            batch = batch[:LOOKED_AT - looked]
+            looked += len(batch)
+            kept += [term for term in batch
+                     if _front(term.partition("_")[2][:-len(stem)], stem, lang, vocabulary, known)]
+            if len(kept) >= MOST or looked >= LOOKED_AT:
+                break
+        found += kept[:MOST]
     return tuple(sorted(found, key=lambda term: (len(term), term))[:MOST])
 
 

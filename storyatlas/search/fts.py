@@ -102,7 +102,7 @@ class FTSBackend:
                 if parsed is not None:
                     parsed = parsed.begun(lambda word: vocabulary.begun(self._vocabulary(), word, held))
                     if self.known is not None:
-                        parsed = parsed.compounded(lambda word: compounds(self._vocabulary(), self.known, word))
+                        parsed = parsed.compounded(lambda word: compounds(self._vocabulary(), self.known, word, held))
                     forms = (f for t in (*parsed.terms(), *parsed.excluded) if not t.prefix for form in t.all_forms()
                              for f in form.split())
                     parsed = parsed.known(held(forms).__contains__)

@@ -70,3 +70,12 @@ def test_compounds_come_from_the_terms_ending_with_the_words_stem(known_words):
     assert sorted(vocabulary.ending("de", "arzt")) == ["de_arzt", "de_kinderarzt", "de_zahnarzt"]
     assert compounds(vocabulary, known_words, "Arzt") == ("de_zahnarzt", "de_kinderarzt")
     assert compounds(vocabulary, known_words, "Tür") == ()  # a stem of three letters ends too many words
+
+
+def test_which_compounds_a_word_stands_for_is_chosen_among_those_the_viewer_may_see(stories, known_words,
+                                                                                      monkeypatch):
+    # the private vet ("Tierarzt") is the shortest compound, the first chosen among all
+    add_story(stories, "Tier", "de", [(0.0, 4.0, "Der Tierarzt kam spät.")], visibility="private")
+    monkeypatch.setattr("storyatlas.search.compounds.MOST", 1)
+    assert [h.title for h in _found(stories, "Arzt", known_words).stories] == ["Zahnarzt"]
+    assert [h.title for h in _found(stories, "Arzt", known_words, Viewer.keeper()).stories] == ["Tier"]
