@@ -20,14 +20,16 @@ that end with a query's stem.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
+
+from themes import DATA, load  # noqa: E402
 
 from storyatlas import stems  # noqa: E402
 from storyatlas.search import known_words  # noqa: E402
@@ -36,21 +38,18 @@ from storyatlas.search.vocabulary import Vocabulary  # noqa: E402
 from storyatlas.settings import Settings  # noqa: E402
 from storyatlas.text import fold  # noqa: E402
 
-DATA = HERE.parent / "tests" / "data" / "themes"
 LANGUAGE = "de"
 
 
 def capitalised(language: str) -> tuple[set[str], set[str]]:
     """Every word of the stories told in ``language``, and those written with a capital."""
     every, nouns = set(), set()
-    for path in sorted(DATA.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            story = json.loads(line) if line.strip() else None
-            if story and story["language"] == language:
-                for word in re.findall(r"\w+", story["text"]):
-                    every.add(word.casefold())
-                    if word[:1].isupper() and word[1:2].islower():
-                        nouns.add(word.casefold())
+    for story in (s for path in sorted(DATA.glob("*.jsonl")) for s in load(path)):
+        if story["language"] == language:
+            for word in re.findall(r"\w+", story["text"]):
+                every.add(word.casefold())
+                if word[:1].isupper() and word[1:2].islower():
+                    nouns.add(word.casefold())
     return every, nouns
 
 

@@ -27,11 +27,14 @@ Without the dictionary (before a server has made it) no compound is found so.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from storyatlas import stems
 from storyatlas.search.known_words import KnownWords
 from storyatlas.text import fold
+
+if TYPE_CHECKING:
+    from storyatlas.search.vocabulary import Vocabulary
 
 LANGUAGES = ("de", "nl")
 MIN_STEM = 4
@@ -50,13 +53,7 @@ those said in stories the searcher may see, the shortest first (about 20 µs a t
 2026-12-07)."""
 
 
-class _Terms(Protocol):
-    def ending(self, lang: str, ends: str) -> list[str]: ...
-
-    def holds(self, lang: str, stem: str) -> bool: ...
-
-
-def compounds(vocabulary: _Terms, known: KnownWords, word: str,
+def compounds(vocabulary: Vocabulary, known: KnownWords, word: str,
               held: Callable[[list[str]], set[str]] | None = None) -> tuple[str, ...]:
     """The index terms of German and Dutch compounds whose last part is ``word`` (as typed);
     ``held``: of those given, the terms said in stories the searcher may see, which alone
@@ -85,7 +82,7 @@ def compounds(vocabulary: _Terms, known: KnownWords, word: str,
     return tuple(sorted(found, key=lambda term: (len(term), term))[:MOST])
 
 
-def _front(front: str, stem: str, lang: str, vocabulary: _Terms, known: KnownWords) -> bool:
+def _front(front: str, stem: str, lang: str, vocabulary: Vocabulary, known: KnownWords) -> bool:
     """Whether what comes before a compound's last part (``stem``) is a word of ``lang``,
     as it is or less a joining letter or two that do not begin a word, or a stem the
     index holds, with the last part: "Schnürsenkel" (a shoelace) is "Schnür" and

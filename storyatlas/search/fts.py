@@ -101,8 +101,11 @@ class FTSBackend:
                 themes = called.themes
                 if parsed is not None:
                     parsed = parsed.begun(lambda word: vocabulary.begun(self._vocabulary(), word, held))
-                    if self.known is not None:
-                        parsed = parsed.compounded(lambda word: compounds(self._vocabulary(), self.known, word, held))
+                    terms = self._vocabulary() if self.known is not None else None
+                    # not while a large archive's vocabulary is read again (seconds): the
+                    # index's own terms would be read whole to find those ending so
+                    if isinstance(terms, vocabulary.Vocabulary):
+                        parsed = parsed.compounded(lambda word: compounds(terms, self.known, word, held))
                     forms = (f for t in (*parsed.terms(), *parsed.excluded) if not t.prefix for form in t.all_forms()
                              for f in form.split())
                     parsed = parsed.known(held(forms).__contains__)

@@ -65,14 +65,11 @@ class Vocabulary:
     """The words index's terms, each language's stems kept by their first two letters and
     their length (and by the first and third letters, and the second and third)."""
 
-    def __init__(self, terms: list[str], ending: tuple[str, ...] = ()) -> None:
-        """``ending``: the languages whose stems are sorted backwards now (``ending``), as
-        the vocabulary is read, not by the first search after (11 ms at 200,000 segments)."""
+    def __init__(self, terms: list[str]) -> None:
         self.size = len(terms)
         self._terms = terms  # in order: SQLite's and Python's orders of text are the code points'
         self._stems: dict[tuple[str, int], list[str]] = {}
         self._accented: dict[str, list[str]] = {}
-        self._backwards: dict[str, list[str]] = {}
         for term in terms:
             lang, _, stem = term.partition("_")
             self._stems.setdefault((f"{lang}_{stem[:2]}", len(stem)), []).append(stem)
@@ -81,8 +78,9 @@ class Vocabulary:
                 self._stems.setdefault((f"{lang}_.{stem[1:3]}", len(stem)), []).append(stem)
             if not stem.isascii() and stems.kept_accents(term):  # isascii first: a million terms
                 self._accented.setdefault(f"{lang}_{fold(stem)}", []).append(stem)
-        for lang in ending:
-            self.ending(lang, "")
+        # the compounding languages' stems backwards (``ending``), sorted as the vocabulary
+        # is read, not by the first search after (11 ms at 200,000 segments)
+        self._backwards = {lang: sorted(stem[::-1] for stem in self._language(lang)) for lang in compounds.LANGUAGES}
 
     def accented(self, lang: str, stem: str) -> list[str]:
         """Stems of ``lang`` that keep their word's accents (``stems.told_apart``) and
@@ -105,16 +103,14 @@ class Vocabulary:
         start = f"{lang}_{begins}"
         return self._terms[bisect.bisect_left(self._terms, start):bisect.bisect_left(self._terms, start + "\U0010ffff")]
 
+    def _language(self, lang: str) -> list[str]:
+        """The stems of ``lang``, in order."""
+        start, end = (bisect.bisect_left(self._terms, f"{lang}_{at}") for at in ("", "\U0010ffff"))
+        return [term.partition("_")[2] for term in self._terms[start:end]]
+
     def ending(self, lang: str, ends: str) -> list[str]:
-        """The terms of ``lang`` whose stem ends with ``ends`` (German and Dutch compounds:
-        ``compounds``), from the stems written backwards, sorted once as first asked."""
-        with _lock:
-            backwards = self._backwards.get(lang)
-            if backwards is None:
-                start = bisect.bisect_left(self._terms, f"{lang}_")
-                end = bisect.bisect_left(self._terms, f"{lang}_\U0010ffff")
-                backwards = self._backwards[lang] = sorted(t.partition("_")[2][::-1] for t in self._terms[start:end])
-        start = ends[::-1]
+        """The terms of ``lang`` (German or Dutch: ``compounds``) whose stem ends with ``ends``."""
+        backwards, start = self._backwards.get(lang, []), ends[::-1]
         found = backwards[bisect.bisect_left(backwards, start):bisect.bisect_left(backwards, start + "\U0010ffff")]
         return [f"{lang}_{stem[::-1]}" for stem in found]
 
@@ -177,16 +173,6 @@ class IndexTerms:
         self.conn = conn
         _vocabulary_table(conn)
 
-    def ending(self, lang: str, ends: str) -> list[str]:
-        """None: fts5vocab reads every term to find those ending so (0.65 s at a million
-        segments), so a compound is found by its last part again once the vocabulary in
-        memory is read again, seconds after the archive changed."""
-        return []
-
-    def holds(self, lang: str, stem: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM temp.segment_terms_vocab WHERE term = ?",
-                                 (f"{lang}_{stem}",)).fetchone() is not None
-
     def beginning(self, lang: str, begins: str) -> list[str]:
         start = f"{lang}_{begins}"
         return [r[0] for r in self.conn.execute(
@@ -200,8 +186,7 @@ def _vocabulary_table(conn: sqlite3.Connection) -> None:
 
 def _read(conn: sqlite3.Connection) -> Vocabulary:
     _vocabulary_table(conn)
-    return Vocabulary([r[0] for r in conn.execute("SELECT term FROM temp.segment_terms_vocab ORDER BY term")],
-                      ending=compounds.LANGUAGES)
+    return Vocabulary([r[0] for r in conn.execute("SELECT term FROM temp.segment_terms_vocab ORDER BY term")])
 
 
 def _reread(path: str, state: bytes | None) -> None:
