@@ -101,10 +101,10 @@ class FTSBackend:
                 themes = called.themes
                 if parsed is not None:
                     parsed = parsed.begun(lambda word: vocabulary.begun(self._vocabulary(), word, held))
-                    terms = self._vocabulary() if self.known is not None else None
-                    # not while a large archive's vocabulary is read again (seconds): the
-                    # index's own terms would be read whole to find those ending so
-                    if isinstance(terms, vocabulary.Vocabulary):
+                    if self.known is not None:
+                        # the vocabulary in memory even while a large archive's is read again:
+                        # it only proposes compounds, and `held` keeps those said now
+                        terms = vocabulary.kept_vocabulary(self.conn, self._words_key())
                         parsed = parsed.compounded(lambda word: compounds(terms, self.known, word, held))
                     forms = (f for t in (*parsed.terms(), *parsed.excluded) if not t.prefix for form in t.all_forms()
                              for f in form.split())

@@ -1,13 +1,16 @@
 """German and Dutch compounds found by their last part ("Arzt" finds "Zahnarzt")."""
 
+import threading
+
 import pytest
 
 from storyatlas.archive import Viewer
-from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery
+from storyatlas.archive.erasure import erase
+from storyatlas.search import MARK_CLOSE, MARK_OPEN, SearchQuery, vocabulary
 from storyatlas.search.compounds import compounds
 from storyatlas.search.fts import FTSBackend
 from storyatlas.search.vocabulary import Vocabulary
-from tests.conftest import add_story
+from tests.conftest import add_story, wait_for
 
 ANYONE = Viewer.anonymous()
 
@@ -79,3 +82,27 @@ def test_which_compounds_a_word_stands_for_is_chosen_among_those_the_viewer_may_
     monkeypatch.setattr("storyatlas.search.compounds.MOST", 1)
     assert [h.title for h in _found(stories, "Arzt", known_words).stories] == ["Zahnarzt"]
     assert [h.title for h in _found(stories, "Arzt", known_words, Viewer.keeper()).stories] == ["Tier"]
+
+
+def test_compounds_are_found_while_a_large_archives_vocabulary_is_read_again_and_never_one_gone(
+        stories, known_words, settings, monkeypatch):
+    monkeypatch.setattr(vocabulary, "_READ_AT_ONCE", 0)  # as a large archive's is: read again in the background
+    backend = FTSBackend(stories, known_words)
+
+    def found(text):
+        return [h.title for h in backend.search(SearchQuery(text, ANYONE, meaning=False)).stories]
+
+    assert found("Arzt") == ["Zahnarzt"]  # the vocabulary read
+    release, read = threading.Event(), vocabulary._read
+    monkeypatch.setattr(vocabulary, "_read", lambda conn: release.wait(10) and read(conn))
+    dentist = next(h.story_id for h in _found(stories, "Zahnarzt", known_words).stories)
+    add_story(stories, "Hof", "de", [(0.0, 4.0, "Der Tierarzt kam auf den Hof.")])
+    # while it is read again, the list in memory proposes the compounds it holds ...
+    assert found("Arzt") == ["Zahnarzt"]
+    assert str(stories.path) in vocabulary._refreshing
+    # ... and the index as it is now confirms each: an erased story's compound is not found
+    erase(stories, settings.media_dir, dentist, "cli:test", "asked")
+    assert found("Arzt") == []
+    release.set()
+    wait_for(lambda: str(stories.path) not in vocabulary._refreshing, 5, "the reading to end")
+    assert found("Arzt") == ["Hof"]
