@@ -2,14 +2,16 @@
 written around, drawn before writing, then patched automatically so that every theme
 occurs at least twice and in at least two languages.
 
-    python draw.py SEED LETTER THEMES_MD OUT_JSON [STORIES_A_LANGUAGE]
+    python draw.py SEED LETTER THEMES_MD OUT_JSON [STORIES_A_LANGUAGE] [LANGUAGES]
 
 stories-7 (then held-apart-4): seed 7, ids xx-eNN; stories-8 (then held-apart-5): seed 8,
 xx-fNN; stories-9 (then held-apart-6): seed 9, xx-gNN; held-apart-7: seed 10, xx-hNN
 (renamed xx-kNN after writing: set 2 has xx-hNN; now stories-10); held-apart-8: seed 11,
 xx-iNN, 24 a language (now stories-11); held-apart-9: seed 12, xx-mNN, 24 a language
 (now stories-12); held-apart-10: seed 13, xx-nNN (now stories-13); held-apart-11: seed 14,
-xx-pNN (now stories-14); held-apart-12: seed 15, xx-qNN (one swap), 24 a language each.
+xx-pNN (now stories-14); held-apart-12: seed 15, xx-qNN (one swap), 24 a language each;
+held-apart-13: seed 16, xx-rNN, 24 a language, in the vocabulary's four other languages
+(``draw.py 16 r THEMES_MD OUT_JSON 24 nl,pt,ro,el``).
 THEMES_MD was the writers' copy of the 34 theme ids, labels and descriptions, one theme a
 line (``- `id` — Label: description``).
 """
@@ -21,11 +23,12 @@ from collections import Counter, defaultdict
 
 seed, letter, themes_md, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 per_language = int(sys.argv[5]) if len(sys.argv) > 5 else 12
+languages = sys.argv[6].split(",") if len(sys.argv) > 6 else ['en', 'de', 'fr', 'es', 'it', 'pl']
 themes = re.findall(r"^- `([a-z]+)`", open(themes_md, encoding="utf-8").read(), re.M)
 assert len(themes) == 34
 rng = random.Random(seed)
 raw = {}
-for lang in ['en', 'de', 'fr', 'es', 'it', 'pl']:
+for lang in languages:
     for n in range(1, per_language + 1):
         k = 2 if rng.random() < 0.5 else 1
         raw[f"{lang}-{letter}{n:02d}"] = rng.sample(themes, k)
