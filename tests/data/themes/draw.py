@@ -11,7 +11,8 @@ xx-iNN, 24 a language (now stories-11); held-apart-9: seed 12, xx-mNN, 24 a lang
 (now stories-12); held-apart-10: seed 13, xx-nNN (now stories-13); held-apart-11: seed 14,
 xx-pNN (now stories-14); held-apart-12: seed 15, xx-qNN (one swap), 24 a language each;
 held-apart-13: seed 16, xx-rNN, 24 a language, in the vocabulary's four other languages
-(``draw.py 16 r THEMES_MD OUT_JSON 24 nl,pt,ro,el``).
+(``draw.py 16 r THEMES_MD OUT_JSON 24 nl,pt,ro,el``; now stories-15); held-apart-14: seed 17,
+xx-sNN, the same four languages.
 THEMES_MD was the writers' copy of the 34 theme ids, labels and descriptions, one theme a
 line (``- `id` — Label: description``).
 """
