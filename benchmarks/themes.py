@@ -23,8 +23,8 @@ Four measurements:
 - held apart (tests/data/themes/held-apart-*.jsonl, when present): stories written blind
   by other writers and kept out of every choice, judged with the shipped weights: the
   figure for stories nobody tuned on (the first eleven held-apart sets are
-  stories-4.jsonl to stories-14.jsonl now, and the thirteenth and fourteenth
-  stories-15.jsonl and stories-16.jsonl, fitting sets: see tests/data/themes/README.md);
+  stories-4.jsonl to stories-14.jsonl now, and the thirteenth to fifteenth
+  stories-15.jsonl to stories-17.jsonl, fitting sets: see tests/data/themes/README.md);
 - speed: segments tagged per second, next to the bare spaCy English pipeline over the
   same English sentences (the baseline, run in the same process).
 

@@ -375,7 +375,7 @@ def test_the_shipped_weights_have_a_bias_for_every_theme_of_the_vocabulary():
     assert set(WEIGHTS.theme_bias) == set(default_vocabulary().ids())
     # a theme no example was given: words and meaning alone, no bias of its own
     assert WITHOUT_EXAMPLES.examples == WITHOUT_EXAMPLES.probe == 0 and not WITHOUT_EXAMPLES.theme_bias
-    # every language of the vocabulary has labelled stories (tests/data/themes/stories-15 and -16: the four last)
+    # every language of the vocabulary has labelled stories (tests/data/themes/stories-15 to -17: the four last)
     assert set(WEIGHTS.language) == set(LANGUAGES)
     assert WEIGHTS.theme_bias["family"] < 0  # mentioned far more often than it is the subject
 

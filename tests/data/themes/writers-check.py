@@ -1,5 +1,5 @@
-"""The format check the writers of held-apart-13, -14 and -15 ran as they wrote (in their folder
-as check.py; writers-prompt.txt): python3 check.py LL [--full]. It reads the theme list,
+"""The format check the writers of held-apart-13 to -16 ran as they wrote (in their folder as
+check.py; writers-prompt.txt): python3 check.py LL [--full]. It reads the theme list,
 the writer's draw and their part from FOLDER."""
 import re
 import sys
