@@ -31,7 +31,10 @@ Four measurements:
 ``--fit`` fits the weights on all the files (each with the examples of the others) and
 writes them to storyatlas/themes/weights.json, the weights the tagger ships with;
 ``--write-examples`` encodes all the files into
-storyatlas/themes/examples.npz, the examples the tagger ships with.
+storyatlas/themes/examples.npz, the examples the tagger ships with. Either is written
+before the tables, which judge with what was written: the shipped figures and the
+held-apart sets of a fitting run are those of the new weights and examples (before
+2026-12-07's third fit they were those of the files the run started with).
 """
 
 from __future__ import annotations
@@ -228,7 +231,20 @@ def main() -> None:
     print(f"{n_stories} stories, {n_segments} segments, vocabulary {vocabulary.version} "
           f"({len(vocabulary.themes)} themes); a passage keeps its likeliest theme from probability "
           f"{tagging.FIRST_THRESHOLD}, others from {tagging.THRESHOLD}, at most {tagging.MAX_PER_PASSAGE}")
-    shipped = {name: judged(name, tagger.weights) for name in sets}
+    # what a fit writes is what the tables below call shipped, and what judges the held-apart sets
+    shipped_weights = tagger.weights
+    if args.fit:
+        rows = [row for name in sets for row in labelled(name)]
+        shipped_weights = fit(rows, ids)
+        target = Path(tagging.__file__).with_name("weights.json")
+        tagging.write_weights(target, shipped_weights, fit(rows, ids, examples=False))
+        print(f"wrote {target}: weights fitted on {', '.join(sets)}")
+    if args.write_examples:
+        target = Path(labelled_examples.__file__).with_name("examples.npz")
+        labelled_examples.write(target, examples(list(sets)))
+        labelled_examples.shipped.cache_clear()
+        print(f"wrote {target} ({len(examples(list(sets)))} passages from {', '.join(sets)})")
+    shipped = {name: judged(name, shipped_weights) for name in sets}
     fitted = {name: fit([row for other in sets if other != name for row in labelled(other, (name,))], ids)
               for name in sets} if len(sets) > 1 else {}
     crossed = {name: judged(name, weights, args.show) for name, weights in fitted.items()}
@@ -244,7 +260,7 @@ def main() -> None:
     if held_apart:
         every = []
         with tempfile.TemporaryDirectory() as cache:
-            reader = Tagger(vocabulary, Path(cache))
+            reader = Tagger(vocabulary, Path(cache), weights=shipped_weights)
             for path in held_apart:
                 held = load(path)
                 results = [(story, {t.theme_id for t in reader.choose(reader.read(story["language"], segments(story)))})
@@ -265,17 +281,6 @@ def main() -> None:
             measured = table(None, crossed[name])
             print(f"{name:18} " + " ".join(f"{measured[lang][0]:.2f}/{measured[lang][1]:.2f}"
                                            if lang in measured else f"{'':9}" for lang in languages))
-    if args.fit:
-        rows = [row for name in sets for row in labelled(name)]
-        target = Path(tagging.__file__).with_name("weights.json")
-        tagging.write_weights(target, fit(rows, ids), fit(rows, ids, examples=False))
-        print(f"\nwrote {target}: weights fitted on {', '.join(sets)}")
-
-    if args.write_examples:
-        target = Path(labelled_examples.__file__).with_name("examples.npz")
-        labelled_examples.write(target, examples(list(sets)))
-        print(f"\nwrote {target} ({len(examples(list(sets)))} passages from {', '.join(sets)})")
-
     english = [en or text for stories in sets.values() for story in stories for text, en in segments(story)]
     started = time.perf_counter()
     list(pipeline().pipe(english, batch_size=64))
