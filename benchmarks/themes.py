@@ -33,8 +33,9 @@ writes them to storyatlas/themes/weights.json, the weights the tagger ships with
 ``--write-examples`` encodes all the files into
 storyatlas/themes/examples.npz, the examples the tagger ships with. Either is written
 before the tables, which judge with what was written: the shipped figures and the
-held-apart sets of a fitting run are those of the new weights and examples (before
-2026-12-07's third fit they were those of the files the run started with).
+held-apart sets of a fitting run are those of the new weights and examples (in every
+fitting run up to 2026-12-07's third fit, that one included, they were those of the
+files the run started with).
 """
 
 from __future__ import annotations
@@ -232,18 +233,19 @@ def main() -> None:
           f"({len(vocabulary.themes)} themes); a passage keeps its likeliest theme from probability "
           f"{tagging.FIRST_THRESHOLD}, others from {tagging.THRESHOLD}, at most {tagging.MAX_PER_PASSAGE}")
     # what a fit writes is what the tables below call shipped, and what judges the held-apart sets
-    shipped_weights = tagger.weights
+    shipped_weights, shipped_without = tagger.weights, tagger.without_examples
     if args.fit:
         rows = [row for name in sets for row in labelled(name)]
-        shipped_weights = fit(rows, ids)
+        shipped_weights, shipped_without = fit(rows, ids), fit(rows, ids, examples=False)
         target = Path(tagging.__file__).with_name("weights.json")
-        tagging.write_weights(target, shipped_weights, fit(rows, ids, examples=False))
+        tagging.write_weights(target, shipped_weights, shipped_without)
         print(f"wrote {target}: weights fitted on {', '.join(sets)}")
     if args.write_examples:
         target = Path(labelled_examples.__file__).with_name("examples.npz")
-        labelled_examples.write(target, examples(list(sets)))
+        every_example = examples(list(sets))
+        labelled_examples.write(target, every_example)
         labelled_examples.shipped.cache_clear()
-        print(f"wrote {target} ({len(examples(list(sets)))} passages from {', '.join(sets)})")
+        print(f"wrote {target} ({len(every_example)} passages from {', '.join(sets)})")
     shipped = {name: judged(name, shipped_weights) for name in sets}
     fitted = {name: fit([row for other in sets if other != name for row in labelled(other, (name,))], ids)
               for name in sets} if len(sets) > 1 else {}
@@ -260,7 +262,7 @@ def main() -> None:
     if held_apart:
         every = []
         with tempfile.TemporaryDirectory() as cache:
-            reader = Tagger(vocabulary, Path(cache), weights=shipped_weights)
+            reader = Tagger(vocabulary, Path(cache), weights=shipped_weights, without_examples=shipped_without)
             for path in held_apart:
                 held = load(path)
                 results = [(story, {t.theme_id for t in reader.choose(reader.read(story["language"], segments(story)))})

@@ -229,10 +229,11 @@ def _find(candidates: Sequence[tuple[str, ...]], index) -> list[tuple[str, str, 
 
 class Tagger:
     def __init__(self, vocabulary: Vocabulary, cache: Path, places: PlaceNames | None = None,
-                 weights: Weights = WEIGHTS, examples: Examples | None = None) -> None:
+                 weights: Weights = WEIGHTS, examples: Examples | None = None,
+                 without_examples: Weights = WITHOUT_EXAMPLES) -> None:
         self.vocabulary = vocabulary
         self.weights = weights
-        self.without_examples = WITHOUT_EXAMPLES
+        self.without_examples = without_examples
         self.examples = shipped() if examples is None else examples
         self.cache = cache
         self.places = places or PlaceNames()

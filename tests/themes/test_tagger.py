@@ -361,10 +361,8 @@ def test_a_theme_bias_and_a_language_weight_move_only_their_theme_and_language(t
     write_weights(path, weights, plain)
     assert _load_weights(path) == (weights, plain)
     # the weights a theme no labelled story was given is decided by are part of how a tagger decides
-    tagger = Tagger(VOCAB, tmp_path / "cache")
-    version = tagger.version
-    tagger.without_examples = weights
-    assert tagger.version != version
+    version = Tagger(VOCAB, tmp_path / "cache").version
+    assert Tagger(VOCAB, tmp_path / "cache", without_examples=weights).version != version
 
 
 def test_the_shipped_weights_have_a_bias_for_every_theme_of_the_vocabulary():
