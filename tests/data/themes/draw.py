@@ -14,7 +14,9 @@ held-apart-13: seed 16, xx-rNN, 24 a language, in the vocabulary's four other la
 (``draw.py 16 r THEMES_MD OUT_JSON 24 nl,pt,ro,el``; now stories-15); held-apart-14: seed 17,
 xx-sNN, the same four languages (now stories-16); held-apart-15: seed 18, xx-tNN (renamed
 xx-uNN after writing: set 3 has xx-tNN), the same four languages (now stories-17);
-held-apart-16: seed 19, xx-vNN, the same four languages.
+held-apart-16: seed 19, xx-vNN, the same four languages; held-apart-17: seed 20, xx-wNN, the
+same four languages; held-apart-18: seed 21, xx-xNN, 24 a language in the first six
+(``draw.py 21 x THEMES_MD OUT_JSON 24 en,de,fr,es,it,pl``).
 THEMES_MD was the writers' copy of the 34 theme ids, labels and descriptions, one theme a
 line (``- `id` — Label: description``).
 """

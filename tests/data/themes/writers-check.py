@@ -1,4 +1,4 @@
-"""The format check the writers of held-apart-13 to -16 ran as they wrote (in their folder as
+"""The format check the writers of held-apart-13 to -18 ran as they wrote (in their folder as
 check.py; writers-prompt.txt): python3 check.py LL [--full]. It reads the theme list,
 the writer's draw and their part from FOLDER."""
 import re
