@@ -1,6 +1,6 @@
 """Finding stories across languages: words only, meaning only, and the two fused.
 
-    python benchmarks/discovery.py [--sets 1 2 3 | --held-apart] [--thresholds | --kindred | --moments]
+    python benchmarks/discovery.py [--sets 1 2 3 | --held-apart [FILE]] [--thresholds | --kindred | --moments [QUERIES]]
 
 The labelled stories of tests/data/themes (288 short first-person testimonies, 48 in each
 of en, de, fr, es, it, pl, each with its English translation and the themes a person gave
@@ -33,13 +33,18 @@ stories tagged with a theme of this one's first (the story page takes three and 
 them ("la fábrica cerró"), each in another language than its story's
 (``benchmarks/data/moment-queries.tsv``, written blind from the stories' text): in the top
 10, first, and the mean reciprocal rank of that story, words, meaning and fused, by the
-query's language.
+query's language. ``--moments moment-queries-18.tsv --held-apart held-apart-18.jsonl``:
+such queries for another set, written after the fusion's other choices and used for the
+themes' weight in it (``fused.fuse``'s ``theme_share``); ``moment-queries-18b.tsv`` for the
+rest of that set's stories, kept apart from every choice.
 
 ``--held-apart``: the 144 stories of ``held-apart-12.jsonl`` instead, which no choice
 of the tagger saw (it was fitted on the numbered sets, 1-3 among them, so on those the
-themes' ranking is flattered). Either way a query is a theme's name, and a story is
-relevant when labelled with that theme: the themes' ranking is what the tagger found
-for the very theme asked, which the words and meaning have to find from the query's words.
+themes' ranking is flattered); the fusion's constants were chosen having seen it.
+``--held-apart held-apart-18.jsonl``: another such set in the same six languages, written
+after those choices. Either way a query is a theme's name, and a story is relevant when
+labelled with that theme: the themes' ranking is what the tagger found for the very
+theme asked, which the words and meaning have to find from the query's words.
 
 ``--thresholds`` prints instead how well meaning's two thresholds separate the relevant
 stories from the rest, so that they can be chosen on other sets than the ones judged
@@ -130,9 +135,9 @@ def kindred(archive: Archive, language_of: dict[int, str], themes_of: dict[int, 
         print(f"{first:>21} {str(themes_first):>12} {shown:>6} {shared / shown:>13.3f} {elsewhere / shown:>16.3f}")
 
 
-def moments(backend: FTSBackend, archive: Archive, story_of: dict[str, int]) -> None:
+def moments(backend: FTSBackend, archive: Archive, story_of: dict[str, int], queries: Path) -> None:
     """Where each moment query puts the one story it was written for (``--moments``)."""
-    rows = read_tsv(MOMENT_QUERIES)
+    rows = read_tsv(queries)
     ranks: dict[str, dict[str, list[int | None]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
         wanted = story_of[row["story"]]
@@ -210,16 +215,21 @@ def thresholds(archive: Archive, vocabulary, language_of: dict[int, str], themes
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--held-apart", action="store_true",
-                        help=f"the stories of {HELD_APART.name} instead (never used to fit the tagger)")
+    parser.add_argument("--held-apart", nargs="?", const=HELD_APART.name, metavar="FILE",
+                        help=f"the stories of a held-apart set of tests/data/themes instead (never used to fit "
+                             f"the tagger; {HELD_APART.name} if no file is named)")
     parser.add_argument("--thresholds", action="store_true",
                         help="print how well meaning's thresholds separate relevant stories, instead of the rankings")
     parser.add_argument("--kindred", action="store_true",
                         help="print what a story page's five closest passages share with it, instead of the rankings")
-    parser.add_argument("--moments", action="store_true",
-                        help="rank the held-apart stories for queries about one moment of one (implies --held-apart)")
+    parser.add_argument("--moments", nargs="?", const=MOMENT_QUERIES.name, metavar="QUERIES",
+                        help="rank the held-apart stories for queries about one moment of one, from this file of "
+                             f"benchmarks/data ({MOMENT_QUERIES.name} if none is named; implies --held-apart)")
     args = parser.parse_args()
-    files = [HELD_APART] if args.held_apart or args.moments else [DATA / f"stories-{n}.jsonl" for n in args.sets]
+    if args.held_apart or args.moments:
+        files = [DATA / (args.held_apart or HELD_APART.name)]
+    else:
+        files = [DATA / f"stories-{n}.jsonl" for n in args.sets]
     stories = [story for path in files for story in load(path)]
     vocabulary = default_vocabulary()
     with tempfile.TemporaryDirectory(prefix="storyatlas-discovery-") as tmp, \
@@ -246,7 +256,7 @@ def main() -> None:
             return
         backend = FTSBackend(archive, known_words.made(Settings().cache))  # as a server has them
         if args.moments:
-            moments(backend, archive, story_of)
+            moments(backend, archive, story_of, HERE / "data" / args.moments)
             return
         scores: dict[str, dict[str, list[tuple[float, float]]]] = defaultdict(lambda: defaultdict(list))
         for theme in vocabulary.themes:

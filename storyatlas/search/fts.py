@@ -109,8 +109,8 @@ class FTSBackend:
                     forms = (f for t in (*parsed.terms(), *parsed.excluded) if not t.prefix for form in t.all_forms()
                              for f in form.split())
                     parsed = parsed.known(held(forms).__contains__)
-                about = bool(themes) and _about_themes(parsed, called.words)
-                results = self._search(query, visible, parsed, themes, about)
+                share = _theme_share(parsed, called.words) if themes else 0.0
+                results = self._search(query, visible, parsed, themes, share)
                 if parsed is None:
                     # only stop words (spaCy's lists hold words with a meaning: German
                     # "selbst"): nothing for the words index, but meaning may find it
@@ -119,7 +119,7 @@ class FTSBackend:
                     # no moment holds every word: moments holding most of them (stories a
                     # theme the query called up held none: "students" calling up schools
                     # kept "scaffolding helps students learn new things" from its clip)
-                    results = self._search(query, visible, parsed, themes, about, relaxed=True)
+                    results = self._search(query, visible, parsed, themes, share, relaxed=True)
                 if results.worded == 0 or results.relaxed:
                     results = replace(results, **self._suggest(visible, query, parsed, called.words))
                 results = replace(results, begun_cut=tuple(t.words[0] for t in parsed.terms() if t.more_begun))
@@ -209,9 +209,11 @@ class FTSBackend:
         c.execute("DELETE FROM temp.search_hits")
 
     def _search(self, query: SearchQuery, visible: tuple[str, list], parsed: Query | None, themes: tuple[str, ...],
-                about: bool = False, relaxed: bool = False) -> SearchResults:
-        """One search; ``about``: whether most of the query's words call ``themes`` up (``fused.fuse``)."""
+                share: float = 0.0, relaxed: bool = False) -> SearchResults:
+        """One search; ``share``: that of the query's words calling ``themes`` up (``_theme_share``):
+        the query is about them where it is most (``fused.fuse``)."""
         stories_sql, params = visible
+        about = share > 0.5
         c = self.conn
         self._tables()
         index_points: dict[int, list[int]] = {}
@@ -257,7 +259,7 @@ class FTSBackend:
             in_words = fused.words_ranked(c)
             counted = themed_ids if about else themed_ids[ranked.among(themed_ids, fused.found(in_words, meant))]
             fused.fuse(c, meant, fused.RELAXED_WEIGHT if relaxed else 1.0,
-                       by_theme(c, themes, counted) if len(counted) else [], about, in_words)
+                       by_theme(c, themes, counted) if len(counted) else [], about, in_words, share)
             found = _union(found, np.fromiter(meant, np.int64))
         if len(themed_ids) and c.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0] < \
                 query.offset + query.limit:
@@ -457,11 +459,11 @@ def _spellings_joined(facets: dict[str, list[tuple[str, int]]]) -> dict[str, lis
     return joined
 
 
-def _about_themes(parsed: Query | None, calling: frozenset[str]) -> bool:
-    """Whether most of the query's words searched (not its stop words) are among those
-    ``calling`` a theme up (``themed.Called.words``)."""
+def _theme_share(parsed: Query | None, calling: frozenset[str]) -> float:
+    """The share of the query's words searched (not its stop words) that are among those
+    ``calling`` a theme up (``themed.Called.words``): above a half, the query is about its themes."""
     searched = {w for t in parsed.terms() for w in t.folded} if parsed is not None else set()
-    return 2 * len(searched & calling) > len(searched)
+    return len(searched & calling) / len(searched) if searched else 0.0
 
 
 def _union(ids: np.ndarray, more: np.ndarray) -> np.ndarray:

@@ -104,7 +104,8 @@ def _in_snapshot(c: sqlite3.Connection, hits: list[tuple[int, int]],
 
 
 def fuse(c: sqlite3.Connection, meant: dict[int, list[tuple[int, float]]], words_weight: float = 1.0,
-         by_theme: Sequence[int] = (), about_themes: bool = False, worded: Sequence[int] | None = None) -> None:
+         by_theme: Sequence[int] = (), about_themes: bool = False, worded: Sequence[int] | None = None,
+         theme_share: float = 1.0) -> None:
     """Give the stories in ``temp.search_hits`` (tier 0: found by words) and those meaning
     found their fused score; stories only meaning found join them. ``by_theme``: the
     stories tagged with a theme the query called up, surest first, a third ranking. Where
@@ -114,9 +115,15 @@ def fuse(c: sqlite3.Connection, meant: dict[int, list[tuple[int, float]]], words
     as near as meaning found them (``CLOSENESS_SCALE``): a theme one word of a longer
     query called up ("non", Dutch for nun, in "non sentiamo la terra muoversi": religion)
     put its stories above the one meaning found first, in two queries of 52 on real
-    recordings. ``worded``: the words ranking's stories (``words_ranked``), read here
-    when not given."""
+    recordings. Where fewer than half the query's words searched called the themes up
+    (``theme_share``), each counts only that share: "zatopiony kościół wyszedł z wody" (a
+    drowned church came out of the water) calls up religion by one word of four, and put
+    religious stories that meaning found 11th and 12th above the one it found first
+    (README, *Finding stories across languages*); a theme's name ("Schools and
+    education", by its first word) counts fully. ``worded``: the words ranking's stories
+    (``words_ranked``), read here when not given."""
     worded = words_ranked(c) if worded is None else worded
+    theme_weight = 1.0 if theme_share >= 0.5 else theme_share
     fused: dict[int, float] = {sid: words_weight / (K + rank) for rank, sid in enumerate(worded, 1)}
     by_meaning = sorted(meant, key=lambda sid: -meant[sid][0][1])
     closest = meant[by_meaning[0]][0][1] if by_meaning else 0.0
@@ -128,7 +135,7 @@ def fuse(c: sqlite3.Connection, meant: dict[int, list[tuple[int, float]]], words
         fused[sid] = fused.get(sid, 0.0) + near(sid) / (K + rank)
     # a theme a query is about is what it means, whatever meaning found closest
     for rank, sid in enumerate(by_theme if about_themes else [sid for sid in by_theme if sid in fused], 1):
-        fused[sid] = fused.get(sid, 0.0) + (1.0 if about_themes else near(sid)) / (K + rank)
+        fused[sid] = fused.get(sid, 0.0) + (1.0 if about_themes else theme_weight * near(sid)) / (K + rank)
     c.executemany(
         """INSERT INTO temp.search_hits (story_id, tier, key, score, fused) VALUES (?, 0, -1e18, ?, ?)
            ON CONFLICT(story_id) DO UPDATE SET tier = 0, fused = excluded.fused""",

@@ -544,7 +544,8 @@ def test_a_query_about_a_theme_ranks_its_stories_the_viewer_may_see_only(archive
 
     store.vocabulary(archive)
     public, hidden = (add_story(archive, title, "pl", [(0.0, 4.0, "Chodziliśmy do kina w sobotę.")], community="Łódź",
-                                visibility=visibility) for title, visibility in (("Kino", "public"), ("Ukryta", "private")))
+                                visibility=visibility)
+                      for title, visibility in (("Kino", "public"), ("Ukryta", "private")))
     meaning.index(archive)
     archive.conn.executemany("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'floods', 9.0)",
                              [(public,), (hidden,)])
@@ -598,6 +599,35 @@ def test_a_relaxed_words_ranking_counts_half_in_the_search(archive, monkeypatch)
     assert order("cellar dyke") == (True, [closest, second, worded])
     # the search that found no moment holding both words asked meaning nothing: its answer is not shown
     assert asked == ["cellar flooded", "cellar dyke"]
+
+
+def test_a_theme_one_word_of_a_longer_query_calls_up_counts_as_much_as_that_word(archive, monkeypatch):
+    from storyatlas.search import SearchQuery
+    from storyatlas.search.fts import FTSBackend
+    from storyatlas.themes import store
+
+    store.vocabulary(archive)
+    closest, religious = (add_story(archive, title, "en", [(0.0, 4.0, text)])
+                          for title, text in (("Sang", "We sang."), ("Danced", "We danced.")))
+    archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'religion', 2.0)",
+                         (religious,))
+
+    def meaning_hits(archive, query, within, parsed=None):  # meaning's ranking given: the untagged story first
+        return {closest: [(archive.segments(closest, KEEPER)[0].id, 0.9)],
+                religious: [(archive.segments(religious, KEEPER)[0].id, 0.85)]}
+
+    monkeypatch.setattr(fused, "meaning_hits", meaning_hits)
+
+    def order(text):
+        found = FTSBackend(archive).search(SearchQuery(text, Viewer.anonymous()))
+        assert found.themes == ("religion",)
+        return [hit.story_id for hit in found.stories]
+
+    # "church" is one of the four words searched: a quarter of its theme's place counts, and
+    # meaning's first stays first (counted fully, the theme put its story above it)
+    assert order("the drowned church rose from the lake") == [closest, religious]
+    # one of two, as in a theme's name ("Schools and education"): it counts fully
+    assert order("church lake") == [religious, closest]
 
 
 def test_a_story_meaning_alone_found_shows_its_closest_moments_up_to_the_limit(archive):
