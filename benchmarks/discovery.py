@@ -36,7 +36,9 @@ them ("la fábrica cerró"), each in another language than its story's
 query's language. ``--moments moment-queries-18.tsv --held-apart held-apart-18.jsonl``:
 such queries for another set, written after the fusion's other choices and used for the
 themes' weight in it (``fused.fuse``'s ``theme_share``); ``moment-queries-18b.tsv`` for the
-rest of that set's stories, kept apart from every choice.
+rest of that set's stories, kept apart from every choice; ``moment-queries-17.tsv`` (with
+``--held-apart held-apart-17.jsonl``) for stories in Dutch, Portuguese, Romanian and Greek,
+written after that choice.
 
 ``--held-apart``: the 144 stories of ``held-apart-12.jsonl`` instead, which no choice
 of the tagger saw (it was fitted on the numbered sets, 1-3 among them, so on those the
