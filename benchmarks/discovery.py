@@ -233,6 +233,11 @@ def main() -> None:
     else:
         files = [DATA / f"stories-{n}.jsonl" for n in args.sets]
     stories = [story for path in files for story in load(path)]
+    queries = HERE / "data" / args.moments if args.moments else None
+    missing = sorted({row["story"] for row in read_tsv(queries)} - {s["id"] for s in stories}) if queries else []
+    if missing:  # before the archive is built (minutes), not at the first query
+        sys.exit(f"{queries.name} asks about {len(missing)} stories not in {files[0].name} ({missing[0]}, ...): "
+                 "name the set its queries were written for with --held-apart FILE")
     vocabulary = default_vocabulary()
     with tempfile.TemporaryDirectory(prefix="storyatlas-discovery-") as tmp, \
             Archive(Path(tmp) / "archive.db") as archive:
@@ -258,7 +263,7 @@ def main() -> None:
             return
         backend = FTSBackend(archive, known_words.made(Settings().cache))  # as a server has them
         if args.moments:
-            moments(backend, archive, story_of, HERE / "data" / args.moments)
+            moments(backend, archive, story_of, queries)
             return
         scores: dict[str, dict[str, list[tuple[float, float]]]] = defaultdict(lambda: defaultdict(list))
         for theme in vocabulary.themes:

@@ -213,7 +213,7 @@ class FTSBackend:
         """One search; ``share``: that of the query's words calling ``themes`` up (``_theme_share``):
         the query is about them where it is most (``fused.fuse``)."""
         stories_sql, params = visible
-        about = share > 0.5
+        about = share > fused.ABOUT_THEMES
         c = self.conn
         self._tables()
         index_points: dict[int, list[int]] = {}
@@ -461,7 +461,8 @@ def _spellings_joined(facets: dict[str, list[tuple[str, int]]]) -> dict[str, lis
 
 def _theme_share(parsed: Query | None, calling: frozenset[str]) -> float:
     """The share of the query's words searched (not its stop words) that are among those
-    ``calling`` a theme up (``themed.Called.words``): above a half, the query is about its themes."""
+    ``calling`` a theme up (``themed.Called.words``): above ``fused.ABOUT_THEMES``, the query is
+    about its themes."""
     searched = {w for t in parsed.terms() for w in t.folded} if parsed is not None else set()
     return len(searched & calling) / len(searched) if searched else 0.0
 

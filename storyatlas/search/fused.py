@@ -44,6 +44,10 @@ rank 0.461 and 0.860 against 0.426 and 0.850, and the theme names' as good or be
 quarter was as good on sets 1-3 and the recordings, worse on the held-apart moments
 (0.434); not counting them at all gave 0.482 and 0.873 but leaves a story that only
 holds some of the words no place among those meaning ranks alike."""
+ABOUT_THEMES = 0.5
+"""Above this share of a query's words searched calling its themes up, the query is about
+them (every story of theirs takes part in fusion); from it on, their ranking counts fully
+among the stories found, and below it by that share (``fuse``)."""
 CLOSENESS_SCALE = 0.1
 """A story's place in meaning's ranking counts exp(-d / 0.1), d how far its closest
 passage is below the closest of all (corrected closeness, ``meaning.MIN_SCORE``), and so
@@ -123,7 +127,7 @@ def fuse(c: sqlite3.Connection, meant: dict[int, list[tuple[int, float]]], words
     education", by its first word) counts fully. ``worded``: the words ranking's stories
     (``words_ranked``), read here when not given."""
     worded = words_ranked(c) if worded is None else worded
-    theme_weight = 1.0 if theme_share >= 0.5 else theme_share
+    theme_weight = 1.0 if theme_share >= ABOUT_THEMES else theme_share
     fused: dict[int, float] = {sid: words_weight / (K + rank) for rank, sid in enumerate(worded, 1)}
     by_meaning = sorted(meant, key=lambda sid: -meant[sid][0][1])
     closest = meant[by_meaning[0]][0][1] if by_meaning else 0.0
