@@ -630,6 +630,28 @@ def test_a_theme_one_word_of_a_longer_query_calls_up_counts_as_much_as_that_word
     assert order("church lake") == [religious, closest]
 
 
+def test_a_themes_whole_label_brings_its_stories_that_neither_words_nor_meaning_found(archive, monkeypatch):
+    from storyatlas.search import SearchQuery
+    from storyatlas.search.fts import FTSBackend
+    from storyatlas.themes import store
+
+    store.vocabulary(archive)
+    closest, second, war = (add_story(archive, title, "en", [(0.0, 4.0, text)])
+                            for title, text in (("Sang", "We sang."), ("Danced", "We danced."), ("Ran", "We ran.")))
+    archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, 'war', 2.0)", (war,))
+
+    def meaning_hits(archive, query, within, parsed=None):  # meaning found two stories, not the war one
+        return {closest: [(archive.segments(closest, KEEPER)[0].id, 0.9)],
+                second: [(archive.segments(second, KEEPER)[0].id, 0.89)]}
+
+    monkeypatch.setattr(fused, "meaning_hits", meaning_hits)
+    found = FTSBackend(archive).search(SearchQuery("Krieg und Erinnerung", Viewer.anonymous()))
+    order = [hit.story_id for hit in found.stories]
+    # war's label in German, whose "Erinnerung" calls nothing up: the query is about war,
+    # and its story takes part in the ranking (by "Krieg" alone, half the words, it came last)
+    assert found.themes == ("war",) and order.index(war) < order.index(second)
+
+
 def test_a_story_meaning_alone_found_shows_its_closest_moments_up_to_the_limit(archive):
     story = add_story(archive, "Flut", "de", [(i * 2.0, i * 2.0 + 2.0, f"Satz {i}.") for i in range(3)])
     segments = {s.id: {"start": s.start, "end": s.end, "text": s.text, "text_en": s.text_en, "language": s.language}

@@ -143,7 +143,9 @@ def test_a_query_is_about_its_themes_where_most_of_its_words_searched_call_them_
     store.vocabulary(archive)
     for text, about in (("powodzi", True), ("Hochwasser und Überschwemmungen", True), ("floods -cellar", True),
                         ("nur zwei Bahnsteige in Betrieb", False),  # "Betrieb" calls up work
-                        ("flood diary", False), ("the", False), ("zzzz", False)):
+                        ("flood diary", False), ("the", False), ("zzzz", False),
+                        # a theme's whole label, though its second part calls nothing up
+                        ("Krieg und Erinnerung", True), ("War and memory", True), ("Krieg, Erinnerung", False)):
         assert (_theme_share(parse(text), called_up(archive, text).words) > 0.5) is about, text
     # "Betrieb" calls work up, one of the two words searched: half, which is not most
     text = "nur zwei Bahnsteige in Betrieb"
