@@ -51,7 +51,11 @@ trigger's lemma: Polish "wojny" and "wojnie" called up no war, "wojna"'s stem be
 MIN_PHRASE_STEM = 3
 """The same for a trigger of two words or more, all of which a query must say: Polish
 "wielki woda" (high water) stood for no other form, "woda"'s stem being "wod", so
-"wielka woda" called up no theme."""
+"wielka woda" called up no theme. Its function words and words shorter than this are
+met as written, as a query's have no index term (``_forms``): filed by their terms,
+"rupere de nor" (a cloudburst), "worek z piaskiem" (a sandbag) and "carte de séjour"
+met no other form of theirs. A phrase of one other word counts as a one-word trigger
+(``MIN_STEM``): "en paro" (out of work) is "par" to the stemmer, as "pared" (a wall) is."""
 
 # the vocabulary holds ten thousand trigger words: fold, stem and file them once per
 # version of it, not on every search (looking at each of them took 0.45 ms a search)
@@ -105,10 +109,12 @@ def _triggers(archive: Archive) -> _Triggers:
             for lang, phrases in triggers.items():
                 for phrase in phrases:
                     words = frozenset(fold(w) for w in phrase.split())
-                    terms = frozenset(stems.term(w.casefold(), lang) for w in phrase.split()) \
-                        if lang in stems.SNOWBALL else frozenset()
-                    shortest = min((len(t.partition("_")[2]) for t in terms), default=0)
-                    stemmed = _FORMS if shortest >= (MIN_STEM if len(words) == 1 else MIN_PHRASE_STEM) else \
+                    stemmed_words = [w for w in phrase.split() if len(words) == 1 or not _unstemmed(w.casefold(), lang)]
+                    terms = frozenset(stems.term(w.casefold(), lang) if w in stemmed_words else fold(w)
+                                      for w in phrase.split()) if lang in stems.SNOWBALL else frozenset()
+                    shortest = min((len(stems.term(w.casefold(), lang).partition("_")[2]) for w in stemmed_words),
+                                   default=0) if terms else 0
+                    stemmed = _FORMS if shortest >= (MIN_STEM if len(stemmed_words) <= 1 else MIN_PHRASE_STEM) else \
                         _LEMMAS if len(words) == 1 and shortest >= MIN_PHRASE_STEM else None
                     written = as_written(phrase) if len(words) == 1 else ""
                     lemma = frozenset({_lemma_key(lang, known_words.lemma_hash(written))}) \
@@ -253,6 +259,16 @@ def _lemma_key(lang: str, lemma: int) -> str:
     return f"{lang}#{lemma}"
 
 
+def _unstemmed(typed: str, lang: str) -> bool:
+    """Whether ``_forms`` gives a case-folded word no index term in ``lang``: a function
+    word of it, or too short a word."""
+    return len(fold(typed)) < MIN_PHRASE_STEM or _function_word(typed, lang)
+
+
+def _function_word(typed: str, lang: str) -> bool:
+    return fold(typed) in stems.stop_words(lang) and not stems.told_apart(typed, lang)
+
+
 @functools.lru_cache(maxsize=65536)
 def _forms(typed: str) -> frozenset[str]:
     """A query's word (case-folded) as index terms, in each language it is no function word
@@ -262,8 +278,8 @@ def _forms(typed: str) -> frozenset[str]:
     word = fold(typed)
     if len(word) < MIN_PHRASE_STEM:
         return frozenset()
-    own = {stems.term(form, lang) for lang in stems.LANGUAGES
-           if word not in stems.stop_words(lang) or stems.told_apart(typed, lang) for form in {typed, word}}
+    own = {stems.term(form, lang) for lang in stems.LANGUAGES if not _function_word(typed, lang)
+           for form in {typed, word}}
     return frozenset(own.union(*map(stems.alternated, own))) - {""}
 
 

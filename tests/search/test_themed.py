@@ -135,6 +135,20 @@ def test_a_word_in_a_trigger_of_the_language_its_query_is_told_in_calls_up_no_ot
     assert found.themes == ("emigration", "family")
 
 
+def test_a_trigger_phrase_with_a_function_word_in_it_meets_the_other_forms_of_its_words(archive):
+    from storyatlas.search.themed import called_up
+
+    store.vocabulary(archive)
+    # "rupere de nor", "worek z piaskiem", "carte de séjour", "vigile del fuoco": a query's
+    # function word has no index term, so such phrases met only their words as written
+    for text, theme in (("ruperi de nori", "floods"), ("worki z piaskiem", "floods"),
+                        ("cartes de séjour", "migration"), ("i vigili del fuoco", "emergency")):
+        assert theme in called_up(archive, text).themes, text
+    # one word besides the function word counts as a one-word trigger: "paro" (unemployment)
+    # is "par" to the stemmer, as "pared" (a wall) is
+    assert called_up(archive, "en la pared").themes == ()
+
+
 def test_a_query_is_about_its_themes_where_most_of_its_words_searched_call_them_up(archive):
     from storyatlas.search.fts import _theme_share
     from storyatlas.search.query import parse
