@@ -119,10 +119,14 @@ def _triggers(archive: Archive) -> _Triggers:
                     written = as_written(phrase) if len(words) == 1 else ""
                     lemma = frozenset({_lemma_key(lang, known_words.lemma_hash(written))}) \
                         if written and lang in stems.LANGUAGES else frozenset()
+                    # a phrase is filed under a word that is no function word: a query saying
+                    # "de" looked at 250 phrases filed under it (0.1 ms)
+                    common = {fold(w) for w in phrase.split() if w not in stemmed_words}
                     for filed, how in ((words, _WORDS), (terms if stemmed is not None else frozenset(), stemmed),
                                        (lemma, _LEMMAS)):
                         if filed:
-                            by_word.setdefault(min(filed), []).append((theme_id, filed, lang, written, how))
+                            by_word.setdefault(min(filed - common or filed), []).append(
+                                (theme_id, filed, lang, written, how))
         found = _Triggers(order, {w: tuple(filed) for w, filed in by_word.items()})
         with _lock:
             _filed.clear()
