@@ -11,8 +11,8 @@ queries. A story is relevant to a query when a person labelled it with the theme
 is told in another language than the query's (stories in the query's own language are
 left out of the ranking: this measures discovery across languages). Since 2026-12-06 a
 theme's name calls the theme up (``search.themed.named``), so each query calls up its
-own: the words' column then holds the stories the tagger tagged with it; ``--moments``
-has free queries.
+own (since 2026-12-07 by all its words, ``search.themed.query_triggers``): the words'
+column then holds the stories the tagger tagged with it; ``--moments`` has free queries.
 
 The stories are tagged with themes as the archive tags a story once it is transcribed.
 For each query the stories are ranked four ways, in the same process, the same archive:
@@ -233,8 +233,12 @@ def main() -> None:
         files = [DATA / (args.held_apart or HELD_APART.name)]
     else:
         files = [DATA / f"stories-{n}.jsonl" for n in args.sets]
-    stories = [story for path in files for story in load(path)]
     queries = HERE / "data" / args.moments if args.moments else None
+    for path in [*files, *([queries] if queries else [])]:
+        if not path.is_file():
+            sys.exit(f"there is no {path.name} in {path.parent}: name one of "
+                     f"{', '.join(sorted(p.name for p in path.parent.glob('*' + path.suffix)))}")
+    stories = [story for path in files for story in load(path)]
     missing = sorted({row["story"] for row in read_tsv(queries)} - {s["id"] for s in stories}) if queries else []
     if missing:  # before the archive is built (minutes), not at the first query
         sys.exit(f"{queries.name} asks about {len(missing)} stories not in {files[0].name} ({missing[0]}, ...): "

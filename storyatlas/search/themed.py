@@ -108,24 +108,25 @@ def _triggers(archive: Archive) -> _Triggers:
             order[theme_id] = len(order)
             for lang, phrases in triggers.items():
                 for phrase in phrases:
-                    words = frozenset(fold(w) for w in phrase.split())
-                    stemmed_words = [w for w in phrase.split() if len(words) == 1 or not _unstemmed(w.casefold(), lang)]
-                    terms = frozenset(stems.term(w.casefold(), lang) if w in stemmed_words else fold(w)
-                                      for w in phrase.split()) if lang in stems.SNOWBALL else frozenset()
-                    shortest = min((len(stems.term(w.casefold(), lang).partition("_")[2]) for w in stemmed_words),
-                                   default=0) if terms else 0
-                    stemmed = _FORMS if shortest >= (MIN_STEM if len(stemmed_words) <= 1 else MIN_PHRASE_STEM) else \
+                    said = phrase.split()
+                    words = frozenset(map(fold, said))
+                    # a phrase's function words as written (``MIN_PHRASE_STEM``)
+                    plain = {fold(w) for w in said if len(words) > 1 and _unstemmed(w.casefold(), lang)}
+                    own = [stems.term(w.casefold(), lang) for w in said if fold(w) not in plain] \
+                        if lang in stems.SNOWBALL else []
+                    terms = frozenset(own).union(plain) if own else frozenset()
+                    shortest = min(len(t.partition("_")[2]) for t in own) if own else 0
+                    stemmed = _FORMS if shortest >= (MIN_STEM if len(own) == 1 else MIN_PHRASE_STEM) else \
                         _LEMMAS if len(words) == 1 and shortest >= MIN_PHRASE_STEM else None
                     written = as_written(phrase) if len(words) == 1 else ""
                     lemma = frozenset({_lemma_key(lang, known_words.lemma_hash(written))}) \
                         if written and lang in stems.LANGUAGES else frozenset()
-                    # a phrase is filed under a word that is no function word: a query saying
-                    # "de" looked at 250 phrases filed under it (0.1 ms)
-                    common = {fold(w) for w in phrase.split() if w not in stemmed_words}
+                    # filed under a word that is no function word: a query saying "de"
+                    # looked at 250 phrases filed under it (0.1 ms)
                     for filed, how in ((words, _WORDS), (terms if stemmed is not None else frozenset(), stemmed),
                                        (lemma, _LEMMAS)):
                         if filed:
-                            by_word.setdefault(min(filed - common or filed), []).append(
+                            by_word.setdefault(min(filed - plain or filed), []).append(
                                 (theme_id, filed, lang, written, how))
         found = _Triggers(order, {w: tuple(filed) for w, filed in by_word.items()})
         with _lock:
