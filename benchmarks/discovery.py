@@ -39,7 +39,9 @@ themes' weight in it (``fused.fuse``'s ``theme_share``); ``moment-queries-18b.ts
 rest of that set's stories, kept apart from every choice; ``moment-queries-17.tsv`` (with
 ``--held-apart held-apart-17.jsonl``) for stories in Dutch, Portuguese, Romanian and Greek,
 written after that choice; ``moment-queries-17b.tsv`` a second query for each of them, kept
-apart while a theme's whole label calling it up and each theme's own share were tried.
+apart while a theme's whole label calling it up and each theme's own share were tried;
+``moment-queries-16.tsv`` (``--held-apart held-apart-16.jsonl``) for the other set in those
+four languages, kept apart while a story's closeness from all its passages was tried.
 
 ``--held-apart``: the 144 stories of ``held-apart-12.jsonl`` instead, which no choice
 of the tagger saw (it was fitted on the numbered sets, 1-3 among them, so on those the

@@ -159,7 +159,9 @@ def test_a_query_is_about_its_themes_where_most_of_its_words_searched_call_them_
                         ("nur zwei Bahnsteige in Betrieb", False),  # "Betrieb" calls up work
                         ("flood diary", False), ("the", False), ("zzzz", False),
                         # a theme's whole label, though its second part calls nothing up
-                        ("Krieg und Erinnerung", True), ("War and memory", True), ("Krieg, Erinnerung", False)):
+                        ("Krieg und Erinnerung", True), ("War and memory", True), ("Krieg, Erinnerung", False),
+                        # in other forms too
+                        ("Krieg und Erinnerungen", True), ("guerres et mémoire", True)):
         assert (_theme_share(parse(text), called_up(archive, text).words) > 0.5) is about, text
     # "Betrieb" calls work up, one of the two words searched: half, which is not most
     text = "nur zwei Bahnsteige in Betrieb"
