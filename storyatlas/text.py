@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 
@@ -46,6 +47,9 @@ def one_line(text: str) -> str:
     return " ".join(printed(text).split())
 
 
+# a search folds the same few words some 60 times (its words against the stop words, the
+# theme triggers, "did you mean"'s candidates): cached, bounded
+@functools.lru_cache(maxsize=16_384)
 def fold(word: str) -> str:
     """A word as the index sees it, and as theme triggers are compared: lower case,
     without diacritics or punctuation; letters such as ß, œ, æ, ł, ø, đ, þ written out
