@@ -265,13 +265,10 @@ def _lemma_key(lang: str, lemma: int) -> str:
 
 
 def _unstemmed(typed: str, lang: str) -> bool:
-    """Whether ``_forms`` gives a case-folded word no index term in ``lang``: a function
-    word of it, or too short a word."""
-    return len(fold(typed)) < MIN_PHRASE_STEM or _function_word(typed, lang)
-
-
-def _function_word(typed: str, lang: str) -> bool:
-    return fold(typed) in stems.stop_words(lang) and not stems.told_apart(typed, lang)
+    """Whether ``_forms`` gives a case-folded word no index term in ``lang``: too short a
+    word, or a function word of it that its accents do not tell apart."""
+    word = fold(typed)
+    return len(word) < MIN_PHRASE_STEM or (word in stems.stop_words(lang) and not stems.told_apart(typed, lang))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -279,11 +276,10 @@ def _forms(typed: str) -> frozenset[str]:
     """A query's word (case-folded) as index terms, in each language it is no function word
     of, Polish ones alternated too ("fabryce" is "fabryk" too: ``stems.alternated``):
     "inondations", "powodzi", "Überschwemmungen" and "floods" called up no theme, where
-    the trigger's own word did. Nothing for a word shorter than a stem that counts."""
+    the trigger's own word did. Nothing for a word shorter than a stem that counts
+    (``_unstemmed``, the one rule for a query's words and a trigger phrase's)."""
     word = fold(typed)
-    if len(word) < MIN_PHRASE_STEM:
-        return frozenset()
-    own = {stems.term(form, lang) for lang in stems.LANGUAGES if not _function_word(typed, lang)
+    own = {stems.term(form, lang) for lang in stems.LANGUAGES if not _unstemmed(typed, lang)
            for form in {typed, word}}
     return frozenset(own.union(*map(stems.alternated, own))) - {""}
 
