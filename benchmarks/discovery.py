@@ -41,7 +41,9 @@ rest of that set's stories, kept apart from every choice; ``moment-queries-17.ts
 written after that choice; ``moment-queries-17b.tsv`` a second query for each of them, kept
 apart while a theme's whole label calling it up and each theme's own share were tried;
 ``moment-queries-16.tsv`` (``--held-apart held-apart-16.jsonl``) for the other set in those
-four languages, kept apart while a story's closeness from all its passages was tried.
+four languages, kept apart while a story's closeness from all its passages was tried;
+``moment-queries-19.tsv`` (``--held-apart held-apart-19.jsonl``) for a set in the first six
+languages written after every choice, stories and queries alike.
 
 ``--held-apart``: the 144 stories of ``held-apart-12.jsonl`` instead, which no choice
 of the tagger saw (it was fitted on the numbered sets, 1-3 among them, so on those the

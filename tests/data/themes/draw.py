@@ -16,7 +16,8 @@ xx-sNN, the same four languages (now stories-16); held-apart-15: seed 18, xx-tNN
 xx-uNN after writing: set 3 has xx-tNN), the same four languages (now stories-17);
 held-apart-16: seed 19, xx-vNN, the same four languages; held-apart-17: seed 20, xx-wNN, the
 same four languages; held-apart-18: seed 21, xx-xNN, 24 a language in the first six
-(``draw.py 21 x THEMES_MD OUT_JSON 24 en,de,fr,es,it,pl``).
+(``draw.py 21 x THEMES_MD OUT_JSON 24 en,de,fr,es,it,pl``); held-apart-19: seed 22, xx-yNN, the same
+six languages.
 THEMES_MD was the writers' copy of the 34 theme ids, labels and descriptions, one theme a
 line (``- `id` — Label: description``).
 """
