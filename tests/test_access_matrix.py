@@ -432,6 +432,7 @@ def _in_community(key: str, name: str) -> bool:
     return name in (spec.get("community"), spec.get("collection"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("viewer", VIEWERS)
 def test_every_output_shows_exactly_what_the_viewer_may_see(world, viewer):
     c = Check(world, viewer)

@@ -283,6 +283,7 @@ def _run(specs: list[StorySpec], viewer_specs: list[ViewerSpec], names: tuple[st
             _check_viewer(archive, specs, ids, v, names)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(specs=archives(NAMES), viewer_specs=viewers(NAMES))
 def test_every_reading_returns_exactly_the_stories_the_rules_allow(specs, viewer_specs):
@@ -302,6 +303,7 @@ def test_every_reading_returns_exactly_the_stories_the_rules_allow(specs, viewer
     specs=[StorySpec("community", "Gießen", None, None, "DE", "de", None, None, False, None, True,
                      frozenset({"floods"}), None)],
     viewer_specs=[ViewerSpec(True, frozenset(), frozenset({"GIESSEN"}), frozenset(), frozenset())])
+@pytest.mark.slow
 def test_community_names_beyond_ascii_are_matched_too(specs, viewer_specs):
     _run(specs, viewer_specs, UNICODE_NAMES)
 

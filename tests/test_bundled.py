@@ -43,6 +43,7 @@ def test_a_file_is_read_whole_when_its_stamp_is_asked_for(tmp_path):
     assert bundled.arrays("storyatlas", str(at), "model", "encoder 1")[0] is None  # no such stamp
 
 
+@pytest.mark.slow
 def test_a_broken_background_file_is_encoded_again_and_said(tmp_path, monkeypatch, caplog):
     broken = tmp_path / "background.npz"
     broken.write_bytes(b"PK\x03\x04 cut short")  # a zip's first bytes, then nothing

@@ -40,6 +40,7 @@ def workshop(tmp_path, media_dir):
     return folder
 
 
+@pytest.mark.slow
 def test_ingest_a_workshop_then_search_show_and_export(run, workshop, timings, tmp_path, settings):
     out = run("ingest", str(workshop), "--place", "Zgorzelec, Lower Silesia, PL",
               "--collection", "Flood memories", code=1).output  # one file is refused

@@ -183,6 +183,7 @@ def _german_line_corrected(archive, settings) -> tuple[int, int]:
     return story.story_id, german.id
 
 
+@pytest.mark.slow
 def test_retranslate_says_why_a_line_stays_out_of_date(run, archive, settings):
     story, german = _german_line_corrected(archive, settings)
 

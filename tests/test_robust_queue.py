@@ -16,6 +16,7 @@ from storyatlas.themes.lemmas import _lemmatizer, lemmatizer
 DAMAGED = b"not a database at all" * 100
 
 
+@pytest.mark.slow
 def test_a_queue_file_locked_by_another_program_is_said_and_keeps_its_jobs(settings):
     # "database is locked" is no damage: moved aside, the queue's waiting jobs were out of sight
     Queue(settings).enqueue([7])
@@ -68,6 +69,7 @@ def test_only_a_file_sqlite_calls_no_database_or_malformed_is_taken_for_damaged(
     assert jobs._damaged(error) is damaged
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spoil", ["cut short", "a folder"])
 def test_word_forms_that_cannot_be_read_from_the_cache_are_made_again(tmp_path, caplog, spoil):
     lemmatizer("de", {"keller"}, tmp_path)

@@ -56,6 +56,7 @@ def test_a_story_whose_model_cannot_be_kept_fails_with_that_reason(archive, base
     assert job.message.startswith("cannot keep the speech model in ") and "STORYATLAS_CACHE" in job.message
 
 
+@pytest.mark.slow
 def test_every_compute_type_allowed_is_one_ctranslate2_knows(settings):
     """Each loads the model here or is refused for this machine only, never as unknown."""
     import ctranslate2

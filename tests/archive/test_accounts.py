@@ -184,6 +184,7 @@ def test_five_failures_for_a_name_block_it_even_with_the_right_password(archive)
     assert accounts.authenticate(archive, "Ada", PASSWORD, "10.9.9.9", now=now + accounts.FAILURE_WINDOW_S + 1).name == "Ada"
 
 
+@pytest.mark.slow
 def test_twenty_failures_from_an_address_block_it(archive):
     accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
     now = 2_000_000.0
@@ -208,6 +209,7 @@ def test_a_success_forgives_the_failures_of_the_name(archive):
     assert refused.value.status == 403  # counting starts again
 
 
+@pytest.mark.slow
 def test_successes_are_no_failures_and_old_failures_are_forgotten(archive):
     accounts.add_user(archive, "Ada", PASSWORD, [], KEEPER)
     now = 3_000_000.0

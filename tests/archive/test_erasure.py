@@ -51,6 +51,7 @@ def _rows_of(archive, story_id: int) -> dict[str, int]:
     return counts
 
 
+@pytest.mark.slow
 def test_an_erased_story_leaves_nothing_readable_in_the_archive_folder(archive, settings):
     keep = add_story(archive, "Plumbago Lane", "en", [(0, 4, "We met on Plumbago Lane.")], community="Plumbagoville")
     typed = add_story(archive, "Zwieblowski remembers", "en",
@@ -351,6 +352,7 @@ def _erasing_meanwhile(settings, story_id):
         return erase(other, settings.media_dir, story_id, "cli:tester", "withdrawn during processing")
 
 
+@pytest.mark.slow
 def test_erasing_while_the_story_is_transcribed_leaves_nothing(archive, settings, monkeypatch):
     result = _ingest(archive, settings, title="Zwieblowski in progress")
     transcribe = pipeline.transcribe_story

@@ -64,6 +64,7 @@ def _db_files_containing(folder: Path, needle: bytes) -> list[str]:
             and needle in p.read_bytes().lower()]
 
 
+@pytest.mark.slow
 def test_a_redacted_word_is_gone_from_text_index_tags_and_audio(archive, settings):
     story = _processed(archive, settings)
     segment_id, start, end = _word(archive, story, "bread")
@@ -123,6 +124,7 @@ def test_a_redacted_word_is_gone_from_text_index_tags_and_audio(archive, setting
     assert sha256_file(original) == original_sha
 
 
+@pytest.mark.slow
 def test_redactions_add_up_and_the_marks_of_earlier_ones_stay(archive, settings):
     story = _processed(archive, settings)
     segment_id, bread_start, bread_end = _word(archive, story, "bread")
@@ -157,6 +159,7 @@ def test_redactions_add_up_and_the_marks_of_earlier_ones_stay(archive, settings)
                                 (index_match("and"),)).fetchall()
 
 
+@pytest.mark.slow
 def test_a_shared_recording_keeps_its_unredacted_copies_for_the_other_story(archive, settings):
     story = _processed(archive, settings)
     rows = archive.conn.execute("SELECT * FROM media WHERE story_id = ? ORDER BY id", (story,)).fetchall()
@@ -241,6 +244,7 @@ def test_a_mark_joins_words_written_without_spaces_as_they_are(archive, settings
     assert archive.conn.execute("SELECT text FROM segments").fetchone()[0] == f"我们{MARK}河边"
 
 
+@pytest.mark.slow
 def test_the_same_recording_sent_while_a_redaction_is_saved_keeps_its_unredacted_copies(archive, settings,
                                                                                        monkeypatch):
     """An anonymous sender may not see the private story, so the same recording becomes a
@@ -333,6 +337,7 @@ def test_a_time_that_cannot_be_read_says_how_to_write_it(text):
 
 @pytest.mark.parametrize("when", ["while it is transcribed", "as its audio is read", "just before its transcript is "
                                                                                     "stored"])
+@pytest.mark.slow
 def test_a_redaction_during_processing_is_not_undone_by_the_transcript(archive, settings, monkeypatch, when):
     from storyatlas.jobs import pipeline
 
@@ -398,6 +403,7 @@ def _meanwhile(monkeypatch, settings, change, before_the_copies: bool = True) ->
     monkeypatch.setattr(redacting, "silenced_copies", copies_with_a_change)
 
 
+@pytest.mark.slow
 def test_two_moderators_redacting_at_once_leave_the_first_range_silent(archive, settings, monkeypatch):
     story = _processed(archive, settings)
     _, bread_start, bread_end = _word(archive, story, "bread")
@@ -444,6 +450,7 @@ def test_nothing_inside_a_range_stays_audible_wherever_the_range_and_the_recordi
         assert _dbfs(pcm, rate, start - 0.2, start - 0.1) > -40, role
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("when", ["before its copies are made", "after its copies are made"])
 def test_a_story_erased_while_it_is_redacted_is_said_to_be_gone(archive, settings, monkeypatch, when):
     story = _processed(archive, settings)

@@ -47,6 +47,7 @@ def test_the_projection_puts_europe_in_the_frame_west_to_east_and_north_up():
     assert geometry.country_paths() is geometry.country_paths()  # made once
 
 
+@pytest.mark.slow
 def test_towns_are_found_by_any_spelling_within_their_country():
     lon, lat, code = gazetteer.locate("Zgorzelec", "PL")
     assert code == "PL" and abs(lon - 15.0) < 0.2 and abs(lat - 51.15) < 0.2

@@ -68,6 +68,7 @@ def test_of_two_sound_tracks_the_first_is_heard_in_both_copies(tmp_path):
         assert len(listen.streams.audio) == 1 and listen.streams.audio[0].codec_context.channels == 1
 
 
+@pytest.mark.slow
 def test_a_videos_listening_copy_is_sound_alone(tmp_path, media_dir):
     _decode(media_dir / "story.mkv", tmp_path, listening=True)
     with av.open(str(tmp_path / "listen.webm")) as listen:
@@ -209,6 +210,7 @@ def test_a_copy_cut_short_is_kept_and_the_sender_told(archive, settings, tmp_pat
     assert ingest_file(archive, tmp_path / f"whole.{suffix}", StoryMetadata(), settings, KEEPER).notice is None
 
 
+@pytest.mark.slow
 def test_complete_files_carry_no_notice(archive, settings, media_dir):
     """Each format as phones and cameras save it, videos whose sound ends a little before
     the picture included."""

@@ -86,6 +86,7 @@ def test_a_file_over_the_size_limit_is_refused_without_reading_it(archive, setti
     assert _snapshot(archive, settings) == filled
 
 
+@pytest.mark.slow
 def test_an_hour_of_silence_is_refused(archive, settings, tmp_path, filled):
     silence = tmp_path / "hour.ogg"
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "3600", "-c:a", "libopus", str(silence))

@@ -144,6 +144,7 @@ def test_the_weights_read_without_torch(weights):
     assert "torch" not in sys.modules
 
 
+@pytest.mark.slow
 def test_embeddings_are_unit_vectors_and_voices_differ(dialogue):
     path, spans = dialogue
     with wave.open(str(path)) as w:
@@ -173,12 +174,14 @@ def test_speaker_turns_follow_the_voices(dialogue):
     assert speaker_turns(path, []) == []
 
 
+@pytest.mark.slow
 def test_one_voice_is_one_speaker(dialogue):
     path, spans = dialogue
     same_voice = spans[0::2]
     assert set(speaker_turns(path, same_voice)) == {"S1"}
 
 
+@pytest.mark.slow
 def test_a_job_tells_two_voices_in_one_channel_apart(archive, settings, dialogue):
     from storyatlas.ingest import ingest_file
     from storyatlas.jobs import process_job
@@ -198,6 +201,7 @@ def test_a_job_tells_two_voices_in_one_channel_apart(archive, settings, dialogue
     assert corrections.revisions(archive, result.story_id, KEEPER) == []  # the machine's draft
 
 
+@pytest.mark.slow
 def test_speakers_by_voice_on_the_command_line(archive, settings, dialogue, monkeypatch):
     from click.testing import CliRunner
 
@@ -280,6 +284,7 @@ def test_a_window_apart_from_every_voice_joins_the_closest():
     assert len(set(cluster(np.eye(2, 16, dtype=np.float32)))) == 2
 
 
+@pytest.mark.slow
 def test_speaker_turns_read_only_speech_audio_and_every_span_it_can(dialogue, tmp_path):
     from storyatlas.errors import MediaError
 
@@ -305,6 +310,7 @@ def test_speaker_turns_read_only_speech_audio_and_every_span_it_can(dialogue, tm
     assert labels[:4] == ["S1", "S2", "S1", "S2"]
 
 
+@pytest.mark.slow
 def test_a_quiet_dialogue_is_heard_as_the_same_one_louder(dialogue, tmp_path):
     """Speech is raised to the loudness the encoder learned from (as Resemblyzer does):
     the same dialogue 28 dB quieter is told apart the same way (unraised, all one voice)."""

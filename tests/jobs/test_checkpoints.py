@@ -66,6 +66,7 @@ def _requeue(archive, job_id):
     archive.conn.execute("UPDATE jobs SET state = 'queued', worker = NULL WHERE id = ?", (job_id,))
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_story_leaves_a_checkpoint_and_the_next_run_does_only_the_rest(
         archive, settings, long_wav, runs):
     result = ingest_file(archive, long_wav, StoryMetadata(title="Long"), settings, KEEPER)
@@ -94,6 +95,7 @@ def test_a_worker_killed_mid_story_leaves_a_checkpoint_and_the_next_run_does_onl
     assert " ".join(s.text for s in segments).lower().count("sandbags") == 8
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_the_audio_before_a_redaction_is_dropped(archive, settings, long_wav, runs, monkeypatch):
     result = ingest_file(archive, long_wav, StoryMetadata(), settings, KEEPER)
     path = checkpoint_path(settings.archive, result.story_id)
@@ -112,6 +114,7 @@ def test_a_checkpoint_of_the_audio_before_a_redaction_is_dropped(archive, settin
     assert not path.exists()
 
 
+@pytest.mark.slow
 def test_a_failed_job_leaves_no_checkpoint(archive, settings, long_wav, runs):
     result = ingest_file(archive, long_wav, StoryMetadata(), settings, KEEPER)
     path = checkpoint_path(settings.archive, result.story_id)
@@ -125,6 +128,7 @@ def test_a_failed_job_leaves_no_checkpoint(archive, settings, long_wav, runs):
     assert job.state == "failed" and not path.exists()
 
 
+@pytest.mark.slow
 def test_a_checkpoint_the_disk_has_no_room_for_leaves_the_story_to_be_transcribed(archive, settings, long_wav, runs,
                                                                                   monkeypatch, caplog):
     """A checkpoint only saves work should the worker die: a full disk while it is written
@@ -153,6 +157,7 @@ def test_a_checkpoint_the_disk_has_no_room_for_leaves_the_story_to_be_transcribe
     assert "checkpoint not written" in caplog.text
 
 
+@pytest.mark.slow
 def test_nothing_is_written_down_for_a_story_erased_while_it_is_transcribed(archive, settings, long_wav,
                                                                             monkeypatch):
     result = ingest_file(archive, long_wav, StoryMetadata(), settings, KEEPER)
@@ -174,6 +179,7 @@ def test_nothing_is_written_down_for_a_story_erased_while_it_is_transcribed(arch
     assert list((settings.archive / "checkpoints").glob("*")) == []
 
 
+@pytest.mark.slow
 def test_erasure_and_redaction_remove_a_checkpoint_a_killed_worker_left(archive, settings, long_wav, runs,
                                                                           tmp_path):
     from storyatlas.ingest.redact import redact

@@ -84,6 +84,7 @@ def test_a_split_segment_gets_english_for_each_half(archive, base_settings):
                                 f"({halves[0].id}, {halves[1].id})").fetchone()[0] == 2
 
 
+@pytest.mark.slow
 def test_a_story_run_again_after_corrections_keeps_them(archive, settings):
     result = ingest_file(archive, story_file("en"), StoryMetadata(title="River"), settings, KEEPER)
     assert process_job(settings, result.job_id, archive=archive).state == "done"

@@ -19,6 +19,7 @@ from tests.transcribe.sounds import build
 KEEPER = Viewer.keeper()  # the archive's own tools (the CLI, the worker)
 
 
+@pytest.mark.slow
 def test_a_queued_story_is_transcribed_stored_and_searchable(archive, settings, timings, monkeypatch):
     result = ingest_file(archive, story_file("en"), StoryMetadata(title="River"), settings, KEEPER)
     seen, written = [], []
@@ -44,6 +45,7 @@ def test_a_queued_story_is_transcribed_stored_and_searchable(archive, settings, 
     assert "floods" in [t.theme_id for t in tags.story_themes(archive, result.story_id, KEEPER)]
 
 
+@pytest.mark.slow
 def test_running_a_job_again_replaces_rather_than_duplicates(archive, settings):
     result = ingest_file(archive, story_file("en"), StoryMetadata(), settings, KEEPER)
     process_job(settings, result.job_id, archive=archive)
@@ -56,6 +58,7 @@ def test_running_a_job_again_replaces_rather_than_duplicates(archive, settings):
     assert archive.conn.execute("SELECT count(*) FROM segment_terms").fetchone()[0] == len(before)
 
 
+@pytest.mark.slow
 def test_a_finished_job_is_not_run_again(archive, settings, monkeypatch):
     result = ingest_file(archive, story_file("en"), StoryMetadata(), settings, KEEPER)
     process_job(settings, result.job_id, archive=archive)
@@ -108,6 +111,7 @@ def test_a_recording_of_noise_alone_is_done_and_says_no_speech_was_found(archive
     assert archive.segments(result.story_id, KEEPER) == []
 
 
+@pytest.mark.slow
 def test_drain_processes_queued_jobs_through_huey(archive, settings, monkeypatch):
     monkeypatch.setattr(word_index, "MERGE_ABOVE", 1)
     queue = Queue(settings)
@@ -122,6 +126,7 @@ def test_drain_processes_queued_jobs_through_huey(archive, settings, monkeypatch
     assert _btrees(archive) == [1, 1]  # the words index merged after the stories
 
 
+@pytest.mark.slow
 def test_the_servers_worker_makes_a_storys_meaning_vectors(archive, settings):
     """The server's worker thread (`storyatlas serve`, `scripts/run`) runs a story's
     task itself, not through huey's consumer: its stories must be found by meaning too."""
@@ -196,6 +201,7 @@ def _work_until(queue: Queue, done, within_s: float = 120) -> None:
         worker.join(timeout=within_s)  # the task it is at (the vectors) ends first
 
 
+@pytest.mark.slow
 def test_the_servers_worker_goes_on_when_one_of_its_steps_fails(archive, settings, monkeypatch):
     """The archive locked past its timeout by another process, at the worker's start and in
     its rounds: the step is logged and the thread goes on (it ended, and the server took
@@ -225,6 +231,7 @@ def test_the_servers_worker_goes_on_when_one_of_its_steps_fails(archive, setting
         worker.join(timeout=60)
 
 
+@pytest.mark.slow
 def test_one_storys_unexpected_failure_leaves_the_others_of_a_batch_processed(archive, settings, monkeypatch):
     from storyatlas.jobs import pipeline
 
@@ -322,6 +329,7 @@ def test_recovery_requeues_abandoned_jobs_and_at_start_the_queued_ones(archive, 
     assert queue.huey.pending_count() == 3
 
 
+@pytest.mark.slow
 def test_the_servers_worker_takes_up_within_its_round_a_job_whose_worker_died(archive, settings):
     """A worker killed while the server's runs: its story is picked up at the server's next
     round (every minute; here every 0.2 s), not at the next start."""

@@ -32,6 +32,7 @@ def failed(archive, settings, monkeypatch) -> int:
     return result.story_id
 
 
+@pytest.mark.slow
 def test_a_failed_story_is_processed_again_and_its_failure_kept(archive, settings, failed):
     first = archive.job_for_story(failed, KEEPER)
     job_id = archive.retry(failed, KEEPER)
@@ -45,6 +46,7 @@ def test_a_failed_story_is_processed_again_and_its_failure_kept(archive, setting
         archive.retry(failed, KEEPER)
 
 
+@pytest.mark.slow
 def test_a_story_whose_speech_audio_went_missing_is_processed_again_once_it_is_put_back(archive, settings):
     """The message says what the keeper must do, and doing it works; it is shown to everyone
     who may see the story, so the file's place on the server stays in the log."""

@@ -37,6 +37,7 @@ def _interview(path, cut_s: float):
     return path
 
 
+@pytest.mark.slow
 def test_each_voice_on_its_own_channel_is_a_speaker(archive, settings, tmp_path):
     recording = _interview(tmp_path / "interview.wav", cut_s=8.9)  # between the second and third sentence
     result = ingest_file(archive, recording, StoryMetadata(title="Two microphones"), settings, KEEPER)
@@ -49,6 +50,7 @@ def test_each_voice_on_its_own_channel_is_a_speaker(archive, settings, tmp_path)
     assert corrections.revisions(archive, result.story_id, KEEPER) == []  # the machine's draft, not a correction
 
 
+@pytest.mark.slow
 def test_a_stereo_recording_spoken_on_one_channel_names_no_speakers(archive, settings, tmp_path):
     recording = _interview(tmp_path / "one-sided.wav", cut_s=1000.0)  # all on the left, the right silent
     result = ingest_file(archive, recording, StoryMetadata(title="One microphone"), settings, KEEPER)
@@ -57,6 +59,7 @@ def test_a_stereo_recording_spoken_on_one_channel_names_no_speakers(archive, set
     assert segments and {s.speaker for s in segments} == {None}  # one channel says nothing of who speaks
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("telling", ["channel_speakers", "speaker_turns"])
 def test_speakers_that_cannot_be_told_apart_leave_the_story_done_without_them(archive, settings, monkeypatch,
                                                                               caplog, telling):

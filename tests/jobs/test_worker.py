@@ -5,6 +5,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from storyatlas.archive import Archive, Viewer
 from tests.conftest import ffmpeg, story_file, wait_for
 
@@ -13,6 +15,7 @@ def _cli(*args, settings):
     return [sys.executable, "-m", "storyatlas", *args, "--archive", str(settings.archive)]
 
 
+@pytest.mark.slow
 def test_a_killed_workers_story_is_finished_by_the_next_worker(settings, tmp_path):
     long_story = tmp_path / "long.ogg"  # three minutes, so the worker is surely mid-way when killed
     ffmpeg("-stream_loop", "9", "-i", str(story_file("en")), "-c", "copy", str(long_story))

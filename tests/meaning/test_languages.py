@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from storyatlas import meaning
 from storyatlas.archive import Viewer
@@ -28,6 +29,7 @@ def _told(archive, story_id: str) -> int:
     return add_story(archive, story_id, story["language"], lines)
 
 
+@pytest.mark.slow
 def test_a_query_finds_the_story_in_another_language_before_one_in_its_own_about_something_else(archive):
     # Italian "canaries and horses in the mine": a Polish miner's story tells of both; an
     # Italian one of a school's dialect came first, the two vectors' language alike
@@ -51,6 +53,7 @@ def test_a_vector_loses_its_languages_directions_and_keeps_unit_length():
     assert languages.neutral(vectors, in_place=True) is vectors and np.allclose(vectors, made)
 
 
+@pytest.mark.slow
 def test_the_shipped_directions_match_the_theme_names_and_the_encoder():
     # a stale languages.npz is not wrong, but costs the first search seconds:
     # `python scripts/encode_background.py` writes it again
@@ -61,6 +64,7 @@ def test_the_shipped_directions_match_the_theme_names_and_the_encoder():
         assert np.allclose(shipped.T @ shipped, now.T @ now, atol=1e-2)  # the same directions, signs aside
 
 
+@pytest.mark.slow
 def test_a_broken_or_stale_shipped_file_is_made_again_and_said(tmp_path, monkeypatch, caplog):
     shipped = languages.directions()
     broken = tmp_path / "languages.npz"

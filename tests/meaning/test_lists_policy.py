@@ -70,6 +70,7 @@ def _same(found, exact) -> bool:
         and np.allclose([h.score for h in found], [h.score for h in exact], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_a_visitor_finds_by_lists_the_public_passages_the_exact_search_finds(archive, crowded):
     public, exact, _ = crowded
     for text in ("flood", "inundação"):
@@ -77,6 +78,7 @@ def test_a_visitor_finds_by_lists_the_public_passages_the_exact_search_finds(arc
         assert _same(meaning.nearest(archive, text, Viewer.anonymous()), exact["anyone", text])
 
 
+@pytest.mark.slow
 def test_a_search_filtered_to_one_community_finds_its_stories_by_meaning(archive, crowded):
     public, _, _ = crowded
     # the keeper sees every story; the filter leaves the three public ones
@@ -88,6 +90,7 @@ def test_a_search_filtered_to_one_community_finds_its_stories_by_meaning(archive
         == set(public)
 
 
+@pytest.mark.slow
 def test_others_lived_this_too_finds_the_public_stories_by_lists(archive, crowded):
     public, _, kindred = crowded
     assert any(kindred.values())
@@ -95,6 +98,7 @@ def test_others_lived_this_too_finds_the_public_stories_by_lists(archive, crowde
         assert _same(meaning.kindred(archive, story, Viewer.anonymous()), kindred[story])
 
 
+@pytest.mark.slow
 def test_a_viewer_who_may_see_every_story_probes_the_same_lists_as_before(archive, crowded):
     block = meaning._memory.blocks(archive, meaning.searched())[0]
     flood = encoding.encode(["flood"], query=True)[0]

@@ -41,6 +41,7 @@ def _found(archive, query, viewer=KEEPER):
     return [texts[hit.segment_id] for hit in meaning.nearest(archive, query, viewer)]
 
 
+@pytest.mark.slow
 def test_a_query_finds_passages_in_other_languages_by_meaning_alone(archive, stories):
     for query in ("flood", "inundação", "inondation"):
         found = _found(archive, query)
@@ -76,6 +77,7 @@ def test_only_stories_the_reader_may_see_are_searched(archive, stories):
     assert FLOOD_PL[0][2] not in found and FLOOD_DE[1][2] in found
 
 
+@pytest.mark.slow
 def test_vectors_follow_corrections_redactions_and_erasure(archive, stories):
     def indexed(story):
         return archive.conn.execute("SELECT count(*) FROM segment_vectors WHERE story_id = ?", (story,)).fetchone()[0]
@@ -96,6 +98,7 @@ def test_vectors_follow_corrections_redactions_and_erasure(archive, stories):
     assert indexed(stories["pl"]) == 0 and FLOOD_PL[0][2] not in _found(archive, "flood")
 
 
+@pytest.mark.slow
 def test_a_pass_looks_through_the_segments_once_not_once_a_batch(archive, stories, monkeypatch):
     """A new story's vectors, behind many segments already made: looked for from the start
     for every batch, the looks cost 0.8 s a batch at a million segments (a new story's
@@ -148,6 +151,7 @@ def test_a_vector_is_not_written_for_a_line_corrected_while_it_was_encoded(archi
     assert [s.segment_id for s in rows.unindexed(archive, meaning.model())] == [todo[0].segment_id]
 
 
+@pytest.mark.slow
 def test_an_older_models_vectors_are_neither_searched_nor_read_as_changes(archive, stories):
     def found():
         return {h.segment_id for h in meaning.nearest(archive, "flood", KEEPER, min_score=-9)}
@@ -212,6 +216,7 @@ def test_an_archive_upgraded_loses_the_vectors_made_with_a_mark(archive, stories
         assert upgraded.conn.execute("SELECT count(*) FROM segment_vectors").fetchone()[0] == 6
 
 
+@pytest.mark.slow
 def test_search_fuses_words_and_meaning_and_says_why(archive, stories):
     from storyatlas.search import SearchQuery
     from storyatlas.search.fts import FTSBackend
@@ -230,6 +235,7 @@ def test_search_fuses_words_and_meaning_and_says_why(archive, stories):
     assert words_only.total_stories == 0
 
 
+@pytest.mark.slow
 def test_a_story_meaning_and_a_theme_both_find_is_ranked_by_fusion_with_its_theme_score(archive, stories):
     from storyatlas.search import SearchQuery
     from storyatlas.search.fts import FTSBackend
@@ -331,6 +337,7 @@ def test_an_empty_query_means_nothing(archive, stories):
     assert meaning.nearest(archive, "  ", KEEPER, min_score=-1) == []
 
 
+@pytest.mark.slow
 def test_the_closest_passages_come_best_first_up_to_the_limit(archive, stories):
     add_story(archive, "Newest", "en", [(0.0, 4.0, "Not yet made into a vector.")])  # the highest story id
     every = meaning.nearest(archive, "flood", KEEPER, limit=50, min_score=-1)
@@ -338,6 +345,7 @@ def test_the_closest_passages_come_best_first_up_to_the_limit(archive, stories):
     assert meaning.nearest(archive, "flood", KEEPER, limit=2, min_score=-1) == every[:2]
 
 
+@pytest.mark.slow
 def test_the_worker_makes_the_vectors_a_round_at_a_time(archive, stories, monkeypatch):
     # a round is whole batches, until about as many as asked are made: the worker
     # comes back between rounds to the jobs waiting
@@ -347,6 +355,7 @@ def test_the_worker_makes_the_vectors_a_round_at_a_time(archive, stories, monkey
     assert meaning.index(archive, limit=3) == 1 and meaning.index(archive) == 0
 
 
+@pytest.mark.slow
 def test_meaning_hits_keep_to_the_search_filters(archive, stories):
     from storyatlas.search import SearchQuery
     from storyatlas.search.fts import FTSBackend
@@ -378,6 +387,7 @@ def scored(hits) -> list[tuple]:
     return [(h.segment_id, pytest.approx(h.score, abs=1e-5)) for h in hits]
 
 
+@pytest.mark.slow
 def test_searched_by_lists_the_nearest_passages_are_the_exact_search_s(archive, stories, monkeypatch):
     from storyatlas.meaning import lists
 
@@ -519,6 +529,7 @@ def test_fusion_counts_the_ranking_of_the_stories_a_theme_called_up_among_those_
     assert scores[2] == pytest.approx(near[2] / (fused.K + 2) + 1 / (fused.K + 2))
 
 
+@pytest.mark.slow
 def test_a_story_a_theme_and_meaning_find_ranks_above_one_meaning_alone_puts_first(archive, stories):
     from storyatlas.search import SearchQuery
     from storyatlas.search.fts import FTSBackend
@@ -537,6 +548,7 @@ def test_a_story_a_theme_and_meaning_find_ranks_above_one_meaning_alone_puts_fir
     assert found.stories[0].themes == ("floods",)
 
 
+@pytest.mark.slow
 def test_a_query_about_a_theme_ranks_its_stories_the_viewer_may_see_only(archive, stories):
     from storyatlas.search import SearchQuery
     from storyatlas.search.fts import FTSBackend

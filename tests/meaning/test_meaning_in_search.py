@@ -25,6 +25,7 @@ def _shown(archive, text):
     return {hit.story_id: [m.text for m in hit.moments] for hit in found.stories}
 
 
+@pytest.mark.slow
 def test_a_word_left_out_leaves_out_the_moments_meaning_finds_saying_it(archive):
     cellar = add_story(archive, "Cellar", "en", CELLAR_EN)
     polish = add_story(archive, "Powódź", "pl", FLOOD_PL)
@@ -42,6 +43,7 @@ def test_a_word_left_out_leaves_out_the_moments_meaning_finds_saying_it(archive)
         ("flood", "", "flood", "flood cellar")
 
 
+@pytest.mark.slow
 def test_the_quotes_and_or_that_say_how_to_search_the_words_are_not_read_as_meaning(archive):
     add_story(archive, "Cellar", "en", CELLAR_EN)
     add_story(archive, "Powódź", "pl", FLOOD_PL)
@@ -58,6 +60,7 @@ def test_the_quotes_and_or_that_say_how_to_search_the_words_are_not_read_as_mean
         assert scored(meant(typed)) == scored(plain) != scored(typed)
 
 
+@pytest.mark.slow
 def test_a_segment_made_after_the_searchs_snapshot_began_is_no_hit(archive):
     told = add_story(archive, "Choir", "en", [
         (0.0, 4.0, "We sang in the choir on Sundays. The river flooded the whole valley."),

@@ -60,6 +60,7 @@ def _fully_read(archive, query):
     return _hits(archive, query)
 
 
+@pytest.mark.slow
 def test_a_new_story_a_correction_a_redaction_and_an_erasure_are_read_without_every_vector(archive, reads, held):
     de = add_story(archive, "Damm", "de", FLOOD_DE)
     add_story(archive, "Bread", "en", BREAD_EN)
@@ -94,6 +95,7 @@ def test_a_new_story_a_correction_a_redaction_and_an_erasure_are_read_without_ev
     assert left == _fully_read(archive, "flood")
 
 
+@pytest.mark.slow
 def test_a_line_made_again_after_the_vectors_were_read_hides_no_other(archive, reads, held):
     de = add_story(archive, "Damm", "de", FLOOD_DE)
     add_story(archive, "Bread", "en", BREAD_EN)
@@ -117,6 +119,7 @@ def _four_changed_since_read(archive) -> None:
     meaning.index(archive)
 
 
+@pytest.mark.slow
 def test_too_many_changes_are_read_again_in_the_background(archive, reads, monkeypatch):
     monkeypatch.setattr(memory, "REBUILD_AFTER", 2)
     _four_changed_since_read(archive)
@@ -145,6 +148,7 @@ def test_a_change_written_while_every_vector_is_read_is_read_after(archive, read
     assert meanwhile[0] in {h.story_id for h in found} and reads[0] == 1
 
 
+@pytest.mark.slow
 def test_every_vector_is_read_again_by_one_thread_at_a_time(archive, reads, monkeypatch):
     _four_changed_since_read(archive)
     monkeypatch.setattr(memory, "REBUILD_AFTER", 4)
@@ -172,6 +176,7 @@ def test_every_vector_is_read_again_by_one_thread_at_a_time(archive, reads, monk
     assert _hits(archive, "flood") == _fully_read(archive, "flood")
 
 
+@pytest.mark.slow
 def test_a_process_behind_what_the_log_still_holds_reads_every_vector_again(archive, reads):
     add_story(archive, "Damm", "de", FLOOD_DE)
     meaning.index(archive)
@@ -212,6 +217,7 @@ def test_a_server_reads_the_vectors_as_it_starts(archive, settings, reads):
         assert _hits(archive, "flood") and reads[0] == 1
 
 
+@pytest.mark.slow
 def test_segments_that_take_an_erased_storys_ids_are_found_as_themselves(archive, reads):
     add_story(archive, "Bread", "en", BREAD_EN)
     pl = add_story(archive, "Powódź", "pl", FLOOD_PL)

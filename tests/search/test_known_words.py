@@ -26,6 +26,7 @@ def german(tmp_path_factory) -> known_words.KnownWords:
     return known_words.make(tmp_path_factory.mktemp("cache"), GERMAN)
 
 
+@pytest.mark.slow
 def test_a_known_word_is_one_in_any_case_and_accents_and_a_slip_is_none(german):
     assert all(w in german for w in ("gekocht", "Gekocht", "GEDACHT", "Überschwemmung", "uberschwemmung"))
     assert not any(w in german for w in ("gedackt", "Kelller", "", "xqzzy"))
@@ -65,6 +66,7 @@ def test_a_querys_language_is_told_by_its_words_of_each_language_before_the_stor
     assert "sport" in FTSBackend(archive, every).search(query).themes
 
 
+@pytest.mark.slow
 def test_known_words_made_again_replace_those_of_another_version(tmp_path):
     other = known_words.path(tmp_path, GERMAN).with_name("0123456789ab.npy")  # older tables, or format
     other.parent.mkdir(parents=True)
@@ -73,6 +75,7 @@ def test_known_words_made_again_replace_those_of_another_version(tmp_path):
     assert not other.exists() and [p.name for p in other.parent.iterdir()] == [known_words.path(tmp_path, GERMAN).name]
 
 
+@pytest.mark.slow
 def test_a_server_makes_the_known_words_once_in_the_background(tmp_path):
     thread = known_words.warm(tmp_path, GERMAN)
     assert thread is not None and known_words.warm(tmp_path, GERMAN) is None  # once a process
@@ -83,6 +86,7 @@ def test_a_server_makes_the_known_words_once_in_the_background(tmp_path):
     assert not known_words.path(tmp_path, GERMAN).with_suffix(".lock").exists()
 
 
+@pytest.mark.slow
 def test_known_words_cut_short_are_read_as_none_and_made_again(tmp_path, caplog):
     at = known_words.path(tmp_path, GERMAN)
     at.parent.mkdir(parents=True)
@@ -199,6 +203,7 @@ def test_a_word_calls_up_a_trigger_its_dictionary_makes_it_a_form_of_whatever_th
     assert called_up(archive, "ora", known=every).themes == ()
 
 
+@pytest.mark.slow
 def test_known_words_a_stopped_server_was_making_are_made_at_once(tmp_path):
     gone = subprocess.Popen(["true"])
     gone.wait()  # a process no longer running

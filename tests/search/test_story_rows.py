@@ -239,6 +239,7 @@ def test_the_levels_are_read_from_the_structure_of_either_sqlite():
     assert word_index.levels(conn, "t") == 0  # nothing written yet
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("merge", ["optimize", "merge"])
 def test_a_table_merged_whole_again_and_again_is_made_again_before_fts5s_level_limit(archive, monkeypatch, merge):
     """SQLite before 3.41 puts each whole merge's b-tree on a new level and, past 2,000
@@ -302,6 +303,7 @@ def _segments_found(archive, text: str) -> int:
     return sum(len(h.moments) for h in found)
 
 
+@pytest.mark.slow
 def test_an_index_past_fts5s_level_limit_says_to_reindex_and_reindex_mends_it(archive, past_the_level_limit):
     segments = archive.conn.execute("SELECT count(*) FROM segments").fetchone()[0]
     with Archive(archive.path) as again:  # a new connection: FTS5 cannot even open the table
@@ -314,6 +316,7 @@ def test_an_index_past_fts5s_level_limit_says_to_reindex_and_reindex_mends_it(ar
             again.conn.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
 
 
+@pytest.mark.slow
 def test_the_workers_merge_mends_an_index_past_fts5s_level_limit(archive, past_the_level_limit):
     segments = archive.conn.execute("SELECT count(*) FROM segments").fetchone()[0]
     with Archive(archive.path) as again:
@@ -324,6 +327,7 @@ def test_the_workers_merge_mends_an_index_past_fts5s_level_limit(archive, past_t
         again.conn.execute("INSERT INTO segment_terms(segment_terms) VALUES ('integrity-check')")
 
 
+@pytest.mark.slow
 def test_an_archive_upgraded_with_an_index_past_fts5s_level_limit_opens_with_it_mended(archive, past_the_level_limit,
                                                                                      monkeypatch):
     segments = archive.conn.execute("SELECT count(*) FROM segments").fetchone()[0]

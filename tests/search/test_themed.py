@@ -3,6 +3,8 @@
 import random
 import unicodedata
 
+import pytest
+
 from storyatlas import stems
 from storyatlas.archive import tags
 from storyatlas.search.query import fold, query_words, typed_words
@@ -57,6 +59,7 @@ class _ReadingEveryTrigger:
         return tuple(theme_id for theme_id, phrases in self.triggers if any(holds(p, said) for p, _, said in phrases))
 
 
+@pytest.mark.slow
 def test_a_query_calls_up_each_theme_a_whole_trigger_phrase_of_it_names_in_the_vocabularys_order(archive):
     store.vocabulary(archive)  # the shipped vocabulary, ten thousand trigger words
     triggers = query_triggers(archive)  # the vocabulary's triggers and the themes' names

@@ -40,11 +40,13 @@ def test_a_portuguese_query_finds_the_polish_story_through_a_theme(archive, tagg
     assert [h.story_id for h in results.stories] == [tagged["pl_eviction"]]
 
 
+@pytest.mark.slow
 def test_words_in_the_translation_say_so(archive, tagged):
     hit = FTSBackend(archive).search(SearchQuery("bailiff", KEEPER)).stories[0]
     assert hit.story_id == tagged["pl_eviction"] and hit.moments[0].why == ("translation",)
 
 
+@pytest.mark.slow
 def test_adding_a_theme_retags_existing_stories(archive, tagged, settings):
     assert "t_bees" not in _themes(archive, tagged["en_quiet"])
     result = CliRunner().invoke(cli, ["themes", "add", "t_bees", "--label", "Bees", "--trigger", "en:bee, beekeeper",
@@ -66,6 +68,7 @@ def test_theme_overview_counts_by_country_and_region(archive, tagged):
     assert overview.moments["Saxony"][0].story_id == tagged["de_flood"]
 
 
+@pytest.mark.slow
 def test_comparing_two_regions(archive, tagged, settings):
     result = compare(archive, "Saxony", "Masovia", KEEPER)
     assert (result.stories_a, result.stories_b) == (1, 1)
@@ -78,6 +81,7 @@ def test_comparing_two_regions(archive, tagged, settings):
     assert missing.exit_code == 1 and "no stories from 'Atlantis'" in missing.output
 
 
+@pytest.mark.slow
 def test_similar_stories_come_from_other_communities(archive, tagged):
     similar = similar_stories(archive, tagged["de_flood"], KEEPER)
     assert [s.story_id for s in similar][:1] == [tagged["pl_flood"]]
@@ -86,6 +90,7 @@ def test_similar_stories_come_from_other_communities(archive, tagged):
     assert tagged["pl_flood"] not in [s.story_id for s in similar_stories(archive, tagged["de_flood"], Viewer())]
 
 
+@pytest.mark.slow
 def test_recurring_phrases_are_suggested_until_decided(archive, tagged, settings):
     from storyatlas.themes.run import tag_story
 
@@ -102,6 +107,7 @@ def test_recurring_phrases_are_suggested_until_decided(archive, tagged, settings
     assert store.vocabulary(archive).get("t_pigeons").triggers == {"en": ("pigeon loft",)}
 
 
+@pytest.mark.slow
 def test_a_story_tagged_by_another_tagger_is_due_for_retagging(archive, tagged, settings):
     from storyatlas.themes.run import retag, tagger_for
 
@@ -119,6 +125,7 @@ def test_a_story_tagged_by_another_tagger_is_due_for_retagging(archive, tagged, 
     assert told == [(n, len(tagged)) for n in range(1, len(tagged) + 1)]  # every story, each counted of all
 
 
+@pytest.mark.slow
 def test_adding_a_theme_never_overwrites_one_already_there(archive, tagged, settings):
     before = store.vocabulary(archive).get("t_floods")
     runner = CliRunner()
@@ -139,6 +146,7 @@ def test_adding_a_theme_never_overwrites_one_already_there(archive, tagged, sett
     store.add_theme(archive, Theme("food_banks_2020", "Food banks", triggers={"en": ("food bank",)}))
 
 
+@pytest.mark.slow
 def test_a_theme_is_changed_from_the_command_line(archive, tagged, settings):
     def run(*args, code=0):
         result = CliRunner().invoke(cli, [*args, "--archive", str(settings.archive)])
@@ -170,6 +178,7 @@ def test_a_theme_is_changed_from_the_command_line(archive, tagged, settings):
                                                                        wrong, code=1)
 
 
+@pytest.mark.slow
 def test_stories_are_tagged_again_when_due_or_all_and_a_phrase_is_dismissed(archive, tagged, settings):
     def run(*args, code=0):
         result = CliRunner().invoke(cli, [*args, "--archive", str(settings.archive)])
@@ -187,6 +196,7 @@ def test_stories_are_tagged_again_when_due_or_all_and_a_phrase_is_dismissed(arch
         ("pigeon loft", "dismissed")]
 
 
+@pytest.mark.slow
 def test_themes_listed_compared_and_a_phrase_taken_as_a_theme_from_the_command_line(archive, tagged, settings):
     from storyatlas.themes.run import tag_story
 
@@ -240,6 +250,7 @@ def test_a_theme_saved_in_a_new_archive_joins_the_shipped_vocabulary(archive):
     assert set(store.vocabulary(archive).ids()) == {*default_vocabulary().ids(), "allotments"}
 
 
+@pytest.mark.slow
 def test_a_story_never_tagged_is_due(archive, tagged):
     new = add_story(archive, "Untagged", "en", [(0.0, 2.0, "We moved to the coast.")])
     assert new in store.stories_due(archive, store.vocabulary(archive).version)

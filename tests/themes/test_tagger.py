@@ -35,6 +35,7 @@ def test_english_story_gets_its_theme_with_the_segments_that_justify_it(tagger):
     assert {e.trigger for e in result.themes[0].evidence} == {"river burst its banks", "sandbag"}
 
 
+@pytest.mark.slow
 def test_inflected_words_of_the_original_language_match_through_lemmas(tagger):
     # "Überschwemmungen" and "Sandsäcke" are plural: only the lemma table knows them
     result = tagger.tag("de", [("Die Überschwemmungen kamen zweimal.", "The floods came twice."),
@@ -44,6 +45,7 @@ def test_inflected_words_of_the_original_language_match_through_lemmas(tagger):
     assert {(e.segment, e.side) for e in floods.evidence} >= {(0, "original"), (1, "original"), (1, "english")}
 
 
+@pytest.mark.slow
 def test_a_passing_mention_counts_for_less_than_what_the_story_is_about(tmp_path_factory):
     from storyatlas.themes import default_vocabulary
 
@@ -76,6 +78,7 @@ def test_a_story_no_passage_reaches_a_theme_in_keeps_its_likeliest(tagger, monke
     assert tagger.version != version  # stories tagged with the other threshold are due again
 
 
+@pytest.mark.slow
 def test_polish_forms_come_from_the_part_of_speech_tables(tagger):
     result = tagger.tag("pl", [("Komornik przyszedł rano.", "The bailiff came in the morning."),
                                ("Po eksmisji mieszkaliśmy u siostry.", "After the eviction we lived with my sister.")])
@@ -95,6 +98,7 @@ def test_the_vocabulary_version_changes_with_its_content():
     assert VOCAB.version != edited.version and len(VOCAB.version) == 12
 
 
+@pytest.mark.slow
 def test_lemma_index_keeps_only_forms_of_wanted_words_and_splits_compounds():
     index = build_index("de", {"uberschwemmung", "sandsack"})
     assert index["uberschwemmungen"] == ["uberschwemmung"]
@@ -106,6 +110,7 @@ def test_lemma_index_keeps_only_forms_of_wanted_words_and_splits_compounds():
     assert fold("Überschwemmung") == "uberschwemmung"
 
 
+@pytest.mark.slow
 def test_forms_come_from_each_languages_table_in_its_own_shape():
     # French maps a form to a list of lemmas; Greek has only a table of exceptions by part of speech
     assert build_index("fr", {"inondation", "noyer"})["inondations"] == ["inondation"]
@@ -116,6 +121,7 @@ def test_forms_come_from_each_languages_table_in_its_own_shape():
     assert strike["huelgas"] == ["huelga"] and strike["huelgan"] == ["huelga"]
 
 
+@pytest.mark.slow
 def test_the_forms_are_kept_on_disk_a_file_for_each_language_and_set_of_words(tmp_path):
     from storyatlas.themes.lemmas import _lemmatizer, lemmatizer
 
@@ -137,11 +143,13 @@ def test_forms_that_cannot_be_kept_on_disk_are_used_all_the_same(tmp_path, caplo
     assert "cannot keep the de word forms" in caplog.text
 
 
+@pytest.mark.slow
 def test_a_compound_whose_last_part_is_a_three_letter_word_matches_in_its_forms():
     lemmas = Lemmatizer("de", build_index("de", {"stausee"}))
     assert lemmas.candidates("Die Stauseen waren voll.")[1] == ("stauseen", "stausee")  # See, Seen
 
 
+@pytest.mark.slow
 def test_a_story_told_without_the_theme_words_is_found_by_its_meaning(tmp_path_factory):
     from storyatlas.themes import default_vocabulary
 
@@ -156,6 +164,7 @@ def test_a_story_told_without_the_theme_words_is_found_by_its_meaning(tmp_path_f
     assert 0.4 <= loneliness.score <= 1.0
 
 
+@pytest.mark.slow
 def test_an_english_storys_words_count_on_both_sides(tmp_path_factory):
     # a translated story's trigger words count on the side that says them: an English
     # story has one side, so the weaker side's feature is the stronger's, not nothing
@@ -172,6 +181,7 @@ def test_an_english_storys_words_count_on_both_sides(tmp_path_factory):
     assert translated[1] == german[1] and translated[2] == 0  # said only in the translation: the same
 
 
+@pytest.mark.slow
 def test_a_story_not_yet_translated_is_read_as_told_and_its_language_in_any_case(tagger):
     told = [("Powódź zalała nam piwnicę.", None)]
     read = tagger.read("PL", told)
@@ -180,6 +190,7 @@ def test_a_story_not_yet_translated_is_read_as_told_and_its_language_in_any_case
     assert np.array_equal(read.features[0], as_english.features[0])  # the text stands for its missing English
 
 
+@pytest.mark.slow
 def test_a_passage_told_in_its_own_language_keeps_the_meaning_its_translation_lost(tmp_path_factory):
     # as Whisper base translated a German memory of the dam that ended the spring floods
     from storyatlas.themes import default_vocabulary
@@ -200,6 +211,7 @@ def test_a_passage_told_in_its_own_language_keeps_the_meaning_its_translation_lo
     assert told_score > max((t.score for t in tagger.choose(english_alone) if t.theme_id == "floods"), default=0)
 
 
+@pytest.mark.slow
 def test_a_theme_found_by_meaning_points_at_the_segment_that_says_it_as_told(tmp_path_factory):
     # the English of the first segment (a river) is closer to floods than the broken
     # translation of the second; the German of the second is what tells the floods

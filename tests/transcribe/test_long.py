@@ -56,6 +56,7 @@ def long_story(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_silence_noise_and_hum_get_no_text_and_nothing_loops(settings, with_noise):
     path, parts = with_noise
     result = transcribe_story(path, settings)
@@ -80,6 +81,7 @@ def test_an_english_only_model_never_detects_and_records_how_it_worked(settings,
     assert result.translation is None and result.stats.translate_decodes == 0
 
 
+@pytest.mark.slow
 def test_memory_stays_bounded_the_recording_is_read_a_window_at_a_time(settings, long_story, monkeypatch):
     reads = []
     original = SpeechWav.read
@@ -122,6 +124,7 @@ def test_progress_reaches_the_end_when_the_last_window_hears_nothing(settings, t
     assert max(p.fraction for p in seen[:-1]) < 1  # the silent window had no chunk to count
 
 
+@pytest.mark.slow
 def test_a_run_stopped_after_a_window_resumes_there_and_does_only_the_rest(settings, long_story, tmp_path):
     options = replace(options_for(settings), window_s=40)
     whole = transcribe_story(long_story, settings, options=options)
@@ -150,6 +153,7 @@ def test_a_run_stopped_after_a_window_resumes_there_and_does_only_the_rest(setti
         [(s.start, s.text) for s in whole.transcript.segments]
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_another_file_or_model_is_not_resumed(settings, long_story, tmp_path):
     options = replace(options_for(settings), window_s=40)
     path = checkpoint_path(tmp_path, 1)
@@ -196,6 +200,7 @@ transcribe_story(audio, settings, options=replace(options_for(settings), window_
 '''
 
 
+@pytest.mark.slow
 def test_a_killed_process_leaves_a_checkpoint_the_next_run_resumes(settings, long_story, tmp_path):
     path = checkpoint_path(tmp_path, 1)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -211,6 +216,7 @@ def test_a_killed_process_leaves_a_checkpoint_the_next_run_resumes(settings, lon
     assert " ".join(s.text for s in resumed.transcript.segments).lower().count("sandbags") == 8
 
 
+@pytest.mark.slow
 def test_two_jobs_at_once_share_one_model_with_the_cores_shared_out(settings, with_noise):
     import threading
 

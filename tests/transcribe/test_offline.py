@@ -95,6 +95,7 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.mark.slow
 def test_processing_a_story_makes_no_network_call_or_name_lookup(tmp_path, model_cache):
     result = _process(tmp_path, model_cache, [])
     assert result["state"] == "done", result["message"]
@@ -102,6 +103,7 @@ def test_processing_a_story_makes_no_network_call_or_name_lookup(tmp_path, model
     assert result["hook_works"] and result["network"] == []
 
 
+@pytest.mark.slow
 def test_nothing_connects_outside_even_from_native_libraries(tmp_path, model_cache):
     strace = shutil.which("strace")
     if strace is None:

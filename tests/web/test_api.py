@@ -30,6 +30,7 @@ def _upload(client, *paths, **fields):
     return client.post("/api/stories", files=files, data=fields)
 
 
+@pytest.mark.slow
 def test_upload_several_files_then_follow_processing_and_read_the_story(client, app, timings, media_dir):
     response = _upload(client, story_file("en"), media_dir / "story.mp4",
                        place="Zgorzelec, Lower Silesia, PL", collection="Flood memories", recorded_on="2026-03")

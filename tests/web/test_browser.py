@@ -204,6 +204,7 @@ def _wait_processed(base: str, story_id: int, timeout_s: float = 120) -> dict:
     pytest.fail(f"story {story_id} was not processed within {timeout_s} s")
 
 
+@pytest.mark.slow
 def test_record_with_the_microphone_then_jump_in_the_transcript(
         browser_type_launch, server, problems, shots, tmp_path, timings):
     wav = tmp_path / "microphone.wav"
@@ -291,6 +292,7 @@ def browser_type_launch(playwright_, chromium_path: str):
         b.close()
 
 
+@pytest.mark.slow
 def test_search_then_play_the_moment(page: Page, server, web_settings, problems, shots, timings):
     if "en" not in made:  # run on its own: put the English story in through the API
         with open(story_file("en"), "rb") as f:
@@ -357,6 +359,7 @@ def test_an_upload_is_refused_in_the_readers_language(page: Page, server, proble
     problems.check()
 
 
+@pytest.mark.slow
 def test_upload_three_files_at_once(page: Page, server, problems, shots, media_dir):
     files = [media_dir / "story.m4a", media_dir / "story.mp3", DATA / "story_fr.ogg"]
     page.goto("/upload")
@@ -404,6 +407,7 @@ def test_switch_the_interface_to_german(page: Page, problems, shots):
     problems.check()
 
 
+@pytest.mark.slow
 def test_the_pages_pass_an_accessibility_audit(page: Page, server, web_settings, problems):
     """axe-core (WCAG 2 A/AA and best practices) finds nothing on the main pages, the
     moderator's included."""
@@ -514,6 +518,7 @@ def _sentence(words: list[dict]) -> tuple[int, int]:
     return first, last
 
 
+@pytest.mark.slow
 def test_a_resident_records_a_moderator_redacts_and_publishes_then_the_resident_withdraws(
         browser_type_launch, server, web_settings, problems, shots, tmp_path):
     """The whole life of a story from the public: a resident records it and keeps the
@@ -668,6 +673,7 @@ def test_a_resident_records_a_moderator_redacts_and_publishes_then_the_resident_
         context.close()
 
 
+@pytest.mark.slow
 def test_a_recording_already_in_the_archive_is_said_to_be_there(page: Page, server, problems, tmp_path):
     clip = tmp_path / "klip.ogg"  # a recording of its own: no other test's story
     ffmpeg("-i", str(story_file("pl")), "-t", "2", "-c:a", "libopus", str(clip))

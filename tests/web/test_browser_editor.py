@@ -80,6 +80,7 @@ def _player(page: Page, what: str):
     return page.evaluate(f"() => document.getElementById('player').{what}")
 
 
+@pytest.mark.slow
 def test_a_volunteer_corrects_splits_merges_and_names_a_speaker(page: Page, server, river, problems, shots):
     # the story page offers the editor to a volunteer
     _sign_in(page, "Vera", f"/stories/{river}")
@@ -212,6 +213,7 @@ def test_a_volunteer_corrects_splits_merges_and_names_a_speaker(page: Page, serv
     problems.check()
 
 
+@pytest.mark.slow
 def test_two_volunteers_edit_the_same_segment_and_the_second_is_told(browser, server, river, problems, shots):
     pages = {}
     for name in VOLUNTEERS:
@@ -255,6 +257,7 @@ def test_two_volunteers_edit_the_same_segment_and_the_second_is_told(browser, se
     problems.check()
 
 
+@pytest.mark.slow
 def test_a_moderator_indexes_a_passage_and_visitors_find_it(page: Page, server, river, problems, shots):
     from tests.web.test_browser import MODERATOR
 

@@ -40,6 +40,7 @@ def quiet_server(tmp_path_factory, chromium_path: str, model_cache, known_words)
         yield base, story
 
 
+@pytest.mark.slow
 def test_alt_with_a_letter_that_types_one_does_not_split(browser, quiet_server):  # noqa: F811
     base, story = quiet_server
     problems = Problems()

@@ -2,6 +2,8 @@
 meaning to its own ("Others lived this too"), with their English, and only those the
 reader may see."""
 
+import pytest
+
 from storyatlas import meaning
 from storyatlas.archive import Viewer
 from tests.conftest import add_story
@@ -94,6 +96,7 @@ def test_the_related_stories_are_found_off_the_event_loop(client, web_archive, m
     assert "Powódź zniszczyła naszą piwnicę" in page and on_the_loop == []
 
 
+@pytest.mark.slow
 def test_what_an_admin_was_shown_is_not_remembered_for_a_visitor(app, client, web_archive):
     """The related stories are remembered per reader: a private story an admin's page
     showed must not come back, from memory, on a visitor's."""
@@ -138,6 +141,7 @@ def test_others_lived_this_too_names_other_places_and_five_of_them_at_most(clien
     assert "Nachbarn" not in kindred and "Sąsiedzi" not in kindred and kindred.count("<li") == 5
 
 
+@pytest.mark.slow
 def test_others_lived_this_too_shows_first_the_stories_sharing_a_theme_with_this_one(client, web_archive):
     """Closeness alone put "for thirty years I thought school wasn't for me" beside "I
     lived thirty-five years in the same flat"."""

@@ -3,6 +3,8 @@ its vector with its old text, and the worker makes it again (found by meaning ag
 
 import re
 
+import pytest
+
 from storyatlas import meaning
 from storyatlas.archive import Viewer, accounts, index_points, redaction
 from storyatlas.archive import vectors as meaning_rows
@@ -35,6 +37,7 @@ def _redact_first_line(client, story):
                                    "end": "0:02.5"})
 
 
+@pytest.mark.slow
 def test_a_redaction_on_the_page_has_the_cut_lines_vector_made_again(client, app, web_archive):
     story = _redacting(client, app, web_archive)
     meaning.index(web_archive)

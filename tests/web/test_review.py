@@ -47,6 +47,7 @@ def _process(app, story_id):
     app.state.queue.drain(archive, [archive.job_for_story(story_id, KEEPER).id])
 
 
+@pytest.mark.slow
 def test_a_moderator_hears_a_story_from_the_public_then_publishes_it(moderated):
     app, public, moderator = moderated
     sent = _send(public, visibility="public")

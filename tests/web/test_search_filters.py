@@ -158,6 +158,7 @@ def filtered_server(tmp_path_factory, chromium_path: str, model_cache, known_wor
         yield base
 
 
+@pytest.mark.slow
 def test_the_filtered_page_passes_an_audit_and_its_box_searches_within_or_everywhere(browser, filtered_server):  # noqa: F811
     problems = Problems()
     context = _context(browser, filtered_server, problems)

@@ -121,6 +121,7 @@ def test_the_wait_is_said_in_whole_minutes_rounded_up(client, people):
     assert "Try again in 2 minutes." in blocked.text
 
 
+@pytest.mark.slow
 def test_repeated_wrong_passwords_from_an_address_are_refused_with_429(client, people):
     for i in range(accounts.ADDRESS_LIMIT):
         assert _sign_in(client, f"guess{i % 4}", "wrong password!").status_code == 403

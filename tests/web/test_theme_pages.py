@@ -12,12 +12,14 @@ from storyatlas.web.app import create_app
 from tests.themes.conftest import tagged  # noqa: F401  (fixture)
 
 
+@pytest.mark.slow
 def test_themes_page_lists_themes_with_counts_and_a_chart(client, tagged):
     page = client.get("/themes").text
     assert re.search(r'href="/themes/t_floods">Floods \(test\)</a> <span class="count">stories: 2', page)
     assert "<svg" in page and "Floods (test) 2" in page  # the chart's text alternative
 
 
+@pytest.mark.slow
 def test_theme_page_shows_where_it_occurs_with_moments_per_region(client, tagged):
     page = client.get("/themes/t_floods").text
     assert "Germany 1" in page and "Poland 1" in page  # chart text by country
@@ -26,10 +28,12 @@ def test_theme_page_shows_where_it_occurs_with_moments_per_region(client, tagged
     assert client.get("/themes/nothing").status_code == 404
 
 
+@pytest.mark.slow
 def test_theme_labels_follow_the_interface_language(client, tagged):
     assert "Hochwasser (Test)" in client.get("/themes", params={"lang": "de"}).text
 
 
+@pytest.mark.slow
 def test_compare_page_shows_shared_and_own_themes(client, tagged):
     page = client.get("/compare", params={"a": "Saxony", "b": "Lower Silesia"}).text
     shared = page.split("Themes both share")[1].split("</section>")[0]
@@ -39,6 +43,7 @@ def test_compare_page_shows_shared_and_own_themes(client, tagged):
     assert "Eviction (test)" in only_masovia
 
 
+@pytest.mark.slow
 def test_story_page_shows_themes_places_and_similar_stories_elsewhere(client, tagged):
     page = client.get(f"/stories/{tagged['de_flood']}").text
     assert 'href="/themes/t_floods">Floods (test)</a>' in page
@@ -46,6 +51,7 @@ def test_story_page_shows_themes_places_and_similar_stories_elsewhere(client, ta
     assert f'href="/stories/{tagged["pl_flood"]}"' in similar
 
 
+@pytest.mark.slow
 def test_search_says_why_each_moment_matched(client, tagged):
     page = client.get("/search", params={"q": "despejo"}).text
     assert "Also found through the themes:" in page and "Eviction (test)" in page
@@ -86,6 +92,7 @@ def test_moderation_needs_a_moderator_signed_in(client, tagged):
     assert client.get("/moderate/themes").status_code == 403
 
 
+@pytest.mark.slow
 def test_a_moderator_adds_and_edits_a_theme_and_the_archive_is_retagged(moderated):
     client, app = moderated
     assert client.get("/moderate/themes").status_code == 403
@@ -117,6 +124,7 @@ def test_a_moderator_adds_and_edits_a_theme_and_the_archive_is_retagged(moderate
     assert client.post("/moderate/themes/t_bees", data=edit | {"csrf_token": "forged"}).status_code == 403
 
 
+@pytest.mark.slow
 def test_a_moderator_cannot_add_a_theme_over_one_already_there(moderated):
     client, app = moderated
     _sign_in(client)
@@ -164,6 +172,7 @@ def test_every_catalog_holds_every_shipped_theme_description():
         assert all(found.values()), code
 
 
+@pytest.mark.slow
 def test_only_a_moderator_opens_or_changes_a_theme(moderated):
     client, app = moderated
     archive = app.state.archives.get()
@@ -182,6 +191,7 @@ def test_only_a_moderator_opens_or_changes_a_theme(moderated):
     assert app.state.queue.huey.dequeue() is None  # nothing to re-tag
 
 
+@pytest.mark.slow
 def test_a_theme_form_is_read_as_people_type_it(moderated):
     client, app = moderated
     _sign_in(client)
@@ -198,6 +208,7 @@ def test_a_theme_form_is_read_as_people_type_it(moderated):
     assert "Saved." not in client.get("/moderate/themes/t_bees").text
 
 
+@pytest.mark.slow
 def test_suggestions_come_only_from_the_stories_a_moderator_looks_after(moderated, settings):
     from storyatlas.themes.run import tag_story
     from tests.conftest import add_story
@@ -225,6 +236,7 @@ def test_suggestions_come_only_from_the_stories_a_moderator_looks_after(moderate
     assert app.state.queue.huey.dequeue().name == "retag"
 
 
+@pytest.mark.slow
 def test_themes_are_listed_by_how_many_stories_then_by_name_and_charted_when_they_have_stories(client, tagged, archive):
     from storyatlas.themes import Theme
 
@@ -242,6 +254,7 @@ def test_a_theme_is_charted_by_every_region_it_occurs_in(client, tagged):
     assert any("Saxony 1" in c and "Lower Silesia 1" in c for c in charts)
 
 
+@pytest.mark.slow
 def test_compare_reads_the_places_as_typed_and_charts_the_themes_by_their_labels(client, tagged):
     spaced = client.get("/compare", params={"a": " Saxony ", "b": "Lower Silesia "}).text
     chart = next(c for c in re.findall(r"<title>([^<]*)</title>", spaced) if "Floods" in c)
@@ -251,6 +264,7 @@ def test_compare_reads_the_places_as_typed_and_charts_the_themes_by_their_labels
     assert "Themes both share" in nothing and 'class="chart"' not in nothing
 
 
+@pytest.mark.slow
 def test_the_compare_chart_holds_twenty_themes_at_most(client, tagged, archive):
     for n in range(25):  # a story of Saxony with 25 more themes, one of Lower Silesia with 2
         archive.conn.execute("INSERT INTO story_themes (story_id, theme_id, score) VALUES (?, ?, 0.5)",
