@@ -1,7 +1,9 @@
 """Precision and recall of story-level themes, per language, and tagging speed.
 
-    python benchmarks/themes.py [--fit] [--write-examples] [--show] [--thresholds FIRST OTHER]
-                                [--weak-english LOSS] [--held-apart FILE ...] [FILE ...]
+    python benchmarks/themes.py [FILE ...] [--fit] [--write-examples] [--show] [--thresholds FIRST OTHER]
+                                [--weak-english LOSS] [--held-apart FILE ...]
+
+(``--held-apart`` takes every file after it: name the files to judge first.)
 
 The labelled stories (tests/data/themes/stories-*.jsonl: text in its language, its
 English translation, the themes a person gave it from the theme descriptions) are split
@@ -170,6 +172,14 @@ def main() -> None:
     parser.add_argument("--show", action="store_true",
                         help="print each story whose cross-fitted themes differ from its labels")
     args = parser.parse_args()
+    # --held-apart takes every file after it: a fitting set judged as held apart is a false figure
+    fitted_on = [path.name for path in args.held_apart if path.name.startswith("stories-")]
+    if fitted_on:
+        parser.error(f"{', '.join(fitted_on)}: a set the tagger is fitted on, not held apart; name the files "
+                     "to judge before --held-apart, which takes every file after it")
+    missing = [str(path) for path in args.held_apart if not path.is_file()]
+    if missing:
+        parser.error(f"no such held-apart file: {', '.join(missing)}")
     if args.thresholds:
         tagging.FIRST_THRESHOLD, tagging.THRESHOLD = args.thresholds
     sets = {path.name: load(path) for path in args.files}
@@ -258,7 +268,7 @@ def main() -> None:
               "of its words", [r for name, weights in fitted.items() for r in judged(name, weights, source=weak)])
     table("shipped weights (fitted on all the files; examples from the other files)",
           [r for results in shipped.values() for r in results])
-    held_apart = [path for path in args.held_apart if path.is_file() and path not in args.files]
+    held_apart = [path for path in args.held_apart if path not in args.files]
     if held_apart:
         every = []
         with tempfile.TemporaryDirectory() as cache:
