@@ -9,6 +9,8 @@ a capital (nouns, and names) the queries. Counted:
 - of those of seven letters or more that the dictionary (``known_words``) cuts into two
   words of the language (the first less a joining letter, and no function word; the
   first such cut from the left), how many a query of the last part now finds;
+- of those of ten letters or more whose last part is a word and what comes before it
+  no word but two ("Luftschutz-keller"), how many a query of the last part finds;
 - how many compounds each of them, as a query, stands for; ``--show N`` prints N of
   those (query and compound) drawn at random, to be read by someone who knows the
   language: is the compound a kind of the word?
@@ -53,13 +55,20 @@ def capitalised(language: str) -> tuple[set[str], set[str]]:
     return every, nouns
 
 
-def cut(word: str, language: str, known) -> tuple[str, str] | None:
-    """A word as two words of ``language`` (the first from the left), or None."""
+def cut(word: str, language: str, known, parts: int = 2) -> tuple[str, str] | None:
+    """A word as two words of ``language`` (the first from the left), or None; ``parts=3``:
+    as a word after what is no word but two."""
     def of(part: str) -> bool:
         return len(part) >= MIN_FRONT and not stems.function_word_in(part) and language in known.languages(part)
+
+    def front_of(front: str) -> bool:  # a word, or a word and a joining letter
+        return any(of(f) for f in (front, *(front[:-len(j)] for j in JOINING if front.endswith(j))))
+
+    def two(front: str) -> bool:
+        return any(front_of(front[:at]) and front_of(front[at:]) for at in range(MIN_FRONT, len(front) - 2))
     for at in range(MIN_FRONT, len(word) - 3):
         front, last = word[:at], word[at:]
-        if of(last) and any(of(f) for f in (front, *(front[:-len(j)] for j in JOINING if front.endswith(j)))):
+        if of(last) and (front_of(front) if parts == 2 else not front_of(front) and two(front)):
             return front, last
     return None
 
@@ -73,11 +82,11 @@ def main() -> None:
     vocabulary = Vocabulary(sorted({stems.term(fold(w), LANGUAGE) for w in every} - {""}))
     long = [w for w in sorted(nouns) if len(w) >= 7]
     joined = {w: parts for w in long if (parts := cut(w, LANGUAGE, known))}
-    found = sum(stems.term(fold(w), LANGUAGE) in compounds(vocabulary, known, last)
-                for w, (_, last) in joined.items())
+    three = {w: parts for w in long if len(w) >= 10 and (parts := cut(w, LANGUAGE, known, parts=3))}
     print(f"{vocabulary.size} terms of {LANGUAGE} stories; {len(long)} capitalised words of 7+ letters, "
-          f"{len(joined)} two words joined; found by a query of the last part: {found} "
-          f"({found / max(1, len(joined)):.1%})")
+          f"{len(joined)} two words joined; found by a query of the last part: {_found(joined, vocabulary, known)}")
+    print(f"{sum(len(w) >= 10 for w in long)} of 10+ letters, {len(three)} a word after two; found by a query "
+          f"of the last part: {_found(three, vocabulary, known)}")
     standing = {w: compounds(vocabulary, known, w) for w in sorted(nouns) if len(w) >= 4}
     pairs = [(w, term) for w, terms in standing.items() for term in terms]
     print(f"{len(standing)} capitalised words of 4+ letters as queries: {sum(map(bool, standing.values()))} "
@@ -85,6 +94,11 @@ def main() -> None:
     random.Random(7).shuffle(pairs)
     for word, term in pairs[:args.show]:
         print(f"  {word} -> {term}")
+
+
+def _found(cuts: dict[str, tuple[str, str]], vocabulary: Vocabulary, known) -> str:
+    found = sum(stems.term(fold(w), LANGUAGE) in compounds(vocabulary, known, last) for w, (_, last) in cuts.items())
+    return f"{found} ({found / max(1, len(cuts)):.1%})"
 
 
 if __name__ == "__main__":

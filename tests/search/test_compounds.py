@@ -23,6 +23,8 @@ def stories(archive):
     add_story(archive, "Strand", "de", [(0.0, 4.0, "Im Sommer lagen wir am Strand.")])
     add_story(archive, "Schuhe", "de", [(0.0, 4.0, "Die Schnürsenkel waren gerissen.")])
     add_story(archive, "Mitte", "de", [(0.0, 4.0, "Wir wohnten an der Hauptstraße, die Straße war laut.")])
+    add_story(archive, "Feldberg", "de", [(0.0, 4.0, "Die Feldbergstraße lag im Schatten.")])
+    add_story(archive, "Bunker", "de", [(0.0, 4.0, "Im Luftschutzkeller saßen wir zu zwölft.")])
     add_story(archive, "Ausland", "de", [(0.0, 4.0, "Mein Bruder ging ins Ausland.")])
     add_story(archive, "Wijn", "nl", [(0.0, 4.0, "Mijn vader werkte in de wijnkelder.")])
     add_story(archive, "Geheim", "de", [(0.0, 4.0, "Der Kinderarzt wusste es.")], visibility="private")
@@ -37,7 +39,6 @@ def _found(archive, text, known, viewer=ANYONE):
     ("Arzt", "Zahnarzt", "Zahnarzt"),
     ("Ärzte", "Zahnarzt", "Zahnarzt"),  # a form of the last part
     ("Hochwasser", "Flut", "Jahrhunderthochwasser"),
-    ("Wasser", "Regen", "Regenwasser"),  # of three words ("Jahrhundert-hoch-wasser"), by the last two
     ("kelder", "Wijn", "wijnkelder"),  # Dutch
 ])
 def test_a_word_finds_the_compounds_it_ends_and_marks_them(stories, known_words, query, title, said):
@@ -47,11 +48,20 @@ def test_a_word_finds_the_compounds_it_ends_and_marks_them(stories, known_words,
     assert not _found(stories, query, None).stories  # without the dictionary, as before
 
 
+@pytest.mark.parametrize("query, titles", [
+    ("Wasser", ["Flut", "Regen"]),  # "Jahrhundert-hoch-wasser", "Regen-wasser"
+    ("Keller", ["Bunker", "Regen"]),  # "Luft-schutz-keller"
+])
+def test_a_word_finds_the_compounds_of_three_words_it_ends(stories, known_words, query, titles):
+    assert sorted(h.title for h in _found(stories, query, known_words).stories) == titles
+
+
 @pytest.mark.parametrize("query", ["Rand", "Land", "Enkel", "Trasse"])
 def test_a_word_ending_another_by_chance_does_not_find_it(stories, known_words, query):
     # "St" is no word; "aus" is a function word ("Ausland", abroad, is no land); a
     # shoelace is "Schnür-senkel", no grandchild ("Enkel") after a joining "s"; a main
-    # street "Haupt-straße", no route ("Trasse"): the index holds "straße"
+    # street "Haupt-straße", no route ("Trasse"): the index holds "straße"; nor is a
+    # "Feld-berg-straße" one, though "Bergs" (a mountain's) is a word
     assert not _found(stories, query, known_words).stories
 
 
