@@ -1,10 +1,11 @@
 """German and Dutch compounds found by their last part (``search/compounds.py``).
 
-    python benchmarks/compounds.py [--show 60]
+    python benchmarks/compounds.py [--language nl] [--show 60]
 
-The words of the labelled German stories (tests/data/themes/*.jsonl; there are no Dutch
-ones) make a vocabulary, stemmed as the words index stems them, and those written with
-a capital (nouns, and names) the queries. Counted:
+The words of the labelled German stories (tests/data/themes/*.jsonl) make a vocabulary,
+stemmed as the words index stems them, and those written with a capital (nouns, and
+names) the queries; with ``--language nl`` those of the Dutch ones, every word (Dutch
+writes its nouns in small letters). Counted:
 
 - of those of seven letters or more that the dictionary (``known_words``) cuts into two
   words of the language (the first less a joining letter, and no function word; the
@@ -35,22 +36,21 @@ from themes import DATA, load  # noqa: E402
 
 from storyatlas import stems  # noqa: E402
 from storyatlas.search import known_words  # noqa: E402
-from storyatlas.search.compounds import JOINING, MIN_FRONT, compounds  # noqa: E402
+from storyatlas.search.compounds import JOINING, LANGUAGES, MIN_FRONT, PREFIXES, compounds  # noqa: E402
 from storyatlas.search.vocabulary import Vocabulary  # noqa: E402
 from storyatlas.settings import Settings  # noqa: E402
 from storyatlas.text import fold  # noqa: E402
 
-LANGUAGE = "de"
-
 
 def capitalised(language: str) -> tuple[set[str], set[str]]:
-    """Every word of the stories told in ``language``, and those written with a capital."""
+    """Every word of the stories told in ``language``, and those written with a capital
+    (every word, in Dutch)."""
     every, nouns = set(), set()
     for story in (s for path in sorted(DATA.glob("*.jsonl")) for s in load(path)):
         if story["language"] == language:
             for word in re.findall(r"\w+", story["text"]):
                 every.add(word.casefold())
-                if word[:1].isupper() and word[1:2].islower():
+                if language == "nl" or word[:1].isupper() and word[1:2].islower():
                     nouns.add(word.casefold())
     return every, nouns
 
@@ -59,7 +59,8 @@ def cut(word: str, language: str, known, parts: int = 2) -> tuple[str, str] | No
     """A word as two words of ``language`` (the first from the left), or None; ``parts=3``:
     as a word after what is no word but two."""
     def of(part: str) -> bool:
-        return len(part) >= MIN_FRONT and not stems.function_word_in(part) and language in known.languages(part)
+        return (len(part) >= MIN_FRONT and part not in PREFIXES and not stems.function_word_in(part)
+                and language in known.languages(part))
 
     def front_of(front: str) -> bool:  # a word, or a word and a joining letter
         return any(of(f) for f in (front, *(front[:-len(j)] for j in JOINING if front.endswith(j))))
@@ -75,29 +76,31 @@ def cut(word: str, language: str, known, parts: int = 2) -> tuple[str, str] | No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--language", choices=LANGUAGES, default="de")
     parser.add_argument("--show", type=int, default=0, metavar="N")
     args = parser.parse_args()
-    known = known_words.made(Settings().cache)
-    every, nouns = capitalised(LANGUAGE)
-    vocabulary = Vocabulary(sorted({stems.term(fold(w), LANGUAGE) for w in every} - {""}))
+    lang, known = args.language, known_words.made(Settings().cache)
+    every, nouns = capitalised(lang)
+    vocabulary = Vocabulary(sorted({stems.term(fold(w), lang) for w in every} - {""}))
     long = [w for w in sorted(nouns) if len(w) >= 7]
-    joined = {w: parts for w in long if (parts := cut(w, LANGUAGE, known))}
-    three = {w: parts for w in long if len(w) >= 10 and (parts := cut(w, LANGUAGE, known, parts=3))}
-    print(f"{vocabulary.size} terms of {LANGUAGE} stories; {len(long)} capitalised words of 7+ letters, "
-          f"{len(joined)} two words joined; found by a query of the last part: {_found(joined, vocabulary, known)}")
+    joined = {w: parts for w in long if (parts := cut(w, lang, known))}
+    three = {w: parts for w in long if len(w) >= 10 and (parts := cut(w, lang, known, parts=3))}
+    print(f"{vocabulary.size} terms of {lang} stories; {len(long)} {'' if lang == 'nl' else 'capitalised '}words "
+          f"of 7+ letters, {len(joined)} two words joined; found by a query of the last part: "
+          f"{_found(joined, lang, vocabulary, known)}")
     print(f"{sum(len(w) >= 10 for w in long)} of 10+ letters, {len(three)} a word after two; found by a query "
-          f"of the last part: {_found(three, vocabulary, known)}")
+          f"of the last part: {_found(three, lang, vocabulary, known)}")
     standing = {w: compounds(vocabulary, known, w) for w in sorted(nouns) if len(w) >= 4}
     pairs = [(w, term) for w, terms in standing.items() for term in terms]
-    print(f"{len(standing)} capitalised words of 4+ letters as queries: {sum(map(bool, standing.values()))} "
-          f"stand for compounds, {len(pairs)} in all")
+    print(f"{len(standing)} {'' if lang == 'nl' else 'capitalised '}words of 4+ letters as queries: "
+          f"{sum(map(bool, standing.values()))} stand for compounds, {len(pairs)} in all")
     random.Random(7).shuffle(pairs)
     for word, term in pairs[:args.show]:
         print(f"  {word} -> {term}")
 
 
-def _found(cuts: dict[str, tuple[str, str]], vocabulary: Vocabulary, known) -> str:
-    found = sum(stems.term(fold(w), LANGUAGE) in compounds(vocabulary, known, last) for w, (_, last) in cuts.items())
+def _found(cuts: dict[str, tuple[str, str]], lang: str, vocabulary: Vocabulary, known) -> str:
+    found = sum(stems.term(fold(w), lang) in compounds(vocabulary, known, last) for w, (_, last) in cuts.items())
     return f"{found} ({found / max(1, len(cuts)):.1%})"
 
 
