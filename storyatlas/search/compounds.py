@@ -67,9 +67,9 @@ MOST = 20
 costs every statement that reads it."""
 LOOKED_AT = 100
 """The most terms ending with a word's stem whose front is looked up in the dictionary, of
-those said in stories the searcher may see, the shortest first (about 20 µs a term:
-"Arbeit" ended 87 of the 55,718 stems of spaCy's German table and took 1.7 ms; ad hoc,
-2026-12-07)."""
+those said in stories the searcher may see, the shortest first (about 20 µs a term, more
+where the front is looked at as two words: "Arbeit" ended 87 of the 55,718 stems of
+spaCy's German table and took 1.7 ms; ad hoc, 2026-12-07)."""
 
 
 def compounds(vocabulary: Vocabulary, known: KnownWords, word: str,
@@ -118,9 +118,10 @@ def _front(front: str, stem: str, lang: str, vocabulary: Vocabulary, known: Know
 
 
 def _part(front: str, stem: str, lang: str, vocabulary: Vocabulary, known: KnownWords, strict: bool = False) -> bool:
-    """``strict``: nor a word that is another less a joining letter that begins a word with
-    what follows, as a middle part: "Feldbergstraße" is no "Feldbergs-trasse", though
-    "Bergs" is a word (a mountain's)."""
+    """Whether ``front`` is a word of ``lang`` or one and a joining letter or two that do not
+    begin a word with ``stem``; ``strict`` (a middle part): not where it is a word that is
+    also another and such a joining letter: "Feldbergstraße" is no "Feldbergs-trasse",
+    though "Bergs" is a word (a mountain's)."""
     if not strict and _word(front, lang, known):
         return True
     joined = [j for j in JOINING if front.endswith(j) and _word(front[:-len(j)], lang, known)]
