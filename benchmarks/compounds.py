@@ -8,8 +8,9 @@ names) the queries; with ``--language nl`` those of the Dutch ones, every word (
 writes its nouns in small letters). Counted:
 
 - of those of seven letters or more that the dictionary (``known_words``) cuts into two
-  words of the language (the first less a joining letter, and no function word; the
-  first such cut from the left), how many a query of the last part now finds;
+  words of the language (the first less a joining letter, and no function word nor
+  prefix, the last no ending such as "-tien"; the first such cut from the left), how
+  many a query of the last part now finds;
 - of those of ten letters or more whose last part is a word and what comes before it
   no word but two ("Luftschutz-keller"), how many a query of the last part finds;
 - how many compounds each of them, as a query, stands for; ``--show N`` prints N of
@@ -36,7 +37,7 @@ from themes import DATA, load  # noqa: E402
 
 from storyatlas import stems  # noqa: E402
 from storyatlas.search import known_words  # noqa: E402
-from storyatlas.search.compounds import JOINING, LANGUAGES, MIN_FRONT, PREFIXES, compounds  # noqa: E402
+from storyatlas.search.compounds import JOINING, LANGUAGES, MIN_FRONT, PREFIXES, SUFFIXES, compounds  # noqa: E402
 from storyatlas.search.vocabulary import Vocabulary  # noqa: E402
 from storyatlas.settings import Settings  # noqa: E402
 from storyatlas.text import fold  # noqa: E402
@@ -67,9 +68,12 @@ def cut(word: str, language: str, known, parts: int = 2) -> tuple[str, str] | No
 
     def two(front: str) -> bool:
         return any(front_of(front[:at]) and front_of(front[at:]) for at in range(MIN_FRONT, len(front) - 2))
+
+    def last_of(last: str) -> bool:  # a word, and no ending that makes words (search/compounds.py)
+        return of(last) and stems.term(fold(last), language).partition("_")[2] not in SUFFIXES.get(language, ())
     for at in range(MIN_FRONT, len(word) - 3):
         front, last = word[:at], word[at:]
-        if of(last) and (front_of(front) if parts == 2 else not front_of(front) and two(front)):
+        if last_of(last) and (front_of(front) if parts == 2 else not front_of(front) and two(front)):
             return front, last
     return None
 

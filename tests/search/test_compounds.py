@@ -27,6 +27,7 @@ def stories(archive):
     add_story(archive, "Bunker", "de", [(0.0, 4.0, "Im Luftschutzkeller saßen wir zu zwölft.")])
     add_story(archive, "Schweigen", "de", [(0.0, 4.0, "Über den Missbrauch sprach niemand.")])
     add_story(archive, "Opa", "nl", [(0.0, 4.0, "Dat was het verhaal van mijn opa, eindelijk verteld.")])
+    add_story(archive, "Zeventien", "nl", [(0.0, 4.0, "Ik was zeventien toen de oorlog kwam.")])
     add_story(archive, "Ausland", "de", [(0.0, 4.0, "Mein Bruder ging ins Ausland.")])
     add_story(archive, "Wijn", "nl", [(0.0, 4.0, "Mijn vader werkte in de wijnkelder.")])
     add_story(archive, "Geheim", "de", [(0.0, 4.0, "Der Kinderarzt wusste es.")], visibility="private")
@@ -58,14 +59,15 @@ def test_a_word_finds_the_compounds_of_three_words_it_ends(stories, known_words,
     assert sorted(h.title for h in _found(stories, query, known_words).stories) == titles
 
 
-@pytest.mark.parametrize("query", ["Rand", "Land", "Enkel", "Trasse", "Brauch", "haal", "lijk"])
+@pytest.mark.parametrize("query", ["Rand", "Land", "Enkel", "Trasse", "Brauch", "haal", "lijk", "tien"])
 def test_a_word_ending_another_by_chance_does_not_find_it(stories, known_words, query):
     # "St" is no word; "aus" is a function word ("Ausland", abroad, is no land); a
     # shoelace is "Schnür-senkel", no grandchild ("Enkel") after a joining "s"; a main
     # street "Haupt-straße", no route ("Trasse"): the index holds "straße"; nor is a
     # "Feld-berg-straße" one, though "Bergs" (a mountain's) is a word; "miss" and "ver"
     # are prefixes: abuse ("Missbrauch") is no custom ("Brauch"), a story ("verhaal")
-    # no fetching ("haal"); "-lijk" makes adverbs ("eindelijk", at last), no corpses ("lijk")
+    # no fetching ("haal"); "-lijk" makes adverbs ("eindelijk", at last), no corpses ("lijk"),
+    # and "-tien" numbers: seventeen ("zeventien") is no ten ("tien")
     assert not _found(stories, query, known_words).stories
 
 
