@@ -28,6 +28,10 @@ def stories(archive):
     add_story(archive, "Schweigen", "de", [(0.0, 4.0, "Über den Missbrauch sprach niemand.")])
     add_story(archive, "Opa", "nl", [(0.0, 4.0, "Dat was het verhaal van mijn opa, eindelijk verteld.")])
     add_story(archive, "Zeventien", "nl", [(0.0, 4.0, "Ik was zeventien toen de oorlog kwam.")])
+    add_story(archive, "Fabrik", "de", [(0.0, 4.0, "Mein Vater arbeitete in der Schuhfabrik.")])
+    add_story(archive, "Baracken", "de", [(0.0, 4.0, "Wir wohnten in der Barackensiedlung am Fluss.")])
+    add_story(archive, "Pflege", "de", [(0.0, 4.0, "Meine Mutter war Krankenschwester.")])
+    add_story(archive, "Mittag", "de", [(0.0, 4.0, "Um die Mittagszeit war es still.")])
     add_story(archive, "Ausland", "de", [(0.0, 4.0, "Mein Bruder ging ins Ausland.")])
     add_story(archive, "Wijn", "nl", [(0.0, 4.0, "Mijn vader werkte in de wijnkelder.")])
     add_story(archive, "Geheim", "de", [(0.0, 4.0, "Der Kinderarzt wusste es.")], visibility="private")
@@ -43,6 +47,10 @@ def _found(archive, text, known, viewer=ANYONE):
     ("Ärzte", "Zahnarzt", "Zahnarzt"),  # a form of the last part
     ("Hochwasser", "Flut", "Jahrhunderthochwasser"),
     ("kelder", "Wijn", "wijnkelder"),  # Dutch
+    # the stemmer cuts more from a long word's end: "Schuhfabrik" is "schuhfabr"
+    ("Fabrik", "Fabrik", "Schuhfabrik"),
+    ("Siedlung", "Baracken", "Barackensiedlung"),
+    ("Schwester", "Pflege", "Krankenschwester"),
 ])
 def test_a_word_finds_the_compounds_it_ends_and_marks_them(stories, known_words, query, title, said):
     [hit] = _found(stories, query, known_words).stories
@@ -59,7 +67,8 @@ def test_a_word_finds_the_compounds_of_three_words_it_ends(stories, known_words,
     assert sorted(h.title for h in _found(stories, query, known_words).stories) == titles
 
 
-@pytest.mark.parametrize("query", ["Rand", "Land", "Enkel", "Trasse", "Brauch", "haal", "lijk", "tien"])
+@pytest.mark.parametrize("query", ["Rand", "Land", "Enkel", "Trasse", "Brauch", "haal", "lijk", "tien", "Zeitung",
+                                   "Schwerin"])
 def test_a_word_ending_another_by_chance_does_not_find_it(stories, known_words, query):
     # "St" is no word; "aus" is a function word ("Ausland", abroad, is no land); a
     # shoelace is "Schnür-senkel", no grandchild ("Enkel") after a joining "s"; a main
@@ -67,7 +76,9 @@ def test_a_word_ending_another_by_chance_does_not_find_it(stories, known_words, 
     # "Feld-berg-straße" one, though "Bergs" (a mountain's) is a word; "miss" and "ver"
     # are prefixes: abuse ("Missbrauch") is no custom ("Brauch"), a story ("verhaal")
     # no fetching ("haal"); "-lijk" makes adverbs ("eindelijk", at last), no corpses ("lijk"),
-    # and "-tien" numbers: seventeen ("zeventien") is no ten ("tien")
+    # and "-tien" numbers: seventeen ("zeventien") is no ten ("tien"); "Zeitung" inside a
+    # long word would be "zeit", a word, as in "Mittagszeit"; "Schwerin" (a city) "schw",
+    # by an ending ("-erin") the stemmer cuts there, as from "Krankenschwester"
     assert not _found(stories, query, known_words).stories
 
 
