@@ -37,7 +37,7 @@ from themes import DATA, load  # noqa: E402
 
 from storyatlas import stems  # noqa: E402
 from storyatlas.search import known_words  # noqa: E402
-from storyatlas.search.compounds import JOINING, LANGUAGES, MIN_FRONT, PREFIXES, SUFFIXES, compounds  # noqa: E402
+from storyatlas.search.compounds import JOINING, LANGUAGES, MIN_FRONT, SUFFIXES, compounds, part_word  # noqa: E402
 from storyatlas.search.vocabulary import Vocabulary  # noqa: E402
 from storyatlas.settings import Settings  # noqa: E402
 from storyatlas.text import fold  # noqa: E402
@@ -60,8 +60,7 @@ def cut(word: str, language: str, known, parts: int = 2) -> tuple[str, str] | No
     """A word as two words of ``language`` (the first from the left), or None; ``parts=3``:
     as a word after what is no word but two."""
     def of(part: str) -> bool:
-        return (len(part) >= MIN_FRONT and part not in PREFIXES and not stems.function_word_in(part)
-                and language in known.languages(part))
+        return part_word(part, language, known)
 
     def front_of(front: str) -> bool:  # a word, or a word and a joining letter
         return any(of(f) for f in (front, *(front[:-len(j)] for j in JOINING if front.endswith(j))))

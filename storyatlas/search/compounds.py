@@ -6,13 +6,13 @@ Both languages write a compound as one word, whose last part says what it is (a
 and the words index did not meet it. Of the 3,103 words of seven letters or more
 written with a capital in the labelled German stories, 1,156 are two German words
 joined (by the dictionary); a query of the last part finds 983 of them
-(``benchmarks/compounds.py``, 2026-12-07; none before; 953 before ``CUT_INSIDE``). Of 60 of the compounds those
-stories' words stood for (before the sixth blind set), drawn at random, 54 are a kind
-of the word; most of the rest have a stem like it: "Schüler" (pupils) stands for
-"Volksschule" (a school). Of the 2,569 words of seven letters or more in the Dutch
-ones, 706 are two Dutch words joined and the last part finds 548 (``--language nl``);
-of 60 of the compounds their words stand for, 53 are a kind of the word by a reading
-that is no native speaker's (2026-12-07).
+(``benchmarks/compounds.py``, 2026-12-07; none before, 953 before ``CUT_INSIDE``). Of
+60 of the compounds those stories' words stood for (before the sixth blind set), drawn
+at random, 54 are a kind of the word; most of the rest have a stem like it: "Schüler"
+(pupils) stands for "Volksschule" (a school). Of the 2,569 words of seven letters or
+more in the Dutch ones, 706 are two Dutch words joined and the last part finds 548
+(``--language nl``); of 60 of the compounds their words stand for, 53 are a kind of the
+word by a reading that is no native speaker's (2026-12-07).
 
 A query's word stands, besides its own forms, for the index terms of the stories'
 words that end with its stem where what comes before is a word of that language by
@@ -24,8 +24,9 @@ they took 65 and 50 of the 1,157 compounds its words stood for). What comes befo
 may be two words ("Luftschutz-keller", "Jahrhundert-hoch-wasser"): of the 80 words of
 ten letters or more in those stories that are a word after two, a query of the last part
 finds 63 (none before; most of the rest are cut wrongly by the benchmark, "Zwangs-
-arbeite-rinnen", or stemmed apart from their last part, "-siedl" and "Siedlung"), and
-of the 89 compounds it stands for that one word did not, 74 are a kind of it. Each
+arbeite-rinnen", or their last part's stem is too short to be sought, "Wagen" as
+"wag"), and of the 89 compounds it stands for that one word did not, 74 are a kind of
+it. Each
 cut is looked up, so a word whose stem ends many terms pays for it: on the stems of
 spaCy's German table, "Arbeit" took 1.4 ms where it took 0.7 (ad hoc, 2026-12-07).
 A compound is not found by its first part: that part's stem is cut from the whole
@@ -146,14 +147,16 @@ def _part(front: str, stem: str, lang: str, vocabulary: Vocabulary, known: Known
     begin a word with ``stem``; ``strict`` (a middle part): not where it is a word that is
     also another and such a joining letter: "Feldbergstraße" is no "Feldbergs-trasse",
     though "Bergs" is a word (a mountain's)."""
-    if not strict and _word(front, lang, known):
+    if not strict and part_word(front, lang, known):
         return True
-    joined = [j for j in JOINING if front.endswith(j) and _word(front[:-len(j)], lang, known)]
+    joined = [j for j in JOINING if front.endswith(j) and part_word(front[:-len(j)], lang, known)]
     if joined:
-        return any(not (_word(j + stem, lang, known) or vocabulary.holds(lang, j + stem)) for j in joined)
-    return strict and _word(front, lang, known)
+        return any(not (part_word(j + stem, lang, known) or vocabulary.holds(lang, j + stem)) for j in joined)
+    return strict and part_word(front, lang, known)
 
 
-def _word(word: str, lang: str, known: KnownWords) -> bool:
+def part_word(word: str, lang: str, known: KnownWords) -> bool:
+    """Whether ``word`` (folded) may be a part of a compound of ``lang``: a word of the
+    language by the dictionary, of three letters or more, no function word nor prefix."""
     return (len(word) >= MIN_FRONT and word not in PREFIXES and not stems.function_word_in(word)
             and lang in known.languages(word))
