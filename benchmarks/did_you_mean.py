@@ -1,7 +1,7 @@
 """How often "did you mean" offers the word a misspelling was typed for.
 
     python benchmarks/did_you_mean.py [--sets 4 5 6 7] [--words 800] [--seed 11] [--from 2] [--slips 1] [--joined]
-                                      [--in-sentence]
+                                      [--apart] [--in-sentence]
                                       [--absent 12 13 14 held-apart-12]
 
 The labelled stories of tests/data/themes (first-person testimonies in en, de, fr, es,
@@ -17,7 +17,9 @@ Printed, by kind of slip and overall: offered first, offered second or third, no
 offered. With ``--slips 2`` each word gets two slips, one after the other (they may
 undo each other: then it is found). With ``--joined``, instead of words, pairs of words
 said one after the other (not both function words) are typed without the space
-between them, and count as offered when the suggestion is the two words apart.
+between them, and count as offered when the suggestion is the two words apart. With
+``--apart``, the other way: words said that are two dictionary words of their language
+written together are typed as the two ("sand bags" for "sandbags").
 With ``--in-sentence``, each misspelling that finds nothing alone is then typed among
 the words said around it in its story (up to four before and three after), as part of
 a longer query, whose function words may tell its language. With ``--absent``, instead,
@@ -101,6 +103,8 @@ def main() -> None:
     parser.add_argument("--slips", type=int, default=1, help="slips made in each word, one after the other")
     parser.add_argument("--joined", action="store_true",
                         help="instead, two words said one after the other, typed without the space between them")
+    parser.add_argument("--apart", action="store_true",
+                        help="instead, words said typed as two words, cut where both halves are dictionary words")
     parser.add_argument("--in-sentence", action="store_true",
                         help="type each misspelling among the words said around it (up to four before, three after)")
     parser.add_argument("--absent", nargs="+", metavar="SET",
@@ -126,6 +130,10 @@ def main() -> None:
                         pairs.setdefault(f"{a} {b}", lang)
         drawn = [(pair, pair.replace(" ", ""), "joined", pairs[pair])
                  for pair in rng.sample(sorted(pairs), min(args.words, len(pairs)))]
+    elif args.apart:
+        cut = _cut_apart(language_of)
+        drawn = [(word, cut[word], "apart", language_of[word])
+                 for word in rng.sample(sorted(cut), min(args.words, len(cut)))]
     else:
         drawn = []
         for word in rng.sample(sorted(language_of), min(args.words, len(language_of))):
@@ -166,11 +174,26 @@ def main() -> None:
         return
     outcomes = ("first", "second or third", "not offered", "a word found")
     print(f"{'slip':<10}" + "".join(f"{o:>17}" for o in outcomes))
-    for slip in (*SLIPS, "joined", "all"):
+    for slip in (*SLIPS, "joined", "apart", "all"):
         row = {o: sum(v for (s, oo), v in counts.items() if oo == o and slip in (s, "all")) for o in outcomes}
         judged = sum(row[o] for o in outcomes[:3])
         print(f"{slip:<10}" + "".join(f"{row[o]:>9} {row[o] / judged if o != 'a word found' and judged else 0:6.1%}"
                                       if o != "a word found" else f"{row[o]:>17}" for o in outcomes))
+
+
+def _cut_apart(language_of: dict[str, str]) -> dict[str, str]:
+    """The words said that are two dictionary words of their language written together
+    (by spaCy's tables, ``known_words``), each of three letters or more and no function
+    word, typed apart where the cut is most even ("sandbags": "sand bags")."""
+    known = known_words.made(Settings().cache)
+    cut: dict[str, str] = {}
+    for word, lang in language_of.items():
+        for at in sorted(range(3, len(word) - 2), key=lambda at: abs(len(word) - 2 * at)):
+            left, right = word[:at], word[at:]
+            if all(lang in known.languages(half) and not stems.is_stop_word(half, lang) for half in (left, right)):
+                cut[word] = f"{left} {right}"
+                break
+    return cut
 
 
 def _around(stories: list[dict]) -> dict[str, tuple[list[str], list[str]]]:

@@ -393,7 +393,8 @@ class FTSBackend:
         key = self._words_key()
         if parsed is not None:
             offered = suggest.suggestions(self.conn, key, parsed, *visible, spelled_right=spelled_right,
-                                          known=self.known or ())
+                                          known=self.known,
+                                          in_order=stems.words(said_and_left_out(query.text)[0]))
         else:
             said, left_out = said_and_left_out(query.text)  # "-meme" asks for no "mémé"
             words = list(dict.fromkeys(stems.words(said)))

@@ -360,8 +360,9 @@ def _said_elsewhere(clauses: list[list[Term]], lang: str,
 
 
 def with_word(text: str, typed: str, offered: str) -> str:
-    """The query with the word ``typed`` (in any case) written ``offered``."""
-    return re.sub(rf"(?<!\w){re.escape(typed)}(?!\w)", lambda _: offered, text, flags=re.IGNORECASE)
+    """The query with the word ``typed`` (in any case; words apart however far) written ``offered``."""
+    words = re.escape(typed).replace(r"\ ", r"\s+")
+    return re.sub(rf"(?<!\w){words}(?!\w)", lambda _: offered, text, flags=re.IGNORECASE)
 
 
 def meant(text: str) -> str:

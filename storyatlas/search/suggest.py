@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Collection, Container, Iterator
+from collections.abc import Collection, Iterator, Sequence
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from storyatlas import stems
 from storyatlas.archive.word_index import STORY
+from storyatlas.search.known_words import KnownWords
 from storyatlas.search.query import Query, Term, literal, with_word
 from storyatlas.search.vocabulary import LENGTHS, Vocabulary, kept_vocabulary
 from storyatlas.text import as_kept, fold
@@ -98,19 +99,23 @@ _ASKED = 100
 
 def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query, stories_sql: str,
                 params: list, spelled_right: Collection[str] = (),
-                known: Container[str] = ()) -> tuple[tuple[str, str], ...]:
+                known: KnownWords | None = None, in_order: Sequence[str] = ()) -> tuple[tuple[str, str], ...]:
     """Up to three words per query word not found, each as (the word typed, the word
     offered); ``key`` names the archive and its words index's state (path, ``words_state``).
     None for a word in ``spelled_right`` (folded): most words no story says are spelled
     right, and the themes' trigger words are words of their languages ("strajk", a strike,
     was offered "staje", "straw" and "strada"). For a word ``known`` (``known_words``), only
-    words one slip from it (_KNOWN_SLIPS)."""
-    typed = [word for word in _unseen(conn, parsed, stories_sql, params) if fold(word) not in spelled_right]
-    if not typed:
+    words one slip from it (_KNOWN_SLIPS) and no function word of its languages, which finds
+    nothing alone and counts for nothing beside other words ("sand bag" was offered "and
+    bag"). ``in_order``: the query's words as typed, function words too, for two typed
+    apart (``_joined``)."""
+    unseen = _unseen(conn, parsed, stories_sql, params)
+    typed = [word for word in unseen if fold(word) not in spelled_right]
+    if not unseen:
         return ()
     vocabulary = kept_vocabulary(conn, key)
     told = parsed.language if parsed.told else None
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str]] = _joined(conn, vocabulary, in_order, unseen, stories_sql, params)
     for word in typed:
         folded = fold(word)
         order = _Order(folded, told)
@@ -136,10 +141,30 @@ def suggestions(conn: sqlite3.Connection, key: tuple[str, bytes], parsed: Query,
                            key=order, reverse=True)[:_SHOWN]
         if _unlike(shown, folded):
             shown = (_split(conn, vocabulary, word, stories_sql, params) + shown)[:_SHOWN]
-        if word in known:
-            shown = [said for said in shown if OSA.distance(fold(said), folded) <= _KNOWN_SLIPS]
+        if known is not None and word in known:
+            shown = [said for said in shown if OSA.distance(fold(said), folded) <= _KNOWN_SLIPS
+                     and not any(stems.is_stop_word(said, lang) for lang in known.languages(word))]
         out += [(word, said) for said in shown]
     return _once(out)
+
+
+def _joined(conn: sqlite3.Connection, vocabulary: Vocabulary, in_order: Sequence[str], unseen: Collection[str],
+            stories_sql: str, params: list) -> list[tuple[str, str]]:
+    """Two words typed apart that stories the searcher may see say as one word ("sand
+    bags": "sandbags", "Sand Säcke": "Sandsäcke"; Whisper writes such words either way):
+    of each two words typed one after the other, one of them said by no story, the word
+    said whose term, in a language, is theirs written together."""
+    found: list[tuple[str, str]] = []
+    for first, second in zip(in_order, in_order[1:]):
+        if first not in unseen and second not in unseen:
+            continue
+        together = fold(first) + fold(second)
+        for lang in stems.LANGUAGES:
+            term = stems.term(together, lang)
+            if term and vocabulary.holds_term(term) and (said := _said(conn, term, stories_sql, params, together)):
+                found.append((f"{first} {second}", said))
+                break
+    return found
 
 
 def _unlike(shown: list[str], folded: str) -> bool:

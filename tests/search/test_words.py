@@ -303,6 +303,31 @@ def test_a_word_spelled_right_that_no_story_says_is_not_offered_a_word_it_only_l
     assert _search(backend, "vresi", meaning=False).suggestions[:1] == ("verso",)
 
 
+def test_a_dictionary_word_is_offered_no_function_word_of_its_language(archive, known_words):
+    add_story(archive, "Sandbags", "en", [(0.0, 4.0, "The neighbours brought sandbags and soup.")])
+    add_story(archive, "Kiedy", "pl", [(0.0, 4.0, "Pamiętam, kiedy przyszła woda.")])
+    backend = FTSBackend(archive, known_words)
+    # "and" is one slip from "sand", "kiedy" (when) from "kiery" (hearts, of cards): the
+    # words typed were meant, and a function word finds nothing alone
+    assert "and bag" not in _search(backend, "sand bag", meaning=False).suggested_queries
+    assert "kiedy" not in _search(backend, "kiery", meaning=False).suggestions
+    # a word of no dictionary still is: the function word may be what was meant
+    assert _search(backend, "kiedey", meaning=False).suggestions == ("kiedy",)
+
+
+def test_two_words_typed_apart_are_offered_as_the_one_word_stories_say(archive):
+    add_story(archive, "Sandbags", "en", [(0.0, 4.0, "The neighbours brought sandbags and soup.")])
+    add_story(archive, "Sandsäcke", "de", [(0.0, 4.0, "Wir haben Sandsäcke vor die Tür gelegt.")])
+    add_story(archive, "Conscripts", "en", [(0.0, 4.0, "The conscripts marched away.")])
+    add_story(archive, "Secret", "en", [(0.0, 4.0, "The firefighters came at night.")], visibility="private")
+    backend = FTSBackend(archive)
+    assert _search(backend, "sand bags", meaning=False).suggested_queries[:1] == ("sandbags",)
+    assert _search(backend, "flood  Sand Säcke", meaning=False).suggested_queries[:1] == ("flood  sandsäcke",)
+    assert _search(backend, "con scripts", meaning=False).suggestions[:1] == ("conscripts",)  # "con": a function word
+    assert "firefighters" in _search(backend, "fire fighters", meaning=False).suggestions
+    assert "firefighters" not in _search(backend, "fire fighters", Viewer(), meaning=False).suggestions
+
+
 def test_a_number_no_story_says_is_offered_no_other(archive):
     add_story(archive, "Years", "de", [(0.0, 4.0, "Das Hochwasser von 2005 kam nach 200 Jahren wieder.")])
     backend = FTSBackend(archive)
