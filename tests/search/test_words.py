@@ -68,6 +68,19 @@ def test_word_forms_meet_in_the_language_spoken(backend, query, story, said):
     assert f"{MARK_OPEN}{said}" in moment.snippet  # the word as said is marked
 
 
+@pytest.mark.parametrize("query, said", [
+    ("Foto", "Fotos"), ("Kollegin", "Kolleginnen"), ("Nachbar", "Nachbarn"), ("Schaufel", "Schaufeln"),
+    ("Nachbarinnen", "Nachbarin"), ("Partys", "Party"),
+])
+def test_a_german_plural_the_stemmer_keeps_apart_is_met_by_its_word(archive, query, said):
+    # Snowball leaves "-s" after a vowel, "-nen" of "-in" and "-n" after "-el" and "-ar" on
+    story = add_story(archive, "Flut", "de", [(0.0, 4.0, f"Ich weiß noch: {said} im Wasser.")])
+    add_story(archive, "Tisch", "de", [(0.0, 4.0, "Wir saßen am Tisch.")])
+    results = _search(FTSBackend(archive), query, meaning=False)
+    assert _ids(results) == [story]
+    assert f"{MARK_OPEN}{said}{MARK_CLOSE}" in results.stories[0].moments[0].snippet
+
+
 @pytest.mark.parametrize("query, story, said", [
     ("Strasse", 1, "Straße"), ("soeur", 3, "sœur"), ("Lodz", 2, "Łódź"), ("LODZ", 2, "Łódź"),
 ])
