@@ -111,6 +111,7 @@ def main() -> None:
                         help="instead, words spelled right of these labelled sets (12, held-apart-12, ...)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
+    known = known_words.made(Settings().cache)  # as a server has them
     stories = [story for n in args.sets for story in load(DATA / f"stories-{n}.jsonl")]
     language_of = _words(stories)
     if args.absent:
@@ -131,7 +132,7 @@ def main() -> None:
         drawn = [(pair, pair.replace(" ", ""), "joined", pairs[pair])
                  for pair in rng.sample(sorted(pairs), min(args.words, len(pairs)))]
     elif args.apart:
-        cut = _cut_apart(language_of)
+        cut = _cut_apart(language_of, known)
         drawn = [(word, cut[word], "apart", language_of[word])
                  for word in rng.sample(sorted(cut), min(args.words, len(cut)))]
     else:
@@ -148,7 +149,7 @@ def main() -> None:
             lines = [(i * 5.0, i * 5.0 + 5.0, text, english) for i, (text, english) in enumerate(segments(story))]
             add_story(archive, f"story {n}", story["language"], lines)
         store.vocabulary(archive)  # seeded, as once a story is tagged: a query's words call themes up
-        backend = FTSBackend(archive, known_words.made(Settings().cache))  # as a server has them
+        backend = FTSBackend(archive, known)
         around = _around(stories) if args.in_sentence else {}
         for meant, typed, slip, lang in drawn:
             found = backend.search(SearchQuery(typed, Viewer.anonymous(), meaning=False))
@@ -181,11 +182,10 @@ def main() -> None:
                                       if o != "a word found" else f"{row[o]:>17}" for o in outcomes))
 
 
-def _cut_apart(language_of: dict[str, str]) -> dict[str, str]:
+def _cut_apart(language_of: dict[str, str], known: known_words.KnownWords) -> dict[str, str]:
     """The words said that are two dictionary words of their language written together
     (by spaCy's tables, ``known_words``), each of three letters or more and no function
     word, typed apart where the cut is most even ("sandbags": "sand bags")."""
-    known = known_words.made(Settings().cache)
     cut: dict[str, str] = {}
     for word, lang in language_of.items():
         for at in sorted(range(3, len(word) - 2), key=lambda at: abs(len(word) - 2 * at)):

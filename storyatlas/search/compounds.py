@@ -105,7 +105,9 @@ def _stems(folded: str, lang: str, known: KnownWords) -> list[str]:
     stem = stems.term(folded, lang).partition("_")[2]
     # the word after a front that leaves the stemmer's regions (R1, R2) all of the word
     inner = stems.term(_LONG_FRONT + folded, lang).partition("_")[2][len(_LONG_FRONT):]
-    sought = [stem] + [inner] * (any(stem == inner + end for end in CUT_INSIDE) and lang not in known.languages(inner))
+    sought = [stem]
+    if any(stem == inner + end for end in CUT_INSIDE) and lang not in known.languages(inner):
+        sought.append(inner)
     return [s for s in sought if len(s) >= MIN_STEM and s not in SUFFIXES.get(lang, ())]
 
 

@@ -391,12 +391,11 @@ class FTSBackend:
         query with its words quoted. ``spelled_right``: the query's words (folded) known to
         be spelled right, as they call a theme up: offered nothing."""
         key = self._words_key()
+        said, left_out = said_and_left_out(query.text)  # "-meme" asks for no "mémé"
         if parsed is not None:
             offered = suggest.suggestions(self.conn, key, parsed, *visible, spelled_right=spelled_right,
-                                          known=self.known,
-                                          in_order=stems.words(said_and_left_out(query.text)[0]))
+                                          known=self.known, in_order=stems.words(said))
         else:
-            said, left_out = said_and_left_out(query.text)  # "-meme" asks for no "mémé"
             words = list(dict.fromkeys(stems.words(said)))
             offered = suggest.accented_words(self.conn, key, words, *visible)
             return {**suggest.offers(query.text, offered), "word_for_word": word_for_word(query.text),
